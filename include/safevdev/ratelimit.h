@@ -1,0 +1,104 @@
+/**
+ * @file ratelimit.h
+ * @brief Token-bucket rate limiter with caller-injected time (Firecracker-style).
+ *
+ * A bucket holds at most @c size tokens and refills completely in
+ * @c refill_ns nanoseconds, continuously (fractions of a token carry over).
+ * An optional one-time burst is spent before the regular tokens. A limiter
+ * combines a byte bucket and an operation bucket; a bucket with size 0 is
+ * unlimited.
+ *
+ * The limiter never blocks and never reads a clock: the caller passes the
+ * current time (any monotonic nanosecond counter) and, when a request does
+ * not fit, asks svd_tb_wait_ns() how long to defer it. A clock that goes
+ * backwards is treated as no time passing.
+ *
+ * Limits that keep the arithmetic exact without 128-bit division:
+ * size <= ::SVD_TB_MAX_SIZE, 1 <= refill_ns <= ::SVD_TB_MAX_REFILL_NS.
+ *
+ * Thread-safety: one thread per bucket.
+ */
+#ifndef SAFEVDEV_RATELIMIT_H
+#define SAFEVDEV_RATELIMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "safevdev/result.h"
+
+/** @brief Largest bucket size (2^30 tokens). */
+#define SVD_TB_MAX_SIZE (UINT64_C(1) << 30)
+/** @brief Longest complete-refill time (2^32 ns, about 4.29 s). */
+#define SVD_TB_MAX_REFILL_NS (UINT64_C(1) << 32)
+
+/** @brief Configuration of one bucket. All zero = unlimited. */
+typedef struct svd_tb_cfg {
+    uint64_t size;           /**< Capacity in tokens; 0 = unlimited. */
+    uint64_t one_time_burst; /**< Extra tokens available once, before refill (<= ::SVD_TB_MAX_SIZE). */
+    uint64_t refill_ns;      /**< Time to refill from empty to full; MUST be >= 1 when size > 0. */
+} svd_tb_cfg;
+
+/** @brief One token bucket. */
+typedef struct svd_tb {
+    svd_tb_cfg cfg;   /**< Configuration. */
+    uint64_t tokens;  /**< Regular tokens available (<= cfg.size). */
+    uint64_t burst;   /**< One-time burst tokens left. */
+    uint64_t frac;    /**< Refill remainder in token-nanoseconds, always < refill_ns. */
+    uint64_t last_ns; /**< Time of the last refill. */
+} svd_tb;
+
+/** @brief Byte bucket plus operation bucket. */
+typedef struct svd_ratelimit {
+    svd_tb bytes; /**< Tokens are bytes. */
+    svd_tb ops;   /**< Tokens are requests. */
+} svd_ratelimit;
+
+/**
+ * @brief Initialise @p tb full at time @p now.
+ * @return ::SVD_ERR_INVALID_ARG (tb unchanged) if a limit above is exceeded or
+ *         refill_ns is 0 for a limited bucket.
+ */
+SVD_MUST_USE svd_result svd_tb_init(svd_tb *tb, const svd_tb_cfg *cfg, uint64_t now);
+
+/** @brief True if @p tb is unlimited. */
+bool svd_tb_unlimited(const svd_tb *tb);
+
+/** @brief Add the tokens earned between the last refill and @p now. */
+void svd_tb_refill(svd_tb *tb, uint64_t now);
+
+/**
+ * @brief Take @p n tokens if available at @p now (refills first).
+ * @return true and tokens taken, or false and nothing taken. Always true when unlimited.
+ *         A request larger than the bucket can ever hold is never granted: callers
+ *         MUST cap @p n at cfg.size (see svd_tb_cap()).
+ */
+bool svd_tb_consume(svd_tb *tb, uint64_t n, uint64_t now);
+
+/** @brief @p n capped at the bucket size (unchanged when unlimited). */
+uint64_t svd_tb_cap(const svd_tb *tb, uint64_t n);
+
+/**
+ * @brief Nanoseconds from @p now until @p n tokens will be available (0 if now).
+ *        @p n MUST be <= cfg.size for a limited bucket.
+ */
+uint64_t svd_tb_wait_ns(svd_tb *tb, uint64_t n, uint64_t now);
+
+/**
+ * @brief Initialise both buckets (NULL cfg = unlimited).
+ * @return as svd_tb_init(); @p rl unchanged on failure.
+ */
+SVD_MUST_USE svd_result svd_ratelimit_init(svd_ratelimit *rl, const svd_tb_cfg *bytes, const svd_tb_cfg *ops,
+                                           uint64_t now);
+
+/**
+ * @brief Admit one request of @p want bytes at @p now.
+ *
+ * The request is admitted when one op token and min(want, byte bucket size)
+ * byte tokens are available; both are taken together or neither.
+ * @param granted receives the byte count admitted (min(want, bucket size); want when unlimited)
+ * @param wait_ns receives, when not admitted, the delay after which to retry
+ * @return true if admitted.
+ */
+bool svd_ratelimit_admit(svd_ratelimit *rl, uint64_t want, uint64_t now, uint64_t *granted, uint64_t *wait_ns);
+
+#endif /* SAFEVDEV_RATELIMIT_H */

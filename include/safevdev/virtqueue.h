@@ -1,0 +1,202 @@
+/**
+ * @file virtqueue.h
+ * @brief Split virtqueue engine (virtio 1.2 §2.7), device side.
+ *
+ * The engine validates everything the driver puts in the rings before it is
+ * used, and copies each descriptor out of guest memory exactly once, so a
+ * guest that changes a descriptor after it was checked cannot change what the
+ * device does (no time-of-check/time-of-use).
+ *
+ * Checks (each failure is ::SVD_ERR_PROTOCOL and latches the queue broken
+ * until svd_vq_reset()):
+ * - queue size a non-zero power of two <= ::SVD_VQ_MAX_SIZE;
+ * - descriptor table 16-byte, available ring 2-byte, used ring 4-byte aligned,
+ *   and each ring entirely inside one guest memory region with the access the
+ *   device needs (descriptors and available ring readable, used ring writable);
+ * - the available index advances by at most the queue size (rust-vmm #196);
+ * - head index and every next index < the size of the table it indexes
+ *   (QEMU CVE-2011-2512 class);
+ * - a head already in flight is refused (more requests in flight than the queue
+ *   holds, QEMU CVE-2016-5403);
+ * - a chain visits at most queue-size descriptors (loops, rust-vmm #236), an
+ *   indirect table at most its own entry count;
+ * - indirect descriptors: only if negotiated, len a non-zero multiple of 16,
+ *   at most queue-size entries, table inside one region, never nested, never
+ *   together with NEXT;
+ * - device-writable descriptors only after device-readable ones;
+ * - every descriptor's buffer entirely inside guest memory with the right
+ *   access; total chain length < 2^32 (QEMU CVE-2016-7422 class).
+ *
+ * Completion goes through the ::svd_vq_chain a pop returned: the engine keeps
+ * one in-flight bit per head and an epoch per reset, so a head can be
+ * completed only once, only if it was popped, and never after a reset.
+ *
+ * EVENT_IDX works both ways when enabled: the device writes avail_event each
+ * time it finds the ring empty (then re-checks, so no kick is lost), and
+ * honours used_event in svd_vq_need_interrupt().
+ *
+ * Thread-safety: one thread per queue. The guest may write the rings
+ * concurrently; the engine uses acquire/release ordering on the indices.
+ */
+#ifndef SAFEVDEV_VIRTQUEUE_H
+#define SAFEVDEV_VIRTQUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "safevdev/gmem.h"
+#include "safevdev/result.h"
+
+/** @brief Largest queue size a split virtqueue may have (virtio 1.2 §2.7). */
+#define SVD_VQ_MAX_SIZE 32768u
+
+/** @brief Descriptor flag: the chain continues at @c next. */
+#define SVD_VRING_DESC_F_NEXT 1u
+/** @brief Descriptor flag: the buffer is device-writable. */
+#define SVD_VRING_DESC_F_WRITE 2u
+/** @brief Descriptor flag: the buffer is a table of indirect descriptors. */
+#define SVD_VRING_DESC_F_INDIRECT 4u
+/** @brief Available ring flag: the driver does not want interrupts (ignored under EVENT_IDX). */
+#define SVD_VRING_AVAIL_F_NO_INTERRUPT 1u
+
+/** @brief One descriptor of a popped chain, copied out of guest memory once. */
+typedef struct svd_vq_desc {
+    uint64_t addr;  /**< Guest-physical address of the buffer (checked to be backed). */
+    uint32_t len;   /**< Length in bytes. */
+    uint16_t flags; /**< Only ::SVD_VRING_DESC_F_WRITE is meaningful to the caller. */
+} svd_vq_desc;
+
+/**
+ * @brief A popped descriptor chain: the completion token plus the segments.
+ *
+ * Allocated by the caller, with caller storage for the segments
+ * (svd_vq_chain_init()). The engine fills it in svd_vq_pop() and consumes it
+ * in svd_vq_push(). The caller MUST NOT modify the token fields.
+ */
+typedef struct svd_vq_chain {
+    svd_vq_desc *segs;     /**< Caller storage for segments. */
+    uint32_t cap;          /**< Capacity of @c segs. */
+    uint32_t nsegs;        /**< Segments recorded (<= cap). */
+    uint32_t ndesc;        /**< Descriptors in the chain (may exceed nsegs, see @c truncated). */
+    uint32_t readable_len; /**< Bytes of device-readable buffers recorded in @c segs. */
+    uint32_t writable_len; /**< Bytes of device-writable buffers recorded in @c segs. */
+    bool truncated;        /**< The chain had more segments than @c cap; the rest were validated, not recorded. */
+    bool valid;            /**< Token: set by svd_vq_pop(), cleared by svd_vq_push(). */
+    uint16_t head;         /**< Token: head descriptor index. */
+    uint32_t epoch;        /**< Token: queue epoch at pop time. */
+} svd_vq_chain;
+
+/** @brief Split virtqueue state. Caller-allocated; about 4 KiB (one in-flight bit per possible head). */
+typedef struct svd_vq {
+    uint16_t size;            /**< Queue size set by the driver (0 = not set). */
+    uint64_t desc_gpa;        /**< Descriptor table guest address. */
+    uint64_t avail_gpa;       /**< Available ring guest address. */
+    uint64_t used_gpa;        /**< Used ring guest address. */
+    bool event_idx;           /**< VIRTIO_F_RING_EVENT_IDX negotiated. */
+    bool indirect;            /**< VIRTIO_F_RING_INDIRECT_DESC negotiated. */
+    bool enabled;             /**< svd_vq_enable() succeeded and no reset since. */
+    bool broken;              /**< A protocol error latched; only svd_vq_reset() clears it. */
+    uint8_t *desc;            /**< Host address of the descriptor table (valid while enabled). */
+    uint8_t *avail;           /**< Host address of the available ring (valid while enabled). */
+    uint8_t *used;            /**< Host address of the used ring (valid while enabled). */
+    uint32_t gmem_generation; /**< Generation of the memory map the ring pointers came from. */
+    uint16_t last_avail_idx;  /**< Next available-ring slot to consume. */
+    uint16_t used_idx;        /**< Next used-ring slot to fill. */
+    uint16_t signalled_used;  /**< used_idx at the last interrupt decision. */
+    bool signalled_valid;     /**< @c signalled_used is meaningful. */
+    uint32_t inflight;        /**< Heads popped and not yet pushed. */
+    uint32_t epoch;           /**< Incremented by every reset; invalidates outstanding chains. */
+    uint32_t inflight_map[SVD_VQ_MAX_SIZE / 32u]; /**< One bit per head in flight. */
+} svd_vq;
+
+/** @brief Prepare @p c to receive chains, with @p cap segments of storage at @p segs. */
+void svd_vq_chain_init(svd_vq_chain *c, svd_vq_desc *segs, uint32_t cap);
+
+/** @brief Initialise @p q: disabled, size 0, addresses 0, epoch 0. */
+void svd_vq_init(svd_vq *q);
+
+/**
+ * @brief Reset the queue: disable, forget configuration, drop every in-flight
+ *        request (their chains can no longer be pushed), clear the broken latch.
+ */
+void svd_vq_reset(svd_vq *q);
+
+/**
+ * @brief Set the queue size. Allowed only while disabled.
+ * @return ::SVD_ERR_STATE if enabled; ::SVD_ERR_PROTOCOL if @p size is 0, not a power of
+ *         two or > ::SVD_VQ_MAX_SIZE (the value is not stored).
+ */
+SVD_MUST_USE svd_result svd_vq_set_size(svd_vq *q, uint32_t size);
+
+/**
+ * @brief Set ring addresses. Allowed only while disabled; checked by svd_vq_enable().
+ * @return ::SVD_ERR_STATE if enabled.
+ */
+SVD_MUST_USE svd_result svd_vq_set_addrs(svd_vq *q, uint64_t desc, uint64_t avail, uint64_t used);
+
+/**
+ * @brief Record the negotiated ring features. Allowed only while disabled.
+ * @return ::SVD_ERR_STATE if enabled.
+ */
+SVD_MUST_USE svd_result svd_vq_set_features(svd_vq *q, bool event_idx, bool indirect);
+
+/**
+ * @brief Set the next available index to consume and the next used index
+ *        (vhost-user SET_VRING_BASE). Allowed only while disabled.
+ * @return ::SVD_ERR_STATE if enabled.
+ */
+SVD_MUST_USE svd_result svd_vq_set_base(svd_vq *q, uint16_t last_avail_idx, uint16_t used_idx);
+
+/**
+ * @brief Validate size and rings against @p m and start the queue.
+ *
+ * The host ring pointers are cached; they stay valid only while @p m keeps
+ * its generation. After any change of the map the caller MUST disable and
+ * enable again (pop/push refuse with ::SVD_ERR_STATE otherwise).
+ * @return ::SVD_ERR_STATE if already enabled; ::SVD_ERR_PROTOCOL (queue latched
+ *         broken) for a bad size, alignment or ring placement.
+ */
+SVD_MUST_USE svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m);
+
+/**
+ * @brief Stop the queue without forgetting its configuration or indices
+ *        (vhost-user GET_VRING_BASE). In-flight chains are dropped.
+ */
+void svd_vq_disable(svd_vq *q);
+
+/**
+ * @brief Take the next available chain.
+ *
+ * On success @p c holds the token and up to c->cap segments; the head is in
+ * flight until svd_vq_push(). @p c MUST have been prepared with
+ * svd_vq_chain_init() and MUST NOT hold an outstanding token.
+ * @return ::SVD_OK; ::SVD_ERR_EMPTY if no buffer is available (avail_event was
+ *         published when EVENT_IDX is on); ::SVD_ERR_STATE if the queue is
+ *         disabled or broken, the map changed since enable, or @p c still
+ *         holds a token; ::SVD_ERR_PROTOCOL if the driver broke a rule (the
+ *         queue latches broken; nothing was consumed).
+ */
+SVD_MUST_USE svd_result svd_vq_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c);
+
+/**
+ * @brief Complete a chain with @p written bytes and publish it in the used ring.
+ *
+ * The used element is written before the used index (release ordering).
+ * @p c's token is consumed.
+ * @return ::SVD_ERR_STATE if @p c holds no token, comes from an earlier epoch, its
+ *         head is not in flight, or the queue is disabled/broken or its map
+ *         changed; ::SVD_ERR_INVALID_ARG if @p written > c->writable_len.
+ *         Nothing is written on failure.
+ */
+SVD_MUST_USE svd_result svd_vq_push(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint32_t written);
+
+/**
+ * @brief Decide whether the driver must be interrupted for the completions
+ *        pushed since the last call (honours used_event with EVENT_IDX, else
+ *        VRING_AVAIL_F_NO_INTERRUPT).
+ * @param need set to true when an interrupt is due
+ * @return ::SVD_ERR_STATE if the queue is not enabled, broken or the map changed.
+ */
+SVD_MUST_USE svd_result svd_vq_need_interrupt(svd_vq *q, const svd_gmem *m, bool *need);
+
+#endif /* SAFEVDEV_VIRTQUEUE_H */
