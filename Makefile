@@ -16,7 +16,7 @@ CC := gcc
 endif
 PKGS          :=
 CHECK_TARGETS :=
-CLEAN_DIRS    :=
+CLEAN_DIRS    := docs/xml
 
 VERSION := 0.1.0
 
