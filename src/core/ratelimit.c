@@ -1,0 +1,173 @@
+/* Token bucket with caller-injected time.
+ *
+ * Exactness without 128-bit arithmetic: a refill multiplies the elapsed time
+ * (< refill_ns <= 2^32, longer gaps refill completely without multiplying) by
+ * the size (<= 2^30) and adds the carried fraction (< refill_ns), so the
+ * product stays below 2^63 and one 64-bit division gives both the whole
+ * tokens and the new fraction. svd_tb_wait_ns() inverts the same formula with
+ * need <= size, so need * refill_ns <= 2^62. Plain 64-bit division is a single
+ * instruction on the 64-bit targets and imports nothing (checked by
+ * `make purity`).
+ */
+#include "safevdev/ratelimit.h"
+
+#include <string.h>
+
+static svd_result tb_cfg_check(const svd_tb_cfg *cfg)
+{
+    SVD_ENSURE(cfg != NULL, SVD_ERR_INVALID_ARG);
+    if (cfg->size == 0u) {
+        /* Unlimited: the other fields are meaningless and ignored. */
+        return svd_ok();
+    }
+    SVD_ENSURE(cfg->size <= SVD_TB_MAX_SIZE, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(cfg->one_time_burst <= SVD_TB_MAX_SIZE, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(cfg->refill_ns >= 1u && cfg->refill_ns <= SVD_TB_MAX_REFILL_NS, SVD_ERR_INVALID_ARG);
+    return svd_ok();
+}
+
+svd_result svd_tb_init(svd_tb *tb, const svd_tb_cfg *cfg, uint64_t now)
+{
+    SVD_ENSURE(tb != NULL, SVD_ERR_INVALID_ARG);
+    SVD_GUARD(tb_cfg_check(cfg));
+    memset(tb, 0, sizeof(*tb));
+    if (cfg->size != 0u) {
+        tb->cfg = *cfg;
+        tb->tokens = cfg->size;
+        tb->burst = cfg->one_time_burst;
+    }
+    tb->last_ns = now;
+    return svd_ok();
+}
+
+bool svd_tb_unlimited(const svd_tb *tb)
+{
+    return tb->cfg.size == 0u;
+}
+
+void svd_tb_refill(svd_tb *tb, uint64_t now)
+{
+    if (svd_tb_unlimited(tb)) {
+        return;
+    }
+    if (now <= tb->last_ns) {
+        /* Backwards (or no) time earns nothing. Re-anchoring at the earlier
+         * time means the interval already credited is not credited again,
+         * and a clock that jumped back does not starve the bucket until it
+         * catches up with the old reading. */
+        tb->last_ns = now;
+        return;
+    }
+    const uint64_t elapsed = now - tb->last_ns;
+    tb->last_ns = now;
+    if (tb->tokens >= tb->cfg.size || elapsed >= tb->cfg.refill_ns) {
+        /* A full bucket earns nothing; a complete refill period fills it. */
+        tb->tokens = tb->cfg.size;
+        tb->frac = 0u;
+        return;
+    }
+    /* elapsed < refill_ns <= 2^32, size <= 2^30, frac < refill_ns: < 2^63. */
+    const uint64_t earned = elapsed * tb->cfg.size + tb->frac;
+    const uint64_t whole = earned / tb->cfg.refill_ns;
+    tb->frac = earned % tb->cfg.refill_ns;
+    /* whole <= 2 * size, tokens < size: no wrap. */
+    tb->tokens += whole;
+    if (tb->tokens >= tb->cfg.size) {
+        tb->tokens = tb->cfg.size;
+        tb->frac = 0u;
+    }
+}
+
+/* Tokens usable right now (after a refill by the caller): burst first, then regular. */
+static bool tb_has(const svd_tb *tb, uint64_t n)
+{
+    if (svd_tb_unlimited(tb)) {
+        return true;
+    }
+    /* burst and tokens are each <= 2^30: the sum cannot wrap. */
+    return tb->burst + tb->tokens >= n;
+}
+
+/* Take n tokens the caller has checked are there (tb_has()). */
+static void tb_take(svd_tb *tb, uint64_t n)
+{
+    if (svd_tb_unlimited(tb)) {
+        return;
+    }
+    if (tb->burst >= n) {
+        tb->burst -= n;
+        return;
+    }
+    const uint64_t rest = n - tb->burst;
+    tb->burst = 0u;
+    tb->tokens -= rest;
+}
+
+bool svd_tb_consume(svd_tb *tb, uint64_t n, uint64_t now)
+{
+    svd_tb_refill(tb, now);
+    if (!tb_has(tb, n)) {
+        return false;
+    }
+    tb_take(tb, n);
+    return true;
+}
+
+uint64_t svd_tb_cap(const svd_tb *tb, uint64_t n)
+{
+    if (svd_tb_unlimited(tb) || n <= tb->cfg.size) {
+        return n;
+    }
+    return tb->cfg.size;
+}
+
+uint64_t svd_tb_wait_ns(svd_tb *tb, uint64_t n, uint64_t now)
+{
+    svd_tb_refill(tb, now);
+    if (tb_has(tb, n)) {
+        return 0u;
+    }
+    /* Here the bucket is limited and tokens + burst < n. */
+    uint64_t need = n - tb->burst - tb->tokens;
+    if (need > tb->cfg.size) {
+        /* Caller broke the n <= size contract: answer with the time to a
+         * full bucket rather than a figure that overflows. */
+        need = tb->cfg.size;
+    }
+    /* Smallest t with t * size + frac >= need * refill_ns; frac < refill_ns
+     * <= need * refill_ns, so the numerator is positive and < 2^62. */
+    const uint64_t num = need * tb->cfg.refill_ns - tb->frac;
+    return (num + tb->cfg.size - 1u) / tb->cfg.size;
+}
+
+svd_result svd_ratelimit_init(svd_ratelimit *rl, const svd_tb_cfg *bytes, const svd_tb_cfg *ops, uint64_t now)
+{
+    static const svd_tb_cfg unlimited = { 0u, 0u, 0u };
+    svd_ratelimit tmp;
+
+    SVD_ENSURE(rl != NULL, SVD_ERR_INVALID_ARG);
+    SVD_GUARD(svd_tb_init(&tmp.bytes, bytes != NULL ? bytes : &unlimited, now));
+    SVD_GUARD(svd_tb_init(&tmp.ops, ops != NULL ? ops : &unlimited, now));
+    *rl = tmp;
+    return svd_ok();
+}
+
+bool svd_ratelimit_admit(svd_ratelimit *rl, uint64_t want, uint64_t now, uint64_t *granted, uint64_t *wait_ns)
+{
+    const uint64_t g = svd_tb_cap(&rl->bytes, want);
+
+    svd_tb_refill(&rl->bytes, now);
+    svd_tb_refill(&rl->ops, now);
+    if (tb_has(&rl->ops, 1u) && tb_has(&rl->bytes, g)) {
+        tb_take(&rl->ops, 1u);
+        tb_take(&rl->bytes, g);
+        *granted = g;
+        *wait_ns = 0u;
+        return true;
+    }
+    const uint64_t w_ops = svd_tb_wait_ns(&rl->ops, 1u, now);
+    const uint64_t w_bytes = svd_tb_wait_ns(&rl->bytes, g, now);
+    *granted = 0u;
+    *wait_ns = w_ops > w_bytes ? w_ops : w_bytes;
+    return false;
+}

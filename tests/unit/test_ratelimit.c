@@ -1,0 +1,344 @@
+/* Unit tests of the token-bucket rate limiter (src/core/ratelimit.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "safevdev/ratelimit.h"
+
+static svd_tb make_tb(uint64_t size, uint64_t burst, uint64_t refill_ns, uint64_t now)
+{
+    svd_tb tb;
+    const svd_tb_cfg cfg = { size, burst, refill_ns };
+    assert_true(svd_is_ok(svd_tb_init(&tb, &cfg, now)));
+    return tb;
+}
+
+/* REQ: REQ-ENT-004 */
+static void test_init_rejects_out_of_range_configs(void **state)
+{
+    (void)state;
+    const svd_tb_cfg bad[] = {
+        { SVD_TB_MAX_SIZE + 1u, 0u, 1000u },
+        { 10u, SVD_TB_MAX_SIZE + 1u, 1000u },
+        { 10u, 0u, 0u },
+        { 10u, 0u, SVD_TB_MAX_REFILL_NS + 1u },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        svd_tb tb;
+        memset(&tb, 0x5a, sizeof(tb));
+        svd_tb before = tb;
+        assert_true(svd_is_err(svd_tb_init(&tb, &bad[i], 7u), SVD_ERR_INVALID_ARG));
+        assert_memory_equal(&tb, &before, sizeof(tb));
+    }
+    svd_tb tb;
+    assert_true(svd_is_err(svd_tb_init(&tb, NULL, 0u), SVD_ERR_INVALID_ARG));
+    assert_true(svd_is_err(svd_tb_init(NULL, &bad[0], 0u), SVD_ERR_INVALID_ARG));
+    /* The exact limits are accepted. */
+    const svd_tb_cfg edge = { SVD_TB_MAX_SIZE, SVD_TB_MAX_SIZE, SVD_TB_MAX_REFILL_NS };
+    assert_true(svd_is_ok(svd_tb_init(&tb, &edge, 0u)));
+    assert_int_equal(tb.tokens, SVD_TB_MAX_SIZE);
+    assert_int_equal(tb.burst, SVD_TB_MAX_SIZE);
+}
+
+/* REQ: REQ-ENT-004 */
+static void test_unlimited_bucket_always_grants(void **state)
+{
+    (void)state;
+    /* size 0: other fields are ignored, even nonsense ones. */
+    svd_tb tb = make_tb(0u, 99u, 0u, 5u);
+    assert_true(svd_tb_unlimited(&tb));
+    assert_true(svd_tb_consume(&tb, UINT64_MAX, 0u));
+    assert_true(svd_tb_consume(&tb, UINT64_MAX, 1u));
+    assert_int_equal(svd_tb_cap(&tb, UINT64_MAX), UINT64_MAX);
+    assert_int_equal(svd_tb_wait_ns(&tb, UINT64_MAX, 0u), 0u);
+    svd_tb_refill(&tb, 100u);
+    assert_int_equal(tb.tokens, 0u);
+}
+
+/* REQ: REQ-ENT-001 REQ-ENT-002 */
+static void test_starts_full_and_refills_with_carried_fraction(void **state)
+{
+    (void)state;
+    /* 3 tokens per 10 ns: one token every 3.33 ns. */
+    svd_tb tb = make_tb(3u, 0u, 10u, 1000u);
+    assert_int_equal(tb.tokens, 3u);
+    assert_true(svd_tb_consume(&tb, 3u, 1000u));
+    assert_false(svd_tb_consume(&tb, 1u, 1000u));
+    svd_tb_refill(&tb, 1003u); /* 9/10 of a token */
+    assert_int_equal(tb.tokens, 0u);
+    assert_int_equal(tb.frac, 9u);
+    svd_tb_refill(&tb, 1004u); /* 12/10: one token, 2/10 carried */
+    assert_int_equal(tb.tokens, 1u);
+    assert_int_equal(tb.frac, 2u);
+    svd_tb_refill(&tb, 1006u); /* 2 + 6 = 8/10 */
+    assert_int_equal(tb.tokens, 1u);
+    assert_int_equal(tb.frac, 8u);
+    svd_tb_refill(&tb, 1010u); /* 8 + 12 = 20/10: two more: full at 3 */
+    assert_int_equal(tb.tokens, 3u);
+    assert_int_equal(tb.frac, 0u);
+}
+
+/* REQ: REQ-ENT-001 */
+static void test_refill_exact_however_time_is_sliced(void **state)
+{
+    (void)state;
+    /* Tokens earned over T ns from empty must be floor(T * size / refill)
+     * whether time arrives in one step or in many odd-sized steps. */
+    const uint64_t size = 1000003u, refill = 999999937u; /* co-prime, awkward */
+    svd_tb a = make_tb(size, 0u, refill, 0u);
+    svd_tb b = a;
+    assert_true(svd_tb_consume(&a, size, 0u));
+    assert_true(svd_tb_consume(&b, size, 0u));
+    uint64_t t = 0u, seed = 12345u;
+    while (t < refill - 5000u) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        t += 1u + ((seed >> 33) % 4000u);
+        if (t >= refill - 5000u) {
+            t = refill - 5000u;
+        }
+        svd_tb_refill(&b, t);
+    }
+    svd_tb_refill(&a, t);
+    const uint64_t expect = (t * size) / refill; /* < 2^63 within limits */
+    assert_int_equal(a.tokens, expect);
+    assert_int_equal(b.tokens, expect);
+    assert_int_equal(a.frac, b.frac);
+    assert_int_equal(a.frac, (t * size) % refill);
+}
+
+/* REQ: REQ-ENT-001 */
+static void test_largest_config_does_not_overflow(void **state)
+{
+    (void)state;
+    svd_tb tb = make_tb(SVD_TB_MAX_SIZE, 0u, SVD_TB_MAX_REFILL_NS, 0u);
+    assert_true(svd_tb_consume(&tb, SVD_TB_MAX_SIZE, 0u));
+    svd_tb_refill(&tb, SVD_TB_MAX_REFILL_NS - 1u);
+    /* (2^32 - 1) * 2^30 / 2^32 = 2^30 - 2^-2: 2^30 - 1 tokens, 3/4 carried. */
+    assert_int_equal(tb.tokens, SVD_TB_MAX_SIZE - 1u);
+    assert_int_equal(tb.frac, SVD_TB_MAX_REFILL_NS - SVD_TB_MAX_SIZE);
+    svd_tb_refill(&tb, SVD_TB_MAX_REFILL_NS);
+    assert_int_equal(tb.tokens, SVD_TB_MAX_SIZE);
+    assert_int_equal(tb.frac, 0u);
+}
+
+/* REQ: REQ-ENT-002 */
+static void test_bucket_never_exceeds_size(void **state)
+{
+    (void)state;
+    svd_tb tb = make_tb(8u, 0u, 100u, 0u);
+    svd_tb_refill(&tb, 1000000u);
+    assert_int_equal(tb.tokens, 8u);
+    assert_true(svd_tb_consume(&tb, 1u, 1000000u));
+    svd_tb_refill(&tb, UINT64_MAX); /* huge gap: full, not wrapped */
+    assert_int_equal(tb.tokens, 8u);
+    assert_int_equal(tb.frac, 0u);
+    /* Partial refill that would cross the size stops at it. */
+    svd_tb t2 = make_tb(8u, 0u, 100u, 0u);
+    assert_true(svd_tb_consume(&t2, 1u, 0u));
+    svd_tb_refill(&t2, 99u); /* would earn 7.92 tokens: capped at 8 */
+    assert_int_equal(t2.tokens, 8u);
+    assert_int_equal(t2.frac, 0u);
+}
+
+/* REQ: REQ-ENT-002 */
+static void test_one_time_burst_spent_first_and_never_refilled(void **state)
+{
+    (void)state;
+    svd_tb tb = make_tb(4u, 6u, 40u, 0u);
+    assert_true(svd_tb_consume(&tb, 5u, 0u)); /* burst only */
+    assert_int_equal(tb.burst, 1u);
+    assert_int_equal(tb.tokens, 4u);
+    assert_true(svd_tb_consume(&tb, 3u, 0u)); /* 1 burst + 2 regular */
+    assert_int_equal(tb.burst, 0u);
+    assert_int_equal(tb.tokens, 2u);
+    svd_tb_refill(&tb, 1000000u);
+    assert_int_equal(tb.burst, 0u);
+    assert_int_equal(tb.tokens, 4u);
+}
+
+/* REQ: REQ-ENT-007 */
+static void test_attack_request_larger_than_bucket_never_granted(void **state)
+{
+    (void)state;
+    svd_tb tb = make_tb(4u, 0u, 10u, 0u);
+    for (uint64_t t = 0u; t < 1000u; t += 7u) {
+        assert_false(svd_tb_consume(&tb, 5u, t));
+    }
+    assert_false(svd_tb_consume(&tb, UINT64_MAX, 2000u));
+    assert_int_equal(tb.tokens, 4u); /* nothing taken by the refusals */
+    assert_int_equal(svd_tb_cap(&tb, 5u), 4u);
+    assert_int_equal(svd_tb_cap(&tb, 3u), 3u);
+    /* Contract broken (n > size): wait_ns answers the time to a full bucket, no overflow. */
+    assert_true(svd_tb_consume(&tb, 4u, 2000u));
+    assert_int_equal(svd_tb_wait_ns(&tb, UINT64_MAX, 2000u), 10u);
+}
+
+/* REQ: REQ-ENT-003 */
+static void test_attack_clock_going_backwards_earns_nothing(void **state)
+{
+    (void)state;
+    svd_tb tb = make_tb(10u, 0u, 10u, 1000u);
+    assert_true(svd_tb_consume(&tb, 10u, 1000u));
+    svd_tb_refill(&tb, 500u); /* back by 500 ns */
+    assert_int_equal(tb.tokens, 0u);
+    assert_false(svd_tb_consume(&tb, 1u, 0u)); /* further back */
+    assert_false(svd_tb_consume(&tb, 1u, 0u)); /* same time */
+    /* Time then moves forward from the new reading: 3 ns earn 3 tokens, no more. */
+    svd_tb_refill(&tb, 3u);
+    assert_int_equal(tb.tokens, 3u);
+    /* Wrap-around of the clock is a backwards step too. */
+    svd_tb t2 = make_tb(10u, 0u, 10u, UINT64_MAX - 1u);
+    assert_true(svd_tb_consume(&t2, 10u, UINT64_MAX - 1u));
+    assert_false(svd_tb_consume(&t2, 1u, 2u));
+}
+
+/* REQ: REQ-ENT-005 */
+static void test_wait_ns_is_exact(void **state)
+{
+    (void)state;
+    const uint64_t cases[][3] = { /* size, refill, n */
+        { 3u, 10u, 1u }, { 3u, 10u, 3u }, { 7u, 1000u, 5u }, { 1u, 1u, 1u },
+        { SVD_TB_MAX_SIZE, SVD_TB_MAX_REFILL_NS, SVD_TB_MAX_SIZE },
+        { SVD_TB_MAX_SIZE, SVD_TB_MAX_REFILL_NS, 1u }, { 1000u, 3u, 999u },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        for (uint64_t pre = 0u; pre < 3u; pre++) {
+            svd_tb tb = make_tb(cases[i][0], 0u, cases[i][1], 100u);
+            assert_true(svd_tb_consume(&tb, cases[i][0], 100u));
+            svd_tb_refill(&tb, 100u + pre); /* leave a fraction behind */
+            const uint64_t now = 100u + pre;
+            const uint64_t n = cases[i][2];
+            if (tb.tokens >= n) {
+                assert_int_equal(svd_tb_wait_ns(&tb, n, now), 0u);
+                continue;
+            }
+            const uint64_t w = svd_tb_wait_ns(&tb, n, now);
+            assert_true(w >= 1u);
+            svd_tb early = tb, on_time = tb;
+            assert_false(svd_tb_consume(&early, n, now + w - 1u));
+            assert_true(svd_tb_consume(&on_time, n, now + w));
+        }
+    }
+    svd_tb full = make_tb(4u, 0u, 10u, 0u);
+    assert_int_equal(svd_tb_wait_ns(&full, 4u, 0u), 0u);
+    /* Burst counts as available. */
+    svd_tb bur = make_tb(4u, 2u, 40u, 0u);
+    assert_true(svd_tb_consume(&bur, 4u, 0u));
+    assert_int_equal(svd_tb_wait_ns(&bur, 2u, 0u), 0u);
+    assert_int_equal(svd_tb_wait_ns(&bur, 3u, 0u), 10u);
+}
+
+/* REQ: REQ-ENT-004 REQ-ENT-006 */
+static void test_ratelimit_init_null_means_unlimited_and_failure_changes_nothing(void **state)
+{
+    (void)state;
+    svd_ratelimit rl;
+    assert_true(svd_is_ok(svd_ratelimit_init(&rl, NULL, NULL, 0u)));
+    uint64_t g = 1u, w = 1u;
+    assert_true(svd_ratelimit_admit(&rl, 1u << 20, 0u, &g, &w));
+    assert_int_equal(g, 1u << 20);
+    assert_int_equal(w, 0u);
+
+    const svd_tb_cfg ok = { 10u, 0u, 10u }, bad = { 10u, 0u, 0u };
+    memset(&rl, 0x33, sizeof(rl));
+    svd_ratelimit before = rl;
+    assert_true(svd_is_err(svd_ratelimit_init(&rl, &ok, &bad, 0u), SVD_ERR_INVALID_ARG));
+    assert_memory_equal(&rl, &before, sizeof(rl));
+    assert_true(svd_is_err(svd_ratelimit_init(&rl, &bad, &ok, 0u), SVD_ERR_INVALID_ARG));
+    assert_memory_equal(&rl, &before, sizeof(rl));
+    assert_true(svd_is_err(svd_ratelimit_init(NULL, &ok, &ok, 0u), SVD_ERR_INVALID_ARG));
+}
+
+/* REQ: REQ-ENT-006 */
+static void test_admit_takes_both_or_neither(void **state)
+{
+    (void)state;
+    svd_ratelimit rl;
+    const svd_tb_cfg bytes = { 100u, 0u, 1000u }; /* 0.1 byte/ns */
+    const svd_tb_cfg ops = { 2u, 0u, 1000u };     /* 1 op per 500 ns */
+    assert_true(svd_is_ok(svd_ratelimit_init(&rl, &bytes, &ops, 0u)));
+    uint64_t g = 0u, w = 0u;
+    /* want above the bucket: granted is capped at its size. */
+    assert_true(svd_ratelimit_admit(&rl, 1000u, 0u, &g, &w));
+    assert_int_equal(g, 100u);
+    assert_int_equal(w, 0u);
+    assert_int_equal(rl.ops.tokens, 1u);
+    assert_int_equal(rl.bytes.tokens, 0u);
+    /* Bytes short, ops there: neither is taken; wait is the byte wait. */
+    assert_false(svd_ratelimit_admit(&rl, 64u, 0u, &g, &w));
+    assert_int_equal(g, 0u);
+    assert_int_equal(w, 640u);
+    assert_int_equal(rl.ops.tokens, 1u);
+    /* At the reported time it fits. */
+    assert_true(svd_ratelimit_admit(&rl, 64u, 640u, &g, &w));
+    assert_int_equal(g, 64u);
+    /* ops: 1 left + 1.28 earned in 640 ns, capped at 2, minus the one taken. */
+    assert_int_equal(rl.ops.tokens, 1u);
+}
+
+/* REQ: REQ-ENT-006 */
+static void test_admit_ops_exhausted_takes_no_bytes_and_waits_longest(void **state)
+{
+    (void)state;
+    svd_ratelimit rl;
+    const svd_tb_cfg bytes = { 1000u, 0u, 1000u };
+    const svd_tb_cfg ops = { 1u, 0u, 1000u };
+    assert_true(svd_is_ok(svd_ratelimit_init(&rl, &bytes, &ops, 0u)));
+    uint64_t g = 0u, w = 0u;
+    assert_true(svd_ratelimit_admit(&rl, 10u, 0u, &g, &w));
+    assert_int_equal(rl.bytes.tokens, 990u);
+    assert_false(svd_ratelimit_admit(&rl, 10u, 100u, &g, &w));
+    assert_int_equal(rl.bytes.tokens, 1000u); /* refilled, not taken */
+    assert_int_equal(w, 900u);                /* op token at t=1000 */
+    assert_true(svd_ratelimit_admit(&rl, 10u, 1000u, &g, &w));
+    /* Zero-byte request still costs an op. */
+    assert_false(svd_ratelimit_admit(&rl, 0u, 1000u, &g, &w));
+    assert_int_equal(w, 1000u);
+}
+
+/* REQ: REQ-ENT-006 */
+static void test_admit_rate_over_long_run_matches_config(void **state)
+{
+    (void)state;
+    /* 64-byte requests against 6400 B/s (size 640 over 100 ms): in 10 s of
+     * polling at the advertised wait times, at most 640 + 6400 * 10 bytes pass. */
+    svd_ratelimit rl;
+    const svd_tb_cfg bytes = { 640u, 0u, 100000000u };
+    assert_true(svd_is_ok(svd_ratelimit_init(&rl, &bytes, NULL, 0u)));
+    uint64_t now = 0u, total = 0u, g = 0u, w = 0u;
+    while (now <= 10000000000u) {
+        if (svd_ratelimit_admit(&rl, 64u, now, &g, &w)) {
+            total += g;
+        } else {
+            assert_true(w > 0u);
+            now += w;
+        }
+    }
+    assert_true(total <= 640u + 64000u);
+    assert_true(total >= 64000u);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_init_rejects_out_of_range_configs),
+        cmocka_unit_test(test_unlimited_bucket_always_grants),
+        cmocka_unit_test(test_starts_full_and_refills_with_carried_fraction),
+        cmocka_unit_test(test_refill_exact_however_time_is_sliced),
+        cmocka_unit_test(test_largest_config_does_not_overflow),
+        cmocka_unit_test(test_bucket_never_exceeds_size),
+        cmocka_unit_test(test_one_time_burst_spent_first_and_never_refilled),
+        cmocka_unit_test(test_attack_request_larger_than_bucket_never_granted),
+        cmocka_unit_test(test_attack_clock_going_backwards_earns_nothing),
+        cmocka_unit_test(test_wait_ns_is_exact),
+        cmocka_unit_test(test_ratelimit_init_null_means_unlimited_and_failure_changes_nothing),
+        cmocka_unit_test(test_admit_takes_both_or_neither),
+        cmocka_unit_test(test_admit_ops_exhausted_takes_no_bytes_and_waits_longest),
+        cmocka_unit_test(test_admit_rate_over_long_run_matches_config),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
