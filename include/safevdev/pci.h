@@ -1,0 +1,228 @@
+/**
+ * @file pci.h
+ * @brief virtio-pci modern transport engine (virtio 1.2 §4.1): PCI
+ *        configuration space (type 0 header + virtio capabilities) and BAR0.
+ *
+ * Turns the guest's accesses to the 256-byte PCI configuration space and to
+ * the memory BAR into calls on a ::svd_dev device engine, and tells the shim
+ * what to do through an ::svd_pci_action.
+ *
+ * Configuration space (all little-endian):
+ * - vendor 0x1af4, device 0x1040 + virtio device ID, revision 1, class code,
+ *   subsystem vendor/ID from ::svd_pci_params, header type 0, interrupt pin
+ *   INTA (1), capability pointer ::SVD_PCI_CAP_COMMON;
+ * - command: only MEMORY (bit 1), BUS_MASTER (bit 2) and INTX_DISABLE (bit 10)
+ *   are writable, every other bit reads 0 (there is no I/O BAR);
+ * - status: CAP_LIST (bit 4) and INTERRUPT (bit 3: interrupt status != 0) are
+ *   read-only, nothing else is ever set;
+ * - BAR0: memory, 32-bit or 64-bit (BAR0+BAR1), ::SVD_PCI_BAR_SIZE bytes, sized
+ *   the standard way (writing all ones reads back the size mask and flags);
+ *   BAR1 (when 32-bit) .. BAR5 and the expansion ROM read 0, writes ignored;
+ * - interrupt line (0x3c): read/write byte for firmware, no meaning to the device;
+ * - virtio capabilities, chained in this order: common (cfg_type 1), notify
+ *   (2, notify_off_multiplier ::SVD_PCI_NOTIFY_MULT), ISR (3), device (4,
+ *   present even when the device has no configuration), PCI configuration
+ *   access (5, required by §4.1.4.9: cap.bar, cap.offset, cap.length and
+ *   pci_cfg_data are writable and an access to pci_cfg_data performs the BAR
+ *   access cap.length wide at cap.offset; a BAR other than 0, a length other
+ *   than 1, 2 or 4 or an offset not aligned to it reads 0 / is ignored).
+ * - no MSI-X capability: config_msix_vector and queue_msix_vector always read
+ *   0xffff (VIRTIO_MSI_NO_VECTOR), writes to them are ignored; the device
+ *   interrupts through INTx only.
+ * Everything else is read-only.
+ *
+ * BAR0 layout (offsets within the BAR):
+ * - ::SVD_PCI_COMMON_OFF: common configuration (0x38 bytes, virtio 1.1 layout;
+ *   queue_notify_data/queue_reset are not offered), each field accessed with its
+ *   natural width (64-bit fields also as two 32-bit halves or one 64-bit access);
+ * - ::SVD_PCI_ISR_OFF: ISR status, one byte, read clears (§4.1.4.5);
+ * - ::SVD_PCI_DEVICE_OFF: device configuration, 1/2/4-byte reads aligned to the
+ *   width (writes ignored: the device configuration is read-only);
+ * - ::SVD_PCI_NOTIFY_OFF: queue q is notified by a 2- or 4-byte write at
+ *   ::SVD_PCI_NOTIFY_OFF + q * ::SVD_PCI_NOTIFY_MULT (queue_notify_off = q);
+ *   the queue is taken from the address, the value written is ignored.
+ *
+ * The "defined answer": any access not allowed above (offset, width,
+ * alignment, direction, a value the field cannot hold) reads 0 and is ignored
+ * when written, with no other effect (no latch, no state change). BAR accesses
+ * while MEMORY is clear in the command register are refused the same way.
+ * Guest protocol errors detected by the device engine latch NEEDS_RESET there.
+ *
+ * Queue size: reads of queue_size return the size the driver set, or the
+ * queue's maximum while none was set (§4.1.4.3: "on reset, queue_size holds
+ * the maximum"); enabling a queue whose size was never written uses that
+ * maximum. A queue_select naming no queue reads queue_size 0.
+ *
+ * Interrupt: INTx level = (interrupt status != 0) && !INTX_DISABLE.
+ *
+ * Thread-safety: one thread per instance (the same thread as its device engine).
+ */
+#ifndef SAFEVDEV_PCI_H
+#define SAFEVDEV_PCI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "safevdev/device.h"
+#include "safevdev/result.h"
+#include "safevdev/virtqueue.h"
+
+/** @brief Size of the PCI configuration space implemented. */
+#define SVD_PCI_CFG_SIZE 256u
+/** @brief PCI vendor ID of virtio devices (and default subsystem vendor). */
+#define SVD_PCI_VENDOR_VIRTIO 0x1af4u
+/** @brief PCI device ID of a modern virtio device is this plus the virtio device ID. */
+#define SVD_PCI_DEVICE_ID_BASE 0x1040u
+/** @brief Largest virtio device ID that maps into 0x1040..0x107f. */
+#define SVD_PCI_MAX_VIRTIO_ID 0x3fu
+/** @brief Revision ID of a modern-only device. */
+#define SVD_PCI_REVISION 1u
+/** @brief Class code QEMU's virtio-rng-pci reports (class 0x00, subclass 0xff). */
+#define SVD_PCI_CLASS_RNG 0x00ff00u
+
+/** @name Configuration space offsets and bits
+ *  @{ */
+#define SVD_PCI_CFG_COMMAND 0x04u
+#define SVD_PCI_CFG_STATUS 0x06u
+#define SVD_PCI_CFG_BAR0 0x10u
+#define SVD_PCI_CFG_BAR1 0x14u
+#define SVD_PCI_CFG_INT_LINE 0x3cu
+#define SVD_PCI_CMD_MEMORY 0x0002u        /**< Memory space decode enable. */
+#define SVD_PCI_CMD_BUS_MASTER 0x0004u    /**< Bus master enable (stored, not enforced). */
+#define SVD_PCI_CMD_INTX_DISABLE 0x0400u  /**< INTx assertion disabled. */
+#define SVD_PCI_STATUS_INTERRUPT 0x0008u  /**< INTx pending (interrupt status != 0). */
+#define SVD_PCI_STATUS_CAP_LIST 0x0010u   /**< Capability list present. */
+#define SVD_PCI_CAP_COMMON 0x40u  /**< Common configuration capability (16 bytes). */
+#define SVD_PCI_CAP_NOTIFY 0x50u  /**< Notify capability (20 bytes). */
+#define SVD_PCI_CAP_ISR 0x64u     /**< ISR capability (16 bytes). */
+#define SVD_PCI_CAP_DEVICE 0x74u  /**< Device configuration capability (16 bytes). */
+#define SVD_PCI_CAP_PCICFG 0x84u  /**< PCI configuration access capability (20 bytes, last). */
+/** @} */
+
+/** @name BAR0 layout
+ *  @{ */
+#define SVD_PCI_BAR_SIZE 0x4000u    /**< Size of BAR0 (power of two). */
+#define SVD_PCI_COMMON_OFF 0x0000u  /**< Common configuration. */
+#define SVD_PCI_COMMON_LEN 0x38u    /**< Length of the common configuration structure. */
+#define SVD_PCI_ISR_OFF 0x1000u     /**< ISR status byte. */
+#define SVD_PCI_DEVICE_OFF 0x2000u  /**< Device configuration. */
+#define SVD_PCI_DEVICE_LEN 0x1000u  /**< Length advertised for the device configuration window. */
+#define SVD_PCI_NOTIFY_OFF 0x3000u  /**< Notification area. */
+#define SVD_PCI_NOTIFY_MULT 4u      /**< notify_off_multiplier. */
+#define SVD_PCI_NO_VECTOR 0xffffu   /**< VIRTIO_MSI_NO_VECTOR. */
+/** @} */
+
+/** @brief Static PCI identity of the function, given to svd_pci_init(). */
+typedef struct svd_pci_params {
+    uint32_t class_code;       /**< 24-bit class code (class << 16 | subclass << 8 | prog-if). */
+    uint16_t subsystem_vendor; /**< Subsystem vendor ID (QEMU: ::SVD_PCI_VENDOR_VIRTIO). */
+    uint16_t subsystem_id;     /**< Subsystem ID (QEMU: the virtio device ID). */
+    bool bar64;                /**< BAR0 is a 64-bit BAR (uses BAR1 for the high half). */
+    bool prefetchable;         /**< BAR0 is marked prefetchable. */
+} svd_pci_params;
+
+/** @brief What an access asks the shim to do. Zeroed by every call that takes it. */
+typedef struct svd_pci_action {
+    bool notify;      /**< Process queue @c queue (device model work); @c vq is that queue. */
+    uint32_t queue;   /**< Queue index to process, valid when @c notify. */
+    svd_vq *vq;       /**< The queue to process, valid when @c notify (from svd_dev_notify()). */
+    bool irq_change;  /**< The INTx level changed: drive it to @c irq_level. */
+    bool irq_level;   /**< Current INTx level (always valid). */
+    bool reset;       /**< The device was reset: drop device-model state. */
+    bool failed;      /**< The device latched DEVICE_NEEDS_RESET during this access. */
+    bool bar_change;  /**< BAR0's address or the MEMORY decode bit changed: re-map the BAR. */
+} svd_pci_action;
+
+/** @brief virtio-pci transport state. Caller-allocated; initialise with svd_pci_init(). */
+typedef struct svd_pci {
+    svd_dev *dev;              /**< The device engine (owned by the caller). */
+    svd_pci_params params;     /**< PCI identity. */
+    uint16_t command;          /**< Command register (writable bits only). */
+    uint64_t bar0;             /**< BAR0 address bits programmed (size-aligned). */
+    uint8_t int_line;          /**< Interrupt line register. */
+    uint32_t dev_features_sel; /**< device_feature_select. */
+    uint32_t drv_features_sel; /**< driver_feature_select. */
+    uint16_t queue_sel;        /**< queue_select (any value; unknown queues read as absent). */
+    uint8_t cfg_bar;           /**< PCI configuration access capability: cap.bar. */
+    uint32_t cfg_offset;       /**< cap.offset. */
+    uint32_t cfg_length;       /**< cap.length. */
+    uint32_t cfg_data;         /**< pci_cfg_data as last written. */
+    bool irq_level;            /**< INTx level last reported to the shim. */
+} svd_pci;
+
+/**
+ * @brief Initialise @p p as the PCI transport of the initialised device @p dev.
+ *
+ * @p dev is kept by pointer and MUST outlive @p p. Command register 0, BAR0
+ * unassigned (0), INTx deasserted, selectors 0.
+ * @return ::SVD_ERR_INVALID_ARG if a pointer is NULL, the virtio device ID is
+ *         above ::SVD_PCI_MAX_VIRTIO_ID, the class code does not fit 24 bits,
+ *         or the device configuration is larger than ::SVD_PCI_DEVICE_LEN;
+ *         @p p is then unusable.
+ */
+SVD_MUST_USE svd_result svd_pci_init(svd_pci *p, svd_dev *dev, const svd_pci_params *params);
+
+/**
+ * @brief The guest reads @p width (1, 2 or 4, aligned) bytes of configuration space at @p off.
+ *
+ * *@p val SHALL always be written (0 for an access not allowed). A read of
+ * pci_cfg_data performs a BAR read and so may have the BAR read's side effect
+ * (ISR read-clear), reported in @p act.
+ * @return ::SVD_OK; ::SVD_ERR_INVALID_ARG (NULL argument: nothing written; bad
+ *         width/alignment); ::SVD_ERR_BOUNDS (offset beyond the space).
+ *         Informational: the access is complete either way.
+ */
+SVD_MUST_USE svd_result svd_pci_cfg_read(svd_pci *p, uint32_t off, uint32_t width, uint32_t *val,
+                                         svd_pci_action *act);
+
+/**
+ * @brief The guest writes configuration space. Only the writable bits listed in
+ *        the file description change; the rest of the write is ignored.
+ * @return as svd_pci_cfg_read(); a write to pci_cfg_data returns the result of
+ *         the BAR write it performs.
+ */
+SVD_MUST_USE svd_result svd_pci_cfg_write(svd_pci *p, uint32_t off, uint32_t width, uint32_t val,
+                                          svd_pci_action *act);
+
+/**
+ * @brief The guest reads @p width bytes at offset @p off inside BAR0.
+ *
+ * *@p val SHALL always be written (0 when not allowed). Reading the ISR byte
+ * clears the interrupt status and may lower the line (reported in @p act).
+ * @return ::SVD_OK; ::SVD_ERR_INVALID_ARG (NULL argument, width/alignment not
+ *         allowed); ::SVD_ERR_BOUNDS (no readable field there); ::SVD_ERR_STATE
+ *         (memory decode disabled). Informational.
+ */
+SVD_MUST_USE svd_result svd_pci_bar_read(svd_pci *p, uint64_t off, uint32_t width, uint64_t *val,
+                                         svd_pci_action *act);
+
+/**
+ * @brief The guest writes @p val (@p width bytes) at offset @p off inside BAR0.
+ * @param act the shim SHALL act on every field set, also on failure
+ * @return as svd_pci_bar_read() for refused accesses, otherwise the device
+ *         engine's result (::SVD_ERR_STATE ignored, ::SVD_ERR_PROTOCOL latched).
+ */
+SVD_MUST_USE svd_result svd_pci_bar_write(svd_pci *p, uint64_t off, uint32_t width, uint64_t val,
+                                          svd_pci_action *act);
+
+/** @brief Guest-physical address BAR0 is programmed to (0 while unassigned). */
+uint64_t svd_pci_bar0_address(const svd_pci *p);
+
+/** @brief True when the MEMORY bit of the command register is set (BAR0 decodes). */
+bool svd_pci_mem_enabled(const svd_pci *p);
+
+/**
+ * @brief Re-derive the INTx level and report a change in @p act (zeroed first).
+ *        The shim SHALL call it after work that may set interrupt status outside
+ *        a register access (svd_dev_queue_processed(), svd_dev_fail()).
+ */
+void svd_pci_sync_irq(svd_pci *p, svd_pci_action *act);
+
+/**
+ * @brief Host-initiated function reset (PCI reset, guest reboot): device engine
+ *        reset, command 0, BAR0 0, capability fields and selectors 0, INTx
+ *        deasserted. @p act reports @c reset, @c bar_change and any line change.
+ */
+void svd_pci_reset(svd_pci *p, svd_pci_action *act);
+
+#endif /* SAFEVDEV_PCI_H */
