@@ -24,18 +24,22 @@ unit-asan:
 # Purity: no object of src/core may have writable data or import anything but
 # memcpy/memset/memcmp. Built with gcc -O2 (the release configuration).
 PURE_ALLOWED := memcpy memset memcmp
+# Calls between core objects are fine: a symbol another core object defines is
+# not an import of the core (checked against the set the core objects export).
 purity: $(CORE_OBJ)
-	@bad=0; for o in $(CORE_OBJ); do \
+	@bad=0; core_syms=" $$(nm -g --defined-only $(CORE_OBJ) | awk 'NF==3 {print $$3}' | tr '\n' ' ') "; \
+	for o in $(CORE_OBJ); do \
 	  for sec in .data .bss; do \
 	    sz=$$(size -A $$o | awk -v s=$$sec '$$1 ~ "^"s {t+=$$2} END {print t+0}'); \
 	    if [ "$$sz" != 0 ]; then echo "purity: $$o has $$sz bytes in $$sec*"; bad=1; fi; \
 	  done; \
 	  for sym in $$(nm -u $$o | awk '{print $$2}'); do \
-	    case " $(PURE_ALLOWED) " in *" $$sym "*) ;; \
+	    case " $(PURE_ALLOWED) " in *" $$sym "*) continue;; *) ;; esac; \
+	    case "$$core_syms" in *" $$sym "*) ;; \
 	      *) echo "purity: $$o imports $$sym"; bad=1;; esac; \
 	  done; \
 	done; \
-	if [ $$bad = 0 ]; then echo "purity: $(words $(CORE_OBJ)) core objects: no writable data, imports only $(PURE_ALLOWED)"; fi; \
+	if [ $$bad = 0 ]; then echo "purity: $(words $(CORE_OBJ)) core objects: no writable data, imports only $(PURE_ALLOWED) from outside the core"; fi; \
 	exit $$bad
 
 DEMO_BIN := $(B)/demo/svd-demo

@@ -41,7 +41,7 @@ void tg_vring_set_used_event(tg_vring *r, uint16_t v);
 uint16_t tg_vring_avail_event(const tg_vring *r);
 /* used->idx as the device published it. */
 uint16_t tg_vring_used_idx(const tg_vring *r);
-/* Take the next used element if the device published one: true and *id/*len set. */
+/* Take the next used element if the device published one: true and *id, *len set. */
 bool tg_vring_get_used(tg_vring *r, uint32_t *id, uint32_t *len);
 /* Would the Linux driver kick now? (vring_need_event on avail_event under
  * EVENT_IDX, else !(used->flags & NO_NOTIFY)); @old is avail_idx before the adds. */

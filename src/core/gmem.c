@@ -1,0 +1,154 @@
+/* Guest memory map.
+ *
+ * Every check is written so that no sum of guest-controlled values is ever
+ * formed before it is known not to wrap: offsets are computed as
+ * gpa - region.gpa after gpa >= region.gpa, and lengths are compared with
+ * the room left in the region, never added to the address. */
+#include <string.h>
+
+#include "safevdev/gmem.h"
+
+#define GMEM_ACCESS_ALL (SVD_GMEM_READ | SVD_GMEM_WRITE)
+
+void svd_gmem_init(svd_gmem *m)
+{
+    /* The generation is carried over and bumped, not zeroed: a map emptied
+     * and refilled in place (vhost-user SET_MEM_TABLE) must never look like
+     * the map a queue cached its ring pointers from. */
+    const uint32_t gen = m->generation;
+    memset(m, 0, sizeof(*m));
+    m->generation = gen + 1u;
+}
+
+svd_result svd_gmem_add(svd_gmem *m, uint64_t gpa, uint64_t size, void *host, uint32_t access)
+{
+    uint64_t end;
+    uint32_t i;
+
+    SVD_ENSURE(size > 0u, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(host != NULL, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(access != 0u && (access & ~(uint32_t)GMEM_ACCESS_ALL) == 0u, SVD_ERR_INVALID_ARG);
+    SVD_GUARD(svd_add_u64(gpa, size, &end));
+#if SIZE_MAX < UINT64_MAX
+    SVD_ENSURE(size <= (uint64_t)SIZE_MAX, SVD_ERR_OVERFLOW);
+#endif
+    SVD_ENSURE((uint64_t)(UINTPTR_MAX - (uintptr_t)host) >= size, SVD_ERR_OVERFLOW);
+    for (i = 0u; i < m->count; i++) {
+        const svd_gmem_region *r = &m->regions[i];
+        /* Both ranges are known not to wrap, so half-open overlap is exact. */
+        SVD_ENSURE(!(gpa < r->gpa + r->size && r->gpa < end), SVD_ERR_BOUNDS);
+    }
+    SVD_ENSURE(m->count < SVD_GMEM_MAX_REGIONS, SVD_ERR_NOSPACE);
+
+    m->regions[m->count].gpa = gpa;
+    m->regions[m->count].size = size;
+    m->regions[m->count].host = (uint8_t *)host;
+    m->regions[m->count].access = access;
+    m->count += 1u;
+    m->generation += 1u;
+    return svd_ok();
+}
+
+/* The region holding byte @gpa with @access allowed, or NULL. */
+static const svd_gmem_region *gmem_find(const svd_gmem *m, uint64_t gpa, uint32_t access)
+{
+    uint32_t i;
+    for (i = 0u; i < m->count && SVD_ALWAYS(i < SVD_GMEM_MAX_REGIONS); i++) {
+        const svd_gmem_region *r = &m->regions[i];
+        if (gpa >= r->gpa && gpa - r->gpa < r->size) {
+            return ((access & ~r->access) == 0u) ? r : NULL;
+        }
+    }
+    return NULL;
+}
+
+svd_result svd_gmem_translate_prefix(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access,
+                                     svd_span *out)
+{
+    const svd_gmem_region *r;
+    uint64_t off;
+    uint64_t room;
+
+    SVD_ENSURE(len > 0u, SVD_ERR_INVALID_ARG);
+    r = gmem_find(m, gpa, access);
+    SVD_ENSURE(r != NULL, SVD_ERR_BOUNDS);
+    off = gpa - r->gpa;
+    room = r->size - off;
+    /* Region sizes fit size_t (checked by svd_gmem_add), so both casts are exact. */
+    out->ptr = r->host + (size_t)off;
+    out->len = (size_t)((len < room) ? len : room);
+    return svd_ok();
+}
+
+svd_result svd_gmem_translate(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access, svd_span *out)
+{
+    uint64_t end;
+    svd_span s;
+
+    SVD_ENSURE(len > 0u, SVD_ERR_INVALID_ARG);
+    SVD_GUARD(svd_add_u64(gpa, len, &end));
+    SVD_GUARD(svd_gmem_translate_prefix(m, gpa, len, access, &s));
+    SVD_ENSURE((uint64_t)s.len == len, SVD_ERR_BOUNDS);
+    *out = s;
+    return svd_ok();
+}
+
+svd_result svd_gmem_check(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access)
+{
+    uint64_t end;
+    uint64_t cur = gpa;
+    uint64_t rem = len;
+
+    SVD_GUARD(svd_add_u64(gpa, len, &end));
+    /* Each step consumes the rest of one region (or the rest of the range),
+     * so the loop runs at most count + 1 times whatever len is. */
+    while (rem > 0u) {
+        svd_span s;
+        SVD_GUARD(svd_gmem_translate_prefix(m, cur, rem, access, &s));
+        cur += (uint64_t)s.len;
+        rem -= (uint64_t)s.len;
+    }
+    return svd_ok();
+}
+
+svd_result svd_gmem_read(const svd_gmem *m, uint64_t gpa, void *dst, size_t len)
+{
+    uint8_t *d = (uint8_t *)dst;
+    uint64_t cur = gpa;
+    size_t rem = len;
+
+    SVD_ENSURE(len == 0u || dst != NULL, SVD_ERR_INVALID_ARG);
+    SVD_GUARD(svd_gmem_check(m, gpa, (uint64_t)len, SVD_GMEM_READ));
+    while (rem > 0u) {
+        svd_span s;
+        if (SVD_NEVER(!svd_is_ok(svd_gmem_translate_prefix(m, cur, (uint64_t)rem, SVD_GMEM_READ, &s)))) {
+            return svd_fail(SVD_ERR_BOUNDS);
+        }
+        memcpy(d, s.ptr, s.len);
+        d += s.len;
+        cur += (uint64_t)s.len;
+        rem -= s.len;
+    }
+    return svd_ok();
+}
+
+svd_result svd_gmem_write(const svd_gmem *m, uint64_t gpa, const void *src, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)src;
+    uint64_t cur = gpa;
+    size_t rem = len;
+
+    SVD_ENSURE(len == 0u || src != NULL, SVD_ERR_INVALID_ARG);
+    SVD_GUARD(svd_gmem_check(m, gpa, (uint64_t)len, SVD_GMEM_WRITE));
+    while (rem > 0u) {
+        svd_span s;
+        if (SVD_NEVER(!svd_is_ok(svd_gmem_translate_prefix(m, cur, (uint64_t)rem, SVD_GMEM_WRITE, &s)))) {
+            return svd_fail(SVD_ERR_BOUNDS);
+        }
+        memcpy(s.ptr, p, s.len);
+        p += s.len;
+        cur += (uint64_t)s.len;
+        rem -= s.len;
+    }
+    return svd_ok();
+}

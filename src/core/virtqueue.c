@@ -1,0 +1,382 @@
+/* Split virtqueue, device side (virtio 1.2 §2.7).
+ *
+ * Why it is written the way it is:
+ * - Guest memory is shared with a guest that may be hostile and concurrent.
+ *   Every descriptor and ring entry is copied out with volatile byte loads
+ *   into a local buffer exactly once and only the copy is checked and used,
+ *   so neither the guest nor the compiler can make the device act on a value
+ *   other than the one that was checked (no double fetch).
+ * - The two ring indices are accessed with __atomic builtins: an acquire load
+ *   of avail->idx before reading the ring entries it covers, a release store
+ *   of used->idx after the used element. Their host addresses are checked to
+ *   be naturally aligned at enable time, which the atomics need.
+ * - A pop validates the whole chain before it changes anything; on a
+ *   protocol error only the broken latch is set. The segments written into
+ *   the caller's storage during the walk are not meaningful after a failure;
+ *   every field of the chain itself is left as it was.
+ * - Disable, like reset, bumps the epoch: chains popped before it can never
+ *   be pushed afterwards, whatever the in-flight bitmap says by then. */
+#include <string.h>
+
+#include "safevdev/span.h"
+#include "safevdev/virtqueue.h"
+
+#define VQ_DESC_SIZE 16u
+#define VQ_RING_HDR 4u   /* flags + idx of either ring */
+#define VQ_USED_ELEM 8u  /* id + len */
+#define VQ_CHAIN_LIMIT 0x100000000ull
+
+static uint16_t vq_le16(uint16_t v)
+{
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+    return __builtin_bswap16(v);
+#else
+    return v;
+#endif
+}
+
+/* Volatile byte loads: each guest byte is read exactly once, here. */
+static void vq_copy_in(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    const volatile uint8_t *s = src;
+    size_t i;
+    for (i = 0u; i < n; i++) {
+        dst[i] = s[i];
+    }
+}
+
+static uint16_t vq_read16_once(const uint8_t *p)
+{
+    uint8_t b[2];
+    vq_copy_in(b, p, sizeof(b));
+    return svd_load_le16(b);
+}
+
+static uint16_t vq_load_avail_idx(const svd_vq *q)
+{
+    return vq_le16(__atomic_load_n((const uint16_t *)(const void *)(q->avail + 2u), __ATOMIC_ACQUIRE));
+}
+
+static bool vq_size_ok(uint32_t size)
+{
+    return size != 0u && size <= SVD_VQ_MAX_SIZE && (size & (size - 1u)) == 0u;
+}
+
+static svd_result vq_break(svd_vq *q)
+{
+    q->broken = true;
+    return svd_fail(SVD_ERR_PROTOCOL);
+}
+
+static bool vq_is_inflight(const svd_vq *q, uint16_t head)
+{
+    return (q->inflight_map[head >> 5] & (1u << (head & 31u))) != 0u;
+}
+
+/* The queue may touch its rings only while enabled, not broken, and with the
+ * map its ring pointers were translated from. */
+static svd_result vq_usable(const svd_vq *q, const svd_gmem *m)
+{
+    SVD_ENSURE(q->enabled, SVD_ERR_STATE);
+    SVD_ENSURE(!q->broken, SVD_ERR_STATE);
+    SVD_ENSURE(m->generation == q->gmem_generation, SVD_ERR_STATE);
+    return svd_ok();
+}
+
+void svd_vq_chain_init(svd_vq_chain *c, svd_vq_desc *segs, uint32_t cap)
+{
+    memset(c, 0, sizeof(*c));
+    c->segs = segs;
+    c->cap = (segs != NULL) ? cap : 0u;
+}
+
+void svd_vq_init(svd_vq *q)
+{
+    memset(q, 0, sizeof(*q));
+}
+
+void svd_vq_reset(svd_vq *q)
+{
+    const uint32_t epoch = q->epoch;
+    svd_vq_init(q);
+    q->epoch = epoch + 1u;
+}
+
+void svd_vq_disable(svd_vq *q)
+{
+    q->enabled = false;
+    q->desc = NULL;
+    q->avail = NULL;
+    q->used = NULL;
+    memset(q->inflight_map, 0, sizeof(q->inflight_map));
+    q->inflight = 0u;
+    q->epoch += 1u;
+}
+
+svd_result svd_vq_set_size(svd_vq *q, uint32_t size)
+{
+    SVD_ENSURE(!q->enabled, SVD_ERR_STATE);
+    if (!vq_size_ok(size)) {
+        return vq_break(q);
+    }
+    q->size = (uint16_t)size;
+    return svd_ok();
+}
+
+svd_result svd_vq_set_addrs(svd_vq *q, uint64_t desc, uint64_t avail, uint64_t used)
+{
+    SVD_ENSURE(!q->enabled, SVD_ERR_STATE);
+    q->desc_gpa = desc;
+    q->avail_gpa = avail;
+    q->used_gpa = used;
+    return svd_ok();
+}
+
+svd_result svd_vq_set_features(svd_vq *q, bool event_idx, bool indirect)
+{
+    SVD_ENSURE(!q->enabled, SVD_ERR_STATE);
+    q->event_idx = event_idx;
+    q->indirect = indirect;
+    return svd_ok();
+}
+
+svd_result svd_vq_set_base(svd_vq *q, uint16_t last_avail_idx, uint16_t used_idx)
+{
+    SVD_ENSURE(!q->enabled, SVD_ERR_STATE);
+    q->last_avail_idx = last_avail_idx;
+    q->used_idx = used_idx;
+    return svd_ok();
+}
+
+svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m)
+{
+    svd_span d;
+    svd_span a;
+    svd_span u;
+    /* used_event / avail_event trail the rings only with EVENT_IDX. */
+    const uint64_t ev = q->event_idx ? 2u : 0u;
+    const uint64_t n = q->size;
+
+    SVD_ENSURE(!q->enabled, SVD_ERR_STATE);
+    SVD_ENSURE(!q->broken, SVD_ERR_STATE);
+    if (!vq_size_ok(q->size)) {
+        return vq_break(q);
+    }
+    if ((q->desc_gpa & 15u) != 0u || (q->avail_gpa & 1u) != 0u || (q->used_gpa & 3u) != 0u) {
+        return vq_break(q);
+    }
+    /* n <= 32768: none of these products or sums can overflow. */
+    if (!svd_is_ok(svd_gmem_translate(m, q->desc_gpa, VQ_DESC_SIZE * n, SVD_GMEM_READ, &d)) ||
+        !svd_is_ok(svd_gmem_translate(m, q->avail_gpa, VQ_RING_HDR + 2u * n + ev, SVD_GMEM_READ, &a)) ||
+        !svd_is_ok(svd_gmem_translate(m, q->used_gpa, VQ_RING_HDR + VQ_USED_ELEM * n + ev, SVD_GMEM_WRITE, &u))) {
+        return vq_break(q);
+    }
+    /* The index atomics need natural alignment of the host addresses too. */
+    if (((uintptr_t)a.ptr & 1u) != 0u || ((uintptr_t)u.ptr & 3u) != 0u) {
+        return vq_break(q);
+    }
+    q->desc = d.ptr;
+    q->avail = a.ptr;
+    q->used = u.ptr;
+    q->gmem_generation = m->generation;
+    memset(q->inflight_map, 0, sizeof(q->inflight_map));
+    q->inflight = 0u;
+    q->signalled_used = q->used_idx;
+    q->signalled_valid = true;
+    q->enabled = true;
+    return svd_ok();
+}
+
+/* Totals of a chain walk, committed to the chain only on success. */
+typedef struct vq_walk {
+    uint32_t nsegs;
+    uint32_t ndesc;
+    uint32_t readable_len;
+    uint32_t writable_len;
+    bool truncated;
+} vq_walk;
+
+/* Validate the chain at @head, recording segments into c->segs.
+ * Returns SVD_ERR_PROTOCOL (without latching) on the first broken rule. */
+static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t head, svd_vq_chain *c, vq_walk *w)
+{
+    const uint8_t *table = q->desc;
+    uint32_t table_n = q->size;
+    uint32_t visits = 0u;
+    bool in_indirect = false;
+    bool seen_write = false;
+    uint64_t total = 0u;
+    uint16_t idx = head;
+
+    memset(w, 0, sizeof(*w));
+    for (;;) {
+        uint8_t raw[VQ_DESC_SIZE];
+        uint64_t addr;
+        uint32_t len;
+        uint16_t flags;
+        uint16_t next;
+
+        /* TTL: a table of N entries yields at most N descriptors (loops, #236). */
+        SVD_ENSURE(visits < table_n, SVD_ERR_PROTOCOL);
+        visits++;
+        vq_copy_in(raw, table + (size_t)VQ_DESC_SIZE * idx, sizeof(raw));
+        addr = svd_load_le64(raw);
+        len = svd_load_le32(raw + 8);
+        flags = svd_load_le16(raw + 12);
+        next = svd_load_le16(raw + 14);
+
+        if ((flags & SVD_VRING_DESC_F_INDIRECT) != 0u) {
+            svd_span t;
+            SVD_ENSURE(q->indirect, SVD_ERR_PROTOCOL);
+            SVD_ENSURE(!in_indirect, SVD_ERR_PROTOCOL);
+            SVD_ENSURE((flags & SVD_VRING_DESC_F_NEXT) == 0u, SVD_ERR_PROTOCOL);
+            SVD_ENSURE(len != 0u && (len % VQ_DESC_SIZE) == 0u, SVD_ERR_PROTOCOL);
+            SVD_ENSURE(len / VQ_DESC_SIZE <= q->size, SVD_ERR_PROTOCOL);
+            SVD_ENSURE(svd_is_ok(svd_gmem_translate(m, addr, len, SVD_GMEM_READ, &t)), SVD_ERR_PROTOCOL);
+            /* The device ignores WRITE on the descriptor naming the table (§2.7.5.3.2). */
+            table = t.ptr;
+            table_n = len / VQ_DESC_SIZE;
+            visits = 0u;
+            in_indirect = true;
+            idx = 0u;
+            continue;
+        }
+
+        if ((flags & SVD_VRING_DESC_F_WRITE) != 0u) {
+            seen_write = true;
+        } else {
+            SVD_ENSURE(!seen_write, SVD_ERR_PROTOCOL);
+        }
+        SVD_ENSURE(svd_is_ok(svd_gmem_check(m, addr, len, seen_write ? SVD_GMEM_WRITE : SVD_GMEM_READ)),
+                   SVD_ERR_PROTOCOL);
+        total += len;
+        SVD_ENSURE(total < VQ_CHAIN_LIMIT, SVD_ERR_PROTOCOL);
+        w->ndesc++;
+        if (w->nsegs < c->cap) {
+            svd_vq_desc *s = &c->segs[w->nsegs];
+            s->addr = addr;
+            s->len = len;
+            s->flags = (uint16_t)(flags & SVD_VRING_DESC_F_WRITE);
+            w->nsegs++;
+            /* total < 2^32 bounds both partial sums. */
+            if (seen_write) {
+                w->writable_len += len;
+            } else {
+                w->readable_len += len;
+            }
+        } else {
+            w->truncated = true;
+        }
+
+        if ((flags & SVD_VRING_DESC_F_NEXT) == 0u) {
+            break;
+        }
+        SVD_ENSURE(next < table_n, SVD_ERR_PROTOCOL);
+        idx = next;
+    }
+    return svd_ok();
+}
+
+svd_result svd_vq_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c)
+{
+    uint16_t avail_idx;
+    uint16_t head;
+    vq_walk w;
+
+    SVD_GUARD(vq_usable(q, m));
+    SVD_ENSURE(!c->valid, SVD_ERR_STATE);
+
+    avail_idx = vq_load_avail_idx(q);
+    if (avail_idx == q->last_avail_idx) {
+        if (!q->event_idx) {
+            return svd_fail(SVD_ERR_EMPTY);
+        }
+        /* Ask for a kick at the next add, then look again: a buffer added
+         * between the first look and the store would otherwise never be
+         * kicked (virtio 1.2 §2.7.10). The full fence orders our store
+         * before the re-load. */
+        __atomic_store_n((uint16_t *)(void *)(q->used + VQ_RING_HDR + (size_t)VQ_USED_ELEM * q->size),
+                         vq_le16(q->last_avail_idx), __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        avail_idx = vq_load_avail_idx(q);
+        if (avail_idx == q->last_avail_idx) {
+            return svd_fail(SVD_ERR_EMPTY);
+        }
+    }
+    /* More entries than the ring holds can only be a lie (rust-vmm #196). */
+    if ((uint16_t)(avail_idx - q->last_avail_idx) > q->size) {
+        return vq_break(q);
+    }
+    head = vq_read16_once(q->avail + VQ_RING_HDR + 2u * (size_t)(q->last_avail_idx & (uint16_t)(q->size - 1u)));
+    if (head >= q->size || vq_is_inflight(q, head)) {
+        return vq_break(q);
+    }
+    if (!svd_is_ok(vq_walk_chain(q, m, head, c, &w))) {
+        return vq_break(q);
+    }
+
+    q->inflight_map[head >> 5] |= 1u << (head & 31u);
+    q->inflight++;
+    q->last_avail_idx++;
+    c->nsegs = w.nsegs;
+    c->ndesc = w.ndesc;
+    c->readable_len = w.readable_len;
+    c->writable_len = w.writable_len;
+    c->truncated = w.truncated;
+    c->head = head;
+    c->epoch = q->epoch;
+    c->valid = true;
+    return svd_ok();
+}
+
+svd_result svd_vq_push(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint32_t written)
+{
+    uint8_t *elem;
+
+    SVD_ENSURE(c->valid, SVD_ERR_STATE);
+    SVD_GUARD(vq_usable(q, m));
+    SVD_ENSURE(c->epoch == q->epoch, SVD_ERR_STATE);
+    SVD_ENSURE(c->head < q->size && vq_is_inflight(q, c->head), SVD_ERR_STATE);
+    SVD_ENSURE(written <= c->writable_len, SVD_ERR_INVALID_ARG);
+
+    elem = q->used + VQ_RING_HDR + (size_t)VQ_USED_ELEM * (q->used_idx & (uint16_t)(q->size - 1u));
+    svd_store_le32(elem, c->head);
+    svd_store_le32(elem + 4, written);
+    q->used_idx++;
+    /* Release: the element above is visible before the index that covers it. */
+    __atomic_store_n((uint16_t *)(void *)(q->used + 2u), vq_le16(q->used_idx), __ATOMIC_RELEASE);
+
+    q->inflight_map[c->head >> 5] &= ~(1u << (c->head & 31u));
+    q->inflight--;
+    c->valid = false;
+    /* 2^16 completions since the last decision: used_event comparisons
+     * would alias, so the next decision must interrupt unconditionally. */
+    if (q->used_idx == q->signalled_used) {
+        q->signalled_valid = false;
+    }
+    return svd_ok();
+}
+
+svd_result svd_vq_need_interrupt(svd_vq *q, const svd_gmem *m, bool *need)
+{
+    bool n;
+
+    SVD_GUARD(vq_usable(q, m));
+    /* Our used->idx store must be globally visible before we read what the
+     * driver asked for, or both sides can miss each other. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (q->event_idx) {
+        const uint16_t used_event = vq_read16_once(q->avail + VQ_RING_HDR + 2u * (size_t)q->size);
+        /* vring_need_event(): interrupt when used_event lies in [old, new). */
+        n = !q->signalled_valid ||
+            (uint16_t)(q->used_idx - used_event - 1u) < (uint16_t)(q->used_idx - q->signalled_used);
+    } else {
+        const uint16_t flags = vq_read16_once(q->avail);
+        n = (!q->signalled_valid || q->used_idx != q->signalled_used) &&
+            (flags & SVD_VRING_AVAIL_F_NO_INTERRUPT) == 0u;
+    }
+    q->signalled_used = q->used_idx;
+    q->signalled_valid = true;
+    *need = n;
+    return svd_ok();
+}
