@@ -1,0 +1,604 @@
+/* virtio-pci modern transport engine.
+ *
+ * Configuration space is computed, not stored: each access is resolved on the
+ * aligned dword that contains it (accesses are width-aligned, so they never
+ * straddle a dword), which keeps a single source of truth for every field and
+ * makes "read-only" the default. Only the few writable fields live in the
+ * context. BAR0 is decoded by region; the common configuration by field with
+ * its natural width. Ring addresses are not shadowed (see mmio.c). */
+#include "safevdev/pci.h"
+
+#include <string.h>
+
+#define CAP_VNDR 0x09u
+#define CAP_LEN 16u
+#define CAP_LEN_NOTIFY 20u
+#define CAP_LEN_PCICFG 20u
+#define CFG_TYPE_COMMON 1u
+#define CFG_TYPE_NOTIFY 2u
+#define CFG_TYPE_ISR 3u
+#define CFG_TYPE_DEVICE 4u
+#define CFG_TYPE_PCI 5u
+#define CMD_WRITABLE (SVD_PCI_CMD_MEMORY | SVD_PCI_CMD_BUS_MASTER | SVD_PCI_CMD_INTX_DISABLE)
+#define BAR_MEM_64 0x4u
+#define BAR_MEM_PREFETCH 0x8u
+#define ISR_LEN 1u
+
+/* Common configuration field offsets (virtio 1.2 §4.1.4.3). */
+#define CC_DFSELECT 0x00u
+#define CC_DF 0x04u
+#define CC_GFSELECT 0x08u
+#define CC_GF 0x0cu
+#define CC_MSIX 0x10u
+#define CC_NUMQ 0x12u
+#define CC_STATUS 0x14u
+#define CC_CFGGEN 0x15u
+#define CC_Q_SELECT 0x16u
+#define CC_Q_SIZE 0x18u
+#define CC_Q_MSIX 0x1au
+#define CC_Q_ENABLE 0x1cu
+#define CC_Q_NOFF 0x1eu
+#define CC_Q_DESC 0x20u
+#define CC_Q_AVAIL 0x28u
+#define CC_Q_USED 0x30u
+
+static void act_clear(svd_pci_action *act)
+{
+    memset(act, 0, sizeof(*act));
+}
+
+static void update_irq(svd_pci *p, svd_pci_action *act)
+{
+    const bool level = svd_dev_isr(p->dev) != 0u && (p->command & SVD_PCI_CMD_INTX_DISABLE) == 0u;
+    if (level != p->irq_level) {
+        p->irq_level = level;
+        act->irq_change = true;
+    }
+    act->irq_level = p->irq_level;
+}
+
+static void apply_event(svd_pci *p, const svd_dev_event *ev, svd_pci_action *act)
+{
+    if (ev->reset) {
+        act->reset = true;
+        p->dev_features_sel = 0u;
+        p->drv_features_sel = 0u;
+        p->queue_sel = 0u;
+    }
+    if (ev->failed) {
+        act->failed = true;
+    }
+    update_irq(p, act);
+}
+
+static bool width_ok(uint64_t off, uint32_t width)
+{
+    return (width == 1u || width == 2u || width == 4u) && (off & (width - 1u)) == 0u;
+}
+
+svd_result svd_pci_init(svd_pci *p, svd_dev *dev, const svd_pci_params *params)
+{
+    SVD_ENSURE(p != NULL && dev != NULL && params != NULL, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(dev->device_id <= SVD_PCI_MAX_VIRTIO_ID, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(params->class_code <= 0xffffffu, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(dev->config_len <= SVD_PCI_DEVICE_LEN, SVD_ERR_INVALID_ARG);
+    memset(p, 0, sizeof(*p));
+    p->dev = dev;
+    p->params = *params;
+    return svd_ok();
+}
+
+uint64_t svd_pci_bar0_address(const svd_pci *p)
+{
+    return p->bar0;
+}
+
+bool svd_pci_mem_enabled(const svd_pci *p)
+{
+    return (p->command & SVD_PCI_CMD_MEMORY) != 0u;
+}
+
+/* ------------------------------------------------------------ BAR0 access */
+
+static uint64_t half(uint64_t v, uint32_t off)
+{
+    return (off & 4u) != 0u ? (v >> 32) : (v & UINT64_C(0xffffffff));
+}
+
+/* Natural width of the common-configuration field at @off (0: no field starts
+ * there). 64-bit fields also accept a 32-bit access to either half. */
+static bool common_access_ok(uint32_t off, uint32_t width)
+{
+    switch (off) {
+    case CC_DFSELECT:
+    case CC_DF:
+    case CC_GFSELECT:
+    case CC_GF:
+        return width == 4u;
+    case CC_MSIX:
+    case CC_NUMQ:
+    case CC_Q_SELECT:
+    case CC_Q_SIZE:
+    case CC_Q_MSIX:
+    case CC_Q_ENABLE:
+    case CC_Q_NOFF:
+        return width == 2u;
+    case CC_STATUS:
+    case CC_CFGGEN:
+        return width == 1u;
+    case CC_Q_DESC:
+    case CC_Q_AVAIL:
+    case CC_Q_USED:
+        return width == 4u || width == 8u;
+    case CC_Q_DESC + 4u:
+    case CC_Q_AVAIL + 4u:
+    case CC_Q_USED + 4u:
+        return width == 4u;
+    default:
+        return false;
+    }
+}
+
+static svd_result common_read(const svd_pci *p, uint32_t off, uint32_t width, uint64_t *val)
+{
+    SVD_ENSURE(common_access_ok(off, width), SVD_ERR_INVALID_ARG);
+    const svd_vq *q = svd_dev_queue(p->dev, p->queue_sel);
+    uint64_t ring = 0u;
+    switch (off) {
+    case CC_DFSELECT:
+        *val = p->dev_features_sel;
+        return svd_ok();
+    case CC_DF:
+        *val = svd_dev_host_features_word(p->dev, p->dev_features_sel);
+        return svd_ok();
+    case CC_GFSELECT:
+        *val = p->drv_features_sel;
+        return svd_ok();
+    case CC_GF:
+        *val = svd_dev_driver_features_word(p->dev, p->drv_features_sel);
+        return svd_ok();
+    case CC_MSIX:
+    case CC_Q_MSIX:
+        *val = SVD_PCI_NO_VECTOR;
+        return svd_ok();
+    case CC_NUMQ:
+        *val = p->dev->num_queues;
+        return svd_ok();
+    case CC_STATUS:
+        *val = svd_dev_status(p->dev);
+        return svd_ok();
+    case CC_CFGGEN:
+        *val = svd_dev_config_generation(p->dev) & 0xffu;
+        return svd_ok();
+    case CC_Q_SELECT:
+        *val = p->queue_sel;
+        return svd_ok();
+    case CC_Q_SIZE:
+        *val = q == NULL ? 0u : (q->size != 0u ? q->size : svd_dev_queue_max(p->dev, p->queue_sel));
+        return svd_ok();
+    case CC_Q_ENABLE:
+        *val = (q != NULL && q->enabled) ? 1u : 0u;
+        return svd_ok();
+    case CC_Q_NOFF:
+        *val = q == NULL ? 0u : p->queue_sel;
+        return svd_ok();
+    default:
+        break;
+    }
+    /* The remaining fields are the ring addresses (common_access_ok() admitted
+     * nothing else). */
+    if (q != NULL) {
+        if (off < CC_Q_AVAIL) {
+            ring = q->desc_gpa;
+        } else if (off < CC_Q_USED) {
+            ring = q->avail_gpa;
+        } else {
+            ring = q->used_gpa;
+        }
+    }
+    *val = width == 8u ? ring : half(ring, off);
+    return svd_ok();
+}
+
+static uint64_t merge_addr(uint64_t old, uint32_t off, uint32_t width, uint64_t val)
+{
+    if (width == 8u) {
+        return val;
+    }
+    if ((off & 4u) != 0u) {
+        return (old & UINT64_C(0xffffffff)) | (val << 32);
+    }
+    return (old & UINT64_C(0xffffffff00000000)) | val;
+}
+
+static svd_result ring_write(svd_pci *p, uint32_t off, uint32_t width, uint64_t val, svd_dev_event *ev)
+{
+    const svd_vq *q = svd_dev_queue(p->dev, p->queue_sel);
+    SVD_ENSURE(q != NULL, SVD_ERR_BOUNDS);
+    uint64_t desc = q->desc_gpa;
+    uint64_t avail = q->avail_gpa;
+    uint64_t used = q->used_gpa;
+    if (off < CC_Q_AVAIL) {
+        desc = merge_addr(desc, off, width, val);
+    } else if (off < CC_Q_USED) {
+        avail = merge_addr(avail, off, width, val);
+    } else {
+        used = merge_addr(used, off, width, val);
+    }
+    return svd_dev_queue_set_addrs(p->dev, p->queue_sel, desc, avail, used, ev);
+}
+
+static svd_result queue_enable(svd_pci *p, uint64_t val, svd_dev_event *ev)
+{
+    SVD_ENSURE(val <= 1u, SVD_ERR_BOUNDS);
+    const svd_vq *q = svd_dev_queue(p->dev, p->queue_sel);
+    if (val == 1u && q != NULL && q->size == 0u) {
+        /* queue_size was never written: it still "holds the maximum". */
+        SVD_GUARD(svd_dev_queue_set_size(p->dev, p->queue_sel, svd_dev_queue_max(p->dev, p->queue_sel), ev));
+    }
+    return svd_dev_queue_set_ready(p->dev, p->queue_sel, val == 1u, ev);
+}
+
+static svd_result common_write(svd_pci *p, uint32_t off, uint32_t width, uint64_t val, svd_dev_event *ev)
+{
+    SVD_ENSURE(common_access_ok(off, width), SVD_ERR_INVALID_ARG);
+    /* A value wider than the field is not truncated into it: ignored. */
+    SVD_ENSURE(width == 8u || val <= (UINT64_C(0xffffffff) >> (32u - 8u * width)), SVD_ERR_BOUNDS);
+    switch (off) {
+    case CC_DFSELECT:
+        p->dev_features_sel = (uint32_t)val;
+        return svd_ok();
+    case CC_GFSELECT:
+        p->drv_features_sel = (uint32_t)val;
+        return svd_ok();
+    case CC_GF:
+        return svd_dev_set_driver_features_word(p->dev, p->drv_features_sel, (uint32_t)val);
+    case CC_MSIX:
+    case CC_Q_MSIX:
+        /* No MSI-X: the vector stays NO_VECTOR. */
+        return svd_ok();
+    case CC_STATUS:
+        return svd_dev_set_status(p->dev, (uint8_t)val, ev);
+    case CC_Q_SELECT:
+        p->queue_sel = (uint16_t)val;
+        return svd_ok();
+    case CC_Q_SIZE:
+        return svd_dev_queue_set_size(p->dev, p->queue_sel, (uint32_t)val, ev);
+    case CC_Q_ENABLE:
+        return queue_enable(p, val, ev);
+    case CC_DF:
+    case CC_NUMQ:
+    case CC_CFGGEN:
+    case CC_Q_NOFF:
+        return svd_fail(SVD_ERR_BOUNDS);
+    default:
+        return ring_write(p, off, width, val, ev);
+    }
+}
+
+static svd_result notify_write(svd_pci *p, uint32_t off, uint32_t width, svd_pci_action *act)
+{
+    SVD_ENSURE(width == 2u || width == 4u, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(off % SVD_PCI_NOTIFY_MULT == 0u, SVD_ERR_INVALID_ARG);
+    const uint32_t q = off / SVD_PCI_NOTIFY_MULT;
+    SVD_ENSURE(q < p->dev->num_queues, SVD_ERR_BOUNDS);
+    svd_vq *vq = NULL;
+    SVD_GUARD(svd_dev_notify(p->dev, q, &vq));
+    act->notify = true;
+    act->queue = q;
+    act->vq = vq;
+    return svd_ok();
+}
+
+/* BAR access without the MEMORY-enable check (also used by the PCI
+ * configuration access capability, which exists to reach the BAR without
+ * mapping it). *val is 0 unless the read succeeds. */
+static svd_result bar_read(svd_pci *p, uint64_t off, uint32_t width, uint64_t *val)
+{
+    *val = 0u;
+    SVD_ENSURE(off < SVD_PCI_BAR_SIZE, SVD_ERR_BOUNDS);
+    const uint32_t o = (uint32_t)off;
+    uint64_t v = 0u;
+    if (o < SVD_PCI_COMMON_OFF + SVD_PCI_COMMON_LEN) {
+        SVD_GUARD(common_read(p, o - SVD_PCI_COMMON_OFF, width, &v));
+    } else if (o >= SVD_PCI_ISR_OFF && o < SVD_PCI_ISR_OFF + ISR_LEN) {
+        SVD_ENSURE(width == 1u, SVD_ERR_INVALID_ARG);
+        v = svd_dev_isr_read_clear(p->dev);
+    } else if (o >= SVD_PCI_DEVICE_OFF && o < SVD_PCI_DEVICE_OFF + SVD_PCI_DEVICE_LEN) {
+        SVD_ENSURE(width_ok(o, width), SVD_ERR_INVALID_ARG);
+        uint32_t c = 0u;
+        SVD_GUARD(svd_dev_config_read(p->dev, o - SVD_PCI_DEVICE_OFF, width, &c));
+        v = c;
+    } else {
+        return svd_fail(SVD_ERR_BOUNDS);
+    }
+    *val = v;
+    return svd_ok();
+}
+
+static svd_result bar_write(svd_pci *p, uint64_t off, uint32_t width, uint64_t val, svd_pci_action *act)
+{
+    SVD_ENSURE(off < SVD_PCI_BAR_SIZE, SVD_ERR_BOUNDS);
+    const uint32_t o = (uint32_t)off;
+    svd_dev_event ev;
+    memset(&ev, 0, sizeof(ev));
+    svd_result r;
+    if (o < SVD_PCI_COMMON_OFF + SVD_PCI_COMMON_LEN) {
+        r = common_write(p, o - SVD_PCI_COMMON_OFF, width, val, &ev);
+    } else if (o >= SVD_PCI_NOTIFY_OFF) {
+        r = notify_write(p, o - SVD_PCI_NOTIFY_OFF, width, act);
+    } else {
+        r = svd_fail(SVD_ERR_BOUNDS);
+    }
+    apply_event(p, &ev, act);
+    return r;
+}
+
+svd_result svd_pci_bar_read(svd_pci *p, uint64_t off, uint32_t width, uint64_t *val, svd_pci_action *act)
+{
+    SVD_ENSURE(p != NULL && val != NULL && act != NULL, SVD_ERR_INVALID_ARG);
+    act_clear(act);
+    *val = 0u;
+    svd_result r = svd_fail(SVD_ERR_STATE);
+    if (svd_pci_mem_enabled(p)) {
+        r = bar_read(p, off, width, val);
+    }
+    update_irq(p, act);
+    return r;
+}
+
+svd_result svd_pci_bar_write(svd_pci *p, uint64_t off, uint32_t width, uint64_t val, svd_pci_action *act)
+{
+    SVD_ENSURE(p != NULL && act != NULL, SVD_ERR_INVALID_ARG);
+    act_clear(act);
+    act->irq_level = p->irq_level;
+    SVD_ENSURE(svd_pci_mem_enabled(p), SVD_ERR_STATE);
+    return bar_write(p, off, width, val, act);
+}
+
+/* ------------------------------------------------------- configuration space */
+
+static uint32_t cap_header(uint32_t next, uint32_t len, uint32_t type)
+{
+    return CAP_VNDR | (next << 8) | (len << 16) | (type << 24);
+}
+
+static uint32_t bar0_low(const svd_pci *p)
+{
+    uint32_t v = (uint32_t)(p->bar0 & UINT64_C(0xffffffff)) & ~(SVD_PCI_BAR_SIZE - 1u);
+    if (p->params.bar64) {
+        v |= BAR_MEM_64;
+    }
+    if (p->params.prefetchable) {
+        v |= BAR_MEM_PREFETCH;
+    }
+    return v;
+}
+
+/* The PCI configuration access capability's window: a BAR access of
+ * cap.length at cap.offset, if the fields describe one. */
+static bool pcicfg_window_ok(const svd_pci *p)
+{
+    return p->cfg_bar == 0u && (p->cfg_length == 1u || p->cfg_length == 2u || p->cfg_length == 4u) &&
+           (p->cfg_offset & (p->cfg_length - 1u)) == 0u;
+}
+
+static uint32_t pcicfg_data_read(svd_pci *p)
+{
+    uint64_t v = 0u;
+    if (pcicfg_window_ok(p) && svd_is_ok(bar_read(p, p->cfg_offset, p->cfg_length, &v))) {
+        p->cfg_data = (uint32_t)v;
+    } else {
+        p->cfg_data = 0u;
+    }
+    return p->cfg_data;
+}
+
+/* Value of the configuration dword at @off (4-aligned). */
+static uint32_t cfg_dword(svd_pci *p, uint32_t off)
+{
+    const uint16_t status = (uint16_t)(SVD_PCI_STATUS_CAP_LIST |
+                                       (svd_dev_isr(p->dev) != 0u ? SVD_PCI_STATUS_INTERRUPT : 0u));
+    switch (off) {
+    case 0x00u:
+        return SVD_PCI_VENDOR_VIRTIO | ((SVD_PCI_DEVICE_ID_BASE + p->dev->device_id) << 16);
+    case 0x04u:
+        return p->command | ((uint32_t)status << 16);
+    case 0x08u:
+        return SVD_PCI_REVISION | (p->params.class_code << 8);
+    case SVD_PCI_CFG_BAR0:
+        return bar0_low(p);
+    case SVD_PCI_CFG_BAR1:
+        return p->params.bar64 ? (uint32_t)(p->bar0 >> 32) : 0u;
+    case 0x2cu:
+        return p->params.subsystem_vendor | ((uint32_t)p->params.subsystem_id << 16);
+    case 0x34u:
+        return SVD_PCI_CAP_COMMON;
+    case SVD_PCI_CFG_INT_LINE:
+        return p->int_line | (1u << 8); /* interrupt pin INTA */
+    case SVD_PCI_CAP_COMMON:
+        return cap_header(SVD_PCI_CAP_NOTIFY, CAP_LEN, CFG_TYPE_COMMON);
+    case SVD_PCI_CAP_COMMON + 8u:
+        return SVD_PCI_COMMON_OFF;
+    case SVD_PCI_CAP_COMMON + 12u:
+        return SVD_PCI_COMMON_LEN;
+    case SVD_PCI_CAP_NOTIFY:
+        return cap_header(SVD_PCI_CAP_ISR, CAP_LEN_NOTIFY, CFG_TYPE_NOTIFY);
+    case SVD_PCI_CAP_NOTIFY + 8u:
+        return SVD_PCI_NOTIFY_OFF;
+    case SVD_PCI_CAP_NOTIFY + 12u:
+        return (uint32_t)p->dev->num_queues * SVD_PCI_NOTIFY_MULT;
+    case SVD_PCI_CAP_NOTIFY + 16u:
+        return SVD_PCI_NOTIFY_MULT;
+    case SVD_PCI_CAP_ISR:
+        return cap_header(SVD_PCI_CAP_DEVICE, CAP_LEN, CFG_TYPE_ISR);
+    case SVD_PCI_CAP_ISR + 8u:
+        return SVD_PCI_ISR_OFF;
+    case SVD_PCI_CAP_ISR + 12u:
+        return ISR_LEN;
+    case SVD_PCI_CAP_DEVICE:
+        return cap_header(SVD_PCI_CAP_PCICFG, CAP_LEN, CFG_TYPE_DEVICE);
+    case SVD_PCI_CAP_DEVICE + 8u:
+        return SVD_PCI_DEVICE_OFF;
+    case SVD_PCI_CAP_DEVICE + 12u:
+        return SVD_PCI_DEVICE_LEN;
+    case SVD_PCI_CAP_PCICFG:
+        return cap_header(0u, CAP_LEN_PCICFG, CFG_TYPE_PCI);
+    case SVD_PCI_CAP_PCICFG + 4u:
+        return p->cfg_bar;
+    case SVD_PCI_CAP_PCICFG + 8u:
+        return p->cfg_offset;
+    case SVD_PCI_CAP_PCICFG + 12u:
+        return p->cfg_length;
+    case SVD_PCI_CAP_PCICFG + 16u:
+        return pcicfg_data_read(p);
+    default:
+        /* Every other dword (including the cap.bar fields of the fixed
+         * capabilities, which name BAR0) reads 0. */
+        return 0u;
+    }
+}
+
+static uint32_t width_mask(uint32_t width)
+{
+    return width == 4u ? 0xffffffffu : ((1u << (8u * width)) - 1u);
+}
+
+svd_result svd_pci_cfg_read(svd_pci *p, uint32_t off, uint32_t width, uint32_t *val, svd_pci_action *act)
+{
+    SVD_ENSURE(p != NULL && val != NULL && act != NULL, SVD_ERR_INVALID_ARG);
+    act_clear(act);
+    *val = 0u;
+    svd_result r = svd_fail(SVD_ERR_BOUNDS);
+    if (!width_ok(off, width)) {
+        r = svd_fail(SVD_ERR_INVALID_ARG);
+    } else if (off < SVD_PCI_CFG_SIZE) {
+        const uint32_t shift = (off & 3u) * 8u;
+        *val = (cfg_dword(p, off & ~3u) >> shift) & width_mask(width);
+        r = svd_ok();
+    } else {
+        /* beyond the space: defined answer */
+    }
+    update_irq(p, act);
+    return r;
+}
+
+static void set_bar0(svd_pci *p, uint64_t bar, svd_pci_action *act)
+{
+    if (bar != p->bar0) {
+        p->bar0 = bar;
+        act->bar_change = true;
+    }
+}
+
+/* Apply the merged dword @v at @off to the writable fields there. */
+static svd_result cfg_dword_write(svd_pci *p, uint32_t off, uint32_t v, svd_pci_action *act)
+{
+    switch (off) {
+    case 0x04u: {
+        const uint16_t cmd = (uint16_t)(v & CMD_WRITABLE);
+        if (((cmd ^ p->command) & SVD_PCI_CMD_MEMORY) != 0u) {
+            act->bar_change = true;
+        }
+        p->command = cmd;
+        return svd_ok();
+    }
+    case SVD_PCI_CFG_BAR0:
+        set_bar0(p, (p->bar0 & UINT64_C(0xffffffff00000000)) | (v & ~(SVD_PCI_BAR_SIZE - 1u)), act);
+        return svd_ok();
+    case SVD_PCI_CFG_BAR1:
+        SVD_ENSURE(p->params.bar64, SVD_ERR_BOUNDS);
+        set_bar0(p, (p->bar0 & UINT64_C(0xffffffff)) | ((uint64_t)v << 32), act);
+        return svd_ok();
+    case SVD_PCI_CFG_INT_LINE:
+        p->int_line = (uint8_t)v;
+        return svd_ok();
+    case SVD_PCI_CAP_PCICFG + 4u:
+        p->cfg_bar = (uint8_t)v;
+        return svd_ok();
+    case SVD_PCI_CAP_PCICFG + 8u:
+        p->cfg_offset = v;
+        return svd_ok();
+    case SVD_PCI_CAP_PCICFG + 12u:
+        p->cfg_length = v;
+        return svd_ok();
+    case SVD_PCI_CAP_PCICFG + 16u:
+        p->cfg_data = v;
+        SVD_ENSURE(pcicfg_window_ok(p), SVD_ERR_BOUNDS);
+        return bar_write(p, p->cfg_offset, p->cfg_length, v & width_mask(p->cfg_length), act);
+    default:
+        return svd_fail(SVD_ERR_BOUNDS);
+    }
+}
+
+svd_result svd_pci_cfg_write(svd_pci *p, uint32_t off, uint32_t width, uint32_t val, svd_pci_action *act)
+{
+    SVD_ENSURE(p != NULL && act != NULL, SVD_ERR_INVALID_ARG);
+    act_clear(act);
+    svd_result r = svd_fail(SVD_ERR_BOUNDS);
+    if (!width_ok(off, width)) {
+        r = svd_fail(SVD_ERR_INVALID_ARG);
+    } else if (off < SVD_PCI_CFG_SIZE) {
+        const uint32_t base = off & ~3u;
+        const uint32_t shift = (off & 3u) * 8u;
+        const uint32_t mask = width_mask(width) << shift;
+        uint32_t old = 0u;
+        switch (base) {
+        case 0x04u:
+            old = p->command;
+            break;
+        case SVD_PCI_CFG_BAR0:
+            old = (uint32_t)(p->bar0 & UINT64_C(0xffffffff));
+            break;
+        case SVD_PCI_CFG_BAR1:
+            old = (uint32_t)(p->bar0 >> 32);
+            break;
+        case SVD_PCI_CFG_INT_LINE:
+            old = p->int_line;
+            break;
+        case SVD_PCI_CAP_PCICFG + 4u:
+            old = p->cfg_bar;
+            break;
+        case SVD_PCI_CAP_PCICFG + 8u:
+            old = p->cfg_offset;
+            break;
+        case SVD_PCI_CAP_PCICFG + 12u:
+            old = p->cfg_length;
+            break;
+        case SVD_PCI_CAP_PCICFG + 16u:
+            old = p->cfg_data;
+            break;
+        default:
+            break;
+        }
+        r = cfg_dword_write(p, base, (old & ~mask) | ((val << shift) & mask), act);
+    } else {
+        /* beyond the space: defined answer */
+    }
+    update_irq(p, act);
+    return r;
+}
+
+void svd_pci_sync_irq(svd_pci *p, svd_pci_action *act)
+{
+    act_clear(act);
+    update_irq(p, act);
+}
+
+void svd_pci_reset(svd_pci *p, svd_pci_action *act)
+{
+    act_clear(act);
+    svd_dev_reset(p->dev);
+    if (p->bar0 != 0u || p->command != 0u) {
+        act->bar_change = true;
+    }
+    p->command = 0u;
+    p->bar0 = 0u;
+    p->int_line = 0u;
+    p->cfg_bar = 0u;
+    p->cfg_offset = 0u;
+    p->cfg_length = 0u;
+    p->cfg_data = 0u;
+    const svd_dev_event ev = { .reset = true, .irq = false, .failed = false };
+    apply_event(p, &ev, act);
+}
