@@ -1,0 +1,64 @@
+# libFuzzer targets (issue 6): tests/fuzz/fuzz_<name>.c, each with a committed seed
+# corpus in tests/fuzz/corpus/fuzz_<name>/. Built with clang + ASan + UBSan against
+# a core library built the same way (in $(B)/fuzz). New targets are picked up by
+# wildcard. A target that needs shim sources names them in FUZZ_EXTRA_<name>.
+#   make fuzz-smoke            every target for FUZZ_SMOKE_S seconds (part of check)
+#   make fuzz FUZZ_S=3600      long runs
+# The runs work on a copy of the seeds in $(B)/fuzz/work/, so the committed corpus
+# changes only when someone decides to add an input. Crashes land in $(B)/fuzz/crash/.
+# REQ: REQ-GATE-008 REQ-GATE-009
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES   := $(FUZZ_SRC:tests/fuzz/%.c=%)
+FUZZ_DIR     := $(B)/fuzz
+FUZZ_BIN     := $(FUZZ_NAMES:%=$(FUZZ_DIR)/bin/%)
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CORE    := $(FUZZ_DIR)/libsvdcore.a
+FUZZ_SMOKE_S ?= 60
+FUZZ_S       ?= 600
+FUZZ_CC      := clang
+
+PKGS += clang libclang-rt-14-dev
+CHECK_TARGETS += fuzz-smoke
+
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-regress $(FUZZ_CORE)
+fuzz-build: $(FUZZ_BIN)
+
+# The core again, instrumented for coverage-guided fuzzing (recursive make, own tree).
+$(FUZZ_CORE):
+	@$(MAKE) --no-print-directory B=$(FUZZ_DIR) CC=$(FUZZ_CC) OPT="-O1 -g" \
+	  VARIANT_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_CORE)
+
+$(FUZZ_DIR)/bin/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(FUZZ_CORE) | $(FUZZ_DIR)/bin
+	$(FUZZ_CC) $(CPPFLAGS_ALL) $(STD) $(WARN) -O1 -g -D_GNU_SOURCE -Itests/fuzz -fsanitize=fuzzer $(FUZZ_SAN) \
+	  $< $(FUZZ_EXTRA_$*) $(FUZZ_CORE) -o $@
+$(FUZZ_DIR)/bin:
+	mkdir -p $@
+
+# Run every target for $(1) seconds; print execs and exec/s per target.
+define fuzz_run
+	@set -e; mkdir -p $(FUZZ_DIR)/crash; fail=0; \
+	for n in $(FUZZ_NAMES); do \
+	  w=$(FUZZ_DIR)/work/$$n; mkdir -p $$w; \
+	  [ -d tests/fuzz/corpus/$$n ] && cp -n tests/fuzz/corpus/$$n/* $$w/ 2>/dev/null || true; \
+	  log=$(FUZZ_DIR)/$$n.log; \
+	  if $(FUZZ_DIR)/bin/$$n -max_total_time=$(1) -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+	       -artifact_prefix=$(FUZZ_DIR)/crash/$$n- $$w >$$log 2>&1; then st=ok; else st=FAILED; fail=1; fi; \
+	  execs=$$(awk '/stat::number_of_executed_units/ {print $$2}' $$log); \
+	  secs=$$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' $$log | awk '{print $$5}'); \
+	  rate=$$(awk -v e="$${execs:-0}" -v s="$${secs:-0}" 'BEGIN { if (s > 0) printf "%d", e / s; else print "n/a" }'); \
+	  cov=$$(grep -oE 'cov: [0-9]+' $$log | tail -1 | awk '{print $$2}'); \
+	  printf 'fuzz %-16s %-6s execs=%s exec/s=%s time=%ss cov=%s corpus=%s\n' $$n $$st "$${execs:-?}" $$rate "$${secs:-?}" "$${cov:-?}" $$(ls $$w | wc -l); \
+	  if [ $$st = FAILED ]; then tail -40 $$log; fi; \
+	done; exit $$fail
+endef
+
+fuzz-smoke: $(FUZZ_BIN)
+	$(call fuzz_run,$(FUZZ_SMOKE_S))
+
+fuzz: $(FUZZ_BIN)
+	$(call fuzz_run,$(FUZZ_S))
+
+# Replay the committed corpora (and regress_* inputs) once: a quick deterministic check.
+fuzz-regress: $(FUZZ_BIN)
+	@set -e; for n in $(FUZZ_NAMES); do $(FUZZ_DIR)/bin/$$n -runs=0 tests/fuzz/corpus/$$n >/dev/null 2>&1 \
+	  || { echo "fuzz-regress: $$n failed"; exit 1; }; echo "fuzz-regress $$n: corpus replayed"; done

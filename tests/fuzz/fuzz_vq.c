@@ -1,0 +1,173 @@
+/* libFuzzer target: split-virtqueue chain walking over arbitrary guest memory.
+ *
+ * Input layout (all little-endian, missing bytes read as 0):
+ *   u8  size_log2      queue size = 1 << (v % 9)  (1..256: small tables, deep chains)
+ *   u8  flags          bit0 EVENT_IDX, bit1 INDIRECT, bit2 two regions, bit3 set_base
+ *   u16 desc, avail, used   ring offsets inside guest memory (any value: misaligned,
+ *                      out of range and overlapping placements are the point)
+ *   u16 split          where guest memory is cut into two regions (bit2)
+ *   u16 last_avail, used_idx   for svd_vq_set_base (bit3)
+ *   u8  nops           number of operations
+ *   u8  ops[nops]      op & 3: 0 pop, 1 push (written = next u32), 2 need_interrupt,
+ *                      3 disable+enable
+ *   rest               guest memory (rings and buffers), exactly that many bytes on
+ *                      the heap, so ASan sees any access past it.
+ * Invariants checked: a popped chain lies inside guest memory with the right
+ * access, its lengths add up, nsegs <= cap; a protocol error latches (the next
+ * pop says STATE); push refuses a second completion of the same chain; the
+ * used index moves by exactly one per successful push. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+#include "safevdev/gmem.h"
+#include "safevdev/virtqueue.h"
+
+#define FZ_GPA_BASE 0x10000ull
+#define FZ_SEGS 8u
+#define FZ_MAX_CHAINS 4u
+
+static void check_chain(const svd_gmem *m, const svd_vq_chain *c, uint16_t qsize)
+{
+    uint64_t rd = 0u;
+    uint64_t wr = 0u;
+    uint32_t i;
+
+    FZ_CHECK(c->valid);
+    FZ_CHECK(c->head < qsize);
+    FZ_CHECK(c->nsegs <= c->cap);
+    FZ_CHECK(c->ndesc >= c->nsegs);
+    FZ_CHECK(c->truncated == (c->ndesc > c->nsegs));
+    for (i = 0u; i < c->nsegs; i++) {
+        const svd_vq_desc *d = &c->segs[i];
+        const bool w = (d->flags & SVD_VRING_DESC_F_WRITE) != 0u;
+        FZ_CHECK(svd_is_ok(svd_gmem_check(m, d->addr, d->len, w ? SVD_GMEM_WRITE : SVD_GMEM_READ)));
+        if (w) {
+            wr += d->len;
+        } else {
+            FZ_CHECK(wr == 0u); /* readable segments come first */
+            rd += d->len;
+        }
+    }
+    FZ_CHECK(rd == c->readable_len);
+    FZ_CHECK(wr == c->writable_len);
+    FZ_CHECK(rd + wr < 0x100000000ull);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz_in in = { data, size, 0u };
+    svd_gmem m;
+    svd_vq q;
+    svd_vq_chain chains[FZ_MAX_CHAINS];
+    svd_vq_desc segs[FZ_MAX_CHAINS][FZ_SEGS];
+    const uint32_t qsize = 1u << (fz_u8(&in) % 9u);
+    const uint8_t flags = fz_u8(&in);
+    const uint16_t desc = fz_u16(&in);
+    const uint16_t avail = fz_u16(&in);
+    const uint16_t used = fz_u16(&in);
+    const uint16_t split = fz_u16(&in);
+    const uint16_t base_avail = fz_u16(&in);
+    const uint16_t base_used = fz_u16(&in);
+    const uint8_t nops = fz_u8(&in);
+    uint8_t ops[256];
+    uint8_t *ram;
+    size_t ramlen;
+    uint32_t i;
+    bool enabled;
+
+    for (i = 0u; i < nops; i++) {
+        ops[i] = fz_u8(&in);
+    }
+    ramlen = fz_left(&in);
+    if (ramlen == 0u) {
+        return 0;
+    }
+    ram = malloc(ramlen);
+    FZ_CHECK(ram != NULL);
+    memcpy(ram, data + in.pos, ramlen);
+
+    svd_gmem_init(&m);
+    if ((flags & 4u) != 0u && split > 0u && split < ramlen) {
+        /* Two adjacent regions: the first read-only, so writes into it must be refused. */
+        FZ_CHECK(svd_is_ok(svd_gmem_add(&m, FZ_GPA_BASE, split, ram, SVD_GMEM_READ)));
+        FZ_CHECK(svd_is_ok(svd_gmem_add(&m, FZ_GPA_BASE + split, ramlen - split, ram + split,
+                                        SVD_GMEM_READ | SVD_GMEM_WRITE)));
+    } else {
+        FZ_CHECK(svd_is_ok(svd_gmem_add(&m, FZ_GPA_BASE, ramlen, ram, SVD_GMEM_READ | SVD_GMEM_WRITE)));
+    }
+
+    svd_vq_init(&q);
+    for (i = 0u; i < FZ_MAX_CHAINS; i++) {
+        svd_vq_chain_init(&chains[i], segs[i], (i == 0u) ? 1u : FZ_SEGS);
+    }
+    FZ_CHECK(svd_is_ok(svd_vq_set_size(&q, qsize)));
+    FZ_CHECK(svd_is_ok(svd_vq_set_addrs(&q, FZ_GPA_BASE + desc, FZ_GPA_BASE + avail, FZ_GPA_BASE + used)));
+    FZ_CHECK(svd_is_ok(svd_vq_set_features(&q, (flags & 1u) != 0u, (flags & 2u) != 0u)));
+    if ((flags & 8u) != 0u) {
+        FZ_CHECK(svd_is_ok(svd_vq_set_base(&q, base_avail, base_used)));
+    }
+    enabled = svd_is_ok(svd_vq_enable(&q, &m));
+
+    for (i = 0u; enabled && i < nops; i++) {
+        svd_vq_chain *c = &chains[ops[i] >> 6];
+        switch (ops[i] & 3u) {
+        case 0u: {
+            svd_result r;
+            if (c->valid) {
+                FZ_CHECK(svd_is_err(svd_vq_pop(&q, &m, c), SVD_ERR_STATE));
+                break;
+            }
+            r = svd_vq_pop(&q, &m, c);
+            if (svd_is_ok(r)) {
+                check_chain(&m, c, (uint16_t)qsize);
+            } else if (svd_is_err(r, SVD_ERR_PROTOCOL)) {
+                FZ_CHECK(!c->valid);
+                FZ_CHECK(svd_is_err(svd_vq_pop(&q, &m, c), SVD_ERR_STATE)); /* latched */
+            } else {
+                FZ_CHECK(svd_is_err(r, SVD_ERR_EMPTY) || svd_is_err(r, SVD_ERR_STATE));
+            }
+            break;
+        }
+        case 1u: {
+            const uint32_t want = (i + 1u < nops) ? ops[i + 1u] : 0u;
+            const bool had = c->valid;
+            const bool ok_len = want <= c->writable_len;
+            const uint16_t before = q.used_idx;
+            const svd_result r = svd_vq_push(&q, &m, c, want);
+            if (svd_is_ok(r)) {
+                FZ_CHECK(had && ok_len);
+                FZ_CHECK((uint16_t)(before + 1u) == q.used_idx);
+                FZ_CHECK(!c->valid);
+                /* The same completion a second time must be refused. */
+                c->valid = true;
+                FZ_CHECK(svd_is_err(svd_vq_push(&q, &m, c, 0u), SVD_ERR_STATE));
+                c->valid = false;
+            } else {
+                FZ_CHECK(q.used_idx == before);
+            }
+            break;
+        }
+        case 2u: {
+            bool need = false;
+            (void)svd_vq_need_interrupt(&q, &m, &need);
+            break;
+        }
+        default:
+            svd_vq_disable(&q);
+            enabled = svd_is_ok(svd_vq_enable(&q, &m));
+            /* Chains popped before the disable belong to the old epoch. */
+            for (uint32_t k = 0u; k < FZ_MAX_CHAINS; k++) {
+                if (chains[k].valid) {
+                    FZ_CHECK(!svd_is_ok(svd_vq_push(&q, &m, &chains[k], 0u)));
+                    chains[k].valid = false;
+                }
+            }
+            break;
+        }
+    }
+    free(ram);
+    return 0;
+}
