@@ -48,9 +48,9 @@
  * while MEMORY is clear in the command register are refused the same way.
  * Guest protocol errors detected by the device engine latch NEEDS_RESET there.
  *
- * Queue size: reads of queue_size return the size the driver set, or the
- * queue's maximum while none was set (§4.1.4.3: "on reset, queue_size holds
- * the maximum"); enabling a queue whose size was never written uses that
+ * Queue size: queue_size reads the queue's current size, which the device
+ * engine presets to the maximum on every reset (§4.1.4.3: "on reset,
+ * queue_size holds the maximum"), so a driver that never writes it gets the
  * maximum. A queue_select naming no queue reads queue_size 0.
  *
  * Interrupt: INTx level = (interrupt status != 0) && !INTX_DISABLE.

@@ -174,7 +174,8 @@ static svd_result common_read(const svd_pci *p, uint32_t off, uint32_t width, ui
         *val = p->queue_sel;
         return svd_ok();
     case CC_Q_SIZE:
-        *val = q == NULL ? 0u : (q->size != 0u ? q->size : svd_dev_queue_max(p->dev, p->queue_sel));
+        /* The device engine presets each size to the maximum on reset. */
+        *val = q == NULL ? 0u : q->size;
         return svd_ok();
     case CC_Q_ENABLE:
         *val = (q != NULL && q->enabled) ? 1u : 0u;
@@ -231,11 +232,6 @@ static svd_result ring_write(svd_pci *p, uint32_t off, uint32_t width, uint64_t 
 static svd_result queue_enable(svd_pci *p, uint64_t val, svd_dev_event *ev)
 {
     SVD_ENSURE(val <= 1u, SVD_ERR_BOUNDS);
-    const svd_vq *q = svd_dev_queue(p->dev, p->queue_sel);
-    if (val == 1u && q != NULL && q->size == 0u) {
-        /* queue_size was never written: it still "holds the maximum". */
-        SVD_GUARD(svd_dev_queue_set_size(p->dev, p->queue_sel, svd_dev_queue_max(p->dev, p->queue_sel), ev));
-    }
     return svd_dev_queue_set_ready(p->dev, p->queue_sel, val == 1u, ev);
 }
 
