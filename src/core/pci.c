@@ -44,7 +44,7 @@
 
 static void act_clear(svd_pci_action *act)
 {
-    memset(act, 0, sizeof(*act));
+    (void)memset(act, 0, sizeof(*act));
 }
 
 static void update_irq(svd_pci *p, svd_pci_action *act)
@@ -82,7 +82,7 @@ svd_result svd_pci_init(svd_pci *p, svd_dev *dev, const svd_pci_params *params)
     SVD_ENSURE(dev->device_id <= SVD_PCI_MAX_VIRTIO_ID, SVD_ERR_INVALID_ARG);
     SVD_ENSURE(params->class_code <= 0xffffffu, SVD_ERR_INVALID_ARG);
     SVD_ENSURE(dev->config_len <= SVD_PCI_DEVICE_LEN, SVD_ERR_INVALID_ARG);
-    memset(p, 0, sizeof(*p));
+    (void)memset(p, 0, sizeof(*p));
     p->dev = dev;
     p->params = *params;
     return svd_ok();
@@ -178,7 +178,10 @@ static svd_result common_read(const svd_pci *p, uint32_t off, uint32_t width, ui
         *val = q == NULL ? 0u : q->size;
         return svd_ok();
     case CC_Q_ENABLE:
-        *val = (q != NULL && q->enabled) ? 1u : 0u;
+        *val = 0u;
+        if (q != NULL && q->enabled) {
+            *val = 1u;
+        }
         return svd_ok();
     case CC_Q_NOFF:
         *val = q == NULL ? 0u : p->queue_sel;
@@ -239,7 +242,7 @@ static svd_result common_write(svd_pci *p, uint32_t off, uint32_t width, uint64_
 {
     SVD_ENSURE(common_access_ok(off, width), SVD_ERR_INVALID_ARG);
     /* A value wider than the field is not truncated into it: ignored. */
-    SVD_ENSURE(width == 8u || val <= (UINT64_C(0xffffffff) >> (32u - 8u * width)), SVD_ERR_BOUNDS);
+    SVD_ENSURE(width == 8u || val <= ((uint64_t)UINT32_MAX >> (32u - (8u * width))), SVD_ERR_BOUNDS);
     switch (off) {
     case CC_DFSELECT:
         p->dev_features_sel = (uint32_t)val;
@@ -317,7 +320,7 @@ static svd_result bar_write(svd_pci *p, uint64_t off, uint32_t width, uint64_t v
     SVD_ENSURE(off < SVD_PCI_BAR_SIZE, SVD_ERR_BOUNDS);
     const uint32_t o = (uint32_t)off;
     svd_dev_event ev;
-    memset(&ev, 0, sizeof(ev));
+    (void)memset(&ev, 0, sizeof(ev));
     svd_result r;
     if (o < SVD_PCI_COMMON_OFF + SVD_PCI_COMMON_LEN) {
         r = common_write(p, o - SVD_PCI_COMMON_OFF, width, val, &ev);
@@ -393,8 +396,10 @@ static uint32_t pcicfg_data_read(svd_pci *p)
 /* Value of the configuration dword at @off (4-aligned). */
 static uint32_t cfg_dword(svd_pci *p, uint32_t off)
 {
-    const uint16_t status = (uint16_t)(SVD_PCI_STATUS_CAP_LIST |
-                                       (svd_dev_isr(p->dev) != 0u ? SVD_PCI_STATUS_INTERRUPT : 0u));
+    uint16_t status = SVD_PCI_STATUS_CAP_LIST;
+    if (svd_dev_isr(p->dev) != 0u) {
+        status = (uint16_t)(status | (uint16_t)SVD_PCI_STATUS_INTERRUPT);
+    }
     switch (off) {
     case 0x00u:
         return SVD_PCI_VENDOR_VIRTIO | ((SVD_PCI_DEVICE_ID_BASE + p->dev->device_id) << 16);
@@ -411,7 +416,7 @@ static uint32_t cfg_dword(svd_pci *p, uint32_t off)
     case 0x34u:
         return SVD_PCI_CAP_COMMON;
     case SVD_PCI_CFG_INT_LINE:
-        return p->int_line | (1u << 8); /* interrupt pin INTA */
+        return p->int_line | 0x100u; /* interrupt pin INTA (byte 1) */
     case SVD_PCI_CAP_COMMON:
         return cap_header(SVD_PCI_CAP_NOTIFY, CAP_LEN, CFG_TYPE_COMMON);
     case SVD_PCI_CAP_COMMON + 8u:
@@ -487,7 +492,42 @@ static void set_bar0(svd_pci *p, uint64_t bar, svd_pci_action *act)
     }
 }
 
-/* Apply the merged dword @v at @off to the writable fields there. */
+/* Byte mask of the writable bytes of the configuration dword at @off (0: none)
+ * and, in *old, their current value. */
+static uint32_t cfg_writable(const svd_pci *p, uint32_t off, uint32_t *old)
+{
+    switch (off) {
+    case 0x04u:
+        *old = p->command;
+        return 0x0000ffffu;
+    case SVD_PCI_CFG_BAR0:
+        *old = (uint32_t)(p->bar0 & UINT64_C(0xffffffff));
+        return 0xffffffffu;
+    case SVD_PCI_CFG_BAR1:
+        *old = (uint32_t)(p->bar0 >> 32);
+        return p->params.bar64 ? 0xffffffffu : 0u;
+    case SVD_PCI_CFG_INT_LINE:
+        *old = p->int_line;
+        return 0x000000ffu;
+    case SVD_PCI_CAP_PCICFG + 4u:
+        *old = p->cfg_bar;
+        return 0x000000ffu;
+    case SVD_PCI_CAP_PCICFG + 8u:
+        *old = p->cfg_offset;
+        return 0xffffffffu;
+    case SVD_PCI_CAP_PCICFG + 12u:
+        *old = p->cfg_length;
+        return 0xffffffffu;
+    case SVD_PCI_CAP_PCICFG + 16u:
+        *old = p->cfg_data;
+        return 0xffffffffu;
+    default:
+        *old = 0u;
+        return 0u;
+    }
+}
+
+/* Apply the merged dword @v at @off, one of the offsets cfg_writable() admits. */
 static svd_result cfg_dword_write(svd_pci *p, uint32_t off, uint32_t v, svd_pci_action *act)
 {
     switch (off) {
@@ -503,7 +543,6 @@ static svd_result cfg_dword_write(svd_pci *p, uint32_t off, uint32_t v, svd_pci_
         set_bar0(p, (p->bar0 & UINT64_C(0xffffffff00000000)) | (v & ~(SVD_PCI_BAR_SIZE - 1u)), act);
         return svd_ok();
     case SVD_PCI_CFG_BAR1:
-        SVD_ENSURE(p->params.bar64, SVD_ERR_BOUNDS);
         set_bar0(p, (p->bar0 & UINT64_C(0xffffffff)) | ((uint64_t)v << 32), act);
         return svd_ok();
     case SVD_PCI_CFG_INT_LINE:
@@ -519,11 +558,11 @@ static svd_result cfg_dword_write(svd_pci *p, uint32_t off, uint32_t v, svd_pci_
         p->cfg_length = v;
         return svd_ok();
     case SVD_PCI_CAP_PCICFG + 16u:
+    default:
+        /* pci_cfg_data: store, then perform the BAR write it describes. */
         p->cfg_data = v;
         SVD_ENSURE(pcicfg_window_ok(p), SVD_ERR_BOUNDS);
         return bar_write(p, p->cfg_offset, p->cfg_length, v & width_mask(p->cfg_length), act);
-    default:
-        return svd_fail(SVD_ERR_BOUNDS);
     }
 }
 
@@ -539,35 +578,10 @@ svd_result svd_pci_cfg_write(svd_pci *p, uint32_t off, uint32_t width, uint32_t 
         const uint32_t shift = (off & 3u) * 8u;
         const uint32_t mask = width_mask(width) << shift;
         uint32_t old = 0u;
-        switch (base) {
-        case 0x04u:
-            old = p->command;
-            break;
-        case SVD_PCI_CFG_BAR0:
-            old = (uint32_t)(p->bar0 & UINT64_C(0xffffffff));
-            break;
-        case SVD_PCI_CFG_BAR1:
-            old = (uint32_t)(p->bar0 >> 32);
-            break;
-        case SVD_PCI_CFG_INT_LINE:
-            old = p->int_line;
-            break;
-        case SVD_PCI_CAP_PCICFG + 4u:
-            old = p->cfg_bar;
-            break;
-        case SVD_PCI_CAP_PCICFG + 8u:
-            old = p->cfg_offset;
-            break;
-        case SVD_PCI_CAP_PCICFG + 12u:
-            old = p->cfg_length;
-            break;
-        case SVD_PCI_CAP_PCICFG + 16u:
-            old = p->cfg_data;
-            break;
-        default:
-            break;
+        const uint32_t writable = cfg_writable(p, base, &old) & mask;
+        if (writable != 0u) {
+            r = cfg_dword_write(p, base, (old & ~writable) | ((val << shift) & writable), act);
         }
-        r = cfg_dword_write(p, base, (old & ~mask) | ((val << shift) & mask), act);
     } else {
         /* beyond the space: defined answer */
     }
