@@ -1,0 +1,667 @@
+/* vhost-user entropy instance: message validation and dispatch.
+ *
+ * Every message is checked in three steps before anything changes:
+ *  1. structure: flags, payload size for the request, fd count for the
+ *     request (violations end the connection: the peer is not speaking the
+ *     protocol and nothing it says afterwards can be trusted);
+ *  2. meaning: queue index, sizes, region layout, ring addresses (violations
+ *     are refused with state unchanged; the front-end gets an error reply if
+ *     it asked for one, otherwise the connection ends, because a front-end
+ *     that believes a refused request took effect would go on wrongly);
+ *  3. effect.
+ * The core's svd_vq / svd_entropy engines do every ring access; this file
+ * never touches guest memory itself. */
+#include "vhu_dev.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "safevdev/span.h"
+
+int vhu_log_level = VHU_LOG_WARN;
+
+void vhu_log(int level, int inst, const char *fmt, ...)
+{
+    static const char *const names[] = { "error", "warn", "info", "debug" };
+    va_list ap;
+    if (level > vhu_log_level || level < 0 || level > VHU_LOG_DEBUG) {
+        return;
+    }
+    if (inst >= 0) {
+        fprintf(stderr, "vhost-user-entropy[%d]: %s: ", inst, names[level]);
+    } else {
+        fprintf(stderr, "vhost-user-entropy: %s: ", names[level]);
+    }
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+uint64_t vhu_now_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
+        return 0;
+    }
+    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0) {
+        (void)close(*fd);
+        *fd = -1;
+    }
+}
+
+static const char *req_name(uint32_t r)
+{
+    switch (r) {
+    case VHU_GET_FEATURES: return "GET_FEATURES";
+    case VHU_SET_FEATURES: return "SET_FEATURES";
+    case VHU_SET_OWNER: return "SET_OWNER";
+    case VHU_RESET_OWNER: return "RESET_OWNER";
+    case VHU_SET_MEM_TABLE: return "SET_MEM_TABLE";
+    case VHU_SET_VRING_NUM: return "SET_VRING_NUM";
+    case VHU_SET_VRING_ADDR: return "SET_VRING_ADDR";
+    case VHU_SET_VRING_BASE: return "SET_VRING_BASE";
+    case VHU_GET_VRING_BASE: return "GET_VRING_BASE";
+    case VHU_SET_VRING_KICK: return "SET_VRING_KICK";
+    case VHU_SET_VRING_CALL: return "SET_VRING_CALL";
+    case VHU_SET_VRING_ERR: return "SET_VRING_ERR";
+    case VHU_GET_PROTOCOL_FEATURES: return "GET_PROTOCOL_FEATURES";
+    case VHU_SET_PROTOCOL_FEATURES: return "SET_PROTOCOL_FEATURES";
+    case VHU_GET_QUEUE_NUM: return "GET_QUEUE_NUM";
+    case VHU_SET_VRING_ENABLE: return "SET_VRING_ENABLE";
+    case VHU_RESET_DEVICE: return "RESET_DEVICE";
+    default: return "unknown";
+    }
+}
+
+static void vring_init(vhu_vring *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->kick_fd = -1;
+    v->call_fd = -1;
+    v->err_fd = -1;
+}
+
+int vhu_dev_init(vhu_dev *d, int inst, const svd_entropy_cfg *cfg, uint64_t now, const vhu_ops *ops)
+{
+    memset(d, 0, sizeof(*d));
+    d->inst = inst;
+    if (ops != NULL) {
+        d->ops = *ops;
+    }
+    vring_init(&d->vr);
+    svd_gmem_init(&d->gmem);
+    svd_vq_init(&d->vq);
+    if (!svd_is_ok(svd_entropy_init(&d->ent, cfg, now))) {
+        return -1;
+    }
+    return 0;
+}
+
+static void set_kick(vhu_dev *d, int fd)
+{
+    if (d->ops.kick_changed != NULL && d->vr.kick_fd != fd) {
+        d->ops.kick_changed(d->ops.ctx, d->vr.kick_fd, fd);
+    }
+    if (d->vr.kick_fd != fd) {
+        close_fd(&d->vr.kick_fd);
+    }
+    d->vr.kick_fd = fd;
+}
+
+/* Stop serving the ring, remembering where to resume. The entropy model
+ * serves requests strictly in order, so the requests in flight are the last
+ * ones popped: rewinding the available index by their number hands them
+ * back to the next start instead of losing the guest's buffer. */
+static void ring_stop(vhu_dev *d)
+{
+    if (d->vr.running) {
+        d->vr.base_avail = (uint16_t)(d->vq.last_avail_idx - (uint16_t)d->vq.inflight);
+        d->vr.base_used = d->vq.used_idx;
+        d->vr.running = false;
+    }
+    svd_entropy_reset(&d->ent);
+    svd_vq_reset(&d->vq);
+}
+
+static void signal_fd(int fd)
+{
+    uint64_t one = 1;
+    if (fd >= 0) {
+        ssize_t n;
+        do {
+            n = write(fd, &one, sizeof(one));
+        } while (n < 0 && errno == EINTR);
+    }
+}
+
+/* Front-end virtual address -> guest-physical, through the memory table. */
+static bool ua_to_gpa(const vhu_dev *d, uint64_t ua, uint64_t *gpa)
+{
+    for (uint32_t i = 0; i < d->nregions; i++) {
+        const vhu_region *r = &d->regions[i];
+        if (ua >= r->uaddr && ua - r->uaddr < r->size) {
+            *gpa = r->gpa + (ua - r->uaddr);
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool ring_ready(const vhu_dev *d)
+{
+    const vhu_vring *v = &d->vr;
+    bool enabled = v->enabled || (d->features & VHU_F_PROTOCOL_FEATURES) == 0;
+    return v->started && enabled && v->num_set && v->addr_set && d->nregions > 0;
+}
+
+/* Start the core queue from the recorded configuration if everything is in
+ * place. Returns false if the configuration was refused by the core. */
+static bool ring_try_start(vhu_dev *d)
+{
+    vhu_vring *v = &d->vr;
+    uint64_t desc, avail, used;
+    svd_result r;
+    if (v->running || !ring_ready(d)) {
+        return true;
+    }
+    if (!ua_to_gpa(d, v->desc_ua, &desc) || !ua_to_gpa(d, v->avail_ua, &avail) || !ua_to_gpa(d, v->used_ua, &used)) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "ring addresses outside the memory table");
+        return false;
+    }
+    svd_vq_reset(&d->vq);
+    v->ring_features = d->features;
+    r = svd_vq_set_features(&d->vq, (d->features & SVD_F_RING_EVENT_IDX) != 0,
+                            (d->features & SVD_F_RING_INDIRECT_DESC) != 0);
+    if (svd_is_ok(r)) {
+        r = svd_vq_set_size(&d->vq, v->num);
+    }
+    if (svd_is_ok(r)) {
+        r = svd_vq_set_addrs(&d->vq, desc, avail, used);
+    }
+    if (svd_is_ok(r)) {
+        r = svd_vq_set_base(&d->vq, v->base_avail, v->base_used);
+    }
+    if (svd_is_ok(r)) {
+        r = svd_vq_enable(&d->vq, &d->gmem);
+    }
+    if (!svd_is_ok(r)) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "ring refused by the queue engine: %s", svd_err_name(r.err));
+        svd_vq_reset(&d->vq);
+        return false;
+    }
+    v->running = true;
+    d->need_process = true;
+    vhu_log(VHU_LOG_INFO, d->inst, "ring started: size %u, avail %u, used %u, event_idx %d, indirect %d", v->num,
+            v->base_avail, v->base_used, d->vq.event_idx ? 1 : 0, d->vq.indirect ? 1 : 0);
+    return true;
+}
+
+static void unmap_regions(vhu_region *regs, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (regs[i].map != NULL) {
+            (void)munmap(regs[i].map, regs[i].map_len);
+            regs[i].map = NULL;
+        }
+    }
+}
+
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+    /* Callers have checked that neither range wraps. */
+    return a < b + blen && b < a + alen;
+}
+
+/* Build a new table from the message; on success the old one is replaced
+ * (ring stopped first, restarted after, because the core caches ring
+ * pointers per memory generation). On failure nothing changes. */
+static enum vhu_verdict set_mem_table(vhu_dev *d, const uint8_t *p, size_t len, int *fds, size_t nfds)
+{
+    vhu_region nr[VHU_MAX_REGIONS];
+    svd_gmem ng;
+    uint32_t n = svd_load_le32(p);
+    svd_cursor c;
+
+    if (n == 0 || n > VHU_MAX_REGIONS || len != VHU_MEM_HDR_SIZE + (size_t)n * VHU_MEM_REGION_SIZE) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: %u regions in %zu bytes", n, len);
+        return VHU_V_DISCONNECT;
+    }
+    if (nfds != n) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: %u regions but %zu fds", n, nfds);
+        return VHU_V_DISCONNECT;
+    }
+    memset(nr, 0, sizeof(nr));
+    svd_cursor_init(&c, svd_span_make((void *)(uintptr_t)p, len));
+    if (!svd_is_ok(svd_cursor_skip(&c, VHU_MEM_HDR_SIZE))) {
+        return VHU_V_DISCONNECT;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        vhu_region *r = &nr[i];
+        uint64_t end;
+        if (!svd_is_ok(svd_cursor_read_le64(&c, &r->gpa)) || !svd_is_ok(svd_cursor_read_le64(&c, &r->size)) ||
+            !svd_is_ok(svd_cursor_read_le64(&c, &r->uaddr)) ||
+            !svd_is_ok(svd_cursor_read_le64(&c, &r->mmap_offset))) {
+            return VHU_V_DISCONNECT;
+        }
+        if (r->size == 0 || !svd_is_ok(svd_add_u64(r->gpa, r->size, &end)) ||
+            !svd_is_ok(svd_add_u64(r->uaddr, r->size, &end)) ||
+            !svd_is_ok(svd_add_u64(r->mmap_offset, r->size, &end)) || end > (uint64_t)SIZE_MAX ||
+            end > (uint64_t)INT64_MAX) {
+            vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: region %u has a bad size or wraps", i);
+            return VHU_V_REJECTED;
+        }
+        r->map_len = (size_t)end;
+        for (uint32_t j = 0; j < i; j++) {
+            if (ranges_overlap(r->gpa, r->size, nr[j].gpa, nr[j].size) ||
+                ranges_overlap(r->uaddr, r->size, nr[j].uaddr, nr[j].size)) {
+                vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: regions %u and %u overlap", j, i);
+                return VHU_V_REJECTED;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        void *m = mmap(NULL, nr[i].map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);
+        if (m == MAP_FAILED) {
+            vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: mmap of region %u (%zu bytes) failed: %s", i,
+                    nr[i].map_len, strerror(errno));
+            unmap_regions(nr, i);
+            return VHU_V_REJECTED;
+        }
+        nr[i].map = m;
+    }
+    svd_gmem_init(&ng);
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t *host = (uint8_t *)nr[i].map + nr[i].mmap_offset;
+        svd_result r = svd_gmem_add(&ng, nr[i].gpa, nr[i].size, host, SVD_GMEM_READ | SVD_GMEM_WRITE);
+        if (!svd_is_ok(r)) {
+            vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: region %u refused: %s", i, svd_err_name(r.err));
+            unmap_regions(nr, n);
+            return VHU_V_REJECTED;
+        }
+    }
+    /* Commit. */
+    ring_stop(d);
+    unmap_regions(d->regions, d->nregions);
+    memcpy(d->regions, nr, sizeof(nr));
+    d->nregions = n;
+    d->gmem_gen++;
+    ng.generation = d->gmem_gen;
+    d->gmem = ng;
+    vhu_log(VHU_LOG_INFO, d->inst, "memory table: %u regions", n);
+    return ring_try_start(d) ? VHU_V_OK : VHU_V_REJECTED;
+}
+
+/* Expected payload size for a request; false for a request we do not serve. */
+static bool expected_size(uint32_t req, size_t *sz)
+{
+    switch (req) {
+    case VHU_GET_FEATURES:
+    case VHU_SET_OWNER:
+    case VHU_RESET_OWNER:
+    case VHU_GET_PROTOCOL_FEATURES:
+    case VHU_GET_QUEUE_NUM:
+    case VHU_RESET_DEVICE:
+        *sz = 0;
+        return true;
+    case VHU_SET_FEATURES:
+    case VHU_SET_PROTOCOL_FEATURES:
+    case VHU_SET_VRING_KICK:
+    case VHU_SET_VRING_CALL:
+    case VHU_SET_VRING_ERR:
+        *sz = VHU_U64_SIZE;
+        return true;
+    case VHU_SET_VRING_NUM:
+    case VHU_SET_VRING_BASE:
+    case VHU_GET_VRING_BASE:
+    case VHU_SET_VRING_ENABLE:
+        *sz = VHU_STATE_SIZE;
+        return true;
+    case VHU_SET_VRING_ADDR:
+        *sz = VHU_ADDR_SIZE;
+        return true;
+    case VHU_SET_MEM_TABLE:
+        *sz = 0; /* variable: checked by set_mem_table() */
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void reply_u64(vhu_reply *rep, uint32_t req, uint64_t v)
+{
+    rep->send = true;
+    rep->request = req;
+    rep->size = VHU_U64_SIZE;
+    svd_store_le64(rep->payload, v);
+}
+
+static void reply_state(vhu_reply *rep, uint32_t req, uint32_t idx, uint32_t num)
+{
+    rep->send = true;
+    rep->request = req;
+    rep->size = VHU_STATE_SIZE;
+    svd_store_le32(rep->payload, idx);
+    svd_store_le32(rep->payload + 4, num);
+}
+
+static void forget_session(vhu_dev *d)
+{
+    ring_stop(d);
+    set_kick(d, -1);
+    close_fd(&d->vr.call_fd);
+    close_fd(&d->vr.err_fd);
+    vring_init(&d->vr);
+    d->features = 0;
+    d->features_set = false;
+}
+
+/* The handlers proper. Fds have been counted already; a handler that keeps
+ * an fd sets its slot to -1 so the caller does not close it. */
+static enum vhu_verdict handle(vhu_dev *d, uint32_t req, const uint8_t *p, size_t len, int *fds, size_t nfds,
+                               vhu_reply *rep)
+{
+    vhu_vring *v = &d->vr;
+    switch (req) {
+    case VHU_GET_FEATURES:
+        reply_u64(rep, req, VHU_OFFERED_FEATURES);
+        return VHU_V_OK;
+    case VHU_SET_FEATURES: {
+        uint64_t f = svd_load_le64(p);
+        if ((f & ~VHU_OFFERED_FEATURES) != 0) {
+            /* QEMU 7.2's vhost-user-rng forwards the guest's transport bits
+             * whatever we offered; we take only what we offered. */
+            vhu_log(VHU_LOG_WARN, d->inst, "SET_FEATURES: ignoring bits not offered: 0x%llx",
+                    (unsigned long long)(f & ~VHU_OFFERED_FEATURES));
+        }
+        d->features = f & VHU_OFFERED_FEATURES;
+        d->features_set = true;
+        return VHU_V_OK;
+    }
+    case VHU_GET_PROTOCOL_FEATURES:
+        reply_u64(rep, req, VHU_OFFERED_PROTOCOL);
+        return VHU_V_OK;
+    case VHU_SET_PROTOCOL_FEATURES: {
+        uint64_t f = svd_load_le64(p);
+        if ((f & ~VHU_OFFERED_PROTOCOL) != 0) {
+            vhu_log(VHU_LOG_WARN, d->inst, "SET_PROTOCOL_FEATURES: ignoring bits not offered: 0x%llx",
+                    (unsigned long long)(f & ~VHU_OFFERED_PROTOCOL));
+        }
+        d->protocol = f & VHU_OFFERED_PROTOCOL;
+        return VHU_V_OK;
+    }
+    case VHU_GET_QUEUE_NUM:
+        reply_u64(rep, req, VHU_NUM_QUEUES);
+        return VHU_V_OK;
+    case VHU_SET_OWNER:
+        d->owner = true;
+        return VHU_V_OK;
+    case VHU_RESET_OWNER:
+    case VHU_RESET_DEVICE:
+        forget_session(d);
+        return VHU_V_OK;
+    case VHU_SET_MEM_TABLE: {
+        enum vhu_verdict vd;
+        if (len < VHU_MEM_HDR_SIZE) {
+            return VHU_V_DISCONNECT;
+        }
+        vd = set_mem_table(d, p, len, fds, nfds);
+        return vd;
+    }
+    default:
+        break;
+    }
+
+    /* Per-ring requests: the queue index comes first. */
+    {
+        uint64_t idx = (req == VHU_SET_VRING_KICK || req == VHU_SET_VRING_CALL || req == VHU_SET_VRING_ERR)
+                           ? (svd_load_le64(p) & VHU_VRING_IDX_MASK)
+                           : svd_load_le32(p);
+        if (idx >= VHU_NUM_QUEUES) {
+            vhu_log(VHU_LOG_ERROR, d->inst, "%s: queue index %llu out of range", req_name(req),
+                    (unsigned long long)idx);
+            return VHU_V_REJECTED;
+        }
+    }
+    switch (req) {
+    case VHU_SET_VRING_NUM: {
+        uint32_t num = svd_load_le32(p + 4);
+        if (num == 0 || num > SVD_VQ_MAX_SIZE || (num & (num - 1u)) != 0) {
+            vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_NUM: bad size %u", num);
+            return VHU_V_REJECTED;
+        }
+        if (v->running) {
+            vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_NUM while the ring runs");
+            return VHU_V_REJECTED;
+        }
+        v->num = num;
+        v->num_set = true;
+        return VHU_V_OK;
+    }
+    case VHU_SET_VRING_BASE: {
+        uint32_t num = svd_load_le32(p + 4);
+        if (num > UINT16_MAX) {
+            vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_BASE: %u does not fit a split ring index", num);
+            return VHU_V_REJECTED;
+        }
+        if (v->running) {
+            vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_BASE while the ring runs");
+            return VHU_V_REJECTED;
+        }
+        v->base_avail = (uint16_t)num;
+        /* A split ring resumes with used == avail consumed: everything the
+         * back-end took was completed before the stop. */
+        v->base_used = (uint16_t)num;
+        return VHU_V_OK;
+    }
+    case VHU_SET_VRING_ADDR: {
+        uint64_t desc = svd_load_le64(p + 8);
+        uint64_t used = svd_load_le64(p + 16);
+        uint64_t avail = svd_load_le64(p + 24);
+        uint64_t gpa;
+        if (v->running) {
+            vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_ADDR while the ring runs");
+            return VHU_V_REJECTED;
+        }
+        if (!ua_to_gpa(d, desc, &gpa) || !ua_to_gpa(d, avail, &gpa) || !ua_to_gpa(d, used, &gpa)) {
+            vhu_log(VHU_LOG_ERROR, d->inst,
+                    "SET_VRING_ADDR: desc 0x%llx avail 0x%llx used 0x%llx not all inside the memory table",
+                    (unsigned long long)desc, (unsigned long long)avail, (unsigned long long)used);
+            return VHU_V_REJECTED;
+        }
+        v->desc_ua = desc;
+        v->avail_ua = avail;
+        v->used_ua = used;
+        v->addr_set = true;
+        return VHU_V_OK;
+    }
+    case VHU_GET_VRING_BASE: {
+        ring_stop(d);
+        v->started = false;
+        reply_state(rep, req, 0, v->base_avail);
+        return VHU_V_OK;
+    }
+    case VHU_SET_VRING_KICK:
+    case VHU_SET_VRING_CALL:
+    case VHU_SET_VRING_ERR: {
+        uint64_t val = svd_load_le64(p);
+        bool nofd = (val & VHU_VRING_NOFD) != 0;
+        int fd = -1;
+        if ((val & ~(VHU_VRING_IDX_MASK | VHU_VRING_NOFD)) != 0) {
+            vhu_log(VHU_LOG_ERROR, d->inst, "%s: unknown bits in 0x%llx", req_name(req), (unsigned long long)val);
+            return VHU_V_DISCONNECT;
+        }
+        if (nfds != (nofd ? 0u : 1u)) {
+            vhu_log(VHU_LOG_ERROR, d->inst, "%s: %zu fds with no-fd bit %d", req_name(req), nfds, nofd ? 1 : 0);
+            return VHU_V_DISCONNECT;
+        }
+        if (!nofd) {
+            fd = fds[0];
+            fds[0] = -1;
+        }
+        if (req == VHU_SET_VRING_KICK) {
+            ring_stop(d);
+            set_kick(d, fd);
+            v->polling = nofd;
+            v->started = true;
+            return ring_try_start(d) ? VHU_V_OK : VHU_V_REJECTED;
+        }
+        if (req == VHU_SET_VRING_CALL) {
+            close_fd(&v->call_fd);
+            v->call_fd = fd;
+        } else {
+            close_fd(&v->err_fd);
+            v->err_fd = fd;
+        }
+        return VHU_V_OK;
+    }
+    case VHU_SET_VRING_ENABLE: {
+        uint32_t on = svd_load_le32(p + 4);
+        if (on > 1u) {
+            vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_ENABLE: value %u", on);
+            return VHU_V_REJECTED;
+        }
+        if (on == 0u) {
+            ring_stop(d);
+            v->enabled = false;
+            return VHU_V_OK;
+        }
+        v->enabled = true;
+        return ring_try_start(d) ? VHU_V_OK : VHU_V_REJECTED;
+    }
+    default:
+        return VHU_V_DISCONNECT;
+    }
+}
+
+static bool has_own_reply(uint32_t req)
+{
+    return req == VHU_GET_FEATURES || req == VHU_GET_PROTOCOL_FEATURES || req == VHU_GET_QUEUE_NUM ||
+           req == VHU_GET_VRING_BASE;
+}
+
+/* Fd count each request must carry (SET_MEM_TABLE and the vring fd requests
+ * are checked by their handlers, which know the payload). */
+static bool fds_allowed(uint32_t req, size_t nfds)
+{
+    switch (req) {
+    case VHU_SET_MEM_TABLE:
+        return nfds <= VHU_MAX_REGIONS;
+    case VHU_SET_VRING_KICK:
+    case VHU_SET_VRING_CALL:
+    case VHU_SET_VRING_ERR:
+        return nfds <= 1u;
+    default:
+        return nfds == 0u;
+    }
+}
+
+enum vhu_verdict vhu_dev_handle(vhu_dev *d, uint32_t request, uint32_t flags, const uint8_t *payload, size_t len,
+                                int *fds, size_t nfds, vhu_reply *reply)
+{
+    enum vhu_verdict vd = VHU_V_DISCONNECT;
+    size_t want = 0;
+    bool need_reply = (flags & VHU_FLAG_NEED_REPLY) != 0;
+
+    memset(reply, 0, sizeof(*reply));
+    d->msgs++;
+    if ((flags & VHU_FLAG_VERSION_MASK) != VHU_VERSION || (flags & VHU_FLAG_REPLY) != 0 ||
+        (flags & ~VHU_FLAG_KNOWN) != 0) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "request %u: bad flags 0x%x", request, flags);
+    } else if (!expected_size(request, &want)) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "request %u not supported", request);
+        vd = need_reply ? VHU_V_REJECTED : VHU_V_DISCONNECT;
+    } else if (request != VHU_SET_MEM_TABLE && len != want) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "%s: payload of %zu bytes, expected %zu", req_name(request), len, want);
+    } else if (!fds_allowed(request, nfds)) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "%s: %zu fds is too many", req_name(request), nfds);
+    } else if (payload == NULL && len != 0) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "%s: no payload", req_name(request));
+    } else {
+        vhu_log(VHU_LOG_DEBUG, d->inst, "%s (%zu bytes, %zu fds)", req_name(request), len, nfds);
+        vd = handle(d, request, payload, len, fds, nfds, reply);
+    }
+    /* Every fd not kept by a handler is closed here, on every path. */
+    for (size_t i = 0; i < nfds; i++) {
+        close_fd(&fds[i]);
+    }
+    if (vd == VHU_V_DISCONNECT) {
+        reply->send = false;
+        return vd;
+    }
+    if (vd == VHU_V_REJECTED) {
+        d->rejected++;
+        if (has_own_reply(request) || !need_reply || (d->protocol & VHU_PF_REPLY_ACK) == 0) {
+            /* Nowhere to say "no": the front-end would assume success. */
+            reply->send = false;
+            return VHU_V_DISCONNECT;
+        }
+        reply_u64(reply, request, 1);
+        return vd;
+    }
+    if (need_reply && !has_own_reply(request) && (d->protocol & VHU_PF_REPLY_ACK) != 0) {
+        reply_u64(reply, request, 0);
+    }
+    return vd;
+}
+
+void vhu_dev_disconnect(vhu_dev *d)
+{
+    forget_session(d);
+    unmap_regions(d->regions, d->nregions);
+    memset(d->regions, 0, sizeof(d->regions));
+    d->nregions = 0;
+    d->gmem_gen++;
+    svd_gmem_init(&d->gmem);
+    d->gmem.generation = d->gmem_gen;
+    d->protocol = 0;
+    d->owner = false;
+    d->need_process = false;
+}
+
+void vhu_dev_process(vhu_dev *d, uint64_t now, bool *wake, uint64_t *wake_at)
+{
+    svd_entropy_out out;
+    svd_result r;
+    bool irq = false;
+
+    *wake = false;
+    *wake_at = 0;
+    d->need_process = false;
+    if (!d->vr.running) {
+        return;
+    }
+    r = svd_entropy_process(&d->ent, &d->vq, &d->gmem, now, &out);
+    if (out.completed > 0 && svd_is_ok(svd_vq_need_interrupt(&d->vq, &d->gmem, &irq)) && irq) {
+        signal_fd(d->vr.call_fd);
+    }
+    if (!svd_is_ok(r)) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "ring stopped: %s", svd_err_name(r.err));
+        /* The queue engine latched broken; report it and stop serving until
+         * the front-end restarts the ring. */
+        signal_fd(d->vr.err_fd);
+        ring_stop(d);
+        return;
+    }
+    if (out.wake) {
+        *wake = true;
+        *wake_at = out.wake_at;
+    }
+    if (d->vr.polling) {
+        uint64_t at = now + VHU_POLL_NS;
+        if (!*wake || at < *wake_at) {
+            *wake = true;
+            *wake_at = at;
+        }
+    }
+}

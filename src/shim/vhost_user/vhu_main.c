@@ -1,0 +1,722 @@
+/* vhost-user-entropy: the daemon. CLI, sockets, one epoll loop for every
+ * instance, signalfd shutdown, timerfd retries, getrandom(2) source.
+ *
+ * Isolation: each instance has its own listening socket, connection, timer
+ * and device state. A connection that misbehaves is closed and its instance
+ * listens again; nothing it sends can reach another instance's state. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "safevdev/span.h"
+#include "vhu_dev.h"
+
+#define VHU_MAX_INSTANCES 64u
+/* How long a started message may take to arrive completely. */
+#define VHU_IO_TIMEOUT_MS 1000
+
+enum tag_kind { TAG_LISTEN, TAG_CONN, TAG_KICK, TAG_TIMER, TAG_SIGNAL };
+
+struct inst;
+struct tag {
+    enum tag_kind kind;
+    struct inst *in;
+};
+
+struct inst {
+    vhu_dev dev;
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    int listen_fd;
+    int conn_fd;
+    int timer_fd;
+    int src_fd;          /* --source file, or -1 for getrandom(2) */
+    bool dev_ready;      /* vhu_dev_init() succeeded */
+    struct tag t_listen, t_conn, t_kick, t_timer;
+};
+
+struct opts {
+    const char *socket_path;
+    long count;          /* -1: not given */
+    uint64_t rate_bytes, rate_burst, rate_ops, rate_ops_burst;
+    const char *source;
+};
+
+static int g_epfd = -1;
+
+/* ------------------------------------------------------------ entropy source */
+
+static svd_result src_getrandom(void *ctx, uint8_t *buf, size_t len, size_t *got)
+{
+    ssize_t n;
+    (void)ctx;
+    do {
+        n = getrandom(buf, len, GRND_NONBLOCK);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        *got = 0;
+        return svd_fail(errno == EAGAIN ? SVD_ERR_AGAIN : SVD_ERR_SOURCE);
+    }
+    *got = (size_t)n;
+    return svd_ok();
+}
+
+/* A file or FIFO given with --source (opened non-blocking): nothing to read
+ * now, or end of file, is "not now" and the request waits for the retry. */
+static svd_result src_file(void *ctx, uint8_t *buf, size_t len, size_t *got)
+{
+    const struct inst *in = ctx;
+    ssize_t n;
+    do {
+        n = read(in->src_fd, buf, len);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        *got = 0;
+        return svd_fail(errno == EAGAIN ? SVD_ERR_AGAIN : SVD_ERR_SOURCE);
+    }
+    *got = (size_t)n;
+    return n == 0 ? svd_fail(SVD_ERR_AGAIN) : svd_ok();
+}
+
+/* ------------------------------------------------------------------- epoll */
+
+static int ep_add(int fd, struct tag *t)
+{
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.ptr = t;
+    return epoll_ctl(g_epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void ep_del(int fd)
+{
+    if (fd >= 0) {
+        (void)epoll_ctl(g_epfd, EPOLL_CTL_DEL, fd, NULL);
+    }
+}
+
+static void kick_changed(void *ctx, int old_fd, int new_fd)
+{
+    struct inst *in = ctx;
+    ep_del(old_fd);
+    if (new_fd >= 0 && ep_add(new_fd, &in->t_kick) != 0) {
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot watch the kick fd: %s", strerror(errno));
+    }
+}
+
+static void arm_timer(struct inst *in, bool wake, uint64_t at)
+{
+    struct itimerspec its;
+    memset(&its, 0, sizeof(its));
+    if (wake) {
+        if (at == 0) {
+            at = 1; /* zero would disarm */
+        }
+        its.it_value.tv_sec = (time_t)(at / UINT64_C(1000000000));
+        its.it_value.tv_nsec = (long)(at % UINT64_C(1000000000));
+    }
+    if (timerfd_settime(in->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "timerfd_settime: %s", strerror(errno));
+    }
+}
+
+static void serve(struct inst *in)
+{
+    bool wake;
+    uint64_t at;
+    vhu_dev_process(&in->dev, vhu_now_ns(), &wake, &at);
+    arm_timer(in, wake, at);
+}
+
+/* ------------------------------------------------------------- connections */
+
+static void conn_close(struct inst *in)
+{
+    if (in->conn_fd < 0) {
+        return;
+    }
+    ep_del(in->conn_fd);
+    (void)close(in->conn_fd);
+    in->conn_fd = -1;
+    vhu_dev_disconnect(&in->dev);
+    arm_timer(in, false, 0);
+    if (ep_add(in->listen_fd, &in->t_listen) != 0) {
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot listen again: %s", strerror(errno));
+    }
+    vhu_log(VHU_LOG_INFO, in->dev.inst, "front-end disconnected; listening on %s", in->path);
+}
+
+static void conn_accept(struct inst *in)
+{
+    struct timeval tv = { VHU_IO_TIMEOUT_MS / 1000, (VHU_IO_TIMEOUT_MS % 1000) * 1000 };
+    int fd = accept4(in->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+            vhu_log(VHU_LOG_WARN, in->dev.inst, "accept: %s", strerror(errno));
+        }
+        return;
+    }
+    /* Blocking with a timeout: a message that started arriving must finish
+     * within the timeout or the connection is dropped. */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 || ep_add(fd, &in->t_conn) != 0) {
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot set up the connection: %s", strerror(errno));
+        (void)close(fd);
+        return;
+    }
+    /* One front-end at a time: stop accepting until it leaves. */
+    ep_del(in->listen_fd);
+    in->conn_fd = fd;
+    vhu_log(VHU_LOG_INFO, in->dev.inst, "front-end connected");
+}
+
+static void close_all(int *fds, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (fds[i] >= 0) {
+            (void)close(fds[i]);
+            fds[i] = -1;
+        }
+    }
+}
+
+/* Read exactly len bytes (after the first recvmsg). */
+static bool read_full(int fd, uint8_t *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = recv(fd, buf + got, len - got, 0);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        got += (size_t)n;
+    }
+    return true;
+}
+
+static bool send_reply(int fd, const vhu_reply *r)
+{
+    uint8_t buf[VHU_HDR_SIZE + sizeof(r->payload)];
+    size_t len = VHU_HDR_SIZE + r->size;
+    size_t off = 0;
+    svd_store_le32(buf, r->request);
+    svd_store_le32(buf + 4, VHU_VERSION | VHU_FLAG_REPLY);
+    svd_store_le32(buf + 8, r->size);
+    memcpy(buf + VHU_HDR_SIZE, r->payload, r->size);
+    while (off < len) {
+        ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        off += (size_t)n;
+    }
+    return true;
+}
+
+/* Receive one message with its fds and hand it to the dispatcher. Returns
+ * false when the connection must end. */
+static bool conn_message(struct inst *in)
+{
+    uint8_t hdr[VHU_HDR_SIZE];
+    uint8_t payload[VHU_MAX_PAYLOAD];
+    int fds[VHU_MAX_RECV_FDS];
+    size_t nfds = 0;
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * VHU_MAX_RECV_FDS)];
+    } ctl;
+    struct iovec iov = { hdr, sizeof(hdr) };
+    struct msghdr mh;
+    struct cmsghdr *cm;
+    ssize_t n;
+    uint32_t size;
+    vhu_reply rep;
+    enum vhu_verdict vd;
+    bool ok = true;
+
+    memset(&mh, 0, sizeof(mh));
+    memset(&ctl, 0, sizeof(ctl));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.buf;
+    mh.msg_controllen = sizeof(ctl.buf);
+    do {
+        n = recvmsg(in->conn_fd, &mh, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    /* Collect every fd first, whatever else is wrong, so none can leak. */
+    for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len >= CMSG_LEN(0)) {
+            size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            const unsigned char *data = CMSG_DATA(cm);
+            for (size_t i = 0; i < k; i++) {
+                int fd;
+                memcpy(&fd, data + i * sizeof(int), sizeof(int));
+                if (nfds < VHU_MAX_RECV_FDS) {
+                    fds[nfds++] = fd;
+                } else {
+                    (void)close(fd);
+                }
+            }
+        }
+    }
+    if (n == 0) {
+        close_all(fds, nfds);
+        return false;
+    }
+    if (n < 0) {
+        vhu_log(VHU_LOG_WARN, in->dev.inst, "recvmsg: %s", strerror(errno));
+        close_all(fds, nfds);
+        return false;
+    }
+    if ((mh.msg_flags & MSG_CTRUNC) != 0) {
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "message carried more than %u fds", VHU_MAX_RECV_FDS);
+        ok = false;
+    }
+    if (ok && (size_t)n < sizeof(hdr) && !read_full(in->conn_fd, hdr + n, sizeof(hdr) - (size_t)n)) {
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "short header (%zd bytes)", n);
+        ok = false;
+    }
+    size = ok ? svd_load_le32(hdr + 8) : 0;
+    if (ok && size > VHU_MAX_PAYLOAD) {
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "payload size %u exceeds %u", size, VHU_MAX_PAYLOAD);
+        ok = false;
+    }
+    if (ok && !read_full(in->conn_fd, payload, size)) {
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "short payload (wanted %u bytes)", size);
+        ok = false;
+    }
+    if (!ok) {
+        close_all(fds, nfds);
+        return false;
+    }
+    vd = vhu_dev_handle(&in->dev, svd_load_le32(hdr), svd_load_le32(hdr + 4), payload, size, fds, nfds, &rep);
+    if (vd == VHU_V_DISCONNECT) {
+        return false;
+    }
+    if (rep.send && !send_reply(in->conn_fd, &rep)) {
+        vhu_log(VHU_LOG_WARN, in->dev.inst, "cannot send the reply: %s", strerror(errno));
+        return false;
+    }
+    if (in->dev.need_process) {
+        serve(in);
+    }
+    return true;
+}
+
+static void on_kick(struct inst *in)
+{
+    uint64_t v;
+    ssize_t n;
+    struct pollfd pfd = { in->dev.vr.kick_fd, POLLIN, 0 };
+    /* The front-end's eventfd may be blocking, and this event may be stale
+     * (the fd replaced earlier in the same batch): read only when readable. */
+    if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) != 0) {
+        do {
+            n = read(in->dev.vr.kick_fd, &v, sizeof(v));
+        } while (n < 0 && errno == EINTR);
+    }
+    serve(in);
+}
+
+static void on_timer(struct inst *in)
+{
+    uint64_t v;
+    ssize_t n;
+    do {
+        n = read(in->timer_fd, &v, sizeof(v));
+    } while (n < 0 && errno == EINTR);
+    serve(in);
+}
+
+/* ------------------------------------------------------------------ set-up */
+
+static int inst_listen(struct inst *in)
+{
+    struct sockaddr_un sa;
+    struct stat st;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, in->path, strlen(in->path) + 1u);
+    /* A stale socket from an earlier run is replaced; anything else at the
+     * path is left alone and reported. */
+    if (lstat(in->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        (void)unlink(in->path);
+    }
+    in->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (in->listen_fd < 0 || bind(in->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot bind %s: %s", in->path, strerror(errno));
+        return -1;
+    }
+    if (listen(in->listen_fd, 1) != 0 || ep_add(in->listen_fd, &in->t_listen) != 0) {
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot listen on %s: %s", in->path, strerror(errno));
+        (void)unlink(in->path);
+        return -1;
+    }
+    vhu_log(VHU_LOG_INFO, in->dev.inst, "listening on %s", in->path);
+    return 0;
+}
+
+static void inst_cleanup(struct inst *in)
+{
+    if (in->conn_fd >= 0) {
+        conn_close(in);
+    }
+    if (in->dev_ready) {
+        vhu_dev_disconnect(&in->dev);
+    }
+    if (in->listen_fd >= 0) {
+        ep_del(in->listen_fd);
+        (void)close(in->listen_fd);
+        (void)unlink(in->path);
+        in->listen_fd = -1;
+    }
+    if (in->timer_fd >= 0) {
+        (void)close(in->timer_fd);
+        in->timer_fd = -1;
+    }
+    if (in->src_fd >= 0) {
+        (void)close(in->src_fd);
+        in->src_fd = -1;
+    }
+}
+
+/* -------------------------------------------------------------------- CLI */
+
+static void usage(FILE *f)
+{
+    fputs("Usage: vhost-user-entropy --socket-path PATH [OPTION]...\n"
+          "A vhost-user back-end serving a virtio-entropy device (virtio 1.2 5.4)\n"
+          "to QEMU's vhost-user-rng-pci / vhost-user-rng.\n"
+          "\n"
+          "  -s, --socket-path PATH    UNIX socket to listen on (server mode)\n"
+          "  -c, --socket-count N      serve N instances on PATH0 .. PATH<N-1> (1..64)\n"
+          "      --rate-bytes B        limit each instance to B bytes/s (0 = unlimited)\n"
+          "      --rate-burst B        extra one-time byte burst\n"
+          "      --rate-ops N          limit each instance to N requests/s (0 = unlimited)\n"
+          "      --rate-ops-burst N    extra one-time request burst\n"
+          "      --source PATH         read entropy from PATH instead of getrandom(2)\n"
+          "  -l, --log-level LEVEL     error, warn (default), info or debug\n"
+          "  -h, --help                show this help and exit\n"
+          "  -V, --version             show the version and exit\n"
+          "\n"
+          "Exit status: 0 after SIGTERM/SIGINT, 1 on a run-time failure, 2 on a usage error.\n",
+          f);
+}
+
+static int bad_opt(const char *opt, const char *val, const char *why)
+{
+    fprintf(stderr, "vhost-user-entropy: invalid value '%s' for option '%s': %s\n", val, opt, why);
+    fprintf(stderr, "Try 'vhost-user-entropy --help'.\n");
+    return 2;
+}
+
+static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end = NULL;
+    unsigned long long v;
+    if (s[0] < '0' || s[0] > '9') {
+        return false;
+    }
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v > max) {
+        return false;
+    }
+    *out = (uint64_t)v;
+    return true;
+}
+
+/* One token bucket from a per-second rate: the bucket holds a tenth of a
+ * second's worth (at least one token), so the standing burst stays small and
+ * the long-run rate is the one asked for. */
+static void rate_cfg(uint64_t per_s, uint64_t burst, svd_tb_cfg *c)
+{
+    memset(c, 0, sizeof(*c));
+    if (per_s == 0) {
+        return;
+    }
+    c->size = per_s / 10u;
+    if (c->size == 0) {
+        c->size = 1;
+    }
+    c->refill_ns = (c->size * UINT64_C(1000000000) + per_s / 2u) / per_s;
+    if (c->refill_ns == 0) {
+        c->refill_ns = 1;
+    }
+    c->one_time_burst = burst;
+}
+
+enum { OPT_RATE_BYTES = 256, OPT_RATE_BURST, OPT_RATE_OPS, OPT_RATE_OPS_BURST, OPT_SOURCE };
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+    static const struct option lo[] = {
+        { "socket-path", required_argument, NULL, 's' },
+        { "socket-count", required_argument, NULL, 'c' },
+        { "rate-bytes", required_argument, NULL, OPT_RATE_BYTES },
+        { "rate-burst", required_argument, NULL, OPT_RATE_BURST },
+        { "rate-ops", required_argument, NULL, OPT_RATE_OPS },
+        { "rate-ops-burst", required_argument, NULL, OPT_RATE_OPS_BURST },
+        { "source", required_argument, NULL, OPT_SOURCE },
+        { "log-level", required_argument, NULL, 'l' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    /* Max rate: the bucket (a tenth of it) must stay within the limiter's bounds. */
+    const uint64_t max_rate = SVD_TB_MAX_SIZE * 10u;
+    int c;
+    memset(o, 0, sizeof(*o));
+    o->count = -1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":s:c:l:hV", lo, NULL)) != -1) {
+        uint64_t v = 0;
+        switch (c) {
+        case 's':
+            if (optarg[0] == '\0') {
+                return bad_opt("--socket-path", optarg, "empty path");
+            }
+            o->socket_path = optarg;
+            break;
+        case 'c':
+            if (!parse_u64(optarg, VHU_MAX_INSTANCES, &v) || v == 0) {
+                return bad_opt("--socket-count", optarg, "expected an integer from 1 to 64");
+            }
+            o->count = (long)v;
+            break;
+        case OPT_RATE_BYTES:
+            if (!parse_u64(optarg, max_rate, &o->rate_bytes)) {
+                return bad_opt("--rate-bytes", optarg, "expected bytes per second, 0 to 10737418240");
+            }
+            break;
+        case OPT_RATE_BURST:
+            if (!parse_u64(optarg, SVD_TB_MAX_SIZE, &o->rate_burst)) {
+                return bad_opt("--rate-burst", optarg, "expected bytes, 0 to 1073741824");
+            }
+            break;
+        case OPT_RATE_OPS:
+            if (!parse_u64(optarg, max_rate, &o->rate_ops)) {
+                return bad_opt("--rate-ops", optarg, "expected requests per second, 0 to 10737418240");
+            }
+            break;
+        case OPT_RATE_OPS_BURST:
+            if (!parse_u64(optarg, SVD_TB_MAX_SIZE, &o->rate_ops_burst)) {
+                return bad_opt("--rate-ops-burst", optarg, "expected requests, 0 to 1073741824");
+            }
+            break;
+        case OPT_SOURCE:
+            o->source = optarg;
+            break;
+        case 'l':
+            if (strcmp(optarg, "error") == 0) {
+                vhu_log_level = VHU_LOG_ERROR;
+            } else if (strcmp(optarg, "warn") == 0) {
+                vhu_log_level = VHU_LOG_WARN;
+            } else if (strcmp(optarg, "info") == 0) {
+                vhu_log_level = VHU_LOG_INFO;
+            } else if (strcmp(optarg, "debug") == 0) {
+                vhu_log_level = VHU_LOG_DEBUG;
+            } else {
+                return bad_opt("--log-level", optarg, "expected error, warn, info or debug");
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("vhost-user-entropy (safevdev) %s\n", SVD_VERSION);
+            return 0;
+        case ':':
+            fprintf(stderr, "vhost-user-entropy: option '%s' needs a value\n", argv[optind - 1]);
+            fprintf(stderr, "Try 'vhost-user-entropy --help'.\n");
+            return 2;
+        case '?':
+        default:
+            fprintf(stderr, "vhost-user-entropy: unknown option '%s'\n", argv[optind - 1]);
+            fprintf(stderr, "Try 'vhost-user-entropy --help'.\n");
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "vhost-user-entropy: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (o->socket_path == NULL) {
+        fprintf(stderr, "vhost-user-entropy: option '--socket-path' is required\n");
+        fprintf(stderr, "Try 'vhost-user-entropy --help'.\n");
+        return 2;
+    }
+    {
+        size_t room = sizeof(((struct sockaddr_un *)0)->sun_path) - 1u - (o->count > 0 ? 2u : 0u);
+        if (strlen(o->socket_path) > room) {
+            return bad_opt("--socket-path", o->socket_path, "too long for a UNIX socket address");
+        }
+    }
+    return -1;
+}
+
+/* -------------------------------------------------------------------- main */
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    struct inst *insts = NULL;
+    size_t ninst;
+    int rc = parse_args(argc, argv, &o);
+    int sfd = -1;
+    struct tag t_sig = { TAG_SIGNAL, NULL };
+    sigset_t mask;
+    bool running = true;
+    svd_entropy_cfg cfg;
+
+    if (rc >= 0) {
+        return rc;
+    }
+    rc = 1;
+    ninst = o.count > 0 ? (size_t)o.count : 1u;
+    (void)signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
+        perror("vhost-user-entropy: sigprocmask");
+        return 1;
+    }
+    g_epfd = epoll_create1(EPOLL_CLOEXEC);
+    sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    insts = calloc(ninst, sizeof(*insts));
+    if (g_epfd < 0 || sfd < 0 || insts == NULL || ep_add(sfd, &t_sig) != 0) {
+        perror("vhost-user-entropy: set-up");
+        goto out;
+    }
+    for (size_t i = 0; i < ninst; i++) {
+        insts[i].listen_fd = -1;
+        insts[i].conn_fd = -1;
+        insts[i].src_fd = -1;
+        insts[i].timer_fd = -1;
+    }
+    for (size_t i = 0; i < ninst; i++) {
+        struct inst *in = &insts[i];
+        vhu_ops ops = { kick_changed, in };
+        in->t_listen = (struct tag){ TAG_LISTEN, in };
+        in->t_conn = (struct tag){ TAG_CONN, in };
+        in->t_kick = (struct tag){ TAG_KICK, in };
+        in->t_timer = (struct tag){ TAG_TIMER, in };
+        if (o.count > 0) {
+            (void)snprintf(in->path, sizeof(in->path), "%s%zu", o.socket_path, i);
+        } else {
+            (void)snprintf(in->path, sizeof(in->path), "%s", o.socket_path);
+        }
+        memset(&cfg, 0, sizeof(cfg));
+        if (o.source != NULL) {
+            in->src_fd = open(o.source, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+            if (in->src_fd < 0) {
+                fprintf(stderr, "vhost-user-entropy: cannot open --source '%s': %s\n", o.source, strerror(errno));
+                goto out;
+            }
+            cfg.source.read = src_file;
+            cfg.source.ctx = in;
+        } else {
+            cfg.source.read = src_getrandom;
+            cfg.source.ctx = NULL;
+        }
+        rate_cfg(o.rate_bytes, o.rate_burst, &cfg.rate_bytes);
+        rate_cfg(o.rate_ops, o.rate_ops_burst, &cfg.rate_ops);
+        if (vhu_dev_init(&in->dev, (int)i, &cfg, vhu_now_ns(), &ops) != 0) {
+            fprintf(stderr, "vhost-user-entropy: rate limit configuration refused\n");
+            goto out;
+        }
+        in->dev_ready = true;
+        in->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (in->timer_fd < 0 || ep_add(in->timer_fd, &in->t_timer) != 0) {
+            perror("vhost-user-entropy: timerfd");
+            goto out;
+        }
+        if (inst_listen(in) != 0) {
+            goto out;
+        }
+    }
+
+    while (running) {
+        struct epoll_event evs[16];
+        int n = epoll_wait(g_epfd, evs, 16, -1);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            perror("vhost-user-entropy: epoll_wait");
+            goto out;
+        }
+        for (int i = 0; i < n && running; i++) {
+            struct tag *t = evs[i].data.ptr;
+            struct inst *in = t->in;
+            switch (t->kind) {
+            case TAG_SIGNAL: {
+                struct signalfd_siginfo si;
+                if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                    vhu_log(VHU_LOG_INFO, -1, "signal %u: shutting down", si.ssi_signo);
+                    running = false;
+                }
+                break;
+            }
+            case TAG_LISTEN:
+                if (in->conn_fd < 0) {
+                    conn_accept(in);
+                }
+                break;
+            case TAG_CONN:
+                /* An event for a connection closed earlier in this batch is stale. */
+                if (in->conn_fd >= 0 && !conn_message(in)) {
+                    conn_close(in);
+                }
+                break;
+            case TAG_KICK:
+                if (in->dev.vr.kick_fd >= 0) {
+                    on_kick(in);
+                }
+                break;
+            case TAG_TIMER:
+                on_timer(in);
+                break;
+            default:
+                break;
+            }
+        }
+    }
+    rc = 0;
+out:
+    if (insts != NULL) {
+        for (size_t i = 0; i < ninst; i++) {
+            inst_cleanup(&insts[i]);
+        }
+        free(insts);
+    }
+    if (sfd >= 0) {
+        (void)close(sfd);
+    }
+    if (g_epfd >= 0) {
+        (void)close(g_epfd);
+    }
+    return rc;
+}

@@ -1,0 +1,1434 @@
+/* vhost-user-entropy protocol tests with a fake front-end.
+ *
+ * The front-end here plays QEMU: guest RAM in a memfd shared with the daemon
+ * (two regions of one memfd, the ring in the second so a wrong user-address
+ * translation shows), eventfds for kick and call, and a split-ring driver
+ * written directly into the shared RAM. Most tests run against the real
+ * daemon binary ($VHU_DAEMON) over its UNIX sockets; the leak tests also
+ * drive the dispatcher in-process and count this process's fds and maps. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "vhu_dev.h"
+#include "vhu_proto.h"
+
+/* ------------------------------------------------------------ environment */
+
+static const char *g_daemon;
+static char g_tmp[256];
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = { (time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static void path_of(char *out, size_t n, const char *base, int idx)
+{
+    if (idx < 0) {
+        snprintf(out, n, "%s/%s", g_tmp, base);
+    } else {
+        snprintf(out, n, "%s/%s%d", g_tmp, base, idx);
+    }
+}
+
+typedef struct daemon_proc {
+    pid_t pid;
+    char log[300];
+} daemon_proc;
+
+/* Start the daemon with argv (NULL-terminated, argv[0] excluded); wait for
+ * each socket in wait_paths to exist. */
+static void daemon_start(daemon_proc *d, const char *const *args, const char *const *wait_paths)
+{
+    const char *argv[32];
+    size_t n = 0;
+    argv[n++] = g_daemon;
+    for (size_t i = 0; args[i] != NULL && n < 31; i++) {
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    snprintf(d->log, sizeof(d->log), "%s/daemon-%ld.log", g_tmp, (long)now_ms());
+    d->pid = fork();
+    assert_true(d->pid >= 0);
+    if (d->pid == 0) {
+        int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            close(fd);
+        }
+        execv(g_daemon, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    for (size_t i = 0; wait_paths != NULL && wait_paths[i] != NULL; i++) {
+        struct stat st;
+        uint64_t t0 = now_ms();
+        while (stat(wait_paths[i], &st) != 0) {
+            assert_true(now_ms() - t0 < 5000u);
+            sleep_ms(5);
+        }
+    }
+}
+
+static int daemon_stop(daemon_proc *d, int sig)
+{
+    int st = 0;
+    if (d->pid <= 0) {
+        return -1;
+    }
+    kill(d->pid, sig);
+    waitpid(d->pid, &st, 0);
+    d->pid = 0;
+    return st;
+}
+
+static size_t count_dir(const char *path)
+{
+    char cmd[300];
+    FILE *f;
+    size_t n = 0;
+    int c;
+    snprintf(cmd, sizeof(cmd), "ls -1 %s", path);
+    f = popen(cmd, "r");
+    if (f == NULL) {
+        return 0;
+    }
+    while ((c = fgetc(f)) != EOF) {
+        if (c == '\n') {
+            n++;
+        }
+    }
+    pclose(f);
+    return n;
+}
+
+static size_t count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = 0;
+    int c;
+    if (f == NULL) {
+        return 0;
+    }
+    while ((c = fgetc(f)) != EOF) {
+        if (c == '\n') {
+            n++;
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+static size_t pid_fds(pid_t pid)
+{
+    char p[64];
+    snprintf(p, sizeof(p), "/proc/%ld/fd", (long)pid);
+    return count_dir(p);
+}
+
+static size_t pid_maps(pid_t pid)
+{
+    char p[64];
+    snprintf(p, sizeof(p), "/proc/%ld/maps", (long)pid);
+    return count_lines(p);
+}
+
+/* Wait until the daemon's fd and map counts return to a baseline. */
+static bool daemon_settles(pid_t pid, size_t fds, size_t maps)
+{
+    uint64_t t0 = now_ms();
+    while (now_ms() - t0 < 3000u) {
+        if (pid_fds(pid) == fds && pid_maps(pid) == maps) {
+            return true;
+        }
+        sleep_ms(10);
+    }
+    fprintf(stderr, "daemon fds %zu (baseline %zu), maps %zu (baseline %zu)\n", pid_fds(pid), fds, pid_maps(pid),
+            maps);
+    return false;
+}
+
+/* ------------------------------------------------------------- front-end */
+
+#define RAM_SIZE (1024u * 1024u)
+#define REG_SIZE (RAM_SIZE / 2u)
+#define GPA_A UINT64_C(0)
+#define GPA_B UINT64_C(0x100000000)
+#define QSZ 16u
+/* Ring offsets inside region B. */
+#define OFF_DESC 0u
+#define OFF_AVAIL 0x400u
+#define OFF_USED 0x800u
+#define OFF_INDIRECT 0x1000u
+/* Buffers live in region A. */
+#define OFF_BUF 0x10000u
+
+#define F_EVENT_IDX (UINT64_C(1) << 29)
+#define F_INDIRECT (UINT64_C(1) << 28)
+#define F_VERSION_1 (UINT64_C(1) << 32)
+
+typedef struct fe {
+    int sock;
+    int memfd;
+    uint8_t *ram;       /* front-end mapping: region A at ram, B at ram + REG_SIZE */
+    int kick, call, err;
+    uint16_t avail_idx;
+    uint16_t last_used;
+    uint64_t features;
+} fe;
+
+static uint8_t *ram_b(fe *f, uint32_t off)
+{
+    return f->ram + REG_SIZE + off;
+}
+
+static uint64_t ua_b(fe *f, uint32_t off)
+{
+    return (uint64_t)(uintptr_t)ram_b(f, off);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static uint64_t get64(const uint8_t *p)
+{
+    return (uint64_t)get32(p) | ((uint64_t)get32(p + 4) << 32);
+}
+
+static int connect_to(const char *path)
+{
+    struct sockaddr_un sa;
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    uint64_t t0 = now_ms();
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    while (connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        if (now_ms() - t0 > 3000u) {
+            close(s);
+            return -1;
+        }
+        sleep_ms(10);
+    }
+    return s;
+}
+
+static void fe_open(fe *f, const char *path)
+{
+    memset(f, 0, sizeof(*f));
+    f->sock = connect_to(path);
+    assert_true(f->sock >= 0);
+    f->memfd = memfd_create("guest-ram", MFD_CLOEXEC);
+    assert_true(f->memfd >= 0);
+    assert_int_equal(ftruncate(f->memfd, RAM_SIZE), 0);
+    f->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f->memfd, 0);
+    assert_true(f->ram != MAP_FAILED);
+    f->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    f->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    f->err = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    assert_true(f->kick >= 0 && f->call >= 0 && f->err >= 0);
+}
+
+static void fe_close(fe *f)
+{
+    if (f->sock >= 0) {
+        close(f->sock);
+    }
+    munmap(f->ram, RAM_SIZE);
+    close(f->memfd);
+    close(f->kick);
+    close(f->call);
+    close(f->err);
+    f->sock = -1;
+}
+
+/* Send one message (header + payload in one sendmsg, fds attached). */
+static int send_raw(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
+{
+    struct iovec iov = { (void *)(uintptr_t)buf, len };
+    struct msghdr mh;
+    union {
+        struct cmsghdr a;
+        char b[CMSG_SPACE(sizeof(int) * 32)];
+    } ctl;
+    memset(&mh, 0, sizeof(mh));
+    memset(&ctl, 0, sizeof(ctl));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    if (nfds > 0) {
+        struct cmsghdr *cm;
+        mh.msg_control = ctl.b;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+    }
+    return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+}
+
+static int send_msg(fe *f, uint32_t req, uint32_t flags, const void *payload, uint32_t len, const int *fds,
+                    size_t nfds)
+{
+    uint8_t buf[VHU_HDR_SIZE + 512];
+    put32(buf, req);
+    put32(buf + 4, flags);
+    put32(buf + 8, len);
+    if (len > 0) {
+        memcpy(buf + VHU_HDR_SIZE, payload, len);
+    }
+    return send_raw(f->sock, buf, VHU_HDR_SIZE + len, fds, nfds);
+}
+
+/* Read a reply: 0 and *val, -1 on timeout, -2 if the daemon closed. */
+static int recv_reply(fe *f, uint32_t req, uint8_t *payload, uint32_t want)
+{
+    uint8_t hdr[VHU_HDR_SIZE];
+    struct pollfd p = { f->sock, POLLIN, 0 };
+    ssize_t n;
+    if (poll(&p, 1, 3000) != 1) {
+        return -1;
+    }
+    n = recv(f->sock, hdr, sizeof(hdr), MSG_WAITALL);
+    if (n <= 0) {
+        return -2;
+    }
+    assert_int_equal(n, (ssize_t)sizeof(hdr));
+    assert_int_equal(get32(hdr), req);
+    assert_int_equal(get32(hdr + 4), VHU_VERSION | VHU_FLAG_REPLY);
+    assert_int_equal(get32(hdr + 8), want);
+    n = recv(f->sock, payload, want, MSG_WAITALL);
+    assert_int_equal(n, (ssize_t)want);
+    return 0;
+}
+
+static uint64_t get_u64(fe *f, uint32_t req)
+{
+    uint8_t p[8];
+    assert_int_equal(send_msg(f, req, VHU_VERSION, NULL, 0, NULL, 0), 0);
+    assert_int_equal(recv_reply(f, req, p, 8), 0);
+    return get64(p);
+}
+
+/* A request with NEED_REPLY: returns the ack value (0 = success), or -2 if disconnected. */
+static int64_t ack_msg(fe *f, uint32_t req, const void *payload, uint32_t len, const int *fds, size_t nfds)
+{
+    uint8_t p[8];
+    int r;
+    assert_int_equal(send_msg(f, req, VHU_VERSION | VHU_FLAG_NEED_REPLY, payload, len, fds, nfds), 0);
+    r = recv_reply(f, req, p, 8);
+    if (r != 0) {
+        return r;
+    }
+    return (int64_t)get64(p);
+}
+
+static void set_u64(fe *f, uint32_t req, uint64_t v)
+{
+    uint8_t p[8];
+    put64(p, v);
+    assert_int_equal(ack_msg(f, req, p, 8, NULL, 0), 0);
+}
+
+static void state_payload(uint8_t *p, uint32_t idx, uint32_t num)
+{
+    put32(p, idx);
+    put32(p + 4, num);
+}
+
+static void mem_payload(fe *f, uint8_t *p, uint32_t *len)
+{
+    put32(p, 2);
+    put32(p + 4, 0);
+    put64(p + 8, GPA_A);
+    put64(p + 16, REG_SIZE);
+    put64(p + 24, (uint64_t)(uintptr_t)f->ram);
+    put64(p + 32, 0);
+    put64(p + 40, GPA_B);
+    put64(p + 48, REG_SIZE);
+    put64(p + 56, ua_b(f, 0));
+    put64(p + 64, REG_SIZE);
+    *len = 8 + 2 * 32;
+}
+
+static void addr_payload(uint8_t *p, uint32_t idx, uint64_t desc, uint64_t used, uint64_t avail)
+{
+    memset(p, 0, 40);
+    put32(p, idx);
+    put64(p + 8, desc);
+    put64(p + 16, used);
+    put64(p + 24, avail);
+}
+
+/* The sequence QEMU 7.2's vhost-user-rng sends, as far as the ring starts. */
+static void fe_negotiate(fe *f, uint64_t want)
+{
+    uint8_t p[512];
+    uint32_t len;
+    int fds[2];
+    uint64_t feat = get_u64(f, VHU_GET_FEATURES);
+    uint64_t pf;
+    assert_true((feat & VHU_F_PROTOCOL_FEATURES) != 0);
+    assert_true((feat & F_VERSION_1) != 0);
+    assert_true((feat & F_EVENT_IDX) != 0);
+    assert_true((feat & F_INDIRECT) != 0);
+    pf = get_u64(f, VHU_GET_PROTOCOL_FEATURES);
+    assert_true((pf & VHU_PF_REPLY_ACK) != 0);
+    put64(p, VHU_PF_REPLY_ACK | VHU_PF_MQ);
+    assert_int_equal(send_msg(f, VHU_SET_PROTOCOL_FEATURES, VHU_VERSION, p, 8, NULL, 0), 0);
+    assert_int_equal(get_u64(f, VHU_GET_QUEUE_NUM), 1);
+    assert_int_equal(ack_msg(f, VHU_SET_OWNER, NULL, 0, NULL, 0), 0);
+    put64(p, 0);
+    assert_int_equal(ack_msg(f, VHU_SET_VRING_CALL, p, 8, &f->call, 1), 0);
+    put64(p, 0);
+    assert_int_equal(ack_msg(f, VHU_SET_VRING_ERR, p, 8, &f->err, 1), 0);
+    f->features = want;
+    set_u64(f, VHU_SET_FEATURES, want | VHU_F_PROTOCOL_FEATURES);
+    mem_payload(f, p, &len);
+    fds[0] = f->memfd;
+    fds[1] = f->memfd;
+    assert_int_equal(ack_msg(f, VHU_SET_MEM_TABLE, p, len, fds, 2), 0);
+    state_payload(p, 0, QSZ);
+    assert_int_equal(ack_msg(f, VHU_SET_VRING_NUM, p, 8, NULL, 0), 0);
+    state_payload(p, 0, f->avail_idx);
+    assert_int_equal(ack_msg(f, VHU_SET_VRING_BASE, p, 8, NULL, 0), 0);
+    addr_payload(p, 0, ua_b(f, OFF_DESC), ua_b(f, OFF_USED), ua_b(f, OFF_AVAIL));
+    assert_int_equal(ack_msg(f, VHU_SET_VRING_ADDR, p, 40, NULL, 0), 0);
+}
+
+static void fe_kick_and_enable(fe *f)
+{
+    uint8_t p[8];
+    put64(p, 0);
+    assert_int_equal(ack_msg(f, VHU_SET_VRING_KICK, p, 8, &f->kick, 1), 0);
+    state_payload(p, 0, 1);
+    assert_int_equal(ack_msg(f, VHU_SET_VRING_ENABLE, p, 8, NULL, 0), 0);
+}
+
+static void fe_start(fe *f, const char *path, uint64_t want)
+{
+    fe_open(f, path);
+    fe_negotiate(f, want);
+    fe_kick_and_enable(f);
+}
+
+/* Driver side of the ring. */
+static void set_desc(fe *f, uint8_t *table, uint16_t i, uint64_t gpa, uint32_t len, uint16_t flags, uint16_t next)
+{
+    uint8_t *d = table + 16u * i;
+    (void)f;
+    put64(d, gpa);
+    put32(d + 8, len);
+    put16(d + 12, flags);
+    put16(d + 14, next);
+}
+
+static void publish(fe *f, uint16_t head)
+{
+    uint8_t *avail = ram_b(f, OFF_AVAIL);
+    put16(avail + 4 + 2u * (f->avail_idx % QSZ), head);
+    f->avail_idx++;
+    __atomic_store_n((uint16_t *)(void *)(avail + 2), f->avail_idx, __ATOMIC_RELEASE);
+}
+
+static void kick(fe *f)
+{
+    uint64_t one = 1;
+    assert_int_equal(write(f->kick, &one, 8), 8);
+}
+
+static uint16_t used_idx(fe *f)
+{
+    return __atomic_load_n((uint16_t *)(void *)(ram_b(f, OFF_USED) + 2), __ATOMIC_ACQUIRE);
+}
+
+/* Wait for the next used element; true with id/len. */
+static bool wait_used(fe *f, unsigned ms, uint32_t *id, uint32_t *len)
+{
+    uint64_t t0 = now_ms();
+    while (used_idx(f) == f->last_used) {
+        if (now_ms() - t0 > ms) {
+            return false;
+        }
+        sleep_ms(1);
+    }
+    {
+        const uint8_t *e = ram_b(f, OFF_USED) + 4 + 8u * (f->last_used % QSZ);
+        *id = get32(e);
+        *len = get32(e + 4);
+    }
+    f->last_used++;
+    /* Like Linux: ask for an interrupt at the next completion (EVENT_IDX). */
+    put16(ram_b(f, OFF_AVAIL) + 4 + 2u * QSZ, f->last_used);
+    return true;
+}
+
+static bool wait_call(fe *f, unsigned ms)
+{
+    struct pollfd p = { f->call, POLLIN, 0 };
+    uint64_t v;
+    if (poll(&p, 1, (int)ms) != 1) {
+        return false;
+    }
+    return read(f->call, &v, 8) == 8;
+}
+
+/* One 64-byte write-only request (what Linux's virtio-rng keeps in flight);
+ * checks the daemon filled it and signalled. */
+static void request_entropy(fe *f, uint32_t size)
+{
+    uint8_t *buf = f->ram + OFF_BUF;
+    uint32_t id = 0, len = 0;
+    uint16_t head = (uint16_t)(f->avail_idx % QSZ);
+    memset(buf, 0, size);
+    set_desc(f, ram_b(f, OFF_DESC), head, GPA_A + OFF_BUF, size, SVD_VRING_DESC_F_WRITE, 0);
+    publish(f, head);
+    kick(f);
+    assert_true(wait_used(f, 3000, &id, &len));
+    assert_int_equal(id, head);
+    assert_int_equal(len, size);
+    {
+        size_t zeros = 0;
+        for (uint32_t i = 0; i < size; i++) {
+            zeros += buf[i] == 0;
+        }
+        assert_true(zeros < size / 4u + 2u); /* random bytes, not a zero fill */
+    }
+    assert_true(wait_call(f, 3000));
+}
+
+/* ------------------------------------------------------- shared daemon */
+
+static daemon_proc g_shared;
+static char g_s0[300], g_s1[300];
+static size_t g_base_fds, g_base_maps;
+
+static int group_setup(void **state)
+{
+    char base[300];
+    const char *args[8];
+    const char *waits[3] = { g_s0, g_s1, NULL };
+    (void)state;
+    path_of(base, sizeof(base), "shared", -1);
+    path_of(g_s0, sizeof(g_s0), "shared", 0);
+    path_of(g_s1, sizeof(g_s1), "shared", 1);
+    args[0] = "--socket-path";
+    args[1] = base;
+    args[2] = "--socket-count";
+    args[3] = "2";
+    args[4] = "--log-level";
+    args[5] = "debug";
+    args[6] = NULL;
+    daemon_start(&g_shared, args, waits);
+    sleep_ms(50);
+    g_base_fds = pid_fds(g_shared.pid);
+    g_base_maps = pid_maps(g_shared.pid);
+    return g_base_fds > 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    return daemon_stop(&g_shared, SIGTERM) == 0 ? 0 : -1;
+}
+
+static void expect_disconnect(fe *f)
+{
+    struct pollfd p = { f->sock, POLLIN, 0 };
+    char c;
+    ssize_t n;
+    assert_int_equal(poll(&p, 1, 3000), 1);
+    n = recv(f->sock, &c, 1, 0);
+    assert_true(n == 0 || (n < 0 && errno == ECONNRESET));
+}
+
+/* The other instance keeps serving, and this one accepts a new front-end:
+ * the failure stayed inside the connection that caused it. */
+static void both_instances_serve(void)
+{
+    fe a, b;
+    fe_start(&b, g_s1, F_VERSION_1);
+    request_entropy(&b, 64);
+    fe_close(&b);
+    fe_start(&a, g_s0, F_VERSION_1);
+    request_entropy(&a, 64);
+    fe_close(&a);
+    assert_true(daemon_settles(g_shared.pid, g_base_fds, g_base_maps));
+}
+
+/* REQ: REQ-VHU-001 REQ-VHU-002 REQ-VHU-004 REQ-VHU-006 */
+static void test_negotiate_and_entropy_arrives(void **state)
+{
+    fe f;
+    uint8_t p[8];
+    (void)state;
+    fe_start(&f, g_s0, F_VERSION_1);
+    for (int i = 0; i < 5; i++) {
+        request_entropy(&f, 64);
+    }
+    /* GET_VRING_BASE stops the ring and reports the next avail index. */
+    state_payload(p, 0, 0);
+    assert_int_equal(send_msg(&f, VHU_GET_VRING_BASE, VHU_VERSION, p, 8, NULL, 0), 0);
+    assert_int_equal(recv_reply(&f, VHU_GET_VRING_BASE, p, 8), 0);
+    assert_int_equal(get32(p), 0);
+    assert_int_equal(get32(p + 4), 5);
+    /* Stopped: a new request is not served. */
+    {
+        uint32_t id, len;
+        set_desc(&f, ram_b(&f, OFF_DESC), 5, GPA_A + OFF_BUF, 64, SVD_VRING_DESC_F_WRITE, 0);
+        publish(&f, 5);
+        kick(&f);
+        assert_false(wait_used(&f, 200, &id, &len));
+    }
+    fe_close(&f);
+    assert_true(daemon_settles(g_shared.pid, g_base_fds, g_base_maps));
+}
+
+/* REQ: REQ-VHU-003 */
+static void test_event_idx_and_indirect(void **state)
+{
+    fe f;
+    uint32_t id = 0, len = 0;
+    uint8_t *tbl;
+    (void)state;
+    fe_start(&f, g_s0, F_VERSION_1 | F_EVENT_IDX | F_INDIRECT);
+    request_entropy(&f, 64);
+    /* EVENT_IDX: the device asked to be kicked at the next avail index. */
+    assert_int_equal(get16(ram_b(&f, OFF_USED) + 4 + 8u * QSZ), f.avail_idx);
+    request_entropy(&f, 64);
+    assert_int_equal(get16(ram_b(&f, OFF_USED) + 4 + 8u * QSZ), f.avail_idx);
+    /* INDIRECT: one head pointing at a table of two writable buffers. */
+    tbl = ram_b(&f, OFF_INDIRECT);
+    set_desc(&f, tbl, 0, GPA_A + OFF_BUF, 32, SVD_VRING_DESC_F_WRITE | SVD_VRING_DESC_F_NEXT, 1);
+    set_desc(&f, tbl, 1, GPA_A + OFF_BUF + 0x1000, 96, SVD_VRING_DESC_F_WRITE, 0);
+    memset(f.ram + OFF_BUF, 0, 0x2000);
+    set_desc(&f, ram_b(&f, OFF_DESC), 7, GPA_B + OFF_INDIRECT, 32, SVD_VRING_DESC_F_INDIRECT, 0);
+    publish(&f, 7);
+    kick(&f);
+    assert_true(wait_used(&f, 3000, &id, &len));
+    assert_int_equal(id, 7);
+    assert_int_equal(len, 128);
+    assert_true(wait_call(&f, 3000));
+    {
+        size_t z1 = 0, z2 = 0;
+        for (int i = 0; i < 32; i++) {
+            z1 += f.ram[OFF_BUF + (unsigned)i] == 0;
+        }
+        for (int i = 0; i < 96; i++) {
+            z2 += f.ram[OFF_BUF + 0x1000u + (unsigned)i] == 0;
+        }
+        assert_true(z1 < 8 && z2 < 24);
+        /* Nothing written past the buffers. */
+        assert_int_equal(f.ram[OFF_BUF + 32], 0);
+        assert_int_equal(f.ram[OFF_BUF + 0x1000 + 96], 0);
+    }
+    fe_close(&f);
+    assert_true(daemon_settles(g_shared.pid, g_base_fds, g_base_maps));
+}
+
+/* REQ: REQ-VHU-005 */
+static void test_polling_without_kick_fd(void **state)
+{
+    fe f;
+    uint8_t p[8];
+    uint32_t id = 0, len = 0;
+    (void)state;
+    fe_open(&f, g_s0);
+    fe_negotiate(&f, F_VERSION_1);
+    put64(p, VHU_VRING_NOFD);
+    assert_int_equal(ack_msg(&f, VHU_SET_VRING_KICK, p, 8, NULL, 0), 0);
+    state_payload(p, 0, 1);
+    assert_int_equal(ack_msg(&f, VHU_SET_VRING_ENABLE, p, 8, NULL, 0), 0);
+    set_desc(&f, ram_b(&f, OFF_DESC), 0, GPA_A + OFF_BUF, 64, SVD_VRING_DESC_F_WRITE, 0);
+    publish(&f, 0); /* no kick */
+    assert_true(wait_used(&f, 3000, &id, &len));
+    assert_int_equal(len, 64);
+    fe_close(&f);
+    assert_true(daemon_settles(g_shared.pid, g_base_fds, g_base_maps));
+}
+
+/* ------------------------------------------------- malformed messages */
+
+/* REQ: REQ-VHU-010 REQ-VHU-016 */
+static void test_attack_short_header(void **state)
+{
+    fe f;
+    uint8_t six[6] = { 1, 0, 0, 0, 1, 0 };
+    (void)state;
+    fe_open(&f, g_s0);
+    assert_int_equal(send_raw(f.sock, six, sizeof(six), NULL, 0), 0);
+    expect_disconnect(&f); /* dropped after the I/O timeout, not hung */
+    fe_close(&f);
+    both_instances_serve();
+}
+
+/* REQ: REQ-VHU-011 REQ-VHU-016 */
+static void test_attack_wrong_payload_size(void **state)
+{
+    fe f;
+    uint8_t p[8] = { 0 };
+    (void)state;
+    fe_open(&f, g_s0);
+    assert_int_equal(send_msg(&f, VHU_SET_FEATURES, VHU_VERSION, p, 4, NULL, 0), 0);
+    expect_disconnect(&f);
+    fe_close(&f);
+    fe_open(&f, g_s0);
+    assert_int_equal(send_msg(&f, VHU_GET_FEATURES, VHU_VERSION, p, 8, NULL, 0), 0);
+    expect_disconnect(&f);
+    fe_close(&f);
+    both_instances_serve();
+}
+
+/* REQ: REQ-VHU-011 */
+static void test_attack_oversized_payload(void **state)
+{
+    fe f;
+    uint8_t h[VHU_HDR_SIZE];
+    (void)state;
+    fe_open(&f, g_s0);
+    put32(h, VHU_SET_MEM_TABLE);
+    put32(h + 4, VHU_VERSION);
+    put32(h + 8, 1u << 20);
+    assert_int_equal(send_raw(f.sock, h, sizeof(h), NULL, 0), 0);
+    expect_disconnect(&f);
+    fe_close(&f);
+    both_instances_serve();
+}
+
+/* REQ: REQ-VHU-012 REQ-VHU-017 */
+static void test_attack_too_many_fds(void **state)
+{
+    fe f;
+    uint8_t p[8] = { 0 };
+    int many[20];
+    (void)state;
+    for (int i = 0; i < 20; i++) {
+        many[i] = eventfd(0, EFD_CLOEXEC);
+    }
+    /* A request that carries no fd, with three. */
+    fe_open(&f, g_s0);
+    assert_int_equal(send_msg(&f, VHU_SET_FEATURES, VHU_VERSION, p, 8, many, 3), 0);
+    expect_disconnect(&f);
+    fe_close(&f);
+    /* More fds than the daemon makes room for. */
+    fe_open(&f, g_s0);
+    assert_int_equal(send_msg(&f, VHU_GET_FEATURES, VHU_VERSION, NULL, 0, many, 20), 0);
+    expect_disconnect(&f);
+    fe_close(&f);
+    /* A kick with two fds, and a kick with the no-fd bit and an fd anyway. */
+    fe_open(&f, g_s0);
+    assert_int_equal(send_msg(&f, VHU_SET_VRING_KICK, VHU_VERSION, p, 8, many, 2), 0);
+    expect_disconnect(&f);
+    fe_close(&f);
+    fe_open(&f, g_s0);
+    put64(p, VHU_VRING_NOFD);
+    assert_int_equal(send_msg(&f, VHU_SET_VRING_CALL, VHU_VERSION, p, 8, many, 1), 0);
+    expect_disconnect(&f);
+    fe_close(&f);
+    /* A memory table with fewer fds than regions. */
+    fe_open(&f, g_s0);
+    {
+        uint8_t m[80];
+        uint32_t len;
+        mem_payload(&f, m, &len);
+        assert_int_equal(send_msg(&f, VHU_SET_MEM_TABLE, VHU_VERSION, m, len, &f.memfd, 1), 0);
+    }
+    expect_disconnect(&f);
+    fe_close(&f);
+    for (int i = 0; i < 20; i++) {
+        close(many[i]);
+    }
+    both_instances_serve(); /* includes: fd and map counts back to baseline */
+}
+
+/* REQ: REQ-VHU-013 */
+static void test_attack_bad_queue_index(void **state)
+{
+    fe f;
+    uint8_t p[8];
+    (void)state;
+    fe_open(&f, g_s0);
+    fe_negotiate(&f, F_VERSION_1);
+    /* With NEED_REPLY: refused with an error reply, connection kept. */
+    state_payload(p, 1, QSZ);
+    assert_int_equal(ack_msg(&f, VHU_SET_VRING_NUM, p, 8, NULL, 0), 1);
+    state_payload(p, 0xffffffffu, 1);
+    assert_int_equal(ack_msg(&f, VHU_SET_VRING_ENABLE, p, 8, NULL, 0), 1);
+    put64(p, 7);
+    assert_int_equal(ack_msg(&f, VHU_SET_VRING_CALL, p, 8, &f.call, 1), 1);
+    assert_true((get_u64(&f, VHU_GET_FEATURES) & F_VERSION_1) != 0);
+    /* A GET with a bad index has no way to say "no": disconnect (CVE-2011-2512 class). */
+    state_payload(p, 200, 0);
+    assert_int_equal(send_msg(&f, VHU_GET_VRING_BASE, VHU_VERSION, p, 8, NULL, 0), 0);
+    expect_disconnect(&f);
+    fe_close(&f);
+    /* Without NEED_REPLY: disconnect. */
+    fe_open(&f, g_s0);
+    put64(p, 1);
+    assert_int_equal(send_msg(&f, VHU_SET_VRING_KICK, VHU_VERSION, p, 8, &f.kick, 1), 0);
+    expect_disconnect(&f);
+    fe_close(&f);
+    both_instances_serve();
+}
+
+static void mem_two(uint8_t *p, uint64_t g0, uint64_t s0, uint64_t u0, uint64_t g1, uint64_t s1, uint64_t u1)
+{
+    put32(p, 2);
+    put32(p + 4, 0);
+    put64(p + 8, g0);
+    put64(p + 16, s0);
+    put64(p + 24, u0);
+    put64(p + 32, 0);
+    put64(p + 40, g1);
+    put64(p + 48, s1);
+    put64(p + 56, u1);
+    put64(p + 64, 0);
+}
+
+/* REQ: REQ-VHU-014 */
+static void test_attack_bad_regions(void **state)
+{
+    fe f;
+    uint8_t p[80];
+    int fds[2];
+    uint64_t ua;
+    (void)state;
+    fe_open(&f, g_s0);
+    (void)get_u64(&f, VHU_GET_FEATURES);
+    put64(p, VHU_PF_REPLY_ACK);
+    assert_int_equal(send_msg(&f, VHU_SET_PROTOCOL_FEATURES, VHU_VERSION, p, 8, NULL, 0), 0);
+    fds[0] = f.memfd;
+    fds[1] = f.memfd;
+    ua = (uint64_t)(uintptr_t)f.ram;
+    /* Overlapping in guest-physical space. */
+    mem_two(p, 0, REG_SIZE, ua, REG_SIZE - 4096, REG_SIZE, ua + REG_SIZE);
+    assert_int_equal(ack_msg(&f, VHU_SET_MEM_TABLE, p, 72, fds, 2), 1);
+    /* Overlapping in front-end address space. */
+    mem_two(p, 0, REG_SIZE, ua, GPA_B, REG_SIZE, ua + 4096);
+    assert_int_equal(ack_msg(&f, VHU_SET_MEM_TABLE, p, 72, fds, 2), 1);
+    /* Zero size; wrapping guest range. */
+    mem_two(p, 0, 0, ua, GPA_B, REG_SIZE, ua + REG_SIZE);
+    assert_int_equal(ack_msg(&f, VHU_SET_MEM_TABLE, p, 72, fds, 2), 1);
+    mem_two(p, 0, REG_SIZE, ua, UINT64_MAX - 4095, REG_SIZE, ua + REG_SIZE);
+    assert_int_equal(ack_msg(&f, VHU_SET_MEM_TABLE, p, 72, fds, 2), 1);
+    /* A region larger than the file behind it maps, but a fd that cannot be
+     * mapped at all (a pipe) is refused. */
+    {
+        int pp[2];
+        int bad[2];
+        assert_int_equal(pipe(pp), 0);
+        bad[0] = f.memfd;
+        bad[1] = pp[0];
+        mem_two(p, 0, REG_SIZE, ua, GPA_B, REG_SIZE, ua + REG_SIZE);
+        assert_int_equal(ack_msg(&f, VHU_SET_MEM_TABLE, p, 72, bad, 2), 1);
+        close(pp[0]);
+        close(pp[1]);
+    }
+    /* Nine regions (over the protocol's 8): structural, disconnect. */
+    {
+        uint8_t big[8 + 9 * 32];
+        int nine[9];
+        memset(big, 0, sizeof(big));
+        put32(big, 9);
+        for (int i = 0; i < 9; i++) {
+            nine[i] = f.memfd;
+        }
+        assert_int_equal(send_msg(&f, VHU_SET_MEM_TABLE, VHU_VERSION, big, sizeof(big), nine, 8), 0);
+    }
+    expect_disconnect(&f);
+    fe_close(&f);
+    both_instances_serve();
+}
+
+/* REQ: REQ-VHU-015 */
+static void test_attack_ring_outside_memory(void **state)
+{
+    fe f;
+    uint8_t p[40];
+    uint32_t id, len;
+    (void)state;
+    fe_open(&f, g_s0);
+    fe_negotiate(&f, F_VERSION_1);
+    /* Address not in any region. */
+    addr_payload(p, 0, 0x1000, ua_b(&f, OFF_USED), ua_b(&f, OFF_AVAIL));
+    assert_int_equal(ack_msg(&f, VHU_SET_VRING_ADDR, p, 40, NULL, 0), 1);
+    /* Used ring starting inside a region but running past its end. */
+    addr_payload(p, 0, ua_b(&f, OFF_DESC), ua_b(&f, REG_SIZE - 8), ua_b(&f, OFF_AVAIL));
+    assert_int_equal(ack_msg(&f, VHU_SET_VRING_ADDR, p, 40, NULL, 0), 0);
+    put64(p, 0);
+    assert_int_equal(ack_msg(&f, VHU_SET_VRING_KICK, p, 8, &f.kick, 1), 0);
+    state_payload(p, 0, 1);
+    assert_int_equal(ack_msg(&f, VHU_SET_VRING_ENABLE, p, 8, NULL, 0), 1);
+    /* Misaligned descriptor table: refused by the queue engine at start. */
+    state_payload(p, 0, 0);
+    assert_int_equal(ack_msg(&f, VHU_SET_VRING_ENABLE, p, 8, NULL, 0), 0);
+    addr_payload(p, 0, ua_b(&f, OFF_DESC + 8), ua_b(&f, OFF_USED), ua_b(&f, OFF_AVAIL));
+    assert_int_equal(ack_msg(&f, VHU_SET_VRING_ADDR, p, 40, NULL, 0), 0);
+    state_payload(p, 0, 1);
+    assert_int_equal(ack_msg(&f, VHU_SET_VRING_ENABLE, p, 8, NULL, 0), 1);
+    /* Nothing is served from a refused ring. */
+    set_desc(&f, ram_b(&f, OFF_DESC), 0, GPA_A + OFF_BUF, 64, SVD_VRING_DESC_F_WRITE, 0);
+    publish(&f, 0);
+    kick(&f);
+    assert_false(wait_used(&f, 200, &id, &len));
+    /* Ring size not a power of two. */
+    state_payload(p, 0, 0);
+    assert_int_equal(ack_msg(&f, VHU_SET_VRING_ENABLE, p, 8, NULL, 0), 0);
+    state_payload(p, 0, 24);
+    assert_int_equal(ack_msg(&f, VHU_SET_VRING_NUM, p, 8, NULL, 0), 1);
+    fe_close(&f);
+    both_instances_serve();
+}
+
+/* REQ: REQ-VHU-011 REQ-VHU-016 */
+static void test_attack_bad_flags_and_unknown_request(void **state)
+{
+    fe f;
+    uint8_t p[8] = { 0 };
+    (void)state;
+    fe_open(&f, g_s0);
+    assert_int_equal(send_msg(&f, VHU_GET_FEATURES, 2u, NULL, 0, NULL, 0), 0); /* version 2 */
+    expect_disconnect(&f);
+    fe_close(&f);
+    fe_open(&f, g_s0);
+    assert_int_equal(send_msg(&f, VHU_GET_FEATURES, VHU_VERSION | VHU_FLAG_REPLY, NULL, 0, NULL, 0), 0);
+    expect_disconnect(&f);
+    fe_close(&f);
+    fe_open(&f, g_s0);
+    put64(p, VHU_PF_REPLY_ACK);
+    assert_int_equal(send_msg(&f, VHU_SET_PROTOCOL_FEATURES, VHU_VERSION, p, 8, NULL, 0), 0);
+    assert_int_equal(ack_msg(&f, 99, NULL, 0, NULL, 0), 1);    /* unknown, asked for a reply */
+    assert_int_equal(ack_msg(&f, VHU_SET_LOG_BASE, p, 8, NULL, 0), 1); /* not offered */
+    assert_int_equal(send_msg(&f, 99, VHU_VERSION, NULL, 0, NULL, 0), 0);
+    expect_disconnect(&f);
+    fe_close(&f);
+    both_instances_serve();
+}
+
+/* REQ: REQ-VHU-018 */
+static void test_attack_guest_bad_head_signals_err(void **state)
+{
+    fe f;
+    uint32_t id, len;
+    (void)state;
+    fe_start(&f, g_s0, F_VERSION_1);
+    request_entropy(&f, 64);
+    publish(&f, 200); /* head >= queue size */
+    kick(&f);
+    {
+        struct pollfd pf = { f.err, POLLIN, 0 };
+        assert_int_equal(poll(&pf, 1, 3000), 1);
+    }
+    assert_false(wait_used(&f, 100, &id, &len));
+    fe_close(&f);
+    both_instances_serve();
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+/* REQ: REQ-VHU-020 */
+static void test_reconnect_resumes(void **state)
+{
+    fe f;
+    uint8_t p[8];
+    uint16_t avail;
+    (void)state;
+    fe_start(&f, g_s1, F_VERSION_1 | F_EVENT_IDX);
+    request_entropy(&f, 64);
+    request_entropy(&f, 64);
+    avail = f.avail_idx;
+    fe_close(&f);
+    /* A new front-end (as QEMU with reconnect=1) on the same socket; it
+     * resumes its ring at the index it kept. */
+    fe_open(&f, g_s1);
+    f.avail_idx = avail;
+    f.last_used = avail;
+    put16(ram_b(&f, OFF_USED) + 2, avail);
+    /* Guest RAM keeps its ring across a back-end restart. */
+    put16(ram_b(&f, OFF_AVAIL) + 2, avail);
+    put16(ram_b(&f, OFF_AVAIL) + 4 + 2u * QSZ, avail);
+    fe_negotiate(&f, F_VERSION_1 | F_EVENT_IDX);
+    fe_kick_and_enable(&f);
+    request_entropy(&f, 64);
+    state_payload(p, 0, 0);
+    assert_int_equal(send_msg(&f, VHU_GET_VRING_BASE, VHU_VERSION, p, 8, NULL, 0), 0);
+    assert_int_equal(recv_reply(&f, VHU_GET_VRING_BASE, p, 8), 0);
+    assert_int_equal(get32(p + 4), avail + 1u);
+    fe_close(&f);
+    assert_true(daemon_settles(g_shared.pid, g_base_fds, g_base_maps));
+}
+
+/* REQ: REQ-VHU-021 REQ-VHU-022 */
+static void test_sigterm_and_sigint_clean_up(void **state)
+{
+    static const int sigs[2] = { SIGTERM, SIGINT };
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        daemon_proc d;
+        char base[300], s0[300], s1[300];
+        const char *waits[3] = { s0, s1, NULL };
+        const char *args[] = { "--socket-path", base, "--socket-count", "2", NULL };
+        fe f;
+        int st;
+        struct stat sb;
+        path_of(base, sizeof(base), "term", -1);
+        path_of(s0, sizeof(s0), "term", 0);
+        path_of(s1, sizeof(s1), "term", 1);
+        daemon_start(&d, args, waits);
+        fe_start(&f, s0, F_VERSION_1);
+        request_entropy(&f, 64);
+        st = daemon_stop(&d, sigs[k]);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+        assert_int_not_equal(stat(s0, &sb), 0);
+        assert_int_not_equal(stat(s1, &sb), 0);
+        fe_close(&f);
+    }
+}
+
+/* REQ: REQ-VHU-007 REQ-VHU-023 */
+static void test_source_failure_keeps_request_pending(void **state)
+{
+    daemon_proc d;
+    char base[300], fifo[300];
+    const char *waits[2] = { base, NULL };
+    const char *args[] = { "--socket-path", base, "--source", fifo, NULL };
+    uint8_t pattern[64];
+    uint8_t p[8];
+    uint32_t id = 0, len = 0;
+    int w;
+    fe f;
+    (void)state;
+    path_of(base, sizeof(base), "src", -1);
+    path_of(fifo, sizeof(fifo), "src.fifo", -1);
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    daemon_start(&d, args, waits);
+    fe_start(&f, base, F_VERSION_1);
+    set_desc(&f, ram_b(&f, OFF_DESC), 0, GPA_A + OFF_BUF, 64, SVD_VRING_DESC_F_WRITE, 0);
+    publish(&f, 0);
+    kick(&f);
+    /* The source has nothing: no fake fill, the request waits. */
+    assert_false(wait_used(&f, 300, &id, &len));
+    w = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    assert_true(w >= 0);
+    for (int i = 0; i < 64; i++) {
+        pattern[i] = (uint8_t)(i * 7 + 3);
+    }
+    assert_int_equal(write(w, pattern, 64), 64);
+    /* The retry timer picks it up without another kick. */
+    assert_true(wait_used(&f, 3000, &id, &len));
+    assert_int_equal(len, 64);
+    assert_memory_equal(f.ram + OFF_BUF, pattern, 64);
+    /* A second request pending when the ring stops is handed back: the
+     * reported base excludes it, so the next start serves it again. */
+    set_desc(&f, ram_b(&f, OFF_DESC), 1, GPA_A + OFF_BUF, 64, SVD_VRING_DESC_F_WRITE, 0);
+    publish(&f, 1);
+    kick(&f);
+    assert_false(wait_used(&f, 200, &id, &len));
+    state_payload(p, 0, 0);
+    assert_int_equal(send_msg(&f, VHU_GET_VRING_BASE, VHU_VERSION, p, 8, NULL, 0), 0);
+    assert_int_equal(recv_reply(&f, VHU_GET_VRING_BASE, p, 8), 0);
+    assert_int_equal(get32(p + 4), 1);
+    close(w);
+    fe_close(&f);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    unlink(fifo);
+}
+
+/* REQ: REQ-VHU-008 */
+static void test_rate_limit_bytes(void **state)
+{
+    daemon_proc d;
+    char base[300];
+    const char *waits[2] = { base, NULL };
+    const char *args[] = { "--socket-path", base, "--rate-bytes", "6400", NULL };
+    fe f;
+    uint64_t t0, dt;
+    (void)state;
+    path_of(base, sizeof(base), "rate", -1);
+    daemon_start(&d, args, waits);
+    fe_start(&f, base, F_VERSION_1);
+    t0 = now_ms();
+    /* 3200 bytes at 6400 B/s with a 640-byte bucket: about 0.4 s. */
+    for (int i = 0; i < 50; i++) {
+        request_entropy(&f, 64);
+    }
+    dt = now_ms() - t0;
+    fprintf(stderr, "rate limit: 3200 bytes at --rate-bytes 6400 took %llu ms\n", (unsigned long long)dt);
+    assert_true(dt >= 300u && dt <= 900u);
+    fe_close(&f);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+/* ------------------------------------------------------------------ CLI */
+
+/* Run the daemon to completion; returns the exit status, output in out. */
+static int run_cli(const char *const *args, char *out, size_t outlen)
+{
+    char log[300];
+    const char *argv[16];
+    size_t n = 0;
+    pid_t pid;
+    int st = 0;
+    FILE *f;
+    snprintf(log, sizeof(log), "%s/cli.log", g_tmp);
+    argv[n++] = g_daemon;
+    for (size_t i = 0; args[i] != NULL && n < 15; i++) {
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        alarm(5);
+        execv(g_daemon, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    waitpid(pid, &st, 0);
+    f = fopen(log, "r");
+    assert_non_null(f);
+    n = fread(out, 1, outlen - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void cli_bad(const char *const *args, const char *opt, const char *val)
+{
+    char out[2048];
+    int rc = run_cli(args, out, sizeof(out));
+    if (rc != 2 || strstr(out, opt) == NULL || (val != NULL && strstr(out, val) == NULL)) {
+        fprintf(stderr, "status %d, output:\n%s\n", rc, out);
+    }
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(out, opt));
+    if (val != NULL) {
+        assert_non_null(strstr(out, val));
+    }
+}
+
+/* REQ: REQ-VHU-030 REQ-VHU-031 */
+static void test_cli_help_version_and_errors(void **state)
+{
+    char out[4096];
+    char longp[200];
+    (void)state;
+    {
+        const char *a[] = { "--help", NULL };
+        assert_int_equal(run_cli(a, out, sizeof(out)), 0);
+        assert_non_null(strstr(out, "--socket-path"));
+        assert_non_null(strstr(out, "--socket-count"));
+        assert_non_null(strstr(out, "--rate-bytes"));
+        assert_non_null(strstr(out, "--rate-ops"));
+        assert_non_null(strstr(out, "--log-level"));
+    }
+    {
+        const char *a[] = { "--version", NULL };
+        assert_int_equal(run_cli(a, out, sizeof(out)), 0);
+        assert_non_null(strstr(out, "vhost-user-entropy"));
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--socket-count", "0", NULL };
+        cli_bad(a, "--socket-count", "'0'");
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--socket-count", "3x", NULL };
+        cli_bad(a, "--socket-count", "'3x'");
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--socket-count", "65", NULL };
+        cli_bad(a, "--socket-count", "'65'");
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--rate-bytes", "-5", NULL };
+        cli_bad(a, "--rate-bytes", "'-5'");
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--rate-bytes", "99999999999999999999", NULL };
+        cli_bad(a, "--rate-bytes", "'99999999999999999999'");
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--rate-ops", "fast", NULL };
+        cli_bad(a, "--rate-ops", "'fast'");
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--rate-burst", "", NULL };
+        cli_bad(a, "--rate-burst", "''");
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--rate-ops-burst", "1e3", NULL };
+        cli_bad(a, "--rate-ops-burst", "'1e3'");
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--log-level", "loud", NULL };
+        cli_bad(a, "--log-level", "'loud'");
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--bogus", NULL };
+        cli_bad(a, "--bogus", NULL);
+    }
+    {
+        const char *a[] = { "--socket-count", "2", NULL };
+        cli_bad(a, "--socket-path", NULL);
+    }
+    {
+        const char *a[] = { "--socket-path", NULL };
+        cli_bad(a, "--socket-path", NULL);
+    }
+    {
+        memset(longp, 'a', sizeof(longp) - 1);
+        longp[0] = '/';
+        longp[sizeof(longp) - 1] = '\0';
+        {
+            const char *a[] = { "--socket-path", longp, NULL };
+            cli_bad(a, "--socket-path", "too long");
+        }
+    }
+    {
+        const char *a[] = { "--socket-path", "/nonexistent-dir/x", NULL };
+        assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+        assert_non_null(strstr(out, "/nonexistent-dir/x"));
+    }
+}
+
+/* ------------------------------------------------ dispatcher in-process */
+
+static size_t self_fds(void)
+{
+    return count_dir("/proc/self/fd") - 1u; /* the ls pipe is not ours after pclose */
+}
+
+static size_t self_maps(void)
+{
+    return count_lines("/proc/self/maps");
+}
+
+static svd_result fake_source(void *ctx, uint8_t *buf, size_t len, size_t *got)
+{
+    (void)ctx;
+    memset(buf, 0x5a, len);
+    *got = len;
+    return svd_ok();
+}
+
+static enum vhu_verdict disp(vhu_dev *d, uint32_t req, uint32_t flags, const uint8_t *p, size_t len,
+                             const int *fds_in, size_t nfds, vhu_reply *rep)
+{
+    int fds[16];
+    for (size_t i = 0; i < nfds; i++) {
+        fds[i] = dup(fds_in[i]); /* the dispatcher owns what it is given */
+    }
+    return vhu_dev_handle(d, req, flags, p, len, fds, nfds, rep);
+}
+
+/* REQ: REQ-VHU-012 REQ-VHU-017 REQ-VHU-019 */
+static void test_dispatcher_no_fd_or_mapping_leak(void **state)
+{
+    vhu_dev *d = calloc(1, sizeof(*d));
+    svd_entropy_cfg cfg;
+    vhu_reply rep;
+    uint8_t p[80];
+    uint32_t len;
+    size_t fds0, maps0;
+    int fds[3];
+    fe f;
+    int saved_level = vhu_log_level;
+    (void)state;
+    assert_non_null(d);
+    vhu_log_level = -1;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.source.read = fake_source;
+    /* A front-end without a socket: guest RAM and eventfds only. */
+    memset(&f, 0, sizeof(f));
+    f.memfd = memfd_create("ram", MFD_CLOEXEC);
+    assert_int_equal(ftruncate(f.memfd, RAM_SIZE), 0);
+    f.ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f.memfd, 0);
+    assert_true(f.ram != MAP_FAILED);
+    fds[0] = eventfd(0, EFD_CLOEXEC);
+    fds[1] = f.memfd;
+    fds[2] = f.memfd;
+    fds0 = self_fds();
+    maps0 = self_maps();
+    assert_int_equal(vhu_dev_init(d, 9, &cfg, 0, NULL), 0);
+    put64(p, VHU_PF_REPLY_ACK);
+    assert_int_equal(disp(d, VHU_SET_PROTOCOL_FEATURES, VHU_VERSION, p, 8, NULL, 0, &rep), VHU_V_OK);
+    /* Map a table, replace it three times: the old one is unmapped each time. */
+    mem_payload(&f, p, &len);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(disp(d, VHU_SET_MEM_TABLE, VHU_VERSION | VHU_FLAG_NEED_REPLY, p, len, fds + 1, 2, &rep),
+                         VHU_V_OK);
+        assert_true(rep.send);
+        assert_int_equal(get64(rep.payload), 0);
+    }
+    assert_int_equal(self_fds(), fds0); /* region fds closed after mmap */
+    assert_true(self_maps() > maps0);   /* the table is mapped: the check can see it */
+    /* Refused tables leave no mapping and no fd behind. */
+    mem_two(p, 0, REG_SIZE, (uint64_t)(uintptr_t)f.ram, 4096, REG_SIZE, (uint64_t)(uintptr_t)f.ram + REG_SIZE);
+    assert_int_equal(disp(d, VHU_SET_MEM_TABLE, VHU_VERSION | VHU_FLAG_NEED_REPLY, p, 72, fds + 1, 2, &rep),
+                     VHU_V_REJECTED);
+    assert_int_equal(get64(rep.payload), 1);
+    /* Wrong fd counts, wrong sizes, fds on requests that take none. */
+    assert_int_equal(disp(d, VHU_SET_MEM_TABLE, VHU_VERSION, p, 72, fds, 3, &rep), VHU_V_DISCONNECT);
+    assert_int_equal(disp(d, VHU_SET_MEM_TABLE, VHU_VERSION, p, 40, fds + 1, 2, &rep), VHU_V_DISCONNECT);
+    assert_int_equal(disp(d, VHU_SET_OWNER, VHU_VERSION, NULL, 0, fds, 3, &rep), VHU_V_DISCONNECT);
+    assert_int_equal(disp(d, VHU_GET_FEATURES, VHU_VERSION, p, 3, fds, 1, &rep), VHU_V_DISCONNECT);
+    put64(p, 0);
+    assert_int_equal(disp(d, VHU_SET_VRING_CALL, VHU_VERSION, p, 8, fds, 2, &rep), VHU_V_DISCONNECT);
+    /* Vring fds kept, then replaced: the old one is closed. */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(disp(d, VHU_SET_VRING_CALL, VHU_VERSION, p, 8, fds, 1, &rep), VHU_V_OK);
+        assert_int_equal(disp(d, VHU_SET_VRING_KICK, VHU_VERSION, p, 8, fds, 1, &rep), VHU_V_OK);
+        assert_int_equal(disp(d, VHU_SET_VRING_ERR, VHU_VERSION, p, 8, fds, 1, &rep), VHU_V_OK);
+    }
+    assert_int_equal(self_fds(), fds0 + 3u);
+    vhu_dev_disconnect(d);
+    assert_int_equal(self_fds(), fds0);
+    assert_int_equal(self_maps(), maps0);
+    free(d);
+    munmap(f.ram, RAM_SIZE);
+    close(f.memfd);
+    close(fds[0]);
+    vhu_log_level = saved_level;
+}
+
+/* REQ: REQ-VHU-019 */
+static void test_dispatcher_garbage_never_crashes(void **state)
+{
+    vhu_dev *d = calloc(1, sizeof(*d));
+    svd_entropy_cfg cfg;
+    vhu_reply rep;
+    uint8_t p[300];
+    uint64_t x = 88172645463325252ull;
+    size_t fds0 = self_fds();
+    int saved_level = vhu_log_level;
+    (void)state;
+    assert_non_null(d);
+    vhu_log_level = -1;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.source.read = fake_source;
+    assert_int_equal(vhu_dev_init(d, 9, &cfg, 0, NULL), 0);
+    /* Random payloads for every request code with a valid header: the
+     * dispatcher decides, never crashes, and never keeps a fd it was not
+     * meant to. */
+    for (int i = 0; i < 20000; i++) {
+        uint32_t req;
+        size_t len;
+        enum vhu_verdict v;
+        for (size_t k = 0; k < sizeof(p); k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            p[k] = (uint8_t)x;
+        }
+        req = (uint32_t)(x % 40u);
+        len = (size_t)((x >> 8) % 3u == 0 ? (x >> 16) % sizeof(p) : ((x >> 16) % 2u ? 8u : 40u));
+        v = vhu_dev_handle(d, req, VHU_VERSION | (uint32_t)((x >> 32) & VHU_FLAG_NEED_REPLY), p, len, NULL, 0,
+                           &rep);
+        assert_true(v == VHU_V_OK || v == VHU_V_REJECTED || v == VHU_V_DISCONNECT);
+        if (v == VHU_V_DISCONNECT) {
+            vhu_dev_disconnect(d);
+        }
+    }
+    vhu_dev_disconnect(d);
+    assert_int_equal(self_fds(), fds0);
+    free(d);
+    vhu_log_level = saved_level;
+}
+
+int main(void)
+{
+    const char *tmp = getenv("VHU_TMP");
+    const struct CMUnitTest daemon_tests[] = {
+        cmocka_unit_test(test_negotiate_and_entropy_arrives),
+        cmocka_unit_test(test_event_idx_and_indirect),
+        cmocka_unit_test(test_polling_without_kick_fd),
+        cmocka_unit_test(test_attack_short_header),
+        cmocka_unit_test(test_attack_wrong_payload_size),
+        cmocka_unit_test(test_attack_oversized_payload),
+        cmocka_unit_test(test_attack_too_many_fds),
+        cmocka_unit_test(test_attack_bad_queue_index),
+        cmocka_unit_test(test_attack_bad_regions),
+        cmocka_unit_test(test_attack_ring_outside_memory),
+        cmocka_unit_test(test_attack_bad_flags_and_unknown_request),
+        cmocka_unit_test(test_attack_guest_bad_head_signals_err),
+        cmocka_unit_test(test_reconnect_resumes),
+    };
+    const struct CMUnitTest solo_tests[] = {
+        cmocka_unit_test(test_sigterm_and_sigint_clean_up),
+        cmocka_unit_test(test_source_failure_keeps_request_pending),
+        cmocka_unit_test(test_rate_limit_bytes),
+        cmocka_unit_test(test_cli_help_version_and_errors),
+        cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
+        cmocka_unit_test(test_dispatcher_garbage_never_crashes),
+    };
+    int fails;
+    g_daemon = getenv("VHU_DAEMON");
+    if (g_daemon == NULL || tmp == NULL) {
+        fprintf(stderr, "test_vhu: set VHU_DAEMON and VHU_TMP\n");
+        return 1;
+    }
+    snprintf(g_tmp, sizeof(g_tmp), "%s", tmp);
+    mkdir(g_tmp, 0700);
+    signal(SIGPIPE, SIG_IGN);
+    fails = cmocka_run_group_tests_name("vhost-user daemon (shared, 2 instances)", daemon_tests, group_setup,
+                                        group_teardown);
+    fails += cmocka_run_group_tests_name("vhost-user daemon (own instances) + dispatcher", solo_tests, NULL, NULL);
+    return fails == 0 ? 0 : 1;
+}
