@@ -64,7 +64,7 @@ typedef struct svd_fdt_node {
     uint32_t address_cells;         /**< Parent's #address-cells: 1 or 2 (default 2). */
     uint32_t size_cells;            /**< Parent's #size-cells: 0, 1 or 2 (default 2). */
     uint64_t reg_addr[SVD_FDT_MAX_REG]; /**< reg addresses. */
-    uint64_t reg_size[SVD_FDT_MAX_REG]; /**< reg sizes (ignored when size_cells is 0). */
+    uint64_t reg_size[SVD_FDT_MAX_REG]; /**< reg sizes (MUST be 0 when size_cells is 0). */
     uint32_t n_reg;                 /**< 0..::SVD_FDT_MAX_REG (0: no reg property). */
     uint32_t interrupt_parent;      /**< Phandle of the interrupt controller; 0: no property. */
     uint32_t interrupts[SVD_FDT_MAX_CELLS]; /**< Interrupt specifier cells, in the platform's format. */
