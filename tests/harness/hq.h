@@ -1,0 +1,123 @@
+/*
+ * hq.h: "harness qvm", a host stand-in for QNX qvm that loads safevdev vdev
+ * adapters (vdev-*.so) with dlopen() and drives them the way qvm does.
+ *
+ * What it plays
+ * -------------
+ * - The qvm side of the compat API (src/shim/qvm/compat/qvm_compat.h): the
+ *   harness executable defines vdev_register_factory, guest_cpu_read/write,
+ *   gasp_map_vdma/gasp_unmap, guest_intr_signal, guest_timer_create/notify/
+ *   state, gfdt_update_node/property and qvm_report, and is linked with
+ *   -rdynamic so the adapter binds to them at dlopen() (BIND_NOW).
+ * - Loading: hq_load() dlopen()s an adapter; its constructor registers its
+ *   factory (ABI value checked); hq_factory() finds it by name.
+ * - The control sequence: hq_dev_new() allocates vdev_t + extra_space (the
+ *   instance block, with canary zones checked at hq_dev_free()), initialises
+ *   v_mtx (recursive when VFF_MUTEX_RECURSIVE), sends OPTIONS_START, then
+ *   each option in order -- `loc` and `intr` are qvm's own options and fill
+ *   v_block/v_intr, the rest go to control(FIRST_OPTIDX + index, value),
+ *   an unknown name fails like qvm -- then OPTIONS_END. A device left with
+ *   no location becomes a PCI device (v_block.type QST_PCI). Then
+ *   GUEST_CONFIGURED. hq_dev_free() sends TERMINATE and releases the block.
+ *   hq_gen_fdt() runs GEN_FDT against an empty libfdt tree it owns;
+ *   hq_dev_control() sends anything else (PCI_BARS, STATUS, ...).
+ * - Register accesses: hq_access() delivers one vCPU access (vread/vwrite)
+ *   with a state block for the device operand and one for the vCPU operand;
+ *   a width not in the factory's acc_sizes is never delivered (HQ_REFUSED),
+ *   as qvm would not deliver it. Every guest_cpu_read/write the adapter
+ *   makes is checked against the access (same operand, exact width).
+ * - Guest RAM: one tg_mem region with canaries (tests/common/tg_mem.h);
+ *   gasp_map_vdma() hands out pointers into it only for ranges fully inside
+ *   it and counts live mappings (hq_live_maps(): 0 after TERMINATE).
+ * - Interrupts: guest_intr_signal() on the harness PIC records per-pin level
+ *   and rising edges (hq_irq_level(), hq_irq_edges()).
+ * - Time: a fake clock in nanoseconds (timer resolution 10^9 Hz). Adapter
+ *   timers fire only from hq_clock_advance(), in deadline order, each with
+ *   the clock set to its deadline, on the calling thread.
+ * - Faults on demand: hq_fault_getrandom() makes getrandom(2) (interposed:
+ *   the harness defines it, the adapter's reference binds to it) fail with a
+ *   given errno for the next N calls or until cleared; hq_fault_map() makes
+ *   gasp_map_vdma() fail; hq_fault_timer() makes guest_timer_create() fail.
+ * - Log: qvm_report() lines are kept (hq_log_has(), hq_log_count()).
+ *
+ * Several instances (of one or several adapters) may live at once; the
+ * harness's own tables are mutex-protected so two threads may drive two
+ * instances concurrently (each instance on one thread at a time).
+ *
+ * Adding an adapter (e.g. a watchdog .so): build it like
+ * $(QVM_ENTROPY_SO) in mk/qvm.mk, hq_load() its path, hq_dev_new() with its
+ * factory name and options, drive it with hq_access() and hq_clock_advance(),
+ * observe hq_irq_*() and hq_log_*(); the vdev_ref_status of each access is
+ * the return value of hq_access().
+ */
+#ifndef HQ_H
+#define HQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compat/qvm_api.h"
+#include "tg_mem.h"
+
+#define HQ_REFUSED (-1)   /* hq_access(): width not allowed by acc_sizes, not delivered */
+#define HQ_XFER_ERR (-2)  /* hq_access(): the adapter misused guest_cpu_read/write */
+#define HQ_PIC_PINS 64u
+#define HQ_RAM_GPA UINT64_C(0x40000000)
+
+typedef struct hq_dev hq_dev;
+
+/* Global set-up: guest RAM of @ram_size bytes at HQ_RAM_GPA; clock at 0. */
+int hq_init(size_t ram_size);
+/* Tear everything down (every device must have been freed); dlclose()s adapters. */
+void hq_fini(void);
+tg_mem *hq_ram(void);
+
+/* dlopen() @path (RTLD_NOW); 0 on success. Loading the same path again is a no-op. */
+int hq_load(const char *path);
+const struct vdev_factory *hq_factory(const char *name);
+
+/* Create an instance of factory @name. @opts: name, value, name, value, ..., NULL.
+ * *@rc receives EOK or the failing control code. NULL on failure (the
+ * instance was terminated and freed, as qvm would exit). */
+hq_dev *hq_dev_new(const char *name, const char *const *opts, int *rc);
+void hq_dev_free(hq_dev *d);
+int hq_dev_control(hq_dev *d, unsigned ctrl, const char *arg);
+vdev_t *hq_dev_vdev(hq_dev *d);
+bool hq_dev_is_pci(const hq_dev *d);
+uint64_t hq_dev_loc(const hq_dev *d); /* MMIO base, or the PCI location */
+unsigned hq_dev_pin(const hq_dev *d);
+/* True when the canary zones around the instance block are intact. */
+bool hq_dev_block_intact(const hq_dev *d);
+
+/* One vCPU access. @type QST_MEMORY (guest-physical @loc) or QST_PCI (@loc is
+ * the config-space offset; the device's PCI location is added). Returns the
+ * vdev_ref_status, HQ_REFUSED or HQ_XFER_ERR. */
+int hq_access(hq_dev *d, bool write, unsigned type, uint64_t loc, unsigned width, uint64_t *val);
+
+/* GEN_FDT into a fresh tree (@cap bytes at @blob, a valid FDT afterwards). */
+int hq_gen_fdt(hq_dev *d, void *blob, size_t cap);
+
+/* Interrupts. */
+bool hq_irq_level(unsigned pin);
+unsigned hq_irq_edges(unsigned pin);
+unsigned hq_live_maps(void);
+unsigned hq_live_timers(void);
+
+/* Clock. */
+uint64_t hq_clock_now(void);
+void hq_clock_advance(uint64_t ns);
+
+/* Faults: next @count getrandom calls fail with @err (count < 0: until cleared; err 0 clears). */
+void hq_fault_getrandom(int err, int count);
+unsigned hq_getrandom_calls(void);
+void hq_fault_map(bool fail);
+void hq_fault_timer(bool fail);
+
+/* Log of qvm_report() lines. */
+bool hq_log_has(const char *needle);
+unsigned hq_log_count(void);
+void hq_log_clear(void);
+void hq_log_dump(void);
+
+#endif /* HQ_H */

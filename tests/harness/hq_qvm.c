@@ -1,0 +1,766 @@
+/* The qvm stand-in: implements the compat qvm API for dlopen()ed adapters.
+ * See hq.h for what it plays and how. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <libfdt.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "hq.h"
+
+#define HQ_MAX_FACTORIES 8u
+#define HQ_MAX_LIBS 8u
+#define HQ_MAX_DEVS 16u
+#define HQ_MAX_TIMERS 32u
+#define HQ_LOG_LINES 256u
+#define HQ_LOG_LEN 256u
+#define HQ_BLOCK_CANARY 64u
+#define HQ_CANARY 0x5Au
+#define HQ_PCI_LOC_BASE (UINT64_C(1) << 32) /* bus 1 */
+
+/* The vCPU operand the harness hands to vread/vwrite: the adapter moves the
+ * value through guest_cpu_read/write on it. */
+struct guest_cpu {
+    uint8_t buf[8];
+    uint32_t width;
+    const struct qvm_state_block *oopnd;
+    bool bad; /* the adapter misused the transfer API */
+    unsigned xfers;
+};
+
+struct guest_timer {
+    bool used;
+    bool armed;
+    uint64_t deadline;
+    vdev_t *vdp;
+    void *data;
+    uint64_t start;
+};
+
+struct hq_dev {
+    vdev_t v;
+    uint8_t *raw; /* canary | block | canary */
+    size_t block_len;
+    const struct vdev_factory *f;
+    bool pci;
+    bool mutex_inited;
+};
+
+static struct {
+    pthread_mutex_t lock;
+    tg_mem ram;
+    bool inited;
+    struct vdev_factory *factories[HQ_MAX_FACTORIES];
+    unsigned nfactories;
+    struct { char path[512]; void *h; } libs[HQ_MAX_LIBS];
+    unsigned nlibs;
+    hq_dev *devs[HQ_MAX_DEVS];
+    unsigned next_pci_dev;
+    vdev_t pic;
+    bool irq_level[HQ_PIC_PINS];
+    unsigned irq_edges[HQ_PIC_PINS];
+    unsigned live_maps;
+    struct guest_timer timers[HQ_MAX_TIMERS];
+    uint64_t now;
+    int gr_err;
+    int gr_count;
+    unsigned gr_calls;
+    bool map_fail;
+    bool timer_fail;
+    void *fdt;
+    char log[HQ_LOG_LINES][HQ_LOG_LEN];
+    unsigned nlog;
+} hq = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* ---------------------------------------------------------------- qvm API */
+
+void vdev_register_factory(struct vdev_factory *factory, unsigned abi_version)
+{
+    pthread_mutex_lock(&hq.lock);
+    if (abi_version != QVM_VDEV_ABI) {
+        snprintf(hq.log[hq.nlog % HQ_LOG_LINES], HQ_LOG_LEN, "hq: factory ABI %u refused", abi_version);
+        hq.nlog++;
+    } else if (hq.nfactories < HQ_MAX_FACTORIES) {
+        hq.factories[hq.nfactories++] = factory;
+    } else {
+        /* table full: the test sees hq_factory() fail */
+    }
+    pthread_mutex_unlock(&hq.lock);
+}
+
+void qvm_report(const char *fmt, ...)
+{
+    char line[HQ_LOG_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&hq.lock);
+    memcpy(hq.log[hq.nlog % HQ_LOG_LINES], line, sizeof line);
+    hq.nlog++;
+    pthread_mutex_unlock(&hq.lock);
+    if (getenv("HQ_VERBOSE") != NULL) {
+        fprintf(stderr, "qvm_report: %s\n", line);
+    }
+}
+
+static int xfer_check(struct guest_cpu *gcp, const struct qvm_state_block *blk, unsigned nblks, unsigned len)
+{
+    if ((gcp == NULL) || (blk != gcp->oopnd) || (nblks != 1u) || (len != gcp->width) || (len > 8u) ||
+        (blk->length != len)) {
+        if (gcp != NULL) {
+            gcp->bad = true;
+        }
+        return EINVAL;
+    }
+    gcp->xfers++;
+    return EOK;
+}
+
+int guest_cpu_read(struct guest_cpu *gcp, unsigned flags, const struct qvm_state_block *blk, unsigned nblks,
+                   void *data, unsigned data_len)
+{
+    (void)flags;
+    int rc = xfer_check(gcp, blk, nblks, data_len);
+    if (rc == EOK) {
+        memcpy(data, gcp->buf, data_len);
+    }
+    return rc;
+}
+
+int guest_cpu_write(struct guest_cpu *gcp, unsigned flags, const struct qvm_state_block *blk, unsigned nblks,
+                    const void *data, unsigned data_len)
+{
+    (void)flags;
+    int rc = xfer_check(gcp, blk, nblks, data_len);
+    if (rc == EOK) {
+        memcpy(gcp->buf, data, data_len);
+    }
+    return rc;
+}
+
+void *gasp_map_vdma(const vdev_t *vdev, int prot, uint64_t guest_paddr, size_t length)
+{
+    (void)vdev;
+    void *p = NULL;
+    pthread_mutex_lock(&hq.lock);
+    bool inside = (length > 0u) && (guest_paddr >= hq.ram.gpa) && (guest_paddr - hq.ram.gpa <= hq.ram.size) &&
+                  (length <= hq.ram.size - (size_t)(guest_paddr - hq.ram.gpa));
+    if (!hq.map_fail && inside && ((prot & ~(PROT_READ | PROT_WRITE)) == 0)) {
+        p = hq.ram.ram + (guest_paddr - hq.ram.gpa);
+        hq.live_maps++;
+    }
+    pthread_mutex_unlock(&hq.lock);
+    return p;
+}
+
+void gasp_unmap(const void *ptr, size_t length, int flush)
+{
+    (void)length;
+    (void)flush;
+    pthread_mutex_lock(&hq.lock);
+    if ((ptr != NULL) && (hq.live_maps > 0u)) {
+        hq.live_maps--;
+    }
+    pthread_mutex_unlock(&hq.lock);
+}
+
+int guest_intr_signal(struct guest_intr *gip, unsigned gis)
+{
+    if ((gip == NULL) || (gip->pic != &hq.pic) || (gip->param >= HQ_PIC_PINS)) {
+        return EINVAL;
+    }
+    pthread_mutex_lock(&hq.lock);
+    unsigned pin = gip->param;
+    if (gis == GIS_ON) {
+        if (!hq.irq_level[pin]) {
+            hq.irq_edges[pin]++;
+        }
+        hq.irq_level[pin] = true;
+    } else if (gis == GIS_OFF) {
+        hq.irq_level[pin] = false;
+    } else {
+        pthread_mutex_unlock(&hq.lock);
+        return EINVAL;
+    }
+    pthread_mutex_unlock(&hq.lock);
+    return EOK;
+}
+
+struct guest_timer *guest_timer_create(const struct guest_cpu *gcp, const vdev_t *vdp, const void *data,
+                                       uint64_t *resolutionp)
+{
+    (void)gcp;
+    struct guest_timer *t = NULL;
+    pthread_mutex_lock(&hq.lock);
+    for (unsigned i = 0; !hq.timer_fail && (i < HQ_MAX_TIMERS); i++) {
+        if (!hq.timers[i].used) {
+            t = &hq.timers[i];
+            memset(t, 0, sizeof *t);
+            t->used = true;
+            t->vdp = (vdev_t *)(uintptr_t)vdp;
+            t->data = (void *)(uintptr_t)data;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&hq.lock);
+    if (resolutionp != NULL) {
+        *resolutionp = (t != NULL) ? UINT64_C(1000000000) : (uint64_t)ENOMEM;
+    }
+    return t;
+}
+
+int guest_timer_notify(struct guest_timer *vtp, const struct guest_timer_data *tdp, uint64_t incr)
+{
+    if ((vtp == NULL) || (tdp != NULL) || !vtp->used) {
+        return EINVAL;
+    }
+    pthread_mutex_lock(&hq.lock);
+    vtp->armed = true;
+    vtp->start = hq.now;
+    vtp->deadline = (incr > UINT64_MAX - hq.now) ? UINT64_MAX : hq.now + incr;
+    pthread_mutex_unlock(&hq.lock);
+    return EOK;
+}
+
+void guest_timer_state(const struct guest_timer *vtp, struct guest_timer_data *tdp)
+{
+    if ((vtp == NULL) || (tdp == NULL)) {
+        return;
+    }
+    pthread_mutex_lock(&hq.lock);
+    tdp->host_notify_start = vtp->start;
+    tdp->guest_notify_start = vtp->start;
+    tdp->host_current = hq.now;
+    tdp->guest_current = hq.now;
+    pthread_mutex_unlock(&hq.lock);
+}
+
+int gfdt_update_node(int parent, const char *nodename, uint64_t unit)
+{
+    char name[128];
+    if (hq.fdt == NULL) {
+        return -1;
+    }
+    snprintf(name, sizeof name, "%s@%llx", nodename, (unsigned long long)unit);
+    int off = fdt_subnode_offset(hq.fdt, parent, name);
+    if (off < 0) {
+        off = fdt_add_subnode(hq.fdt, parent, name);
+    }
+    return off;
+}
+
+void gfdt_update_property(int node, const char *propname, const void *valp, size_t vall)
+{
+    if ((hq.fdt != NULL) && (vall <= INT32_MAX)) {
+        (void)fdt_setprop(hq.fdt, node, propname, valp, (int)vall);
+    }
+}
+
+/* Interposed getrandom(2): the adapter's reference binds here (-rdynamic). */
+ssize_t getrandom(void *buf, size_t len, unsigned int flags)
+{
+    pthread_mutex_lock(&hq.lock);
+    hq.gr_calls++;
+    int err = 0;
+    if ((hq.gr_err != 0) && (hq.gr_count != 0)) {
+        err = hq.gr_err;
+        if (hq.gr_count > 0) {
+            hq.gr_count--;
+        }
+    }
+    pthread_mutex_unlock(&hq.lock);
+    if (err != 0) {
+        errno = err;
+        return -1;
+    }
+    return (ssize_t)syscall(SYS_getrandom, buf, len, flags);
+}
+
+/* ---------------------------------------------------------------- harness API */
+
+int hq_init(size_t ram_size)
+{
+    if (hq.inited) {
+        return -1;
+    }
+    if (tg_mem_init(&hq.ram, HQ_RAM_GPA, ram_size) != 0) {
+        return -1;
+    }
+    hq.inited = true;
+    hq.now = 0;
+    hq.next_pci_dev = 1;
+    memset(hq.irq_level, 0, sizeof hq.irq_level);
+    memset(hq.irq_edges, 0, sizeof hq.irq_edges);
+    hq.live_maps = 0;
+    hq.gr_err = 0;
+    hq.gr_count = 0;
+    hq.map_fail = false;
+    hq.timer_fail = false;
+    hq.nlog = 0;
+    memset(hq.timers, 0, sizeof hq.timers);
+    return 0;
+}
+
+void hq_fini(void)
+{
+    for (unsigned i = 0; i < HQ_MAX_DEVS; i++) {
+        if (hq.devs[i] != NULL) {
+            hq_dev_free(hq.devs[i]);
+        }
+    }
+    for (unsigned i = 0; i < hq.nlibs; i++) {
+        dlclose(hq.libs[i].h);
+    }
+    hq.nlibs = 0;
+    hq.nfactories = 0;
+    tg_mem_free(&hq.ram);
+    hq.inited = false;
+}
+
+tg_mem *hq_ram(void)
+{
+    return &hq.ram;
+}
+
+int hq_load(const char *path)
+{
+    if (path == NULL) {
+        return -1;
+    }
+    for (unsigned i = 0; i < hq.nlibs; i++) {
+        if (strcmp(hq.libs[i].path, path) == 0) {
+            return 0;
+        }
+    }
+    if (hq.nlibs >= HQ_MAX_LIBS) {
+        return -1;
+    }
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        fprintf(stderr, "hq_load: %s\n", dlerror());
+        return -1;
+    }
+    snprintf(hq.libs[hq.nlibs].path, sizeof hq.libs[hq.nlibs].path, "%s", path);
+    hq.libs[hq.nlibs].h = h;
+    hq.nlibs++;
+    return 0;
+}
+
+const struct vdev_factory *hq_factory(const char *name)
+{
+    for (unsigned i = 0; i < hq.nfactories; i++) {
+        if ((hq.factories[i]->name != NULL) && (strcmp(hq.factories[i]->name, name) == 0)) {
+            return hq.factories[i];
+        }
+    }
+    return NULL;
+}
+
+static int opt_index(const struct vdev_factory *f, const char *name)
+{
+    for (int i = 0; (f->option_list != NULL) && (f->option_list[i] != NULL); i++) {
+        if (strcmp(f->option_list[i], name) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* "pic:N": the harness has one PIC of HQ_PIC_PINS pins, any name. */
+static bool parse_intr(const char *s, struct guest_intr *ip)
+{
+    const char *colon = (s != NULL) ? strchr(s, ':') : NULL;
+    if ((colon == NULL) || (colon == s)) {
+        return false;
+    }
+    char *end = NULL;
+    unsigned long pin = strtoul(colon + 1, &end, 0);
+    if ((end == colon + 1) || (*end != '\0') || (pin >= HQ_PIC_PINS)) {
+        return false;
+    }
+    ip->pic = &hq.pic;
+    ip->param = (unsigned)pin;
+    ip->src_id = 0;
+    return true;
+}
+
+static void dev_release(hq_dev *d)
+{
+    for (unsigned i = 0; i < HQ_MAX_TIMERS; i++) {
+        if (hq.timers[i].used && (hq.timers[i].vdp == &d->v)) {
+            memset(&hq.timers[i], 0, sizeof hq.timers[i]);
+        }
+    }
+    for (unsigned i = 0; i < HQ_MAX_DEVS; i++) {
+        if (hq.devs[i] == d) {
+            hq.devs[i] = NULL;
+        }
+    }
+    if (d->mutex_inited) {
+        pthread_mutex_destroy(&d->v.v_mtx);
+    }
+    free(d->raw);
+    free(d);
+}
+
+hq_dev *hq_dev_new(const char *name, const char *const *opts, int *rc)
+{
+    int dummy = 0;
+    if (rc == NULL) {
+        rc = &dummy;
+    }
+    *rc = EINVAL;
+    const struct vdev_factory *f = hq_factory(name);
+    if (f == NULL) {
+        return NULL;
+    }
+    hq_dev *d = calloc(1, sizeof *d);
+    if (d == NULL) {
+        return NULL;
+    }
+    d->f = f;
+    d->block_len = f->extra_space;
+    d->raw = malloc(d->block_len + 2u * HQ_BLOCK_CANARY);
+    if (d->raw == NULL) {
+        free(d);
+        return NULL;
+    }
+    memset(d->raw, HQ_CANARY, d->block_len + 2u * HQ_BLOCK_CANARY);
+    d->v.v_device = d->raw + HQ_BLOCK_CANARY; /* qvm does not promise zeroed memory: canary bytes */
+    d->v.v_factory = f;
+    d->v.v_gsp = NULL;
+    d->v.v_block.type = QST_MEMORY;
+    d->v.v_block.location = QSL_NO_LOCATION;
+    if ((f->factory_flags & VFF_MUTEX) != 0u) {
+        pthread_mutexattr_t a;
+        pthread_mutexattr_init(&a);
+        if ((f->factory_flags & VFF_MUTEX_RECURSIVE) != 0u) {
+            pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+        }
+        pthread_mutex_init(&d->v.v_mtx, &a);
+        pthread_mutexattr_destroy(&a);
+        d->mutex_inited = true;
+    }
+    pthread_mutex_lock(&hq.lock);
+    bool placed = false;
+    for (unsigned i = 0; i < HQ_MAX_DEVS; i++) {
+        if (hq.devs[i] == NULL) {
+            hq.devs[i] = d;
+            placed = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&hq.lock);
+    if (!placed) {
+        dev_release(d);
+        return NULL;
+    }
+
+    int r = f->control(&d->v, VDEV_CTRL_OPTIONS_START, NULL);
+    for (unsigned i = 0; (r == EOK) && (opts != NULL) && (opts[i] != NULL); i += 2u) {
+        const char *on = opts[i];
+        const char *ov = opts[i + 1u];
+        if (strcmp(on, "loc") == 0) {
+            char *end = NULL;
+            unsigned long long loc = (ov != NULL) ? strtoull(ov, &end, 0) : 0;
+            if ((ov == NULL) || (end == ov) || (*end != '\0')) {
+                qvm_report("hq: bad loc '%s'", (ov != NULL) ? ov : "");
+                r = EINVAL;
+            } else {
+                d->v.v_block.type = QST_MEMORY;
+                d->v.v_block.location = loc;
+            }
+        } else if (strcmp(on, "intr") == 0) {
+            if (!parse_intr(ov, &d->v.v_intr)) {
+                qvm_report("hq: bad intr '%s'", (ov != NULL) ? ov : "");
+                r = EINVAL;
+            }
+        } else {
+            int idx = opt_index(f, on);
+            if (idx < 0) {
+                qvm_report("hq: unknown option '%s' for vdev %s", on, name);
+                r = EINVAL;
+            } else {
+                r = f->control(&d->v, VDEV_CTRL_FIRST_OPTIDX + (unsigned)idx, ov);
+            }
+        }
+        if (ov == NULL) {
+            break;
+        }
+    }
+    if (r == EOK) {
+        r = f->control(&d->v, VDEV_CTRL_OPTIONS_END, NULL);
+    }
+    if ((r == EOK) && (d->v.v_block.location == QSL_NO_LOCATION) && ((f->factory_flags & VFF_VDEV_PCI) != 0u)) {
+        /* qvm puts a device without a location on its PCI bus, INTx on a pin of its own. */
+        pthread_mutex_lock(&hq.lock);
+        unsigned slot = hq.next_pci_dev++;
+        pthread_mutex_unlock(&hq.lock);
+        d->pci = true;
+        d->v.v_block.type = QST_PCI;
+        d->v.v_block.location = HQ_PCI_LOC_BASE | ((uint64_t)slot << 24);
+        if (d->v.v_intr.pic == NULL) {
+            d->v.v_intr.pic = &hq.pic;
+            d->v.v_intr.param = 32u + (slot % 32u);
+        }
+    }
+    if (r == EOK) {
+        r = f->control(&d->v, VDEV_CTRL_GUEST_CONFIGURED, NULL);
+    }
+    *rc = r;
+    if (r != EOK) {
+        (void)f->control(&d->v, VDEV_CTRL_TERMINATE, NULL);
+        pthread_mutex_lock(&hq.lock);
+        dev_release(d);
+        pthread_mutex_unlock(&hq.lock);
+        return NULL;
+    }
+    return d;
+}
+
+bool hq_dev_block_intact(const hq_dev *d)
+{
+    for (size_t i = 0; i < HQ_BLOCK_CANARY; i++) {
+        if ((d->raw[i] != HQ_CANARY) || (d->raw[HQ_BLOCK_CANARY + d->block_len + i] != HQ_CANARY)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void hq_dev_free(hq_dev *d)
+{
+    if (d == NULL) {
+        return;
+    }
+    (void)d->f->control(&d->v, VDEV_CTRL_TERMINATE, NULL);
+    pthread_mutex_lock(&hq.lock);
+    dev_release(d);
+    pthread_mutex_unlock(&hq.lock);
+}
+
+int hq_dev_control(hq_dev *d, unsigned ctrl, const char *arg)
+{
+    return d->f->control(&d->v, ctrl, arg);
+}
+
+vdev_t *hq_dev_vdev(hq_dev *d)
+{
+    return &d->v;
+}
+
+bool hq_dev_is_pci(const hq_dev *d)
+{
+    return d->pci;
+}
+
+uint64_t hq_dev_loc(const hq_dev *d)
+{
+    return d->v.v_block.location;
+}
+
+unsigned hq_dev_pin(const hq_dev *d)
+{
+    return d->v.v_intr.param;
+}
+
+int hq_access(hq_dev *d, bool write, unsigned type, uint64_t loc, unsigned width, uint64_t *val)
+{
+    if ((width == 0u) || (width > 8u) || ((d->f->acc_sizes & (1u << width)) == 0u)) {
+        return HQ_REFUSED;
+    }
+    struct qvm_state_block vop;
+    struct qvm_state_block oop;
+    memset(&vop, 0, sizeof vop);
+    memset(&oop, 0, sizeof oop);
+    vop.type = (uint16_t)type;
+    vop.length = width;
+    vop.location = (type == QST_PCI) ? (d->v.v_block.location | (loc & 0xffffu)) : loc;
+    oop.type = 2u; /* a vCPU register (QST_CPUREGS in the reference) */
+    oop.length = width;
+    oop.location = 0;
+    struct guest_cpu cpu;
+    memset(&cpu, 0, sizeof cpu);
+    cpu.width = width;
+    cpu.oopnd = &oop;
+    int r;
+    if (write) {
+        uint64_t v = *val;
+        for (unsigned i = 0; i < 8u; i++) {
+            cpu.buf[i] = (uint8_t)(v >> (8u * i));
+        }
+        r = (int)d->f->vwrite(&d->v, 0u, &vop, &oop, &cpu);
+    } else {
+        memset(cpu.buf, 0xEE, sizeof cpu.buf); /* a read must overwrite this */
+        r = (int)d->f->vread(&d->v, 0u, &vop, &oop, &cpu);
+        uint64_t v = 0;
+        for (unsigned i = 0; i < width; i++) {
+            v |= (uint64_t)cpu.buf[i] << (8u * i);
+        }
+        *val = v;
+    }
+    if (cpu.bad || (cpu.xfers != 1u)) {
+        return HQ_XFER_ERR; /* exactly one transfer of exactly the access width */
+    }
+    return r;
+}
+
+int hq_gen_fdt(hq_dev *d, void *blob, size_t cap)
+{
+    if ((cap > INT32_MAX) || (fdt_create_empty_tree(blob, (int)cap) != 0)) {
+        return -1;
+    }
+    (void)fdt_setprop_u32(blob, 0, "#address-cells", 2u);
+    (void)fdt_setprop_u32(blob, 0, "#size-cells", 2u);
+    hq.fdt = blob;
+    int r = d->f->control(&d->v, VDEV_CTRL_GEN_FDT, (const char *)(uintptr_t)0);
+    hq.fdt = NULL;
+    return r;
+}
+
+bool hq_irq_level(unsigned pin)
+{
+    pthread_mutex_lock(&hq.lock);
+    bool l = (pin < HQ_PIC_PINS) && hq.irq_level[pin];
+    pthread_mutex_unlock(&hq.lock);
+    return l;
+}
+
+unsigned hq_irq_edges(unsigned pin)
+{
+    pthread_mutex_lock(&hq.lock);
+    unsigned n = (pin < HQ_PIC_PINS) ? hq.irq_edges[pin] : 0u;
+    pthread_mutex_unlock(&hq.lock);
+    return n;
+}
+
+unsigned hq_live_maps(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    unsigned n = hq.live_maps;
+    pthread_mutex_unlock(&hq.lock);
+    return n;
+}
+
+unsigned hq_live_timers(void)
+{
+    unsigned n = 0;
+    pthread_mutex_lock(&hq.lock);
+    for (unsigned i = 0; i < HQ_MAX_TIMERS; i++) {
+        n += hq.timers[i].used ? 1u : 0u;
+    }
+    pthread_mutex_unlock(&hq.lock);
+    return n;
+}
+
+uint64_t hq_clock_now(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    uint64_t n = hq.now;
+    pthread_mutex_unlock(&hq.lock);
+    return n;
+}
+
+void hq_clock_advance(uint64_t ns)
+{
+    pthread_mutex_lock(&hq.lock);
+    uint64_t target = (ns > UINT64_MAX - hq.now) ? UINT64_MAX : hq.now + ns;
+    for (;;) {
+        struct guest_timer *due = NULL;
+        for (unsigned i = 0; i < HQ_MAX_TIMERS; i++) {
+            struct guest_timer *t = &hq.timers[i];
+            if (t->used && t->armed && (t->deadline <= target) && ((due == NULL) || (t->deadline < due->deadline))) {
+                due = t;
+            }
+        }
+        if (due == NULL) {
+            break;
+        }
+        if (due->deadline > hq.now) {
+            hq.now = due->deadline;
+        }
+        due->armed = false;
+        struct guest_timer_data td = { due->start, hq.now, due->start, hq.now };
+        vdev_t *vdp = due->vdp;
+        void *data = due->data;
+        pthread_mutex_unlock(&hq.lock);
+        vdp->v_factory->timer(vdp, data, &td, NULL);
+        pthread_mutex_lock(&hq.lock);
+    }
+    hq.now = target;
+    pthread_mutex_unlock(&hq.lock);
+}
+
+void hq_fault_getrandom(int err, int count)
+{
+    pthread_mutex_lock(&hq.lock);
+    hq.gr_err = err;
+    hq.gr_count = (err == 0) ? 0 : count;
+    pthread_mutex_unlock(&hq.lock);
+}
+
+unsigned hq_getrandom_calls(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    unsigned n = hq.gr_calls;
+    pthread_mutex_unlock(&hq.lock);
+    return n;
+}
+
+void hq_fault_map(bool fail)
+{
+    pthread_mutex_lock(&hq.lock);
+    hq.map_fail = fail;
+    pthread_mutex_unlock(&hq.lock);
+}
+
+void hq_fault_timer(bool fail)
+{
+    pthread_mutex_lock(&hq.lock);
+    hq.timer_fail = fail;
+    pthread_mutex_unlock(&hq.lock);
+}
+
+bool hq_log_has(const char *needle)
+{
+    bool found = false;
+    pthread_mutex_lock(&hq.lock);
+    unsigned n = (hq.nlog < HQ_LOG_LINES) ? hq.nlog : HQ_LOG_LINES;
+    for (unsigned i = 0; !found && (i < n); i++) {
+        found = strstr(hq.log[i], needle) != NULL;
+    }
+    pthread_mutex_unlock(&hq.lock);
+    return found;
+}
+
+unsigned hq_log_count(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    unsigned n = hq.nlog;
+    pthread_mutex_unlock(&hq.lock);
+    return n;
+}
+
+void hq_log_clear(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    hq.nlog = 0;
+    pthread_mutex_unlock(&hq.lock);
+}
+
+void hq_log_dump(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    unsigned n = (hq.nlog < HQ_LOG_LINES) ? hq.nlog : HQ_LOG_LINES;
+    for (unsigned i = 0; i < n; i++) {
+        fprintf(stderr, "  log[%u]: %s\n", i, hq.log[i]);
+    }
+    pthread_mutex_unlock(&hq.lock);
+}

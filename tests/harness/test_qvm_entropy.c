@@ -1,0 +1,772 @@
+/* vdev-virtio-entropy.so driven by the qvm stand-in (hq) and the virtio
+ * driver model (hq_driver), over virtio-mmio and virtio-pci. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <libfdt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hq.h"
+#include "hq_driver.h"
+
+#define RAM_SIZE (4u << 20)
+#define DMA_ALL "0x40000000,0x400000"
+#define MMIO_A "0x1c0d0000"
+#define MMIO_B "0x1c0e0000"
+#define BAR_A UINT64_C(0xe0000000)
+#define BAR_B UINT64_C(0xe0010000)
+#define RING(n) (HQ_RAM_GPA + 0x10000u * (uint64_t)(n))
+#define BUF(n) (HQ_RAM_GPA + 0x200000u + 0x10000u * (uint64_t)(n))
+#define MS UINT64_C(1000000)
+#define S_NEEDS_RESET 0x40u
+#define F_EVENT_IDX (UINT64_C(1) << 29)
+#define F_INDIRECT (UINT64_C(1) << 28)
+
+static const char *so_path(void)
+{
+    const char *p = getenv("HQ_ENTROPY_SO");
+    return (p != NULL) ? p : "build/qvm/vdev-virtio-entropy.so";
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (hq_init(RAM_SIZE) != 0) {
+        return -1;
+    }
+    return hq_load(so_path());
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    hq_fini();
+    return 0;
+}
+
+static int test_setup(void **state)
+{
+    (void)state;
+    hq_log_clear();
+    hq_fault_getrandom(0, 0);
+    hq_fault_map(false);
+    hq_fault_timer(false);
+    tg_mem_fill(hq_ram(), HQ_RAM_GPA, RAM_SIZE, 0);
+    return 0;
+}
+
+static int test_teardown(void **state)
+{
+    (void)state;
+    /* Every test leaves no mapping behind and guest RAM's canaries intact. */
+    if (!tg_mem_canaries_intact(hq_ram()) || (hq_live_maps() != 0u)) {
+        return -1;
+    }
+    return 0;
+}
+
+static hq_dev *mmio_dev(const char *loc, const char *pin, int *rc)
+{
+    const char *o[] = { "loc", loc, "intr", pin, "dma", DMA_ALL, NULL };
+    return hq_dev_new("virtio-entropy", o, rc);
+}
+
+static hq_dev *pci_dev(int *rc)
+{
+    const char *o[] = { "dma", DMA_ALL, NULL };
+    return hq_dev_new("virtio-entropy", o, rc);
+}
+
+static bool all_bytes(uint64_t gpa, size_t len, uint8_t b)
+{
+    return tg_mem_all(hq_ram(), gpa, len, b);
+}
+
+/* ------------------------------------------------------------ the library */
+
+/* REQ: REQ-QVM-001 */
+static void factory_registered_by_constructor(void **state)
+{
+    (void)state;
+    const struct vdev_factory *f = hq_factory("virtio-entropy");
+    assert_non_null(f);
+    assert_non_null(f->control);
+    assert_non_null(f->vread);
+    assert_non_null(f->vwrite);
+    assert_non_null(f->timer);
+    assert_true((f->factory_flags & VFF_VDEV_PCI) != 0u);
+    assert_true((f->factory_flags & VFF_VDEV_MEM) != 0u);
+    assert_true((f->factory_flags & VFF_INTR_NONPCI) != 0u);
+    assert_int_equal(f->acc_sizes, (1u << 1) | (1u << 2) | (1u << 4) | (1u << 8));
+    assert_true(f->extra_space > 4096u);
+    const char *want[] = { "delayed", "rate-bytes", "rate-burst", "rate-ops", "dma" };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        assert_non_null(f->option_list[i]);
+        assert_string_equal(f->option_list[i], want[i]);
+    }
+    assert_null(f->option_list[5]);
+}
+
+/* Run @cmd, return its stdout (static buffer). */
+static const char *run(const char *cmd)
+{
+    static char out[65536];
+    size_t n = 0;
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    while ((n < sizeof out - 1u) && (fgets(out + n, (int)(sizeof out - 1u - n), p) != NULL)) {
+        n += strlen(out + n);
+    }
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    return out;
+}
+
+/* REQ: REQ-QVM-002 */
+static void only_writable_static_is_the_factory(void **state)
+{
+    (void)state;
+    char cmd[1024];
+    /* Every symbol the library defines in a section that stays writable (.data,
+     * .bss), minus the toolchain's own crt objects. .data.rel.ro (the option
+     * table) is read-only after relocation: RELRO is checked below. */
+    snprintf(cmd, sizeof cmd,
+             "objdump -t '%s' | awk '($4 == \".data\" || $4 == \".bss\") && "
+             "$NF !~ /^(__dso_handle|completed\\.[0-9]+|__TMC_END__)$/ {print $NF}' | sort",
+             so_path());
+    assert_string_equal(run(cmd), "ent_factory\n");
+    /* Size of that object equals sizeof(struct vdev_factory) */
+    snprintf(cmd, sizeof cmd, "nm -S '%s' | awk '$4 == \"ent_factory\" {print $3 \" \" $2}'", so_path());
+    char want[64];
+    snprintf(want, sizeof want, "d %016zx\n", sizeof(struct vdev_factory));
+    assert_string_equal(run(cmd), want);
+    /* RELRO + BIND_NOW: everything else writable at load time is read-only after relocation. */
+    snprintf(cmd, sizeof cmd, "readelf -lW '%s' | grep -c GNU_RELRO; readelf -dW '%s' | grep -c 'BIND_NOW'",
+             so_path(), so_path());
+    assert_string_equal(run(cmd), "1\n1\n");
+    /* And no writable section besides .data/.bss (+ the RELRO-protected ones). */
+    snprintf(cmd, sizeof cmd,
+             "readelf -SW '%s' | awk '$0 ~ / WA/ && $2 !~ /^\\.(data|bss|data\\.rel\\.ro|got|got\\.plt|"
+             "init_array|fini_array|dynamic|tm_clone_table)$/ {print $2}'",
+             so_path());
+    assert_string_equal(run(cmd), "");
+}
+
+/* ------------------------------------------------------------ transports */
+
+static void probe_and_read(hq_dev *d, uint64_t bar, unsigned ring, unsigned buf, uint64_t want, unsigned rounds)
+{
+    hq_drv v;
+    assert_int_equal(hq_drv_probe(&v, d, bar, RING(ring), 16, want), HQ_DRV_OK);
+    unsigned edges0 = hq_irq_edges(hq_dev_pin(d));
+    for (unsigned i = 0; i < rounds; i++) {
+        uint64_t gpa = BUF(buf) + 64u * (i % 16u);
+        tg_mem_fill(hq_ram(), gpa, 64, 0);
+        long got = hq_drv_read(&v, gpa, 64, MS, 0);
+        assert_int_equal(got, 64);
+        assert_false(all_bytes(gpa, 64, 0)); /* 2^-512 chance of a false failure */
+    }
+    assert_true(hq_irq_edges(hq_dev_pin(d)) > edges0);
+    assert_int_equal(v.status_faults, 0);
+    assert_false(hq_irq_level(hq_dev_pin(d))); /* every interrupt was acknowledged */
+}
+
+/* REQ: REQ-QVM-003 REQ-QVM-014 */
+static void mmio_linux_probe_and_read(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = mmio_dev(MMIO_A, "gic:5", &rc);
+    assert_int_equal(rc, EOK);
+    assert_non_null(d);
+    assert_false(hq_dev_is_pci(d));
+    probe_and_read(d, 0, 0, 0, 0, 40);
+    probe_and_read(d, 0, 1, 1, F_EVENT_IDX | F_INDIRECT, 40); /* re-probe: reset path, then with EVENT_IDX */
+    assert_true(hq_dev_block_intact(d));
+    hq_dev_free(d);
+}
+
+/* REQ: REQ-QVM-004 REQ-QVM-014 */
+static void pci_linux_probe_and_read(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = pci_dev(&rc);
+    assert_int_equal(rc, EOK);
+    assert_non_null(d);
+    assert_true(hq_dev_is_pci(d));
+    struct vpci_bar bars[SVD_QVM_PCI_NBARS];
+    memset(bars, 0xff, sizeof bars);
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_PCI_BARS, (const char *)bars), -SVD_QVM_PCI_NBARS);
+    assert_int_equal(bars[0].size, 0x4000u);
+    for (int i = 1; i < SVD_QVM_PCI_NBARS; i++) {
+        assert_int_equal(bars[i].size, 0u);
+    }
+    probe_and_read(d, BAR_A, 2, 2, 0, 40);
+    probe_and_read(d, BAR_A, 3, 3, F_EVENT_IDX, 40);
+    assert_true(hq_dev_block_intact(d));
+    hq_dev_free(d);
+}
+
+/* REQ: REQ-QVM-014 */
+static void widths_outside_acc_sizes_never_delivered_and_reads_always_answered(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = mmio_dev(MMIO_A, "gic:6", &rc);
+    assert_non_null(d);
+    uint64_t base = hq_dev_loc(d);
+    uint64_t v = 0;
+    for (unsigned w = 3; w <= 7; w++) {
+        if (w == 4u) {
+            continue;
+        }
+        assert_int_equal(hq_access(d, false, QST_MEMORY, base, w, &v), HQ_REFUSED);
+    }
+    /* 1-, 2- and 8-byte register reads are delivered and answered with 0 (the defined answer). */
+    unsigned widths[] = { 1, 2, 8 };
+    for (size_t i = 0; i < 3; i++) {
+        v = 12345;
+        assert_int_equal(hq_access(d, false, QST_MEMORY, base, widths[i], &v), VRS_NORMAL);
+        assert_int_equal(v, 0);
+    }
+    v = 0;
+    assert_int_equal(hq_access(d, false, QST_MEMORY, base, 4, &v), VRS_NORMAL);
+    assert_int_equal(v, 0x74726976u);
+    /* Outside the window (but delivered to us): reads 0, writes vanish. */
+    v = 7;
+    assert_int_equal(hq_access(d, false, QST_MEMORY, base + 0x200u, 4, &v), VRS_NORMAL);
+    assert_int_equal(v, 0);
+    v = 0xffffffffu;
+    assert_int_equal(hq_access(d, true, QST_MEMORY, base - 4u, 4, &v), VRS_NORMAL);
+    hq_dev_free(d);
+}
+
+/* REQ: REQ-QVM-005 */
+static void gen_fdt_describes_the_mmio_device_and_dtc_reads_it(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = mmio_dev(MMIO_A, "gic:37", &rc);
+    assert_non_null(d);
+    static uint8_t blob[4096];
+    assert_int_equal(hq_gen_fdt(d, blob, sizeof blob), EOK);
+    assert_int_equal(fdt_check_header(blob), 0);
+    int node = fdt_path_offset(blob, "/virtio_mmio@1c0d0000");
+    assert_true(node >= 0);
+    int len = 0;
+    const char *compat = fdt_getprop(blob, node, "compatible", &len);
+    assert_non_null(compat);
+    assert_string_equal(compat, "virtio,mmio");
+    const fdt32_t *reg = fdt_getprop(blob, node, "reg", &len);
+    assert_non_null(reg);
+    assert_int_equal(len, 16);
+    assert_int_equal(fdt32_to_cpu(reg[0]), 0);
+    assert_int_equal(fdt32_to_cpu(reg[1]), 0x1c0d0000u);
+    assert_int_equal(fdt32_to_cpu(reg[2]), 0);
+    assert_int_equal(fdt32_to_cpu(reg[3]), 0x200u);
+    const fdt32_t *irq = fdt_getprop(blob, node, "interrupts", &len);
+    assert_non_null(irq);
+    assert_int_equal(len, 4);
+    assert_int_equal(fdt32_to_cpu(irq[0]), 37u);
+    /* dtc decompiles it. */
+    char path[] = "/tmp/hq_fdt_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, blob, fdt_totalsize(blob)), (ssize_t)fdt_totalsize(blob));
+    close(fd);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "dtc -q -I dtb -O dts '%s'", path);
+    const char *dts = run(cmd);
+    unlink(path);
+    assert_non_null(strstr(dts, "virtio_mmio@1c0d0000 {"));
+    assert_non_null(strstr(dts, "compatible = \"virtio,mmio\";"));
+    assert_non_null(strstr(dts, "reg = <0x00 0x1c0d0000 0x00 0x200>;"));
+    assert_non_null(strstr(dts, "interrupts = <0x25>;"));
+    hq_dev_free(d);
+
+    /* A PCI device adds no node. */
+    d = pci_dev(&rc);
+    assert_non_null(d);
+    assert_int_equal(hq_gen_fdt(d, blob, sizeof blob), EOK);
+    assert_true(fdt_first_subnode(blob, 0) < 0);
+    hq_dev_free(d);
+}
+
+/* ------------------------------------------------------------ several instances */
+
+struct reader {
+    hq_dev *d;
+    uint64_t bar;
+    unsigned ring;
+    unsigned buf;
+    unsigned rounds;
+    int fails;
+    unsigned done;
+};
+
+static void *reader_thread(void *arg)
+{
+    struct reader *r = arg;
+    hq_drv v;
+    if (hq_drv_probe(&v, r->d, r->bar, RING(r->ring), 16, 0) != HQ_DRV_OK) {
+        r->fails++;
+        return NULL;
+    }
+    for (unsigned i = 0; i < r->rounds; i++) {
+        uint64_t gpa = BUF(r->buf) + 64u * (i % 32u);
+        long got = hq_drv_read(&v, gpa, 64, 0, 0);
+        if (got != 64) {
+            r->fails++;
+        } else {
+            r->done++;
+        }
+    }
+    return NULL;
+}
+
+/* REQ: REQ-QVM-006 */
+static void two_instances_read_concurrently_without_interference(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *a = mmio_dev(MMIO_A, "gic:7", &rc);
+    assert_non_null(a);
+    hq_dev *b = pci_dev(&rc);
+    assert_non_null(b);
+    hq_dev *c = mmio_dev(MMIO_B, "gic:8", &rc);
+    assert_non_null(c);
+    /* Guard bytes between the buffer areas: no instance writes another's. */
+    tg_mem_fill(hq_ram(), BUF(0), 3u * 0x10000u, 0xC3);
+    struct reader r[3] = {
+        { a, 0, 0, 0, 3000, 0, 0 },
+        { b, BAR_B, 1, 1, 3000, 0, 0 },
+        { c, 0, 2, 2, 3000, 0, 0 },
+    };
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pthread_create(&t[i], NULL, reader_thread, &r[i]), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(r[i].fails, 0);
+        assert_int_equal(r[i].done, 3000);
+        /* Only the first 32*64 bytes of each area were handed to the device. */
+        assert_true(all_bytes(BUF(i) + 32u * 64u, 0x10000u - 32u * 64u, 0xC3));
+    }
+    assert_true(hq_dev_block_intact(a) && hq_dev_block_intact(b) && hq_dev_block_intact(c));
+    hq_dev_free(a);
+    hq_dev_free(b);
+    hq_dev_free(c);
+}
+
+/* REQ: REQ-QVM-007 */
+static void faulted_instance_needs_reset_and_the_other_keeps_working(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *a = mmio_dev(MMIO_A, "gic:9", &rc);
+    hq_dev *b = pci_dev(&rc);
+    assert_non_null(a);
+    assert_non_null(b);
+    hq_drv va;
+    hq_drv vb;
+    assert_int_equal(hq_drv_probe(&va, a, 0, RING(0), 16, 0), HQ_DRV_OK);
+    assert_int_equal(hq_drv_probe(&vb, b, BAR_B, RING(1), 16, 0), HQ_DRV_OK);
+    assert_int_equal(hq_drv_read(&va, BUF(0), 64, 0, 0), 64);
+    /* Attack on A: the available index jumps by more than the queue size
+     * (rust-vmm #196), then a kick. */
+    tg_vring_set_avail_idx(&va.vr, (uint16_t)(va.vr.avail_idx + 100u));
+    hq_drv_reg_write(&va, 0x050, 4, 0);
+    assert_true((hq_drv_status(&va) & S_NEEDS_RESET) != 0u);
+    assert_true(hq_irq_level(hq_dev_pin(a))); /* configuration-change interrupt */
+    (void)hq_drv_handle_irq(&va);
+    assert_true(va.status_faults > 0u);
+    /* B is untouched. */
+    for (int i = 0; i < 50; i++) {
+        assert_int_equal(hq_drv_read(&vb, BUF(1), 64, 0, 0), 64);
+    }
+    assert_int_equal(hq_drv_status(&vb) & S_NEEDS_RESET, 0);
+    /* A further kick on A does nothing. */
+    hq_drv_reg_write(&va, 0x050, 4, 0);
+    assert_true((hq_drv_status(&va) & S_NEEDS_RESET) != 0u);
+    /* A driver reset of A and a new probe bring it back. */
+    hq_drv va2;
+    assert_int_equal(hq_drv_probe(&va2, a, 0, RING(2), 16, 0), HQ_DRV_OK);
+    assert_int_equal(hq_drv_read(&va2, BUF(2), 64, 0, 0), 64);
+    hq_dev_free(a);
+    hq_dev_free(b);
+}
+
+/* ------------------------------------------------------------ options */
+
+struct bad_case {
+    const char *opts[12];
+    const char *named; /* must appear in the log */
+};
+
+/* REQ: REQ-QVM-008 */
+static void every_bad_option_fails_options_end_naming_it(void **state)
+{
+    (void)state;
+    static const struct bad_case cases[] = {
+        { { "delayed", "abc", NULL }, "option 'delayed' value 'abc'" },
+        { { "delayed", "0", NULL }, "option 'delayed' value '0'" },
+        { { "delayed", "86401", NULL }, "option 'delayed' value '86401'" },
+        { { "delayed", "", NULL }, "option 'delayed' value ''" },
+        { { "delayed", "5s", NULL }, "option 'delayed' value '5s'" },
+        { { "rate-bytes", "0", NULL }, "option 'rate-bytes' value '0'" },
+        { { "rate-bytes", "-5", NULL }, "option 'rate-bytes' value '-5'" },
+        { { "rate-bytes", "1073741825", NULL }, "option 'rate-bytes' value '1073741825'" },
+        { { "rate-bytes", " 12", NULL }, "option 'rate-bytes' value ' 12'" },
+        { { "rate-ops", "0x", NULL }, "option 'rate-ops' value '0x'" },
+        { { "rate-ops", "99999999999999999999999", NULL }, "option 'rate-ops' value '9999999999" },
+        { { "rate-burst", "100", NULL }, "option 'rate-burst'" },
+        { { "rate-bytes", "100", "rate-burst", "1073741825", NULL }, "option 'rate-burst' value '1073741825'" },
+        { { "dma", "5", NULL }, "option 'dma' value '5'" },
+        { { "dma", "0x1000,0", NULL }, "option 'dma' value '0x1000,0'" },
+        { { "dma", "0xffffffffffffffff,2", NULL }, "option 'dma' value '0xffffffffffffffff,2'" },
+        { { "dma", "0,0x100,", NULL }, "option 'dma' value '0,0x100,'" },
+        { { "dma", "0x1000,0x1000", "dma", "0x1800,0x10", NULL }, "option 'dma' value '0x1800,0x10'" },
+        { { "dma", "0x0,1", "dma", "0x10,1", "dma", "0x20,1", "dma", "0x30,1", "dma", "0x40,1", NULL },
+          "option 'dma' value '0x40,1'" },
+        { { "loc", "0x1c0d0000", NULL }, "option 'intr'" },
+        { { "delayed", "3", "rate-ops", "7", "rate-bytes", "x", NULL }, "option 'rate-bytes' value 'x'" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hq_log_clear();
+        int rc = EOK;
+        hq_dev *d = hq_dev_new("virtio-entropy", cases[i].opts, &rc);
+        if ((d != NULL) || (rc == EOK) || !hq_log_has(cases[i].named)) {
+            print_error("case %zu (expect \"%s\"): dev %p rc %d\n", i, cases[i].named, (void *)d, rc);
+            hq_log_dump();
+        }
+        assert_null(d);
+        assert_int_not_equal(rc, EOK);
+        assert_true(hq_log_has(cases[i].named));
+        assert_int_equal(hq_live_maps(), 0);
+        assert_int_equal(hq_live_timers(), 0);
+    }
+    /* Good values of each option are accepted. */
+    const char *good[] = { "delayed", "forever", "rate-bytes", "1073741824", "rate-burst", "0", "rate-ops",
+                           "0x10", "dma", "0x40000000,0x100000", "dma", "0x40100000,0x300000", NULL };
+    int rc = -1;
+    hq_dev *d = hq_dev_new("virtio-entropy", good, &rc);
+    assert_int_equal(rc, EOK);
+    assert_non_null(d);
+    /* Options after OPTIONS_END are refused. */
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_FIRST_OPTIDX + 1u, "5"), EBUSY);
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_OPTIONS_END, NULL), EBUSY);
+    /* Commands the adapter has nothing to do for return a defined EOK. */
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_GEN_ACPI, NULL), EOK);
+    assert_int_equal(hq_dev_control(d, 7u, NULL), EOK);
+    assert_int_equal(hq_dev_control(d, 0xdeadu, NULL), EOK);
+    hq_log_clear();
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
+    assert_true(hq_log_has("virtio-entropy: status"));
+    hq_dev_free(d);
+}
+
+/* ------------------------------------------------------------ entropy source */
+
+/* REQ: REQ-QVM-009 */
+static void source_unavailable_without_delayed_fails_options_end(void **state)
+{
+    (void)state;
+    hq_fault_getrandom(EAGAIN, -1);
+    int rc = EOK;
+    assert_null(pci_dev(&rc));
+    assert_int_equal(rc, EIO);
+    assert_true(hq_log_has("entropy source (getrandom) unavailable"));
+    hq_fault_getrandom(ENOSYS, 1);
+    assert_null(mmio_dev(MMIO_A, "gic:3", &rc));
+    assert_int_equal(rc, EIO);
+    assert_int_equal(hq_live_timers(), 0);
+}
+
+/* REQ: REQ-QVM-010 */
+static void delayed_opens_on_first_request_and_waits(void **state)
+{
+    (void)state;
+    hq_fault_getrandom(EAGAIN, -1);
+    const char *o[] = { "delayed", "2", "dma", DMA_ALL, NULL };
+    int rc = -1;
+    unsigned calls0 = hq_getrandom_calls();
+    hq_dev *d = hq_dev_new("virtio-entropy", o, &rc);
+    assert_int_equal(rc, EOK);
+    assert_non_null(d);
+    assert_int_equal(hq_getrandom_calls(), calls0); /* not opened before the first request */
+    hq_drv v;
+    assert_int_equal(hq_drv_probe(&v, d, BAR_A, RING(0), 16, 0), HQ_DRV_OK);
+    assert_int_equal(hq_getrandom_calls(), calls0);
+    tg_mem_fill(hq_ram(), BUF(0), 64, 0xAA);
+    assert_int_equal(hq_drv_read(&v, BUF(0), 64, 100 * MS, 10), -1); /* 1 s: still pending */
+    assert_true(hq_getrandom_calls() > calls0 + 5u);                  /* it kept probing */
+    assert_true(all_bytes(BUF(0), 64, 0xAA));                         /* nothing written meanwhile */
+    hq_fault_getrandom(0, 0);
+    uint32_t id = 0;
+    uint32_t got = 0;
+    hq_clock_advance(200 * MS);
+    (void)hq_drv_handle_irq(&v);
+    assert_true(tg_vring_get_used(&v.vr, &id, &got));
+    assert_int_equal(got, 64);
+    assert_false(all_bytes(BUF(0), 64, 0xAA));
+    assert_int_equal(hq_drv_read(&v, BUF(0), 64, 0, 0), 64);
+    hq_dev_free(d);
+}
+
+/* REQ: REQ-QVM-010 */
+static void delayed_n_gives_up_with_needs_reset(void **state)
+{
+    (void)state;
+    hq_fault_getrandom(EAGAIN, -1);
+    const char *o[] = { "loc", MMIO_A, "intr", "gic:11", "delayed", "1", "dma", DMA_ALL, NULL };
+    int rc = -1;
+    hq_dev *d = hq_dev_new("virtio-entropy", o, &rc);
+    assert_non_null(d);
+    hq_drv v;
+    assert_int_equal(hq_drv_probe(&v, d, 0, RING(0), 16, 0), HQ_DRV_OK);
+    tg_mem_fill(hq_ram(), BUF(0), 64, 0xAA);
+    assert_int_equal(hq_drv_read(&v, BUF(0), 64, 100 * MS, 30), -1);
+    assert_true((hq_drv_status(&v) & S_NEEDS_RESET) != 0u);
+    assert_true(hq_log_has("still unavailable after delayed 1 s"));
+    assert_true(all_bytes(BUF(0), 64, 0xAA));
+    /* No timer keeps firing after giving up. */
+    unsigned calls = hq_getrandom_calls();
+    hq_clock_advance(10000 * MS);
+    assert_int_equal(hq_getrandom_calls(), calls);
+    hq_dev_free(d);
+}
+
+/* REQ: REQ-QVM-010 */
+static void delayed_forever_waits_as_long_as_it_takes(void **state)
+{
+    (void)state;
+    hq_fault_getrandom(EAGAIN, -1);
+    const char *o[] = { "delayed", "forever", "dma", DMA_ALL, NULL };
+    int rc = -1;
+    hq_dev *d = hq_dev_new("virtio-entropy", o, &rc);
+    assert_non_null(d);
+    hq_drv v;
+    assert_int_equal(hq_drv_probe(&v, d, BAR_A, RING(0), 16, 0), HQ_DRV_OK);
+    assert_int_equal(hq_drv_read(&v, BUF(0), 64, 1000 * MS, 120), -1); /* two minutes */
+    assert_int_equal(hq_drv_status(&v) & S_NEEDS_RESET, 0);
+    hq_fault_getrandom(0, 0);
+    hq_clock_advance(200 * MS);
+    uint32_t id = 0;
+    uint32_t got = 0;
+    (void)hq_drv_handle_irq(&v);
+    assert_true(tg_vring_get_used(&v.vr, &id, &got));
+    assert_int_equal(got, 64);
+    hq_dev_free(d);
+}
+
+/* REQ: REQ-QVM-011 */
+static void runtime_source_failure_defers_never_fakes(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = pci_dev(&rc);
+    assert_non_null(d);
+    hq_drv v;
+    assert_int_equal(hq_drv_probe(&v, d, BAR_A, RING(0), 16, 0), HQ_DRV_OK);
+    hq_fault_getrandom(EIO, 3);
+    tg_mem_fill(hq_ram(), BUF(0), 64, 0xAA);
+    assert_int_equal(hq_drv_read(&v, BUF(0), 64, 0, 0), -1); /* failed now: pending, no completion */
+    assert_true(all_bytes(BUF(0), 64, 0xAA));
+    uint32_t id = 0;
+    uint32_t got = 0;
+    for (int i = 0; (i < 10) && !tg_vring_get_used(&v.vr, &id, &got); i++) {
+        hq_clock_advance(10 * MS);
+        (void)hq_drv_handle_irq(&v);
+    }
+    assert_int_equal(got, 64);
+    assert_false(all_bytes(BUF(0), 64, 0xAA));
+    hq_dev_free(d);
+}
+
+/* REQ: REQ-QVM-012 */
+static void rate_limit_defers_with_the_timer(void **state)
+{
+    (void)state;
+    const char *o[] = { "rate-bytes", "64", "rate-ops", "1000", "dma", DMA_ALL, NULL };
+    int rc = -1;
+    hq_dev *d = hq_dev_new("virtio-entropy", o, &rc);
+    assert_non_null(d);
+    hq_drv v;
+    assert_int_equal(hq_drv_probe(&v, d, BAR_A, RING(0), 16, 0), HQ_DRV_OK);
+    assert_int_equal(hq_drv_read(&v, BUF(0), 64, 0, 0), 64); /* the full bucket */
+    uint64_t t0 = hq_clock_now();
+    long got = hq_drv_read(&v, BUF(0), 64, 10 * MS, 200);
+    uint64_t dt = hq_clock_now() - t0;
+    /* 64 bytes at 64 B/s: the second request is admitted no earlier than ~1 s later
+     * (possibly in pieces; the model grants up to the bucket). */
+    assert_true(got > 0);
+    assert_true(dt >= 900 * MS);
+    assert_true(dt <= 1100 * MS);
+    hq_dev_free(d);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+/* REQ: REQ-QVM-013 */
+static void terminate_releases_everything(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = mmio_dev(MMIO_A, "gic:12", &rc);
+    assert_non_null(d);
+    hq_drv v;
+    assert_int_equal(hq_drv_probe(&v, d, 0, RING(0), 16, 0), HQ_DRV_OK);
+    assert_int_equal(hq_live_maps(), 1);
+    assert_int_equal(hq_live_timers(), 1);
+    /* Leave the interrupt asserted: publish a buffer, kick, do not acknowledge. */
+    tg_vring_set_desc(&v.vr, 0, BUF(0), 64, 2, 0);
+    tg_vring_publish(&v.vr, 0);
+    hq_drv_reg_write(&v, 0x050, 4, 0);
+    assert_true(hq_irq_level(12));
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_TERMINATE, NULL), EOK);
+    assert_int_equal(hq_live_maps(), 0);
+    assert_false(hq_irq_level(12));
+    /* After TERMINATE the instance answers nothing but defined codes. */
+    uint64_t x = 5;
+    assert_int_equal(hq_access(d, false, QST_MEMORY, hq_dev_loc(d), 4, &x), VRS_NORMAL);
+    assert_int_equal(x, 0);
+    assert_int_not_equal(hq_dev_control(d, VDEV_CTRL_GEN_FDT, NULL), EOK);
+    hq_dev_free(d); /* TERMINATE again: harmless */
+    assert_int_equal(hq_live_timers(), 0);
+}
+
+/* REQ: REQ-QVM-016 */
+static void host_resource_failures_are_reported(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_fault_timer(true);
+    assert_null(pci_dev(&rc));
+    assert_int_equal(rc, EIO);
+    assert_true(hq_log_has("cannot create a guest timer"));
+    hq_fault_timer(false);
+    hq_fault_map(true);
+    hq_dev *d = pci_dev(&rc);
+    assert_non_null(d);
+    assert_true(hq_log_has("cannot map the dma window"));
+    hq_drv v;
+    int pr = hq_drv_probe(&v, d, BAR_A, RING(0), 16, 0);
+    assert_true((pr == HQ_DRV_E_QUEUE) || (pr == HQ_DRV_E_DRIVER_OK));
+    assert_true((hq_drv_status(&v) & S_NEEDS_RESET) != 0u);
+    hq_fault_map(false);
+    assert_int_equal(hq_drv_probe(&v, d, BAR_A, RING(0), 16, 0), HQ_DRV_OK); /* mapped on retry */
+    assert_int_equal(hq_drv_read(&v, BUF(0), 64, 0, 0), 64);
+    hq_dev_free(d);
+}
+
+/* ------------------------------------------------------------ fuzz */
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static void fuzz_one(hq_dev *d, uint64_t bar, unsigned ops)
+{
+    static const unsigned widths[] = { 1, 2, 4, 8 };
+    static const uint64_t interesting[] = { 0, 1, 2, 3, 4, 7, 8, 0xb, 0xf, 0x40, 0x80, 0xff, 0x100, 0xffff,
+                                            0x10000, 0xffffffff, 0x40000000, 0x40001000, UINT64_MAX };
+    hq_drv v;
+    (void)hq_drv_probe(&v, d, bar, RING(0), 8, F_EVENT_IDX | F_INDIRECT);
+    for (unsigned i = 0; i < ops; i++) {
+        unsigned w = widths[rnd() % 4u];
+        uint64_t val = ((rnd() % 3u) == 0u) ? rnd() : interesting[rnd() % (sizeof interesting / 8u)];
+        bool write = (rnd() % 2u) == 0u;
+        unsigned type = QST_MEMORY;
+        uint64_t loc;
+        if (hq_dev_is_pci(d) && ((rnd() % 3u) == 0u)) {
+            type = QST_PCI;
+            loc = rnd() % 0x110u;
+        } else {
+            uint64_t base = hq_dev_is_pci(d) ? bar : hq_dev_loc(d);
+            loc = base + (rnd() % (hq_dev_is_pci(d) ? 0x4100u : 0x220u));
+            if ((rnd() % 4u) != 0u) {
+                loc &= ~UINT64_C(3); /* mostly aligned, to get past the width checks */
+            }
+        }
+        if ((rnd() % 64u) == 0u) {
+            /* scribble over the rings and buffers the device may be using */
+            tg_mem_fill(hq_ram(), RING(0) + (rnd() % 0x200u), (size_t)(rnd() % 32u), (uint8_t)rnd());
+        }
+        int r = hq_access(d, write, type, loc, w, &val);
+        if ((r != VRS_NORMAL) || !hq_dev_block_intact(d) || !tg_mem_canaries_intact(hq_ram())) {
+            fail_msg("op %u: r %d write %d type %u loc 0x%llx w %u", i, r, write, type, (unsigned long long)loc,
+                     w);
+        }
+        if ((rnd() % 256u) == 0u) {
+            hq_clock_advance(rnd() % (50 * MS));
+        }
+        if ((rnd() % 2048u) == 0u) {
+            (void)hq_drv_probe(&v, d, bar, RING(0), 8, F_EVENT_IDX | F_INDIRECT);
+        }
+    }
+}
+
+/* REQ: REQ-QVM-015 */
+static void fuzz_register_sequences_never_crash(void **state)
+{
+    (void)state;
+    const unsigned ops = (getenv("HQ_VALGRIND") != NULL) ? 20000u : 200000u;
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        rng_state = seed * UINT64_C(0x9E3779B97F4A7C15);
+        int rc = -1;
+        const char *o[] = { "loc", MMIO_A, "intr", "gic:13", "rate-bytes", "4096", "rate-ops", "100", "dma",
+                            DMA_ALL, NULL };
+        hq_dev *m = hq_dev_new("virtio-entropy", o, &rc);
+        assert_non_null(m);
+        fuzz_one(m, 0, ops);
+        hq_dev_free(m);
+        hq_dev *p = pci_dev(&rc);
+        assert_non_null(p);
+        fuzz_one(p, BAR_A, ops);
+        hq_dev_free(p);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(factory_registered_by_constructor, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(only_writable_static_is_the_factory, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(mmio_linux_probe_and_read, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(pci_linux_probe_and_read, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(widths_outside_acc_sizes_never_delivered_and_reads_always_answered,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(gen_fdt_describes_the_mmio_device_and_dtc_reads_it, test_setup,
+                                        test_teardown),
+        cmocka_unit_test_setup_teardown(two_instances_read_concurrently_without_interference, test_setup,
+                                        test_teardown),
+        cmocka_unit_test_setup_teardown(faulted_instance_needs_reset_and_the_other_keeps_working, test_setup,
+                                        test_teardown),
+        cmocka_unit_test_setup_teardown(every_bad_option_fails_options_end_naming_it, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(source_unavailable_without_delayed_fails_options_end, test_setup,
+                                        test_teardown),
+        cmocka_unit_test_setup_teardown(delayed_opens_on_first_request_and_waits, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(delayed_n_gives_up_with_needs_reset, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(delayed_forever_waits_as_long_as_it_takes, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(runtime_source_failure_defers_never_fakes, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(rate_limit_defers_with_the_timer, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(terminate_releases_everything, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(host_resource_failures_are_reported, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(fuzz_register_sequences_never_crash, test_setup, test_teardown),
+    };
+    return cmocka_run_group_tests_name("qvm_entropy", tests, group_setup, group_teardown);
+}
