@@ -376,7 +376,7 @@ static void test_attack_every_short_capacity(void **state)
 static void test_attack_invalid_names(void **state)
 {
     (void)state;
-    const char *bad[] = { "", "1abc", "a@b", "a b", "a/b", "a\tb", "\xc3\xa9t\xc3\xa9",
+    const char *bad[] = { "", "1abc", "a@b", "a b", "a/b", "a\tb", "a~b", "a{", "\xc3\xa9t\xc3\xa9",
                           "abcdefghijklmnopqrstuvwxyzabcdef" /* 32 characters */ };
     uint8_t buf[BUF];
     size_t len = 0u;

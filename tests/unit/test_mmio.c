@@ -416,6 +416,8 @@ static void test_config_space(void **state)
     rd_refused(f, SVD_MMIO_WINDOW_SIZE - 1u, 1u, SVD_ERR_BOUNDS);
     /* read-only */
     assert_int_equal(svd_mmio_write(&f->m, SVD_MMIO_CONFIG_OFFSET, 1u, 0u, &f->act).err, SVD_ERR_BOUNDS);
+    assert_int_equal(svd_mmio_write(&f->m, SVD_MMIO_CONFIG_OFFSET, 2u, 0u, &f->act).err, SVD_ERR_BOUNDS);
+    assert_int_equal(svd_mmio_write(&f->m, SVD_MMIO_CONFIG_OFFSET, 4u, 0u, &f->act).err, SVD_ERR_BOUNDS);
     assert_true(svd_is_ok(svd_mmio_read(&f->m, SVD_MMIO_CONFIG_OFFSET, 1u, &v, &f->act)));
     assert_int_equal(v, 0x11u);
 }

@@ -637,6 +637,16 @@ static void test_host_reset(void **state)
     /* a second reset has nothing to re-map */
     svd_pci_reset(&f->p, &f->act);
     assert_false(f->act.bar_change);
+    /* an assigned BAR alone (decode off) also needs a re-map */
+    assert_true(svd_is_ok(cfg_wr(f, 0x10u, 4u, BAR_ADDR)));
+    svd_pci_reset(&f->p, &f->act);
+    assert_true(f->act.bar_change);
+    assert_int_equal(svd_pci_bar0_address(&f->p), 0u);
+    /* and so does decode enabled on an unassigned BAR */
+    assert_true(svd_is_ok(cfg_wr(f, 0x04u, 2u, SVD_PCI_CMD_MEMORY)));
+    svd_pci_reset(&f->p, &f->act);
+    assert_true(f->act.bar_change);
+    assert_false(svd_pci_mem_enabled(&f->p));
 }
 
 /* REQ: REQ-PCI-016 */
