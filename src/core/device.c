@@ -39,7 +39,7 @@ static bool is_pow2(uint32_t v)
 
 static void ev_clear(svd_dev_event *ev)
 {
-    memset(ev, 0, sizeof(*ev));
+    (void)memset(ev, 0, sizeof(*ev));
 }
 
 /* Queues back to their post-reset state: disabled, configuration forgotten,
@@ -92,7 +92,7 @@ svd_result svd_dev_init(svd_dev *d, const svd_dev_params *p, const svd_gmem *m)
     SVD_ENSURE(is_pow2(p->queue_max) && SVD_ALWAYS(p->queue_max <= SVD_VQ_MAX_SIZE), SVD_ERR_INVALID_ARG);
     SVD_ENSURE(p->config != NULL || p->config_len == 0u, SVD_ERR_INVALID_ARG);
 
-    memset(d, 0, sizeof(*d));
+    (void)memset(d, 0, sizeof(*d));
     d->device_id = p->device_id;
     d->host_features = p->device_features | DEV_TRANSPORT_FEATURES;
     d->num_queues = p->num_queues;

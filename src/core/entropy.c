@@ -34,7 +34,7 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 
 void svd_entropy_dev_params(svd_dev_params *p)
 {
-    memset(p, 0, sizeof(*p));
+    (void)memset(p, 0, sizeof(*p));
     p->device_id = SVD_ENTROPY_DEVICE_ID;
     p->device_features = 0u;
     p->num_queues = 1u;
@@ -56,7 +56,7 @@ svd_result svd_entropy_init(svd_entropy *e, const svd_entropy_cfg *cfg, uint64_t
 
     SVD_ENSURE(e != NULL && cfg != NULL && cfg->source.read != NULL, SVD_ERR_INVALID_ARG);
     SVD_GUARD(svd_ratelimit_init(&rl, &cfg->rate_bytes, &cfg->rate_ops, now));
-    memset(e, 0, sizeof(*e));
+    (void)memset(e, 0, sizeof(*e));
     e->source = cfg->source;
     e->rl = rl;
     e->retry_ns = cfg->retry_ns != 0u ? cfg->retry_ns : SVD_ENTROPY_DEFAULT_RETRY_NS;
@@ -129,9 +129,59 @@ static bool queue_usable(const svd_vq *q, const svd_gmem *m)
     return q->enabled && !q->broken && q->gmem_generation == m->generation;
 }
 
+/* Pass the pending request through the limiter once. False when deferred
+ * (out->wake set to the time it will fit). */
+static bool admit_pending(svd_entropy *e, uint64_t now, svd_entropy_out *out)
+{
+    if (e->admitted) {
+        return true;
+    }
+    uint64_t wait = 0u;
+    if (!svd_ratelimit_admit(&e->rl, e->pending.writable_len, now, &e->granted, &wait)) {
+        e->stats.rate_deferrals++;
+        if (SVD_NEVER(wait == 0u)) {
+            wait = 1u;
+        }
+        out->wake = true;
+        out->wake_at = sat_add(now, wait);
+        return false;
+    }
+    e->admitted = true;
+    return true;
+}
+
+/* Fill and complete the admitted pending request. ::SVD_ERR_AGAIN when the
+ * source gave nothing (the request stays pending, out->wake set). */
+static svd_result complete_pending(svd_entropy *e, svd_vq *q, const svd_gmem *m, uint64_t now,
+                                   svd_entropy_out *out)
+{
+    uint32_t written = 0u;
+    const bool filled = fill_chain(e, m, e->granted, &written);
+    if (SVD_NEVER(!filled)) {
+        return svd_fail(SVD_ERR_STATE);
+    }
+    if (written == 0u && e->pending.writable_len != 0u) {
+        out->wake = true;
+        out->wake_at = sat_add(now, e->retry_ns);
+        return svd_fail(SVD_ERR_AGAIN);
+    }
+    /* Cannot fail: the queue is usable, the chain is from this epoch and in
+     * flight, and written <= writable_len. */
+    const svd_result pr = svd_vq_push(q, m, &e->pending, written);
+    if (SVD_NEVER(!svd_is_ok(pr))) {
+        return pr;
+    }
+    pending_clear(e);
+    out->completed++;
+    out->bytes += written;
+    e->stats.requests++;
+    e->stats.bytes += written;
+    return svd_ok();
+}
+
 svd_result svd_entropy_process(svd_entropy *e, svd_vq *q, const svd_gmem *m, uint64_t now, svd_entropy_out *out)
 {
-    memset(out, 0, sizeof(*out));
+    (void)memset(out, 0, sizeof(*out));
     if (e->pending.valid && e->pending.epoch != q->epoch) {
         pending_clear(e); /* the queue was reset or disabled under it */
     }
@@ -147,39 +197,15 @@ svd_result svd_entropy_process(svd_entropy *e, svd_vq *q, const svd_gmem *m, uin
             e->admitted = false;
             e->granted = 0u;
         }
-        if (!e->admitted) {
-            uint64_t wait = 0u;
-            if (!svd_ratelimit_admit(&e->rl, e->pending.writable_len, now, &e->granted, &wait)) {
-                e->stats.rate_deferrals++;
-                if (SVD_NEVER(wait == 0u)) {
-                    wait = 1u;
-                }
-                out->wake = true;
-                out->wake_at = sat_add(now, wait);
-                return svd_ok();
-            }
-            e->admitted = true;
-        }
-        uint32_t written = 0u;
-        const bool filled = fill_chain(e, m, e->granted, &written);
-        if (SVD_NEVER(!filled)) {
-            return svd_fail(SVD_ERR_STATE);
-        }
-        if (written == 0u && e->pending.writable_len != 0u) {
-            out->wake = true;
-            out->wake_at = sat_add(now, e->retry_ns);
+        if (!admit_pending(e, now, out)) {
             return svd_ok();
         }
-        /* Cannot fail: the queue is usable, the chain is from this epoch and
-         * in flight, and written <= writable_len. */
-        const svd_result pr = svd_vq_push(q, m, &e->pending, written);
-        if (SVD_NEVER(!svd_is_ok(pr))) {
-            return pr;
+        const svd_result r = complete_pending(e, q, m, now, out);
+        if (svd_is_err(r, SVD_ERR_AGAIN)) {
+            return svd_ok();
         }
-        pending_clear(e);
-        out->completed++;
-        out->bytes += written;
-        e->stats.requests++;
-        e->stats.bytes += written;
+        if (SVD_NEVER(!svd_is_ok(r))) {
+            return r;
+        }
     }
 }

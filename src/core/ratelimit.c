@@ -30,7 +30,7 @@ svd_result svd_tb_init(svd_tb *tb, const svd_tb_cfg *cfg, uint64_t now)
 {
     SVD_ENSURE(tb != NULL, SVD_ERR_INVALID_ARG);
     SVD_GUARD(tb_cfg_check(cfg));
-    memset(tb, 0, sizeof(*tb));
+    (void)memset(tb, 0, sizeof(*tb));
     if (cfg->size != 0u) {
         tb->cfg = *cfg;
         tb->tokens = cfg->size;
