@@ -19,8 +19,8 @@
 #define FDT_RSVMAP_LEN 16u
 
 /* Strings block: every property name this generator can emit. */
-static const char k_strings[] = "#address-cells\0#size-cells\0compatible\0reg\0interrupt-parent\0"
-                                "interrupts\0clocks\0clock-names\0dma-coherent";
+static const char k_strings[] = "#address-cells\0" "#size-cells\0" "compatible\0" "reg\0" "interrupt-parent\0"
+                                "interrupts\0" "clocks\0" "clock-names\0" "dma-coherent";
 #define STR_ADDRESS_CELLS 0u
 #define STR_SIZE_CELLS 15u
 #define STR_COMPATIBLE 27u
@@ -64,7 +64,7 @@ static void put(wr *w, const void *src, size_t n)
         return;
     }
     if (n != 0u) {
-        memcpy(w->buf + w->pos, src, n);
+        (void)memcpy(w->buf + w->pos, src, n);
     }
     w->pos += n;
 }
@@ -100,7 +100,7 @@ static size_t str_len_ok(const char *s, size_t max)
     }
     size_t i = 0u;
     while (i <= max && s[i] != '\0') {
-        if (s[i] < 0x20 || s[i] > 0x7e) {
+        if ((uint8_t)s[i] < 0x20u || (uint8_t)s[i] > 0x7eu) {
             return 0u;
         }
         i++;
@@ -169,7 +169,7 @@ svd_result svd_fdt_node_check(const svd_fdt_node *n)
 
 void svd_fdt_node_init(svd_fdt_node *n)
 {
-    memset(n, 0, sizeof(*n));
+    (void)memset(n, 0, sizeof(*n));
     n->address_cells = 2u;
     n->size_cells = 2u;
 }
@@ -208,7 +208,7 @@ static void put_name(wr *w, const svd_fdt_node *n)
         uint64_t u = n->unit;
         do {
             const uint32_t d = (uint32_t)(u & 0xfu);
-            hex[16u - digits] = (char)(d < 10u ? '0' + (int)d : 'a' + (int)(d - 10u));
+            hex[16u - digits] = "0123456789abcdef"[d];
             digits++;
             u >>= 4;
         } while (u != 0u);

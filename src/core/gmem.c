@@ -16,7 +16,7 @@ void svd_gmem_init(svd_gmem *m)
      * and refilled in place (vhost-user SET_MEM_TABLE) must never look like
      * the map a queue cached its ring pointers from. */
     const uint32_t gen = m->generation;
-    memset(m, 0, sizeof(*m));
+    (void)memset(m, 0, sizeof(*m));
     m->generation = gen + 1u;
 }
 
@@ -27,11 +27,12 @@ svd_result svd_gmem_add(svd_gmem *m, uint64_t gpa, uint64_t size, void *host, ui
 
     SVD_ENSURE(size > 0u, SVD_ERR_INVALID_ARG);
     SVD_ENSURE(host != NULL, SVD_ERR_INVALID_ARG);
-    SVD_ENSURE(access != 0u && (access & ~(uint32_t)GMEM_ACCESS_ALL) == 0u, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(access != 0u && (access | GMEM_ACCESS_ALL) == GMEM_ACCESS_ALL, SVD_ERR_INVALID_ARG);
     SVD_GUARD(svd_add_u64(gpa, size, &end));
 #if SIZE_MAX < UINT64_MAX
     SVD_ENSURE(size <= (uint64_t)SIZE_MAX, SVD_ERR_OVERFLOW);
 #endif
+    /* cppcheck-suppress misra-c2012-11.6 ; SVD-DEV-001: host range wrap check needs the address as an integer */
     SVD_ENSURE((uint64_t)(UINTPTR_MAX - (uintptr_t)host) >= size, SVD_ERR_OVERFLOW);
     for (i = 0u; i < m->count; i++) {
         const svd_gmem_region *r = &m->regions[i];
@@ -120,11 +121,11 @@ svd_result svd_gmem_read(const svd_gmem *m, uint64_t gpa, void *dst, size_t len)
     SVD_ENSURE(len == 0u || dst != NULL, SVD_ERR_INVALID_ARG);
     SVD_GUARD(svd_gmem_check(m, gpa, (uint64_t)len, SVD_GMEM_READ));
     while (rem > 0u) {
-        svd_span s;
+        svd_span s = { NULL, 0u };
         if (SVD_NEVER(!svd_is_ok(svd_gmem_translate_prefix(m, cur, (uint64_t)rem, SVD_GMEM_READ, &s)))) {
             return svd_fail(SVD_ERR_BOUNDS);
         }
-        memcpy(d, s.ptr, s.len);
+        (void)memcpy(d, s.ptr, s.len);
         d += s.len;
         cur += (uint64_t)s.len;
         rem -= s.len;
@@ -141,11 +142,11 @@ svd_result svd_gmem_write(const svd_gmem *m, uint64_t gpa, const void *src, size
     SVD_ENSURE(len == 0u || src != NULL, SVD_ERR_INVALID_ARG);
     SVD_GUARD(svd_gmem_check(m, gpa, (uint64_t)len, SVD_GMEM_WRITE));
     while (rem > 0u) {
-        svd_span s;
+        svd_span s = { NULL, 0u };
         if (SVD_NEVER(!svd_is_ok(svd_gmem_translate_prefix(m, cur, (uint64_t)rem, SVD_GMEM_WRITE, &s)))) {
             return svd_fail(SVD_ERR_BOUNDS);
         }
-        memcpy(s.ptr, p, s.len);
+        (void)memcpy(s.ptr, p, s.len);
         p += s.len;
         cur += (uint64_t)s.len;
         rem -= s.len;

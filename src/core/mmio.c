@@ -10,7 +10,7 @@
 
 static void act_clear(svd_mmio_action *act)
 {
-    memset(act, 0, sizeof(*act));
+    (void)memset(act, 0, sizeof(*act));
 }
 
 /* Compare the line level the device implies with the one last reported. */
@@ -42,7 +42,7 @@ svd_result svd_mmio_init(svd_mmio *m, svd_dev *dev, uint32_t vendor_id)
 {
     SVD_ENSURE(m != NULL && dev != NULL, SVD_ERR_INVALID_ARG);
     SVD_ENSURE(dev->config_len <= SVD_MMIO_CONFIG_MAX, SVD_ERR_INVALID_ARG);
-    memset(m, 0, sizeof(*m));
+    (void)memset(m, 0, sizeof(*m));
     m->dev = dev;
     m->vendor_id = vendor_id;
     return svd_ok();
@@ -227,7 +227,7 @@ svd_result svd_mmio_write(svd_mmio *m, uint64_t off, uint32_t width, uint32_t va
     }
     SVD_ENSURE(width == 4u && (o & 3u) == 0u, SVD_ERR_INVALID_ARG);
     svd_dev_event ev;
-    memset(&ev, 0, sizeof(ev));
+    (void)memset(&ev, 0, sizeof(ev));
     const svd_result r = write_reg(m, o, val, &ev, act);
     apply_event(m, &ev, act);
     return r;

@@ -242,7 +242,8 @@ static svd_result common_write(svd_pci *p, uint32_t off, uint32_t width, uint64_
 {
     SVD_ENSURE(common_access_ok(off, width), SVD_ERR_INVALID_ARG);
     /* A value wider than the field is not truncated into it: ignored. */
-    SVD_ENSURE(width == 8u || val <= ((uint64_t)UINT32_MAX >> (32u - (8u * width))), SVD_ERR_BOUNDS);
+    const uint32_t field_bits = 8u * width;
+    SVD_ENSURE(width == 8u || (val >> field_bits) == 0u, SVD_ERR_BOUNDS);
     switch (off) {
     case CC_DFSELECT:
         p->dev_features_sel = (uint32_t)val;

@@ -79,7 +79,7 @@ svd_result svd_cursor_read(svd_cursor *c, void *dst, size_t n)
 {
     SVD_ENSURE(n <= svd_cursor_remaining(c), SVD_ERR_BOUNDS);
     if (n > 0u) {
-        memcpy(dst, c->buf.ptr + c->pos, n);
+        (void)memcpy(dst, c->buf.ptr + c->pos, n);
         c->pos += n;
     }
     return svd_ok();
@@ -89,7 +89,7 @@ svd_result svd_cursor_write(svd_cursor *c, const void *src, size_t n)
 {
     SVD_ENSURE(n <= svd_cursor_remaining(c), SVD_ERR_BOUNDS);
     if (n > 0u) {
-        memcpy(c->buf.ptr + c->pos, src, n);
+        (void)memcpy(c->buf.ptr + c->pos, src, n);
         c->pos += n;
     }
     return svd_ok();

@@ -149,7 +149,7 @@ static void sp_finish(svd_sp805 *w, bool old_irq, bool old_res, svd_wdt_fx *fx)
 static void sp_power_on(svd_sp805 *w, uint64_t now)
 {
     const svd_sp805_cfg cfg = w->cfg;
-    memset(w, 0, sizeof(*w));
+    (void)memset(w, 0, sizeof(*w));
     w->cfg = cfg;
     w->now = now;
     w->t0 = now;

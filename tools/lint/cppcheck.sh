@@ -17,15 +17,17 @@ incs=("$@")
 mkdir -p "$out"
 tmpl='{file}:{line}:{column}: {severity}: {id}: {message}'
 common=(--std=c11 --inline-suppr --quiet --error-exitcode=1 --template="$tmpl"
- --library=posix -D__GNUC__ -D__x86_64__
-        --cppcheck-build-dir="$out")
+ --library=posix -D__GNUC__ -D__x86_64__ --suppress=missingIncludeSystem
+        )
 total=0
 run() { # label, logfile, args...
     local label=$1 log=$2; shift 2
     cppcheck "$@" >"$log" 2>&1
     local n
-    n=$(grep -cE '^[^ ]+:[0-9]+:[0-9]+: ' "$log")
-    grep -E '^[^ ]+:[0-9]+:[0-9]+: ' "$log"
+    # Inline MISRA suppressions are judged by the MISRA pass, not here.
+    grep -vE 'unmatchedSuppression: Unmatched suppression: misra-' "$log" >"$log.f" || true
+    n=$(grep -cE '^[^ ]+:[0-9]+:[0-9]+: ' "$log.f")
+    grep -E '^[^ ]+:[0-9]+:[0-9]+: ' "$log.f"
     # cppcheck itself failing (bad option, crash) is a failure too.
     if [ "$n" = 0 ] && grep -qiE '^(cppcheck: error|error:|Bailing)' "$log"; then cat "$log"; n=1; fi
     echo "$label: $n findings"
@@ -48,8 +50,8 @@ if [ -n "${LINT_CORE_SRC// }" ]; then
     mkdir -p "$out/misra"
     # shellcheck disable=SC2086
     run "cppcheck(misra src/core)" "$out/misra.log" --std=c11 --inline-suppr --quiet --error-exitcode=1 \
-        --template="$tmpl" --addon=misra \
-        --suppressions-list=tools/lint/misra.supp --cppcheck-build-dir="$out/misra" -Iinclude $LINT_CORE_SRC
+        --template="$tmpl" --addon=misra --library=tools/lint/svd.cfg -USVD_COVERAGE \
+        --suppressions-list=tools/lint/misra.supp -Iinclude $LINT_CORE_SRC
 fi
 echo "cppcheck: $total findings"
 [ "$total" = 0 ]
