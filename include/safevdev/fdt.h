@@ -11,7 +11,7 @@
  *    for an adapter whose host offers a "set property" call on its own tree
  *    (qvm's GEN_FDT step, libfdt's fdt_setprop()).
  * 2. svd_fdt_blob(): a small complete FDT blob (header version 17, empty
- *    memory reservation map) whose root holds #address-cells/#size-cells and
+ *    memory reservation map) whose root holds \#address-cells/\#size-cells and
  *    the node as its only child, for an adapter that grafts a subtree or for a
  *    tool (`dtc -I dtb -O dts`).
  * Both go through the same property encoder, so they always agree.
@@ -61,8 +61,8 @@ typedef struct svd_fdt_node {
     uint64_t unit;                  /**< Unit address (normally reg_addr[0]). */
     const char *compatible[SVD_FDT_MAX_STRINGS]; /**< Compatible strings, most specific first. */
     uint32_t n_compatible;          /**< 1..::SVD_FDT_MAX_STRINGS. */
-    uint32_t address_cells;         /**< Parent's #address-cells: 1 or 2 (default 2). */
-    uint32_t size_cells;            /**< Parent's #size-cells: 0, 1 or 2 (default 2). */
+    uint32_t address_cells;         /**< Parent's \#address-cells: 1 or 2 (default 2). */
+    uint32_t size_cells;            /**< Parent's \#size-cells: 0, 1 or 2 (default 2). */
     uint64_t reg_addr[SVD_FDT_MAX_REG]; /**< reg addresses. */
     uint64_t reg_size[SVD_FDT_MAX_REG]; /**< reg sizes (MUST be 0 when size_cells is 0). */
     uint32_t n_reg;                 /**< 0..::SVD_FDT_MAX_REG (0: no reg property). */
@@ -87,7 +87,7 @@ void svd_fdt_node_init(svd_fdt_node *n);
 
 /**
  * @brief Describe a virtio-mmio device: name "virtio_mmio@<base>", compatible
- *        "virtio,mmio", reg <base size>, interrupts @p irq (@p n_irq cells,
+ *        "virtio,mmio", reg \<base size\>, interrupts @p irq (@p n_irq cells,
  *        copied), with the given parent cell counts.
  * @return ::SVD_ERR_INVALID_ARG for a NULL @p n, @p irq NULL with @p n_irq > 0,
  *         or @p n_irq > ::SVD_FDT_MAX_CELLS (then @p n is untouched). Other
@@ -105,6 +105,9 @@ SVD_MUST_USE svd_result svd_fdt_node_check(const svd_fdt_node *n);
 /**
  * @brief Write the node name with its unit address ("virtio_mmio@a000000") and
  *        a terminating NUL into @p buf.
+ * @param n the node
+ * @param buf receives the name
+ * @param cap capacity of @p buf in bytes
  * @param len receives the length without the NUL
  * @return ::SVD_ERR_INVALID_ARG (invalid node, NULL pointer);
  *         ::SVD_ERR_NOSPACE if @p cap is too small (nothing meaningful written).
@@ -114,6 +117,10 @@ SVD_MUST_USE svd_result svd_fdt_node_name(const svd_fdt_node *n, char *buf, size
 /**
  * @brief Encode property number @p index (0-based, in the order of this file's
  *        description, skipping absent properties) into @p buf.
+ * @param n the node
+ * @param index property number
+ * @param buf receives the encoded value (big-endian cells, NUL-terminated strings)
+ * @param cap capacity of @p buf in bytes
  * @param out receives the name and the value length
  * @return ::SVD_OK; ::SVD_ERR_EMPTY when @p index is past the last property;
  *         ::SVD_ERR_INVALID_ARG (invalid node, NULL pointer);
@@ -128,6 +135,9 @@ SVD_MUST_USE svd_result svd_fdt_prop(const svd_fdt_node *n, uint32_t index, uint
  *
  * Every write is bounds-checked against @p cap before it happens; the header's
  * totalsize is the exact length.
+ * @param n the node
+ * @param buf receives the blob
+ * @param cap capacity of @p buf in bytes
  * @param len receives the blob length
  * @return ::SVD_OK; ::SVD_ERR_INVALID_ARG (invalid node, NULL pointer);
  *         ::SVD_ERR_NOSPACE if @p cap is too small (the buffer content is then

@@ -115,6 +115,8 @@ typedef struct svd_mmio {
  *
  * @p dev is kept by pointer and MUST outlive @p m. The interrupt line starts
  * deasserted; selectors start at 0.
+ * @param m the transport context to initialise
+ * @param dev the device engine behind the registers
  * @param vendor_id value of the VendorID register (any; QEMU uses 0x554d4551)
  * @return ::SVD_ERR_INVALID_ARG if @p m or @p dev is NULL or the device's
  *         configuration space is larger than ::SVD_MMIO_CONFIG_MAX; @p m is
@@ -127,6 +129,10 @@ SVD_MUST_USE svd_result svd_mmio_init(svd_mmio *m, svd_dev *dev, uint32_t vendor
  *
  * *@p val SHALL always be written: the register value, or 0 (or the SHM
  * sentinel) for an access that is not allowed. Reads have no side effect.
+ * @param m the transport
+ * @param off offset of the access from the window base
+ * @param width access width in bytes
+ * @param val receives the value read
  * @param act receives what the shim must do (a read never asks anything but
  *            may report @c irq_level)
  * @return ::SVD_OK for an allowed access; ::SVD_ERR_INVALID_ARG for a NULL
@@ -141,6 +147,10 @@ SVD_MUST_USE svd_result svd_mmio_read(svd_mmio *m, uint64_t off, uint32_t width,
 /**
  * @brief The guest writes @p val (@p width bytes) at offset @p off of the window.
  *
+ * @param m the transport
+ * @param off offset of the access from the window base
+ * @param width access width in bytes
+ * @param val the value written (low @p width bytes)
  * @param act receives what the shim must do; the shim SHALL act on every field
  *            set, also when the result is a failure (a latched protocol error
  *            may come with an interrupt change)

@@ -82,11 +82,11 @@
 
 /** @name Configuration space offsets and bits
  *  @{ */
-#define SVD_PCI_CFG_COMMAND 0x04u
-#define SVD_PCI_CFG_STATUS 0x06u
-#define SVD_PCI_CFG_BAR0 0x10u
-#define SVD_PCI_CFG_BAR1 0x14u
-#define SVD_PCI_CFG_INT_LINE 0x3cu
+#define SVD_PCI_CFG_COMMAND 0x04u   /**< Command register (16 bits). */
+#define SVD_PCI_CFG_STATUS 0x06u    /**< Status register (16 bits). */
+#define SVD_PCI_CFG_BAR0 0x10u      /**< BAR0. */
+#define SVD_PCI_CFG_BAR1 0x14u      /**< BAR1 (high half of a 64-bit BAR0). */
+#define SVD_PCI_CFG_INT_LINE 0x3cu  /**< Interrupt line (byte 0) and pin (byte 1). */
 #define SVD_PCI_CMD_MEMORY 0x0002u        /**< Memory space decode enable. */
 #define SVD_PCI_CMD_BUS_MASTER 0x0004u    /**< Bus master enable (stored, not enforced). */
 #define SVD_PCI_CMD_INTX_DISABLE 0x0400u  /**< INTx assertion disabled. */
@@ -198,6 +198,10 @@ SVD_MUST_USE svd_result svd_pci_bar_read(svd_pci *p, uint64_t off, uint32_t widt
 
 /**
  * @brief The guest writes @p val (@p width bytes) at offset @p off inside BAR0.
+ * @param p the transport
+ * @param off offset inside BAR0
+ * @param width access width in bytes (1, 2, 4 or 8)
+ * @param val the value written (low @p width bytes)
  * @param act the shim SHALL act on every field set, also on failure
  * @return as svd_pci_bar_read() for refused accesses, otherwise the device
  *         engine's result (::SVD_ERR_STATE ignored, ::SVD_ERR_PROTOCOL latched).

@@ -42,12 +42,14 @@ typedef enum prop_kind {
     P__COUNT
 } prop_kind;
 
+/** @cond INTERNAL */
 typedef struct wr {
     uint8_t *buf;
     size_t cap;
     size_t pos; /* invariant: pos <= cap */
     bool ok;
 } wr;
+/** @endcond */
 
 static void wr_init(wr *w, uint8_t *buf, size_t cap)
 {
