@@ -19,11 +19,12 @@
 
 #include "wdt_priv.h"
 
-/* PCI command bits the device implements: memory space, bus master, parity
- * and SERR response, INTx disable. Others are hardwired to 0. */
+/* PCI command bits that hold what is written: I/O, memory, bus master, SERR
+ * and INTx disable (the set QEMU's model implements; the datasheet names no
+ * other). Others are hardwired to 0. */
 #define ESB_CMD_MEMORY 0x0002u
 #define ESB_CMD_INTX_DISABLE 0x0400u
-#define ESB_CMD_WMASK (ESB_CMD_MEMORY | 0x0004u | 0x0040u | 0x0100u | ESB_CMD_INTX_DISABLE)
+#define ESB_CMD_WMASK (0x0001u | ESB_CMD_MEMORY | 0x0004u | 0x0100u | ESB_CMD_INTX_DISABLE)
 #define ESB_STATUS_INTERRUPT 0x0008u
 /* Config register bits that exist (interrupt type, prescaler, output disable). */
 #define ESB_CONFIG_WMASK (SVD_ESB_CFG_INTTYPE | SVD_ESB_CFG_PRE_1MHZ | SVD_ESB_CFG_OUT_DIS)
@@ -47,7 +48,10 @@ static bool esb_enabled(const svd_esb *w)
 static uint64_t esb_stage_ns(const svd_esb *w, uint8_t stage)
 {
     uint64_t preload = (stage == 1u) ? w->preload1 : w->preload2;
-    const unsigned shift = ((w->config & SVD_ESB_CFG_PRE_1MHZ) != 0u) ? 5u : 15u;
+    unsigned shift = 15u;
+    if ((w->config & SVD_ESB_CFG_PRE_1MHZ) != 0u) {
+        shift = 5u;
+    }
     if (preload == 0u) {
         preload = 1u;
     }
@@ -107,7 +111,7 @@ static void esb_advance(svd_esb *w, uint64_t now, svd_wdt_fx *fx)
 static void esb_power_on(svd_esb *w, uint64_t now)
 {
     const svd_esb_cfg cfg = w->cfg;
-    memset(w, 0, sizeof(*w));
+    (void)memset(w, 0, sizeof(*w));
     w->cfg = cfg;
     w->now = now;
     w->preload1 = SVD_ESB_PRELOAD_MASK;
@@ -263,7 +267,7 @@ static void esb_cfg_put(svd_esb *w, uint32_t a, uint8_t v)
         w->irq_line = v;
         break;
     case SVD_ESB_REG_CONFIG:
-        w->config = (uint16_t)(v & ESB_CONFIG_WMASK);
+        w->config = (uint16_t)(uint8_t)(v & ESB_CONFIG_WMASK);
         break;
     case SVD_ESB_REG_LOCK:
         esb_lock_write(w, v);
@@ -331,7 +335,7 @@ static void esb_mmio_put(svd_esb *w, uint32_t a, uint8_t v)
     if (a < 8u) {
         uint32_t *reg = (a < 4u) ? &w->preload1 : &w->preload2;
         const uint32_t sh = 8u * (a & 3u);
-        *reg = ((*reg & ~(0xFFu << sh)) | ((uint32_t)v << sh)) & SVD_ESB_PRELOAD_MASK;
+        *reg = ((*reg & ~((uint32_t)0xFFu << sh)) | ((uint32_t)v << sh)) & SVD_ESB_PRELOAD_MASK;
         return;
     }
     switch (a) {
