@@ -106,16 +106,17 @@ const char *svd_err_name(svd_err e);
  *
  * In normal and release builds it evaluates @p x, so the defensive branch is
  * still taken if the belief is ever wrong. In a coverage build
- * (SVD_COVERAGE defined) it is the constant 1, so a branch no test can reach
- * is not counted as untested: the coverage figure stays honest.
+ * (SVD_COVERAGE defined) @p x is still evaluated (its side effects happen)
+ * but the condition is the constant 1, so a branch no test can reach is not
+ * counted as untested: the coverage figure stays honest.
  */
 /**
  * @def SVD_NEVER
  * @brief Defensive condition believed always false (SQLite's NEVER); see ::SVD_ALWAYS.
  */
 #if defined(SVD_COVERAGE)
-#define SVD_ALWAYS(x) ((void)sizeof(x), 1)
-#define SVD_NEVER(x) ((void)sizeof(x), 0)
+#define SVD_ALWAYS(x) ((void)(x), 1)
+#define SVD_NEVER(x) ((void)(x), 0)
 #else
 #define SVD_ALWAYS(x) (x)
 #define SVD_NEVER(x) (x)
