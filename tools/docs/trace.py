@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Requirements traceability: docs/req/*.md -> tests that name them.
 
-Requirements are lines `- **REQ-AREA-NNN**: text` in docs/req/*.md. A test names what it
+Scans tests/, mk/ and tools/lint/. Requirements are lines `- **REQ-AREA-NNN**: text` in docs/req/*.md. A test names what it
 verifies in a comment `REQ: REQ-A-1 REQ-B-2` (C: /* REQ: ... */, shell/python: # REQ: ...)
 on the line(s) just above it; the test's name is taken from the next function definition
 (C: `static void test_x(`/`void test_x(`/`int main`), shell function `name()`, python `def name(`,
-or a `case`-style label `name)`; failing that, file:line.
+a `case`-style label `name)`, or a make target `name:` (gates in mk/*.mk); failing that, file:line.
 
 Writes a Markdown page (Doxygen) with requirement -> tests and the list of requirements
 that no test names. Exit status 1 if that list is not empty, if a test names an unknown
@@ -26,9 +26,10 @@ NAME_PATTERNS = [
     re.compile(r"^\s*([A-Za-z_][\w-]*)\)\s"),
     re.compile(r"^\s*run_case\s+([\w-]+)"),
     re.compile(r"^\s*case\s+([\w-]+)"),
+    re.compile(r"^([A-Za-z_][\w.-]*)\s*:(?!=)"),
 ]
-TEST_DIRS = ["tests"]
-SUFFIXES = {".c", ".h", ".sh", ".py", ".bash"}
+TEST_DIRS = ["tests", "mk", "tools/lint"]
+SUFFIXES = {".c", ".h", ".sh", ".py", ".bash", ".mk"}
 
 
 def load_requirements():
