@@ -37,7 +37,10 @@
  * - Faults on demand: hq_fault_getrandom() makes getrandom(2) (interposed:
  *   the harness defines it, the adapter's reference binds to it) fail with a
  *   given errno for the next N calls or until cleared; hq_fault_map() makes
- *   gasp_map_vdma() fail; hq_fault_timer() makes guest_timer_create() fail.
+ *   gasp_map_vdma() fail; hq_fault_timer() makes guest_timer_create() fail;
+ *   hq_fault_countdown(n) fails the n-th host call of any kind (SQLite-style
+ *   countdown), so a test can fail the 1st, 2nd, ... call until a run
+ *   completes with no fault fired.
  * - Log: qvm_report() lines are kept (hq_log_has(), hq_log_count()).
  *
  * Several instances (of one or several adapters) may live at once; the
@@ -112,6 +115,11 @@ void hq_clock_advance(uint64_t ns);
 void hq_fault_getrandom(int err, int count);
 unsigned hq_getrandom_calls(void);
 void hq_fault_map(bool fail);
+/* Countdown: the @n-th host call from now (gasp_map_vdma, guest_timer_create,
+ * guest_timer_notify, guest_intr_signal, guest_cpu_read/write, getrandom)
+ * fails once; 0 disarms. hq_fault_fired() names the call that failed (NULL: none). */
+void hq_fault_countdown(long n);
+const char *hq_fault_fired(void);
 void hq_fault_timer(bool fail);
 
 /* Log of qvm_report() lines. */

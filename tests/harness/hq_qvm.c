@@ -74,9 +74,27 @@ static struct {
     bool map_fail;
     bool timer_fail;
     void *fdt;
+    long countdown;          /* > 0: the countdown-th host call from now fails */
+    const char *fired;       /* name of the call that failed, NULL if none yet */
     char log[HQ_LOG_LINES][HQ_LOG_LEN];
     unsigned nlog;
 } hq = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Countdown fault injection (SQLite style): true when this host call must fail. */
+static bool countdown_hit(const char *what)
+{
+    bool hit = false;
+    pthread_mutex_lock(&hq.lock);
+    if (hq.countdown > 0) {
+        hq.countdown--;
+        if (hq.countdown == 0) {
+            hit = true;
+            hq.fired = what;
+        }
+    }
+    pthread_mutex_unlock(&hq.lock);
+    return hit;
+}
 
 /* ---------------------------------------------------------------- qvm API */
 
@@ -128,6 +146,9 @@ int guest_cpu_read(struct guest_cpu *gcp, unsigned flags, const struct qvm_state
 {
     (void)flags;
     int rc = xfer_check(gcp, blk, nblks, data_len);
+    if ((rc == EOK) && countdown_hit("guest_cpu_read")) {
+        rc = -1; /* "an exception should be sent to the guest" */
+    }
     if (rc == EOK) {
         memcpy(data, gcp->buf, data_len);
     }
@@ -139,6 +160,10 @@ int guest_cpu_write(struct guest_cpu *gcp, unsigned flags, const struct qvm_stat
 {
     (void)flags;
     int rc = xfer_check(gcp, blk, nblks, data_len);
+    if ((rc == EOK) && countdown_hit("guest_cpu_write")) {
+        memset(gcp->buf, 0, sizeof gcp->buf); /* the vCPU gets a defined value */
+        rc = -1;
+    }
     if (rc == EOK) {
         memcpy(gcp->buf, data, data_len);
     }
@@ -149,6 +174,9 @@ void *gasp_map_vdma(const vdev_t *vdev, int prot, uint64_t guest_paddr, size_t l
 {
     (void)vdev;
     void *p = NULL;
+    if (countdown_hit("gasp_map_vdma")) {
+        return NULL;
+    }
     pthread_mutex_lock(&hq.lock);
     bool inside = (length > 0u) && (guest_paddr >= hq.ram.gpa) && (guest_paddr - hq.ram.gpa <= hq.ram.size) &&
                   (length <= hq.ram.size - (size_t)(guest_paddr - hq.ram.gpa));
@@ -176,6 +204,9 @@ int guest_intr_signal(struct guest_intr *gip, unsigned gis)
     if ((gip == NULL) || (gip->pic != &hq.pic) || (gip->param >= HQ_PIC_PINS)) {
         return EINVAL;
     }
+    if (countdown_hit("guest_intr_signal")) {
+        return EIO;
+    }
     pthread_mutex_lock(&hq.lock);
     unsigned pin = gip->param;
     if (gis == GIS_ON) {
@@ -198,6 +229,12 @@ struct guest_timer *guest_timer_create(const struct guest_cpu *gcp, const vdev_t
 {
     (void)gcp;
     struct guest_timer *t = NULL;
+    if (countdown_hit("guest_timer_create")) {
+        if (resolutionp != NULL) {
+            *resolutionp = (uint64_t)ENOMEM;
+        }
+        return NULL;
+    }
     pthread_mutex_lock(&hq.lock);
     for (unsigned i = 0; !hq.timer_fail && (i < HQ_MAX_TIMERS); i++) {
         if (!hq.timers[i].used) {
@@ -220,6 +257,9 @@ int guest_timer_notify(struct guest_timer *vtp, const struct guest_timer_data *t
 {
     if ((vtp == NULL) || (tdp != NULL) || !vtp->used) {
         return EINVAL;
+    }
+    if (countdown_hit("guest_timer_notify")) {
+        return EAGAIN;
     }
     pthread_mutex_lock(&hq.lock);
     vtp->armed = true;
@@ -266,6 +306,10 @@ void gfdt_update_property(int node, const char *propname, const void *valp, size
 /* Interposed getrandom(2): the adapter's reference binds here (-rdynamic). */
 ssize_t getrandom(void *buf, size_t len, unsigned int flags)
 {
+    if (countdown_hit("getrandom")) {
+        errno = EIO;
+        return -1;
+    }
     pthread_mutex_lock(&hq.lock);
     hq.gr_calls++;
     int err = 0;
@@ -712,6 +756,22 @@ unsigned hq_getrandom_calls(void)
     unsigned n = hq.gr_calls;
     pthread_mutex_unlock(&hq.lock);
     return n;
+}
+
+void hq_fault_countdown(long n)
+{
+    pthread_mutex_lock(&hq.lock);
+    hq.countdown = n;
+    hq.fired = NULL;
+    pthread_mutex_unlock(&hq.lock);
+}
+
+const char *hq_fault_fired(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    const char *f = hq.fired;
+    pthread_mutex_unlock(&hq.lock);
+    return f;
 }
 
 void hq_fault_map(bool fail)

@@ -668,6 +668,61 @@ static void host_resource_failures_are_reported(void **state)
     hq_dev_free(d);
 }
 
+/* One full life: create, probe, three reads (one deferred by the rate limiter), free.
+ * Returns false if the life could not complete (a fault made some step fail). */
+static bool one_life(bool pci, unsigned pin)
+{
+    char pinbuf[16];
+    snprintf(pinbuf, sizeof pinbuf, "gic:%u", pin);
+    const char *om[] = { "loc", MMIO_A, "intr", pinbuf, "rate-bytes", "128", "dma", DMA_ALL, NULL };
+    const char *op[] = { "rate-bytes", "128", "dma", DMA_ALL, NULL };
+    int rc = -1;
+    hq_dev *d = hq_dev_new("virtio-entropy", pci ? op : om, &rc);
+    if (d == NULL) {
+        assert_int_not_equal(rc, EOK);
+        return false;
+    }
+    unsigned dpin = hq_dev_pin(d);
+    hq_drv v;
+    bool ok = hq_drv_probe(&v, d, BAR_A, RING(0), 8, F_EVENT_IDX) == HQ_DRV_OK;
+    for (int i = 0; ok && (i < 3); i++) {
+        ok = hq_drv_read(&v, BUF(0), 64, 100 * MS, 30) == 64;
+    }
+    assert_true(hq_dev_block_intact(d));
+    hq_dev_free(d);
+    assert_int_equal(hq_live_maps(), 0);
+    assert_int_equal(hq_live_timers(), 0);
+    const char *f = hq_fault_fired();
+    if ((f == NULL) || (strcmp(f, "guest_intr_signal") != 0)) {
+        assert_false(hq_irq_level(dpin)); /* lowered, unless the host refused exactly that */
+    }
+    return ok;
+}
+
+/* REQ: REQ-QVM-016 REQ-QVM-013 */
+static void countdown_fault_injection_on_every_host_call(void **state)
+{
+    (void)state;
+    for (int pci = 0; pci < 2; pci++) {
+        long k = 1;
+        for (;; k++) {
+            assert_true(k < 2000);
+            hq_fault_countdown(k);
+            bool ok = one_life(pci != 0, 20u);
+            const char *fired = hq_fault_fired();
+            hq_fault_countdown(0);
+            if (fired == NULL) {
+                assert_true(ok); /* no fault fired: the life must have worked */
+                break;
+            }
+            assert_true(tg_mem_canaries_intact(hq_ram()));
+        }
+        print_message("countdown %s: %ld host calls failed one by one, then a clean run\n", pci ? "pci" : "mmio",
+                      k - 1);
+        assert_true(k > 20);
+    }
+}
+
 /* ------------------------------------------------------------ fuzz */
 
 static uint64_t rng_state;
@@ -766,6 +821,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rate_limit_defers_with_the_timer, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(terminate_releases_everything, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(host_resource_failures_are_reported, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(countdown_fault_injection_on_every_host_call, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(fuzz_register_sequences_never_crash, test_setup, test_teardown),
     };
     return cmocka_run_group_tests_name("qvm_entropy", tests, group_setup, group_teardown);

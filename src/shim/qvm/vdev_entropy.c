@@ -60,35 +60,38 @@ typedef enum { SRC_CLOSED = 0, SRC_OPEN, SRC_GAVE_UP } ent_src_state;
 
 /* The instance block: everything an instance owns. */
 typedef struct ent_inst {
-    uint32_t magic;
-    bool ready;               /* OPTIONS_END succeeded */
-    ent_xport xport;
+    /* engines (large, 8-byte aligned members first: no padding holes) */
+    svd_dev dev;
+    svd_entropy ent;
+    svd_gmem gmem;
+    svd_mmio mmio;
+    svd_pci pci;
+    svd_qvm_mem mem;
+    svd_qvm_clock clock;
     svd_qvm_badopt bad;
     /* options */
+    uint64_t delayed_s;
+    uint64_t rate_bytes;
+    uint64_t rate_burst;
+    uint64_t rate_ops;
+    /* run state */
+    uint64_t open_deadline_ns;
+    uint64_t refused;         /* register accesses the transport answered with the defined answer */
+    uint64_t mmio_base;
+    ent_xport xport;
+    ent_src_state src;
+    uint32_t magic;
+    bool ready;               /* OPTIONS_END succeeded */
     bool delayed;
     bool delayed_forever;
-    uint64_t delayed_s;
-    uint64_t rate_bytes, rate_burst, rate_ops;
-    bool have_rate_bytes, have_rate_burst, have_rate_ops;
-    svd_qvm_mem mem;
-    /* source */
-    ent_src_state src;
+    bool have_rate_bytes;
+    bool have_rate_burst;
+    bool have_rate_ops;
     bool first_request_seen;
-    uint64_t open_deadline_ns;
     bool gave_up_logged;
     bool map_failed_logged;
     bool timer_failed_logged;
-    uint64_t refused;         /* register accesses the transport answered with the defined answer */
-    /* engines */
-    svd_gmem gmem;
-    svd_dev dev;
-    svd_mmio mmio;
-    svd_pci pci;
-    svd_entropy ent;
-    /* host resources */
-    svd_qvm_clock clock;
     bool irq;
-    uint64_t mmio_base;
 } ent_inst;
 
 static const char *const ent_options[OPT_COUNT + 1] = {
@@ -168,58 +171,71 @@ static void sync_irq(vdev_t *vdp, ent_inst *e)
     }
 }
 
+/* The first guest request starts the `delayed N` clock. */
+static void note_first_request(ent_inst *e, uint64_t now)
+{
+    if (!e->delayed || e->first_request_seen) {
+        return;
+    }
+    e->first_request_seen = true;
+    uint64_t span = 0;
+    if (e->delayed_forever || !svd_is_ok(svd_mul_u64(e->delayed_s, NS_PER_S, &span)) ||
+        !svd_is_ok(svd_add_u64(now, span, &e->open_deadline_ns))) {
+        e->open_deadline_ns = UINT64_MAX;
+    }
+}
+
+/* `delayed N` ran out with the source still closed: stop retrying and tell
+ * the guest the device failed (NEEDS_RESET + configuration interrupt). */
+static bool give_up_if_late(ent_inst *e, uint64_t now, const svd_entropy_out *out, svd_dev_event *ev)
+{
+    if ((e->src != SRC_CLOSED) || !e->delayed || e->delayed_forever || (now < e->open_deadline_ns) ||
+        (out->completed != 0u) || !out->wake) {
+        return false;
+    }
+    e->src = SRC_GAVE_UP;
+    if (!e->gave_up_logged) {
+        e->gave_up_logged = true;
+        qvm_report("%s: entropy source still unavailable after delayed %llu s; device needs reset", VDEV_NAME,
+                   (unsigned long long)e->delayed_s);
+    }
+    svd_dev_fail(&e->dev, ev);
+    return true;
+}
+
+/* Ask for the timer at @at (not sooner than the probe interval while the source is closed). */
+static void rearm(ent_inst *e, uint64_t now, uint64_t at)
+{
+    uint64_t probe_at = UINT64_MAX;
+    if (!svd_is_ok(svd_add_u64(now, ENT_OPEN_RETRY_NS, &probe_at))) {
+        probe_at = UINT64_MAX;
+    }
+    if ((e->src == SRC_CLOSED) && (at < probe_at)) {
+        at = probe_at;
+    }
+    if (!svd_is_ok(svd_qvm_clock_arm(&e->clock, at)) && !e->timer_failed_logged) {
+        e->timer_failed_logged = true; /* the request stays pending until the next kick */
+        qvm_report("%s: cannot arm the retry timer", VDEV_NAME);
+    }
+}
+
 /* Serve the request queue: the only place the entropy model runs. */
 static void serve_queue(vdev_t *vdp, ent_inst *e)
 {
     svd_dev_event ev;
-    const svd_vq *cq = svd_dev_queue(&e->dev, 0u);
-    if ((cq == NULL) || !cq->enabled || svd_dev_needs_reset(&e->dev)) {
-        return;
-    }
     svd_vq *q = NULL;
-    if (!svd_is_ok(svd_dev_notify(&e->dev, 0u, &q)) || (q == NULL)) {
-        return; /* not ready / not DRIVER_OK: nothing to serve */
+    if (svd_dev_needs_reset(&e->dev) || !svd_is_ok(svd_dev_notify(&e->dev, 0u, &q)) || (q == NULL)) {
+        return; /* not ready / not DRIVER_OK / latched: nothing to serve */
     }
     uint64_t now = svd_qvm_clock_now(&e->clock);
-    if (e->delayed && !e->first_request_seen) {
-        e->first_request_seen = true;
-        if (!e->delayed_forever) {
-            uint64_t span = 0;
-            if (!svd_is_ok(svd_mul_u64(e->delayed_s, NS_PER_S, &span)) ||
-                !svd_is_ok(svd_add_u64(now, span, &e->open_deadline_ns))) {
-                e->open_deadline_ns = UINT64_MAX;
-            }
-        }
-    }
+    note_first_request(e, now);
     svd_entropy_out out;
     svd_result r = svd_entropy_process(&e->ent, q, &e->gmem, now, &out);
     svd_dev_queue_processed(&e->dev, 0u, r, &ev);
-    if ((e->src == SRC_CLOSED) && e->delayed && !e->delayed_forever && (now >= e->open_deadline_ns) &&
-        (out.completed == 0u) && out.wake) {
-        /* `delayed N` ran out: stop retrying and tell the guest the device failed. */
-        e->src = SRC_GAVE_UP;
-        if (!e->gave_up_logged) {
-            e->gave_up_logged = true;
-            qvm_report("%s: entropy source still unavailable after delayed %llu s; device needs reset",
-                       VDEV_NAME, (unsigned long long)e->delayed_s);
-        }
-        svd_dev_fail(&e->dev, &ev);
-        out.wake = false;
-    }
+    bool gave_up = give_up_if_late(e, now, &out, &ev);
     sync_irq(vdp, e);
-    if (out.wake && !svd_dev_needs_reset(&e->dev)) {
-        uint64_t at = out.wake_at;
-        uint64_t probe_at = UINT64_MAX;
-        if (!svd_is_ok(svd_add_u64(now, ENT_OPEN_RETRY_NS, &probe_at))) {
-            probe_at = UINT64_MAX;
-        }
-        if ((e->src == SRC_CLOSED) && (at < probe_at)) {
-            at = probe_at;
-        }
-        if (!svd_is_ok(svd_qvm_clock_arm(&e->clock, at)) && !e->timer_failed_logged) {
-            e->timer_failed_logged = true; /* the request stays pending until the next kick */
-            qvm_report("%s: cannot arm the retry timer", VDEV_NAME);
-        }
+    if (out.wake && !gave_up && !svd_dev_needs_reset(&e->dev)) {
+        rearm(e, now, out.wake_at);
     }
 }
 
@@ -286,51 +302,71 @@ static vdev_ref_status_t mmio_access(vdev_t *vdp, ent_inst *e, bool write, const
     return VRS_NORMAL;
 }
 
+/* Offset of a PCI access: config-space offset, or the offset inside BAR0
+ * while it decodes; UINT64_MAX when the access hits neither. */
+static uint64_t pci_offset(const ent_inst *e, const struct qvm_state_block *vopnd)
+{
+    if (vopnd->type == QST_PCI) {
+        return SVD_QSL_PCI_OFF(vopnd->location);
+    }
+    uint64_t base = svd_pci_bar0_address(&e->pci);
+    if (svd_pci_mem_enabled(&e->pci) && (base != 0u) && (vopnd->location >= base) &&
+        ((vopnd->location - base) < SVD_PCI_BAR_SIZE)) {
+        return vopnd->location - base;
+    }
+    return UINT64_MAX;
+}
+
+static uint64_t pci_read(ent_inst *e, bool cfg, uint64_t off, uint32_t width, svd_pci_action *a)
+{
+    uint64_t v = 0;
+    if (off == UINT64_MAX) {
+        return 0;
+    }
+    if (!cfg) {
+        note(e, svd_pci_bar_read(&e->pci, off, width, &v, a));
+    } else if (width <= 4u) {
+        uint32_t v32 = 0;
+        note(e, svd_pci_cfg_read(&e->pci, (uint32_t)off, width, &v32, a));
+        v = v32;
+    } else {
+        e->refused++; /* an 8-byte configuration access: the defined answer */
+    }
+    return v;
+}
+
+static void pci_write(ent_inst *e, bool cfg, uint64_t off, uint32_t width, uint64_t v, svd_pci_action *a)
+{
+    if (off == UINT64_MAX) {
+        return;
+    }
+    if (!cfg) {
+        note(e, svd_pci_bar_write(&e->pci, off, width, v, a));
+    } else if (width <= 4u) {
+        note(e, svd_pci_cfg_write(&e->pci, (uint32_t)off, width, (uint32_t)v, a));
+    } else {
+        e->refused++;
+    }
+}
+
 static vdev_ref_status_t pci_access(vdev_t *vdp, ent_inst *e, bool write, const struct qvm_state_block *vopnd,
                                     const struct qvm_state_block *oopnd, struct guest_cpu *gcp)
 {
     uint32_t width = vopnd->length;
     uint32_t rw = (width <= 8u) ? width : 8u;
     bool cfg = vopnd->type == QST_PCI;
-    uint64_t off = UINT64_MAX;
-    if (cfg) {
-        off = SVD_QSL_PCI_OFF(vopnd->location);
-    } else {
-        uint64_t base = svd_pci_bar0_address(&e->pci);
-        if (svd_pci_mem_enabled(&e->pci) && (base != 0u) && (vopnd->location >= base) &&
-            ((vopnd->location - base) < SVD_PCI_BAR_SIZE)) {
-            off = vopnd->location - base;
-        }
-    }
+    uint64_t off = pci_offset(e, vopnd);
     svd_pci_action a;
     memset(&a, 0, sizeof a);
     uint64_t v = 0;
-    if (!write) {
-        if (off != UINT64_MAX) {
-            if (cfg) {
-                uint32_t v32 = 0;
-                if (width <= 4u) {
-                    note(e, svd_pci_cfg_read(&e->pci, (uint32_t)off, width, &v32, &a));
-                }
-                v = v32;
-            } else {
-                note(e, svd_pci_bar_read(&e->pci, off, width, &v, &a));
-            }
-        }
-    } else {
+    if (write) {
         vdev_ref_status_t st = svd_qvm_fetch(gcp, oopnd, rw, &v);
         if (st != VRS_NORMAL) {
             return st;
         }
-        if (off != UINT64_MAX) {
-            if (cfg) {
-                if (width <= 4u) {
-                    note(e, svd_pci_cfg_write(&e->pci, (uint32_t)off, width, (uint32_t)v, &a));
-                }
-            } else {
-                note(e, svd_pci_bar_write(&e->pci, off, width, v, &a));
-            }
-        }
+        pci_write(e, cfg, off, width, v, &a);
+    } else {
+        v = pci_read(e, cfg, off, width, &a);
     }
     if (a.reset) {
         on_reset(e);
@@ -562,8 +598,14 @@ static int pci_bars(ent_inst *e, const char *arg)
     if ((e->xport != XPORT_PCI) || (arg == NULL)) {
         return 1; /* positive: this device exposes no BARs */
     }
-    /* The callback's argument is the caller's BAR array (see docs/qvm-compat.md). */
-    struct vpci_bar *bars = (struct vpci_bar *)(uintptr_t)arg;
+    /* The callback's argument is the caller's BAR array (see docs/qvm-compat.md);
+     * qvm passes it through the const char * parameter every command shares. */
+    union {
+        const char *arg;
+        struct vpci_bar *bars;
+    } u;
+    u.arg = arg;
+    struct vpci_bar *bars = u.bars;
     for (int i = 0; i < SVD_QVM_PCI_NBARS; i++) {
         bars[i].size = 0;
         bars[i].flags = 0;
@@ -582,6 +624,44 @@ static void terminate(vdev_t *vdp, ent_inst *e)
     svd_gmem_init(&e->gmem);
     e->ready = false;
     e->magic = 0;
+}
+
+/* Commands other than OPTIONS_START and the options; called with v_mtx held. */
+static int command(vdev_t *vdp, ent_inst *e, unsigned ctrl, const char *arg)
+{
+    int rc = EOK;
+    switch (ctrl) {
+    case VDEV_CTRL_OPTIONS_END:
+        rc = e->ready ? EBUSY : options_end(vdp, e);
+        break;
+    case VDEV_CTRL_GUEST_CONFIGURED:
+        if (e->ready) {
+            ensure_mapped(vdp, e);
+        }
+        break;
+    case VDEV_CTRL_GEN_FDT:
+        rc = e->ready ? gen_fdt(vdp, e, arg) : EINVAL;
+        break;
+    case VDEV_CTRL_PCI_BARS:
+        rc = e->ready ? pci_bars(e, arg) : 1;
+        break;
+    case VDEV_CTRL_STATUS:
+        if (e->ready) {
+            qvm_report("%s: status 0x%x refused %llu requests %llu bytes %llu source-failures %llu "
+                       "deferrals %llu",
+                       VDEV_NAME, svd_dev_status(&e->dev), (unsigned long long)e->refused,
+                       (unsigned long long)e->ent.stats.requests, (unsigned long long)e->ent.stats.bytes,
+                       (unsigned long long)e->ent.stats.source_failures,
+                       (unsigned long long)e->ent.stats.rate_deferrals);
+        }
+        break;
+    case VDEV_CTRL_TERMINATE:
+        terminate(vdp, e);
+        break;
+    default:
+        break; /* GEN_ACPI, BUTTON and unknown commands: nothing to do */
+    }
+    return rc;
 }
 
 static int ent_control(vdev_t *vdp, unsigned ctrl, const char *arg)
@@ -610,37 +690,7 @@ static int ent_control(vdev_t *vdp, unsigned ctrl, const char *arg)
             opt_value(e, ctrl - VDEV_CTRL_FIRST_OPTIDX, arg);
         }
     } else {
-        switch (ctrl) {
-        case VDEV_CTRL_OPTIONS_END:
-            rc = e->ready ? EBUSY : options_end(vdp, e);
-            break;
-        case VDEV_CTRL_GUEST_CONFIGURED:
-            if (e->ready) {
-                ensure_mapped(vdp, e);
-            }
-            break;
-        case VDEV_CTRL_GEN_FDT:
-            rc = e->ready ? gen_fdt(vdp, e, arg) : EINVAL;
-            break;
-        case VDEV_CTRL_PCI_BARS:
-            rc = e->ready ? pci_bars(e, arg) : 1;
-            break;
-        case VDEV_CTRL_STATUS:
-            if (e->ready) {
-                qvm_report("%s: status 0x%x refused %llu requests %llu bytes %llu source-failures %llu "
-                           "deferrals %llu",
-                           VDEV_NAME, svd_dev_status(&e->dev), (unsigned long long)e->refused, (unsigned long long)e->ent.stats.requests,
-                           (unsigned long long)e->ent.stats.bytes,
-                           (unsigned long long)e->ent.stats.source_failures,
-                           (unsigned long long)e->ent.stats.rate_deferrals);
-            }
-            break;
-        case VDEV_CTRL_TERMINATE:
-            terminate(vdp, e);
-            break;
-        default:
-            break; /* GEN_ACPI, BUTTON and unknown commands: nothing to do */
-        }
+        rc = command(vdp, e, ctrl, arg);
     }
     (void)pthread_mutex_unlock(&vdp->v_mtx);
     return rc;
