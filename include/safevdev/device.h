@@ -111,7 +111,9 @@ void svd_dev_reset(svd_dev *d);
 
 /**
  * @brief The guest writes the status byte.
- * @param ev receives what the shim must do
+ * @param d      the device
+ * @param status the value written
+ * @param ev     receives what the shim must do
  * @return ::SVD_OK; ::SVD_ERR_STATE if the write was refused without latching
  *         (FEATURES_OK with an invalid feature set: the bit stays clear);
  *         ::SVD_ERR_PROTOCOL if the write broke the status rules (latched: ev->failed).
@@ -175,6 +177,8 @@ SVD_MUST_USE svd_result svd_dev_queue_set_ready(svd_dev *d, uint32_t q, bool rea
 
 /**
  * @brief The guest notified queue @p q.
+ * @param d   the device
+ * @param q   queue index written by the guest (untrusted)
  * @param out receives the queue to process when the call succeeds
  * @return ::SVD_OK with *out set; ::SVD_ERR_STATE (ignored) before DRIVER_OK,
  *         after NEEDS_RESET/FAILED, or if the queue is not ready;

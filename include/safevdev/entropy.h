@@ -103,6 +103,10 @@ void svd_entropy_reset(svd_entropy *e);
 
 /**
  * @brief Serve the request queue @p q until it is empty, the source fails or the limiter defers.
+ * @param e   the model
+ * @param q   its request queue
+ * @param m   the guest memory map the queue was enabled with
+ * @param now current time, nanoseconds of a monotonic clock
  * @param out receives what was done; zeroed first
  * @return ::SVD_OK (also when deferred: see out->wake); ::SVD_ERR_PROTOCOL if the
  *         driver broke the queue (the caller latches NEEDS_RESET); ::SVD_ERR_STATE

@@ -72,6 +72,9 @@ SVD_MUST_USE svd_result svd_gmem_add(svd_gmem *m, uint64_t gpa, uint64_t size, v
 
 /**
  * @brief Translate [gpa, gpa+len) to one host span, all inside one region.
+ * @param m      the map
+ * @param gpa    guest-physical start (untrusted)
+ * @param len    length in bytes (untrusted)
  * @param access accesses the caller will perform (::SVD_GMEM_READ / ::SVD_GMEM_WRITE)
  * @param out    receives the span; untouched on failure
  * @return ::SVD_OK; ::SVD_ERR_INVALID_ARG if len is 0; ::SVD_ERR_OVERFLOW if

@@ -95,6 +95,9 @@ SVD_MUST_USE svd_result svd_ratelimit_init(svd_ratelimit *rl, const svd_tb_cfg *
  *
  * The request is admitted when one op token and min(want, byte bucket size)
  * byte tokens are available; both are taken together or neither.
+ * @param rl      the limiter
+ * @param want    bytes the request could take
+ * @param now     current time (ns)
  * @param granted receives the byte count admitted (min(want, bucket size); want when unlimited)
  * @param wait_ns receives, when not admitted, the delay after which to retry
  * @return true if admitted.

@@ -194,6 +194,8 @@ SVD_MUST_USE svd_result svd_vq_push(svd_vq *q, const svd_gmem *m, svd_vq_chain *
  * @brief Decide whether the driver must be interrupted for the completions
  *        pushed since the last call (honours used_event with EVENT_IDX, else
  *        VRING_AVAIL_F_NO_INTERRUPT).
+ * @param q    the queue
+ * @param m    the guest memory map it was enabled with
  * @param need set to true when an interrupt is due
  * @return ::SVD_ERR_STATE if the queue is not enabled, broken or the map changed.
  */

@@ -46,6 +46,11 @@ def load_requirements():
     return reqs, errors
 
 
+def md_escape(text):
+    """Keep requirement text literal in Doxygen Markdown (no HTML tags, no commands)."""
+    return text.replace("\\", "\\\\").replace("<", "&lt;").replace(">", "&gt;").replace("@", "\\@")
+
+
 def test_name(lines, start):
     for line in lines[start:start + 8]:
         for pat in NAME_PATTERNS:
@@ -95,7 +100,7 @@ def main():
     for rid in sorted(reqs, key=lambda r: (r.split('-')[1], r)):
         text, area = reqs[rid]
         tests = "<br>".join(sorted({f"`{n}` ({p})" for p, n in covered[rid]})) or "**none**"
-        text = text.replace("|", "\\|")
+        text = md_escape(text).replace("|", "\\|")
         md.append(f"| {rid} | {area} | {text} | {tests} |")
     md += ["", "## Requirements no test verifies", ""]
     md += [f"- {rid}" for rid in uncovered] or ["None."]
@@ -107,7 +112,7 @@ def main():
               "(see @ref traceability).", ""]
         for area in sorted({a for _, a in reqs.values()}):
             rq += [f"## Area {area.upper()}", ""]
-            rq += [f"- **{rid}**: {reqs[rid][0]}" for rid in sorted(reqs) if reqs[rid][1] == area]
+            rq += [f"- **{rid}**: {md_escape(reqs[rid][0])}" for rid in sorted(reqs) if reqs[rid][1] == area]
             rq.append("")
         (out.parent / "requirements.md").write_text("\n".join(rq) + "\n", encoding="utf-8")
     print(f"trace: {len(reqs)} requirements, {ntests} annotated tests, "
