@@ -22,7 +22,6 @@ listed in KNOWN (QEMU versus the datasheet), which must show up exactly as
 listed: our engine is tested against the datasheet there (tests/unit).
 Exit status 0 only if all of that holds.
 """
-# REQ: REQ-WDT-030 REQ-WDT-031 REQ-WDT-032
 import json
 import os
 import socket
@@ -400,6 +399,7 @@ KNOWN = {
 }
 
 
+# REQ: REQ-WDT-030 REQ-WDT-031 REQ-WDT-032
 def main():
     ref = sys.argv[1] if len(sys.argv) > 1 else "build/wdt/wdt-ref"
     failures = 0
