@@ -58,5 +58,60 @@ def main():
         vq_seed(2, 4 | 1, [c0], [0x00, 0x01, 0x20, 0x02])[0x10:])
 
 
+def ring_ram(ramlen=0x200):
+    """Guest RAM at gpa 0x1000 for the transport targets: one 8-entry queue
+    (desc 0x1000, avail 0x1080, used 0x10a0) with one 64-byte writable buffer."""
+    ram = bytearray(ramlen)
+    ram[0:16] = desc(0x1100, 64, 2, 0)
+    struct.pack_into("<HHH", ram, 0x80, 0, 1, 0)
+    return bytes(ram)
+
+
+def transport_seeds():
+    ramlen = 0x200
+    w = lambda off, val, width=4: struct.pack("<BHBI", 1, off, width, val)
+    r = lambda off, width=4: struct.pack("<BHB", 0, off, width)
+    probe = (r(0x000) + r(0x004) + r(0x008) + w(0x070, 1) + w(0x070, 3) + w(0x014, 1) + r(0x010) +
+             w(0x024, 1) + w(0x020, 1) + w(0x024, 0) + w(0x020, 0) + w(0x070, 0xb) + r(0x070) +
+             w(0x030, 0) + r(0x034) + w(0x038, 8) + w(0x080, 0x1000) + w(0x084, 0) + w(0x090, 0x1080) +
+             w(0x094, 0) + w(0x0a0, 0x10a0) + w(0x0a4, 0) + w(0x044, 1) + w(0x070, 0xf) + w(0x050, 0) +
+             r(0x060) + w(0x064, 1) + r(0x100, 1) + struct.pack("<BH", 2, 5) + w(0x070, 0))
+    put("fuzz_mmio", "linux_probe_one_request", struct.pack("<BH", 0, ramlen) + probe + ring_ram(ramlen))
+    put("fuzz_mmio", "source_fails", struct.pack("<BH", 1, ramlen) + probe + ring_ram(ramlen))
+    cw = lambda off, val, width=4: struct.pack("<BBBI", 1, off, width, val)
+    cr = lambda off, width=4: struct.pack("<BBB", 0, off, width)
+    bw = lambda off, val, width: struct.pack("<BHBQ", 3, off, width, val)
+    br = lambda off, width: struct.pack("<BHB", 2, off, width)
+    pci = (cr(0x00) + cr(0x08) + cr(0x34, 1) + cr(0x40) + cw(0x10, 0xffffffff) + cr(0x10) +
+           cw(0x10, 0xfe000000) + cw(0x04, 0x6, 2) + bw(0x14, 1, 1) + bw(0x14, 3, 1) + bw(0x00, 1, 4) +
+           br(0x04, 4) + bw(0x08, 1, 4) + bw(0x0c, 1, 4) + bw(0x14, 0xb, 1) + bw(0x16, 0, 2) + br(0x18, 2) +
+           bw(0x18, 8, 2) + bw(0x20, 0x1000, 8) + bw(0x28, 0x1080, 8) + bw(0x30, 0x10a0, 8) + bw(0x1c, 1, 2) +
+           bw(0x14, 0xf, 1) + br(0x1e, 2) + bw(0x3000, 0, 2) + br(0x1000, 1) + struct.pack("<BH", 4, 5) +
+           cr(0x06, 2) + cr(0x84) + bw(0x14, 0, 1))
+    put("fuzz_pci", "linux_probe_one_request", struct.pack("<BH", 0, ramlen) + pci + ring_ram(ramlen))
+    put("fuzz_pci", "bar64_source_fails", struct.pack("<BH", 3, ramlen) + pci + ring_ram(ramlen))
+
+
+def wdt_seeds():
+    ecw = lambda off, val, sz: struct.pack("<BBBI", 1, off, sz, val)
+    emw = lambda off, val, sz: struct.pack("<BBBI", 3, off, sz, val)
+    spw = lambda off, val: struct.pack("<BHBI", 5, off, 4, val)
+    spr = lambda off: struct.pack("<BHB", 4, off, 4)
+    tick = lambda ns, sh=0: struct.pack("<BIB", 6, ns, sh)
+    # i6300ESB as Linux's i6300esb.c arms it: unlock sequence, preload, enable, keepalive.
+    esb = (ecw(0x10, 0xfed00000, 4) + ecw(0x04, 0x2, 2) + ecw(0x60, 0x0, 2) +
+           emw(0x0c, 0x80, 2) + emw(0x0c, 0x86, 2) + emw(0x00, 0x1000, 4) +
+           emw(0x0c, 0x80, 2) + emw(0x0c, 0x86, 2) + emw(0x04, 0x1000, 4) + ecw(0x68, 0x2, 1) +
+           emw(0x0c, 0x80, 2) + emw(0x0c, 0x86, 2) + emw(0x0c, 0x100, 2) + tick(1000000, 8) + tick(1 << 30, 10))
+    # SP805 as Linux's sp805_wdt.c: unlock, load, enable int+reset, lock, ping, expire.
+    sp = (spw(0xC00, 0x1ACCE551) + spw(0x000, 1000) + spw(0x008, 3) + spw(0xC00, 0) + spr(0x004) +
+          tick(500, 0) + spw(0xC00, 0x1ACCE551) + spw(0x00C, 1) + tick(1 << 20, 12) + spr(0x010) + spr(0x014))
+    put("fuzz_wdt", "linux_esb_arm_and_expire", struct.pack("<BI", 0, 1000000) + esb)
+    put("fuzz_wdt", "linux_sp805_arm_and_expire", struct.pack("<BI", 3, 1000000) + sp)
+    put("fuzz_wdt", "both_and_reset", struct.pack("<BI", 1, 32768) + esb + sp + bytes([7]) + tick(12345, 3))
+
+
 if __name__ == "__main__":
     main()
+    transport_seeds()
+    wdt_seeds()
