@@ -48,7 +48,10 @@ qvm-so: $(QVM_ENTROPY_SO)
 harness-build: $(QVM_ENTROPY_SO) $(HQ_TESTS)
 
 # Each test program gets the .so path and the build dir in the environment.
-HQ_ENV := HQ_ENTROPY_SO=$(abspath $(QVM_ENTROPY_SO)) HQ_BUILD=$(abspath $(QVM_B))
+# HQ_RELEASE_SO: the release build of the .so, whose writable data the tests
+# inspect (a sanitizer build adds instrumentation data of its own).
+HQ_RELEASE_SO ?= $(abspath $(QVM_ENTROPY_SO))
+HQ_ENV := HQ_ENTROPY_SO=$(abspath $(QVM_ENTROPY_SO)) HQ_RELEASE_SO=$(HQ_RELEASE_SO) HQ_BUILD=$(abspath $(QVM_B))
 harness: harness-build
 	@set -e; n=0; for t in $(HQ_TESTS); do echo "--- $$t"; $(HQ_ENV) $$t; n=$$((n+1)); done; \
 	echo "harness: $$n test programs passed"
@@ -62,3 +65,12 @@ harness-valgrind: harness-build
 ALL_TARGETS   += $(QVM_ENTROPY_SO)
 PKGS          += valgrind libfdt-dev device-tree-compiler libcmocka-dev binutils
 CHECK_TARGETS += harness harness-valgrind
+
+# The harness again with ASan+UBSan (clang, own build tree): the adapter .so and
+# the harness are both instrumented.
+.PHONY: harness-asan
+harness-asan: $(QVM_ENTROPY_SO)
+	$(MAKE) --no-print-directory B=$(B)/asan CC=clang OPT="-O1 -g" \
+	  VARIANT_CFLAGS="$(SAN_FLAGS)" VARIANT_LDFLAGS="$(SAN_FLAGS)" \
+	  HQ_RELEASE_SO=$(abspath $(QVM_ENTROPY_SO)) harness
+CHECK_TARGETS += harness-asan
