@@ -33,14 +33,14 @@ void vhu_log(int level, int inst, const char *fmt, ...)
         return;
     }
     if (inst >= 0) {
-        fprintf(stderr, "vhost-user-entropy[%d]: %s: ", inst, names[level]);
+        (void)fprintf(stderr, "vhost-user-entropy[%d]: %s: ", inst, names[level]);
     } else {
-        fprintf(stderr, "vhost-user-entropy: %s: ", names[level]);
+        (void)fprintf(stderr, "vhost-user-entropy: %s: ", names[level]);
     }
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    (void)vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    (void)fputc('\n', stderr);
 }
 
 uint64_t vhu_now_ns(void)
@@ -170,7 +170,9 @@ static bool ring_ready(const vhu_dev *d)
 static bool ring_try_start(vhu_dev *d)
 {
     vhu_vring *v = &d->vr;
-    uint64_t desc, avail, used;
+    uint64_t desc = 0;
+    uint64_t avail = 0;
+    uint64_t used = 0;
     svd_result r;
     if (v->running || !ring_ready(d)) {
         return true;
@@ -223,13 +225,11 @@ static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
     return a < b + blen && b < a + alen;
 }
 
-/* Build a new table from the message; on success the old one is replaced
- * (ring stopped first, restarted after, because the core caches ring
- * pointers per memory generation). On failure nothing changes. */
-static enum vhu_verdict set_mem_table(vhu_dev *d, const uint8_t *p, size_t len, int *fds, size_t nfds)
+/* Decode and check the regions of a SET_MEM_TABLE payload into nr[]. */
+static enum vhu_verdict parse_regions(const vhu_dev *d, const uint8_t *p, size_t len, size_t nfds, vhu_region *nr,
+                                      uint32_t *count)
 {
-    vhu_region nr[VHU_MAX_REGIONS];
-    svd_gmem ng;
+    uint8_t buf[VHU_MEM_HDR_SIZE + VHU_MAX_REGIONS * VHU_MEM_REGION_SIZE];
     uint32_t n = svd_load_le32(p);
     svd_cursor c;
 
@@ -241,23 +241,22 @@ static enum vhu_verdict set_mem_table(vhu_dev *d, const uint8_t *p, size_t len, 
         vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: %u regions but %zu fds", n, nfds);
         return VHU_V_DISCONNECT;
     }
-    memset(nr, 0, sizeof(nr));
-    svd_cursor_init(&c, svd_span_make((void *)(uintptr_t)p, len));
+    memcpy(buf, p, len); /* len <= sizeof(buf): n <= VHU_MAX_REGIONS checked above */
+    svd_cursor_init(&c, svd_span_make(buf, len));
     if (!svd_is_ok(svd_cursor_skip(&c, VHU_MEM_HDR_SIZE))) {
         return VHU_V_DISCONNECT;
     }
     for (uint32_t i = 0; i < n; i++) {
         vhu_region *r = &nr[i];
-        uint64_t end;
-        if (!svd_is_ok(svd_cursor_read_le64(&c, &r->gpa)) || !svd_is_ok(svd_cursor_read_le64(&c, &r->size)) ||
-            !svd_is_ok(svd_cursor_read_le64(&c, &r->uaddr)) ||
-            !svd_is_ok(svd_cursor_read_le64(&c, &r->mmap_offset))) {
-            return VHU_V_DISCONNECT;
-        }
-        if (r->size == 0 || !svd_is_ok(svd_add_u64(r->gpa, r->size, &end)) ||
-            !svd_is_ok(svd_add_u64(r->uaddr, r->size, &end)) ||
-            !svd_is_ok(svd_add_u64(r->mmap_offset, r->size, &end)) || end > (uint64_t)SIZE_MAX ||
-            end > (uint64_t)INT64_MAX) {
+        uint64_t end = 0;
+        bool ok = svd_is_ok(svd_cursor_read_le64(&c, &r->gpa)) && svd_is_ok(svd_cursor_read_le64(&c, &r->size)) &&
+                  svd_is_ok(svd_cursor_read_le64(&c, &r->uaddr)) &&
+                  svd_is_ok(svd_cursor_read_le64(&c, &r->mmap_offset));
+        ok = ok && r->size != 0 && svd_is_ok(svd_add_u64(r->gpa, r->size, &end)) &&
+             svd_is_ok(svd_add_u64(r->uaddr, r->size, &end)) &&
+             svd_is_ok(svd_add_u64(r->mmap_offset, r->size, &end)) && end <= (uint64_t)SIZE_MAX &&
+             end <= (uint64_t)INT64_MAX;
+        if (!ok) {
             vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: region %u has a bad size or wraps", i);
             return VHU_V_REJECTED;
         }
@@ -270,25 +269,56 @@ static enum vhu_verdict set_mem_table(vhu_dev *d, const uint8_t *p, size_t len, 
             }
         }
     }
+    *count = n;
+    return VHU_V_OK;
+}
+
+/* Map every region and describe them in ng; on failure nothing stays mapped. */
+static bool map_regions(const vhu_dev *d, vhu_region *nr, uint32_t n, const int *fds, svd_gmem *ng)
+{
     for (uint32_t i = 0; i < n; i++) {
         void *m = mmap(NULL, nr[i].map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);
         if (m == MAP_FAILED) {
             vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: mmap of region %u (%zu bytes) failed: %s", i,
                     nr[i].map_len, strerror(errno));
             unmap_regions(nr, i);
-            return VHU_V_REJECTED;
+            return false;
         }
         nr[i].map = m;
     }
-    svd_gmem_init(&ng);
+    svd_gmem_init(ng);
     for (uint32_t i = 0; i < n; i++) {
         uint8_t *host = (uint8_t *)nr[i].map + nr[i].mmap_offset;
-        svd_result r = svd_gmem_add(&ng, nr[i].gpa, nr[i].size, host, SVD_GMEM_READ | SVD_GMEM_WRITE);
+        svd_result r = svd_gmem_add(ng, nr[i].gpa, nr[i].size, host, SVD_GMEM_READ | SVD_GMEM_WRITE);
         if (!svd_is_ok(r)) {
             vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: region %u refused: %s", i, svd_err_name(r.err));
             unmap_regions(nr, n);
-            return VHU_V_REJECTED;
+            return false;
         }
+    }
+    return true;
+}
+
+/* Build a new table from the message; on success the old one is replaced
+ * (ring stopped first, restarted after, because the core caches ring
+ * pointers per memory generation). On failure nothing changes. */
+static enum vhu_verdict set_mem_table(vhu_dev *d, const uint8_t *p, size_t len, const int *fds, size_t nfds)
+{
+    vhu_region nr[VHU_MAX_REGIONS];
+    svd_gmem ng;
+    uint32_t n = 0;
+    enum vhu_verdict vd;
+
+    if (len < VHU_MEM_HDR_SIZE) {
+        return VHU_V_DISCONNECT;
+    }
+    memset(nr, 0, sizeof(nr));
+    vd = parse_regions(d, p, len, nfds, nr, &n);
+    if (vd != VHU_V_OK) {
+        return vd;
+    }
+    if (!map_regions(d, nr, n, fds, &ng)) {
+        return VHU_V_REJECTED;
     }
     /* Commit. */
     ring_stop(d);
@@ -302,40 +332,43 @@ static enum vhu_verdict set_mem_table(vhu_dev *d, const uint8_t *p, size_t len, 
     return ring_try_start(d) ? VHU_V_OK : VHU_V_REJECTED;
 }
 
+/* Payload size each served request carries (SET_MEM_TABLE: the fixed part;
+ * its regions are checked by set_mem_table()). */
+typedef struct req_size {
+    uint32_t req;
+    uint32_t size;
+} req_size;
+
+static const req_size k_sizes[] = {
+    { VHU_GET_FEATURES, 0 },
+    { VHU_SET_FEATURES, VHU_U64_SIZE },
+    { VHU_SET_OWNER, 0 },
+    { VHU_RESET_OWNER, 0 },
+    { VHU_SET_MEM_TABLE, 0 },
+    { VHU_SET_VRING_NUM, VHU_STATE_SIZE },
+    { VHU_SET_VRING_ADDR, VHU_ADDR_SIZE },
+    { VHU_SET_VRING_BASE, VHU_STATE_SIZE },
+    { VHU_GET_VRING_BASE, VHU_STATE_SIZE },
+    { VHU_SET_VRING_KICK, VHU_U64_SIZE },
+    { VHU_SET_VRING_CALL, VHU_U64_SIZE },
+    { VHU_SET_VRING_ERR, VHU_U64_SIZE },
+    { VHU_GET_PROTOCOL_FEATURES, 0 },
+    { VHU_SET_PROTOCOL_FEATURES, VHU_U64_SIZE },
+    { VHU_GET_QUEUE_NUM, 0 },
+    { VHU_SET_VRING_ENABLE, VHU_STATE_SIZE },
+    { VHU_RESET_DEVICE, 0 },
+};
+
 /* Expected payload size for a request; false for a request we do not serve. */
 static bool expected_size(uint32_t req, size_t *sz)
 {
-    switch (req) {
-    case VHU_GET_FEATURES:
-    case VHU_SET_OWNER:
-    case VHU_RESET_OWNER:
-    case VHU_GET_PROTOCOL_FEATURES:
-    case VHU_GET_QUEUE_NUM:
-    case VHU_RESET_DEVICE:
-        *sz = 0;
-        return true;
-    case VHU_SET_FEATURES:
-    case VHU_SET_PROTOCOL_FEATURES:
-    case VHU_SET_VRING_KICK:
-    case VHU_SET_VRING_CALL:
-    case VHU_SET_VRING_ERR:
-        *sz = VHU_U64_SIZE;
-        return true;
-    case VHU_SET_VRING_NUM:
-    case VHU_SET_VRING_BASE:
-    case VHU_GET_VRING_BASE:
-    case VHU_SET_VRING_ENABLE:
-        *sz = VHU_STATE_SIZE;
-        return true;
-    case VHU_SET_VRING_ADDR:
-        *sz = VHU_ADDR_SIZE;
-        return true;
-    case VHU_SET_MEM_TABLE:
-        *sz = 0; /* variable: checked by set_mem_table() */
-        return true;
-    default:
-        return false;
+    for (size_t i = 0; i < sizeof(k_sizes) / sizeof(k_sizes[0]); i++) {
+        if (k_sizes[i].req == req) {
+            *sz = k_sizes[i].size;
+            return true;
+        }
     }
+    return false;
 }
 
 static void reply_u64(vhu_reply *rep, uint32_t req, uint64_t v)
@@ -366,40 +399,186 @@ static void forget_session(vhu_dev *d)
     d->features_set = false;
 }
 
+static enum vhu_verdict h_set_features(vhu_dev *d, const uint8_t *p)
+{
+    uint64_t f = svd_load_le64(p);
+    if ((f & ~VHU_OFFERED_FEATURES) != 0) {
+        /* QEMU 7.2's vhost-user-rng forwards the guest's transport bits
+         * whatever we offered; we take only what we offered. */
+        vhu_log(VHU_LOG_WARN, d->inst, "SET_FEATURES: ignoring bits not offered: 0x%llx",
+                (unsigned long long)(f & ~VHU_OFFERED_FEATURES));
+    }
+    d->features = f & VHU_OFFERED_FEATURES;
+    d->features_set = true;
+    return VHU_V_OK;
+}
+
+static enum vhu_verdict h_set_protocol(vhu_dev *d, const uint8_t *p)
+{
+    uint64_t f = svd_load_le64(p);
+    if ((f & ~VHU_OFFERED_PROTOCOL) != 0) {
+        vhu_log(VHU_LOG_WARN, d->inst, "SET_PROTOCOL_FEATURES: ignoring bits not offered: 0x%llx",
+                (unsigned long long)(f & ~VHU_OFFERED_PROTOCOL));
+    }
+    d->protocol = f & VHU_OFFERED_PROTOCOL;
+    return VHU_V_OK;
+}
+
+static enum vhu_verdict h_vring_num(vhu_dev *d, const uint8_t *p)
+{
+    uint32_t num = svd_load_le32(p + 4);
+    if (num == 0 || num > SVD_VQ_MAX_SIZE || (num & (num - 1u)) != 0) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_NUM: bad size %u", num);
+        return VHU_V_REJECTED;
+    }
+    if (d->vr.running) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_NUM while the ring runs");
+        return VHU_V_REJECTED;
+    }
+    d->vr.num = num;
+    d->vr.num_set = true;
+    return VHU_V_OK;
+}
+
+static enum vhu_verdict h_vring_base(vhu_dev *d, const uint8_t *p)
+{
+    uint32_t num = svd_load_le32(p + 4);
+    if (num > UINT16_MAX) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_BASE: %u does not fit a split ring index", num);
+        return VHU_V_REJECTED;
+    }
+    if (d->vr.running) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_BASE while the ring runs");
+        return VHU_V_REJECTED;
+    }
+    /* A split ring resumes with used == avail consumed: the back-end hands
+     * back what it had not completed (ring_stop()). */
+    d->vr.base_avail = (uint16_t)num;
+    d->vr.base_used = (uint16_t)num;
+    return VHU_V_OK;
+}
+
+static enum vhu_verdict h_vring_addr(vhu_dev *d, const uint8_t *p)
+{
+    uint64_t desc = svd_load_le64(p + 8);
+    uint64_t used = svd_load_le64(p + 16);
+    uint64_t avail = svd_load_le64(p + 24);
+    uint64_t gpa = 0;
+    if (d->vr.running) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_ADDR while the ring runs");
+        return VHU_V_REJECTED;
+    }
+    if (!ua_to_gpa(d, desc, &gpa) || !ua_to_gpa(d, avail, &gpa) || !ua_to_gpa(d, used, &gpa)) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_ADDR: desc 0x%llx avail 0x%llx used 0x%llx not all inside the memory table",
+                (unsigned long long)desc, (unsigned long long)avail, (unsigned long long)used);
+        return VHU_V_REJECTED;
+    }
+    d->vr.desc_ua = desc;
+    d->vr.avail_ua = avail;
+    d->vr.used_ua = used;
+    d->vr.addr_set = true;
+    return VHU_V_OK;
+}
+
+static enum vhu_verdict h_vring_fd(vhu_dev *d, uint32_t req, const uint8_t *p, int *fds, size_t nfds)
+{
+    uint64_t val = svd_load_le64(p);
+    bool nofd = (val & VHU_VRING_NOFD) != 0;
+    int fd = -1;
+    if ((val & ~(VHU_VRING_IDX_MASK | VHU_VRING_NOFD)) != 0) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "%s: unknown bits in 0x%llx", req_name(req), (unsigned long long)val);
+        return VHU_V_DISCONNECT;
+    }
+    if (nfds != (nofd ? 0u : 1u)) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "%s: %zu fds with no-fd bit %d", req_name(req), nfds, nofd ? 1 : 0);
+        return VHU_V_DISCONNECT;
+    }
+    if (!nofd) {
+        fd = fds[0];
+        fds[0] = -1;
+    }
+    if (req == VHU_SET_VRING_KICK) {
+        ring_stop(d);
+        set_kick(d, fd);
+        d->vr.polling = nofd;
+        d->vr.started = true;
+        return ring_try_start(d) ? VHU_V_OK : VHU_V_REJECTED;
+    }
+    if (req == VHU_SET_VRING_CALL) {
+        close_fd(&d->vr.call_fd);
+        d->vr.call_fd = fd;
+    } else {
+        close_fd(&d->vr.err_fd);
+        d->vr.err_fd = fd;
+    }
+    return VHU_V_OK;
+}
+
+static enum vhu_verdict h_vring_enable(vhu_dev *d, const uint8_t *p)
+{
+    uint32_t on = svd_load_le32(p + 4);
+    if (on > 1u) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_ENABLE: value %u", on);
+        return VHU_V_REJECTED;
+    }
+    if (on == 0u) {
+        ring_stop(d);
+        d->vr.enabled = false;
+        return VHU_V_OK;
+    }
+    d->vr.enabled = true;
+    return ring_try_start(d) ? VHU_V_OK : VHU_V_REJECTED;
+}
+
+static bool is_vring_fd_req(uint32_t req)
+{
+    return req == VHU_SET_VRING_KICK || req == VHU_SET_VRING_CALL || req == VHU_SET_VRING_ERR;
+}
+
+/* Per-ring requests: the queue index comes first. */
+static enum vhu_verdict handle_vring(vhu_dev *d, uint32_t req, const uint8_t *p, int *fds, size_t nfds,
+                                     vhu_reply *rep)
+{
+    uint64_t idx = is_vring_fd_req(req) ? (svd_load_le64(p) & VHU_VRING_IDX_MASK) : svd_load_le32(p);
+    if (idx >= VHU_NUM_QUEUES) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "%s: queue index %llu out of range", req_name(req), (unsigned long long)idx);
+        return VHU_V_REJECTED;
+    }
+    switch (req) {
+    case VHU_SET_VRING_NUM:
+        return h_vring_num(d, p);
+    case VHU_SET_VRING_BASE:
+        return h_vring_base(d, p);
+    case VHU_SET_VRING_ADDR:
+        return h_vring_addr(d, p);
+    case VHU_GET_VRING_BASE:
+        ring_stop(d);
+        d->vr.started = false;
+        reply_state(rep, req, 0, d->vr.base_avail);
+        return VHU_V_OK;
+    case VHU_SET_VRING_ENABLE:
+        return h_vring_enable(d, p);
+    default:
+        return is_vring_fd_req(req) ? h_vring_fd(d, req, p, fds, nfds) : VHU_V_DISCONNECT;
+    }
+}
+
 /* The handlers proper. Fds have been counted already; a handler that keeps
  * an fd sets its slot to -1 so the caller does not close it. */
 static enum vhu_verdict handle(vhu_dev *d, uint32_t req, const uint8_t *p, size_t len, int *fds, size_t nfds,
                                vhu_reply *rep)
 {
-    vhu_vring *v = &d->vr;
     switch (req) {
     case VHU_GET_FEATURES:
         reply_u64(rep, req, VHU_OFFERED_FEATURES);
         return VHU_V_OK;
-    case VHU_SET_FEATURES: {
-        uint64_t f = svd_load_le64(p);
-        if ((f & ~VHU_OFFERED_FEATURES) != 0) {
-            /* QEMU 7.2's vhost-user-rng forwards the guest's transport bits
-             * whatever we offered; we take only what we offered. */
-            vhu_log(VHU_LOG_WARN, d->inst, "SET_FEATURES: ignoring bits not offered: 0x%llx",
-                    (unsigned long long)(f & ~VHU_OFFERED_FEATURES));
-        }
-        d->features = f & VHU_OFFERED_FEATURES;
-        d->features_set = true;
-        return VHU_V_OK;
-    }
+    case VHU_SET_FEATURES:
+        return h_set_features(d, p);
     case VHU_GET_PROTOCOL_FEATURES:
         reply_u64(rep, req, VHU_OFFERED_PROTOCOL);
         return VHU_V_OK;
-    case VHU_SET_PROTOCOL_FEATURES: {
-        uint64_t f = svd_load_le64(p);
-        if ((f & ~VHU_OFFERED_PROTOCOL) != 0) {
-            vhu_log(VHU_LOG_WARN, d->inst, "SET_PROTOCOL_FEATURES: ignoring bits not offered: 0x%llx",
-                    (unsigned long long)(f & ~VHU_OFFERED_PROTOCOL));
-        }
-        d->protocol = f & VHU_OFFERED_PROTOCOL;
-        return VHU_V_OK;
-    }
+    case VHU_SET_PROTOCOL_FEATURES:
+        return h_set_protocol(d, p);
     case VHU_GET_QUEUE_NUM:
         reply_u64(rep, req, VHU_NUM_QUEUES);
         return VHU_V_OK;
@@ -410,137 +589,10 @@ static enum vhu_verdict handle(vhu_dev *d, uint32_t req, const uint8_t *p, size_
     case VHU_RESET_DEVICE:
         forget_session(d);
         return VHU_V_OK;
-    case VHU_SET_MEM_TABLE: {
-        enum vhu_verdict vd;
-        if (len < VHU_MEM_HDR_SIZE) {
-            return VHU_V_DISCONNECT;
-        }
-        vd = set_mem_table(d, p, len, fds, nfds);
-        return vd;
-    }
+    case VHU_SET_MEM_TABLE:
+        return set_mem_table(d, p, len, fds, nfds);
     default:
-        break;
-    }
-
-    /* Per-ring requests: the queue index comes first. */
-    {
-        uint64_t idx = (req == VHU_SET_VRING_KICK || req == VHU_SET_VRING_CALL || req == VHU_SET_VRING_ERR)
-                           ? (svd_load_le64(p) & VHU_VRING_IDX_MASK)
-                           : svd_load_le32(p);
-        if (idx >= VHU_NUM_QUEUES) {
-            vhu_log(VHU_LOG_ERROR, d->inst, "%s: queue index %llu out of range", req_name(req),
-                    (unsigned long long)idx);
-            return VHU_V_REJECTED;
-        }
-    }
-    switch (req) {
-    case VHU_SET_VRING_NUM: {
-        uint32_t num = svd_load_le32(p + 4);
-        if (num == 0 || num > SVD_VQ_MAX_SIZE || (num & (num - 1u)) != 0) {
-            vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_NUM: bad size %u", num);
-            return VHU_V_REJECTED;
-        }
-        if (v->running) {
-            vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_NUM while the ring runs");
-            return VHU_V_REJECTED;
-        }
-        v->num = num;
-        v->num_set = true;
-        return VHU_V_OK;
-    }
-    case VHU_SET_VRING_BASE: {
-        uint32_t num = svd_load_le32(p + 4);
-        if (num > UINT16_MAX) {
-            vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_BASE: %u does not fit a split ring index", num);
-            return VHU_V_REJECTED;
-        }
-        if (v->running) {
-            vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_BASE while the ring runs");
-            return VHU_V_REJECTED;
-        }
-        v->base_avail = (uint16_t)num;
-        /* A split ring resumes with used == avail consumed: everything the
-         * back-end took was completed before the stop. */
-        v->base_used = (uint16_t)num;
-        return VHU_V_OK;
-    }
-    case VHU_SET_VRING_ADDR: {
-        uint64_t desc = svd_load_le64(p + 8);
-        uint64_t used = svd_load_le64(p + 16);
-        uint64_t avail = svd_load_le64(p + 24);
-        uint64_t gpa;
-        if (v->running) {
-            vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_ADDR while the ring runs");
-            return VHU_V_REJECTED;
-        }
-        if (!ua_to_gpa(d, desc, &gpa) || !ua_to_gpa(d, avail, &gpa) || !ua_to_gpa(d, used, &gpa)) {
-            vhu_log(VHU_LOG_ERROR, d->inst,
-                    "SET_VRING_ADDR: desc 0x%llx avail 0x%llx used 0x%llx not all inside the memory table",
-                    (unsigned long long)desc, (unsigned long long)avail, (unsigned long long)used);
-            return VHU_V_REJECTED;
-        }
-        v->desc_ua = desc;
-        v->avail_ua = avail;
-        v->used_ua = used;
-        v->addr_set = true;
-        return VHU_V_OK;
-    }
-    case VHU_GET_VRING_BASE: {
-        ring_stop(d);
-        v->started = false;
-        reply_state(rep, req, 0, v->base_avail);
-        return VHU_V_OK;
-    }
-    case VHU_SET_VRING_KICK:
-    case VHU_SET_VRING_CALL:
-    case VHU_SET_VRING_ERR: {
-        uint64_t val = svd_load_le64(p);
-        bool nofd = (val & VHU_VRING_NOFD) != 0;
-        int fd = -1;
-        if ((val & ~(VHU_VRING_IDX_MASK | VHU_VRING_NOFD)) != 0) {
-            vhu_log(VHU_LOG_ERROR, d->inst, "%s: unknown bits in 0x%llx", req_name(req), (unsigned long long)val);
-            return VHU_V_DISCONNECT;
-        }
-        if (nfds != (nofd ? 0u : 1u)) {
-            vhu_log(VHU_LOG_ERROR, d->inst, "%s: %zu fds with no-fd bit %d", req_name(req), nfds, nofd ? 1 : 0);
-            return VHU_V_DISCONNECT;
-        }
-        if (!nofd) {
-            fd = fds[0];
-            fds[0] = -1;
-        }
-        if (req == VHU_SET_VRING_KICK) {
-            ring_stop(d);
-            set_kick(d, fd);
-            v->polling = nofd;
-            v->started = true;
-            return ring_try_start(d) ? VHU_V_OK : VHU_V_REJECTED;
-        }
-        if (req == VHU_SET_VRING_CALL) {
-            close_fd(&v->call_fd);
-            v->call_fd = fd;
-        } else {
-            close_fd(&v->err_fd);
-            v->err_fd = fd;
-        }
-        return VHU_V_OK;
-    }
-    case VHU_SET_VRING_ENABLE: {
-        uint32_t on = svd_load_le32(p + 4);
-        if (on > 1u) {
-            vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_ENABLE: value %u", on);
-            return VHU_V_REJECTED;
-        }
-        if (on == 0u) {
-            ring_stop(d);
-            v->enabled = false;
-            return VHU_V_OK;
-        }
-        v->enabled = true;
-        return ring_try_start(d) ? VHU_V_OK : VHU_V_REJECTED;
-    }
-    default:
-        return VHU_V_DISCONNECT;
+        return handle_vring(d, req, p, fds, nfds, rep);
     }
 }
 

@@ -85,21 +85,22 @@ typedef struct vhu_ops {
 } vhu_ops;
 
 typedef struct vhu_dev {
-    int inst;                  /* instance number for logs */
-    vhu_ops ops;
-    uint64_t features;         /* acked by SET_FEATURES (masked to offered) */
-    bool features_set;
-    uint64_t protocol;         /* acked protocol features */
-    bool owner;
-    vhu_region regions[VHU_MAX_REGIONS];
-    uint32_t nregions;
-    svd_gmem gmem;
-    uint32_t gmem_gen;         /* generation counter kept across rebuilds */
-    vhu_vring vr;
     svd_vq vq;
     svd_entropy ent;
+    svd_gmem gmem;
+    vhu_region regions[VHU_MAX_REGIONS];
+    vhu_vring vr;
+    vhu_ops ops;
+    uint64_t features;         /* acked by SET_FEATURES (masked to offered) */
+    uint64_t protocol;         /* acked protocol features */
+    uint64_t msgs;
+    uint64_t rejected;
+    uint32_t nregions;
+    uint32_t gmem_gen;         /* generation counter kept across rebuilds */
+    int inst;                  /* instance number for logs */
+    bool features_set;
+    bool owner;
     bool need_process;         /* the ring (re)started: serve it now */
-    uint64_t msgs, rejected;
 } vhu_dev;
 
 /* Initialise an instance; the entropy engine from cfg at time now. Returns 0, or -1. */

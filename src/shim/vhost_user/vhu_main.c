@@ -163,7 +163,7 @@ static void conn_close(struct inst *in)
 
 static void conn_accept(struct inst *in)
 {
-    struct timeval tv = { VHU_IO_TIMEOUT_MS / 1000, (VHU_IO_TIMEOUT_MS % 1000) * 1000 };
+    struct timeval tv = { VHU_IO_TIMEOUT_MS / 1000, (suseconds_t)(VHU_IO_TIMEOUT_MS % 1000) * (suseconds_t)1000 };
     int fd = accept4(in->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) {
         if (errno != EAGAIN && errno != EINTR) {
@@ -234,26 +234,43 @@ static bool send_reply(int fd, const vhu_reply *r)
     return true;
 }
 
-/* Receive one message with its fds and hand it to the dispatcher. Returns
- * false when the connection must end. */
-static bool conn_message(struct inst *in)
+/* Take every fd out of the control messages, whatever else is wrong, so
+ * none can leak; fds beyond our room are closed at once. */
+static size_t collect_fds(struct msghdr *mh, int *fds)
 {
-    uint8_t hdr[VHU_HDR_SIZE];
-    uint8_t payload[VHU_MAX_PAYLOAD];
-    int fds[VHU_MAX_RECV_FDS];
     size_t nfds = 0;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+        size_t k;
+        const unsigned char *data = CMSG_DATA(cm);
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len < CMSG_LEN(0)) {
+            continue;
+        }
+        k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < k; i++) {
+            int fd = -1;
+            memcpy(&fd, data + i * sizeof(int), sizeof(int));
+            if (nfds < VHU_MAX_RECV_FDS) {
+                fds[nfds++] = fd;
+            } else {
+                (void)close(fd);
+            }
+        }
+    }
+    return nfds;
+}
+
+/* Receive the header (with its fds) and the payload. Returns false when the
+ * connection must end; fds are collected in every case. */
+static bool recv_message(struct inst *in, uint8_t *hdr, uint8_t *payload, int *fds, size_t *nfds)
+{
     union {
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int) * VHU_MAX_RECV_FDS)];
     } ctl;
-    struct iovec iov = { hdr, sizeof(hdr) };
+    struct iovec iov = { hdr, VHU_HDR_SIZE };
     struct msghdr mh;
-    struct cmsghdr *cm;
     ssize_t n;
     uint32_t size;
-    vhu_reply rep;
-    enum vhu_verdict vd;
-    bool ok = true;
 
     memset(&mh, 0, sizeof(mh));
     memset(&ctl, 0, sizeof(ctl));
@@ -264,53 +281,50 @@ static bool conn_message(struct inst *in)
     do {
         n = recvmsg(in->conn_fd, &mh, MSG_CMSG_CLOEXEC);
     } while (n < 0 && errno == EINTR);
-    /* Collect every fd first, whatever else is wrong, so none can leak. */
-    for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
-        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len >= CMSG_LEN(0)) {
-            size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            const unsigned char *data = CMSG_DATA(cm);
-            for (size_t i = 0; i < k; i++) {
-                int fd;
-                memcpy(&fd, data + i * sizeof(int), sizeof(int));
-                if (nfds < VHU_MAX_RECV_FDS) {
-                    fds[nfds++] = fd;
-                } else {
-                    (void)close(fd);
-                }
-            }
+    *nfds = n < 0 ? 0u : collect_fds(&mh, fds);
+    if (n <= 0) {
+        if (n < 0) {
+            vhu_log(VHU_LOG_WARN, in->dev.inst, "recvmsg: %s", strerror(errno));
         }
-    }
-    if (n == 0) {
-        close_all(fds, nfds);
-        return false;
-    }
-    if (n < 0) {
-        vhu_log(VHU_LOG_WARN, in->dev.inst, "recvmsg: %s", strerror(errno));
-        close_all(fds, nfds);
         return false;
     }
     if ((mh.msg_flags & MSG_CTRUNC) != 0) {
         vhu_log(VHU_LOG_ERROR, in->dev.inst, "message carried more than %u fds", VHU_MAX_RECV_FDS);
-        ok = false;
+        return false;
     }
-    if (ok && (size_t)n < sizeof(hdr) && !read_full(in->conn_fd, hdr + n, sizeof(hdr) - (size_t)n)) {
+    if ((size_t)n < VHU_HDR_SIZE && !read_full(in->conn_fd, hdr + n, VHU_HDR_SIZE - (size_t)n)) {
         vhu_log(VHU_LOG_ERROR, in->dev.inst, "short header (%zd bytes)", n);
-        ok = false;
+        return false;
     }
-    size = ok ? svd_load_le32(hdr + 8) : 0;
-    if (ok && size > VHU_MAX_PAYLOAD) {
+    size = svd_load_le32(hdr + 8);
+    if (size > VHU_MAX_PAYLOAD) {
         vhu_log(VHU_LOG_ERROR, in->dev.inst, "payload size %u exceeds %u", size, VHU_MAX_PAYLOAD);
-        ok = false;
+        return false;
     }
-    if (ok && !read_full(in->conn_fd, payload, size)) {
+    if (!read_full(in->conn_fd, payload, size)) {
         vhu_log(VHU_LOG_ERROR, in->dev.inst, "short payload (wanted %u bytes)", size);
-        ok = false;
+        return false;
     }
-    if (!ok) {
+    return true;
+}
+
+/* Receive one message with its fds and hand it to the dispatcher. Returns
+ * false when the connection must end. */
+static bool conn_message(struct inst *in)
+{
+    uint8_t hdr[VHU_HDR_SIZE];
+    uint8_t payload[VHU_MAX_PAYLOAD];
+    int fds[VHU_MAX_RECV_FDS];
+    size_t nfds = 0;
+    vhu_reply rep;
+    enum vhu_verdict vd;
+
+    if (!recv_message(in, hdr, payload, fds, &nfds)) {
         close_all(fds, nfds);
         return false;
     }
-    vd = vhu_dev_handle(&in->dev, svd_load_le32(hdr), svd_load_le32(hdr + 4), payload, size, fds, nfds, &rep);
+    vd = vhu_dev_handle(&in->dev, svd_load_le32(hdr), svd_load_le32(hdr + 4), payload, svd_load_le32(hdr + 8), fds,
+                        nfds, &rep);
     if (vd == VHU_V_DISCONNECT) {
         return false;
     }
@@ -324,28 +338,30 @@ static bool conn_message(struct inst *in)
     return true;
 }
 
-static void on_kick(struct inst *in)
+/* Consume an eventfd/timerfd count. The front-end's eventfd may be blocking
+ * and the event may be stale (the fd replaced earlier in the same batch), so
+ * read only when it is readable now. */
+static void drain(int fd)
 {
-    uint64_t v;
-    ssize_t n;
-    struct pollfd pfd = { in->dev.vr.kick_fd, POLLIN, 0 };
-    /* The front-end's eventfd may be blocking, and this event may be stale
-     * (the fd replaced earlier in the same batch): read only when readable. */
+    struct pollfd pfd = { fd, POLLIN, 0 };
     if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) != 0) {
+        uint64_t v;
+        ssize_t n;
         do {
-            n = read(in->dev.vr.kick_fd, &v, sizeof(v));
+            n = read(fd, &v, sizeof(v));
         } while (n < 0 && errno == EINTR);
     }
+}
+
+static void on_kick(struct inst *in)
+{
+    drain(in->dev.vr.kick_fd);
     serve(in);
 }
 
 static void on_timer(struct inst *in)
 {
-    uint64_t v;
-    ssize_t n;
-    do {
-        n = read(in->timer_fd, &v, sizeof(v));
-    } while (n < 0 && errno == EINTR);
+    drain(in->timer_fd);
     serve(in);
 }
 
@@ -405,7 +421,7 @@ static void inst_cleanup(struct inst *in)
 
 static void usage(FILE *f)
 {
-    fputs("Usage: vhost-user-entropy --socket-path PATH [OPTION]...\n"
+    (void)fputs("Usage: vhost-user-entropy --socket-path PATH [OPTION]...\n"
           "A vhost-user back-end serving a virtio-entropy device (virtio 1.2 5.4)\n"
           "to QEMU's vhost-user-rng-pci / vhost-user-rng.\n"
           "\n"
@@ -426,8 +442,8 @@ static void usage(FILE *f)
 
 static int bad_opt(const char *opt, const char *val, const char *why)
 {
-    fprintf(stderr, "vhost-user-entropy: invalid value '%s' for option '%s': %s\n", val, opt, why);
-    fprintf(stderr, "Try 'vhost-user-entropy --help'.\n");
+    (void)fprintf(stderr, "vhost-user-entropy: invalid value '%s' for option '%s': %s\n", val, opt, why);
+    (void)fprintf(stderr, "Try 'vhost-user-entropy --help'.\n");
     return 2;
 }
 
@@ -469,6 +485,77 @@ static void rate_cfg(uint64_t per_s, uint64_t burst, svd_tb_cfg *c)
 
 enum { OPT_RATE_BYTES = 256, OPT_RATE_BURST, OPT_RATE_OPS, OPT_RATE_OPS_BURST, OPT_SOURCE };
 
+/* Largest per-second rate: the bucket (a tenth of it) must stay within the limiter's bounds. */
+#define VHU_MAX_RATE (SVD_TB_MAX_SIZE * 10u)
+
+/* "vhost-user-entropy: <what> '<arg>'<tail>" and the help hint. */
+static int usage_error(const char *what, const char *arg, const char *tail)
+{
+    (void)fprintf(stderr, "vhost-user-entropy: %s '%s'%s\nTry 'vhost-user-entropy --help'.\n", what, arg, tail);
+    return 2;
+}
+
+static int parse_level(const char *arg)
+{
+    static const char *const names[] = { "error", "warn", "info", "debug" };
+    for (int i = 0; i <= VHU_LOG_DEBUG; i++) {
+        if (strcmp(arg, names[i]) == 0) {
+            vhu_log_level = i;
+            return -1;
+        }
+    }
+    return bad_opt("--log-level", arg, "expected error, warn, info or debug");
+}
+
+/* One numeric option: -1 when stored, 2 on error. */
+static int parse_num(const char *opt, const char *arg, uint64_t max, const char *why, uint64_t *out)
+{
+    return parse_u64(arg, max, out) ? -1 : bad_opt(opt, arg, why);
+}
+
+/* One option: -1 to go on, or the exit status. */
+static int parse_one(int c, const char *arg, const char *prev, struct opts *o)
+{
+    uint64_t v = 0;
+    switch (c) {
+    case 's':
+        o->socket_path = arg;
+        return arg[0] == '\0' ? bad_opt("--socket-path", arg, "empty path") : -1;
+    case 'c':
+        if (!parse_u64(arg, VHU_MAX_INSTANCES, &v) || v == 0) {
+            return bad_opt("--socket-count", arg, "expected an integer from 1 to 64");
+        }
+        o->count = (long)v;
+        return -1;
+    case OPT_RATE_BYTES:
+        return parse_num("--rate-bytes", arg, VHU_MAX_RATE, "expected bytes per second, 0 to 10737418240",
+                         &o->rate_bytes);
+    case OPT_RATE_BURST:
+        return parse_num("--rate-burst", arg, SVD_TB_MAX_SIZE, "expected bytes, 0 to 1073741824", &o->rate_burst);
+    case OPT_RATE_OPS:
+        return parse_num("--rate-ops", arg, VHU_MAX_RATE, "expected requests per second, 0 to 10737418240",
+                         &o->rate_ops);
+    case OPT_RATE_OPS_BURST:
+        return parse_num("--rate-ops-burst", arg, SVD_TB_MAX_SIZE, "expected requests, 0 to 1073741824",
+                         &o->rate_ops_burst);
+    case OPT_SOURCE:
+        o->source = arg;
+        return -1;
+    case 'l':
+        return parse_level(arg);
+    case 'h':
+        usage(stdout);
+        return 0;
+    case 'V':
+        (void)printf("vhost-user-entropy (safevdev) %s\n", SVD_VERSION);
+        return 0;
+    case ':':
+        return usage_error("option", prev, " needs a value");
+    default:
+        return usage_error("unknown option", prev, "");
+    }
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     static const struct option lo[] = {
@@ -484,130 +571,159 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
-    /* Max rate: the bucket (a tenth of it) must stay within the limiter's bounds. */
-    const uint64_t max_rate = SVD_TB_MAX_SIZE * 10u;
     int c;
+    size_t room;
     memset(o, 0, sizeof(*o));
     o->count = -1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":s:c:l:hV", lo, NULL)) != -1) {
-        uint64_t v = 0;
-        switch (c) {
-        case 's':
-            if (optarg[0] == '\0') {
-                return bad_opt("--socket-path", optarg, "empty path");
-            }
-            o->socket_path = optarg;
-            break;
-        case 'c':
-            if (!parse_u64(optarg, VHU_MAX_INSTANCES, &v) || v == 0) {
-                return bad_opt("--socket-count", optarg, "expected an integer from 1 to 64");
-            }
-            o->count = (long)v;
-            break;
-        case OPT_RATE_BYTES:
-            if (!parse_u64(optarg, max_rate, &o->rate_bytes)) {
-                return bad_opt("--rate-bytes", optarg, "expected bytes per second, 0 to 10737418240");
-            }
-            break;
-        case OPT_RATE_BURST:
-            if (!parse_u64(optarg, SVD_TB_MAX_SIZE, &o->rate_burst)) {
-                return bad_opt("--rate-burst", optarg, "expected bytes, 0 to 1073741824");
-            }
-            break;
-        case OPT_RATE_OPS:
-            if (!parse_u64(optarg, max_rate, &o->rate_ops)) {
-                return bad_opt("--rate-ops", optarg, "expected requests per second, 0 to 10737418240");
-            }
-            break;
-        case OPT_RATE_OPS_BURST:
-            if (!parse_u64(optarg, SVD_TB_MAX_SIZE, &o->rate_ops_burst)) {
-                return bad_opt("--rate-ops-burst", optarg, "expected requests, 0 to 1073741824");
-            }
-            break;
-        case OPT_SOURCE:
-            o->source = optarg;
-            break;
-        case 'l':
-            if (strcmp(optarg, "error") == 0) {
-                vhu_log_level = VHU_LOG_ERROR;
-            } else if (strcmp(optarg, "warn") == 0) {
-                vhu_log_level = VHU_LOG_WARN;
-            } else if (strcmp(optarg, "info") == 0) {
-                vhu_log_level = VHU_LOG_INFO;
-            } else if (strcmp(optarg, "debug") == 0) {
-                vhu_log_level = VHU_LOG_DEBUG;
-            } else {
-                return bad_opt("--log-level", optarg, "expected error, warn, info or debug");
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf("vhost-user-entropy (safevdev) %s\n", SVD_VERSION);
-            return 0;
-        case ':':
-            fprintf(stderr, "vhost-user-entropy: option '%s' needs a value\n", argv[optind - 1]);
-            fprintf(stderr, "Try 'vhost-user-entropy --help'.\n");
-            return 2;
-        case '?':
-        default:
-            fprintf(stderr, "vhost-user-entropy: unknown option '%s'\n", argv[optind - 1]);
-            fprintf(stderr, "Try 'vhost-user-entropy --help'.\n");
-            return 2;
+        int rc = parse_one(c, optarg, argv[optind - 1], o);
+        if (rc >= 0) {
+            return rc;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "vhost-user-entropy: unexpected argument '%s'\n", argv[optind]);
-        return 2;
+        return usage_error("unexpected argument", argv[optind], "");
     }
     if (o->socket_path == NULL) {
-        fprintf(stderr, "vhost-user-entropy: option '--socket-path' is required\n");
-        fprintf(stderr, "Try 'vhost-user-entropy --help'.\n");
-        return 2;
+        return usage_error("option", "--socket-path", " is required");
     }
-    {
-        size_t room = sizeof(((struct sockaddr_un *)0)->sun_path) - 1u - (o->count > 0 ? 2u : 0u);
-        if (strlen(o->socket_path) > room) {
-            return bad_opt("--socket-path", o->socket_path, "too long for a UNIX socket address");
-        }
+    room = sizeof(((struct sockaddr_un *)0)->sun_path) - 1u - (o->count > 0 ? 2u : 0u);
+    if (strlen(o->socket_path) > room) {
+        return bad_opt("--socket-path", o->socket_path, "too long for a UNIX socket address");
     }
     return -1;
 }
 
 /* -------------------------------------------------------------------- main */
 
+static int inst_setup(struct inst *in, size_t i, const struct opts *o)
+{
+    vhu_ops ops = { kick_changed, in };
+    svd_entropy_cfg cfg;
+    int n;
+    in->t_listen = (struct tag){ TAG_LISTEN, in };
+    in->t_conn = (struct tag){ TAG_CONN, in };
+    in->t_kick = (struct tag){ TAG_KICK, in };
+    in->t_timer = (struct tag){ TAG_TIMER, in };
+    if (o->count > 0) {
+        n = snprintf(in->path, sizeof(in->path), "%s%zu", o->socket_path, i);
+    } else {
+        n = snprintf(in->path, sizeof(in->path), "%s", o->socket_path);
+    }
+    if (n < 0 || (size_t)n >= sizeof(in->path)) {
+        vhu_log(VHU_LOG_ERROR, (int)i, "socket path too long");
+        return -1;
+    }
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.source.read = src_getrandom;
+    if (o->source != NULL) {
+        in->src_fd = open(o->source, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (in->src_fd < 0) {
+            vhu_log(VHU_LOG_ERROR, -1, "cannot open --source '%s': %s", o->source, strerror(errno));
+            return -1;
+        }
+        cfg.source.read = src_file;
+        cfg.source.ctx = in;
+    }
+    rate_cfg(o->rate_bytes, o->rate_burst, &cfg.rate_bytes);
+    rate_cfg(o->rate_ops, o->rate_ops_burst, &cfg.rate_ops);
+    if (vhu_dev_init(&in->dev, (int)i, &cfg, vhu_now_ns(), &ops) != 0) {
+        vhu_log(VHU_LOG_ERROR, -1, "rate limit configuration refused");
+        return -1;
+    }
+    in->dev_ready = true;
+    in->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (in->timer_fd < 0 || ep_add(in->timer_fd, &in->t_timer) != 0) {
+        vhu_log(VHU_LOG_ERROR, (int)i, "timerfd: %s", strerror(errno));
+        return -1;
+    }
+    return inst_listen(in);
+}
+
+/* One epoll event; false when a signal asks to stop. */
+static bool dispatch_event(const struct tag *t, int sfd)
+{
+    struct inst *in = t->in;
+    switch (t->kind) {
+    case TAG_SIGNAL: {
+        struct signalfd_siginfo si;
+        if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+            vhu_log(VHU_LOG_INFO, -1, "signal %u: shutting down", si.ssi_signo);
+            return false;
+        }
+        return true;
+    }
+    case TAG_LISTEN:
+        if (in->conn_fd < 0) {
+            conn_accept(in);
+        }
+        return true;
+    case TAG_CONN:
+        /* An event for a connection closed earlier in this batch is stale. */
+        if (in->conn_fd >= 0 && !conn_message(in)) {
+            conn_close(in);
+        }
+        return true;
+    case TAG_KICK:
+        if (in->dev.vr.kick_fd >= 0) {
+            on_kick(in);
+        }
+        return true;
+    case TAG_TIMER:
+        on_timer(in);
+        return true;
+    default:
+        return true;
+    }
+}
+
+/* The loop; returns the exit status. */
+static int run(int sfd)
+{
+    for (;;) {
+        struct epoll_event evs[16];
+        int n = epoll_wait(g_epfd, evs, 16, -1);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            vhu_log(VHU_LOG_ERROR, -1, "epoll_wait: %s", strerror(errno));
+            return 1;
+        }
+        for (int i = 0; i < n; i++) {
+            if (!dispatch_event(evs[i].data.ptr, sfd)) {
+                return 0;
+            }
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     struct opts o;
     struct inst *insts = NULL;
-    size_t ninst;
+    size_t ninst = 0;
     int rc = parse_args(argc, argv, &o);
     int sfd = -1;
     struct tag t_sig = { TAG_SIGNAL, NULL };
     sigset_t mask;
-    bool running = true;
-    svd_entropy_cfg cfg;
 
     if (rc >= 0) {
         return rc;
     }
     rc = 1;
     ninst = o.count > 0 ? (size_t)o.count : 1u;
-    (void)signal(SIGPIPE, SIG_IGN);
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
-        perror("vhost-user-entropy: sigprocmask");
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || sigemptyset(&mask) != 0 || sigaddset(&mask, SIGTERM) != 0 ||
+        sigaddset(&mask, SIGINT) != 0 || sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
+        vhu_log(VHU_LOG_ERROR, -1, "signal set-up: %s", strerror(errno));
         return 1;
     }
     g_epfd = epoll_create1(EPOLL_CLOEXEC);
     sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     insts = calloc(ninst, sizeof(*insts));
     if (g_epfd < 0 || sfd < 0 || insts == NULL || ep_add(sfd, &t_sig) != 0) {
-        perror("vhost-user-entropy: set-up");
+        vhu_log(VHU_LOG_ERROR, -1, "set-up: %s", strerror(errno));
         goto out;
     }
     for (size_t i = 0; i < ninst; i++) {
@@ -617,94 +733,11 @@ int main(int argc, char **argv)
         insts[i].timer_fd = -1;
     }
     for (size_t i = 0; i < ninst; i++) {
-        struct inst *in = &insts[i];
-        vhu_ops ops = { kick_changed, in };
-        in->t_listen = (struct tag){ TAG_LISTEN, in };
-        in->t_conn = (struct tag){ TAG_CONN, in };
-        in->t_kick = (struct tag){ TAG_KICK, in };
-        in->t_timer = (struct tag){ TAG_TIMER, in };
-        if (o.count > 0) {
-            (void)snprintf(in->path, sizeof(in->path), "%s%zu", o.socket_path, i);
-        } else {
-            (void)snprintf(in->path, sizeof(in->path), "%s", o.socket_path);
-        }
-        memset(&cfg, 0, sizeof(cfg));
-        if (o.source != NULL) {
-            in->src_fd = open(o.source, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-            if (in->src_fd < 0) {
-                fprintf(stderr, "vhost-user-entropy: cannot open --source '%s': %s\n", o.source, strerror(errno));
-                goto out;
-            }
-            cfg.source.read = src_file;
-            cfg.source.ctx = in;
-        } else {
-            cfg.source.read = src_getrandom;
-            cfg.source.ctx = NULL;
-        }
-        rate_cfg(o.rate_bytes, o.rate_burst, &cfg.rate_bytes);
-        rate_cfg(o.rate_ops, o.rate_ops_burst, &cfg.rate_ops);
-        if (vhu_dev_init(&in->dev, (int)i, &cfg, vhu_now_ns(), &ops) != 0) {
-            fprintf(stderr, "vhost-user-entropy: rate limit configuration refused\n");
-            goto out;
-        }
-        in->dev_ready = true;
-        in->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        if (in->timer_fd < 0 || ep_add(in->timer_fd, &in->t_timer) != 0) {
-            perror("vhost-user-entropy: timerfd");
-            goto out;
-        }
-        if (inst_listen(in) != 0) {
+        if (inst_setup(&insts[i], i, &o) != 0) {
             goto out;
         }
     }
-
-    while (running) {
-        struct epoll_event evs[16];
-        int n = epoll_wait(g_epfd, evs, 16, -1);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            perror("vhost-user-entropy: epoll_wait");
-            goto out;
-        }
-        for (int i = 0; i < n && running; i++) {
-            struct tag *t = evs[i].data.ptr;
-            struct inst *in = t->in;
-            switch (t->kind) {
-            case TAG_SIGNAL: {
-                struct signalfd_siginfo si;
-                if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-                    vhu_log(VHU_LOG_INFO, -1, "signal %u: shutting down", si.ssi_signo);
-                    running = false;
-                }
-                break;
-            }
-            case TAG_LISTEN:
-                if (in->conn_fd < 0) {
-                    conn_accept(in);
-                }
-                break;
-            case TAG_CONN:
-                /* An event for a connection closed earlier in this batch is stale. */
-                if (in->conn_fd >= 0 && !conn_message(in)) {
-                    conn_close(in);
-                }
-                break;
-            case TAG_KICK:
-                if (in->dev.vr.kick_fd >= 0) {
-                    on_kick(in);
-                }
-                break;
-            case TAG_TIMER:
-                on_timer(in);
-                break;
-            default:
-                break;
-            }
-        }
-    }
-    rc = 0;
+    rc = run(sfd);
 out:
     if (insts != NULL) {
         for (size_t i = 0; i < ninst; i++) {
