@@ -10,6 +10,11 @@
 # sources and flags as $(CORE_LIB) plus -fPIC. Compat headers are used (no
 # QNX SDK on the host); the harness provides the qvm functions, exported to
 # the dlopen()ed adapter with -rdynamic.
+#
+# Another adapter (e.g. a watchdog vdev-wdt-*.so) links its own object with
+# $(QVM_COMMON_OBJ) (options, dma windows, clock/timer, irq, vCPU transfer
+# helpers) and $(QVM_PIC_LIB), with $(QVM_CFLAGS) and $(QVM_SO_LDFLAGS), and
+# its harness tests are tests/harness/test_*.c (each gets HQ_* paths in env).
 QVM_B        := $(B)/qvm
 QVM_CFLAGS   := $(CFLAGS_SHIM) -fPIC -fvisibility=hidden -Isrc/shim/qvm -DSVD_QVM_SDK=0
 QVM_SO_LDFLAGS := -shared -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack $(LDFLAGS_ALL)

@@ -674,6 +674,14 @@ static void host_resource_failures_are_reported(void **state)
     assert_int_equal(hq_drv_probe(&v, d, BAR_A, RING(0), 16, 0), HQ_DRV_OK); /* mapped on retry */
     assert_int_equal(hq_drv_read(&v, BUF(0), 64, 0, 0), 64);
     hq_dev_free(d);
+    /* Without `dma` the default window 0x0,0x40000000 is not RAM here: reported the same way. */
+    hq_log_clear();
+    const char *nodma[] = { "rate-ops", "10", NULL };
+    d = hq_dev_new("virtio-entropy", nodma, &rc);
+    assert_non_null(d);
+    assert_true(hq_log_has("cannot map the dma window"));
+    assert_int_equal(hq_live_maps(), 0);
+    hq_dev_free(d);
 }
 
 /* One full life: create, probe, three reads (one deferred by the rate limiter), free.

@@ -29,6 +29,12 @@
 #ifndef SVD_QSL_PCI_OFF
 #define SVD_QSL_PCI_OFF(loc) ((uint32_t)((loc) & 0xffffu))
 #endif
+/* The PCI_BARS array element and its flags are not on any public page we
+ * could read: map them to the SDK's vpci_bar before building for QNX
+ * (docs/qvm-compat.md, "verify with the SDK", item 1). */
+#if !defined(SVD_QVM_PCI_NBARS) || !defined(SVD_VPCI_BAR_MEM64)
+#error "define SVD_QVM_PCI_NBARS and SVD_VPCI_BAR_MEM64 for this SDK's struct vpci_bar"
+#endif
 #else
 #include <sys/mman.h>
 #include "qvm_compat.h"
