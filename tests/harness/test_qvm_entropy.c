@@ -159,6 +159,10 @@ static void only_writable_static_is_the_factory(void **state)
     snprintf(cmd, sizeof cmd, "readelf -lW '%s' | grep -c GNU_RELRO; readelf -dW '%s' | grep -c 'BIND_NOW'",
              release_so_path(), release_so_path());
     assert_string_equal(run(cmd), "1\n1\n");
+    /* Hidden visibility: the library exports no symbol at all (qvm finds the
+     * factory through the constructor's registration). */
+    snprintf(cmd, sizeof cmd, "nm -D --defined-only '%s' | awk '$2 ~ /[A-Za-z]/' | wc -l", release_so_path());
+    assert_string_equal(run(cmd), "0\n");
     /* And no writable section besides .data/.bss (+ the RELRO-protected ones). */
     snprintf(cmd, sizeof cmd,
              "readelf -SW '%s' | awk '$0 ~ / WA/ && $2 !~ /^\\.(data|bss|data\\.rel\\.ro|got|got\\.plt|"
