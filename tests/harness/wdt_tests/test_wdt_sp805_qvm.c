@@ -1,0 +1,361 @@
+/* Harness tests of vdev-wdt-sp805.so: qvm's control sequence, options, the
+ * FDT node (checked with libfdt and dtc), and Linux's sp805_wdt.c replayed
+ * access by access against the adapter on the harness's virtual clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libfdt.h>
+
+#include "wdt_hq.h"
+
+#define BASE 0x1c0f0000u
+#define RATE 1000000u          /* frequency option: 1 MHz */
+#define NS_S UINT64_C(1000000000)
+#define WDTLOAD 0x000u
+#define WDTVALUE 0x004u
+#define WDTCONTROL 0x008u
+#define WDTINTCLR 0x00Cu
+#define WDTRIS 0x010u
+#define WDTLOCK 0xC00u
+#define UNLOCK 0x1ACCE551u
+#define LOCK 0x1u
+#define INT_ENABLE 0x1u
+#define RESET_ENABLE 0x2u
+#define PIN 36u
+
+static const char *so_path(void)
+{
+    const char *p = getenv("HQ_WDT_SP805_SO");
+    return (p != NULL) ? p : "build/qvm/vdev-wdt-sp805.so";
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (hq_init(1u << 20) != 0) {
+        return -1;
+    }
+    return hq_load(so_path());
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    hq_fini();
+    return 0;
+}
+
+static int test_setup(void **state)
+{
+    (void)state;
+    hq_log_clear();
+    wdt_bites_clear();
+    return 0;
+}
+
+static hq_dev *dev(const char *action, int *rc)
+{
+    const char *o[] = { "loc", "0x1c0f0000", "intr", "gic:36", "frequency", "1000000", "action", action, NULL };
+    return hq_dev_new("wdt-sp805", o, rc);
+}
+
+static uint32_t rd(hq_dev *d, uint32_t off)
+{
+    return wdt_mr(d, BASE + off, 4);
+}
+
+static void wr(hq_dev *d, uint32_t off, uint32_t v)
+{
+    wdt_mw(d, BASE + off, 4, v);
+}
+
+/* sp805_wdt.c wdt_setload(): load = rate/2 * timeout - 1. */
+static uint32_t linux_load(unsigned timeout_s)
+{
+    return (RATE / 2u) * timeout_s - 1u;
+}
+
+/* sp805_wdt.c wdt_config(): start (ping false) or ping (true). */
+static void linux_config(hq_dev *d, uint32_t load, bool ping)
+{
+    wr(d, WDTLOCK, UNLOCK);
+    wr(d, WDTLOAD, load);
+    wr(d, WDTINTCLR, 1u);
+    if (!ping) {
+        wr(d, WDTCONTROL, INT_ENABLE | RESET_ENABLE);
+    }
+    wr(d, WDTLOCK, LOCK);
+    assert_int_equal(rd(d, WDTLOCK), 1u); /* flush read */
+}
+
+/* sp805_wdt.c wdt_disable() */
+static void linux_stop(hq_dev *d)
+{
+    wr(d, WDTLOCK, UNLOCK);
+    wr(d, WDTCONTROL, 0u);
+    wr(d, WDTLOCK, LOCK);
+    (void)rd(d, WDTLOCK);
+}
+
+/* AMBA bus probe: the PrimeCell ID, then the periph ID the driver matches. */
+/* REQ: REQ-WDT-040 */
+static void linux_probe_sees_an_sp805(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = dev("reset", &rc);
+    assert_non_null(d);
+    uint32_t pid = 0, cid = 0;
+    for (uint32_t i = 0; i < 4u; i++) {
+        pid |= (rd(d, 0xFE0u + 4u * i) & 0xFFu) << (8u * i);
+        cid |= (rd(d, 0xFF0u + 4u * i) & 0xFFu) << (8u * i);
+    }
+    assert_int_equal(cid, 0xB105F00Du);
+    assert_int_equal(pid & 0x000FFFFFu, 0x00041805u); /* amba id/mask in sp805_wdt.c */
+    assert_int_equal(rd(d, WDTCONTROL) & INT_ENABLE, 0u); /* not running at boot */
+    assert_true(hq_dev_block_intact(d));
+    hq_dev_free(d);
+}
+
+/* REQ: REQ-WDT-050 REQ-WDT-031 REQ-WDT-041 */
+static void linux_start_then_silence_resets_at_timeout_not_before(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = dev("reset", &rc);
+    assert_non_null(d);
+    const uint32_t load = linux_load(5u);
+    const uint64_t t0 = hq_clock_now();
+    linux_config(d, load, false);
+    /* half the timeout: interrupt (the driver's pretimeout point), no action */
+    wdt_clock_to(t0 + 5u * NS_S / 2u - 1u);
+    assert_false(hq_irq_level(PIN));
+    wdt_clock_to(t0 + 5u * NS_S / 2u);
+    assert_true(hq_irq_level(PIN));
+    assert_int_equal(rd(d, WDTRIS), 1u);
+    wdt_clock_to(t0 + 5u * NS_S - 1u);
+    assert_int_equal(wdt_bites(), 0u);
+    wdt_clock_to(t0 + 5u * NS_S);
+    assert_int_equal(wdt_bites(), 1u);
+    assert_int_equal(wdt_bite_at(0)->at_ns, t0 + 5u * NS_S);
+    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_RESET);
+    assert_int_equal(wdt_bite_at(0)->flags, 0u);
+    assert_true(hq_log_has("resetting the guest"));
+    /* the guest was reset: so was the device (line low, counter stopped) */
+    assert_false(hq_irq_level(PIN));
+    assert_int_equal(rd(d, WDTCONTROL), 0u);
+    assert_int_equal(rd(d, WDTLOAD), 0xFFFFFFFFu);
+    wdt_clock_to(t0 + 60u * NS_S);
+    assert_int_equal(wdt_bites(), 1u);
+    hq_dev_free(d);
+}
+
+/* REQ: REQ-WDT-051 REQ-WDT-041 */
+static void linux_pinging_guest_never_sees_an_action(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = dev("terminate", &rc);
+    assert_non_null(d);
+    const uint32_t load = linux_load(5u);
+    const uint64_t t0 = hq_clock_now();
+    linux_config(d, load, false);
+    const unsigned edges = hq_irq_edges(PIN);
+    for (unsigned i = 1; i <= 100u; i++) { /* watchdogd: ping every 2 s for 200 s */
+        wdt_clock_to(t0 + (uint64_t)i * 2u * NS_S);
+        /* wdt_timeleft(): value (+ load + 1 while no interrupt) / rate */
+        uint64_t left = rd(d, WDTVALUE);
+        if ((rd(d, WDTRIS) & 1u) == 0u) {
+            left += (uint64_t)load + 1u;
+        }
+        assert_int_equal(left, 3u * RATE - 1u); /* 5 s timeout, 2 s since the last ping */
+        assert_int_equal(left / RATE, 2u);       /* what the driver reports (it truncates) */
+        linux_config(d, load, true);
+    }
+    assert_int_equal(wdt_bites(), 0u);
+    assert_int_equal(hq_irq_edges(PIN), edges);
+    /* stop, then silence: still nothing */
+    linux_stop(d);
+    wdt_clock_to(t0 + 1000u * NS_S);
+    assert_int_equal(wdt_bites(), 0u);
+    /* started again and left alone: terminate at exactly 5 s */
+    const uint64_t t1 = hq_clock_now();
+    linux_config(d, load, false);
+    wdt_clock_to(t1 + 10u * NS_S);
+    assert_int_equal(wdt_bites(), 1u);
+    assert_int_equal(wdt_bite_at(0)->at_ns, t1 + 5u * NS_S);
+    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_TERMINATE);
+    hq_dev_free(d);
+}
+
+/* REQ: REQ-WDT-041 */
+static void dump_and_none_actions(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = dev("dump", &rc);
+    assert_non_null(d);
+    uint64_t t0 = hq_clock_now();
+    linux_config(d, linux_load(1u), false);
+    wdt_clock_to(t0 + NS_S);
+    assert_int_equal(wdt_bites(), 1u);
+    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_TERMINATE);
+    assert_int_equal(wdt_bite_at(0)->flags, WDOG_FLAG_DUMP);
+    hq_dev_free(d);
+
+    wdt_bites_clear();
+    hq_log_clear();
+    d = dev("none", &rc);
+    assert_non_null(d);
+    t0 = hq_clock_now();
+    linux_config(d, linux_load(1u), false);
+    wdt_clock_to(t0 + 10u * NS_S);
+    assert_int_equal(wdt_bites(), 0u); /* logged only, once per assertion */
+    assert_int_equal(hq_log_count(), 1u);
+    assert_true(hq_log_has("action none"));
+    assert_int_equal(rd(d, WDTCONTROL), INT_ENABLE | RESET_ENABLE); /* guest still running */
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
+    assert_true(hq_log_has("expiries acted on 1"));
+    hq_dev_free(d);
+}
+
+/* REQ: REQ-WDT-042 */
+static void options_are_validated(void **state)
+{
+    (void)state;
+    struct {
+        const char *o[12];
+        const char *named;
+    } cases[] = {
+        { { "intr", "gic:36", NULL }, "'loc'" },
+        { { "loc", "0x1c0f0000", NULL }, "'intr'" },
+        { { "loc", "0x1c0f0000", "intr", "gic:36", "frequency", "0", NULL }, "'frequency'" },
+        { { "loc", "0x1c0f0000", "intr", "gic:36", "frequency", "1000000001", NULL }, "'frequency'" },
+        { { "loc", "0x1c0f0000", "intr", "gic:36", "frequency", "12x", NULL }, "'frequency'" },
+        { { "loc", "0x1c0f0000", "intr", "gic:36", "action", "reboot", NULL }, "'action'" },
+        { { "loc", "0x1c0f0000", "intr", "gic:36", "action", "", NULL }, "'action'" },
+        { { "loc", "0xfffffffffffff800", "intr", "gic:36", NULL }, "'loc'" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        hq_log_clear();
+        int rc = EOK;
+        hq_dev *d = hq_dev_new("wdt-sp805", cases[i].o, &rc);
+        if (d != NULL || !hq_log_has(cases[i].named)) {
+            print_error("case %zu\n", i);
+            hq_log_dump();
+        }
+        assert_null(d);
+        assert_int_not_equal(rc, EOK);
+        assert_true(hq_log_has(cases[i].named));
+        assert_int_equal(hq_live_timers(), 0u);
+    }
+    /* the defaults: 1 MHz, reset */
+    const char *o[] = { "loc", "0x1c0f0000", "intr", "gic:36", NULL };
+    int rc = -1;
+    hq_dev *d = hq_dev_new("wdt-sp805", o, &rc);
+    assert_non_null(d);
+    const uint64_t t0 = hq_clock_now();
+    wr(d, WDTLOAD, 999u);
+    wr(d, WDTCONTROL, INT_ENABLE | RESET_ENABLE);
+    wdt_clock_to(t0 + 2000u * 1000u);
+    assert_int_equal(wdt_bites(), 1u);
+    assert_int_equal(wdt_bite_at(0)->at_ns, t0 + 2000u * 1000u);
+    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_RESET);
+    hq_dev_free(d);
+}
+
+/* REQ: REQ-WDT-043 */
+static void bad_accesses_read_zero_and_change_nothing(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = dev("reset", &rc);
+    assert_non_null(d);
+    wr(d, WDTLOAD, 1234u);
+    assert_int_equal(wdt_mr(d, BASE + WDTLOAD, 2), 0u);     /* 16-bit: not decoded */
+    assert_int_equal(wdt_mr(d, BASE + 0x1u, 1), 0u);
+    wdt_mw(d, BASE + WDTLOAD, 2, 5u);
+    uint64_t v = 0;
+    assert_int_equal(hq_access(d, false, QST_MEMORY, BASE + WDTLOAD, 8, &v), VRS_NORMAL);
+    assert_int_equal(v, 0u);
+    assert_int_equal(hq_access(d, true, QST_MEMORY, BASE + 0x1000u, 4, &v), VRS_NORMAL); /* outside the page */
+    assert_int_equal(rd(d, WDTLOAD), 1234u);
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
+    assert_true(hq_log_has("refused accesses 5"));
+    hq_dev_free(d);
+}
+
+/* REQ: REQ-WDT-044 */
+static void fdt_node_as_linux_binding_expects(void **state)
+{
+    (void)state;
+    int rc = -1;
+    const char *o[] = { "loc", "0x1c0f0000", "intr", "gic:36", "frequency", "24000000", NULL };
+    hq_dev *d = hq_dev_new("wdt-sp805", o, &rc);
+    assert_non_null(d);
+    static uint8_t blob[4096];
+    assert_int_equal(hq_gen_fdt(d, blob, sizeof blob), EOK);
+    assert_int_equal(fdt_check_header(blob), 0);
+    const int off = fdt_path_offset(blob, "/watchdog@1c0f0000");
+    assert_true(off >= 0);
+    assert_int_equal(fdt_stringlist_count(blob, off, "compatible"), 2);
+    assert_string_equal(fdt_stringlist_get(blob, off, "compatible", 0, NULL), "arm,sp805");
+    assert_string_equal(fdt_stringlist_get(blob, off, "compatible", 1, NULL), "arm,primecell");
+    int len = 0;
+    const fdt32_t *reg = fdt_getprop(blob, off, "reg", &len);
+    assert_non_null(reg);
+    assert_int_equal(len, 16);
+    assert_int_equal(fdt32_to_cpu(reg[1]), BASE);
+    assert_int_equal(fdt32_to_cpu(reg[3]), 0x1000u);
+    const fdt32_t *irq = fdt_getprop(blob, off, "interrupts", &len);
+    assert_int_equal(len, 12);
+    assert_int_equal(fdt32_to_cpu(irq[0]), 0u);
+    assert_int_equal(fdt32_to_cpu(irq[1]), PIN - 32u);
+    assert_int_equal(fdt32_to_cpu(irq[2]), 4u);
+    assert_int_equal(fdt_stringlist_count(blob, off, "clock-names"), 2);
+    assert_string_equal(fdt_stringlist_get(blob, off, "clock-names", 0, NULL), "wdog_clk");
+    assert_string_equal(fdt_stringlist_get(blob, off, "clock-names", 1, NULL), "apb_pclk");
+    const fdt32_t *clk = fdt_getprop(blob, off, "clocks", &len);
+    assert_int_equal(len, 8);
+    const int coff = fdt_node_offset_by_phandle(blob, fdt32_to_cpu(clk[0]));
+    assert_true(coff >= 0);
+    assert_int_equal(fdt_node_offset_by_phandle(blob, fdt32_to_cpu(clk[1])), coff);
+    assert_int_equal(fdt_node_check_compatible(blob, coff, "fixed-clock"), 0);
+    const fdt32_t *f = fdt_getprop(blob, coff, "clock-frequency", &len);
+    assert_int_equal(fdt32_to_cpu(*f), 24000000u);
+    const fdt32_t *cc = fdt_getprop(blob, coff, "#clock-cells", &len);
+    assert_int_equal(fdt32_to_cpu(*cc), 0u);
+    /* and dtc reads it back */
+    char path[] = "/tmp/wdt_sp805_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *fp = fdopen(fd, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(blob, 1, fdt_totalsize(blob), fp), fdt_totalsize(blob));
+    fclose(fp);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "dtc -q -I dtb -O dts %s | grep -q 'arm,sp805'", path);
+    assert_int_equal(system(cmd), 0);
+    remove(path);
+    hq_dev_free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(linux_probe_sees_an_sp805, test_setup),
+        cmocka_unit_test_setup(linux_start_then_silence_resets_at_timeout_not_before, test_setup),
+        cmocka_unit_test_setup(linux_pinging_guest_never_sees_an_action, test_setup),
+        cmocka_unit_test_setup(dump_and_none_actions, test_setup),
+        cmocka_unit_test_setup(options_are_validated, test_setup),
+        cmocka_unit_test_setup(bad_accesses_read_zero_and_change_nothing, test_setup),
+        cmocka_unit_test_setup(fdt_node_as_linux_binding_expects, test_setup),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
