@@ -653,7 +653,7 @@ enum vhu_verdict vhu_dev_handle(vhu_dev *d, uint32_t request, uint32_t flags, co
     }
     if (vd == VHU_V_REJECTED) {
         d->rejected++;
-        if (has_own_reply(request) || !need_reply || (d->protocol & VHU_PF_REPLY_ACK) == 0) {
+        if (has_own_reply(request) || !need_reply) {
             /* Nowhere to say "no": the front-end would assume success. */
             reply->send = false;
             return VHU_V_DISCONNECT;
@@ -661,7 +661,11 @@ enum vhu_verdict vhu_dev_handle(vhu_dev *d, uint32_t request, uint32_t flags, co
         reply_u64(reply, request, 1);
         return vd;
     }
-    if (need_reply && !has_own_reply(request) && (d->protocol & VHU_PF_REPLY_ACK) != 0) {
+    /* NEED_REPLY is honoured whether or not REPLY_ACK was negotiated on this
+     * connection: a compliant front-end sets it only after negotiating, and
+     * QEMU 7.2's vhost-user-rng, after reconnecting, does not negotiate
+     * again but keeps setting it (and waits for the reply). */
+    if (need_reply && !has_own_reply(request)) {
         reply_u64(reply, request, 0);
     }
     return vd;
