@@ -162,7 +162,11 @@ static svd_result esb_check(uint32_t off, uint32_t size, uint32_t space)
 {
     SVD_ENSURE(size == 1u || size == 2u || size == 4u, SVD_ERR_BOUNDS);
     SVD_ENSURE((off & (size - 1u)) == 0u, SVD_ERR_BOUNDS);
-    SVD_ENSURE(off < space && size <= space - off, SVD_ERR_BOUNDS);
+    SVD_ENSURE(off < space, SVD_ERR_BOUNDS);
+    /* aligned and below a space that is a multiple of 4: cannot run past its end */
+    if (SVD_NEVER(size > space - off)) {
+        return svd_fail(SVD_ERR_BOUNDS);
+    }
     return svd_ok();
 }
 

@@ -281,7 +281,11 @@ static void test_two_stages_interrupt_then_action_not_before(void **state)
     assert_int_equal(svd_esb_next_deadline(&w), SVD_WDT_NO_DEADLINE);
     fx = tick(&w, s2 * 10u);
     assert_false(fx.fired);
-    /* GINTSR is write-1-to-clear (after unlock): the line drops */
+    /* GINTSR is write-1-to-clear (after unlock): writing 0 keeps it, 1 drops the line */
+    unlock(&w, s2);
+    fx = mw(&w, SVD_ESB_BAR_GINTSR, 4, 0u, s2);
+    assert_false(fx.irq_changed);
+    assert_int_equal(mr(&w, SVD_ESB_BAR_GINTSR, 4, s2), 1u);
     unlock(&w, s2);
     fx = mw(&w, SVD_ESB_BAR_GINTSR, 4, 1u, s2);
     assert_true(fx.irq_changed);
@@ -301,6 +305,9 @@ static void test_interrupt_type_and_intx_disable_gate_the_line(void **state)
         svd_wdt_fx fx = tick(&w, NS_1K);
         assert_int_equal(fx.irq_level, type == 0u);
         assert_int_equal(mr(&w, SVD_ESB_BAR_GINTSR, 4, NS_1K), 1u); /* status regardless of type */
+        if (type != 0u) {
+            assert_int_equal(cfgr(&w, 0x06, 2, NS_1K), 0u); /* no interrupt pending on the pin */
+        }
         if (type == 0u) {
             fx = cfgw(&w, 0x04, 2, 0x0400, NS_1K); /* INTx disable */
             assert_true(fx.irq_changed);

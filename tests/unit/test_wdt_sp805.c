@@ -137,6 +137,9 @@ static void test_value_counts_down_in_real_time(void **state)
 {
     (void)state;
     svd_sp805 w = make(SVD_WDT_ACTION_RESET, HZ);
+    (void)wr(&w, SVD_SP805_CONTROL, SVD_SP805_CTRL_RESEN, 50u); /* RESEN alone does not start it */
+    assert_int_equal(rd(&w, SVD_SP805_CONTROL, 50u), SVD_SP805_CTRL_RESEN);
+    assert_int_equal(svd_sp805_next_deadline(&w), SVD_WDT_NO_DEADLINE);
     (void)wr(&w, SVD_SP805_LOAD, 1000u, 100u);
     assert_int_equal(rd(&w, SVD_SP805_VALUE, 100u), 1000u);
     assert_int_equal(svd_sp805_next_deadline(&w), SVD_WDT_NO_DEADLINE); /* INTEN clear: stopped */
