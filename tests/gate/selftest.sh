@@ -135,8 +135,24 @@ C
     if [ $r1 = 3 ] && [ $r2 = 0 ]; then ok "SVD_NEVER/ALWAYS: evaluated in release, constant under coverage"; else bad "SVD_NEVER/ALWAYS release=$r1 coverage=$r2"; fi
 }
 
+# REQ: REQ-GATE-012
+test_sanitizer_configs_catch_defects() {
+    # The exact configurations unit-asan and unit-valgrind use (mk/core.mk SAN_FLAGS, mk/valgrind.mk).
+    printf '#include <stdlib.h>\nint main(void) { char *p = malloc(8); p[8] = 1; free(p); return 0; }\n' >"$t/ovf.c"
+    clang -std=c11 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer "$t/ovf.c" -o "$t/ovf"
+    expect_fail "ASan: heap overflow by one byte" "$t/ovf"
+    printf '#include <stdlib.h>\nint main(void) { char *p = malloc(32); p[0] = 1; return p[0] - 1; }\n' >"$t/leak.c"
+    gcc -std=c11 -O0 -g "$t/leak.c" -o "$t/leak"
+    expect_fail "valgrind: definite leak" valgrind --quiet --error-exitcode=1 --leak-check=full \
+        --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible "$t/leak"
+    printf '#include <stdint.h>\nint main(int c, char **v) { (void)v; int32_t x = INT32_MAX; return (int)(x + c) == 0; }\n' >"$t/ub.c"
+    clang -std=c11 -g -fsanitize=address,undefined -fno-sanitize-recover=all "$t/ub.c" -o "$t/ub"
+    expect_fail "UBSan: signed overflow" "$t/ub"
+}
+
 test_banned_calls
 test_core_purity
+test_sanitizer_configs_catch_defects
 test_analyzers_catch_defects
 test_misra_addon_runs
 test_coverage_gate
