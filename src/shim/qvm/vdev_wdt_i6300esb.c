@@ -30,12 +30,13 @@
 
 enum { OPT_ACTION = 0, OPT_COUNT };
 
+/** @brief The instance block: everything one wdt-i6300esb instance owns. */
 typedef struct esb_inst {
-    svd_esb eng;
-    svd_wdt_qvm w;
-    uint64_t refused;
-    uint32_t magic;
-    bool ready;
+    svd_esb eng;       /**< the 6300ESB engine */
+    svd_wdt_qvm w;     /**< timer, options, action, interrupt level */
+    uint64_t refused;  /**< accesses the engine refused (RAZ/WI) */
+    uint32_t magic;    /**< set by OPTIONS_START: the block is ours */
+    bool ready;        /**< OPTIONS_END succeeded */
 } esb_inst;
 
 static const char *const esb_options[OPT_COUNT + 1] = {

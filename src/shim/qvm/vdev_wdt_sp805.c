@@ -38,14 +38,15 @@
 
 enum { OPT_FREQUENCY = 0, OPT_ACTION, OPT_COUNT };
 
+/** @brief The instance block: everything one wdt-sp805 instance owns. */
 typedef struct sp_inst {
-    svd_sp805 eng;
-    svd_wdt_qvm w;
-    uint64_t base;
-    uint64_t refused;
-    uint32_t freq_hz;
-    uint32_t magic;
-    bool ready;
+    svd_sp805 eng;     /**< the SP805 engine */
+    svd_wdt_qvm w;     /**< timer, options, action, interrupt level */
+    uint64_t base;     /**< guest-physical base of the register page (loc) */
+    uint64_t refused;  /**< accesses the engine refused (RAZ/WI) */
+    uint32_t freq_hz;  /**< the frequency option */
+    uint32_t magic;    /**< set by OPTIONS_START: the block is ours */
+    bool ready;        /**< OPTIONS_END succeeded */
 } sp_inst;
 
 static const char *const sp_options[OPT_COUNT + 1] = {

@@ -27,9 +27,10 @@
 #if SVD_QVM_SDK
 #include <qvm/wdog.h>
 #else
+/** @brief What wdog_bite() is asked to do (compat subset of qvm/wdog.h). */
 struct wdog_state {
-    unsigned ws_action; /* WDOG_ACTION_* */
-    unsigned ws_flags;  /* WDOG_FLAG_* [assumed name] */
+    unsigned ws_action; /**< WDOG_ACTION_* */
+    unsigned ws_flags;  /**< WDOG_FLAG_* [assumed name] */
 };
 #define WDOG_ACTION_TERMINATE 1u /* [page] name, [assumed] value */
 #define WDOG_ACTION_RESET 3u     /* [assumed] */
@@ -37,14 +38,14 @@ struct wdog_state {
 void wdog_bite(struct wdog_state *wds);
 #endif
 
-/* Per-instance state the helpers below keep (inside the instance block). */
+/** @brief Per-instance state the helpers below keep (inside the instance block). */
 typedef struct svd_wdt_qvm {
-    svd_qvm_clock clock;
-    svd_qvm_badopt bad;
-    uint64_t bites;           /* actions carried out (or logged, for none) */
-    svd_wdt_action action;
-    bool irq;                 /* level last driven */
-    bool timer_failed_logged;
+    svd_qvm_clock clock;      /**< the instance's guest timer */
+    svd_qvm_badopt bad;       /**< first refused option */
+    uint64_t bites;           /**< expiries acted on (or logged, for none) */
+    svd_wdt_action action;    /**< the `action` option */
+    bool irq;                 /**< interrupt level last driven */
+    bool timer_failed_logged; /**< "cannot arm" logged once */
 } svd_wdt_qvm;
 
 /* `action` option: reset | terminate | dump | none; a bad value is recorded in w->bad. */
