@@ -709,6 +709,18 @@ static void test_attack_short_header(void **state)
     assert_int_equal(send_raw(f.sock, six, sizeof(six), NULL, 0), 0);
     expect_disconnect(&f); /* dropped after the I/O timeout, not hung */
     fe_close(&f);
+    /* A complete header announcing 8 payload bytes, then only 4. */
+    fe_open(&f, g_s0);
+    {
+        uint8_t m[VHU_HDR_SIZE + 4];
+        memset(m, 0, sizeof(m));
+        put32(m, VHU_SET_FEATURES);
+        put32(m + 4, VHU_VERSION);
+        put32(m + 8, 8);
+        assert_int_equal(send_raw(f.sock, m, sizeof(m), NULL, 0), 0);
+    }
+    expect_disconnect(&f);
+    fe_close(&f);
     both_instances_serve();
 }
 
@@ -1135,6 +1147,31 @@ static void test_rate_limit_bytes(void **state)
     assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
+/* REQ: REQ-VHU-008 */
+static void test_rate_limit_ops(void **state)
+{
+    daemon_proc d;
+    char base[300];
+    const char *waits[2] = { base, NULL };
+    const char *args[] = { "--socket-path", base, "--rate-ops", "5", NULL };
+    fe f;
+    uint64_t t0, dt;
+    (void)state;
+    path_of(base, sizeof(base), "ops", -1);
+    daemon_start(&d, args, waits);
+    fe_start(&f, base, F_VERSION_1);
+    t0 = now_ms();
+    /* 5 requests/s with a one-request bucket: 1 at once, then one per 200 ms. */
+    for (int i = 0; i < 4; i++) {
+        request_entropy(&f, 64);
+    }
+    dt = now_ms() - t0;
+    fprintf(stderr, "rate limit: 4 requests at --rate-ops 5 took %llu ms\n", (unsigned long long)dt);
+    assert_true(dt >= 500u && dt <= 1000u);
+    fe_close(&f);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
 /* ------------------------------------------------------------------ CLI */
 
 /* Run the daemon to completion; returns the exit status, output in out. */
@@ -1266,10 +1303,62 @@ static void test_cli_help_version_and_errors(void **state)
         }
     }
     {
+        const char *a[] = { "--socket-path", "/tmp/x", "stray", NULL };
+        cli_bad(a, "stray", NULL);
+    }
+    {
         const char *a[] = { "--socket-path", "/nonexistent-dir/x", NULL };
         assert_int_equal(run_cli(a, out, sizeof(out)), 1);
         assert_non_null(strstr(out, "/nonexistent-dir/x"));
     }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--source", "/nonexistent-dir/src", NULL };
+        assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+        assert_non_null(strstr(out, "/nonexistent-dir/src"));
+    }
+}
+
+/* REQ: REQ-VHU-021 */
+static void test_socket_path_stale_socket_replaced_other_file_kept(void **state)
+{
+    char path[300];
+    char out[2048];
+    struct sockaddr_un sa;
+    struct stat st;
+    int s;
+    daemon_proc d;
+    const char *waits[2] = { path, NULL };
+    const char *args[] = { "--socket-path", path, NULL };
+    (void)state;
+    /* A regular file at the path is not ours to remove: exit 1, file intact. */
+    path_of(path, sizeof(path), "plainfile", -1);
+    s = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(s >= 0);
+    assert_int_equal(write(s, "keep", 4), 4);
+    close(s);
+    assert_int_equal(run_cli(args, out, sizeof(out)), 1);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode) && st.st_size == 4);
+    unlink(path);
+    /* A stale socket left by a killed daemon is replaced. */
+    path_of(path, sizeof(path), "stale", -1);
+    unlink(path);
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    assert_true(strlen(path) < sizeof(sa.sun_path));
+    memcpy(sa.sun_path, path, strlen(path) + 1u);
+    s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    close(s);
+    daemon_start(&d, args, waits);
+    {
+        fe f;
+        fe_start(&f, path, F_VERSION_1);
+        request_entropy(&f, 64);
+        fe_close(&f);
+    }
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    assert_int_not_equal(stat(path, &st), 0);
 }
 
 /* ------------------------------------------------ dispatcher in-process */
@@ -1438,7 +1527,9 @@ int main(void)
         cmocka_unit_test(test_sigterm_and_sigint_clean_up),
         cmocka_unit_test(test_source_failure_keeps_request_pending),
         cmocka_unit_test(test_rate_limit_bytes),
+        cmocka_unit_test(test_rate_limit_ops),
         cmocka_unit_test(test_cli_help_version_and_errors),
+        cmocka_unit_test(test_socket_path_stale_socket_replaced_other_file_kept),
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
     };

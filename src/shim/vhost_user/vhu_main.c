@@ -46,6 +46,7 @@ struct inst {
     int timer_fd;
     int src_fd;          /* --source file, or -1 for getrandom(2) */
     bool dev_ready;      /* vhu_dev_init() succeeded */
+    bool bound;          /* the socket file at path is ours */
     struct tag t_listen, t_conn, t_kick, t_timer;
 };
 
@@ -384,9 +385,10 @@ static int inst_listen(struct inst *in)
         vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot bind %s: %s", in->path, strerror(errno));
         return -1;
     }
+    /* From here on the path is ours: cleanup removes it. */
+    in->bound = true;
     if (listen(in->listen_fd, 1) != 0 || ep_add(in->listen_fd, &in->t_listen) != 0) {
         vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot listen on %s: %s", in->path, strerror(errno));
-        (void)unlink(in->path);
         return -1;
     }
     vhu_log(VHU_LOG_INFO, in->dev.inst, "listening on %s", in->path);
@@ -404,8 +406,11 @@ static void inst_cleanup(struct inst *in)
     if (in->listen_fd >= 0) {
         ep_del(in->listen_fd);
         (void)close(in->listen_fd);
-        (void)unlink(in->path);
         in->listen_fd = -1;
+    }
+    if (in->bound) {
+        (void)unlink(in->path);
+        in->bound = false;
     }
     if (in->timer_fd >= 0) {
         (void)close(in->timer_fd);
