@@ -266,6 +266,39 @@ static void stage1_interrupt_reaches_the_pin(void **state)
     assert_false(hq_irq_level(pin));
 }
 
+/* REQ: REQ-WDT-047 REQ-WDT-043 */
+static void host_failures_and_control_misuse(void **state)
+{
+    (void)state;
+    const char *o[] = { "action", "reset", NULL };
+    int rc = EOK;
+    hq_fault_timer(true);
+    assert_null(hq_dev_new("wdt-i6300esb", o, &rc));
+    assert_int_equal(rc, EIO);
+    assert_true(hq_log_has("cannot create a guest timer"));
+    hq_fault_timer(false);
+    hq_dev *d = dev("reset");
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_FIRST_OPTIDX, "none"), EBUSY);
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_OPTIONS_END, NULL), EBUSY);
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_PCI_BARS, NULL), 1);
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_GEN_FDT, NULL), EOK); /* PCI: enumerated, no node */
+    /* refused accesses (8-byte, outside BAR0) are counted in STATUS */
+    uint64_t v = 0;
+    assert_int_equal(hq_access(d, false, QST_PCI, 0x00, 8, &v), VRS_NORMAL);
+    assert_int_equal(v, 0u);
+    assert_int_equal(hq_access(d, true, QST_MEMORY, BAR + 0x10u, 4, &v), VRS_NORMAL);
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
+    assert_true(hq_log_has("action reset, expiries acted on 0, refused accesses 2"));
+    /* a write whose value qvm cannot fetch is not performed */
+    hq_fault_countdown(1);
+    v = ESB_WDT_ENABLE;
+    (void)hq_access(d, true, QST_PCI, ESB_LOCK_REG, 1, &v);
+    assert_non_null(hq_fault_fired());
+    hq_fault_countdown(0);
+    assert_int_equal(wdt_cr(d, ESB_LOCK_REG, 1), 0u);
+    hq_dev_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +307,7 @@ int main(void)
         cmocka_unit_test_setup(linux_pinging_guest_never_sees_an_action, test_setup),
         cmocka_unit_test_setup(linux_stop_means_no_action, test_setup),
         cmocka_unit_test_setup(stage1_interrupt_reaches_the_pin, test_setup),
+        cmocka_unit_test_setup(host_failures_and_control_misuse, test_setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

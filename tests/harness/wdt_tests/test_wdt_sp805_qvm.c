@@ -346,6 +346,53 @@ static void fdt_node_as_linux_binding_expects(void **state)
     hq_dev_free(d);
 }
 
+/* REQ: REQ-WDT-047 */
+static void host_failures_and_control_misuse(void **state)
+{
+    (void)state;
+    int rc = EOK;
+    /* no guest timer: OPTIONS_END fails, nothing left behind */
+    hq_fault_timer(true);
+    assert_null(dev("reset", &rc));
+    assert_int_equal(rc, EIO);
+    assert_true(hq_log_has("cannot create a guest timer"));
+    hq_fault_timer(false);
+    assert_int_equal(hq_live_timers(), 0u);
+
+    hq_dev *d = dev("reset", &rc);
+    assert_non_null(d);
+    /* options and OPTIONS_END after OPTIONS_END are refused */
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_FIRST_OPTIDX + 1u, "none"), EBUSY);
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_OPTIONS_END, NULL), EBUSY);
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_GEN_ACPI, NULL), EOK);
+    /* GEN_FDT with no tree to write into: refused with a log line */
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_GEN_FDT, NULL), EIO);
+    assert_true(hq_log_has("cannot add the FDT clock node"));
+    /* a write whose value qvm cannot fetch is not performed */
+    wr(d, WDTLOAD, 77u);
+    hq_fault_countdown(1);
+    uint64_t v = 5u;
+    (void)hq_access(d, true, QST_MEMORY, BASE + WDTLOAD, 4, &v);
+    assert_non_null(hq_fault_fired());
+    hq_fault_countdown(0);
+    assert_int_equal(rd(d, WDTLOAD), 77u);
+    /* the timer cannot be armed: logged once, the next access tries again */
+    hq_log_clear();
+    wr(d, WDTCONTROL, INT_ENABLE | RESET_ENABLE); /* timer armed ~77 us ahead */
+    for (long n = 1; n < 8 && !hq_log_has("cannot arm"); n++) {
+        hq_fault_countdown(n);
+        uint64_t x = 50u - (uint64_t)n; /* each load sooner: the timer must be re-armed */
+        (void)hq_access(d, true, QST_MEMORY, BASE + WDTLOAD, 4, &x); /* fetch, then arm */
+        hq_fault_countdown(0);
+    }
+    assert_true(hq_log_has("cannot arm the watchdog timer"));
+    const uint64_t t0 = hq_clock_now();
+    linux_config(d, linux_load(1u), false); /* re-armed by these accesses */
+    wdt_clock_to(t0 + 2u * NS_S);
+    assert_int_equal(wdt_bites(), 1u);
+    hq_dev_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +403,7 @@ int main(void)
         cmocka_unit_test_setup(options_are_validated, test_setup),
         cmocka_unit_test_setup(bad_accesses_read_zero_and_change_nothing, test_setup),
         cmocka_unit_test_setup(fdt_node_as_linux_binding_expects, test_setup),
+        cmocka_unit_test_setup(host_failures_and_control_misuse, test_setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
