@@ -2,6 +2,8 @@
 # and its protocol tests with a fake front-end (tests/vhost_user/).
 #   make vhost-user   the daemon at $(B)/vhost-user/vhost-user-entropy
 #   make vhu-test     protocol, robustness, lifecycle and CLI tests (part of check)
+#   make vhu-asan     the same tests, daemon and dispatcher built with clang ASan+UBSan
+#                     (shares the $(B)/asan tree with unit-asan; part of check)
 # Requirements: docs/req/vhu.md. User guide: docs/vhost-user.md.
 VHU_DIR   := $(B)/vhost-user
 VHU_BIN   := $(VHU_DIR)/vhost-user-entropy
@@ -23,14 +25,23 @@ $(VHU_DIR)/obj:
 $(VHU_TEST): tests/vhost_user/test_vhu.c $(wildcard tests/vhost_user/*.h) $(VHU_LIB) $(CORE_LIB) $(VHU_HDR)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -Isrc/shim/vhost_user $< $(VHU_LIB) $(CORE_LIB) -lcmocka $(LDFLAGS_ALL) -o $@
 
-.PHONY: vhost-user vhu-test
+.PHONY: vhost-user vhu-test vhu-asan
 vhost-user: $(VHU_BIN)
 
 # The tests start the real daemon binary (sockets, signals) and also call the
 # dispatcher in-process (fd and mapping leak checks on this process).
 vhu-test: $(VHU_BIN) $(VHU_TEST)
+	@rm -rf $(VHU_DIR)/tmp
 	VHU_DAEMON=$(VHU_BIN) VHU_TMP=$(VHU_DIR)/tmp $(VHU_TEST)
 
-PKGS += libcmocka-dev
+# A sanitizer report in the daemon aborts it, which the tests see (a test or
+# the final SIGTERM exit status fails); the logs are grepped as well.
+vhu-asan:
+	$(MAKE) --no-print-directory B=$(B)/asan CC=clang OPT="-O1 -g" \
+	  VARIANT_CFLAGS="$(SAN_FLAGS)" VARIANT_LDFLAGS="$(SAN_FLAGS)" vhu-test
+	@if grep -l -E 'Sanitizer|runtime error' $(B)/asan/vhost-user/tmp/*.log 2>/dev/null; then \
+	  echo "vhu-asan: sanitizer reports in the daemon logs above"; exit 1; fi
+
+PKGS += libcmocka-dev clang libclang-rt-14-dev
 ALL_TARGETS += $(VHU_BIN)
-CHECK_TARGETS += vhu-test
+CHECK_TARGETS += vhu-test vhu-asan
