@@ -53,9 +53,21 @@ qvm-so: $(QVM_ENTROPY_SO)
 harness-build: $(QVM_ENTROPY_SO) $(HQ_TESTS)
 
 # Each test program gets the .so path and the build dir in the environment.
-# HQ_RELEASE_SO: the release build of the .so, whose writable data the tests
-# inspect (a sanitizer build adds instrumentation data of its own).
-HQ_RELEASE_SO ?= $(abspath $(QVM_ENTROPY_SO))
+# HQ_RELEASE_SO: a release build of the .so (no sanitizer/coverage flags), whose
+# sections and symbols the tests inspect; instrumented builds add data of their
+# own. It is built in its own tree, fixed by the first make that reads this
+# file and exported to the recursive ones (harness-asan, coverage).
+ifndef HQ_RELEASE_B
+HQ_RELEASE_B  := $(abspath $(B))/qvm-release
+HQ_RELEASE_CC := $(CC)
+export HQ_RELEASE_B HQ_RELEASE_CC
+endif
+HQ_RELEASE_SO := $(HQ_RELEASE_B)/qvm/vdev-virtio-entropy.so
+.PHONY: qvm-release-so
+qvm-release-so:
+	@$(MAKE) --no-print-directory B=$(HQ_RELEASE_B) CC=$(HQ_RELEASE_CC) OPT="-O2 -g" \
+	  VARIANT_CFLAGS= VARIANT_LDFLAGS= qvm-so
+harness-build: qvm-release-so
 HQ_ENV := HQ_ENTROPY_SO=$(abspath $(QVM_ENTROPY_SO)) HQ_RELEASE_SO=$(HQ_RELEASE_SO) HQ_BUILD=$(abspath $(QVM_B))
 harness: harness-build
 	@set -e; n=0; for t in $(HQ_TESTS); do echo "--- $$t"; $(HQ_ENV) $$t; n=$$((n+1)); done; \
@@ -74,8 +86,7 @@ CHECK_TARGETS += harness harness-valgrind
 # The harness again with ASan+UBSan (clang, own build tree): the adapter .so and
 # the harness are both instrumented.
 .PHONY: harness-asan
-harness-asan: $(QVM_ENTROPY_SO)
+harness-asan:
 	$(MAKE) --no-print-directory B=$(B)/asan CC=clang OPT="-O1 -g" \
-	  VARIANT_CFLAGS="$(SAN_FLAGS)" VARIANT_LDFLAGS="$(SAN_FLAGS)" \
-	  HQ_RELEASE_SO=$(abspath $(QVM_ENTROPY_SO)) harness
+	  VARIANT_CFLAGS="$(SAN_FLAGS)" VARIANT_LDFLAGS="$(SAN_FLAGS)" harness
 CHECK_TARGETS += harness-asan
