@@ -8,7 +8,7 @@ LINT_SHIM_SRC := $(sort $(shell find src/shim -name '*.c' 2>/dev/null))
 LINT_SRC      := $(LINT_CORE_SRC) $(LINT_SHIM_SRC)
 LINT_ALL_FILES := $(LINT_SRC) $(sort $(shell find src -name '*.h' 2>/dev/null))
 # Callers of the core API, for cppcheck's unusedFunction pass.
-LINT_CALLERS  := $(sort $(wildcard tests/unit/*.c tests/common/*.c tests/harness/*.c tools/demo/*.c) \
+LINT_CALLERS  := $(sort $(wildcard tests/unit/*.c tests/common/*.c tests/harness/*.c tests/vhost_user/*.c tools/demo/*.c) \
                  $(shell find tests/harness tests/faults -name '*.c' 2>/dev/null))
 # Shims include their own directory and (off QNX) the compat declarations.
 LINT_INC      := -Iinclude $(addprefix -I,$(sort $(shell find src/shim -type d 2>/dev/null)))
