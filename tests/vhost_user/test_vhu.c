@@ -1437,6 +1437,24 @@ static void test_dispatcher_no_fd_or_mapping_leak(void **state)
     assert_int_equal(disp(d, VHU_SET_MEM_TABLE, VHU_VERSION | VHU_FLAG_NEED_REPLY, p, 72, fds + 1, 2, &rep),
                      VHU_V_REJECTED);
     assert_int_equal(get64(rep.payload), 1);
+    /* The mmap of region 1, then of region 0, fails (a pipe cannot be
+     * mapped): whatever was mapped before is unmapped, the table stays. */
+    {
+        int pp[2];
+        int bad[2];
+        assert_int_equal(pipe(pp), 0);
+        for (int k = 0; k < 2; k++) {
+            bad[k] = pp[0];
+            bad[1 - k] = f.memfd;
+            mem_two(p, 0, REG_SIZE, (uint64_t)(uintptr_t)f.ram, GPA_B, REG_SIZE,
+                    (uint64_t)(uintptr_t)f.ram + REG_SIZE);
+            assert_int_equal(disp(d, VHU_SET_MEM_TABLE, VHU_VERSION | VHU_FLAG_NEED_REPLY, p, 72, bad, 2, &rep),
+                             VHU_V_REJECTED);
+            assert_int_equal(d->nregions, 2);
+        }
+        close(pp[0]);
+        close(pp[1]);
+    }
     /* Wrong fd counts, wrong sizes, fds on requests that take none. */
     assert_int_equal(disp(d, VHU_SET_MEM_TABLE, VHU_VERSION, p, 72, fds, 3, &rep), VHU_V_DISCONNECT);
     assert_int_equal(disp(d, VHU_SET_MEM_TABLE, VHU_VERSION, p, 40, fds + 1, 2, &rep), VHU_V_DISCONNECT);
