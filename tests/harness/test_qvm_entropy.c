@@ -761,6 +761,54 @@ static uint64_t rnd(void)
     return rng_state;
 }
 
+/* REQ: REQ-QVM-017 */
+static void control_commands_in_any_order_return_defined_codes(void **state)
+{
+    (void)state;
+    static const char *const vals[] = { "0", "1", "5", "forever", "0x40000000,0x400000", "0x40000000,0x1000",
+                                        "x", "", "99999999999999999999", "0x10,0x10", NULL };
+    const unsigned rounds = (getenv("HQ_VALGRIND") != NULL) ? 3000u : 20000u;
+    rng_state = UINT64_C(0xC0FFEE1234567);
+    int rc = -1;
+    hq_dev *d = pci_dev(&rc);
+    assert_non_null(d);
+    hq_dev *m = mmio_dev(MMIO_A, "gic:14", &rc);
+    assert_non_null(m);
+    for (unsigned i = 0; i < rounds; i++) {
+        hq_dev *x = ((rnd() % 2u) == 0u) ? d : m;
+        unsigned ctrl;
+        unsigned pick = (unsigned)(rnd() % 12u);
+        if (pick < 9u) {
+            ctrl = pick; /* OPTIONS_START .. PCI_BARS */
+        } else if (pick < 11u) {
+            ctrl = VDEV_CTRL_FIRST_OPTIDX + (unsigned)(rnd() % 6u); /* incl. one past the list */
+        } else {
+            ctrl = (unsigned)rnd();
+        }
+        const char *arg = vals[rnd() % 11u];
+        struct vpci_bar bars[SVD_QVM_PCI_NBARS];
+        if (ctrl == VDEV_CTRL_PCI_BARS) {
+            arg = (const char *)bars;
+        } else if (ctrl == VDEV_CTRL_GEN_FDT) {
+            arg = NULL;
+        }
+        int r = hq_dev_control(x, ctrl, arg);
+        bool defined = (r == EOK) || (r == EINVAL) || (r == EBUSY) || (r == EIO) || (r == 1) ||
+                       (r == -SVD_QVM_PCI_NBARS);
+        if (!defined) {
+            fail_msg("round %u: control %u returned %d", i, ctrl, r);
+        }
+        uint64_t v = rnd();
+        (void)hq_access(x, (rnd() % 2u) == 0u, (rnd() % 3u == 0u) ? QST_PCI : QST_MEMORY,
+                        hq_dev_is_pci(x) ? (rnd() % 0x100u) : (hq_dev_loc(x) + (rnd() % 0x200u)), 4, &v);
+        assert_true(hq_dev_block_intact(x));
+        assert_true(hq_live_timers() <= 2u); /* a re-set-up instance reuses its timer */
+        assert_true(hq_live_maps() <= 2u);   /* and releases its old mappings */
+    }
+    hq_dev_free(d);
+    hq_dev_free(m);
+}
+
 static void fuzz_one(hq_dev *d, uint64_t bar, unsigned ops)
 {
     static const unsigned widths[] = { 1, 2, 4, 8 };
@@ -851,6 +899,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(terminate_releases_everything, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(host_resource_failures_are_reported, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(countdown_fault_injection_on_every_host_call, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(control_commands_in_any_order_return_defined_codes, test_setup,
+                                        test_teardown),
         cmocka_unit_test_setup_teardown(fuzz_register_sequences_never_crash, test_setup, test_teardown),
     };
     return cmocka_run_group_tests_name("qvm_entropy", tests, group_setup, group_teardown);

@@ -168,6 +168,10 @@ svd_result svd_qvm_clock_init(svd_qvm_clock *c, const vdev_t *vdp, void *cookie)
 {
     uint64_t res = 0;
     SVD_ENSURE(c != NULL, SVD_ERR_INVALID_ARG);
+    if ((c->timer != NULL) && (c->hz > 0u)) {
+        c->armed = false; /* a timer kept from an earlier set-up of the same instance */
+        return svd_ok();
+    }
     struct guest_timer *t = guest_timer_create(NULL, vdp, cookie, &res);
     SVD_ENSURE(t != NULL, SVD_ERR_SOURCE);
     SVD_ENSURE((res > 0u) && (res <= MAX_HZ), SVD_ERR_SOURCE);

@@ -85,8 +85,9 @@ typedef struct svd_qvm_clock {
     uint64_t armed_for_ns;     /* deadline of the armed notification */
 } svd_qvm_clock;
 
-/* Create the instance timer; ::SVD_ERR_SOURCE if qvm refuses or reports a
- * resolution we cannot convert (0 or above 2^34 ticks/s). */
+/* Create the instance timer (or keep the one @c already holds);
+ * ::SVD_ERR_SOURCE if qvm refuses or reports a resolution we cannot convert
+ * (0 or above 2^34 ticks/s). */
 SVD_QVM_HIDDEN SVD_MUST_USE svd_result svd_qvm_clock_init(svd_qvm_clock *c, const vdev_t *vdp, void *cookie);
 /* Current time in nanoseconds (0 if the timer does not exist). */
 SVD_QVM_HIDDEN uint64_t svd_qvm_clock_now(const svd_qvm_clock *c);

@@ -45,7 +45,8 @@
 #include "safevdev/ratelimit.h"
 
 #define VDEV_NAME "virtio-entropy"
-#define ENT_MAGIC 0x53564445u /* "EDVS": the block was set up by OPTIONS_START */
+#define ENT_MAGIC 0x53564445u      /* "EDVS": the block was set up by OPTIONS_START */
+#define ENT_MAGIC_DEAD 0x44564445u /* "EDVD": terminated; only the timer is still valid */
 #define ENT_QUEUE_MAX 64u
 #define ENT_DELAY_MAX_S 86400u
 #define ENT_RATE_MAX (UINT64_C(1) << 30)
@@ -623,7 +624,7 @@ static void terminate(vdev_t *vdp, ent_inst *e)
     svd_qvm_mem_unmap(&e->mem);
     svd_gmem_init(&e->gmem);
     e->ready = false;
-    e->magic = 0;
+    e->magic = ENT_MAGIC_DEAD;
 }
 
 /* Commands other than OPTIONS_START and the options; called with v_mtx held. */
@@ -670,8 +671,21 @@ static int ent_control(vdev_t *vdp, unsigned ctrl, const char *arg)
         return EINVAL;
     }
     if (ctrl == VDEV_CTRL_OPTIONS_START) {
+        /* qvm sends this once, on a block of unspecified content. Should it come
+         * again, release what the old instance holds and keep its timer (qvm
+         * has no call to destroy one): nothing leaks, nothing piles up. */
         ent_inst *e = vdp->v_device;
+        svd_qvm_clock keep;
+        memset(&keep, 0, sizeof keep);
+        if ((e->magic == ENT_MAGIC) || (e->magic == ENT_MAGIC_DEAD)) {
+            (void)pthread_mutex_lock(&vdp->v_mtx);
+            terminate(vdp, e);
+            keep = e->clock;
+            keep.armed = false;
+            (void)pthread_mutex_unlock(&vdp->v_mtx);
+        }
         memset(e, 0, sizeof *e);
+        e->clock = keep;
         e->magic = ENT_MAGIC;
         vdp->v_block.type = QST_MEMORY;
         vdp->v_block.location = QSL_NO_LOCATION;
