@@ -6,6 +6,7 @@
 #   e2e     in-guest MiB/s under QEMU 7.2 TCG: our daemon vs virtio-rng-pci
 #           (rng-random on /dev/urandom, rng-builtin); BENCH_E2E_REPS runs each
 #   memory  daemon RSS at 1/16/64 instances, sizeof of the contexts
+#   perf    profiles (daemon at depth 1; QEMU + daemon during a guest read)
 # Knobs: BENCH_E2E_REPS (default 3), BENCH_E2E_MIB (default 1),
 #        BENCH_SECONDS (per daemon configuration, default 2), BENCH_ROUNDS (core, default 7).
 BENCH_DIR  := $(B)/bench
@@ -35,5 +36,6 @@ bench: bench-build e2e-prep
 	BENCH_ROUNDS=$(BENCH_ROUNDS) python3 tests/bench/bench.py docs/benchmarks.md
 
 # valgrind (callgrind, callgrind_annotate), binutils (readelf for the daemon's
-# instance struct size from DWARF); QEMU, kernel and initramfs come from e2e.mk.
-PKGS += valgrind binutils python3
+# instance struct size from DWARF), linux-perf (profiles of the daemon and of
+# QEMU during a guest read); QEMU, kernel and initramfs come from e2e.mk.
+PKGS += valgrind binutils python3 linux-perf
