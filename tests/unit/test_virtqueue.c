@@ -267,8 +267,8 @@ static void test_attack_indirect_len_not_multiple_of_16(void **state)
     const uint64_t table = BUF + 0x1000u;
     (void)state;
     fx_start(&f, QSIZE, false, true);
-    tg_vring_set_indirect(&f.vr, table, 0, BUF, 8, SVD_VRING_DESC_F_NEXT, 1);
-    tg_vring_set_indirect(&f.vr, table, 1, BUF, 8, 0, 0);
+    /* Entry 0 alone is a complete chain: only the multiple-of-16 rule can object. */
+    tg_vring_set_indirect(&f.vr, table, 0, BUF, 8, 0, 0);
     tg_vring_set_desc(&f.vr, 0, table, 24, SVD_VRING_DESC_F_INDIRECT, 0);
     tg_vring_publish(&f.vr, 0);
     expect_pop_protocol(&f);
@@ -454,6 +454,26 @@ static void test_attack_rings_unaligned(void **state)
         fx_config(&f, QSIZE, false, bad[i][0], bad[i][1], bad[i][2]);
         expect_enable_protocol(&f);
         fx_end(&f);
+    }
+    /* Guest addresses misaligned while the host addresses are aligned (the
+     * region's host base is offset): the guest-side rule alone must refuse. */
+    {
+        static uint8_t host[8192] __attribute__((aligned(16)));
+        const uint64_t base = 0x4000000u;
+        fx g;
+        fx_config(&g, QSIZE, false, d, base + 0x101u, u); /* avail odd in gpa, even in host */
+        assert_true(svd_is_ok(svd_gmem_add(&g.mem.map, base, 4096, host + 1, SVD_GMEM_READ | SVD_GMEM_WRITE)));
+        expect_enable_protocol(&g);
+        fx_end(&g);
+        fx_config(&g, QSIZE, false, d, a, base + 0x102u); /* used 2 mod 4 in gpa, 0 mod 4 in host */
+        assert_true(svd_is_ok(svd_gmem_add(&g.mem.map, base, 4096, host + 2, SVD_GMEM_READ | SVD_GMEM_WRITE)));
+        expect_enable_protocol(&g);
+        fx_end(&g);
+        /* Control: guest- and host-aligned rings in an offset region are accepted. */
+        fx_config(&g, QSIZE, false, d, base + 0x100u, base + 0x200u);
+        assert_true(svd_is_ok(svd_gmem_add(&g.mem.map, base, 4096, host + 4, SVD_GMEM_READ | SVD_GMEM_WRITE)));
+        assert_true(svd_is_ok(svd_vq_enable(&g.q, &g.mem.map)));
+        fx_end(&g);
     }
     /* The aligned layout itself is fine. */
     fx f;
@@ -703,6 +723,23 @@ static void test_attack_push_never_popped_chain(void **state)
     assert_true(svd_is_err(svd_vq_push(&f.q, &f.mem.map, &f.c, 0), SVD_ERR_STATE));
     assert_memory_equal(&f.q, &before, sizeof(before));
     assert_int_equal(tg_vring_used_idx(&f.vr), 0);
+    /* Head 0 in flight, and a fresh chain (no token) whose head and epoch
+     * fields happen to match it: still refused, the token is what counts. */
+    tg_vring_set_desc(&f.vr, 0, BUF, 64, SVD_VRING_DESC_F_WRITE, 0);
+    tg_vring_publish(&f.vr, 0);
+    {
+        svd_vq_desc s2[1];
+        svd_vq_chain c2;
+        svd_vq_chain_init(&c2, s2, 1);
+        assert_true(svd_is_ok(svd_vq_pop(&f.q, &f.mem.map, &c2)));
+        assert_int_equal(c2.head, 0);
+        svd_vq_chain_init(&f.c, f.segs, NSEGS);
+        assert_int_equal(f.c.head, 0);
+        assert_int_equal(f.c.epoch, f.q.epoch);
+        assert_true(svd_is_err(svd_vq_push(&f.q, &f.mem.map, &f.c, 0), SVD_ERR_STATE));
+        assert_int_equal(tg_vring_used_idx(&f.vr), 0);
+        assert_true(svd_is_ok(svd_vq_push(&f.q, &f.mem.map, &c2, 0)));
+    }
     fx_end(&f);
 }
 
@@ -1112,6 +1149,18 @@ static void test_disable_keeps_indices_drops_in_flight(void **state)
     assert_int_equal(f.q.inflight, 0);
     assert_int_equal(f.q.epoch, 1);
     assert_int_equal(f.q.inflight_map[0], 0);
+    /* Disabled (same map, same generation): nothing touches the rings. */
+    {
+        bool need = false;
+        svd_vq_desc s2[1];
+        svd_vq_chain c2;
+        svd_vq_chain_init(&c2, s2, 1);
+        tg_vring_publish(&f.vr, 0);
+        assert_true(svd_is_err(svd_vq_pop(&f.q, &f.mem.map, &c2), SVD_ERR_STATE));
+        assert_true(svd_is_err(svd_vq_need_interrupt(&f.q, &f.mem.map, &need), SVD_ERR_STATE));
+        assert_true(svd_is_err(svd_vq_push(&f.q, &f.mem.map, &f.c, 0), SVD_ERR_STATE));
+        assert_int_equal(f.q.last_avail_idx, 1);
+    }
     assert_true(svd_is_ok(svd_vq_enable(&f.q, &f.mem.map)));
     assert_true(svd_is_err(svd_vq_push(&f.q, &f.mem.map, &f.c, 0), SVD_ERR_STATE));
     assert_int_equal(tg_vring_used_idx(&f.vr), 0);
