@@ -206,6 +206,9 @@ static bool read_full(int fd, uint8_t *buf, size_t len)
             continue;
         }
         if (n <= 0) {
+            if (n == 0) {
+                errno = 0; /* end of stream: no error code for the caller to report */
+            }
             return false;
         }
         got += (size_t)n;
@@ -294,7 +297,8 @@ static bool recv_message(struct inst *in, uint8_t *hdr, uint8_t *payload, int *f
         return false;
     }
     if ((size_t)n < VHU_HDR_SIZE && !read_full(in->conn_fd, hdr + n, VHU_HDR_SIZE - (size_t)n)) {
-        vhu_log(VHU_LOG_ERROR, in->dev.inst, "short header (%zd bytes)", n);
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "short header (%zd bytes): %s", n,
+                (errno != 0) ? strerror(errno) : "end of stream");
         return false;
     }
     size = svd_load_le32(hdr + 8);
@@ -303,7 +307,8 @@ static bool recv_message(struct inst *in, uint8_t *hdr, uint8_t *payload, int *f
         return false;
     }
     if (!read_full(in->conn_fd, payload, size)) {
-        vhu_log(VHU_LOG_ERROR, in->dev.inst, "short payload (wanted %u bytes)", size);
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "short payload (wanted %u bytes): %s", size,
+                (errno != 0) ? strerror(errno) : "end of stream");
         return false;
     }
     return true;
