@@ -57,6 +57,13 @@ static uint16_t vq_load_avail_idx(const svd_vq *q)
     return vq_le16(__atomic_load_n((const uint16_t *)(const void *)(q->avail + 2u), __ATOMIC_ACQUIRE));
 }
 
+/* avail_event (used->ring[size]) = next index we will consume. */
+static void vq_set_avail_event(const svd_vq *q)
+{
+    __atomic_store_n((uint16_t *)(void *)(q->used + VQ_RING_HDR + (size_t)VQ_USED_ELEM * q->size),
+                     vq_le16(q->last_avail_idx), __ATOMIC_RELAXED);
+}
+
 static bool vq_size_ok(uint32_t size)
 {
     return size != 0u && size <= SVD_VQ_MAX_SIZE && (size & (size - 1u)) == 0u;
@@ -296,8 +303,7 @@ svd_result svd_vq_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c)
          * between the first look and the store would otherwise never be
          * kicked (virtio 1.2 §2.7.10). The full fence orders our store
          * before the re-load. */
-        __atomic_store_n((uint16_t *)(void *)(q->used + VQ_RING_HDR + (size_t)VQ_USED_ELEM * q->size),
-                         vq_le16(q->last_avail_idx), __ATOMIC_RELAXED);
+        vq_set_avail_event(q);
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         avail_idx = vq_load_avail_idx(q);
         if (avail_idx == q->last_avail_idx) {
@@ -319,6 +325,11 @@ svd_result svd_vq_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c)
     q->inflight_map[head >> 5] |= 1u << (head & 31u);
     q->inflight++;
     q->last_avail_idx++;
+    if (q->event_idx) {
+        /* Also after every pop (as QEMU does): a caller that stops popping
+         * before the ring is empty is still kicked for the next buffer. */
+        vq_set_avail_event(q);
+    }
     c->nsegs = w.nsegs;
     c->ndesc = w.ndesc;
     c->readable_len = w.readable_len;
