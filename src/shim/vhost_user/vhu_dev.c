@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -277,6 +278,15 @@ static enum vhu_verdict parse_regions(const vhu_dev *d, const uint8_t *p, size_t
 static bool map_regions(const vhu_dev *d, vhu_region *nr, uint32_t n, const int *fds, svd_gmem *ng)
 {
     for (uint32_t i = 0; i < n; i++) {
+        struct stat st;
+        /* A region reaching past the end of its file maps fine, then kills the
+         * daemon with SIGBUS on the first access: refuse it here. */
+        if (fstat(fds[i], &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size < (uint64_t)nr[i].map_len) {
+            vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: region %u (%zu bytes) is larger than its file", i,
+                    nr[i].map_len);
+            unmap_regions(nr, i);
+            return false;
+        }
         void *m = mmap(NULL, nr[i].map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);
         if (m == MAP_FAILED) {
             vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: mmap of region %u (%zu bytes) failed: %s", i,
