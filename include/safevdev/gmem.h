@@ -53,7 +53,14 @@ typedef struct svd_gmem {
     uint32_t generation;                           /**< Bumped on every change of the table. */
 } svd_gmem;
 
-/** @brief Empty the map. @p m MUST NOT be NULL. */
+/**
+ * @brief Empty the map. @p m MUST NOT be NULL.
+ *
+ * The generation is not reset: it continues from the value @p m held and is
+ * bumped, so a map emptied and refilled in place never matches a generation a
+ * queue cached from its earlier contents. A map's storage SHOULD therefore be
+ * zeroed (or be static) before its very first svd_gmem_init().
+ */
 void svd_gmem_init(svd_gmem *m);
 
 /**

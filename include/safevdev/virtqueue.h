@@ -32,7 +32,8 @@
  * completed only once, only if it was popped, and never after a reset.
  *
  * EVENT_IDX works both ways when enabled: the device writes avail_event each
- * time it finds the ring empty (then re-checks, so no kick is lost), and
+ * time it finds the ring empty (then re-checks, so no kick is lost) and after
+ * every successful pop, and
  * honours used_event in svd_vq_need_interrupt().
  *
  * Thread-safety: one thread per queue. The guest may write the rings
@@ -153,14 +154,16 @@ SVD_MUST_USE svd_result svd_vq_set_base(svd_vq *q, uint16_t last_avail_idx, uint
  * The host ring pointers are cached; they stay valid only while @p m keeps
  * its generation. After any change of the map the caller MUST disable and
  * enable again (pop/push refuse with ::SVD_ERR_STATE otherwise).
- * @return ::SVD_ERR_STATE if already enabled; ::SVD_ERR_PROTOCOL (queue latched
- *         broken) for a bad size, alignment or ring placement.
+ * @return ::SVD_ERR_STATE if already enabled or latched broken; ::SVD_ERR_PROTOCOL
+ *         (queue latched broken) for a bad size, alignment or ring placement,
+ *         including ring host addresses not naturally aligned for the index atomics.
  */
 SVD_MUST_USE svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m);
 
 /**
  * @brief Stop the queue without forgetting its configuration or indices
- *        (vhost-user GET_VRING_BASE). In-flight chains are dropped.
+ *        (vhost-user GET_VRING_BASE). In-flight chains are dropped: the epoch
+ *        advances, so they can never be pushed. The broken latch is kept.
  */
 void svd_vq_disable(svd_vq *q);
 
@@ -174,7 +177,9 @@ void svd_vq_disable(svd_vq *q);
  *         published when EVENT_IDX is on); ::SVD_ERR_STATE if the queue is
  *         disabled or broken, the map changed since enable, or @p c still
  *         holds a token; ::SVD_ERR_PROTOCOL if the driver broke a rule (the
- *         queue latches broken; nothing was consumed).
+ *         queue latches broken; nothing was consumed). On failure every field
+ *         of @p c is unchanged; the contents of its segment storage are not
+ *         meaningful.
  */
 SVD_MUST_USE svd_result svd_vq_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c);
 
