@@ -62,3 +62,7 @@ fuzz: $(FUZZ_BIN)
 fuzz-regress: $(FUZZ_BIN)
 	@set -e; for n in $(FUZZ_NAMES); do $(FUZZ_DIR)/bin/$$n -runs=0 tests/fuzz/corpus/$$n >/dev/null 2>&1 \
 	  || { echo "fuzz-regress: $$n failed"; exit 1; }; echo "fuzz-regress $$n: corpus replayed"; done
+
+# The vhost-user dispatcher target links the daemon's socket-free part.
+FUZZ_EXTRA_fuzz_vhu := -Isrc/shim/vhost_user $(filter-out %/vhu_main.c,$(wildcard src/shim/vhost_user/*.c))
+$(FUZZ_DIR)/bin/fuzz_vhu: $(wildcard src/shim/vhost_user/*.c src/shim/vhost_user/*.h)

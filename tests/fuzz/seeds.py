@@ -111,7 +111,29 @@ def wdt_seeds():
     put("fuzz_wdt", "both_and_reset", struct.pack("<BI", 1, 32768) + esb + sp + bytes([7]) + tick(12345, 3))
 
 
+def vhu_seeds():
+    def msg(req, payload=b"", nfd=0, fsel=0):
+        return struct.pack("<BBBH", req, fsel, nfd, len(payload)) + payload
+
+    def guest(off, data):
+        return struct.pack("<BHB", 0xff, off, len(data)) + data
+    UA = 0x7f0000000000
+    setup = (msg(1) + msg(3) + msg(15) + msg(16, struct.pack("<Q", 0)) +
+             msg(2, struct.pack("<Q", (1 << 32) | (1 << 30) | (1 << 29) | (1 << 28))) +
+             msg(5, struct.pack("<IIQQQQ", 1, 0, 0x0, 0x10000, UA, 0), nfd=1) +
+             msg(8, struct.pack("<II", 0, 8)) + msg(10, struct.pack("<II", 0, 0)) +
+             msg(9, struct.pack("<IIQQQQ", 0, 0, UA, UA + 0x100, UA + 0x80, 0)) +
+             msg(13, struct.pack("<Q", 0), nfd=1) + msg(12, struct.pack("<Q", 0), nfd=1) +
+             msg(18, struct.pack("<II", 0, 1)))
+    ring = guest(0x0, desc(0x1000, 64, 2, 0)) + guest(0x80, struct.pack("<HHH", 0, 1, 0))
+    put("fuzz_vhu", "qemu_like_session", setup + ring + msg(11, struct.pack("<II", 0, 0)))
+    put("fuzz_vhu", "polling_kick_then_reset", setup[:-0] + ring +
+        msg(12, struct.pack("<Q", 1 << 8)) + msg(34) + msg(4))
+    put("fuzz_vhu", "need_reply_and_bad_version", msg(1, fsel=0x08) + msg(3, fsel=0x80) + msg(99 % 40))
+
+
 if __name__ == "__main__":
     main()
     transport_seeds()
     wdt_seeds()
+    vhu_seeds()
