@@ -132,8 +132,17 @@ def vhu_seeds():
     put("fuzz_vhu", "need_reply_and_bad_version", msg(1, fsel=0x08) + msg(3, fsel=0x80) + msg(99 % 40))
 
 
+def qvm_opt_seeds():
+    vals = [(0, b"18446744073709551615"), (0, b"18446744073709551616"), (1, b"64"), (2, b"0xffffffff"),
+            (3, b"0x40000000"), (4, b"100"), (0, b"0x"), (0, b"1,2"), (0, b"0x1000,0x200"), (0, b"reset"),
+            (0, b"terminate"), (0, b"dump"), (0, b"none"), (1, b"-1"), (1, b" 5"), (1, b"007")]
+    for i, (sel, v) in enumerate(vals):
+        put("fuzz_qvm_opts", f"opt_{i:02d}", bytes([sel]) + v)
+
+
 if __name__ == "__main__":
     main()
     transport_seeds()
     wdt_seeds()
     vhu_seeds()
+    qvm_opt_seeds()
