@@ -12,7 +12,7 @@ E2E_CASES  := $(shell python3 tests/e2e/e2e.py --list 2>/dev/null)
 E2E_RUN    := B=$(B) E2E_DAEMON=$(E2E_DAEMON) python3 tests/e2e/e2e.py
 
 $(E2E_KERNEL): tests/e2e/fetch-kernel.sh
-	tests/e2e/fetch-kernel.sh $(E2E_DIR)/kernel
+	tests/e2e/fetch-kernel.sh $(E2E_DIR)/kernel && touch $@
 
 $(E2E_INITRD): tests/e2e/mkinitramfs.sh tests/e2e/guest-init.sh $(E2E_KERNEL)
 	tests/e2e/mkinitramfs.sh $(E2E_DIR)/kernel $@

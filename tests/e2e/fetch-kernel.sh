@@ -21,15 +21,18 @@ fi
 [ -n "$real" ] || { echo "fetch-kernel: cannot resolve $meta (run apt-get update)" >&2; exit 1; }
 
 rm -rf "$dir" && mkdir -p "$dir/deb"
-(cd "$dir/deb" && apt-get download -q "$real" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
-deb=$(ls "$dir"/deb/"$real"_*.deb 2>/dev/null | head -n1)
+# As root apt warns that it cannot drop to _apt in this directory; harmless.
+if ! (cd "$dir/deb" && apt-get download -q "$real" >download.log 2>&1); then
+	cat "$dir/deb/download.log" >&2
+fi
+deb=$(find "$dir/deb" -name "${real}_*.deb" | head -n1)
 [ -n "$deb" ] || { echo "fetch-kernel: apt-get download $real failed" >&2; exit 1; }
 dpkg-deb -x "$deb" "$dir/root"
-vmlinuz=$(ls "$dir"/root/boot/vmlinuz-* | head -n1)
+vmlinuz=$(find "$dir/root/boot" -name 'vmlinuz-*' | head -n1)
 kver=${vmlinuz##*/vmlinuz-}
 ln -sf "root/boot/vmlinuz-$kver" "$dir/vmlinuz"
 echo "$kver" >"$dir/kver"
 echo "$real $(dpkg-deb -f "$deb" Version)" >"$dir/package"
-rm -f "$deb"
+rm -f "$deb" "$dir/deb/download.log"
 touch "$dir/.done"
 echo "fetch-kernel: $(cat "$dir/package") unpacked in $dir (kernel $kver)"

@@ -16,7 +16,8 @@ say() { echo "E2E:$*"; }
 finish() { say "END rc=$1"; sync; reboot -f; sleep 5; }
 
 bytes=1048576; chunk=65536; label=none
-for arg in $(cat /proc/cmdline); do
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
 	case "$arg" in
 	e2e.bytes=*) bytes=${arg#e2e.bytes=} ;;
 	e2e.chunk=*) chunk=${arg#e2e.chunk=} ;;
@@ -39,7 +40,7 @@ say "RNG_CURRENT=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)"
 
 # Uptime in centiseconds (busybox date has no %N; 10 ms resolution suffices
 # for reads that last seconds).
-cs() { read up idle </proc/uptime; echo $(( ${up%.*} * 100 + 1${up#*.} - 100 )); }
+cs() { read -r up _ </proc/uptime; echo $(( ${up%.*} * 100 + 1${up#*.} - 100 )); }
 
 out=/tmp/rng.bin
 : >"$out"
@@ -56,7 +57,11 @@ t1=$(cs)
 say "READ_DONE bytes=$got cs=$((t1 - t0))"
 
 if [ -b /dev/vda ]; then
-	dd if="$out" of=/dev/vda bs=65536 conv=fsync 2>/dev/null && say "DISK_WRITTEN bytes=$got" || say "DISK_ERROR"
+	if dd if="$out" of=/dev/vda bs=65536 conv=fsync 2>/dev/null; then
+		say "DISK_WRITTEN bytes=$got"
+	else
+		say "DISK_ERROR"
+	fi
 fi
 [ "$got" -ge "$bytes" ] && finish 0
 finish 1
