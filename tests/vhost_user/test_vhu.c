@@ -986,6 +986,24 @@ static void test_attack_guest_bad_head_signals_err(void **state)
     both_instances_serve();
 }
 
+/* REQ: REQ-VHU-024 */
+static void test_attack_memory_shrunk_under_daemon(void **state)
+{
+    fe f;
+    (void)state;
+    fe_start(&f, g_s0, F_VERSION_1);
+    request_entropy(&f, 64);
+    /* Publish a request, then shrink guest RAM below the ring: the daemon's
+     * next ring access hits pages that no longer exist (SIGBUS). */
+    set_desc(&f, ram_b(&f, OFF_DESC), 1, GPA_A + OFF_BUF, 64, SVD_VRING_DESC_F_WRITE, 0);
+    publish(&f, 1);
+    assert_int_equal(ftruncate(f.memfd, 4096), 0);
+    kick(&f);
+    expect_disconnect(&f);  /* that instance only; the daemon lives on */
+    fe_close(&f);
+    both_instances_serve();
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 /* The start sequence QEMU 7.2's vhost-user-rng sends after it reconnects:
@@ -1539,6 +1557,7 @@ int main(void)
         cmocka_unit_test(test_attack_ring_outside_memory),
         cmocka_unit_test(test_attack_bad_flags_and_unknown_request),
         cmocka_unit_test(test_attack_guest_bad_head_signals_err),
+        cmocka_unit_test(test_attack_memory_shrunk_under_daemon),
         cmocka_unit_test(test_reconnect_resumes),
     };
     const struct CMUnitTest solo_tests[] = {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -58,6 +59,53 @@ struct opts {
 };
 
 static int g_epfd = -1;
+
+/* Guest memory the front-end shrinks after SET_MEM_TABLE (ftruncate of its
+ * memfd or file) turns our next access to the lost pages into SIGBUS, which
+ * would kill every instance. The handler replaces the faulting page of a
+ * guest mapping with an anonymous one, so the access completes harmlessly,
+ * and records the instance; the loop then disconnects that instance only.
+ * A SIGBUS anywhere else is a genuine fault and kills the process as usual.
+ * The handler reads the instance table only: SIGBUS is synchronous, raised
+ * in this same thread by a ring access, never while the table changes. */
+static struct inst *g_insts;
+static size_t g_ninst;
+static size_t g_pagesize = 4096;
+static volatile sig_atomic_t g_bus_inst = -1;
+
+static bool patch_guest_page(const vhu_dev *d, uintptr_t a)
+{
+    for (uint32_t r = 0; r < d->nregions; r++) {
+        uint8_t *base = d->regions[r].map;
+        uintptr_t b = (uintptr_t)base;
+        if (base != NULL && a >= b && a - b < d->regions[r].map_len) {
+            uint8_t *pg = base + ((a - b) & ~(uintptr_t)(g_pagesize - 1u));
+            void *m;
+            /* mmap is a plain system call on Linux, safe here although POSIX
+             * does not list it as async-signal-safe. fd -1 is what
+             * MAP_ANONYMOUS asks for (cppcheck's posix model wants fd >= 0). */
+            // cppcheck-suppress invalidFunctionArg
+            m = mmap(pg, g_pagesize, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); /* NOLINT(bugprone-signal-handler,cert-sig30-c) */
+            return m != MAP_FAILED;
+        }
+    }
+    return false;
+}
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+    uintptr_t a = (uintptr_t)si->si_addr;
+    (void)uc;
+    for (size_t i = 0; i < g_ninst; i++) {
+        if (patch_guest_page(&g_insts[i].dev, a)) {
+            g_bus_inst = (sig_atomic_t)i;
+            return;
+        }
+    }
+    /* Not guest memory: restore the default action; the faulting access
+     * runs again and the process dies with the genuine fault. */
+    (void)signal(sig, SIG_DFL);
+}
 
 /* ------------------------------------------------------------ entropy source */
 
@@ -705,6 +753,12 @@ static int run(int sfd)
             if (!dispatch_event(evs[i].data.ptr, sfd)) {
                 return 0;
             }
+            if (g_bus_inst >= 0) {
+                struct inst *in = &g_insts[g_bus_inst];
+                g_bus_inst = -1;
+                vhu_log(VHU_LOG_ERROR, in->dev.inst, "guest memory shrank under the mapping (SIGBUS): disconnecting");
+                conn_close(in);
+            }
         }
     }
 }
@@ -744,6 +798,20 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < ninst; i++) {
         if (inst_setup(&insts[i], i, &o) != 0) {
+            goto out;
+        }
+    }
+    {
+        struct sigaction sa;
+        long pg = sysconf(_SC_PAGESIZE);
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_sigaction = on_sigbus;
+        sa.sa_flags = SA_SIGINFO;
+        g_pagesize = pg > 0 ? (size_t)pg : g_pagesize;
+        g_insts = insts;
+        g_ninst = ninst;
+        if (sigemptyset(&sa.sa_mask) != 0 || sigaction(SIGBUS, &sa, NULL) != 0) {
+            vhu_log(VHU_LOG_ERROR, -1, "sigaction(SIGBUS): %s", strerror(errno));
             goto out;
         }
     }
