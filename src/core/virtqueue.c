@@ -58,7 +58,7 @@ static uint16_t vq_load_avail_idx(const svd_vq *q)
 }
 
 /* avail_event (used->ring[size]) = next index we will consume. */
-static void vq_set_avail_event(const svd_vq *q)
+static void vq_set_avail_event(svd_vq *q)
 {
     __atomic_store_n((uint16_t *)(void *)(q->used + VQ_RING_HDR + (size_t)VQ_USED_ELEM * q->size),
                      vq_le16(q->last_avail_idx), __ATOMIC_RELAXED);
