@@ -2,7 +2,7 @@
 # REQ: REQ-GATE-006 REQ-GATE-007
 """Per-area coverage figures from an lcov .info file, and the coverage gate.
 
-usage: covgate.py --report|--gate INFO ROOT CORE_LINES CORE_BRANCHES SHIM_LINES
+usage: covgate.py --report|--gate|--gate-quiet INFO ROOT CORE_LINES CORE_BRANCHES SHIM_LINES
 
 Areas: src/core (every file together; thresholds on lines AND branches) and each
 shim directory src/shim/<name> (threshold on lines). --report prints the figures
@@ -79,6 +79,10 @@ def pct(h, t):
 
 def main(argv):
     mode, info, root = argv[1], argv[2], argv[3]
+    quiet = mode == "--gate-quiet"  # the figures were just printed by --report
+    if quiet:
+        mode = "--gate"
+    out = (lambda *a, **k: None) if quiet else print
     core_l, core_b, shim_l = float(argv[4]), float(argv[5]), float(argv[6])
     files = parse(info, root)
     areas = {}
@@ -107,23 +111,23 @@ def main(argv):
         s["lf"] += n
         s["files"].append((path, 0, n, 0, 0, ["(no test ran this file)"], []))
     fail = []
-    print("coverage by area:")
+    out("coverage by area:")
     for a in sorted(areas):
         s = areas[a]
         lp, bp = pct(s["lh"], s["lf"]), pct(s["bh"], s["bf"])
         need = f"lines>={core_l:g}% branches>={core_b:g}%" if a == "src/core" else f"lines>={shim_l:g}%"
         ok = (lp >= core_l and bp >= core_b) if a == "src/core" else lp >= shim_l
-        print(f"  {a:22s} lines {s['lh']}/{s['lf']} = {lp:6.2f}%  branches {s['bh']}/{s['bf']} = {bp:6.2f}%"
+        out(f"  {a:22s} lines {s['lh']}/{s['lf']} = {lp:6.2f}%  branches {s['bh']}/{s['bf']} = {bp:6.2f}%"
               f"  [{need}: {'ok' if ok else 'BELOW'}]")
         if not ok:
             fail.append(a)
         for path, lh, lf, bh, bf, ml, mb in s["files"]:
             if lh < lf or bh < bf:
-                print(f"    {path}: lines {lh}/{lf}, branches {bh}/{bf}")
+                out(f"    {path}: lines {lh}/{lf}, branches {bh}/{bf}")
                 if ml:
-                    print(f"      missed lines: {ranges(ml) if ml and isinstance(ml[0], int) else ml[0]}")
+                    out(f"      missed lines: {ranges(ml) if ml and isinstance(ml[0], int) else ml[0]}")
                 if mb:
-                    print(f"      lines with missed branches: {ranges(mb)}")
+                    out(f"      lines with missed branches: {ranges(mb)}")
     if "src/core" not in areas:
         print("  src/core: no data (no core source compiled with coverage)")
         fail.append("src/core")
