@@ -10,6 +10,10 @@
 #ifndef VHU_DEV_H
 #define VHU_DEV_H
 
+/* Internal to the daemon, not public API: hidden from the Doxygen site
+ * (public API is include/safevdev/ only). */
+/** @cond VHU_INTERNAL */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -120,5 +124,7 @@ void vhu_dev_process(vhu_dev *d, uint64_t now, bool *wake, uint64_t *wake_at);
 
 /* Monotonic clock in ns. */
 uint64_t vhu_now_ns(void);
+
+/** @endcond */
 
 #endif
