@@ -198,9 +198,11 @@ static int time_size(uint32_t size, unsigned rounds)
     }
     if (!tg_mem_all(&b.mem, b.buf_gpa, size, 0u)) {
         double o = median(ours, rounds), g = median(grnd, rounds), q = median(ratio, rounds);
+        /* median() sorted ratio[]: the spread across rounds is its ends. */
         printf("BENCH core size=%u n=%llu rounds=%u ours_ns=%.1f getrandom_ns=%.1f ours_gbs=%.3f "
-               "getrandom_gbs=%.3f ratio=%.3f\n",
-               size, (unsigned long long)n, rounds, o, g, (double)size / o, (double)size / g, q);
+               "getrandom_gbs=%.3f ratio=%.3f ratio_min=%.3f ratio_max=%.3f\n",
+               size, (unsigned long long)n, rounds, o, g, (double)size / o, (double)size / g, q, ratio[0],
+               ratio[rounds - 1u]);
         rc = 0;
     }
 out:
