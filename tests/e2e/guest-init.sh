@@ -15,13 +15,14 @@ mount -t tmpfs -o size=96m tmpfs /tmp
 say() { echo "E2E:$*"; }
 finish() { say "END rc=$1"; sync; reboot -f; sleep 5; }
 
-bytes=1048576; chunk=65536; label=none
+bytes=1048576; chunk=65536; label=none; wait=0
 read -r cmdline </proc/cmdline
 for arg in $cmdline; do
 	case "$arg" in
 	e2e.bytes=*) bytes=${arg#e2e.bytes=} ;;
 	e2e.chunk=*) chunk=${arg#e2e.chunk=} ;;
 	e2e.label=*) label=${arg#e2e.label=} ;;
+	e2e.wait=*) wait=${arg#e2e.wait=} ;;
 	esac
 done
 say "BOOT label=$label bytes=$bytes chunk=$chunk kernel=$(uname -r)"
@@ -41,6 +42,13 @@ say "RNG_CURRENT=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)"
 # Uptime in centiseconds (busybox date has no %N; 10 ms resolution suffices
 # for reads that last seconds).
 cs() { read -r up _ </proc/uptime; echo $(( ${up%.*} * 100 + 1${up#*.} - 100 )); }
+
+# e2e.wait=1: hold the read until the host sends a line on the console, so
+# that several guests can be started reading at the same moment.
+if [ "$wait" = 1 ]; then
+	say "READY"
+	read -r _go </dev/console
+fi
 
 out=/tmp/rng.bin
 : >"$out"
