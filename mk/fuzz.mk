@@ -52,7 +52,7 @@ define fuzz_run
 	done; exit $$fail
 endef
 
-fuzz-smoke: $(FUZZ_BIN)
+fuzz-smoke: $(FUZZ_BIN) fuzz-regress-tests
 	$(call fuzz_run,$(FUZZ_SMOKE_S))
 
 fuzz: $(FUZZ_BIN)
@@ -70,3 +70,16 @@ $(FUZZ_DIR)/bin/fuzz_vhu: $(wildcard src/shim/vhost_user/*.c src/shim/vhost_user
 # qvm host calls that file references as stubs that crash if ever reached.
 FUZZ_EXTRA_fuzz_qvm_opts := -Isrc/shim/qvm -DSVD_QVM_SDK=0 src/shim/qvm/qvm_common.c
 $(FUZZ_DIR)/bin/fuzz_qvm_opts: $(wildcard src/shim/qvm/*.c src/shim/qvm/*.h src/shim/qvm/compat/*.h)
+
+# Regression tests for defects found by fuzzing / fault injection (tests/fuzz/regress_*.c),
+# built with the release flags and run before every fuzz-smoke. They link the
+# vhost-user dispatcher library (mk/vhost_user.mk) and the core.
+REGRESS_SRC := $(sort $(wildcard tests/fuzz/regress_*.c))
+REGRESS_BIN := $(REGRESS_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/regress/%)
+$(FUZZ_DIR)/regress/%: tests/fuzz/%.c $(VHU_LIB) $(CORE_LIB) | $(FUZZ_DIR)/regress
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -Isrc/shim/vhost_user $< $(VHU_LIB) $(CORE_LIB) $(LDFLAGS_ALL) -o $@
+$(FUZZ_DIR)/regress:
+	mkdir -p $@
+.PHONY: fuzz-regress-tests
+fuzz-regress-tests: $(REGRESS_BIN)
+	@set -e; for t in $(REGRESS_BIN); do $$t; done; echo "fuzz-regress-tests: $(words $(REGRESS_BIN)) programs passed"
