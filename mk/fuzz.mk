@@ -76,8 +76,9 @@ $(FUZZ_DIR)/bin/fuzz_qvm_opts: $(wildcard src/shim/qvm/*.c src/shim/qvm/*.h src/
 # vhost-user dispatcher library (mk/vhost_user.mk) and the core.
 REGRESS_SRC := $(sort $(wildcard tests/fuzz/regress_*.c))
 REGRESS_BIN := $(REGRESS_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/regress/%)
-$(FUZZ_DIR)/regress/%: tests/fuzz/%.c $(VHU_LIB) $(CORE_LIB) | $(FUZZ_DIR)/regress
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -Isrc/shim/vhost_user $< $(VHU_LIB) $(CORE_LIB) $(LDFLAGS_ALL) -o $@
+# (the library path is spelled out: mk/vhost_user.mk, which defines VHU_LIB, is read after this file)
+$(FUZZ_DIR)/regress/%: tests/fuzz/%.c $(B)/vhost-user/libvhu.a $(CORE_LIB) | $(FUZZ_DIR)/regress
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -Isrc/shim/vhost_user $< $(B)/vhost-user/libvhu.a $(CORE_LIB) $(LDFLAGS_ALL) -o $@
 $(FUZZ_DIR)/regress:
 	mkdir -p $@
 .PHONY: fuzz-regress-tests
