@@ -45,7 +45,8 @@ static void fv_once(void)
     if (g_memfd >= 0) {
         return;
     }
-    vhu_log_level = -1; /* quiet: the dispatcher logs every refusal */
+    /* Quiet (the dispatcher logs every refusal) unless FUZZ_VHU_LOG is set. */
+    vhu_log_level = (getenv("FUZZ_VHU_LOG") != NULL) ? VHU_LOG_DEBUG : -1;
     g_memfd = memfd_create("fuzz-guest", 0);
     FZ_CHECK(g_memfd >= 0);
     FZ_CHECK(ftruncate(g_memfd, FV_RAM) == 0);
@@ -61,6 +62,33 @@ static int lowest_free_fd(void)
     FZ_CHECK(fd >= 0);
     close(fd);
     return fd;
+}
+
+/* One vhost-user message from the input, handed to the dispatcher. */
+static void fv_message(vhu_dev *d, fz_in *in, uint8_t op)
+{
+    const uint32_t request = op % 40u;
+    const uint8_t fsel = fz_u8(in);
+    const uint32_t flags = (fsel & 0x80u) != 0u ? fsel : (VHU_VERSION | (fsel & (VHU_FLAG_NEED_REPLY)));
+    const size_t nfds = fz_u8(in) % 3u;
+    const size_t len = fz_u16(in) % 320u;
+    uint8_t payload[320];
+    int fds[2];
+    vhu_reply reply;
+    for (size_t i = 0u; i < len; i++) {
+        payload[i] = fz_u8(in);
+    }
+    for (size_t i = 0u; i < nfds; i++) {
+        fds[i] = dup(request == VHU_SET_MEM_TABLE ? g_memfd : g_evfd);
+        FZ_CHECK(fds[i] >= 0);
+    }
+    memset(&reply, 0, sizeof(reply));
+    const enum vhu_verdict v = vhu_dev_handle(d, request, flags, payload, len, fds, nfds, &reply);
+    FZ_CHECK(v == VHU_V_OK || v == VHU_V_REJECTED || v == VHU_V_DISCONNECT);
+    FZ_CHECK(!reply.send || reply.size <= sizeof(reply.payload));
+    if (v == VHU_V_DISCONNECT) {
+        vhu_dev_disconnect(d);
+    }
 }
 
 /* REQ: REQ-GATE-013 */
@@ -89,34 +117,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (uint32_t i = 0u; i < n; i++) {
                 g_ram[(off + i) % FV_RAM] = fz_u8(&in);
             }
-            continue;
+        } else {
+            fv_message(d, &in, op);
         }
-        const uint32_t request = op % 40u;
-        const uint8_t fsel = fz_u8(&in);
-        const uint32_t flags = (fsel & 0x80u) != 0u ? fsel : (VHU_VERSION | (fsel & (VHU_FLAG_NEED_REPLY)));
-        const size_t nfds = fz_u8(&in) % 3u;
-        const size_t len = fz_u16(&in) % 320u;
-        uint8_t payload[320];
-        int fds[2];
-        vhu_reply reply;
-        for (size_t i = 0u; i < len; i++) {
-            payload[i] = fz_u8(&in);
-        }
-        for (size_t i = 0u; i < nfds; i++) {
-            fds[i] = dup(request == VHU_SET_MEM_TABLE ? g_memfd : g_evfd);
-            FZ_CHECK(fds[i] >= 0);
-        }
-        memset(&reply, 0, sizeof(reply));
-        const enum vhu_verdict v = vhu_dev_handle(d, request, flags, payload, len, fds, nfds, &reply);
-        FZ_CHECK(v == VHU_V_OK || v == VHU_V_REJECTED || v == VHU_V_DISCONNECT);
-        FZ_CHECK(!reply.send || reply.size <= sizeof(reply.payload));
-        if (v == VHU_V_DISCONNECT) {
-            vhu_dev_disconnect(d);
-        }
+        /* The event loop serves the ring after every event (a kick or a timer in the daemon). */
         bool wake = false;
         uint64_t wake_at = 0u;
         now += 1000000u;
         vhu_dev_process(d, now, &wake, &wake_at);
+    }
+    if (vhu_log_level >= 0) {
+        fprintf(stderr, "fuzz_vhu: used.idx at guest 0x100 = %u\n", (unsigned)(g_ram[0x102] | (g_ram[0x103] << 8)));
     }
     vhu_dev_disconnect(d);
     free(d);
