@@ -85,6 +85,11 @@ static inline void ft_serve(ft_env *env, svd_vq *q, uint32_t qi)
 
 static inline void ft_env_free(ft_env *env)
 {
+    /* FUZZ_LOG=1: show whether the seed's request was completed (used ring at gpa 0x10a0). */
+    if (getenv("FUZZ_LOG") != NULL && env->ramlen >= 0xa4u) {
+        fprintf(stderr, "fuzz: used.idx at gpa 0x10a0 = %u, completed requests %llu\n",
+                (unsigned)(env->ram[0xa2] | (env->ram[0xa3] << 8)), (unsigned long long)env->e.stats.requests);
+    }
     free(env->ram);
     env->ram = NULL;
 }
