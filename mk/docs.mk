@@ -11,8 +11,10 @@ trace:
 # Doxygen with WARN_AS_ERROR: any undocumented symbol or doc error fails the build.
 docs: trace
 	@rm -rf docs/html docs/xml && mkdir -p $(DOCS_GEN)
-	SVD_VERSION=$(VERSION) SVD_DOCS_GEN=$(DOCS_GEN) doxygen docs/Doxyfile
-	@if [ -s $(DOCS_GEN)/doxygen-warnings.log ]; then cat $(DOCS_GEN)/doxygen-warnings.log; exit 1; fi
+	@rc=0; SVD_VERSION=$(VERSION) SVD_DOCS_GEN=$(DOCS_GEN) doxygen docs/Doxyfile || rc=$$?; \
+	if [ $$rc != 0 ] || [ -s $(DOCS_GEN)/doxygen-warnings.log ]; then \
+	  echo "docs: doxygen failed (status $$rc), $$(grep -c . $(DOCS_GEN)/doxygen-warnings.log) warning lines:"; \
+	  cat $(DOCS_GEN)/doxygen-warnings.log; exit 1; fi
 	@python3 tools/docs/doc_stats.py docs/html
 
 # Serve docs/html, screenshot two pages in headless Chromium, check every internal link.
