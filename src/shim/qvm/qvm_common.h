@@ -1,5 +1,8 @@
-/*
- * qvm_common.h: helpers shared by the safevdev qvm adapters (virtio-entropy
+/**
+ * @file qvm_common.h
+ * @brief Helpers shared by the safevdev qvm adapters (internal to each .so).
+ *
+ * Helpers shared by the safevdev qvm adapters (virtio-entropy
  * now, the watchdog adapters later). Every function is hidden inside the .so
  * that links it; none keeps state outside the caller's instance block.
  *
@@ -12,6 +15,10 @@
  * - the instance clock: a qvm guest timer read as nanoseconds, and arming it
  *   for a deadline in nanoseconds;
  * - the interrupt line: drive v_intr to a level, only on change.
+ *
+ * Thread-safety: none of these functions locks; each works only on the
+ * structures passed to it, and the adapters call them with the instance's
+ * v_mtx held (qvm takes it for every callback, ::VFF_MUTEX).
  */
 #ifndef SVD_QVM_COMMON_H
 #define SVD_QVM_COMMON_H
@@ -24,90 +31,177 @@
 #include "safevdev/gmem.h"
 #include "safevdev/result.h"
 
+/** @brief Keeps a helper out of the adapter's exported symbols. */
 #define SVD_QVM_HIDDEN __attribute__((visibility("hidden")))
 
 /* ---- options ------------------------------------------------------------- */
 
-/* Longest option value copied into a bad-option record (longer ones are cut). */
+/** @brief Longest option value copied into a bad-option record (longer ones are cut). */
 #define SVD_QVM_BADVAL_MAX 40u
 
-/* The first option refused before OPTIONS_END, kept in the instance block. */
+/** @brief The first option refused before OPTIONS_END, kept in the instance block. */
 typedef struct svd_qvm_badopt {
-    bool set;
-    const char *name;                     /* static option name */
-    char value[SVD_QVM_BADVAL_MAX + 1u];  /* copy of the value, NUL-terminated */
-    const char *why;                      /* static reason */
+    bool set;                             /**< An option was refused. */
+    const char *name;                     /**< Static option name. */
+    char value[SVD_QVM_BADVAL_MAX + 1u];  /**< Copy of the value, NUL-terminated, cut to ::SVD_QVM_BADVAL_MAX. */
+    const char *why;                      /**< Static reason. */
 } svd_qvm_badopt;
 
-/* Record a refused option (only the first one is kept). */
+/**
+ * @brief Record a refused option; only the first one is kept.
+ * @param b the instance's record.
+ * @param name static option name.
+ * @param value the value as given (copied, cut to ::SVD_QVM_BADVAL_MAX; NULL is recorded as empty).
+ *
+ * A NULL @p name or @p why is recorded as "?" or "invalid".
+ * @param why static reason.
+ */
 SVD_QVM_HIDDEN void svd_qvm_badopt_set(svd_qvm_badopt *b, const char *name, const char *value, const char *why);
-/* Log "<vdev>: option '<name>' value '<v>' rejected: <why>" if one was recorded. */
+/**
+ * @brief Log "<vdev>: option '<name>' value '<v>' rejected: <why>" if one was recorded.
+ * @param b the instance's record.
+ * @param vdev the adapter's name for the log line.
+ */
 SVD_QVM_HIDDEN void svd_qvm_badopt_report(const svd_qvm_badopt *b, const char *vdev);
 
-/* Parse an unsigned decimal or 0x-hex number covering all of @s, in [min, max].
- * ::SVD_ERR_INVALID_ARG for NULL, empty, sign, junk, overflow or out of range. */
+/**
+ * @brief Parse an unsigned decimal or 0x-hex number covering all of @p s, in [@p min, @p max].
+ * @param s the option value.
+ * @param min smallest accepted value.
+ * @param max largest accepted value.
+ * @param out receives the value on success; untouched on failure.
+ * @return ::SVD_OK, or ::SVD_ERR_INVALID_ARG for NULL, empty, sign, junk,
+ *         overflow or out of range.
+ */
 SVD_QVM_HIDDEN SVD_MUST_USE svd_result svd_qvm_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
-/* Parse "A,B" (two numbers as above, no spaces). */
+/**
+ * @brief Parse "A,B": two numbers as svd_qvm_parse_u64() takes them (full
+ *        uint64_t range), no spaces.
+ * @param s the option value.
+ * @param a receives A on success.
+ * @param b receives B on success.
+ * @return ::SVD_OK, or ::SVD_ERR_INVALID_ARG for anything else.
+ */
 SVD_QVM_HIDDEN SVD_MUST_USE svd_result svd_qvm_parse_pair(const char *s, uint64_t *a, uint64_t *b);
 
 /* ---- guest memory ----------------------------------------------------------- */
 
+/** @brief Most guest-memory windows an instance maps (the `ram` options). */
 #define SVD_QVM_MAX_WINDOWS 4u
 
+/** @brief One guest-physical window the device may access. */
 typedef struct svd_qvm_window {
-    uint64_t gpa;
-    uint64_t size;
-    void *host; /* NULL while unmapped */
+    uint64_t gpa;  /**< First guest-physical byte. */
+    uint64_t size; /**< Bytes; never 0, gpa + size never wraps. */
+    void *host;    /**< Host address from gasp_map_vdma(); NULL while unmapped. */
 } svd_qvm_window;
 
+/** @brief The instance's guest-memory windows and whether they are mapped. */
 typedef struct svd_qvm_mem {
-    svd_qvm_window win[SVD_QVM_MAX_WINDOWS];
-    uint32_t n;       /* configured windows */
-    bool mapped;      /* svd_qvm_mem_map() succeeded */
+    svd_qvm_window win[SVD_QVM_MAX_WINDOWS]; /**< Configured windows, non-overlapping. */
+    uint32_t n;                              /**< Number of configured windows. */
+    bool mapped;                             /**< svd_qvm_mem_map() succeeded and no unmap since. */
 } svd_qvm_mem;
 
-/* Add a window to the configuration (before mapping). ::SVD_ERR_INVALID_ARG for
- * size 0 or a wrap; ::SVD_ERR_NOSPACE when full; ::SVD_ERR_BOUNDS on overlap. */
+/**
+ * @brief Add a window to the configuration (before mapping).
+ * @param m the instance's windows.
+ * @param gpa first guest-physical byte.
+ * @param size bytes.
+ * @return ::SVD_OK; ::SVD_ERR_STATE once mapped; ::SVD_ERR_INVALID_ARG for size 0 or a wrap;
+ *         ::SVD_ERR_NOSPACE when full; ::SVD_ERR_BOUNDS on overlap.
+ */
 SVD_QVM_HIDDEN SVD_MUST_USE svd_result svd_qvm_mem_add(svd_qvm_mem *m, uint64_t gpa, uint64_t size);
-/* Map every window with gasp_map_vdma() and fill @gm (re-initialised). On any
- * failure everything mapped is unmapped again, @gm is left empty and
- * ::SVD_ERR_SOURCE is returned. Idempotent once mapped. */
+/**
+ * @brief Map every window with gasp_map_vdma() and fill @p gm (re-initialised).
+ *
+ * Idempotent once mapped.
+ * @param m the instance's windows.
+ * @param vdp the instance.
+ * @param gm the core's guest-memory map to fill.
+ * @return ::SVD_OK; on any failure everything mapped is unmapped again,
+ *         @p gm is left empty and ::SVD_ERR_SOURCE is returned.
+ */
 SVD_QVM_HIDDEN SVD_MUST_USE svd_result svd_qvm_mem_map(svd_qvm_mem *m, const vdev_t *vdp, svd_gmem *gm);
-/* Unmap every mapped window (gasp_unmap); safe to call twice. */
+/**
+ * @brief Unmap every mapped window (gasp_unmap); safe to call twice.
+ * @param m the instance's windows.
+ */
 SVD_QVM_HIDDEN void svd_qvm_mem_unmap(svd_qvm_mem *m);
 
 /* ---- clock and timer -------------------------------------------------------- */
 
+/** @brief The instance clock: a qvm guest timer read as nanoseconds. */
 typedef struct svd_qvm_clock {
-    struct guest_timer *timer; /* NULL until created */
-    uint64_t hz;               /* ticks per second reported by guest_timer_create() */
-    bool armed;
-    uint64_t armed_for_ns;     /* deadline of the armed notification */
+    struct guest_timer *timer; /**< NULL until created. */
+    uint64_t hz;               /**< Ticks per second reported by guest_timer_create(). */
+    bool armed;                /**< A notification is pending. */
+    uint64_t armed_for_ns;     /**< Deadline of the pending notification. */
 } svd_qvm_clock;
 
-/* Create the instance timer (or keep the one @c already holds);
- * ::SVD_ERR_SOURCE if qvm refuses or reports a resolution we cannot convert
- * (0 or above 2^34 ticks/s). */
+/**
+ * @brief Create the instance timer (or keep the one @p c already holds).
+ * @param c the instance clock.
+ * @param vdp the instance.
+ * @param cookie passed back to the factory's timer callback.
+ * @return ::SVD_OK, or ::SVD_ERR_SOURCE if qvm refuses or reports a resolution
+ *         we cannot convert (0 or above 2^34 ticks/s).
+ */
 SVD_QVM_HIDDEN SVD_MUST_USE svd_result svd_qvm_clock_init(svd_qvm_clock *c, const vdev_t *vdp, void *cookie);
-/* Current time in nanoseconds (0 if the timer does not exist). */
+/**
+ * @brief Current time in nanoseconds.
+ * @param c the instance clock.
+ * @return nanoseconds since the timer's epoch; 0 if the timer does not exist.
+ */
 SVD_QVM_HIDDEN uint64_t svd_qvm_clock_now(const svd_qvm_clock *c);
-/* Ask for a timer callback at @deadline_ns (now or past: as soon as possible).
- * An earlier pending request is kept if it is sooner. */
+/**
+ * @brief Ask for a timer callback at @p deadline_ns (now or past: as soon as
+ *        possible). An earlier pending request is kept if it is sooner.
+ * @param c the instance clock.
+ * @param deadline_ns absolute time in the clock's nanoseconds.
+ * @return ::SVD_OK; ::SVD_ERR_STATE if there is no timer; ::SVD_ERR_SOURCE
+ *         if qvm refuses the notification.
+ */
 SVD_QVM_HIDDEN SVD_MUST_USE svd_result svd_qvm_clock_arm(svd_qvm_clock *c, uint64_t deadline_ns);
-/* Forget the armed state (called from the timer callback). */
+/**
+ * @brief Forget the armed state (called from the timer callback).
+ * @param c the instance clock.
+ */
 SVD_QVM_HIDDEN void svd_qvm_clock_fired(svd_qvm_clock *c);
 
 /* ---- interrupt line ------------------------------------------------------------ */
 
-/* Drive v_intr to @level if it differs from *@cur; returns the qvm result. */
+/**
+ * @brief Drive v_intr to @p level if it differs from *@p cur.
+ * @param vdp the instance.
+ * @param cur the level last driven; updated when the signal succeeds.
+ * @param level wanted level.
+ * @return EOK (also when nothing changed), or guest_intr_signal()'s error.
+ */
 SVD_QVM_HIDDEN int svd_qvm_irq_set(vdev_t *vdp, bool *cur, bool level);
 
 /* ---- guest CPU transfer ---------------------------------------------------------- */
 
-/* Give the guest @width bytes of @val as the result of its read (little-endian). */
+/**
+ * @brief Give the guest @p width bytes of @p val as the result of its read (little-endian).
+ * @param gcp the vCPU of the access.
+ * @param oopnd the state block qvm gave the vread callback.
+ * @param width bytes, 1 to 8 (the factory's acc_sizes limits it to 1, 2, 4, 8).
+ * @param val the value read.
+ * @return ::VRS_NORMAL, or ::VRS_BUS_ERROR if qvm refused the transfer or
+ *         @p width is out of range.
+ */
 SVD_QVM_HIDDEN vdev_ref_status_t svd_qvm_reply(struct guest_cpu *gcp, const struct qvm_state_block *oopnd,
                                                uint32_t width, uint64_t val);
-/* Fetch the @width bytes the guest writes. */
+/**
+ * @brief Fetch the @p width bytes the guest writes (little-endian).
+ * @param gcp the vCPU of the access.
+ * @param oopnd the state block qvm gave the vwrite callback.
+ * @param width bytes, 1 to 8 (the factory's acc_sizes limits it to 1, 2, 4, 8).
+ * @param val receives the value.
+ * @return ::VRS_NORMAL, or ::VRS_BUS_ERROR if qvm refused the transfer or
+ *         @p width is out of range.
+ */
 SVD_QVM_HIDDEN vdev_ref_status_t svd_qvm_fetch(struct guest_cpu *gcp, const struct qvm_state_block *oopnd,
                                                uint32_t width, uint64_t *val);
 

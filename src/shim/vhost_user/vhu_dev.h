@@ -1,18 +1,24 @@
-/* One vhost-user entropy instance: the connection-independent device state
- * and the message dispatcher.
+/**
+ * @file vhu_dev.h
+ * @brief One vhost-user entropy instance: the connection-independent device
+ *        state and the message dispatcher (internal to the daemon).
+ *
  *
  * The dispatcher is socket-free: it takes one message (header, payload,
  * received fds) and returns a verdict plus an optional reply. It owns every fd
  * handed to it: each one is either kept (kick/call/err) or closed before it
  * returns, on every path. Only SET_MEM_TABLE makes syscalls on the peer's
  * behalf (mmap/munmap). That keeps it callable from a fuzz target or a unit
- * test without any socket. */
+ * test without any socket.
+ *
+ * Not public API (that is include/safevdev/): documented here so that a
+ * reviewer of the daemon reads the same contracts the code keeps.
+ *
+ * Thread-safety: none. The daemon runs one epoll loop in one thread; a
+ * ::vhu_dev is only ever touched from that thread (or one fuzz/test thread).
+ */
 #ifndef VHU_DEV_H
 #define VHU_DEV_H
-
-/* Internal to the daemon, not public API: hidden from the Doxygen site
- * (public API is include/safevdev/ only). */
-/** @cond VHU_INTERNAL */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,108 +29,164 @@
 #include "safevdev/virtqueue.h"
 #include "vhu_proto.h"
 
-/* Number of virtqueues of the entropy device (one requestq). */
+/** @brief Number of virtqueues of the entropy device (one requestq). */
 #define VHU_NUM_QUEUES 1u
-/* Interval of the polling timer when the front-end gave no kick fd. */
+/** @brief Interval of the polling timer when the front-end gave no kick fd. */
 #define VHU_POLL_NS UINT64_C(1000000)
 
-/* Virtio + vhost-user features we offer. */
+/** @brief Virtio and vhost-user feature bits we offer in GET_FEATURES. */
 #define VHU_OFFERED_FEATURES \
     (SVD_F_VERSION_1 | SVD_F_RING_EVENT_IDX | SVD_F_RING_INDIRECT_DESC | VHU_F_PROTOCOL_FEATURES)
-/* Protocol features we offer. CONFIG is not offered: the entropy device has
- * no configuration space and QEMU 7.2's vhost-user-rng registers no config
- * handler (it masks CONFIG off itself). */
+/** @brief Protocol features we offer. CONFIG is not offered: the entropy
+ * device has no configuration space and QEMU 7.2's vhost-user-rng registers
+ * no config handler (it masks CONFIG off itself). */
 #define VHU_OFFERED_PROTOCOL (VHU_PF_MQ | VHU_PF_REPLY_ACK | VHU_PF_RESET_DEVICE)
 
-enum vhu_log_level { VHU_LOG_ERROR = 0, VHU_LOG_WARN, VHU_LOG_INFO, VHU_LOG_DEBUG };
+/** @brief Log levels of vhu_log(), set with `--log-level`. */
+enum vhu_log_level {
+    VHU_LOG_ERROR = 0, /**< Only errors (a connection dropped, a source failing). */
+    VHU_LOG_WARN,      /**< Plus refused messages and retries (the default). */
+    VHU_LOG_INFO,      /**< Plus connections and ring starts/stops. */
+    VHU_LOG_DEBUG      /**< Plus every message. */
+};
+/** @brief The daemon's log level (a ::vhu_log_level); written only while
+ * parsing the command line, before the loop starts. */
 extern int vhu_log_level;
+/**
+ * @brief Write one line to stderr if @p level is at or below ::vhu_log_level.
+ * @param level a ::vhu_log_level; out-of-range levels are dropped.
+ * @param inst instance number, or -1 for the daemon as a whole.
+ * @param fmt printf format; callers never pass peer-supplied text as @p fmt.
+ */
 void vhu_log(int level, int inst, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* What the dispatcher decided about a message. */
+/** @brief What the dispatcher decided about a message. */
 enum vhu_verdict {
-    VHU_V_OK = 0,       /* handled; send the reply if any */
-    VHU_V_REJECTED,     /* refused, state unchanged; an error reply is in *reply */
-    VHU_V_DISCONNECT    /* malformed or unanswerable: drop this connection */
+    VHU_V_OK = 0,       /**< Handled; send the reply if any. */
+    VHU_V_REJECTED,     /**< Refused, state unchanged; an error reply (if the front-end asked for one) is in the reply. */
+    VHU_V_DISCONNECT    /**< Malformed or unanswerable: drop this connection (only this one). */
 };
 
+/** @brief A reply the dispatcher wants sent (header built by the caller). */
 typedef struct vhu_reply {
-    bool send;
-    uint32_t request;
-    uint32_t size;
-    uint8_t payload[VHU_ADDR_SIZE];
+    bool send;                      /**< A reply is due. */
+    uint32_t request;               /**< Request code being answered. */
+    uint32_t size;                  /**< Payload bytes in @c payload (at most ::VHU_ADDR_SIZE). */
+    uint8_t payload[VHU_ADDR_SIZE]; /**< Little-endian payload. */
 } vhu_reply;
 
+/** @brief One guest memory region of SET_MEM_TABLE and its mapping. */
 typedef struct vhu_region {
-    uint64_t gpa;
-    uint64_t size;
-    uint64_t uaddr;
-    uint64_t mmap_offset;
-    void *map;        /* mmap base (covers mmap_offset + size bytes) */
-    size_t map_len;
+    uint64_t gpa;         /**< Guest-physical start. */
+    uint64_t size;        /**< Bytes; checked not to wrap, not to overlap another region, and to fit the fd. */
+    uint64_t uaddr;       /**< Front-end virtual address of the region (ring addresses are given in these). */
+    uint64_t mmap_offset; /**< Offset of the region in its fd. */
+    void *map;            /**< mmap base (covers mmap_offset + size bytes); NULL when unmapped. */
+    size_t map_len;       /**< Length passed to mmap, for munmap. */
 } vhu_region;
 
+/** @brief The vring state the front-end set, and whether it is served. */
 typedef struct vhu_vring {
-    int kick_fd;      /* -1: none */
-    int call_fd;
-    int err_fd;
-    bool polling;     /* kick given with the no-fd bit: poll the ring */
-    bool started;     /* a kick (fd or polling) was set since the last stop */
-    bool enabled;     /* SET_VRING_ENABLE state */
-    bool num_set;
-    bool addr_set;
-    bool running;     /* the core queue is enabled and being served */
-    uint32_t num;
-    uint64_t desc_ua, avail_ua, used_ua;   /* front-end virtual addresses */
-    uint16_t base_avail;                   /* next avail index when (re)started */
-    uint16_t base_used;
-    uint64_t ring_features;                /* features the running ring uses */
+    int kick_fd;            /**< Kick eventfd; -1: none. */
+    int call_fd;            /**< Call eventfd; -1: none. */
+    int err_fd;             /**< Error eventfd; -1: none. */
+    bool polling;           /**< Kick given with the no-fd bit: poll the ring every ::VHU_POLL_NS. */
+    bool started;           /**< A kick (fd or polling) was set since the last stop. */
+    bool enabled;           /**< SET_VRING_ENABLE state. */
+    bool num_set;           /**< SET_VRING_NUM seen. */
+    bool addr_set;          /**< SET_VRING_ADDR seen. */
+    bool running;           /**< The core queue is enabled and being served. */
+    uint32_t num;           /**< Queue size (a power of two, at most the core's maximum). */
+    uint64_t desc_ua;       /**< Descriptor table, front-end virtual address. */
+    uint64_t avail_ua;      /**< Available ring, front-end virtual address. */
+    uint64_t used_ua;       /**< Used ring, front-end virtual address. */
+    uint16_t base_avail;    /**< Next available index when (re)started. */
+    uint16_t base_used;     /**< Used index when (re)started. */
+    uint64_t ring_features; /**< Features the running ring uses. */
 } vhu_vring;
 
-/* Hooks into the event loop; any may be NULL. */
+/** @brief Hooks into the event loop; any may be NULL. */
 typedef struct vhu_ops {
-    /* The kick fd changes from old_fd to new_fd (either may be -1); called
-     * before old_fd is closed. */
+    /** The kick fd changes from @p old_fd to @p new_fd (either may be -1);
+     * called before @p old_fd is closed, so the loop can stop watching it. */
     void (*kick_changed)(void *ctx, int old_fd, int new_fd);
-    void *ctx;
+    void *ctx; /**< Passed back to the hooks. */
 } vhu_ops;
 
+/** @brief One instance: core engines, memory table, vring and session state. */
 typedef struct vhu_dev {
-    svd_vq vq;
-    svd_entropy ent;
-    svd_gmem gmem;
-    vhu_region regions[VHU_MAX_REGIONS];
-    vhu_vring vr;
-    vhu_ops ops;
-    uint64_t features;         /* acked by SET_FEATURES (masked to offered) */
-    uint64_t protocol;         /* acked protocol features */
-    uint64_t msgs;
-    uint64_t rejected;
-    uint32_t nregions;
-    uint32_t gmem_gen;         /* generation counter kept across rebuilds */
-    int inst;                  /* instance number for logs */
-    bool features_set;
-    bool owner;
-    bool need_process;         /* the ring (re)started: serve it now */
+    svd_vq vq;                           /**< The core's virtqueue engine. */
+    svd_entropy ent;                     /**< The core's entropy engine (with its rate limiter). */
+    svd_gmem gmem;                       /**< Guest memory as the core sees it (rebuilt on SET_MEM_TABLE). */
+    vhu_region regions[VHU_MAX_REGIONS]; /**< The front-end's memory table. */
+    vhu_vring vr;                        /**< The one requestq. */
+    vhu_ops ops;                         /**< Event-loop hooks. */
+    uint64_t features;                   /**< Acked by SET_FEATURES (masked to offered). */
+    uint64_t protocol;                   /**< Acked protocol features. */
+    uint64_t msgs;                       /**< Messages handled (statistics). */
+    uint64_t rejected;                   /**< Messages refused (statistics). */
+    uint32_t nregions;                   /**< Regions in @c regions. */
+    uint32_t gmem_gen;                   /**< Generation counter kept across rebuilds. */
+    int inst;                            /**< Instance number for logs. */
+    bool features_set;                   /**< SET_FEATURES seen in this session. */
+    bool owner;                          /**< SET_OWNER seen in this session. */
+    bool need_process;                   /**< The ring (re)started: serve it now. */
 } vhu_dev;
 
-/* Initialise an instance; the entropy engine from cfg at time now. Returns 0, or -1. */
+/**
+ * @brief Initialise an instance.
+ * @param d storage for the instance (fully overwritten).
+ * @param inst instance number for logs.
+ * @param cfg entropy engine configuration (rate limits), validated by the core.
+ * @param now current time in ns, the rate limiter's start.
+ * @param ops event-loop hooks, copied; may be NULL.
+ * @return 0, or -1 if the core refused @p cfg.
+ */
 int vhu_dev_init(vhu_dev *d, int inst, const svd_entropy_cfg *cfg, uint64_t now, const vhu_ops *ops);
 
-/* Handle one message. payload has exactly len bytes (len == hdr size field).
- * fds[0..nfds) are owned by the call from now on. */
+/**
+ * @brief Handle one front-end message.
+ *
+ * Every field is validated before use (payload size per request, fd count per
+ * request, queue index, region count/overlap/fit, ring addresses translated
+ * through the memory table).
+ * @param d the instance.
+ * @param request request code from the header.
+ * @param flags header flags (version and reply bits checked here).
+ * @param payload exactly @p len bytes.
+ * @param len the header's size field.
+ * @param fds received fds; owned by the call from now on: each is kept or
+ *        closed before it returns, on every path.
+ * @param nfds number of @p fds.
+ * @param reply filled with the reply to send, if any.
+ * @return the verdict; on ::VHU_V_DISCONNECT the caller drops the connection
+ *         and calls vhu_dev_disconnect().
+ */
 enum vhu_verdict vhu_dev_handle(vhu_dev *d, uint32_t request, uint32_t flags, const uint8_t *payload, size_t len,
                                 int *fds, size_t nfds, vhu_reply *reply);
 
-/* The connection is gone: stop the ring, unmap memory, close fds, forget the
- * session (the rate limiter keeps its state). */
+/**
+ * @brief The connection is gone: stop the ring, unmap memory, close fds,
+ *        forget the session (the rate limiter keeps its state).
+ * @param d the instance; safe to call twice.
+ */
 void vhu_dev_disconnect(vhu_dev *d);
 
-/* Serve the ring at time now. wake and wake_at say when to call again without a kick. */
+/**
+ * @brief Serve the ring at time @p now.
+ * @param d the instance.
+ * @param now current time in ns.
+ * @param wake set when the instance must be called again without a kick
+ *        (rate limit, failing source, polling).
+ * @param wake_at the time to call again, valid when @p wake is set.
+ */
 void vhu_dev_process(vhu_dev *d, uint64_t now, bool *wake, uint64_t *wake_at);
 
-/* Monotonic clock in ns. */
+/**
+ * @brief Monotonic clock.
+ * @return CLOCK_MONOTONIC in ns, or 0 if the clock cannot be read.
+ */
 uint64_t vhu_now_ns(void);
 
-/** @endcond */
 
 #endif
