@@ -98,6 +98,7 @@ typedef struct svd_vq {
     bool enabled;             /**< svd_vq_enable() succeeded and no reset since. */
     bool broken;              /**< A protocol error latched; only svd_vq_reset() clears it. */
     uint8_t *desc;            /**< Host address of the descriptor table (valid while enabled). */
+    bool desc_aligned;        /**< @c desc is 8-byte aligned: descriptors are read with two 64-bit loads. */
     uint8_t *avail;           /**< Host address of the available ring (valid while enabled). */
     uint8_t *used;            /**< Host address of the used ring (valid while enabled). */
     uint32_t gmem_generation; /**< Generation of the memory map the ring pointers came from. */

@@ -1066,6 +1066,69 @@ static void test_pop_copies_descriptors_once(void **state)
     fx_end(&f);
 }
 
+/* Little-endian descriptor bytes at @p (any alignment), as a driver writes them. */
+static void put_desc(uint8_t *p, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+    for (unsigned i = 0; i < 8u; i++) {
+        p[i] = (uint8_t)(addr >> (8u * i));
+    }
+    for (unsigned i = 0; i < 4u; i++) {
+        p[8u + i] = (uint8_t)(len >> (8u * i));
+    }
+    p[12] = (uint8_t)flags;
+    p[13] = (uint8_t)(flags >> 8);
+    p[14] = (uint8_t)next;
+    p[15] = (uint8_t)(next >> 8);
+}
+
+/* The descriptor table is read with two 64-bit loads when its host address
+ * is 8-byte aligned and byte by byte otherwise: the guest address is 16-byte
+ * aligned either way, only the host mapping differs. Both paths decode the
+ * same chain, and a later rewrite of the table changes nothing popped. */
+/* REQ: REQ-VQ-016 REQ-VQ-027 */
+static void test_pop_desc_table_host_alignment(void **state)
+{
+    static const size_t shifts[] = { 0u, 1u, 2u, 4u, 8u, 12u };
+    const uint64_t tgpa = RAM_GPA + RAM_SIZE + 0x10000u;
+    (void)state;
+    for (size_t k = 0; k < sizeof(shifts) / sizeof(shifts[0]); k++) {
+        fx f;
+        tg_mem t;
+        uint8_t *tab;
+        fx_start(&f, QSIZE, false, false);
+        assert_int_equal(tg_mem_init(&t, tgpa, 4096), 0);
+        tab = t.ram + shifts[k];
+        svd_vq_disable(&f.q);
+        assert_true(svd_is_ok(svd_gmem_add(&f.mem.map, tgpa, 16u * QSIZE, tab, SVD_GMEM_READ)));
+        assert_true(svd_is_ok(svd_vq_set_addrs(&f.q, tgpa, f.vr.avail, f.vr.used)));
+        assert_true(svd_is_ok(svd_vq_enable(&f.q, &f.mem.map)));
+        assert_int_equal(f.q.desc_aligned, (shifts[k] % 8u) == 0u);
+        put_desc(tab + 16u * 3u, BUF + 0x405u, 0x30, SVD_VRING_DESC_F_NEXT, 7);
+        put_desc(tab + 16u * 7u, BUF + 0x2000u, 0x1234, SVD_VRING_DESC_F_WRITE, 0xBEEF);
+        tg_vring_publish(&f.vr, 3);
+        pop_ok(&f);
+        put_desc(tab + 16u * 3u, 0xFFFFFFFFFFFF0000ull, 0xFFFFFFFFu, SVD_VRING_DESC_F_WRITE, 0);
+        assert_int_equal(f.c.head, 3);
+        assert_int_equal(f.c.nsegs, 2);
+        assert_int_equal(f.segs[0].addr, BUF + 0x405u);
+        assert_int_equal(f.segs[0].len, 0x30);
+        assert_int_equal(f.segs[0].flags, 0);
+        assert_int_equal(f.segs[1].addr, BUF + 0x2000u);
+        assert_int_equal(f.segs[1].len, 0x1234);
+        assert_int_equal(f.segs[1].flags, SVD_VRING_DESC_F_WRITE);
+        assert_int_equal(f.c.readable_len, 0x30);
+        assert_int_equal(f.c.writable_len, 0x1234);
+        assert_true(svd_is_ok(svd_vq_push(&f.q, &f.mem.map, &f.c, 0x1234)));
+        /* A next index past the table is still refused on either path. */
+        put_desc(tab + 16u * 5u, BUF, 8, SVD_VRING_DESC_F_NEXT, QSIZE);
+        tg_vring_publish(&f.vr, 5);
+        expect_pop_protocol(&f);
+        assert_true(tg_mem_canaries_intact(&t));
+        tg_mem_free(&t);
+        fx_end(&f);
+    }
+}
+
 /* A buffer crossing from one region into an adjacent one is accepted and
  * reported as one segment that svd_gmem_read/write handle piecewise. */
 /* REQ: REQ-VQ-014 */
@@ -1504,6 +1567,7 @@ int main(void)
         cmocka_unit_test(test_pop_truncated_chain),
         cmocka_unit_test(test_pop_indirect_chain),
         cmocka_unit_test(test_pop_copies_descriptors_once),
+        cmocka_unit_test(test_pop_desc_table_host_alignment),
         cmocka_unit_test(test_pop_region_split_buffer),
         cmocka_unit_test(test_set_base),
         cmocka_unit_test(test_disable_keeps_indices_drops_in_flight),
