@@ -100,14 +100,20 @@ svd_result svd_gmem_check(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_
     uint64_t cur = gpa;
     uint64_t rem = len;
 
-    SVD_GUARD(svd_add_u64(gpa, len, &end));
-    /* Each step consumes the rest of one region (or the rest of the range),
-     * so the loop runs at most count + 1 times whatever len is. */
+    SVD_ENSURE(!__builtin_add_overflow(gpa, len, &end), SVD_ERR_OVERFLOW);
+    /* One region lookup per region touched: each step consumes the rest of
+     * one region or ends the range, so the loop runs at most count + 1
+     * times whatever len is. cur + room is that region's end, which does
+     * not wrap (checked by svd_gmem_add). */
     while (rem > 0u) {
-        svd_span s;
-        SVD_GUARD(svd_gmem_translate_prefix(m, cur, rem, access, &s));
-        cur += (uint64_t)s.len;
-        rem -= (uint64_t)s.len;
+        const svd_gmem_region *r = gmem_find(m, cur, access);
+        SVD_ENSURE(r != NULL, SVD_ERR_BOUNDS);
+        const uint64_t room = r->size - (cur - r->gpa);
+        if (rem <= room) {
+            break;
+        }
+        cur += room;
+        rem -= room;
     }
     return svd_ok();
 }

@@ -333,31 +333,14 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
     return svd_ok();
 }
 
-svd_result svd_vq_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c)
+/* Take the chain at the next available slot; avail_idx != last_avail_idx.
+ * Kept apart from svd_vq_pop so that finding the ring empty (every second
+ * call of a serving loop) stays a few loads and compares. */
+static svd_result vq_take(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint16_t avail_idx)
 {
-    uint16_t avail_idx;
     uint16_t head;
     vq_walk w;
 
-    SVD_GUARD(vq_usable(q, m));
-    SVD_ENSURE(!c->valid, SVD_ERR_STATE);
-
-    avail_idx = vq_load_avail_idx(q);
-    if (avail_idx == q->last_avail_idx) {
-        if (!q->event_idx) {
-            return svd_fail(SVD_ERR_EMPTY);
-        }
-        /* Ask for a kick at the next add, then look again: a buffer added
-         * between the first look and the store would otherwise never be
-         * kicked (virtio 1.2 §2.7.10). The full fence orders our store
-         * before the re-load. */
-        vq_set_avail_event(q);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        avail_idx = vq_load_avail_idx(q);
-        if (avail_idx == q->last_avail_idx) {
-            return svd_fail(SVD_ERR_EMPTY);
-        }
-    }
     /* More entries than the ring holds can only be a lie (rust-vmm #196). */
     if ((uint16_t)(avail_idx - q->last_avail_idx) > q->size) {
         return vq_break(q);
@@ -387,6 +370,33 @@ svd_result svd_vq_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c)
     c->epoch = q->epoch;
     c->valid = true;
     return svd_ok();
+}
+
+svd_result svd_vq_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c)
+{
+    uint16_t avail_idx;
+
+    SVD_GUARD(vq_usable(q, m));
+    SVD_ENSURE(!c->valid, SVD_ERR_STATE);
+
+    avail_idx = vq_load_avail_idx(q);
+    if (avail_idx != q->last_avail_idx) {
+        return vq_take(q, m, c, avail_idx);
+    }
+    if (!q->event_idx) {
+        return svd_fail(SVD_ERR_EMPTY);
+    }
+    /* Ask for a kick at the next add, then look again: a buffer added
+     * between the first look and the store would otherwise never be
+     * kicked (virtio 1.2 §2.7.10). The full fence orders our store
+     * before the re-load. */
+    vq_set_avail_event(q);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    avail_idx = vq_load_avail_idx(q);
+    if (avail_idx == q->last_avail_idx) {
+        return svd_fail(SVD_ERR_EMPTY);
+    }
+    return vq_take(q, m, c, avail_idx);
 }
 
 svd_result svd_vq_push(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint32_t written)
