@@ -110,6 +110,20 @@ SVD_MUST_USE svd_result svd_gmem_translate_prefix(const svd_gmem *m, uint64_t gp
 SVD_MUST_USE svd_result svd_gmem_check(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access);
 
 /**
+ * @brief svd_gmem_check() that also returns where the range lies in the host
+ *        when it lies in one region, so a caller can check once and use the
+ *        buffer later without a second lookup.
+ *
+ * @param host on success, the host address of @p gpa if all of [gpa, gpa+len)
+ *             lies in one region (len > 0), else NULL (the range crosses a
+ *             region edge, or len is 0). Unchanged on failure. The address
+ *             stays valid only while @p m keeps its generation.
+ * @return as svd_gmem_check().
+ */
+SVD_MUST_USE svd_result svd_gmem_check_host(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access,
+                                            uint8_t **host);
+
+/**
  * @brief Copy @p len bytes from guest memory at @p gpa into @p dst, across region edges.
  * @return as svd_gmem_check(); nothing is copied on failure.
  */

@@ -65,6 +65,9 @@ typedef struct svd_vq_desc {
     uint64_t addr;  /**< Guest-physical address of the buffer (checked to be backed). */
     uint32_t len;   /**< Length in bytes. */
     uint16_t flags; /**< Only ::SVD_VRING_DESC_F_WRITE is meaningful to the caller. */
+    uint8_t *host;  /**< Host address of the whole buffer when it lies in one guest memory region, else NULL
+                         (it crosses a region edge, or len is 0). Valid while the queue stays usable with the map
+                         it was popped under (same generation, no reset or disable since). */
 } svd_vq_desc;
 
 /**

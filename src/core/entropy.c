@@ -15,9 +15,11 @@
  *   request that got no byte at all stays pending.
  * - Tokens for granted bytes the source did not deliver are not refunded
  *   (conservative: the limiter never lets more than configured through).
- * - The source writes straight into guest memory: each writable segment is
- *   walked with svd_gmem_translate_prefix(), so a buffer crossing a region
- *   edge is filled piece by piece and nothing is staged in between.
+ * - The source writes straight into guest memory: a writable segment that
+ *   lies in one region is written at the host address the pop recorded (no
+ *   second lookup); one crossing a region edge is walked with
+ *   svd_gmem_translate_prefix() and filled piece by piece. Nothing is staged
+ *   in between.
  */
 #include "safevdev/entropy.h"
 
@@ -105,10 +107,18 @@ static bool fill_chain(svd_entropy *e, const svd_gmem *m, uint64_t limit, uint32
                 want = limit - total;
             }
             svd_span s;
-            /* addr + len was checked not to wrap when the chain was popped. */
-            const svd_result r = svd_gmem_translate_prefix(m, d->addr + off, want, SVD_GMEM_WRITE, &s);
-            if (SVD_NEVER(!svd_is_ok(r))) {
-                return false;
+            if (d->host != NULL) {
+                /* The whole segment lies in one region of this map (checked
+                 * by the pop; the caller verified the queue is usable with
+                 * the map, so the generation is the pop's). */
+                s.ptr = &d->host[(size_t)off];
+                s.len = (size_t)want;
+            } else {
+                /* addr + len was checked not to wrap when the chain was popped. */
+                const svd_result r = svd_gmem_translate_prefix(m, d->addr + off, want, SVD_GMEM_WRITE, &s);
+                if (SVD_NEVER(!svd_is_ok(r))) {
+                    return false;
+                }
             }
             const size_t got = source_fill(e, s.ptr, s.len);
             total += got;

@@ -94,11 +94,14 @@ svd_result svd_gmem_translate(const svd_gmem *m, uint64_t gpa, uint64_t len, uin
     return svd_ok();
 }
 
-svd_result svd_gmem_check(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access)
+/* svd_gmem_check(); on success *host = the host address of gpa when the
+ * whole (non-empty) range lies in one region, else NULL. */
+static svd_result gmem_check_range(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access, uint8_t **host)
 {
     uint64_t end;
     uint64_t cur = gpa;
     uint64_t rem = len;
+    uint8_t *h = NULL;
 
     SVD_ENSURE(!__builtin_add_overflow(gpa, len, &end), SVD_ERR_OVERFLOW);
     /* One region lookup per region touched: each step consumes the rest of
@@ -108,14 +111,31 @@ svd_result svd_gmem_check(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_
     while (rem > 0u) {
         const svd_gmem_region *r = gmem_find(m, cur, access);
         SVD_ENSURE(r != NULL, SVD_ERR_BOUNDS);
-        const uint64_t room = r->size - (cur - r->gpa);
+        const uint64_t off = cur - r->gpa;
+        const uint64_t room = r->size - off;
         if (rem <= room) {
+            if (cur == gpa) {
+                /* Region sizes fit size_t (svd_gmem_add): the cast is exact. */
+                h = &r->host[(size_t)off];
+            }
             break;
         }
         cur += room;
         rem -= room;
     }
+    *host = h;
     return svd_ok();
+}
+
+svd_result svd_gmem_check(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access)
+{
+    uint8_t *host;
+    return gmem_check_range(m, gpa, len, access, &host);
+}
+
+svd_result svd_gmem_check_host(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access, uint8_t **host)
+{
+    return gmem_check_range(m, gpa, len, access, host);
 }
 
 svd_result svd_gmem_read(const svd_gmem *m, uint64_t gpa, void *dst, size_t len)

@@ -268,6 +268,7 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
     for (;;) {
         uint64_t addr;
         uint64_t hi;
+        uint8_t *host;
         uint32_t len;
         uint16_t flags;
         uint16_t next;
@@ -303,7 +304,7 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
         } else {
             SVD_ENSURE(!seen_write, SVD_ERR_PROTOCOL);
         }
-        SVD_ENSURE(svd_is_ok(svd_gmem_check(m, addr, len, seen_write ? SVD_GMEM_WRITE : SVD_GMEM_READ)),
+        SVD_ENSURE(svd_is_ok(svd_gmem_check_host(m, addr, len, seen_write ? SVD_GMEM_WRITE : SVD_GMEM_READ, &host)),
                    SVD_ERR_PROTOCOL);
         total += len;
         SVD_ENSURE(total < VQ_CHAIN_LIMIT, SVD_ERR_PROTOCOL);
@@ -313,6 +314,7 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
             s->addr = addr;
             s->len = len;
             s->flags = (uint16_t)(flags & SVD_VRING_DESC_F_WRITE);
+            s->host = host;
             w->nsegs++;
             /* total < 2^32 bounds both partial sums. */
             if (seen_write) {

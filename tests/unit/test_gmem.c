@@ -227,6 +227,36 @@ static void test_attack_check_gap_between_regions(void **state)
     assert_true(svd_is_err(svd_gmem_check(&m, 0, 1, SVD_GMEM_READ), SVD_ERR_BOUNDS));
 }
 
+/* svd_gmem_check_host: the same verdicts as svd_gmem_check, plus the host
+ * address when the range lies in one region. */
+/* REQ: REQ-CORE-017 REQ-CORE-020 */
+static void test_check_host(void **state)
+{
+    svd_gmem m;
+    uint8_t *h = host_b;
+    (void)state;
+    fresh(&m);
+    assert_true(svd_is_ok(svd_gmem_add(&m, 0x1000, 0x1000, host_a, RW)));
+    assert_true(svd_is_ok(svd_gmem_add(&m, 0x2000, 0x1000, host_b, SVD_GMEM_READ)));
+    assert_true(svd_is_ok(svd_gmem_check_host(&m, 0x1010, 0x20, SVD_GMEM_WRITE, &h)));
+    assert_ptr_equal(h, host_a + 0x10);
+    assert_true(svd_is_ok(svd_gmem_check_host(&m, 0x2000, 0x1000, SVD_GMEM_READ, &h)));
+    assert_ptr_equal(h, host_b);
+    /* Across the edge of two adjacent regions: backed, but no single address. */
+    assert_true(svd_is_ok(svd_gmem_check_host(&m, 0x1FF0, 0x20, SVD_GMEM_READ, &h)));
+    assert_null(h);
+    /* len 0: nothing to point at. */
+    h = host_a;
+    assert_true(svd_is_ok(svd_gmem_check_host(&m, 0x1800, 0, SVD_GMEM_READ, &h)));
+    assert_null(h);
+    /* Failures leave *host alone. */
+    h = host_a;
+    assert_true(svd_is_err(svd_gmem_check_host(&m, 0x1FF0, 0x20, SVD_GMEM_WRITE, &h), SVD_ERR_BOUNDS));
+    assert_true(svd_is_err(svd_gmem_check_host(&m, 0x2F00, 0x200, SVD_GMEM_READ, &h), SVD_ERR_BOUNDS));
+    assert_true(svd_is_err(svd_gmem_check_host(&m, UINT64_MAX, 2, SVD_GMEM_READ, &h), SVD_ERR_OVERFLOW));
+    assert_ptr_equal(h, host_a);
+}
+
 /* REQ: REQ-CORE-015 */
 static void test_translate_inside_region(void **state)
 {
@@ -329,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_attack_access_not_allowed),
         cmocka_unit_test(test_attack_partial_copy_refused),
         cmocka_unit_test(test_attack_check_gap_between_regions),
+        cmocka_unit_test(test_check_host),
         cmocka_unit_test(test_translate_inside_region),
         cmocka_unit_test(test_buffer_across_adjacent_regions),
         cmocka_unit_test(test_tg_mem_canaries_detect_overrun),

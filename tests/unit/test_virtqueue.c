@@ -946,6 +946,12 @@ static void test_pop_push_direct_chain(void **state)
     assert_int_equal(f.segs[2].flags, SVD_VRING_DESC_F_WRITE);
     assert_int_equal(f.segs[3].addr, BUF + 300u);
     assert_int_equal(f.segs[3].len, 32);
+    /* Each buffer inside one region comes with its host address; a
+     * zero-length one has none. */
+    assert_ptr_equal(f.segs[0].host, tg_mem_ptr(&f.mem, BUF));
+    assert_null(f.segs[1].host);
+    assert_ptr_equal(f.segs[2].host, tg_mem_ptr(&f.mem, BUF + 200u));
+    assert_ptr_equal(f.segs[3].host, tg_mem_ptr(&f.mem, BUF + 300u));
     assert_int_equal(f.q.inflight, 1);
     assert_int_equal(f.q.last_avail_idx, 1);
     assert_true(svd_is_err(svd_vq_pop(&f.q, &f.mem.map, &(svd_vq_chain){ 0 }), SVD_ERR_EMPTY));
@@ -1147,6 +1153,7 @@ static void test_pop_region_split_buffer(void **state)
     tg_vring_publish(&f.vr, 0);
     pop_ok(&f);
     assert_int_equal(f.c.writable_len, 16);
+    assert_null(f.segs[0].host); /* crosses a region edge: no single host address */
     memset(out, 0x3C, sizeof(out));
     assert_true(svd_is_ok(svd_gmem_write(&f.mem.map, f.segs[0].addr, out, f.segs[0].len)));
     assert_true(tg_mem_all(&f.mem, RAM_GPA + RAM_SIZE - 8u, 8, 0x3C));
