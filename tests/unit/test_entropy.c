@@ -601,6 +601,35 @@ static void test_unusable_queue_is_refused(void **state)
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
+/* A request left pending (the source gave nothing) is not filled through a
+ * memory map other than the one its queue was enabled with. */
+/* REQ: REQ-ENT-019 */
+static void test_pending_request_refused_after_map_change(void **state)
+{
+    fx *f = *state;
+    f->src.fail = 1u;
+    f->src.fail_err = SVD_ERR_SOURCE;
+    start(f);
+    post_w(f, 0u, BUF_GPA, 64u);
+    assert_true(svd_is_ok(kick(f, T0)));
+    assert_true(f->ent.pending.valid);
+    const uint32_t calls = f->src.calls;
+    svd_vq *q = &f->dev.queues[0];
+    svd_gmem m2 = f->mem.map;
+    m2.generation++;
+    assert_true(svd_is_err(svd_entropy_process(&f->ent, q, &m2, T0 + 1u, &f->out), SVD_ERR_STATE));
+    assert_int_equal(f->src.calls, calls);
+    assert_true(tg_mem_all(&f->mem, BUF_GPA, 64u, SENTINEL));
+    expect_no_used(f);
+    assert_true(f->ent.pending.valid);
+    /* Through the map the queue was enabled with, it is served. */
+    assert_true(svd_is_ok(svd_entropy_process(&f->ent, q, &f->mem.map, T0 + 2u, &f->out)));
+    assert_int_equal(f->out.completed, 1u);
+    expect_used(f, 0u, 64u);
+    expect_source_bytes(f, BUF_GPA, 64u);
+    assert_true(tg_mem_canaries_intact(&f->mem));
+}
+
 /* A shim that does not latch the device after a protocol error still gets
  * nothing more out of the broken queue. */
 /* REQ: REQ-ENT-019 */
@@ -719,6 +748,7 @@ int main(void)
         T(test_reset_mid_request_drops_pending),
         T(test_reset_while_rate_deferred_drops_pending),
         T(test_unusable_queue_is_refused),
+        T(test_pending_request_refused_after_map_change),
         T(test_attack_broken_queue_stays_refused),
         T(test_attack_broken_ring_reports_protocol_error),
         T(test_buffer_across_region_edge_filled_piecewise),
