@@ -181,7 +181,11 @@ static svd_result complete_pending(svd_entropy *e, svd_vq *q, const svd_gmem *m,
     if (SVD_NEVER(!svd_is_ok(pr))) {
         return pr;
     }
-    pending_clear(e);
+    /* The push consumed the token (pending.valid is false); the next pop
+     * rewrites every other field of the chain, so only the limiter state of
+     * the request is cleared here. */
+    e->admitted = false;
+    e->granted = 0u;
     out->completed++;
     out->bytes += written;
     e->stats.requests++;
