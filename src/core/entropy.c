@@ -199,10 +199,10 @@ svd_result svd_entropy_process(svd_entropy *e, svd_vq *q, const svd_gmem *m, uin
     if (e->pending.valid && e->pending.epoch != q->epoch) {
         pending_clear(e); /* the queue was reset or disabled under it */
     }
+    SVD_ENSURE(queue_usable(q, m), SVD_ERR_STATE);
 
     for (;;) {
         if (!e->pending.valid) {
-            /* The pop refuses an unusable queue (SVD_ERR_STATE, as below). */
             const svd_result r = svd_vq_pop(q, m, &e->pending);
             if (svd_is_err(r, SVD_ERR_EMPTY)) {
                 return svd_ok();
@@ -210,12 +210,6 @@ svd_result svd_entropy_process(svd_entropy *e, svd_vq *q, const svd_gmem *m, uin
             SVD_GUARD(r);
             e->admitted = false;
             e->granted = 0u;
-        } else {
-            /* A request left pending by an earlier call (only possible on
-             * the first pass: a completed one is cleared, a deferred one
-             * returns): its segments are written only through the map the
-             * queue was enabled with. */
-            SVD_ENSURE(queue_usable(q, m), SVD_ERR_STATE);
         }
         if (!admit_pending(e, now, out)) {
             return svd_ok();
