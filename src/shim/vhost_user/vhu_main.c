@@ -48,6 +48,9 @@ struct inst {
     int src_fd;          /* --source file, or -1 for getrandom(2) */
     bool dev_ready;      /* vhu_dev_init() succeeded */
     bool bound;          /* the socket file at path is ours */
+    bool tmr_known;      /* tmr_armed/tmr_at say what the timer fd holds */
+    bool tmr_armed;      /* the timer fd is armed for tmr_at */
+    uint64_t tmr_at;
     struct tag t_listen, t_conn, t_kick, t_timer;
 };
 
@@ -168,20 +171,32 @@ static void kick_changed(void *ctx, int old_fd, int new_fd)
     }
 }
 
+/* Arm the retry/poll timer for @at (absolute, CLOCK_MONOTONIC ns) or disarm
+ * it. The syscall is skipped when the timer already holds that state (after
+ * every serve of a kick the timer is usually disarmed already); after a
+ * failed call the state is unknown and the next call always makes it. */
 static void arm_timer(struct inst *in, bool wake, uint64_t at)
 {
     struct itimerspec its;
+    if (wake && (at == 0)) {
+        at = 1; /* zero would disarm */
+    }
+    if (in->tmr_known && (in->tmr_armed == wake) && (!wake || (in->tmr_at == at))) {
+        return;
+    }
     memset(&its, 0, sizeof(its));
     if (wake) {
-        if (at == 0) {
-            at = 1; /* zero would disarm */
-        }
         its.it_value.tv_sec = (time_t)(at / UINT64_C(1000000000));
         its.it_value.tv_nsec = (long)(at % UINT64_C(1000000000));
     }
     if (timerfd_settime(in->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
         vhu_log(VHU_LOG_ERROR, in->dev.inst, "timerfd_settime: %s", strerror(errno));
+        in->tmr_known = false;
+        return;
     }
+    in->tmr_known = true;
+    in->tmr_armed = wake;
+    in->tmr_at = at;
 }
 
 static void serve(struct inst *in)
@@ -416,6 +431,9 @@ static void on_kick(struct inst *in)
 static void on_timer(struct inst *in)
 {
     drain(in->timer_fd);
+    if (in->tmr_known) {
+        in->tmr_armed = false; /* a one-shot absolute timer disarms when it expires */
+    }
     serve(in);
 }
 
