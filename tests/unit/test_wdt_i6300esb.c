@@ -495,6 +495,36 @@ static void test_clock_backwards_and_late_bound(void **state)
     assert_int_equal(svd_esb_next_deadline(&w), UINT64_MAX); /* saturates, no wrap */
 }
 
+/* A device reset puts the WDT config register (0x60) and both preloads back
+ * to power-on (0, 0xFFFFF), and they act so: 1 kHz, IRQ type, output enabled. */
+/* REQ: REQ-WDT-019 REQ-WDT-012 REQ-WDT-015 */
+static void test_reset_restores_config_register_and_preload2(void **state)
+{
+    (void)state;
+    svd_esb w = make(SVD_WDT_ACTION_TERMINATE);
+    (void)cfgw(&w, 0x60, 2, 0x0027u, 0);
+    preloads(&w, 0x12345u, 0x42u, 0);
+    assert_int_equal(cfgr(&w, 0x60, 2, 0), 0x0027u);
+    assert_int_equal(mr(&w, SVD_ESB_BAR_PRELOAD2, 4, 0), 0x42u);
+    svd_wdt_fx fx;
+    svd_esb_reset(&w, 10u, &fx);
+    assert_int_equal(cfgr(&w, 0x60, 2, 10u), 0u);
+    assert_int_equal(cfgr(&w, 0x60, 4, 10u), 0u);
+    assert_int_equal(mr(&w, SVD_ESB_BAR_PRELOAD2, 4, 10u), 0xFFFFFu);
+    assert_int_equal(mr(&w, SVD_ESB_BAR_PRELOAD1, 4, 10u), 0xFFFFFu);
+    const uint64_t stage = 0xFFFFFu * NS_1K;
+    (void)cfgw(&w, 0x68, 1, SVD_ESB_LOCK_ENABLE, 10u);
+    assert_int_equal(svd_esb_next_deadline(&w), 10u + stage); /* 1 kHz, not 1 MHz */
+    fx = tick(&w, 10u + stage);
+    assert_false(fx.fired);
+    assert_true(fx.irq_level); /* interrupt type IRQ again */
+    assert_int_equal(svd_esb_next_deadline(&w), 10u + 2u * stage); /* stage 2 from 0xFFFFF */
+    assert_false(tick(&w, 10u + 2u * stage - 1u).fired);
+    fx = tick(&w, 10u + 2u * stage);
+    assert_true(fx.fired); /* output enabled again */
+    assert_int_equal(fx.action, SVD_WDT_ACTION_TERMINATE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -513,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_lock_freezes_until_reset_and_timeout_survives),
         cmocka_unit_test(test_output_disabled_and_free_running),
         cmocka_unit_test(test_clock_backwards_and_late_bound),
+        cmocka_unit_test(test_reset_restores_config_register_and_preload2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

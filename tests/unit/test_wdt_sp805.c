@@ -380,6 +380,31 @@ static void test_reset_restores_reset_state(void **state)
     assert_false(fx.irq_changed);
 }
 
+/* A device reset leaves integration test mode and clears ITOP: re-entering
+ * test mode afterwards drives neither output. */
+/* REQ: REQ-WDT-028 REQ-WDT-026 */
+static void test_reset_clears_itcr_and_itop(void **state)
+{
+    (void)state;
+    svd_sp805 w = make(SVD_WDT_ACTION_RESET, HZ);
+    (void)wr(&w, SVD_SP805_ITCR, 1u, 0u);
+    svd_wdt_fx fx = wr(&w, SVD_SP805_ITOP, SVD_SP805_ITOP_INT | SVD_SP805_ITOP_RES, 0u);
+    assert_true(fx.fired);
+    assert_true(fx.irq_level);
+    assert_int_equal(rd(&w, SVD_SP805_ITCR, 0u), 1u);
+    svd_sp805_reset(&w, 1u, &fx);
+    assert_true(fx.irq_changed);
+    assert_false(fx.irq_level);
+    assert_false(fx.fired);
+    assert_int_equal(rd(&w, SVD_SP805_ITCR, 1u), 0u);
+    assert_int_equal(rd(&w, SVD_SP805_ITOP, 1u), 0u);
+    fx = wr(&w, SVD_SP805_ITCR, 1u, 2u);
+    assert_int_equal(rd(&w, SVD_SP805_ITCR, 2u), 1u);
+    assert_false(fx.fired); /* ITOP's RES bit is gone */
+    assert_false(fx.irq_level); /* and its INT bit */
+    assert_false(fx.irq_changed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_lock_blocks_every_other_write),
         cmocka_unit_test(test_integration_test_mode_drives_outputs),
         cmocka_unit_test(test_reset_restores_reset_state),
+        cmocka_unit_test(test_reset_clears_itcr_and_itop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,8 @@
 
 #define BAR 0xFEBF0000u
 #define NS_1K (UINT64_C(1) << 15) * 30u
+#define NS_1M ((UINT64_C(1) << 5) * 30u) /* one count at the 1 MHz prescaler: 960 ns */
+#define NS_S UINT64_C(1000000000)
 #define ESB_CONFIG_REG 0x60u
 #define ESB_LOCK_REG 0x68u
 #define ESB_TIMER1 (BAR + 0x0u)
@@ -22,6 +24,10 @@
 #define ESB_RELOAD (BAR + 0xCu)
 #define ESB_WDT_ENABLE 0x02u
 #define ESB_WDT_LOCK 0x01u
+#define ESB_WDT_FREERUN 0x04u
+#define ESB_CFG_PRE_1MHZ 0x0004u
+#define ESB_CFG_OUT_DIS 0x0020u
+#define ESB_CFG_INT_DISABLED 0x0003u
 #define ESB_WDT_RELOAD 0x100u
 #define ESB_WDT_TIMEOUT 0x200u
 
@@ -73,6 +79,15 @@ static void unlock(hq_dev *d)
 {
     wdt_mw(d, ESB_RELOAD, 2, 0x80);
     wdt_mw(d, ESB_RELOAD, 2, 0x86);
+}
+
+/* Both preloads, each behind its own unlock. */
+static void preloads(hq_dev *d, uint32_t p1, uint32_t p2)
+{
+    unlock(d);
+    wdt_mw(d, ESB_TIMER1, 4, p1);
+    unlock(d);
+    wdt_mw(d, ESB_TIMER2, 4, p2);
 }
 
 /* i6300esb.c esb_timer_keepalive() */
@@ -266,6 +281,184 @@ static void stage1_interrupt_reaches_the_pin(void **state)
     assert_false(hq_irq_level(pin));
 }
 
+/* Read-back through the adapter: the command register keeps 0x0507 (INTx
+ * disable gates the pin, status bit 3 still shows the interrupt), the WDT
+ * config register keeps 0x0027 (Linux's 0x0003 reads back as written), and
+ * the revision is the adapter's 0 (QEMU 7.2's i6300esb gives 0 too). */
+/* REQ: REQ-WDT-010 REQ-WDT-011 REQ-WDT-012 REQ-WDT-048 */
+static void command_config_and_revision_read_back(void **state)
+{
+    (void)state;
+    hq_dev *d = dev("none");
+    const unsigned pin = hq_dev_pin(d);
+    assert_int_equal(wdt_cr(d, 0x04, 2), 0x0002u); /* what the firmware step wrote */
+    assert_int_equal(wdt_cr(d, 0x00, 4), 0x25ab8086u);
+    assert_int_equal(wdt_cr(d, 0x2C, 4), 0x25ab8086u); /* subsystem IDs */
+    assert_int_equal(wdt_cr(d, 0x08, 1), 0x00u);       /* revision ID */
+    assert_int_equal(wdt_cr(d, 0x08, 4), 0x08800000u);
+    wdt_cw(d, 0x08, 1, 0x5Au); /* read-only */
+    assert_int_equal(wdt_cr(d, 0x08, 4), 0x08800000u);
+    /* command: only I/O, memory, bus master, SERR and INTx disable hold */
+    wdt_cw(d, 0x04, 2, 0xFFFFu);
+    assert_int_equal(wdt_cr(d, 0x04, 2), 0x0507u);
+    wdt_cw(d, 0x04, 1, 0x02u); /* low byte only: INTx disable (high byte) kept */
+    assert_int_equal(wdt_cr(d, 0x04, 2), 0x0502u);
+    wdt_cw(d, 0x05, 1, 0x00u);
+    assert_int_equal(wdt_cr(d, 0x04, 2), 0x0002u);
+    /* WDT config 0x60 */
+    wdt_cw(d, ESB_CONFIG_REG, 2, ESB_CFG_INT_DISABLED); /* Linux esb_initdevice() */
+    assert_int_equal(wdt_cr(d, ESB_CONFIG_REG, 2), ESB_CFG_INT_DISABLED);
+    wdt_cw(d, ESB_CONFIG_REG, 2, 0xFFFFu);
+    assert_int_equal(wdt_cr(d, ESB_CONFIG_REG, 4), 0x00000027u);
+    wdt_cw(d, ESB_CONFIG_REG + 1u, 1, 0xFFu); /* 0x61: nothing there */
+    assert_int_equal(wdt_cr(d, ESB_CONFIG_REG, 2), 0x0027u);
+    wdt_cw(d, ESB_CONFIG_REG, 2, 0x0000u); /* IRQ type, 1 kHz, output enabled */
+    assert_int_equal(wdt_cr(d, ESB_CONFIG_REG, 2), 0x0000u);
+    /* INTx disable in the command register keeps the stage-1 interrupt off the pin */
+    preloads(d, 1u, 4u);
+    const uint64_t t0 = hq_clock_now();
+    wdt_cw(d, ESB_LOCK_REG, 1, ESB_WDT_ENABLE);
+    wdt_clock_to(t0 + NS_1K);
+    assert_true(hq_irq_level(pin));
+    wdt_cw(d, 0x04, 2, 0x0402u);
+    assert_int_equal(wdt_cr(d, 0x04, 2), 0x0402u);
+    assert_false(hq_irq_level(pin));
+    assert_int_equal(wdt_cr(d, 0x06, 2) & 0x8u, 0x8u); /* the status still shows it */
+    wdt_cw(d, 0x04, 2, 0x0002u);
+    assert_true(hq_irq_level(pin));
+    assert_int_equal(wdt_bites(), 0u);
+    hq_dev_free(d);
+}
+
+/* 0x68 FREERUN: after stage 2 acts, stage 1 starts again at that instant (an
+ * interrupt and an action every cycle, at exact virtual times) instead of the
+ * timer stopping; clearing FREERUN lets the running cycle finish, then stops. */
+/* REQ: REQ-WDT-013 REQ-WDT-017 REQ-WDT-041 */
+static void freerun_acts_every_cycle_until_cleared(void **state)
+{
+    (void)state;
+    hq_dev *d = dev("terminate"); /* no guest reset: the device keeps its state */
+    const unsigned pin = hq_dev_pin(d);
+    wdt_cw(d, ESB_CONFIG_REG, 2, 0x0000u); /* IRQ type: stage-1 ends show at the pin */
+    preloads(d, 3u, 5u);
+    const uint64_t cycle = 8u * NS_1K;
+    const uint64_t t0 = hq_clock_now();
+    wdt_cw(d, ESB_LOCK_REG, 1, ESB_WDT_ENABLE | ESB_WDT_FREERUN);
+    assert_int_equal(wdt_cr(d, ESB_LOCK_REG, 1), ESB_WDT_ENABLE | ESB_WDT_FREERUN);
+    for (unsigned k = 0; k < 3u; k++) {
+        const uint64_t c = t0 + k * cycle;
+        wdt_clock_to(c + 3u * NS_1K - 1u);
+        assert_false(hq_irq_level(pin));
+        assert_int_equal(wdt_bites(), k);
+        wdt_clock_to(c + 3u * NS_1K);
+        assert_true(hq_irq_level(pin)); /* stage 1 of this cycle ended */
+        unlock(d);
+        wdt_mw(d, ESB_GINTSR, 4, 1u);
+        assert_false(hq_irq_level(pin));
+        wdt_clock_to(c + cycle - 1u);
+        assert_int_equal(wdt_bites(), k);
+        wdt_clock_to(c + cycle);
+        assert_int_equal(wdt_bites(), k + 1u);
+        assert_int_equal(wdt_bite_at(k)->at_ns, c + cycle);
+        assert_int_equal(wdt_bite_at(k)->action, WDOG_ACTION_TERMINATE);
+        assert_int_equal(wdt_mr(d, ESB_RELOAD, 2), ESB_WDT_TIMEOUT);
+    }
+    /* FREERUN cleared while enabled: the cycle under way runs out, then the timer stops */
+    wdt_cw(d, ESB_LOCK_REG, 1, ESB_WDT_ENABLE);
+    assert_int_equal(wdt_cr(d, ESB_LOCK_REG, 1), ESB_WDT_ENABLE);
+    wdt_clock_to(t0 + 4u * cycle);
+    assert_int_equal(wdt_bites(), 4u);
+    assert_int_equal(wdt_bite_at(3)->at_ns, t0 + 4u * cycle);
+    wdt_clock_to(t0 + 100u * cycle);
+    assert_int_equal(wdt_bites(), 4u);
+    hq_dev_free(d);
+
+    /* action reset: the guest reset resets the device, free-running mode included */
+    wdt_bites_clear();
+    d = dev("reset");
+    preloads(d, 1u, 1u);
+    const uint64_t t1 = hq_clock_now();
+    wdt_cw(d, ESB_LOCK_REG, 1, ESB_WDT_ENABLE | ESB_WDT_FREERUN);
+    wdt_clock_to(t1 + 100u * NS_1K);
+    assert_int_equal(wdt_bites(), 1u);
+    assert_int_equal(wdt_bite_at(0)->at_ns, t1 + 2u * NS_1K);
+    assert_int_equal(wdt_cr(d, ESB_LOCK_REG, 1), 0u);
+    hq_dev_free(d);
+}
+
+/* 0x60 bit 5 (output disabled): stage 2 runs out -- TIMEOUT set -- but no
+ * action is taken and nothing is logged; with the output enabled again the
+ * next stage 2 acts. */
+/* REQ: REQ-WDT-017 REQ-WDT-012 REQ-WDT-041 */
+static void reboot_disabled_reaches_stage2_without_action(void **state)
+{
+    (void)state;
+    hq_dev *d = dev("reset");
+    const unsigned pin = hq_dev_pin(d);
+    wdt_cw(d, ESB_CONFIG_REG, 2, ESB_CFG_OUT_DIS); /* IRQ type, 1 kHz, reboot disabled */
+    assert_int_equal(wdt_cr(d, ESB_CONFIG_REG, 2), ESB_CFG_OUT_DIS);
+    preloads(d, 2u, 3u);
+    const uint64_t t0 = hq_clock_now();
+    wdt_cw(d, ESB_LOCK_REG, 1, ESB_WDT_ENABLE);
+    wdt_clock_to(t0 + 2u * NS_1K - 1u);
+    assert_false(hq_irq_level(pin));
+    wdt_clock_to(t0 + 2u * NS_1K);
+    assert_true(hq_irq_level(pin)); /* stage 1 ended as usual */
+    wdt_clock_to(t0 + 5u * NS_1K - 1u);
+    assert_int_equal(wdt_mr(d, ESB_RELOAD, 2), 0u);
+    wdt_clock_to(t0 + 5u * NS_1K);
+    assert_int_equal(wdt_mr(d, ESB_RELOAD, 2), ESB_WDT_TIMEOUT); /* stage 2 reached its end */
+    assert_int_equal(wdt_bites(), 0u);
+    assert_false(hq_log_has("watchdog expired"));
+    wdt_clock_to(t0 + 3600u * NS_S);
+    assert_int_equal(wdt_bites(), 0u);
+    /* no guest reset happened: the device kept its registers */
+    assert_int_equal(wdt_cr(d, ESB_LOCK_REG, 1), ESB_WDT_ENABLE);
+    assert_int_equal(wdt_cr(d, ESB_CONFIG_REG, 2), ESB_CFG_OUT_DIS);
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
+    assert_true(hq_log_has("expiries acted on 0"));
+    /* output enabled again: a ping restarts stage 1 and stage 2 now resets */
+    wdt_cw(d, ESB_CONFIG_REG, 2, ESB_CFG_INT_DISABLED);
+    const uint64_t t1 = hq_clock_now();
+    linux_ping(d);
+    wdt_clock_to(t1 + 5u * NS_1K - 1u);
+    assert_int_equal(wdt_bites(), 0u);
+    wdt_clock_to(t1 + 5u * NS_1K);
+    assert_int_equal(wdt_bites(), 1u);
+    assert_int_equal(wdt_bite_at(0)->at_ns, t1 + 5u * NS_1K);
+    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_RESET);
+    hq_dev_free(d);
+}
+
+/* 0x60 bit 2 (1 MHz prescaler): a count lasts 2^5 clocks, so preloads of 1000
+ * and 500 end stage 1 at 960 us and act at 1.44 ms, not one ns before; the
+ * guest reset puts the prescaler back to 1 kHz. */
+/* REQ: REQ-WDT-015 REQ-WDT-031 REQ-WDT-041 */
+static void prescaler_1mhz_acts_at_its_virtual_time_not_before(void **state)
+{
+    (void)state;
+    hq_dev *d = dev("reset");
+    wdt_cw(d, ESB_CONFIG_REG, 2, ESB_CFG_PRE_1MHZ | ESB_CFG_INT_DISABLED);
+    assert_int_equal(wdt_cr(d, ESB_CONFIG_REG, 2), ESB_CFG_PRE_1MHZ | ESB_CFG_INT_DISABLED);
+    preloads(d, 1000u, 500u);
+    const uint64_t t0 = hq_clock_now();
+    wdt_cw(d, ESB_LOCK_REG, 1, ESB_WDT_ENABLE);
+    wdt_clock_to(t0 + 1000u * NS_1M - 1u);
+    assert_int_equal(wdt_mr(d, ESB_GINTSR, 4), 0u);
+    wdt_clock_to(t0 + 1000u * NS_1M);
+    assert_int_equal(wdt_mr(d, ESB_GINTSR, 4), 1u);
+    const uint64_t expiry = t0 + 1500u * NS_1M;
+    assert_int_equal(expiry - t0, 1440000u);
+    wdt_clock_to(expiry - 1u);
+    assert_int_equal(wdt_bites(), 0u);
+    wdt_clock_to(expiry);
+    assert_int_equal(wdt_bites(), 1u);
+    assert_int_equal(wdt_bite_at(0)->at_ns, expiry);
+    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_RESET);
+    assert_int_equal(wdt_cr(d, ESB_CONFIG_REG, 2), 0u);
+    hq_dev_free(d);
+}
+
 /* REQ: REQ-WDT-047 REQ-WDT-043 */
 static void host_failures_and_control_misuse(void **state)
 {
@@ -308,6 +501,10 @@ int main(void)
         cmocka_unit_test_setup(linux_stop_means_no_action, test_setup),
         cmocka_unit_test_setup(stage1_interrupt_reaches_the_pin, test_setup),
         cmocka_unit_test_setup(host_failures_and_control_misuse, test_setup),
+        cmocka_unit_test_setup(command_config_and_revision_read_back, test_setup),
+        cmocka_unit_test_setup(freerun_acts_every_cycle_until_cleared, test_setup),
+        cmocka_unit_test_setup(reboot_disabled_reaches_stage2_without_action, test_setup),
+        cmocka_unit_test_setup(prescaler_1mhz_acts_at_its_virtual_time_not_before, test_setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -22,7 +22,12 @@
 #define WDTCONTROL 0x008u
 #define WDTINTCLR 0x00Cu
 #define WDTRIS 0x010u
+#define WDTMIS 0x014u
 #define WDTLOCK 0xC00u
+#define WDTITCR 0xF00u
+#define WDTITOP 0xF04u
+#define ITOP_RES 0x1u
+#define ITOP_INT 0x2u
 #define UNLOCK 0x1ACCE551u
 #define LOCK 0x1u
 #define INT_ENABLE 0x1u
@@ -346,6 +351,230 @@ static void fdt_node_as_linux_binding_expects(void **state)
     hq_dev_free(d);
 }
 
+/* The whole PeriphID/PCellID words, not just the bits the AMBA match uses:
+ * PeriphID2 0x14 (revision 1, designer ARM), PeriphID3 0x00, upper 24 bits
+ * of every ID register 0; writes (unlocked) change none of them. */
+/* REQ: REQ-WDT-040 REQ-WDT-020 */
+static void id_registers_read_whole(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = dev("reset", &rc);
+    assert_non_null(d);
+    const uint32_t want[8] = { 0x05u, 0x18u, 0x14u, 0x00u, 0x0Du, 0xF0u, 0x05u, 0xB1u };
+    uint32_t pid = 0;
+    for (uint32_t i = 0; i < 8u; i++) {
+        assert_int_equal(rd(d, 0xFE0u + 4u * i), want[i]);
+        if (i < 4u) {
+            pid |= rd(d, 0xFE0u + 4u * i) << (8u * i);
+        }
+    }
+    assert_int_equal(pid, 0x00141805u);
+    assert_int_equal(rd(d, WDTLOCK), 0u);
+    for (uint32_t i = 0; i < 8u; i++) {
+        wr(d, 0xFE0u + 4u * i, 0xFFFFFFFFu);
+    }
+    for (uint32_t i = 0; i < 8u; i++) {
+        assert_int_equal(rd(d, 0xFE0u + 4u * i), want[i]);
+    }
+    hq_dev_free(d);
+}
+
+/* WdogMIS = RIS AND INTEN, read through the adapter, and the pin follows MIS. */
+/* REQ: REQ-WDT-023 REQ-WDT-022 */
+static void mis_is_ris_masked_by_inten(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = dev("reset", &rc);
+    assert_non_null(d);
+    const uint64_t t0 = hq_clock_now();
+    wr(d, WDTLOAD, 999u); /* 1000 clocks: 1 ms at 1 MHz */
+    wr(d, WDTCONTROL, INT_ENABLE);
+    wdt_clock_to(t0 + 1000000u - 1u);
+    assert_int_equal(rd(d, WDTRIS), 0u);
+    assert_int_equal(rd(d, WDTMIS), 0u);
+    assert_false(hq_irq_level(PIN));
+    wdt_clock_to(t0 + 1000000u);
+    assert_int_equal(rd(d, WDTRIS), 1u);
+    assert_int_equal(rd(d, WDTMIS), 1u);
+    assert_true(hq_irq_level(PIN));
+    /* INTEN clear: masked and the line drops, the raw status stays */
+    wr(d, WDTCONTROL, 0u);
+    assert_int_equal(rd(d, WDTRIS), 1u);
+    assert_int_equal(rd(d, WDTMIS), 0u);
+    assert_false(hq_irq_level(PIN));
+    wdt_clock_to(t0 + NS_S);
+    assert_int_equal(rd(d, WDTMIS), 0u);
+    assert_false(hq_irq_level(PIN));
+    /* INTEN set again: the pending interrupt shows again */
+    wr(d, WDTCONTROL, INT_ENABLE);
+    assert_int_equal(rd(d, WDTMIS), 1u);
+    assert_true(hq_irq_level(PIN));
+    wr(d, WDTINTCLR, 1u);
+    assert_int_equal(rd(d, WDTRIS), 0u);
+    assert_int_equal(rd(d, WDTMIS), 0u);
+    assert_false(hq_irq_level(PIN));
+    assert_int_equal(wdt_bites(), 0u); /* RESEN never set */
+    hq_dev_free(d);
+}
+
+/* Control with RESEN clear (INTEN only): the interrupt is raised, the counter
+ * keeps reloading, but no action ever comes; setting RESEN later acts at the
+ * next period boundary. */
+/* REQ: REQ-WDT-022 REQ-WDT-023 REQ-WDT-041 */
+static void resen_clear_interrupts_but_never_acts(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = dev("reset", &rc);
+    assert_non_null(d);
+    const uint64_t t0 = hq_clock_now();
+    wr(d, WDTLOCK, UNLOCK);
+    wr(d, WDTLOAD, linux_load(1u)); /* period 0.5 s */
+    wr(d, WDTINTCLR, 1u);
+    wr(d, WDTCONTROL, INT_ENABLE);
+    wr(d, WDTLOCK, LOCK);
+    wdt_clock_to(t0 + NS_S / 2u - 1u);
+    assert_false(hq_irq_level(PIN));
+    wdt_clock_to(t0 + NS_S / 2u);
+    assert_true(hq_irq_level(PIN));
+    const unsigned edges = hq_irq_edges(PIN);
+    wdt_clock_to(t0 + 1000u * NS_S);
+    assert_int_equal(wdt_bites(), 0u);
+    assert_false(hq_log_has("watchdog expired"));
+    assert_true(hq_irq_level(PIN)); /* a level: still up, no new edge */
+    assert_int_equal(hq_irq_edges(PIN), edges);
+    assert_int_equal(rd(d, WDTRIS), 1u);
+    assert_int_equal(rd(d, WDTCONTROL), INT_ENABLE); /* not reset: still running as programmed */
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
+    assert_true(hq_log_has("expiries acted on 0"));
+    /* RESEN set while running: the count carried on, the next expiry acts */
+    wdt_clock_to(t0 + 1000u * NS_S + NS_S / 10u);
+    wr(d, WDTLOCK, UNLOCK);
+    wr(d, WDTCONTROL, INT_ENABLE | RESET_ENABLE);
+    wr(d, WDTLOCK, LOCK);
+    wdt_clock_to(t0 + 1000u * NS_S + NS_S / 2u - 1u);
+    assert_int_equal(wdt_bites(), 0u);
+    wdt_clock_to(t0 + 1000u * NS_S + NS_S / 2u);
+    assert_int_equal(wdt_bites(), 1u);
+    assert_int_equal(wdt_bite_at(0)->at_ns, t0 + 1000u * NS_S + NS_S / 2u);
+    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_RESET);
+    hq_dev_free(d);
+}
+
+/* While locked every write but Lock is dropped: Load, Control (no stop),
+ * IntClr (no ping), ITCR and ITOP; a wrong key keeps it locked. */
+/* REQ: REQ-WDT-025 REQ-WDT-041 */
+static void locked_writes_are_dropped(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = dev("terminate", &rc);
+    assert_non_null(d);
+    const uint32_t load = linux_load(5u);
+    const uint64_t t0 = hq_clock_now();
+    linux_config(d, load, false); /* started, then locked */
+    wr(d, WDTLOAD, 1u);
+    wr(d, WDTCONTROL, 0u);
+    wr(d, WDTITCR, 1u);
+    wr(d, WDTITOP, ITOP_INT | ITOP_RES);
+    assert_int_equal(rd(d, WDTLOAD), load);
+    assert_int_equal(rd(d, WDTCONTROL), INT_ENABLE | RESET_ENABLE);
+    assert_int_equal(rd(d, WDTITCR), 0u);
+    assert_false(hq_irq_level(PIN));
+    assert_int_equal(wdt_bites(), 0u);
+    wr(d, WDTLOCK, UNLOCK ^ 1u); /* wrong key: locks */
+    assert_int_equal(rd(d, WDTLOCK), 1u);
+    wr(d, WDTLOAD, 1u);
+    assert_int_equal(rd(d, WDTLOAD), load);
+    /* IntClr while locked is no ping: the action still comes at 5 s */
+    wdt_clock_to(t0 + 5u * NS_S / 2u);
+    assert_true(hq_irq_level(PIN));
+    wdt_clock_to(t0 + 4u * NS_S);
+    wr(d, WDTINTCLR, 1u);
+    assert_int_equal(rd(d, WDTRIS), 1u);
+    assert_true(hq_irq_level(PIN));
+    wdt_clock_to(t0 + 5u * NS_S - 1u);
+    assert_int_equal(wdt_bites(), 0u);
+    wdt_clock_to(t0 + 5u * NS_S);
+    assert_int_equal(wdt_bites(), 1u);
+    assert_int_equal(wdt_bite_at(0)->at_ns, t0 + 5u * NS_S);
+    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_TERMINATE);
+    /* unlocked, the same writes take effect */
+    wr(d, WDTLOCK, UNLOCK);
+    assert_int_equal(rd(d, WDTLOCK), 0u);
+    wr(d, WDTCONTROL, 0u);
+    wr(d, WDTINTCLR, 1u);
+    assert_int_equal(rd(d, WDTCONTROL), 0u);
+    assert_int_equal(rd(d, WDTRIS), 0u);
+    assert_false(hq_irq_level(PIN));
+    /* the ITOP value written while locked was dropped: test mode drives nothing */
+    wr(d, WDTITCR, 1u);
+    assert_int_equal(rd(d, WDTITCR), 1u);
+    assert_false(hq_irq_level(PIN));
+    assert_int_equal(wdt_bites(), 1u);
+    wr(d, WDTITCR, 0u);
+    wdt_clock_to(t0 + 100u * NS_S);
+    assert_int_equal(wdt_bites(), 1u);
+    hq_dev_free(d);
+}
+
+/* ITCR bit 0: ITOP drives the interrupt pin (bit 1) and the reset output
+ * (bit 0, carried out as the instance's action once per assertion) through
+ * the adapter; outside test mode ITOP drives nothing; a guest reset caused by
+ * the test-mode reset output leaves test mode. */
+/* REQ: REQ-WDT-026 REQ-WDT-041 REQ-WDT-028 */
+static void integration_test_mode_drives_pin_and_action(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = dev("dump", &rc);
+    assert_non_null(d);
+    wr(d, WDTITOP, ITOP_INT); /* not in test mode: nothing at the pin */
+    assert_false(hq_irq_level(PIN));
+    const unsigned edges = hq_irq_edges(PIN);
+    wr(d, WDTITCR, 1u);
+    assert_int_equal(rd(d, WDTITCR), 1u);
+    assert_true(hq_irq_level(PIN));
+    assert_int_equal(hq_irq_edges(PIN), edges + 1u);
+    assert_int_equal(rd(d, WDTITOP), 0u); /* write-only */
+    wr(d, WDTITOP, 0u);
+    assert_false(hq_irq_level(PIN));
+    assert_int_equal(wdt_bites(), 0u);
+    wr(d, WDTITOP, ITOP_RES);
+    assert_int_equal(wdt_bites(), 1u);
+    assert_int_equal(wdt_bite_at(0)->at_ns, hq_clock_now());
+    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_TERMINATE);
+    assert_int_equal(wdt_bite_at(0)->flags, WDOG_FLAG_DUMP);
+    assert_false(hq_irq_level(PIN));
+    wr(d, WDTITOP, ITOP_RES); /* still asserted: no second action */
+    assert_int_equal(wdt_bites(), 1u);
+    wr(d, WDTITOP, 0u);
+    wr(d, WDTITOP, ITOP_RES); /* a new assertion */
+    assert_int_equal(wdt_bites(), 2u);
+    wr(d, WDTITCR, 0u); /* counter stopped: its outputs are low */
+    assert_int_equal(rd(d, WDTITCR), 0u);
+    assert_false(hq_irq_level(PIN));
+    assert_int_equal(wdt_bites(), 2u);
+    hq_dev_free(d);
+
+    /* action reset: the guest and the device are reset, test mode and ITOP with them */
+    wdt_bites_clear();
+    d = dev("reset", &rc);
+    assert_non_null(d);
+    wr(d, WDTITCR, 1u);
+    wr(d, WDTITOP, ITOP_INT | ITOP_RES);
+    assert_int_equal(wdt_bites(), 1u);
+    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_RESET);
+    assert_false(hq_irq_level(PIN));
+    assert_int_equal(rd(d, WDTITCR), 0u);
+    wr(d, WDTITCR, 1u); /* ITOP was cleared too */
+    assert_false(hq_irq_level(PIN));
+    assert_int_equal(wdt_bites(), 1u);
+    hq_dev_free(d);
+}
+
 /* REQ: REQ-WDT-047 */
 static void host_failures_and_control_misuse(void **state)
 {
@@ -404,6 +633,11 @@ int main(void)
         cmocka_unit_test_setup(bad_accesses_read_zero_and_change_nothing, test_setup),
         cmocka_unit_test_setup(fdt_node_as_linux_binding_expects, test_setup),
         cmocka_unit_test_setup(host_failures_and_control_misuse, test_setup),
+        cmocka_unit_test_setup(id_registers_read_whole, test_setup),
+        cmocka_unit_test_setup(mis_is_ris_masked_by_inten, test_setup),
+        cmocka_unit_test_setup(resen_clear_interrupts_but_never_acts, test_setup),
+        cmocka_unit_test_setup(locked_writes_are_dropped, test_setup),
+        cmocka_unit_test_setup(integration_test_mode_drives_pin_and_action, test_setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
