@@ -114,6 +114,10 @@ SVD_MUST_USE svd_result svd_gmem_check(const svd_gmem *m, uint64_t gpa, uint64_t
  *        when it lies in one region, so a caller can check once and use the
  *        buffer later without a second lookup.
  *
+ * @param m      the map
+ * @param gpa    first guest-physical byte
+ * @param len    number of bytes (0 is valid, as for svd_gmem_check())
+ * @param access accesses the caller will perform (::SVD_GMEM_READ / ::SVD_GMEM_WRITE)
  * @param host on success, the host address of @p gpa if all of [gpa, gpa+len)
  *             lies in one region (len > 0), else NULL (the range crosses a
  *             region edge, or len is 0). Unchanged on failure. The address
