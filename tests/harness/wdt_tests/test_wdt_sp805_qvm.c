@@ -148,9 +148,7 @@ static void linux_start_then_silence_resets_at_timeout_not_before(void **state)
     assert_int_equal(wdt_bites(), 0u);
     wdt_clock_to(t0 + 5u * NS_S);
     assert_int_equal(wdt_bites(), 1u);
-    assert_int_equal(wdt_bite_at(0)->at_ns, t0 + 5u * NS_S);
-    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_RESET);
-    assert_int_equal(wdt_bite_at(0)->flags, 0u);
+    wdt_expect_bite(0, t0 + 5u * NS_S, WDOG_ACTION_RESET, 0u);
     assert_true(hq_log_has("resetting the guest"));
     /* the guest was reset: so was the device (line low, counter stopped) */
     assert_false(hq_irq_level(PIN));
@@ -194,8 +192,7 @@ static void linux_pinging_guest_never_sees_an_action(void **state)
     linux_config(d, load, false);
     wdt_clock_to(t1 + 10u * NS_S);
     assert_int_equal(wdt_bites(), 1u);
-    assert_int_equal(wdt_bite_at(0)->at_ns, t1 + 5u * NS_S);
-    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_TERMINATE);
+    wdt_expect_bite(0, t1 + 5u * NS_S, WDOG_ACTION_TERMINATE, 0u);
     hq_dev_free(d);
 }
 
@@ -270,8 +267,7 @@ static void options_are_validated(void **state)
     wr(d, WDTCONTROL, INT_ENABLE | RESET_ENABLE);
     wdt_clock_to(t0 + 2000u * 1000u);
     assert_int_equal(wdt_bites(), 1u);
-    assert_int_equal(wdt_bite_at(0)->at_ns, t0 + 2000u * 1000u);
-    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_RESET);
+    wdt_expect_bite(0, t0 + 2000u * 1000u, WDOG_ACTION_RESET, 0u);
     hq_dev_free(d);
 }
 
@@ -458,8 +454,7 @@ static void resen_clear_interrupts_but_never_acts(void **state)
     assert_int_equal(wdt_bites(), 0u);
     wdt_clock_to(t0 + 1000u * NS_S + NS_S / 2u);
     assert_int_equal(wdt_bites(), 1u);
-    assert_int_equal(wdt_bite_at(0)->at_ns, t0 + 1000u * NS_S + NS_S / 2u);
-    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_RESET);
+    wdt_expect_bite(0, t0 + 1000u * NS_S + NS_S / 2u, WDOG_ACTION_RESET, 0u);
     hq_dev_free(d);
 }
 
@@ -499,8 +494,7 @@ static void locked_writes_are_dropped(void **state)
     assert_int_equal(wdt_bites(), 0u);
     wdt_clock_to(t0 + 5u * NS_S);
     assert_int_equal(wdt_bites(), 1u);
-    assert_int_equal(wdt_bite_at(0)->at_ns, t0 + 5u * NS_S);
-    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_TERMINATE);
+    wdt_expect_bite(0, t0 + 5u * NS_S, WDOG_ACTION_TERMINATE, 0u);
     /* unlocked, the same writes take effect */
     wr(d, WDTLOCK, UNLOCK);
     assert_int_equal(rd(d, WDTLOCK), 0u);
@@ -544,9 +538,7 @@ static void integration_test_mode_drives_pin_and_action(void **state)
     assert_int_equal(wdt_bites(), 0u);
     wr(d, WDTITOP, ITOP_RES);
     assert_int_equal(wdt_bites(), 1u);
-    assert_int_equal(wdt_bite_at(0)->at_ns, hq_clock_now());
-    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_TERMINATE);
-    assert_int_equal(wdt_bite_at(0)->flags, WDOG_FLAG_DUMP);
+    wdt_expect_bite(0, hq_clock_now(), WDOG_ACTION_TERMINATE, WDOG_FLAG_DUMP);
     assert_false(hq_irq_level(PIN));
     wr(d, WDTITOP, ITOP_RES); /* still asserted: no second action */
     assert_int_equal(wdt_bites(), 1u);

@@ -31,6 +31,15 @@ const wdt_bite *wdt_bite_at(unsigned i)
     return (i < n_bites && i < WDT_MAX_BITES) ? &bites[i] : NULL;
 }
 
+void wdt_expect_bite(unsigned i, uint64_t at_ns, unsigned action, unsigned flags)
+{
+    assert_true((i < n_bites) && (i < WDT_MAX_BITES));
+    const wdt_bite *b = &bites[i < WDT_MAX_BITES ? i : 0u];
+    assert_int_equal(b->at_ns, at_ns);
+    assert_int_equal(b->action, action);
+    assert_int_equal(b->flags, flags);
+}
+
 void wdt_bites_clear(void)
 {
     n_bites = 0;

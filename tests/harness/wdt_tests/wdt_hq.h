@@ -22,6 +22,8 @@ typedef struct wdt_bite {
 unsigned wdt_bites(void);
 const wdt_bite *wdt_bite_at(unsigned i);
 void wdt_bites_clear(void);
+/* Assert (cmocka) that bite @i was recorded at @at_ns with @action and @flags. */
+void wdt_expect_bite(unsigned i, uint64_t at_ns, unsigned action, unsigned flags);
 
 /* 32-bit MMIO / config accesses that must be delivered normally. */
 uint32_t wdt_mr(hq_dev *d, uint64_t gpa, unsigned width);
