@@ -45,11 +45,17 @@ void svd_entropy_dev_params(svd_dev_params *p)
     p->config_len = 0u;
 }
 
+/* Forget the rate-limiter decision about the pending request. */
+static void admission_clear(svd_entropy *e)
+{
+    e->admitted = false;
+    e->granted = 0u;
+}
+
 static void pending_clear(svd_entropy *e)
 {
     svd_vq_chain_init(&e->pending, e->segs, SVD_ENTROPY_MAX_SEGS);
-    e->admitted = false;
-    e->granted = 0u;
+    admission_clear(e);
 }
 
 svd_result svd_entropy_init(svd_entropy *e, const svd_entropy_cfg *cfg, uint64_t now)
@@ -184,8 +190,7 @@ static svd_result complete_pending(svd_entropy *e, svd_vq *q, const svd_gmem *m,
     /* The push consumed the token (pending.valid is false); the next pop
      * rewrites every other field of the chain, so only the limiter state of
      * the request is cleared here. */
-    e->admitted = false;
-    e->granted = 0u;
+    admission_clear(e);
     out->completed++;
     out->bytes += written;
     e->stats.requests++;
@@ -208,8 +213,7 @@ svd_result svd_entropy_process(svd_entropy *e, svd_vq *q, const svd_gmem *m, uin
                 return svd_ok();
             }
             SVD_GUARD(r);
-            e->admitted = false;
-            e->granted = 0u;
+            admission_clear(e);
         }
         if (!admit_pending(e, now, out)) {
             return svd_ok();

@@ -103,7 +103,7 @@ static svd_result gmem_check_range(const svd_gmem *m, uint64_t gpa, uint64_t len
     uint64_t rem = len;
     uint8_t *h = NULL;
 
-    SVD_ENSURE(!__builtin_add_overflow(gpa, len, &end), SVD_ERR_OVERFLOW);
+    SVD_GUARD(svd_add_u64(gpa, len, &end));
     /* One region lookup per region touched: each step consumes the rest of
      * one region or ends the range, so the loop runs at most count + 1
      * times whatever len is. cur + room is that region's end, which does
