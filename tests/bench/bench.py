@@ -463,7 +463,7 @@ def analysis(c, dm, ee, targets):
     ins = c["instr"]
     top = ", ".join(f"`{k}` {v:.0f}" for k, v in c["top"][:5])
     L.append(f"- **Core instructions** ({ins['core']:.0f} per 64-byte request, target {T_INSTR}): "
-             f"top self costs per request: {top}. Already done (806 -> about 506 on 2026-11-30): "
+             f"top self costs per request: {top}. Already done (806 -> about 520 on 2026-11-30; the overflow check goes through the shared svd_add_u64 helper, about 16 of them): "
              f"descriptors read with two volatile 64-bit loads when the table's host address is "
              f"8-byte aligned (16 byte loads otherwise), an empty pop reduced to a few loads, one "
              f"region lookup per segment shared by the walk and the fill (the segment keeps its host "
