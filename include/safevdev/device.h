@@ -4,8 +4,12 @@
  *        negotiation, queue configuration, interrupt status, config space.
  *
  * A transport engine (virtio-mmio, virtio-pci) turns the guest's register
- * accesses into calls on this engine; a device model (entropy) works on the
- * queues it exposes once the driver is ready.
+ * accesses into calls on this engine; a device model (entropy) plugs in
+ * through ::svd_model and serves the queues once the driver is ready. The
+ * whole chain of a queue notification (kick -> model serves the queue ->
+ * used ring -> interrupt decision) runs inside svd_dev_kick(). Products use
+ * the composed engine (vdev.h), which owns one of these; the functions here
+ * are its internals (declared in the core's private header).
  *
  * Status machine (virtio 1.2 §2.1, §3.1.1): writing 0 resets the device.
  * Otherwise a status write MUST keep every bit already set and may add bits
@@ -15,10 +19,10 @@
  * how the spec tells the driver (it re-reads the status). Any other
  * out-of-order or bit-clearing write is a protocol error.
  *
- * Protocol errors (::SVD_ERR_PROTOCOL from this engine or from a queue) latch
- * DEVICE_NEEDS_RESET via svd_dev_fail(): every queue stops, and if DRIVER_OK
- * was set a configuration-change interrupt is requested. Only a reset (status
- * 0) clears it.
+ * Protocol errors (::SVD_ERR_PROTOCOL from this engine or from a queue) and a
+ * model's fatal failure latch DEVICE_NEEDS_RESET: every queue stops, the
+ * reason (::svd_why) is kept, and if DRIVER_OK was set a configuration-change
+ * interrupt is requested. Only a reset (status 0) clears it.
  *
  * Decisions where the spec leaves room:
  * - a queue notification before DRIVER_OK, on an unknown queue, on a queue that
@@ -34,6 +38,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "safevdev/fx.h"
 #include "safevdev/gmem.h"
 #include "safevdev/result.h"
 #include "safevdev/virtqueue.h"
@@ -66,162 +71,68 @@
 /** @brief Interrupt status bit: a configuration change notification is pending. */
 #define SVD_ISR_CONFIG 0x2u
 
-/** @brief Static description of a device, given to svd_dev_init(). */
-typedef struct svd_dev_params {
+/**
+ * @brief A device model: what makes a virtio device an entropy device (or any
+ *        other). Filled by the model's own constructor (e.g.
+ *        svd_entropy_model()) and given to the composed engine; the engine
+ *        keeps a copy.
+ *
+ * @c serve is called only for a queue that is enabled and usable (driver
+ * ready, no latch). It SHALL take requests with svd_vq_pop() and complete
+ * them with svd_vq_push(), in pop order, and return:
+ * - ::SVD_OK, with *@p wake_at set to the time it wants to be called again
+ *   for this queue (work left pending: a deferred or starved request), or
+ *   ::SVD_NO_DEADLINE when it has nothing waiting;
+ * - ::SVD_ERR_PROTOCOL (the guest broke the queue; the reason in @c why) or
+ *   another failure naming its reason (the model cannot go on, e.g.
+ *   ::SVD_WHY_SOURCE_GAVE_UP): the device latches NEEDS_RESET;
+ * - ::SVD_ERR_STATE: the queue was not usable; nothing happened.
+ * @c reset drops every request the model holds (device or queue reset).
+ */
+typedef struct svd_model {
     uint32_t device_id;       /**< Virtio device ID (4 = entropy). MUST be non-zero. */
     uint64_t device_features; /**< Device-specific feature bits (0..23); transport bits are added by the engine. */
     uint16_t num_queues;      /**< Number of queues, 1..::SVD_DEV_MAX_QUEUES. */
     uint16_t queue_max;       /**< Largest size per queue, a power of two <= ::SVD_VQ_MAX_SIZE. */
     const uint8_t *config;    /**< Device configuration space bytes (MAY be NULL when config_len is 0). */
     uint32_t config_len;      /**< Length of @c config. */
-} svd_dev_params;
+    /** Serve queue @p index (see above). */
+    svd_result (*serve)(void *ctx, svd_vq *q, uint32_t index, const svd_gmem *m, uint64_t now, uint64_t *wake_at);
+    /** Drop every request held (device reset). */
+    void (*reset)(void *ctx);
+    void *ctx;                /**< The model's state, passed to @c serve and @c reset. */
+} svd_model;
 
-/** @brief What a call asks the transport/shim to do. Zeroed by every call that takes it. */
-typedef struct svd_dev_event {
-    bool reset;      /**< The device was reset: deassert interrupts, drop device-model state. */
-    bool irq;        /**< Interrupt status gained a bit: raise/assert the interrupt. */
-    bool failed;     /**< The device latched DEVICE_NEEDS_RESET during this call. */
-} svd_dev_event;
-
-/** @brief Device engine state. Caller-allocated. */
+/**
+ * @brief Device engine state. Caller-allocated (inside ::svd_vdev).
+ *
+ * Opaque: the members are private to the core and SHALL NOT be accessed by
+ * any other module; the composed engine's functions are the interface.
+ */
 typedef struct svd_dev {
-    uint32_t device_id;          /**< Virtio device ID. */
+    svd_model model;             /**< The device model. */
     uint64_t host_features;      /**< Features offered. */
     uint64_t driver_features;    /**< Features written by the driver. */
     uint8_t status;              /**< Device status byte. */
     uint8_t isr;                 /**< Interrupt status (::SVD_ISR_QUEUE, ::SVD_ISR_CONFIG). */
-    uint16_t num_queues;         /**< Number of queues. */
-    uint16_t queue_max;          /**< Largest queue size. */
+    bool host_driven;            /**< No emulated transport: the host configures and starts queues itself. */
+    svd_why why;                 /**< Reason of the latched NEEDS_RESET (::SVD_WHY_NONE while clear). */
     uint32_t config_generation;  /**< Bumped on every configuration change. */
-    const uint8_t *config;       /**< Device configuration bytes. */
-    uint32_t config_len;         /**< Length of @c config. */
     const svd_gmem *gmem;        /**< Guest memory map (owned by the shim). */
-    svd_vq queues[SVD_DEV_MAX_QUEUES]; /**< The queues. */
+    uint64_t wake_at[SVD_DEV_MAX_QUEUES]; /**< When the model asked to serve each queue again. */
+    svd_vq queues[SVD_DEV_MAX_QUEUES];    /**< The queues. */
 } svd_dev;
 
-/**
- * @brief Initialise @p d from @p p, over the guest memory map @p m (kept by pointer;
- *        MUST outlive @p d).
- * @return ::SVD_ERR_INVALID_ARG for a bad parameter; @p d unusable then.
- */
-SVD_MUST_USE svd_result svd_dev_init(svd_dev *d, const svd_dev_params *p, const svd_gmem *m);
-
-/** @brief Device reset (as a status write of 0): queues reset, features and status cleared, isr cleared. */
-void svd_dev_reset(svd_dev *d);
-
-/**
- * @brief The guest writes the status byte.
- * @param d      the device
- * @param status the value written
- * @param ev     receives what the shim must do
- * @return ::SVD_OK; ::SVD_ERR_STATE if the write was refused without latching
- *         (FEATURES_OK with an invalid feature set: the bit stays clear);
- *         ::SVD_ERR_PROTOCOL if the write broke the status rules (latched: ev->failed).
- */
-SVD_MUST_USE svd_result svd_dev_set_status(svd_dev *d, uint8_t status, svd_dev_event *ev);
-
-/** @brief Current status byte. */
-uint8_t svd_dev_status(const svd_dev *d);
-
-/** @brief 32-bit window @p sel (0 or 1) of the offered features; 0 for other windows. */
-uint32_t svd_dev_host_features_word(const svd_dev *d, uint32_t sel);
-
-/**
- * @brief The driver writes 32-bit window @p sel of its features.
- * @return ::SVD_ERR_STATE (ignored) unless DRIVER is set and FEATURES_OK is not;
- *         ::SVD_ERR_BOUNDS (ignored) for sel > 1.
- */
-SVD_MUST_USE svd_result svd_dev_set_driver_features_word(svd_dev *d, uint32_t sel, uint32_t val);
-
-/** @brief 32-bit window @p sel of the driver's features; 0 for other windows. */
-uint32_t svd_dev_driver_features_word(const svd_dev *d, uint32_t sel);
-
-/** @brief True when feature bit(s) @p f were accepted (FEATURES_OK set). */
-bool svd_dev_has_feature(const svd_dev *d, uint64_t f);
-
-/** @brief Largest size of queue @p q, 0 if the queue does not exist. */
-uint16_t svd_dev_queue_max(const svd_dev *d, uint32_t q);
-
-/**
- * @brief Queue @p q, or NULL if it does not exist. For reading configuration
- *        (size, addresses, ready) only; change it through the calls below.
- */
-const svd_vq *svd_dev_queue(const svd_dev *d, uint32_t q);
-
-/**
- * @brief Set the size of queue @p q (driver write).
- * @return ::SVD_ERR_BOUNDS (ignored) for an unknown queue; ::SVD_ERR_STATE (ignored)
- *         before FEATURES_OK or after DRIVER_OK/NEEDS_RESET;
- *         ::SVD_ERR_PROTOCOL (latched) if the queue is ready or the size is not a
- *         power of two in 1..queue_max.
- */
-SVD_MUST_USE svd_result svd_dev_queue_set_size(svd_dev *d, uint32_t q, uint32_t size, svd_dev_event *ev);
-
-/**
- * @brief Set the ring addresses of queue @p q (driver write).
- * @return as svd_dev_queue_set_size() for queue and state; ::SVD_ERR_PROTOCOL (latched)
- *         if the queue is ready.
- */
-SVD_MUST_USE svd_result svd_dev_queue_set_addrs(svd_dev *d, uint32_t q, uint64_t desc, uint64_t avail,
-                                                uint64_t used, svd_dev_event *ev);
-
-/**
- * @brief Enable (@p ready true) or disable queue @p q (driver write).
- *
- * Enabling validates the rings against guest memory (see svd_vq_enable()) and
- * applies the negotiated EVENT_IDX and INDIRECT_DESC features. Writing false
- * to a ready queue is a protocol error (virtio 1.2 offers no queue reset here).
- * @return as svd_dev_queue_set_size(); ::SVD_ERR_PROTOCOL (latched) for bad rings.
- */
-SVD_MUST_USE svd_result svd_dev_queue_set_ready(svd_dev *d, uint32_t q, bool ready, svd_dev_event *ev);
-
-/**
- * @brief The guest notified queue @p q.
- * @param d   the device
- * @param q   queue index written by the guest (untrusted)
- * @param out receives the queue to process when the call succeeds
- * @return ::SVD_OK with *out set; ::SVD_ERR_STATE (ignored) before DRIVER_OK,
- *         after NEEDS_RESET/FAILED, or if the queue is not ready;
- *         ::SVD_ERR_BOUNDS (ignored) for an unknown queue.
- */
-SVD_MUST_USE svd_result svd_dev_notify(svd_dev *d, uint32_t q, svd_vq **out);
-
-/**
- * @brief Report the outcome of processing queue @p q by a device model.
- *
- * If @p r is ::SVD_ERR_PROTOCOL the device latches NEEDS_RESET (svd_dev_fail()).
- * Otherwise, if the queue wants an interrupt (svd_vq_need_interrupt()), the
- * ::SVD_ISR_QUEUE bit is set and ev->irq requested.
- */
-void svd_dev_queue_processed(svd_dev *d, uint32_t q, svd_result r, svd_dev_event *ev);
-
-/**
- * @brief Latch DEVICE_NEEDS_RESET: stop every queue; if DRIVER_OK was set, set
- *        ::SVD_ISR_CONFIG, bump the config generation and request an interrupt.
- *        Idempotent.
- */
-void svd_dev_fail(svd_dev *d, svd_dev_event *ev);
-
-/** @brief True while NEEDS_RESET is latched. */
-bool svd_dev_needs_reset(const svd_dev *d);
-
-/** @brief Interrupt status bits without side effect (virtio-mmio InterruptStatus). */
-uint8_t svd_dev_isr(const svd_dev *d);
-
-/** @brief Clear interrupt status bits @p bits (virtio-mmio InterruptACK). */
-void svd_dev_isr_ack(svd_dev *d, uint8_t bits);
-
-/** @brief Read and clear the interrupt status (virtio-pci ISR capability read). */
-uint8_t svd_dev_isr_read_clear(svd_dev *d);
-
-/** @brief Configuration generation counter. */
-uint32_t svd_dev_config_generation(const svd_dev *d);
-
-/**
- * @brief Read @p width (1, 2 or 4) bytes of device configuration at @p off, little-endian.
- * @return ::SVD_ERR_BOUNDS if [off, off+width) is not inside the config space;
- *         ::SVD_ERR_INVALID_ARG for another width. *val untouched on failure.
- */
-SVD_MUST_USE svd_result svd_dev_config_read(const svd_dev *d, uint32_t off, uint32_t width, uint32_t *val);
+/** @brief Queue configuration a host-driven device (vhost-user) receives from its front-end. */
+typedef struct svd_vq_setup {
+    uint32_t size;        /**< Queue size. */
+    uint64_t desc;        /**< Descriptor table guest-physical address. */
+    uint64_t avail;       /**< Available ring guest-physical address. */
+    uint64_t used;        /**< Used ring guest-physical address. */
+    uint16_t next_avail;  /**< Next available index to consume. */
+    uint16_t next_used;   /**< Next used index to fill. */
+    bool event_idx;       /**< VIRTIO_F_RING_EVENT_IDX negotiated. */
+    bool indirect;        /**< VIRTIO_F_INDIRECT_DESC negotiated. */
+} svd_vq_setup;
 
 #endif /* SAFEVDEV_DEVICE_H */

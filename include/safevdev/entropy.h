@@ -10,12 +10,19 @@
  * - complete every other chain with at least 1 byte, and never with bytes
  *   that did not come from the source (no zero or fake fill);
  * - when the source fails or returns nothing, keep the request pending and
- *   report when to retry (::svd_entropy_out.wake_at);
+ *   ask to be served again after the retry delay;
  * - admit requests through an optional ::svd_ratelimit, deferring (never
- *   blocking) a request that does not fit, and report when it will.
+ *   blocking) a request that does not fit, and ask to be served again when
+ *   it will;
+ * - apply the source-open policy: with @c open_timeout_ns set, the source
+ *   may stay unavailable from the guest's first request for that long
+ *   (retried every @c open_retry_ns) before the model gives up and the
+ *   device latches NEEDS_RESET (::SVD_WHY_SOURCE_GAVE_UP); giving up is
+ *   final for the instance (a device reset does not bring the source back).
  *
- * The engine is transport-independent: a virtio-mmio/pci shim drives it from
- * svd_dev_notify(), the vhost-user daemon from a kick, with the same calls.
+ * The model is a ::svd_model (svd_entropy_model()): the composed engine
+ * (vdev.h) serves its queue on every notification and deadline, whatever
+ * the transport.
  *
  * Thread-safety: one thread per instance.
  */
@@ -38,6 +45,10 @@
 #define SVD_ENTROPY_MAX_SEGS 16u
 /** @brief Default delay before retrying a failed source, in ns (10 ms). */
 #define SVD_ENTROPY_DEFAULT_RETRY_NS UINT64_C(10000000)
+/** @brief Default delay between attempts while the source has never delivered, in ns (100 ms). */
+#define SVD_ENTROPY_DEFAULT_OPEN_RETRY_NS UINT64_C(100000000)
+/** @brief Default (and largest) queue size of the request queue. */
+#define SVD_ENTROPY_QUEUE_MAX 256u
 
 /**
  * @brief Where entropy comes from. Implemented by the shim (getrandom(2), a
@@ -59,15 +70,12 @@ typedef struct svd_entropy_cfg {
     svd_tb_cfg rate_bytes;     /**< Byte bucket (all zero = unlimited). */
     svd_tb_cfg rate_ops;       /**< Request bucket (all zero = unlimited). */
     uint64_t retry_ns;         /**< Delay before retrying a failed source; 0 = ::SVD_ENTROPY_DEFAULT_RETRY_NS. */
+    /** Source-open policy: 0 = none (the source is expected to work from the start); otherwise how long,
+        from the first request, the source may stay unavailable before the model gives up;
+        ::SVD_NO_DEADLINE = wait forever. */
+    uint64_t open_timeout_ns;
+    uint64_t open_retry_ns;    /**< Retry delay while the source has never delivered; 0 = ::SVD_ENTROPY_DEFAULT_OPEN_RETRY_NS. */
 } svd_entropy_cfg;
-
-/** @brief What one svd_entropy_process() call did and asks for. */
-typedef struct svd_entropy_out {
-    uint32_t completed; /**< Chains completed (pushed to the used ring). */
-    uint64_t bytes;     /**< Bytes written into guest buffers. */
-    bool wake;          /**< A request is waiting: call svd_entropy_process() again at @c wake_at. */
-    uint64_t wake_at;   /**< Time (same clock as @c now) of the retry, when @c wake. */
-} svd_entropy_out;
 
 /** @brief Running totals, for logs and benchmarks. */
 typedef struct svd_entropy_stats {
@@ -77,11 +85,22 @@ typedef struct svd_entropy_stats {
     uint64_t rate_deferrals;  /**< Times a request was deferred by the rate limiter. */
 } svd_entropy_stats;
 
-/** @brief Entropy model state. Caller-allocated. */
+/**
+ * @brief Entropy model state. Caller-allocated.
+ *
+ * Opaque: the members are private to the model and SHALL NOT be accessed by
+ * any other module; use the functions of this header.
+ */
 typedef struct svd_entropy {
     svd_entropy_source source;                  /**< Source. */
     svd_ratelimit rl;                           /**< Rate limiter. */
     uint64_t retry_ns;                          /**< Retry delay. */
+    uint64_t open_timeout_ns;                   /**< Source-open policy (0 = none). */
+    uint64_t open_retry_ns;                     /**< Retry delay while the source has never delivered. */
+    uint64_t open_deadline;                     /**< When the policy gives up (set at the first request). */
+    bool opened;                                /**< The source delivered at least once. */
+    bool first_seen;                            /**< A request has been seen (the policy's clock runs). */
+    bool gave_up;                               /**< The policy gave up: final. */
     svd_vq_chain pending;                       /**< Chain being served (valid = has a request). */
     svd_vq_desc segs[SVD_ENTROPY_MAX_SEGS];     /**< Storage of @c pending. */
     bool admitted;                              /**< @c pending passed the rate limiter. */
@@ -89,30 +108,24 @@ typedef struct svd_entropy {
     svd_entropy_stats stats;                    /**< Totals. */
 } svd_entropy;
 
-/** @brief Device parameters of the entropy device, for svd_dev_init(). */
-void svd_entropy_dev_params(svd_dev_params *p);
-
 /**
  * @brief Initialise @p e from @p cfg at time @p now.
  * @return ::SVD_ERR_INVALID_ARG for a NULL source or an invalid bucket; @p e unusable then.
  */
 SVD_MUST_USE svd_result svd_entropy_init(svd_entropy *e, const svd_entropy_cfg *cfg, uint64_t now);
 
-/** @brief Drop the pending request (call on device or queue reset). Rate-limit state is kept. */
-void svd_entropy_reset(svd_entropy *e);
-
 /**
- * @brief Serve the request queue @p q until it is empty, the source fails or the limiter defers.
- * @param e   the model
- * @param q   its request queue
- * @param m   the guest memory map the queue was enabled with
- * @param now current time, nanoseconds of a monotonic clock
- * @param out receives what was done; zeroed first
- * @return ::SVD_OK (also when deferred: see out->wake); ::SVD_ERR_PROTOCOL if the
- *         driver broke the queue (the caller latches NEEDS_RESET); ::SVD_ERR_STATE
- *         if the queue is not usable.
+ * @brief The model interface of @p e for the composed engine: device ID 4,
+ *        one queue of up to ::SVD_ENTROPY_QUEUE_MAX entries (a host MAY lower
+ *        @c queue_max to another power of two), no configuration space.
+ *        @p e MUST outlive every engine the model is given to.
  */
-SVD_MUST_USE svd_result svd_entropy_process(svd_entropy *e, svd_vq *q, const svd_gmem *m, uint64_t now,
-                                            svd_entropy_out *out);
+void svd_entropy_model(svd_entropy *e, svd_model *m);
+
+/** @brief Running totals of @p e. */
+const svd_entropy_stats *svd_entropy_stats_of(const svd_entropy *e);
+
+/** @brief True once the source-open policy gave up (final for the instance). */
+bool svd_entropy_gave_up(const svd_entropy *e);
 
 #endif /* SAFEVDEV_ENTROPY_H */

@@ -3,9 +3,9 @@
  * @brief virtio-mmio transport engine (virtio 1.2 §4.2.2, register layout version 2).
  *
  * Turns the guest's accesses to a virtio-mmio register window into calls on a
- * ::svd_dev device engine, and tells the shim what to do through an
- * ::svd_mmio_action (process a queue, change the interrupt line level, the
- * device was reset, the device latched NEEDS_RESET).
+ * ::svd_dev device engine. It is one of the transports of the composed engine
+ * (vdev.h, ::SVD_XPORT_MMIO), which is what a shim drives; effects come back
+ * in an ::svd_fx (interrupt line level, reset, NEEDS_RESET latched).
  *
  * Window layout (offsets from the window base, ::SVD_MMIO_WINDOW_SIZE bytes):
  * registers 0x000..0x0ff, device configuration space 0x100..0x1ff.
@@ -15,13 +15,13 @@
  * to the width. Every other access — unknown offset, wrong width, misaligned,
  * a read of a write-only register, a write to a read-only register, a write of
  * a value the register cannot hold — reads 0, is ignored when written, and has
- * no other effect whatsoever (no latch, no state change, no action). Two
+ * no other effect whatsoever (no latch, no state change, no effect). Two
  * exceptions the spec defines: SHMLenLow/High and SHMBaseLow/High read
  * 0xffffffff (no shared memory region exists, §4.2.2).
  *
  * Guest protocol errors detected by the device engine (status written out of
  * order, bad queue size, rings outside guest memory, ...) latch
- * DEVICE_NEEDS_RESET inside the device engine; the action reports it.
+ * DEVICE_NEEDS_RESET inside the device engine; the effect reports it.
  *
  * Not supported, on purpose: the legacy layout (Version 1: GuestPageSize,
  * QueueAlign, QueuePFN), shared memory regions, VIRTIO_F_RING_RESET
@@ -30,8 +30,8 @@
  *
  * Interrupt: one level-triggered line whose level is (interrupt status != 0).
  * The engine remembers the level it last reported and reports a change in
- * the action; after a device model completed work on a queue
- * (svd_dev_queue_processed()), the shim calls svd_mmio_sync_irq().
+ * the effect of the call that changed it (a QueueNotify write runs the
+ * device model inside the call, so its completions are covered too).
  *
  * Thread-safety: one thread per instance (the same thread as its device engine).
  */
@@ -89,18 +89,12 @@
 #define SVD_MMIO_CONFIG_GENERATION 0x0fcu    /**< R */
 /** @} */
 
-/** @brief What an access asks the shim to do. Zeroed by every call that takes it. */
-typedef struct svd_mmio_action {
-    bool notify;      /**< Process queue @c queue (device model work); @c vq is that queue. */
-    uint32_t queue;   /**< Queue index to process, valid when @c notify. */
-    svd_vq *vq;       /**< The queue to process, valid when @c notify (from svd_dev_notify()). */
-    bool irq_change;  /**< The interrupt line level changed: drive it to @c irq_level. */
-    bool irq_level;   /**< Current interrupt line level (always valid). */
-    bool reset;       /**< The device was reset: drop device-model state. */
-    bool failed;      /**< The device latched DEVICE_NEEDS_RESET during this access. */
-} svd_mmio_action;
-
-/** @brief virtio-mmio transport state. Caller-allocated; initialise with svd_mmio_init(). */
+/**
+ * @brief virtio-mmio transport state. Caller-allocated (inside ::svd_vdev).
+ *
+ * Opaque: the members are private to the core and SHALL NOT be accessed by
+ * any other module.
+ */
 typedef struct svd_mmio {
     svd_dev *dev;              /**< The device engine (owned by the caller). */
     uint32_t vendor_id;        /**< Value of the VendorID register. */
@@ -109,75 +103,5 @@ typedef struct svd_mmio {
     uint32_t queue_sel;        /**< QueueSel (any value; unknown queues read as absent). */
     bool irq_level;            /**< Interrupt line level last reported to the shim. */
 } svd_mmio;
-
-/**
- * @brief Initialise @p m as the transport of the initialised device @p dev.
- *
- * @p dev is kept by pointer and MUST outlive @p m. The interrupt line starts
- * deasserted; selectors start at 0.
- * @param m the transport context to initialise
- * @param dev the device engine behind the registers
- * @param vendor_id value of the VendorID register (any; QEMU uses 0x554d4551)
- * @return ::SVD_ERR_INVALID_ARG if @p m or @p dev is NULL or the device's
- *         configuration space is larger than ::SVD_MMIO_CONFIG_MAX; @p m is
- *         then unusable.
- */
-SVD_MUST_USE svd_result svd_mmio_init(svd_mmio *m, svd_dev *dev, uint32_t vendor_id);
-
-/**
- * @brief The guest reads @p width bytes at offset @p off of the window.
- *
- * *@p val SHALL always be written: the register value, or 0 (or the SHM
- * sentinel) for an access that is not allowed. Reads have no side effect.
- * @param m the transport
- * @param off offset of the access from the window base
- * @param width access width in bytes
- * @param val receives the value read
- * @param act receives what the shim must do (a read never asks anything but
- *            may report @c irq_level)
- * @return ::SVD_OK for an allowed access; ::SVD_ERR_INVALID_ARG for a NULL
- *         argument (nothing written then) or a width/alignment not allowed;
- *         ::SVD_ERR_BOUNDS for an offset with no readable register. The result
- *         is informational: the access is complete either way and the shim
- *         MUST NOT fail the guest because of it.
- */
-SVD_MUST_USE svd_result svd_mmio_read(svd_mmio *m, uint64_t off, uint32_t width, uint32_t *val,
-                                      svd_mmio_action *act);
-
-/**
- * @brief The guest writes @p val (@p width bytes) at offset @p off of the window.
- *
- * @param m the transport
- * @param off offset of the access from the window base
- * @param width access width in bytes
- * @param val the value written (low @p width bytes)
- * @param act receives what the shim must do; the shim SHALL act on every field
- *            set, also when the result is a failure (a latched protocol error
- *            may come with an interrupt change)
- * @return ::SVD_OK when the write was applied; ::SVD_ERR_INVALID_ARG (NULL
- *         argument, width/alignment not allowed) and ::SVD_ERR_BOUNDS (no
- *         writable register there, value out of the register's range): the
- *         write was ignored; otherwise the device engine's result
- *         (::SVD_ERR_STATE: refused and ignored; ::SVD_ERR_PROTOCOL: latched,
- *         @c act->failed set). Informational, as for svd_mmio_read().
- */
-SVD_MUST_USE svd_result svd_mmio_write(svd_mmio *m, uint64_t off, uint32_t width, uint32_t val,
-                                       svd_mmio_action *act);
-
-/**
- * @brief Re-derive the interrupt line level from the device's interrupt status
- *        and report a change in @p act (zeroed first).
- *
- * The shim SHALL call it after work that may set interrupt status outside a
- * register access (svd_dev_queue_processed(), svd_dev_fail()).
- */
-void svd_mmio_sync_irq(svd_mmio *m, svd_mmio_action *act);
-
-/**
- * @brief Host-initiated reset (e.g. guest reboot): the device engine is reset,
- *        selectors return to 0, the line is deasserted; @p act reports
- *        @c reset and any line change.
- */
-void svd_mmio_reset(svd_mmio *m, svd_mmio_action *act);
 
 #endif /* SAFEVDEV_MMIO_H */

@@ -4,8 +4,9 @@
  *        configuration space (type 0 header + virtio capabilities) and BAR0.
  *
  * Turns the guest's accesses to the 256-byte PCI configuration space and to
- * the memory BAR into calls on a ::svd_dev device engine, and tells the shim
- * what to do through an ::svd_pci_action.
+ * the memory BAR into calls on a ::svd_dev device engine. It is one of the
+ * transports of the composed engine (vdev.h, ::SVD_XPORT_PCI); effects come
+ * back in an ::svd_fx (INTx level, BAR layout change, reset, NEEDS_RESET).
  *
  * Configuration space (all little-endian):
  * - vendor 0x1af4, device 0x1040 + virtio device ID, revision 1, class code,
@@ -121,19 +122,12 @@ typedef struct svd_pci_params {
     bool prefetchable;         /**< BAR0 is marked prefetchable. */
 } svd_pci_params;
 
-/** @brief What an access asks the shim to do. Zeroed by every call that takes it. */
-typedef struct svd_pci_action {
-    bool notify;      /**< Process queue @c queue (device model work); @c vq is that queue. */
-    uint32_t queue;   /**< Queue index to process, valid when @c notify. */
-    svd_vq *vq;       /**< The queue to process, valid when @c notify (from svd_dev_notify()). */
-    bool irq_change;  /**< The INTx level changed: drive it to @c irq_level. */
-    bool irq_level;   /**< Current INTx level (always valid). */
-    bool reset;       /**< The device was reset: drop device-model state. */
-    bool failed;      /**< The device latched DEVICE_NEEDS_RESET during this access. */
-    bool bar_change;  /**< BAR0's address or the MEMORY decode bit changed: re-map the BAR. */
-} svd_pci_action;
-
-/** @brief virtio-pci transport state. Caller-allocated; initialise with svd_pci_init(). */
+/**
+ * @brief virtio-pci transport state. Caller-allocated (inside ::svd_vdev).
+ *
+ * Opaque: the members are private to the core and SHALL NOT be accessed by
+ * any other module.
+ */
 typedef struct svd_pci {
     svd_dev *dev;              /**< The device engine (owned by the caller). */
     svd_pci_params params;     /**< PCI identity. */
@@ -149,84 +143,5 @@ typedef struct svd_pci {
     uint32_t cfg_data;         /**< pci_cfg_data as last written. */
     bool irq_level;            /**< INTx level last reported to the shim. */
 } svd_pci;
-
-/**
- * @brief Initialise @p p as the PCI transport of the initialised device @p dev.
- *
- * @p dev is kept by pointer and MUST outlive @p p. Command register 0, BAR0
- * unassigned (0), INTx deasserted, selectors 0.
- * @return ::SVD_ERR_INVALID_ARG if a pointer is NULL, the virtio device ID is
- *         above ::SVD_PCI_MAX_VIRTIO_ID, the class code does not fit 24 bits,
- *         or the device configuration is larger than ::SVD_PCI_DEVICE_LEN;
- *         @p p is then unusable.
- */
-SVD_MUST_USE svd_result svd_pci_init(svd_pci *p, svd_dev *dev, const svd_pci_params *params);
-
-/**
- * @brief The guest reads @p width (1, 2 or 4, aligned) bytes of configuration space at @p off.
- *
- * *@p val SHALL always be written (0 for an access not allowed). A read of
- * pci_cfg_data performs a BAR read and so may have the BAR read's side effect
- * (ISR read-clear), reported in @p act.
- * @return ::SVD_OK; ::SVD_ERR_INVALID_ARG (NULL argument: nothing written; bad
- *         width/alignment); ::SVD_ERR_BOUNDS (offset beyond the space).
- *         Informational: the access is complete either way.
- */
-SVD_MUST_USE svd_result svd_pci_cfg_read(svd_pci *p, uint32_t off, uint32_t width, uint32_t *val,
-                                         svd_pci_action *act);
-
-/**
- * @brief The guest writes configuration space. Only the writable bits listed in
- *        the file description change; the rest of the write is ignored.
- * @return as svd_pci_cfg_read(); a write to pci_cfg_data returns the result of
- *         the BAR write it performs.
- */
-SVD_MUST_USE svd_result svd_pci_cfg_write(svd_pci *p, uint32_t off, uint32_t width, uint32_t val,
-                                          svd_pci_action *act);
-
-/**
- * @brief The guest reads @p width bytes at offset @p off inside BAR0.
- *
- * *@p val SHALL always be written (0 when not allowed). Reading the ISR byte
- * clears the interrupt status and may lower the line (reported in @p act).
- * @return ::SVD_OK; ::SVD_ERR_INVALID_ARG (NULL argument, width/alignment not
- *         allowed); ::SVD_ERR_BOUNDS (no readable field there); ::SVD_ERR_STATE
- *         (memory decode disabled). Informational.
- */
-SVD_MUST_USE svd_result svd_pci_bar_read(svd_pci *p, uint64_t off, uint32_t width, uint64_t *val,
-                                         svd_pci_action *act);
-
-/**
- * @brief The guest writes @p val (@p width bytes) at offset @p off inside BAR0.
- * @param p the transport
- * @param off offset inside BAR0
- * @param width access width in bytes (1, 2, 4 or 8)
- * @param val the value written (low @p width bytes)
- * @param act the shim SHALL act on every field set, also on failure
- * @return as svd_pci_bar_read() for refused accesses, otherwise the device
- *         engine's result (::SVD_ERR_STATE ignored, ::SVD_ERR_PROTOCOL latched).
- */
-SVD_MUST_USE svd_result svd_pci_bar_write(svd_pci *p, uint64_t off, uint32_t width, uint64_t val,
-                                          svd_pci_action *act);
-
-/** @brief Guest-physical address BAR0 is programmed to (0 while unassigned). */
-uint64_t svd_pci_bar0_address(const svd_pci *p);
-
-/** @brief True when the MEMORY bit of the command register is set (BAR0 decodes). */
-bool svd_pci_mem_enabled(const svd_pci *p);
-
-/**
- * @brief Re-derive the INTx level and report a change in @p act (zeroed first).
- *        The shim SHALL call it after work that may set interrupt status outside
- *        a register access (svd_dev_queue_processed(), svd_dev_fail()).
- */
-void svd_pci_sync_irq(svd_pci *p, svd_pci_action *act);
-
-/**
- * @brief Host-initiated function reset (PCI reset, guest reboot): device engine
- *        reset, command 0, BAR0 0, capability fields and selectors 0, INTx
- *        deasserted. @p act reports @c reset, @c bar_change and any line change.
- */
-void svd_pci_reset(svd_pci *p, svd_pci_action *act);
 
 #endif /* SAFEVDEV_PCI_H */

@@ -104,4 +104,61 @@ SVD_MUST_USE svd_result svd_ratelimit_init(svd_ratelimit *rl, const svd_tb_cfg *
  */
 bool svd_ratelimit_admit(svd_ratelimit *rl, uint64_t want, uint64_t now, uint64_t *granted, uint64_t *wait_ns);
 
+/**
+ * @name Per-second rate options
+ * The one option set both hosts offer for a rate-limited device, with one
+ * meaning, one range and one number grammar (parse.h):
+ * - `rate-bytes N`: bytes per second, 0 (unlimited, the default) to ::SVD_RATE_MAX;
+ * - `rate-burst N`: one-time extra bytes, 0 to ::SVD_RATE_MAX; needs rate-bytes;
+ * - `rate-ops N`: requests per second, 0 (unlimited) to ::SVD_RATE_MAX;
+ * - `rate-ops-burst N`: one-time extra requests, 0 to ::SVD_RATE_MAX; needs rate-ops.
+ * A rate becomes a bucket holding a tenth of a second's worth (at least one
+ * token) that refills in a tenth of a second, so the standing burst stays
+ * small and the long-run rate is the one asked for.
+ * @{
+ */
+
+/** @brief Largest rate or burst (2^30). */
+#define SVD_RATE_MAX (UINT64_C(1) << 30)
+
+/** @brief The rate options. */
+typedef enum svd_rate_opt {
+    SVD_RATE_BYTES = 0,  /**< rate-bytes */
+    SVD_RATE_BURST,      /**< rate-burst */
+    SVD_RATE_OPS,        /**< rate-ops */
+    SVD_RATE_OPS_BURST,  /**< rate-ops-burst */
+    SVD_RATE__COUNT      /**< Number of options; not an option itself. */
+} svd_rate_opt;
+
+/** @brief Values of the rate options (all 0: unlimited). */
+typedef struct svd_rate_opts {
+    uint64_t v[SVD_RATE__COUNT]; /**< Indexed by ::svd_rate_opt. */
+} svd_rate_opts;
+
+/** @brief The option's name without dashes ("rate-bytes", ...); "unknown" out of range. */
+const char *svd_rate_opt_name(svd_rate_opt o);
+
+/** @brief What the option expects, for an error message ("bytes per second, 0 (unlimited) to 1073741824"). */
+const char *svd_rate_opt_expects(svd_rate_opt o);
+
+/**
+ * @brief Parse @p value for option @p o into @p r.
+ * @return ::SVD_ERR_INVALID_ARG for an unknown option or a value outside the
+ *         grammar or the range (@p r unchanged).
+ */
+SVD_MUST_USE svd_result svd_rate_opt_set(svd_rate_opts *r, svd_rate_opt o, const char *value);
+
+/**
+ * @brief The two buckets @p r describes.
+ * @param r the options
+ * @param bytes receives the byte bucket
+ * @param ops receives the request bucket
+ * @param bad receives, on failure, the option that is refused
+ * @return ::SVD_ERR_INVALID_ARG when a burst is given without its rate
+ *         (outputs other than @p bad untouched).
+ */
+SVD_MUST_USE svd_result svd_rate_to_buckets(const svd_rate_opts *r, svd_tb_cfg *bytes, svd_tb_cfg *ops,
+                                            svd_rate_opt *bad);
+/** @} */
+
 #endif /* SAFEVDEV_RATELIMIT_H */

@@ -42,27 +42,73 @@ typedef enum svd_err {
 } svd_err;
 
 /**
+ * @brief Which rule a failure broke: the reason a shim logs.
+ *
+ * Every ::SVD_ERR_PROTOCOL result names the guest (or front-end) rule it
+ * found broken; other failures carry ::SVD_WHY_NONE unless stated. A device
+ * that latches DEVICE_NEEDS_RESET keeps the reason of the first failure
+ * (svd_vdev_why()) until it is reset.
+ */
+typedef enum svd_why {
+    SVD_WHY_NONE = 0,          /**< No rule named (not a protocol error, or success). */
+    SVD_WHY_STATUS_ORDER,      /**< Status bits added out of order, cleared, reserved, or after NEEDS_RESET/FAILED. */
+    SVD_WHY_QUEUE_SIZE,        /**< Queue size 0, not a power of two, or above the queue's maximum. */
+    SVD_WHY_QUEUE_ENABLED,     /**< Queue configuration written while the queue is enabled. */
+    SVD_WHY_RING_ALIGN,        /**< A ring's guest address (or host mapping) is not aligned as the spec requires. */
+    SVD_WHY_RING_MEMORY,       /**< A ring does not lie inside one guest memory region with the access it needs. */
+    SVD_WHY_AVAIL_JUMP,        /**< The available index moved by more than the queue size. */
+    SVD_WHY_HEAD_RANGE,        /**< A head index is not below the queue size. */
+    SVD_WHY_HEAD_INFLIGHT,     /**< A head that is already in flight was made available again. */
+    SVD_WHY_NEXT_RANGE,        /**< A next index is not below the size of the table it indexes. */
+    SVD_WHY_CHAIN_LOOP,        /**< A chain visits more descriptors than its table holds (loop). */
+    SVD_WHY_INDIRECT_FEATURE,  /**< An indirect descriptor without VIRTIO_F_INDIRECT_DESC negotiated. */
+    SVD_WHY_INDIRECT_NESTED,   /**< An indirect descriptor inside an indirect table. */
+    SVD_WHY_INDIRECT_NEXT,     /**< An indirect descriptor that also has NEXT set. */
+    SVD_WHY_INDIRECT_LEN,      /**< An indirect table length of 0, not a multiple of 16, or above the queue size. */
+    SVD_WHY_INDIRECT_MEMORY,   /**< An indirect table outside guest memory. */
+    SVD_WHY_WRITE_ORDER,       /**< A device-readable descriptor after a device-writable one. */
+    SVD_WHY_BUFFER_MEMORY,     /**< A buffer outside guest memory or without the access it needs. */
+    SVD_WHY_CHAIN_LEN,         /**< The buffers of one chain total 2^32 bytes or more. */
+    SVD_WHY_SOURCE_GAVE_UP,    /**< The device's backing service (entropy source) stayed unavailable past its limit. */
+    SVD_WHY__COUNT             /**< Number of reasons; not a reason itself. */
+} svd_why;
+
+/**
  * @brief Result of a fallible call. Compare with svd_is_ok(), never by value.
  *
  * A struct rather than a bare enum so a result cannot be mixed up silently
  * with an integer or a boolean.
  */
 typedef struct svd_result {
-    svd_err err; /**< ::SVD_OK on success, the reason otherwise. */
+    svd_err err; /**< ::SVD_OK on success, the error class otherwise. */
+    svd_why why; /**< The rule broken, for ::SVD_ERR_PROTOCOL; ::SVD_WHY_NONE otherwise. */
 } svd_result;
 
 /** @brief Build a success result. */
 static inline svd_result svd_ok(void)
 {
-    svd_result r = { SVD_OK };
+    svd_result r = { SVD_OK, SVD_WHY_NONE };
     return r;
 }
 
 /** @brief Build a failure result carrying @p e. @p e SHOULD NOT be ::SVD_OK. */
 static inline svd_result svd_fail(svd_err e)
 {
-    svd_result r = { e };
+    svd_result r = { e, SVD_WHY_NONE };
     return r;
+}
+
+/** @brief Build a failure result carrying @p e and the rule @p why that was broken. */
+static inline svd_result svd_fail_why(svd_err e, svd_why why)
+{
+    svd_result r = { e, why };
+    return r;
+}
+
+/** @brief A protocol error (::SVD_ERR_PROTOCOL) naming the rule @p why. */
+static inline svd_result svd_protocol(svd_why why)
+{
+    return svd_fail_why(SVD_ERR_PROTOCOL, why);
 }
 
 /** @brief True when @p r is a success. */
@@ -83,11 +129,25 @@ static inline bool svd_is_err(svd_result r, svd_err e)
  */
 const char *svd_err_name(svd_err e);
 
+/**
+ * @brief Short, stable, static name of a reason ("avail_jump", ...).
+ * @return a string with static storage; "unknown" for a value out of range.
+ */
+const char *svd_why_name(svd_why w);
+
 /** @brief Return failure @p e from the current function when @p cond is false. */
 #define SVD_ENSURE(cond, e)              \
     do {                                 \
         if (!(cond)) {                   \
             return svd_fail(e);          \
+        }                                \
+    } while (0)
+
+/** @brief Return a protocol error naming rule @p why from the current function when @p cond is false. */
+#define SVD_ENSURE_RULE(cond, why)       \
+    do {                                 \
+        if (!(cond)) {                   \
+            return svd_protocol(why);    \
         }                                \
     } while (0)
 

@@ -90,9 +90,23 @@ typedef struct svd_vq_chain {
     uint32_t epoch;        /**< Token: queue epoch at pop time. */
 } svd_vq_chain;
 
-/** @brief Split virtqueue state. Caller-allocated; about 4 KiB (one in-flight bit per possible head). */
+/** @brief Which ring of a queue an address names. */
+typedef enum svd_vq_ring {
+    SVD_VQ_RING_DESC = 0, /**< Descriptor table (virtio-mmio QueueDesc, virtio-pci queue_desc). */
+    SVD_VQ_RING_AVAIL,    /**< Available ring, the driver area (QueueDriver, queue_driver). */
+    SVD_VQ_RING_USED      /**< Used ring, the device area (QueueDevice, queue_device). */
+} svd_vq_ring;
+
+/**
+ * @brief Split virtqueue state. Caller-allocated; about 4 KiB (one in-flight bit per possible head).
+ *
+ * Opaque: the members are private to the engine and SHALL NOT be read or
+ * written by any other module, in the core or outside it; use the functions
+ * of this header.
+ */
 typedef struct svd_vq {
-    uint16_t size;            /**< Queue size set by the driver (0 = not set). */
+    uint16_t max;             /**< Largest size the queue accepts (svd_vq_init()). */
+    uint16_t size;            /**< Queue size (preset to @c max on init and reset). */
     uint64_t desc_gpa;        /**< Descriptor table guest address. */
     uint64_t avail_gpa;       /**< Available ring guest address. */
     uint64_t used_gpa;        /**< Used ring guest address. */
@@ -117,40 +131,83 @@ typedef struct svd_vq {
 /** @brief Prepare @p c to receive chains, with @p cap segments of storage at @p segs. */
 void svd_vq_chain_init(svd_vq_chain *c, svd_vq_desc *segs, uint32_t cap);
 
-/** @brief Initialise @p q: disabled, size 0, addresses 0, epoch 0. */
-void svd_vq_init(svd_vq *q);
+/**
+ * @brief Initialise @p q: disabled, size preset to @p max, addresses 0, epoch 0.
+ * @param q the queue
+ * @param max largest size the queue accepts: a power of two <= ::SVD_VQ_MAX_SIZE
+ * @return ::SVD_ERR_INVALID_ARG for NULL or a bad @p max (@p q untouched).
+ */
+SVD_MUST_USE svd_result svd_vq_init(svd_vq *q, uint32_t max);
 
 /**
- * @brief Reset the queue: disable, forget configuration, drop every in-flight
- *        request (their chains can no longer be pushed), clear the broken latch.
+ * @brief Reset the queue: disable, forget configuration (size back to the
+ *        maximum), drop every in-flight request (their chains can no longer
+ *        be pushed), clear the broken latch.
  */
 void svd_vq_reset(svd_vq *q);
 
+/*
+ * Configuration. Every setter below is allowed only while the queue is
+ * disabled: on an enabled queue it returns ::SVD_ERR_PROTOCOL with
+ * ::SVD_WHY_QUEUE_ENABLED and changes nothing (the device engine latches
+ * NEEDS_RESET; the queue itself is not latched broken).
+ */
+
 /**
- * @brief Set the queue size. Allowed only while disabled.
- * @return ::SVD_ERR_STATE if enabled; ::SVD_ERR_PROTOCOL if @p size is 0, not a power of
- *         two or > ::SVD_VQ_MAX_SIZE (the value is not stored).
+ * @brief Set the queue size.
+ * @return ::SVD_ERR_PROTOCOL (::SVD_WHY_QUEUE_SIZE, queue latched broken) if
+ *         @p size is 0, not a power of two or above the queue's maximum (the
+ *         value is not stored).
  */
 SVD_MUST_USE svd_result svd_vq_set_size(svd_vq *q, uint32_t size);
 
-/**
- * @brief Set ring addresses. Allowed only while disabled; checked by svd_vq_enable().
- * @return ::SVD_ERR_STATE if enabled.
- */
-SVD_MUST_USE svd_result svd_vq_set_addrs(svd_vq *q, uint64_t desc, uint64_t avail, uint64_t used);
+/** @brief Current size. */
+uint16_t svd_vq_size(const svd_vq *q);
+
+/** @brief Largest size the queue accepts. */
+uint16_t svd_vq_max(const svd_vq *q);
 
 /**
- * @brief Record the negotiated ring features. Allowed only while disabled.
- * @return ::SVD_ERR_STATE if enabled.
+ * @brief Set the guest-physical address of @p ring; checked by svd_vq_enable().
+ * @return ::SVD_ERR_INVALID_ARG for an unknown ring.
  */
+SVD_MUST_USE svd_result svd_vq_set_addr(svd_vq *q, svd_vq_ring ring, uint64_t gpa);
+
+/**
+ * @brief Replace the low (@p high false) or high 32 bits of the address of
+ *        @p ring, keeping the other half (the 32-bit register pairs of
+ *        virtio-mmio and virtio-pci).
+ * @return ::SVD_ERR_INVALID_ARG for an unknown ring.
+ */
+SVD_MUST_USE svd_result svd_vq_set_addr_half(svd_vq *q, svd_vq_ring ring, bool high, uint32_t val);
+
+/** @brief Guest-physical address of @p ring (0 for an unknown ring). */
+uint64_t svd_vq_addr(const svd_vq *q, svd_vq_ring ring);
+
+/** @brief Record the negotiated ring features. */
 SVD_MUST_USE svd_result svd_vq_set_features(svd_vq *q, bool event_idx, bool indirect);
+
+/** @brief True when VIRTIO_F_RING_EVENT_IDX is recorded for the queue. */
+bool svd_vq_event_idx(const svd_vq *q);
+
+/** @brief True when VIRTIO_F_INDIRECT_DESC is recorded for the queue. */
+bool svd_vq_indirect(const svd_vq *q);
 
 /**
  * @brief Set the next available index to consume and the next used index
- *        (vhost-user SET_VRING_BASE). Allowed only while disabled.
- * @return ::SVD_ERR_STATE if enabled.
+ *        (vhost-user SET_VRING_BASE).
  */
 SVD_MUST_USE svd_result svd_vq_set_base(svd_vq *q, uint16_t last_avail_idx, uint16_t used_idx);
+
+/**
+ * @brief Where a restart of the queue resumes (vhost-user GET_VRING_BASE):
+ *        the next available index with the requests still in flight handed
+ *        back (they are re-served, not lost), and the next used index.
+ */
+void svd_vq_base(const svd_vq *q, uint16_t *next_avail, uint16_t *next_used);
+
+/** @brief True while the queue is enabled (svd_vq_enable() succeeded, no disable/reset since). */
+bool svd_vq_enabled(const svd_vq *q);
 
 /**
  * @brief Validate size and rings against @p m and start the queue.

@@ -6,9 +6,14 @@
  * passes the current time (any monotonic nanosecond counter, the same one for
  * every call on one instance) with every access and every tick; the engine
  * first brings its timers up to that instant, then performs the access, and
- * reports in an ::svd_wdt_fx what the caller MUST do: drive the interrupt line
- * to a level, and carry out the configured ::svd_wdt_action when the final
- * stage expired. When to call next is told by the engine's next_deadline().
+ * reports in an ::svd_fx what the caller MUST do: drive the interrupt line
+ * to a level, carry out the configured ::svd_wdt_action when the final
+ * stage expired (@c fired), and tick the engine again at @c deadline.
+ *
+ * Every watchdog has the face every device has (fx.h): access(space, address,
+ * width, direction, value, now), tick(now), reset(now); the engine decodes the
+ * address itself (its BAR or its fixed window), so a shim only forwards the
+ * guest's access and applies the effects.
  *
  * A clock that goes backwards is treated as no time passing.
  *
@@ -20,36 +25,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "safevdev/fx.h"
 #include "safevdev/result.h"
-
-/** @brief What the caller does when the watchdog's final stage expires (QNX wdt vdev `action`). */
-typedef enum svd_wdt_action {
-    SVD_WDT_ACTION_RESET = 0,  /**< Reset the guest (the default, as on hardware). */
-    SVD_WDT_ACTION_TERMINATE,  /**< Terminate the guest (qvm exits). */
-    SVD_WDT_ACTION_DUMP,       /**< Dump the guest, then terminate it. */
-    SVD_WDT_ACTION_NONE,       /**< Log only; the guest keeps running. */
-    SVD_WDT_ACTION__COUNT      /**< Number of actions; not an action itself. */
-} svd_wdt_action;
-
-/** @brief "No deadline": the watchdog will not expire until the guest changes it. */
-#define SVD_WDT_NO_DEADLINE UINT64_MAX
-
-/**
- * @brief Effects of one engine call, to be carried out by the caller.
- *
- * The interrupt is a level: the caller SHALL drive its line to @c irq_level
- * whenever @c irq_changed is set (it MAY do so after every call). When
- * @c fired is set the caller SHALL carry out @c action once (for
- * ::SVD_WDT_ACTION_NONE: log). @c fires counts the expiries folded into the
- * call (several when the caller was late); the action is carried out once.
- */
-typedef struct svd_wdt_fx {
-    bool irq_level;         /**< Level of the interrupt line after the call. */
-    bool irq_changed;       /**< @c irq_level differs from the level before the call. */
-    bool fired;             /**< The final stage expired during the call. */
-    svd_wdt_action action;  /**< The instance's action; meaningful when @c fired. */
-    uint32_t fires;         /**< Number of final-stage expiries in the call (saturating). */
-} svd_wdt_fx;
 
 /**
  * @brief Parse an `action` option value: "reset", "terminate", "dump" or "none".

@@ -129,7 +129,7 @@ SVD_MUST_USE svd_result svd_esb_init(svd_esb *w, const svd_esb_cfg *cfg, uint64_
  * @brief Device reset (guest reset): everything back to the power-on state
  *        except TIMEOUT, which SHALL survive. Lowers the interrupt (reported in @p fx).
  */
-void svd_esb_reset(svd_esb *w, uint64_t now, svd_wdt_fx *fx);
+void svd_esb_reset(svd_esb *w, uint64_t now, svd_fx *fx);
 
 /**
  * @brief Guest read of @p size bytes at @p off in configuration space.
@@ -137,24 +137,48 @@ void svd_esb_reset(svd_esb *w, uint64_t now, svd_wdt_fx *fx);
  *         state change); timers are brought up to @p now only on success.
  */
 SVD_MUST_USE svd_result svd_esb_cfg_read(svd_esb *w, uint32_t off, uint32_t size, uint64_t now, uint32_t *val,
-                                         svd_wdt_fx *fx);
+                                         svd_fx *fx);
 
 /** @brief Guest write to configuration space; errors as svd_esb_cfg_read(). */
 SVD_MUST_USE svd_result svd_esb_cfg_write(svd_esb *w, uint32_t off, uint32_t size, uint32_t val, uint64_t now,
-                                          svd_wdt_fx *fx);
+                                          svd_fx *fx);
 
 /** @brief Guest read at offset @p off of BAR0; errors as svd_esb_cfg_read(). */
 SVD_MUST_USE svd_result svd_esb_mmio_read(svd_esb *w, uint32_t off, uint32_t size, uint64_t now, uint32_t *val,
-                                          svd_wdt_fx *fx);
+                                          svd_fx *fx);
 
 /** @brief Guest write at offset @p off of BAR0; errors as svd_esb_cfg_read(). */
 SVD_MUST_USE svd_result svd_esb_mmio_write(svd_esb *w, uint32_t off, uint32_t size, uint32_t val, uint64_t now,
-                                           svd_wdt_fx *fx);
+                                           svd_fx *fx);
+
+/**
+ * @brief The device face: a guest access of @p width bytes.
+ *
+ * ::SVD_SPACE_PCI_CFG: @p addr is the offset in configuration space.
+ * ::SVD_SPACE_MEM: @p addr is guest-physical; it is decoded while memory
+ * decoding is on and BAR0 is programmed (non-zero) and the access lies in
+ * BAR0. A decoded access is performed as the cfg/mmio functions do; any
+ * other access changes nothing and reads 0 in configuration space and all
+ * ones (0xFFFFFFFF) in memory space (the bus floats high); @p fx then
+ * reports only the current level and deadline.
+ * @param w the engine
+ * @param sp address space of the access
+ * @param addr configuration offset or guest-physical address
+ * @param width bytes
+ * @param write true for a write of *@p val, false for a read into *@p val
+ * @param val the value written, or receives the value read (always written on a read)
+ * @param now current time
+ * @param fx receives the effects
+ * @return ::SVD_OK, or ::SVD_ERR_BOUNDS / ::SVD_ERR_INVALID_ARG for a refused
+ *         access (informational).
+ */
+SVD_MUST_USE svd_result svd_esb_access(svd_esb *w, svd_space sp, uint64_t addr, uint32_t width, bool write,
+                                       uint64_t *val, uint64_t now, svd_fx *fx);
 
 /** @brief Bring the timers up to @p now (timer callback). */
-void svd_esb_tick(svd_esb *w, uint64_t now, svd_wdt_fx *fx);
+void svd_esb_tick(svd_esb *w, uint64_t now, svd_fx *fx);
 
-/** @brief Time of the next expiry, or ::SVD_WDT_NO_DEADLINE. */
+/** @brief Time of the next expiry, or ::SVD_NO_DEADLINE. */
 uint64_t svd_esb_next_deadline(const svd_esb *w);
 
 /** @brief BAR0 base address the guest programmed (0 if none). */

@@ -84,6 +84,7 @@
 typedef struct svd_sp805_cfg {
     svd_wdt_action action; /**< What a reset-output assertion does. */
     uint32_t freq_hz;      /**< WDOGCLK in Hz, 1 ..= ::SVD_SP805_MAX_HZ. */
+    uint64_t base;         /**< Guest-physical base of the ::SVD_SP805_SIZE register window (svd_sp805_access()). */
 } svd_sp805_cfg;
 
 /** @brief Engine state. Caller-allocated; touch only through the functions below. */
@@ -112,23 +113,46 @@ typedef struct svd_sp805 {
 SVD_MUST_USE svd_result svd_sp805_init(svd_sp805 *w, const svd_sp805_cfg *cfg, uint64_t now);
 
 /** @brief Device reset (guest reset): back to the reset state; lowers the interrupt (in @p fx). */
-void svd_sp805_reset(svd_sp805 *w, uint64_t now, svd_wdt_fx *fx);
+void svd_sp805_reset(svd_sp805 *w, uint64_t now, svd_fx *fx);
 
 /**
  * @brief Guest read of register @p off at @p now.
  * @return ::SVD_ERR_BOUNDS for a bad size/alignment/offset (no state change).
  */
 SVD_MUST_USE svd_result svd_sp805_read(svd_sp805 *w, uint32_t off, uint32_t size, uint64_t now, uint32_t *val,
-                                       svd_wdt_fx *fx);
+                                       svd_fx *fx);
 
 /** @brief Guest write of register @p off at @p now; errors as svd_sp805_read(). */
 SVD_MUST_USE svd_result svd_sp805_write(svd_sp805 *w, uint32_t off, uint32_t size, uint32_t val, uint64_t now,
-                                        svd_wdt_fx *fx);
+                                        svd_fx *fx);
+
+/**
+ * @brief The device face: a guest access of @p width bytes at guest-physical
+ *        @p addr (@p sp MUST be ::SVD_SPACE_MEM to be decoded).
+ *
+ * An access inside the window [base, base + ::SVD_SP805_SIZE) is performed as
+ * svd_sp805_read()/svd_sp805_write() do; any other access (another space,
+ * outside the window, bad width or alignment) reads 0 and changes nothing
+ * (RAZ/WI, what an APB slave answers), and @p fx then reports only the
+ * current level and deadline.
+ * @param w the engine
+ * @param sp address space of the access
+ * @param addr guest-physical address
+ * @param width bytes
+ * @param write true for a write of *@p val, false for a read into *@p val
+ * @param val the value written, or receives the value read (always written on a read)
+ * @param now current time
+ * @param fx receives the effects
+ * @return ::SVD_OK, or ::SVD_ERR_BOUNDS / ::SVD_ERR_INVALID_ARG for a refused
+ *         access (informational: the access is complete either way).
+ */
+SVD_MUST_USE svd_result svd_sp805_access(svd_sp805 *w, svd_space sp, uint64_t addr, uint32_t width, bool write,
+                                         uint64_t *val, uint64_t now, svd_fx *fx);
 
 /** @brief Bring the counter up to @p now (timer callback). */
-void svd_sp805_tick(svd_sp805 *w, uint64_t now, svd_wdt_fx *fx);
+void svd_sp805_tick(svd_sp805 *w, uint64_t now, svd_fx *fx);
 
-/** @brief Time of the next expiry, or ::SVD_WDT_NO_DEADLINE while the counter is stopped. */
+/** @brief Time of the next expiry, or ::SVD_NO_DEADLINE while the counter is stopped. */
 uint64_t svd_sp805_next_deadline(const svd_sp805 *w);
 
 #endif /* SAFEVDEV_WDT_SP805_H */

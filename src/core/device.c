@@ -17,14 +17,18 @@
  *   state is unchanged (the result contract) and the bit reads back clear.
  *
  * Queues start (after init and every reset) with their size preset to the
- * maximum, as virtio-pci's queue_size register requires; virtio-mmio
- * drivers overwrite it anyway.
+ * maximum (the queue engine does it), as virtio-pci's queue_size register
+ * requires; virtio-mmio drivers overwrite it anyway.
+ *
+ * The notification chain: a kick on a ready queue calls the model's serve,
+ * then asks the queue whether the driver wants an interrupt for what was
+ * completed, and sets the interrupt status; the model's failure latches.
+ * A host-driven device (no emulated transport) has no status machine of its
+ * own: its front-end negotiated and starts queues with svd_dev_queue_start().
  */
-#include "safevdev/device.h"
+#include "core_priv.h"
 
 #include <string.h>
-
-#include "safevdev/span.h"
 
 #define DEV_ORDERED_BITS \
     (SVD_STATUS_ACKNOWLEDGE | SVD_STATUS_DRIVER | SVD_STATUS_FEATURES_OK | SVD_STATUS_DRIVER_OK)
@@ -32,87 +36,81 @@
 #define DEV_SPECIFIC_FEATURES ((UINT64_C(1) << 24) - 1u)
 #define DEV_TRANSPORT_FEATURES (SVD_F_VERSION_1 | SVD_F_RING_EVENT_IDX | SVD_F_RING_INDIRECT_DESC)
 
-static bool is_pow2(uint32_t v)
-{
-    return v != 0u && (v & (v - 1u)) == 0u;
-}
-
-static void ev_clear(svd_dev_event *ev)
-{
-    (void)memset(ev, 0, sizeof(*ev));
-}
-
-/* Queues back to their post-reset state: disabled, configuration forgotten,
- * in-flight dropped, size preset to the maximum. */
 static void dev_queues_reset(svd_dev *d)
 {
-    for (uint32_t i = 0u; i < d->num_queues; i++) {
+    for (uint32_t i = 0u; i < d->model.num_queues; i++) {
         svd_vq_reset(&d->queues[i]);
-        /* queue_max was validated by svd_dev_init() and the queue is disabled.
-         * (Calls stay outside SVD_NEVER: coverage builds do not evaluate it.) */
-        const svd_result r = svd_vq_set_size(&d->queues[i], d->queue_max);
-        if (SVD_NEVER(!svd_is_ok(r))) {
-            svd_vq_reset(&d->queues[i]);
-        }
+        d->wake_at[i] = SVD_NO_DEADLINE;
     }
 }
 
-/* Latch NEEDS_RESET without clearing @ev (callers already did). */
-static void dev_latch(svd_dev *d, svd_dev_event *ev)
+/* Latch NEEDS_RESET for reason @why; the first reason is kept. */
+static void dev_latch(svd_dev *d, svd_why why, svd_fx *fx)
 {
     if ((d->status & SVD_STATUS_NEEDS_RESET) != 0u) {
         return;
     }
     d->status = (uint8_t)(d->status | SVD_STATUS_NEEDS_RESET);
-    for (uint32_t i = 0u; i < d->num_queues; i++) {
+    d->why = why;
+    for (uint32_t i = 0u; i < d->model.num_queues; i++) {
         svd_vq_disable(&d->queues[i]);
+        d->wake_at[i] = SVD_NO_DEADLINE;
     }
-    ev->failed = true;
+    d->model.reset(d->model.ctx);
+    fx->failed = true;
+    fx->why = why;
     if ((d->status & SVD_STATUS_DRIVER_OK) != 0u) {
         d->isr = (uint8_t)(d->isr | SVD_ISR_CONFIG);
         d->config_generation++;
-        ev->irq = true;
+        fx->config_notify = true;
     }
 }
 
-/* Return a protocol error after latching NEEDS_RESET. */
-static svd_result dev_protocol_error(svd_dev *d, svd_dev_event *ev)
+/* Latch when @r is a protocol error; pass @r on either way. */
+static svd_result dev_check(svd_dev *d, svd_result r, svd_fx *fx)
 {
-    dev_latch(d, ev);
-    return svd_fail(SVD_ERR_PROTOCOL);
+    if (svd_is_err(r, SVD_ERR_PROTOCOL)) {
+        dev_latch(d, r.why, fx);
+    }
+    return r;
 }
 
-svd_result svd_dev_init(svd_dev *d, const svd_dev_params *p, const svd_gmem *m)
+static svd_result dev_protocol_error(svd_dev *d, svd_why why, svd_fx *fx)
 {
-    SVD_ENSURE(d != NULL && p != NULL && m != NULL, SVD_ERR_INVALID_ARG);
-    SVD_ENSURE(p->device_id != 0u, SVD_ERR_INVALID_ARG);
-    SVD_ENSURE((p->device_features & ~DEV_SPECIFIC_FEATURES) == 0u, SVD_ERR_INVALID_ARG);
-    SVD_ENSURE(p->num_queues >= 1u && p->num_queues <= SVD_DEV_MAX_QUEUES, SVD_ERR_INVALID_ARG);
-    /* A 16-bit power of two is at most 2^15 = SVD_VQ_MAX_SIZE; kept in case either type changes. */
-    SVD_ENSURE(is_pow2(p->queue_max) && SVD_ALWAYS(p->queue_max <= SVD_VQ_MAX_SIZE), SVD_ERR_INVALID_ARG);
-    SVD_ENSURE(p->config != NULL || p->config_len == 0u, SVD_ERR_INVALID_ARG);
+    return dev_check(d, svd_protocol(why), fx);
+}
+
+svd_result svd_dev_init(svd_dev *d, const svd_model *model, const svd_gmem *m, bool host_driven)
+{
+    SVD_ENSURE(d != NULL && model != NULL && m != NULL, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(model->serve != NULL && model->reset != NULL, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(model->device_id != 0u, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE((model->device_features & ~DEV_SPECIFIC_FEATURES) == 0u, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(model->num_queues >= 1u && model->num_queues <= SVD_DEV_MAX_QUEUES, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(model->config != NULL || model->config_len == 0u, SVD_ERR_INVALID_ARG);
+    svd_vq probe;
+    SVD_GUARD(svd_vq_init(&probe, model->queue_max)); /* the queue-size rule decides queue_max */
 
     (void)memset(d, 0, sizeof(*d));
-    d->device_id = p->device_id;
-    d->host_features = p->device_features | DEV_TRANSPORT_FEATURES;
-    d->num_queues = p->num_queues;
-    d->queue_max = p->queue_max;
-    d->config = p->config;
-    d->config_len = p->config_len;
+    d->model = *model;
+    d->host_features = model->device_features | DEV_TRANSPORT_FEATURES;
+    d->host_driven = host_driven;
     d->gmem = m;
     for (uint32_t i = 0u; i < SVD_DEV_MAX_QUEUES; i++) {
-        svd_vq_init(&d->queues[i]);
+        d->queues[i] = probe;
+        d->wake_at[i] = SVD_NO_DEADLINE;
     }
-    dev_queues_reset(d);
     return svd_ok();
 }
 
 void svd_dev_reset(svd_dev *d)
 {
     dev_queues_reset(d);
+    d->model.reset(d->model.ctx);
     d->driver_features = 0u;
     d->status = 0u;
     d->isr = 0u;
+    d->why = SVD_WHY_NONE;
 }
 
 static bool features_acceptable(const svd_dev *d)
@@ -139,35 +137,34 @@ static bool ordered_prefix(uint8_t s)
     return false;
 }
 
-svd_result svd_dev_set_status(svd_dev *d, uint8_t status, svd_dev_event *ev)
+svd_result svd_dev_set_status(svd_dev *d, uint8_t status, svd_fx *fx)
 {
-    ev_clear(ev);
     if (status == 0u) {
         svd_dev_reset(d);
-        ev->reset = true;
+        fx->reset = true;
         return svd_ok();
     }
     const bool latched = (d->status & SVD_STATUS_NEEDS_RESET) != 0u;
     if ((status & SVD_STATUS_NEEDS_RESET) != 0u && !latched) {
-        return dev_protocol_error(d, ev);
+        return dev_protocol_error(d, SVD_WHY_STATUS_ORDER, fx);
     }
     if ((status & (uint8_t)~(DEV_DRIVER_BITS | SVD_STATUS_NEEDS_RESET)) != 0u) {
-        return dev_protocol_error(d, ev);
+        return dev_protocol_error(d, SVD_WHY_STATUS_ORDER, fx);
     }
     const uint8_t old = (uint8_t)(d->status & DEV_DRIVER_BITS);
     const uint8_t neu = (uint8_t)(status & DEV_DRIVER_BITS);
     if ((old & (uint8_t)~neu) != 0u) {
-        return dev_protocol_error(d, ev); /* a bit was cleared */
+        return dev_protocol_error(d, SVD_WHY_STATUS_ORDER, fx); /* a bit was cleared */
     }
     const uint8_t added = (uint8_t)(neu & (uint8_t)~old);
     if (added == 0u) {
         return svd_ok();
     }
     if ((latched || (old & SVD_STATUS_FAILED) != 0u) && added != SVD_STATUS_FAILED) {
-        return dev_protocol_error(d, ev);
+        return dev_protocol_error(d, SVD_WHY_STATUS_ORDER, fx);
     }
     if (!ordered_prefix(neu)) {
-        return dev_protocol_error(d, ev);
+        return dev_protocol_error(d, SVD_WHY_STATUS_ORDER, fx);
     }
     if ((added & SVD_STATUS_FEATURES_OK) != 0u && !features_acceptable(d)) {
         return svd_fail(SVD_ERR_STATE);
@@ -198,6 +195,11 @@ uint32_t svd_dev_host_features_word(const svd_dev *d, uint32_t sel)
     return feature_window(d->host_features, sel);
 }
 
+uint64_t svd_dev_host_features(const svd_dev *d)
+{
+    return d->host_features;
+}
+
 svd_result svd_dev_set_driver_features_word(svd_dev *d, uint32_t sel, uint32_t val)
 {
     const uint8_t s = d->status;
@@ -214,131 +216,206 @@ uint32_t svd_dev_driver_features_word(const svd_dev *d, uint32_t sel)
     return feature_window(d->driver_features, sel);
 }
 
-bool svd_dev_has_feature(const svd_dev *d, uint64_t f)
+uint32_t svd_dev_device_id(const svd_dev *d)
 {
-    return f != 0u && (d->status & SVD_STATUS_FEATURES_OK) != 0u && (d->driver_features & f) == f;
+    return d->model.device_id;
+}
+
+uint16_t svd_dev_num_queues(const svd_dev *d)
+{
+    return d->model.num_queues;
+}
+
+uint32_t svd_dev_config_len(const svd_dev *d)
+{
+    return d->model.config_len;
 }
 
 uint16_t svd_dev_queue_max(const svd_dev *d, uint32_t q)
 {
-    return q < d->num_queues ? d->queue_max : 0u;
+    return q < d->model.num_queues ? svd_vq_max(&d->queues[q]) : 0u;
 }
 
 const svd_vq *svd_dev_queue(const svd_dev *d, uint32_t q)
 {
-    return q < d->num_queues ? &d->queues[q] : NULL;
+    return q < d->model.num_queues ? &d->queues[q] : NULL;
 }
 
 /* Common gate of the queue configuration writes: the queue exists and the
  * device is between FEATURES_OK and DRIVER_OK, with no latch or FAILED. */
 static svd_result queue_cfg_gate(const svd_dev *d, uint32_t q)
 {
-    SVD_ENSURE(q < d->num_queues, SVD_ERR_BOUNDS);
+    SVD_ENSURE(q < d->model.num_queues, SVD_ERR_BOUNDS);
     const uint8_t s = d->status;
     SVD_ENSURE((s & SVD_STATUS_FEATURES_OK) != 0u, SVD_ERR_STATE);
     SVD_ENSURE((s & (SVD_STATUS_DRIVER_OK | SVD_STATUS_NEEDS_RESET | SVD_STATUS_FAILED)) == 0u, SVD_ERR_STATE);
     return svd_ok();
 }
 
-svd_result svd_dev_queue_set_size(svd_dev *d, uint32_t q, uint32_t size, svd_dev_event *ev)
+svd_result svd_dev_queue_set_size(svd_dev *d, uint32_t q, uint32_t size, svd_fx *fx)
 {
-    ev_clear(ev);
     SVD_GUARD(queue_cfg_gate(d, q));
-    svd_vq *vq = &d->queues[q];
-    if (vq->enabled || !is_pow2(size) || size > d->queue_max) {
-        return dev_protocol_error(d, ev);
-    }
-    const svd_result r = svd_vq_set_size(vq, size);
-    if (SVD_NEVER(!svd_is_ok(r))) {
-        return dev_protocol_error(d, ev);
-    }
-    return svd_ok();
+    return dev_check(d, svd_vq_set_size(&d->queues[q], size), fx);
 }
 
-svd_result svd_dev_queue_set_addrs(svd_dev *d, uint32_t q, uint64_t desc, uint64_t avail, uint64_t used,
-                                   svd_dev_event *ev)
+svd_result svd_dev_queue_set_addr_half(svd_dev *d, uint32_t q, svd_vq_ring ring, bool high, uint32_t val,
+                                       svd_fx *fx)
 {
-    ev_clear(ev);
     SVD_GUARD(queue_cfg_gate(d, q));
-    svd_vq *vq = &d->queues[q];
-    if (vq->enabled) {
-        return dev_protocol_error(d, ev);
-    }
-    const svd_result r = svd_vq_set_addrs(vq, desc, avail, used);
-    if (SVD_NEVER(!svd_is_ok(r))) {
-        return dev_protocol_error(d, ev);
-    }
-    return svd_ok();
+    return dev_check(d, svd_vq_set_addr_half(&d->queues[q], ring, high, val), fx);
 }
 
-svd_result svd_dev_queue_set_ready(svd_dev *d, uint32_t q, bool ready, svd_dev_event *ev)
+svd_result svd_dev_queue_set_addr(svd_dev *d, uint32_t q, svd_vq_ring ring, uint64_t gpa, svd_fx *fx)
 {
-    ev_clear(ev);
     SVD_GUARD(queue_cfg_gate(d, q));
+    return dev_check(d, svd_vq_set_addr(&d->queues[q], ring, gpa), fx);
+}
+
+/* Record the negotiated ring features and start the queue. */
+static svd_result queue_start(svd_dev *d, uint32_t q, bool event_idx, bool indirect, svd_fx *fx)
+{
     svd_vq *vq = &d->queues[q];
+    SVD_GUARD(dev_check(d, svd_vq_set_features(vq, event_idx, indirect), fx));
+    d->wake_at[q] = SVD_NO_DEADLINE;
+    return dev_check(d, svd_vq_enable(vq, d->gmem), fx);
+}
+
+svd_result svd_dev_queue_set_ready(svd_dev *d, uint32_t q, bool ready, svd_fx *fx)
+{
+    SVD_GUARD(queue_cfg_gate(d, q));
+    const svd_vq *vq = &d->queues[q];
     if (!ready) {
-        if (vq->enabled) {
-            return dev_protocol_error(d, ev);
+        if (svd_vq_enabled(vq)) {
+            /* virtio 1.2 offers no queue reset here */
+            return dev_protocol_error(d, SVD_WHY_QUEUE_ENABLED, fx);
         }
         return svd_ok();
     }
-    if (vq->enabled) {
+    if (svd_vq_enabled(vq)) {
         return svd_ok(); /* ready written twice: nothing changes */
     }
-    const bool event_idx = (d->driver_features & SVD_F_RING_EVENT_IDX) != 0u;
-    const bool indirect = (d->driver_features & SVD_F_RING_INDIRECT_DESC) != 0u;
-    const svd_result r = svd_vq_set_features(vq, event_idx, indirect);
-    if (SVD_NEVER(!svd_is_ok(r))) {
-        return dev_protocol_error(d, ev);
+    return queue_start(d, q, (d->driver_features & SVD_F_RING_EVENT_IDX) != 0u,
+                       (d->driver_features & SVD_F_RING_INDIRECT_DESC) != 0u, fx);
+}
+
+svd_result svd_dev_queue_start(svd_dev *d, uint32_t q, const svd_vq_setup *s, svd_fx *fx)
+{
+    SVD_ENSURE(d->host_driven, SVD_ERR_STATE);
+    SVD_ENSURE(q < d->model.num_queues, SVD_ERR_BOUNDS);
+    SVD_ENSURE((d->status & SVD_STATUS_NEEDS_RESET) == 0u, SVD_ERR_STATE);
+    svd_vq *vq = &d->queues[q];
+    SVD_ENSURE(!svd_vq_enabled(vq), SVD_ERR_STATE);
+    /* A refused start leaves the queue reset, never half configured. */
+    svd_vq_reset(vq);
+    svd_result r = svd_vq_set_size(vq, s->size);
+    if (svd_is_ok(r)) {
+        r = svd_vq_set_addr(vq, SVD_VQ_RING_DESC, s->desc);
     }
-    if (!svd_is_ok(svd_vq_enable(vq, d->gmem))) {
-        return dev_protocol_error(d, ev);
+    if (svd_is_ok(r)) {
+        r = svd_vq_set_addr(vq, SVD_VQ_RING_AVAIL, s->avail);
     }
+    if (svd_is_ok(r)) {
+        r = svd_vq_set_addr(vq, SVD_VQ_RING_USED, s->used);
+    }
+    if (svd_is_ok(r)) {
+        r = svd_vq_set_base(vq, s->next_avail, s->next_used);
+    }
+    if (svd_is_ok(r)) {
+        r = svd_vq_set_features(vq, s->event_idx, s->indirect);
+    }
+    if (svd_is_ok(r)) {
+        r = svd_vq_enable(vq, d->gmem);
+    }
+    if (!svd_is_ok(r)) {
+        svd_vq_reset(vq);
+        return r;
+    }
+    (void)fx;
+    d->wake_at[q] = SVD_NO_DEADLINE;
     return svd_ok();
 }
 
-svd_result svd_dev_notify(svd_dev *d, uint32_t q, svd_vq **out)
+svd_result svd_dev_queue_stop(svd_dev *d, uint32_t q, uint16_t *next_avail, uint16_t *next_used)
+{
+    SVD_ENSURE(q < d->model.num_queues, SVD_ERR_BOUNDS);
+    svd_vq *vq = &d->queues[q];
+    svd_vq_base(vq, next_avail, next_used);
+    d->model.reset(d->model.ctx);
+    svd_vq_reset(vq);
+    d->wake_at[q] = SVD_NO_DEADLINE;
+    return svd_ok();
+}
+
+/* A queue may be served: it exists and is ready, and the device is live
+ * (DRIVER_OK without NEEDS_RESET/FAILED, or host-driven without a latch). */
+static svd_result queue_live(const svd_dev *d, uint32_t q)
 {
     const uint8_t s = d->status;
-    SVD_ENSURE((s & SVD_STATUS_DRIVER_OK) != 0u, SVD_ERR_STATE);
+    SVD_ENSURE(d->host_driven || (s & SVD_STATUS_DRIVER_OK) != 0u, SVD_ERR_STATE);
     SVD_ENSURE((s & (SVD_STATUS_NEEDS_RESET | SVD_STATUS_FAILED)) == 0u, SVD_ERR_STATE);
-    SVD_ENSURE(q < d->num_queues, SVD_ERR_BOUNDS);
-    svd_vq *vq = &d->queues[q];
-    SVD_ENSURE(vq->enabled && !vq->broken, SVD_ERR_STATE);
-    *out = vq;
+    SVD_ENSURE(q < d->model.num_queues, SVD_ERR_BOUNDS);
+    SVD_ENSURE(svd_vq_enabled(&d->queues[q]), SVD_ERR_STATE);
     return svd_ok();
 }
 
-void svd_dev_queue_processed(svd_dev *d, uint32_t q, svd_result r, svd_dev_event *ev)
+svd_result svd_dev_kick(svd_dev *d, uint32_t q, uint64_t now, svd_fx *fx)
 {
-    ev_clear(ev);
-    if (svd_is_err(r, SVD_ERR_PROTOCOL)) {
-        dev_latch(d, ev);
-        return;
+    SVD_GUARD(queue_live(d, q));
+    svd_vq *vq = &d->queues[q];
+    uint64_t wake = SVD_NO_DEADLINE;
+    const svd_result r = d->model.serve(d->model.ctx, vq, q, d->gmem, now, &wake);
+    if (!svd_is_ok(r) && !svd_is_err(r, SVD_ERR_STATE)) {
+        dev_latch(d, r.why, fx);
+        return r;
     }
-    if (q >= d->num_queues || (d->status & SVD_STATUS_DRIVER_OK) == 0u ||
-        (d->status & SVD_STATUS_NEEDS_RESET) != 0u) {
-        return;
-    }
+    d->wake_at[q] = svd_is_ok(r) ? wake : SVD_NO_DEADLINE;
     bool need = false;
-    if (!svd_is_ok(svd_vq_need_interrupt(&d->queues[q], d->gmem, &need))) {
-        return; /* queue not running: nothing was completed on it */
+    if (svd_is_ok(svd_vq_need_interrupt(vq, d->gmem, &need)) && need) {
+        fx->queue_notify |= 1u << q;
+        if (!d->host_driven) {
+            d->isr = (uint8_t)(d->isr | SVD_ISR_QUEUE);
+        }
     }
-    if (need) {
-        d->isr = (uint8_t)(d->isr | SVD_ISR_QUEUE);
-        ev->irq = true;
+    return r;
+}
+
+void svd_dev_tick(svd_dev *d, uint64_t now, svd_fx *fx)
+{
+    for (uint32_t q = 0u; q < d->model.num_queues; q++) {
+        if (d->wake_at[q] <= now) {
+            /* A queue that is no longer live has nothing to serve: its
+             * refusal is the answer, and a model failure latched inside. */
+            d->wake_at[q] = SVD_NO_DEADLINE;
+            const svd_result r = svd_dev_kick(d, q, now, fx);
+            (void)r;
+        }
     }
 }
 
-void svd_dev_fail(svd_dev *d, svd_dev_event *ev)
+uint64_t svd_dev_deadline(const svd_dev *d)
 {
-    ev_clear(ev);
-    dev_latch(d, ev);
+    uint64_t t = SVD_NO_DEADLINE;
+    for (uint32_t q = 0u; q < d->model.num_queues; q++) {
+        if (d->wake_at[q] < t) {
+            t = d->wake_at[q];
+        }
+    }
+    return t;
+}
+
+void svd_dev_fail(svd_dev *d, svd_why why, svd_fx *fx)
+{
+    dev_latch(d, why, fx);
 }
 
 bool svd_dev_needs_reset(const svd_dev *d)
 {
     return (d->status & SVD_STATUS_NEEDS_RESET) != 0u;
+}
+
+svd_why svd_dev_why(const svd_dev *d)
+{
+    return d->why;
 }
 
 uint8_t svd_dev_isr(const svd_dev *d)
@@ -366,10 +443,10 @@ uint32_t svd_dev_config_generation(const svd_dev *d)
 svd_result svd_dev_config_read(const svd_dev *d, uint32_t off, uint32_t width, uint32_t *val)
 {
     SVD_ENSURE(width == 1u || width == 2u || width == 4u, SVD_ERR_INVALID_ARG);
-    SVD_GUARD(svd_range_check(off, width, d->config_len));
+    SVD_GUARD(svd_range_check(off, width, d->model.config_len));
     uint32_t v = 0u;
     for (uint32_t i = 0u; i < width; i++) {
-        v |= (uint32_t)d->config[off + i] << (8u * i);
+        v |= (uint32_t)d->model.config[off + i] << (8u * i);
     }
     *val = v;
     return svd_ok();

@@ -25,25 +25,13 @@
 
 #include <string.h>
 
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-    uint64_t r;
-    if (__builtin_add_overflow(a, b, &r)) {
-        return UINT64_MAX;
-    }
-    return r;
-}
+#include "core_priv.h"
 
-void svd_entropy_dev_params(svd_dev_params *p)
-{
-    (void)memset(p, 0, sizeof(*p));
-    p->device_id = SVD_ENTROPY_DEVICE_ID;
-    p->device_features = 0u;
-    p->num_queues = 1u;
-    p->queue_max = 256u;
-    p->config = NULL;
-    p->config_len = 0u;
-}
+/* What one serve did and asks for. */
+typedef struct ent_out {
+    bool wake;        /* a request is waiting: serve again at wake_at */
+    uint64_t wake_at;
+} ent_out;
 
 /* Forget the rate-limiter decision about the pending request. */
 static void admission_clear(svd_entropy *e)
@@ -68,13 +56,28 @@ svd_result svd_entropy_init(svd_entropy *e, const svd_entropy_cfg *cfg, uint64_t
     e->source = cfg->source;
     e->rl = rl;
     e->retry_ns = cfg->retry_ns != 0u ? cfg->retry_ns : SVD_ENTROPY_DEFAULT_RETRY_NS;
+    e->open_timeout_ns = cfg->open_timeout_ns;
+    e->open_retry_ns = cfg->open_retry_ns != 0u ? cfg->open_retry_ns : SVD_ENTROPY_DEFAULT_OPEN_RETRY_NS;
+    e->opened = cfg->open_timeout_ns == 0u; /* no policy: the source counts as open */
     pending_clear(e);
     return svd_ok();
 }
 
-void svd_entropy_reset(svd_entropy *e)
+/* Model reset (device or queue reset): drop the pending request. The
+ * rate-limit state and the source-open policy's state are kept. */
+static void ent_reset(void *ctx)
 {
-    pending_clear(e);
+    pending_clear(ctx);
+}
+
+const svd_entropy_stats *svd_entropy_stats_of(const svd_entropy *e)
+{
+    return &e->stats;
+}
+
+bool svd_entropy_gave_up(const svd_entropy *e)
+{
+    return e->gave_up;
 }
 
 /* One source call into [dst, dst+len). Returns the bytes it delivered, 0 when
@@ -87,6 +90,7 @@ static size_t source_fill(svd_entropy *e, uint8_t *dst, size_t len)
         e->stats.source_failures++;
         return 0u;
     }
+    e->opened = true;
     return got;
 }
 
@@ -147,7 +151,7 @@ static bool queue_usable(const svd_vq *q, const svd_gmem *m)
 
 /* Pass the pending request through the limiter once. False when deferred
  * (out->wake set to the time it will fit). */
-static bool admit_pending(svd_entropy *e, uint64_t now, svd_entropy_out *out)
+static bool admit_pending(svd_entropy *e, uint64_t now, ent_out *out)
 {
     if (e->admitted) {
         return true;
@@ -159,17 +163,37 @@ static bool admit_pending(svd_entropy *e, uint64_t now, svd_entropy_out *out)
             wait = 1u;
         }
         out->wake = true;
-        out->wake_at = sat_add(now, wait);
+        out->wake_at = svd_sat_add_u64(now, wait);
         return false;
     }
     e->admitted = true;
     return true;
 }
 
+/* The source gave nothing for the pending request: retry later, or, under
+ * the source-open policy, give up once its time is over. */
+static svd_result source_starved(svd_entropy *e, uint64_t now, ent_out *out)
+{
+    if (!e->opened) {
+        if (e->open_timeout_ns != SVD_NO_DEADLINE && now >= e->open_deadline) {
+            e->gave_up = true;
+            return svd_fail_why(SVD_ERR_SOURCE, SVD_WHY_SOURCE_GAVE_UP);
+        }
+        out->wake = true;
+        out->wake_at = svd_sat_add_u64(now, e->open_retry_ns);
+        if (out->wake_at > e->open_deadline) {
+            out->wake_at = e->open_deadline;
+        }
+        return svd_fail(SVD_ERR_AGAIN);
+    }
+    out->wake = true;
+    out->wake_at = svd_sat_add_u64(now, e->retry_ns);
+    return svd_fail(SVD_ERR_AGAIN);
+}
+
 /* Fill and complete the admitted pending request. ::SVD_ERR_AGAIN when the
  * source gave nothing (the request stays pending, out->wake set). */
-static svd_result complete_pending(svd_entropy *e, svd_vq *q, const svd_gmem *m, uint64_t now,
-                                   svd_entropy_out *out)
+static svd_result complete_pending(svd_entropy *e, svd_vq *q, const svd_gmem *m, uint64_t now, ent_out *out)
 {
     uint32_t written = 0u;
     const bool filled = fill_chain(e, m, e->granted, &written);
@@ -177,9 +201,7 @@ static svd_result complete_pending(svd_entropy *e, svd_vq *q, const svd_gmem *m,
         return svd_fail(SVD_ERR_STATE);
     }
     if (written == 0u && e->pending.writable_len != 0u) {
-        out->wake = true;
-        out->wake_at = sat_add(now, e->retry_ns);
-        return svd_fail(SVD_ERR_AGAIN);
+        return source_starved(e, now, out);
     }
     /* Cannot fail: the queue is usable, the chain is from this epoch and in
      * flight, and written <= writable_len. */
@@ -191,20 +213,21 @@ static svd_result complete_pending(svd_entropy *e, svd_vq *q, const svd_gmem *m,
      * rewrites every other field of the chain, so only the limiter state of
      * the request is cleared here. */
     admission_clear(e);
-    out->completed++;
-    out->bytes += written;
     e->stats.requests++;
     e->stats.bytes += written;
     return svd_ok();
 }
 
-svd_result svd_entropy_process(svd_entropy *e, svd_vq *q, const svd_gmem *m, uint64_t now, svd_entropy_out *out)
+/* Serve the queue until it is empty, the source gives out or the limiter defers. */
+static svd_result ent_process(svd_entropy *e, svd_vq *q, const svd_gmem *m, uint64_t now, ent_out *out)
 {
-    (void)memset(out, 0, sizeof(*out));
     if (e->pending.valid && e->pending.epoch != q->epoch) {
         pending_clear(e); /* the queue was reset or disabled under it */
     }
     SVD_ENSURE(queue_usable(q, m), SVD_ERR_STATE);
+    if (e->gave_up) {
+        return svd_fail_why(SVD_ERR_SOURCE, SVD_WHY_SOURCE_GAVE_UP);
+    }
 
     for (;;) {
         if (!e->pending.valid) {
@@ -214,6 +237,11 @@ svd_result svd_entropy_process(svd_entropy *e, svd_vq *q, const svd_gmem *m, uin
             }
             SVD_GUARD(r);
             admission_clear(e);
+            if (!e->first_seen) {
+                /* The source-open policy's clock starts at the first request. */
+                e->first_seen = true;
+                e->open_deadline = svd_sat_add_u64(now, e->open_timeout_ns);
+            }
         }
         if (!admit_pending(e, now, out)) {
             return svd_ok();
@@ -222,8 +250,30 @@ svd_result svd_entropy_process(svd_entropy *e, svd_vq *q, const svd_gmem *m, uin
         if (svd_is_err(r, SVD_ERR_AGAIN)) {
             return svd_ok();
         }
-        if (SVD_NEVER(!svd_is_ok(r))) {
-            return r;
-        }
+        SVD_GUARD(r);
     }
+}
+
+static svd_result ent_serve(void *ctx, svd_vq *q, uint32_t index, const svd_gmem *m, uint64_t now,
+                            uint64_t *wake_at)
+{
+    ent_out out = { false, 0u };
+    (void)index; /* one queue */
+    const svd_result r = ent_process(ctx, q, m, now, &out);
+    *wake_at = (svd_is_ok(r) && out.wake) ? out.wake_at : SVD_NO_DEADLINE;
+    return r;
+}
+
+void svd_entropy_model(svd_entropy *e, svd_model *m)
+{
+    (void)memset(m, 0, sizeof(*m));
+    m->device_id = SVD_ENTROPY_DEVICE_ID;
+    m->device_features = 0u;
+    m->num_queues = 1u;
+    m->queue_max = (uint16_t)SVD_ENTROPY_QUEUE_MAX;
+    m->config = NULL;
+    m->config_len = 0u;
+    m->serve = ent_serve;
+    m->reset = ent_reset;
+    m->ctx = e;
 }

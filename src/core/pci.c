@@ -6,7 +6,7 @@
  * makes "read-only" the default. Only the few writable fields live in the
  * context. BAR0 is decoded by region; the common configuration by field with
  * its natural width. Ring addresses are not shadowed (see mmio.c). */
-#include "safevdev/pci.h"
+#include "core_priv.h"
 
 #include <string.h>
 
@@ -42,33 +42,24 @@
 #define CC_Q_AVAIL 0x28u
 #define CC_Q_USED 0x30u
 
-static void act_clear(svd_pci_action *act)
-{
-    (void)memset(act, 0, sizeof(*act));
-}
-
-static void update_irq(svd_pci *p, svd_pci_action *act)
+void svd_pci_sync_irq(svd_pci *p, svd_fx *fx)
 {
     const bool level = svd_dev_isr(p->dev) != 0u && (p->command & SVD_PCI_CMD_INTX_DISABLE) == 0u;
     if (level != p->irq_level) {
         p->irq_level = level;
-        act->irq_change = true;
+        fx->irq_changed = true;
     }
-    act->irq_level = p->irq_level;
+    fx->irq_level = p->irq_level;
 }
 
-static void apply_event(svd_pci *p, const svd_dev_event *ev, svd_pci_action *act)
+/* After a BAR write: a device reset returns the selectors to 0. */
+static void after_bar_write(svd_pci *p, const svd_fx *fx)
 {
-    if (ev->reset) {
-        act->reset = true;
+    if (fx->reset) {
         p->dev_features_sel = 0u;
         p->drv_features_sel = 0u;
         p->queue_sel = 0u;
     }
-    if (ev->failed) {
-        act->failed = true;
-    }
-    update_irq(p, act);
 }
 
 static bool width_ok(uint64_t off, uint32_t width)
@@ -79,9 +70,9 @@ static bool width_ok(uint64_t off, uint32_t width)
 svd_result svd_pci_init(svd_pci *p, svd_dev *dev, const svd_pci_params *params)
 {
     SVD_ENSURE(p != NULL && dev != NULL && params != NULL, SVD_ERR_INVALID_ARG);
-    SVD_ENSURE(dev->device_id <= SVD_PCI_MAX_VIRTIO_ID, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(svd_dev_device_id(dev) <= SVD_PCI_MAX_VIRTIO_ID, SVD_ERR_INVALID_ARG);
     SVD_ENSURE(params->class_code <= 0xffffffu, SVD_ERR_INVALID_ARG);
-    SVD_ENSURE(dev->config_len <= SVD_PCI_DEVICE_LEN, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(svd_dev_config_len(dev) <= SVD_PCI_DEVICE_LEN, SVD_ERR_INVALID_ARG);
     (void)memset(p, 0, sizeof(*p));
     p->dev = dev;
     p->params = *params;
@@ -99,6 +90,15 @@ bool svd_pci_mem_enabled(const svd_pci *p)
 }
 
 /* ------------------------------------------------------------ BAR0 access */
+
+/* Which ring a queue address field names (off is CC_Q_DESC..CC_Q_USED+7). */
+static svd_vq_ring ring_of(uint32_t off)
+{
+    if (off < CC_Q_AVAIL) {
+        return SVD_VQ_RING_DESC;
+    }
+    return off < CC_Q_USED ? SVD_VQ_RING_AVAIL : SVD_VQ_RING_USED;
+}
 
 static uint64_t half(uint64_t v, uint32_t off)
 {
@@ -143,7 +143,6 @@ static svd_result common_read(const svd_pci *p, uint32_t off, uint32_t width, ui
 {
     SVD_ENSURE(common_access_ok(off, width), SVD_ERR_INVALID_ARG);
     const svd_vq *q = svd_dev_queue(p->dev, p->queue_sel);
-    uint64_t ring = 0u;
     switch (off) {
     case CC_DFSELECT:
         *val = p->dev_features_sel;
@@ -162,7 +161,7 @@ static svd_result common_read(const svd_pci *p, uint32_t off, uint32_t width, ui
         *val = SVD_PCI_NO_VECTOR;
         return svd_ok();
     case CC_NUMQ:
-        *val = p->dev->num_queues;
+        *val = svd_dev_num_queues(p->dev);
         return svd_ok();
     case CC_STATUS:
         *val = svd_dev_status(p->dev);
@@ -175,11 +174,11 @@ static svd_result common_read(const svd_pci *p, uint32_t off, uint32_t width, ui
         return svd_ok();
     case CC_Q_SIZE:
         /* The device engine presets each size to the maximum on reset. */
-        *val = q == NULL ? 0u : q->size;
+        *val = q == NULL ? 0u : svd_vq_size(q);
         return svd_ok();
     case CC_Q_ENABLE:
         *val = 0u;
-        if (q != NULL && q->enabled) {
+        if (q != NULL && svd_vq_enabled(q)) {
             *val = 1u;
         }
         return svd_ok();
@@ -191,54 +190,26 @@ static svd_result common_read(const svd_pci *p, uint32_t off, uint32_t width, ui
     }
     /* The remaining fields are the ring addresses (common_access_ok() admitted
      * nothing else). */
-    if (q != NULL) {
-        if (off < CC_Q_AVAIL) {
-            ring = q->desc_gpa;
-        } else if (off < CC_Q_USED) {
-            ring = q->avail_gpa;
-        } else {
-            ring = q->used_gpa;
-        }
-    }
+    const uint64_t ring = q == NULL ? 0u : svd_vq_addr(q, ring_of(off));
     *val = width == 8u ? ring : half(ring, off);
     return svd_ok();
 }
 
-static uint64_t merge_addr(uint64_t old, uint32_t off, uint32_t width, uint64_t val)
+static svd_result ring_write(svd_pci *p, uint32_t off, uint32_t width, uint64_t val, svd_fx *fx)
 {
     if (width == 8u) {
-        return val;
+        return svd_dev_queue_set_addr(p->dev, p->queue_sel, ring_of(off), val, fx);
     }
-    if ((off & 4u) != 0u) {
-        return (old & UINT64_C(0xffffffff)) | (val << 32);
-    }
-    return (old & UINT64_C(0xffffffff00000000)) | val;
+    return svd_dev_queue_set_addr_half(p->dev, p->queue_sel, ring_of(off), (off & 4u) != 0u, (uint32_t)val, fx);
 }
 
-static svd_result ring_write(svd_pci *p, uint32_t off, uint32_t width, uint64_t val, svd_dev_event *ev)
-{
-    const svd_vq *q = svd_dev_queue(p->dev, p->queue_sel);
-    SVD_ENSURE(q != NULL, SVD_ERR_BOUNDS);
-    uint64_t desc = q->desc_gpa;
-    uint64_t avail = q->avail_gpa;
-    uint64_t used = q->used_gpa;
-    if (off < CC_Q_AVAIL) {
-        desc = merge_addr(desc, off, width, val);
-    } else if (off < CC_Q_USED) {
-        avail = merge_addr(avail, off, width, val);
-    } else {
-        used = merge_addr(used, off, width, val);
-    }
-    return svd_dev_queue_set_addrs(p->dev, p->queue_sel, desc, avail, used, ev);
-}
-
-static svd_result queue_enable(svd_pci *p, uint64_t val, svd_dev_event *ev)
+static svd_result queue_enable(svd_pci *p, uint64_t val, svd_fx *fx)
 {
     SVD_ENSURE(val <= 1u, SVD_ERR_BOUNDS);
-    return svd_dev_queue_set_ready(p->dev, p->queue_sel, val == 1u, ev);
+    return svd_dev_queue_set_ready(p->dev, p->queue_sel, val == 1u, fx);
 }
 
-static svd_result common_write(svd_pci *p, uint32_t off, uint32_t width, uint64_t val, svd_dev_event *ev)
+static svd_result common_write(svd_pci *p, uint32_t off, uint32_t width, uint64_t val, svd_fx *fx)
 {
     SVD_ENSURE(common_access_ok(off, width), SVD_ERR_INVALID_ARG);
     /* A value wider than the field is not truncated into it: ignored. */
@@ -258,36 +229,29 @@ static svd_result common_write(svd_pci *p, uint32_t off, uint32_t width, uint64_
         /* No MSI-X: the vector stays NO_VECTOR. */
         return svd_ok();
     case CC_STATUS:
-        return svd_dev_set_status(p->dev, (uint8_t)val, ev);
+        return svd_dev_set_status(p->dev, (uint8_t)val, fx);
     case CC_Q_SELECT:
         p->queue_sel = (uint16_t)val;
         return svd_ok();
     case CC_Q_SIZE:
-        return svd_dev_queue_set_size(p->dev, p->queue_sel, (uint32_t)val, ev);
+        return svd_dev_queue_set_size(p->dev, p->queue_sel, (uint32_t)val, fx);
     case CC_Q_ENABLE:
-        return queue_enable(p, val, ev);
+        return queue_enable(p, val, fx);
     case CC_DF:
     case CC_NUMQ:
     case CC_CFGGEN:
     case CC_Q_NOFF:
         return svd_fail(SVD_ERR_BOUNDS);
     default:
-        return ring_write(p, off, width, val, ev);
+        return ring_write(p, off, width, val, fx);
     }
 }
 
-static svd_result notify_write(svd_pci *p, uint32_t off, uint32_t width, svd_pci_action *act)
+static svd_result notify_write(svd_pci *p, uint32_t off, uint32_t width, uint64_t now, svd_fx *fx)
 {
     SVD_ENSURE(width == 2u || width == 4u, SVD_ERR_INVALID_ARG);
     SVD_ENSURE(off % SVD_PCI_NOTIFY_MULT == 0u, SVD_ERR_INVALID_ARG);
-    const uint32_t q = off / SVD_PCI_NOTIFY_MULT;
-    SVD_ENSURE(q < p->dev->num_queues, SVD_ERR_BOUNDS);
-    svd_vq *vq = NULL;
-    SVD_GUARD(svd_dev_notify(p->dev, q, &vq));
-    act->notify = true;
-    act->queue = q;
-    act->vq = vq;
-    return svd_ok();
+    return svd_dev_kick(p->dev, off / SVD_PCI_NOTIFY_MULT, now, fx);
 }
 
 /* BAR access without the MEMORY-enable check (also used by the PCI
@@ -316,44 +280,40 @@ static svd_result bar_read(svd_pci *p, uint64_t off, uint32_t width, uint64_t *v
     return svd_ok();
 }
 
-static svd_result bar_write(svd_pci *p, uint64_t off, uint32_t width, uint64_t val, svd_pci_action *act)
+static svd_result bar_write(svd_pci *p, uint64_t off, uint32_t width, uint64_t val, uint64_t now, svd_fx *fx)
 {
     SVD_ENSURE(off < SVD_PCI_BAR_SIZE, SVD_ERR_BOUNDS);
     const uint32_t o = (uint32_t)off;
-    svd_dev_event ev;
-    (void)memset(&ev, 0, sizeof(ev));
     svd_result r;
     if (o < SVD_PCI_COMMON_OFF + SVD_PCI_COMMON_LEN) {
-        r = common_write(p, o - SVD_PCI_COMMON_OFF, width, val, &ev);
+        r = common_write(p, o - SVD_PCI_COMMON_OFF, width, val, fx);
     } else if (o >= SVD_PCI_NOTIFY_OFF) {
-        r = notify_write(p, o - SVD_PCI_NOTIFY_OFF, width, act);
+        r = notify_write(p, o - SVD_PCI_NOTIFY_OFF, width, now, fx);
     } else {
         r = svd_fail(SVD_ERR_BOUNDS);
     }
-    apply_event(p, &ev, act);
+    after_bar_write(p, fx);
     return r;
 }
 
-svd_result svd_pci_bar_read(svd_pci *p, uint64_t off, uint32_t width, uint64_t *val, svd_pci_action *act)
+svd_result svd_pci_bar_read(svd_pci *p, uint64_t off, uint32_t width, uint64_t *val, svd_fx *fx)
 {
-    SVD_ENSURE(p != NULL && val != NULL && act != NULL, SVD_ERR_INVALID_ARG);
-    act_clear(act);
     *val = 0u;
     svd_result r = svd_fail(SVD_ERR_STATE);
     if (svd_pci_mem_enabled(p)) {
         r = bar_read(p, off, width, val);
     }
-    update_irq(p, act);
+    svd_pci_sync_irq(p, fx);
     return r;
 }
 
-svd_result svd_pci_bar_write(svd_pci *p, uint64_t off, uint32_t width, uint64_t val, svd_pci_action *act)
+svd_result svd_pci_bar_write(svd_pci *p, uint64_t off, uint32_t width, uint64_t val, uint64_t now, svd_fx *fx)
 {
-    SVD_ENSURE(p != NULL && act != NULL, SVD_ERR_INVALID_ARG);
-    act_clear(act);
-    act->irq_level = p->irq_level;
+    fx->irq_level = p->irq_level;
     SVD_ENSURE(svd_pci_mem_enabled(p), SVD_ERR_STATE);
-    return bar_write(p, off, width, val, act);
+    const svd_result r = bar_write(p, off, width, val, now, fx);
+    svd_pci_sync_irq(p, fx);
+    return r;
 }
 
 /* ------------------------------------------------------- configuration space */
@@ -403,7 +363,7 @@ static uint32_t cfg_dword(svd_pci *p, uint32_t off)
     }
     switch (off) {
     case 0x00u:
-        return SVD_PCI_VENDOR_VIRTIO | ((SVD_PCI_DEVICE_ID_BASE + p->dev->device_id) << 16);
+        return SVD_PCI_VENDOR_VIRTIO | ((SVD_PCI_DEVICE_ID_BASE + svd_dev_device_id(p->dev)) << 16);
     case 0x04u:
         return p->command | ((uint32_t)status << 16);
     case 0x08u:
@@ -429,7 +389,7 @@ static uint32_t cfg_dword(svd_pci *p, uint32_t off)
     case SVD_PCI_CAP_NOTIFY + 8u:
         return SVD_PCI_NOTIFY_OFF;
     case SVD_PCI_CAP_NOTIFY + 12u:
-        return (uint32_t)p->dev->num_queues * SVD_PCI_NOTIFY_MULT;
+        return (uint32_t)svd_dev_num_queues(p->dev) * SVD_PCI_NOTIFY_MULT;
     case SVD_PCI_CAP_NOTIFY + 16u:
         return SVD_PCI_NOTIFY_MULT;
     case SVD_PCI_CAP_ISR:
@@ -466,10 +426,8 @@ static uint32_t width_mask(uint32_t width)
     return width == 4u ? 0xffffffffu : ((1u << (8u * width)) - 1u);
 }
 
-svd_result svd_pci_cfg_read(svd_pci *p, uint32_t off, uint32_t width, uint32_t *val, svd_pci_action *act)
+svd_result svd_pci_cfg_read(svd_pci *p, uint32_t off, uint32_t width, uint32_t *val, svd_fx *fx)
 {
-    SVD_ENSURE(p != NULL && val != NULL && act != NULL, SVD_ERR_INVALID_ARG);
-    act_clear(act);
     *val = 0u;
     svd_result r = svd_fail(SVD_ERR_BOUNDS);
     if (!width_ok(off, width)) {
@@ -481,15 +439,15 @@ svd_result svd_pci_cfg_read(svd_pci *p, uint32_t off, uint32_t width, uint32_t *
     } else {
         /* beyond the space: defined answer */
     }
-    update_irq(p, act);
+    svd_pci_sync_irq(p, fx);
     return r;
 }
 
-static void set_bar0(svd_pci *p, uint64_t bar, svd_pci_action *act)
+static void set_bar0(svd_pci *p, uint64_t bar, svd_fx *fx)
 {
     if (bar != p->bar0) {
         p->bar0 = bar;
-        act->bar_change = true;
+        fx->bars_changed = true;
     }
 }
 
@@ -529,22 +487,22 @@ static uint32_t cfg_writable(const svd_pci *p, uint32_t off, uint32_t *old)
 }
 
 /* Apply the merged dword @v at @off, one of the offsets cfg_writable() admits. */
-static svd_result cfg_dword_write(svd_pci *p, uint32_t off, uint32_t v, svd_pci_action *act)
+static svd_result cfg_dword_write(svd_pci *p, uint32_t off, uint32_t v, uint64_t now, svd_fx *fx)
 {
     switch (off) {
     case 0x04u: {
         const uint16_t cmd = (uint16_t)(v & CMD_WRITABLE);
         if (((cmd ^ p->command) & SVD_PCI_CMD_MEMORY) != 0u) {
-            act->bar_change = true;
+            fx->bars_changed = true;
         }
         p->command = cmd;
         return svd_ok();
     }
     case SVD_PCI_CFG_BAR0:
-        set_bar0(p, (p->bar0 & UINT64_C(0xffffffff00000000)) | (v & ~(SVD_PCI_BAR_SIZE - 1u)), act);
+        set_bar0(p, (p->bar0 & UINT64_C(0xffffffff00000000)) | (v & ~(SVD_PCI_BAR_SIZE - 1u)), fx);
         return svd_ok();
     case SVD_PCI_CFG_BAR1:
-        set_bar0(p, (p->bar0 & UINT64_C(0xffffffff)) | ((uint64_t)v << 32), act);
+        set_bar0(p, (p->bar0 & UINT64_C(0xffffffff)) | ((uint64_t)v << 32), fx);
         return svd_ok();
     case SVD_PCI_CFG_INT_LINE:
         p->int_line = (uint8_t)v;
@@ -563,14 +521,12 @@ static svd_result cfg_dword_write(svd_pci *p, uint32_t off, uint32_t v, svd_pci_
         /* pci_cfg_data: store, then perform the BAR write it describes. */
         p->cfg_data = v;
         SVD_ENSURE(pcicfg_window_ok(p), SVD_ERR_BOUNDS);
-        return bar_write(p, p->cfg_offset, p->cfg_length, v & width_mask(p->cfg_length), act);
+        return bar_write(p, p->cfg_offset, p->cfg_length, v & width_mask(p->cfg_length), now, fx);
     }
 }
 
-svd_result svd_pci_cfg_write(svd_pci *p, uint32_t off, uint32_t width, uint32_t val, svd_pci_action *act)
+svd_result svd_pci_cfg_write(svd_pci *p, uint32_t off, uint32_t width, uint32_t val, uint64_t now, svd_fx *fx)
 {
-    SVD_ENSURE(p != NULL && act != NULL, SVD_ERR_INVALID_ARG);
-    act_clear(act);
     svd_result r = svd_fail(SVD_ERR_BOUNDS);
     if (!width_ok(off, width)) {
         r = svd_fail(SVD_ERR_INVALID_ARG);
@@ -581,27 +537,21 @@ svd_result svd_pci_cfg_write(svd_pci *p, uint32_t off, uint32_t width, uint32_t 
         uint32_t old = 0u;
         const uint32_t writable = cfg_writable(p, base, &old) & mask;
         if (writable != 0u) {
-            r = cfg_dword_write(p, base, (old & ~writable) | ((val << shift) & writable), act);
+            r = cfg_dword_write(p, base, (old & ~writable) | ((val << shift) & writable), now, fx);
         }
     } else {
         /* beyond the space: defined answer */
     }
-    update_irq(p, act);
+    svd_pci_sync_irq(p, fx);
     return r;
 }
 
-void svd_pci_sync_irq(svd_pci *p, svd_pci_action *act)
+void svd_pci_reset(svd_pci *p, svd_fx *fx)
 {
-    act_clear(act);
-    update_irq(p, act);
-}
-
-void svd_pci_reset(svd_pci *p, svd_pci_action *act)
-{
-    act_clear(act);
     svd_dev_reset(p->dev);
+    fx->reset = true;
     if (p->bar0 != 0u || p->command != 0u) {
-        act->bar_change = true;
+        fx->bars_changed = true;
     }
     p->command = 0u;
     p->bar0 = 0u;
@@ -610,6 +560,6 @@ void svd_pci_reset(svd_pci *p, svd_pci_action *act)
     p->cfg_offset = 0u;
     p->cfg_length = 0u;
     p->cfg_data = 0u;
-    const svd_dev_event ev = { .reset = true, .irq = false, .failed = false };
-    apply_event(p, &ev, act);
+    after_bar_write(p, fx);
+    svd_pci_sync_irq(p, fx);
 }

@@ -11,6 +11,8 @@
  */
 #include "safevdev/ratelimit.h"
 
+#include "safevdev/parse.h"
+
 #include <string.h>
 
 static svd_result tb_cfg_check(const svd_tb_cfg *cfg)
@@ -189,4 +191,95 @@ bool svd_ratelimit_admit(svd_ratelimit *rl, uint64_t want, uint64_t now, uint64_
     *granted = want;
     *wait_ns = 0u;
     return true;
+}
+
+/* ---- per-second rate options -------------------------------------------- */
+
+const char *svd_rate_opt_name(svd_rate_opt o)
+{
+    const char *name;
+    switch (o) {
+    case SVD_RATE_BYTES:
+        name = "rate-bytes";
+        break;
+    case SVD_RATE_BURST:
+        name = "rate-burst";
+        break;
+    case SVD_RATE_OPS:
+        name = "rate-ops";
+        break;
+    case SVD_RATE_OPS_BURST:
+        name = "rate-ops-burst";
+        break;
+    case SVD_RATE__COUNT:
+    default:
+        name = "unknown";
+        break;
+    }
+    return name;
+}
+
+const char *svd_rate_opt_expects(svd_rate_opt o)
+{
+    const char *what;
+    switch (o) {
+    case SVD_RATE_BYTES:
+        what = "bytes per second, 0 (unlimited) to 1073741824";
+        break;
+    case SVD_RATE_BURST:
+        what = "bytes, 0 to 1073741824";
+        break;
+    case SVD_RATE_OPS:
+        what = "requests per second, 0 (unlimited) to 1073741824";
+        break;
+    case SVD_RATE_OPS_BURST:
+        what = "requests, 0 to 1073741824";
+        break;
+    case SVD_RATE__COUNT:
+    default:
+        what = "a known rate option";
+        break;
+    }
+    return what;
+}
+
+svd_result svd_rate_opt_set(svd_rate_opts *r, svd_rate_opt o, const char *value)
+{
+    uint64_t v = 0u;
+    SVD_ENSURE(r != NULL && (unsigned)o < (unsigned)SVD_RATE__COUNT, SVD_ERR_INVALID_ARG);
+    SVD_GUARD(svd_parse_u64(value, 0u, SVD_RATE_MAX, &v));
+    r->v[o] = v;
+    return svd_ok();
+}
+
+/* One bucket from a per-second rate (see ratelimit.h). */
+static void rate_bucket(uint64_t per_s, uint64_t burst, svd_tb_cfg *c)
+{
+    (void)memset(c, 0, sizeof(*c));
+    if (per_s == 0u) {
+        return;
+    }
+    c->size = per_s / 10u;
+    if (c->size == 0u) {
+        c->size = 1u;
+    }
+    /* size * 1e9 < 2^27 * 2^30: no overflow; per_s >= 1. */
+    c->refill_ns = (c->size * UINT64_C(1000000000) + per_s / 2u) / per_s;
+    c->one_time_burst = burst;
+}
+
+svd_result svd_rate_to_buckets(const svd_rate_opts *r, svd_tb_cfg *bytes, svd_tb_cfg *ops, svd_rate_opt *bad)
+{
+    SVD_ENSURE(r != NULL && bytes != NULL && ops != NULL && bad != NULL, SVD_ERR_INVALID_ARG);
+    if (r->v[SVD_RATE_BURST] != 0u && r->v[SVD_RATE_BYTES] == 0u) {
+        *bad = SVD_RATE_BURST;
+        return svd_fail(SVD_ERR_INVALID_ARG);
+    }
+    if (r->v[SVD_RATE_OPS_BURST] != 0u && r->v[SVD_RATE_OPS] == 0u) {
+        *bad = SVD_RATE_OPS_BURST;
+        return svd_fail(SVD_ERR_INVALID_ARG);
+    }
+    rate_bucket(r->v[SVD_RATE_BYTES], r->v[SVD_RATE_BURST], bytes);
+    rate_bucket(r->v[SVD_RATE_OPS], r->v[SVD_RATE_OPS_BURST], ops);
+    return svd_ok();
 }

@@ -43,3 +43,75 @@ const char *svd_err_name(svd_err e)
     }
     return name;
 }
+
+const char *svd_why_name(svd_why w)
+{
+    const char *name;
+    switch (w) {
+    case SVD_WHY_NONE:
+        name = "none";
+        break;
+    case SVD_WHY_STATUS_ORDER:
+        name = "status_order";
+        break;
+    case SVD_WHY_QUEUE_SIZE:
+        name = "queue_size";
+        break;
+    case SVD_WHY_QUEUE_ENABLED:
+        name = "queue_enabled";
+        break;
+    case SVD_WHY_RING_ALIGN:
+        name = "ring_align";
+        break;
+    case SVD_WHY_RING_MEMORY:
+        name = "ring_memory";
+        break;
+    case SVD_WHY_AVAIL_JUMP:
+        name = "avail_jump";
+        break;
+    case SVD_WHY_HEAD_RANGE:
+        name = "head_range";
+        break;
+    case SVD_WHY_HEAD_INFLIGHT:
+        name = "head_inflight";
+        break;
+    case SVD_WHY_NEXT_RANGE:
+        name = "next_range";
+        break;
+    case SVD_WHY_CHAIN_LOOP:
+        name = "chain_loop";
+        break;
+    case SVD_WHY_INDIRECT_FEATURE:
+        name = "indirect_feature";
+        break;
+    case SVD_WHY_INDIRECT_NESTED:
+        name = "indirect_nested";
+        break;
+    case SVD_WHY_INDIRECT_NEXT:
+        name = "indirect_next";
+        break;
+    case SVD_WHY_INDIRECT_LEN:
+        name = "indirect_len";
+        break;
+    case SVD_WHY_INDIRECT_MEMORY:
+        name = "indirect_memory";
+        break;
+    case SVD_WHY_WRITE_ORDER:
+        name = "write_order";
+        break;
+    case SVD_WHY_BUFFER_MEMORY:
+        name = "buffer_memory";
+        break;
+    case SVD_WHY_CHAIN_LEN:
+        name = "chain_len";
+        break;
+    case SVD_WHY_SOURCE_GAVE_UP:
+        name = "source_gave_up";
+        break;
+    case SVD_WHY__COUNT:
+    default:
+        name = "unknown";
+        break;
+    }
+    return name;
+}

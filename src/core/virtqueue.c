@@ -107,15 +107,26 @@ static void vq_set_avail_event(svd_vq *q)
                      vq_le16(q->last_avail_idx), __ATOMIC_RELAXED);
 }
 
-static bool vq_size_ok(uint32_t size)
+/* The queue-size rule, the only place it is written: a non-zero power of two
+ * no larger than the queue's maximum (itself <= SVD_VQ_MAX_SIZE). */
+static bool vq_size_ok(const svd_vq *q, uint32_t size)
 {
-    return size != 0u && size <= SVD_VQ_MAX_SIZE && (size & (size - 1u)) == 0u;
+    return size != 0u && size <= q->max && (size & (size - 1u)) == 0u;
 }
 
-static svd_result vq_break(svd_vq *q)
+static svd_result vq_break(svd_vq *q, svd_why why)
 {
     q->broken = true;
-    return svd_fail(SVD_ERR_PROTOCOL);
+    return svd_protocol(why);
+}
+
+/* Configuration may change only while the queue is disabled (virtio 1.2
+ * §4.1.4.3.2, §4.2.2.3); the only place this rule is checked. Refused
+ * without latching the queue: the device engine latches NEEDS_RESET. */
+static svd_result vq_configurable(const svd_vq *q)
+{
+    SVD_ENSURE_RULE(!q->enabled, SVD_WHY_QUEUE_ENABLED);
+    return svd_ok();
 }
 
 static bool vq_is_inflight(const svd_vq *q, uint16_t head)
@@ -140,15 +151,23 @@ void svd_vq_chain_init(svd_vq_chain *c, svd_vq_desc *segs, uint32_t cap)
     c->cap = (segs != NULL) ? cap : 0u;
 }
 
-void svd_vq_init(svd_vq *q)
+svd_result svd_vq_init(svd_vq *q, uint32_t max)
 {
+    SVD_ENSURE(q != NULL, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(max != 0u && max <= SVD_VQ_MAX_SIZE && (max & (max - 1u)) == 0u, SVD_ERR_INVALID_ARG);
     (void)memset(q, 0, sizeof(*q));
+    q->max = (uint16_t)max;
+    q->size = (uint16_t)max;
+    return svd_ok();
 }
 
 void svd_vq_reset(svd_vq *q)
 {
     const uint32_t epoch = q->epoch;
-    svd_vq_init(q);
+    const uint16_t max = q->max;
+    (void)memset(q, 0, sizeof(*q));
+    q->max = max;
+    q->size = max;
     q->epoch = epoch + 1u;
 }
 
@@ -166,26 +185,67 @@ void svd_vq_disable(svd_vq *q)
 
 svd_result svd_vq_set_size(svd_vq *q, uint32_t size)
 {
-    SVD_ENSURE(!q->enabled, SVD_ERR_STATE);
-    if (!vq_size_ok(size)) {
-        return vq_break(q);
+    SVD_GUARD(vq_configurable(q));
+    if (!vq_size_ok(q, size)) {
+        return vq_break(q, SVD_WHY_QUEUE_SIZE);
     }
     q->size = (uint16_t)size;
     return svd_ok();
 }
 
-svd_result svd_vq_set_addrs(svd_vq *q, uint64_t desc, uint64_t avail, uint64_t used)
+static uint64_t *vq_ring_addr(svd_vq *q, svd_vq_ring ring)
 {
-    SVD_ENSURE(!q->enabled, SVD_ERR_STATE);
-    q->desc_gpa = desc;
-    q->avail_gpa = avail;
-    q->used_gpa = used;
+    switch (ring) {
+    case SVD_VQ_RING_DESC:
+        return &q->desc_gpa;
+    case SVD_VQ_RING_AVAIL:
+        return &q->avail_gpa;
+    case SVD_VQ_RING_USED:
+        return &q->used_gpa;
+    default:
+        return NULL;
+    }
+}
+
+svd_result svd_vq_set_addr(svd_vq *q, svd_vq_ring ring, uint64_t gpa)
+{
+    uint64_t *a = vq_ring_addr(q, ring);
+    SVD_ENSURE(a != NULL, SVD_ERR_INVALID_ARG);
+    SVD_GUARD(vq_configurable(q));
+    *a = gpa;
     return svd_ok();
+}
+
+svd_result svd_vq_set_addr_half(svd_vq *q, svd_vq_ring ring, bool high, uint32_t val)
+{
+    uint64_t *a = vq_ring_addr(q, ring);
+    SVD_ENSURE(a != NULL, SVD_ERR_INVALID_ARG);
+    SVD_GUARD(vq_configurable(q));
+    if (high) {
+        *a = (*a & UINT64_C(0xffffffff)) | ((uint64_t)val << 32);
+    } else {
+        *a = (*a & UINT64_C(0xffffffff00000000)) | val;
+    }
+    return svd_ok();
+}
+
+uint64_t svd_vq_addr(const svd_vq *q, svd_vq_ring ring)
+{
+    switch (ring) {
+    case SVD_VQ_RING_DESC:
+        return q->desc_gpa;
+    case SVD_VQ_RING_AVAIL:
+        return q->avail_gpa;
+    case SVD_VQ_RING_USED:
+        return q->used_gpa;
+    default:
+        return 0u;
+    }
 }
 
 svd_result svd_vq_set_features(svd_vq *q, bool event_idx, bool indirect)
 {
-    SVD_ENSURE(!q->enabled, SVD_ERR_STATE);
+    SVD_GUARD(vq_configurable(q));
     q->event_idx = event_idx;
     q->indirect = indirect;
     return svd_ok();
@@ -193,10 +253,45 @@ svd_result svd_vq_set_features(svd_vq *q, bool event_idx, bool indirect)
 
 svd_result svd_vq_set_base(svd_vq *q, uint16_t last_avail_idx, uint16_t used_idx)
 {
-    SVD_ENSURE(!q->enabled, SVD_ERR_STATE);
+    SVD_GUARD(vq_configurable(q));
     q->last_avail_idx = last_avail_idx;
     q->used_idx = used_idx;
     return svd_ok();
+}
+
+void svd_vq_base(const svd_vq *q, uint16_t *next_avail, uint16_t *next_used)
+{
+    /* Requests are completed strictly in pop order by every model the
+     * composed engine runs, so the ones in flight are the last popped:
+     * handing their slots back lets the next start re-serve them instead of
+     * losing the guest's buffers. */
+    *next_avail = (uint16_t)(q->last_avail_idx - (uint16_t)q->inflight);
+    *next_used = q->used_idx;
+}
+
+uint16_t svd_vq_size(const svd_vq *q)
+{
+    return q->size;
+}
+
+uint16_t svd_vq_max(const svd_vq *q)
+{
+    return q->max;
+}
+
+bool svd_vq_enabled(const svd_vq *q)
+{
+    return q->enabled;
+}
+
+bool svd_vq_event_idx(const svd_vq *q)
+{
+    return q->event_idx;
+}
+
+bool svd_vq_indirect(const svd_vq *q)
+{
+    return q->indirect;
 }
 
 svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m)
@@ -210,24 +305,24 @@ svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m)
 
     SVD_ENSURE(!q->enabled, SVD_ERR_STATE);
     SVD_ENSURE(!q->broken, SVD_ERR_STATE);
-    if (!vq_size_ok(q->size)) {
-        return vq_break(q);
+    if (!vq_size_ok(q, q->size)) {
+        return vq_break(q, SVD_WHY_QUEUE_SIZE);
     }
     if ((q->desc_gpa & 15u) != 0u || (q->avail_gpa & 1u) != 0u || (q->used_gpa & 3u) != 0u) {
-        return vq_break(q);
+        return vq_break(q, SVD_WHY_RING_ALIGN);
     }
     /* n <= 32768: none of these products or sums can overflow. */
     if (!svd_is_ok(svd_gmem_translate(m, q->desc_gpa, VQ_DESC_SIZE * n, SVD_GMEM_READ, &d)) ||
         !svd_is_ok(svd_gmem_translate(m, q->avail_gpa, VQ_RING_HDR + 2u * n + ev, SVD_GMEM_READ, &a)) ||
         !svd_is_ok(svd_gmem_translate(m, q->used_gpa, VQ_RING_HDR + VQ_USED_ELEM * n + ev, SVD_GMEM_WRITE, &u))) {
-        return vq_break(q);
+        return vq_break(q, SVD_WHY_RING_MEMORY);
     }
     /* The index atomics need natural alignment of the host addresses too;
      * the descriptor table's decides how descriptors are read (vq_load_desc). */
     /* cppcheck-suppress misra-c2012-11.4 ; SVD-DEV-002: alignment of the host ring addresses (atomics, descriptor loads) */
     const uintptr_t low = (((uintptr_t)d.ptr & 7u) << 2u) | ((uintptr_t)a.ptr & 1u) | ((uintptr_t)u.ptr & 3u);
     if ((low & 3u) != 0u) {
-        return vq_break(q);
+        return vq_break(q, SVD_WHY_RING_ALIGN);
     }
     q->desc = d.ptr;
     q->desc_aligned = low == 0u; /* the ring bits are 0 here */
@@ -274,7 +369,7 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
         uint16_t next;
 
         /* TTL: a table of N entries yields at most N descriptors (loops, #236). */
-        SVD_ENSURE(visits < table_n, SVD_ERR_PROTOCOL);
+        SVD_ENSURE_RULE(visits < table_n, SVD_WHY_CHAIN_LOOP);
         visits++;
         vq_load_desc(table + (size_t)VQ_DESC_SIZE * idx, table_aligned, &addr, &hi);
         len = (uint32_t)(hi & 0xFFFFFFFFu);
@@ -283,12 +378,12 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
 
         if ((flags & SVD_VRING_DESC_F_INDIRECT) != 0u) {
             svd_span t;
-            SVD_ENSURE(q->indirect, SVD_ERR_PROTOCOL);
-            SVD_ENSURE(!in_indirect, SVD_ERR_PROTOCOL);
-            SVD_ENSURE((flags & SVD_VRING_DESC_F_NEXT) == 0u, SVD_ERR_PROTOCOL);
-            SVD_ENSURE(len != 0u && (len % VQ_DESC_SIZE) == 0u, SVD_ERR_PROTOCOL);
-            SVD_ENSURE(len / VQ_DESC_SIZE <= q->size, SVD_ERR_PROTOCOL);
-            SVD_ENSURE(svd_is_ok(svd_gmem_translate(m, addr, len, SVD_GMEM_READ, &t)), SVD_ERR_PROTOCOL);
+            SVD_ENSURE_RULE(q->indirect, SVD_WHY_INDIRECT_FEATURE);
+            SVD_ENSURE_RULE(!in_indirect, SVD_WHY_INDIRECT_NESTED);
+            SVD_ENSURE_RULE((flags & SVD_VRING_DESC_F_NEXT) == 0u, SVD_WHY_INDIRECT_NEXT);
+            SVD_ENSURE_RULE(len != 0u && (len % VQ_DESC_SIZE) == 0u, SVD_WHY_INDIRECT_LEN);
+            SVD_ENSURE_RULE(len / VQ_DESC_SIZE <= q->size, SVD_WHY_INDIRECT_LEN);
+            SVD_ENSURE_RULE(svd_is_ok(svd_gmem_translate(m, addr, len, SVD_GMEM_READ, &t)), SVD_WHY_INDIRECT_MEMORY);
             /* The device ignores WRITE on the descriptor naming the table (§2.7.5.3.2). */
             table = t.ptr;
             table_aligned = false;
@@ -302,12 +397,13 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
         if ((flags & SVD_VRING_DESC_F_WRITE) != 0u) {
             seen_write = true;
         } else {
-            SVD_ENSURE(!seen_write, SVD_ERR_PROTOCOL);
+            SVD_ENSURE_RULE(!seen_write, SVD_WHY_WRITE_ORDER);
         }
-        SVD_ENSURE(svd_is_ok(svd_gmem_check_host(m, addr, len, seen_write ? SVD_GMEM_WRITE : SVD_GMEM_READ, &host)),
-                   SVD_ERR_PROTOCOL);
+        SVD_ENSURE_RULE(
+            svd_is_ok(svd_gmem_check_host(m, addr, len, seen_write ? SVD_GMEM_WRITE : SVD_GMEM_READ, &host)),
+            SVD_WHY_BUFFER_MEMORY);
         total += len;
-        SVD_ENSURE(total < VQ_CHAIN_LIMIT, SVD_ERR_PROTOCOL);
+        SVD_ENSURE_RULE(total < VQ_CHAIN_LIMIT, SVD_WHY_CHAIN_LEN);
         w->ndesc++;
         if (w->nsegs < c->cap) {
             svd_vq_desc *s = &c->segs[w->nsegs];
@@ -329,7 +425,7 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
         if ((flags & SVD_VRING_DESC_F_NEXT) == 0u) {
             break;
         }
-        SVD_ENSURE(next < table_n, SVD_ERR_PROTOCOL);
+        SVD_ENSURE_RULE(next < table_n, SVD_WHY_NEXT_RANGE);
         idx = next;
     }
     return svd_ok();
@@ -345,14 +441,18 @@ static svd_result vq_take(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint16_
 
     /* More entries than the ring holds can only be a lie (rust-vmm #196). */
     if ((uint16_t)(avail_idx - q->last_avail_idx) > q->size) {
-        return vq_break(q);
+        return vq_break(q, SVD_WHY_AVAIL_JUMP);
     }
     head = vq_avail_read16(q, VQ_RING_HDR + 2u * (size_t)(q->last_avail_idx & (uint16_t)(q->size - 1u)));
-    if (head >= q->size || vq_is_inflight(q, head)) {
-        return vq_break(q);
+    if (head >= q->size) {
+        return vq_break(q, SVD_WHY_HEAD_RANGE);
     }
-    if (!svd_is_ok(vq_walk_chain(q, m, head, c, &w))) {
-        return vq_break(q);
+    if (vq_is_inflight(q, head)) {
+        return vq_break(q, SVD_WHY_HEAD_INFLIGHT);
+    }
+    const svd_result wr = vq_walk_chain(q, m, head, c, &w);
+    if (!svd_is_ok(wr)) {
+        return vq_break(q, wr.why);
     }
 
     q->inflight_map[head >> 5] |= 1u << (head & 31u);

@@ -17,7 +17,7 @@
 
 #include <string.h>
 
-#include "wdt_priv.h"
+#include "core_priv.h"
 
 /* PCI command bits that hold what is written: I/O, memory, bus master, SERR
  * and INTx disable (the set QEMU's model implements; the datasheet names no
@@ -68,12 +68,12 @@ static void esb_start_stage(svd_esb *w, uint8_t stage, uint64_t at)
 uint64_t svd_esb_next_deadline(const svd_esb *w)
 {
     if (w->stage == 0u) {
-        return SVD_WDT_NO_DEADLINE;
+        return SVD_NO_DEADLINE;
     }
-    return wdt_sat_add(w->stage_start, esb_stage_ns(w, w->stage));
+    return svd_sat_add_u64(w->stage_start, esb_stage_ns(w, w->stage));
 }
 
-static void esb_advance(svd_esb *w, uint64_t now, svd_wdt_fx *fx)
+static void esb_advance(svd_esb *w, uint64_t now, svd_fx *fx)
 {
     unsigned n = 0u;
     if (now < w->now) {
@@ -82,7 +82,7 @@ static void esb_advance(svd_esb *w, uint64_t now, svd_wdt_fx *fx)
     w->now = now;
     for (;;) {
         const uint64_t dl = svd_esb_next_deadline(w);
-        if (dl == SVD_WDT_NO_DEADLINE || dl > now) {
+        if (dl == SVD_NO_DEADLINE || dl > now) {
             break;
         }
         if (n == ESB_MAX_EXPIRIES) {
@@ -128,7 +128,7 @@ svd_result svd_esb_init(svd_esb *w, const svd_esb_cfg *cfg, uint64_t now)
     return svd_ok();
 }
 
-void svd_esb_reset(svd_esb *w, uint64_t now, svd_wdt_fx *fx)
+void svd_esb_reset(svd_esb *w, uint64_t now, svd_fx *fx)
 {
     const bool old = w->irq_level;
     const bool timeout = w->timeout;
@@ -136,16 +136,16 @@ void svd_esb_reset(svd_esb *w, uint64_t now, svd_wdt_fx *fx)
     esb_power_on(w, (now < w->now) ? w->now : now);
     w->timeout = timeout;
     w->irq_level = esb_irq_level(w);
-    wdt_fx_end(fx, old, w->irq_level);
+    wdt_fx_end(fx, old, w->irq_level, svd_esb_next_deadline(w));
 }
 
-void svd_esb_tick(svd_esb *w, uint64_t now, svd_wdt_fx *fx)
+void svd_esb_tick(svd_esb *w, uint64_t now, svd_fx *fx)
 {
     const bool old = w->irq_level;
     wdt_fx_begin(fx, old, w->cfg.action);
     esb_advance(w, now, fx);
     w->irq_level = esb_irq_level(w);
-    wdt_fx_end(fx, old, w->irq_level);
+    wdt_fx_end(fx, old, w->irq_level, svd_esb_next_deadline(w));
 }
 
 uint32_t svd_esb_bar0(const svd_esb *w)
@@ -282,7 +282,7 @@ static void esb_cfg_put(svd_esb *w, uint32_t a, uint8_t v)
 }
 
 svd_result svd_esb_cfg_read(svd_esb *w, uint32_t off, uint32_t size, uint64_t now, uint32_t *val,
-                            svd_wdt_fx *fx)
+                            svd_fx *fx)
 {
     SVD_ENSURE(w != NULL && val != NULL && fx != NULL, SVD_ERR_INVALID_ARG);
     SVD_GUARD(esb_check(off, size, SVD_ESB_CFG_SIZE));
@@ -295,7 +295,7 @@ svd_result svd_esb_cfg_read(svd_esb *w, uint32_t off, uint32_t size, uint64_t no
     return svd_ok();
 }
 
-svd_result svd_esb_cfg_write(svd_esb *w, uint32_t off, uint32_t size, uint32_t val, uint64_t now, svd_wdt_fx *fx)
+svd_result svd_esb_cfg_write(svd_esb *w, uint32_t off, uint32_t size, uint32_t val, uint64_t now, svd_fx *fx)
 {
     SVD_ENSURE(w != NULL && fx != NULL, SVD_ERR_INVALID_ARG);
     SVD_GUARD(esb_check(off, size, SVD_ESB_CFG_SIZE));
@@ -306,7 +306,7 @@ svd_result svd_esb_cfg_write(svd_esb *w, uint32_t off, uint32_t size, uint32_t v
         esb_cfg_put(w, off + i, byte_of(val, i));
     }
     w->irq_level = esb_irq_level(w);
-    wdt_fx_end(fx, old, w->irq_level);
+    wdt_fx_end(fx, old, w->irq_level, svd_esb_next_deadline(w));
     return svd_ok();
 }
 
@@ -362,7 +362,7 @@ static void esb_mmio_put(svd_esb *w, uint32_t a, uint8_t v)
 }
 
 svd_result svd_esb_mmio_read(svd_esb *w, uint32_t off, uint32_t size, uint64_t now, uint32_t *val,
-                             svd_wdt_fx *fx)
+                             svd_fx *fx)
 {
     SVD_ENSURE(w != NULL && val != NULL && fx != NULL, SVD_ERR_INVALID_ARG);
     SVD_GUARD(esb_check(off, size, SVD_ESB_BAR0_SIZE));
@@ -376,7 +376,7 @@ svd_result svd_esb_mmio_read(svd_esb *w, uint32_t off, uint32_t size, uint64_t n
 }
 
 svd_result svd_esb_mmio_write(svd_esb *w, uint32_t off, uint32_t size, uint32_t val, uint64_t now,
-                              svd_wdt_fx *fx)
+                              svd_fx *fx)
 {
     SVD_ENSURE(w != NULL && fx != NULL, SVD_ERR_INVALID_ARG);
     SVD_GUARD(esb_check(off, size, SVD_ESB_BAR0_SIZE));
@@ -398,6 +398,42 @@ svd_result svd_esb_mmio_write(svd_esb *w, uint32_t off, uint32_t size, uint32_t 
         w->unlock = 0u;
     }
     w->irq_level = esb_irq_level(w);
-    wdt_fx_end(fx, old, w->irq_level);
+    wdt_fx_end(fx, old, w->irq_level, svd_esb_next_deadline(w));
     return svd_ok();
+}
+
+/* The device face: decode the access (configuration space, or BAR0 while it
+ * is programmed and memory decoding is on), then perform it. A refused
+ * access changes nothing and reads as the bus would answer: 0 in
+ * configuration space, all ones for an undecoded memory read. */
+svd_result svd_esb_access(svd_esb *w, svd_space sp, uint64_t addr, uint32_t width, bool write, uint64_t *val,
+                          uint64_t now, svd_fx *fx)
+{
+    SVD_ENSURE(w != NULL && val != NULL && fx != NULL, SVD_ERR_INVALID_ARG);
+    const bool cfg = sp == SVD_SPACE_PCI_CFG;
+    uint32_t off = UINT32_MAX;
+    if (cfg) {
+        off = (addr < SVD_ESB_CFG_SIZE) ? (uint32_t)addr : UINT32_MAX;
+    } else if (sp == SVD_SPACE_MEM && svd_esb_mem_enabled(w) && w->bar0 != 0u && addr >= w->bar0 &&
+               addr - w->bar0 < SVD_ESB_BAR0_SIZE) {
+        off = (uint32_t)(addr - w->bar0);
+    } else {
+        /* not decoded: off stays out of range and the engine refuses it */
+    }
+    svd_result r;
+    uint32_t v = (uint32_t)(*val & 0xFFFFFFFFu);
+    if (write) {
+        r = cfg ? svd_esb_cfg_write(w, off, width, v, now, fx) : svd_esb_mmio_write(w, off, width, v, now, fx);
+    } else {
+        r = cfg ? svd_esb_cfg_read(w, off, width, now, &v, fx) : svd_esb_mmio_read(w, off, width, now, &v, fx);
+    }
+    if (!svd_is_ok(r)) {
+        wdt_fx_begin(fx, w->irq_level, w->cfg.action);
+        wdt_fx_end(fx, w->irq_level, w->irq_level, svd_esb_next_deadline(w));
+        v = cfg ? 0u : UINT32_MAX;
+    }
+    if (!write) {
+        *val = v;
+    }
+    return r;
 }

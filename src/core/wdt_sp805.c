@@ -19,7 +19,7 @@
 
 #include <string.h>
 
-#include "wdt_priv.h"
+#include "core_priv.h"
 
 #define NS_PER_S 1000000000u
 
@@ -41,7 +41,7 @@ static uint64_t sp_ns_for(const svd_sp805 *w, uint64_t n)
     if (SVD_NEVER(__builtin_mul_overflow(q, (uint64_t)NS_PER_S, &whole))) {
         return UINT64_MAX;
     }
-    return wdt_sat_add(whole, (r * NS_PER_S + f - 1u) / f);
+    return svd_sat_add_u64(whole, (r * NS_PER_S + f - 1u) / f);
 }
 
 static bool sp_running(const svd_sp805 *w)
@@ -123,29 +123,29 @@ static void sp_advance(svd_sp805 *w, uint64_t now)
 uint64_t svd_sp805_next_deadline(const svd_sp805 *w)
 {
     if (!sp_running(w)) {
-        return SVD_WDT_NO_DEADLINE;
+        return SVD_NO_DEADLINE;
     }
     /* Only an expiry that changes something needs a timer: the first raises
      * the interrupt, the second asserts the reset output. */
     const bool resets = (w->control & SVD_SP805_CTRL_RESEN) != 0u && !w->res_out;
     if (w->ris && !resets) {
-        return SVD_WDT_NO_DEADLINE;
+        return SVD_NO_DEADLINE;
     }
     uint64_t n;
     if (SVD_NEVER(__builtin_add_overflow(w->base, sp_period(w), &n))) {
-        return SVD_WDT_NO_DEADLINE;
+        return SVD_NO_DEADLINE;
     }
-    return wdt_sat_add(w->t0, sp_ns_for(w, n));
+    return svd_sat_add_u64(w->t0, sp_ns_for(w, n));
 }
 
 /* Common end of every call: line level and reset-output edge into @fx. */
-static void sp_finish(svd_sp805 *w, bool old_irq, bool old_res, svd_wdt_fx *fx)
+static void sp_finish(svd_sp805 *w, bool old_irq, bool old_res, svd_fx *fx)
 {
     if (!old_res && sp_res_level(w)) {
         wdt_fx_fire(fx);
     }
     w->irq_level = sp_irq_level(w);
-    wdt_fx_end(fx, old_irq, w->irq_level);
+    wdt_fx_end(fx, old_irq, w->irq_level, svd_sp805_next_deadline(w));
 }
 
 static void sp_power_on(svd_sp805 *w, uint64_t now)
@@ -169,16 +169,16 @@ svd_result svd_sp805_init(svd_sp805 *w, const svd_sp805_cfg *cfg, uint64_t now)
     return svd_ok();
 }
 
-void svd_sp805_reset(svd_sp805 *w, uint64_t now, svd_wdt_fx *fx)
+void svd_sp805_reset(svd_sp805 *w, uint64_t now, svd_fx *fx)
 {
     const bool old = w->irq_level;
     wdt_fx_begin(fx, old, w->cfg.action);
     sp_power_on(w, (now < w->now) ? w->now : now);
     w->irq_level = sp_irq_level(w);
-    wdt_fx_end(fx, old, w->irq_level);
+    wdt_fx_end(fx, old, w->irq_level, svd_sp805_next_deadline(w));
 }
 
-void svd_sp805_tick(svd_sp805 *w, uint64_t now, svd_wdt_fx *fx)
+void svd_sp805_tick(svd_sp805 *w, uint64_t now, svd_fx *fx)
 {
     const bool old_irq = w->irq_level;
     const bool old_res = sp_res_level(w);
@@ -228,7 +228,7 @@ static uint32_t sp_reg(const svd_sp805 *w, uint32_t off)
 }
 
 svd_result svd_sp805_read(svd_sp805 *w, uint32_t off, uint32_t size, uint64_t now, uint32_t *val,
-                          svd_wdt_fx *fx)
+                          svd_fx *fx)
 {
     SVD_ENSURE(w != NULL && val != NULL && fx != NULL, SVD_ERR_INVALID_ARG);
     SVD_GUARD(sp_check(off, size));
@@ -283,7 +283,7 @@ static void sp_put(svd_sp805 *w, uint32_t off, uint32_t val)
 }
 
 svd_result svd_sp805_write(svd_sp805 *w, uint32_t off, uint32_t size, uint32_t val, uint64_t now,
-                           svd_wdt_fx *fx)
+                           svd_fx *fx)
 {
     SVD_ENSURE(w != NULL && fx != NULL, SVD_ERR_INVALID_ARG);
     SVD_GUARD(sp_check(off, size));
@@ -300,4 +300,32 @@ svd_result svd_sp805_write(svd_sp805 *w, uint32_t off, uint32_t size, uint32_t v
     sp_put(w, off, val);
     sp_finish(w, old_irq, mid_res, fx);
     return svd_ok();
+}
+
+/* The device face: decode the window, then perform the access; anything
+ * else is RAZ/WI with no state change. */
+svd_result svd_sp805_access(svd_sp805 *w, svd_space sp, uint64_t addr, uint32_t width, bool write, uint64_t *val,
+                            uint64_t now, svd_fx *fx)
+{
+    SVD_ENSURE(w != NULL && val != NULL && fx != NULL, SVD_ERR_INVALID_ARG);
+    uint32_t off = UINT32_MAX;
+    if (sp == SVD_SPACE_MEM && addr >= w->cfg.base && addr - w->cfg.base < SVD_SP805_SIZE) {
+        off = (uint32_t)(addr - w->cfg.base);
+    }
+    svd_result r;
+    uint32_t v = (uint32_t)(*val & 0xFFFFFFFFu);
+    if (write) {
+        r = svd_sp805_write(w, off, width, v, now, fx);
+    } else {
+        r = svd_sp805_read(w, off, width, now, &v, fx);
+    }
+    if (!svd_is_ok(r)) {
+        wdt_fx_begin(fx, w->irq_level, w->cfg.action);
+        wdt_fx_end(fx, w->irq_level, w->irq_level, svd_sp805_next_deadline(w));
+        v = 0u;
+    }
+    if (!write) {
+        *val = v;
+    }
+    return r;
 }

@@ -1,0 +1,162 @@
+/* The core's one private header: internals the engines share and the
+ * functions the composed engine (vdev.c) calls on its parts. Nothing outside
+ * src/core (and the tests, which may look at everything) includes it; the
+ * products use the public headers only. Every declaration keeps the
+ * contract style of the public headers. */
+#ifndef SVD_CORE_PRIV_H
+#define SVD_CORE_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "safevdev/device.h"
+#include "safevdev/fx.h"
+#include "safevdev/gmem.h"
+#include "safevdev/mmio.h"
+#include "safevdev/pci.h"
+#include "safevdev/result.h"
+#include "safevdev/span.h"
+#include "safevdev/virtqueue.h"
+#include "safevdev/wdt.h"
+
+/* a + b, or UINT64_MAX when it would not fit (deadlines beyond the clock). */
+static inline uint64_t svd_sat_add_u64(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    if (__builtin_add_overflow(a, b, &r)) {
+        return UINT64_MAX;
+    }
+    return r;
+}
+
+/* ---- watchdog engines (wdt_i6300esb.c, wdt_sp805.c) --------------------- */
+
+/* Start a call's effects: nothing fired yet, the line at its current level. */
+static inline void wdt_fx_begin(svd_fx *fx, bool level, svd_wdt_action action)
+{
+    svd_fx_clear(fx);
+    fx->irq_level = level;
+    fx->action = action;
+}
+
+/* One final-stage expiry happened. */
+static inline void wdt_fx_fire(svd_fx *fx)
+{
+    fx->fired = true;
+    /* fx is cleared per call and each engine folds at most its bounded number
+     * of expiries into one call, so the saturation cannot be reached by a test. */
+    if (SVD_ALWAYS(fx->fires != UINT32_MAX)) {
+        fx->fires++;
+    }
+}
+
+/* Finish a call: report the new level, whether it moved from @old, and when
+ * the engine must be ticked next. */
+static inline void wdt_fx_end(svd_fx *fx, bool old, bool level, uint64_t deadline)
+{
+    fx->irq_level = level;
+    fx->irq_changed = (old != level);
+    fx->deadline = deadline;
+}
+
+/* ---- device engine (device.c) ---------------------------------------------
+ * Results: ::SVD_ERR_STATE / ::SVD_ERR_BOUNDS mean "refused and ignored"
+ * (wrong state, unknown queue); ::SVD_ERR_PROTOCOL means the write broke a
+ * rule and the device latched NEEDS_RESET (fx->failed, fx->why). Effects are
+ * added to @fx, never cleared: the caller clears it once per face call. */
+
+/* Initialise @d for @model over @m (kept by pointer, MUST outlive @d).
+ * @host_driven: no emulated transport; the host starts queues itself
+ * (svd_dev_queue_start()) and no status machine gates kicks.
+ * ::SVD_ERR_INVALID_ARG for a bad model (NULL callbacks, device ID 0,
+ * features above bit 23, 0 or too many queues, queue_max not a power of two
+ * <= SVD_VQ_MAX_SIZE, NULL config with a length). */
+SVD_MUST_USE svd_result svd_dev_init(svd_dev *d, const svd_model *model, const svd_gmem *m, bool host_driven);
+/* Device reset (status 0): queues reset, model reset, features/status/isr/reason cleared. */
+void svd_dev_reset(svd_dev *d);
+/* The guest writes the status byte (rules: device.c's header comment).
+ * ::SVD_ERR_STATE: FEATURES_OK refused for its feature set (bit stays clear).
+ * Writing 0 resets (fx->reset). */
+SVD_MUST_USE svd_result svd_dev_set_status(svd_dev *d, uint8_t status, svd_fx *fx);
+uint8_t svd_dev_status(const svd_dev *d);
+uint32_t svd_dev_host_features_word(const svd_dev *d, uint32_t sel);
+uint64_t svd_dev_host_features(const svd_dev *d);
+/* ::SVD_ERR_STATE unless DRIVER is set and FEATURES_OK is not; ::SVD_ERR_BOUNDS for sel > 1. */
+SVD_MUST_USE svd_result svd_dev_set_driver_features_word(svd_dev *d, uint32_t sel, uint32_t val);
+uint32_t svd_dev_driver_features_word(const svd_dev *d, uint32_t sel);
+uint32_t svd_dev_device_id(const svd_dev *d);
+uint16_t svd_dev_num_queues(const svd_dev *d);
+uint32_t svd_dev_config_len(const svd_dev *d);
+/* Largest size of queue @q, 0 if it does not exist. */
+uint16_t svd_dev_queue_max(const svd_dev *d, uint32_t q);
+/* Queue @q for reading its configuration, NULL if it does not exist. */
+const svd_vq *svd_dev_queue(const svd_dev *d, uint32_t q);
+/* Queue configuration writes: allowed between FEATURES_OK and DRIVER_OK
+ * (else ::SVD_ERR_STATE, ignored); the queue engine's rules apply (size,
+ * not while enabled), a broken one latches. */
+SVD_MUST_USE svd_result svd_dev_queue_set_size(svd_dev *d, uint32_t q, uint32_t size, svd_fx *fx);
+SVD_MUST_USE svd_result svd_dev_queue_set_addr(svd_dev *d, uint32_t q, svd_vq_ring ring, uint64_t gpa, svd_fx *fx);
+SVD_MUST_USE svd_result svd_dev_queue_set_addr_half(svd_dev *d, uint32_t q, svd_vq_ring ring, bool high,
+                                                    uint32_t val, svd_fx *fx);
+/* Enable (validating the rings, applying EVENT_IDX/INDIRECT_DESC as
+ * negotiated) or disable; disabling a ready queue is a protocol error. */
+SVD_MUST_USE svd_result svd_dev_queue_set_ready(svd_dev *d, uint32_t q, bool ready, svd_fx *fx);
+/* Host-driven only: configure and enable queue @q from @s in one step. A
+ * refusal (::SVD_ERR_STATE: not host-driven, latched or already running;
+ * ::SVD_ERR_BOUNDS: no such queue; ::SVD_ERR_PROTOCOL with the rule broken)
+ * leaves the queue reset and the device not latched. */
+SVD_MUST_USE svd_result svd_dev_queue_start(svd_dev *d, uint32_t q, const svd_vq_setup *s, svd_fx *fx);
+/* Stop queue @q, report where a restart resumes (svd_vq_base()), drop the
+ * model's requests; ::SVD_ERR_BOUNDS for no such queue. */
+SVD_MUST_USE svd_result svd_dev_queue_stop(svd_dev *d, uint32_t q, uint16_t *next_avail, uint16_t *next_used);
+/* A notification of queue @q: the model serves it, then the interrupt
+ * decision is taken (fx->queue_notify bit; ISR bit unless host-driven). A
+ * model failure latches. ::SVD_ERR_STATE / ::SVD_ERR_BOUNDS: ignored (not
+ * DRIVER_OK, latched, FAILED, no such queue, not ready: never served). */
+SVD_MUST_USE svd_result svd_dev_kick(svd_dev *d, uint32_t q, uint64_t now, svd_fx *fx);
+/* Serve every queue whose model asked to be called at or before @now. */
+void svd_dev_tick(svd_dev *d, uint64_t now, svd_fx *fx);
+/* Earliest time a queue's model asked for, ::SVD_NO_DEADLINE if none. */
+uint64_t svd_dev_deadline(const svd_dev *d);
+/* Latch NEEDS_RESET for @why (idempotent; the first reason is kept). */
+void svd_dev_fail(svd_dev *d, svd_why why, svd_fx *fx);
+bool svd_dev_needs_reset(const svd_dev *d);
+svd_why svd_dev_why(const svd_dev *d);
+uint8_t svd_dev_isr(const svd_dev *d);
+void svd_dev_isr_ack(svd_dev *d, uint8_t bits);
+uint8_t svd_dev_isr_read_clear(svd_dev *d);
+uint32_t svd_dev_config_generation(const svd_dev *d);
+/* @width (1, 2, 4) bytes of device configuration at @off, little-endian;
+ * ::SVD_ERR_BOUNDS outside it, ::SVD_ERR_INVALID_ARG for another width. */
+SVD_MUST_USE svd_result svd_dev_config_read(const svd_dev *d, uint32_t off, uint32_t width, uint32_t *val);
+
+/* ---- virtio-mmio transport (mmio.c): register rules in mmio.h ------------
+ * Results are informational (the access is complete either way):
+ * ::SVD_ERR_INVALID_ARG / ::SVD_ERR_BOUNDS for the defined answer, else the
+ * device engine's. *val is always written by a read. */
+SVD_MUST_USE svd_result svd_mmio_init(svd_mmio *m, svd_dev *dev, uint32_t vendor_id);
+SVD_MUST_USE svd_result svd_mmio_read(svd_mmio *m, uint64_t off, uint32_t width, uint32_t *val, svd_fx *fx);
+SVD_MUST_USE svd_result svd_mmio_write(svd_mmio *m, uint64_t off, uint32_t width, uint32_t val, uint64_t now,
+                                       svd_fx *fx);
+/* Re-derive the line level from the interrupt status into @fx. */
+void svd_mmio_sync_irq(svd_mmio *m, svd_fx *fx);
+/* Host-initiated reset: device reset, selectors 0, line follows. */
+void svd_mmio_reset(svd_mmio *m, svd_fx *fx);
+
+/* ---- virtio-pci transport (pci.c): register rules in pci.h ---------------- */
+SVD_MUST_USE svd_result svd_pci_init(svd_pci *p, svd_dev *dev, const svd_pci_params *params);
+SVD_MUST_USE svd_result svd_pci_cfg_read(svd_pci *p, uint32_t off, uint32_t width, uint32_t *val, svd_fx *fx);
+SVD_MUST_USE svd_result svd_pci_cfg_write(svd_pci *p, uint32_t off, uint32_t width, uint32_t val, uint64_t now,
+                                          svd_fx *fx);
+/* BAR0 accesses at offset @off; ::SVD_ERR_STATE while memory decoding is off. */
+SVD_MUST_USE svd_result svd_pci_bar_read(svd_pci *p, uint64_t off, uint32_t width, uint64_t *val, svd_fx *fx);
+SVD_MUST_USE svd_result svd_pci_bar_write(svd_pci *p, uint64_t off, uint32_t width, uint64_t val, uint64_t now,
+                                          svd_fx *fx);
+uint64_t svd_pci_bar0_address(const svd_pci *p);
+bool svd_pci_mem_enabled(const svd_pci *p);
+void svd_pci_sync_irq(svd_pci *p, svd_fx *fx);
+/* Host-initiated function reset: device reset, command/BAR0/capability fields 0. */
+void svd_pci_reset(svd_pci *p, svd_fx *fx);
+
+#endif /* SVD_CORE_PRIV_H */
