@@ -2,8 +2,8 @@
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 
-$(B)/unit/%: tests/unit/%.c $(CORE_LIB) $(COMMON_OBJ) $(wildcard tests/unit/*.h) | $(B)/unit
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -Itests/unit $< $(COMMON_OBJ) $(CORE_LIB) -lcmocka $(LDFLAGS_ALL) -o $@
+$(B)/unit/%: tests/unit/%.c $(CORE_LIB) $(COMMON_OBJ) $(wildcard tests/unit/*.h) src/core/core_priv.h | $(B)/unit
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -Isrc/core -Itests/unit $< $(COMMON_OBJ) $(CORE_LIB) -lcmocka $(LDFLAGS_ALL) -o $@
 $(B)/unit:
 	mkdir -p $@
 
