@@ -79,7 +79,9 @@ svd_result tg_vdrv_cfg_wr(tg_vdrv *d, uint32_t off, uint32_t width, uint32_t val
 void tg_vdrv_pci_assign(tg_vdrv *d)
 {
     (void)tg_vdrv_cfg_wr(d, 0x10u, 4u, (uint32_t)d->base);
-    (void)tg_vdrv_cfg_wr(d, 0x14u, 4u, (uint32_t)(d->base >> 32));
+    if ((d->base >> 32) != 0u) {
+        (void)tg_vdrv_cfg_wr(d, 0x14u, 4u, (uint32_t)(d->base >> 32)); /* the high half of a 64-bit BAR */
+    }
     (void)tg_vdrv_cfg_wr(d, 0x04u, 2u, 0x0006u); /* MEMORY | BUS_MASTER */
 }
 

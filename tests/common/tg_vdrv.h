@@ -32,7 +32,8 @@ svd_result tg_vdrv_wr(tg_vdrv *d, uint64_t off, uint32_t width, uint64_t val);
 uint32_t tg_vdrv_cfg_rd(tg_vdrv *d, uint32_t off, uint32_t width);
 svd_result tg_vdrv_cfg_wr(tg_vdrv *d, uint32_t off, uint32_t width, uint32_t val);
 
-/* PCI firmware: BAR0 at d->base, memory decoding and bus mastering on. */
+/* PCI firmware: BAR0 at d->base (BAR1 too when d->base is above 4 GiB: a
+ * 64-bit BAR), memory decoding and bus mastering on. */
 void tg_vdrv_pci_assign(tg_vdrv *d);
 /* Device status register. */
 uint8_t tg_vdrv_status(tg_vdrv *d);
