@@ -275,7 +275,12 @@ svd_result svd_dev_queue_set_addr(svd_dev *d, uint32_t q, svd_vq_ring ring, uint
 static svd_result queue_start(svd_dev *d, uint32_t q, bool event_idx, bool indirect, svd_fx *fx)
 {
     svd_vq *vq = &d->queues[q];
-    SVD_GUARD(dev_check(d, svd_vq_set_features(vq, event_idx, indirect), fx));
+    /* The caller found the queue disabled, and recording features is refused
+     * only on an enabled queue: defensive. */
+    const svd_result fr = svd_vq_set_features(vq, event_idx, indirect);
+    if (SVD_NEVER(!svd_is_ok(fr))) {
+        return dev_check(d, fr, fx);
+    }
     d->wake_at[q] = SVD_NO_DEADLINE;
     return dev_check(d, svd_vq_enable(vq, d->gmem), fx);
 }

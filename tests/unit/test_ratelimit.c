@@ -484,6 +484,7 @@ static void test_rate_to_bucket_tenth_of_a_second(void **state)
         r.v[SVD_RATE_BYTES] = cases[i].per_s;
         r.v[SVD_RATE_BURST] = 4096u;
         r.v[SVD_RATE_OPS] = cases[i].per_s;
+        r.v[SVD_RATE_OPS_BURST] = 7u;
         svd_tb_cfg bytes;
         svd_tb_cfg ops;
         svd_rate_opt bad = SVD_RATE__COUNT;
@@ -493,7 +494,7 @@ static void test_rate_to_bucket_tenth_of_a_second(void **state)
         assert_int_equal(bytes.one_time_burst, 4096u);
         assert_int_equal(ops.size, cases[i].size);
         assert_int_equal(ops.refill_ns, cases[i].refill_ns);
-        assert_int_equal(ops.one_time_burst, 0u);
+        assert_int_equal(ops.one_time_burst, 7u);
         /* Within the limiter's limits, every time. */
         svd_ratelimit rl;
         assert_true(svd_is_ok(svd_ratelimit_init(&rl, &bytes, &ops, 0u)));

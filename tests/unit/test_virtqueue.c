@@ -611,6 +611,23 @@ static void test_attack_queue_size_zero(void **state)
     fx_end(&f);
 }
 
+/* The enable-time size check is defensive (a size is checked when it is
+ * set): in builds where it is compiled (not coverage builds, where
+ * SVD_NEVER is the constant 0) a size corrupted behind the setters' back is
+ * still refused rather than used. */
+/* REQ: REQ-VQ-001 REQ-VQ-030 */
+static void test_attack_corrupted_size_still_refused_at_enable(void **state)
+{
+    (void)state;
+#if !defined(SVD_COVERAGE)
+    fx f;
+    fx_config(&f, QSIZE, false, RAM_GPA, RAM_GPA + 0x1000u, RAM_GPA + 0x2000u);
+    f.q.size = 3u;
+    expect_enable_protocol(&f, SVD_WHY_QUEUE_SIZE);
+    fx_end(&f);
+#endif
+}
+
 /* REQ: REQ-VQ-001 REQ-VQ-030 */
 static void test_attack_queue_size_not_power_of_two(void **state)
 {
@@ -1768,6 +1785,7 @@ int main(void)
         cmocka_unit_test(test_attack_ring_host_address_misaligned),
         cmocka_unit_test(test_attack_queue_size_zero),
         cmocka_unit_test(test_attack_queue_size_not_power_of_two),
+        cmocka_unit_test(test_attack_corrupted_size_still_refused_at_enable),
         cmocka_unit_test(test_attack_more_in_flight_than_queue_size_cve_2016_5403),
         cmocka_unit_test(test_attack_head_resubmitted_while_in_flight),
         cmocka_unit_test(test_attack_huge_length_cve_2016_7422),

@@ -589,6 +589,12 @@ static void test_access_face_decodes_config_space_and_bar0(void **state)
     v = 0u;
     assert_true(svd_is_err(acc(&w, SVD_SPACE_MEM, BAR, 4u, false, &v, 0u), SVD_ERR_BOUNDS));
     assert_int_equal(v, 0xFFFFFFFFu);
+    /* Decoding on with BAR0 still 0: nothing answers at address 0. */
+    (void)cfgw(&w, 0x04, 2, 0x0002u, 0);
+    v = 0u;
+    assert_true(svd_is_err(acc(&w, SVD_SPACE_MEM, SVD_ESB_BAR_PRELOAD1, 4u, false, &v, 0u), SVD_ERR_BOUNDS));
+    assert_int_equal(v, 0xFFFFFFFFu);
+    (void)cfgw(&w, 0x04, 2, 0x0000u, 0);
     v = BAR;
     assert_true(svd_is_ok(acc(&w, SVD_SPACE_PCI_CFG, 0x10u, 4u, true, &v, 0u)));
     assert_int_equal(v, BAR); /* a write leaves *val alone */
