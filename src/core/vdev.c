@@ -94,7 +94,9 @@ static svd_result pci_access(svd_vdev *v, svd_space sp, uint64_t addr, uint32_t 
                    addr - base < SVD_PCI_BAR_SIZE,
                SVD_ERR_BOUNDS);
     if (write) {
-        return svd_pci_bar_write(&v->pci, addr - base, width, *val, now, fx);
+        /* Only the low @width bytes are the value written, as on the other paths. */
+        const uint64_t wv = width < 8u ? (*val & ((UINT64_C(1) << (8u * width)) - 1u)) : *val;
+        return svd_pci_bar_write(&v->pci, addr - base, width, wv, now, fx);
     }
     return svd_pci_bar_read(&v->pci, addr - base, width, val, fx);
 }

@@ -920,6 +920,38 @@ static void test_a_new_device_is_a_new_model_and_nothing_else(void **state)
 
 /* ---------------------------------------------------------------- face */
 
+/* The value of a write is its low @width bytes (vdev.h) on every path: a
+ * shim that hands over a 64-bit register with stale upper bytes still
+ * writes what the guest wrote. */
+/* REQ: REQ-MMIO-014 REQ-PCI-017 */
+static void test_write_value_is_its_low_width_bytes_on_every_path(void **state)
+{
+    fix *f = *state;
+    build(f, SVD_XPORT_MMIO);
+    uint64_t v = UINT64_C(0xdeadbeef00000000) | SVD_STATUS_ACKNOWLEDGE;
+    assert_true(svd_is_ok(acc(f, SVD_SPACE_MEM, MMIO_BASE + SVD_MMIO_STATUS, 4u, true, &v)));
+    assert_int_equal(svd_vdev_status(&f->v), SVD_STATUS_ACKNOWLEDGE);
+    build(f, SVD_XPORT_PCI);
+    v = UINT64_C(0xffffffff00000000) | (uint32_t)BAR_A;
+    assert_true(svd_is_ok(acc(f, SVD_SPACE_PCI_CFG, 0x10u, 4u, true, &v)));
+    v = UINT64_C(0xffffffffffff0000) | SVD_PCI_CMD_MEMORY;
+    assert_true(svd_is_ok(acc(f, SVD_SPACE_PCI_CFG, 0x04u, 2u, true, &v)));
+    assert_int_equal(tg_vdrv_cfg_rd(&f->drv, 0x04u, 2u), SVD_PCI_CMD_MEMORY);
+    v = UINT64_C(0xffffffffffffff00) | SVD_STATUS_ACKNOWLEDGE;
+    assert_true(svd_is_ok(acc(f, SVD_SPACE_MEM, BAR_A + PC_STATUS, 1u, true, &v)));
+    assert_int_equal(svd_vdev_status(&f->v), SVD_STATUS_ACKNOWLEDGE);
+    v = UINT64_C(0xffffffffffff0000) | 1u; /* queue_select = 1 */
+    assert_true(svd_is_ok(acc(f, SVD_SPACE_MEM, BAR_A + 0x16u, 2u, true, &v)));
+    assert_int_equal(tg_vdrv_rd(&f->drv, 0x16u, 2u), 1u);
+    /* A 64-bit field takes all eight bytes. */
+    assert_true(svd_is_ok(tg_vdrv_wr(&f->drv, PC_STATUS, 1u, 0x03u)));
+    tg_vdrv_set_features(&f->drv, SVD_F_VERSION_1);
+    assert_true(svd_is_ok(tg_vdrv_wr(&f->drv, PC_STATUS, 1u, 0x0bu)));
+    v = UINT64_C(0x1122334455667780);
+    assert_true(svd_is_ok(acc(f, SVD_SPACE_MEM, BAR_A + 0x20u, 8u, true, &v)));
+    assert_int_equal(tg_vdrv_rd(&f->drv, 0x20u, 8u), UINT64_C(0x1122334455667780));
+}
+
 /* REQ: REQ-MMIO-015 REQ-PCI-016 */
 static void test_attack_null_arguments_at_the_face(void **state)
 {
@@ -956,6 +988,7 @@ int main(void)
         T(test_reset_by_the_host_on_each_transport),
         T(test_attack_sticky_failure_keeps_its_first_reason_until_reset),
         T(test_a_new_device_is_a_new_model_and_nothing_else),
+        T(test_write_value_is_its_low_width_bytes_on_every_path),
         T(test_attack_null_arguments_at_the_face),
     };
     return cmocka_run_group_tests_name("vdev", tests, NULL, NULL);
