@@ -955,9 +955,14 @@ static void test_source_open_policy_forever_never_gives_up(void **state)
     assert_false(svd_vdev_needs_reset(&f->v));
     assert_int_equal(f->deadline, late + SVD_ENTROPY_DEFAULT_OPEN_RETRY_NS);
     expect_no_used(f);
-    /* The source opens: the request is served at the next retry. */
+    /* Even at the very end of the clock (where "forever" as a time would be reached). */
+    assert_true(svd_is_ok(kick(f, UINT64_MAX)));
+    assert_false(f->drv.fx.failed);
+    assert_false(svd_entropy_gave_up(&f->ent));
+    assert_int_equal(f->deadline, UINT64_MAX);
+    /* The source opens: the request is served at the next notification. */
     f->src.fail = 0u;
-    tick(f, f->deadline);
+    assert_true(svd_is_ok(kick(f, UINT64_MAX)));
     assert_int_equal(f->done, 1u);
     assert_false(waiting(f));
     expect_used(f, 0u, 64u);

@@ -272,6 +272,10 @@ static void test_pci_decodes_config_space_and_bar0_where_the_guest_put_it(void *
     assert_true(svd_is_ok(tg_vdrv_cfg_wr(&f->drv, 0x04u, 2u, SVD_PCI_CMD_MEMORY)));
     assert_true(f->drv.fx.bars_changed);
     assert_int_equal(tg_vdrv_rd(&f->drv, SVD_PCI_COMMON_OFF + PC_NUMQ, 2u), 2u);
+    /* The first byte of the BAR is decoded (device_feature_select). */
+    assert_true(svd_is_ok(tg_vdrv_wr(&f->drv, 0u, 4u, 1u)));
+    assert_int_equal(tg_vdrv_rd(&f->drv, 0u, 4u), 1u);
+    assert_int_equal(tg_vdrv_rd(&f->drv, 4u, 4u), 1u); /* device_feature window 1: VERSION_1 */
     assert_int_equal(tg_vdrv_rd(&f->drv, SVD_PCI_DEVICE_OFF, 4u), 0xd4c3b2a1u);
     assert_int_equal(tg_vdrv_rd(&f->drv, SVD_PCI_BAR_SIZE - 1u, 1u), 0u); /* last byte: a hole, decoded */
     assert_true(svd_is_err(f->drv.last, SVD_ERR_BOUNDS));
