@@ -39,9 +39,10 @@ static uint64_t bar_base(ft_env *env, bool bar64)
     svd_fx fx;
     uint64_t lo = 0u;
     uint64_t hi = 0u;
-    (void)svd_vdev_access(&env->v, SVD_SPACE_PCI_CFG, SVD_PCI_CFG_BAR0, 4u, false, &lo, env->now, &fx);
+    FZ_CHECK(svd_is_ok(svd_vdev_access(&env->v, SVD_SPACE_PCI_CFG, SVD_PCI_CFG_BAR0, 4u, false, &lo, env->now, &fx)));
     if (bar64) {
-        (void)svd_vdev_access(&env->v, SVD_SPACE_PCI_CFG, SVD_PCI_CFG_BAR1, 4u, false, &hi, env->now, &fx);
+        FZ_CHECK(
+            svd_is_ok(svd_vdev_access(&env->v, SVD_SPACE_PCI_CFG, SVD_PCI_CFG_BAR1, 4u, false, &hi, env->now, &fx)));
     }
     return (hi << 32) | (lo & ~UINT64_C(0xf));
 }
@@ -73,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     env.source_fails = (flags & 1u) != 0u;
     /* Firmware places BAR0; the input may move it or turn decoding off. */
     v = FT_BAR;
-    (void)cfg_access(&env, SVD_PCI_CFG_BAR0, 4u, true, &v, &fx);
+    FZ_CHECK(svd_is_ok(cfg_access(&env, SVD_PCI_CFG_BAR0, 4u, true, &v, &fx)));
 
     while (fz_left(&in) > 0u) {
         const uint8_t kind = fz_u8(&in);
