@@ -51,14 +51,14 @@ static svd_esb *route(uint32_t addr, uint32_t *off)
 static int run_to(uint64_t limit)
 {
     for (;;) {
-        uint64_t dl = SVD_WDT_NO_DEADLINE;
+        uint64_t dl = SVD_NO_DEADLINE;
         for (unsigned i = 0; i < NDEV; i++) {
             const uint64_t d = svd_esb_next_deadline(&devs[i]);
             if (d < dl) {
                 dl = d;
             }
         }
-        if (dl == SVD_WDT_NO_DEADLINE || dl > limit) {
+        if (dl == SVD_NO_DEADLINE || dl > limit) {
             if (limit != UINT64_MAX) {
                 clk = limit > clk ? limit : clk;
             }
