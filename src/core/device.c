@@ -100,6 +100,16 @@ svd_result svd_dev_init(svd_dev *d, const svd_model *model, const svd_gmem *m, b
         d->queues[i] = probe;
         d->wake_at[i] = SVD_NO_DEADLINE;
     }
+    d->budget.bytes = SVD_BUDGET_DEFAULT_BYTES;
+    d->budget.descs = SVD_BUDGET_DEFAULT_DESCS;
+    return svd_ok();
+}
+
+svd_result svd_dev_set_budget(svd_dev *d, const svd_budget *b)
+{
+    SVD_ENSURE(b->bytes <= SVD_BUDGET_MAX_BYTES && b->descs <= SVD_VQ_MAX_SIZE, SVD_ERR_INVALID_ARG);
+    d->budget.bytes = b->bytes != 0u ? b->bytes : SVD_BUDGET_DEFAULT_BYTES;
+    d->budget.descs = b->descs != 0u ? b->descs : SVD_BUDGET_DEFAULT_DESCS;
     return svd_ok();
 }
 
@@ -363,7 +373,7 @@ svd_result svd_dev_kick(svd_dev *d, uint32_t q, uint64_t now, svd_fx *fx)
     SVD_GUARD(queue_live(d, q));
     svd_vq *vq = &d->queues[q];
     uint64_t wake = SVD_NO_DEADLINE;
-    const svd_result r = d->model.serve(d->model.ctx, vq, q, d->gmem, now, &wake);
+    const svd_result r = d->model.serve(d->model.ctx, vq, q, d->gmem, now, &d->budget, &wake);
     if (!svd_is_ok(r) && !svd_is_err(r, SVD_ERR_STATE)) {
         dev_latch(d, r.why, fx);
         return r;

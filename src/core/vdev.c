@@ -34,6 +34,7 @@ svd_result svd_vdev_init(svd_vdev *v, const svd_vdev_cfg *cfg, const svd_gmem *m
     (void)memset(&n, 0, sizeof(n));
     n.xport = cfg->xport;
     SVD_GUARD(svd_dev_init(&n.dev, &cfg->model, m, cfg->xport == SVD_XPORT_NONE));
+    SVD_GUARD(svd_dev_set_budget(&n.dev, &cfg->budget));
     switch (cfg->xport) {
     case SVD_XPORT_MMIO: {
         uint64_t end;
