@@ -30,12 +30,19 @@ static inline uint64_t svd_sat_add_u64(uint64_t a, uint64_t b)
     return r;
 }
 
+/* The effect's "nothing to do" state (svd_fx_clear's body, inline for the
+ * engines' hot paths). */
+static inline void svd_fx_reset(svd_fx *fx)
+{
+    *fx = (svd_fx){ .why = SVD_WHY_NONE, .action = SVD_WDT_ACTION_RESET, .deadline = SVD_NO_DEADLINE };
+}
+
 /* ---- watchdog engines (wdt_i6300esb.c, wdt_sp805.c) --------------------- */
 
 /* Start a call's effects: nothing fired yet, the line at its current level. */
 static inline void wdt_fx_begin(svd_fx *fx, bool level, svd_wdt_action action)
 {
-    svd_fx_clear(fx);
+    svd_fx_reset(fx);
     fx->irq_level = level;
     fx->action = action;
 }
