@@ -2,6 +2,8 @@
 # cppcheck (all checks, unusedFunction with callers, MISRA addon on src/core) +
 # clang-tidy (root .clang-tidy) + gcc -fanalyzer. Zero findings or it fails.
 # Sources are picked up by wildcard, so every module that lands is covered.
+# Each tool writes its full output to a log in $(LINT_DIR) and prints its
+# findings and their count on stdout.
 # REQ: REQ-GATE-001 REQ-GATE-002 REQ-GATE-003 REQ-GATE-004 REQ-GATE-005
 LINT_CORE_SRC := $(sort $(wildcard src/core/*.c))
 LINT_SHIM_SRC := $(sort $(shell find src/shim -name '*.c' 2>/dev/null))
@@ -15,6 +17,8 @@ LINT_INC      := -Iinclude $(addprefix -I,$(sort $(shell find src/shim -type d 2
 LINT_DIR      := $(B)/lint
 # Flags for the analyzer/tidy compile of each file: the same ones the build uses.
 lint_cflags    = $(if $(filter src/core/%,$(1)),$(STD) $(CPPFLAGS_ALL),$(STD) $(CPPFLAGS_ALL) -D_GNU_SOURCE $(LINT_INC))
+# The lines of a tool log that are findings (file:line:col: error|warning:).
+LINT_FINDING  := '^[^ ]+:[0-9]+:[0-9]+: (error|warning):'
 
 PKGS += cppcheck clang-tidy python3
 CHECK_TARGETS += lint
@@ -35,11 +39,12 @@ lint-cppcheck:
 	@LINT_SRC="$(LINT_SRC)" LINT_CORE_SRC="$(LINT_CORE_SRC)" LINT_CALLERS="$(LINT_CALLERS)" \
 	  tools/lint/cppcheck.sh $(LINT_DIR)/cppcheck $(LINT_INC)
 
-# One clang-tidy run per file; header findings are reported once.
+# One clang-tidy run per file; a finding in a header is reported once.
 lint-tidy:
 	@mkdir -p $(LINT_DIR); : > $(LINT_DIR)/tidy.log; rc=0; \
 	$(foreach f,$(LINT_SRC),clang-tidy --quiet $(f) -- $(call lint_cflags,$(f)) >>$(LINT_DIR)/tidy.log 2>&1 || rc=1;) \
-	n=$$(grep -E '^[^ ]+:[0-9]+:[0-9]+: (error|warning):' $(LINT_DIR)/tidy.log | sort -u | tee /dev/stderr | wc -l); \
+	{ grep -E $(LINT_FINDING) $(LINT_DIR)/tidy.log || true; } | sort -u > $(LINT_DIR)/tidy.findings; \
+	cat $(LINT_DIR)/tidy.findings; n=$$(grep -c . $(LINT_DIR)/tidy.findings); \
 	if [ $$rc != 0 ] && [ $$n = 0 ]; then cat $(LINT_DIR)/tidy.log; n=1; fi; \
 	echo "clang-tidy: $(words $(LINT_SRC)) files, $$n findings"; [ $$n = 0 ]
 
@@ -47,8 +52,8 @@ lint-tidy:
 lint-analyzer:
 	@mkdir -p $(LINT_DIR); : > $(LINT_DIR)/analyzer.log; rc=0; \
 	$(foreach f,$(LINT_SRC),$(CC) $(call lint_cflags,$(f)) $(WARN) -O1 -fanalyzer -c $(f) -o /dev/null >>$(LINT_DIR)/analyzer.log 2>&1 || rc=1;) \
-	n=$$(grep -cE '^[^ ]+:[0-9]+:[0-9]+: (error|warning):' $(LINT_DIR)/analyzer.log); \
-	grep -E '^[^ ]+:[0-9]+:[0-9]+: (error|warning):' $(LINT_DIR)/analyzer.log; \
+	{ grep -E $(LINT_FINDING) $(LINT_DIR)/analyzer.log || true; } > $(LINT_DIR)/analyzer.findings; \
+	cat $(LINT_DIR)/analyzer.findings; n=$$(grep -c . $(LINT_DIR)/analyzer.findings); \
 	if [ $$rc != 0 ] && [ $$n = 0 ]; then cat $(LINT_DIR)/analyzer.log; n=1; fi; \
 	echo "gcc -fanalyzer: $(words $(LINT_SRC)) files, $$n findings"; [ $$n = 0 ]
 
