@@ -39,7 +39,9 @@ WARN := -Wall -Wextra -Wpedantic -Werror -Wconversion -Wsign-conversion -Wshadow
         -Wundef -Wpointer-arith -Wwrite-strings -Wold-style-definition \
         -Wmissing-declarations -Wswitch-default -Wnull-dereference
 STD      := -std=c11
-OPT      ?= -O2 -g
+# The release configuration's optimisation; variant builds set OPT.
+RELEASE_OPT := -O2 -g
+OPT      ?= $(RELEASE_OPT)
 # Extra flags for a variant build (sanitizers, coverage), set by recursive calls.
 VARIANT_CFLAGS  ?=
 VARIANT_LDFLAGS ?=

@@ -42,14 +42,16 @@ QVM_ENV_wdt-sp805 := HQ_WDT_SP805_SO
 
 # ---------------------------------------------------------------- adapters
 QVM_SO         := $(QVM_ADAPTERS:%=$(QVM_B)/vdev-%.so)
-QVM_CFLAGS     := $(CFLAGS_SHIM) -fPIC -fvisibility=hidden $(QVM_CPPFLAGS)
+# Position-independent, nothing visible outside the .so unless marked.
+QVM_PIC        := -fPIC -fvisibility=hidden
+QVM_CFLAGS     := $(CFLAGS_SHIM) $(QVM_PIC) $(QVM_CPPFLAGS)
 QVM_SO_LDFLAGS := -shared $(HARDEN_LINK) $(LDFLAGS_ALL)
 QVM_PIC_OBJ    := $(CORE_SRC:src/core/%.c=$(QVM_B)/pic/%.o)
 QVM_PIC_LIB    := $(QVM_B)/libsvdcore_pic.a
 QVM_HDRS       := $(wildcard $(QVM_DIR)/*.h $(QVM_DIR)/compat/*.h) $(API_HDRS)
 
 $(QVM_B)/pic/%.o: src/core/%.c $(CORE_HDRS) | $(QVM_B)/pic
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_CORE) -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_CORE) $(QVM_PIC) -c $< -o $@
 $(QVM_PIC_LIB): $(QVM_PIC_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(QVM_B)/shim/%.o: $(QVM_DIR)/%.c $(QVM_HDRS) | $(QVM_B)/shim
@@ -101,7 +103,7 @@ HQ_ENV := $(foreach a,$(QVM_ADAPTERS),$(QVM_ENV_$(a))=$(abspath $(QVM_B)/vdev-$(
 .PHONY: qvm-so qvm-release-so harness-build harness-listed harness harness-asan harness-valgrind
 qvm-so: $(QVM_SO)
 qvm-release-so:
-	@$(MAKE) --no-print-directory B=$(HQ_RELEASE_B) CC=$(HQ_RELEASE_CC) OPT="-O2 -g" \
+	@$(MAKE) --no-print-directory B=$(HQ_RELEASE_B) CC=$(HQ_RELEASE_CC) OPT="$(RELEASE_OPT)" \
 	  VARIANT_CFLAGS= VARIANT_LDFLAGS= qvm-so
 harness-listed:
 	@if [ -n "$(HQ_UNLISTED)" ]; then \

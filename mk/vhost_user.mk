@@ -9,7 +9,8 @@
 VHU_DIR      := $(B)/vhost-user
 VHU_BIN      := $(VHU_DIR)/vhost-user-entropy
 VHU_LIB      := $(VHU_DIR)/libvhu.a
-# Everything but main() goes into a library the tests and fuzz targets link.
+# Everything but main() goes into a library that the tests and the fuzz
+# regression programs link (the fuzz target compiles VHU_LIB_SRC itself).
 VHU_LIB_SRC  := src/shim/vhost_user/vhu_dev.c
 VHU_MAIN_SRC := src/shim/vhost_user/vhu_main.c
 VHU_SRC      := $(VHU_LIB_SRC) $(VHU_MAIN_SRC)
