@@ -146,7 +146,7 @@ fragment-order:
 # `make check` runs every test and gate, one stage at a time in this order:
 # fast local gates first, the slow end-to-end runs last; each stage's time is
 # printed. This list is the only place a stage joins `make check`.
-CHECK_STAGES := fragment-order purity lint unit unit-asan unit-valgrind coverage-gate \
+CHECK_STAGES := fragment-order purity stack lint unit unit-asan unit-valgrind coverage-gate \
                 harness harness-asan harness-valgrind vhu-test vhu-asan faults \
                 gate-selftest wdt-qtest fuzz-smoke trace docs docs-browser e2e
 check: deps

@@ -62,3 +62,20 @@ demo-core: $(DEMO_BIN)
 	$(DEMO_BIN)
 
 PKGS += valgrind
+
+# Stack gate: every core function's frame and every public entry point's
+# deepest stack within the bounds of the safety manual's table (which
+# tools/build/check_bounds.py also checks against the budget macros), gcc's
+# -Wstack-usage on each object and its -fcallgraph-info call graph.
+# REQ: REQ-VDEV-011
+STACK_DIR := $(B)/stack
+.PHONY: stack
+stack:
+	@rm -rf $(STACK_DIR) && mkdir -p $(STACK_DIR)
+	@set -e; read frame depth < <(python3 tools/build/check_bounds.py); \
+	for f in $(CORE_SRC); do \
+	  gcc $(CPPFLAGS_ALL) $(STD) $(WARN) $(RELEASE_OPT) -fno-common -Wstack-usage=$$frame \
+	      -fcallgraph-info=su -dumpbase $(STACK_DIR)/$$(basename $$f) -c $$f -o $(STACK_DIR)/$$(basename $$f .c).o; \
+	done; \
+	python3 tools/build/stack_depth.py $(STACK_DIR) $$depth $(STACK_DIR)/stack.md; \
+	echo "stack: $(words $(CORE_SRC)) core files, every frame <= $$frame bytes"
