@@ -109,6 +109,21 @@ static int daemon_stop(daemon_proc *d, int sig)
     return st;
 }
 
+/* True when the file at @path contains @needle. */
+static bool file_has(const char *path, const char *needle)
+{
+    char buf[65536];
+    FILE *f = fopen(path, "r");
+    size_t n;
+    if (f == NULL) {
+        return false;
+    }
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return strstr(buf, needle) != NULL;
+}
+
 static size_t count_dir(const char *path)
 {
     char cmd[300];
@@ -982,6 +997,8 @@ static void test_attack_guest_bad_head_signals_err(void **state)
         assert_int_equal(poll(&pf, 1, 3000), 1);
     }
     assert_false(wait_used(&f, 100, &id, &len));
+    /* The log names the rule the guest broke. */
+    assert_true(file_has(g_shared.log, "device needs reset: head_range"));
     fe_close(&f);
     both_instances_serve();
 }
@@ -1282,6 +1299,21 @@ static void test_cli_help_version_and_errors(void **state)
     {
         const char *a[] = { "--socket-path", "/tmp/x", "--rate-bytes", "99999999999999999999", NULL };
         cli_bad(a, "--rate-bytes", "'99999999999999999999'");
+    }
+    {
+        /* The core's rate range: 2^30 is the largest rate. */
+        const char *a[] = { "--socket-path", "/tmp/x", "--rate-bytes", "1073741825", NULL };
+        cli_bad(a, "--rate-bytes", "0 (unlimited) to 1073741824");
+    }
+    {
+        /* The one number grammar: 0x hex is a number (the complaint is about
+         * the burst that lacks its rate, not about the hex value). */
+        const char *a[] = { "--socket-path", "/tmp/x", "--rate-bytes", "0x4000", "--rate-ops-burst", "3", NULL };
+        cli_bad(a, "--rate-ops-burst", "needs --rate-ops");
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--rate-burst", "64", NULL };
+        cli_bad(a, "--rate-burst", "needs --rate-bytes");
     }
     {
         const char *a[] = { "--socket-path", "/tmp/x", "--rate-ops", "fast", NULL };

@@ -9,7 +9,10 @@
  *     it asked for one, otherwise the connection ends, because a front-end
  *     that believes a refused request took effect would go on wrongly);
  *  3. effect.
- * The core's svd_vq / svd_entropy engines do every ring access; this file
+ * The core's composed engine (svd_vdev, no emulated transport, the entropy
+ * model plugged in) does every ring access and the whole notification chain;
+ * this file only configures it from the front-end's messages and applies its
+ * effects (signal the call fd, report a latched failure on the err fd). It
  * never touches guest memory itself. */
 #include "vhu_dev.h"
 
@@ -102,8 +105,15 @@ int vhu_dev_init(vhu_dev *d, int inst, const svd_entropy_cfg *cfg, uint64_t now,
     }
     vring_init(&d->vr);
     svd_gmem_init(&d->gmem);
-    svd_vq_init(&d->vq);
     if (!svd_is_ok(svd_entropy_init(&d->ent, cfg, now))) {
+        return -1;
+    }
+    svd_vdev_cfg vc;
+    memset(&vc, 0, sizeof(vc));
+    vc.xport = SVD_XPORT_NONE;
+    svd_entropy_model(&d->ent, &vc.model);
+    vc.model.queue_max = (uint16_t)SVD_VQ_MAX_SIZE; /* the front-end chooses the size */
+    if (!svd_is_ok(svd_vdev_init(&d->vdev, &vc, &d->gmem))) {
         return -1;
     }
     return 0;
@@ -120,19 +130,20 @@ static void set_kick(vhu_dev *d, int fd)
     d->vr.kick_fd = fd;
 }
 
-/* Stop serving the ring, remembering where to resume. The entropy model
- * serves requests strictly in order, so the requests in flight are the last
- * ones popped: rewinding the available index by their number hands them
- * back to the next start instead of losing the guest's buffer. */
+/* Stop serving the ring, remembering where to resume (the engine hands the
+ * requests still in flight back, so the next start re-serves them instead
+ * of losing the guest's buffers). */
 static void ring_stop(vhu_dev *d)
 {
-    if (d->vr.running) {
-        d->vr.base_avail = (uint16_t)(d->vq.last_avail_idx - (uint16_t)d->vq.inflight);
-        d->vr.base_used = d->vq.used_idx;
-        d->vr.running = false;
+    uint16_t avail = 0;
+    uint16_t used = 0;
+    /* Queue 0 exists: the stop cannot be refused. */
+    const bool stopped = svd_is_ok(svd_vdev_queue_stop(&d->vdev, 0, &avail, &used));
+    if (d->vr.running && stopped) {
+        d->vr.base_avail = avail;
+        d->vr.base_used = used;
     }
-    svd_entropy_reset(&d->ent);
-    svd_vq_reset(&d->vq);
+    d->vr.running = false;
 }
 
 static void signal_fd(int fd)
@@ -182,31 +193,28 @@ static bool ring_try_start(vhu_dev *d)
         vhu_log(VHU_LOG_ERROR, d->inst, "ring addresses outside the memory table");
         return false;
     }
-    svd_vq_reset(&d->vq);
     v->ring_features = d->features;
-    r = svd_vq_set_features(&d->vq, (d->features & SVD_F_RING_EVENT_IDX) != 0,
-                            (d->features & SVD_F_RING_INDIRECT_DESC) != 0);
-    if (svd_is_ok(r)) {
-        r = svd_vq_set_size(&d->vq, v->num);
-    }
-    if (svd_is_ok(r)) {
-        r = svd_vq_set_addrs(&d->vq, desc, avail, used);
-    }
-    if (svd_is_ok(r)) {
-        r = svd_vq_set_base(&d->vq, v->base_avail, v->base_used);
-    }
-    if (svd_is_ok(r)) {
-        r = svd_vq_enable(&d->vq, &d->gmem);
-    }
+    svd_vq_setup s;
+    memset(&s, 0, sizeof(s));
+    s.size = v->num;
+    s.desc = desc;
+    s.avail = avail;
+    s.used = used;
+    s.next_avail = v->base_avail;
+    s.next_used = v->base_used;
+    s.event_idx = (d->features & SVD_F_RING_EVENT_IDX) != 0;
+    s.indirect = (d->features & SVD_F_RING_INDIRECT_DESC) != 0;
+    svd_fx fx;
+    r = svd_vdev_queue_start(&d->vdev, 0, &s, &fx);
     if (!svd_is_ok(r)) {
-        vhu_log(VHU_LOG_ERROR, d->inst, "ring refused by the queue engine: %s", svd_err_name(r.err));
-        svd_vq_reset(&d->vq);
+        vhu_log(VHU_LOG_ERROR, d->inst, "ring refused by the queue engine: %s (%s)", svd_err_name(r.err),
+                svd_why_name(r.why));
         return false;
     }
     v->running = true;
     d->need_process = true;
     vhu_log(VHU_LOG_INFO, d->inst, "ring started: size %u, avail %u, used %u, event_idx %d, indirect %d", v->num,
-            v->base_avail, v->base_used, d->vq.event_idx ? 1 : 0, d->vq.indirect ? 1 : 0);
+            v->base_avail, v->base_used, s.event_idx ? 1 : 0, s.indirect ? 1 : 0);
     return true;
 }
 
@@ -697,9 +705,7 @@ void vhu_dev_disconnect(vhu_dev *d)
 
 void vhu_dev_process(vhu_dev *d, uint64_t now, bool *wake, uint64_t *wake_at)
 {
-    svd_entropy_out out;
-    svd_result r;
-    bool irq = false;
+    svd_fx fx;
 
     *wake = false;
     *wake_at = 0;
@@ -707,21 +713,25 @@ void vhu_dev_process(vhu_dev *d, uint64_t now, bool *wake, uint64_t *wake_at)
     if (!d->vr.running) {
         return;
     }
-    r = svd_entropy_process(&d->ent, &d->vq, &d->gmem, now, &out);
-    if (out.completed > 0 && svd_is_ok(svd_vq_need_interrupt(&d->vq, &d->gmem, &irq)) && irq) {
+    /* The engine serves the queue and decides on the notification; a result
+     * other than success is informational (the effect says what happened). */
+    const svd_result r = svd_vdev_kick(&d->vdev, 0, now, &fx);
+    (void)r;
+    if ((fx.queue_notify & 1u) != 0) {
         signal_fd(d->vr.call_fd);
     }
-    if (!svd_is_ok(r)) {
-        vhu_log(VHU_LOG_ERROR, d->inst, "ring stopped: %s", svd_err_name(r.err));
-        /* The queue engine latched broken; report it and stop serving until
-         * the front-end restarts the ring. */
+    if (fx.failed) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "ring stopped: device needs reset: %s", svd_why_name(fx.why));
+        /* The device latched NEEDS_RESET; report it and stop serving until
+         * the front-end resets the device or restarts the ring. */
         signal_fd(d->vr.err_fd);
         ring_stop(d);
+        svd_vdev_reset(&d->vdev, now, &fx);
         return;
     }
-    if (out.wake) {
+    if (fx.deadline != SVD_NO_DEADLINE) {
         *wake = true;
-        *wake_at = out.wake_at;
+        *wake_at = fx.deadline;
     }
     if (d->vr.polling) {
         uint64_t at = now + VHU_POLL_NS;

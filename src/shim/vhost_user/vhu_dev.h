@@ -26,7 +26,7 @@
 
 #include "safevdev/entropy.h"
 #include "safevdev/gmem.h"
-#include "safevdev/virtqueue.h"
+#include "safevdev/vdev.h"
 #include "vhu_proto.h"
 
 /** @brief Number of virtqueues of the entropy device (one requestq). */
@@ -115,8 +115,8 @@ typedef struct vhu_ops {
 
 /** @brief One instance: core engines, memory table, vring and session state. */
 typedef struct vhu_dev {
-    svd_vq vq;                           /**< The core's virtqueue engine. */
-    svd_entropy ent;                     /**< The core's entropy engine (with its rate limiter). */
+    svd_vdev vdev;                       /**< The core's composed engine (no transport; points at @c ent and @c gmem). */
+    svd_entropy ent;                     /**< The core's entropy model (with its rate limiter). */
     svd_gmem gmem;                       /**< Guest memory as the core sees it (rebuilt on SET_MEM_TABLE). */
     vhu_region regions[VHU_MAX_REGIONS]; /**< The front-end's memory table. */
     vhu_vring vr;                        /**< The one requestq. */
@@ -140,7 +140,8 @@ typedef struct vhu_dev {
  * @param cfg entropy engine configuration (rate limits), validated by the core.
  * @param now current time in ns, the rate limiter's start.
  * @param ops event-loop hooks, copied; may be NULL.
- * @return 0, or -1 if the core refused @p cfg.
+ * @return 0, or -1 if the core refused @p cfg. The instance keeps pointers into
+ *         itself (engine to model and memory map): it MUST NOT be moved or copied.
  */
 int vhu_dev_init(vhu_dev *d, int inst, const svd_entropy_cfg *cfg, uint64_t now, const vhu_ops *ops);
 

@@ -24,6 +24,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "safevdev/parse.h"
+#include "safevdev/ratelimit.h"
 #include "safevdev/span.h"
 #include "vhu_dev.h"
 
@@ -57,7 +59,7 @@ struct inst {
 struct opts {
     const char *socket_path;
     long count;          /* -1: not given */
-    uint64_t rate_bytes, rate_burst, rate_ops, rate_ops_burst;
+    svd_rate_opts rate; /* the per-second rate options, parsed by the core */
     const char *source;
 };
 
@@ -503,10 +505,11 @@ static void usage(FILE *f)
           "\n"
           "  -s, --socket-path PATH    UNIX socket to listen on (server mode)\n"
           "  -c, --socket-count N      serve N instances on PATH0 .. PATH<N-1> (1..64)\n"
-          "      --rate-bytes B        limit each instance to B bytes/s (0 = unlimited)\n"
-          "      --rate-burst B        extra one-time byte burst\n"
-          "      --rate-ops N          limit each instance to N requests/s (0 = unlimited)\n"
-          "      --rate-ops-burst N    extra one-time request burst\n"
+          "      --rate-bytes B        limit each instance to B bytes/s (0 = unlimited, up to 2^30)\n"
+          "      --rate-burst B        extra one-time byte burst (needs --rate-bytes)\n"
+          "      --rate-ops N          limit each instance to N requests/s (0 = unlimited, up to 2^30)\n"
+          "      --rate-ops-burst N    extra one-time request burst (needs --rate-ops)\n"
+          "  Numbers are decimal or 0x-prefixed hexadecimal.\n"
           "      --source PATH         read entropy from PATH instead of getrandom(2)\n"
           "  -l, --log-level LEVEL     error, warn (default), info or debug\n"
           "  -h, --help                show this help and exit\n"
@@ -523,46 +526,8 @@ static int bad_opt(const char *opt, const char *val, const char *why)
     return 2;
 }
 
-static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    char *end = NULL;
-    unsigned long long v;
-    if (s[0] < '0' || s[0] > '9') {
-        return false;
-    }
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v > max) {
-        return false;
-    }
-    *out = (uint64_t)v;
-    return true;
-}
-
-/* One token bucket from a per-second rate: the bucket holds a tenth of a
- * second's worth (at least one token), so the standing burst stays small and
- * the long-run rate is the one asked for. */
-static void rate_cfg(uint64_t per_s, uint64_t burst, svd_tb_cfg *c)
-{
-    memset(c, 0, sizeof(*c));
-    if (per_s == 0) {
-        return;
-    }
-    c->size = per_s / 10u;
-    if (c->size == 0) {
-        c->size = 1;
-    }
-    c->refill_ns = (c->size * UINT64_C(1000000000) + per_s / 2u) / per_s;
-    if (c->refill_ns == 0) {
-        c->refill_ns = 1;
-    }
-    c->one_time_burst = burst;
-}
-
 enum { OPT_RATE_BYTES = 256, OPT_RATE_BURST, OPT_RATE_OPS, OPT_RATE_OPS_BURST, OPT_SOURCE };
 
-/* Largest per-second rate: the bucket (a tenth of it) must stay within the limiter's bounds. */
-#define VHU_MAX_RATE (SVD_TB_MAX_SIZE * 10u)
 
 /* "vhost-user-entropy: <what> '<arg>'<tail>" and the help hint. */
 static int usage_error(const char *what, const char *arg, const char *tail)
@@ -583,10 +548,15 @@ static int parse_level(const char *arg)
     return bad_opt("--log-level", arg, "expected error, warn, info or debug");
 }
 
-/* One numeric option: -1 when stored, 2 on error. */
-static int parse_num(const char *opt, const char *arg, uint64_t max, const char *why, uint64_t *out)
+/* One rate option (the core's grammar and range): -1 when stored, 2 on error. */
+static int parse_rate(svd_rate_opt which, const char *arg, struct opts *o)
 {
-    return parse_u64(arg, max, out) ? -1 : bad_opt(opt, arg, why);
+    char opt[32];
+    (void)snprintf(opt, sizeof(opt), "--%s", svd_rate_opt_name(which));
+    if (!svd_is_ok(svd_rate_opt_set(&o->rate, which, arg))) {
+        return bad_opt(opt, arg, svd_rate_opt_expects(which));
+    }
+    return -1;
 }
 
 /* One option: -1 to go on, or the exit status. */
@@ -598,22 +568,19 @@ static int parse_one(int c, const char *arg, const char *prev, struct opts *o)
         o->socket_path = arg;
         return arg[0] == '\0' ? bad_opt("--socket-path", arg, "empty path") : -1;
     case 'c':
-        if (!parse_u64(arg, VHU_MAX_INSTANCES, &v) || v == 0) {
+        if (!svd_is_ok(svd_parse_u64(arg, 1u, VHU_MAX_INSTANCES, &v))) {
             return bad_opt("--socket-count", arg, "expected an integer from 1 to 64");
         }
         o->count = (long)v;
         return -1;
     case OPT_RATE_BYTES:
-        return parse_num("--rate-bytes", arg, VHU_MAX_RATE, "expected bytes per second, 0 to 10737418240",
-                         &o->rate_bytes);
+        return parse_rate(SVD_RATE_BYTES, arg, o);
     case OPT_RATE_BURST:
-        return parse_num("--rate-burst", arg, SVD_TB_MAX_SIZE, "expected bytes, 0 to 1073741824", &o->rate_burst);
+        return parse_rate(SVD_RATE_BURST, arg, o);
     case OPT_RATE_OPS:
-        return parse_num("--rate-ops", arg, VHU_MAX_RATE, "expected requests per second, 0 to 10737418240",
-                         &o->rate_ops);
+        return parse_rate(SVD_RATE_OPS, arg, o);
     case OPT_RATE_OPS_BURST:
-        return parse_num("--rate-ops-burst", arg, SVD_TB_MAX_SIZE, "expected requests, 0 to 1073741824",
-                         &o->rate_ops_burst);
+        return parse_rate(SVD_RATE_OPS_BURST, arg, o);
     case OPT_SOURCE:
         o->source = arg;
         return -1;
@@ -664,6 +631,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
     if (o->socket_path == NULL) {
         return usage_error("option", "--socket-path", " is required");
     }
+    svd_tb_cfg b;
+    svd_tb_cfg n;
+    svd_rate_opt bad = SVD_RATE_BYTES;
+    if (!svd_is_ok(svd_rate_to_buckets(&o->rate, &b, &n, &bad))) {
+        char opt[32];
+        (void)snprintf(opt, sizeof(opt), "--%s", svd_rate_opt_name(bad));
+        return usage_error("option", opt, bad == SVD_RATE_BURST ? " needs --rate-bytes" : " needs --rate-ops");
+    }
     room = sizeof(((struct sockaddr_un *)0)->sun_path) - 1u - (o->count > 0 ? 2u : 0u);
     if (strlen(o->socket_path) > room) {
         return bad_opt("--socket-path", o->socket_path, "too long for a UNIX socket address");
@@ -702,9 +677,9 @@ static int inst_setup(struct inst *in, size_t i, const struct opts *o)
         cfg.source.read = src_file;
         cfg.source.ctx = in;
     }
-    rate_cfg(o->rate_bytes, o->rate_burst, &cfg.rate_bytes);
-    rate_cfg(o->rate_ops, o->rate_ops_burst, &cfg.rate_ops);
-    if (vhu_dev_init(&in->dev, (int)i, &cfg, vhu_now_ns(), &ops) != 0) {
+    svd_rate_opt bad = SVD_RATE_BYTES;
+    if (!svd_is_ok(svd_rate_to_buckets(&o->rate, &cfg.rate_bytes, &cfg.rate_ops, &bad)) ||
+        vhu_dev_init(&in->dev, (int)i, &cfg, vhu_now_ns(), &ops) != 0) {
         vhu_log(VHU_LOG_ERROR, -1, "rate limit configuration refused");
         return -1;
     }
