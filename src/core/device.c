@@ -89,12 +89,18 @@ svd_result svd_dev_init(svd_dev *d, const svd_model *model, const svd_gmem *m, b
     SVD_ENSURE(model->num_queues >= 1u && model->num_queues <= SVD_DEV_MAX_QUEUES, SVD_ERR_INVALID_ARG);
     SVD_ENSURE(model->config != NULL || model->config_len == 0u, SVD_ERR_INVALID_ARG);
 
-    /* Built in place (a failed init leaves @d unusable, as documented): no
-     * engine-sized temporaries on the stack. */
+    /* The queue-size rule decides whether queue_max is acceptable; a queue it
+     * refuses is left untouched, so a refused init leaves @d as it was
+     * (REQ-DEV-001) without an engine-sized probe on the stack. */
+    SVD_GUARD(svd_vq_init(&d->queues[0], model->queue_max));
+
+    /* Built in place: no engine-sized temporaries on the stack. */
     (void)memset(d, 0, sizeof(*d));
     for (uint32_t i = 0u; i < SVD_DEV_MAX_QUEUES; i++) {
-        /* The queue-size rule decides whether queue_max is acceptable. */
-        SVD_GUARD(svd_vq_init(&d->queues[i], model->queue_max));
+        const svd_result qr = svd_vq_init(&d->queues[i], model->queue_max);
+        if (SVD_NEVER(!svd_is_ok(qr))) {
+            return qr; /* accepted just above */
+        }
         d->wake_at[i] = SVD_NO_DEADLINE;
     }
     d->model = *model;

@@ -43,12 +43,14 @@ static uint32_t fill_chain(tg_model *t, const svd_gmem *m, uint32_t n)
     return done;
 }
 
-static svd_result tg_serve(void *ctx, svd_vq *q, uint32_t index, const svd_gmem *m, uint64_t now, uint64_t *wake_at)
+static svd_result tg_serve(void *ctx, svd_vq *q, uint32_t index, const svd_gmem *m, uint64_t now,
+                           const svd_budget *budget, uint64_t *wake_at)
 {
     tg_model *t = ctx;
     t->serves++;
     t->last_index = index;
     t->last_now = now;
+    t->last_budget = *budget;
     *wake_at = t->wake_at;
     if (!svd_is_ok(t->fail)) {
         return t->fail;

@@ -23,6 +23,7 @@ typedef struct tg_model {
     uint32_t completed;   /* requests completed */
     uint32_t last_index;  /* queue index of the last serve */
     uint64_t last_now;    /* time of the last serve */
+    svd_budget last_budget; /* the budget the last serve was given (the model itself ignores it) */
     /* how the model behaves (set by tests) */
     uint32_t write_len;   /* bytes written per request, capped at its writable length (default: all) */
     uint8_t fill;         /* byte written (default 0x5A) */

@@ -947,6 +947,46 @@ static void test_config_read_widths_and_bounds(void **state)
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
+/* The work one call may do: defaults, limits, and the model is handed it. */
+/* REQ: REQ-VDEV-012 REQ-DEV-014 */
+static void test_budget_defaults_limits_and_reaches_the_model(void **state)
+{
+    fix *f = *state;
+    bring_up(f, SVD_F_VERSION_1);
+    assert_true(svd_is_ok(svd_dev_kick(&f->dev, 0u, T0, clr(f))));
+    assert_int_equal(f->tm.last_budget.bytes, SVD_BUDGET_DEFAULT_BYTES);
+    assert_int_equal(f->tm.last_budget.descs, SVD_BUDGET_DEFAULT_DESCS);
+    const svd_budget mine = { 100u, 3u };
+    assert_true(svd_is_ok(svd_dev_set_budget(&f->dev, &mine)));
+    assert_true(svd_is_ok(svd_dev_kick(&f->dev, 0u, T0, clr(f))));
+    assert_int_equal(f->tm.last_budget.bytes, 100u);
+    assert_int_equal(f->tm.last_budget.descs, 3u);
+    const svd_budget top = { SVD_BUDGET_MAX_BYTES, SVD_VQ_MAX_SIZE };
+    assert_true(svd_is_ok(svd_dev_set_budget(&f->dev, &top)));
+    const svd_dev before = f->dev;
+    const svd_budget bad[] = { { SVD_BUDGET_MAX_BYTES + 1u, 1u }, { 1u, SVD_VQ_MAX_SIZE + 1u },
+                               { UINT64_MAX, UINT32_MAX } };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_true(svd_is_err(svd_dev_set_budget(&f->dev, &bad[i]), SVD_ERR_INVALID_ARG));
+        assert_memory_equal(&f->dev, &before, sizeof(f->dev));
+    }
+    assert_true(svd_is_ok(svd_dev_kick(&f->dev, 0u, T0, clr(f))));
+    assert_int_equal(f->tm.last_budget.bytes, SVD_BUDGET_MAX_BYTES);
+    assert_int_equal(f->tm.last_budget.descs, SVD_VQ_MAX_SIZE);
+    /* Zero fields take the defaults, each on its own. */
+    const svd_budget half = { 0u, 7u };
+    assert_true(svd_is_ok(svd_dev_set_budget(&f->dev, &half)));
+    assert_true(svd_is_ok(svd_dev_kick(&f->dev, 0u, T0, clr(f))));
+    assert_int_equal(f->tm.last_budget.bytes, SVD_BUDGET_DEFAULT_BYTES);
+    assert_int_equal(f->tm.last_budget.descs, 7u);
+    const svd_budget other = { 9u, 0u };
+    assert_true(svd_is_ok(svd_dev_set_budget(&f->dev, &other)));
+    assert_true(svd_is_ok(svd_dev_kick(&f->dev, 0u, T0, clr(f))));
+    assert_int_equal(f->tm.last_budget.bytes, 9u);
+    assert_int_equal(f->tm.last_budget.descs, SVD_BUDGET_DEFAULT_DESCS);
+    assert_true(tg_mem_canaries_intact(&f->mem));
+}
+
 /* ------------------------------------------------------- host-driven device */
 
 /* A device with no emulated transport (vhost-user) over the same fixture. */
@@ -1108,6 +1148,7 @@ int main(void)
         T(test_attack_notify_on_broken_queue_is_ignored),
         T(test_isr_ack_and_read_clear),
         T(test_config_read_widths_and_bounds),
+        T(test_budget_defaults_limits_and_reaches_the_model),
         T(test_host_driven_start_serve_and_stop),
         T(test_attack_host_driven_start_with_bad_setup),
     };

@@ -81,6 +81,7 @@ typedef struct fix {
     tg_vring ring;
     svd_entropy ent;
     svd_entropy_cfg cfg;
+    svd_budget budget;   /* the composed engine's work per call (zero: the defaults) */
     svd_vdev v;
     tg_vdrv drv;
     tsrc src;
@@ -139,6 +140,7 @@ static void start(fix *f)
     svd_entropy_model(&f->ent, &c.model);
     c.mmio_base = MMIO_BASE;
     c.mmio_vendor = 0x554d4551u;
+    c.budget = f->budget;
     assert_true(svd_is_ok(svd_vdev_init(&f->v, &c, &f->mem.map)));
     tg_vdrv_init(&f->drv, &f->v, SVD_XPORT_MMIO, MMIO_BASE);
     f->drv.now = T0;
@@ -214,9 +216,10 @@ static void expect_source_bytes(fix *f, uint64_t gpa, size_t len)
  * model's own defences against a queue the engine would never hand it). */
 static svd_result serve_direct(fix *f, svd_vq *q, const svd_gmem *m, uint64_t now, uint64_t *wake)
 {
+    const svd_budget b = { SVD_BUDGET_DEFAULT_BYTES, SVD_BUDGET_DEFAULT_DESCS };
     svd_model md;
     svd_entropy_model(&f->ent, &md);
-    return md.serve(md.ctx, q, 0u, m, now, wake);
+    return md.serve(md.ctx, q, 0u, m, now, &b, wake);
 }
 
 /* A queue of its own over f->ring, enabled, that no device engine knows about. */
@@ -868,6 +871,161 @@ static void test_many_requests_around_the_ring(void **state)
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
+/* ------------------------------------------------------- work per call */
+
+/* One call moves at most the budget's bytes: a larger request is filled
+ * over several calls, each asking to be called again at once (deadline =
+ * now), its bytes contiguous, completed (and interrupted for) only when it
+ * has them all. */
+/* REQ: REQ-VDEV-012 REQ-ENT-013 */
+static void test_request_larger_than_the_budget_is_served_over_several_calls(void **state)
+{
+    fix *f = *state;
+    f->budget.bytes = 1000u;
+    start(f);
+    /* 4096 writable bytes in two segments: the progress crosses the edge. */
+    tg_vring_set_desc(&f->ring, 0u, BUF_GPA, 2048u, SVD_VRING_DESC_F_WRITE | SVD_VRING_DESC_F_NEXT, 1u);
+    tg_vring_set_desc(&f->ring, 1u, BUF_GPA + 0x1000u, 2048u, SVD_VRING_DESC_F_WRITE, 0u);
+    tg_vring_publish(&f->ring, 0u);
+    assert_true(svd_is_ok(kick(f, T0)));
+    assert_int_equal(f->done, 0u);
+    assert_int_equal(f->deadline, T0); /* again, at once */
+    assert_int_equal(f->drv.fx.queue_notify, 0u);
+    assert_false(f->drv.fx.irq_level);
+    assert_true(tg_mem_all(&f->mem, BUF_GPA + 1000u, 2048u - 1000u, SENTINEL));
+    expect_no_used(f);
+    uint64_t now = T0;
+    for (unsigned call = 2u; call <= 4u; call++) {
+        tick(f, now);
+        assert_int_equal(f->done, 0u);
+        assert_int_equal(f->deadline, now);
+        expect_no_used(f);
+        now += 1u;
+    }
+    assert_true(tg_mem_all(&f->mem, BUF_GPA + 0x1000u + 2000u, 48u, SENTINEL)); /* 4000 so far */
+    tick(f, now);
+    assert_int_equal(f->done, 1u);
+    assert_int_equal(f->bytes, 4096u);
+    assert_int_equal(f->deadline, SVD_NO_DEADLINE);
+    assert_true(f->fx.irq_level);
+    expect_used(f, 0u, 4096u);
+    expect_source_bytes(f, BUF_GPA, 2048u);
+    expect_source_bytes(f, BUF_GPA + 0x1000u, 2048u);
+    assert_int_equal(stats(f)->bytes, 4096u);
+    assert_int_equal(stats(f)->requests, 1u);
+    assert_int_equal(f->src.lens[0], 1000u); /* never asked for more than the budget */
+    /* Progress is the request's: a reset drops it, the next request starts at its first byte. */
+    tg_vring_set_desc(&f->ring, 2u, BUF_GPA + 0x2000u, 2048u, SVD_VRING_DESC_F_WRITE, 0u);
+    tg_vring_publish(&f->ring, 2u);
+    assert_true(svd_is_ok(kick(f, now)));
+    assert_int_equal(f->ent.done, 1000u);
+    svd_vdev_reset(&f->v, now, &f->fx);
+    assert_int_equal(f->ent.done, 0u);
+    (void)tg_vring_init(&f->ring, &f->mem, QSIZE, RAM_GPA);
+    f->drv.now = now;
+    bring_up(f, SVD_F_VERSION_1);
+    tg_mem_fill(&f->mem, BUF_GPA, 1500u, SENTINEL);
+    post_w(f, 0u, BUF_GPA, 1500u);
+    assert_true(svd_is_ok(kick(f, now)));
+    tick(f, now);
+    expect_used(f, 0u, 1500u);
+    const uint8_t *p = tg_mem_ptr(&f->mem, BUF_GPA);
+    for (size_t i = 0; i + 1u < 1500u; i++) {
+        assert_int_equal(p[i + 1u], p[i] == 255u ? 1u : p[i] + 1u); /* one contiguous run of source bytes */
+    }
+    assert_true(tg_mem_canaries_intact(&f->mem));
+}
+
+/* Requests that use the byte budget up exactly: the call stops at the
+ * boundary and the next request waits for the next call. */
+/* REQ: REQ-VDEV-012 */
+static void test_byte_budget_spent_at_a_request_boundary(void **state)
+{
+    fix *f = *state;
+    f->budget.bytes = 128u;
+    start(f);
+    for (uint16_t h = 0u; h < 3u; h++) {
+        post_w(f, h, BUF_GPA + 0x100u * h, 64u);
+    }
+    assert_true(svd_is_ok(kick(f, T0)));
+    assert_int_equal(f->done, 2u);
+    assert_int_equal(f->bytes, 128u);
+    assert_int_equal(f->deadline, T0);
+    assert_true(f->drv.fx.irq_level); /* what was completed is reported at once */
+    expect_used(f, 0u, 64u);
+    expect_used(f, 1u, 64u);
+    expect_no_used(f);
+    assert_false(f->ent.pending.valid); /* the third was not even taken */
+    tick(f, T0);
+    assert_int_equal(f->done, 1u);
+    assert_int_equal(f->deadline, SVD_NO_DEADLINE);
+    expect_used(f, 2u, 64u);
+    for (uint16_t h = 0u; h < 3u; h++) {
+        expect_source_bytes(f, BUF_GPA + 0x100u * h, 64u);
+    }
+    assert_true(tg_mem_canaries_intact(&f->mem));
+}
+
+/* A source that gives out after a call of progress: the request is
+ * completed with the bytes it has (a prefix), never padded. */
+/* REQ: REQ-VDEV-012 REQ-ENT-015 */
+static void test_source_dry_after_some_progress_completes_with_what_it_has(void **state)
+{
+    fix *f = *state;
+    f->budget.bytes = 1000u;
+    start(f);
+    post_w(f, 0u, BUF_GPA, 4096u);
+    assert_true(svd_is_ok(kick(f, T0)));
+    assert_int_equal(f->deadline, T0);
+    f->src.fail = 1000u;
+    f->src.fail_err = SVD_ERR_SOURCE;
+    tick(f, T0);
+    assert_int_equal(f->done, 1u);
+    assert_int_equal(f->bytes, 1000u);
+    expect_used(f, 0u, 1000u);
+    expect_source_bytes(f, BUF_GPA, 1000u);
+    assert_true(tg_mem_all(&f->mem, BUF_GPA + 1000u, 4096u - 1000u, SENTINEL));
+    assert_true(tg_mem_canaries_intact(&f->mem));
+}
+
+/* No further chain is taken once the call's descriptors are spent; a chain
+ * is always taken (validated) whole, even past the budget. */
+/* REQ: REQ-VDEV-012 */
+static void test_descriptor_budget_stops_taking_chains(void **state)
+{
+    fix *f = *state;
+    f->budget.descs = 2u;
+    start(f);
+    for (uint16_t h = 0u; h < 3u; h++) {
+        post_w(f, h, BUF_GPA + 0x100u * h, 16u);
+    }
+    assert_true(svd_is_ok(kick(f, T0)));
+    assert_int_equal(f->done, 2u);
+    assert_int_equal(f->deadline, T0);
+    expect_used(f, 0u, 16u);
+    expect_used(f, 1u, 16u);
+    expect_no_used(f);
+    tick(f, T0);
+    assert_int_equal(f->done, 1u);
+    assert_int_equal(f->deadline, SVD_NO_DEADLINE);
+    expect_used(f, 2u, 16u);
+    /* A three-descriptor chain with a budget of two: taken whole. */
+    tg_vring_set_desc(&f->ring, 3u, BUF_GPA + 0x400u, 8u, SVD_VRING_DESC_F_WRITE | SVD_VRING_DESC_F_NEXT, 4u);
+    tg_vring_set_desc(&f->ring, 4u, BUF_GPA + 0x500u, 8u, SVD_VRING_DESC_F_WRITE | SVD_VRING_DESC_F_NEXT, 5u);
+    tg_vring_set_desc(&f->ring, 5u, BUF_GPA + 0x600u, 8u, SVD_VRING_DESC_F_WRITE, 0u);
+    tg_vring_publish(&f->ring, 3u);
+    post_w(f, 6u, BUF_GPA + 0x700u, 8u);
+    assert_true(svd_is_ok(kick(f, T0 + 1u)));
+    assert_int_equal(f->done, 1u);
+    assert_int_equal(f->deadline, T0 + 1u);
+    expect_used(f, 3u, 24u);
+    expect_no_used(f);
+    tick(f, T0 + 1u);
+    expect_used(f, 6u, 8u);
+    assert_int_equal(f->deadline, SVD_NO_DEADLINE);
+    assert_true(tg_mem_canaries_intact(&f->mem));
+}
+
 /* ----------------------------------------------------- source-open policy */
 
 /* A source that may take a while to open (a daemon's device file): the
@@ -1035,6 +1193,10 @@ int main(void)
         T(test_buffer_across_region_edge_filled_piecewise),
         T(test_wake_time_saturates_at_clock_end),
         T(test_many_requests_around_the_ring),
+        T(test_request_larger_than_the_budget_is_served_over_several_calls),
+        T(test_byte_budget_spent_at_a_request_boundary),
+        T(test_source_dry_after_some_progress_completes_with_what_it_has),
+        T(test_descriptor_budget_stops_taking_chains),
         T(test_source_open_policy_gives_up_at_its_limit_not_before),
         T(test_source_open_policy_forever_never_gives_up),
         T(test_source_open_policy_never_gives_up_on_a_source_that_delivered),
