@@ -222,7 +222,8 @@ static svd_result complete_pending(svd_entropy *e, svd_vq *q, const svd_gmem *m,
     }
     e->done += written;
     out->bytes_left -= written;
-    if (dry && e->done == 0u && e->pending.writable_len != 0u) {
+    /* dry means the source was asked for a writable byte: the request has one. */
+    if (dry && e->done == 0u) {
         return source_starved(e, now, out);
     }
     if (!dry && e->done < e->granted) {
