@@ -231,7 +231,7 @@ static void own_queue(fix *f, svd_vq *q)
     assert_true(svd_is_ok(svd_vq_enable(q, &f->mem.map)));
 }
 
-/* REQ: REQ-ENT-010 */
+/* REQ: REQ-ENT-010 REQ-VDEV-008 */
 static void test_model_is_virtio_entropy(void **state)
 {
     fix *f = *state;
@@ -1031,7 +1031,7 @@ static void test_descriptor_budget_stops_taking_chains(void **state)
 /* A source that may take a while to open (a daemon's device file): the
  * model waits from the guest's first request, retrying every
  * open_retry_ns, and gives up exactly at open_timeout_ns, not before. */
-/* REQ: REQ-ENT-014 */
+/* REQ: REQ-ENT-014 REQ-ENT-021 */
 static void test_source_open_policy_gives_up_at_its_limit_not_before(void **state)
 {
     fix *f = *state;
@@ -1092,7 +1092,7 @@ static void test_source_open_policy_gives_up_at_its_limit_not_before(void **stat
 
 /* open_timeout_ns = SVD_NO_DEADLINE: wait forever, retrying at the open
  * cadence (the default one here), and serve once the source opens. */
-/* REQ: REQ-ENT-014 */
+/* REQ: REQ-ENT-014 REQ-ENT-022 */
 static void test_source_open_policy_forever_never_gives_up(void **state)
 {
     fix *f = *state;
@@ -1130,7 +1130,7 @@ static void test_source_open_policy_forever_never_gives_up(void **state)
 
 /* A source that delivered once is open: a later outage is an ordinary
  * failure (retry_ns cadence), never a reason to give up. */
-/* REQ: REQ-ENT-014 */
+/* REQ: REQ-ENT-014 REQ-ENT-022 */
 static void test_source_open_policy_never_gives_up_on_a_source_that_delivered(void **state)
 {
     fix *f = *state;

@@ -35,6 +35,7 @@ static void refused_any(const char *s)
     refused(s, 0u, UINT64_MAX);
 }
 
+/* REQ: REQ-CORE-021 */
 static void test_decimal(void **state)
 {
     (void)state;
@@ -47,6 +48,7 @@ static void test_decimal(void **state)
     assert_int_equal(ok_u64("18446744073709551615"), UINT64_MAX);
 }
 
+/* REQ: REQ-CORE-021 */
 static void test_hexadecimal(void **state)
 {
     (void)state;
@@ -59,6 +61,7 @@ static void test_hexadecimal(void **state)
     assert_int_equal(ok_u64("0xFFFFFFFFFFFFFFFF"), UINT64_MAX);
 }
 
+/* REQ: REQ-CORE-021 */
 static void test_attack_empty_and_null(void **state)
 {
     (void)state;
@@ -71,6 +74,7 @@ static void test_attack_empty_and_null(void **state)
     refused_any("0X");
 }
 
+/* REQ: REQ-CORE-021 */
 static void test_attack_signs_and_spaces(void **state)
 {
     (void)state;
@@ -80,6 +84,7 @@ static void test_attack_signs_and_spaces(void **state)
     }
 }
 
+/* REQ: REQ-CORE-021 */
 static void test_attack_junk_suffixes_and_other_bases(void **state)
 {
     (void)state;
@@ -94,6 +99,7 @@ static void test_attack_junk_suffixes_and_other_bases(void **state)
 }
 
 /* 2^64 and above do not wrap to small numbers. */
+/* REQ: REQ-CORE-021 */
 static void test_attack_overflow_at_2_64(void **state)
 {
     (void)state;
@@ -108,6 +114,7 @@ static void test_attack_overflow_at_2_64(void **state)
 /* SVD_PARSE_MAX_LEN characters are read, never more: a longer string is
  * refused even when it would be a valid number, and the parser does not
  * read past the limit of an unterminated buffer (ASan / valgrind watch). */
+/* REQ: REQ-CORE-021 REQ-CORE-022 */
 static void test_attack_too_long(void **state)
 {
     (void)state;
@@ -129,6 +136,7 @@ static void test_attack_too_long(void **state)
     free(raw);
 }
 
+/* REQ: REQ-CORE-021 */
 static void test_range(void **state)
 {
     (void)state;
@@ -146,6 +154,7 @@ static void test_range(void **state)
     refused("5", 6u, 4u); /* an empty range accepts nothing */
 }
 
+/* REQ: REQ-CORE-022 */
 static void test_pairs(void **state)
 {
     (void)state;
@@ -165,6 +174,7 @@ static void test_pairs(void **state)
     assert_int_equal(b, 0u);
 }
 
+/* REQ: REQ-CORE-022 */
 static void test_attack_malformed_pairs(void **state)
 {
     (void)state;

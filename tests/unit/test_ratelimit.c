@@ -326,6 +326,7 @@ static void test_admit_rate_over_long_run_matches_config(void **state)
 /* ------------------------------------------------------ per-second options */
 
 /* The names both hosts print, and what they tell a user who got one wrong. */
+/* REQ: REQ-ENT-008 */
 static void test_rate_option_names_and_expectations(void **state)
 {
     (void)state;
@@ -346,6 +347,7 @@ static void test_rate_option_names_and_expectations(void **state)
 
 /* Every option takes 0 .. SVD_RATE_MAX in the one number grammar, and
  * nothing else; a refused value leaves the options as they were. */
+/* REQ: REQ-ENT-008 */
 static void test_attack_rate_option_values_outside_range_or_grammar(void **state)
 {
     (void)state;
@@ -383,6 +385,7 @@ static void test_attack_rate_option_values_outside_range_or_grammar(void **state
 }
 
 /* Nothing set: both buckets unlimited (and acceptable to the limiter). */
+/* REQ: REQ-ENT-008 */
 static void test_rate_zero_means_unlimited(void **state)
 {
     (void)state;
@@ -416,6 +419,7 @@ static void test_rate_zero_means_unlimited(void **state)
 
 /* A burst means nothing without its rate: refused, *bad names it, the
  * buckets are not written. */
+/* REQ: REQ-ENT-008 */
 static void test_attack_burst_without_its_rate_is_refused(void **state)
 {
     (void)state;
@@ -461,6 +465,7 @@ static void test_attack_burst_without_its_rate_is_refused(void **state)
 /* A rate becomes a bucket of a tenth of a second's worth (at least one
  * token) refilling in a tenth of a second, rounded to the nearest ns; the
  * burst rides along as the bucket's one-time burst. */
+/* REQ: REQ-ENT-009 */
 static void test_rate_to_bucket_tenth_of_a_second(void **state)
 {
     (void)state;
@@ -504,6 +509,7 @@ static void test_rate_to_bucket_tenth_of_a_second(void **state)
 /* The long-run rate is the one asked for: 1000 B/s with a 300-byte burst
  * lets 100 (the full bucket) + 300 + 10 s x 1000 bytes through in 10 s of
  * a greedy guest, and not one byte more. */
+/* REQ: REQ-ENT-009 */
 static void test_rate_long_run_is_the_rate_asked_for(void **state)
 {
     (void)state;

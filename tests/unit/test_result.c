@@ -65,7 +65,7 @@ static void test_result_propagation(void **state)
 }
 
 /* The stable names a shim logs; every reason has its own. */
-/* REQ: REQ-CORE-001 */
+/* REQ: REQ-CORE-001 REQ-CORE-009 */
 static void test_why_names(void **state)
 {
     static const struct {
@@ -113,7 +113,7 @@ static void test_why_names(void **state)
 }
 
 /* A failure carries the rule only when it names one; success never does. */
-/* REQ: REQ-CORE-002 */
+/* REQ: REQ-CORE-002 REQ-CORE-009 */
 static void test_results_carry_their_reason(void **state)
 {
     (void)state;
@@ -142,7 +142,7 @@ static svd_result guard_rule(int v, int *reached)
 
 /* SVD_ENSURE_RULE fails with a protocol error naming its rule, and
  * SVD_GUARD passes the reason on unchanged. */
-/* REQ: REQ-CORE-002 */
+/* REQ: REQ-CORE-002 REQ-CORE-009 */
 static void test_ensure_rule_and_guard_keep_the_reason(void **state)
 {
     int reached = 0;

@@ -124,7 +124,7 @@ static svd_result acc(fix *f, svd_space sp, uint64_t addr, uint32_t width, bool 
 
 /* ------------------------------------------------------------------ init */
 
-/* REQ: REQ-DEV-001 REQ-MMIO-015 REQ-PCI-016 */
+/* REQ: REQ-DEV-001 REQ-MMIO-015 REQ-PCI-016 REQ-VDEV-002 */
 static void test_init_refuses_what_cannot_be_built(void **state)
 {
     fix *f = *state;
@@ -203,7 +203,7 @@ static void test_init_refuses_what_cannot_be_built(void **state)
 
 /* --------------------------------------------------------- address decode */
 
-/* REQ: REQ-MMIO-001 REQ-MMIO-006 */
+/* REQ: REQ-MMIO-001 REQ-MMIO-006 REQ-VDEV-001 REQ-VDEV-003 */
 static void test_mmio_decodes_its_window_at_guest_physical_addresses(void **state)
 {
     fix *f = *state;
@@ -230,7 +230,7 @@ static void test_mmio_decodes_its_window_at_guest_physical_addresses(void **stat
     assert_false(f->fx.bars_changed);
 }
 
-/* REQ: REQ-MMIO-006 */
+/* REQ: REQ-MMIO-006 REQ-VDEV-003 */
 static void test_attack_mmio_addresses_outside_the_window_and_other_spaces(void **state)
 {
     fix *f = *state;
@@ -266,7 +266,7 @@ static void test_attack_mmio_addresses_outside_the_window_and_other_spaces(void 
     assert_int_equal(svd_vdev_status(&f->v), 0x0fu);
 }
 
-/* REQ: REQ-PCI-001 REQ-PCI-003 REQ-PCI-009 */
+/* REQ: REQ-PCI-001 REQ-PCI-003 REQ-PCI-009 REQ-VDEV-003 */
 static void test_pci_decodes_config_space_and_bar0_where_the_guest_put_it(void **state)
 {
     fix *f = *state;
@@ -316,7 +316,7 @@ static void test_pci_decodes_config_space_and_bar0_where_the_guest_put_it(void *
     assert_int_equal(w, 0u);
 }
 
-/* REQ: REQ-PCI-009 */
+/* REQ: REQ-PCI-009 REQ-VDEV-003 */
 static void test_attack_pci_bar_decoding_off_unassigned_or_out_of_range(void **state)
 {
     fix *f = *state;
@@ -369,7 +369,7 @@ static void test_attack_pci_bar_decoding_off_unassigned_or_out_of_range(void **s
 
 /* The whole chain in the guest's notify write: model, used ring, interrupt
  * status, line level. The driver sees the line in the very access. */
-/* REQ: REQ-MMIO-009 REQ-MMIO-010 REQ-PCI-011 REQ-PCI-012 REQ-DEV-011 */
+/* REQ: REQ-DEV-011 REQ-MMIO-009 REQ-MMIO-010 REQ-PCI-011 REQ-PCI-012 REQ-VDEV-001 REQ-VDEV-004 */
 static void test_notify_write_runs_the_model_and_raises_the_line_in_the_same_call(void **state)
 {
     fix *f = *state;
@@ -399,7 +399,7 @@ static void test_notify_write_runs_the_model_and_raises_the_line_in_the_same_cal
 
 /* A notification that does not come through a register (an ioeventfd) is
  * served the same way; one the device may not serve is refused untouched. */
-/* REQ: REQ-DEV-010 REQ-DEV-011 */
+/* REQ: REQ-DEV-010 REQ-DEV-011 REQ-VDEV-004 */
 static void test_kick_outside_the_registers(void **state)
 {
     fix *f = *state;
@@ -470,7 +470,7 @@ static void entropy_up(fix *f, svd_entropy *e, src *s, const svd_entropy_cfg *ec
 /* A request the rate limiter defers: the kick completes what fits and
  * asks for the time the rest will fit; a tick before it does nothing, a
  * tick at it completes the request and raises the line in the tick. */
-/* REQ: REQ-ENT-016 REQ-DEV-011 */
+/* REQ: REQ-DEV-011 REQ-ENT-016 REQ-VDEV-005 */
 static void test_deferred_request_comes_back_at_its_deadline(void **state)
 {
     fix *f = *state;
@@ -505,7 +505,7 @@ static void test_deferred_request_comes_back_at_its_deadline(void **state)
 
 /* A source with nothing to give: the request waits (no fake fill) and the
  * deadline is the retry; the tick after the source recovers serves it. */
-/* REQ: REQ-ENT-014 REQ-DEV-011 */
+/* REQ: REQ-DEV-011 REQ-ENT-014 REQ-VDEV-005 */
 static void test_starved_source_comes_back_at_its_deadline(void **state)
 {
     fix *f = *state;
@@ -536,7 +536,7 @@ static void test_starved_source_comes_back_at_its_deadline(void **state)
 
 /* vhost-user: the front-end negotiated and tells the device each queue's
  * configuration; kicks and notifications are edges (no line, no ISR). */
-/* REQ: REQ-DEV-010 REQ-DEV-011 */
+/* REQ: REQ-DEV-010 REQ-DEV-011 REQ-VDEV-004 REQ-VDEV-007 */
 static void test_host_driven_queue_start_kick_stop(void **state)
 {
     fix *f = *state;
@@ -597,7 +597,7 @@ static void test_host_driven_queue_start_kick_stop(void **state)
 /* Requests the model still holds when the front-end stops the queue are
  * handed back in the base it gets, so the next start serves them again
  * instead of losing the guest's buffers. */
-/* REQ: REQ-DEV-011 REQ-ENT-017 */
+/* REQ: REQ-DEV-011 REQ-ENT-017 REQ-VDEV-007 */
 static void test_host_driven_stop_hands_back_requests_in_flight(void **state)
 {
     fix *f = *state;
@@ -635,7 +635,7 @@ static void test_host_driven_stop_hands_back_requests_in_flight(void **state)
     assert_int_equal(svd_entropy_stats_of(&e)->requests, 2u);
 }
 
-/* REQ: REQ-DEV-008 REQ-DEV-014 */
+/* REQ: REQ-DEV-008 REQ-DEV-014 REQ-VDEV-007 */
 static void test_attack_host_driven_calls_on_the_wrong_transport_or_queue(void **state)
 {
     fix *f = *state;
@@ -680,7 +680,7 @@ static void test_attack_host_driven_calls_on_the_wrong_transport_or_queue(void *
 /* A host-initiated reset (guest reboot) on each transport: the device, its
  * queues, the model and the transport registers, with the line lowered and
  * (PCI) the BAR gone. */
-/* REQ: REQ-DEV-003 REQ-MMIO-012 REQ-PCI-015 */
+/* REQ: REQ-DEV-003 REQ-MMIO-012 REQ-PCI-015 REQ-VDEV-009 */
 static void test_reset_by_the_host_on_each_transport(void **state)
 {
     fix *f = *state;
@@ -711,7 +711,7 @@ static void test_reset_by_the_host_on_each_transport(void **state)
 
 /* The first rule broken latches NEEDS_RESET and is kept, whatever the guest
  * does next, until a reset: by the driver (status 0) or by the host. */
-/* REQ: REQ-DEV-015 REQ-DEV-006 REQ-VQ-004 */
+/* REQ: REQ-DEV-006 REQ-DEV-015 REQ-VDEV-006 REQ-VQ-004 */
 static void test_attack_sticky_failure_keeps_its_first_reason_until_reset(void **state)
 {
     fix *f = *state;
@@ -863,7 +863,7 @@ static uint32_t le32_at(fix *f, uint64_t gpa)
 
 /* The same model on virtio-mmio, virtio-pci and host-driven: identity,
  * feature, configuration, both queues served by index, interrupts. */
-/* REQ: REQ-DEV-001 REQ-DEV-002 REQ-DEV-011 */
+/* REQ: REQ-DEV-001 REQ-DEV-002 REQ-DEV-011 REQ-VDEV-008 */
 static void test_a_new_device_is_a_new_model_and_nothing_else(void **state)
 {
     fix *f = *state;
@@ -937,7 +937,7 @@ static void test_a_new_device_is_a_new_model_and_nothing_else(void **state)
 /* The value of a write is its low @width bytes (vdev.h) on every path: a
  * shim that hands over a 64-bit register with stale upper bytes still
  * writes what the guest wrote. */
-/* REQ: REQ-MMIO-014 REQ-PCI-017 */
+/* REQ: REQ-MMIO-014 REQ-PCI-017 REQ-VDEV-003 */
 static void test_write_value_is_its_low_width_bytes_on_every_path(void **state)
 {
     fix *f = *state;
@@ -966,7 +966,7 @@ static void test_write_value_is_its_low_width_bytes_on_every_path(void **state)
     assert_int_equal(tg_vdrv_rd(&f->drv, 0x20u, 8u), UINT64_C(0x1122334455667780));
 }
 
-/* REQ: REQ-MMIO-015 REQ-PCI-016 */
+/* REQ: REQ-MMIO-015 REQ-PCI-016 REQ-VDEV-002 */
 static void test_attack_null_arguments_at_the_face(void **state)
 {
     fix *f = *state;

@@ -577,7 +577,7 @@ static svd_result acc(svd_esb *w, svd_space sp, uint64_t addr, uint32_t width, b
 
 /* The face decodes the address itself: configuration space by offset, BAR0
  * by guest-physical address while it is programmed and decoding is on. */
-/* REQ: REQ-WDT-010 REQ-WDT-003 */
+/* REQ: REQ-VDEV-010 REQ-WDT-003 REQ-WDT-010 */
 static void test_access_face_decodes_config_space_and_bar0(void **state)
 {
     (void)state;
@@ -628,7 +628,7 @@ static void test_access_face_decodes_config_space_and_bar0(void **state)
 /* Addresses that only alias the device if something truncates them, other
  * spaces, and accesses the registers do not allow: all refused, nothing
  * changes, reads answer 0 (configuration) or all ones (memory). */
-/* REQ: REQ-WDT-003 */
+/* REQ: REQ-VDEV-010 REQ-WDT-003 */
 static void test_attack_access_face_aliases_and_other_spaces(void **state)
 {
     (void)state;

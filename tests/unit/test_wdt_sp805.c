@@ -455,7 +455,7 @@ static svd_result acc(svd_sp805 *w, svd_space sp, uint64_t addr, uint32_t width,
 
 /* The face decodes the 4 KiB window at cfg.base itself; the count runs and
  * the effect carries the deadline as for the offset-based calls. */
-/* REQ: REQ-WDT-020 */
+/* REQ: REQ-VDEV-010 REQ-WDT-020 */
 static void test_access_face_decodes_its_window(void **state)
 {
     (void)state;
@@ -494,7 +494,7 @@ static void test_access_face_decodes_its_window(void **state)
 
 /* Outside the window, another space, a width the registers do not allow:
  * refused, read as zero, nothing changes (not even the clock). */
-/* REQ: REQ-WDT-020 */
+/* REQ: REQ-VDEV-010 REQ-WDT-020 */
 static void test_attack_access_face_outside_its_window(void **state)
 {
     (void)state;
