@@ -56,7 +56,7 @@ static void dev_latch(svd_dev *d, svd_why why, svd_fx *fx)
         svd_vq_disable(&d->queues[i]);
         d->wake_at[i] = SVD_NO_DEADLINE;
     }
-    d->model.reset(d->model.ctx);
+    d->model.reset(d->model.ctx, SVD_MODEL_ALL_QUEUES);
     fx->failed = true;
     fx->why = why;
     if ((d->status & SVD_STATUS_DRIVER_OK) != 0u) {
@@ -123,7 +123,7 @@ svd_result svd_dev_set_budget(svd_dev *d, const svd_budget *b)
 void svd_dev_reset(svd_dev *d)
 {
     dev_queues_reset(d);
-    d->model.reset(d->model.ctx);
+    d->model.reset(d->model.ctx, SVD_MODEL_ALL_QUEUES);
     d->driver_features = 0u;
     d->status = 0u;
     d->isr = 0u;
@@ -362,7 +362,7 @@ svd_result svd_dev_queue_stop(svd_dev *d, uint32_t q, uint16_t *next_avail, uint
     SVD_ENSURE(q < d->model.num_queues, SVD_ERR_BOUNDS);
     svd_vq *vq = &d->queues[q];
     svd_vq_base(vq, next_avail, next_used);
-    d->model.reset(d->model.ctx);
+    d->model.reset(d->model.ctx, q);
     svd_vq_reset(vq);
     d->wake_at[q] = SVD_NO_DEADLINE;
     return svd_ok();

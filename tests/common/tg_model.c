@@ -74,10 +74,11 @@ static svd_result tg_serve(void *ctx, svd_vq *q, uint32_t index, const svd_gmem 
     return svd_ok();
 }
 
-static void tg_reset(void *ctx)
+static void tg_reset(void *ctx, uint32_t index)
 {
     tg_model *t = ctx;
     t->resets++;
+    t->last_reset = index;
 }
 
 void tg_model_iface(tg_model *t, svd_model *m, uint32_t device_id, uint16_t num_queues, uint16_t queue_max,

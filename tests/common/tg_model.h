@@ -20,6 +20,7 @@ typedef struct tg_model {
     /* what the engine did (read by tests) */
     uint32_t serves;      /* serve calls */
     uint32_t resets;      /* reset calls */
+    uint32_t last_reset;  /* queue index of the last reset call (SVD_MODEL_ALL_QUEUES: every queue) */
     uint32_t completed;   /* requests completed */
     uint32_t last_index;  /* queue index of the last serve */
     uint64_t last_now;    /* time of the last serve */

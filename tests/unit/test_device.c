@@ -325,7 +325,8 @@ static void test_attack_status_bit_cleared_after_driver_ok_latches_with_config_i
     bring_up(f, SVD_F_VERSION_1);
     assert_rule(svd_dev_set_status(&f->dev, S_FOK, clr(f)), SVD_WHY_STATUS_ORDER);
     assert_latched(f, SVD_WHY_STATUS_ORDER, true);
-    assert_int_equal(f->tm.resets, 1u); /* the latch dropped what the model held */
+    assert_int_equal(f->tm.resets, 1u); /* the latch dropped what the model held, for every queue */
+    assert_int_equal(f->tm.last_reset, SVD_MODEL_ALL_QUEUES);
     offer(f, 0u);
     assert_true(svd_is_err(svd_dev_kick(&f->dev, 0u, T0, clr(f)), SVD_ERR_STATE));
     assert_int_equal(f->tm.serves, 0u);
@@ -445,6 +446,7 @@ static void test_reset_clears_latch_reason_queues_features_and_isr(void **state)
     assert_false(f->fx.config_notify);
     assert_int_equal(f->fx.queue_notify, 0u);
     assert_int_equal(f->tm.resets, resets + 1u); /* the model dropped its requests */
+    assert_int_equal(f->tm.last_reset, SVD_MODEL_ALL_QUEUES);
     assert_int_equal(svd_dev_status(&f->dev), 0u);
     assert_int_equal(svd_dev_isr(&f->dev), 0u);
     assert_false(svd_dev_needs_reset(&f->dev));
@@ -1030,6 +1032,7 @@ static void test_host_driven_start_serve_and_stop(void **state)
     assert_int_equal(na, 1u);
     assert_int_equal(nu, 1u);
     assert_int_equal(f->tm.resets, resets + 1u);
+    assert_int_equal(f->tm.last_reset, 0u); /* only the stopped queue's requests */
     assert_false(svd_vq_enabled(queue(f, 0u)));
     assert_true(svd_is_err(svd_dev_kick(&f->dev, 0u, T0, clr(f)), SVD_ERR_STATE));
     /* Resume at the base it handed back. */

@@ -821,9 +821,10 @@ static svd_result toy_serve(void *ctx, svd_vq *q, uint32_t index, const svd_gmem
     }
 }
 
-static void toy_reset(void *ctx)
+static void toy_reset(void *ctx, uint32_t index)
 {
     toy *t = ctx;
+    (void)index; /* the toy holds no request between calls */
     t->resets++;
 }
 

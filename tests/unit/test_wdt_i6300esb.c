@@ -23,7 +23,7 @@ static void dirty(svd_fx *fx)
     memset(fx, 0xA5, sizeof(*fx));
 }
 
-static void check_fx(const svd_fx *fx, uint64_t deadline)
+static void check_fx_bars(const svd_fx *fx, uint64_t deadline, bool bars_may_change)
 {
     assert_int_equal(fx->deadline, deadline);
     assert_int_equal(fx->queue_notify, 0u);
@@ -31,8 +31,15 @@ static void check_fx(const svd_fx *fx, uint64_t deadline)
     assert_false(fx->reset);
     assert_false(fx->failed);
     assert_int_equal(fx->why, SVD_WHY_NONE);
-    assert_false(fx->bars_changed);
+    if (!bars_may_change) {
+        assert_false(fx->bars_changed);
+    }
     assert_true(fx->fired == (fx->fires != 0u));
+}
+
+static void check_fx(const svd_fx *fx, uint64_t deadline)
+{
+    check_fx_bars(fx, deadline, false);
 }
 
 static svd_esb make(svd_wdt_action action)
@@ -58,7 +65,7 @@ static svd_fx cfgw(svd_esb *w, uint32_t off, uint32_t size, uint32_t val, uint64
     svd_fx fx;
     dirty(&fx);
     assert_true(svd_is_ok(svd_esb_cfg_write(w, off, size, val, now, &fx)));
-    check_fx(&fx, svd_esb_next_deadline(w));
+    check_fx_bars(&fx, svd_esb_next_deadline(w), true); /* the callers check bars_changed */
     return fx;
 }
 
@@ -180,23 +187,26 @@ static void test_command_bar_line_writable_bits(void **state)
 {
     (void)state;
     svd_esb w = make(SVD_WDT_ACTION_RESET);
-    (void)cfgw(&w, 0x04, 2, 0xFFFF, 0);
+    /* Decoding on or off and every BAR0 move report bars_changed; other writes do not. */
+    assert_true(cfgw(&w, 0x04, 2, 0xFFFF, 0).bars_changed);
     assert_int_equal(cfgr(&w, 0x04, 2, 0), 0x0507u);
     assert_true(svd_esb_mem_enabled(&w));
-    (void)cfgw(&w, 0x05, 1, 0x00, 0); /* byte write to the high half */
+    assert_false(cfgw(&w, 0x05, 1, 0x00, 0).bars_changed); /* byte write to the high half */
     assert_int_equal(cfgr(&w, 0x04, 2, 0), 0x0007u);
-    (void)cfgw(&w, 0x04, 1, 0x00, 0);
+    assert_true(cfgw(&w, 0x04, 1, 0x00, 0).bars_changed);
     assert_false(svd_esb_mem_enabled(&w));
     /* BAR sizing: 16-byte 32-bit memory BAR. */
-    (void)cfgw(&w, 0x10, 4, 0xFFFFFFFFu, 0);
+    assert_true(cfgw(&w, 0x10, 4, 0xFFFFFFFFu, 0).bars_changed);
     assert_int_equal(cfgr(&w, 0x10, 4, 0), 0xFFFFFFF0u);
-    (void)cfgw(&w, 0x10, 4, 0xFEBF000Fu, 0);
+    assert_true(cfgw(&w, 0x10, 4, 0xFEBF000Fu, 0).bars_changed);
     assert_int_equal(cfgr(&w, 0x10, 4, 0), 0xFEBF0000u);
     assert_int_equal(svd_esb_bar0(&w), 0xFEBF0000u);
-    (void)cfgw(&w, 0x12, 2, 0x1234u, 0);
+    assert_false(cfgw(&w, 0x10, 4, 0xFEBF0000u, 0).bars_changed); /* the same address again */
+    assert_true(cfgw(&w, 0x12, 2, 0x1234u, 0).bars_changed);
     assert_int_equal(svd_esb_bar0(&w), 0x12340000u);
     (void)cfgw(&w, 0x10, 1, 0xFFu, 0);
     assert_int_equal(svd_esb_bar0(&w), 0x123400F0u);
+    assert_false(cfgw(&w, 0x3C, 1, 0x05u, 0).bars_changed);
     (void)cfgw(&w, 0x3C, 1, 0x05u, 0);
     assert_int_equal(cfgr(&w, 0x3C, 2, 0), 0x0105u);
     (void)cfgw(&w, 0x3D, 1, 0x04u, 0); /* pin is read-only */
@@ -569,8 +579,12 @@ static svd_result acc(svd_esb *w, svd_space sp, uint64_t addr, uint32_t width, b
 {
     svd_fx fx;
     dirty(&fx);
+    const uint32_t bar = svd_esb_bar0(w);
+    const bool mem = svd_esb_mem_enabled(w);
     const svd_result r = svd_esb_access(w, sp, addr, width, write, val, now, &fx);
-    check_fx(&fx, svd_esb_next_deadline(w));
+    check_fx_bars(&fx, svd_esb_next_deadline(w), true);
+    /* bars_changed exactly when BAR0 moved or decoding switched. */
+    assert_true(fx.bars_changed == ((svd_esb_bar0(w) != bar) || (svd_esb_mem_enabled(w) != mem)));
     assert_int_equal(fx.irq_level, w->irq_level);
     return r;
 }
