@@ -11,16 +11,17 @@
 # QNX SDK on the host); the harness provides the qvm functions, exported to
 # the dlopen()ed adapter with -rdynamic.
 #
-# Another adapter (e.g. a watchdog vdev-wdt-*.so) links its own object with
-# $(QVM_COMMON_OBJ) (options, dma windows, clock/timer, irq, vCPU transfer
-# helpers) and $(QVM_PIC_LIB), with $(QVM_CFLAGS) and $(QVM_SO_LDFLAGS), and
+# Another adapter (e.g. a watchdog vdev-wdt-*.so) is its device table (one
+# object) linked with $(QVM_COMMON_OBJ) (the adapter frame: factory, callbacks,
+# options, effects; and its helpers: dma windows, clock/timer, irq, vCPU
+# transfer) and $(QVM_PIC_LIB), with $(QVM_CFLAGS) and $(QVM_SO_LDFLAGS), and
 # its harness tests are tests/harness/test_*.c (each gets HQ_* paths in env).
 QVM_B        := $(B)/qvm
 QVM_CFLAGS   := $(CFLAGS_SHIM) -fPIC -fvisibility=hidden -Isrc/shim/qvm -DSVD_QVM_SDK=0
 QVM_SO_LDFLAGS := -shared -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack $(LDFLAGS_ALL)
 QVM_PIC_OBJ  := $(CORE_SRC:src/core/%.c=$(QVM_B)/pic/%.o)
 QVM_PIC_LIB  := $(QVM_B)/libsvdcore_pic.a
-QVM_COMMON_OBJ := $(QVM_B)/shim/qvm_common.o
+QVM_COMMON_OBJ := $(QVM_B)/shim/qvm_frame.o $(QVM_B)/shim/qvm_common.o
 QVM_HDRS     := $(wildcard src/shim/qvm/*.h src/shim/qvm/compat/*.h include/safevdev/*.h)
 QVM_ENTROPY_SO := $(QVM_B)/vdev-virtio-entropy.so
 
@@ -54,7 +55,8 @@ harness-build: $(QVM_ENTROPY_SO) $(HQ_TESTS)
 
 # Each test program gets the .so path and the build dir in the environment.
 # HQ_RELEASE_SO: a release build of the .so (no sanitizer/coverage flags), whose
-# sections and symbols the tests inspect; instrumented builds add data of their
+# sections and symbols the tests inspect, with the watchdog .so files beside it
+# (the same checks run on them); instrumented builds add data of their
 # own. It is built in its own tree, fixed by the first make that reads this
 # file and exported to the recursive ones (harness-asan, coverage).
 ifndef HQ_RELEASE_B
@@ -66,7 +68,7 @@ HQ_RELEASE_SO := $(HQ_RELEASE_B)/qvm/vdev-virtio-entropy.so
 .PHONY: qvm-release-so
 qvm-release-so:
 	@$(MAKE) --no-print-directory B=$(HQ_RELEASE_B) CC=$(HQ_RELEASE_CC) OPT="-O2 -g" \
-	  VARIANT_CFLAGS= VARIANT_LDFLAGS= qvm-so
+	  VARIANT_CFLAGS= VARIANT_LDFLAGS= qvm-so wdt-so
 harness-build: qvm-release-so
 HQ_ENV := HQ_ENTROPY_SO=$(abspath $(QVM_ENTROPY_SO)) HQ_RELEASE_SO=$(HQ_RELEASE_SO) HQ_BUILD=$(abspath $(QVM_B))
 harness: harness-build

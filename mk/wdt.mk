@@ -22,11 +22,11 @@ PKGS          += qemu-system-x86 python3
 CHECK_TARGETS += wdt-qtest
 
 # ---------------------------------------------------------------- qvm adapters
-# Built like $(QVM_ENTROPY_SO) in mk/qvm.mk (same flags, PIC core, qvm_common),
-# plus the watchdog helper wdt_qvm.o.
+# Built like $(QVM_ENTROPY_SO) in mk/qvm.mk (same flags, PIC core, the adapter
+# frame and its helpers).
 WDT_SP805_SO := $(QVM_B)/vdev-wdt-sp805.so
 WDT_ESB_SO   := $(QVM_B)/vdev-wdt-i6300esb.so
-WDT_QVM_OBJ  := $(QVM_B)/shim/wdt_qvm.o $(QVM_COMMON_OBJ)
+WDT_QVM_OBJ  := $(QVM_COMMON_OBJ)
 
 $(WDT_SP805_SO): $(QVM_B)/shim/vdev_wdt_sp805.o $(WDT_QVM_OBJ) $(QVM_PIC_LIB)
 	$(CC) $(QVM_CFLAGS) $(QVM_SO_LDFLAGS) $^ -o $@

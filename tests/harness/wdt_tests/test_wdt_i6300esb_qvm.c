@@ -162,6 +162,7 @@ static void pci_identity_and_bar(void **state)
     }
     /* BAR0 not decoded before firmware enables memory: reads float high */
     assert_int_equal(wdt_mr(d, ESB_RELOAD, 2), 0xFFFFu);
+    assert_int_equal(hq_factory_count(), 1u); /* the constructor registered exactly one factory */
     hq_dev_free(d);
     /* options: a location is refused, a bad action is refused */
     const char *bad1[] = { "loc", "0x1000", NULL };

@@ -1,0 +1,365 @@
+/* The qvm adapter frame (qvm_frame.h): the factory, the callbacks, the option
+ * protocol and the application of every engine effect, once for every
+ * device. The factory is the only writable static object; everything else an
+ * instance owns lives in its block. */
+#include "qvm_frame.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "safevdev/wdt.h"
+
+#define FRAME_MAGIC 0x51445653u      /* "SVDQ": set up by OPTIONS_START */
+#define FRAME_MAGIC_DEAD 0x44445653u /* "SVDD": terminated; only the clock is still valid */
+#define FRAME_MAX_OPTIONS 32u
+
+/* The block, when OPTIONS_START set it up and TERMINATE has not ended it. */
+static svd_qvm_frame *frame_of(const vdev_t *vdp)
+{
+    if ((vdp == NULL) || (vdp->v_device == NULL)) {
+        return NULL;
+    }
+    svd_qvm_frame *f = vdp->v_device;
+    return (f->magic == FRAME_MAGIC) ? f : NULL;
+}
+
+static unsigned option_count(void)
+{
+    unsigned n = 0u;
+    while ((n < FRAME_MAX_OPTIONS) && (svd_qvm_device.options[n] != NULL)) {
+        n++;
+    }
+    return n;
+}
+
+/* ---- effects -------------------------------------------------------------- */
+
+/* Carry out a fired watchdog's action through qvm's watchdog service.
+ * Returns true when the guest was reset. */
+static bool carry_out(svd_qvm_frame *f, const svd_fx *fx)
+{
+    const char *name = svd_qvm_device.name;
+    struct wdog_state ws;
+    bool reset = false;
+    memset(&ws, 0, sizeof ws);
+    f->actions++;
+    switch (fx->action) {
+    case SVD_WDT_ACTION_RESET:
+        qvm_report("%s: watchdog expired: resetting the guest", name);
+        ws.ws_action = WDOG_ACTION_RESET;
+        wdog_bite(&ws);
+        reset = true;
+        break;
+    case SVD_WDT_ACTION_TERMINATE:
+        qvm_report("%s: watchdog expired: terminating the guest", name);
+        ws.ws_action = WDOG_ACTION_TERMINATE;
+        wdog_bite(&ws);
+        break;
+    case SVD_WDT_ACTION_DUMP:
+        qvm_report("%s: watchdog expired: dumping, then terminating the guest", name);
+        ws.ws_action = WDOG_ACTION_TERMINATE;
+        ws.ws_flags = WDOG_FLAG_DUMP;
+        wdog_bite(&ws);
+        break;
+    case SVD_WDT_ACTION_NONE:
+    case SVD_WDT_ACTION__COUNT:
+    default:
+        qvm_report("%s: watchdog expired (action none: logged only, %u expiries)", name, (unsigned)fx->fires);
+        break;
+    }
+    return reset;
+}
+
+/* The line and the latch of one effect. */
+static void apply_line(vdev_t *vdp, svd_qvm_frame *f, const svd_fx *fx)
+{
+    if (fx->failed) {
+        qvm_report("%s: device needs reset: %s", svd_qvm_device.name, svd_why_name(fx->why));
+    }
+    (void)svd_qvm_irq_set(vdp, &f->irq, fx->irq_level);
+}
+
+static void arm(svd_qvm_frame *f, uint64_t deadline)
+{
+    if (deadline == SVD_NO_DEADLINE) {
+        return;
+    }
+    if (!svd_is_ok(svd_qvm_clock_arm(&f->clock, deadline)) && !f->timer_failed_logged) {
+        /* The next engine call reports its deadline again and re-arms. */
+        f->timer_failed_logged = true;
+        qvm_report("%s: cannot arm the guest timer", svd_qvm_device.name);
+    }
+}
+
+/* Apply everything @fx asks for (see qvm_frame.h). */
+static void apply(vdev_t *vdp, svd_qvm_frame *f, const svd_fx *fx, uint64_t now)
+{
+    const svd_fx *last = fx;
+    svd_fx after;
+    apply_line(vdp, f, fx);
+    if (fx->fired && carry_out(f, fx)) {
+        svd_qvm_device.reset(f, now, &after);
+        apply_line(vdp, f, &after);
+        last = &after; /* the reset device's deadline replaces the old one */
+    }
+    arm(f, last->deadline);
+}
+
+/* ---- accesses ---------------------------------------------------------------- */
+
+static vdev_ref_status_t access(vdev_t *vdp, bool write, const struct qvm_state_block *vopnd,
+                                const struct qvm_state_block *oopnd, struct guest_cpu *gcp)
+{
+    if ((vopnd == NULL) || (oopnd == NULL)) {
+        return VRS_NORMAL;
+    }
+    const uint32_t width = (vopnd->length <= 8u) ? (uint32_t)vopnd->length : 8u;
+    uint64_t v = 0u;
+    if (write) {
+        const vdev_ref_status_t st = svd_qvm_fetch(gcp, oopnd, width, &v);
+        if (st != VRS_NORMAL) {
+            return st; /* no value: nothing is performed */
+        }
+    }
+    svd_qvm_frame *f = frame_of(vdp);
+    if (f != NULL) {
+        (void)pthread_mutex_lock(&vdp->v_mtx);
+        if (f->ready) {
+            const bool cfg = vopnd->type == QST_PCI;
+            if (cfg || (vopnd->type == QST_MEMORY)) {
+                const svd_space sp = cfg ? SVD_SPACE_PCI_CFG : SVD_SPACE_MEM;
+                const uint64_t addr = cfg ? SVD_QSL_PCI_OFF(vopnd->location) : vopnd->location;
+                const uint64_t now = svd_qvm_clock_now(&f->clock);
+                svd_fx fx;
+                const svd_result r = svd_qvm_device.access(vdp, f, sp, addr, width, write, &v, now, &fx);
+                if (!svd_is_ok(r) && !fx.failed) {
+                    f->refused++;
+                }
+                apply(vdp, f, &fx, now);
+            } else {
+                f->refused++; /* a space the device has no registers in */
+                v = 0u;
+            }
+        } else {
+            v = 0u; /* not configured: reads 0, writes vanish */
+        }
+        (void)pthread_mutex_unlock(&vdp->v_mtx);
+    }
+    return write ? VRS_NORMAL : svd_qvm_reply(gcp, oopnd, width, v);
+}
+
+static vdev_ref_status_t frame_vread(vdev_t *vdp, unsigned cookie, const struct qvm_state_block *vopnd,
+                                     const struct qvm_state_block *oopnd, struct guest_cpu *gcp)
+{
+    (void)cookie;
+    return access(vdp, false, vopnd, oopnd, gcp);
+}
+
+static vdev_ref_status_t frame_vwrite(vdev_t *vdp, unsigned cookie, const struct qvm_state_block *vopnd,
+                                      const struct qvm_state_block *oopnd, struct guest_cpu *gcp)
+{
+    (void)cookie;
+    return access(vdp, true, vopnd, oopnd, gcp);
+}
+
+static void frame_timer(vdev_t *vdp, void *data, const struct guest_timer_data *tdp, struct guest_cpu *gcp)
+{
+    (void)data;
+    (void)tdp;
+    (void)gcp;
+    svd_qvm_frame *f = frame_of(vdp);
+    if (f == NULL) {
+        return;
+    }
+    (void)pthread_mutex_lock(&vdp->v_mtx);
+    svd_qvm_clock_fired(&f->clock);
+    if (f->ready) {
+        const uint64_t now = svd_qvm_clock_now(&f->clock);
+        svd_fx fx;
+        svd_qvm_device.tick(f, now, &fx);
+        apply(vdp, f, &fx, now);
+    }
+    (void)pthread_mutex_unlock(&vdp->v_mtx);
+}
+
+/* ---- control ------------------------------------------------------------------ */
+
+static void terminate(vdev_t *vdp, svd_qvm_frame *f)
+{
+    if (f->ready) {
+        (void)svd_qvm_irq_set(vdp, &f->irq, false);
+    }
+    if (svd_qvm_device.terminate != NULL) {
+        svd_qvm_device.terminate(f);
+    }
+    f->ready = false;
+    f->magic = FRAME_MAGIC_DEAD;
+}
+
+/* qvm sends OPTIONS_START once, on a block of unspecified content. Should it
+ * come again, the old instance releases what it holds and keeps its timer
+ * (qvm has no call to destroy one): nothing leaks, nothing piles up. */
+static int options_start(vdev_t *vdp)
+{
+    svd_qvm_frame *f = vdp->v_device;
+    svd_qvm_clock keep;
+    memset(&keep, 0, sizeof keep);
+    if ((f->magic == FRAME_MAGIC) || (f->magic == FRAME_MAGIC_DEAD)) {
+        (void)pthread_mutex_lock(&vdp->v_mtx);
+        if (f->magic == FRAME_MAGIC) {
+            terminate(vdp, f);
+        }
+        keep = f->clock;
+        keep.armed = false;
+        (void)pthread_mutex_unlock(&vdp->v_mtx);
+    }
+    memset(vdp->v_device, 0, svd_qvm_device.inst_size);
+    f->clock = keep;
+    f->magic = FRAME_MAGIC;
+    if (svd_qvm_device.start != NULL) {
+        svd_qvm_device.start(f);
+    }
+    vdp->v_block.type = QST_MEMORY;
+    vdp->v_block.location = QSL_NO_LOCATION;
+    return EOK;
+}
+
+static int options_end(vdev_t *vdp, svd_qvm_frame *f)
+{
+    int rc = EOK;
+    if (f->bad.set) {
+        rc = EINVAL;
+    } else if (!svd_is_ok(svd_qvm_clock_init(&f->clock, vdp, f))) {
+        qvm_report("%s: cannot create a guest timer", svd_qvm_device.name);
+        rc = EIO;
+    } else {
+        rc = svd_qvm_device.options_end(vdp, f, &f->bad, svd_qvm_clock_now(&f->clock));
+        if (f->bad.set) {
+            rc = EINVAL;
+        }
+    }
+    if (f->bad.set) {
+        svd_qvm_badopt_report(&f->bad, svd_qvm_device.name);
+    }
+    f->ready = rc == EOK;
+    return rc;
+}
+
+/* PCI_BARS: the argument is the caller's BAR array (docs/qvm-compat.md),
+ * passed through the const char * every command shares. */
+static int pci_bars(const svd_qvm_frame *f, const char *arg)
+{
+    if ((svd_qvm_device.pci_bar0 == NULL) || (arg == NULL)) {
+        return 1; /* positive: this device exposes no BARs */
+    }
+    union {
+        const char *arg;
+        struct vpci_bar *bars;
+    } u;
+    u.arg = arg;
+    struct vpci_bar *bars = u.bars;
+    for (int i = 0; i < SVD_QVM_PCI_NBARS; i++) {
+        bars[i].size = 0u;
+        bars[i].flags = 0u;
+    }
+    return svd_qvm_device.pci_bar0(f, &bars[0]) ? -SVD_QVM_PCI_NBARS : 1;
+}
+
+static void status(const svd_qvm_frame *f)
+{
+    char part[SVD_QVM_STATUS_MAX];
+    part[0] = '\0';
+    svd_qvm_device.status(f, part, sizeof part);
+    qvm_report("%s: %s, refused accesses %llu", svd_qvm_device.name, part, (unsigned long long)f->refused);
+}
+
+/* Every command but OPTIONS_START and the options; v_mtx held. */
+static int command(vdev_t *vdp, svd_qvm_frame *f, unsigned ctrl, const char *arg)
+{
+    int rc = EOK;
+    switch (ctrl) {
+    case VDEV_CTRL_OPTIONS_END:
+        rc = f->ready ? EBUSY : options_end(vdp, f);
+        break;
+    case VDEV_CTRL_GUEST_CONFIGURED:
+        if (f->ready && (svd_qvm_device.configured != NULL)) {
+            svd_qvm_device.configured(vdp, f);
+        }
+        break;
+    case VDEV_CTRL_GEN_FDT:
+        if (!f->ready) {
+            rc = EINVAL;
+        } else if (svd_qvm_device.gen_fdt != NULL) {
+            rc = svd_qvm_device.gen_fdt(vdp, f, (int)(intptr_t)arg);
+        } else {
+            rc = EOK; /* found by bus enumeration */
+        }
+        break;
+    case VDEV_CTRL_PCI_BARS:
+        rc = f->ready ? pci_bars(f, arg) : 1;
+        break;
+    case VDEV_CTRL_STATUS:
+        if (f->ready) {
+            status(f);
+        }
+        break;
+    case VDEV_CTRL_TERMINATE:
+        terminate(vdp, f);
+        break;
+    default:
+        break; /* GEN_ACPI, BUTTON and unknown commands: nothing to do */
+    }
+    return rc;
+}
+
+static int frame_control(vdev_t *vdp, unsigned ctrl, const char *arg)
+{
+    if ((vdp == NULL) || (vdp->v_device == NULL)) {
+        return EINVAL;
+    }
+    if (ctrl == VDEV_CTRL_OPTIONS_START) {
+        return options_start(vdp);
+    }
+    svd_qvm_frame *f = frame_of(vdp);
+    if (f == NULL) {
+        return EINVAL;
+    }
+    int rc = EOK;
+    (void)pthread_mutex_lock(&vdp->v_mtx);
+    if ((ctrl >= VDEV_CTRL_FIRST_OPTIDX) && ((ctrl - VDEV_CTRL_FIRST_OPTIDX) < option_count())) {
+        if (f->ready) {
+            rc = EBUSY;
+        } else {
+            svd_qvm_device.option(f, ctrl - VDEV_CTRL_FIRST_OPTIDX, arg, &f->bad);
+        }
+    } else {
+        rc = command(vdp, f, ctrl, arg);
+    }
+    (void)pthread_mutex_unlock(&vdp->v_mtx);
+    return rc;
+}
+
+/* The one writable static of the library: qvm links it into its list. The
+ * device's part is filled in from its table by the constructor. */
+static struct vdev_factory svd_qvm_factory = {
+    .next = NULL,
+    .control = frame_control,
+    .vread = frame_vread,
+    .vwrite = frame_vwrite,
+    .timer = frame_timer,
+    .option_list = NULL,
+    .name = NULL,
+    .factory_flags = VFF_MUTEX | VFF_MUTEX_RECURSIVE,
+    .acc_sizes = (1u << 1) | (1u << 2) | (1u << 4) | (1u << 8),
+    .extra_space = 0u,
+};
+
+__attribute__((constructor)) static void frame_register(void)
+{
+    svd_qvm_factory.option_list = svd_qvm_device.options;
+    svd_qvm_factory.name = svd_qvm_device.name;
+    svd_qvm_factory.factory_flags |= svd_qvm_device.factory_flags;
+    svd_qvm_factory.extra_space = svd_qvm_device.inst_size;
+    vdev_register_factory(&svd_qvm_factory, QVM_VDEV_ABI);
+}
