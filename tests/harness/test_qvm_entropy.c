@@ -546,7 +546,7 @@ static void rate_zero_means_unlimited(void **state)
     assert_int_equal(hq_clock_now(), t0);
     hq_log_clear();
     assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
-    assert_true(hq_log_has("requests 200 bytes 819200 source-failures 0 deferrals 0"));
+    assert_true(hq_log_has("why none source open requests 200 bytes 819200 source-failures 0 deferrals 0"));
     hq_dev_free(d);
 }
 
@@ -638,6 +638,8 @@ static void delayed_n_gives_up_through_the_model(void **state)
     assert_int_equal(hq_drv_read(&v2, BUF(1), 64, 0, 0), -1);
     assert_true((hq_drv_status(&v2) & S_NEEDS_RESET) != 0u);
     assert_int_equal(hq_log_count(), 2u);
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
+    assert_true(hq_log_has("why source_gave_up source gave-up requests 0"));
     hq_dev_free(d);
 }
 
@@ -770,6 +772,9 @@ static void protocol_error_is_logged_with_its_rule(void **state)
     assert_true((hq_drv_status(&v2) & S_NEEDS_RESET) != 0u);
     assert_true(hq_log_has("virtio-entropy: device needs reset: head_range"));
     assert_int_equal(hq_log_count(), 2u);
+    /* STATUS names the rule of the latch in force. */
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
+    assert_true(hq_log_has("virtio-entropy: status 0x4f why head_range source open"));
     hq_dev_free(d);
 }
 

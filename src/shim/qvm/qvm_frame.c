@@ -98,7 +98,7 @@ static void apply(vdev_t *vdp, svd_qvm_frame *f, const svd_fx *fx, uint64_t now)
     const svd_fx *last = fx;
     svd_fx after;
     apply_line(vdp, f, fx);
-    if (fx->fired && carry_out(f, fx)) {
+    if (fx->fired && carry_out(f, fx) && (svd_qvm_device.reset != NULL)) {
         svd_qvm_device.reset(f, now, &after);
         apply_line(vdp, f, &after);
         last = &after; /* the reset device's deadline replaces the old one */
@@ -107,6 +107,29 @@ static void apply(vdev_t *vdp, svd_qvm_frame *f, const svd_fx *fx, uint64_t now)
 }
 
 /* ---- accesses ---------------------------------------------------------------- */
+
+/* One access to a ready instance (v_mtx held): the value read, or @v as
+ * written. A space the device has no registers in reads 0. */
+static uint64_t perform(vdev_t *vdp, svd_qvm_frame *f, const struct qvm_state_block *vopnd, uint32_t width,
+                        bool write, uint64_t v)
+{
+    const bool cfg = vopnd->type == QST_PCI;
+    if (!cfg && (vopnd->type != QST_MEMORY)) {
+        f->refused++;
+        return 0u;
+    }
+    const svd_space sp = cfg ? SVD_SPACE_PCI_CFG : SVD_SPACE_MEM;
+    const uint64_t addr = cfg ? SVD_QSL_PCI_OFF(vopnd->location) : vopnd->location;
+    const uint64_t now = svd_qvm_clock_now(&f->clock);
+    uint64_t val = v;
+    svd_fx fx;
+    const svd_result r = svd_qvm_device.access(vdp, f, sp, addr, width, write, &val, now, &fx);
+    if (!svd_is_ok(r) && !fx.failed) {
+        f->refused++; /* the engine gave its defined answer */
+    }
+    apply(vdp, f, &fx, now);
+    return val;
+}
 
 static vdev_ref_status_t access(vdev_t *vdp, bool write, const struct qvm_state_block *vopnd,
                                 const struct qvm_state_block *oopnd, struct guest_cpu *gcp)
@@ -123,30 +146,15 @@ static vdev_ref_status_t access(vdev_t *vdp, bool write, const struct qvm_state_
         }
     }
     svd_qvm_frame *f = frame_of(vdp);
+    uint64_t got = 0u; /* not configured: reads 0, writes vanish */
     if (f != NULL) {
         (void)pthread_mutex_lock(&vdp->v_mtx);
         if (f->ready) {
-            const bool cfg = vopnd->type == QST_PCI;
-            if (cfg || (vopnd->type == QST_MEMORY)) {
-                const svd_space sp = cfg ? SVD_SPACE_PCI_CFG : SVD_SPACE_MEM;
-                const uint64_t addr = cfg ? SVD_QSL_PCI_OFF(vopnd->location) : vopnd->location;
-                const uint64_t now = svd_qvm_clock_now(&f->clock);
-                svd_fx fx;
-                const svd_result r = svd_qvm_device.access(vdp, f, sp, addr, width, write, &v, now, &fx);
-                if (!svd_is_ok(r) && !fx.failed) {
-                    f->refused++;
-                }
-                apply(vdp, f, &fx, now);
-            } else {
-                f->refused++; /* a space the device has no registers in */
-                v = 0u;
-            }
-        } else {
-            v = 0u; /* not configured: reads 0, writes vanish */
+            got = perform(vdp, f, vopnd, width, write, v);
         }
         (void)pthread_mutex_unlock(&vdp->v_mtx);
     }
-    return write ? VRS_NORMAL : svd_qvm_reply(gcp, oopnd, width, v);
+    return write ? VRS_NORMAL : svd_qvm_reply(gcp, oopnd, width, got);
 }
 
 static vdev_ref_status_t frame_vread(vdev_t *vdp, unsigned cookie, const struct qvm_state_block *vopnd,

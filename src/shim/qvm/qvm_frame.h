@@ -98,7 +98,8 @@ typedef struct svd_qvm_dev {
                          uint64_t *val, uint64_t now, svd_fx *fx);
     /** The time the last deadline asked for. */
     void (*tick)(void *inst, uint64_t now, svd_fx *fx);
-    /** Device reset, as a guest reset does it (after a watchdog reset action). */
+    /** Device reset, as a guest reset does it: after a watchdog's reset action. Required when the
+        engine can fire (a watchdog); NULL for a device that never does (nothing to reset then). */
     void (*reset)(void *inst, uint64_t now, svd_fx *fx);
     /** Optional: add the device's node(s) under FDT node @p parent; EOK or an errno value. */
     int (*gen_fdt)(const vdev_t *vdp, void *inst, int parent);
@@ -114,6 +115,6 @@ typedef struct svd_qvm_dev {
 SVD_QVM_HIDDEN extern const svd_qvm_dev svd_qvm_device;
 
 /** @brief Longest device part of a status line. */
-#define SVD_QVM_STATUS_MAX 160u
+#define SVD_QVM_STATUS_MAX 256u
 
 #endif /* SVD_QVM_FRAME_H */

@@ -289,12 +289,6 @@ static void ent_tick(void *inst, uint64_t now, svd_fx *fx)
     svd_vdev_tick(&e->vdev, now, fx);
 }
 
-static void ent_reset(void *inst, uint64_t now, svd_fx *fx)
-{
-    ent_inst *e = inst;
-    svd_vdev_reset(&e->vdev, now, fx);
-}
-
 static int ent_gen_fdt(const vdev_t *vdp, void *inst, int parent)
 {
     const ent_inst *e = inst;
@@ -325,14 +319,17 @@ static bool ent_pci_bar0(const void *inst, struct vpci_bar *bar0)
     return true;
 }
 
+/* Status byte, why NEEDS_RESET is latched ("none" while it is not), the
+ * source's state and the model's totals. */
 static void ent_status(const void *inst, char *buf, size_t len)
 {
     const ent_inst *e = inst;
     const svd_entropy_stats *st = svd_entropy_stats_of(&e->ent);
-    (void)snprintf(buf, len, "status 0x%x requests %llu bytes %llu source-failures %llu deferrals %llu",
-                   (unsigned)svd_vdev_status(&e->vdev), (unsigned long long)st->requests,
-                   (unsigned long long)st->bytes, (unsigned long long)st->source_failures,
-                   (unsigned long long)st->rate_deferrals);
+    const char *src = svd_entropy_gave_up(&e->ent) ? "gave-up" : (e->src_open ? "open" : "closed");
+    (void)snprintf(buf, len, "status 0x%x why %s source %s requests %llu bytes %llu source-failures %llu deferrals %llu",
+                   (unsigned)svd_vdev_status(&e->vdev), svd_why_name(svd_vdev_why(&e->vdev)), src,
+                   (unsigned long long)st->requests, (unsigned long long)st->bytes,
+                   (unsigned long long)st->source_failures, (unsigned long long)st->rate_deferrals);
 }
 
 /* Mapped memory goes back to qvm; the engine no longer sees any. */
@@ -353,7 +350,6 @@ const svd_qvm_dev svd_qvm_device = {
     .configured = ent_configured,
     .access = ent_access,
     .tick = ent_tick,
-    .reset = ent_reset,
     .gen_fdt = ent_gen_fdt,
     .pci_bar0 = ent_pci_bar0,
     .status = ent_status,
