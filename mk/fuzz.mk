@@ -66,9 +66,10 @@ fuzz-regress: $(FUZZ_BIN)
 # The vhost-user dispatcher target links the daemon's socket-free part.
 FUZZ_EXTRA_fuzz_vhu := -Isrc/shim/vhost_user $(filter-out %/vhu_main.c,$(wildcard src/shim/vhost_user/*.c))
 $(FUZZ_DIR)/bin/fuzz_vhu: $(wildcard src/shim/vhost_user/*.c src/shim/vhost_user/*.h)
-# The qvm option parsers live in the adapter's common file; the target defines the
-# qvm host calls that file references as stubs that crash if ever reached.
-FUZZ_EXTRA_fuzz_qvm_opts := -Isrc/shim/qvm -DSVD_QVM_SDK=0 src/shim/qvm/qvm_common.c
+# The qvm option target drives the entropy adapter (frame + table) through its
+# factory; it defines the qvm host calls those files reference (as stubs).
+FUZZ_EXTRA_fuzz_qvm_opts := -Isrc/shim/qvm -DSVD_QVM_SDK=0 src/shim/qvm/qvm_common.c src/shim/qvm/qvm_frame.c \
+  src/shim/qvm/vdev_entropy.c
 $(FUZZ_DIR)/bin/fuzz_qvm_opts: $(wildcard src/shim/qvm/*.c src/shim/qvm/*.h src/shim/qvm/compat/*.h)
 
 # Regression tests for defects found by fuzzing / fault injection (tests/fuzz/regress_*.c),
