@@ -232,7 +232,7 @@ static int ent_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
         svd_qvm_badopt_set(bad, "loc", "", "the register window would wrap the address space");
         return EINVAL;
     }
-    if ((e->mem.n == 0u) && !svd_is_ok(svd_qvm_mem_add(&e->mem, 0u, ENT_DEFAULT_DMA_SIZE))) {
+    if ((e->mem.n == 0u) && SVD_NEVER(!svd_is_ok(svd_qvm_mem_add(&e->mem, 0u, ENT_DEFAULT_DMA_SIZE)))) {
         return EINVAL; /* an empty table takes any non-wrapping window: not reached */
     }
     if (e->open_timeout_ns == 0u) {
@@ -245,7 +245,7 @@ static int ent_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
     ec.source.read = source_read;
     ec.source.ctx = e;
     ec.open_timeout_ns = e->open_timeout_ns;
-    if (!svd_is_ok(svd_entropy_init(&e->ent, &ec, now))) {
+    if (SVD_NEVER(!svd_is_ok(svd_entropy_init(&e->ent, &ec, now)))) {
         qvm_report("%s: rate-limit settings refused by the entropy engine", VDEV_NAME);
         return EINVAL; /* the core's rate helper builds valid buckets: not reached */
     }
@@ -261,7 +261,7 @@ static int ent_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
     vc.pci.subsystem_id = (uint16_t)SVD_ENTROPY_DEVICE_ID;
     vc.pci.bar64 = true;
     svd_gmem_init(&e->gmem);
-    if (!svd_is_ok(svd_vdev_init(&e->vdev, &vc, &e->gmem))) {
+    if (SVD_NEVER(!svd_is_ok(svd_vdev_init(&e->vdev, &vc, &e->gmem)))) {
         qvm_report("%s: device engine refused its parameters", VDEV_NAME);
         return EINVAL; /* parameters are fixed or checked above: not reached */
     }

@@ -61,7 +61,7 @@ static int esb_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
     cfg.action = e->action;
     cfg.subsys_vendor = (uint16_t)SVD_ESB_VENDOR_ID;
     cfg.subsys_id = (uint16_t)SVD_ESB_DEVICE_ID;
-    if (!svd_is_ok(svd_esb_init(&e->eng, &cfg, now))) {
+    if (SVD_NEVER(!svd_is_ok(svd_esb_init(&e->eng, &cfg, now)))) {
         return EINVAL; /* the action was parsed: not reached */
     }
     return EOK;

@@ -90,7 +90,7 @@ static int sp_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_t
         return EINVAL;
     }
     const svd_sp805_cfg cfg = { s->action, s->freq_hz, s->base };
-    if (!svd_is_ok(svd_sp805_init(&s->eng, &cfg, now))) {
+    if (SVD_NEVER(!svd_is_ok(svd_sp805_init(&s->eng, &cfg, now)))) {
         return EINVAL; /* options were range-checked: not reached */
     }
     return EOK;
