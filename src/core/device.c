@@ -88,18 +88,29 @@ svd_result svd_dev_init(svd_dev *d, const svd_model *model, const svd_gmem *m, b
     SVD_ENSURE((model->device_features & ~DEV_SPECIFIC_FEATURES) == 0u, SVD_ERR_INVALID_ARG);
     SVD_ENSURE(model->num_queues >= 1u && model->num_queues <= SVD_DEV_MAX_QUEUES, SVD_ERR_INVALID_ARG);
     SVD_ENSURE(model->config != NULL || model->config_len == 0u, SVD_ERR_INVALID_ARG);
-    svd_vq probe;
-    SVD_GUARD(svd_vq_init(&probe, model->queue_max)); /* the queue-size rule decides queue_max */
 
+    /* Built in place (a failed init leaves @d unusable, as documented): no
+     * engine-sized temporaries on the stack. */
     (void)memset(d, 0, sizeof(*d));
+    for (uint32_t i = 0u; i < SVD_DEV_MAX_QUEUES; i++) {
+        /* The queue-size rule decides whether queue_max is acceptable. */
+        SVD_GUARD(svd_vq_init(&d->queues[i], model->queue_max));
+        d->wake_at[i] = SVD_NO_DEADLINE;
+    }
     d->model = *model;
     d->host_features = model->device_features | DEV_TRANSPORT_FEATURES;
     d->host_driven = host_driven;
     d->gmem = m;
-    for (uint32_t i = 0u; i < SVD_DEV_MAX_QUEUES; i++) {
-        d->queues[i] = probe;
-        d->wake_at[i] = SVD_NO_DEADLINE;
-    }
+    d->budget.bytes = SVD_BUDGET_DEFAULT_BYTES;
+    d->budget.descs = SVD_BUDGET_DEFAULT_DESCS;
+    return svd_ok();
+}
+
+svd_result svd_dev_set_budget(svd_dev *d, const svd_budget *b)
+{
+    SVD_ENSURE(b->bytes <= SVD_BUDGET_MAX_BYTES && b->descs <= SVD_VQ_MAX_SIZE, SVD_ERR_INVALID_ARG);
+    d->budget.bytes = b->bytes != 0u ? b->bytes : SVD_BUDGET_DEFAULT_BYTES;
+    d->budget.descs = b->descs != 0u ? b->descs : SVD_BUDGET_DEFAULT_DESCS;
     return svd_ok();
 }
 
@@ -363,7 +374,7 @@ svd_result svd_dev_kick(svd_dev *d, uint32_t q, uint64_t now, svd_fx *fx)
     SVD_GUARD(queue_live(d, q));
     svd_vq *vq = &d->queues[q];
     uint64_t wake = SVD_NO_DEADLINE;
-    const svd_result r = d->model.serve(d->model.ctx, vq, q, d->gmem, now, &wake);
+    const svd_result r = d->model.serve(d->model.ctx, vq, q, d->gmem, now, &d->budget, &wake);
     if (!svd_is_ok(r) && !svd_is_err(r, SVD_ERR_STATE)) {
         dev_latch(d, r.why, fx);
         return r;

@@ -10,8 +10,10 @@
  *   bench_core sizes                   sizeof of the core contexts
  *
  * Every request is one write-only descriptor published by the driver model,
- * served by bench_serve() (svd_entropy_process + svd_vq_need_interrupt, what
- * the vhost-user daemon calls per kick) and reaped from the used ring. Like
+ * served by bench_serve() (svd_vdev_kick on the composed engine without a
+ * transport, the one call the vhost-user daemon makes per kick: the entropy
+ * model serves the queue and the interrupt decision is taken) and reaped from
+ * the used ring. Like
  * Linux's virtio-rng, the guest reuses one buffer. bench_serve() is kept out
  * of line so callgrind can count it alone (--toggle-collect=bench_serve):
  * that excludes the driver model (harness) by construction.
@@ -25,8 +27,8 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "safevdev/device.h"
 #include "safevdev/entropy.h"
+#include "safevdev/vdev.h"
 #include "safevdev/virtqueue.h"
 #include "tg_mem.h"
 #include "tg_vring.h"
@@ -40,7 +42,7 @@ typedef svd_result (*src_fn)(void *ctx, uint8_t *buf, size_t len, size_t *got);
 typedef struct bench {
     tg_mem mem;
     tg_vring ring;
-    svd_vq vq;
+    svd_vdev vdev;
     svd_entropy ent;
     uint64_t buf_gpa;
     uint32_t size;
@@ -90,15 +92,25 @@ static int bench_init(bench *b, uint32_t size, src_fn fn)
     for (uint32_t i = 0; i < QSIZE; i++) {
         tg_vring_set_desc(&b->ring, (uint16_t)i, b->buf_gpa, size, (uint16_t)SVD_VRING_DESC_F_WRITE, 0u);
     }
-    svd_vq_init(&b->vq);
-    if (!svd_is_ok(svd_vq_set_size(&b->vq, QSIZE)) ||
-        !svd_is_ok(svd_vq_set_addrs(&b->vq, b->ring.desc, b->ring.avail, b->ring.used)) ||
-        !svd_is_ok(svd_vq_set_features(&b->vq, true, false)) || !svd_is_ok(svd_vq_enable(&b->vq, &b->mem.map))) {
-        return -1;
-    }
     memset(&cfg, 0, sizeof(cfg));
     cfg.source.read = fn;
     if (!svd_is_ok(svd_entropy_init(&b->ent, &cfg, 0u))) {
+        return -1;
+    }
+    svd_vdev_cfg vc;
+    memset(&vc, 0, sizeof(vc));
+    vc.xport = SVD_XPORT_NONE;
+    svd_entropy_model(&b->ent, &vc.model);
+    svd_vq_setup qs;
+    memset(&qs, 0, sizeof(qs));
+    qs.size = QSIZE;
+    qs.desc = b->ring.desc;
+    qs.avail = b->ring.avail;
+    qs.used = b->ring.used;
+    qs.event_idx = true;
+    svd_fx fx;
+    if (!svd_is_ok(svd_vdev_init(&b->vdev, &vc, &b->mem.map)) ||
+        !svd_is_ok(svd_vdev_queue_start(&b->vdev, 0u, &qs, &fx))) {
         return -1;
     }
     return 0;
@@ -108,15 +120,11 @@ static int bench_init(bench *b, uint32_t size, src_fn fn)
 uint32_t bench_serve(bench *b) __attribute__((noinline, noclone));
 uint32_t bench_serve(bench *b)
 {
-    svd_entropy_out out;
-    bool irq = false;
-    if (!svd_is_ok(svd_entropy_process(&b->ent, &b->vq, &b->mem.map, 0u, &out))) {
+    svd_fx fx;
+    if (!svd_is_ok(svd_vdev_kick(&b->vdev, 0u, 0u, &fx))) {
         return 0u;
     }
-    if (out.completed > 0u && !svd_is_ok(svd_vq_need_interrupt(&b->vq, &b->mem.map, &irq))) {
-        return 0u;
-    }
-    return irq ? out.completed : 0u;
+    return fx.queue_notify & 1u;
 }
 
 /* n requests of b->size bytes; 0, or -1 if any went wrong. */
@@ -219,8 +227,8 @@ out:
 
 static void print_sizes(void)
 {
-    printf("BENCH sizeof svd_vq=%zu svd_entropy=%zu svd_dev=%zu svd_gmem=%zu\n", sizeof(svd_vq),
-           sizeof(svd_entropy), sizeof(svd_dev), sizeof(svd_gmem));
+    printf("BENCH sizeof svd_vq=%zu svd_entropy=%zu svd_dev=%zu svd_gmem=%zu svd_vdev=%zu\n", sizeof(svd_vq),
+           sizeof(svd_entropy), sizeof(svd_dev), sizeof(svd_gmem), sizeof(svd_vdev));
 }
 
 int main(int argc, char **argv)

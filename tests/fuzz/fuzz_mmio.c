@@ -10,9 +10,11 @@
  *                so sequences reach DRIVER_OK and notify quickly
  * Invariants: the magic/version registers never change; a successful read
  * of a read-only identity register gives the same value each time; every
- * result is a known error code; after a reset action the status reads 0. */
+ * result is a known error code and reason; a failure effect names a reason
+ * and leaves the device latched; after a reset the status reads 0. */
 #include "fuzz_transport.h"
 #include "safevdev/mmio.h"
+#include "safevdev/vdev.h"
 
 static const uint16_t k_regs[] = {
     SVD_MMIO_STATUS, SVD_MMIO_QUEUE_SEL, SVD_MMIO_QUEUE_NUM, SVD_MMIO_QUEUE_READY,
@@ -22,18 +24,11 @@ static const uint16_t k_regs[] = {
     SVD_MMIO_QUEUE_DRIVER_HIGH, SVD_MMIO_QUEUE_DEVICE_HIGH, SVD_MMIO_CONFIG_OFFSET,
 };
 
-static void after(ft_env *env, svd_mmio *mm, const svd_mmio_action *act)
+#define FT_MMIO_BASE UINT64_C(0x10000000)
+
+static svd_result mm_access(ft_env *env, uint32_t off, uint32_t width, bool write, uint64_t *v, svd_fx *fx)
 {
-    if (act->reset) {
-        svd_entropy_reset(&env->e);
-    }
-    if (act->notify) {
-        FZ_CHECK(act->vq != NULL);
-        ft_serve(env, act->vq, act->queue);
-        svd_mmio_action a2;
-        memset(&a2, 0, sizeof(a2));
-        svd_mmio_sync_irq(mm, &a2);
-    }
+    return svd_vdev_access(&env->v, SVD_SPACE_MEM, FT_MMIO_BASE + off, width, write, v, env->now, fx);
 }
 
 /* REQ: REQ-GATE-010 */
@@ -41,58 +36,58 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_in in = { data, size, 0u };
     ft_env env;
-    svd_mmio mm;
+    svd_vdev_cfg vc;
     const uint8_t flags = fz_u8(&in);
     const size_t ramlen = fz_u16(&in) % FT_RAM_MAX;
-    uint32_t v;
-    svd_mmio_action act;
+    uint64_t v;
+    svd_fx fx;
 
-    (void)ft_env_init(&env, &in, ramlen);
+    memset(&vc, 0, sizeof(vc));
+    vc.xport = SVD_XPORT_MMIO;
+    vc.mmio_base = FT_MMIO_BASE;
+    vc.mmio_vendor = 0x554d4551u;
+    (void)ft_env_init(&env, &in, ramlen, &vc);
     env.source_fails = (flags & 1u) != 0u;
-    FZ_CHECK(svd_is_ok(svd_mmio_init(&mm, &env.d, 0x554d4551u)));
 
     while (fz_left(&in) > 0u) {
         const uint8_t kind = fz_u8(&in);
         svd_result r = svd_ok();
-        memset(&act, 0, sizeof(act));
+        svd_fx_clear(&fx);
         switch (kind & 3u) {
         case 0u: {
             const uint16_t off = fz_u16(&in);
             const uint8_t width = fz_u8(&in) % 9u;
             v = 0xdeadbeefu;
-            r = svd_mmio_read(&mm, off, width, &v, &act);
+            r = mm_access(&env, off, width, false, &v, &fx);
             if (svd_is_ok(r) && off == SVD_MMIO_MAGIC_VALUE && width == 4u) {
                 FZ_CHECK(v == SVD_MMIO_MAGIC);
             }
             if (svd_is_ok(r) && off == SVD_MMIO_VERSION_REG && width == 4u) {
                 FZ_CHECK(v == SVD_MMIO_VERSION);
             }
+            FZ_CHECK(v <= UINT32_MAX);
             break;
         }
         case 1u: {
             const uint16_t off = fz_u16(&in);
             const uint8_t width = fz_u8(&in) % 9u;
-            r = svd_mmio_write(&mm, off, width, fz_u32(&in), &act);
+            v = fz_u32(&in);
+            r = mm_access(&env, off, width, true, &v, &fx);
             break;
         }
-        case 2u: {
-            env.now += (uint64_t)fz_u16(&in) * 1000000u;
-            svd_vq *q = &env.d.queues[0];
-            if (q->enabled && !q->broken) {
-                ft_serve(&env, q, 0u);
-            }
+        case 2u:
+            ft_tick(&env, fz_u16(&in));
             break;
-        }
         default: {
             const uint16_t reg = k_regs[fz_u8(&in) % (sizeof(k_regs) / sizeof(k_regs[0]))];
-            r = svd_mmio_write(&mm, reg, 4u, fz_u32(&in), &act);
+            v = fz_u32(&in);
+            r = mm_access(&env, reg, 4u, true, &v, &fx);
             break;
         }
         }
-        FZ_CHECK((unsigned)r.err < (unsigned)SVD_ERR__COUNT);
-        after(&env, &mm, &act);
-        if (act.reset) {
-            FZ_CHECK(svd_is_ok(svd_mmio_read(&mm, SVD_MMIO_STATUS, 4u, &v, &act)));
+        ft_check_fx(&env, &fx, r);
+        if (fx.reset) {
+            FZ_CHECK(svd_is_ok(mm_access(&env, SVD_MMIO_STATUS, 4u, false, &v, &fx)));
             FZ_CHECK(v == 0u);
         }
     }

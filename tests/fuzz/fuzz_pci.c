@@ -15,26 +15,13 @@
  * reads return within the access width. */
 #include "fuzz_transport.h"
 #include "safevdev/pci.h"
+#include "safevdev/vdev.h"
 
 /* virtio 1.2 §4.1.4.3 common configuration fields: offset, width. */
 static const uint8_t k_common[][2] = {
     { 0x00u, 4u }, { 0x08u, 4u }, { 0x0cu, 4u }, { 0x14u, 1u }, { 0x16u, 2u }, { 0x18u, 2u },
     { 0x1cu, 2u }, { 0x20u, 8u }, { 0x28u, 8u }, { 0x30u, 8u }, { 0x10u, 2u }, { 0x1au, 2u },
 };
-
-static void after(ft_env *env, svd_pci *p, const svd_pci_action *act)
-{
-    if (act->reset) {
-        svd_entropy_reset(&env->e);
-    }
-    if (act->notify) {
-        svd_pci_action a2;
-        FZ_CHECK(act->vq != NULL);
-        ft_serve(env, act->vq, act->queue);
-        memset(&a2, 0, sizeof(a2));
-        svd_pci_sync_irq(p, &a2);
-    }
-}
 
 static void check_width(uint64_t v, uint32_t width)
 {
@@ -43,36 +30,62 @@ static void check_width(uint64_t v, uint32_t width)
     }
 }
 
+#define FT_BAR UINT64_C(0xfe000000)
+
+/* Where BAR0 decodes now, as the guest programmed it (read back through
+ * configuration space, the way a driver would). */
+static uint64_t bar_base(ft_env *env, bool bar64)
+{
+    svd_fx fx;
+    uint64_t lo = 0u;
+    uint64_t hi = 0u;
+    FZ_CHECK(svd_is_ok(svd_vdev_access(&env->v, SVD_SPACE_PCI_CFG, SVD_PCI_CFG_BAR0, 4u, false, &lo, env->now, &fx)));
+    if (bar64) {
+        FZ_CHECK(
+            svd_is_ok(svd_vdev_access(&env->v, SVD_SPACE_PCI_CFG, SVD_PCI_CFG_BAR1, 4u, false, &hi, env->now, &fx)));
+    }
+    return (hi << 32) | (lo & ~UINT64_C(0xf));
+}
+
+static svd_result cfg_access(ft_env *env, uint32_t off, uint32_t width, bool write, uint64_t *v, svd_fx *fx)
+{
+    return svd_vdev_access(&env->v, SVD_SPACE_PCI_CFG, off, width, write, v, env->now, fx);
+}
+
 /* REQ: REQ-GATE-010 */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_in in = { data, size, 0u };
     ft_env env;
-    svd_pci p;
-    svd_pci_params params;
-    svd_pci_action act;
+    svd_vdev_cfg vc;
+    svd_fx fx;
     const uint8_t flags = fz_u8(&in);
     const size_t ramlen = fz_u16(&in) % FT_RAM_MAX;
+    const bool bar64 = (flags & 2u) != 0u;
+    uint64_t v = 0u;
 
-    (void)ft_env_init(&env, &in, ramlen);
+    memset(&vc, 0, sizeof(vc));
+    vc.xport = SVD_XPORT_PCI;
+    vc.pci.class_code = SVD_PCI_CLASS_RNG;
+    vc.pci.subsystem_vendor = SVD_PCI_VENDOR_VIRTIO;
+    vc.pci.subsystem_id = 4u;
+    vc.pci.bar64 = bar64;
+    (void)ft_env_init(&env, &in, ramlen, &vc);
     env.source_fails = (flags & 1u) != 0u;
-    memset(&params, 0, sizeof(params));
-    params.class_code = SVD_PCI_CLASS_RNG;
-    params.subsystem_vendor = SVD_PCI_VENDOR_VIRTIO;
-    params.subsystem_id = 4u;
-    params.bar64 = (flags & 2u) != 0u;
-    FZ_CHECK(svd_is_ok(svd_pci_init(&p, &env.d, &params)));
+    /* Firmware places BAR0; the input may move it or turn decoding off. */
+    v = FT_BAR;
+    FZ_CHECK(svd_is_ok(cfg_access(&env, SVD_PCI_CFG_BAR0, 4u, true, &v, &fx)));
 
     while (fz_left(&in) > 0u) {
         const uint8_t kind = fz_u8(&in);
         svd_result r = svd_ok();
-        memset(&act, 0, sizeof(act));
+        svd_fx_clear(&fx);
         switch (kind % 6u) {
         case 0u: {
             const uint8_t off = fz_u8(&in);
             const uint32_t width = fz_u8(&in) % 9u;
-            uint32_t v = 0u;
-            r = svd_pci_cfg_read(&p, off, width, &v, &act);
+            v = 0u;
+            r = cfg_access(&env, off, width, false, &v, &fx);
             if (svd_is_ok(r)) {
                 check_width(v, width);
                 if (off == 0u && width == 4u) {
@@ -84,14 +97,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 1u: {
             const uint8_t off = fz_u8(&in);
             const uint32_t width = fz_u8(&in) % 9u;
-            r = svd_pci_cfg_write(&p, off, width, fz_u32(&in), &act);
+            v = fz_u32(&in);
+            r = cfg_access(&env, off, width, true, &v, &fx);
             break;
         }
         case 2u: {
             const uint16_t off = fz_u16(&in);
             const uint32_t width = fz_u8(&in) % 9u;
-            uint64_t v = 0u;
-            r = svd_pci_bar_read(&p, off, width, &v, &act);
+            v = 0u;
+            r = svd_vdev_access(&env.v, SVD_SPACE_MEM, bar_base(&env, bar64) + off, width, false, &v, env.now, &fx);
             if (svd_is_ok(r)) {
                 check_width(v, width);
             }
@@ -100,25 +114,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 3u: {
             const uint16_t off = fz_u16(&in);
             const uint32_t width = fz_u8(&in) % 9u;
-            r = svd_pci_bar_write(&p, off, width, fz_u64(&in), &act);
+            v = fz_u64(&in);
+            r = svd_vdev_access(&env.v, SVD_SPACE_MEM, bar_base(&env, bar64) + off, width, true, &v, env.now, &fx);
             break;
         }
-        case 4u: {
-            svd_vq *q = &env.d.queues[0];
-            env.now += (uint64_t)fz_u16(&in) * 1000000u;
-            if (q->enabled && !q->broken) {
-                ft_serve(&env, q, 0u);
-            }
+        case 4u:
+            ft_tick(&env, fz_u16(&in));
             break;
-        }
         default: {
             const uint8_t *f = k_common[fz_u8(&in) % (sizeof(k_common) / sizeof(k_common[0]))];
-            r = svd_pci_bar_write(&p, SVD_PCI_COMMON_OFF + f[0], f[1], fz_u64(&in), &act);
+            v = fz_u64(&in);
+            r = svd_vdev_access(&env.v, SVD_SPACE_MEM, bar_base(&env, bar64) + SVD_PCI_COMMON_OFF + f[0], f[1], true,
+                                &v, env.now, &fx);
             break;
         }
         }
-        FZ_CHECK((unsigned)r.err < (unsigned)SVD_ERR__COUNT);
-        after(&env, &p, &act);
+        ft_check_fx(&env, &fx, r);
     }
     ft_env_free(&env);
     return 0;

@@ -100,12 +100,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(svd_is_ok(svd_gmem_add(&m, FZ_GPA_BASE, ramlen, ram, SVD_GMEM_READ | SVD_GMEM_WRITE)));
     }
 
-    svd_vq_init(&q);
+    FZ_CHECK(svd_is_ok(svd_vq_init(&q, SVD_VQ_MAX_SIZE)));
     for (i = 0u; i < FZ_MAX_CHAINS; i++) {
         svd_vq_chain_init(&chains[i], segs[i], (i == 0u) ? 1u : FZ_SEGS);
     }
     FZ_CHECK(svd_is_ok(svd_vq_set_size(&q, qsize)));
-    FZ_CHECK(svd_is_ok(svd_vq_set_addrs(&q, FZ_GPA_BASE + desc, FZ_GPA_BASE + avail, FZ_GPA_BASE + used)));
+    FZ_CHECK(svd_is_ok(svd_vq_set_addr(&q, SVD_VQ_RING_DESC, FZ_GPA_BASE + desc)));
+    FZ_CHECK(svd_is_ok(svd_vq_set_addr(&q, SVD_VQ_RING_AVAIL, FZ_GPA_BASE + avail)));
+    FZ_CHECK(svd_is_ok(svd_vq_set_addr(&q, SVD_VQ_RING_USED, FZ_GPA_BASE + used)));
     FZ_CHECK(svd_is_ok(svd_vq_set_features(&q, (flags & 1u) != 0u, (flags & 2u) != 0u)));
     if ((flags & 8u) != 0u) {
         FZ_CHECK(svd_is_ok(svd_vq_set_base(&q, base_avail, base_used)));
@@ -125,6 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (svd_is_ok(r)) {
                 check_chain(&m, c, (uint16_t)qsize);
             } else if (svd_is_err(r, SVD_ERR_PROTOCOL)) {
+                FZ_CHECK(r.why != SVD_WHY_NONE && (unsigned)r.why < (unsigned)SVD_WHY__COUNT);
                 FZ_CHECK(!c->valid);
                 FZ_CHECK(svd_is_err(svd_vq_pop(&q, &m, c), SVD_ERR_STATE)); /* latched */
             } else {

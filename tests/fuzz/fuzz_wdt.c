@@ -18,7 +18,7 @@
 #include "safevdev/wdt_i6300esb.h"
 #include "safevdev/wdt_sp805.h"
 
-static void check_fx(const svd_wdt_fx *fx)
+static void check_fx(const svd_fx *fx)
 {
     FZ_CHECK(fx->fired == (fx->fires > 0u));
 }
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     svd_sp805 sp;
     svd_esb_cfg ecfg;
     svd_sp805_cfg scfg;
-    svd_wdt_fx fx;
+    svd_fx fx;
     uint64_t now = 1000u;
     const svd_wdt_action action = (svd_wdt_action)(fz_u8(&in) % (uint8_t)SVD_WDT_ACTION__COUNT);
 
@@ -90,9 +90,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             svd_esb_tick(&esb, now, &fx);
             check_fx(&fx);
             FZ_CHECK(svd_esb_next_deadline(&esb) > now);
+            FZ_CHECK(fx.deadline == svd_esb_next_deadline(&esb));
             memset(&fx, 0, sizeof(fx));
             svd_sp805_tick(&sp, now, &fx);
             FZ_CHECK(svd_sp805_next_deadline(&sp) > now);
+            FZ_CHECK(fx.deadline == svd_sp805_next_deadline(&sp));
             break;
         }
         default:

@@ -51,14 +51,14 @@ static svd_esb *route(uint32_t addr, uint32_t *off)
 static int run_to(uint64_t limit)
 {
     for (;;) {
-        uint64_t dl = SVD_WDT_NO_DEADLINE;
+        uint64_t dl = SVD_NO_DEADLINE;
         for (unsigned i = 0; i < NDEV; i++) {
             const uint64_t d = svd_esb_next_deadline(&devs[i]);
             if (d < dl) {
                 dl = d;
             }
         }
-        if (dl == SVD_WDT_NO_DEADLINE || dl > limit) {
+        if (dl == SVD_NO_DEADLINE || dl > limit) {
             if (limit != UINT64_MAX) {
                 clk = limit > clk ? limit : clk;
             }
@@ -67,7 +67,7 @@ static int run_to(uint64_t limit)
         clk = dl;
         int fired = 0;
         for (unsigned i = 0; i < NDEV; i++) {
-            svd_wdt_fx fx;
+            svd_fx fx;
             svd_esb_tick(&devs[i], clk, &fx);
             fired |= fx.fired ? 1 : 0;
         }
@@ -98,7 +98,7 @@ int main(void)
         char cmd[16];
         unsigned long a = 0, b = 0, c = 0, d = 0;
         const int n = sscanf(line, "%15s %li %li %li %li", cmd, (long *)&a, (long *)&b, (long *)&c, (long *)&d);
-        svd_wdt_fx fx;
+        svd_fx fx;
         uint32_t v = 0;
         svd_result r = svd_fail(SVD_ERR_INVALID_ARG);
         if (n >= 1 && strcmp(cmd, "now") == 0) {

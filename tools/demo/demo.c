@@ -1,10 +1,11 @@
 /* svd-demo: drives the safevdev core the way a guest driver would.
  *
  * Guest RAM and the split ring come from the test helpers (tg_mem with
- * canaries, tg_vring driver model); the device is the core's virtio device
- * engine plus the virtio-entropy model, fed by getrandom(2). The demo plays
- * the Linux driver's bring-up (virtio 1.2 §3.1.1), posts buffers, kicks, and
- * prints what the device delivered. A second phase shows the rate limiter
+ * canaries, tg_vring driver model); the device is the core's composed engine
+ * (virtio-mmio transport + device + the virtio-entropy model, fed by
+ * getrandom(2)), reached only through its register face as a guest would.
+ * The demo plays the Linux driver's bring-up (virtio 1.2 §3.1.1, §4.2.3),
+ * posts buffers, kicks, and prints what the device delivered. A second phase shows the rate limiter
  * deferring requests against an injected clock.
  *
  * Exit status 0 only if every check the demo makes holds. */
@@ -14,8 +15,9 @@
 #include <sys/random.h>
 #include <sys/types.h>
 
-#include "safevdev/device.h"
 #include "safevdev/entropy.h"
+#include "safevdev/mmio.h"
+#include "safevdev/vdev.h"
 #include "tg_mem.h"
 #include "tg_vring.h"
 
@@ -26,6 +28,7 @@
 #define TABLE_GPA (RAM_GPA + 0x4000u)
 #define BUF_LEN 64u
 #define NS_PER_S UINT64_C(1000000000)
+#define MMIO_BASE UINT64_C(0x0a000000)
 
 static int failures;
 
@@ -88,10 +91,10 @@ static const char *status_names(uint8_t s, char *buf, size_t cap)
     return buf;
 }
 
-static void print_status(const svd_dev *d)
+static void print_status(const svd_vdev *v)
 {
     char b[96];
-    const uint8_t s = svd_dev_status(d);
+    const uint8_t s = svd_vdev_status(v);
     printf("    status = 0x%02x %s\n", s, status_names(s, b, sizeof(b)));
 }
 
@@ -111,35 +114,72 @@ static void hexdump(const uint8_t *p, size_t len, size_t base)
 typedef struct demo {
     tg_mem mem;
     tg_vring ring;
-    svd_dev dev;
+    svd_vdev vdev;
     svd_entropy ent;
     getrandom_src src;
     bool event_idx;
+    bool irq;       /* the interrupt line as the engine drives it */
+    uint64_t wake;  /* the deadline of the last effect */
 } demo;
+
+/* The shim's whole job: apply the effect (here: remember the line and the deadline). */
+static void apply(demo *g, const svd_fx *fx)
+{
+    g->irq = fx->irq_level;
+    g->wake = fx->deadline;
+    if (fx->failed) {
+        printf("  device latched NEEDS_RESET: %s\n", svd_why_name(fx->why));
+    }
+}
+
+static svd_result mmio_wr(demo *g, uint32_t off, uint32_t val, uint64_t now)
+{
+    svd_fx fx;
+    uint64_t v = val;
+    const svd_result r = svd_vdev_access(&g->vdev, SVD_SPACE_MEM, MMIO_BASE + off, 4u, true, &v, now, &fx);
+    apply(g, &fx);
+    return r;
+}
+
+static uint32_t mmio_rd(demo *g, uint32_t off)
+{
+    svd_fx fx;
+    uint64_t v = 0u;
+    const svd_result r = svd_vdev_access(&g->vdev, SVD_SPACE_MEM, MMIO_BASE + off, 4u, false, &v, 0u, &fx);
+    CHECK(svd_is_ok(r), "register 0x%x read refused: %s", off, svd_err_name(r.err));
+    apply(g, &fx);
+    return (uint32_t)v;
+}
 
 static void write_status(demo *g, uint8_t s, const char *what, bool verbose)
 {
-    svd_dev_event ev;
-    const svd_result r = svd_dev_set_status(&g->dev, s, &ev);
+    const svd_result r = mmio_wr(g, SVD_MMIO_STATUS, s, 0u);
     if (verbose) {
         printf("  driver writes status 0x%02x (%s): %s\n", s, what, svd_err_name(r.err));
-        print_status(&g->dev);
+        print_status(&g->vdev);
     }
     CHECK(svd_is_ok(r), "status write 0x%02x refused: %s", s, svd_err_name(r.err));
+}
+
+static void write_addr(demo *g, uint32_t low_reg, uint64_t gpa)
+{
+    CHECK(svd_is_ok(mmio_wr(g, low_reg, (uint32_t)gpa, 0u)), "ring address low 0x%x", low_reg);
+    CHECK(svd_is_ok(mmio_wr(g, low_reg + 4u, (uint32_t)(gpa >> 32), 0u)), "ring address high 0x%x", low_reg);
 }
 
 /* The Linux bring-up sequence; rings laid out fresh in guest RAM. */
 static void bring_up(demo *g, bool verbose)
 {
-    svd_dev_event ev;
-
     (void)tg_vring_init(&g->ring, &g->mem, QSIZE, RAM_GPA);
+    CHECK(mmio_rd(g, SVD_MMIO_MAGIC_VALUE) == SVD_MMIO_MAGIC, "magic");
     write_status(g, 0u, "reset", verbose);
     write_status(g, SVD_STATUS_ACKNOWLEDGE, "ACKNOWLEDGE", verbose);
     write_status(g, SVD_STATUS_ACKNOWLEDGE | SVD_STATUS_DRIVER, "DRIVER", verbose);
 
-    const uint64_t offered = (uint64_t)svd_dev_host_features_word(&g->dev, 0u) |
-                             ((uint64_t)svd_dev_host_features_word(&g->dev, 1u) << 32);
+    CHECK(svd_is_ok(mmio_wr(g, SVD_MMIO_DEVICE_FEATURES_SEL, 0u, 0u)), "features select 0");
+    const uint32_t f0 = mmio_rd(g, SVD_MMIO_DEVICE_FEATURES);
+    CHECK(svd_is_ok(mmio_wr(g, SVD_MMIO_DEVICE_FEATURES_SEL, 1u, 0u)), "features select 1");
+    const uint64_t offered = (uint64_t)f0 | ((uint64_t)mmio_rd(g, SVD_MMIO_DEVICE_FEATURES) << 32);
     const uint64_t wanted = SVD_F_VERSION_1 | SVD_F_RING_EVENT_IDX | SVD_F_RING_INDIRECT_DESC;
     const uint64_t accept = offered & wanted;
     if (verbose) {
@@ -148,45 +188,66 @@ static void bring_up(demo *g, bool verbose)
                (offered & SVD_F_RING_EVENT_IDX) != 0u, (offered & SVD_F_RING_INDIRECT_DESC) != 0u);
         printf("  driver writes features: 0x%016llx\n", (unsigned long long)accept);
     }
-    CHECK(svd_is_ok(svd_dev_set_driver_features_word(&g->dev, 0u, (uint32_t)accept)), "features word 0");
-    CHECK(svd_is_ok(svd_dev_set_driver_features_word(&g->dev, 1u, (uint32_t)(accept >> 32))), "features word 1");
+    CHECK(svd_is_ok(mmio_wr(g, SVD_MMIO_DRIVER_FEATURES_SEL, 0u, 0u)), "driver features select 0");
+    CHECK(svd_is_ok(mmio_wr(g, SVD_MMIO_DRIVER_FEATURES, (uint32_t)accept, 0u)), "features word 0");
+    CHECK(svd_is_ok(mmio_wr(g, SVD_MMIO_DRIVER_FEATURES_SEL, 1u, 0u)), "driver features select 1");
+    CHECK(svd_is_ok(mmio_wr(g, SVD_MMIO_DRIVER_FEATURES, (uint32_t)(accept >> 32), 0u)), "features word 1");
     write_status(g, SVD_STATUS_ACKNOWLEDGE | SVD_STATUS_DRIVER | SVD_STATUS_FEATURES_OK, "FEATURES_OK", verbose);
-    const bool fok = (svd_dev_status(&g->dev) & SVD_STATUS_FEATURES_OK) != 0u;
+    const bool fok = (mmio_rd(g, SVD_MMIO_STATUS) & SVD_STATUS_FEATURES_OK) != 0u;
     if (verbose) {
         printf("  driver re-reads status: FEATURES_OK %s\n", fok ? "kept (features accepted)" : "CLEAR");
     }
     CHECK(fok, "FEATURES_OK not kept");
     g->event_idx = (accept & SVD_F_RING_EVENT_IDX) != 0u;
 
-    const uint16_t qmax = svd_dev_queue_max(&g->dev, 0u);
-    CHECK(svd_is_ok(svd_dev_queue_set_size(&g->dev, 0u, QSIZE, &ev)), "queue size");
-    CHECK(svd_is_ok(svd_dev_queue_set_addrs(&g->dev, 0u, g->ring.desc, g->ring.avail, g->ring.used, &ev)),
-          "queue addrs");
-    CHECK(svd_is_ok(svd_dev_queue_set_ready(&g->dev, 0u, true, &ev)), "queue ready");
+    CHECK(svd_is_ok(mmio_wr(g, SVD_MMIO_QUEUE_SEL, 0u, 0u)), "queue select");
+    const uint32_t qmax = mmio_rd(g, SVD_MMIO_QUEUE_NUM_MAX);
+    CHECK(svd_is_ok(mmio_wr(g, SVD_MMIO_QUEUE_NUM, QSIZE, 0u)), "queue size");
+    write_addr(g, SVD_MMIO_QUEUE_DESC_LOW, g->ring.desc);
+    write_addr(g, SVD_MMIO_QUEUE_DRIVER_LOW, g->ring.avail);
+    write_addr(g, SVD_MMIO_QUEUE_DEVICE_LOW, g->ring.used);
+    CHECK(svd_is_ok(mmio_wr(g, SVD_MMIO_QUEUE_READY, 1u, 0u)), "queue ready");
     if (verbose) {
-        printf("  queue 0: max %u, size %u, desc 0x%llx avail 0x%llx used 0x%llx, ready=%d\n", qmax, QSIZE,
+        printf("  queue 0: max %u, size %u, desc 0x%llx avail 0x%llx used 0x%llx, ready=%u\n", qmax, QSIZE,
                (unsigned long long)g->ring.desc, (unsigned long long)g->ring.avail,
-               (unsigned long long)g->ring.used, svd_dev_queue(&g->dev, 0u)->enabled);
+               (unsigned long long)g->ring.used, mmio_rd(g, SVD_MMIO_QUEUE_READY));
     }
     write_status(g, SVD_STATUS_ACKNOWLEDGE | SVD_STATUS_DRIVER | SVD_STATUS_FEATURES_OK | SVD_STATUS_DRIVER_OK,
                  "DRIVER_OK", verbose);
 }
 
-/* The shim's job on a kick: notify, process, interrupt decision. */
-static svd_result kick(demo *g, uint64_t now, svd_entropy_out *out, bool *irq)
+/* What one kick did, as the demo prints it. */
+typedef struct kicked {
+    uint32_t completed;
+    uint64_t bytes;
+} kicked;
+
+/* The driver writes QueueNotify; the engine serves the queue inside the
+ * write (the shim applies the effect). @timer: it is the deadline the last
+ * effect asked for that fires instead (svd_vdev_tick). */
+static svd_result kick(demo *g, uint64_t now, bool timer, kicked *out)
 {
-    svd_vq *q = NULL;
-    svd_dev_event ev;
-    svd_result r = svd_dev_notify(&g->dev, 0u, &q);
-    *irq = false;
-    memset(out, 0, sizeof(*out));
-    if (!svd_is_ok(r)) {
-        return r;
+    const svd_entropy_stats before = *svd_entropy_stats_of(&g->ent);
+    svd_result r = svd_ok();
+    if (timer) {
+        svd_fx fx;
+        svd_vdev_tick(&g->vdev, now, &fx);
+        apply(g, &fx);
+    } else {
+        r = mmio_wr(g, SVD_MMIO_QUEUE_NOTIFY, 0u, now);
     }
-    r = svd_entropy_process(&g->ent, q, &g->mem.map, now, out);
-    svd_dev_queue_processed(&g->dev, 0u, r, &ev);
-    *irq = ev.irq;
+    const svd_entropy_stats *after = svd_entropy_stats_of(&g->ent);
+    out->completed = (uint32_t)(after->requests - before.requests);
+    out->bytes = after->bytes - before.bytes;
     return r;
+}
+
+/* The driver's interrupt handler: read and acknowledge InterruptStatus. */
+static uint32_t ack_irq(demo *g)
+{
+    const uint32_t isr = mmio_rd(g, SVD_MMIO_INTERRUPT_STATUS);
+    (void)mmio_wr(g, SVD_MMIO_INTERRUPT_ACK, isr, 0u);
+    return isr;
 }
 
 /* What the driver posted for one request, so the demo can show what arrived. */
@@ -228,7 +289,7 @@ static void show_completion(demo *g, const posted *p, uint32_t id, uint32_t len)
 static int phase_basic(demo *g)
 {
     printf("== Phase 1: bring-up and requests (entropy from getrandom(2))\n");
-    const svd_entropy_cfg cfg = { { getrandom_read, &g->src }, { 0u, 0u, 0u }, { 0u, 0u, 0u }, 0u };
+    const svd_entropy_cfg cfg = { .source = { getrandom_read, &g->src } };
     CHECK(svd_is_ok(svd_entropy_init(&g->ent, &cfg, 0u)), "entropy init");
     bring_up(g, true);
 
@@ -259,12 +320,12 @@ static int phase_basic(demo *g)
     printf("  driver posted %u requests; kick needed: %s\n", n, should_kick ? "yes" : "no");
     CHECK(should_kick, "driver would not kick");
 
-    svd_entropy_out out;
-    bool irq = false;
-    const svd_result r = kick(g, 0u, &out, &irq);
-    printf("  device: %s, completed %u, bytes %llu, interrupt %s, ISR 0x%x\n", svd_err_name(r.err), out.completed,
-           (unsigned long long)out.bytes, irq ? "raised" : "none", svd_dev_isr(&g->dev));
-    CHECK(svd_is_ok(r) && out.completed == n && irq, "processing");
+    kicked out;
+    const svd_result r = kick(g, 0u, false, &out);
+    printf("  device: %s, completed %u, bytes %llu, interrupt line %s, InterruptStatus 0x%x\n", svd_err_name(r.err),
+           out.completed, (unsigned long long)out.bytes, g->irq ? "raised" : "low",
+           mmio_rd(g, SVD_MMIO_INTERRUPT_STATUS));
+    CHECK(svd_is_ok(r) && out.completed == n && g->irq, "processing");
     printf("  avail_event published by the device: %u (driver's next kick point)\n", tg_vring_avail_event(&g->ring));
 
     uint32_t id = 0u, len = 0u, seen = 0u;
@@ -282,25 +343,27 @@ static int phase_basic(demo *g)
         seen++;
     }
     CHECK(seen == n, "saw %u completions, expected %u", seen, n);
-    printf("  driver acks interrupt: ISR read-and-clear = 0x%x\n", svd_dev_isr_read_clear(&g->dev));
-    print_status(&g->dev);
+    const uint32_t isr = ack_irq(g);
+    printf("  driver acks interrupt: InterruptStatus 0x%x acknowledged, line %s\n", isr,
+           g->irq ? "still raised" : "low");
+    CHECK(!g->irq, "line still raised after the acknowledgement");
+    print_status(&g->vdev);
     printf("  summary: %llu requests, %llu bytes delivered, %lu getrandom calls, NEEDS_RESET=%d\n",
-           (unsigned long long)g->ent.stats.requests, (unsigned long long)g->ent.stats.bytes, g->src.calls,
-           svd_dev_needs_reset(&g->dev));
+           (unsigned long long)svd_entropy_stats_of(&g->ent)->requests,
+           (unsigned long long)svd_entropy_stats_of(&g->ent)->bytes, g->src.calls, svd_vdev_needs_reset(&g->vdev));
     return 0;
 }
 
 static int phase_ratelimit(demo *g)
 {
     printf("\n== Phase 2: rate limiter (128 bytes/s, 1 request per 100 ms) with an injected clock\n");
-    const svd_entropy_cfg cfg = { { getrandom_read, &g->src },
-                                  { 128u, 0u, NS_PER_S },
-                                  { 1u, 0u, NS_PER_S / 10u },
-                                  0u };
+    const svd_entropy_cfg cfg = { .source = { getrandom_read, &g->src },
+                                  .rate_bytes = { 128u, 0u, NS_PER_S },
+                                  .rate_ops = { 1u, 0u, NS_PER_S / 10u } };
     uint64_t now = 0u;
     CHECK(svd_is_ok(svd_entropy_init(&g->ent, &cfg, now)), "entropy init");
     bring_up(g, false);
-    printf("  device reset and brought up again (status 0x%02x)\n", svd_dev_status(&g->dev));
+    printf("  device reset and brought up again (status 0x%02x)\n", svd_vdev_status(&g->vdev));
     for (uint16_t i = 0u; i < 5u; i++) {
         tg_vring_set_desc(&g->ring, i, BUF_GPA + (uint64_t)i * 0x80u, BUF_LEN, SVD_VRING_DESC_F_WRITE, 0u);
         tg_vring_publish(&g->ring, i);
@@ -308,10 +371,11 @@ static int phase_ratelimit(demo *g)
     printf("  driver posted 5 x %u-byte requests at t=0\n", BUF_LEN);
     uint32_t done = 0u;
     for (int round = 0; round < 20 && done < 5u; round++) {
-        svd_entropy_out out;
-        bool irq = false;
-        const svd_result r = kick(g, now, &out, &irq);
+        kicked out;
+        const svd_result r = kick(g, now, round > 0, &out);
         CHECK(svd_is_ok(r), "process: %s", svd_err_name(r.err));
+        const bool irq = g->irq;
+        (void)ack_irq(g);
         done += out.completed;
         /* The driver consumes what was used and, like Linux's
          * virtqueue_enable_cb() under EVENT_IDX, asks to hear about the next one. */
@@ -323,40 +387,52 @@ static int phase_ratelimit(demo *g)
         printf("  t=%7.3f s: completed %u (%llu bytes)%s", (double)now / 1e9, out.completed,
                (unsigned long long)out.bytes, irq ? ", interrupt" : "");
         CHECK(irq, "no interrupt for a completion the driver asked for");
-        if (!out.wake) {
+        if (g->wake == SVD_NO_DEADLINE) {
             printf(", queue empty\n");
             break;
         }
-        printf(", deferred until t=%.3f s\n", (double)out.wake_at / 1e9);
-        CHECK(out.wake_at > now, "wake time not in the future");
-        now = out.wake_at; /* the shim's timer fires */
+        printf(", deferred until t=%.3f s\n", (double)g->wake / 1e9);
+        CHECK(g->wake > now, "wake time not in the future");
+        now = g->wake; /* the shim's timer fires */
     }
     CHECK(done == 5u, "only %u of 5 requests completed", done);
     /* 5 x 64 bytes against a full 128-byte bucket refilling at 128 B/s:
      * the last request can only be served 1.5 s in. */
     CHECK(now == NS_PER_S * 3u / 2u, "last request served at %llu ns, expected 1.5 s", (unsigned long long)now);
     printf("  summary: %u requests over %.3f s, %llu deferrals\n", done, (double)now / 1e9,
-           (unsigned long long)g->ent.stats.rate_deferrals);
+           (unsigned long long)svd_entropy_stats_of(&g->ent)->rate_deferrals);
     return 0;
 }
 
 int main(void)
 {
     static demo g;
-    svd_dev_params p;
+    svd_vdev_cfg vc;
 
     if (tg_mem_init(&g.mem, RAM_GPA, RAM_SIZE) != 0) {
         printf("cannot allocate guest RAM\n");
         return 1;
     }
-    svd_entropy_dev_params(&p);
-    if (!svd_is_ok(svd_dev_init(&g.dev, &p, &g.mem.map))) {
+    const svd_entropy_cfg cfg = { .source = { getrandom_read, &g.src } };
+    memset(&vc, 0, sizeof(vc));
+    vc.xport = SVD_XPORT_MMIO;
+    vc.mmio_base = MMIO_BASE;
+    vc.mmio_vendor = 0x554d4551u;
+    if (!svd_is_ok(svd_entropy_init(&g.ent, &cfg, 0u))) {
+        printf("entropy init failed\n");
+        tg_mem_free(&g.mem);
+        return 1;
+    }
+    svd_entropy_model(&g.ent, &vc.model);
+    if (!svd_is_ok(svd_vdev_init(&g.vdev, &vc, &g.mem.map))) {
         printf("device init failed\n");
         tg_mem_free(&g.mem);
         return 1;
     }
-    printf("safevdev %s core demo: virtio-entropy (device ID %u), guest RAM 0x%llx + %u KiB\n", SVD_VERSION,
-           p.device_id, (unsigned long long)RAM_GPA, RAM_SIZE / 1024u);
+    printf("safevdev %s core demo: virtio-entropy (device ID %u) on virtio-mmio at 0x%llx, guest RAM 0x%llx + %u "
+           "KiB\n",
+           SVD_VERSION, vc.model.device_id, (unsigned long long)MMIO_BASE, (unsigned long long)RAM_GPA,
+           RAM_SIZE / 1024u);
     (void)phase_basic(&g);
     (void)phase_ratelimit(&g);
     const bool canaries = tg_mem_canaries_intact(&g.mem);
