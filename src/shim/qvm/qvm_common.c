@@ -2,6 +2,7 @@
  * on caller storage (the instance block): no static state. */
 #include "qvm_common.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "safevdev/span.h"
@@ -37,6 +38,12 @@ void svd_qvm_opt_action(svd_qvm_badopt *bad, const char *name, const char *value
     } else {
         svd_qvm_badopt_set(bad, name, value, "want reset, terminate, dump or none");
     }
+}
+
+void svd_qvm_wdt_status(svd_wdt_action a, uint64_t actions, char *buf, size_t len)
+{
+    (void)snprintf(buf, len, "action %s, expiries acted on %llu", svd_wdt_action_name(a),
+                   (unsigned long long)actions);
 }
 
 svd_result svd_qvm_mem_add(svd_qvm_mem *m, uint64_t gpa, uint64_t size)
@@ -230,8 +237,13 @@ vdev_ref_status_t svd_qvm_fetch(struct guest_cpu *gcp, const struct qvm_state_bl
     return VRS_NORMAL;
 }
 
-int svd_qvm_fdt_put(int node, const svd_fdt_node *n)
+int svd_qvm_fdt_add(int parent, const svd_fdt_node *n, const char *vdev)
 {
+    const int node = gfdt_update_node(parent, n->name, n->unit);
+    if (node < 0) {
+        qvm_report("%s: cannot add the FDT node", vdev);
+        return EIO;
+    }
     uint8_t buf[SVD_FDT_MAX_PROP];
     for (uint32_t i = 0;; i++) {
         svd_fdt_propval pv;

@@ -78,6 +78,14 @@ SVD_QVM_HIDDEN void svd_qvm_badopt_report(const svd_qvm_badopt *b, const char *v
  */
 SVD_QVM_HIDDEN void svd_qvm_opt_action(svd_qvm_badopt *bad, const char *name, const char *value,
                                        svd_wdt_action *out);
+/**
+ * @brief A watchdog's part of the status line: "action A, expiries acted on N".
+ * @param a the `action` option.
+ * @param actions expiries the frame acted on.
+ * @param buf receives the text, NUL-terminated (cut to @p len).
+ * @param len size of @p buf.
+ */
+SVD_QVM_HIDDEN void svd_qvm_wdt_status(svd_wdt_action a, uint64_t actions, char *buf, size_t len);
 
 /* ---- guest memory ----------------------------------------------------------- */
 
@@ -203,12 +211,15 @@ SVD_QVM_HIDDEN vdev_ref_status_t svd_qvm_fetch(struct guest_cpu *gcp, const stru
 /* ---- device tree ------------------------------------------------------------------ */
 
 /**
- * @brief Write every property of the core-built node @p n into FDT node @p node
+ * @brief Add the core-built node @p n ("<name>@<unit>") under FDT node
+ *        @p parent (gfdt_update_node()) and write every property of it
  *        (gfdt_update_property()).
- * @param node the node qvm's gfdt_update_node() returned.
- * @param n the node, checked by the core's FDT writer.
- * @return EOK, or EINVAL if the core refuses a property (nothing more is written).
+ * @param parent the parent node GEN_FDT names.
+ * @param n the node (name, unit and properties), checked by the core's FDT writer.
+ * @param vdev the adapter's name for the log line.
+ * @return EOK; EIO (logged) when qvm cannot add the node; EINVAL if the core
+ *         refuses a property (nothing more is written).
  */
-SVD_QVM_HIDDEN int svd_qvm_fdt_put(int node, const svd_fdt_node *n);
+SVD_QVM_HIDDEN int svd_qvm_fdt_add(int parent, const svd_fdt_node *n, const char *vdev);
 
 #endif /* SVD_QVM_COMMON_H */

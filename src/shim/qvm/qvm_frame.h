@@ -45,9 +45,11 @@
  * OPTIONS_END, the access/tick/reset calls into its engine, and optionally
  * GEN_FDT, BAR0, GUEST_CONFIGURED and TERMINATE hooks.
  *
- * The instance block (qvm's extra_space, reached through v_device) is one
- * structure per device whose first member is ::svd_qvm_frame; every hook
- * receives the whole block as @c inst.
+ * The instance block (qvm's extra_space, reached through v_device) holds the
+ * frame's part (private to the frame) followed by the device's part, a
+ * structure of @c inst_size bytes the frame zeroes at OPTIONS_START and
+ * aligns for any object; every hook receives the device's part as @c inst
+ * and nothing of the frame's.
  *
  * Thread-safety: the frame holds v_mtx around every hook call except the
  * constructor's; a hook never locks.
@@ -63,25 +65,13 @@
 #include "safevdev/fx.h"
 #include "safevdev/result.h"
 
-/** @brief The frame's part of every instance block: its first member. */
-typedef struct svd_qvm_frame {
-    svd_qvm_clock clock;      /**< The instance's guest timer. */
-    svd_qvm_badopt bad;       /**< First refused option. */
-    uint64_t refused;         /**< Accesses the engine answered with its defined answer. */
-    uint64_t actions;         /**< Watchdog expiries acted on (or logged, for action none). */
-    uint32_t magic;           /**< Set by OPTIONS_START: the block is ours. */
-    bool ready;               /**< OPTIONS_END succeeded and no TERMINATE since. */
-    bool irq;                 /**< Interrupt level last driven. */
-    bool timer_failed_logged; /**< "cannot arm" was logged. */
-} svd_qvm_frame;
-
 /** @brief One device as the frame drives it. Hooks marked optional MAY be NULL. */
 typedef struct svd_qvm_dev {
     const char *name;            /**< Factory name (`vdev <name>`) and log prefix. */
     const char *const *options;  /**< NULL-terminated option names; option n arrives as FIRST_OPTIDX + n. */
     unsigned factory_flags;      /**< VFF_VDEV_* / VFF_INTR_NONPCI bits (the frame adds its VFF_MUTEX bits). */
-    unsigned inst_size;          /**< Size of the instance block; it starts with ::svd_qvm_frame. */
-    /** Optional: defaults into the block after the frame zeroed it (OPTIONS_START). */
+    unsigned inst_size;          /**< Size of the device's part of the instance block. */
+    /** Optional: defaults into the device's part after the frame zeroed it (OPTIONS_START). */
     void (*start)(void *inst);
     /** Option @p idx (< number of options) with its value (MAY be NULL); a refusal goes into @p bad. */
     void (*option)(void *inst, unsigned idx, const char *value, svd_qvm_badopt *bad);
@@ -105,8 +95,9 @@ typedef struct svd_qvm_dev {
     int (*gen_fdt)(const vdev_t *vdp, void *inst, int parent);
     /** Optional: describe BAR0 into @p bar0 (size, flags); false when the device has no BAR. */
     bool (*pci_bar0)(const void *inst, struct vpci_bar *bar0);
-    /** The device's part of the status line, NUL-terminated into @p buf. */
-    void (*status)(const void *inst, char *buf, size_t len);
+    /** The device's part of the status line, NUL-terminated into @p buf; @p actions is the
+        number of watchdog expiries the frame acted on (0 for a device that never fires). */
+    void (*status)(const void *inst, uint64_t actions, char *buf, size_t len);
     /** Optional: release host resources (TERMINATE, or a repeated OPTIONS_START). */
     void (*terminate)(void *inst);
 } svd_qvm_dev;

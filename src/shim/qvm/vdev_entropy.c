@@ -62,9 +62,8 @@ enum {
     OPT_COUNT
 };
 
-/* The instance block. */
+/* The device's part of the instance block. */
 typedef struct ent_inst {
-    svd_qvm_frame frame; /* first: the frame's part */
     svd_vdev vdev;
     svd_entropy ent;
     svd_gmem gmem;
@@ -76,8 +75,6 @@ typedef struct ent_inst {
     bool src_open;            /* the getrandom probe succeeded once */
     bool map_failed_logged;
 } ent_inst;
-
-_Static_assert(offsetof(ent_inst, frame) == 0u, "the frame's part comes first");
 
 static const char *const ent_options[OPT_COUNT + 1] = {
     [OPT_DELAYED] = "delayed",
@@ -300,12 +297,7 @@ static int ent_gen_fdt(const vdev_t *vdp, void *inst, int parent)
     if (!svd_is_ok(svd_fdt_virtio_mmio(&n, e->mmio_base, SVD_MMIO_WINDOW_SIZE, &irq, 1u, 2u, 2u))) {
         return EINVAL;
     }
-    int node = gfdt_update_node(parent, "virtio_mmio", e->mmio_base);
-    if (node < 0) {
-        qvm_report("%s: cannot add the FDT node", VDEV_NAME);
-        return EIO;
-    }
-    return svd_qvm_fdt_put(node, &n);
+    return svd_qvm_fdt_add(parent, &n, VDEV_NAME);
 }
 
 static bool ent_pci_bar0(const void *inst, struct vpci_bar *bar0)
@@ -321,9 +313,10 @@ static bool ent_pci_bar0(const void *inst, struct vpci_bar *bar0)
 
 /* Status byte, why NEEDS_RESET is latched ("none" while it is not), the
  * source's state and the model's totals. */
-static void ent_status(const void *inst, char *buf, size_t len)
+static void ent_status(const void *inst, uint64_t actions, char *buf, size_t len)
 {
     const ent_inst *e = inst;
+    (void)actions; /* never fires */
     const svd_entropy_stats *st = svd_entropy_stats_of(&e->ent);
     const char *src = svd_entropy_gave_up(&e->ent) ? "gave-up" : (e->src_open ? "open" : "closed");
     (void)snprintf(buf, len, "status 0x%x why %s source %s requests %llu bytes %llu source-failures %llu deferrals %llu",

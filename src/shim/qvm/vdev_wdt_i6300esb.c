@@ -18,7 +18,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "qvm_frame.h"
@@ -28,14 +27,11 @@
 
 enum { OPT_ACTION = 0, OPT_COUNT };
 
-/* The instance block. */
+/* The device's part of the instance block. */
 typedef struct esb_inst {
-    svd_qvm_frame frame; /* first: the frame's part */
     svd_esb eng;
     svd_wdt_action action;
 } esb_inst;
-
-_Static_assert(offsetof(esb_inst, frame) == 0u, "the frame's part comes first");
 
 static const char *const esb_options[OPT_COUNT + 1] = {
     [OPT_ACTION] = "action",
@@ -94,11 +90,10 @@ static bool esb_pci_bar0(const void *inst, struct vpci_bar *bar0)
     return true;
 }
 
-static void esb_status(const void *inst, char *buf, size_t len)
+static void esb_status(const void *inst, uint64_t actions, char *buf, size_t len)
 {
     const esb_inst *e = inst;
-    (void)snprintf(buf, len, "action %s, expiries acted on %llu", svd_wdt_action_name(e->action),
-                   (unsigned long long)e->frame.actions);
+    svd_qvm_wdt_status(e->action, actions, buf, len);
 }
 
 const svd_qvm_dev svd_qvm_device = {

@@ -23,7 +23,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "qvm_frame.h"
@@ -38,16 +37,13 @@
 
 enum { OPT_FREQUENCY = 0, OPT_ACTION, OPT_COUNT };
 
-/* The instance block. */
+/* The device's part of the instance block. */
 typedef struct sp_inst {
-    svd_qvm_frame frame; /* first: the frame's part */
     svd_sp805 eng;
     uint64_t base;          /* guest-physical base of the register page (loc) */
     uint32_t freq_hz;
     svd_wdt_action action;
 } sp_inst;
-
-_Static_assert(offsetof(sp_inst, frame) == 0u, "the frame's part comes first");
 
 static const char *const sp_options[OPT_COUNT + 1] = {
     [OPT_FREQUENCY] = "frequency",
@@ -169,19 +165,13 @@ static int sp_gen_fdt(const vdev_t *vdp, void *inst, int parent)
     if (!svd_is_ok(svd_fdt_node_check(&n))) {
         return EINVAL;
     }
-    int node = gfdt_update_node(parent, "watchdog", s->base);
-    if (node < 0) {
-        qvm_report("%s: cannot add the FDT node", VDEV_NAME);
-        return EIO;
-    }
-    return svd_qvm_fdt_put(node, &n);
+    return svd_qvm_fdt_add(parent, &n, VDEV_NAME);
 }
 
-static void sp_status(const void *inst, char *buf, size_t len)
+static void sp_status(const void *inst, uint64_t actions, char *buf, size_t len)
 {
     const sp_inst *s = inst;
-    (void)snprintf(buf, len, "action %s, expiries acted on %llu", svd_wdt_action_name(s->action),
-                   (unsigned long long)s->frame.actions);
+    svd_qvm_wdt_status(s->action, actions, buf, len);
 }
 
 const svd_qvm_dev svd_qvm_device = {
