@@ -49,8 +49,8 @@
  * harness's own tables are mutex-protected so two threads may drive two
  * instances concurrently (each instance on one thread at a time).
  *
- * Adding an adapter (e.g. a watchdog .so): build it like
- * $(QVM_ENTROPY_SO) in mk/qvm.mk, hq_load() its path, hq_dev_new() with its
+ * Adding an adapter: list it in QVM_ADAPTERS in mk/qvm.mk (its sources, its
+ * harness tests, the variable naming its .so), hq_load() its path, hq_dev_new() with its
  * factory name and options, drive it with hq_access() and hq_clock_advance(),
  * observe hq_irq_*() and hq_log_*(); the vdev_ref_status of each access is
  * the return value of hq_access().

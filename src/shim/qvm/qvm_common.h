@@ -9,7 +9,8 @@
  * grammar (safevdev/parse.h); what is here is qvm-specific:
  *
  * - the "bad option" record the frame keeps until OPTIONS_END so that the
- *   failure names the option, and the `action` option of the watchdogs;
+ *   failure names the option; the watchdogs' `action` option and their part
+ *   of the status line;
  * - guest memory: map guest-physical windows (the entropy adapter's `dma`
  *   options) with gasp_map_vdma() into an svd_gmem, and unmap them all again;
  * - the instance clock: a qvm guest timer read as nanoseconds, and arming it

@@ -51,8 +51,8 @@
  * aligns for any object; every hook receives the device's part as @c inst
  * and nothing of the frame's.
  *
- * Thread-safety: the frame holds v_mtx around every hook call except the
- * constructor's; a hook never locks.
+ * Thread-safety: the frame holds v_mtx around every hook call but @c start
+ * (OPTIONS_START, before the instance exists); a hook never locks.
  */
 #ifndef SVD_QVM_FRAME_H
 #define SVD_QVM_FRAME_H
