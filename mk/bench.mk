@@ -1,5 +1,6 @@
 # Performance benchmarks: `make bench` prints a table and writes
-# docs/benchmarks.md, every figure from one run. Not part of `make check`.
+# docs/benchmarks.md (and docs/wcet.md), every figure from one run. Not part
+# of `make check`.
 #   core    in-process virtqueue + entropy engine vs getrandom(2); callgrind
 #           instruction counts per 64-byte request
 #   daemon  load generator as a vhost-user front-end against the real daemon
@@ -27,10 +28,19 @@ $(BENCH_CORE): tests/bench/bench_core.c $(COMMON_OBJ) $(CORE_LIB) $(COMMON_HDRS)
 $(BENCH_VHU): tests/bench/bench_vhu.c $(COMMON_OBJ) $(CORE_LIB) $(COMMON_HDRS) $$(VHU_HDR) | $(BENCH_DIR)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) $(VHU_CPPFLAGS) $< $(COMMON_OBJ) $(CORE_LIB) $(LDFLAGS_ALL) -o $@
 
-.PHONY: bench bench-build
-bench-build: $(BENCH_CORE) $(BENCH_VHU) $$(VHU_BIN)
+# Worst-case instructions per call of the core's entry points (callgrind,
+# one dump per measured call; about 90 s): docs/wcet.md.
+BENCH_WCET := $(BENCH_DIR)/wcet_core
+$(BENCH_WCET): tests/bench/wcet_core.c $(COMMON_OBJ) $(CORE_LIB) $(COMMON_HDRS) $(API_HDRS) | $(BENCH_DIR)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) $< $(COMMON_OBJ) $(CORE_LIB) $(LDFLAGS_ALL) -o $@
 
-bench: bench-build e2e-prep
+.PHONY: bench bench-build bench-wcet
+bench-build: $(BENCH_CORE) $(BENCH_VHU) $(BENCH_WCET) $$(VHU_BIN)
+
+bench-wcet: $(BENCH_WCET)
+	python3 tests/bench/wcet.py $(BENCH_WCET) docs/wcet.md
+
+bench: bench-build e2e-prep bench-wcet
 	B=$(B) BENCH_CORE=$(BENCH_CORE) BENCH_VHU=$(BENCH_VHU) BENCH_DAEMON=$(VHU_BIN) \
 	BENCH_E2E_REPS=$(BENCH_E2E_REPS) BENCH_E2E_MIB=$(BENCH_E2E_MIB) BENCH_SECONDS=$(BENCH_SECONDS) \
 	BENCH_ROUNDS=$(BENCH_ROUNDS) python3 tests/bench/bench.py docs/benchmarks.md

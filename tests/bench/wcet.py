@@ -53,7 +53,12 @@ def main():
     for n in order:
         if n not in seen:
             seen.append(n)
-    lines = ["| case | calls measured | max instructions per call |", "|---|---|---|"]
+    lines = ["# Worst-case work per call {#wcet}", "",
+             "Written by `make bench-wcet` (tests/bench/wcet_core.c under callgrind, one profile dump per measured "
+             "call; instructions, not seconds, so the figures repeat exactly). Each case drives one public entry "
+             "point with the worst input its documented limits allow; the work budget's bounds are in the "
+             "@ref budgets table of the safety manual.", "",
+             "| case | calls measured | max instructions per call |", "|---|---|---|"]
     for n in seen:
         calls, worst = per[n]
         lines.append(f"| `{n}` | {calls} | {worst:,} |")
