@@ -167,30 +167,23 @@ static void opt_dma(ent_inst *e, const char *value, svd_qvm_badopt *bad)
     }
 }
 
+/* The rate options are the core's, listed in the core's order. */
+_Static_assert((SVD_RATE_BYTES == 0) && (OPT_RATE_BURST - OPT_RATE_BYTES == SVD_RATE_BURST) &&
+                   (OPT_RATE_OPS - OPT_RATE_BYTES == SVD_RATE_OPS) &&
+                   (OPT_RATE_OPS_BURST - OPT_RATE_BYTES == SVD_RATE_OPS_BURST),
+               "ent_options lists the rate options as svd_rate_opt numbers them");
+
 static void ent_option(void *inst, unsigned idx, const char *value, svd_qvm_badopt *bad)
 {
     ent_inst *e = inst;
-    switch (idx) {
-    case OPT_DELAYED:
+    if (idx == OPT_DELAYED) {
         opt_delayed(e, value, bad);
-        break;
-    case OPT_RATE_BYTES:
-        opt_rate(e, SVD_RATE_BYTES, value, bad);
-        break;
-    case OPT_RATE_BURST:
-        opt_rate(e, SVD_RATE_BURST, value, bad);
-        break;
-    case OPT_RATE_OPS:
-        opt_rate(e, SVD_RATE_OPS, value, bad);
-        break;
-    case OPT_RATE_OPS_BURST:
-        opt_rate(e, SVD_RATE_OPS_BURST, value, bad);
-        break;
-    case OPT_DMA:
+    } else if (idx == OPT_DMA) {
         opt_dma(e, value, bad);
-        break;
-    default:
-        break; /* the frame passes only indices of ent_options */
+    } else {
+        /* The frame passes only indices of ent_options: a rate option (any
+         * other number would be refused by the core as an unknown option). */
+        opt_rate(e, (svd_rate_opt)(idx - (unsigned)OPT_RATE_BYTES), value, bad);
     }
 }
 
