@@ -6,7 +6,6 @@
 
 #include <pthread.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "safevdev/wdt.h"
