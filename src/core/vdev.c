@@ -96,7 +96,9 @@ static svd_result pci_access(svd_vdev *v, svd_space sp, uint64_t addr, uint32_t 
                SVD_ERR_BOUNDS);
     if (write) {
         /* Only the low @width bytes are the value written, as on the other paths. */
-        const uint64_t wv = width < 8u ? (*val & ((UINT64_C(1) << (8u * width)) - 1u)) : *val;
+        const uint32_t bits = 8u * width;
+        const uint64_t mask = (width < 8u) ? ((UINT64_C(1) << bits) - UINT64_C(1)) : UINT64_MAX;
+        const uint64_t wv = *val & mask;
         return svd_pci_bar_write(&v->pci, addr - base, width, wv, now, fx);
     }
     return svd_pci_bar_read(&v->pci, addr - base, width, val, fx);
