@@ -51,7 +51,8 @@ typedef enum svd_wdt_action {
     SVD_WDT_ACTION__COUNT      /**< Number of actions; not an action itself. */
 } svd_wdt_action;
 
-/** @brief Effects of one engine call. Cleared with svd_fx_clear() by the engine at the start of each call. */
+/** @brief Effects of one engine call. The engine clears it ("nothing to do": every flag clear, line low, no
+ *  deadline) at the start of each call, so the caller need not initialise it. */
 typedef struct svd_fx {
     bool irq_level;         /**< Level of the device's interrupt line after the call (always valid). */
     bool irq_changed;       /**< @c irq_level differs from the level before the call. */
@@ -66,8 +67,5 @@ typedef struct svd_fx {
     bool bars_changed;      /**< A PCI BAR address or the memory-decode bit changed. */
     uint64_t deadline;      /**< Call tick at or after this time; ::SVD_NO_DEADLINE if not needed. */
 } svd_fx;
-
-/** @brief Reset @p fx to "nothing to do": every flag clear, no deadline, line low. */
-void svd_fx_clear(svd_fx *fx);
 
 #endif /* SAFEVDEV_FX_H */

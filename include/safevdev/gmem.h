@@ -6,17 +6,18 @@
  * harness) describes it as up to ::SVD_GMEM_MAX_REGIONS regions, each a
  * guest-physical base, a size, a host pointer and the accesses allowed. The
  * core never sees guest memory any other way: every guest address is turned
- * into a host span by svd_gmem_translate() or copied by svd_gmem_read() /
- * svd_gmem_write(), which check the whole range first and touch nothing on
- * failure.
+ * into a host span by svd_gmem_translate() (or svd_gmem_translate_prefix(),
+ * svd_gmem_check_host()), which checks the whole range first and touches
+ * nothing on failure.
  *
  * Rules enforced when a region is added: non-zero size, gpa + size does not
  * wrap 2^64, host pointer non-NULL and host range does not wrap, no overlap
  * with an existing region (in guest-physical space), table not full.
  *
- * A buffer that crosses from one region into an adjacent one is handled by
- * svd_gmem_read()/svd_gmem_write()/svd_gmem_check() (split internally); the
- * single-span svd_gmem_translate() refuses it with ::SVD_ERR_BOUNDS.
+ * A buffer that crosses from one region into an adjacent one is checked whole
+ * by svd_gmem_check_host() and walked piece by piece with
+ * svd_gmem_translate_prefix(); the single-span svd_gmem_translate() refuses
+ * it with ::SVD_ERR_BOUNDS.
  *
  * Thread-safety: the table MUST NOT be changed while another thread
  * translates through it. Translations are read-only on the table.
@@ -103,40 +104,23 @@ SVD_MUST_USE svd_result svd_gmem_translate_prefix(const svd_gmem *m, uint64_t gp
                                                   svd_span *out);
 
 /**
- * @brief Check that every byte of [gpa, gpa+len) is backed, possibly across adjacent regions,
- *        with @p access allowed. len 0 is valid (and checks nothing but wrap-around).
- * @return ::SVD_OK, ::SVD_ERR_OVERFLOW or ::SVD_ERR_BOUNDS.
- */
-SVD_MUST_USE svd_result svd_gmem_check(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access);
-
-/**
- * @brief svd_gmem_check() that also returns where the range lies in the host
- *        when it lies in one region, so a caller can check once and use the
- *        buffer later without a second lookup.
+ * @brief Check that every byte of [gpa, gpa+len) is backed, possibly across
+ *        adjacent regions, with @p access allowed, and return where the range
+ *        lies in the host when it lies in one region, so a caller can check
+ *        once and use the buffer later without a second lookup.
  *
  * @param m      the map
  * @param gpa    first guest-physical byte
- * @param len    number of bytes (0 is valid, as for svd_gmem_check())
+ * @param len    number of bytes; 0 is valid (and checks nothing but wrap-around)
  * @param access accesses the caller will perform (::SVD_GMEM_READ / ::SVD_GMEM_WRITE)
  * @param host on success, the host address of @p gpa if all of [gpa, gpa+len)
  *             lies in one region (len > 0), else NULL (the range crosses a
  *             region edge, or len is 0). Unchanged on failure. The address
  *             stays valid only while @p m keeps its generation.
- * @return as svd_gmem_check().
+ * @return ::SVD_OK; ::SVD_ERR_OVERFLOW if gpa+len wraps 2^64; ::SVD_ERR_BOUNDS
+ *         if any byte is unbacked or its region does not allow @p access.
  */
 SVD_MUST_USE svd_result svd_gmem_check_host(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access,
                                             uint8_t **host);
-
-/**
- * @brief Copy @p len bytes from guest memory at @p gpa into @p dst, across region edges.
- * @return as svd_gmem_check(); nothing is copied on failure.
- */
-SVD_MUST_USE svd_result svd_gmem_read(const svd_gmem *m, uint64_t gpa, void *dst, size_t len);
-
-/**
- * @brief Copy @p len bytes from @p src into guest memory at @p gpa, across region edges.
- * @return as svd_gmem_check(); nothing is written on failure.
- */
-SVD_MUST_USE svd_result svd_gmem_write(const svd_gmem *m, uint64_t gpa, const void *src, size_t len);
 
 #endif /* SAFEVDEV_GMEM_H */

@@ -66,14 +66,6 @@ bool svd_tb_unlimited(const svd_tb *tb);
 /** @brief Add the tokens earned between the last refill and @p now. */
 void svd_tb_refill(svd_tb *tb, uint64_t now);
 
-/**
- * @brief Take @p n tokens if available at @p now (refills first).
- * @return true and tokens taken, or false and nothing taken. Always true when unlimited.
- *         A request larger than the bucket can ever hold is never granted: callers
- *         MUST cap @p n at cfg.size (see svd_tb_cap()).
- */
-bool svd_tb_consume(svd_tb *tb, uint64_t n, uint64_t now);
-
 /** @brief @p n capped at the bucket size (unchanged when unlimited). */
 uint64_t svd_tb_cap(const svd_tb *tb, uint64_t n);
 

@@ -151,14 +151,11 @@ SVD_MUST_USE svd_result svd_vdev_queue_start(svd_vdev *v, uint32_t q, const svd_
  */
 SVD_MUST_USE svd_result svd_vdev_queue_stop(svd_vdev *v, uint32_t q, uint16_t *next_avail, uint16_t *next_used);
 
-/** @brief True while queue @p q is running. */
-bool svd_vdev_queue_running(const svd_vdev *v, uint32_t q);
-
-/** @brief Device status byte (virtio 1.2 §2.1). */
+/**
+ * @brief Device status byte (virtio 1.2 §2.1). ::SVD_STATUS_NEEDS_RESET is
+ *        set exactly while DEVICE_NEEDS_RESET is latched.
+ */
 uint8_t svd_vdev_status(const svd_vdev *v);
-
-/** @brief True while DEVICE_NEEDS_RESET is latched. */
-bool svd_vdev_needs_reset(const svd_vdev *v);
 
 /** @brief Why DEVICE_NEEDS_RESET is latched (::SVD_WHY_NONE while it is not). */
 svd_why svd_vdev_why(const svd_vdev *v);

@@ -187,12 +187,6 @@ uint64_t svd_vq_addr(const svd_vq *q, svd_vq_ring ring);
 /** @brief Record the negotiated ring features. */
 SVD_MUST_USE svd_result svd_vq_set_features(svd_vq *q, bool event_idx, bool indirect);
 
-/** @brief True when VIRTIO_F_RING_EVENT_IDX is recorded for the queue. */
-bool svd_vq_event_idx(const svd_vq *q);
-
-/** @brief True when VIRTIO_F_INDIRECT_DESC is recorded for the queue. */
-bool svd_vq_indirect(const svd_vq *q);
-
 /**
  * @brief Set the next available index to consume and the next used index
  *        (vhost-user SET_VRING_BASE).

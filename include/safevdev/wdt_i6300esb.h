@@ -181,9 +181,6 @@ void svd_esb_tick(svd_esb *w, uint64_t now, svd_fx *fx);
 /** @brief Time of the next expiry, or ::SVD_NO_DEADLINE. */
 uint64_t svd_esb_next_deadline(const svd_esb *w);
 
-/** @brief BAR0 base address the guest programmed (0 if none). */
-uint32_t svd_esb_bar0(const svd_esb *w);
-
 /** @brief True when the guest enabled memory decoding (PCI command bit 1). */
 bool svd_esb_mem_enabled(const svd_esb *w);
 

@@ -30,8 +30,8 @@ static inline uint64_t svd_sat_add_u64(uint64_t a, uint64_t b)
     return r;
 }
 
-/* The effect's "nothing to do" state (svd_fx_clear's body, inline for the
- * engines' hot paths). */
+/* The effect's "nothing to do" state: every flag clear, line low, no
+ * deadline. Every face call starts with it (fx.h). */
 static inline void svd_fx_reset(svd_fx *fx)
 {
     *fx = (svd_fx){ .why = SVD_WHY_NONE, .action = SVD_WDT_ACTION_RESET, .deadline = SVD_NO_DEADLINE };
@@ -129,9 +129,6 @@ SVD_MUST_USE svd_result svd_dev_kick(svd_dev *d, uint32_t q, uint64_t now, svd_f
 void svd_dev_tick(svd_dev *d, uint64_t now, svd_fx *fx);
 /* Earliest time a queue's model asked for, ::SVD_NO_DEADLINE if none. */
 uint64_t svd_dev_deadline(const svd_dev *d);
-/* Latch NEEDS_RESET for @why (idempotent; the first reason is kept). */
-void svd_dev_fail(svd_dev *d, svd_why why, svd_fx *fx);
-bool svd_dev_needs_reset(const svd_dev *d);
 svd_why svd_dev_why(const svd_dev *d);
 uint8_t svd_dev_isr(const svd_dev *d);
 void svd_dev_isr_ack(svd_dev *d, uint8_t bits);

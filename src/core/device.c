@@ -425,16 +425,6 @@ uint64_t svd_dev_deadline(const svd_dev *d)
     return t;
 }
 
-void svd_dev_fail(svd_dev *d, svd_why why, svd_fx *fx)
-{
-    dev_latch(d, why, fx);
-}
-
-bool svd_dev_needs_reset(const svd_dev *d)
-{
-    return (d->status & SVD_STATUS_NEEDS_RESET) != 0u;
-}
-
 svd_why svd_dev_why(const svd_dev *d)
 {
     return d->why;

@@ -94,8 +94,9 @@ svd_result svd_gmem_translate(const svd_gmem *m, uint64_t gpa, uint64_t len, uin
     return svd_ok();
 }
 
-/* svd_gmem_check(); on success *host = the host address of gpa when the
- * whole (non-empty) range lies in one region, else NULL. */
+/* Every byte of [gpa, gpa+len) backed with @access; on success *host = the
+ * host address of gpa when the whole (non-empty) range lies in one region,
+ * else NULL. */
 static svd_result gmem_check_range(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access, uint8_t **host)
 {
     uint64_t end;
@@ -127,61 +128,7 @@ static svd_result gmem_check_range(const svd_gmem *m, uint64_t gpa, uint64_t len
     return svd_ok();
 }
 
-svd_result svd_gmem_check(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access)
-{
-    uint8_t *host;
-    return gmem_check_range(m, gpa, len, access, &host);
-}
-
 svd_result svd_gmem_check_host(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access, uint8_t **host)
 {
     return gmem_check_range(m, gpa, len, access, host);
-}
-
-svd_result svd_gmem_read(const svd_gmem *m, uint64_t gpa, void *dst, size_t len)
-{
-    uint8_t *d = (uint8_t *)dst;
-    uint64_t cur = gpa;
-    size_t rem = len;
-
-    SVD_ENSURE(len == 0u || dst != NULL, SVD_ERR_INVALID_ARG);
-    SVD_GUARD(svd_gmem_check(m, gpa, (uint64_t)len, SVD_GMEM_READ));
-    while (rem > 0u) {
-        svd_span s = { NULL, 0u };
-        /* Called outside the marker: SVD_NEVER does not evaluate its argument
-         * in coverage builds. */
-        const svd_result r = svd_gmem_translate_prefix(m, cur, (uint64_t)rem, SVD_GMEM_READ, &s);
-        if (SVD_NEVER(!svd_is_ok(r))) {
-            return svd_fail(SVD_ERR_BOUNDS);
-        }
-        (void)memcpy(d, s.ptr, s.len);
-        d += s.len;
-        cur += (uint64_t)s.len;
-        rem -= s.len;
-    }
-    return svd_ok();
-}
-
-svd_result svd_gmem_write(const svd_gmem *m, uint64_t gpa, const void *src, size_t len)
-{
-    const uint8_t *p = (const uint8_t *)src;
-    uint64_t cur = gpa;
-    size_t rem = len;
-
-    SVD_ENSURE(len == 0u || src != NULL, SVD_ERR_INVALID_ARG);
-    SVD_GUARD(svd_gmem_check(m, gpa, (uint64_t)len, SVD_GMEM_WRITE));
-    while (rem > 0u) {
-        svd_span s = { NULL, 0u };
-        /* Called outside the marker: SVD_NEVER does not evaluate its argument
-         * in coverage builds. */
-        const svd_result r = svd_gmem_translate_prefix(m, cur, (uint64_t)rem, SVD_GMEM_WRITE, &s);
-        if (SVD_NEVER(!svd_is_ok(r))) {
-            return svd_fail(SVD_ERR_BOUNDS);
-        }
-        (void)memcpy(s.ptr, p, s.len);
-        p += s.len;
-        cur += (uint64_t)s.len;
-        rem -= s.len;
-    }
-    return svd_ok();
 }

@@ -105,16 +105,6 @@ static void tb_take(svd_tb *tb, uint64_t n)
     tb->tokens -= rest;
 }
 
-bool svd_tb_consume(svd_tb *tb, uint64_t n, uint64_t now)
-{
-    svd_tb_refill(tb, now);
-    if (!tb_has(tb, n)) {
-        return false;
-    }
-    tb_take(tb, n);
-    return true;
-}
-
 uint64_t svd_tb_cap(const svd_tb *tb, uint64_t n)
 {
     if (svd_tb_unlimited(tb) || n <= tb->cfg.size) {

@@ -1,10 +1,8 @@
-/* Spans, cursors, little-endian accessors and checked arithmetic.
+/* Spans, the reading cursor, little-endian accessors and checked arithmetic.
  *
  * The LE loads/stores are written byte by byte with shifts: correct on any
  * host byte order and with any alignment, and compilers turn them into a
  * single move on little-endian targets. */
-#include <string.h>
-
 #include "safevdev/span.h"
 
 svd_result svd_add_u64(uint64_t a, uint64_t b, uint64_t *out)
@@ -19,14 +17,6 @@ svd_result svd_mul_u64(uint64_t a, uint64_t b, uint64_t *out)
 {
     uint64_t r;
     SVD_ENSURE(!__builtin_mul_overflow(a, b, &r), SVD_ERR_OVERFLOW);
-    *out = r;
-    return svd_ok();
-}
-
-svd_result svd_add_u32(uint32_t a, uint32_t b, uint32_t *out)
-{
-    uint32_t r;
-    SVD_ENSURE(!__builtin_add_overflow(a, b, &r), SVD_ERR_OVERFLOW);
     *out = r;
     return svd_ok();
 }
@@ -47,16 +37,6 @@ svd_span svd_span_make(void *ptr, size_t len)
     return s;
 }
 
-svd_result svd_span_sub(svd_span s, size_t off, size_t len, svd_span *out)
-{
-    SVD_GUARD(svd_range_check(off, len, s.len));
-    /* An empty sub-span of an empty span keeps ptr as it is (possibly NULL):
-     * no arithmetic on a NULL pointer. */
-    out->ptr = (len == 0u) ? s.ptr : (s.ptr + off);
-    out->len = len;
-    return svd_ok();
-}
-
 void svd_cursor_init(svd_cursor *c, svd_span s)
 {
     c->buf = s;
@@ -75,93 +55,12 @@ svd_result svd_cursor_skip(svd_cursor *c, size_t n)
     return svd_ok();
 }
 
-svd_result svd_cursor_read(svd_cursor *c, void *dst, size_t n)
-{
-    SVD_ENSURE(n <= svd_cursor_remaining(c), SVD_ERR_BOUNDS);
-    if (n > 0u) {
-        (void)memcpy(dst, c->buf.ptr + c->pos, n);
-        c->pos += n;
-    }
-    return svd_ok();
-}
-
-svd_result svd_cursor_write(svd_cursor *c, const void *src, size_t n)
-{
-    SVD_ENSURE(n <= svd_cursor_remaining(c), SVD_ERR_BOUNDS);
-    if (n > 0u) {
-        (void)memcpy(c->buf.ptr + c->pos, src, n);
-        c->pos += n;
-    }
-    return svd_ok();
-}
-
-svd_result svd_cursor_read_u8(svd_cursor *c, uint8_t *v)
-{
-    SVD_ENSURE(svd_cursor_remaining(c) >= 1u, SVD_ERR_BOUNDS);
-    *v = c->buf.ptr[c->pos];
-    c->pos += 1u;
-    return svd_ok();
-}
-
-svd_result svd_cursor_read_le16(svd_cursor *c, uint16_t *v)
-{
-    SVD_ENSURE(svd_cursor_remaining(c) >= 2u, SVD_ERR_BOUNDS);
-    *v = svd_load_le16(c->buf.ptr + c->pos);
-    c->pos += 2u;
-    return svd_ok();
-}
-
-svd_result svd_cursor_read_le32(svd_cursor *c, uint32_t *v)
-{
-    SVD_ENSURE(svd_cursor_remaining(c) >= 4u, SVD_ERR_BOUNDS);
-    *v = svd_load_le32(c->buf.ptr + c->pos);
-    c->pos += 4u;
-    return svd_ok();
-}
-
 svd_result svd_cursor_read_le64(svd_cursor *c, uint64_t *v)
 {
     SVD_ENSURE(svd_cursor_remaining(c) >= 8u, SVD_ERR_BOUNDS);
     *v = svd_load_le64(c->buf.ptr + c->pos);
     c->pos += 8u;
     return svd_ok();
-}
-
-svd_result svd_cursor_write_u8(svd_cursor *c, uint8_t v)
-{
-    SVD_ENSURE(svd_cursor_remaining(c) >= 1u, SVD_ERR_BOUNDS);
-    c->buf.ptr[c->pos] = v;
-    c->pos += 1u;
-    return svd_ok();
-}
-
-svd_result svd_cursor_write_le16(svd_cursor *c, uint16_t v)
-{
-    SVD_ENSURE(svd_cursor_remaining(c) >= 2u, SVD_ERR_BOUNDS);
-    svd_store_le16(c->buf.ptr + c->pos, v);
-    c->pos += 2u;
-    return svd_ok();
-}
-
-svd_result svd_cursor_write_le32(svd_cursor *c, uint32_t v)
-{
-    SVD_ENSURE(svd_cursor_remaining(c) >= 4u, SVD_ERR_BOUNDS);
-    svd_store_le32(c->buf.ptr + c->pos, v);
-    c->pos += 4u;
-    return svd_ok();
-}
-
-svd_result svd_cursor_write_le64(svd_cursor *c, uint64_t v)
-{
-    SVD_ENSURE(svd_cursor_remaining(c) >= 8u, SVD_ERR_BOUNDS);
-    svd_store_le64(c->buf.ptr + c->pos, v);
-    c->pos += 8u;
-    return svd_ok();
-}
-
-uint16_t svd_load_le16(const uint8_t *p)
-{
-    return (uint16_t)((uint16_t)p[0] | (uint16_t)((uint16_t)p[1] << 8));
 }
 
 uint32_t svd_load_le32(const uint8_t *p)
@@ -172,12 +71,6 @@ uint32_t svd_load_le32(const uint8_t *p)
 uint64_t svd_load_le64(const uint8_t *p)
 {
     return (uint64_t)svd_load_le32(p) | ((uint64_t)svd_load_le32(p + 4) << 32);
-}
-
-void svd_store_le16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v & 0xFFu);
-    p[1] = (uint8_t)(v >> 8);
 }
 
 void svd_store_le32(uint8_t *p, uint32_t v)

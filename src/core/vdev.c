@@ -179,20 +179,9 @@ svd_result svd_vdev_queue_stop(svd_vdev *v, uint32_t q, uint16_t *next_avail, ui
     return svd_dev_queue_stop(&v->dev, q, next_avail, next_used);
 }
 
-bool svd_vdev_queue_running(const svd_vdev *v, uint32_t q)
-{
-    const svd_vq *vq = svd_dev_queue(&v->dev, q);
-    return vq != NULL && svd_vq_enabled(vq);
-}
-
 uint8_t svd_vdev_status(const svd_vdev *v)
 {
     return svd_dev_status(&v->dev);
-}
-
-bool svd_vdev_needs_reset(const svd_vdev *v)
-{
-    return svd_dev_needs_reset(&v->dev);
 }
 
 svd_why svd_vdev_why(const svd_vdev *v)

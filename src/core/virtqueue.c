@@ -284,16 +284,6 @@ bool svd_vq_enabled(const svd_vq *q)
     return q->enabled;
 }
 
-bool svd_vq_event_idx(const svd_vq *q)
-{
-    return q->event_idx;
-}
-
-bool svd_vq_indirect(const svd_vq *q)
-{
-    return q->indirect;
-}
-
 svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m)
 {
     svd_span d;

@@ -87,3 +87,34 @@ bool tg_mem_all(const tg_mem *g, uint64_t gpa, size_t len, uint8_t byte)
     }
     return true;
 }
+
+/* Guest -> @to (a read) when @to is non-NULL, else @from -> guest (a write):
+ * the range is checked whole, then copied one region-sized piece at a time. */
+static svd_result gmem_copy(const svd_gmem *m, uint64_t gpa, uint8_t *to, const uint8_t *from, size_t len)
+{
+    const uint32_t access = to != NULL ? SVD_GMEM_READ : SVD_GMEM_WRITE;
+    uint8_t *whole = NULL;
+    size_t done = 0u;
+    SVD_GUARD(svd_gmem_check_host(m, gpa, (uint64_t)len, access, &whole));
+    while (done < len) {
+        svd_span s = { NULL, 0u };
+        SVD_GUARD(svd_gmem_translate_prefix(m, gpa + done, (uint64_t)(len - done), access, &s));
+        if (to != NULL) {
+            memcpy(to + done, s.ptr, s.len);
+        } else {
+            memcpy(s.ptr, from + done, s.len);
+        }
+        done += s.len;
+    }
+    return svd_ok();
+}
+
+svd_result tg_gmem_read(const svd_gmem *m, uint64_t gpa, void *dst, size_t len)
+{
+    return dst == NULL && len > 0u ? svd_fail(SVD_ERR_INVALID_ARG) : gmem_copy(m, gpa, dst, NULL, len);
+}
+
+svd_result tg_gmem_write(const svd_gmem *m, uint64_t gpa, const void *src, size_t len)
+{
+    return src == NULL && len > 0u ? svd_fail(SVD_ERR_INVALID_ARG) : gmem_copy(m, gpa, NULL, src, len);
+}

@@ -33,4 +33,12 @@ void tg_mem_fill(tg_mem *g, uint64_t gpa, size_t len, uint8_t byte);
 /* True when every byte of [gpa, gpa+len) equals @byte. */
 bool tg_mem_all(const tg_mem *g, uint64_t gpa, size_t len, uint8_t byte);
 
+/* Copy @len bytes between guest memory described by @m at @gpa and the host,
+ * across region edges, the way a device model does: the whole range is
+ * checked first (svd_gmem_check_host) and nothing is copied when any byte is
+ * unbacked or lacks the access; then it is walked region by region
+ * (svd_gmem_translate_prefix). The core's result on failure. */
+svd_result tg_gmem_read(const svd_gmem *m, uint64_t gpa, void *dst, size_t len);
+svd_result tg_gmem_write(const svd_gmem *m, uint64_t gpa, const void *src, size_t len);
+
 #endif

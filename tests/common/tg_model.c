@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "safevdev/gmem.h"
+#include "tg_mem.h"
 #include "tg_model.h"
 
 void tg_model_init(tg_model *t)
@@ -33,7 +34,7 @@ static uint32_t fill_chain(tg_model *t, const svd_gmem *m, uint32_t n)
             if (k > sizeof(buf)) {
                 k = sizeof(buf);
             }
-            if (!svd_is_ok(svd_gmem_write(m, d->addr + off, buf, k))) {
+            if (!svd_is_ok(tg_gmem_write(m, d->addr + off, buf, k))) {
                 return done;
             }
             off += k;

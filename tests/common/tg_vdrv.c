@@ -39,7 +39,6 @@ void tg_vdrv_init(tg_vdrv *d, svd_vdev *v, svd_xport xport, uint64_t base)
     d->xport = xport;
     d->base = base;
     d->last = svd_ok();
-    svd_fx_clear(&d->fx);
 }
 
 static svd_result vdrv_access(tg_vdrv *d, svd_space sp, uint64_t addr, uint32_t width, bool write, uint64_t *val)

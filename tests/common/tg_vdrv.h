@@ -19,7 +19,7 @@ typedef struct tg_vdrv {
     svd_xport xport;  /* SVD_XPORT_MMIO or SVD_XPORT_PCI */
     uint64_t base;    /* MMIO window base, or the BAR0 address the driver programs */
     uint64_t now;     /* time of every access */
-    svd_fx fx;        /* effect of the last access */
+    svd_fx fx;        /* effect of the last access (all zero before the first) */
     svd_result last;  /* result of the last access */
     uint32_t errors;  /* accesses that did not return OK */
 } tg_vdrv;

@@ -5,6 +5,17 @@
 #include "safevdev/virtqueue.h"
 #include "tg_vring.h"
 
+void tg_store_le16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v & 0xFFu);
+    p[1] = (uint8_t)(v >> 8);
+}
+
+uint16_t tg_load_le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
     return (v + a - 1u) & ~(a - 1u);
@@ -35,20 +46,26 @@ void tg_vring_set_indirect(tg_vring *r, uint64_t table_gpa, uint16_t i, uint64_t
     uint8_t *p = tg_mem_ptr(r->mem, table_gpa + 16u * (uint64_t)i + 15u) - 15;
     svd_store_le64(p, addr);
     svd_store_le32(p + 8, len);
-    svd_store_le16(p + 12, flags);
-    svd_store_le16(p + 14, next);
+    tg_store_le16(p + 12, flags);
+    tg_store_le16(p + 14, next);
 }
 
 static void store_idx_release(uint8_t *p, uint16_t v)
 {
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    svd_store_le16(p, v);
+    tg_store_le16(p, v);
 }
 
 void tg_vring_publish(tg_vring *r, uint16_t head)
 {
     tg_vring_set_avail_slot(r, (uint16_t)(r->avail_idx % r->size), head);
     tg_vring_set_avail_idx(r, (uint16_t)(r->avail_idx + 1u));
+}
+
+void tg_vring_publish_loop(tg_vring *r, uint16_t head, uint64_t buf_gpa)
+{
+    tg_vring_set_desc(r, head, buf_gpa, 64u, SVD_VRING_DESC_F_NEXT | SVD_VRING_DESC_F_WRITE, head);
+    tg_vring_publish(r, head);
 }
 
 void tg_vring_set_avail_idx(tg_vring *r, uint16_t idx)
@@ -59,27 +76,27 @@ void tg_vring_set_avail_idx(tg_vring *r, uint16_t idx)
 
 void tg_vring_set_avail_slot(tg_vring *r, uint16_t slot, uint16_t head)
 {
-    svd_store_le16(tg_mem_ptr(r->mem, r->avail + 4u + 2u * (uint64_t)slot), head);
+    tg_store_le16(tg_mem_ptr(r->mem, r->avail + 4u + 2u * (uint64_t)slot), head);
 }
 
 void tg_vring_set_avail_flags(tg_vring *r, uint16_t flags)
 {
-    svd_store_le16(tg_mem_ptr(r->mem, r->avail), flags);
+    tg_store_le16(tg_mem_ptr(r->mem, r->avail), flags);
 }
 
 void tg_vring_set_used_event(tg_vring *r, uint16_t v)
 {
-    svd_store_le16(tg_mem_ptr(r->mem, r->avail + 4u + 2u * (uint64_t)r->size), v);
+    tg_store_le16(tg_mem_ptr(r->mem, r->avail + 4u + 2u * (uint64_t)r->size), v);
 }
 
 uint16_t tg_vring_avail_event(const tg_vring *r)
 {
-    return svd_load_le16(tg_mem_ptr(r->mem, r->used + 4u + 8u * (uint64_t)r->size));
+    return tg_load_le16(tg_mem_ptr(r->mem, r->used + 4u + 8u * (uint64_t)r->size));
 }
 
 uint16_t tg_vring_used_idx(const tg_vring *r)
 {
-    const uint16_t v = svd_load_le16(tg_mem_ptr(r->mem, r->used + 2u));
+    const uint16_t v = tg_load_le16(tg_mem_ptr(r->mem, r->used + 2u));
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     return v;
 }
@@ -103,7 +120,7 @@ bool tg_vring_should_kick(const tg_vring *r, bool event_idx, uint16_t old)
         const uint16_t ev = tg_vring_avail_event(r);
         return (uint16_t)(r->avail_idx - ev - 1u) < (uint16_t)(r->avail_idx - old);
     }
-    return (svd_load_le16(tg_mem_ptr(r->mem, r->used)) & 1u) == 0u;
+    return (tg_load_le16(tg_mem_ptr(r->mem, r->used)) & 1u) == 0u;
 }
 
 svd_result tg_vring_attach(const tg_vring *r, svd_vq *q)

@@ -12,6 +12,10 @@
 #include "safevdev/virtqueue.h"
 #include "tg_mem.h"
 
+/* 16-bit little-endian store and load at any alignment (ring fields, descriptor flags). */
+void tg_store_le16(uint8_t *p, uint16_t v);
+uint16_t tg_load_le16(const uint8_t *p);
+
 typedef struct tg_vring {
     tg_mem *mem;
     uint16_t size;
@@ -32,6 +36,10 @@ void tg_vring_set_indirect(tg_vring *r, uint64_t table_gpa, uint16_t i, uint64_t
                            uint16_t flags, uint16_t next);
 /* Put @head in the next avail slot, then advance avail->idx by one (release order). */
 void tg_vring_publish(tg_vring *r, uint16_t head);
+/* A hostile driver: descriptor @head is a 64-byte write-only buffer at
+ * @buf_gpa whose next is itself (rust-vmm vm-virtio #236), published. The
+ * device that serves it latches NEEDS_RESET with SVD_WHY_CHAIN_LOOP. */
+void tg_vring_publish_loop(tg_vring *r, uint16_t head, uint64_t buf_gpa);
 /* Raw: store @idx into avail->idx (the shadow follows). */
 void tg_vring_set_avail_idx(tg_vring *r, uint16_t idx);
 /* Raw: store @head into avail->ring[@slot]. */

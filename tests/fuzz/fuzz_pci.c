@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (fz_left(&in) > 0u) {
         const uint8_t kind = fz_u8(&in);
         svd_result r = svd_ok();
-        svd_fx_clear(&fx);
+        memset(&fx, 0, sizeof(fx)); /* a tick fills its own effect: none of the last step's is checked again */
         switch (kind % 6u) {
         case 0u: {
             const uint8_t off = fz_u8(&in);

@@ -43,7 +43,9 @@ static void check_chain(const svd_gmem *m, const svd_vq_chain *c, uint16_t qsize
     for (i = 0u; i < c->nsegs; i++) {
         const svd_vq_desc *d = &c->segs[i];
         const bool w = (d->flags & SVD_VRING_DESC_F_WRITE) != 0u;
-        FZ_CHECK(svd_is_ok(svd_gmem_check(m, d->addr, d->len, w ? SVD_GMEM_WRITE : SVD_GMEM_READ)));
+        uint8_t *host = NULL;
+        FZ_CHECK(svd_is_ok(svd_gmem_check_host(m, d->addr, d->len, w ? SVD_GMEM_WRITE : SVD_GMEM_READ, &host)));
+        FZ_CHECK(host == d->host); /* the one host address, when the buffer lies in one region */
         if (w) {
             wr += d->len;
         } else {

@@ -79,7 +79,7 @@ static int teardown(void **state)
 /* The effect of the next call starts empty (the composed engine clears it once per face call). */
 static svd_fx *clr(fix *f)
 {
-    svd_fx_clear(&f->fx);
+    svd_fx_reset(&f->fx);
     return &f->fx;
 }
 
@@ -126,10 +126,16 @@ static const svd_vq *queue(const fix *f, uint32_t q)
     return svd_dev_queue(&f->dev, q);
 }
 
+/* DEVICE_NEEDS_RESET is latched. */
+static bool is_latched(const fix *f)
+{
+    return (svd_dev_status(&f->dev) & SVD_STATUS_NEEDS_RESET) != 0u;
+}
+
 /* Check the latch, its reason, and what the effect says about the config interrupt. */
 static void assert_latched(fix *f, svd_why why, bool was_live)
 {
-    assert_true(svd_dev_needs_reset(&f->dev));
+    assert_true(is_latched(f));
     assert_true((svd_dev_status(&f->dev) & SVD_STATUS_NEEDS_RESET) != 0u);
     assert_true(f->fx.failed);
     assert_string_equal(svd_why_name(f->fx.why), svd_why_name(why));
@@ -154,6 +160,24 @@ static void offer(fix *f, uint16_t head)
 {
     tg_vring_set_desc(&f->ring, head, BUF + 64u * head, 64u, SVD_VRING_DESC_F_WRITE, 0u);
     tg_vring_publish(&f->ring, head);
+}
+
+/* The driver writes a reserved status bit: a protocol error in any state. */
+static void bad_status_write(fix *f)
+{
+    const uint8_t s = svd_dev_status(&f->dev);
+    assert_rule(svd_dev_set_status(&f->dev, (uint8_t)(s | 0x10u), clr(f)), SVD_WHY_STATUS_ORDER);
+}
+
+/* The model gives up on queue 0 of a live device (its backing service is
+ * gone, as svd_entropy does after its source-open policy): the device
+ * latches with SVD_WHY_SOURCE_GAVE_UP. */
+static void model_gives_up(fix *f)
+{
+    f->tm.fail = svd_fail_why(SVD_ERR_SOURCE, SVD_WHY_SOURCE_GAVE_UP);
+    offer(f, 0u);
+    assert_true(svd_is_err(svd_dev_kick(&f->dev, 0u, T0, clr(f)), SVD_ERR_SOURCE));
+    f->tm.fail = svd_ok();
 }
 
 /* REQ: REQ-DEV-001 REQ-DEV-014 */
@@ -245,9 +269,9 @@ static void test_full_bring_up_in_order(void **state)
     assert_int_equal(svd_dev_driver_features_word(&f->dev, 1u), 1u);
     assert_int_equal(svd_dev_driver_features_word(&f->dev, 7u), 0u);
     /* What was negotiated reached the queue; what was not did not. */
-    assert_true(svd_vq_event_idx(queue(f, 0u)));
-    assert_false(svd_vq_indirect(queue(f, 0u)));
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_true(queue(f, 0u)->event_idx);
+    assert_false(queue(f, 0u)->indirect);
+    assert_false(is_latched(f));
     /* Re-writing the same status, and adding FAILED, are accepted. */
     status_ok(f, S_LIVE);
     status_ok(f, S_LIVE | SVD_STATUS_FAILED);
@@ -275,7 +299,7 @@ static void test_attack_features_ok_without_version_1_is_refused(void **state)
     assert_true(svd_is_err(svd_dev_set_status(&f->dev, S_FOK, clr(f)), SVD_ERR_STATE));
     assert_memory_equal(&f->dev, &before, sizeof(f->dev));
     assert_int_equal(svd_dev_status(&f->dev) & SVD_STATUS_FEATURES_OK, 0u); /* driver re-reads: clear */
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(is_latched(f));
     assert_false(f->fx.failed);
     assert_false(f->fx.config_notify);
     /* Trying to jump straight to DRIVER_OK with the bad set is refused the same way. */
@@ -296,12 +320,12 @@ static void test_attack_features_ok_with_unoffered_feature_is_refused(void **sta
     assert_true(svd_is_ok(svd_dev_set_driver_features_word(&f->dev, 1u, 1u)));
     assert_true(svd_is_err(svd_dev_set_status(&f->dev, S_FOK, clr(f)), SVD_ERR_STATE));
     assert_int_equal(svd_dev_status(&f->dev), SVD_STATUS_ACKNOWLEDGE | SVD_STATUS_DRIVER);
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(is_latched(f));
     /* A feature in the high window that was not offered (bit 33). */
     assert_true(svd_is_ok(svd_dev_set_driver_features_word(&f->dev, 0u, 0u)));
     assert_true(svd_is_ok(svd_dev_set_driver_features_word(&f->dev, 1u, 3u)));
     assert_true(svd_is_err(svd_dev_set_status(&f->dev, S_FOK, clr(f)), SVD_ERR_STATE));
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(is_latched(f));
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
@@ -330,12 +354,11 @@ static void test_attack_status_bit_cleared_after_driver_ok_latches_with_config_i
     offer(f, 0u);
     assert_true(svd_is_err(svd_dev_kick(&f->dev, 0u, T0, clr(f)), SVD_ERR_STATE));
     assert_int_equal(f->tm.serves, 0u);
-    /* A second violation and an explicit fail are idempotent: no second
-     * interrupt, and the first reason is kept. */
+    /* A second violation is idempotent: no second latch, no second interrupt. */
     assert_rule(svd_dev_set_status(&f->dev, SVD_STATUS_ACKNOWLEDGE, clr(f)), SVD_WHY_STATUS_ORDER);
     assert_false(f->fx.failed);
     assert_false(f->fx.config_notify);
-    svd_dev_fail(&f->dev, SVD_WHY_SOURCE_GAVE_UP, clr(f));
+    bad_status_write(f);
     assert_false(f->fx.failed);
     assert_int_equal(svd_dev_why(&f->dev), SVD_WHY_STATUS_ORDER);
     assert_int_equal(svd_dev_config_generation(&f->dev), 1u);
@@ -388,7 +411,7 @@ static void test_latched_device_accepts_echo_and_failed_only(void **state)
 {
     fix *f = *state;
     bring_up(f, SVD_F_VERSION_1);
-    svd_dev_fail(&f->dev, SVD_WHY_SOURCE_GAVE_UP, clr(f));
+    model_gives_up(f);
     assert_latched(f, SVD_WHY_SOURCE_GAVE_UP, true);
     const uint8_t s = svd_dev_status(&f->dev);
     /* Linux writes back what it read, NEEDS_RESET included. */
@@ -396,13 +419,15 @@ static void test_latched_device_accepts_echo_and_failed_only(void **state)
     assert_true(svd_is_ok(svd_dev_set_status(&f->dev, (uint8_t)(s & ~SVD_STATUS_NEEDS_RESET), clr(f))));
     assert_true(svd_is_ok(svd_dev_set_status(&f->dev, (uint8_t)(s | SVD_STATUS_FAILED), clr(f))));
     assert_int_equal(svd_dev_status(&f->dev), s | SVD_STATUS_FAILED);
-    assert_true(svd_dev_needs_reset(&f->dev));
+    assert_true(is_latched(f));
     assert_int_equal(svd_dev_why(&f->dev), SVD_WHY_SOURCE_GAVE_UP);
 
     /* Latched before DRIVER_OK: DRIVER_OK is not accepted any more. */
     svd_dev_reset(&f->dev);
     negotiate(f, SVD_F_VERSION_1);
-    svd_dev_fail(&f->dev, SVD_WHY_RING_MEMORY, clr(f));
+    assert_true(svd_is_ok(svd_dev_queue_set_size(&f->dev, 0u, QSIZE, clr(f))));
+    assert_true(svd_is_ok(set_rings(f, 0u, f->ring.desc, f->ring.avail, RAM_GPA + RAM_SIZE)));
+    assert_rule(svd_dev_queue_set_ready(&f->dev, 0u, true, clr(f)), SVD_WHY_RING_MEMORY);
     assert_true(f->fx.failed);
     assert_false(f->fx.config_notify);
     assert_rule(svd_dev_set_status(&f->dev, S_LIVE | SVD_STATUS_NEEDS_RESET, clr(f)), SVD_WHY_STATUS_ORDER);
@@ -419,7 +444,7 @@ static void test_failed_is_terminal_until_reset(void **state)
     status_ok(f, SVD_STATUS_FAILED); /* any time, even first */
     assert_rule(svd_dev_set_status(&f->dev, SVD_STATUS_FAILED | SVD_STATUS_ACKNOWLEDGE, clr(f)),
                 SVD_WHY_STATUS_ORDER);
-    assert_true(svd_dev_needs_reset(&f->dev));
+    assert_true(is_latched(f));
     status_ok(f, 0u);
     assert_true(f->fx.reset);
     bring_up(f, SVD_F_VERSION_1);
@@ -438,7 +463,8 @@ static void test_reset_clears_latch_reason_queues_features_and_isr(void **state)
     fix *f = *state;
     bring_up(f, SVD_F_VERSION_1 | SVD_F_RING_INDIRECT_DESC);
     const uint32_t epoch = queue(f, 0u)->epoch;
-    svd_dev_fail(&f->dev, SVD_WHY_CHAIN_LOOP, clr(f));
+    tg_vring_publish_loop(&f->ring, 0u, BUF);
+    assert_rule(svd_dev_kick(&f->dev, 0u, T0, clr(f)), SVD_WHY_CHAIN_LOOP);
     assert_int_equal(svd_dev_isr(&f->dev), SVD_ISR_CONFIG);
     const uint32_t resets = f->tm.resets;
     assert_true(svd_is_ok(svd_dev_set_status(&f->dev, 0u, clr(f))));
@@ -449,13 +475,13 @@ static void test_reset_clears_latch_reason_queues_features_and_isr(void **state)
     assert_int_equal(f->tm.last_reset, SVD_MODEL_ALL_QUEUES);
     assert_int_equal(svd_dev_status(&f->dev), 0u);
     assert_int_equal(svd_dev_isr(&f->dev), 0u);
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(is_latched(f));
     assert_int_equal(svd_dev_why(&f->dev), SVD_WHY_NONE);
     assert_int_equal(svd_dev_driver_features_word(&f->dev, 0u), 0u);
     assert_int_equal(svd_dev_driver_features_word(&f->dev, 1u), 0u);
     const svd_vq *q = queue(f, 0u);
     assert_false(svd_vq_enabled(q));
-    assert_false(svd_vq_indirect(q));
+    assert_false(q->indirect);
     assert_int_equal(svd_vq_size(q), QMAX);
     assert_int_equal(svd_vq_addr(q, SVD_VQ_RING_DESC), 0u);
     assert_true(q->epoch != epoch);
@@ -483,11 +509,12 @@ static void test_driver_features_only_between_driver_and_features_ok(void **stat
     status_ok(f, S_FOK);
     assert_true(svd_is_err(svd_dev_set_driver_features_word(&f->dev, 0u, 0u), SVD_ERR_STATE));
     assert_int_equal(svd_dev_driver_features_word(&f->dev, 0u), 0x9u);
-    svd_dev_fail(&f->dev, SVD_WHY_STATUS_ORDER, clr(f));
+    /* Nor once latched: between DRIVER and FEATURES_OK, but NEEDS_RESET. */
     svd_dev_reset(&f->dev);
     status_ok(f, SVD_STATUS_ACKNOWLEDGE | SVD_STATUS_DRIVER);
-    svd_dev_fail(&f->dev, SVD_WHY_STATUS_ORDER, clr(f));
+    bad_status_write(f);
     assert_true(svd_is_err(svd_dev_set_driver_features_word(&f->dev, 0u, 1u), SVD_ERR_STATE));
+    assert_int_equal(svd_dev_driver_features_word(&f->dev, 0u), 0u);
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
@@ -518,7 +545,7 @@ static void test_queue_config_refused_outside_its_window(void **state)
     /* Nor once latched, before DRIVER_OK. */
     svd_dev_reset(&f->dev);
     negotiate(f, SVD_F_VERSION_1);
-    svd_dev_fail(&f->dev, SVD_WHY_STATUS_ORDER, clr(f));
+    bad_status_write(f);
     const svd_dev latched = f->dev;
     assert_true(svd_is_err(svd_dev_queue_set_size(&f->dev, 0u, QSIZE, clr(f)), SVD_ERR_STATE));
     assert_true(svd_is_err(svd_dev_queue_set_ready(&f->dev, 0u, true, clr(f)), SVD_ERR_STATE));
@@ -597,7 +624,7 @@ static void test_attack_changing_a_ready_queue_latches(void **state)
     setup_queue0(f);
     assert_true(svd_is_ok(svd_dev_queue_set_ready(&f->dev, 0u, true, clr(f))));
     assert_true(svd_vq_enabled(queue(f, 0u)));
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(is_latched(f));
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
@@ -633,8 +660,8 @@ static void test_set_ready_applies_negotiated_ring_features(void **state)
         setup_queue0(f);
         const svd_vq *q = queue(f, 0u);
         assert_true(svd_vq_enabled(q));
-        assert_int_equal(svd_vq_event_idx(q), (sets[i] & SVD_F_RING_EVENT_IDX) != 0u);
-        assert_int_equal(svd_vq_indirect(q), (sets[i] & SVD_F_RING_INDIRECT_DESC) != 0u);
+        assert_int_equal(q->event_idx, (sets[i] & SVD_F_RING_EVENT_IDX) != 0u);
+        assert_int_equal(q->indirect, (sets[i] & SVD_F_RING_INDIRECT_DESC) != 0u);
         assert_int_equal(svd_vq_size(q), QSIZE);
     }
     assert_true(tg_mem_canaries_intact(&f->mem));
@@ -737,7 +764,7 @@ static void test_kick_serves_the_queue_and_raises_the_queue_interrupt(void **sta
     assert_int_equal(f->tm.completed, 2u);
     assert_int_equal(f->fx.queue_notify, 0u);
     assert_int_equal(svd_dev_isr(&f->dev), 0u);
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(is_latched(f));
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
@@ -813,7 +840,7 @@ static void test_model_state_refusal_is_not_a_failure(void **state)
     f->tm.wake_at = T0 + 100u;
     assert_true(svd_is_err(svd_dev_kick(&f->dev, 0u, T0, clr(f)), SVD_ERR_STATE));
     assert_false(f->fx.failed);
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(is_latched(f));
     assert_int_equal(svd_dev_why(&f->dev), SVD_WHY_NONE);
     assert_int_equal(svd_dev_deadline(&f->dev), SVD_NO_DEADLINE);
     assert_int_equal(f->tm.serves, 1u);
@@ -905,7 +932,8 @@ static void test_isr_ack_and_read_clear(void **state)
     bring_up(f, SVD_F_VERSION_1);
     offer(f, 0u);
     assert_true(svd_is_ok(svd_dev_kick(&f->dev, 0u, T0, clr(f))));
-    svd_dev_fail(&f->dev, SVD_WHY_CHAIN_LEN, clr(f));
+    tg_vring_publish_loop(&f->ring, 1u, BUF + 64u);
+    assert_rule(svd_dev_kick(&f->dev, 0u, T0, clr(f)), SVD_WHY_CHAIN_LOOP);
     assert_int_equal(svd_dev_isr(&f->dev), SVD_ISR_QUEUE | SVD_ISR_CONFIG);
     svd_dev_isr_ack(&f->dev, SVD_ISR_QUEUE);
     assert_int_equal(svd_dev_isr(&f->dev), SVD_ISR_CONFIG);
@@ -1009,8 +1037,8 @@ static void test_host_driven_start_serve_and_stop(void **state)
     assert_false(f->fx.failed);
     const svd_vq *q = queue(f, 0u);
     assert_true(svd_vq_enabled(q));
-    assert_true(svd_vq_event_idx(q));
-    assert_false(svd_vq_indirect(q));
+    assert_true(q->event_idx);
+    assert_false(q->indirect);
     assert_int_equal(svd_vq_size(q), QSIZE);
     /* No status machine gates a host-driven kick; the notification is an
      * edge for the host, never an ISR bit. */
@@ -1081,7 +1109,7 @@ static void test_attack_host_driven_start_with_bad_setup(void **state)
     for (size_t i = 0; i < 6u; i++) {
         assert_rule(svd_dev_queue_start(&f->dev, 0u, &bad[i].s, clr(f)), bad[i].why);
         assert_false(f->fx.failed);
-        assert_false(svd_dev_needs_reset(&f->dev));
+        assert_false(is_latched(f));
         const svd_vq *q = queue(f, 0u);
         assert_false(svd_vq_enabled(q));
         assert_false(q->broken);
@@ -1096,7 +1124,10 @@ static void test_attack_host_driven_start_with_bad_setup(void **state)
     assert_true(svd_is_err(svd_dev_queue_stop(&f->dev, 2u, &na, &nu), SVD_ERR_BOUNDS));
     assert_int_equal(na, 0xAAAAu);
     assert_int_equal(nu, 0xAAAAu);
-    svd_dev_fail(&f->dev, SVD_WHY_CHAIN_LOOP, clr(f));
+    assert_true(svd_is_ok(svd_dev_queue_start(&f->dev, 0u, &good, clr(f))));
+    tg_vring_publish_loop(&f->ring, 0u, BUF);
+    assert_rule(svd_dev_kick(&f->dev, 0u, T0, clr(f)), SVD_WHY_CHAIN_LOOP);
+    assert_true(f->fx.failed);
     assert_false(f->fx.config_notify); /* no DRIVER_OK: no config interrupt */
     assert_true(svd_is_err(svd_dev_queue_start(&f->dev, 0u, &good, clr(f)), SVD_ERR_STATE));
     /* A latched host-driven device serves nothing either. */

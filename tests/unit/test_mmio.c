@@ -41,8 +41,14 @@ typedef struct fx {
  * clears it once per face call). */
 static svd_fx *clr(fx *f)
 {
-    svd_fx_clear(&f->fx);
+    svd_fx_reset(&f->fx);
     return &f->fx;
+}
+
+/* DEVICE_NEEDS_RESET is latched. */
+static bool latched(const fx *f)
+{
+    return (svd_dev_status(&f->dev) & SVD_STATUS_NEEDS_RESET) != 0u;
 }
 
 static int setup(void **state)
@@ -202,8 +208,8 @@ static void test_linux_probe_sequence(void **state)
     assert_int_equal(svd_vq_addr(q, SVD_VQ_RING_AVAIL), f->ring.avail);
     assert_int_equal(svd_vq_addr(q, SVD_VQ_RING_USED), f->ring.used);
     assert_true(svd_vq_enabled(q));
-    assert_true(svd_vq_event_idx(q));
-    assert_false(svd_vq_indirect(q));
+    assert_true(q->event_idx);
+    assert_false(q->indirect);
     assert_false(f->fx.failed);
 }
 
@@ -218,7 +224,7 @@ static void test_features_ok_refused_without_version_1(void **state)
     assert_int_equal(wr(f, SVD_MMIO_STATUS, 0x0bu).err, SVD_ERR_STATE);
     assert_int_equal(rd(f, SVD_MMIO_STATUS), 0x03u); /* the driver re-reads: not accepted */
     assert_false(f->fx.failed);
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(latched(f));
 }
 
 /* REQ: REQ-MMIO-006 */
@@ -242,7 +248,7 @@ static void test_bad_widths_and_alignment(void **state)
     assert_int_equal(svd_mmio_write(&f->m, SVD_MMIO_CONFIG_OFFSET, 8u, 1u, T0, clr(f)).err, SVD_ERR_INVALID_ARG);
     /* nothing moved */
     assert_int_equal(rd(f, SVD_MMIO_STATUS), 0x0bu);
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(latched(f));
 }
 
 /* REQ: REQ-MMIO-006 */
@@ -279,7 +285,7 @@ static void test_writes_to_read_only_registers_ignored(void **state)
     wr_ok(f, SVD_MMIO_QUEUE_RESET, 1u);
     assert_int_equal(rd(f, SVD_MMIO_QUEUE_RESET), 0u);
     assert_int_equal(rd(f, SVD_MMIO_SHM_LEN_LOW), 0xffffffffu);
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(latched(f));
 }
 
 /* REQ: REQ-MMIO-008 */
@@ -297,7 +303,7 @@ static void test_queue_select_out_of_range(void **state)
         assert_int_equal(wr(f, SVD_MMIO_QUEUE_READY, 1u).err, SVD_ERR_BOUNDS);
         assert_false(f->fx.failed);
     }
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(latched(f));
     /* queue 1 exists and is independent of queue 0 */
     wr_ok(f, SVD_MMIO_QUEUE_SEL, 1u);
     assert_int_equal(rd(f, SVD_MMIO_QUEUE_NUM_MAX), QMAX);
@@ -375,10 +381,13 @@ static void test_status_zero_resets(void **state)
     probe(f);
     wr_ok(f, SVD_MMIO_QUEUE_SEL, 1u);
     wr_ok(f, SVD_MMIO_DEVICE_FEATURES_SEL, 1u);
-    svd_dev_fail(&f->dev, SVD_WHY_CHAIN_LOOP, clr(f)); /* config interrupt pending */
-    svd_mmio_sync_irq(&f->m, &f->fx);
+    /* A looping chain, notified: the device latches, config interrupt pending. */
+    tg_vring_publish_loop(&f->ring, 0u, RAM_GPA + 0x8000u);
+    assert_int_equal(wr(f, SVD_MMIO_QUEUE_NOTIFY, 0u).err, SVD_ERR_PROTOCOL);
+    assert_true(f->fx.failed);
     assert_true(f->fx.irq_changed);
     assert_true(f->fx.irq_level);
+    assert_int_equal(rd(f, SVD_MMIO_INTERRUPT_STATUS), SVD_ISR_CONFIG);
     assert_int_equal(svd_dev_why(&f->dev), SVD_WHY_CHAIN_LOOP);
     wr_ok(f, SVD_MMIO_STATUS, 0u);
     assert_int_equal(svd_dev_why(&f->dev), SVD_WHY_NONE);
@@ -402,9 +411,11 @@ static void test_host_reset(void **state)
     probe(f);
     wr_ok(f, SVD_MMIO_DRIVER_FEATURES_SEL, 1u);
     wr_ok(f, SVD_MMIO_QUEUE_SEL, 1u);
-    svd_dev_fail(&f->dev, SVD_WHY_CHAIN_LOOP, clr(f)); /* the line is up */
-    svd_mmio_sync_irq(&f->m, &f->fx);
+    /* A looping chain, notified: the device latches and the line is up. */
+    tg_vring_publish_loop(&f->ring, 0u, RAM_GPA + 0x8000u);
+    assert_int_equal(wr(f, SVD_MMIO_QUEUE_NOTIFY, 0u).err, SVD_ERR_PROTOCOL);
     assert_true(f->fx.irq_level);
+    assert_true(latched(f));
     const uint32_t resets = f->tm.resets;
     svd_mmio_reset(&f->m, clr(f));
     assert_true(f->fx.reset);
@@ -415,7 +426,7 @@ static void test_host_reset(void **state)
     assert_int_equal(f->m.drv_features_sel, 0u);
     assert_int_equal(f->m.queue_sel, 0u);
     assert_false(svd_vq_enabled(svd_dev_queue(&f->dev, 0u)));
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(latched(f));
 }
 
 /* REQ: REQ-MMIO-013 */
@@ -450,7 +461,7 @@ static void test_values_out_of_range_ignored(void **state)
     assert_int_equal(rd(f, SVD_MMIO_STATUS), 0x0bu);
     assert_int_equal(wr(f, SVD_MMIO_QUEUE_READY, 2u).err, SVD_ERR_BOUNDS);
     assert_int_equal(rd(f, SVD_MMIO_QUEUE_READY), 0u);
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(latched(f));
 }
 
 /* The NULL checks of an access are the composed engine's (svd_vdev_access,
@@ -482,7 +493,7 @@ static void latched_for(fx *f, svd_why why)
     assert_true(f->fx.failed);
     assert_string_equal(svd_why_name(f->fx.why), svd_why_name(why));
     assert_string_equal(svd_why_name(svd_dev_why(&f->dev)), svd_why_name(why));
-    assert_true(svd_dev_needs_reset(&f->dev));
+    assert_true(latched(f));
 }
 
 /* REQ: REQ-MMIO-016 */
@@ -596,7 +607,7 @@ static void test_attack_notify_huge_queue_index(void **state)
         assert_int_equal(f->fx.queue_notify, 0u);
     }
     assert_int_equal(f->tm.serves, 0u);
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(latched(f));
 }
 
 /* REQ: REQ-MMIO-016 */
@@ -609,7 +620,7 @@ static void test_attack_features_after_features_ok(void **state)
     assert_int_equal(svd_dev_driver_features_word(&f->dev, 0u), (uint32_t)SVD_F_RING_EVENT_IDX);
     wr_ok(f, SVD_MMIO_DRIVER_FEATURES_SEL, 7u);
     assert_int_equal(wr(f, SVD_MMIO_DRIVER_FEATURES, 1u).err, SVD_ERR_STATE);
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(latched(f));
 }
 
 /* REQ: REQ-MMIO-016 */

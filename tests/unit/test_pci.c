@@ -52,8 +52,14 @@ typedef struct fx {
  * clears it once per face call). */
 static svd_fx *clr(fx *f)
 {
-    svd_fx_clear(&f->fx);
+    svd_fx_reset(&f->fx);
     return &f->fx;
+}
+
+/* DEVICE_NEEDS_RESET is latched. */
+static bool latched(const fx *f)
+{
+    return (svd_dev_status(&f->dev) & SVD_STATUS_NEEDS_RESET) != 0u;
 }
 
 static svd_pci_params params(bool bar64)
@@ -383,8 +389,8 @@ static void test_linux_modern_probe_sequence(void **state)
     assert_int_equal(bar_rd(f, f->common + STATUS, 1u), 0x0fu);
     const svd_vq *q = svd_dev_queue(&f->dev, 0u);
     assert_true(svd_vq_enabled(q));
-    assert_true(svd_vq_indirect(q));
-    assert_false(svd_vq_event_idx(q));
+    assert_true(q->indirect);
+    assert_false(q->event_idx);
     assert_int_equal(svd_vq_size(q), QSIZE);
     assert_int_equal(bar_rd(f, f->common + QSZ, 2u), QSIZE);
     assert_int_equal(bar_rd(f, f->common + QDESC, 4u), (uint32_t)f->ring.desc);
@@ -458,7 +464,7 @@ static void test_bad_widths_and_offsets(void **state)
     assert_int_equal(cfg_wr(f, 0x100u, 4u, 0u).err, SVD_ERR_BOUNDS);
     assert_int_equal(cfg_wr(f, 0x00u, 2u, 0u).err, SVD_ERR_BOUNDS);
     assert_int_equal(cfg_rd(f, 0x00u, 2u), 0x1af4u);
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(latched(f));
 }
 
 /* REQ: REQ-PCI-009 */
@@ -492,7 +498,7 @@ static void test_queue_select_out_of_range(void **state)
         assert_int_equal(bar_wr(f, QDESC, 4u, 0x1000u).err, SVD_ERR_BOUNDS);
         assert_int_equal(bar_wr(f, QEN, 2u, 1u).err, SVD_ERR_BOUNDS);
     }
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(latched(f));
     bar_wr_ok(f, QSEL, 2u, 1u);
     assert_int_equal(bar_rd(f, QNOFF, 2u), 1u);
 }
@@ -634,13 +640,16 @@ static void test_host_reset(void **state)
 {
     fx *f = *state;
     probe(f);
-    svd_dev_fail(&f->dev, SVD_WHY_INDIRECT_NESTED, clr(f));
-    svd_pci_sync_irq(&f->p, &f->fx);
+    /* A looping chain, notified: the device latches and the line is up. */
+    tg_vring_publish_loop(&f->ring, 0u, RAM_GPA + 0x8000u);
+    assert_int_equal(bar_wr(f, f->notify, 2u, 0u).err, SVD_ERR_PROTOCOL);
+    assert_true(f->fx.failed);
     assert_true(f->fx.irq_level);
+    assert_int_equal(svd_dev_why(&f->dev), SVD_WHY_CHAIN_LOOP);
     const uint32_t resets = f->tm.resets;
     svd_pci_reset(&f->p, clr(f));
     assert_int_equal(f->tm.resets, resets + 1u);
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(latched(f));
     assert_int_equal(svd_dev_why(&f->dev), SVD_WHY_NONE);
     assert_true(f->fx.reset);
     assert_true(f->fx.bars_changed);
@@ -700,7 +709,7 @@ static void latched_for(fx *f, svd_why why)
     assert_true(f->fx.failed);
     assert_string_equal(svd_why_name(f->fx.why), svd_why_name(why));
     assert_string_equal(svd_why_name(svd_dev_why(&f->dev)), svd_why_name(why));
-    assert_true(svd_dev_needs_reset(&f->dev));
+    assert_true(latched(f));
 }
 
 /* REQ: REQ-PCI-017 */
@@ -751,7 +760,7 @@ static void test_attack_values_wider_than_field(void **state)
     assert_int_equal(bar_wr(f, QEN, 2u, 2u).err, SVD_ERR_BOUNDS);
     assert_int_equal(bar_wr(f, DFSEL, 4u, UINT64_C(0x100000000)).err, SVD_ERR_BOUNDS);
     assert_int_equal(bar_rd(f, STATUS, 1u), 0x0bu);
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(latched(f));
 }
 
 /* REQ: REQ-PCI-017 */
@@ -766,7 +775,7 @@ static void test_attack_write_read_only_common_fields(void **state)
     assert_int_equal(bar_rd(f, NUMQ, 2u), 2u);
     assert_int_equal(bar_rd(f, QNOFF, 2u), 0u);
     assert_int_equal(bar_rd(f, CFGGEN, 1u), 0u);
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(latched(f));
 }
 
 /* REQ: REQ-PCI-017 */
@@ -779,7 +788,7 @@ static void test_attack_notify_unknown_queue(void **state)
         assert_int_equal(f->fx.queue_notify, 0u);
     }
     assert_int_equal(f->tm.serves, 0u);
-    assert_false(svd_dev_needs_reset(&f->dev));
+    assert_false(latched(f));
 }
 
 /* REQ: REQ-PCI-017 */

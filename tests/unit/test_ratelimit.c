@@ -10,12 +10,32 @@
 
 #include "safevdev/ratelimit.h"
 
-static svd_tb make_tb(uint64_t size, uint64_t burst, uint64_t refill_ns, uint64_t now)
+/* A limiter whose byte bucket is the bucket under test and whose operation
+ * bucket is unlimited: a request of n bytes (n <= size) costs exactly n of
+ * the bucket's tokens, the way the entropy model spends them. */
+static svd_ratelimit make_rl(uint64_t size, uint64_t burst, uint64_t refill_ns, uint64_t now)
 {
-    svd_tb tb;
+    svd_ratelimit rl;
     const svd_tb_cfg cfg = { size, burst, refill_ns };
-    assert_true(svd_is_ok(svd_tb_init(&tb, &cfg, now)));
-    return tb;
+    assert_true(svd_is_ok(svd_ratelimit_init(&rl, &cfg, NULL, now)));
+    return rl;
+}
+
+/* One request of @n bytes at @now: admitted with min(n, size) bytes and no
+ * wait, or refused with nothing granted and a wait of at least 1 ns. */
+static bool take(svd_ratelimit *rl, uint64_t n, uint64_t now)
+{
+    uint64_t granted = 7u;
+    uint64_t wait = 7u;
+    const bool ok = svd_ratelimit_admit(rl, n, now, &granted, &wait);
+    if (ok) {
+        assert_int_equal(granted, svd_tb_cap(&rl->bytes, n));
+        assert_int_equal(wait, 0u);
+    } else {
+        assert_int_equal(granted, 0u);
+        assert_true(wait >= 1u);
+    }
+    return ok;
 }
 
 /* REQ: REQ-ENT-004 */
@@ -50,14 +70,37 @@ static void test_unlimited_bucket_always_grants(void **state)
 {
     (void)state;
     /* size 0: other fields are ignored, even nonsense ones. */
-    svd_tb tb = make_tb(0u, 99u, 0u, 5u);
+    const svd_tb_cfg nonsense = { 0u, 99u, 0u };
+    svd_tb tb;
+    assert_true(svd_is_ok(svd_tb_init(&tb, &nonsense, 5u)));
     assert_true(svd_tb_unlimited(&tb));
-    assert_true(svd_tb_consume(&tb, UINT64_MAX, 0u));
-    assert_true(svd_tb_consume(&tb, UINT64_MAX, 1u));
     assert_int_equal(svd_tb_cap(&tb, UINT64_MAX), UINT64_MAX);
     assert_int_equal(svd_tb_wait_ns(&tb, UINT64_MAX, 0u), 0u);
     svd_tb_refill(&tb, 100u);
     assert_int_equal(tb.tokens, 0u);
+    /* Two unlimited buckets admit anything, whole, again and again. */
+    svd_ratelimit rl;
+    uint64_t g = 0u;
+    uint64_t w = 1u;
+    assert_true(svd_is_ok(svd_ratelimit_init(&rl, &nonsense, NULL, 5u)));
+    assert_true(svd_ratelimit_admit(&rl, UINT64_MAX, 0u, &g, &w));
+    assert_int_equal(g, UINT64_MAX);
+    assert_int_equal(w, 0u);
+    assert_true(svd_ratelimit_admit(&rl, UINT64_MAX, 1u, &g, &w));
+    assert_int_equal(g, UINT64_MAX);
+    /* An unlimited byte bucket beside a limited operation bucket: bytes are
+     * never what limits, the one operation token is. */
+    const svd_tb_cfg one_op = { 1u, 0u, 1000u };
+    assert_true(svd_is_ok(svd_ratelimit_init(&rl, &nonsense, &one_op, 0u)));
+    assert_true(svd_ratelimit_admit(&rl, UINT64_MAX, 0u, &g, &w));
+    assert_int_equal(g, UINT64_MAX);
+    assert_int_equal(w, 0u);
+    assert_false(svd_ratelimit_admit(&rl, 1u, 0u, &g, &w));
+    assert_int_equal(g, 0u);
+    assert_int_equal(w, 1000u);
+    assert_int_equal(rl.bytes.tokens, 0u);
+    assert_true(svd_ratelimit_admit(&rl, UINT64_MAX, 1000u, &g, &w));
+    assert_int_equal(g, UINT64_MAX);
 }
 
 /* REQ: REQ-ENT-001 REQ-ENT-002 */
@@ -65,22 +108,23 @@ static void test_starts_full_and_refills_with_carried_fraction(void **state)
 {
     (void)state;
     /* 3 tokens per 10 ns: one token every 3.33 ns. */
-    svd_tb tb = make_tb(3u, 0u, 10u, 1000u);
-    assert_int_equal(tb.tokens, 3u);
-    assert_true(svd_tb_consume(&tb, 3u, 1000u));
-    assert_false(svd_tb_consume(&tb, 1u, 1000u));
-    svd_tb_refill(&tb, 1003u); /* 9/10 of a token */
-    assert_int_equal(tb.tokens, 0u);
-    assert_int_equal(tb.frac, 9u);
-    svd_tb_refill(&tb, 1004u); /* 12/10: one token, 2/10 carried */
-    assert_int_equal(tb.tokens, 1u);
-    assert_int_equal(tb.frac, 2u);
-    svd_tb_refill(&tb, 1006u); /* 2 + 6 = 8/10 */
-    assert_int_equal(tb.tokens, 1u);
-    assert_int_equal(tb.frac, 8u);
-    svd_tb_refill(&tb, 1010u); /* 8 + 12 = 20/10: two more: full at 3 */
-    assert_int_equal(tb.tokens, 3u);
-    assert_int_equal(tb.frac, 0u);
+    svd_ratelimit rl = make_rl(3u, 0u, 10u, 1000u);
+    svd_tb *tb = &rl.bytes;
+    assert_int_equal(tb->tokens, 3u);
+    assert_true(take(&rl, 3u, 1000u));
+    assert_false(take(&rl, 1u, 1000u));
+    svd_tb_refill(tb, 1003u); /* 9/10 of a token */
+    assert_int_equal(tb->tokens, 0u);
+    assert_int_equal(tb->frac, 9u);
+    svd_tb_refill(tb, 1004u); /* 12/10: one token, 2/10 carried */
+    assert_int_equal(tb->tokens, 1u);
+    assert_int_equal(tb->frac, 2u);
+    svd_tb_refill(tb, 1006u); /* 2 + 6 = 8/10 */
+    assert_int_equal(tb->tokens, 1u);
+    assert_int_equal(tb->frac, 8u);
+    svd_tb_refill(tb, 1010u); /* 8 + 12 = 20/10: two more: full at 3 */
+    assert_int_equal(tb->tokens, 3u);
+    assert_int_equal(tb->frac, 0u);
 }
 
 /* REQ: REQ-ENT-001 */
@@ -90,10 +134,10 @@ static void test_refill_exact_however_time_is_sliced(void **state)
     /* Tokens earned over T ns from empty must be floor(T * size / refill)
      * whether time arrives in one step or in many odd-sized steps. */
     const uint64_t size = 1000003u, refill = 999999937u; /* co-prime, awkward */
-    svd_tb a = make_tb(size, 0u, refill, 0u);
-    svd_tb b = a;
-    assert_true(svd_tb_consume(&a, size, 0u));
-    assert_true(svd_tb_consume(&b, size, 0u));
+    svd_ratelimit ra = make_rl(size, 0u, refill, 0u);
+    assert_true(take(&ra, size, 0u));
+    svd_tb a = ra.bytes;
+    svd_tb b = ra.bytes;
     uint64_t t = 0u, seed = 12345u;
     while (t < refill - 5000u) {
         seed = seed * 6364136223846793005u + 1442695040888963407u;
@@ -115,8 +159,9 @@ static void test_refill_exact_however_time_is_sliced(void **state)
 static void test_largest_config_does_not_overflow(void **state)
 {
     (void)state;
-    svd_tb tb = make_tb(SVD_TB_MAX_SIZE, 0u, SVD_TB_MAX_REFILL_NS, 0u);
-    assert_true(svd_tb_consume(&tb, SVD_TB_MAX_SIZE, 0u));
+    svd_ratelimit rl = make_rl(SVD_TB_MAX_SIZE, 0u, SVD_TB_MAX_REFILL_NS, 0u);
+    assert_true(take(&rl, SVD_TB_MAX_SIZE, 0u));
+    svd_tb tb = rl.bytes;
     svd_tb_refill(&tb, SVD_TB_MAX_REFILL_NS - 1u);
     /* (2^32 - 1) * 2^30 / 2^32 = 2^30 - 2^-2: 2^30 - 1 tokens, 3/4 carried. */
     assert_int_equal(tb.tokens, SVD_TB_MAX_SIZE - 1u);
@@ -130,71 +175,91 @@ static void test_largest_config_does_not_overflow(void **state)
 static void test_bucket_never_exceeds_size(void **state)
 {
     (void)state;
-    svd_tb tb = make_tb(8u, 0u, 100u, 0u);
-    svd_tb_refill(&tb, 1000000u);
-    assert_int_equal(tb.tokens, 8u);
-    assert_true(svd_tb_consume(&tb, 1u, 1000000u));
-    svd_tb_refill(&tb, UINT64_MAX); /* huge gap: full, not wrapped */
-    assert_int_equal(tb.tokens, 8u);
-    assert_int_equal(tb.frac, 0u);
+    svd_ratelimit rl = make_rl(8u, 0u, 100u, 0u);
+    svd_tb_refill(&rl.bytes, 1000000u);
+    assert_int_equal(rl.bytes.tokens, 8u);
+    assert_true(take(&rl, 1u, 1000000u));
+    assert_int_equal(rl.bytes.tokens, 7u);
+    svd_tb_refill(&rl.bytes, UINT64_MAX); /* huge gap: full, not wrapped */
+    assert_int_equal(rl.bytes.tokens, 8u);
+    assert_int_equal(rl.bytes.frac, 0u);
     /* Partial refill that would cross the size stops at it. */
-    svd_tb t2 = make_tb(8u, 0u, 100u, 0u);
-    assert_true(svd_tb_consume(&t2, 1u, 0u));
-    svd_tb_refill(&t2, 99u); /* would earn 7.92 tokens: capped at 8 */
-    assert_int_equal(t2.tokens, 8u);
-    assert_int_equal(t2.frac, 0u);
+    svd_ratelimit r2 = make_rl(8u, 0u, 100u, 0u);
+    assert_true(take(&r2, 1u, 0u));
+    svd_tb_refill(&r2.bytes, 99u); /* would earn 7.92 tokens: capped at 8 */
+    assert_int_equal(r2.bytes.tokens, 8u);
+    assert_int_equal(r2.bytes.frac, 0u);
 }
 
 /* REQ: REQ-ENT-002 */
 static void test_one_time_burst_spent_first_and_never_refilled(void **state)
 {
     (void)state;
-    svd_tb tb = make_tb(4u, 6u, 40u, 0u);
-    assert_true(svd_tb_consume(&tb, 5u, 0u)); /* burst only */
-    assert_int_equal(tb.burst, 1u);
-    assert_int_equal(tb.tokens, 4u);
-    assert_true(svd_tb_consume(&tb, 3u, 0u)); /* 1 burst + 2 regular */
-    assert_int_equal(tb.burst, 0u);
-    assert_int_equal(tb.tokens, 2u);
-    svd_tb_refill(&tb, 1000000u);
-    assert_int_equal(tb.burst, 0u);
-    assert_int_equal(tb.tokens, 4u);
+    svd_ratelimit rl = make_rl(4u, 6u, 40u, 0u);
+    assert_true(take(&rl, 4u, 0u)); /* burst only */
+    assert_int_equal(rl.bytes.burst, 2u);
+    assert_int_equal(rl.bytes.tokens, 4u);
+    assert_true(take(&rl, 3u, 0u)); /* 2 burst + 1 regular */
+    assert_int_equal(rl.bytes.burst, 0u);
+    assert_int_equal(rl.bytes.tokens, 3u);
+    /* Burst and tokens together: 3 regular left, 4 wanted, refused whole. */
+    assert_false(take(&rl, 4u, 0u));
+    assert_int_equal(rl.bytes.tokens, 3u);
+    svd_tb_refill(&rl.bytes, 1000000u);
+    assert_int_equal(rl.bytes.burst, 0u);
+    assert_int_equal(rl.bytes.tokens, 4u);
 }
 
 /* REQ: REQ-ENT-007 */
 static void test_attack_request_larger_than_bucket_never_granted(void **state)
 {
     (void)state;
-    svd_tb tb = make_tb(4u, 0u, 10u, 0u);
-    for (uint64_t t = 0u; t < 1000u; t += 7u) {
-        assert_false(svd_tb_consume(&tb, 5u, t));
+    /* 4 bytes per 10 ns with a 6-byte one-time burst; every request wants
+     * more than the bucket can hold. Over 1000 ns of asking, no request gets
+     * more than the bucket's size, and all of them together no more than
+     * the burst, the full bucket and what 1000 ns earn. */
+    svd_ratelimit rl = make_rl(4u, 6u, 10u, 0u);
+    uint64_t total = 0u;
+    for (uint64_t t = 0u; t <= 1000u; t += 7u) {
+        const uint64_t want = (t % 2u) != 0u ? 5u : UINT64_MAX;
+        uint64_t g = 0u;
+        uint64_t w = 0u;
+        while (svd_ratelimit_admit(&rl, want, t, &g, &w)) {
+            assert_int_equal(g, 4u);
+            total += g;
+        }
+        assert_int_equal(g, 0u);
+        assert_true(rl.bytes.tokens <= 4u);
     }
-    assert_false(svd_tb_consume(&tb, UINT64_MAX, 2000u));
-    assert_int_equal(tb.tokens, 4u); /* nothing taken by the refusals */
-    assert_int_equal(svd_tb_cap(&tb, 5u), 4u);
-    assert_int_equal(svd_tb_cap(&tb, 3u), 3u);
+    assert_true(total <= 6u + 4u + 1000u * 4u / 10u);
+    assert_int_equal(svd_tb_cap(&rl.bytes, 5u), 4u);
+    assert_int_equal(svd_tb_cap(&rl.bytes, UINT64_MAX), 4u);
+    assert_int_equal(svd_tb_cap(&rl.bytes, 3u), 3u);
     /* Contract broken (n > size): wait_ns answers the time to a full bucket, no overflow. */
-    assert_true(svd_tb_consume(&tb, 4u, 2000u));
-    assert_int_equal(svd_tb_wait_ns(&tb, UINT64_MAX, 2000u), 10u);
+    svd_ratelimit e = make_rl(4u, 0u, 10u, 2000u);
+    assert_true(take(&e, 4u, 2000u));
+    assert_int_equal(svd_tb_wait_ns(&e.bytes, UINT64_MAX, 2000u), 10u);
+    assert_int_equal(svd_tb_wait_ns(&e.bytes, 5u, 2000u), 10u);
 }
 
 /* REQ: REQ-ENT-003 */
 static void test_attack_clock_going_backwards_earns_nothing(void **state)
 {
     (void)state;
-    svd_tb tb = make_tb(10u, 0u, 10u, 1000u);
-    assert_true(svd_tb_consume(&tb, 10u, 1000u));
-    svd_tb_refill(&tb, 500u); /* back by 500 ns */
-    assert_int_equal(tb.tokens, 0u);
-    assert_false(svd_tb_consume(&tb, 1u, 0u)); /* further back */
-    assert_false(svd_tb_consume(&tb, 1u, 0u)); /* same time */
+    svd_ratelimit rl = make_rl(10u, 0u, 10u, 1000u);
+    assert_true(take(&rl, 10u, 1000u));
+    svd_tb_refill(&rl.bytes, 500u); /* back by 500 ns */
+    assert_int_equal(rl.bytes.tokens, 0u);
+    assert_false(take(&rl, 1u, 0u)); /* further back */
+    assert_false(take(&rl, 1u, 0u)); /* same time */
     /* Time then moves forward from the new reading: 3 ns earn 3 tokens, no more. */
-    svd_tb_refill(&tb, 3u);
-    assert_int_equal(tb.tokens, 3u);
+    svd_tb_refill(&rl.bytes, 3u);
+    assert_int_equal(rl.bytes.tokens, 3u);
     /* Wrap-around of the clock is a backwards step too. */
-    svd_tb t2 = make_tb(10u, 0u, 10u, UINT64_MAX - 1u);
-    assert_true(svd_tb_consume(&t2, 10u, UINT64_MAX - 1u));
-    assert_false(svd_tb_consume(&t2, 1u, 2u));
+    svd_ratelimit r2 = make_rl(10u, 0u, 10u, UINT64_MAX - 1u);
+    assert_true(take(&r2, 10u, UINT64_MAX - 1u));
+    assert_false(take(&r2, 1u, 2u));
+    assert_int_equal(r2.bytes.tokens, 0u);
 }
 
 /* REQ: REQ-ENT-005 */
@@ -208,29 +273,29 @@ static void test_wait_ns_is_exact(void **state)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         for (uint64_t pre = 0u; pre < 3u; pre++) {
-            svd_tb tb = make_tb(cases[i][0], 0u, cases[i][1], 100u);
-            assert_true(svd_tb_consume(&tb, cases[i][0], 100u));
-            svd_tb_refill(&tb, 100u + pre); /* leave a fraction behind */
+            svd_ratelimit rl = make_rl(cases[i][0], 0u, cases[i][1], 100u);
+            assert_true(take(&rl, cases[i][0], 100u));
+            svd_tb_refill(&rl.bytes, 100u + pre); /* leave a fraction behind */
             const uint64_t now = 100u + pre;
             const uint64_t n = cases[i][2];
-            if (tb.tokens >= n) {
-                assert_int_equal(svd_tb_wait_ns(&tb, n, now), 0u);
+            if (rl.bytes.tokens >= n) {
+                assert_int_equal(svd_tb_wait_ns(&rl.bytes, n, now), 0u);
                 continue;
             }
-            const uint64_t w = svd_tb_wait_ns(&tb, n, now);
+            const uint64_t w = svd_tb_wait_ns(&rl.bytes, n, now);
             assert_true(w >= 1u);
-            svd_tb early = tb, on_time = tb;
-            assert_false(svd_tb_consume(&early, n, now + w - 1u));
-            assert_true(svd_tb_consume(&on_time, n, now + w));
+            svd_ratelimit early = rl, on_time = rl;
+            assert_false(take(&early, n, now + w - 1u));
+            assert_true(take(&on_time, n, now + w));
         }
     }
-    svd_tb full = make_tb(4u, 0u, 10u, 0u);
-    assert_int_equal(svd_tb_wait_ns(&full, 4u, 0u), 0u);
+    svd_ratelimit full = make_rl(4u, 0u, 10u, 0u);
+    assert_int_equal(svd_tb_wait_ns(&full.bytes, 4u, 0u), 0u);
     /* Burst counts as available. */
-    svd_tb bur = make_tb(4u, 2u, 40u, 0u);
-    assert_true(svd_tb_consume(&bur, 4u, 0u));
-    assert_int_equal(svd_tb_wait_ns(&bur, 2u, 0u), 0u);
-    assert_int_equal(svd_tb_wait_ns(&bur, 3u, 0u), 10u);
+    svd_ratelimit bur = make_rl(4u, 2u, 40u, 0u);
+    assert_true(take(&bur, 4u, 0u));
+    assert_int_equal(svd_tb_wait_ns(&bur.bytes, 2u, 0u), 0u);
+    assert_int_equal(svd_tb_wait_ns(&bur.bytes, 3u, 0u), 10u);
 }
 
 /* REQ: REQ-ENT-004 REQ-ENT-006 */

@@ -7,7 +7,8 @@
  * waiting request back, a host-driven device (vhost-user) starts and stops
  * queues and gets its requests in flight handed back, a failure latches with
  * its reason until a reset, and a new device is a new model and nothing
- * else. Adversarial tests are test_attack_*. */
+ * else; every face call starts from a clear effect (include/safevdev/fx.h,
+ * the private svd_fx_reset()). Adversarial tests are test_attack_*. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "core_priv.h"
 #include "safevdev/entropy.h"
 #include "safevdev/vdev.h"
 #include "tg_mem.h"
@@ -116,6 +118,19 @@ static uint32_t used_len(fix *f, uint32_t q, uint32_t head)
     return len;
 }
 
+/* Queue @q of the device is running (started and not stopped or latched). */
+static bool running(const fix *f, uint32_t q)
+{
+    const svd_vq *vq = svd_dev_queue(&f->v.dev, q);
+    return vq != NULL && svd_vq_enabled(vq);
+}
+
+/* DEVICE_NEEDS_RESET is latched: what the status byte says. */
+static bool latched(const svd_vdev *v)
+{
+    return (svd_vdev_status(v) & SVD_STATUS_NEEDS_RESET) != 0u;
+}
+
 /* A guest access through the face at @now. */
 static svd_result acc(fix *f, svd_space sp, uint64_t addr, uint32_t width, bool write, uint64_t *val)
 {
@@ -193,9 +208,11 @@ static void test_init_refuses_what_cannot_be_built(void **state)
     assert_true(svd_is_ok(svd_vdev_init(&v, &c, &f->mem.map)));
     /* A fresh device: nothing negotiated, nothing running, nothing latched. */
     assert_int_equal(svd_vdev_status(&v), 0u);
-    assert_false(svd_vdev_needs_reset(&v));
+    assert_false(latched(&v));
     assert_int_equal(svd_vdev_why(&v), SVD_WHY_NONE);
-    assert_false(svd_vdev_queue_running(&v, 0u));
+    const svd_vq *q0 = svd_dev_queue(&v.dev, 0u);
+    assert_non_null(q0);
+    assert_false(svd_vq_enabled(q0));
     assert_int_equal(svd_vdev_features(&v),
                      SVD_F_VERSION_1 | SVD_F_RING_EVENT_IDX | SVD_F_RING_INDIRECT_DESC);
     assert_int_equal(f->tm.resets, 0u);
@@ -557,9 +574,9 @@ static void test_host_driven_queue_start_kick_stop(void **state)
     assert_true(svd_is_ok(svd_vdev_queue_start(&f->v, 0u, &s0, &f->fx)));
     assert_true(svd_is_ok(svd_vdev_queue_start(&f->v, 1u, &s1, &f->fx)));
     assert_false(f->fx.failed);
-    assert_true(svd_vdev_queue_running(&f->v, 0u));
-    assert_true(svd_vdev_queue_running(&f->v, 1u));
-    assert_false(svd_vdev_queue_running(&f->v, 2u));
+    assert_true(running(f, 0u));
+    assert_true(running(f, 1u));
+    assert_false(running(f, 2u));
     offer(f, 1u, 3u, 32u);
     assert_true(svd_is_ok(svd_vdev_kick(&f->v, 1u, T0, &f->fx)));
     assert_int_equal(f->fx.queue_notify, 1u << 1); /* the call fd of queue 1 */
@@ -577,8 +594,8 @@ static void test_host_driven_queue_start_kick_stop(void **state)
     assert_true(svd_is_ok(svd_vdev_queue_stop(&f->v, 1u, &na, &nu)));
     assert_int_equal(na, 1u);
     assert_int_equal(nu, 1u);
-    assert_false(svd_vdev_queue_running(&f->v, 1u));
-    assert_true(svd_vdev_queue_running(&f->v, 0u));
+    assert_false(running(f, 1u));
+    assert_true(running(f, 0u));
     assert_true(svd_is_err(svd_vdev_kick(&f->v, 1u, T0, &f->fx), SVD_ERR_STATE));
     s1.next_avail = na;
     s1.next_used = nu;
@@ -590,8 +607,8 @@ static void test_host_driven_queue_start_kick_stop(void **state)
     svd_vdev_reset(&f->v, T0, &f->fx);
     assert_true(f->fx.reset);
     assert_false(f->fx.irq_level);
-    assert_false(svd_vdev_queue_running(&f->v, 0u));
-    assert_false(svd_vdev_queue_running(&f->v, 1u));
+    assert_false(running(f, 0u));
+    assert_false(running(f, 1u));
 }
 
 /* Requests the model still holds when the front-end stops the queue are
@@ -667,12 +684,12 @@ static void test_attack_host_driven_calls_on_the_wrong_transport_or_queue(void *
     assert_true(svd_is_err(r, SVD_ERR_PROTOCOL));
     assert_int_equal(r.why, SVD_WHY_RING_MEMORY);
     assert_false(f->fx.failed);
-    assert_false(svd_vdev_needs_reset(&f->v));
-    assert_false(svd_vdev_queue_running(&f->v, 0u));
+    assert_false(latched(&f->v));
+    assert_false(running(f, 0u));
     assert_true(svd_is_ok(svd_vdev_queue_start(&f->v, 0u, &s, &f->fx)));
     /* Started twice. */
     assert_true(svd_is_err(svd_vdev_queue_start(&f->v, 0u, &s, &f->fx), SVD_ERR_STATE));
-    assert_true(svd_vdev_queue_running(&f->v, 0u));
+    assert_true(running(f, 0u));
 }
 
 /* ----------------------------------------------------------------- reset */
@@ -701,7 +718,7 @@ static void test_reset_by_the_host_on_each_transport(void **state)
         assert_int_equal(f->fx.deadline, SVD_NO_DEADLINE);
         assert_int_equal(f->tm.resets, resets + 1u);
         assert_int_equal(svd_vdev_status(&f->v), 0u);
-        assert_false(svd_vdev_queue_running(&f->v, 0u));
+        assert_false(running(f, 0u));
         /* The guest comes up again from scratch. */
         (void)tg_vring_init(&f->ring[0], &f->mem, QSIZE, RAM_GPA);
         f->drv.errors = 0u;
@@ -727,9 +744,9 @@ static void test_attack_sticky_failure_keeps_its_first_reason_until_reset(void *
         assert_int_equal(f->drv.fx.why, SVD_WHY_AVAIL_JUMP);
         assert_true(f->drv.fx.config_notify);
         assert_true(f->drv.fx.irq_level);
-        assert_true(svd_vdev_needs_reset(&f->v));
+        assert_true(latched(&f->v));
         assert_int_equal(svd_vdev_why(&f->v), SVD_WHY_AVAIL_JUMP);
-        assert_false(svd_vdev_queue_running(&f->v, 0u));
+        assert_false(running(f, 0u));
         /* More rules broken, more notifications: the reason stays, no new latch. */
         assert_true(svd_is_err(tg_vdrv_set_status(&f->drv, SVD_STATUS_ACKNOWLEDGE), SVD_ERR_PROTOCOL));
         assert_false(f->drv.fx.failed);
@@ -748,7 +765,7 @@ static void test_attack_sticky_failure_keeps_its_first_reason_until_reset(void *
             svd_vdev_reset(&f->v, T0, &f->fx);
             assert_true(f->fx.reset);
         }
-        assert_false(svd_vdev_needs_reset(&f->v));
+        assert_false(latched(&f->v));
         assert_int_equal(svd_vdev_why(&f->v), SVD_WHY_NONE);
     }
 }
@@ -783,9 +800,9 @@ static uint32_t toy_answer(toy *t, uint32_t index, const svd_gmem *m)
             continue;
         }
         for (uint32_t k = 0u; k < t->segs[i].len; k++) {
-            uint8_t b = 0u;
-            if (svd_is_ok(svd_gmem_read(m, t->segs[i].addr + k, &b, 1u))) {
-                sum += b;
+            svd_span b = { NULL, 0u };
+            if (svd_is_ok(svd_gmem_translate(m, t->segs[i].addr + k, 1u, SVD_GMEM_READ, &b))) {
+                sum += b.ptr[0];
             }
         }
     }
@@ -811,9 +828,11 @@ static svd_result toy_serve(void *ctx, svd_vq *q, uint32_t index, const svd_gmem
         uint32_t written = 0u;
         for (uint32_t i = 0u; i < t->c.nsegs && written == 0u; i++) {
             if ((t->segs[i].flags & SVD_VRING_DESC_F_WRITE) != 0u && t->segs[i].len >= 4u) {
-                uint8_t le[4] = { (uint8_t)answer, (uint8_t)(answer >> 8), (uint8_t)(answer >> 16),
-                                  (uint8_t)(answer >> 24) };
-                SVD_GUARD(svd_gmem_write(m, t->segs[i].addr, le, 4u));
+                const uint8_t le[4] = { (uint8_t)answer, (uint8_t)(answer >> 8), (uint8_t)(answer >> 16),
+                                        (uint8_t)(answer >> 24) };
+                svd_span out = { NULL, 0u };
+                SVD_GUARD(svd_gmem_translate(m, t->segs[i].addr, 4u, SVD_GMEM_WRITE, &out));
+                memcpy(out.ptr, le, sizeof(le));
                 written = 4u;
             }
         }
@@ -983,6 +1002,119 @@ static void test_attack_null_arguments_at_the_face(void **state)
     assert_memory_equal(&f->v, &before, sizeof(f->v));
 }
 
+/* The same fields, whatever the records held before: none is left out.
+ * (Compared field by field: padding carries no meaning.) */
+static void same_fields(const svd_fx *a, const svd_fx *b)
+{
+    assert_int_equal(a->irq_level, b->irq_level);
+    assert_int_equal(a->irq_changed, b->irq_changed);
+    assert_int_equal(a->queue_notify, b->queue_notify);
+    assert_int_equal(a->config_notify, b->config_notify);
+    assert_int_equal(a->reset, b->reset);
+    assert_int_equal(a->failed, b->failed);
+    assert_int_equal(a->why, b->why);
+    assert_int_equal(a->fired, b->fired);
+    assert_int_equal(a->action, b->action);
+    assert_int_equal(a->fires, b->fires);
+    assert_int_equal(a->bars_changed, b->bars_changed);
+    assert_int_equal(a->deadline, b->deadline);
+}
+
+/* Whatever a previous call left (or an uninitialised stack slot holds),
+ * the effect every face call starts from asks for nothing: line low and
+ * unchanged, no notification, no reset, no latch, nothing fired, no BAR
+ * change, no deadline. */
+/* REQ: REQ-VDEV-001 */
+static void test_clear_effect_means_nothing_to_do(void **state)
+{
+    (void)state;
+    svd_fx fx;
+    memset(&fx, 0xA5, sizeof(fx));
+    svd_fx_reset(&fx);
+    assert_false(fx.irq_level);
+    assert_false(fx.irq_changed);
+    assert_int_equal(fx.queue_notify, 0u);
+    assert_false(fx.config_notify);
+    assert_false(fx.reset);
+    assert_false(fx.failed);
+    assert_int_equal(fx.why, SVD_WHY_NONE);
+    assert_false(fx.fired);
+    assert_int_equal(fx.action, SVD_WDT_ACTION_RESET);
+    assert_int_equal(fx.fires, 0u);
+    assert_false(fx.bars_changed);
+    assert_int_equal(fx.deadline, SVD_NO_DEADLINE);
+    assert_int_equal(SVD_NO_DEADLINE, UINT64_MAX);
+}
+
+/* REQ: REQ-VDEV-001 */
+static void test_clear_effect_leaves_no_field_behind(void **state)
+{
+    (void)state;
+    svd_fx a;
+    svd_fx b;
+    memset(&a, 0x00, sizeof(a));
+    memset(&b, 0xFF, sizeof(b));
+    svd_fx_reset(&a);
+    svd_fx_reset(&b);
+    same_fields(&a, &b);
+    /* A record that asked for everything, cleared, asks for nothing. */
+    b.irq_level = true;
+    b.irq_changed = true;
+    b.queue_notify = 3u;
+    b.config_notify = true;
+    b.reset = true;
+    b.failed = true;
+    b.why = SVD_WHY_CHAIN_LOOP;
+    b.fired = true;
+    b.action = SVD_WDT_ACTION_DUMP;
+    b.fires = 9u;
+    b.bars_changed = true;
+    b.deadline = 5u;
+    svd_fx_reset(&b);
+    same_fields(&a, &b);
+    /* Clearing twice is the same as once. */
+    svd_fx_reset(&a);
+    same_fields(&a, &b);
+}
+
+/* A shim may hand every call the same record, or an uninitialised one:
+ * each face call (access, queue start, kick, tick, reset) starts from the
+ * clear effect, so a call with nothing to report reports nothing stale. */
+/* REQ: REQ-VDEV-001 */
+static void test_every_face_call_starts_from_a_clear_effect(void **state)
+{
+    fix *f = *state;
+    build(f, SVD_XPORT_NONE);
+    svd_vq_setup s;
+    tg_vring_setup(&f->ring[0], false, false, &s);
+    svd_fx clear;
+    svd_fx_reset(&clear);
+    for (int call = 0; call < 5; call++) {
+        uint64_t v = 0u;
+        memset(&f->fx, 0xA5, sizeof(f->fx));
+        switch (call) {
+        case 0:
+            assert_true(svd_is_err(acc(f, SVD_SPACE_MEM, MMIO_BASE, 4u, false, &v), SVD_ERR_BOUNDS));
+            break;
+        case 1:
+            assert_true(svd_is_ok(svd_vdev_queue_start(&f->v, 0u, &s, &f->fx)));
+            break;
+        case 2:
+            assert_true(svd_is_ok(svd_vdev_kick(&f->v, 0u, T0, &f->fx)));
+            break;
+        case 3:
+            svd_vdev_tick(&f->v, T0, &f->fx);
+            break;
+        default:
+            svd_vdev_reset(&f->v, T0, &f->fx);
+            clear.reset = true; /* the one thing a reset reports */
+            break;
+        }
+        same_fields(&f->fx, &clear);
+    }
+    assert_int_equal(f->tm.serves, 1u);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1005,6 +1137,9 @@ int main(void)
         T(test_a_new_device_is_a_new_model_and_nothing_else),
         T(test_write_value_is_its_low_width_bytes_on_every_path),
         T(test_attack_null_arguments_at_the_face),
+        T(test_clear_effect_means_nothing_to_do),
+        T(test_clear_effect_leaves_no_field_behind),
+        T(test_every_face_call_starts_from_a_clear_effect),
     };
     return cmocka_run_group_tests_name("vdev", tests, NULL, NULL);
 }

@@ -348,9 +348,10 @@ static int phase_basic(demo *g)
            g->irq ? "still raised" : "low");
     CHECK(!g->irq, "line still raised after the acknowledgement");
     print_status(&g->vdev);
+    const int needs_reset = (svd_vdev_status(&g->vdev) & SVD_STATUS_NEEDS_RESET) != 0u;
     printf("  summary: %llu requests, %llu bytes delivered, %lu getrandom calls, NEEDS_RESET=%d\n",
            (unsigned long long)svd_entropy_stats_of(&g->ent)->requests,
-           (unsigned long long)svd_entropy_stats_of(&g->ent)->bytes, g->src.calls, svd_vdev_needs_reset(&g->vdev));
+           (unsigned long long)svd_entropy_stats_of(&g->ent)->bytes, g->src.calls, needs_reset);
     return 0;
 }
 
