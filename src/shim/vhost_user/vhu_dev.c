@@ -417,16 +417,25 @@ static void forget_session(vhu_dev *d)
     d->features_set = false;
 }
 
+/* The feature bits GET_FEATURES offers: the device's own set, as the core
+ * states it (virtio transport bits and the model's), plus vhost-user's
+ * PROTOCOL_FEATURES. */
+static uint64_t offered_features(const vhu_dev *d)
+{
+    return svd_vdev_features(&d->vdev) | VHU_F_PROTOCOL_FEATURES;
+}
+
 static enum vhu_verdict h_set_features(vhu_dev *d, const uint8_t *p)
 {
     uint64_t f = svd_load_le64(p);
-    if ((f & ~VHU_OFFERED_FEATURES) != 0) {
+    const uint64_t offered = offered_features(d);
+    if ((f & ~offered) != 0) {
         /* QEMU 7.2's vhost-user-rng forwards the guest's transport bits
          * whatever we offered; we take only what we offered. */
         vhu_log(VHU_LOG_WARN, d->inst, "SET_FEATURES: ignoring bits not offered: 0x%llx",
-                (unsigned long long)(f & ~VHU_OFFERED_FEATURES));
+                (unsigned long long)(f & ~offered));
     }
-    d->features = f & VHU_OFFERED_FEATURES;
+    d->features = f & offered;
     d->features_set = true;
     return VHU_V_OK;
 }
@@ -588,7 +597,7 @@ static enum vhu_verdict handle(vhu_dev *d, uint32_t req, const uint8_t *p, size_
 {
     switch (req) {
     case VHU_GET_FEATURES:
-        reply_u64(rep, req, VHU_OFFERED_FEATURES);
+        reply_u64(rep, req, offered_features(d));
         return VHU_V_OK;
     case VHU_SET_FEATURES:
         return h_set_features(d, p);

@@ -34,9 +34,6 @@
 /** @brief Interval of the polling timer when the front-end gave no kick fd. */
 #define VHU_POLL_NS UINT64_C(1000000)
 
-/** @brief Virtio and vhost-user feature bits we offer in GET_FEATURES. */
-#define VHU_OFFERED_FEATURES \
-    (SVD_F_VERSION_1 | SVD_F_RING_EVENT_IDX | SVD_F_RING_INDIRECT_DESC | VHU_F_PROTOCOL_FEATURES)
 /** @brief Protocol features we offer. CONFIG is not offered: the entropy
  * device has no configuration space and QEMU 7.2's vhost-user-rng registers
  * no config handler (it masks CONFIG off itself). */
