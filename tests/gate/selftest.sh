@@ -23,11 +23,11 @@ test_banned_calls() {
     printf '#include <setjmp.h>\nstatic jmp_buf j; void g(void) { longjmp(j, 1); }\n' >"$t/src/core/c.c"
     expect_fail "banned: longjmp" python3 tools/lint/banned.py banned "$t/src/core/c.c"
     printf '#include <stdlib.h>\nstatic void h(void) { exit(1); }\nint main(void) { h(); return 0; }\n' >"$t/src/shim/x/d.c"
-    (cd "$t" && expect_fail "banned: exit() in a shim helper" python3 "$OLDPWD/tools/lint/banned.py" banned src/shim/x/d.c)
+    expect_fail "banned: exit() in a shim helper" env -C "$t" python3 "$PWD/tools/lint/banned.py" banned src/shim/x/d.c
     printf '#include <stdlib.h>\nstatic int run(void) { return 0; }\nint main(void) { int rc = run(); /* cleanup done */ exit(rc); }\n' >"$t/src/shim/x/e.c"
-    (cd "$t" && expect_pass "banned: exit() at the end of a shim main() allowed" python3 "$OLDPWD/tools/lint/banned.py" banned src/shim/x/e.c)
+    expect_pass "banned: exit() at the end of a shim main() allowed" env -C "$t" python3 "$PWD/tools/lint/banned.py" banned src/shim/x/e.c
     printf 'int main(void) { exit(0); }\n' >"$t/src/core/m.c"
-    (cd "$t" && expect_fail "banned: exit() in a core main()" python3 "$OLDPWD/tools/lint/banned.py" banned src/core/m.c)
+    expect_fail "banned: exit() in a core main()" env -C "$t" python3 "$PWD/tools/lint/banned.py" banned src/core/m.c
     printf '/* never abort() here */\nstatic const char *s = "exit(1)";\n' >"$t/src/core/f.c"
     expect_pass "banned: words in comments and strings ignored" python3 tools/lint/banned.py banned "$t/src/core/f.c"
 }
@@ -72,6 +72,47 @@ void leak(int c)
 }
 C
     expect_fail "gcc -fanalyzer: leak" gcc -std=c11 -Werror -fanalyzer -c "$t/e.c" -o /dev/null
+}
+
+# REQ: REQ-GATE-001
+test_unused_function_gate() {
+    # The gate script itself (tools/lint/cppcheck.sh, pass 2) over a seeded
+    # src/: a product calls u_used, only a test calls u_tested, u_kept is kept
+    # with an inline suppression. Tests are not callers: u_tested is reported.
+    local d="$t/uf"
+    mkdir -p "$d/src/core" "$d/src/shim/p" "$d/tests/unit"
+    printf 'int u_used(void);\nint u_tested(void);\nint u_kept(void);\n' >"$d/src/core/u.h"
+    cat >"$d/src/core/u.c" <<'C'
+#include <stdint.h>
+#include "u.h"
+int u_used(void) { return 1; }
+int u_tested(void) { return 2; }
+/* cppcheck-suppress unusedFunction ; SVD-DEV-999: seeded */
+int u_kept(void) { return 3; }
+C
+    printf '#include "u.h"\nint main(void) { return u_used(); }\n' >"$d/src/shim/p/p.c"
+    printf '#include "u.h"\nint main(void) { return u_tested() + u_kept(); }\n' >"$d/tests/unit/t.c"
+    local gate=("$PWD/tools/lint/cppcheck.sh" out -Isrc/core)
+    env -C "$d" LINT_SRC="src/core/u.c src/shim/p/p.c" LINT_CORE_SRC="" "${gate[@]}" >"$t/uf.out" 2>&1 || true
+    if grep -q "u_tested' is never used" "$t/uf.out" && ! grep -qE "u_used|u_kept" "$t/uf.out" &&
+       grep -q 'cppcheck(unusedFunction, src/ only): 1 findings' "$t/uf.out"; then
+        ok "unusedFunction: a public function only a test calls is reported, a suppressed one is not"
+    else
+        bad "unusedFunction gate"; cat "$t/uf.out"
+    fi
+    # A suppression that outlived its reason (u_kept got a caller in src/) is reported.
+    printf '#include "u.h"\nint main(void) { return u_used() + u_tested() + u_kept(); }\n' >"$d/src/shim/p/p.c"
+    env -C "$d" LINT_SRC="src/core/u.c src/shim/p/p.c" LINT_CORE_SRC="" "${gate[@]}" >"$t/uf.out" 2>&1 || true
+    if grep -q 'Unmatched suppression: unusedFunction' "$t/uf.out" &&
+       grep -q 'cppcheck(unusedFunction, src/ only): 1 findings' "$t/uf.out"; then
+        ok "unusedFunction: a stale suppression is reported"
+    else
+        bad "unusedFunction: stale suppression not reported"; cat "$t/uf.out"
+    fi
+    # Every function called from src/ and the suppression needed: the gate passes.
+    printf '#include "u.h"\nint main(void) { return u_used() + u_tested(); }\n' >"$d/src/shim/p/p.c"
+    expect_pass "unusedFunction: callers in src/ only, nothing reported" \
+        env -C "$d" LINT_SRC="src/core/u.c src/shim/p/p.c" LINT_CORE_SRC="" "${gate[@]}"
 }
 
 # REQ: REQ-GATE-002
@@ -158,6 +199,7 @@ test_banned_calls
 test_core_purity
 test_sanitizer_configs_catch_defects
 test_analyzers_catch_defects
+test_unused_function_gate
 test_misra_addon_runs
 test_coverage_gate
 echo "gate-selftest: $pass passed, $fail failed"
