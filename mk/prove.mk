@@ -26,7 +26,7 @@ prove: $(PROVE_PAGE)
 $(PROVE_PAGE): $(PROVE_DEPS)
 	@mkdir -p $(PROVE_OUT) $(dir $@)
 	@command -v frama-c >/dev/null || { echo "prove: frama-c not installed (make deps)"; exit 1; }
-	@start=$$(date +%s); python3 tests/prove/prove.py $(PROVE_OUT) $@; rc=$$?; \
+	@start=$$(date +%s); python3 -u tests/prove/prove.py $(PROVE_OUT) $@; rc=$$?; \
 	  echo "prove: stage took $$(( $$(date +%s) - start )) s"; exit $$rc
 
 # The docs site links the proof page (safety manual, traceability matrix).
