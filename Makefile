@@ -93,7 +93,7 @@ deps:
 # `make check` runs every test and gate: fast, local gates first, the slow
 # end-to-end runs last; stages a fragment adds but CHECK_ORDER does not name run at the end.
 CHECK_ORDER := purity lint unit unit-asan unit-valgrind coverage coverage-gate harness harness-asan harness-valgrind \
-               vhu-test faults gate-selftest wdt-qtest fuzz-smoke trace docs docs-browser e2e
+               vhu-test faults gate-selftest wdt-qtest fuzz-smoke prove trace docs docs-browser e2e
 CHECK_RUN   := $(filter $(CHECK_TARGETS),$(CHECK_ORDER)) $(filter-out $(CHECK_ORDER),$(CHECK_TARGETS))
 check: deps
 	@set -e; start=$$(date +%s); for t in $(CHECK_RUN); do \
