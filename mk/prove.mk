@@ -3,10 +3,10 @@
 # goal proved), two frama-c processes at a time. Writes $(B)/prove/ (logs, reports,
 # results.json) and the proof page of the docs site, $(B)/docs/gen/proof.md.
 # Self-contained: it names no variable another fragment defines, so it reads the
-# same whatever order the fragments are included in.
+# same whatever order the fragments are included in. It joins `make check` through
+# the Makefile's CHECK_STAGES (before trace and docs, which link its page).
 # REQ: REQ-GATE-016 REQ-GATE-017
 PKGS += frama-c-base why3 z3 cvc4 python3
-CHECK_TARGETS += prove
 
 PROVE_OUT  := $(B)/prove
 PROVE_PAGE := $(B)/docs/gen/proof.md

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Self-test of the quality-gate tools: each checker is shown a seeded defect and
+# must report it (a gate that passes everything would pass here too, and fail this
+# test). Run by `make gate-selftest`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
+pass=0; fail=0
+ok()  { echo "  ok   $1"; pass=$((pass+1)); }
+bad() { echo "  FAIL $1"; fail=$((fail+1)); }
+expect_fail() { local what=$1; shift; if "$@" >"$t/out" 2>&1; then bad "$what (not detected)"; cat "$t/out"; else ok "$what"; fi; }
+expect_pass() { local what=$1; shift; if "$@" >"$t/out" 2>&1; then ok "$what"; else bad "$what (false finding)"; cat "$t/out"; fi; }
+
+# REQ: REQ-GATE-004
+test_banned_calls() {
+    mkdir -p "$t/src/core" "$t/src/shim/x"
+    printf '#include <stdlib.h>\nvoid f(int x);\nvoid f(int x) { if (x) { abort(); } }\n' >"$t/src/core/a.c"
+    expect_fail "banned: abort() in core" python3 tools/lint/banned.py banned "$t/src/core/a.c"
+    printf '#include <assert.h>\n' >"$t/src/core/b.c"
+    expect_fail "banned: <assert.h>" python3 tools/lint/banned.py banned "$t/src/core/b.c"
+    printf '#include <setjmp.h>\nstatic jmp_buf j; void g(void) { longjmp(j, 1); }\n' >"$t/src/core/c.c"
+    expect_fail "banned: longjmp" python3 tools/lint/banned.py banned "$t/src/core/c.c"
+    printf '#include <stdlib.h>\nstatic void h(void) { exit(1); }\nint main(void) { h(); return 0; }\n' >"$t/src/shim/x/d.c"
+    (cd "$t" && expect_fail "banned: exit() in a shim helper" python3 "$OLDPWD/tools/lint/banned.py" banned src/shim/x/d.c)
+    printf '#include <stdlib.h>\nstatic int run(void) { return 0; }\nint main(void) { int rc = run(); /* cleanup done */ exit(rc); }\n' >"$t/src/shim/x/e.c"
+    (cd "$t" && expect_pass "banned: exit() at the end of a shim main() allowed" python3 "$OLDPWD/tools/lint/banned.py" banned src/shim/x/e.c)
+    printf 'int main(void) { exit(0); }\n' >"$t/src/core/m.c"
+    (cd "$t" && expect_fail "banned: exit() in a core main()" python3 "$OLDPWD/tools/lint/banned.py" banned src/core/m.c)
+    printf '/* never abort() here */\nstatic const char *s = "exit(1)";\n' >"$t/src/core/f.c"
+    expect_pass "banned: words in comments and strings ignored" python3 tools/lint/banned.py banned "$t/src/core/f.c"
+}
+
+# REQ: REQ-GATE-005
+test_core_purity() {
+    printf '#include <stdlib.h>\nvoid *f(void);\nvoid *f(void) { return malloc(4); }\n' >"$t/p1.c"
+    expect_fail "purity: malloc + <stdlib.h>" python3 tools/lint/banned.py purity "$t/p1.c"
+    printf 'int counter;\nstatic int hits;\n' >"$t/p2.c"
+    expect_fail "purity: mutable static" python3 tools/lint/banned.py purity "$t/p2.c"
+    printf '#include <string.h>\nstatic const int k = 1;\nstruct s { int (*read)(void); };\nint g(struct s *p);\nint g(struct s *p) { return p->read() + k; }\n' >"$t/p3.c"
+    expect_pass "purity: const static, member named read, <string.h>" python3 tools/lint/banned.py purity "$t/p3.c"
+}
+
+# REQ: REQ-GATE-001 REQ-GATE-003
+test_analyzers_catch_defects() {
+    cat >"$t/d.c" <<'C'
+#include <stdint.h>
+int use(int c);
+int use(int c)
+{
+    int v;
+    if (c > 0) {
+        v = 1;
+    }
+    return v;
+}
+C
+    expect_fail "cppcheck: uninitialised variable" cppcheck --error-exitcode=1 --enable=all --inconclusive --quiet "$t/d.c"
+    cp .clang-tidy "$t/.clang-tidy"
+    expect_fail "clang-tidy: uninitialised variable" clang-tidy --quiet "$t/d.c" -- -std=c11
+    cat >"$t/e.c" <<'C'
+#include <stdlib.h>
+void leak(int c);
+void leak(int c)
+{
+    char *p = malloc(8);
+    if (c > 0) {
+        return;
+    }
+    free(p);
+}
+C
+    expect_fail "gcc -fanalyzer: leak" gcc -std=c11 -Werror -fanalyzer -c "$t/e.c" -o /dev/null
+}
+
+# REQ: REQ-GATE-002
+test_misra_addon_runs() {
+    printf 'int f(int a);\nint f(int a) { if (a) return 1; return 0; }\n' >"$t/m.c"
+    cppcheck --addon=misra --quiet --template='{id}' "$t/m.c" >"$t/mo" 2>&1 || true
+    if grep -q 'misra-c2012-14.4' "$t/mo"; then ok "misra addon: 14.4 (non-boolean condition) reported"; else bad "misra addon silent"; cat "$t/mo"; fi
+    # Every suppression in tools/lint/misra.supp carries an ID documented in docs/misra-deviations.md.
+    local missing=0
+    for id in $(grep -oE 'SVD-MISRA-[0-9]{3}' tools/lint/misra.supp | sort -u); do
+        grep -q "$id" docs/misra-deviations.md || { echo "    $id not in docs/misra-deviations.md"; missing=1; }
+    done
+    for id in $(grep -rhoE 'SVD-(DEV|MISRA|CPPC)-[0-9]{3}' src 2>/dev/null | sort -u); do
+        grep -q "$id" docs/misra-deviations.md || { echo "    $id (cited in src/) not in docs/misra-deviations.md"; missing=1; }
+    done
+    if [ $missing = 0 ]; then ok "every deviation ID is documented"; else bad "undocumented deviation IDs"; fi
+}
+
+# REQ: REQ-GATE-006 REQ-GATE-007
+test_coverage_gate() {
+    mkdir -p "$t/cov/src/core" "$t/cov/src/shim/s"
+    printf 'int a;\n' >"$t/cov/src/core/x.c"; printf 'int b;\n' >"$t/cov/src/shim/s/y.c"
+    cat >"$t/full.info" <<I
+SF:$t/cov/src/core/x.c
+DA:1,1
+DA:2,3
+BRDA:2,0,0,1
+BRDA:2,0,1,2
+end_of_record
+SF:$t/cov/src/shim/s/y.c
+DA:1,1
+DA:2,0
+DA:3,1
+DA:4,1
+DA:5,1
+DA:6,1
+DA:7,1
+DA:8,1
+DA:9,1
+DA:10,1
+end_of_record
+I
+    expect_pass "coverage-gate: core 100/100, shim 90% passes" python3 tools/lint/covgate.py --gate "$t/full.info" "$t/cov" 100 100 90
+    sed 's/^BRDA:2,0,1,2$/BRDA:2,0,1,-/' "$t/full.info" >"$t/br.info"
+    expect_fail "coverage-gate: one core branch missed fails" python3 tools/lint/covgate.py --gate "$t/br.info" "$t/cov" 100 100 90
+    sed 's/^DA:3,1$/DA:3,0/' "$t/full.info" >"$t/sh.info"
+    expect_fail "coverage-gate: shim at 80% lines fails" python3 tools/lint/covgate.py --gate "$t/sh.info" "$t/cov" 100 100 90
+    printf 'int c;\n' >"$t/cov/src/core/untested.c"
+    expect_fail "coverage-gate: a core file no test ran fails" python3 tools/lint/covgate.py --gate "$t/full.info" "$t/cov" 100 100 90
+    # SVD_NEVER/SVD_ALWAYS: constants only under SVD_COVERAGE, evaluated otherwise.
+    cat >"$t/n.c" <<'C'
+#include "safevdev/result.h"
+int main(void)
+{
+    int hits = 0;
+    if (SVD_NEVER(1 == 1)) { hits += 1; }
+    if (!SVD_ALWAYS(1 == 0)) { hits += 2; }
+    return hits;
+}
+C
+    gcc -std=c11 -Iinclude "$t/n.c" -o "$t/n_rel" && gcc -std=c11 -Iinclude -DSVD_COVERAGE "$t/n.c" -o "$t/n_cov"
+    local r1=0 r2=0; "$t/n_rel" || r1=$?; "$t/n_cov" || r2=$?
+    if [ $r1 = 3 ] && [ $r2 = 0 ]; then ok "SVD_NEVER/ALWAYS: evaluated in release, constant under coverage"; else bad "SVD_NEVER/ALWAYS release=$r1 coverage=$r2"; fi
+}
+
+# REQ: REQ-GATE-012
+test_sanitizer_configs_catch_defects() {
+    # The exact configurations unit-asan and unit-valgrind use (mk/core.mk SAN_FLAGS, mk/valgrind.mk).
+    printf '#include <stdlib.h>\nint main(void) { char *p = malloc(8); p[8] = 1; free(p); return 0; }\n' >"$t/ovf.c"
+    clang -std=c11 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer "$t/ovf.c" -o "$t/ovf"
+    expect_fail "ASan: heap overflow by one byte" "$t/ovf"
+    printf '#include <stdlib.h>\nint main(void) { char *p = malloc(32); p[0] = 1; return p[0] - 1; }\n' >"$t/leak.c"
+    gcc -std=c11 -O0 -g "$t/leak.c" -o "$t/leak"
+    expect_fail "valgrind: definite leak" valgrind --quiet --error-exitcode=1 --leak-check=full \
+        --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible "$t/leak"
+    printf '#include <stdint.h>\nint main(int c, char **v) { (void)v; int32_t x = INT32_MAX; return (int)(x + c) == 0; }\n' >"$t/ub.c"
+    clang -std=c11 -g -fsanitize=address,undefined -fno-sanitize-recover=all "$t/ub.c" -o "$t/ub"
+    expect_fail "UBSan: signed overflow" "$t/ub"
+}
+
+# REQ: REQ-GATE-018
+test_proof_gates_bite() {
+    # An off-by-one seeded into a copy of the core must make Eva raise an alarm
+    # and WP fail a goal; the unseeded copy must pass the same analyses.
+    if ! command -v frama-c >/dev/null; then bad "proof gates: frama-c not installed (make deps)"; return; fi
+    local c="$t/prove-core"
+    mkdir -p "$c/src" && cp -r include "$c/" && cp -r src/core "$c/src/"
+    grep -q 'for (size_t i = 0u; i < sizeof(prefixes); i++)' "$c/src/core/device.c" || { bad "proof seed: loop not found"; return; }
+    sed -i 's/for (size_t i = 0u; i < sizeof(prefixes); i++)/for (size_t i = 0u; i <= sizeof(prefixes); i++)/' "$c/src/core/device.c"
+    expect_fail "Eva: off-by-one read past a table (device.c ordered_prefix) raises an alarm" \
+        python3 tests/prove/prove.py "$t/prove-eva" --root "$c" --only eva_vdev_mmio
+    if grep -qE 'eva_vdev_mmio +Eva [1-9][0-9]* alarms' "$t/out" && grep -q 'device.c.*ordered_prefix' "$t/out"; then
+        ok "Eva: the alarm is in ordered_prefix (not a tool failure)"; else bad "Eva: no alarm in ordered_prefix"; cat "$t/out"; fi
+    cp src/core/device.c "$c/src/core/device.c"
+    grep -q 'SVD_ENSURE(svd_cursor_remaining(c) >= 2u, SVD_ERR_BOUNDS);' "$c/src/core/span.c" || { bad "proof seed: cursor check not found"; return; }
+    sed -i '0,/SVD_ENSURE(svd_cursor_remaining(c) >= 2u, SVD_ERR_BOUNDS);/s//SVD_ENSURE(svd_cursor_remaining(c) >= 1u, SVD_ERR_BOUNDS);/' "$c/src/core/span.c"
+    expect_fail "WP: off-by-one bound in svd_cursor_read_le16 fails a goal" \
+        python3 tests/prove/prove.py "$t/prove-wp" --root "$c" --only wp_span
+    if grep -q 'not proved: .*svd_cursor_read_le16' "$t/out"; then
+        ok "WP: the failed goal is in svd_cursor_read_le16"; else bad "WP: no failed goal in svd_cursor_read_le16"; cat "$t/out"; fi
+    cp src/core/span.c "$c/src/core/span.c"
+    expect_pass "Eva + WP: the unseeded copy passes" \
+        python3 tests/prove/prove.py "$t/prove-ok" --root "$c" --only eva_vdev_mmio --only wp_span
+}
+
+test_proof_gates_bite
+echo "gate-selftest: $pass passed, $fail failed"
+[ $fail = 0 ]
