@@ -13,7 +13,7 @@ void tg_store_le16(uint8_t *p, uint16_t v)
 
 uint16_t tg_load_le16(const uint8_t *p)
 {
-    return (uint16_t)(p[0] | (p[1] << 8));
+    return (uint16_t)((uint32_t)p[0] | ((uint32_t)p[1] << 8));
 }
 
 static uint64_t align_up(uint64_t v, uint64_t a)
