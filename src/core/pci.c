@@ -423,9 +423,23 @@ static uint32_t cfg_dword(svd_pci *p, uint32_t off)
 
 static uint32_t width_mask(uint32_t width)
 {
-    /* >= rather than ==: every caller passes 1, 2 or 4, and a wider value
-     * must not reach the shift (the proof checks it, prove.py). */
-    return width >= 4u ? 0xffffffffu : ((1u << (8u * width)) - 1u);
+    /* Every caller passes 1, 2 or 4 (width_ok, pcicfg_window_ok). A table
+     * rather than a shift: no shift amount to bound (MISRA 12.2, and the
+     * proof's Eva run, prove.py), whatever width reaches it. */
+    uint32_t m;
+    switch (width) {
+    case 1u:
+        m = 0xffu;
+        break;
+    case 2u:
+        m = 0xffffu;
+        break;
+    case 4u:
+    default:
+        m = 0xffffffffu;
+        break;
+    }
+    return m;
 }
 
 svd_result svd_pci_cfg_read(svd_pci *p, uint32_t off, uint32_t width, uint32_t *val, svd_fx *fx)
