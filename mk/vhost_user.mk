@@ -17,8 +17,10 @@ $(VHU_DIR)/obj/%.o: src/shim/vhost_user/%.c $(VHU_HDR) | $(VHU_DIR)/obj
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_SHIM) -c $< -o $@
 $(VHU_LIB): $(VHU_OBJ)
 	rm -f $@ && ar rcs $@ $^
-$(VHU_BIN): $(VHU_DIR)/obj/vhu_main.o $(VHU_LIB) $(CORE_LIB)
-	$(CC) $(CFLAGS_SHIM) $(HARDEN_LDFLAGS) $^ $(LDFLAGS_ALL) -o $@
+# The sandbox (libseccomp) is linked into the daemon only, not into libvhu.a.
+VHU_LIBS  := -lseccomp
+$(VHU_BIN): $(VHU_DIR)/obj/vhu_main.o $(VHU_DIR)/obj/vhu_sandbox.o $(VHU_LIB) $(CORE_LIB)
+	$(CC) $(CFLAGS_SHIM) $(HARDEN_LDFLAGS) $^ $(LDFLAGS_ALL) $(VHU_LIBS) -o $@
 $(VHU_DIR)/obj:
 	mkdir -p $@
 
@@ -42,6 +44,6 @@ vhu-asan:
 	@if grep -l -E 'Sanitizer|runtime error' $(B)/asan/vhost-user/tmp/*.log 2>/dev/null; then \
 	  echo "vhu-asan: sanitizer reports in the daemon logs above"; exit 1; fi
 
-PKGS += libcmocka-dev clang libclang-rt-14-dev
+PKGS += libcmocka-dev clang libclang-rt-14-dev libseccomp-dev
 ALL_TARGETS += $(VHU_BIN)
 CHECK_TARGETS += vhu-test vhu-asan

@@ -1,0 +1,256 @@
+/* Run-time confinement of the daemon: privilege drop and the seccomp-bpf
+ * allow-list (libseccomp).
+ *
+ * The list holds what the event loop needs once set-up is done, and nothing
+ * that set-up alone needs (socket, bind, listen, open, timerfd_create, ...):
+ * a compromised loop cannot open a file, a socket or a process, or map
+ * executable memory. The default action is SECCOMP_RET_TRAP: the forbidden
+ * call is not executed, the SIGSYS handler writes one audit line (number and
+ * architecture of the call) and re-issues the call with SIGSYS blocked,
+ * which makes the kernel kill the process with SIGSYS (force_sig_seccomp
+ * resets a blocked handler to the default action). The kernel also logs the
+ * trap (audit type 1326, SECCOMP) where audit is on.
+ *
+ * Builds instrumented for sanitizers or coverage need more at run time and
+ * at exit (the LeakSanitizer thread, gcov's .gcda writes); those calls are
+ * added only in such builds, never in the release build. */
+#include "vhu_sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "vhu_dev.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(SVD_COVERAGE)
+#define VHU_INSTRUMENTED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define VHU_INSTRUMENTED 1
+#endif
+#endif
+#ifndef VHU_INSTRUMENTED
+#define VHU_INSTRUMENTED 0
+#endif
+
+/* System calls the loop makes, with what makes them (allowed without
+ * argument checks; the checked ones follow in vhu_sandbox_enter()). */
+static const int k_allowed[] = {
+    SCMP_SYS(read),            /* kick, timer and signalfd counts; --source */
+    SCMP_SYS(write),           /* call/err notifications, logs */
+    SCMP_SYS(writev),          /* stdio may gather a log line */
+    SCMP_SYS(close),           /* fds the front-end sent, connections */
+    SCMP_SYS(fstat),           /* region fd size at SET_MEM_TABLE */
+    SCMP_SYS(newfstatat),      /* glibc's fstat/lstat (socket ownership at exit) */
+    SCMP_SYS(poll),            /* drain(): readable now? */
+    SCMP_SYS(ppoll),           /* poll on architectures without poll */
+    SCMP_SYS(epoll_wait),      /* the loop */
+    SCMP_SYS(epoll_pwait),     /* the loop, where glibc uses it */
+    SCMP_SYS(epoll_ctl),       /* kick fds and connections come and go */
+    SCMP_SYS(accept4),         /* a front-end connects */
+    SCMP_SYS(recvmsg),         /* messages with their fds */
+    SCMP_SYS(sendto),          /* replies (send) */
+    SCMP_SYS(sendmsg),         /* replies, where libc sends that way */
+    SCMP_SYS(munmap),          /* a memory table replaced, free() */
+    SCMP_SYS(brk),             /* malloc (stdio) */
+    SCMP_SYS(madvise),         /* free() */
+    SCMP_SYS(getrandom),       /* the entropy source */
+    SCMP_SYS(timerfd_settime), /* retry/poll timer, message deadline */
+    SCMP_SYS(clock_gettime),   /* when the vDSO is not used */
+    SCMP_SYS(unlink),          /* socket files at shutdown */
+    SCMP_SYS(unlinkat),        /* the same where libc uses unlinkat */
+    SCMP_SYS(futex),           /* stdio locks under contention (never in one thread, harmless) */
+    SCMP_SYS(rt_sigreturn),    /* return from the SIGBUS handler */
+    SCMP_SYS(restart_syscall), /* a call interrupted by a signal */
+    SCMP_SYS(exit_group),      /* the end */
+    SCMP_SYS(exit),
+};
+
+#if VHU_INSTRUMENTED
+/* Sanitizer runtime (reports, LeakSanitizer's stop-the-world thread at exit)
+ * and gcov's .gcda writes at exit. Instrumented builds only. */
+static const int k_allowed_instrumented[] = {
+    SCMP_SYS(mmap),   SCMP_SYS(mprotect),      SCMP_SYS(openat),   SCMP_SYS(open),
+    SCMP_SYS(lseek),  SCMP_SYS(fcntl),         SCMP_SYS(mkdir),    SCMP_SYS(getpid),
+    SCMP_SYS(gettid), SCMP_SYS(tgkill),        SCMP_SYS(clone),    SCMP_SYS(clone3),
+    SCMP_SYS(ptrace), SCMP_SYS(wait4),         SCMP_SYS(waitid),   SCMP_SYS(prctl),
+    SCMP_SYS(sched_yield), SCMP_SYS(sigaltstack), SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
+    SCMP_SYS(getdents64), SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(nanosleep),
+    SCMP_SYS(clock_nanosleep), SCMP_SYS(sched_getaffinity), SCMP_SYS(pread64), SCMP_SYS(getppid),
+    SCMP_SYS(uname),  SCMP_SYS(ioctl),         SCMP_SYS(kill),     SCMP_SYS(set_robust_list),
+    SCMP_SYS(rseq),   SCMP_SYS(getrlimit),     SCMP_SYS(prlimit64), SCMP_SYS(access),
+    SCMP_SYS(faccessat), SCMP_SYS(statx),      SCMP_SYS(stat),     SCMP_SYS(lstat),
+};
+#endif
+
+/* Async-signal-safe decimal/hex formatting for the audit line. */
+static size_t put_str(char *buf, size_t at, size_t cap, const char *s)
+{
+    while (*s != '\0' && at + 1u < cap) {
+        buf[at++] = *s++;
+    }
+    return at;
+}
+
+static size_t put_num(char *buf, size_t at, size_t cap, unsigned long v, unsigned base)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        unsigned long dgt = v % base;
+        tmp[n++] = (char)(dgt < 10u ? '0' + (int)dgt : 'a' + (int)(dgt - 10u));
+        v /= base;
+    } while (v != 0u && n < sizeof(tmp));
+    while (n > 0u && at + 1u < cap) {
+        buf[at++] = tmp[--n];
+    }
+    return at;
+}
+
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+    char line[160];
+    size_t at = 0;
+    (void)sig;
+    (void)uc;
+    at = put_str(line, at, sizeof(line), "vhost-user-entropy: sandbox: system call ");
+    at = put_num(line, at, sizeof(line), (unsigned long)(unsigned)si->si_syscall, 10u);
+    at = put_str(line, at, sizeof(line), " (arch 0x");
+    at = put_num(line, at, sizeof(line), (unsigned long)si->si_arch, 16u);
+    at = put_str(line, at, sizeof(line), ") is not in the allow-list: killed by SIGSYS\n");
+    (void)!write(STDERR_FILENO, line, at);
+    /* SIGSYS is blocked in its own handler: trapping again makes the kernel
+     * kill the process with SIGSYS (the call itself never runs). */
+    (void)syscall(si->si_syscall);
+    _exit(128 + SIGSYS); /* not reached */
+}
+
+int vhu_resolve_ids(const char *user, const char *group, uid_t *uid, gid_t *gid)
+{
+    if (user != NULL) {
+        const struct passwd *pw = getpwnam(user);
+        char *end = NULL;
+        unsigned long v;
+        if (pw != NULL) {
+            *uid = pw->pw_uid;
+            *gid = pw->pw_gid;
+        } else {
+            errno = 0;
+            v = strtoul(user, &end, 10);
+            if (user[0] < '0' || user[0] > '9' || errno != 0 || *end != '\0' || v > (unsigned long)INT32_MAX) {
+                vhu_log(VHU_LOG_ERROR, -1, "--user '%s': no such user", user);
+                return -1;
+            }
+            *uid = (uid_t)v;
+            pw = getpwuid(*uid);
+            *gid = (pw != NULL) ? pw->pw_gid : (gid_t)v;
+        }
+    }
+    if (group != NULL) {
+        const struct group *gr = getgrnam(group);
+        char *end = NULL;
+        unsigned long v;
+        if (gr != NULL) {
+            *gid = gr->gr_gid;
+        } else {
+            errno = 0;
+            v = strtoul(group, &end, 10);
+            if (group[0] < '0' || group[0] > '9' || errno != 0 || *end != '\0' || v > (unsigned long)INT32_MAX) {
+                vhu_log(VHU_LOG_ERROR, -1, "--group '%s': no such group", group);
+                return -1;
+            }
+            *gid = (gid_t)v;
+        }
+    }
+    return 0;
+}
+
+int vhu_drop_privileges(bool set_uid, uid_t uid, gid_t gid)
+{
+    if (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 ||
+        (set_uid && setresuid(uid, uid, uid) != 0)) {
+        vhu_log(VHU_LOG_ERROR, -1, "cannot drop privileges to uid %u gid %u: %s", (unsigned)uid, (unsigned)gid,
+                strerror(errno));
+        return -1;
+    }
+    if (set_uid && uid != 0 && (setuid(0) == 0 || geteuid() != uid)) {
+        vhu_log(VHU_LOG_ERROR, -1, "privileges could be regained after dropping them: refusing to run");
+        return -1;
+    }
+    vhu_log(VHU_LOG_INFO, -1, "running as uid %u gid %u", (unsigned)getuid(), (unsigned)getgid());
+    return 0;
+}
+
+static int add_rules(scmp_filter_ctx ctx, const int *nrs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        /* A name this architecture lacks resolves to a negative pseudo
+         * number that libseccomp may refuse: skip it. */
+        if (nrs[i] >= 0 && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nrs[i], 0) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int vhu_sandbox_enter(void)
+{
+    struct sigaction sa;
+    scmp_filter_ctx ctx;
+    int rc = -1;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_sigsys;
+    sa.sa_flags = SA_SIGINFO;
+    if (sigemptyset(&sa.sa_mask) != 0 || sigaction(SIGSYS, &sa, NULL) != 0) {
+        vhu_log(VHU_LOG_ERROR, -1, "sandbox: sigaction(SIGSYS): %s", strerror(errno));
+        return -1;
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) {
+        vhu_log(VHU_LOG_ERROR, -1, "sandbox: cannot set no_new_privs: %s", strerror(errno));
+        return -1;
+    }
+    ctx = seccomp_init(SCMP_ACT_TRAP);
+    if (ctx == NULL) {
+        vhu_log(VHU_LOG_ERROR, -1, "sandbox: seccomp_init failed");
+        return -1;
+    }
+    /* Checked arguments: memory is never mapped or made executable; the
+     * only signal action changed is SIGBUS's (back to the default, in its
+     * handler); fcntl only reads and sets file status flags (O_NONBLOCK on
+     * notification fds). */
+    if (add_rules(ctx, k_allowed, sizeof(k_allowed) / sizeof(k_allowed[0])) == 0 &&
+        seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0 &&
+        seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0 &&
+        seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), 1, SCMP_A0(SCMP_CMP_EQ, SIGBUS)) == 0 &&
+        seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, SCMP_A1(SCMP_CMP_EQ, F_GETFL)) == 0 &&
+        seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, SCMP_A1(SCMP_CMP_EQ, F_SETFL)) == 0
+#if VHU_INSTRUMENTED
+        && add_rules(ctx, k_allowed_instrumented, sizeof(k_allowed_instrumented) / sizeof(k_allowed_instrumented[0])) == 0
+#endif
+    ) {
+        int lr = seccomp_load(ctx);
+        if (lr == 0) {
+            rc = 0;
+        } else {
+            vhu_log(VHU_LOG_ERROR, -1, "sandbox: seccomp_load: %s", strerror(-lr));
+        }
+    } else {
+        vhu_log(VHU_LOG_ERROR, -1, "sandbox: cannot build the allow-list");
+    }
+    seccomp_release(ctx);
+    if (rc == 0) {
+        vhu_log(VHU_LOG_INFO, -1, "sandbox: seccomp allow-list loaded, no_new_privs set");
+    }
+    return rc;
+}
