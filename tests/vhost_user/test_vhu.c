@@ -1437,12 +1437,13 @@ static void test_reconnect_resumes(void **state)
     assert_true(daemon_settles(g_shared.pid, g_base_fds, g_base_maps));
 }
 
-/* REQ: REQ-VHU-021 REQ-VHU-022 */
-static void test_sigterm_and_sigint_clean_up(void **state)
+/* SIGHUP and SIGQUIT used to kill the daemon and leave the socket files.
+ * REQ: REQ-VHU-021 REQ-VHU-022 */
+static void test_shutdown_signals_clean_up(void **state)
 {
-    static const int sigs[2] = { SIGTERM, SIGINT };
+    static const int sigs[4] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
     (void)state;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 4; k++) {
         daemon_proc d;
         char base[300], s0[300], s1[300];
         const char *waits[3] = { s0, s1, NULL };
@@ -1730,6 +1731,7 @@ static void test_socket_path_stale_socket_replaced_other_file_kept(void **state)
     assert_int_equal(write(s, "keep", 4), 4);
     close(s);
     assert_int_equal(run_cli(args, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "is a regular file, not a socket: left alone"));
     assert_int_equal(stat(path, &st), 0);
     assert_true(S_ISREG(st.st_mode) && st.st_size == 4);
     unlink(path);
@@ -1752,6 +1754,187 @@ static void test_socket_path_stale_socket_replaced_other_file_kept(void **state)
     }
     assert_int_equal(daemon_stop(&d, SIGTERM), 0);
     assert_int_not_equal(stat(path, &st), 0);
+}
+
+/* Fault: a second daemon started on the path of a running one deleted the
+ * live socket and bound its own; the first ran on, unreachable. Now a live
+ * socket is refused (exit 1, the message says so) and the first daemon keeps
+ * its path.
+ * REQ: REQ-VHU-045 REQ-VHU-021 */
+static void test_socket_live_not_taken_over(void **state)
+{
+    char path[300];
+    char out[2048];
+    daemon_proc d;
+    const char *waits[2] = { path, NULL };
+    const char *args[] = { "--socket-path", path, NULL };
+    fe f;
+    int rc;
+    (void)state;
+    path_of(path, sizeof(path), "live", -1);
+    unlink(path);
+    daemon_start(&d, args, waits);
+    fe_start(&f, path, F_VERSION_1); /* listening for sure */
+    fe_close(&f);
+    rc = run_cli(args, out, sizeof(out));
+    if (rc != 1 || strstr(out, "live socket") == NULL) {
+        fprintf(stderr, "second daemon: status %d, output:\n%s\n", rc, out);
+    }
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, path));
+    assert_non_null(strstr(out, "live socket of a running back-end"));
+    /* The first daemon is still reachable on its path. */
+    fe_start(&f, path, F_VERSION_1);
+    request_entropy(&f, 64);
+    fe_close(&f);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+/* REQ: REQ-VHU-046 */
+static void test_source_unreadable_refused_at_start(void **state)
+{
+    char out[2048];
+    const char *a[] = { "--socket-path", "/tmp/x-src", "--source", "/tmp", NULL };
+    (void)state;
+    assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "'/tmp'"));
+    assert_non_null(strstr(out, "a directory"));
+}
+
+/* vhost-user back-end conventions: --print-capabilities prints the JSON
+ * (ignoring the other arguments) and --fd serves an inherited listening
+ * socket, which the daemon never unlinks. A hang-up on that socket (the
+ * parent shuts it down) is handled, not spun on.
+ * REQ: REQ-VHU-047 REQ-VHU-040 */
+static void test_conventions_print_capabilities_and_fd(void **state)
+{
+    char out[2048];
+    char path[300], fdarg[16];
+    struct sockaddr_un sa;
+    daemon_proc d;
+    int ls;
+    struct stat st;
+    fe f;
+    (void)state;
+    {
+        const char *a[] = { "--bogus", "--print-capabilities", "stray", NULL };
+        assert_int_equal(run_cli(a, out, sizeof(out)), 0);
+        assert_non_null(strstr(out, "\"type\": \"rng\""));
+        assert_int_equal(out[0], '{');
+    }
+    {
+        const char *a[] = { "--fd", "3", "--socket-path", "/tmp/x", NULL };
+        cli_bad(a, "--fd", NULL);
+    }
+    {
+        const char *a[] = { "--fd", "0", NULL }; /* stdin: not a listening socket */
+        assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+        assert_non_null(strstr(out, "--fd 0"));
+    }
+    path_of(path, sizeof(path), "inherited", -1);
+    unlink(path);
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path) + 1u);
+    ls = socket(AF_UNIX, SOCK_STREAM, 0); /* inherited: no CLOEXEC */
+    assert_true(ls >= 0);
+    assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(ls, 1), 0);
+    snprintf(fdarg, sizeof(fdarg), "%d", ls);
+    {
+        const char *a[] = { "--fd", fdarg, NULL };
+        daemon_start(&d, a, NULL);
+    }
+    fe_start(&f, path, F_VERSION_1);
+    request_entropy(&f, 64);
+    fe_close(&f);
+    /* The parent shuts the listening socket down under the daemon. */
+    assert_int_equal(shutdown(ls, SHUT_RDWR), 0);
+    sleep_ms(100);
+    {
+        unsigned long long cpu = cpu_ms_over(d.pid, 1000);
+        fprintf(stderr, "inherited socket shut down: daemon used %llu ms of CPU in 1000 ms\n", cpu);
+        assert_true(cpu < 200u);
+    }
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    assert_int_equal(stat(path, &st), 0); /* not the daemon's to remove */
+    close(ls);
+    unlink(path);
+}
+
+/* A system call outside the allow-list is never executed: the daemon writes
+ * the audit line and dies by SIGSYS.
+ * REQ: REQ-VHU-050 REQ-VHU-051 */
+static void test_sandbox_forbidden_syscall_kills(void **state)
+{
+    char out[4096];
+    char path[300];
+    const char *a[] = { "--socket-path", path, "--sandbox-selftest", NULL };
+    struct stat st;
+    int rc;
+    (void)state;
+    path_of(path, sizeof(path), "selftest", -1);
+    unlink(path);
+    rc = run_cli(a, out, sizeof(out));
+    if (rc != 128 + SIGSYS) {
+        fprintf(stderr, "status %d, output:\n%s\n", rc, out);
+    }
+    assert_int_equal(rc, 128 + SIGSYS);
+    assert_non_null(strstr(out, "sandbox: system call "));
+    assert_non_null(strstr(out, "is not in the allow-list: killed by SIGSYS"));
+    /* Killed: the socket file stays behind as a stale socket, which the next
+     * start replaces. */
+    assert_int_equal(stat(path, &st), 0);
+    unlink(path);
+}
+
+/* --user/--group: set-up as root, the loop as the given user and group.
+ * REQ: REQ-VHU-052 */
+static void test_user_group_drop_privileges(void **state)
+{
+    char dir[300], path[330], p[64], line[256];
+    daemon_proc d;
+    const char *waits[2] = { path, NULL };
+    const char *args[] = { "--socket-path", path, "--user", "65534", "--group", "65534", NULL };
+    FILE *st;
+    unsigned uid = 1, gid = 1;
+    struct stat sb;
+    fe f;
+    (void)state;
+    if (geteuid() != 0) {
+        skip();
+    }
+    /* A directory the unprivileged daemon can reach and write (the test
+     * tree is root's, mode 0700). */
+    snprintf(dir, sizeof(dir), "/tmp/vhu-nobody-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0755), 0);
+    assert_int_equal(chown(dir, 65534, 65534), 0);
+    snprintf(path, sizeof(path), "%s/sock", dir);
+    unlink(path);
+    daemon_start(&d, args, waits);
+    fe_start(&f, path, F_VERSION_1);
+    request_entropy(&f, 64);
+    snprintf(p, sizeof(p), "/proc/%ld/status", (long)d.pid);
+    st = fopen(p, "r");
+    assert_non_null(st);
+    while (fgets(line, sizeof(line), st) != NULL) {
+        (void)sscanf(line, "Uid: %u", &uid);
+        (void)sscanf(line, "Gid: %u", &gid);
+    }
+    fclose(st);
+    assert_int_equal(uid, 65534);
+    assert_int_equal(gid, 65534);
+    fe_close(&f);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    assert_int_not_equal(stat(path, &sb), 0); /* removed by the unprivileged daemon */
+    {
+        char out[2048];
+        const char *bad[] = { "--socket-path", path, "--user", "no-such-user-here", NULL };
+        assert_int_equal(run_cli(bad, out, sizeof(out)), 1);
+        assert_non_null(strstr(out, "no-such-user-here"));
+    }
+    rmdir(dir);
 }
 
 /* ------------------------------------------------ dispatcher in-process */
@@ -1941,12 +2124,17 @@ int main(void)
         cmocka_unit_test(test_sandboxed_and_counters_on_sigusr1),
     };
     const struct CMUnitTest solo_tests[] = {
-        cmocka_unit_test(test_sigterm_and_sigint_clean_up),
+        cmocka_unit_test(test_shutdown_signals_clean_up),
         cmocka_unit_test(test_source_failure_keeps_request_pending),
         cmocka_unit_test(test_rate_limit_bytes),
         cmocka_unit_test(test_rate_limit_ops),
         cmocka_unit_test(test_cli_help_version_and_errors),
         cmocka_unit_test(test_socket_path_stale_socket_replaced_other_file_kept),
+        cmocka_unit_test(test_socket_live_not_taken_over),
+        cmocka_unit_test(test_source_unreadable_refused_at_start),
+        cmocka_unit_test(test_conventions_print_capabilities_and_fd),
+        cmocka_unit_test(test_sandbox_forbidden_syscall_kills),
+        cmocka_unit_test(test_user_group_drop_privileges),
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
     };

@@ -776,8 +776,12 @@ static void inst_cleanup(struct inst *in)
         struct stat st;
         /* Only the socket we bound: if another file took the path meanwhile
          * it is not ours to remove. */
-        if (lstat(in->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == in->path_dev &&
-            st.st_ino == in->path_ino) {
+        if (lstat(in->path, &st) != 0) {
+            if (errno != ENOENT) {
+                vhu_log(VHU_LOG_WARN, in->dev.inst, "cannot examine %s at exit: %s: left alone", in->path,
+                        strerror(errno));
+            }
+        } else if (S_ISSOCK(st.st_mode) && st.st_dev == in->path_dev && st.st_ino == in->path_ino) {
             if (unlink(in->path) != 0) {
                 vhu_log(VHU_LOG_WARN, in->dev.inst, "cannot remove %s: %s", in->path, strerror(errno));
             }
