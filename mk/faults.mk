@@ -20,6 +20,9 @@ FAULT_VHU_SRC := $(sort $(wildcard src/shim/vhost_user/*.c))
 FAULT_CORE  := $(FAULT_DIR)/libsvdcore.a
 
 PKGS += clang python3
+# The daemon's sandbox (vhu_sandbox.c) links libseccomp.
+FAULT_LIBS  := -lseccomp
+PKGS += libseccomp-dev
 # Joins `make check` once every run passes on the committed tree.
 FAULTS_IN_CHECK ?= 1
 ifneq ($(FAULT_VHU_SRC),)
@@ -36,7 +39,7 @@ $(FAULT_DIR)/inject.o: tests/faults/inject.c | $(FAULT_DIR)
 	clang $(STD) $(WARN) -O1 -g $(FAULT_SAN) -c $< -o $@
 $(FAULT_VHU): $(FAULT_VHU_SRC) $(wildcard src/shim/vhost_user/*.h) $(FAULT_DIR)/inject.o $(FAULT_CORE) | $(FAULT_DIR)
 	clang $(CPPFLAGS_ALL) $(CFLAGS_SHIM) -O1 $(FAULT_SAN) $(FAULT_VHU_SRC) $(FAULT_DIR)/inject.o $(FAULT_CORE) \
-	  $(HARDEN_LDFLAGS) $(addprefix -Wl$(comma)--wrap=,$(FAULT_WRAP)) -o $@
+	  $(HARDEN_LDFLAGS) $(addprefix -Wl$(comma)--wrap=,$(FAULT_WRAP)) $(FAULT_LIBS) -o $@
 $(FAULT_DIR):
 	mkdir -p $@
 
