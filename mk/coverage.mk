@@ -30,6 +30,12 @@ coverage-run:
 	@rm -rf $(COV_DIR) && mkdir -p $(COV_DIR)
 	@$(MAKE) --no-print-directory B=$(COV_DIR) CC=gcc OPT="-O0 -g" \
 	  VARIANT_CFLAGS="-DSVD_COVERAGE --coverage" VARIANT_LDFLAGS="--coverage" $(COV_TEST_TARGETS)
+	@# The countdown fault injection reaches the daemon's error paths: it runs under coverage
+	@# too (its own verdict is `make faults`; here only the coverage data counts).
+	$(if $(filter faults,$(CHECK_TARGETS)),@$(MAKE) --no-print-directory B=$(COV_DIR) CC=gcc OPT="-O0 -g" FAULT_CC=gcc \
+	  FAULT_SAN="-DSVD_COVERAGE --coverage" VARIANT_CFLAGS="-DSVD_COVERAGE --coverage" VARIANT_LDFLAGS="--coverage" faults-build \
+	  && { python3 tests/faults/run_vhu.py $(COV_DIR)/faults/vhost-user-entropy $(COV_DIR)/faults/run \
+	  >$(COV_DIR)/faults.log 2>&1 || true; })
 	@# The --initial baseline makes a compiled file that no test ran count as 0%, not vanish.
 	@$(LCOV) --capture --initial --directory $(COV_DIR) --base-directory . --output-file $(COV_DIR)/base.info \
 	  2>$(COV_DIR)/lcov.log || { cat $(COV_DIR)/lcov.log; exit 1; }

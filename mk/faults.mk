@@ -14,7 +14,9 @@ FAULT_DIR   := $(B)/faults
 FAULT_WRAP  := socket bind listen accept4 setsockopt recvmsg sendmsg recv send read __read_chk __recv_chk \
                write epoll_create1 epoll_ctl epoll_wait timerfd_create timerfd_settime signalfd sigprocmask \
                getrandom poll __poll_chk unlink eventfd open mmap malloc calloc realloc
-FAULT_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FAULT_SAN   ?= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# The coverage run builds the same daemon with gcc --coverage (mk/coverage.mk).
+FAULT_CC    ?= clang
 FAULT_VHU   := $(FAULT_DIR)/vhost-user-entropy
 FAULT_VHU_SRC := $(sort $(wildcard src/shim/vhost_user/*.c))
 FAULT_CORE  := $(FAULT_DIR)/libsvdcore.a
@@ -33,12 +35,12 @@ endif
 
 .PHONY: faults faults-build $(FAULT_CORE)
 $(FAULT_CORE):
-	@$(MAKE) --no-print-directory B=$(FAULT_DIR) CC=clang OPT="-O1 -g" VARIANT_CFLAGS="$(FAULT_SAN)" $(FAULT_CORE)
+	@$(MAKE) --no-print-directory B=$(FAULT_DIR) CC=$(FAULT_CC) OPT="-O1 -g" VARIANT_CFLAGS="$(FAULT_SAN)" $(FAULT_CORE)
 
 $(FAULT_DIR)/inject.o: tests/faults/inject.c | $(FAULT_DIR)
-	clang $(STD) $(WARN) -O1 -g $(FAULT_SAN) -c $< -o $@
+	$(FAULT_CC) $(STD) $(WARN) -O1 -g $(FAULT_SAN) -c $< -o $@
 $(FAULT_VHU): $(FAULT_VHU_SRC) $(wildcard src/shim/vhost_user/*.h) $(FAULT_DIR)/inject.o $(FAULT_CORE) | $(FAULT_DIR)
-	clang $(CPPFLAGS_ALL) $(CFLAGS_SHIM) -O1 $(FAULT_SAN) $(FAULT_VHU_SRC) $(FAULT_DIR)/inject.o $(FAULT_CORE) \
+	$(FAULT_CC) $(CPPFLAGS_ALL) $(CFLAGS_SHIM) -O1 $(FAULT_SAN) $(FAULT_VHU_SRC) $(FAULT_DIR)/inject.o $(FAULT_CORE) \
 	  $(HARDEN_LDFLAGS) $(addprefix -Wl$(comma)--wrap=,$(FAULT_WRAP)) $(FAULT_LIBS) -o $@
 $(FAULT_DIR):
 	mkdir -p $@
