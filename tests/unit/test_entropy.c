@@ -30,6 +30,8 @@ typedef struct tsrc {
     svd_err fail_err;  /* error to fail with; SVD_OK = return 0 bytes */
     uint32_t fail_after; /* after this many good calls, fail forever (0 = never) */
     bool overclaim;    /* report more bytes than asked */
+    bool stuck;        /* emit stuck_value for ever (a failed noise source) */
+    uint8_t stuck_value;
     size_t lens[64];   /* len of each call */
 } tsrc;
 
@@ -59,6 +61,10 @@ static svd_result tsrc_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
         n = t->cap;
     }
     for (size_t i = 0; i < n; i++) {
+        if (t->stuck) {
+            buf[i] = t->stuck_value;
+            continue;
+        }
         buf[i] = t->next;
         t->next = (uint8_t)(t->next == 255u ? 1u : t->next + 1u);
     }
@@ -128,9 +134,24 @@ static void bring_up(fx *f, uint64_t feats)
     status(f, SVD_STATUS_ACKNOWLEDGE | SVD_STATUS_DRIVER | SVD_STATUS_FEATURES_OK | SVD_STATUS_DRIVER_OK);
 }
 
+/* The model's health tests begin with a start-up test that takes the first
+ * 1024 source bytes; the tests of the model's other rules start past it (fed
+ * here straight to the health engine), so the counts and bytes they check
+ * are the source's own. The health path has its own tests (test_health_*). */
+static void prime_health(fx *f)
+{
+    uint8_t b[SVD_HEALTH_STARTUP_SAMPLES];
+    for (size_t i = 0; i < sizeof(b); i++) {
+        b[i] = (uint8_t)(i * 7u + 1u);
+    }
+    assert_true(svd_is_err(svd_health_feed(&f->ent.health, b, sizeof(b), NULL), SVD_ERR_AGAIN));
+    assert_int_equal(svd_health_state_of(&f->ent.health), SVD_HEALTH_OK);
+}
+
 static void start(fx *f)
 {
     assert_true(svd_is_ok(svd_entropy_init(&f->ent, &f->cfg, T0)));
+    prime_health(f);
     bring_up(f, SVD_F_VERSION_1 | SVD_F_RING_INDIRECT_DESC);
 }
 
@@ -587,6 +608,7 @@ static void test_unusable_queue_is_refused(void **state)
 {
     fx *f = *state;
     assert_true(svd_is_ok(svd_entropy_init(&f->ent, &f->cfg, T0)));
+    prime_health(f);
     svd_vq *q = &f->dev.queues[0];
     assert_true(svd_is_err(svd_entropy_process(&f->ent, q, &f->mem.map, T0, &f->out), SVD_ERR_STATE));
     bring_up(f, SVD_F_VERSION_1);
@@ -728,10 +750,118 @@ static void test_many_requests_around_the_ring(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* The first 1024 source bytes go to the health tests' start-up test, asked
+ * for in one call whatever the request size; the guest gets only the bytes
+ * after them.
+ * REQ: REQ-ENT-030 REQ-HLT-003 */
+static void test_health_startup_bytes_never_reach_the_guest(void **state)
+{
+    fx *f = *state;
+    assert_true(svd_is_ok(svd_entropy_init(&f->ent, &f->cfg, T0)));
+    assert_int_equal(f->ent.stats.health_state, SVD_HEALTH_STARTUP);
+    bring_up(f, SVD_F_VERSION_1);
+    post_w(f, 0u, BUF_GPA, 64u);
+    assert_true(svd_is_ok(kick(f, T0)));
+    assert_int_equal(f->out.completed, 1u);
+    expect_used(f, 0u, 64u);
+    assert_int_equal(f->src.calls, 2u);
+    assert_int_equal(f->src.lens[0], SVD_HEALTH_STARTUP_SAMPLES);
+    assert_int_equal(f->src.lens[1], 64u);
+    /* The counter ran through 1024 values (1..255 cycling) before the guest's bytes. */
+    for (size_t i = 0; i < SVD_HEALTH_STARTUP_SAMPLES; i++) {
+        f->expect_next = (uint8_t)(f->expect_next == 255u ? 1u : f->expect_next + 1u);
+    }
+    expect_source_bytes(f, BUF_GPA, 64u);
+    assert_int_equal(f->ent.stats.health_discarded, SVD_HEALTH_STARTUP_SAMPLES);
+    assert_int_equal(f->ent.stats.health_state, SVD_HEALTH_OK);
+}
+
+/* A source stuck on one byte (here: /dev/zero's zeros) after working: the
+ * health tests discard its bytes, the request stays pending (no byte written
+ * to the guest, a retry asked for); when the source is healthy again the
+ * request is served after a recovery start-up test, with healthy bytes only.
+ * REQ: REQ-ENT-030 REQ-ENT-031 REQ-HLT-004 REQ-HLT-007 */
+static void test_attack_stuck_source_request_stays_pending(void **state)
+{
+    fx *f = *state;
+    start(f);
+    post_w(f, 0u, BUF_GPA, 64u);
+    assert_true(svd_is_ok(kick(f, T0)));
+    expect_used(f, 0u, 64u);
+    expect_source_bytes(f, BUF_GPA, 64u);
+    f->src.stuck = true;
+    f->src.stuck_value = 0u;
+    post_w(f, 1u, BUF_GPA + 0x100u, 64u);
+    for (int i = 0; i < 5; i++) {
+        assert_true(svd_is_ok(kick(f, T0 + (uint64_t)i)));
+        assert_int_equal(f->out.completed, 0u);
+        assert_true(f->out.wake);
+        expect_no_used(f);
+        assert_true(tg_mem_all(&f->mem, BUF_GPA + 0x100u, 64u, SENTINEL));
+    }
+    assert_int_equal(f->ent.stats.health_state, SVD_HEALTH_FAILED);
+    assert_true(f->ent.stats.health_rct_failures >= 5u);
+    /* Healthy again: recovery takes 1024 bytes, then the request completes. */
+    f->src.stuck = false;
+    assert_true(svd_is_ok(kick(f, T0 + 10u)));
+    assert_int_equal(f->out.completed, 1u);
+    expect_used(f, 1u, 64u);
+    assert_int_equal(f->ent.stats.health_state, SVD_HEALTH_OK);
+    {
+        const uint8_t *p = tg_mem_ptr(&f->mem, BUF_GPA + 0x100u);
+        size_t zeros = 0;
+        for (size_t i = 0; i < 64u; i++) {
+            zeros += p[i] == 0u;
+        }
+        assert_int_equal(zeros, 0u); /* the counter source never emits 0 */
+    }
+}
+
+/* A start-up test that cannot complete within one fill (the source gives
+ * 16 bytes a call) leaves the request pending until the retry; a request
+ * larger than the stage is filled a stage at a time; min_entropy is checked.
+ * REQ: REQ-ENT-030 REQ-ENT-032 */
+static void test_health_slow_startup_large_request_and_config(void **state)
+{
+    fx *f = *state;
+    svd_entropy_cfg c = f->cfg;
+    c.min_entropy = 9u;
+    assert_true(svd_is_err(svd_entropy_init(&f->ent, &c, T0), SVD_ERR_INVALID_ARG));
+    c.min_entropy = 4u;
+    assert_true(svd_is_ok(svd_entropy_init(&f->ent, &c, T0)));
+    bring_up(f, SVD_F_VERSION_1);
+    f->src.cap = 16u;
+    post_w(f, 0u, BUF_GPA, 64u);
+    assert_true(svd_is_ok(kick(f, T0)));
+    assert_int_equal(f->out.completed, 0u);
+    assert_true(f->out.wake);
+    assert_int_equal(f->src.calls, SVD_ENTROPY_STARTUP_ROUNDS);
+    assert_true(tg_mem_all(&f->mem, BUF_GPA, 64u, SENTINEL));
+    /* More rounds finish the start-up test (1024 / 16 = 64 calls). */
+    for (int i = 1; i < 9 && f->out.completed == 0u; i++) {
+        assert_true(svd_is_ok(svd_entropy_process(&f->ent, &f->dev.queues[0], &f->mem.map, T0 + (uint64_t)i,
+                                                  &f->out)));
+    }
+    assert_int_equal(f->out.completed, 1u);
+    expect_used(f, 0u, 64u);
+    /* A buffer twice the stage: filled in stage-sized source calls. */
+    f->src.cap = 0u;
+    f->src.calls = 0u;
+    post_w(f, 1u, BUF_GPA + 0x1000u, 2u * SVD_ENTROPY_STAGE);
+    assert_true(svd_is_ok(kick(f, T0 + 20u)));
+    expect_used(f, 1u, 2u * SVD_ENTROPY_STAGE);
+    assert_int_equal(f->src.calls, 2u);
+    assert_int_equal(f->src.lens[0], SVD_ENTROPY_STAGE);
+    assert_int_equal(f->src.lens[1], SVD_ENTROPY_STAGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_device_params_are_virtio_entropy),
+        T(test_health_startup_bytes_never_reach_the_guest),
+        T(test_attack_stuck_source_request_stays_pending),
+        T(test_health_slow_startup_large_request_and_config),
         T(test_init_validates_config),
         T(test_fills_write_only_buffers_with_source_bytes),
         T(test_attack_read_only_buffer_gets_nothing_and_len_0),

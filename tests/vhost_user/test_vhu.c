@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -1338,7 +1339,7 @@ static void test_attack_refused_request_changes_nothing(void **state)
  * REQ: REQ-VHU-050 REQ-VHU-060 */
 static void test_sandboxed_and_counters_on_sigusr1(void **state)
 {
-    char p[64], line[256];
+    char p[64], line[1024];
     FILE *st;
     int seccomp = -1, nnp = -1;
     fe f;
@@ -1492,6 +1493,13 @@ static void test_source_failure_keeps_request_pending(void **state)
     assert_false(wait_used(&f, 300, &id, &len));
     w = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     assert_true(w >= 0);
+    /* The health tests' start-up test takes the first 1024 bytes; they never
+     * reach the guest. */
+    {
+        uint8_t startup[1024];
+        assert_int_equal(getrandom(startup, sizeof(startup), 0), (ssize_t)sizeof(startup));
+        assert_int_equal(write(w, startup, sizeof(startup)), (ssize_t)sizeof(startup));
+    }
     for (int i = 0; i < 64; i++) {
         pattern[i] = (uint8_t)(i * 7 + 3);
     }
@@ -1514,6 +1522,52 @@ static void test_source_failure_keeps_request_pending(void **state)
     fe_close(&f);
     assert_int_equal(daemon_stop(&d, SIGTERM), 0);
     unlink(fifo);
+}
+
+/* --source /dev/zero used to feed zeros to the guest. The health tests
+ * catch it: no request is ever completed, the failure is logged once and the
+ * counters show it.
+ * REQ: REQ-VHU-061 REQ-HLT-004 REQ-ENT-031 */
+static void test_source_dev_zero_caught_by_health_tests(void **state)
+{
+    daemon_proc d;
+    char base[300], line[512];
+    const char *waits[2] = { base, NULL };
+    const char *args[] = { "--socket-path", base, "--source", "/dev/zero", NULL };
+    uint32_t id, len;
+    size_t failed_lines = 0;
+    bool stats_seen = false;
+    FILE *lg;
+    fe f;
+    (void)state;
+    path_of(base, sizeof(base), "zero", -1);
+    daemon_start(&d, args, waits);
+    fe_start(&f, base, F_VERSION_1);
+    memset(f.ram + OFF_BUF, 0xee, 64);
+    set_desc(&f, ram_b(&f, OFF_DESC), 0, GPA_A + OFF_BUF, 64, SVD_VRING_DESC_F_WRITE, 0);
+    publish(&f, 0);
+    kick(&f);
+    /* Many retries (every 10 ms), never a completion, the buffer untouched. */
+    assert_false(wait_used(&f, 600, &id, &len));
+    for (int i = 0; i < 64; i++) {
+        assert_int_equal(f.ram[OFF_BUF + (unsigned)i], 0xee);
+    }
+    assert_int_equal(kill(d.pid, SIGUSR1), 0);
+    sleep_ms(200);
+    lg = fopen(d.log, "r");
+    assert_non_null(lg);
+    while (fgets(line, sizeof(line), lg) != NULL) {
+        failed_lines += strstr(line, "source health test failed (repetition count)") != NULL;
+        if (strstr(line, "stats:") != NULL && strstr(line, "requests 0,") != NULL &&
+            strstr(line, "health failed, health failures ") != NULL) {
+            stats_seen = true;
+        }
+    }
+    fclose(lg);
+    assert_int_equal(failed_lines, 1); /* logged once, not at every retry */
+    assert_true(stats_seen);
+    fe_close(&f);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
 /* REQ: REQ-VHU-008 */
@@ -2126,6 +2180,7 @@ int main(void)
     const struct CMUnitTest solo_tests[] = {
         cmocka_unit_test(test_shutdown_signals_clean_up),
         cmocka_unit_test(test_source_failure_keeps_request_pending),
+        cmocka_unit_test(test_source_dev_zero_caught_by_health_tests),
         cmocka_unit_test(test_rate_limit_bytes),
         cmocka_unit_test(test_rate_limit_ops),
         cmocka_unit_test(test_cli_help_version_and_errors),

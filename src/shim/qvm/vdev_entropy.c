@@ -91,6 +91,7 @@ typedef struct ent_inst {
     bool first_request_seen;
     bool gave_up_logged;
     bool map_failed_logged;
+    bool health_failed_logged; /* the source's health tests failed; logged once per episode */
     bool timer_failed_logged;
     bool irq;
 } ent_inst;
@@ -220,6 +221,24 @@ static void rearm(ent_inst *e, uint64_t now, uint64_t at)
     }
 }
 
+/* The source's health tests (in the model) failed, or pass again: said once
+ * per episode; requests wait meanwhile. */
+static void note_health(ent_inst *e)
+{
+    const bool failed = e->ent.stats.health_state == SVD_HEALTH_FAILED;
+    if (failed && !e->health_failed_logged) {
+        qvm_report("%s: entropy source health test failed (rct %llu, apt %llu): requests wait until 1024 fresh "
+                   "bytes pass",
+                   VDEV_NAME, (unsigned long long)e->ent.stats.health_rct_failures,
+                   (unsigned long long)e->ent.stats.health_apt_failures);
+    } else if (!failed && e->health_failed_logged) {
+        qvm_report("%s: entropy source health tests pass again", VDEV_NAME);
+    } else {
+        /* no change */
+    }
+    e->health_failed_logged = failed;
+}
+
 /* Serve the request queue: the only place the entropy model runs. */
 static void serve_queue(vdev_t *vdp, ent_inst *e)
 {
@@ -233,6 +252,7 @@ static void serve_queue(vdev_t *vdp, ent_inst *e)
     svd_entropy_out out;
     svd_result r = svd_entropy_process(&e->ent, q, &e->gmem, now, &out);
     svd_dev_queue_processed(&e->dev, 0u, r, &ev);
+    note_health(e);
     bool gave_up = give_up_if_late(e, now, &out, &ev);
     sync_irq(vdp, e);
     if (out.wake && !gave_up && !svd_dev_needs_reset(&e->dev)) {
@@ -649,11 +669,16 @@ static int command(vdev_t *vdp, ent_inst *e, unsigned ctrl, const char *arg)
     case VDEV_CTRL_STATUS:
         if (e->ready) {
             qvm_report("%s: status 0x%x refused %llu requests %llu bytes %llu source-failures %llu "
-                       "deferrals %llu",
+                       "deferrals %llu health %s health-failures rct %llu apt %llu",
                        VDEV_NAME, svd_dev_status(&e->dev), (unsigned long long)e->refused,
                        (unsigned long long)e->ent.stats.requests, (unsigned long long)e->ent.stats.bytes,
                        (unsigned long long)e->ent.stats.source_failures,
-                       (unsigned long long)e->ent.stats.rate_deferrals);
+                       (unsigned long long)e->ent.stats.rate_deferrals,
+                       e->ent.stats.health_state == SVD_HEALTH_OK       ? "ok"
+                       : e->ent.stats.health_state == SVD_HEALTH_FAILED ? "failed"
+                                                                         : "startup",
+                       (unsigned long long)e->ent.stats.health_rct_failures,
+                       (unsigned long long)e->ent.stats.health_apt_failures);
         }
         break;
     case VDEV_CTRL_TERMINATE:

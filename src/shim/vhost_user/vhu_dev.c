@@ -852,6 +852,40 @@ void vhu_dev_disconnect(vhu_dev *d)
     d->need_process = false;
 }
 
+static const char *health_name(svd_health_state s)
+{
+    switch (s) {
+    case SVD_HEALTH_OK:
+        return "ok";
+    case SVD_HEALTH_FAILED:
+        return "failed";
+    default:
+        return "startup";
+    }
+}
+
+/* The source's health tests (in the model) failed, or pass again: said once
+ * per episode; requests wait meanwhile (the model never completes them with
+ * the failing bytes). */
+static void note_health(vhu_dev *d)
+{
+    const svd_entropy_stats *st = &d->ent.stats;
+    const bool failed = st->health_state == SVD_HEALTH_FAILED;
+    if (failed && !d->health_failed_logged) {
+        vhu_log(VHU_LOG_ERROR, d->inst,
+                "source health test failed (%s): requests wait until 1024 fresh bytes pass; "
+                "failures so far: repetition count %llu, adaptive proportion %llu",
+                st->health_rct_failures > d->health_rct_seen ? "repetition count" : "adaptive proportion",
+                (unsigned long long)st->health_rct_failures, (unsigned long long)st->health_apt_failures);
+    } else if (!failed && d->health_failed_logged) {
+        vhu_log(VHU_LOG_WARN, d->inst, "source health tests pass again");
+    } else {
+        /* no change */
+    }
+    d->health_failed_logged = failed;
+    d->health_rct_seen = st->health_rct_failures;
+}
+
 void vhu_dev_log_stats(const vhu_dev *d, bool connected)
 {
     const svd_entropy_stats *st = &d->ent.stats;
@@ -864,10 +898,14 @@ void vhu_dev_log_stats(const vhu_dev *d, bool connected)
     }
     (void)fprintf(stderr,
                   "vhost-user-entropy[%d]: stats: connected %d, ring %s, requests %llu, bytes %llu, "
-                  "rate deferrals %llu, source failures %llu, messages %llu, refused %llu, protocol errors: %s\n",
+                  "rate deferrals %llu, source failures %llu, health %s, health failures %llu (rct %llu, apt %llu), "
+                  "messages %llu, refused %llu, protocol errors: %s\n",
                   d->inst, connected ? 1 : 0, d->vr.running ? "running" : "stopped",
                   (unsigned long long)st->requests, (unsigned long long)st->bytes,
                   (unsigned long long)st->rate_deferrals, (unsigned long long)st->source_failures,
+                  health_name(st->health_state),
+                  (unsigned long long)(st->health_rct_failures + st->health_apt_failures),
+                  (unsigned long long)st->health_rct_failures, (unsigned long long)st->health_apt_failures,
                   (unsigned long long)d->msgs, (unsigned long long)d->rejected, perr);
 }
 
@@ -897,6 +935,7 @@ void vhu_dev_process(vhu_dev *d, uint64_t now, bool *wake, uint64_t *wake_at)
         return;
     }
     r = svd_entropy_process(&d->ent, &d->vq, &d->gmem, now, &out);
+    note_health(d);
     if (out.completed > 0 && svd_is_ok(svd_vq_need_interrupt(&d->vq, &d->gmem, &irq)) && irq) {
         signal_fd(d, &d->vr.call_fd, "call");
     }

@@ -154,6 +154,8 @@ typedef struct vhu_dev {
     bool features_set;                   /**< SET_FEATURES seen in this session. */
     bool owner;                          /**< SET_OWNER seen in this session. */
     bool need_process;                   /**< The ring (re)started: serve it now. */
+    bool health_failed_logged;           /**< The source's health tests failed; logged once per episode. */
+    uint64_t health_rct_seen;            /**< Repetition count failures at the last look (which test failed). */
 } vhu_dev;
 
 /**

@@ -1060,6 +1060,7 @@ static int inst_setup(struct inst *in, size_t i, const struct opts *o)
     }
     rate_cfg(o->rate_bytes, o->rate_burst, &cfg.rate_bytes);
     rate_cfg(o->rate_ops, o->rate_ops_burst, &cfg.rate_ops);
+    cfg.min_entropy = (uint32_t)o->min_entropy;
     if (vhu_dev_init(&in->dev, (int)i, &cfg, vhu_now_ns(), &ops) != 0) {
         vhu_log(VHU_LOG_ERROR, -1, "rate limit configuration refused");
         return -1;
