@@ -32,7 +32,7 @@ coverage-run:
 	  VARIANT_CFLAGS="-DSVD_COVERAGE --coverage" VARIANT_LDFLAGS="--coverage" $(COV_TEST_TARGETS)
 	@# The countdown fault injection reaches the daemon's error paths: it runs under coverage
 	@# too (its own verdict is `make faults`; here only the coverage data counts).
-	$(if $(filter faults,$(CHECK_TARGETS)),@$(MAKE) --no-print-directory B=$(COV_DIR) CC=gcc OPT="-O0 -g" FAULT_CC=gcc \
+	$(if $(filter faults,$(CHECK_TARGETS)),@$(MAKE) --no-print-directory B=$(COV_DIR) CC=gcc OPT="-O0 -g" FAULT_CC=gcc FAULT_OPT=-O0 \
 	  FAULT_SAN="-DSVD_COVERAGE --coverage" VARIANT_CFLAGS="-DSVD_COVERAGE --coverage" VARIANT_LDFLAGS="--coverage" faults-build \
 	  && { python3 tests/faults/run_vhu.py $(COV_DIR)/faults/vhost-user-entropy $(COV_DIR)/faults/run \
 	  >$(COV_DIR)/faults.log 2>&1 || true; })

@@ -15,13 +15,17 @@ FAULT_WRAP  := socket bind listen accept4 setsockopt recvmsg sendmsg recv send r
                write epoll_create1 epoll_ctl epoll_wait timerfd_create timerfd_settime signalfd sigprocmask \
                getrandom poll __poll_chk unlink eventfd open mmap malloc calloc realloc
 FAULT_SAN   ?= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-# The coverage run builds the same daemon with gcc --coverage (mk/coverage.mk).
+# The coverage run builds the same daemon with gcc --coverage at -O0, like its
+# other builds, so the coverage data of the two merge (mk/coverage.mk).
 FAULT_CC    ?= clang
+FAULT_OPT   ?= -O1
 FAULT_VHU   := $(FAULT_DIR)/vhost-user-entropy
 FAULT_VHU_SRC := $(sort $(wildcard src/shim/vhost_user/*.c))
 FAULT_CORE  := $(FAULT_DIR)/libsvdcore.a
 
 PKGS += clang python3
+# fcntl: the daemon makes kick/call/err fds non-blocking.
+FAULT_WRAP  += fcntl
 # The daemon's sandbox (vhu_sandbox.c) links libseccomp.
 FAULT_LIBS  := -lseccomp
 PKGS += libseccomp-dev
@@ -35,12 +39,12 @@ endif
 
 .PHONY: faults faults-build $(FAULT_CORE)
 $(FAULT_CORE):
-	@$(MAKE) --no-print-directory B=$(FAULT_DIR) CC=$(FAULT_CC) OPT="-O1 -g" VARIANT_CFLAGS="$(FAULT_SAN)" $(FAULT_CORE)
+	@$(MAKE) --no-print-directory B=$(FAULT_DIR) CC=$(FAULT_CC) OPT="$(FAULT_OPT) -g" VARIANT_CFLAGS="$(FAULT_SAN)" $(FAULT_CORE)
 
 $(FAULT_DIR)/inject.o: tests/faults/inject.c | $(FAULT_DIR)
-	$(FAULT_CC) $(STD) $(WARN) -O1 -g $(FAULT_SAN) -c $< -o $@
+	$(FAULT_CC) $(STD) $(WARN) $(FAULT_OPT) -g $(FAULT_SAN) -c $< -o $@
 $(FAULT_VHU): $(FAULT_VHU_SRC) $(wildcard src/shim/vhost_user/*.h) $(FAULT_DIR)/inject.o $(FAULT_CORE) | $(FAULT_DIR)
-	$(FAULT_CC) $(CPPFLAGS_ALL) $(CFLAGS_SHIM) -O1 $(FAULT_SAN) $(FAULT_VHU_SRC) $(FAULT_DIR)/inject.o $(FAULT_CORE) \
+	$(FAULT_CC) $(CPPFLAGS_ALL) $(CFLAGS_SHIM) $(FAULT_OPT) $(FAULT_SAN) $(FAULT_VHU_SRC) $(FAULT_DIR)/inject.o $(FAULT_CORE) \
 	  $(HARDEN_LDFLAGS) $(addprefix -Wl$(comma)--wrap=,$(FAULT_WRAP)) $(FAULT_LIBS) -o $@
 $(FAULT_DIR):
 	mkdir -p $@
