@@ -710,6 +710,12 @@ static void test_attack_short_header(void **state)
     assert_int_equal(send_raw(f.sock, six, sizeof(six), NULL, 0), 0);
     expect_disconnect(&f); /* dropped after the I/O timeout, not hung */
     fe_close(&f);
+    /* Half a header, then the peer closes its side: end of stream inside a message. */
+    fe_open(&f, g_s0);
+    assert_int_equal(send_raw(f.sock, six, sizeof(six), NULL, 0), 0);
+    assert_int_equal(shutdown(f.sock, SHUT_WR), 0);
+    expect_disconnect(&f);
+    fe_close(&f);
     /* A complete header announcing 8 payload bytes, then only 4. */
     fe_open(&f, g_s0);
     {
@@ -1334,6 +1340,32 @@ static void test_attack_refused_request_changes_nothing(void **state)
     both_instances_serve();
 }
 
+/* A front-end that sends requests and never reads the replies: the daemon
+ * never waits for room to send; when a reply does not fit, the connection
+ * ends.
+ * REQ: REQ-VHU-042 */
+static void test_attack_replies_never_read(void **state)
+{
+    fe f;
+    uint8_t h[VHU_HDR_SIZE];
+    bool dropped = false;
+    (void)state;
+    fe_open(&f, g_s0);
+    put32(h, VHU_GET_FEATURES);
+    put32(h + 4, VHU_VERSION);
+    put32(h + 8, 0);
+    for (int i = 0; i < 200000 && !dropped; i++) {
+        struct pollfd p = { f.sock, POLLOUT, 0 };
+        if (poll(&p, 1, 2000) != 1 || (p.revents & (POLLERR | POLLHUP)) != 0 ||
+            send(f.sock, h, sizeof(h), MSG_NOSIGNAL) != (ssize_t)sizeof(h)) {
+            dropped = true;
+        }
+    }
+    assert_true(dropped);
+    fe_close(&f);
+    both_instances_serve();
+}
+
 /* The daemon runs confined (seccomp filter mode, no_new_privs) while it
  * serves every other test of this group; SIGUSR1 logs its counters.
  * REQ: REQ-VHU-050 REQ-VHU-060 */
@@ -1788,8 +1820,23 @@ static void test_socket_path_stale_socket_replaced_other_file_kept(void **state)
     assert_non_null(strstr(out, "is a regular file, not a socket: left alone"));
     assert_int_equal(stat(path, &st), 0);
     assert_true(S_ISREG(st.st_mode) && st.st_size == 4);
+    /* A symbolic link (even to a socket) is not followed or removed. */
+    {
+        char link[300];
+        path_of(link, sizeof(link), "plainlink", -1);
+        unlink(link);
+        assert_int_equal(symlink(path, link), 0);
+        {
+            const char *la[] = { "--socket-path", link, NULL };
+            assert_int_equal(run_cli(la, out, sizeof(out)), 1);
+        }
+        assert_non_null(strstr(out, "is a symbolic link, not a socket"));
+        assert_int_equal(lstat(link, &st), 0);
+        unlink(link);
+    }
     unlink(path);
-    /* A stale socket left by a killed daemon is replaced. */
+    /* A stale socket left by a killed daemon is replaced (this daemon runs
+     * with --no-sandbox, the debugging switch, which must work too). */
     path_of(path, sizeof(path), "stale", -1);
     unlink(path);
     memset(&sa, 0, sizeof(sa));
@@ -1799,7 +1846,10 @@ static void test_socket_path_stale_socket_replaced_other_file_kept(void **state)
     s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
     close(s);
-    daemon_start(&d, args, waits);
+    {
+        const char *nsargs[] = { "--socket-path", path, "--no-sandbox", NULL };
+        daemon_start(&d, nsargs, waits);
+    }
     {
         fe f;
         fe_start(&f, path, F_VERSION_1);
@@ -1884,6 +1934,27 @@ static void test_conventions_print_capabilities_and_fd(void **state)
         const char *a[] = { "--fd", "0", NULL }; /* stdin: not a listening socket */
         assert_int_equal(run_cli(a, out, sizeof(out)), 1);
         assert_non_null(strstr(out, "--fd 0"));
+    }
+    {
+        const char *a[] = { "--fd", "three", NULL };
+        cli_bad(a, "--fd", "'three'");
+    }
+    {
+        /* Sockets of the wrong kind: not UNIX, not stream, not listening. */
+        static const char *const why[3] = { "not a UNIX domain socket", "not a stream socket", "not listening" };
+        for (int k = 0; k < 3; k++) {
+            char num[16];
+            int s = k == 0 ? socket(AF_INET, SOCK_STREAM, 0)
+                           : socket(AF_UNIX, k == 1 ? SOCK_DGRAM : SOCK_STREAM, 0); /* inherited */
+            assert_true(s >= 0);
+            snprintf(num, sizeof(num), "%d", s);
+            {
+                const char *a[] = { "--fd", num, NULL };
+                assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+            }
+            assert_non_null(strstr(out, why[k]));
+            close(s);
+        }
     }
     path_of(path, sizeof(path), "inherited", -1);
     unlink(path);
@@ -2175,6 +2246,7 @@ int main(void)
         cmocka_unit_test(test_attack_call_pipe_never_read),
         cmocka_unit_test(test_attack_trickle_does_not_stall_other_instance),
         cmocka_unit_test(test_attack_refused_request_changes_nothing),
+        cmocka_unit_test(test_attack_replies_never_read),
         cmocka_unit_test(test_sandboxed_and_counters_on_sigusr1),
     };
     const struct CMUnitTest solo_tests[] = {
