@@ -12,10 +12,6 @@
 
 #include <string.h>
 
-/* Index: H - 1. alpha = 2^-40, W = 512. */
-static const uint32_t k_rct_cutoff[SVD_HEALTH_MAX_H] = { 41u, 21u, 15u, 11u, 9u, 8u, 7u, 6u };
-static const uint32_t k_apt_cutoff[SVD_HEALTH_MAX_H] = { 336u, 201u, 123u, 78u, 51u, 35u, 26u, 19u };
-
 static void tests_restart(svd_health *h)
 {
     h->rct_count = 0u;
@@ -26,6 +22,10 @@ static void tests_restart(svd_health *h)
 
 svd_result svd_health_init(svd_health *h, uint32_t h_bits)
 {
+    /* Index: H - 1. alpha = 2^-40, W = 512 (tools/health/cutoffs.py). */
+    static const uint32_t k_rct_cutoff[SVD_HEALTH_MAX_H] = { 41u, 21u, 15u, 11u, 9u, 8u, 7u, 6u };
+    static const uint32_t k_apt_cutoff[SVD_HEALTH_MAX_H] = { 336u, 201u, 123u, 78u, 51u, 35u, 26u, 19u };
+
     SVD_ENSURE(h != NULL && h_bits >= SVD_HEALTH_MIN_H && h_bits <= SVD_HEALTH_MAX_H, SVD_ERR_INVALID_ARG);
     (void)memset(h, 0, sizeof(*h));
     h->h_bits = h_bits;

@@ -904,7 +904,7 @@ void vhu_dev_log_stats(const vhu_dev *d, bool connected)
                   (unsigned long long)st->requests, (unsigned long long)st->bytes,
                   (unsigned long long)st->rate_deferrals, (unsigned long long)st->source_failures,
                   health_name(st->health_state),
-                  (unsigned long long)(st->health_rct_failures + st->health_apt_failures),
+                  (unsigned long long)st->health_rct_failures + (unsigned long long)st->health_apt_failures,
                   (unsigned long long)st->health_rct_failures, (unsigned long long)st->health_apt_failures,
                   (unsigned long long)d->msgs, (unsigned long long)d->rejected, perr);
 }

@@ -1102,26 +1102,45 @@ static bool own_fd_failed(int fd, uint32_t events, int inst, const char *what)
     return true;
 }
 
+/* A signal: false when it asks to stop (SIGUSR1 logs the counters). */
+static bool on_signal(int sfd, uint32_t events)
+{
+    struct signalfd_siginfo si;
+    if (own_fd_failed(sfd, events, -1, "the signalfd") || read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si)) {
+        return true;
+    }
+    if (si.ssi_signo == (uint32_t)SIGUSR1) {
+        log_all_stats();
+        return true;
+    }
+    vhu_log(VHU_LOG_INFO, -1, "signal %u: shutting down", si.ssi_signo);
+    return false;
+}
+
+/* The message deadline timer expired: the connection whose message is still
+ * incomplete ends; an early expiry re-arms it. */
+static void on_deadline(struct inst *in, uint32_t events)
+{
+    if (own_fd_failed(in->io_timer_fd, events, in->dev.inst, "the message deadline timer")) {
+        return;
+    }
+    (void)drain(in->io_timer_fd);
+    in->io_armed = false;
+    if (in->conn_fd >= 0 && rx_overdue(in)) {
+        log_overdue(in);
+        conn_close(in);
+    } else if (in->conn_fd >= 0 && in->rx.have > 0) {
+        io_timer_set(in, true, in->rx.deadline);
+    }
+}
+
 /* One epoll event; false when a signal asks to stop. */
 static bool dispatch_event(const struct tag *t, uint32_t events, int sfd)
 {
     struct inst *in = t->in;
     switch (t->kind) {
-    case TAG_SIGNAL: {
-        struct signalfd_siginfo si;
-        if (own_fd_failed(sfd, events, -1, "the signalfd")) {
-            return true;
-        }
-        if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-            if (si.ssi_signo == (uint32_t)SIGUSR1) {
-                log_all_stats();
-                return true;
-            }
-            vhu_log(VHU_LOG_INFO, -1, "signal %u: shutting down", si.ssi_signo);
-            return false;
-        }
-        return true;
-    }
+    case TAG_SIGNAL:
+        return on_signal(sfd, events);
     case TAG_LISTEN:
         if (!own_fd_failed(in->listen_fd, events, in->dev.inst, "the listening socket") && in->conn_fd < 0) {
             conn_accept(in);
@@ -1146,16 +1165,7 @@ static bool dispatch_event(const struct tag *t, uint32_t events, int sfd)
         }
         return true;
     case TAG_DEADLINE:
-        if (!own_fd_failed(in->io_timer_fd, events, in->dev.inst, "the message deadline timer")) {
-            (void)drain(in->io_timer_fd);
-            in->io_armed = false;
-            if (in->conn_fd >= 0 && rx_overdue(in)) {
-                log_overdue(in);
-                conn_close(in);
-            } else if (in->conn_fd >= 0 && in->rx.have > 0) {
-                io_timer_set(in, true, in->rx.deadline);
-            }
-        }
+        on_deadline(in, events);
         return true;
     default:
         return true;
@@ -1192,15 +1202,13 @@ static int run(int sfd)
 /* Privilege drop and sandbox, after set-up and before the loop. */
 static int confine(const struct opts *o, const struct inst *insts, size_t ninst)
 {
-    uid_t uid = 0;
-    gid_t gid = 0;
     if (o->user != NULL || o->group != NULL) {
+        uid_t uid = getuid();
+        gid_t gid = getgid();
         if (geteuid() != 0) {
             vhu_log(VHU_LOG_ERROR, -1, "--user/--group need the daemon to be started as root");
             return -1;
         }
-        uid = getuid();
-        gid = getgid();
         if (vhu_resolve_ids(o->user, o->group, &uid, &gid) != 0) {
             return -1;
         }
@@ -1233,9 +1241,20 @@ static int confine(const struct opts *o, const struct inst *insts, size_t ninst)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* Ignore SIGPIPE; block the signals the signalfd takes (shutdown: TERM, INT,
+ * HUP, QUIT; counters: USR1). */
+static bool block_signals(sigset_t *mask)
 {
     static const int k_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 };
+    bool ok = signal(SIGPIPE, SIG_IGN) != SIG_ERR && sigemptyset(mask) == 0;
+    for (size_t i = 0; ok && i < sizeof(k_sigs) / sizeof(k_sigs[0]); i++) {
+        ok = sigaddset(mask, k_sigs[i]) == 0;
+    }
+    return ok && sigprocmask(SIG_BLOCK, mask, NULL) == 0;
+}
+
+int main(int argc, char **argv)
+{
     struct opts o;
     struct inst *insts = NULL;
     size_t ninst = 0;
@@ -1243,18 +1262,13 @@ int main(int argc, char **argv)
     int sfd = -1;
     struct tag t_sig = { TAG_SIGNAL, NULL };
     sigset_t mask;
-    bool sig_ok;
 
     if (rc >= 0) {
         return rc;
     }
     rc = 1;
     ninst = o.count > 0 ? (size_t)o.count : 1u;
-    sig_ok = signal(SIGPIPE, SIG_IGN) != SIG_ERR && sigemptyset(&mask) == 0;
-    for (size_t i = 0; sig_ok && i < sizeof(k_sigs) / sizeof(k_sigs[0]); i++) {
-        sig_ok = sigaddset(&mask, k_sigs[i]) == 0;
-    }
-    if (!sig_ok || sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
+    if (!block_signals(&mask)) {
         vhu_log(VHU_LOG_ERROR, -1, "signal set-up: %s", strerror(errno));
         return 1;
     }

@@ -138,44 +138,47 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
     /* SIGSYS is blocked in its own handler: trapping again makes the kernel
      * kill the process with SIGSYS (the call itself never runs). */
     (void)syscall(si->si_syscall);
-    _exit(128 + SIGSYS); /* not reached */
+    /* Not reached. Were it, the forbidden call still did not run: it
+     * returns ENOSYS to its caller, which treats it as a failure. */
+}
+
+/* A decimal id (uid or gid), at most INT32_MAX. */
+static bool parse_id(const char *s, unsigned long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    *out = strtoul(s, &end, 10);
+    return s[0] >= '0' && s[0] <= '9' && errno == 0 && *end == '\0' && *out <= (unsigned long)INT32_MAX;
 }
 
 int vhu_resolve_ids(const char *user, const char *group, uid_t *uid, gid_t *gid)
 {
+    char buf[4096];
+    unsigned long v = 0;
     if (user != NULL) {
-        const struct passwd *pw = getpwnam(user);
-        char *end = NULL;
-        unsigned long v;
-        if (pw != NULL) {
-            *uid = pw->pw_uid;
-            *gid = pw->pw_gid;
-        } else {
-            errno = 0;
-            v = strtoul(user, &end, 10);
-            if (user[0] < '0' || user[0] > '9' || errno != 0 || *end != '\0' || v > (unsigned long)INT32_MAX) {
-                vhu_log(VHU_LOG_ERROR, -1, "--user '%s': no such user", user);
-                return -1;
-            }
+        struct passwd pw;
+        struct passwd *res = NULL;
+        if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL) {
+            *uid = pw.pw_uid;
+            *gid = pw.pw_gid;
+        } else if (parse_id(user, &v)) {
             *uid = (uid_t)v;
-            pw = getpwuid(*uid);
-            *gid = (pw != NULL) ? pw->pw_gid : (gid_t)v;
+            *gid = (getpwuid_r(*uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL) ? pw.pw_gid : (gid_t)v;
+        } else {
+            vhu_log(VHU_LOG_ERROR, -1, "--user '%s': no such user", user);
+            return -1;
         }
     }
     if (group != NULL) {
-        const struct group *gr = getgrnam(group);
-        char *end = NULL;
-        unsigned long v;
-        if (gr != NULL) {
-            *gid = gr->gr_gid;
-        } else {
-            errno = 0;
-            v = strtoul(group, &end, 10);
-            if (group[0] < '0' || group[0] > '9' || errno != 0 || *end != '\0' || v > (unsigned long)INT32_MAX) {
-                vhu_log(VHU_LOG_ERROR, -1, "--group '%s': no such group", group);
-                return -1;
-            }
+        struct group gr;
+        struct group *res = NULL;
+        if (getgrnam_r(group, &gr, buf, sizeof(buf), &res) == 0 && res != NULL) {
+            *gid = gr.gr_gid;
+        } else if (parse_id(group, &v)) {
             *gid = (gid_t)v;
+        } else {
+            vhu_log(VHU_LOG_ERROR, -1, "--group '%s': no such group", group);
+            return -1;
         }
     }
     return 0;
