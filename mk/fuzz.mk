@@ -64,7 +64,8 @@ fuzz-regress: $(FUZZ_BIN)
 	  || { echo "fuzz-regress: $$n failed"; exit 1; }; echo "fuzz-regress $$n: corpus replayed"; done
 
 # The vhost-user dispatcher target links the daemon's socket-free part.
-FUZZ_EXTRA_fuzz_vhu := -Isrc/shim/vhost_user $(filter-out %/vhu_main.c,$(wildcard src/shim/vhost_user/*.c))
+# The daemon's main() and its sandbox (libseccomp) are not part of the dispatcher under test.
+FUZZ_EXTRA_fuzz_vhu := -Isrc/shim/vhost_user $(filter-out %/vhu_main.c %/vhu_sandbox.c,$(wildcard src/shim/vhost_user/*.c))
 $(FUZZ_DIR)/bin/fuzz_vhu: $(wildcard src/shim/vhost_user/*.c src/shim/vhost_user/*.h)
 # The qvm option parsers live in the adapter's common file; the target defines the
 # qvm host calls that file references as stubs that crash if ever reached.
