@@ -10,7 +10,8 @@ out=${2:?usage: mkinitramfs.sh KERNEL_DIR OUT}
 here=$(cd "$(dirname "$0")" && pwd)
 kver=$(cat "$kdir/kver")
 mods="$kdir/root/lib/modules/$kver"
-bb=/bin/busybox  # from busybox-static
+# E2E_BUSYBOX: a static busybox for the guest's CPU (default: the host's busybox-static).
+bb=${E2E_BUSYBOX:-/bin/busybox}
 
 [ -x "$bb" ] || { echo "mkinitramfs: busybox-static not installed" >&2; exit 1; }
 
