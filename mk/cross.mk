@@ -35,6 +35,8 @@ CROSS_TRIPLE_s390x   := s390x-linux-gnu
 # Debian architecture names (multiarch packages, apt-get download).
 CROSS_DEB_aarch64    := arm64
 CROSS_DEB_s390x      := s390x
+# The big-endian one (coverage, byte-order self-test).
+CROSS_BE             := s390x
 CROSS_B              := $(B)/cross
 CROSS_BINUTILS       := ar nm size objdump readelf ranlib strip
 # Debian's libfdt-dev cannot be installed for two architectures at once (and
@@ -102,9 +104,9 @@ $(CROSS_CPUS:%=cross-%): cross-%: $(CROSS_B)/%/.tools
 	@+$(call cross_tree,$*) purity
 	@if [ $* = aarch64 ]; then tests/cross/check-barriers.sh $(CROSS_TRIPLE_aarch64)-objdump $(CROSS_B)/aarch64/core/virtqueue.o; fi
 	@+$(call cross_tree,$*) cross-tree-run
+	@+if [ $* = $(CROSS_BE) ]; then $(call cross_tree,$*) cross-be-selftest; fi
 
 # ---------------------------------------------------------------- big-endian coverage
-CROSS_BE      := s390x
 CROSS_COV_B   := $(CROSS_B)/$(CROSS_BE)-cov
 CROSS_COV_RC  := --rc lcov_branch_coverage=1
 CROSS_LCOV     = lcov --quiet $(CROSS_COV_RC) --gcov-tool $(CROSS_TRIPLE_$(CROSS_BE))-gcov
@@ -137,34 +139,77 @@ TSAN_FLAGS := -fsanitize=thread
 TSAN_ENV   := env TSAN_OPTIONS=halt_on_error=1:exitcode=66
 TSAN_TREE   = --no-print-directory B=$(B)/tsan CC=$(TSAN_CC) OPT="$(SAN_OPT)" \
               VARIANT_CFLAGS="$(TSAN_FLAGS)" VARIANT_LDFLAGS="$(TSAN_FLAGS)"
-# Self-test: each seeded defect (sed over src/core/virtqueue.c) must make the
-# TSan run fail, and on aarch64 the barrier check.
-ORDER_ST      := $(B)/tsan/order-selftest
-ORDER_DEFECTS := acquire release
+# Self-tests: a seeded defect (src/core/virtqueue.c edited by sed) must make
+# the ordering test fail. $(call order_defect,NAME,SED) builds it, with this
+# tree's compiler and flags, as $(ORDER_ST)/order_NAME.
+ORDER_ST      = $(B)/order-selftest
+ORDER_VQ_TEST := tests/cross/test_vq_order.c
+define order_defect
+mkdir -p $(ORDER_ST) && sed '$(2)' src/core/virtqueue.c >$(ORDER_ST)/vq_$(1).c && \
+{ ! cmp -s src/core/virtqueue.c $(ORDER_ST)/vq_$(1).c || { echo "selftest: defect $(1) not applied"; exit 1; }; } && \
+$(CC) $(CPPFLAGS_ALL) $(CFLAGS_CORE) -c $(ORDER_ST)/vq_$(1).c -o $(ORDER_ST)/vq_$(1).o && \
+$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -pthread $(ORDER_VQ_TEST) $(ORDER_ST)/vq_$(1).o $(COMMON_OBJ) $(CORE_LIB) \
+  -lcmocka -pthread $(LDFLAGS_ALL) -o $(ORDER_ST)/order_$(1)
+endef
+# Ordering (in the TSan tree): the acquire, or the release, made relaxed must
+# be reported by TSan and must fail the aarch64 barrier check.
+ORDER_DEFECTS     := acquire release
 ORDER_SED_acquire := s/__ATOMIC_ACQUIRE/__ATOMIC_RELAXED/g
 ORDER_SED_release := s/__ATOMIC_RELEASE/__ATOMIC_RELAXED/g
-.PHONY: order order-tree order-selftest
+.PHONY: order order-tree order-selftest cross-be-selftest
 order-tree: $(ORDER_BIN)
 	@$(CROSS_RUN) "order $(CC) $(TSAN_FLAGS)" "$(TSAN_ENV)" $(ORDER_BIN)
-order-selftest: $(ORDER_BIN)
-	@mkdir -p $(ORDER_ST); for d in $(ORDER_DEFECTS); do \
-	  case $$d in acquire) e='$(ORDER_SED_acquire)';; release) e='$(ORDER_SED_release)';; *) exit 1;; esac; \
-	  sed "$$e" src/core/virtqueue.c >$(ORDER_ST)/vq_$$d.c; \
-	  if cmp -s src/core/virtqueue.c $(ORDER_ST)/vq_$$d.c; then echo "order-selftest: defect $$d not applied"; exit 1; fi; \
-	  $(CC) $(CPPFLAGS_ALL) $(CFLAGS_CORE) -c $(ORDER_ST)/vq_$$d.c -o $(ORDER_ST)/vq_$$d.o && \
-	  $(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -pthread $(ORDER_SRC) $(ORDER_ST)/vq_$$d.o $(COMMON_OBJ) $(CORE_LIB) \
-	    -lcmocka -pthread $(LDFLAGS_ALL) -o $(ORDER_ST)/order_$$d || exit 1; \
-	  if $(TSAN_ENV) $(ORDER_ST)/order_$$d >$(ORDER_ST)/order_$$d.log 2>&1; then \
-	    echo "order-selftest: $$d made relaxed: TSan did NOT fail"; exit 1; fi; \
-	  grep -q 'ThreadSanitizer: data race' $(ORDER_ST)/order_$$d.log || \
-	    { cat $(ORDER_ST)/order_$$d.log; echo "order-selftest: $$d made relaxed: failed without a race report"; exit 1; }; \
-	  echo "order-selftest: $$d made relaxed: TSan reports $$(grep -c 'WARNING: ThreadSanitizer: data race' $(ORDER_ST)/order_$$d.log) race(s), first in $$(grep -m1 -oE '#0 [a-z_0-9]+' $(ORDER_ST)/order_$$d.log | cut -c4-) (caught)"; \
-	  $(CROSS_TRIPLE_aarch64)-gcc $(CPPFLAGS_ALL) $(STD) $(WARN) $(RELEASE_OPT) -fno-common -c $(ORDER_ST)/vq_$$d.c -o $(ORDER_ST)/vq_$$d.aarch64.o; \
-	  if tests/cross/check-barriers.sh $(CROSS_TRIPLE_aarch64)-objdump $(ORDER_ST)/vq_$$d.aarch64.o >$(ORDER_ST)/barriers_$$d.log; then \
-	    cat $(ORDER_ST)/barriers_$$d.log; echo "order-selftest: $$d made relaxed: barrier check did NOT fail"; exit 1; fi; \
-	  echo "order-selftest: $$d made relaxed: barrier check fails ($$(grep -m1 'missing' $(ORDER_ST)/barriers_$$d.log | sed 's/^barriers: //')) (caught)"; \
-	done
+order-selftest: $(CORE_LIB) $(COMMON_OBJ)
+	@$(foreach d,$(ORDER_DEFECTS),$(call order_defect,$(d),$(ORDER_SED_$(d))) || exit 1; \
+	  if $(TSAN_ENV) $(ORDER_ST)/order_$(d) >$(ORDER_ST)/order_$(d).log 2>&1; then \
+	    echo "order-selftest: $(d) made relaxed: TSan did NOT fail"; exit 1; fi; \
+	  grep -q 'ThreadSanitizer: data race' $(ORDER_ST)/order_$(d).log || \
+	    { cat $(ORDER_ST)/order_$(d).log; echo "order-selftest: $(d) made relaxed: failed without a race report"; exit 1; }; \
+	  echo "order-selftest: $(d) made relaxed: TSan reports a data race in $$(grep -m1 -oE '#0 [a-z_0-9]+' $(ORDER_ST)/order_$(d).log | cut -c4-) (caught)"; \
+	  $(CROSS_TRIPLE_aarch64)-gcc $(CPPFLAGS_ALL) $(STD) $(WARN) $(RELEASE_OPT) -fno-common -c $(ORDER_ST)/vq_$(d).c \
+	    -o $(ORDER_ST)/vq_$(d).aarch64.o || exit 1; \
+	  if tests/cross/check-barriers.sh $(CROSS_TRIPLE_aarch64)-objdump $(ORDER_ST)/vq_$(d).aarch64.o >$(ORDER_ST)/barriers_$(d).log; then \
+	    cat $(ORDER_ST)/barriers_$(d).log; echo "order-selftest: $(d) made relaxed: barrier check did NOT fail"; exit 1; fi; \
+	  echo "order-selftest: $(d) made relaxed: barrier check fails: $$(grep -m1 'missing' $(ORDER_ST)/barriers_$(d).log | sed 's/^barriers: //') (caught)";)
+# Byte order (in the big-endian tree): virtqueue.c without its byte swaps
+# (the big-endian test made false) must fail the ordering test under qemu-user.
+ORDER_SED_noswap := s/== __ORDER_BIG_ENDIAN__/== __ORDER_BIG_ENDIAN__ + 1/g
+cross-be-selftest: $(CORE_LIB) $(COMMON_OBJ)
+	@$(call order_defect,noswap,$(ORDER_SED_noswap))
+	@if $(CROSS_EMU) $(ORDER_ST)/order_noswap >$(ORDER_ST)/order_noswap.log 2>&1; then \
+	  cat $(ORDER_ST)/order_noswap.log; echo "be-selftest: virtqueue.c without byte swaps: the test did NOT fail"; exit 1; fi
+	@echo "be-selftest: virtqueue.c without byte swaps on $(CROSS_CPU): $$(grep -m1 '^order: ' $(ORDER_ST)/order_noswap.log) (caught)"
 order: $(ORDER_BIN)
 	@$(CROSS_RUN) "order native" "" $(ORDER_BIN)
 	@$(MAKE) $(TSAN_TREE) order-tree
 	@$(MAKE) $(TSAN_TREE) order-selftest
+
+# ---------------------------------------------------------------- aarch64 guest
+# Debian's arm64 cloud kernel and busybox-static:arm64, both fetched with
+# `apt-get download` (multiarch lists) and unpacked, never installed; the
+# initramfs from the x86 runs' scripts; fdt_graft (host build, our FDT writer
+# + libfdt) for the case with our device-tree node.
+E2E_A64_DIR    := $(B)/e2e-aarch64
+E2E_A64_KERNEL := $(E2E_A64_DIR)/kernel/.done
+E2E_A64_BB     := $(E2E_A64_DIR)/busybox/.done
+E2E_A64_INITRD := $(E2E_A64_DIR)/initramfs.cpio.gz
+E2E_A64_GRAFT  := $(E2E_A64_DIR)/fdt_graft
+E2E_A64_META   := linux-image-cloud-arm64:$(CROSS_DEB_aarch64)
+
+$(E2E_A64_KERNEL): tests/e2e/fetch-kernel.sh
+	E2E_KERNEL_META=$(E2E_A64_META) tests/e2e/fetch-kernel.sh $(@D)
+$(E2E_A64_BB): tests/e2e/fetch-busybox.sh
+	tests/e2e/fetch-busybox.sh $(CROSS_DEB_aarch64) $(@D)
+$(E2E_A64_INITRD): tests/e2e/mkinitramfs.sh tests/e2e/guest-init.sh $(E2E_A64_KERNEL) $(E2E_A64_BB)
+	E2E_BUSYBOX=$(E2E_A64_DIR)/busybox/root/bin/busybox tests/e2e/mkinitramfs.sh $(E2E_A64_DIR)/kernel $@
+$(E2E_A64_GRAFT): tests/e2e/fdt_graft.c $(CORE_LIB) $(API_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) $< $(CORE_LIB) -lfdt $(LDFLAGS_ALL) -o $@
+
+.PHONY: e2e-aarch64 e2e-aarch64-prep
+e2e-aarch64-prep: $(E2E_A64_KERNEL) $(E2E_A64_INITRD) $(E2E_A64_GRAFT)
+# REQ: REQ-PORT-010 REQ-PORT-011
+e2e-aarch64: e2e-aarch64-prep $$(VHU_BIN)
+	B=$(B) E2E_DAEMON=$(VHU_BIN) E2E_A64_GRAFT=$(E2E_A64_GRAFT) python3 tests/e2e/e2e_aarch64.py
+
+PKGS += qemu-system-arm libfdt-dev device-tree-compiler busybox-static cpio gzip rng-tools5 apt dpkg
