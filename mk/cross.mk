@@ -92,17 +92,29 @@ CROSS_EMU    = qemu-$(CROSS_CPU)
 CROSS_RUN   := tests/cross/run-suite.sh
 CROSS_HQ_ENV := HQ_VALGRIND=1
 .PHONY: cross-tree-build cross-tree-run
-cross-tree-build: unit-build harness-build $(ORDER_BIN)
+cross-tree-build: unit-build harness-build vhost-user $(ORDER_BIN)
+# REQ: REQ-PORT-001 REQ-PORT-002 REQ-PORT-006
 cross-tree-run: cross-tree-build
 	@echo "cross $(CROSS_CPU): $(CC) $(CFLAGS_CORE) (core); $(CFLAGS_TEST) (tests)"
 	@$(CROSS_RUN) "cross $(CROSS_CPU) unit" "$(CROSS_EMU)" $(UNIT_BIN)
 	@$(HQ_ENV) $(CROSS_HQ_ENV) $(CROSS_RUN) "cross $(CROSS_CPU) harness" "$(CROSS_EMU)" $(HQ_TESTS)
 	@$(CROSS_RUN) "cross $(CROSS_CPU) order" "$(CROSS_EMU)" $(ORDER_BIN)
 
-.PHONY: $(CROSS_CPUS:%=cross-%)
+# In the tree: the purity gate on its core objects.
+# REQ: REQ-PORT-003
+cross-tree-purity: purity
+# The aarch64 tree's virtqueue object carries the ordering instructions.
+# REQ: REQ-PORT-007
+cross-barriers: $(CROSS_B)/aarch64/.tools
+	@+$(call cross_tree,aarch64) $(CROSS_B)/aarch64/core/virtqueue.o
+	@tests/cross/check-barriers.sh $(CROSS_TRIPLE_aarch64)-objdump $(CROSS_B)/aarch64/core/virtqueue.o
+
+# The stages: purity, on aarch64 the barrier check, every suite, and on the
+# big-endian CPU the byte-order self-test.
+.PHONY: $(CROSS_CPUS:%=cross-%) cross-tree-purity cross-barriers
 $(CROSS_CPUS:%=cross-%): cross-%: $(CROSS_B)/%/.tools
-	@+$(call cross_tree,$*) purity
-	@if [ $* = aarch64 ]; then tests/cross/check-barriers.sh $(CROSS_TRIPLE_aarch64)-objdump $(CROSS_B)/aarch64/core/virtqueue.o; fi
+	@+$(call cross_tree,$*) cross-tree-purity
+	@+if [ $* = aarch64 ]; then $(MAKE) --no-print-directory cross-barriers; fi
 	@+$(call cross_tree,$*) cross-tree-run
 	@+if [ $* = $(CROSS_BE) ]; then $(call cross_tree,$*) cross-be-selftest; fi
 
@@ -114,6 +126,7 @@ CROSS_LCOV     = lcov --quiet $(CROSS_COV_RC) --gcov-tool $(CROSS_TRIPLE_$(CROSS
 cross-tree-cov: unit-build harness-build
 	@$(CROSS_RUN) "be-coverage $(CROSS_CPU) unit" "$(CROSS_EMU)" $(UNIT_BIN)
 	@$(HQ_ENV) $(CROSS_HQ_ENV) $(CROSS_RUN) "be-coverage $(CROSS_CPU) harness" "$(CROSS_EMU)" $(HQ_TESTS)
+# REQ: REQ-PORT-004
 cross-be-coverage: $(CROSS_B)/$(CROSS_BE)/.tools
 	@rm -rf $(CROSS_COV_B)
 	@+$(call cross_tree,$(CROSS_BE),B=$(CROSS_COV_B) OPT="-O0 -g" VARIANT_CFLAGS="-DSVD_COVERAGE --coverage" \
@@ -159,6 +172,7 @@ ORDER_SED_release := s/__ATOMIC_RELEASE/__ATOMIC_RELAXED/g
 .PHONY: order order-tree order-selftest cross-be-selftest
 order-tree: $(ORDER_BIN)
 	@$(CROSS_RUN) "order $(CC) $(TSAN_FLAGS)" "$(TSAN_ENV)" $(ORDER_BIN)
+# REQ: REQ-PORT-008
 order-selftest: $(CORE_LIB) $(COMMON_OBJ)
 	@$(foreach d,$(ORDER_DEFECTS),$(call order_defect,$(d),$(ORDER_SED_$(d))) || exit 1; \
 	  if $(TSAN_ENV) $(ORDER_ST)/order_$(d) >$(ORDER_ST)/order_$(d).log 2>&1; then \
@@ -174,11 +188,13 @@ order-selftest: $(CORE_LIB) $(COMMON_OBJ)
 # Byte order (in the big-endian tree): virtqueue.c without its byte swaps
 # (the big-endian test made false) must fail the ordering test under qemu-user.
 ORDER_SED_noswap := s/== __ORDER_BIG_ENDIAN__/== __ORDER_BIG_ENDIAN__ + 1/g
+# REQ: REQ-PORT-005
 cross-be-selftest: $(CORE_LIB) $(COMMON_OBJ)
 	@$(call order_defect,noswap,$(ORDER_SED_noswap))
 	@if $(CROSS_EMU) $(ORDER_ST)/order_noswap >$(ORDER_ST)/order_noswap.log 2>&1; then \
 	  cat $(ORDER_ST)/order_noswap.log; echo "be-selftest: virtqueue.c without byte swaps: the test did NOT fail"; exit 1; fi
 	@echo "be-selftest: virtqueue.c without byte swaps on $(CROSS_CPU): $$(grep -m1 '^order: ' $(ORDER_ST)/order_noswap.log) (caught)"
+# REQ: REQ-PORT-006
 order: $(ORDER_BIN)
 	@$(CROSS_RUN) "order native" "" $(ORDER_BIN)
 	@$(MAKE) $(TSAN_TREE) order-tree

@@ -390,18 +390,21 @@ static void run_variant(bool event_idx, bool indirect)
     free(r);
 }
 
+/* REQ: REQ-PORT-006 */
 static void test_order_direct(void **state)
 {
     (void)state;
     run_variant(false, false);
 }
 
+/* REQ: REQ-PORT-006 */
 static void test_order_event_idx(void **state)
 {
     (void)state;
     run_variant(true, false);
 }
 
+/* REQ: REQ-PORT-006 */
 static void test_order_indirect_unaligned(void **state)
 {
     (void)state;
