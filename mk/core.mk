@@ -10,8 +10,9 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 UNIT_HDRS := $(wildcard tests/unit/*.h)
 
 # A test that needs a library besides cmocka names it in UNIT_LIBS_<test>.
-$(B)/unit/%: tests/unit/%.c $(CORE_LIB) $(COMMON_OBJ) $(UNIT_HDRS) | $(B)/unit
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -Itests/unit $< $(COMMON_OBJ) $(CORE_LIB) -lcmocka $(UNIT_LIBS_$*) $(LDFLAGS_ALL) -o $@
+# Unit tests may use the core's private header (src/core/core_priv.h).
+$(B)/unit/%: tests/unit/%.c $(CORE_LIB) $(COMMON_OBJ) $(UNIT_HDRS) src/core/core_priv.h | $(B)/unit
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -Isrc/core -Itests/unit $< $(COMMON_OBJ) $(CORE_LIB) -lcmocka $(UNIT_LIBS_$*) $(LDFLAGS_ALL) -o $@
 $(B)/unit:
 	mkdir -p $@
 

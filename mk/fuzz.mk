@@ -66,11 +66,11 @@ fuzz-regress: $(FUZZ_BIN)
 # (sources from mk/vhost_user.mk).
 FUZZ_EXTRA_fuzz_vhu = $(VHU_CPPFLAGS) $(VHU_LIB_SRC)
 $(FUZZ_DIR)/bin/fuzz_vhu: $$(VHU_LIB_SRC) $$(VHU_HDR)
-# The qvm option parsers live in the adapters' common file (mk/qvm.mk); the
-# target defines the qvm host calls that file references as stubs that crash if
-# ever reached.
-FUZZ_EXTRA_fuzz_qvm_opts = $(QVM_CPPFLAGS) $(QVM_DIR)/qvm_common.c
-$(FUZZ_DIR)/bin/fuzz_qvm_opts: $$(QVM_DIR)/qvm_common.c $$(QVM_HDRS)
+# The qvm option target drives the entropy adapter (its sources from mk/qvm.mk:
+# the frame and the device table) through its factory; it defines the qvm host
+# calls those files reference as stubs.
+FUZZ_EXTRA_fuzz_qvm_opts = $(QVM_CPPFLAGS) $(QVM_SRC_virtio-entropy)
+$(FUZZ_DIR)/bin/fuzz_qvm_opts: $$(QVM_SRC_virtio-entropy) $$(QVM_HDRS)
 
 # Regression tests for defects found by fuzzing / fault injection (tests/fuzz/regress_*.c),
 # built with the release flags and run before every fuzz-smoke. They link the

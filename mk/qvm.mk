@@ -32,11 +32,11 @@ QVM_SRC_virtio-entropy := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_entropy.c
 QVM_TESTS_virtio-entropy := tests/harness/test_qvm_entropy.c
 QVM_ENV_virtio-entropy := HQ_ENTROPY_SO
 
-QVM_SRC_wdt-i6300esb := $(QVM_FRAME_SRC) $(QVM_DIR)/wdt_qvm.c $(QVM_DIR)/vdev_wdt_i6300esb.c
+QVM_SRC_wdt-i6300esb := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_wdt_i6300esb.c
 QVM_TESTS_wdt-i6300esb := tests/harness/wdt_tests/test_wdt_i6300esb_qvm.c
 QVM_ENV_wdt-i6300esb := HQ_WDT_ESB_SO
 
-QVM_SRC_wdt-sp805 := $(QVM_FRAME_SRC) $(QVM_DIR)/wdt_qvm.c $(QVM_DIR)/vdev_wdt_sp805.c
+QVM_SRC_wdt-sp805 := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_wdt_sp805.c
 QVM_TESTS_wdt-sp805 := tests/harness/wdt_tests/test_wdt_sp805_qvm.c
 QVM_ENV_wdt-sp805 := HQ_WDT_SP805_SO
 

@@ -94,6 +94,9 @@ typedef struct svd_budget {
     uint32_t descs; /**< Descriptors taken per call, 1..::SVD_VQ_MAX_SIZE (0: default). */
 } svd_budget;
 
+/** @brief svd_model.reset's index meaning every queue. */
+#define SVD_MODEL_ALL_QUEUES UINT32_MAX
+
 /**
  * @brief A device model: what makes a virtio device an entropy device (or any
  *        other). Filled by the model's own constructor (e.g.
@@ -111,7 +114,9 @@ typedef struct svd_budget {
  *   another failure naming its reason (the model cannot go on, e.g.
  *   ::SVD_WHY_SOURCE_GAVE_UP): the device latches NEEDS_RESET;
  * - ::SVD_ERR_STATE: the queue was not usable; nothing happened.
- * @c reset drops every request the model holds (device or queue reset).
+ * @c reset drops the requests the model holds for queue @p index (a queue
+ * stop), or for every queue when @p index is ::SVD_MODEL_ALL_QUEUES (device
+ * reset, NEEDS_RESET latched).
  */
 typedef struct svd_model {
     uint32_t device_id;       /**< Virtio device ID (4 = entropy). MUST be non-zero. */
@@ -123,8 +128,8 @@ typedef struct svd_model {
     /** Serve queue @p index within @p budget (see above). */
     svd_result (*serve)(void *ctx, svd_vq *q, uint32_t index, const svd_gmem *m, uint64_t now,
                         const svd_budget *budget, uint64_t *wake_at);
-    /** Drop every request held (device reset). */
-    void (*reset)(void *ctx);
+    /** Drop the requests held for queue @p index, or for all (::SVD_MODEL_ALL_QUEUES). */
+    void (*reset)(void *ctx, uint32_t index);
     void *ctx;                /**< The model's state, passed to @c serve and @c reset. */
 } svd_model;
 

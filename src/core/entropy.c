@@ -66,10 +66,12 @@ svd_result svd_entropy_init(svd_entropy *e, const svd_entropy_cfg *cfg, uint64_t
     return svd_ok();
 }
 
-/* Model reset (device or queue reset): drop the pending request. The
- * rate-limit state and the source-open policy's state are kept. */
-static void ent_reset(void *ctx)
+/* Model reset (device reset, or a stop of the one request queue): drop the
+ * pending request. The rate-limit state and the source-open policy's state
+ * are kept. */
+static void ent_reset(void *ctx, uint32_t index)
 {
+    (void)index; /* one queue: every index names it or all */
     pending_clear(ctx);
 }
 
@@ -222,7 +224,8 @@ static svd_result complete_pending(svd_entropy *e, svd_vq *q, const svd_gmem *m,
     }
     e->done += written;
     out->bytes_left -= written;
-    if (dry && e->done == 0u && e->pending.writable_len != 0u) {
+    /* dry means the source was asked for a writable byte: the request has one. */
+    if (dry && e->done == 0u) {
         return source_starved(e, now, out);
     }
     if (!dry && e->done < e->granted) {

@@ -62,8 +62,9 @@ svd_result svd_vdev_init(svd_vdev *v, const svd_vdev_cfg *cfg, const svd_gmem *m
 static svd_result mmio_access(svd_vdev *v, svd_space sp, uint64_t addr, uint32_t width, bool write, uint64_t *val,
                               uint64_t now, svd_fx *fx)
 {
-    SVD_ENSURE(sp == SVD_SPACE_MEM && addr >= v->mmio_base && addr - v->mmio_base < SVD_MMIO_WINDOW_SIZE,
-               SVD_ERR_BOUNDS);
+    /* The window's end is the transport's check (svd_mmio_read/write refuse
+     * offsets past it); here only the base. */
+    SVD_ENSURE(sp == SVD_SPACE_MEM && addr >= v->mmio_base, SVD_ERR_BOUNDS);
     SVD_ENSURE(width <= 4u, SVD_ERR_INVALID_ARG);
     const uint64_t off = addr - v->mmio_base;
     if (write) {
@@ -94,7 +95,11 @@ static svd_result pci_access(svd_vdev *v, svd_space sp, uint64_t addr, uint32_t 
                    addr - base < SVD_PCI_BAR_SIZE,
                SVD_ERR_BOUNDS);
     if (write) {
-        return svd_pci_bar_write(&v->pci, addr - base, width, *val, now, fx);
+        /* Only the low @width bytes are the value written, as on the other paths. */
+        const uint32_t bits = 8u * width;
+        const uint64_t mask = (width < 8u) ? ((UINT64_C(1) << bits) - UINT64_C(1)) : UINT64_MAX;
+        const uint64_t wv = *val & mask;
+        return svd_pci_bar_write(&v->pci, addr - base, width, wv, now, fx);
     }
     return svd_pci_bar_read(&v->pci, addr - base, width, val, fx);
 }
