@@ -1,5 +1,5 @@
 # Portability (docs/portability.md): the core, the unit tests, the qvm adapters
-# + harness and the two-thread ordering test built for aarch64 (weakly ordered,
+# + harness, the daemon and the two-thread ordering test built for aarch64 (weakly ordered,
 # the QNX boards' CPU) and s390x (big-endian), with this Makefile's own rules,
 # flags and warning set, and run under qemu-user; big-endian coverage of the
 # core; the ordering test natively and under ThreadSanitizer; an aarch64 Linux
@@ -19,13 +19,17 @@
 #                           QEMU's device tree and once with the slot's node
 #                           replaced by our FDT writer's
 #
-# What it takes from the other fragments, by name, inside the per-CPU tree
-# (a recursive make of this Makefile with B=$(CROSS_B)/<cpu>, CC=<triple>-gcc):
-#   UNIT_BIN, unit-build        (mk/core.mk)   the unit test programs
-#   HQ_TESTS, HQ_ENV, harness-build (mk/qvm.mk) the harness programs and their environment
-#   purity                      (mk/core.mk)   run on that tree's core objects
-#   VHU_BIN                     (mk/vhost_user.mk) the host daemon of e2e-aarch64
-#   CORE_LIB, COMMON_OBJ, CFLAGS_TEST, LDFLAGS_ALL, run_each (Makefile)
+# What it takes from the other fragments, by name, expanded late (recipes,
+# `=` variables, $$() prerequisites) and mostly inside the per-CPU tree (a
+# recursive make of this Makefile with B=$(CROSS_B)/<cpu>, CC=<triple>-gcc):
+#   UNIT_BIN, unit-build, purity      (mk/core.mk)   unit programs; the purity gate
+#   HQ_TESTS, HQ_ENV, harness-build,  (mk/qvm.mk)    harness programs, their environment;
+#   HQ_RELEASE_B, HQ_RELEASE_CC                      the release adapters' tree and compiler
+#   vhost-user, VHU_BIN               (mk/vhost_user.mk) the daemon (cross-built; the host one
+#                                                    serves the aarch64 guest)
+#   COV_CORE_LINES, COV_CORE_BRANCH   (mk/coverage.mk) the core's coverage thresholds
+#   CORE_LIB, COMMON_OBJ, COMMON_HDRS, API_HDRS, CFLAGS_CORE, CFLAGS_TEST, LDFLAGS_ALL,
+#   STD, WARN, RELEASE_OPT, SAN_OPT   (Makefile)
 # so the cross runs follow whatever sources and test programs those lists hold.
 # The recipes there call binutils by their plain names (ar, nm, size, objdump,
 # readelf): the tree's bin/ directory, first on PATH, holds the target's.
@@ -228,4 +232,4 @@ e2e-aarch64-prep: $(E2E_A64_KERNEL) $(E2E_A64_INITRD) $(E2E_A64_GRAFT)
 e2e-aarch64: e2e-aarch64-prep $$(VHU_BIN)
 	B=$(B) E2E_DAEMON=$(VHU_BIN) E2E_A64_GRAFT=$(E2E_A64_GRAFT) python3 tests/e2e/e2e_aarch64.py
 
-PKGS += qemu-system-arm libfdt-dev device-tree-compiler busybox-static cpio gzip rng-tools5 apt dpkg
+PKGS += qemu-system-arm libfdt-dev cpio gzip rng-tools5 apt dpkg python3

@@ -13,7 +13,7 @@ mods="$kdir/root/lib/modules/$kver"
 # E2E_BUSYBOX: a static busybox for the guest's CPU (default: the host's busybox-static).
 bb=${E2E_BUSYBOX:-/bin/busybox}
 
-[ -x "$bb" ] || { echo "mkinitramfs: busybox-static not installed" >&2; exit 1; }
+[ -x "$bb" ] || { echo "mkinitramfs: $bb missing (busybox-static)" >&2; exit 1; }
 
 stage=$(mktemp -d "${out%/*}/initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
