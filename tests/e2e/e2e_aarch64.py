@@ -13,12 +13,12 @@ Cases, in this order:
                and the node it probed the transport from must be ours (it has
                the interrupt-parent property that QEMU's lacks)
 In both the guest must bind virtio_rng.0 on that transport, read
-A64_MIB MiB from /dev/hwrng and write them to its disk; every byte of both
+E2E_A64_MIB MiB (default 2) from /dev/hwrng and write them to its disk; every byte of both
 runs then goes through rngtest.
 
 Usage: e2e_aarch64.py [CASE ...]
 Environment: B, E2E_DAEMON (the daemon), E2E_TIMEOUT (s per guest),
-E2E_A64_MIB (MiB per guest, default 1), E2E_A64_GRAFT (the fdt_graft tool).
+E2E_A64_MIB (MiB per guest, default 2), E2E_A64_GRAFT (the fdt_graft tool).
 """
 
 import os
@@ -34,7 +34,7 @@ KERNEL = os.path.join(A64, "kernel", "vmlinuz")
 INITRD = os.path.join(A64, "initramfs.cpio.gz")
 GRAFT = os.environ.get("E2E_A64_GRAFT", os.path.join(A64, "fdt_graft"))
 QEMU = "qemu-system-aarch64"
-NBYTES = int(os.environ.get("E2E_A64_MIB", "1")) * MIB
+NBYTES = int(os.environ.get("E2E_A64_MIB", "2")) * MIB
 # hw/arm/virt.c (QEMU 7.2): 32 virtio-mmio transports from 0x0a000000, 0x200
 # bytes apart, on GIC SPIs 16.. ; bus virtio-mmio-bus.N is transport N.
 VIRT_MMIO_BASE = 0x0A000000
