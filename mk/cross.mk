@@ -69,9 +69,10 @@ cross-multiarch:
 deps: cross-multiarch
 
 # Compilers (with their binutils and gcov), the target C libraries' headers,
-# qemu-user, the targets' cmocka and libfdt; clang for TSan.
+# qemu-user, the targets' cmocka and libfdt, and libseccomp for the daemon's
+# sandbox (co-installable with the host's, unlike libfdt-dev); clang for TSan.
 PKGS += $(foreach c,$(CROSS_CPUS),gcc-$(CROSS_TRIPLE_$(c)) libc6-dev-$(CROSS_DEB_$(c))-cross \
-          libcmocka-dev:$(CROSS_DEB_$(c)) libfdt1:$(CROSS_DEB_$(c))) \
+          libcmocka-dev:$(CROSS_DEB_$(c)) libfdt1:$(CROSS_DEB_$(c)) libseccomp-dev:$(CROSS_DEB_$(c))) \
         qemu-user libfdt-dev clang libclang-rt-14-dev lcov python3
 
 # ---------------------------------------------------------------- per-CPU trees
