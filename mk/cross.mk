@@ -17,7 +17,8 @@
 #   make e2e-aarch64        QEMU 7.2 -M virt (TCG): Debian's arm64 cloud kernel,
 #                           our (host) vhost-user daemon on virtio-mmio, once with
 #                           QEMU's device tree and once with the slot's node
-#                           replaced by our FDT writer's
+#                           replaced by our FDT writer's; then the daemon's own
+#                           tests, built for aarch64, on that guest's kernel
 #
 # What it takes from the other fragments, by name, expanded late (recipes,
 # `=` variables, $$() prerequisites) and mostly inside the per-CPU tree (a
@@ -25,8 +26,9 @@
 #   UNIT_BIN, unit-build, purity      (mk/core.mk)   unit programs; the purity gate
 #   HQ_TESTS, HQ_ENV, harness-build,  (mk/qvm.mk)    harness programs, their environment;
 #   HQ_RELEASE_B, HQ_RELEASE_CC                      the release adapters' tree and compiler
-#   vhost-user, VHU_BIN               (mk/vhost_user.mk) the daemon (cross-built; the host one
-#                                                    serves the aarch64 guest)
+#   vhost-user, VHU_BIN, VHU_TEST     (mk/vhost_user.mk) the daemon and its test program
+#                                                    (cross-built; the host daemon serves
+#                                                    the aarch64 guest)
 #   COV_CORE_LINES, COV_CORE_BRANCH   (mk/coverage.mk) the core's coverage thresholds
 #   CORE_LIB, COMMON_OBJ, COMMON_HDRS, API_HDRS, CFLAGS_CORE, CFLAGS_TEST, LDFLAGS_ALL,
 #   STD, WARN, RELEASE_OPT, SAN_OPT   (Makefile)
@@ -227,10 +229,21 @@ $(E2E_A64_GRAFT): tests/e2e/fdt_graft.c $(CORE_LIB) $(API_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) $< $(CORE_LIB) -lfdt $(LDFLAGS_ALL) -o $@
 
-.PHONY: e2e-aarch64 e2e-aarch64-prep
-e2e-aarch64-prep: $(E2E_A64_KERNEL) $(E2E_A64_INITRD) $(E2E_A64_GRAFT)
-# REQ: REQ-PORT-010 REQ-PORT-011
+# The daemon and its test program built in the aarch64 tree (their host paths
+# moved there), in an overlay whose /init runs the tests on the guest's kernel.
+E2E_A64_VHU_PROGS   = $(patsubst $(B)/%,$(CROSS_B)/aarch64/%,$(VHU_BIN) $(VHU_TEST))
+E2E_A64_VHU_OVERLAY := $(E2E_A64_DIR)/overlay-vhu.cpio.gz
+E2E_A64_VHU_INITRD  := $(E2E_A64_DIR)/initramfs-vhu.cpio.gz
+
+.PHONY: e2e-aarch64 e2e-aarch64-prep e2e-aarch64-vhu-prep
+e2e-aarch64-vhu-prep: $(CROSS_B)/aarch64/.tools $(E2E_A64_INITRD)
+	@+$(call cross_tree,aarch64) $(E2E_A64_VHU_PROGS)
+	tests/e2e/mkoverlay.sh $(CROSS_TRIPLE_aarch64) $(E2E_A64_VHU_OVERLAY) $(E2E_A64_VHU_PROGS)
+	cat $(E2E_A64_INITRD) $(E2E_A64_VHU_OVERLAY) >$(E2E_A64_VHU_INITRD)
+e2e-aarch64-prep: $(E2E_A64_KERNEL) $(E2E_A64_INITRD) $(E2E_A64_GRAFT) e2e-aarch64-vhu-prep
+# REQ: REQ-PORT-010 REQ-PORT-011 REQ-PORT-012
 e2e-aarch64: e2e-aarch64-prep $$(VHU_BIN)
-	B=$(B) E2E_DAEMON=$(VHU_BIN) E2E_A64_GRAFT=$(E2E_A64_GRAFT) python3 tests/e2e/e2e_aarch64.py
+	B=$(B) E2E_DAEMON=$(VHU_BIN) E2E_A64_GRAFT=$(E2E_A64_GRAFT) E2E_A64_VHU_INITRD=$(E2E_A64_VHU_INITRD) \
+	  python3 tests/e2e/e2e_aarch64.py
 
 PKGS += qemu-system-arm libfdt-dev cpio gzip rng-tools5 apt dpkg python3

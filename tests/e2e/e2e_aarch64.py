@@ -15,9 +15,15 @@ Cases, in this order:
 In both the guest must bind virtio_rng.0 on that transport, read
 E2E_A64_MIB MiB (default 2) from /dev/hwrng and write them to its disk; every byte of both
 runs then goes through rngtest.
+  daemon-tests the daemon's own test suite (tests/vhost_user/test_vhu.c) and the
+               daemon, both built for aarch64, run inside the guest on its
+               kernel (guest-run.sh as /init, an initramfs overlay by
+               mkoverlay.sh): seccomp sandbox, /proc and signals are the real
+               ones, which qemu-user cannot give a foreign process
 
 Usage: e2e_aarch64.py [CASE ...]
 Environment: B, E2E_DAEMON (the daemon), E2E_TIMEOUT (s per guest),
+E2E_A64_VHU_INITRD (the initramfs with the aarch64 daemon tests),
 E2E_A64_MIB (MiB per guest, default 2), E2E_A64_GRAFT (the fdt_graft tool).
 """
 
@@ -33,6 +39,10 @@ A64 = os.path.join(e2e.B, "e2e-aarch64")
 KERNEL = os.path.join(A64, "kernel", "vmlinuz")
 INITRD = os.path.join(A64, "initramfs.cpio.gz")
 GRAFT = os.environ.get("E2E_A64_GRAFT", os.path.join(A64, "fdt_graft"))
+VHU_INITRD = os.environ.get("E2E_A64_VHU_INITRD", os.path.join(A64, "initramfs-vhu.cpio.gz"))
+# Paths inside that initramfs (mkoverlay.sh puts the programs in /run/bin).
+VHU_RUN = ("e2e.run=/run/bin/test_vhu "
+           "e2e.env=VHU_DAEMON=/run/bin/vhost-user-entropy,VHU_TMP=/tmp/vhu")
 QEMU = "qemu-system-aarch64"
 NBYTES = int(os.environ.get("E2E_A64_MIB", "2")) * MIB
 # hw/arm/virt.c (QEMU 7.2): 32 virtio-mmio transports from 0x0a000000, 0x200
@@ -95,6 +105,23 @@ class Arm64Guest(e2e.Guest):
         # Linux adds "name" from the node name; it is not a property of the blob.
         props.pop("name", None)
         return props
+
+
+class RunGuest(e2e.Guest):
+    """A -M virt guest with no device that runs one program (guest-run.sh)."""
+
+    def __init__(self, workdir, name, initrd, run_args):
+        super().__init__(workdir, "mmio-vhu", 0, name=name)
+        self.initrd = initrd
+        self.run_args = run_args
+
+    def cmdline(self):
+        return [QEMU, "-M", "virt", "-cpu", "cortex-a57", "-m", "512M", "-accel", "tcg",
+                "-nographic", "-no-reboot", "-nic", "none", "-kernel", KERNEL, "-initrd", self.initrd,
+                "-append", f"console=ttyAMA0 quiet loglevel=3 reboot=t panic=-1 {self.run_args}"]
+
+    def output(self):
+        return [t[4:] for _, t in self.lines if t.startswith("OUT ")]
 
 
 def read_props(path):
@@ -185,6 +212,29 @@ def case_aarch64_fdt(run):
           "aarch64-fdt: it has the interrupt-parent QEMU's node lacks")
 
 
+# REQ: REQ-PORT-012
+def case_daemon_tests(run):
+    """The daemon's test suite, built for aarch64, on the aarch64 guest's own kernel."""
+    g = RunGuest(run.work, "daemon-tests", VHU_INITRD, VHU_RUN)
+    t0 = time.monotonic()
+    g.start()
+    try:
+        r = g.finish()
+    finally:
+        g.kill()
+    out = g.output()
+    passed = sum(int(m.group(1)) for m in (e2e.re.match(r"\[  PASSED  \] (\d+) test", o) for o in out) if m)
+    failed = [o for o in out if o.startswith("[  FAILED  ] test")]
+    for o in out:
+        if o.startswith("[  FAILED  ]") or o.startswith("[  ERROR   ]") or o.startswith("[   LINE   ]"):
+            log(f"guest: {o}")
+    line = f"daemon-tests: {passed} passed, {len(failed)} failed on aarch64 ({time.monotonic() - t0:.1f} s)"
+    run.figures.append(line)
+    log(line)
+    check(r["rc"] == "0" and not failed and passed > 0,
+          f"daemon-tests: test_vhu exits 0 in the aarch64 guest with every test passed (rc={r['rc']})")
+
+
 # REQ: REQ-PORT-010 REQ-PORT-011
 def case_rngtest(run):
     """rngtest (FIPS 140-2) over every byte the aarch64 guests read."""
@@ -197,11 +247,12 @@ def case_rngtest(run):
     check(bad <= RNGTEST_MAX_FAIL * total, f"FIPS 140-2 failures {bad}/{total} <= 1% of blocks")
 
 
-CASES = [("aarch64", case_aarch64), ("aarch64-fdt", case_aarch64_fdt), ("rngtest", case_rngtest)]
+CASES = [("aarch64", case_aarch64), ("aarch64-fdt", case_aarch64_fdt), ("rngtest", case_rngtest),
+         ("daemon-tests", case_daemon_tests)]
 
 
 def main(argv):
-    for p in (KERNEL, INITRD, GRAFT):
+    for p in (KERNEL, INITRD, GRAFT, VHU_INITRD):
         if not os.path.exists(p):
             print(f"e2e-aarch64: {p} missing (make e2e-aarch64-prep)", file=sys.stderr)
             return 2

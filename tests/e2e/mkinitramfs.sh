@@ -17,6 +17,7 @@ bb=${E2E_BUSYBOX:-/bin/busybox}
 
 stage=$(mktemp -d "${out%/*}/initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
+chmod 755 "$stage" # the guest's / (mktemp makes it 0700)
 mkdir -p "$stage"/{bin,dev,proc,sys,tmp,lib/modules}
 cp "$bb" "$stage/bin/busybox"
 cp "$here/guest-init.sh" "$stage/init"
