@@ -28,6 +28,9 @@ E2E_A64_MIB (MiB per guest, default 2), E2E_A64_GRAFT (the fdt_graft tool).
 """
 
 import os
+import re
+import shutil
+import subprocess
 import sys
 import time
 
@@ -147,13 +150,13 @@ class Run:
             return self.props
         g = Arm64Guest(self.work, NBYTES, None, "dump")
         qemu_dtb = os.path.join(self.work, "qemu.dtb")
-        p = e2e.subprocess.run(g.machine(g.append()) + ["-machine", f"dumpdtb={qemu_dtb}"],
+        p = subprocess.run(g.machine(g.append()) + ["-machine", f"dumpdtb={qemu_dtb}"],
                                capture_output=True, text=True, timeout=60)
         if p.returncode != 0 or not os.path.exists(qemu_dtb):
             raise CaseFailed(f"qemu -machine dumpdtb failed: {p.stderr.strip()}")
         self.dtb = os.path.join(self.work, "ours.dtb")
         props = os.path.join(self.work, "props.txt")
-        p = e2e.subprocess.run([GRAFT, qemu_dtb, self.dtb, hex(slot_base(RNG_SLOT)), hex(VIRT_MMIO_SIZE),
+        p = subprocess.run([GRAFT, qemu_dtb, self.dtb, hex(slot_base(RNG_SLOT)), hex(VIRT_MMIO_SIZE),
                                 str(VIRT_MMIO_SPI + RNG_SLOT), props], capture_output=True, text=True)
         for line in (p.stdout + p.stderr).splitlines():
             log(line)
@@ -223,7 +226,7 @@ def case_daemon_tests(run):
     finally:
         g.kill()
     out = g.output()
-    passed = sum(int(m.group(1)) for m in (e2e.re.match(r"\[  PASSED  \] (\d+) test", o) for o in out) if m)
+    passed = sum(int(m.group(1)) for m in (re.match(r"\[  PASSED  \] (\d+) test", o) for o in out) if m)
     failed = [o for o in out if o.startswith("[  FAILED  ] test")]
     for o in out:
         if o.startswith("[  FAILED  ]") or o.startswith("[  ERROR   ]") or o.startswith("[   LINE   ]"):
@@ -287,7 +290,7 @@ def main(argv):
     if failed:
         print(f"e2e-aarch64: logs kept in {run.work}")
     else:
-        e2e.shutil.rmtree(run.work, ignore_errors=True)
+        shutil.rmtree(run.work, ignore_errors=True)
     return 1 if failed else 0
 
 
