@@ -134,17 +134,22 @@ static bool stopping(order_run *r, bool device)
 }
 
 /* The ring indices as the driver side of a real guest stores and loads them:
- * little-endian 16-bit values, one release store, one acquire load. */
+ * little-endian 16-bit values, one release store, one acquire load. The
+ * value's bytes are arranged in a local first, so this is right on either
+ * byte order. */
 static void store_idx_release(uint8_t *p, uint16_t v)
 {
     uint16_t raw;
-    svd_store_le16((uint8_t *)&raw, v);
+    uint8_t *b = (uint8_t *)&raw;
+    b[0] = (uint8_t)(v & 0xFFu);
+    b[1] = (uint8_t)(v >> 8);
     __atomic_store_n((uint16_t *)(void *)p, raw, __ATOMIC_RELEASE);
 }
 static uint16_t load_idx_acquire(const uint8_t *p)
 {
     const uint16_t raw = __atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_ACQUIRE);
-    return svd_load_le16((const uint8_t *)&raw);
+    const uint8_t *b = (const uint8_t *)&raw;
+    return (uint16_t)(b[0] | (b[1] << 8));
 }
 
 static uint64_t buf_gpa(uint16_t id, uint32_t off)
