@@ -35,6 +35,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # importing e2e.py must leave no __pycache__ in the source tree
 import e2e  # noqa: E402  (the x86 runner: daemon, guest console parsing, verdicts)
 from e2e import CaseFailed, check, log, MIB  # noqa: E402
 
