@@ -37,35 +37,48 @@ svd_result svd_health_init(svd_health *h, uint32_t h_bits)
     return svd_ok();
 }
 
+/* The tests' running state, held in locals while a batch is fed: the
+ * compiler cannot keep fields of *h in registers across the byte loads of
+ * the batch (a byte may alias anything), and this loop is the per-byte cost
+ * of every request. */
+typedef struct tests_run {
+    uint32_t rct_count;
+    uint32_t apt_count;
+    uint32_t apt_seen;
+    uint32_t startup_left;
+    uint8_t rct_value;
+    uint8_t apt_value;
+} tests_run;
+
 /* §4.4.1: A is the value of the current run, B its length; a run of C fails. */
-static bool rct_pass(svd_health *h, uint8_t x)
+static bool rct_pass(tests_run *t, uint32_t cutoff, uint8_t x)
 {
-    if (h->rct_count != 0u && x == h->rct_value) {
-        h->rct_count++;
-        return h->rct_count < h->rct_cutoff;
+    if (t->rct_count != 0u && x == t->rct_value) {
+        t->rct_count++;
+        return t->rct_count < cutoff;
     }
-    h->rct_value = x;
-    h->rct_count = 1u;
+    t->rct_value = x;
+    t->rct_count = 1u;
     return true;
 }
 
 /* §4.4.2: the first sample of each window of W is A; B counts A in the
  * window (A itself included); B reaching C fails. */
-static bool apt_pass(svd_health *h, uint8_t x)
+static bool apt_pass(tests_run *t, uint32_t cutoff, uint8_t x)
 {
     bool pass = true;
-    if (h->apt_seen == 0u) {
-        h->apt_value = x;
-        h->apt_count = 1u;
-    } else if (x == h->apt_value) {
-        h->apt_count++;
-        pass = h->apt_count < h->apt_cutoff;
+    if (t->apt_seen == 0u) {
+        t->apt_value = x;
+        t->apt_count = 1u;
+    } else if (x == t->apt_value) {
+        t->apt_count++;
+        pass = t->apt_count < cutoff;
     } else {
         /* another value: only the window position moves */
     }
-    h->apt_seen++;
-    if (h->apt_seen == SVD_HEALTH_APT_WINDOW) {
-        h->apt_seen = 0u;
+    t->apt_seen++;
+    if (t->apt_seen == SVD_HEALTH_APT_WINDOW) {
+        t->apt_seen = 0u;
     }
     return pass;
 }
@@ -78,23 +91,38 @@ svd_result svd_health_feed(svd_health *h, const uint8_t *buf, size_t len, svd_he
 
     SVD_ENSURE(h != NULL && buf != NULL && len != 0u, SVD_ERR_INVALID_ARG);
     was_ok = h->state == SVD_HEALTH_OK;
+    tests_run t = { h->rct_count, h->apt_count, h->apt_seen, h->startup_left, h->rct_value, h->apt_value };
+    const uint32_t rct_cutoff = h->rct_cutoff;
+    const uint32_t apt_cutoff = h->apt_cutoff;
+    bool started = false;
     for (i = 0u; i < len && why == SVD_HEALTH_NONE; i++) {
         /* Both tests see every sample (no short-circuit). */
-        const bool rct = rct_pass(h, buf[i]);
-        const bool apt = apt_pass(h, buf[i]);
+        const bool rct = rct_pass(&t, rct_cutoff, buf[i]);
+        const bool apt = apt_pass(&t, apt_cutoff, buf[i]);
         if (!rct) {
             why = SVD_HEALTH_RCT;
         } else if (!apt) {
             why = SVD_HEALTH_APT;
-        } else if (h->startup_left != 0u) {
-            h->startup_left--;
-            if (h->startup_left == 0u) {
-                h->state = SVD_HEALTH_OK;
-                h->stats.startups++;
+        } else if (t.startup_left != 0u) {
+            t.startup_left--;
+            if (t.startup_left == 0u) {
+                started = true;
             }
         } else {
             /* operational: the sample passed */
         }
+    }
+    h->rct_count = t.rct_count;
+    h->apt_count = t.apt_count;
+    h->apt_seen = t.apt_seen;
+    h->startup_left = t.startup_left;
+    h->rct_value = t.rct_value;
+    h->apt_value = t.apt_value;
+    if (started) {
+        /* The start-up test completed in this batch (at most once: a failure
+         * after it ends the batch and restarts it below). */
+        h->state = SVD_HEALTH_OK;
+        h->stats.startups++;
     }
     h->stats.samples += (uint64_t)len;
     if (failed != NULL) {
