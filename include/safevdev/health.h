@@ -140,12 +140,4 @@ svd_health_state svd_health_state_of(const svd_health *h);
 /** @brief The engine's totals. @p h MUST have been initialised. */
 svd_health_stats svd_health_stats_of(const svd_health *h);
 
-/**
- * @brief The cut-offs in use.
- * @param h an initialised engine.
- * @param rct receives the repetition count cut-off.
- * @param apt receives the adaptive proportion cut-off.
- */
-void svd_health_cutoffs(const svd_health *h, uint32_t *rct, uint32_t *apt);
-
 #endif /* SAFEVDEV_HEALTH_H */

@@ -158,9 +158,3 @@ svd_health_stats svd_health_stats_of(const svd_health *h)
 {
     return h->stats;
 }
-
-void svd_health_cutoffs(const svd_health *h, uint32_t *rct, uint32_t *apt)
-{
-    *rct = h->rct_cutoff;
-    *apt = h->apt_cutoff;
-}

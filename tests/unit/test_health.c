@@ -90,8 +90,8 @@ static void test_cutoffs_follow_stated_min_entropy(void **state)
     (void)state;
     for (uint32_t hb = 1; hb <= 8; hb++) {
         svd_health h = make(hb);
-        uint32_t r = 0, a = 0;
-        svd_health_cutoffs(&h, &r, &a);
+        const uint32_t r = h.rct_cutoff;
+        const uint32_t a = h.apt_cutoff;
         assert_int_equal(r, rct[hb - 1]);
         assert_int_equal(a, apt[hb - 1]);
         assert_int_equal(r, 1u + (40u + hb - 1u) / hb);
