@@ -423,9 +423,21 @@ static uint32_t cfg_dword(svd_pci *p, uint32_t off)
 
 static uint32_t width_mask(uint32_t width)
 {
-    /* >= rather than ==: every caller passes 1, 2 or 4, and a wider value
-     * must not reach the shift (the proof checks it, prove.py). */
-    return width >= 4u ? 0xffffffffu : ((1u << (8u * width)) - 1u);
+    /* Every caller passes 1, 2 or 4; no shift, so no width can make one
+     * undefined (MISRA 12.2, and nothing for the proof to assume). */
+    uint32_t mask;
+    switch (width) {
+    case 1u:
+        mask = 0xffu;
+        break;
+    case 2u:
+        mask = 0xffffu;
+        break;
+    default:
+        mask = 0xffffffffu;
+        break;
+    }
+    return mask;
 }
 
 svd_result svd_pci_cfg_read(svd_pci *p, uint32_t off, uint32_t width, uint32_t *val, svd_fx *fx)

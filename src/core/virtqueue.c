@@ -310,7 +310,7 @@ static svd_result vq_map_rings(uint64_t n, uint64_t desc, uint64_t avail, uint64
                                const svd_gmem *m, vq_rings *r)
 {
     /* used_event / avail_event trail the rings only with EVENT_IDX. */
-    const uint64_t ev = event_idx ? 2u : 0u;
+    const uint64_t ev = event_idx ? UINT64_C(2) : UINT64_C(0);
     SVD_ENSURE_RULE((desc & 15u) == 0u && (avail & 1u) == 0u && (used & 3u) == 0u, SVD_WHY_RING_ALIGN);
     SVD_ENSURE_RULE(svd_is_ok(svd_gmem_translate(m, desc, VQ_DESC_SIZE * n, SVD_GMEM_READ, &r->d)) &&
                         svd_is_ok(svd_gmem_translate(m, avail, VQ_RING_HDR + 2u * n + ev, SVD_GMEM_READ, &r->a)) &&
