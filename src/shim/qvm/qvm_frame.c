@@ -106,8 +106,10 @@ static bool arm(svd_qvm_frame *f, uint64_t deadline)
     if (deadline == SVD_NO_DEADLINE) {
         return true;
     }
-    if (svd_is_ok(svd_qvm_clock_arm(&f->clock, deadline)) || svd_is_ok(svd_qvm_clock_arm(&f->clock, deadline))) {
-        return true;
+    for (unsigned attempt = 0u; attempt < 2u; attempt++) {
+        if (svd_is_ok(svd_qvm_clock_arm(&f->clock, deadline))) {
+            return true;
+        }
     }
     if (!f->timer_failed_logged) {
         f->timer_failed_logged = true;
