@@ -1,13 +1,14 @@
 #!/bin/bash
-# Fetch Debian's linux-image-cloud-amd64 kernel with `apt-get download` and
-# unpack it with `dpkg-deb -x` into DIR (never installed). The metapackage is
-# followed to the real linux-image-<abi>-cloud-amd64 package. Cached: a second
-# run with DIR/.done present does nothing.
-# Usage: fetch-kernel.sh DIR
+# Fetch a Debian kernel (default linux-image-cloud-amd64; the multi-process
+# tests take linux-image-amd64, which has the watchdog drivers) with
+# `apt-get download` and unpack it with `dpkg-deb -x` into DIR (never
+# installed). The metapackage is followed to the real linux-image-<abi>-...
+# package. Cached: a second run with DIR/.done present does nothing.
+# Usage: fetch-kernel.sh DIR [METAPACKAGE]
 set -euo pipefail
-dir=${1:?usage: fetch-kernel.sh DIR}
+dir=${1:?usage: fetch-kernel.sh DIR [METAPACKAGE]}
 [ -f "$dir/.done" ] && exit 0
-meta=linux-image-cloud-amd64
+meta=${2:-linux-image-cloud-amd64}
 
 resolve() {
 	apt-cache depends "$meta" 2>/dev/null |
