@@ -161,6 +161,14 @@ static void guest_access(mpq_dev *d, svd_space sp, uint64_t addr, uint32_t width
     apply_fx(d, &fx, out);
     out->reply = true;
     out->value = write ? 0u : (v & width_mask(width));
+    if (d->kind == MPQ_DEV_ENTROPY && svd_vdev_status(&d->vdev) != d->status) {
+        const uint8_t st = svd_vdev_status(&d->vdev);
+        if ((st & SVD_STATUS_DRIVER_OK) != 0u && (d->status & SVD_STATUS_DRIVER_OK) == 0u) {
+            d->st.driver_ok++;
+        }
+        mpq_log(MPQ_LOG_INFO, "virtio status 0x%02x -> 0x%02x", d->status, st);
+        d->status = st;
+    }
 }
 
 /* ------------------------------------------------------------ guest memory */
@@ -398,6 +406,7 @@ static void device_reset(mpq_dev *d, uint64_t now, mpq_out *out)
         svd_esb_reset(&d->esb, now, &fx);
     } else {
         svd_vdev_reset(&d->vdev, now, &fx);
+        d->status = svd_vdev_status(&d->vdev);
     }
     d->st.device_resets++;
     apply_fx(d, &fx, out);
@@ -607,12 +616,13 @@ void mpq_dev_log_stats(const mpq_dev *d, int level)
     mpq_log(level,
             "metrics: msgs sync_sysmem %llu cfgwrite %llu cfgread %llu barwrite %llu barread %llu set_irqfd %llu "
             "device_reset %llu; malformed %llu undecoded %llu syncs_same %llu map_failures %llu irq_signals %llu "
-            "resamples %llu device_resets %llu latched %llu regions %u",
+            "resamples %llu device_resets %llu latched %llu driver_ok %llu regions %u",
             (unsigned long long)s->msgs[MPQ_SYNC_SYSMEM], (unsigned long long)s->msgs[MPQ_PCI_CFGWRITE],
             (unsigned long long)s->msgs[MPQ_PCI_CFGREAD], (unsigned long long)s->msgs[MPQ_BAR_WRITE],
             (unsigned long long)s->msgs[MPQ_BAR_READ], (unsigned long long)s->msgs[MPQ_SET_IRQFD],
             (unsigned long long)s->msgs[MPQ_DEVICE_RESET], (unsigned long long)s->malformed,
             (unsigned long long)s->undecoded, (unsigned long long)s->syncs_same, (unsigned long long)s->map_failures,
             (unsigned long long)s->irq_signals, (unsigned long long)s->resamples,
-            (unsigned long long)s->device_resets, (unsigned long long)s->latched, d->nregions);
+            (unsigned long long)s->device_resets, (unsigned long long)s->latched, (unsigned long long)s->driver_ok,
+            d->nregions);
 }

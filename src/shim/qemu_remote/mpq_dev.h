@@ -98,6 +98,7 @@ typedef struct mpq_stats {
     uint64_t fires;                /**< Watchdog final-stage expiries. */
     uint64_t device_resets;        /**< Device resets (DEVICE_RESET, disconnects). */
     uint64_t latched;              /**< Times the virtio device latched DEVICE_NEEDS_RESET. */
+    uint64_t driver_ok;            /**< Times the virtio driver set DRIVER_OK. */
 } mpq_stats;
 
 /** @brief Hooks into the event loop; any may be NULL. */
@@ -137,6 +138,7 @@ typedef struct mpq_dev {
     int irq_fd;                           /**< irqfd (eventfd) from SET_IRQFD, -1 before. */
     int resample_fd;                      /**< Resample eventfd from SET_IRQFD, -1 before. */
     bool irq_level;                       /**< INTx level the device drives. */
+    uint8_t status;                       /**< virtio device status after the last access (logged when it changes). */
     mpq_ops ops;                          /**< Event-loop hooks. */
     mpq_stats st;                         /**< Totals. */
 } mpq_dev;
