@@ -80,6 +80,9 @@ struct daemon {
 
 static struct daemon *g_d;
 static size_t g_pagesize = 4096;
+/* Set by the SIGBUS handler, and by the entropy source when the kernel
+ * refused to write into a lost guest page (EFAULT): the loop then ends the
+ * connection. */
 static volatile sig_atomic_t g_bus_hit;
 
 /* Guest RAM the proxy shrinks after SYNC_SYSMEM (ftruncate of its memfd)
@@ -124,6 +127,9 @@ static svd_result src_getrandom(void *ctx, uint8_t *buf, size_t len, size_t *got
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
         *got = 0;
+        if (errno == EFAULT) {
+            g_bus_hit = 1; /* the guest buffer's page is gone (RAM shrunk under the mapping) */
+        }
         return svd_fail(errno == EAGAIN ? SVD_ERR_AGAIN : SVD_ERR_SOURCE);
     }
     *got = (size_t)n;
@@ -140,6 +146,9 @@ static svd_result src_file(void *ctx, uint8_t *buf, size_t len, size_t *got)
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
         *got = 0;
+        if (errno == EFAULT) {
+            g_bus_hit = 1;
+        }
         return svd_fail(errno == EAGAIN ? SVD_ERR_AGAIN : SVD_ERR_SOURCE);
     }
     *got = (size_t)n;
@@ -282,26 +291,6 @@ static void close_all(int *fds, size_t n)
     }
 }
 
-/* Read exactly len bytes; false on error or end of stream (errno 0 then). */
-static bool read_full(int fd, uint8_t *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = recv(fd, buf + got, len - got, 0);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            if (n == 0) {
-                errno = 0;
-            }
-            return false;
-        }
-        got += (size_t)n;
-    }
-    return true;
-}
-
 static size_t collect_fds(struct msghdr *mh, int *fds)
 {
     size_t nfds = 0;
@@ -322,6 +311,46 @@ static size_t collect_fds(struct msghdr *mh, int *fds)
         }
     }
     return nfds;
+}
+
+/* Read exactly len bytes; false on error or end of stream (errno 0 then).
+ * fds belong on the header's first bytes only: any that ride on these bytes
+ * are closed and make the message malformed (errno EBADMSG). */
+static bool read_full(int fd, uint8_t *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        union {
+            struct cmsghdr align;
+            char buf[CMSG_SPACE(sizeof(int) * MPQ_MAX_RECV_FDS)];
+        } ctl;
+        int fds[MPQ_MAX_RECV_FDS];
+        struct iovec iov = { buf + got, len - got };
+        struct msghdr mh;
+        memset(&mh, 0, sizeof(mh));
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = ctl.buf;
+        mh.msg_controllen = sizeof(ctl.buf);
+        ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            if (n == 0) {
+                errno = 0;
+            }
+            return false;
+        }
+        size_t nfds = collect_fds(&mh, fds);
+        if (nfds > 0u || (mh.msg_flags & MSG_CTRUNC) != 0) {
+            close_all(fds, nfds);
+            errno = EBADMSG;
+            return false;
+        }
+        got += (size_t)n;
+    }
+    return true;
 }
 
 enum rx { RX_OK, RX_EOF, RX_BAD };
@@ -828,7 +857,7 @@ static int run(struct daemon *d)
             }
             if (g_bus_hit != 0) {
                 g_bus_hit = 0;
-                mpq_log(MPQ_LOG_ERROR, "guest RAM shrank under the mapping (SIGBUS): connection ended");
+                mpq_log(MPQ_LOG_ERROR, "guest RAM shrank under the mapping (SIGBUS or EFAULT): connection ended");
                 conn_close(d);
                 if (d->fd_mode) {
                     return 1;
