@@ -193,9 +193,10 @@ static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 static bool parse_sysmem(const uint8_t *p, const int *fds, uint32_t n, mpq_region *nr)
 {
     for (uint32_t i = 0; i < MPQ_MAX_FDS; i++) {
-        uint64_t gpa = svd_load_le64(p + MPQ_SYSMEM_GPAS + 8u * i);
-        uint64_t size = svd_load_le64(p + MPQ_SYSMEM_SIZES + 8u * i);
-        uint64_t off = svd_load_le64(p + MPQ_SYSMEM_OFFSETS + 8u * i);
+        const size_t at = (size_t)i * 8u;
+        uint64_t gpa = svd_load_le64(p + MPQ_SYSMEM_GPAS + at);
+        uint64_t size = svd_load_le64(p + MPQ_SYSMEM_SIZES + at);
+        uint64_t off = svd_load_le64(p + MPQ_SYSMEM_OFFSETS + at);
         uint64_t end = 0;
         struct stat st;
         if (i >= n) {
@@ -221,7 +222,11 @@ static bool parse_sysmem(const uint8_t *p, const int *fds, uint32_t n, mpq_regio
         }
         /* A region past the end of its file maps fine, then raises SIGBUS on
          * the first access; anything but a regular file (memfd) is refused. */
-        if (fstat(fds[i], &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 || (uint64_t)st.st_size < end) {
+        if (fstat(fds[i], &st) != 0) {
+            mpq_log(MPQ_LOG_ERROR, "SYNC_SYSMEM: region %u: fstat: %s", i, strerror(errno));
+            return false;
+        }
+        if (!S_ISREG(st.st_mode) || st.st_size < 0 || (uint64_t)st.st_size < end) {
             mpq_log(MPQ_LOG_ERROR, "SYNC_SYSMEM: region %u: fd is not a regular file of at least %llu bytes", i,
                     (unsigned long long)end);
             return false;
@@ -307,6 +312,7 @@ static enum mpq_verdict h_sysmem(mpq_dev *d, const uint8_t *p, const int *fds, s
     uint32_t n = (uint32_t)nfds;
 
     memset(nr, 0, sizeof(nr));
+    memset(&ng, 0, sizeof(ng)); /* svd_gmem_init() continues the generation it finds */
     if (!parse_sysmem(p, fds, n, nr)) {
         return MPQ_V_DISCONNECT;
     }
@@ -329,25 +335,31 @@ static enum mpq_verdict h_sysmem(mpq_dev *d, const uint8_t *p, const int *fds, s
 /* ----------------------------------------------------------------- irqfds */
 
 /* The irqfd pair must be eventfds: a write to anything else (a pipe or a
- * socket of the proxy's choosing) could block the loop or mean something. */
-static bool is_eventfd(int fd)
+ * socket of the proxy's choosing) could block the loop or mean something.
+ * They are made non-blocking (QEMU creates them so already). */
+static bool irqfd_ok(int fd)
 {
     char path[64];
     char link[64];
     ssize_t n;
+    int fl;
     (void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     n = readlink(path, link, sizeof(link) - 1u);
     if (n < 0) {
+        mpq_log(MPQ_LOG_ERROR, "SET_IRQFD: cannot inspect the fd (%s): %s", path, strerror(errno));
         return false;
     }
     link[n] = '\0';
-    return strcmp(link, "anon_inode:[eventfd]") == 0;
-}
-
-static bool set_nonblock(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0;
+    if (strcmp(link, "anon_inode:[eventfd]") != 0) {
+        mpq_log(MPQ_LOG_ERROR, "SET_IRQFD: the two fds must be eventfds");
+        return false;
+    }
+    fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+        mpq_log(MPQ_LOG_ERROR, "SET_IRQFD: fcntl: %s", strerror(errno));
+        return false;
+    }
+    return true;
 }
 
 static void set_resample(mpq_dev *d, int fd)
@@ -363,8 +375,7 @@ static void set_resample(mpq_dev *d, int fd)
 
 static enum mpq_verdict h_irqfd(mpq_dev *d, int *fds)
 {
-    if (!is_eventfd(fds[0]) || !is_eventfd(fds[1]) || !set_nonblock(fds[0]) || !set_nonblock(fds[1])) {
-        mpq_log(MPQ_LOG_ERROR, "SET_IRQFD: the two fds must be eventfds");
+    if (!irqfd_ok(fds[0]) || !irqfd_ok(fds[1])) {
         return MPQ_V_DISCONNECT;
     }
     close_fd(&d->irq_fd);
@@ -557,6 +568,7 @@ void mpq_dev_disconnect(mpq_dev *d, uint64_t now)
     svd_gmem ng;
     out_clear(&out);
     device_reset(d, now, &out);
+    memset(&ng, 0, sizeof(ng));
     svd_gmem_init(&ng);
     install_table(d, d->regions, 0, &ng);
     close_fd(&d->irq_fd);
@@ -604,9 +616,10 @@ void mpq_dev_log_stats(const mpq_dev *d, int level)
     if (d->kind == MPQ_DEV_ENTROPY) {
         const svd_entropy_stats *e = svd_entropy_stats_of(&d->ent);
         mpq_log(level,
-                "metrics: device virtio-entropy status 0x%02x needs_reset %d requests %llu bytes %llu "
+                "metrics: device virtio-entropy status 0x%02x needs_reset %d (%s) requests %llu bytes %llu "
                 "source_failures %llu rate_deferrals %llu",
-                svd_vdev_status(&d->vdev), svd_vdev_needs_reset(&d->vdev) ? 1 : 0, (unsigned long long)e->requests,
+                svd_vdev_status(&d->vdev), svd_vdev_needs_reset(&d->vdev) ? 1 : 0, svd_why_name(svd_vdev_why(&d->vdev)),
+                (unsigned long long)e->requests,
                 (unsigned long long)e->bytes, (unsigned long long)e->source_failures,
                 (unsigned long long)e->rate_deferrals);
     } else {

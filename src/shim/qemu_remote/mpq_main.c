@@ -55,6 +55,14 @@ struct gclock {
     uint64_t paused_total;
 };
 
+/* A timerfd and what it holds. */
+struct tmr {
+    int fd;
+    bool known; /* armed/at say what the timer holds */
+    bool armed;
+    uint64_t at;
+};
+
 struct daemon {
     mpq_dev dev;
     mpq_qmp qmp;
@@ -66,8 +74,8 @@ struct daemon {
     int sfd;
     int listen_fd;
     int conn_fd;
-    int timer_fd;
-    int qmp_timer_fd;
+    struct tmr timer;     /* the device's deadline */
+    struct tmr qmp_timer; /* QMP retries and timeouts */
     int qmp_watched;     /* fd registered in epoll for QMP, -1: none */
     bool qmp_watch_out;  /* registered for EPOLLOUT too */
     int src_fd;
@@ -118,6 +126,27 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 
 /* ------------------------------------------------------------ entropy source */
 
+/* A failing source is logged once per run of failures (the model retries it). */
+static bool g_src_failing;
+
+static svd_result src_result(ssize_t n, size_t *got, bool eof_is_again)
+{
+    if (n < 0) {
+        *got = 0;
+        if (errno == EFAULT) {
+            g_bus_hit = 1; /* the guest buffer's page is gone (RAM shrunk under the mapping) */
+        }
+        if (errno != EAGAIN && !g_src_failing) {
+            g_src_failing = true;
+            mpq_log(MPQ_LOG_WARN, "entropy source: %s (the request waits and is retried)", strerror(errno));
+        }
+        return svd_fail(errno == EAGAIN ? SVD_ERR_AGAIN : SVD_ERR_SOURCE);
+    }
+    g_src_failing = false;
+    *got = (size_t)n;
+    return (n == 0 && eof_is_again) ? svd_fail(SVD_ERR_AGAIN) : svd_ok();
+}
+
 static svd_result src_getrandom(void *ctx, uint8_t *buf, size_t len, size_t *got)
 {
     ssize_t n;
@@ -125,15 +154,7 @@ static svd_result src_getrandom(void *ctx, uint8_t *buf, size_t len, size_t *got
     do {
         n = getrandom(buf, len, GRND_NONBLOCK);
     } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        *got = 0;
-        if (errno == EFAULT) {
-            g_bus_hit = 1; /* the guest buffer's page is gone (RAM shrunk under the mapping) */
-        }
-        return svd_fail(errno == EAGAIN ? SVD_ERR_AGAIN : SVD_ERR_SOURCE);
-    }
-    *got = (size_t)n;
-    return svd_ok();
+    return src_result(n, got, false);
 }
 
 /* --source FILE (non-blocking): nothing now, or end of file, is "not now". */
@@ -144,15 +165,7 @@ static svd_result src_file(void *ctx, uint8_t *buf, size_t len, size_t *got)
     do {
         n = read(d->src_fd, buf, len);
     } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        *got = 0;
-        if (errno == EFAULT) {
-            g_bus_hit = 1;
-        }
-        return svd_fail(errno == EAGAIN ? SVD_ERR_AGAIN : SVD_ERR_SOURCE);
-    }
-    *got = (size_t)n;
-    return n == 0 ? svd_fail(SVD_ERR_AGAIN) : svd_ok();
+    return src_result(n, got, true);
 }
 
 /* ------------------------------------------------------------------- epoll */
@@ -182,29 +195,45 @@ static void resample_changed(void *ctx, int old_fd, int new_fd)
     }
 }
 
-/* Absolute CLOCK_MONOTONIC timer at @at, or disarmed. */
-static void arm(int tfd, bool wake, uint64_t at)
+/* Absolute CLOCK_MONOTONIC timer at @at, or disarmed. The syscall is
+ * skipped when the timer already holds that state; after a failed call the
+ * state is unknown and the next call makes it (the loop's own timeout
+ * covers the gap, see wait_ms()). */
+static void arm(struct tmr *t, bool wake, uint64_t at)
 {
     struct itimerspec its;
+    at = (wake && at == 0u) ? 1u : at; /* zero would disarm */
+    if (t->known && t->armed == wake && (!wake || t->at == at)) {
+        return;
+    }
     memset(&its, 0, sizeof(its));
     if (wake) {
-        at = at == 0u ? 1u : at; /* zero would disarm */
         its.it_value.tv_sec = (time_t)(at / UINT64_C(1000000000));
         its.it_value.tv_nsec = (long)(at % UINT64_C(1000000000));
     }
-    if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
+    if (timerfd_settime(t->fd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
         mpq_log(MPQ_LOG_ERROR, "timerfd_settime: %s", strerror(errno));
+        t->known = false;
+        return;
     }
+    t->known = true;
+    t->armed = wake;
+    t->at = at;
 }
 
-static void drain(int fd)
+/* The timer fired: a one-shot absolute timer is disarmed now. */
+static void fired(struct tmr *t)
 {
     uint64_t v;
     ssize_t n;
     do {
-        n = read(fd, &v, sizeof(v));
+        n = read(t->fd, &v, sizeof(v));
     } while (n < 0 && errno == EINTR);
+    if (t->known) {
+        t->armed = false;
+    }
 }
+
 
 /* ------------------------------------------------------------------ clocks */
 
@@ -217,11 +246,11 @@ static bool vm_running(const struct daemon *d)
 static uint64_t dev_now(struct daemon *d, uint64_t mono)
 {
     struct gclock *c = &d->clk;
-    bool run = vm_running(d);
-    if (!run && !c->paused) {
+    bool running = vm_running(d);
+    if (!running && !c->paused) {
         c->paused = true;
         c->paused_at = mono;
-    } else if (run && c->paused) {
+    } else if (running && c->paused) {
         c->paused = false;
         c->paused_total += mono - c->paused_at;
     } else {
@@ -237,7 +266,7 @@ static void rearm_dev(struct daemon *d)
     uint64_t at = 0;
     bool wake = d->dev_timed && d->dev_deadline != SVD_NO_DEADLINE && !d->clk.paused &&
                 svd_is_ok(svd_add_u64(d->dev_deadline, d->clk.paused_total, &at));
-    arm(d->timer_fd, wake, at);
+    arm(&d->timer, wake, at);
 }
 
 static void apply_out(struct daemon *d, const mpq_out *out, uint64_t mono)
@@ -272,7 +301,7 @@ static void qmp_sync(struct daemon *d, uint64_t mono)
         }
     }
     uint64_t at = mpq_qmp_deadline(&d->qmp);
-    arm(d->qmp_timer_fd, at != UINT64_MAX, at);
+    arm(&d->qmp_timer, at != UINT64_MAX, at);
     (void)dev_now(d, mono);
     if (paused != d->clk.paused) {
         rearm_dev(d);
@@ -325,8 +354,10 @@ static bool read_full(int fd, uint8_t *buf, size_t len)
             char buf[CMSG_SPACE(sizeof(int) * MPQ_MAX_RECV_FDS)];
         } ctl;
         int fds[MPQ_MAX_RECV_FDS];
-        struct iovec iov = { buf + got, len - got };
+        struct iovec iov;
         struct msghdr mh;
+        iov.iov_base = &buf[got];
+        iov.iov_len = len - got;
         memset(&mh, 0, sizeof(mh));
         mh.msg_iov = &iov;
         mh.msg_iovlen = 1;
@@ -458,8 +489,11 @@ static bool conn_setup(struct daemon *d, int fd)
     int dom = 0;
     socklen_t l1 = sizeof(type);
     socklen_t l2 = sizeof(dom);
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) != 0 || getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l2) != 0 ||
-        type != SOCK_STREAM || dom != AF_UNIX) {
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) != 0 || getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l2) != 0) {
+        mpq_log(MPQ_LOG_ERROR, "fd %d is not a UNIX stream socket: %s", fd, strerror(errno));
+        return false;
+    }
+    if (type != SOCK_STREAM || dom != AF_UNIX) {
         mpq_log(MPQ_LOG_ERROR, "fd %d is not a UNIX stream socket", fd);
         return false;
     }
@@ -812,7 +846,7 @@ static int dispatch(struct daemon *d, const struct epoll_event *ev)
         return -1;
     }
     case TAG_TIMER:
-        drain(d->timer_fd);
+        fired(&d->timer);
         mpq_dev_tick(&d->dev, d->watchdog ? dev_now(d, mono) : mono, &out);
         apply_out(d, &out, mono);
         break;
@@ -823,7 +857,7 @@ static int dispatch(struct daemon *d, const struct epoll_event *ev)
         }
         break;
     case TAG_QMP_TIMER:
-        drain(d->qmp_timer_fd);
+        fired(&d->qmp_timer);
         mpq_qmp_poll(&d->qmp, mono);
         break;
     case TAG_RESAMPLE:
@@ -838,11 +872,55 @@ static int dispatch(struct daemon *d, const struct epoll_event *ev)
     return -1;
 }
 
+/* The device's deadline on the monotonic clock, UINT64_MAX when none. */
+static uint64_t dev_due(const struct daemon *d)
+{
+    uint64_t at = 0;
+    if (!d->dev_timed || d->dev_deadline == SVD_NO_DEADLINE || d->clk.paused ||
+        !svd_is_ok(svd_add_u64(d->dev_deadline, d->clk.paused_total, &at))) {
+        return UINT64_MAX;
+    }
+    return at;
+}
+
+/* The timerfds are the precise wake-ups; the loop also waits no longer than
+ * the earliest deadline and serves what is due itself, so a timer that could
+ * not be armed (timerfd_settime failing) delays nothing: a watchdog deadline
+ * is never lost. */
+static int wait_ms(const struct daemon *d, uint64_t mono)
+{
+    uint64_t at = dev_due(d);
+    uint64_t q = mpq_qmp_deadline(&d->qmp);
+    at = q < at ? q : at;
+    if (at == UINT64_MAX) {
+        return -1;
+    }
+    if (at <= mono) {
+        return 0;
+    }
+    uint64_t ms = (at - mono + 999999u) / 1000000u;
+    return ms > (uint64_t)INT_MAX ? INT_MAX : (int)ms;
+}
+
+static void serve_due(struct daemon *d)
+{
+    uint64_t mono = mpq_now_ns();
+    if (dev_due(d) <= mono) {
+        mpq_out out;
+        mpq_dev_tick(&d->dev, d->watchdog ? dev_now(d, mono) : mono, &out);
+        apply_out(d, &out, mono);
+    }
+    if (mpq_qmp_deadline(&d->qmp) <= mono) {
+        mpq_qmp_poll(&d->qmp, mono);
+    }
+    qmp_sync(d, mono);
+}
+
 static int run(struct daemon *d)
 {
     for (;;) {
         struct epoll_event evs[16];
-        int n = epoll_wait(d->epfd, evs, 16, -1);
+        int n = epoll_wait(d->epfd, evs, 16, wait_ms(d, mpq_now_ns()));
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -864,6 +942,7 @@ static int run(struct daemon *d)
                 }
             }
         }
+        serve_due(d);
     }
 }
 
@@ -906,11 +985,11 @@ static int setup(struct daemon *d, const struct opts *o, sigset_t *mask)
     mpq_qmp_init(&d->qmp, o->qmp_path, mpq_now_ns());
     d->epfd = epoll_create1(EPOLL_CLOEXEC);
     d->sfd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-    d->qmp_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-    if (d->epfd < 0 || d->sfd < 0 || d->timer_fd < 0 || d->qmp_timer_fd < 0 ||
-        ep_add(d->epfd, d->sfd, TAG_SIGNAL, EPOLLIN) != 0 || ep_add(d->epfd, d->timer_fd, TAG_TIMER, EPOLLIN) != 0 ||
-        ep_add(d->epfd, d->qmp_timer_fd, TAG_QMP_TIMER, EPOLLIN) != 0) {
+    d->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    d->qmp_timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (d->epfd < 0 || d->sfd < 0 || d->timer.fd < 0 || d->qmp_timer.fd < 0 ||
+        ep_add(d->epfd, d->sfd, TAG_SIGNAL, EPOLLIN) != 0 || ep_add(d->epfd, d->timer.fd, TAG_TIMER, EPOLLIN) != 0 ||
+        ep_add(d->epfd, d->qmp_timer.fd, TAG_QMP_TIMER, EPOLLIN) != 0) {
         mpq_log(MPQ_LOG_ERROR, "set-up: %s", strerror(errno));
         return -1;
     }
@@ -953,7 +1032,7 @@ static void cleanup(struct daemon *d)
     }
     g_d = NULL;
     mpq_qmp_close(&d->qmp, 0);
-    int *fds[] = { &d->listen_fd, &d->timer_fd, &d->qmp_timer_fd, &d->src_fd, &d->sfd, &d->epfd };
+    int *fds[] = { &d->listen_fd, &d->timer.fd, &d->qmp_timer.fd, &d->src_fd, &d->sfd, &d->epfd };
     for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
         if (*fds[i] >= 0) {
             (void)close(*fds[i]);
@@ -974,7 +1053,7 @@ int main(int argc, char **argv)
     if (rc >= 0) {
         return rc;
     }
-    d.epfd = d.sfd = d.listen_fd = d.conn_fd = d.timer_fd = d.qmp_timer_fd = d.src_fd = d.qmp_watched = -1;
+    d.epfd = d.sfd = d.listen_fd = d.conn_fd = d.timer.fd = d.qmp_timer.fd = d.src_fd = d.qmp_watched = -1;
     d.qmp.fd = -1;
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || sigemptyset(&mask) != 0 || sigaddset(&mask, SIGTERM) != 0 ||
         sigaddset(&mask, SIGINT) != 0 || sigaddset(&mask, SIGUSR1) != 0 || sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {

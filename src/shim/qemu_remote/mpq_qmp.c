@@ -72,6 +72,20 @@ static bool utf8_seq(const char *s, size_t n, size_t *i)
     return true;
 }
 
+/* The escape sequence at s[p] (a backslash); its length, or 0 if invalid. */
+static size_t json_escape(const char *s, size_t n, size_t p)
+{
+    if (p + 1u >= n) {
+        return 0;
+    }
+    const char e = s[p + 1u];
+    if (e == 'u') {
+        bool ok = n - p >= 6u && is_hex(s[p + 2u]) && is_hex(s[p + 3u]) && is_hex(s[p + 4u]) && is_hex(s[p + 5u]);
+        return ok ? 6u : 0u;
+    }
+    return (e != '\0' && strchr("\"\\/bfnrt", e) != NULL) ? 2u : 0u;
+}
+
 /* A string starting at the opening quote s[*i]; *i ends after the closing one. */
 static bool json_string(const char *s, size_t n, size_t *i)
 {
@@ -86,21 +100,11 @@ static bool json_string(const char *s, size_t n, size_t *i)
             return false;
         }
         if (c == '\\') {
-            if (p + 1u >= n) {
+            size_t k = json_escape(s, n, p);
+            if (k == 0u) {
                 return false;
             }
-            const char e = s[p + 1u];
-            if (e == 'u') {
-                if (n - p < 6u || !is_hex(s[p + 2u]) || !is_hex(s[p + 3u]) || !is_hex(s[p + 4u]) ||
-                    !is_hex(s[p + 5u])) {
-                    return false;
-                }
-                p += 6u;
-            } else if (strchr("\"\\/bfnrt", e) != NULL && e != '\0') {
-                p += 2u;
-            } else {
-                return false;
-            }
+            p += k;
         } else if ((unsigned char)c >= 0x80u) {
             if (!utf8_seq(s, n, &p)) {
                 return false;
@@ -182,73 +186,89 @@ static bool json_scalar(const char *s, size_t n, size_t *i)
 
 enum jmode { J_VALUE, J_VALUE_OR_END, J_KEY, J_KEY_OR_END, J_COLON, J_AFTER };
 
-/* One step of the validator at the non-blank byte s[*i]; false on a syntax error. */
-static bool json_step(const char *s, size_t n, size_t *i, char *stack, int *depth, enum jmode *m)
+/* The validator's state: the open containers and what comes next. */
+typedef struct jstate {
+    char stack[MPQ_JSON_MAX_DEPTH];
+    int depth;
+    enum jmode m;
+} jstate;
+
+/* Close the innermost container with @c if it is the right one. */
+static bool json_close(jstate *j, char c)
+{
+    if (j->depth == 0) {
+        return false;
+    }
+    j->depth--;
+    j->m = J_AFTER;
+    return c == ((j->stack[j->depth] == '{') ? '}' : ']');
+}
+
+static bool json_value_step(const char *s, size_t n, size_t *i, jstate *j)
 {
     const char c = s[*i];
-    switch (*m) {
+    if (j->m == J_VALUE_OR_END && c == ']') {
+        (*i)++;
+        return json_close(j, c);
+    }
+    if (c == '{' || c == '[') {
+        if (j->depth >= MPQ_JSON_MAX_DEPTH) {
+            return false;
+        }
+        j->stack[j->depth++] = c;
+        (*i)++;
+        j->m = (c == '{') ? J_KEY_OR_END : J_VALUE_OR_END;
+        return true;
+    }
+    j->m = J_AFTER;
+    return json_scalar(s, n, i);
+}
+
+/* One step of the validator at the non-blank byte s[*i]; false on a syntax error. */
+static bool json_step(const char *s, size_t n, size_t *i, jstate *j)
+{
+    const char c = s[*i];
+    switch (j->m) {
     case J_VALUE_OR_END:
     case J_VALUE:
-        if (*m == J_VALUE_OR_END && c == ']') {
-            (*i)++;
-            (*depth)--;
-            *m = J_AFTER;
-            return true;
-        }
-        if (c == '{' || c == '[') {
-            if (*depth >= MPQ_JSON_MAX_DEPTH) {
-                return false;
-            }
-            stack[(*depth)++] = c;
-            (*i)++;
-            *m = (c == '{') ? J_KEY_OR_END : J_VALUE_OR_END;
-            return true;
-        }
-        *m = J_AFTER;
-        return json_scalar(s, n, i);
+        return json_value_step(s, n, i, j);
     case J_KEY_OR_END:
     case J_KEY:
-        if (*m == J_KEY_OR_END && c == '}') {
+        if (j->m == J_KEY_OR_END && c == '}') {
             (*i)++;
-            (*depth)--;
-            *m = J_AFTER;
-            return true;
+            return json_close(j, c);
         }
-        *m = J_COLON;
+        j->m = J_COLON;
         return c == '"' && json_string(s, n, i);
     case J_COLON:
         (*i)++;
-        *m = J_VALUE;
+        j->m = J_VALUE;
         return c == ':';
     case J_AFTER:
     default:
-        if (*depth == 0) {
-            return false; /* something after the top-level value */
-        }
         (*i)++;
-        if (c == ',') {
-            *m = (stack[*depth - 1] == '{') ? J_KEY : J_VALUE;
+        if (c == ',' && j->depth > 0) {
+            j->m = (j->stack[j->depth - 1] == '{') ? J_KEY : J_VALUE;
             return true;
         }
-        (*depth)--;
-        return c == ((stack[*depth] == '{') ? '}' : ']');
+        return json_close(j, c); /* false as well for anything after the top-level value */
     }
 }
 
 bool mpq_json_valid(const char *s, size_t n)
 {
-    char stack[MPQ_JSON_MAX_DEPTH];
-    int depth = 0;
-    enum jmode m = J_VALUE;
+    jstate j;
     size_t i = 0;
+    j.depth = 0;
+    j.m = J_VALUE;
     for (;;) {
         while (i < n && is_ws(s[i])) {
             i++;
         }
         if (i >= n) {
-            return m == J_AFTER && depth == 0;
+            return j.m == J_AFTER && j.depth == 0;
         }
-        if (!json_step(s, n, &i, stack, &depth, &m)) {
+        if (!json_step(s, n, &i, &j)) {
             return false;
         }
     }
