@@ -1,8 +1,10 @@
-# Performance benchmarks (issue 8): `make bench` prints a table and writes
-# docs/benchmarks.md, every figure from one run. Not part of `make check`.
+# Performance benchmarks: `make bench` prints a table and writes
+# docs/benchmarks.md (and docs/wcet.md), every figure from one run. Not part
+# of `make check`.
 #   core    in-process virtqueue + entropy engine vs getrandom(2); callgrind
 #           instruction counts per 64-byte request
 #   daemon  load generator as a vhost-user front-end against the real daemon
+#           ($(VHU_BIN), mk/vhost_user.mk)
 #   e2e     in-guest MiB/s under QEMU 7.2 TCG: our daemon vs virtio-rng-pci
 #           (rng-random on /dev/urandom, rng-builtin); BENCH_E2E_REPS runs each
 #   memory  daemon RSS at 1/16/64 instances, sizeof of the contexts
@@ -12,9 +14,6 @@
 BENCH_DIR  := $(B)/bench
 BENCH_CORE := $(BENCH_DIR)/bench_core
 BENCH_VHU  := $(BENCH_DIR)/bench_vhu
-# The daemon's path spelled out: vhost_user.mk (VHU_BIN) is read after this file.
-BENCH_DAEMON := $(B)/vhost-user/vhost-user-entropy
-BENCH_COMMON_OBJ := $(B)/common/tg_mem.o $(B)/common/tg_vring.o
 BENCH_E2E_REPS ?= 3
 BENCH_E2E_MIB  ?= 1
 BENCH_SECONDS  ?= 2
@@ -23,17 +22,26 @@ BENCH_ROUNDS   ?= 7
 $(BENCH_DIR):
 	mkdir -p $@
 
-$(BENCH_CORE): tests/bench/bench_core.c $(BENCH_COMMON_OBJ) $(CORE_LIB) $(wildcard tests/common/*.h include/safevdev/*.h) | $(BENCH_DIR)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) $< $(BENCH_COMMON_OBJ) $(CORE_LIB) $(LDFLAGS_ALL) -o $@
+$(BENCH_CORE): tests/bench/bench_core.c $(COMMON_OBJ) $(CORE_LIB) $(COMMON_HDRS) $(API_HDRS) | $(BENCH_DIR)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) $< $(COMMON_OBJ) $(CORE_LIB) $(LDFLAGS_ALL) -o $@
 
-$(BENCH_VHU): tests/bench/bench_vhu.c $(BENCH_COMMON_OBJ) $(CORE_LIB) $(wildcard tests/common/*.h include/safevdev/*.h src/shim/vhost_user/*.h) | $(BENCH_DIR)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -Isrc/shim/vhost_user $< $(BENCH_COMMON_OBJ) $(CORE_LIB) $(LDFLAGS_ALL) -o $@
+$(BENCH_VHU): tests/bench/bench_vhu.c $(COMMON_OBJ) $(CORE_LIB) $(COMMON_HDRS) $$(VHU_HDR) | $(BENCH_DIR)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) $(VHU_CPPFLAGS) $< $(COMMON_OBJ) $(CORE_LIB) $(LDFLAGS_ALL) -o $@
 
-.PHONY: bench bench-build
-bench-build: $(BENCH_CORE) $(BENCH_VHU) $(BENCH_DAEMON)
+# Worst-case instructions per call of the core's entry points (callgrind,
+# one dump per measured call; about 90 s): docs/wcet.md.
+BENCH_WCET := $(BENCH_DIR)/wcet_core
+$(BENCH_WCET): tests/bench/wcet_core.c $(COMMON_OBJ) $(CORE_LIB) $(COMMON_HDRS) $(API_HDRS) | $(BENCH_DIR)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) $< $(COMMON_OBJ) $(CORE_LIB) $(LDFLAGS_ALL) -o $@
 
-bench: bench-build e2e-prep
-	B=$(B) BENCH_CORE=$(BENCH_CORE) BENCH_VHU=$(BENCH_VHU) BENCH_DAEMON=$(BENCH_DAEMON) \
+.PHONY: bench bench-build bench-wcet
+bench-build: $(BENCH_CORE) $(BENCH_VHU) $(BENCH_WCET) $$(VHU_BIN)
+
+bench-wcet: $(BENCH_WCET)
+	python3 tests/bench/wcet.py $(BENCH_WCET) docs/wcet.md
+
+bench: bench-build e2e-prep bench-wcet
+	B=$(B) BENCH_CORE=$(BENCH_CORE) BENCH_VHU=$(BENCH_VHU) BENCH_DAEMON=$(VHU_BIN) \
 	BENCH_E2E_REPS=$(BENCH_E2E_REPS) BENCH_E2E_MIB=$(BENCH_E2E_MIB) BENCH_SECONDS=$(BENCH_SECONDS) \
 	BENCH_ROUNDS=$(BENCH_ROUNDS) python3 tests/bench/bench.py docs/benchmarks.md
 

@@ -1,25 +1,35 @@
-# Core unit tests (cmocka), their sanitizer run, the purity gate and the demo.
-UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
-UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+# Core unit tests (cmocka): plain, under ASan+UBSan and under valgrind; the
+# purity gate; the core demo.
+#   make unit            every tests/unit/test_*.c program (release flags, $(B)/unit)
+#   make unit-asan       the same, built with $(SAN_FLAGS) in $(B)/asan
+#   make unit-valgrind   the $(B)/unit programs under $(VALGRIND)
+#   make purity          the core objects: no writable data, no imports
+#   make demo-core       the core driven like a guest driver would
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+UNIT_HDRS := $(wildcard tests/unit/*.h)
 
-$(B)/unit/%: tests/unit/%.c $(CORE_LIB) $(COMMON_OBJ) $(wildcard tests/unit/*.h) | $(B)/unit
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -Itests/unit $< $(COMMON_OBJ) $(CORE_LIB) -lcmocka $(LDFLAGS_ALL) -o $@
+# A test that needs a library besides cmocka names it in UNIT_LIBS_<test>.
+# Unit tests may use the core's private header (src/core/core_priv.h).
+$(B)/unit/%: tests/unit/%.c $(CORE_LIB) $(COMMON_OBJ) $(UNIT_HDRS) src/core/core_priv.h | $(B)/unit
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -Isrc/core -Itests/unit $< $(COMMON_OBJ) $(CORE_LIB) -lcmocka $(UNIT_LIBS_$*) $(LDFLAGS_ALL) -o $@
 $(B)/unit:
 	mkdir -p $@
 
-.PHONY: unit unit-build unit-asan purity
+.PHONY: unit unit-build unit-asan unit-valgrind purity demo-core
 unit-build: $(UNIT_BIN)
 
-# Run every unit test binary; fail on the first failing one; print totals.
 unit: $(UNIT_BIN)
-	@set -e; n=0; for t in $(UNIT_BIN); do echo "--- $$t"; $$t; n=$$((n+1)); done; \
-	echo "unit: $$n test programs passed"
+	$(call run_each,unit,$(UNIT_BIN),,passed)
 
-SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-# The whole unit suite again under ASan+UBSan, built with clang in its own tree.
+# REQ: REQ-GATE-012
 unit-asan:
-	$(MAKE) --no-print-directory B=$(B)/asan CC=clang OPT="-O1 -g" \
-	  VARIANT_CFLAGS="$(SAN_FLAGS)" VARIANT_LDFLAGS="$(SAN_FLAGS)" unit
+	$(MAKE) $(SAN_TREE) unit
+
+# The release-flag programs ($(B)/unit, gcc -O2): any memcheck error or leak fails.
+# REQ: REQ-GATE-012
+unit-valgrind: $(UNIT_BIN)
+	$(call run_each,unit-valgrind,$(UNIT_BIN),$(VALGRIND),clean under memcheck (errors and leaks))
 
 # Purity: no object of src/core may have writable data or import anything but
 # memcpy/memset/memcmp. Built with gcc -O2 (the release configuration).
@@ -48,9 +58,25 @@ $(DEMO_BIN): tools/demo/demo.c $(CORE_LIB) $(COMMON_OBJ) | $(B)/demo
 $(B)/demo:
 	mkdir -p $@
 
-CHECK_TARGETS += purity unit unit-asan
-
-.PHONY: demo-core
 # Drives the core the way a guest driver would and prints what the device delivered.
 demo-core: $(DEMO_BIN)
 	$(DEMO_BIN)
+
+PKGS += valgrind
+
+# Stack gate: every core function's frame and every public entry point's
+# deepest stack within the bounds of the safety manual's table (which
+# tools/build/check_bounds.py also checks against the budget macros), gcc's
+# -Wstack-usage on each object and its -fcallgraph-info call graph.
+# REQ: REQ-VDEV-011
+STACK_DIR := $(B)/stack
+.PHONY: stack
+stack:
+	@rm -rf $(STACK_DIR) && mkdir -p $(STACK_DIR)
+	@set -e; read frame depth < <(python3 tools/build/check_bounds.py); \
+	for f in $(CORE_SRC); do \
+	  gcc $(CPPFLAGS_ALL) $(STD) $(WARN) $(RELEASE_OPT) -fno-common -Wstack-usage=$$frame \
+	      -fcallgraph-info=su -dumpbase $(STACK_DIR)/$$(basename $$f) -c $$f -o $(STACK_DIR)/$$(basename $$f .c).o; \
+	done; \
+	python3 tools/build/stack_depth.py $(STACK_DIR) $$depth $(STACK_DIR)/stack.md; \
+	echo "stack: $(words $(CORE_SRC)) core files, every frame <= $$frame bytes"

@@ -3,7 +3,8 @@ PKGS += doxygen graphviz python3 chromium
 DOCS_GEN := $(B)/docs/gen
 
 .PHONY: trace docs docs-browser
-# Requirement -> tests matrix, generated from docs/req/*.md and `REQ:` annotations in tests/.
+# Requirement -> tests matrix, generated from docs/req/*.md and the `REQ:` annotations in
+# tests/, mk/ and tools/lint/.
 trace:
 	@mkdir -p $(DOCS_GEN)
 	python3 tools/docs/trace.py $(DOCS_GEN)/traceability.md
@@ -20,5 +21,3 @@ docs: trace
 # Serve docs/html, screenshot two pages in headless Chromium, check every internal link.
 docs-browser: docs
 	python3 tools/docs/browser_check.py $(B)/docs/screenshots architecture.html
-
-CHECK_TARGETS += trace docs docs-browser

@@ -1,15 +1,15 @@
 # End-to-end tests: Debian's 6.1 cloud kernel + a busybox initramfs under
 # QEMU 7.2 TCG, reading /dev/hwrng from the vhost-user entropy daemon
 # (tests/e2e/, requirements in docs/req/e2e.md). Everything is fetched here:
-# the kernel with `apt-get download` (unpacked, never installed).
+# the kernel with `apt-get download` (unpacked, never installed). The daemon is
+# mk/vhost_user.mk's $(VHU_BIN).
 PKGS += qemu-system-x86 busybox-static cpio gzip rng-tools5 python3 apt dpkg
 
 E2E_DIR    := $(B)/e2e
 E2E_KERNEL := $(E2E_DIR)/kernel/.done
 E2E_INITRD := $(E2E_DIR)/initramfs.cpio.gz
-E2E_DAEMON := $(B)/vhost-user/vhost-user-entropy
 E2E_CASES  := $(shell python3 tests/e2e/e2e.py --list 2>/dev/null)
-E2E_RUN    := B=$(B) E2E_DAEMON=$(E2E_DAEMON) python3 tests/e2e/e2e.py
+E2E_RUN     = B=$(B) E2E_DAEMON=$(VHU_BIN) python3 tests/e2e/e2e.py
 
 $(E2E_KERNEL): tests/e2e/fetch-kernel.sh
 	tests/e2e/fetch-kernel.sh $(E2E_DIR)/kernel && touch $@
@@ -21,16 +21,13 @@ $(E2E_INITRD): tests/e2e/mkinitramfs.sh tests/e2e/guest-init.sh $(E2E_KERNEL)
 e2e-prep: $(E2E_KERNEL) $(E2E_INITRD)
 
 # All cases in one run (the rngtest case pools the bytes of the others).
-e2e: e2e-prep $(E2E_DAEMON)
+e2e: e2e-prep $$(VHU_BIN)
 	$(E2E_RUN)
 
 # One case alone: make e2e-pci, e2e-mmio, e2e-baseline, ...
-$(E2E_CASES:%=e2e-%): e2e-%: e2e-prep $(E2E_DAEMON)
+$(E2E_CASES:%=e2e-%): e2e-%: e2e-prep $$(VHU_BIN)
 	$(E2E_RUN) $*
 
 # The guest's own view of our device, then rngtest on what it read.
-demo-e2e: e2e-prep $(E2E_DAEMON)
+demo-e2e: e2e-prep $$(VHU_BIN)
 	$(E2E_RUN) --demo
-
-CHECK_TARGETS += e2e
-DEMO_TARGET := demo-e2e

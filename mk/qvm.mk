@@ -1,92 +1,123 @@
-# QNX qvm adapters (vdev-*.so) and the host harness that plays qvm.
+# QNX qvm adapters (vdev-<adapter>.so) and the host harness that plays qvm.
 #
-#   make qvm-so            build $(B)/qvm/vdev-virtio-entropy.so
-#   make harness           build and run every harness test (cmocka)
-#   make harness-valgrind  the same under valgrind --leak-check=full --error-exitcode=1
+#   make qvm-so            every adapter's .so in $(QVM_B)
+#   make harness           every adapter's harness test programs (cmocka)
+#   make harness-asan      the same, adapters and harness built with $(SAN_FLAGS) ($(B)/asan)
+#   make harness-valgrind  the same programs under $(VALGRIND)
 #
-# The .so is built like a QNX vdev: -fPIC -shared, RELRO + BIND_NOW, hidden
-# visibility (nothing exported but what the constructor registers). The core
-# is recompiled position-independent for it ($(B)/qvm/pic), from the same
-# sources and flags as $(CORE_LIB) plus -fPIC. Compat headers are used (no
-# QNX SDK on the host); the harness provides the qvm functions, exported to
-# the dlopen()ed adapter with -rdynamic.
+# An adapter is a name in QVM_ADAPTERS and three lines below it:
+#   QVM_SRC_<adapter>    the sources of vdev-<adapter>.so (src/shim/qvm/)
+#   QVM_TESTS_<adapter>  its harness test programs (tests/harness/)
+#   QVM_ENV_<adapter>    the environment variable that gives those tests the .so path
+# Every harness program gets the path of every adapter, $(HQ_RELEASE_SO) and
+# HQ_BUILD=$(QVM_B) in its environment.
 #
-# Another adapter (e.g. a watchdog vdev-wdt-*.so) links its own object with
-# $(QVM_COMMON_OBJ) (options, dma windows, clock/timer, irq, vCPU transfer
-# helpers) and $(QVM_PIC_LIB), with $(QVM_CFLAGS) and $(QVM_SO_LDFLAGS), and
-# its harness tests are tests/harness/test_*.c (each gets HQ_* paths in env).
-QVM_B        := $(B)/qvm
-QVM_CFLAGS   := $(CFLAGS_SHIM) -fPIC -fvisibility=hidden -Isrc/shim/qvm -DSVD_QVM_SDK=0
-QVM_SO_LDFLAGS := -shared -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack $(LDFLAGS_ALL)
-QVM_PIC_OBJ  := $(CORE_SRC:src/core/%.c=$(QVM_B)/pic/%.o)
-QVM_PIC_LIB  := $(QVM_B)/libsvdcore_pic.a
-QVM_COMMON_OBJ := $(QVM_B)/shim/qvm_common.o
-QVM_HDRS     := $(wildcard src/shim/qvm/*.h src/shim/qvm/compat/*.h include/safevdev/*.h)
-QVM_ENTROPY_SO := $(QVM_B)/vdev-virtio-entropy.so
+# Each .so is built like a QNX vdev: -fPIC -shared, RELRO + BIND_NOW, hidden
+# visibility (nothing exported but what the constructor registers), linked with
+# the core recompiled position-independent ($(QVM_B)/pic: the sources and flags
+# of $(CORE_LIB) plus -fPIC). The compat headers stand in for the QNX SDK; the
+# harness provides the qvm functions, exported to the dlopen()ed adapter with
+# -rdynamic.
+QVM_B   := $(B)/qvm
+QVM_DIR := src/shim/qvm
+# The compat qvm API (no QNX SDK on the host); also used by mk/fuzz.mk.
+QVM_CPPFLAGS := -I$(QVM_DIR) -DSVD_QVM_SDK=0
 
-$(QVM_B)/pic/%.o: src/core/%.c $(wildcard include/safevdev/*.h src/core/*.h) | $(QVM_B)/pic
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_CORE) -fPIC -fvisibility=hidden -c $< -o $@
+# What every adapter links: the qvm frame and the qvm helpers (options, dma
+# windows, clock/timer, irq, vCPU transfers). The frame is optional ($(wildcard)).
+QVM_FRAME_SRC := $(wildcard $(QVM_DIR)/qvm_frame.c) $(QVM_DIR)/qvm_common.c
+QVM_ADAPTERS  := virtio-entropy wdt-i6300esb wdt-sp805
+
+QVM_SRC_virtio-entropy := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_entropy.c
+QVM_TESTS_virtio-entropy := tests/harness/test_qvm_entropy.c
+QVM_ENV_virtio-entropy := HQ_ENTROPY_SO
+
+QVM_SRC_wdt-i6300esb := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_wdt_i6300esb.c
+QVM_TESTS_wdt-i6300esb := tests/harness/wdt_tests/test_wdt_i6300esb_qvm.c
+QVM_ENV_wdt-i6300esb := HQ_WDT_ESB_SO
+
+QVM_SRC_wdt-sp805 := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_wdt_sp805.c
+QVM_TESTS_wdt-sp805 := tests/harness/wdt_tests/test_wdt_sp805_qvm.c
+QVM_ENV_wdt-sp805 := HQ_WDT_SP805_SO
+
+# ---------------------------------------------------------------- adapters
+QVM_SO         := $(QVM_ADAPTERS:%=$(QVM_B)/vdev-%.so)
+# Position-independent, nothing visible outside the .so unless marked.
+QVM_PIC        := -fPIC -fvisibility=hidden
+QVM_CFLAGS     := $(CFLAGS_SHIM) $(QVM_PIC) $(QVM_CPPFLAGS)
+QVM_SO_LDFLAGS := -shared $(HARDEN_LINK) $(LDFLAGS_ALL)
+QVM_PIC_OBJ    := $(CORE_SRC:src/core/%.c=$(QVM_B)/pic/%.o)
+QVM_PIC_LIB    := $(QVM_B)/libsvdcore_pic.a
+QVM_HDRS       := $(wildcard $(QVM_DIR)/*.h $(QVM_DIR)/compat/*.h) $(API_HDRS)
+
+$(QVM_B)/pic/%.o: src/core/%.c $(CORE_HDRS) | $(QVM_B)/pic
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_CORE) $(QVM_PIC) -c $< -o $@
 $(QVM_PIC_LIB): $(QVM_PIC_OBJ)
 	rm -f $@ && ar rcs $@ $^
-$(QVM_B)/shim/%.o: src/shim/qvm/%.c $(QVM_HDRS) | $(QVM_B)/shim
+$(QVM_B)/shim/%.o: $(QVM_DIR)/%.c $(QVM_HDRS) | $(QVM_B)/shim
 	$(CC) $(CPPFLAGS_ALL) $(QVM_CFLAGS) -c $< -o $@
-$(QVM_ENTROPY_SO): $(QVM_B)/shim/vdev_entropy.o $(QVM_COMMON_OBJ) $(QVM_PIC_LIB)
-	$(CC) $(QVM_CFLAGS) $(QVM_SO_LDFLAGS) $(QVM_B)/shim/vdev_entropy.o $(QVM_COMMON_OBJ) $(QVM_PIC_LIB) -o $@
-$(QVM_B)/pic $(QVM_B)/shim $(QVM_B)/harness:
+# vdev-<adapter>.so: the objects of QVM_SRC_<adapter>, then the PIC core.
+qvm_obj = $(patsubst $(QVM_DIR)/%.c,$(QVM_B)/shim/%.o,$(QVM_SRC_$(1)))
+$(QVM_SO): $(QVM_B)/vdev-%.so: $$(call qvm_obj,$$*) $(QVM_PIC_LIB)
+	$(CC) $(QVM_CFLAGS) $(QVM_SO_LDFLAGS) $(call qvm_obj,$*) $(QVM_PIC_LIB) -o $@
+$(QVM_B)/pic $(QVM_B)/shim:
 	mkdir -p $@
 
 # ---------------------------------------------------------------- harness
-HQ_SRC  := $(filter-out tests/harness/test_%.c,$(sort $(wildcard tests/harness/*.c)))
-HQ_OBJ  := $(HQ_SRC:tests/harness/%.c=$(QVM_B)/harness/%.o)
-HQ_TEST_SRC := $(sort $(wildcard tests/harness/test_*.c))
-HQ_TESTS := $(HQ_TEST_SRC:tests/harness/%.c=$(QVM_B)/harness/%)
-HQ_CFLAGS := $(CFLAGS_TEST) -Itests/harness -Isrc/shim/qvm -DSVD_QVM_SDK=0 -pthread
-HQ_LIBS := -rdynamic -ldl -lfdt -lcmocka -pthread
+# The qvm stand-in is every non-test source under tests/harness/ (hq_qvm.c,
+# the driver model, the watchdog service wdt_tests/wdt_hq.c); every harness
+# program links all of it. Objects and programs mirror the tests/harness tree
+# under $(QVM_B)/harness.
+HQ_SRC      := $(sort $(shell find tests/harness -name '*.c' ! -name 'test_*'))
+HQ_OBJ      := $(HQ_SRC:tests/harness/%.c=$(QVM_B)/harness/%.o)
+HQ_HDRS     := $(sort $(shell find tests/harness -name '*.h')) $(COMMON_HDRS) $(QVM_HDRS)
+HQ_TEST_SRC := $(foreach a,$(QVM_ADAPTERS),$(QVM_TESTS_$(a)))
+HQ_TESTS    := $(HQ_TEST_SRC:tests/harness/%.c=$(QVM_B)/harness/%)
+# A test program under tests/harness that no adapter lists (`make harness` fails on it).
+HQ_UNLISTED := $(filter-out $(HQ_TEST_SRC),$(sort $(shell find tests/harness -name 'test_*.c')))
+HQ_INC      := $(addprefix -I,$(sort $(patsubst %/,%,$(dir $(HQ_SRC) $(HQ_TEST_SRC)))))
+HQ_CFLAGS   := $(CFLAGS_TEST) $(HQ_INC) $(QVM_CPPFLAGS) -pthread
+HQ_LIBS     := -rdynamic -ldl -lfdt -lcmocka -pthread
 
-$(QVM_B)/harness/%.o: tests/harness/%.c $(wildcard tests/harness/*.h tests/common/*.h) $(QVM_HDRS) | $(QVM_B)/harness
+$(HQ_OBJ): $(QVM_B)/harness/%.o: tests/harness/%.c $(HQ_HDRS)
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(HQ_CFLAGS) -c $< -o $@
-$(QVM_B)/harness/test_%: tests/harness/test_%.c $(HQ_OBJ) $(COMMON_OBJ) $(CORE_LIB) $(wildcard tests/harness/*.h) | $(QVM_B)/harness
+$(HQ_TESTS): $(QVM_B)/harness/%: tests/harness/%.c $(HQ_OBJ) $(COMMON_OBJ) $(CORE_LIB) $(HQ_HDRS)
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(HQ_CFLAGS) $< $(HQ_OBJ) $(COMMON_OBJ) $(CORE_LIB) $(HQ_LIBS) $(LDFLAGS_ALL) -o $@
 
-.PHONY: qvm-so harness harness-build harness-valgrind
-qvm-so: $(QVM_ENTROPY_SO)
-harness-build: $(QVM_ENTROPY_SO) $(HQ_TESTS)
-
-# Each test program gets the .so path and the build dir in the environment.
-# HQ_RELEASE_SO: a release build of the .so (no sanitizer/coverage flags), whose
-# sections and symbols the tests inspect; instrumented builds add data of their
-# own. It is built in its own tree, fixed by the first make that reads this
-# file and exported to the recursive ones (harness-asan, coverage).
+# HQ_RELEASE_SO: a release build of the entropy .so (no sanitizer or coverage
+# flags), whose sections and symbols test_qvm_entropy inspects; instrumented
+# builds add data of their own. The release adapters are built in their own
+# tree, fixed by the first make that reads this file and exported to the
+# recursive ones (harness-asan, coverage).
 ifndef HQ_RELEASE_B
 HQ_RELEASE_B  := $(abspath $(B))/qvm-release
 HQ_RELEASE_CC := $(CC)
 export HQ_RELEASE_B HQ_RELEASE_CC
 endif
 HQ_RELEASE_SO := $(HQ_RELEASE_B)/qvm/vdev-virtio-entropy.so
-.PHONY: qvm-release-so
+HQ_ENV := $(foreach a,$(QVM_ADAPTERS),$(QVM_ENV_$(a))=$(abspath $(QVM_B)/vdev-$(a).so)) \
+          HQ_RELEASE_SO=$(HQ_RELEASE_SO) HQ_BUILD=$(abspath $(QVM_B))
+
+.PHONY: qvm-so qvm-release-so harness-build harness-listed harness harness-asan harness-valgrind
+qvm-so: $(QVM_SO)
 qvm-release-so:
-	@$(MAKE) --no-print-directory B=$(HQ_RELEASE_B) CC=$(HQ_RELEASE_CC) OPT="-O2 -g" \
+	@$(MAKE) --no-print-directory B=$(HQ_RELEASE_B) CC=$(HQ_RELEASE_CC) OPT="$(RELEASE_OPT)" \
 	  VARIANT_CFLAGS= VARIANT_LDFLAGS= qvm-so
-harness-build: qvm-release-so
-HQ_ENV := HQ_ENTROPY_SO=$(abspath $(QVM_ENTROPY_SO)) HQ_RELEASE_SO=$(HQ_RELEASE_SO) HQ_BUILD=$(abspath $(QVM_B))
+harness-listed:
+	@if [ -n "$(HQ_UNLISTED)" ]; then \
+	  echo "harness: $(HQ_UNLISTED): not in any QVM_TESTS_<adapter> (mk/qvm.mk)"; exit 1; fi
+harness-build: harness-listed $(QVM_SO) $(HQ_TESTS) qvm-release-so
+
 harness: harness-build
-	@set -e; n=0; for t in $(HQ_TESTS); do echo "--- $$t"; $(HQ_ENV) $$t; n=$$((n+1)); done; \
-	echo "harness: $$n test programs passed"
+	$(call run_each,harness,$(HQ_TESTS),$(HQ_ENV),passed)
+
+harness-asan:
+	$(MAKE) $(SAN_TREE) harness
 
 harness-valgrind: harness-build
-	@set -e; n=0; for t in $(HQ_TESTS); do echo "--- valgrind $$t"; \
-	  $(HQ_ENV) HQ_VALGRIND=1 valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
-	    --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 $$t; n=$$((n+1)); done; \
-	echo "harness-valgrind: $$n test programs clean (no errors, no leaks)"
+	$(call run_each,harness-valgrind,$(HQ_TESTS),$(HQ_ENV) HQ_VALGRIND=1 $(VALGRIND),clean under memcheck (errors and leaks))
 
-ALL_TARGETS   += $(QVM_ENTROPY_SO)
-PKGS          += valgrind libfdt-dev device-tree-compiler libcmocka-dev binutils
-CHECK_TARGETS += harness harness-valgrind
-
-# The harness again with ASan+UBSan (clang, own build tree): the adapter .so and
-# the harness are both instrumented.
-.PHONY: harness-asan
-harness-asan:
-	$(MAKE) --no-print-directory B=$(B)/asan CC=clang OPT="-O1 -g" \
-	  VARIANT_CFLAGS="$(SAN_FLAGS)" VARIANT_LDFLAGS="$(SAN_FLAGS)" harness
-CHECK_TARGETS += harness-asan
+ALL_TARGETS += $(QVM_SO)
+PKGS        += valgrind libfdt-dev device-tree-compiler libcmocka-dev binutils

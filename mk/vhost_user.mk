@@ -1,29 +1,35 @@
-# vhost-user back-end daemon `vhost-user-entropy` (src/shim/vhost_user/, issue 3)
-# and its protocol tests with a fake front-end (tests/vhost_user/).
-#   make vhost-user   the daemon at $(B)/vhost-user/vhost-user-entropy
-#   make vhu-test     protocol, robustness, lifecycle and CLI tests (part of check)
-#   make vhu-asan     the same tests, daemon and dispatcher built with clang ASan+UBSan
-#                     (shares the $(B)/asan tree with unit-asan; part of check)
+# vhost-user back-end daemon `vhost-user-entropy` (src/shim/vhost_user/) and
+# its protocol tests with a fake front-end (tests/vhost_user/).
+#   make vhost-user   the daemon at $(VHU_BIN)
+#   make vhu-test     protocol, robustness, lifecycle and CLI tests
+#   make vhu-asan     the same tests, daemon and dispatcher built with $(SAN_FLAGS) ($(B)/asan)
 # Requirements: docs/req/vhu.md. User guide: docs/vhost-user.md.
-VHU_DIR   := $(B)/vhost-user
-VHU_BIN   := $(VHU_DIR)/vhost-user-entropy
-VHU_LIB   := $(VHU_DIR)/libvhu.a
-VHU_HDR   := $(wildcard src/shim/vhost_user/*.h include/safevdev/*.h)
-# Everything but main() goes into a library the tests and fuzz targets link.
-VHU_OBJ   := $(VHU_DIR)/obj/vhu_dev.o
-VHU_TEST  := $(VHU_DIR)/test_vhu
+# The daemon and its sources are also used by mk/e2e.mk, mk/bench.mk,
+# mk/faults.mk and mk/fuzz.mk.
+VHU_DIR      := $(B)/vhost-user
+VHU_BIN      := $(VHU_DIR)/vhost-user-entropy
+VHU_LIB      := $(VHU_DIR)/libvhu.a
+# Everything but main() goes into a library that the tests and the fuzz
+# regression programs link (the fuzz target compiles VHU_LIB_SRC itself).
+VHU_LIB_SRC  := src/shim/vhost_user/vhu_dev.c
+VHU_MAIN_SRC := src/shim/vhost_user/vhu_main.c
+VHU_SRC      := $(VHU_LIB_SRC) $(VHU_MAIN_SRC)
+VHU_HDR      := $(wildcard src/shim/vhost_user/*.h) $(API_HDRS)
+VHU_CPPFLAGS := -Isrc/shim/vhost_user
+VHU_OBJ      := $(VHU_LIB_SRC:src/shim/vhost_user/%.c=$(VHU_DIR)/obj/%.o)
+VHU_TEST     := $(VHU_DIR)/test_vhu
 
 $(VHU_DIR)/obj/%.o: src/shim/vhost_user/%.c $(VHU_HDR) | $(VHU_DIR)/obj
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_SHIM) -c $< -o $@
 $(VHU_LIB): $(VHU_OBJ)
 	rm -f $@ && ar rcs $@ $^
-$(VHU_BIN): $(VHU_DIR)/obj/vhu_main.o $(VHU_LIB) $(CORE_LIB)
+$(VHU_BIN): $(VHU_MAIN_SRC:src/shim/vhost_user/%.c=$(VHU_DIR)/obj/%.o) $(VHU_LIB) $(CORE_LIB)
 	$(CC) $(CFLAGS_SHIM) $(HARDEN_LDFLAGS) $^ $(LDFLAGS_ALL) -o $@
 $(VHU_DIR)/obj:
 	mkdir -p $@
 
 $(VHU_TEST): tests/vhost_user/test_vhu.c $(wildcard tests/vhost_user/*.h) $(VHU_LIB) $(CORE_LIB) $(VHU_HDR)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -Isrc/shim/vhost_user $< $(VHU_LIB) $(CORE_LIB) -lcmocka $(LDFLAGS_ALL) -o $@
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) $(VHU_CPPFLAGS) $< $(VHU_LIB) $(CORE_LIB) -lcmocka $(LDFLAGS_ALL) -o $@
 
 .PHONY: vhost-user vhu-test vhu-asan
 vhost-user: $(VHU_BIN)
@@ -37,11 +43,9 @@ vhu-test: $(VHU_BIN) $(VHU_TEST)
 # A sanitizer report in the daemon aborts it, which the tests see (a test or
 # the final SIGTERM exit status fails); the logs are grepped as well.
 vhu-asan:
-	$(MAKE) --no-print-directory B=$(B)/asan CC=clang OPT="-O1 -g" \
-	  VARIANT_CFLAGS="$(SAN_FLAGS)" VARIANT_LDFLAGS="$(SAN_FLAGS)" vhu-test
+	$(MAKE) $(SAN_TREE) vhu-test
 	@if grep -l -E 'Sanitizer|runtime error' $(B)/asan/vhost-user/tmp/*.log 2>/dev/null; then \
 	  echo "vhu-asan: sanitizer reports in the daemon logs above"; exit 1; fi
 
 PKGS += libcmocka-dev clang libclang-rt-14-dev
 ALL_TARGETS += $(VHU_BIN)
-CHECK_TARGETS += vhu-test vhu-asan

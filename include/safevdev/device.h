@@ -71,6 +71,32 @@
 /** @brief Interrupt status bit: a configuration change notification is pending. */
 #define SVD_ISR_CONFIG 0x2u
 
+/** @brief Default of ::svd_budget.bytes: bytes one engine call may move (64 KiB). */
+#define SVD_BUDGET_DEFAULT_BYTES (UINT64_C(64) * 1024u)
+/** @brief Default of ::svd_budget.descs: descriptors one engine call may take (256). */
+#define SVD_BUDGET_DEFAULT_DESCS 256u
+/** @brief Largest ::svd_budget.bytes (2^30). */
+#define SVD_BUDGET_MAX_BYTES (UINT64_C(1) << 30)
+
+/**
+ * @brief The work one engine call may do (freedom from interference in time).
+ *
+ * A call that reaches either bound stops, keeps the rest of its work pending
+ * and asks to be called again at once (the effect's deadline is the call's
+ * @c now); a request larger than the budget is served over several calls and
+ * completed only when it has what it would have had in one. Descriptors are
+ * counted per chain taken: a chain is always validated whole (at most the
+ * queue size of descriptors), and no further chain is taken once @c descs is
+ * reached.
+ */
+typedef struct svd_budget {
+    uint64_t bytes; /**< Bytes moved to or from guest buffers per call, 1..::SVD_BUDGET_MAX_BYTES (0: default). */
+    uint32_t descs; /**< Descriptors taken per call, 1..::SVD_VQ_MAX_SIZE (0: default). */
+} svd_budget;
+
+/** @brief svd_model.reset's index meaning every queue. */
+#define SVD_MODEL_ALL_QUEUES UINT32_MAX
+
 /**
  * @brief A device model: what makes a virtio device an entropy device (or any
  *        other). Filled by the model's own constructor (e.g.
@@ -81,13 +107,16 @@
  * ready, no latch). It SHALL take requests with svd_vq_pop() and complete
  * them with svd_vq_push(), in pop order, and return:
  * - ::SVD_OK, with *@p wake_at set to the time it wants to be called again
- *   for this queue (work left pending: a deferred or starved request), or
- *   ::SVD_NO_DEADLINE when it has nothing waiting;
+ *   for this queue (work left pending: a deferred or starved request, or
+ *   @p now when the call's ::svd_budget ran out), or ::SVD_NO_DEADLINE when it
+ *   has nothing waiting;
  * - ::SVD_ERR_PROTOCOL (the guest broke the queue; the reason in @c why) or
  *   another failure naming its reason (the model cannot go on, e.g.
  *   ::SVD_WHY_SOURCE_GAVE_UP): the device latches NEEDS_RESET;
  * - ::SVD_ERR_STATE: the queue was not usable; nothing happened.
- * @c reset drops every request the model holds (device or queue reset).
+ * @c reset drops the requests the model holds for queue @p index (a queue
+ * stop), or for every queue when @p index is ::SVD_MODEL_ALL_QUEUES (device
+ * reset, NEEDS_RESET latched).
  */
 typedef struct svd_model {
     uint32_t device_id;       /**< Virtio device ID (4 = entropy). MUST be non-zero. */
@@ -96,10 +125,11 @@ typedef struct svd_model {
     uint16_t queue_max;       /**< Largest size per queue, a power of two <= ::SVD_VQ_MAX_SIZE. */
     const uint8_t *config;    /**< Device configuration space bytes (MAY be NULL when config_len is 0). */
     uint32_t config_len;      /**< Length of @c config. */
-    /** Serve queue @p index (see above). */
-    svd_result (*serve)(void *ctx, svd_vq *q, uint32_t index, const svd_gmem *m, uint64_t now, uint64_t *wake_at);
-    /** Drop every request held (device reset). */
-    void (*reset)(void *ctx);
+    /** Serve queue @p index within @p budget (see above). */
+    svd_result (*serve)(void *ctx, svd_vq *q, uint32_t index, const svd_gmem *m, uint64_t now,
+                        const svd_budget *budget, uint64_t *wake_at);
+    /** Drop the requests held for queue @p index, or for all (::SVD_MODEL_ALL_QUEUES). */
+    void (*reset)(void *ctx, uint32_t index);
     void *ctx;                /**< The model's state, passed to @c serve and @c reset. */
 } svd_model;
 
@@ -111,6 +141,7 @@ typedef struct svd_model {
  */
 typedef struct svd_dev {
     svd_model model;             /**< The device model. */
+    svd_budget budget;           /**< Work per call (defaults applied). */
     uint64_t host_features;      /**< Features offered. */
     uint64_t driver_features;    /**< Features written by the driver. */
     uint8_t status;              /**< Device status byte. */

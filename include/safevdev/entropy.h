@@ -14,6 +14,9 @@
  * - admit requests through an optional ::svd_ratelimit, deferring (never
  *   blocking) a request that does not fit, and ask to be served again when
  *   it will;
+ * - do at most the call's ::svd_budget of work, serving a larger request over
+ *   several calls (its bytes accumulate; it is completed only when it has
+ *   them all, or when the source gives out after at least one byte);
  * - apply the source-open policy: with @c open_timeout_ns set, the source
  *   may stay unavailable from the guest's first request for that long
  *   (retried every @c open_retry_ns) before the model gives up and the
@@ -105,6 +108,7 @@ typedef struct svd_entropy {
     svd_vq_desc segs[SVD_ENTROPY_MAX_SEGS];     /**< Storage of @c pending. */
     bool admitted;                              /**< @c pending passed the rate limiter. */
     uint64_t granted;                           /**< Bytes admitted for @c pending. */
+    uint64_t done;                              /**< Bytes of @c pending written by earlier calls (budget). */
     svd_entropy_stats stats;                    /**< Totals. */
 } svd_entropy;
 

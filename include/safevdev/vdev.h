@@ -58,6 +58,7 @@ typedef struct svd_vdev_cfg {
     uint64_t mmio_base;     /**< ::SVD_XPORT_MMIO: guest-physical base of the ::SVD_MMIO_WINDOW_SIZE window. */
     uint32_t mmio_vendor;   /**< ::SVD_XPORT_MMIO: VendorID register value (QEMU uses 0x554d4551). */
     svd_pci_params pci;     /**< ::SVD_XPORT_PCI: the function's identity. */
+    svd_budget budget;      /**< Work one call may do; all zero = the defaults. */
 } svd_vdev_cfg;
 
 /**
@@ -78,7 +79,8 @@ typedef struct svd_vdev {
  * @brief Initialise @p v from @p cfg over the guest memory map @p m (kept by
  *        pointer; MUST outlive @p v).
  * @return ::SVD_ERR_INVALID_ARG for a NULL argument, an unknown transport, a
- *         bad model (see ::svd_model), a virtio-mmio window that wraps, or a
+ *         bad model (see ::svd_model), a budget above its limits, a virtio-mmio
+ *         window that wraps, or a
  *         configuration space or device ID the transport cannot carry; @p v is
  *         unusable then.
  */

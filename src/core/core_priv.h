@@ -30,12 +30,19 @@ static inline uint64_t svd_sat_add_u64(uint64_t a, uint64_t b)
     return r;
 }
 
+/* The effect's "nothing to do" state (svd_fx_clear's body, inline for the
+ * engines' hot paths). */
+static inline void svd_fx_reset(svd_fx *fx)
+{
+    *fx = (svd_fx){ .why = SVD_WHY_NONE, .action = SVD_WDT_ACTION_RESET, .deadline = SVD_NO_DEADLINE };
+}
+
 /* ---- watchdog engines (wdt_i6300esb.c, wdt_sp805.c) --------------------- */
 
 /* Start a call's effects: nothing fired yet, the line at its current level. */
 static inline void wdt_fx_begin(svd_fx *fx, bool level, svd_wdt_action action)
 {
-    svd_fx_clear(fx);
+    svd_fx_reset(fx);
     fx->irq_level = level;
     fx->action = action;
 }
@@ -73,6 +80,9 @@ static inline void wdt_fx_end(svd_fx *fx, bool old, bool level, uint64_t deadlin
  * features above bit 23, 0 or too many queues, queue_max not a power of two
  * <= SVD_VQ_MAX_SIZE, NULL config with a length). */
 SVD_MUST_USE svd_result svd_dev_init(svd_dev *d, const svd_model *model, const svd_gmem *m, bool host_driven);
+/* Set the work one call may do: 0 fields take the defaults; ::SVD_ERR_INVALID_ARG
+ * (nothing changed) above SVD_BUDGET_MAX_BYTES / SVD_VQ_MAX_SIZE. */
+SVD_MUST_USE svd_result svd_dev_set_budget(svd_dev *d, const svd_budget *b);
 /* Device reset (status 0): queues reset, model reset, features/status/isr/reason cleared. */
 void svd_dev_reset(svd_dev *d);
 /* The guest writes the status byte (rules: device.c's header comment).

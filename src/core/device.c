@@ -56,7 +56,7 @@ static void dev_latch(svd_dev *d, svd_why why, svd_fx *fx)
         svd_vq_disable(&d->queues[i]);
         d->wake_at[i] = SVD_NO_DEADLINE;
     }
-    d->model.reset(d->model.ctx);
+    d->model.reset(d->model.ctx, SVD_MODEL_ALL_QUEUES);
     fx->failed = true;
     fx->why = why;
     if ((d->status & SVD_STATUS_DRIVER_OK) != 0u) {
@@ -88,25 +88,42 @@ svd_result svd_dev_init(svd_dev *d, const svd_model *model, const svd_gmem *m, b
     SVD_ENSURE((model->device_features & ~DEV_SPECIFIC_FEATURES) == 0u, SVD_ERR_INVALID_ARG);
     SVD_ENSURE(model->num_queues >= 1u && model->num_queues <= SVD_DEV_MAX_QUEUES, SVD_ERR_INVALID_ARG);
     SVD_ENSURE(model->config != NULL || model->config_len == 0u, SVD_ERR_INVALID_ARG);
-    svd_vq probe;
-    SVD_GUARD(svd_vq_init(&probe, model->queue_max)); /* the queue-size rule decides queue_max */
 
+    /* The queue-size rule decides whether queue_max is acceptable; a queue it
+     * refuses is left untouched, so a refused init leaves @d as it was
+     * (REQ-DEV-001) without an engine-sized probe on the stack. */
+    SVD_GUARD(svd_vq_init(&d->queues[0], model->queue_max));
+
+    /* Built in place: no engine-sized temporaries on the stack. */
     (void)memset(d, 0, sizeof(*d));
+    for (uint32_t i = 0u; i < SVD_DEV_MAX_QUEUES; i++) {
+        const svd_result qr = svd_vq_init(&d->queues[i], model->queue_max);
+        if (SVD_NEVER(!svd_is_ok(qr))) {
+            return qr; /* accepted just above */
+        }
+        d->wake_at[i] = SVD_NO_DEADLINE;
+    }
     d->model = *model;
     d->host_features = model->device_features | DEV_TRANSPORT_FEATURES;
     d->host_driven = host_driven;
     d->gmem = m;
-    for (uint32_t i = 0u; i < SVD_DEV_MAX_QUEUES; i++) {
-        d->queues[i] = probe;
-        d->wake_at[i] = SVD_NO_DEADLINE;
-    }
+    d->budget.bytes = SVD_BUDGET_DEFAULT_BYTES;
+    d->budget.descs = SVD_BUDGET_DEFAULT_DESCS;
+    return svd_ok();
+}
+
+svd_result svd_dev_set_budget(svd_dev *d, const svd_budget *b)
+{
+    SVD_ENSURE(b->bytes <= SVD_BUDGET_MAX_BYTES && b->descs <= SVD_VQ_MAX_SIZE, SVD_ERR_INVALID_ARG);
+    d->budget.bytes = b->bytes != 0u ? b->bytes : SVD_BUDGET_DEFAULT_BYTES;
+    d->budget.descs = b->descs != 0u ? b->descs : SVD_BUDGET_DEFAULT_DESCS;
     return svd_ok();
 }
 
 void svd_dev_reset(svd_dev *d)
 {
     dev_queues_reset(d);
-    d->model.reset(d->model.ctx);
+    d->model.reset(d->model.ctx, SVD_MODEL_ALL_QUEUES);
     d->driver_features = 0u;
     d->status = 0u;
     d->isr = 0u;
@@ -275,7 +292,12 @@ svd_result svd_dev_queue_set_addr(svd_dev *d, uint32_t q, svd_vq_ring ring, uint
 static svd_result queue_start(svd_dev *d, uint32_t q, bool event_idx, bool indirect, svd_fx *fx)
 {
     svd_vq *vq = &d->queues[q];
-    SVD_GUARD(dev_check(d, svd_vq_set_features(vq, event_idx, indirect), fx));
+    /* The caller found the queue disabled, and recording features is refused
+     * only on an enabled queue: defensive. */
+    const svd_result fr = svd_vq_set_features(vq, event_idx, indirect);
+    if (SVD_NEVER(!svd_is_ok(fr))) {
+        return dev_check(d, fr, fx);
+    }
     d->wake_at[q] = SVD_NO_DEADLINE;
     return dev_check(d, svd_vq_enable(vq, d->gmem), fx);
 }
@@ -340,7 +362,7 @@ svd_result svd_dev_queue_stop(svd_dev *d, uint32_t q, uint16_t *next_avail, uint
     SVD_ENSURE(q < d->model.num_queues, SVD_ERR_BOUNDS);
     svd_vq *vq = &d->queues[q];
     svd_vq_base(vq, next_avail, next_used);
-    d->model.reset(d->model.ctx);
+    d->model.reset(d->model.ctx, q);
     svd_vq_reset(vq);
     d->wake_at[q] = SVD_NO_DEADLINE;
     return svd_ok();
@@ -363,7 +385,7 @@ svd_result svd_dev_kick(svd_dev *d, uint32_t q, uint64_t now, svd_fx *fx)
     SVD_GUARD(queue_live(d, q));
     svd_vq *vq = &d->queues[q];
     uint64_t wake = SVD_NO_DEADLINE;
-    const svd_result r = d->model.serve(d->model.ctx, vq, q, d->gmem, now, &wake);
+    const svd_result r = d->model.serve(d->model.ctx, vq, q, d->gmem, now, &d->budget, &wake);
     if (!svd_is_ok(r) && !svd_is_err(r, SVD_ERR_STATE)) {
         dev_latch(d, r.why, fx);
         return r;

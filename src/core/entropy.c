@@ -27,17 +27,20 @@
 
 #include "core_priv.h"
 
-/* What one serve did and asks for. */
+/* What one serve did and asks for, and what is left of its budget. */
 typedef struct ent_out {
     bool wake;        /* a request is waiting: serve again at wake_at */
     uint64_t wake_at;
+    uint64_t bytes_left; /* of the call's byte budget */
+    uint32_t descs_left; /* of the call's descriptor budget */
 } ent_out;
 
-/* Forget the rate-limiter decision about the pending request. */
+/* Forget the rate-limiter decision about the pending request, and its progress. */
 static void admission_clear(svd_entropy *e)
 {
     e->admitted = false;
     e->granted = 0u;
+    e->done = 0u;
 }
 
 static void pending_clear(svd_entropy *e)
@@ -63,10 +66,12 @@ svd_result svd_entropy_init(svd_entropy *e, const svd_entropy_cfg *cfg, uint64_t
     return svd_ok();
 }
 
-/* Model reset (device or queue reset): drop the pending request. The
- * rate-limit state and the source-open policy's state are kept. */
-static void ent_reset(void *ctx)
+/* Model reset (device reset, or a stop of the one request queue): drop the
+ * pending request. The rate-limit state and the source-open policy's state
+ * are kept. */
+static void ent_reset(void *ctx, uint32_t index)
 {
+    (void)index; /* one queue: every index names it or all */
     pending_clear(ctx);
 }
 
@@ -95,13 +100,17 @@ static size_t source_fill(svd_entropy *e, uint8_t *dst, size_t len)
 }
 
 /* Fill up to @limit bytes of the pending chain's writable segments, in
- * order, stopping early when the source gives out; *written receives the
- * bytes written (a prefix of the writable area). Returns false only if guest
- * memory no longer backs a segment, which cannot happen while the map keeps
- * the generation the queue checked (the caller verified it). */
-static bool fill_chain(svd_entropy *e, const svd_gmem *m, uint64_t limit, uint32_t *written)
+ * order, starting @start bytes into the writable area (what earlier calls
+ * wrote), stopping early when the source gives out (*dry); *written receives
+ * the bytes written, so start + *written stays a prefix of the writable area.
+ * Returns false only if guest memory no longer backs a segment, which cannot
+ * happen while the map keeps the generation the queue checked (the caller
+ * verified it). */
+static bool fill_chain(svd_entropy *e, const svd_gmem *m, uint64_t start, uint64_t limit, uint32_t *written,
+                       bool *dry_out)
 {
     uint64_t total = 0u;
+    uint64_t skip = start;
     bool dry = false;
 
     *written = 0u;
@@ -110,7 +119,12 @@ static bool fill_chain(svd_entropy *e, const svd_gmem *m, uint64_t limit, uint32
         if ((d->flags & SVD_VRING_DESC_F_WRITE) == 0u) {
             continue;
         }
-        uint64_t off = 0u;
+        if (skip >= d->len) {
+            skip -= d->len; /* filled by an earlier call */
+            continue;
+        }
+        uint64_t off = skip;
+        skip = 0u;
         while (off < d->len && total < limit && !dry) {
             uint64_t want = d->len - off;
             if (want > limit - total) {
@@ -140,6 +154,7 @@ static bool fill_chain(svd_entropy *e, const svd_gmem *m, uint64_t limit, uint32
     }
     /* total <= writable_len < 2^32. */
     *written = (uint32_t)total;
+    *dry_out = dry;
     return true;
 }
 
@@ -191,30 +206,47 @@ static svd_result source_starved(svd_entropy *e, uint64_t now, ent_out *out)
     return svd_fail(SVD_ERR_AGAIN);
 }
 
-/* Fill and complete the admitted pending request. ::SVD_ERR_AGAIN when the
- * source gave nothing (the request stays pending, out->wake set). */
+/* Fill (within the call's budget) and complete the admitted pending request.
+ * ::SVD_ERR_AGAIN when it stays pending: the source gave nothing (out->wake
+ * at the retry time) or the budget ran out first (out->wake now). */
 static svd_result complete_pending(svd_entropy *e, svd_vq *q, const svd_gmem *m, uint64_t now, ent_out *out)
 {
     uint32_t written = 0u;
-    const bool filled = fill_chain(e, m, e->granted, &written);
+    bool dry = false;
+    /* done <= granted: every call adds at most granted - done. */
+    uint64_t chunk = e->granted - e->done;
+    if (chunk > out->bytes_left) {
+        chunk = out->bytes_left;
+    }
+    const bool filled = fill_chain(e, m, e->done, chunk, &written, &dry);
     if (SVD_NEVER(!filled)) {
         return svd_fail(SVD_ERR_STATE);
     }
-    if (written == 0u && e->pending.writable_len != 0u) {
+    e->done += written;
+    out->bytes_left -= written;
+    /* dry means the source was asked for a writable byte: the request has one. */
+    if (dry && e->done == 0u) {
         return source_starved(e, now, out);
     }
+    if (!dry && e->done < e->granted) {
+        /* The budget ran out before the request had its bytes: the rest is
+         * served by the next call, which the caller makes at once. */
+        out->wake = true;
+        out->wake_at = now;
+        return svd_fail(SVD_ERR_AGAIN);
+    }
     /* Cannot fail: the queue is usable, the chain is from this epoch and in
-     * flight, and written <= writable_len. */
-    const svd_result pr = svd_vq_push(q, m, &e->pending, written);
+     * flight, and done <= writable_len (< 2^32). */
+    const svd_result pr = svd_vq_push(q, m, &e->pending, (uint32_t)e->done);
     if (SVD_NEVER(!svd_is_ok(pr))) {
         return pr;
     }
-    /* The push consumed the token (pending.valid is false); the next pop
-     * rewrites every other field of the chain, so only the limiter state of
-     * the request is cleared here. */
-    admission_clear(e);
     e->stats.requests++;
-    e->stats.bytes += written;
+    e->stats.bytes += e->done;
+    /* The push consumed the token (pending.valid is false); the next pop
+     * rewrites every other field of the chain, so only the limiter state and
+     * progress of the request are cleared here. */
+    admission_clear(e);
     return svd_ok();
 }
 
@@ -231,12 +263,20 @@ static svd_result ent_process(svd_entropy *e, svd_vq *q, const svd_gmem *m, uint
 
     for (;;) {
         if (!e->pending.valid) {
+            if (out->bytes_left == 0u || out->descs_left == 0u) {
+                /* Budget spent: the next request waits for the next call,
+                 * which the caller makes at once. */
+                out->wake = true;
+                out->wake_at = now;
+                return svd_ok();
+            }
             const svd_result r = svd_vq_pop(q, m, &e->pending);
             if (svd_is_err(r, SVD_ERR_EMPTY)) {
                 return svd_ok();
             }
             SVD_GUARD(r);
             admission_clear(e);
+            out->descs_left = (e->pending.ndesc < out->descs_left) ? out->descs_left - e->pending.ndesc : 0u;
             if (!e->first_seen) {
                 /* The source-open policy's clock starts at the first request. */
                 e->first_seen = true;
@@ -255,9 +295,9 @@ static svd_result ent_process(svd_entropy *e, svd_vq *q, const svd_gmem *m, uint
 }
 
 static svd_result ent_serve(void *ctx, svd_vq *q, uint32_t index, const svd_gmem *m, uint64_t now,
-                            uint64_t *wake_at)
+                            const svd_budget *budget, uint64_t *wake_at)
 {
-    ent_out out = { false, 0u };
+    ent_out out = { false, 0u, budget->bytes, budget->descs };
     (void)index; /* one queue */
     const svd_result r = ent_process(ctx, q, m, now, &out);
     *wake_at = (svd_is_ok(r) && out.wake) ? out.wake_at : SVD_NO_DEADLINE;

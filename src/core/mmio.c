@@ -125,8 +125,14 @@ svd_result svd_mmio_read(svd_mmio *m, uint64_t off, uint32_t width, uint32_t *va
 /* QueueDesc/Driver/Device Low/High: which ring and which half. */
 static svd_result write_ring_addr(svd_mmio *m, uint32_t off, uint32_t val, svd_fx *fx)
 {
-    const uint32_t ring = (off - SVD_MMIO_QUEUE_DESC_LOW) >> 4;
-    const svd_vq_ring r = (ring == 0u) ? SVD_VQ_RING_DESC : ((ring == 1u) ? SVD_VQ_RING_AVAIL : SVD_VQ_RING_USED);
+    svd_vq_ring r = SVD_VQ_RING_USED;
+    if (off < SVD_MMIO_QUEUE_DRIVER_LOW) {
+        r = SVD_VQ_RING_DESC;
+    } else if (off < SVD_MMIO_QUEUE_DEVICE_LOW) {
+        r = SVD_VQ_RING_AVAIL;
+    } else {
+        /* QueueDevice Low/High */
+    }
     return svd_dev_queue_set_addr_half(m->dev, m->queue_sel, r, (off & 4u) != 0u, val, fx);
 }
 

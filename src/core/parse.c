@@ -2,24 +2,26 @@
  * parse (strtoull's habits) can slip through, and the core calls no libc. */
 #include "safevdev/parse.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "safevdev/span.h"
 
-/* One digit in @base, or -1. */
-static int digit_of(char c, uint32_t base)
+/* The value of digit @c in @base into *d; false when @c is not one. */
+static bool digit_of(char c, uint32_t base, uint32_t *d)
 {
-    int d = -1;
-    if (c >= '0' && c <= '9') {
-        d = c - '0';
-    } else if (base == 16u && c >= 'a' && c <= 'f') {
-        d = c - 'a' + 10;
-    } else if (base == 16u && c >= 'A' && c <= 'F') {
-        d = c - 'A' + 10;
+    const uint32_t u = (uint32_t)(unsigned char)c;
+    bool ok = true;
+    if (u >= (uint32_t)'0' && u <= (uint32_t)'9') {
+        *d = u - (uint32_t)'0';
+    } else if (base == 16u && u >= (uint32_t)'a' && u <= (uint32_t)'f') {
+        *d = (u - (uint32_t)'a') + 10u;
+    } else if (base == 16u && u >= (uint32_t)'A' && u <= (uint32_t)'F') {
+        *d = (u - (uint32_t)'A') + 10u;
     } else {
-        d = -1;
+        ok = false;
     }
-    return d;
+    return ok;
 }
 
 /* Length of @s if it ends within SVD_PARSE_MAX_LEN characters. */
@@ -46,10 +48,10 @@ static svd_result parse_span(const char *s, size_t len, uint64_t *out)
         i = 2u;
     }
     for (; i < len; i++) {
-        const int d = digit_of(s[i], base);
-        SVD_ENSURE(d >= 0, SVD_ERR_INVALID_ARG);
+        uint32_t d = 0u;
+        SVD_ENSURE(digit_of(s[i], base, &d), SVD_ERR_INVALID_ARG);
         SVD_ENSURE(svd_is_ok(svd_mul_u64(v, base, &v)), SVD_ERR_INVALID_ARG);
-        SVD_ENSURE(svd_is_ok(svd_add_u64(v, (uint64_t)d, &v)), SVD_ERR_INVALID_ARG);
+        SVD_ENSURE(svd_is_ok(svd_add_u64(v, d, &v)), SVD_ERR_INVALID_ARG);
     }
     *out = v;
     return svd_ok();

@@ -30,25 +30,25 @@ static void finish(svd_vdev *v, svd_fx *fx)
 svd_result svd_vdev_init(svd_vdev *v, const svd_vdev_cfg *cfg, const svd_gmem *m)
 {
     SVD_ENSURE(v != NULL && cfg != NULL && m != NULL, SVD_ERR_INVALID_ARG);
-    svd_vdev n;
-    (void)memset(&n, 0, sizeof(n));
-    n.xport = cfg->xport;
-    SVD_GUARD(svd_dev_init(&n.dev, &cfg->model, m, cfg->xport == SVD_XPORT_NONE));
+    uint64_t end;
     switch (cfg->xport) {
-    case SVD_XPORT_MMIO: {
-        uint64_t end;
+    case SVD_XPORT_MMIO:
         SVD_ENSURE(svd_is_ok(svd_add_u64(cfg->mmio_base, SVD_MMIO_WINDOW_SIZE, &end)), SVD_ERR_INVALID_ARG);
-        n.mmio_base = cfg->mmio_base;
         break;
-    }
     case SVD_XPORT_PCI:
     case SVD_XPORT_NONE:
         break;
     default:
         return svd_fail(SVD_ERR_INVALID_ARG);
     }
-    /* The transports keep a pointer to the device: set them up in place. */
-    *v = n;
+    /* Built in place (a failed init leaves @v unusable, as documented): the
+     * transports keep a pointer to the device, and no engine-sized copy is
+     * made on the stack. */
+    (void)memset(v, 0, sizeof(*v));
+    v->xport = cfg->xport;
+    v->mmio_base = cfg->mmio_base;
+    SVD_GUARD(svd_dev_init(&v->dev, &cfg->model, m, cfg->xport == SVD_XPORT_NONE));
+    SVD_GUARD(svd_dev_set_budget(&v->dev, &cfg->budget));
     if (cfg->xport == SVD_XPORT_MMIO) {
         SVD_GUARD(svd_mmio_init(&v->mmio, &v->dev, cfg->mmio_vendor));
     } else if (cfg->xport == SVD_XPORT_PCI) {
@@ -62,8 +62,9 @@ svd_result svd_vdev_init(svd_vdev *v, const svd_vdev_cfg *cfg, const svd_gmem *m
 static svd_result mmio_access(svd_vdev *v, svd_space sp, uint64_t addr, uint32_t width, bool write, uint64_t *val,
                               uint64_t now, svd_fx *fx)
 {
-    SVD_ENSURE(sp == SVD_SPACE_MEM && addr >= v->mmio_base && addr - v->mmio_base < SVD_MMIO_WINDOW_SIZE,
-               SVD_ERR_BOUNDS);
+    /* The window's end is the transport's check (svd_mmio_read/write refuse
+     * offsets past it); here only the base. */
+    SVD_ENSURE(sp == SVD_SPACE_MEM && addr >= v->mmio_base, SVD_ERR_BOUNDS);
     SVD_ENSURE(width <= 4u, SVD_ERR_INVALID_ARG);
     const uint64_t off = addr - v->mmio_base;
     if (write) {
@@ -94,7 +95,11 @@ static svd_result pci_access(svd_vdev *v, svd_space sp, uint64_t addr, uint32_t 
                    addr - base < SVD_PCI_BAR_SIZE,
                SVD_ERR_BOUNDS);
     if (write) {
-        return svd_pci_bar_write(&v->pci, addr - base, width, *val, now, fx);
+        /* Only the low @width bytes are the value written, as on the other paths. */
+        const uint32_t bits = 8u * width;
+        const uint64_t mask = (width < 8u) ? ((UINT64_C(1) << bits) - UINT64_C(1)) : UINT64_MAX;
+        const uint64_t wv = *val & mask;
+        return svd_pci_bar_write(&v->pci, addr - base, width, wv, now, fx);
     }
     return svd_pci_bar_read(&v->pci, addr - base, width, val, fx);
 }
@@ -103,7 +108,7 @@ svd_result svd_vdev_access(svd_vdev *v, svd_space sp, uint64_t addr, uint32_t wi
                            uint64_t now, svd_fx *fx)
 {
     SVD_ENSURE(v != NULL && val != NULL && fx != NULL, SVD_ERR_INVALID_ARG);
-    svd_fx_clear(fx);
+    svd_fx_reset(fx);
     if (!write) {
         *val = 0u;
     }
@@ -121,7 +126,7 @@ svd_result svd_vdev_access(svd_vdev *v, svd_space sp, uint64_t addr, uint32_t wi
 
 svd_result svd_vdev_kick(svd_vdev *v, uint32_t q, uint64_t now, svd_fx *fx)
 {
-    svd_fx_clear(fx);
+    svd_fx_reset(fx);
     const svd_result r = svd_dev_kick(&v->dev, q, now, fx);
     finish(v, fx);
     return r;
@@ -129,7 +134,7 @@ svd_result svd_vdev_kick(svd_vdev *v, uint32_t q, uint64_t now, svd_fx *fx)
 
 void svd_vdev_tick(svd_vdev *v, uint64_t now, svd_fx *fx)
 {
-    svd_fx_clear(fx);
+    svd_fx_reset(fx);
     svd_dev_tick(&v->dev, now, fx);
     finish(v, fx);
 }
@@ -137,7 +142,7 @@ void svd_vdev_tick(svd_vdev *v, uint64_t now, svd_fx *fx)
 void svd_vdev_reset(svd_vdev *v, uint64_t now, svd_fx *fx)
 {
     (void)now;
-    svd_fx_clear(fx);
+    svd_fx_reset(fx);
     switch (v->xport) {
     case SVD_XPORT_MMIO:
         svd_mmio_reset(&v->mmio, fx);
@@ -162,7 +167,7 @@ uint64_t svd_vdev_features(const svd_vdev *v)
 svd_result svd_vdev_queue_start(svd_vdev *v, uint32_t q, const svd_vq_setup *s, svd_fx *fx)
 {
     SVD_ENSURE(v != NULL && s != NULL && fx != NULL, SVD_ERR_INVALID_ARG);
-    svd_fx_clear(fx);
+    svd_fx_reset(fx);
     const svd_result r = svd_dev_queue_start(&v->dev, q, s, fx);
     finish(v, fx);
     return r;

@@ -305,7 +305,9 @@ svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m)
 
     SVD_ENSURE(!q->enabled, SVD_ERR_STATE);
     SVD_ENSURE(!q->broken, SVD_ERR_STATE);
-    if (!vq_size_ok(q, q->size)) {
+    /* The size is checked when it is set and preset to the (checked)
+     * maximum otherwise, so it is always valid here: defensive. */
+    if (SVD_NEVER(!vq_size_ok(q, q->size))) {
         return vq_break(q, SVD_WHY_QUEUE_SIZE);
     }
     if ((q->desc_gpa & 15u) != 0u || (q->avail_gpa & 1u) != 0u || (q->used_gpa & 3u) != 0u) {

@@ -300,6 +300,8 @@ svd_result svd_esb_cfg_write(svd_esb *w, uint32_t off, uint32_t size, uint32_t v
     SVD_ENSURE(w != NULL && fx != NULL, SVD_ERR_INVALID_ARG);
     SVD_GUARD(esb_check(off, size, SVD_ESB_CFG_SIZE));
     const bool old = w->irq_level;
+    const uint32_t old_bar = w->bar0;
+    const bool old_mem = svd_esb_mem_enabled(w);
     wdt_fx_begin(fx, old, w->cfg.action);
     esb_advance(w, now, fx);
     for (uint32_t i = 0u; i < size; i++) {
@@ -307,6 +309,8 @@ svd_result svd_esb_cfg_write(svd_esb *w, uint32_t off, uint32_t size, uint32_t v
     }
     w->irq_level = esb_irq_level(w);
     wdt_fx_end(fx, old, w->irq_level, svd_esb_next_deadline(w));
+    /* BAR0 moved or memory decoding switched: the shim re-reads the layout. */
+    fx->bars_changed = (w->bar0 != old_bar) || (svd_esb_mem_enabled(w) != old_mem);
     return svd_ok();
 }
 

@@ -105,3 +105,24 @@ bool tg_vring_should_kick(const tg_vring *r, bool event_idx, uint16_t old)
     }
     return (svd_load_le16(tg_mem_ptr(r->mem, r->used)) & 1u) == 0u;
 }
+
+svd_result tg_vring_attach(const tg_vring *r, svd_vq *q)
+{
+    SVD_GUARD(svd_vq_set_size(q, r->size));
+    SVD_GUARD(svd_vq_set_addr(q, SVD_VQ_RING_DESC, r->desc));
+    SVD_GUARD(svd_vq_set_addr(q, SVD_VQ_RING_AVAIL, r->avail));
+    return svd_vq_set_addr(q, SVD_VQ_RING_USED, r->used);
+}
+
+void tg_vring_setup(const tg_vring *r, bool event_idx, bool indirect, svd_vq_setup *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->size = r->size;
+    s->desc = r->desc;
+    s->avail = r->avail;
+    s->used = r->used;
+    s->next_avail = r->avail_idx;
+    s->next_used = r->last_used;
+    s->event_idx = event_idx;
+    s->indirect = indirect;
+}

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "safevdev/device.h"
+#include "safevdev/virtqueue.h"
 #include "tg_mem.h"
 
 typedef struct tg_vring {
@@ -46,5 +48,11 @@ bool tg_vring_get_used(tg_vring *r, uint32_t *id, uint32_t *len);
 /* Would the Linux driver kick now? (vring_need_event on avail_event under
  * EVENT_IDX, else !(used->flags & NO_NOTIFY)); @old is avail_idx before the adds. */
 bool tg_vring_should_kick(const tg_vring *r, bool event_idx, uint16_t old);
+/* Configure queue @q (not enable it) with @r's size and ring addresses, the
+ * way a transport would: the first refusal is returned. */
+svd_result tg_vring_attach(const tg_vring *r, svd_vq *q);
+/* The host-driven start of @r (vhost-user): size, addresses, base from the
+ * driver's shadows (avail_idx / last_used), and the two ring features. */
+void tg_vring_setup(const tg_vring *r, bool event_idx, bool indirect, svd_vq_setup *s);
 
 #endif

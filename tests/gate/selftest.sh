@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Self-test of the quality-gate tools: each checker is shown a seeded defect and
 # must report it (a gate that passes everything would pass here too, and fail this
-# test). Run by `make gate-selftest`.
+# test). Run by `make gate-selftest`, which passes the build's own sanitizer and
+# valgrind configuration: SAN_CC, SAN_FLAGS and VALGRIND (the Makefile's).
 set -euo pipefail
+: "${SAN_CC:?set by make gate-selftest}" "${SAN_FLAGS:?set by make gate-selftest}" "${VALGRIND:?set by make gate-selftest}"
 cd "$(dirname "$0")/../.."
 t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
 pass=0; fail=0
@@ -137,16 +139,18 @@ C
 
 # REQ: REQ-GATE-012
 test_sanitizer_configs_catch_defects() {
-    # The exact configurations unit-asan and unit-valgrind use (mk/core.mk SAN_FLAGS, mk/valgrind.mk).
+    # The exact configurations the sanitizer and valgrind stages use (from make).
     printf '#include <stdlib.h>\nint main(void) { char *p = malloc(8); p[8] = 1; free(p); return 0; }\n' >"$t/ovf.c"
-    clang -std=c11 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer "$t/ovf.c" -o "$t/ovf"
+    # shellcheck disable=SC2086
+    "$SAN_CC" -std=c11 -g $SAN_FLAGS "$t/ovf.c" -o "$t/ovf"
     expect_fail "ASan: heap overflow by one byte" "$t/ovf"
     printf '#include <stdlib.h>\nint main(void) { char *p = malloc(32); p[0] = 1; return p[0] - 1; }\n' >"$t/leak.c"
     gcc -std=c11 -O0 -g "$t/leak.c" -o "$t/leak"
-    expect_fail "valgrind: definite leak" valgrind --quiet --error-exitcode=1 --leak-check=full \
-        --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible "$t/leak"
+    # shellcheck disable=SC2086
+    expect_fail "valgrind: definite leak" $VALGRIND "$t/leak"
     printf '#include <stdint.h>\nint main(int c, char **v) { (void)v; int32_t x = INT32_MAX; return (int)(x + c) == 0; }\n' >"$t/ub.c"
-    clang -std=c11 -g -fsanitize=address,undefined -fno-sanitize-recover=all "$t/ub.c" -o "$t/ub"
+    # shellcheck disable=SC2086
+    "$SAN_CC" -std=c11 -g $SAN_FLAGS "$t/ub.c" -o "$t/ub"
     expect_fail "UBSan: signed overflow" "$t/ub"
 }
 

@@ -7,7 +7,7 @@
  * - The qvm side of the compat API (src/shim/qvm/compat/qvm_compat.h): the
  *   harness executable defines vdev_register_factory, guest_cpu_read/write,
  *   gasp_map_vdma/gasp_unmap, guest_intr_signal, guest_timer_create/notify/
- *   state, gfdt_update_node/property and qvm_report, and is linked with
+ *   state, gfdt_update_node/property, wdog_bite and qvm_report, and is linked with
  *   -rdynamic so the adapter binds to them at dlopen() (BIND_NOW).
  * - Loading: hq_load() dlopen()s an adapter; its constructor registers its
  *   factory (ABI value checked); hq_factory() finds it by name.
@@ -41,14 +41,16 @@
  *   hq_fault_countdown(n) fails the n-th host call of any kind (SQLite-style
  *   countdown), so a test can fail the 1st, 2nd, ... call until a run
  *   completes with no fault fired.
+ * - Watchdog service: wdog_bite() records each bite (action, flags) with the
+ *   virtual time (hq_bites(), hq_bite_at()).
  * - Log: qvm_report() lines are kept (hq_log_has(), hq_log_count()).
  *
  * Several instances (of one or several adapters) may live at once; the
  * harness's own tables are mutex-protected so two threads may drive two
  * instances concurrently (each instance on one thread at a time).
  *
- * Adding an adapter (e.g. a watchdog .so): build it like
- * $(QVM_ENTROPY_SO) in mk/qvm.mk, hq_load() its path, hq_dev_new() with its
+ * Adding an adapter: list it in QVM_ADAPTERS in mk/qvm.mk (its sources, its
+ * harness tests, the variable naming its .so), hq_load() its path, hq_dev_new() with its
  * factory name and options, drive it with hq_access() and hq_clock_advance(),
  * observe hq_irq_*() and hq_log_*(); the vdev_ref_status of each access is
  * the return value of hq_access().
@@ -79,6 +81,8 @@ tg_mem *hq_ram(void);
 /* dlopen() @path (RTLD_NOW); 0 on success. Loading the same path again is a no-op. */
 int hq_load(const char *path);
 const struct vdev_factory *hq_factory(const char *name);
+/* Factories registered since hq_init() (every loaded .so registers one). */
+unsigned hq_factory_count(void);
 
 /* Create an instance of factory @name. @opts: name, value, name, value, ..., NULL.
  * *@rc receives EOK or the failing control code. NULL on failure (the
@@ -110,6 +114,18 @@ unsigned hq_live_timers(void);
 /* Clock. */
 uint64_t hq_clock_now(void);
 void hq_clock_advance(uint64_t ns);
+/* True when @d's timer is armed; *@deadline (if not NULL) receives when it fires. */
+bool hq_timer_armed(const hq_dev *d, uint64_t *deadline);
+
+/* Watchdog bites (wdog_bite() calls) since the last hq_bites_clear(). */
+typedef struct hq_bite {
+    uint64_t at_ns;
+    unsigned action;
+    unsigned flags;
+} hq_bite;
+unsigned hq_bites(void);
+bool hq_bite_at(unsigned i, hq_bite *out);
+void hq_bites_clear(void);
 
 /* Faults: next @count getrandom calls fail with @err (count < 0: until cleared; err 0 clears). */
 void hq_fault_getrandom(int err, int count);

@@ -23,6 +23,7 @@
 #define HQ_BLOCK_CANARY 64u
 #define HQ_CANARY 0x5Au
 #define HQ_PCI_LOC_BASE (UINT64_C(1) << 32) /* bus 1 */
+#define HQ_MAX_BITES 64u
 
 /* The vCPU operand the harness hands to vread/vwrite: the adapter moves the
  * value through guest_cpu_read/write on it. */
@@ -78,6 +79,8 @@ static struct {
     const char *fired;       /* name of the call that failed, NULL if none yet */
     char log[HQ_LOG_LINES][HQ_LOG_LEN];
     unsigned nlog;
+    hq_bite bites[HQ_MAX_BITES];
+    unsigned nbites;
 } hq = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* Countdown fault injection (SQLite style): true when this host call must fail. */
@@ -303,6 +306,19 @@ void gfdt_update_property(int node, const char *propname, const void *valp, size
     }
 }
 
+/* qvm's watchdog service: every bite recorded with the virtual time. */
+void wdog_bite(struct wdog_state *wds)
+{
+    pthread_mutex_lock(&hq.lock);
+    if (hq.nbites < HQ_MAX_BITES) {
+        hq.bites[hq.nbites].at_ns = hq.now;
+        hq.bites[hq.nbites].action = wds->ws_action;
+        hq.bites[hq.nbites].flags = wds->ws_flags;
+    }
+    hq.nbites++;
+    pthread_mutex_unlock(&hq.lock);
+}
+
 /* Interposed getrandom(2): the adapter's reference binds here (-rdynamic). */
 ssize_t getrandom(void *buf, size_t len, unsigned int flags)
 {
@@ -348,6 +364,7 @@ int hq_init(size_t ram_size)
     hq.map_fail = false;
     hq.timer_fail = false;
     hq.nlog = 0;
+    hq.nbites = 0;
     memset(hq.timers, 0, sizeof hq.timers);
     return 0;
 }
@@ -405,6 +422,14 @@ const struct vdev_factory *hq_factory(const char *name)
         }
     }
     return NULL;
+}
+
+unsigned hq_factory_count(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    unsigned n = hq.nfactories;
+    pthread_mutex_unlock(&hq.lock);
+    return n;
 }
 
 static int opt_index(const struct vdev_factory *f, const char *name)
@@ -702,6 +727,49 @@ unsigned hq_live_timers(void)
     }
     pthread_mutex_unlock(&hq.lock);
     return n;
+}
+
+bool hq_timer_armed(const hq_dev *d, uint64_t *deadline)
+{
+    bool armed = false;
+    pthread_mutex_lock(&hq.lock);
+    for (unsigned i = 0; i < HQ_MAX_TIMERS; i++) {
+        const struct guest_timer *t = &hq.timers[i];
+        if (t->used && (t->vdp == &d->v) && t->armed) {
+            armed = true;
+            if (deadline != NULL) {
+                *deadline = t->deadline;
+            }
+        }
+    }
+    pthread_mutex_unlock(&hq.lock);
+    return armed;
+}
+
+unsigned hq_bites(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    unsigned n = hq.nbites;
+    pthread_mutex_unlock(&hq.lock);
+    return n;
+}
+
+bool hq_bite_at(unsigned i, hq_bite *out)
+{
+    pthread_mutex_lock(&hq.lock);
+    bool ok = (i < hq.nbites) && (i < HQ_MAX_BITES);
+    if (ok) {
+        *out = hq.bites[i];
+    }
+    pthread_mutex_unlock(&hq.lock);
+    return ok;
+}
+
+void hq_bites_clear(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    hq.nbites = 0;
+    pthread_mutex_unlock(&hq.lock);
 }
 
 uint64_t hq_clock_now(void)

@@ -15,6 +15,7 @@
 
 #include "hq.h"
 #include "hq_driver.h"
+#include "safevdev/ratelimit.h"
 
 #define RAM_SIZE (4u << 20)
 #define DMA_ALL "0x40000000,0x400000"
@@ -114,12 +115,18 @@ static void factory_registered_by_constructor(void **state)
     assert_true((f->factory_flags & VFF_INTR_NONPCI) != 0u);
     assert_int_equal(f->acc_sizes, (1u << 1) | (1u << 2) | (1u << 4) | (1u << 8));
     assert_true(f->extra_space > 4096u);
-    const char *want[] = { "delayed", "rate-bytes", "rate-burst", "rate-ops", "dma" };
+    const char *want[] = { "delayed", "rate-bytes", "rate-burst", "rate-ops", "rate-ops-burst", "dma" };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         assert_non_null(f->option_list[i]);
         assert_string_equal(f->option_list[i], want[i]);
     }
-    assert_null(f->option_list[5]);
+    assert_null(f->option_list[6]);
+    /* The rate options are the core's, named as the core names them (the daemon's too). */
+    for (unsigned k = 0; k < (unsigned)SVD_RATE__COUNT; k++) {
+        assert_string_equal(f->option_list[1u + k], svd_rate_opt_name((svd_rate_opt)k));
+    }
+    /* The constructor registered exactly one factory (only this .so is loaded). */
+    assert_int_equal(hq_factory_count(), 1u);
 }
 
 /* Run @cmd, return its stdout (static buffer). */
@@ -137,38 +144,55 @@ static const char *run(const char *cmd)
     return out;
 }
 
+/* The three adapters' release builds: the entropy one from HQ_RELEASE_SO, the
+ * watchdogs beside it (the release tree builds all three). */
+static void release_so_paths(char paths[3][512])
+{
+    const char *e = release_so_path();
+    const char *slash = strrchr(e, '/');
+    int dir = (slash != NULL) ? (int)(slash - e) : 0;
+    snprintf(paths[0], 512, "%s", e);
+    snprintf(paths[1], 512, "%.*s%svdev-wdt-sp805.so", dir, e, (slash != NULL) ? "/" : "");
+    snprintf(paths[2], 512, "%.*s%svdev-wdt-i6300esb.so", dir, e, (slash != NULL) ? "/" : "");
+}
+
 /* REQ: REQ-QVM-002 */
 static void only_writable_static_is_the_factory(void **state)
 {
     (void)state;
-    char cmd[1024];
-    /* Every symbol the library defines in a section that stays writable (.data,
-     * .bss), minus the toolchain's own crt objects. .data.rel.ro (the option
-     * table) is read-only after relocation: RELRO is checked below. */
-    snprintf(cmd, sizeof cmd,
-             "objdump -t '%s' | awk '($4 == \".data\" || $4 == \".bss\") && "
-             "$NF !~ /^(__dso_handle|completed\\.[0-9]+|__TMC_END__)$/ {print $NF}' | sort",
-             release_so_path());
-    assert_string_equal(run(cmd), "ent_factory\n");
-    /* Size of that object equals sizeof(struct vdev_factory) */
-    snprintf(cmd, sizeof cmd, "nm -S '%s' | awk '$4 == \"ent_factory\" {print $3 \" \" $2}'", release_so_path());
-    char want[64];
-    snprintf(want, sizeof want, "d %016zx\n", sizeof(struct vdev_factory));
-    assert_string_equal(run(cmd), want);
-    /* RELRO + BIND_NOW: everything else writable at load time is read-only after relocation. */
-    snprintf(cmd, sizeof cmd, "readelf -lW '%s' | grep -c GNU_RELRO; readelf -dW '%s' | grep -c 'BIND_NOW'",
-             release_so_path(), release_so_path());
-    assert_string_equal(run(cmd), "1\n1\n");
-    /* Hidden visibility: the library exports no symbol at all (qvm finds the
-     * factory through the constructor's registration). */
-    snprintf(cmd, sizeof cmd, "nm -D --defined-only '%s' | awk '$2 ~ /[A-Za-z]/' | wc -l", release_so_path());
-    assert_string_equal(run(cmd), "0\n");
-    /* And no writable section besides .data/.bss (+ the RELRO-protected ones). */
-    snprintf(cmd, sizeof cmd,
-             "readelf -SW '%s' | awk '$0 ~ / WA/ && $2 !~ /^\\.(data|bss|data\\.rel\\.ro|got|got\\.plt|"
-             "init_array|fini_array|dynamic|tm_clone_table)$/ {print $2}'",
-             release_so_path());
-    assert_string_equal(run(cmd), "");
+    char paths[3][512];
+    release_so_paths(paths);
+    for (int i = 0; i < 3; i++) {
+        const char *so = paths[i];
+        char cmd[4096];
+        /* Every symbol the library defines in a section that stays writable (.data,
+         * .bss), minus the toolchain's own crt objects. .data.rel.ro (the option
+         * table, the device table) is read-only after relocation: RELRO is checked below. */
+        snprintf(cmd, sizeof cmd,
+                 "objdump -t '%s' | awk '($4 == \".data\" || $4 == \".bss\") && "
+                 "$NF !~ /^(__dso_handle|completed\\.[0-9]+|__TMC_END__)$/ {print $NF}' | sort",
+                 so);
+        assert_string_equal(run(cmd), "svd_qvm_factory\n");
+        /* Size of that object equals sizeof(struct vdev_factory) */
+        snprintf(cmd, sizeof cmd, "nm -S '%s' | awk '$4 == \"svd_qvm_factory\" {print $3 \" \" $2}'", so);
+        char want[64];
+        snprintf(want, sizeof want, "d %016zx\n", sizeof(struct vdev_factory));
+        assert_string_equal(run(cmd), want);
+        /* RELRO + BIND_NOW: everything else writable at load time is read-only after relocation. */
+        snprintf(cmd, sizeof cmd, "readelf -lW '%s' | grep -c GNU_RELRO; readelf -dW '%s' | grep -c 'BIND_NOW'", so,
+                 so);
+        assert_string_equal(run(cmd), "1\n1\n");
+        /* Hidden visibility: the library exports no symbol at all (qvm finds the
+         * factory through the constructor's registration). */
+        snprintf(cmd, sizeof cmd, "nm -D --defined-only '%s' | awk '$2 ~ /[A-Za-z]/' | wc -l", so);
+        assert_string_equal(run(cmd), "0\n");
+        /* And no writable section besides .data/.bss (+ the RELRO-protected ones). */
+        snprintf(cmd, sizeof cmd,
+                 "readelf -SW '%s' | awk '$0 ~ / WA/ && $2 !~ /^\\.(data|bss|data\\.rel\\.ro|got|got\\.plt|"
+                 "init_array|fini_array|dynamic|tm_clone_table)$/ {print $2}'",
+                 so);
+        assert_string_equal(run(cmd), "");
+    }
 }
 
 /* ------------------------------------------------------------ transports */
@@ -442,14 +466,19 @@ static void every_bad_option_fails_options_end_naming_it(void **state)
         { { "delayed", "86401", NULL }, "option 'delayed' value '86401'" },
         { { "delayed", "", NULL }, "option 'delayed' value ''" },
         { { "delayed", "5s", NULL }, "option 'delayed' value '5s'" },
-        { { "rate-bytes", "0", NULL }, "option 'rate-bytes' value '0'" },
-        { { "rate-bytes", "-5", NULL }, "option 'rate-bytes' value '-5'" },
+        { { "rate-bytes", "-5", NULL },
+          "option 'rate-bytes' value '-5' rejected: bytes per second, 0 (unlimited) to 1073741824" },
         { { "rate-bytes", "1073741825", NULL }, "option 'rate-bytes' value '1073741825'" },
         { { "rate-bytes", " 12", NULL }, "option 'rate-bytes' value ' 12'" },
         { { "rate-ops", "0x", NULL }, "option 'rate-ops' value '0x'" },
         { { "rate-ops", "99999999999999999999999", NULL }, "option 'rate-ops' value '9999999999" },
-        { { "rate-burst", "100", NULL }, "option 'rate-burst'" },
+        { { "rate-burst", "100", NULL }, "option 'rate-burst' value '100' rejected: needs rate-bytes" },
+        { { "rate-bytes", "0", "rate-burst", "7", NULL }, "option 'rate-burst' value '7' rejected: needs rate-bytes" },
         { { "rate-bytes", "100", "rate-burst", "1073741825", NULL }, "option 'rate-burst' value '1073741825'" },
+        { { "rate-ops-burst", "5", NULL }, "option 'rate-ops-burst' value '5' rejected: needs rate-ops" },
+        { { "rate-ops", "1", "rate-ops-burst", "1073741825", NULL },
+          "option 'rate-ops-burst' value '1073741825' rejected: requests, 0 to 1073741824" },
+        { { "rate-ops", "1", "rate-ops-burst", "-1", NULL }, "option 'rate-ops-burst' value '-1'" },
         { { "dma", "5", NULL }, "option 'dma' value '5'" },
         { { "dma", "0x1000,0", NULL }, "option 'dma' value '0x1000,0'" },
         { { "dma", "0xffffffffffffffff,2", NULL }, "option 'dma' value '0xffffffffffffffff,2'" },
@@ -458,6 +487,7 @@ static void every_bad_option_fails_options_end_naming_it(void **state)
         { { "dma", "0x0,1", "dma", "0x10,1", "dma", "0x20,1", "dma", "0x30,1", "dma", "0x40,1", NULL },
           "option 'dma' value '0x40,1'" },
         { { "loc", "0x1c0d0000", NULL }, "option 'intr'" },
+        { { "loc", "0xffffffffffffff00", "intr", "gic:3", NULL }, "option 'loc'" },
         { { "delayed", "3", "rate-ops", "7", "rate-bytes", "x", NULL }, "option 'rate-bytes' value 'x'" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -476,7 +506,8 @@ static void every_bad_option_fails_options_end_naming_it(void **state)
     }
     /* Good values of each option are accepted. */
     const char *good[] = { "delayed", "forever", "rate-bytes", "1073741824", "rate-burst", "0", "rate-ops",
-                           "0XaB", "dma", "0x40000000,0x100000", "dma", "0x40100000,0x300000", NULL };
+                           "0XaB", "rate-ops-burst", "0x10", "dma", "0x40000000,0x100000", "dma",
+                           "0x40100000,0x300000", NULL };
     int rc = -1;
     hq_dev *d = hq_dev_new("virtio-entropy", good, &rc);
     assert_int_equal(rc, EOK);
@@ -491,6 +522,31 @@ static void every_bad_option_fails_options_end_naming_it(void **state)
     hq_log_clear();
     assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
     assert_true(hq_log_has("virtio-entropy: status"));
+    assert_true(hq_log_has(", refused accesses 0"));
+    hq_dev_free(d);
+}
+
+/* rate-bytes 0 and rate-ops 0 are "unlimited", as in the daemon: nothing is
+ * ever deferred, however fast the guest asks. */
+/* REQ: REQ-QVM-012 */
+static void rate_zero_means_unlimited(void **state)
+{
+    (void)state;
+    const char *o[] = { "rate-bytes", "0", "rate-ops", "0", "dma", DMA_ALL, NULL };
+    int rc = -1;
+    hq_dev *d = hq_dev_new("virtio-entropy", o, &rc);
+    assert_int_equal(rc, EOK);
+    assert_non_null(d);
+    hq_drv v;
+    assert_int_equal(hq_drv_probe(&v, d, BAR_A, RING(0), 16, 0), HQ_DRV_OK);
+    const uint64_t t0 = hq_clock_now();
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(hq_drv_read(&v, BUF(0), 4096, 0, 0), 4096); /* no clock step allowed */
+    }
+    assert_int_equal(hq_clock_now(), t0);
+    hq_log_clear();
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
+    assert_true(hq_log_has("why none source open requests 200 bytes 819200 source-failures 0 deferrals 0"));
     hq_dev_free(d);
 }
 
@@ -542,8 +598,13 @@ static void delayed_opens_on_first_request_and_waits(void **state)
     hq_dev_free(d);
 }
 
+/* `delayed N` is the entropy model's source-open policy: the source may stay
+ * unavailable N s from the guest's first request, not a moment longer; then
+ * the model gives up, the device latches NEEDS_RESET (configuration
+ * interrupt) and the frame logs the reason. Giving up is final for the
+ * instance: a device reset does not bring the source back. */
 /* REQ: REQ-QVM-010 */
-static void delayed_n_gives_up_with_needs_reset(void **state)
+static void delayed_n_gives_up_through_the_model(void **state)
 {
     (void)state;
     hq_fault_getrandom(EAGAIN, -1);
@@ -554,14 +615,31 @@ static void delayed_n_gives_up_with_needs_reset(void **state)
     hq_drv v;
     assert_int_equal(hq_drv_probe(&v, d, 0, RING(0), 16, 0), HQ_DRV_OK);
     tg_mem_fill(hq_ram(), BUF(0), 64, 0xAA);
-    assert_int_equal(hq_drv_read(&v, BUF(0), 64, 100 * MS, 30), -1);
+    const uint64_t t0 = hq_clock_now();
+    assert_int_equal(hq_drv_read(&v, BUF(0), 64, 100 * MS, 9), -1); /* 0.9 s: still waiting */
+    hq_clock_advance(t0 + 1000 * MS - 1u - hq_clock_now());
+    assert_int_equal(hq_drv_status(&v) & S_NEEDS_RESET, 0);
+    assert_false(hq_log_has("needs reset"));
+    assert_false(hq_irq_level(11));
+    hq_clock_advance(1u); /* 1 s after the first request */
     assert_true((hq_drv_status(&v) & S_NEEDS_RESET) != 0u);
-    assert_true(hq_log_has("still unavailable after delayed 1 s"));
+    assert_true(hq_irq_level(11));
+    assert_true(hq_log_has("virtio-entropy: device needs reset: source_gave_up"));
+    assert_int_equal(hq_log_count(), 1u);
     assert_true(all_bytes(BUF(0), 64, 0xAA));
     /* No timer keeps firing after giving up. */
     unsigned calls = hq_getrandom_calls();
     hq_clock_advance(10000 * MS);
     assert_int_equal(hq_getrandom_calls(), calls);
+    assert_false(hq_timer_armed(d, NULL));
+    /* A device reset and a new probe: the first request latches again, at once. */
+    hq_drv v2;
+    assert_int_equal(hq_drv_probe(&v2, d, 0, RING(1), 16, 0), HQ_DRV_OK);
+    assert_int_equal(hq_drv_read(&v2, BUF(1), 64, 0, 0), -1);
+    assert_true((hq_drv_status(&v2) & S_NEEDS_RESET) != 0u);
+    assert_int_equal(hq_log_count(), 2u);
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
+    assert_true(hq_log_has("why source_gave_up source gave-up requests 0"));
     hq_dev_free(d);
 }
 
@@ -615,7 +693,7 @@ static void runtime_source_failure_defers_never_fakes(void **state)
 static void rate_limit_defers_with_the_timer(void **state)
 {
     (void)state;
-    const char *o[] = { "rate-bytes", "64", "rate-ops", "1000", "dma", DMA_ALL, NULL };
+    const char *o[] = { "rate-bytes", "640", "rate-ops", "1000", "dma", DMA_ALL, NULL };
     int rc = -1;
     hq_dev *d = hq_dev_new("virtio-entropy", o, &rc);
     assert_non_null(d);
@@ -625,11 +703,78 @@ static void rate_limit_defers_with_the_timer(void **state)
     uint64_t t0 = hq_clock_now();
     long got = hq_drv_read(&v, BUF(0), 64, 10 * MS, 200);
     uint64_t dt = hq_clock_now() - t0;
-    /* 64 bytes at 64 B/s: the second request is admitted no earlier than ~1 s later
-     * (possibly in pieces; the model grants up to the bucket). */
-    assert_true(got > 0);
-    assert_true(dt >= 900 * MS);
-    assert_true(dt <= 1100 * MS);
+    /* 640 B/s is a bucket of 64 bytes refilled every 100 ms: the second request
+     * is admitted no earlier than ~100 ms later. */
+    assert_int_equal(got, 64);
+    assert_true(dt >= 90 * MS);
+    assert_true(dt <= 110 * MS);
+    hq_dev_free(d);
+}
+
+/* The frame arms the instance timer at the deadline the engine reports
+ * (fx.deadline), not before and not later: rate-ops 10 is one request per
+ * 100 ms, so a second request at t0 is due at exactly t0 + 100 ms. */
+/* REQ: REQ-QVM-012 */
+static void frame_arms_the_timer_at_the_engine_deadline(void **state)
+{
+    (void)state;
+    const char *o[] = { "loc", MMIO_A, "intr", "gic:15", "rate-ops", "10", "dma", DMA_ALL, NULL };
+    int rc = -1;
+    hq_dev *d = hq_dev_new("virtio-entropy", o, &rc);
+    assert_non_null(d);
+    hq_drv v;
+    assert_int_equal(hq_drv_probe(&v, d, 0, RING(0), 16, 0), HQ_DRV_OK);
+    assert_false(hq_timer_armed(d, NULL)); /* nothing pending: no deadline */
+    const uint64_t t0 = hq_clock_now();
+    assert_int_equal(hq_drv_read(&v, BUF(0), 64, 0, 0), 64);
+    assert_int_equal(hq_drv_read(&v, BUF(1), 64, 0, 0), -1); /* deferred */
+    uint64_t at = 0;
+    assert_true(hq_timer_armed(d, &at));
+    assert_int_equal(at, t0 + 100 * MS);
+    hq_clock_advance(100 * MS - 1u);
+    uint32_t id = 0;
+    uint32_t got = 0;
+    (void)hq_drv_handle_irq(&v);
+    assert_false(tg_vring_get_used(&v.vr, &id, &got));
+    hq_clock_advance(1u);
+    (void)hq_drv_handle_irq(&v);
+    assert_true(tg_vring_get_used(&v.vr, &id, &got));
+    assert_int_equal(got, 64);
+    assert_false(hq_timer_armed(d, NULL)); /* served: nothing left to wait for */
+    hq_dev_free(d);
+}
+
+/* A guest protocol error latches NEEDS_RESET and the log line names the rule
+ * broken, once per latch; after a reset another rule is named. */
+/* REQ: REQ-QVM-007 */
+static void protocol_error_is_logged_with_its_rule(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = mmio_dev(MMIO_A, "gic:16", &rc);
+    assert_non_null(d);
+    hq_drv v;
+    assert_int_equal(hq_drv_probe(&v, d, 0, RING(0), 16, 0), HQ_DRV_OK);
+    assert_int_equal(hq_drv_read(&v, BUF(0), 64, 0, 0), 64);
+    hq_log_clear();
+    /* rust-vmm #196: the available index jumps by more than the queue size. */
+    tg_vring_set_avail_idx(&v.vr, (uint16_t)(v.vr.avail_idx + 100u));
+    hq_drv_reg_write(&v, 0x050, 4, 0);
+    assert_true((hq_drv_status(&v) & S_NEEDS_RESET) != 0u);
+    assert_true(hq_log_has("virtio-entropy: device needs reset: avail_jump"));
+    hq_drv_reg_write(&v, 0x050, 4, 0); /* latched: nothing new */
+    assert_int_equal(hq_log_count(), 1u);
+    /* Reset, then a head index outside the queue (CVE-2011-2512 class). */
+    hq_drv v2;
+    assert_int_equal(hq_drv_probe(&v2, d, 0, RING(1), 16, 0), HQ_DRV_OK);
+    tg_vring_publish(&v2.vr, 200);
+    hq_drv_reg_write(&v2, 0x050, 4, 0);
+    assert_true((hq_drv_status(&v2) & S_NEEDS_RESET) != 0u);
+    assert_true(hq_log_has("virtio-entropy: device needs reset: head_range"));
+    assert_int_equal(hq_log_count(), 2u);
+    /* STATUS names the rule of the latch in force. */
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
+    assert_true(hq_log_has("virtio-entropy: status 0x4f why head_range source open"));
     hq_dev_free(d);
 }
 
@@ -701,8 +846,8 @@ static bool one_life(bool pci, unsigned pin)
 {
     char pinbuf[16];
     snprintf(pinbuf, sizeof pinbuf, "gic:%u", pin);
-    const char *om[] = { "loc", MMIO_A, "intr", pinbuf, "rate-bytes", "128", "dma", DMA_ALL, NULL };
-    const char *op[] = { "rate-bytes", "128", "dma", DMA_ALL, NULL };
+    const char *om[] = { "loc", MMIO_A, "intr", pinbuf, "rate-bytes", "1280", "dma", DMA_ALL, NULL };
+    const char *op[] = { "rate-bytes", "1280", "dma", DMA_ALL, NULL };
     int rc = -1;
     hq_dev *d = hq_dev_new("virtio-entropy", pci ? op : om, &rc);
     if (d == NULL) {
@@ -890,12 +1035,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(source_unavailable_without_delayed_fails_options_end, test_setup,
                                         test_teardown),
         cmocka_unit_test_setup_teardown(delayed_opens_on_first_request_and_waits, test_setup, test_teardown),
-        cmocka_unit_test_setup_teardown(delayed_n_gives_up_with_needs_reset, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(delayed_n_gives_up_through_the_model, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(delayed_forever_waits_as_long_as_it_takes, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(runtime_source_failure_defers_never_fakes, test_setup, test_teardown),
         cmocka_unit_test_prestate_setup_teardown(runtime_source_failure_defers_never_fakes, test_setup,
                                                  test_teardown, (void *)1),
         cmocka_unit_test_setup_teardown(rate_limit_defers_with_the_timer, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(rate_zero_means_unlimited, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(frame_arms_the_timer_at_the_engine_deadline, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(protocol_error_is_logged_with_its_rule, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(terminate_releases_everything, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(host_resource_failures_are_reported, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(countdown_fault_injection_on_every_host_call, test_setup, test_teardown),

@@ -1,8 +1,14 @@
-/* Unit tests of the virtio-entropy model (src/core/entropy.c), driven through
- * the device engine and a split-ring driver model over canary-guarded guest
- * RAM. The entropy source is a test double that emits a counter pattern
- * (1, 2, ..., 255, 1, ...: never 0), so delivered bytes can be told from
- * zeros and from untouched sentinels. Adversarial tests are test_attack_*. */
+/* Unit tests of the virtio-entropy model (src/core/entropy.c), driven the
+ * way a product drives it: the model plugged into the composed engine
+ * (svd_vdev over virtio-mmio), a virtio driver (tests/common/tg_vdrv) and a
+ * split-ring driver model over canary-guarded guest RAM. A notify write runs
+ * the model inside the access; a request left waiting is served again by
+ * svd_vdev_tick() at the deadline the effect asked for. The model's own
+ * defences (a queue the engine would never hand it) are tested on its
+ * interface (svd_model.serve) directly. The entropy source is a test double
+ * that emits a counter pattern (1, 2, ..., 255, 1, ...: never 0), so
+ * delivered bytes can be told from zeros and from untouched sentinels.
+ * Adversarial tests are test_attack_*. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +18,9 @@
 #include <cmocka.h>
 
 #include "safevdev/entropy.h"
+#include "safevdev/vdev.h"
 #include "tg_mem.h"
+#include "tg_vdrv.h"
 #include "tg_vring.h"
 
 #define RAM_GPA 0x100000u
@@ -21,6 +29,8 @@
 #define BUF_GPA (RAM_GPA + 0x4000u) /* data buffers live from here */
 #define SENTINEL 0x5Cu
 #define T0 1000000u
+#define MMIO_BASE 0xd0000000u
+#define NS_PER_S UINT64_C(1000000000)
 
 typedef struct tsrc {
     uint8_t next;      /* next counter value */
@@ -66,32 +76,31 @@ static svd_result tsrc_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
     return svd_ok();
 }
 
-typedef struct fx {
+typedef struct fix {
     tg_mem mem;
     tg_vring ring;
-    svd_dev dev;
-    svd_dev_event ev;
     svd_entropy ent;
     svd_entropy_cfg cfg;
+    svd_budget budget;   /* the composed engine's work per call (zero: the defaults) */
+    svd_vdev v;
+    tg_vdrv drv;
     tsrc src;
-    svd_entropy_out out;
+    svd_fx fx;           /* effect of the last tick / host reset */
+    uint32_t done;       /* requests completed by the last kick / tick */
+    uint64_t bytes;      /* bytes delivered by the last kick / tick */
+    uint64_t deadline;   /* deadline the last kick / tick asked for */
     uint8_t expect_next; /* the counter value the next delivered byte must have */
-} fx;
+} fix;
 
 static int setup(void **state)
 {
-    static fx f;
+    static fix f;
     memset(&f, 0, sizeof(f));
     if (tg_mem_init(&f.mem, RAM_GPA, RAM_SIZE) != 0) {
         return -1;
     }
     tg_mem_fill(&f.mem, BUF_GPA, RAM_SIZE - 0x4000u, SENTINEL);
     (void)tg_vring_init(&f.ring, &f.mem, QSIZE, RAM_GPA);
-    svd_dev_params p;
-    svd_entropy_dev_params(&p);
-    if (!svd_is_ok(svd_dev_init(&f.dev, &p, &f.mem.map))) {
-        return -1;
-    }
     f.src.next = 1u;
     f.expect_next = 1u;
     f.cfg.source.read = tsrc_read;
@@ -102,59 +111,84 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     const bool ok = tg_mem_canaries_intact(&f->mem);
     tg_mem_free(&f->mem);
     return ok ? 0 : -1;
 }
 
-static void status(fx *f, uint8_t s)
+static const svd_entropy_stats *stats(const fix *f)
 {
-    assert_true(svd_is_ok(svd_dev_set_status(&f->dev, s, &f->ev)));
+    return svd_entropy_stats_of(&f->ent);
 }
 
-/* Guest driver bring-up with @feats, entropy instance created at T0. */
-static void bring_up(fx *f, uint64_t feats)
+/* The guest driver brings the device up with @feats over the current rings. */
+static void bring_up(fix *f, uint64_t feats)
 {
-    status(f, 0u);
-    status(f, SVD_STATUS_ACKNOWLEDGE);
-    status(f, SVD_STATUS_ACKNOWLEDGE | SVD_STATUS_DRIVER);
-    assert_true(svd_is_ok(svd_dev_set_driver_features_word(&f->dev, 0u, (uint32_t)feats)));
-    assert_true(svd_is_ok(svd_dev_set_driver_features_word(&f->dev, 1u, (uint32_t)(feats >> 32))));
-    status(f, SVD_STATUS_ACKNOWLEDGE | SVD_STATUS_DRIVER | SVD_STATUS_FEATURES_OK);
-    assert_true(svd_is_ok(svd_dev_queue_set_size(&f->dev, 0u, QSIZE, &f->ev)));
-    assert_true(svd_is_ok(svd_dev_queue_set_addrs(&f->dev, 0u, f->ring.desc, f->ring.avail, f->ring.used, &f->ev)));
-    assert_true(svd_is_ok(svd_dev_queue_set_ready(&f->dev, 0u, true, &f->ev)));
-    status(f, SVD_STATUS_ACKNOWLEDGE | SVD_STATUS_DRIVER | SVD_STATUS_FEATURES_OK | SVD_STATUS_DRIVER_OK);
+    f->drv.errors = 0u;
+    assert_true(tg_vdrv_up(&f->drv, feats, &f->ring, 1u));
 }
 
-static void start(fx *f)
+/* The product's composition: the entropy instance created at T0 from
+ * f->cfg, its model in a virtio-mmio device, the guest driver up. */
+static void start(fix *f)
 {
+    svd_vdev_cfg c;
+    memset(&c, 0, sizeof(c));
     assert_true(svd_is_ok(svd_entropy_init(&f->ent, &f->cfg, T0)));
+    c.xport = SVD_XPORT_MMIO;
+    svd_entropy_model(&f->ent, &c.model);
+    c.mmio_base = MMIO_BASE;
+    c.mmio_vendor = 0x554d4551u;
+    c.budget = f->budget;
+    assert_true(svd_is_ok(svd_vdev_init(&f->v, &c, &f->mem.map)));
+    tg_vdrv_init(&f->drv, &f->v, SVD_XPORT_MMIO, MMIO_BASE);
+    f->drv.now = T0;
     bring_up(f, SVD_F_VERSION_1 | SVD_F_RING_INDIRECT_DESC);
 }
 
-/* Notify the device and let the model run at @now, as a shim does. */
-static svd_result kick(fx *f, uint64_t now)
+/* What a call did, from the model's totals and the call's effect. */
+static void account(fix *f, uint64_t req0, uint64_t bytes0, const svd_fx *fx)
 {
-    svd_vq *q = NULL;
-    svd_result r = svd_dev_notify(&f->dev, 0u, &q);
-    if (!svd_is_ok(r)) {
-        return r;
-    }
-    r = svd_entropy_process(&f->ent, q, &f->mem.map, now, &f->out);
-    svd_dev_queue_processed(&f->dev, 0u, r, &f->ev);
+    f->done = (uint32_t)(stats(f)->requests - req0);
+    f->bytes = stats(f)->bytes - bytes0;
+    f->deadline = fx->deadline;
+}
+
+/* The guest notifies the queue at @now (a QueueNotify write). */
+static svd_result kick(fix *f, uint64_t now)
+{
+    const uint64_t r0 = stats(f)->requests;
+    const uint64_t b0 = stats(f)->bytes;
+    f->drv.now = now;
+    const svd_result r = tg_vdrv_notify(&f->drv, 0u);
+    account(f, r0, b0, &f->drv.fx);
     return r;
 }
 
-static void post_w(fx *f, uint16_t head, uint64_t gpa, uint32_t len)
+/* The shim's timer fires at @now. */
+static void tick(fix *f, uint64_t now)
+{
+    const uint64_t r0 = stats(f)->requests;
+    const uint64_t b0 = stats(f)->bytes;
+    svd_vdev_tick(&f->v, now, &f->fx);
+    account(f, r0, b0, &f->fx);
+}
+
+/* The last call left a request waiting. */
+static bool waiting(const fix *f)
+{
+    return f->deadline != SVD_NO_DEADLINE;
+}
+
+static void post_w(fix *f, uint16_t head, uint64_t gpa, uint32_t len)
 {
     tg_vring_set_desc(&f->ring, head, gpa, len, SVD_VRING_DESC_F_WRITE, 0u);
     tg_vring_publish(&f->ring, head);
 }
 
-/* The next used element is @head with @len, and the driver sees no more. */
-static void expect_used(fx *f, uint32_t head, uint32_t len)
+/* The next used element is @head with @len. */
+static void expect_used(fix *f, uint32_t head, uint32_t len)
 {
     uint32_t id = 0xffffu, l = 0xffffu;
     assert_true(tg_vring_get_used(&f->ring, &id, &l));
@@ -162,14 +196,14 @@ static void expect_used(fx *f, uint32_t head, uint32_t len)
     assert_int_equal(l, len);
 }
 
-static void expect_no_used(fx *f)
+static void expect_no_used(fix *f)
 {
     uint32_t id, l;
     assert_false(tg_vring_get_used(&f->ring, &id, &l));
 }
 
 /* Bytes [gpa, gpa+len) carry the next @len counter values. */
-static void expect_source_bytes(fx *f, uint64_t gpa, size_t len)
+static void expect_source_bytes(fix *f, uint64_t gpa, size_t len)
 {
     const uint8_t *p = tg_mem_ptr(&f->mem, gpa);
     for (size_t i = 0; i < len; i++) {
@@ -178,30 +212,59 @@ static void expect_source_bytes(fx *f, uint64_t gpa, size_t len)
     }
 }
 
-/* REQ: REQ-ENT-010 */
-static void test_device_params_are_virtio_entropy(void **state)
+/* The model's interface, called directly as the engine would (for the
+ * model's own defences against a queue the engine would never hand it). */
+static svd_result serve_direct(fix *f, svd_vq *q, const svd_gmem *m, uint64_t now, uint64_t *wake)
 {
-    fx *f = *state;
-    svd_dev_params p;
+    const svd_budget b = { SVD_BUDGET_DEFAULT_BYTES, SVD_BUDGET_DEFAULT_DESCS };
+    svd_model md;
+    svd_entropy_model(&f->ent, &md);
+    return md.serve(md.ctx, q, 0u, m, now, &b, wake);
+}
+
+/* A queue of its own over f->ring, enabled, that no device engine knows about. */
+static void own_queue(fix *f, svd_vq *q)
+{
+    assert_true(svd_is_ok(svd_vq_init(q, QSIZE)));
+    assert_true(svd_is_ok(tg_vring_attach(&f->ring, q)));
+    assert_true(svd_is_ok(svd_vq_set_features(q, false, true)));
+    assert_true(svd_is_ok(svd_vq_enable(q, &f->mem.map)));
+}
+
+/* REQ: REQ-ENT-010 REQ-VDEV-008 */
+static void test_model_is_virtio_entropy(void **state)
+{
+    fix *f = *state;
+    svd_model p;
     memset(&p, 0xff, sizeof(p));
-    svd_entropy_dev_params(&p);
+    svd_entropy_model(&f->ent, &p);
     assert_int_equal(p.device_id, 4u);
     assert_int_equal(p.device_features, 0u);
     assert_int_equal(p.num_queues, 1u);
+    assert_int_equal(p.queue_max, SVD_ENTROPY_QUEUE_MAX);
     assert_true(p.queue_max >= 1u && (p.queue_max & (p.queue_max - 1u)) == 0u);
     assert_null(p.config);
     assert_int_equal(p.config_len, 0u);
-    uint32_t v = 0u;
-    assert_true(svd_is_err(svd_dev_config_read(&f->dev, 0u, 1u, &v), SVD_ERR_BOUNDS));
-    assert_int_equal(svd_dev_host_features_word(&f->dev, 0u),
+    assert_non_null(p.serve);
+    assert_non_null(p.reset);
+    assert_ptr_equal(p.ctx, &f->ent);
+    /* As the guest sees it through the transport. */
+    start(f);
+    assert_int_equal(tg_vdrv_rd(&f->drv, SVD_MMIO_DEVICE_ID, 4u), 4u);
+    assert_int_equal(tg_vdrv_rd(&f->drv, SVD_MMIO_QUEUE_NUM_MAX, 4u), SVD_ENTROPY_QUEUE_MAX);
+    assert_true(svd_is_ok(tg_vdrv_wr(&f->drv, SVD_MMIO_DEVICE_FEATURES_SEL, 4u, 0u)));
+    assert_int_equal(tg_vdrv_rd(&f->drv, SVD_MMIO_DEVICE_FEATURES, 4u),
                      (uint32_t)(SVD_F_RING_EVENT_IDX | SVD_F_RING_INDIRECT_DESC));
+    assert_int_equal(tg_vdrv_rd(&f->drv, SVD_MMIO_CONFIG_OFFSET, 1u), 0u);
+    assert_true(svd_is_err(f->drv.last, SVD_ERR_BOUNDS)); /* no configuration space */
+    assert_int_equal(svd_vdev_features(&f->v), SVD_F_VERSION_1 | SVD_F_RING_EVENT_IDX | SVD_F_RING_INDIRECT_DESC);
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
 /* REQ: REQ-ENT-020 */
 static void test_init_validates_config(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     svd_entropy_cfg c = f->cfg;
     c.source.read = NULL;
     assert_true(svd_is_err(svd_entropy_init(&f->ent, &c, 0u), SVD_ERR_INVALID_ARG));
@@ -216,28 +279,39 @@ static void test_init_validates_config(void **state)
     assert_true(svd_is_err(svd_entropy_init(&f->ent, &c, 0u), SVD_ERR_INVALID_ARG));
     assert_true(svd_is_ok(svd_entropy_init(&f->ent, &f->cfg, 0u)));
     assert_int_equal(f->ent.retry_ns, SVD_ENTROPY_DEFAULT_RETRY_NS);
+    assert_int_equal(f->ent.open_retry_ns, SVD_ENTROPY_DEFAULT_OPEN_RETRY_NS);
+    assert_int_equal(f->ent.open_timeout_ns, 0u);
+    assert_true(f->ent.opened); /* no source-open policy: the source counts as open */
+    assert_false(svd_entropy_gave_up(&f->ent));
     assert_false(f->ent.pending.valid);
+    assert_int_equal(stats(f)->requests, 0u);
     c = f->cfg;
     c.retry_ns = 77u;
+    c.open_timeout_ns = 5u;
+    c.open_retry_ns = 3u;
     assert_true(svd_is_ok(svd_entropy_init(&f->ent, &c, 0u)));
     assert_int_equal(f->ent.retry_ns, 77u);
+    assert_int_equal(f->ent.open_retry_ns, 3u);
+    assert_false(f->ent.opened); /* a policy: open only once the source delivered */
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
 /* REQ: REQ-ENT-011 REQ-ENT-013 */
 static void test_fills_write_only_buffers_with_source_bytes(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     start(f);
     for (uint16_t h = 0u; h < 3u; h++) {
         post_w(f, h, BUF_GPA + 0x100u * h, 64u);
     }
     assert_true(svd_is_ok(kick(f, T0)));
-    assert_int_equal(f->out.completed, 3u);
-    assert_int_equal(f->out.bytes, 192u);
-    assert_false(f->out.wake);
-    assert_true(f->ev.irq);
-    assert_int_equal(svd_dev_isr(&f->dev), SVD_ISR_QUEUE);
+    assert_int_equal(f->done, 3u);
+    assert_int_equal(f->bytes, 192u);
+    assert_false(waiting(f));
+    /* The line rose in the notify write itself. */
+    assert_true(f->drv.fx.irq_changed);
+    assert_true(f->drv.fx.irq_level);
+    assert_int_equal(f->drv.fx.queue_notify, 1u);
     for (uint16_t h = 0u; h < 3u; h++) {
         expect_used(f, h, 64u);
         expect_source_bytes(f, BUF_GPA + 0x100u * h, 64u);
@@ -246,19 +320,22 @@ static void test_fills_write_only_buffers_with_source_bytes(void **state)
     }
     expect_no_used(f);
     assert_true(tg_mem_all(&f->mem, BUF_GPA - 1u, 1u, 0u)); /* byte before untouched */
-    assert_int_equal(f->ent.stats.requests, 3u);
-    assert_int_equal(f->ent.stats.bytes, 192u);
-    /* Empty queue: nothing happens. */
+    assert_int_equal(stats(f)->requests, 3u);
+    assert_int_equal(stats(f)->bytes, 192u);
+    /* The driver takes the interrupt; an empty queue then raises nothing. */
+    assert_int_equal(tg_vdrv_take_irq(&f->drv), SVD_ISR_QUEUE);
+    assert_false(f->drv.fx.irq_level);
     assert_true(svd_is_ok(kick(f, T0)));
-    assert_int_equal(f->out.completed, 0u);
-    assert_false(f->ev.irq);
+    assert_int_equal(f->done, 0u);
+    assert_int_equal(f->drv.fx.queue_notify, 0u);
+    assert_false(f->drv.fx.irq_level);
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
 /* REQ: REQ-ENT-011 REQ-ENT-012 */
 static void test_attack_read_only_buffer_gets_nothing_and_len_0(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     start(f);
     tg_vring_set_desc(&f->ring, 0u, BUF_GPA, 64u, 0u, 0u);
     tg_vring_publish(&f->ring, 0u);
@@ -266,8 +343,8 @@ static void test_attack_read_only_buffer_gets_nothing_and_len_0(void **state)
     tg_vring_set_desc(&f->ring, 1u, BUF_GPA + 0x100u, 0u, SVD_VRING_DESC_F_WRITE, 0u);
     tg_vring_publish(&f->ring, 1u);
     assert_true(svd_is_ok(kick(f, T0)));
-    assert_int_equal(f->out.completed, 2u);
-    assert_int_equal(f->out.bytes, 0u);
+    assert_int_equal(f->done, 2u);
+    assert_int_equal(f->bytes, 0u);
     expect_used(f, 0u, 0u);
     expect_used(f, 1u, 0u);
     assert_int_equal(f->src.calls, 0u); /* the source was never asked */
@@ -278,7 +355,7 @@ static void test_attack_read_only_buffer_gets_nothing_and_len_0(void **state)
 /* REQ: REQ-ENT-011 */
 static void test_attack_chain_mixing_readable_and_writable(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     start(f);
     tg_vring_set_desc(&f->ring, 0u, BUF_GPA, 16u, SVD_VRING_DESC_F_NEXT, 1u);
     tg_vring_set_desc(&f->ring, 1u, BUF_GPA + 0x100u, 8u, SVD_VRING_DESC_F_NEXT, 2u);
@@ -286,7 +363,7 @@ static void test_attack_chain_mixing_readable_and_writable(void **state)
     tg_vring_set_desc(&f->ring, 3u, BUF_GPA + 0x300u, 40u, SVD_VRING_DESC_F_WRITE, 0u);
     tg_vring_publish(&f->ring, 0u);
     assert_true(svd_is_ok(kick(f, T0)));
-    assert_int_equal(f->out.completed, 1u);
+    assert_int_equal(f->done, 1u);
     expect_used(f, 0u, 64u);
     assert_true(tg_mem_all(&f->mem, BUF_GPA, 0x100u, SENTINEL));
     assert_true(tg_mem_all(&f->mem, BUF_GPA + 0x100u, 0x100u, SENTINEL));
@@ -300,7 +377,7 @@ static void test_attack_chain_mixing_readable_and_writable(void **state)
 /* REQ: REQ-ENT-011 REQ-ENT-013 */
 static void test_indirect_chain_is_filled(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     start(f);
     const uint64_t table = RAM_GPA + 0x2000u;
     tg_vring_set_indirect(&f->ring, table, 0u, BUF_GPA, 32u, SVD_VRING_DESC_F_WRITE | SVD_VRING_DESC_F_NEXT, 1u);
@@ -319,7 +396,7 @@ static void test_indirect_chain_is_filled(void **state)
 /* REQ: REQ-ENT-011 REQ-ENT-013 */
 static void test_attack_chain_longer_than_recorded_segments(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     start(f);
     const uint64_t table = RAM_GPA + 0x2000u;
     const uint16_t n = SVD_ENTROPY_MAX_SEGS + 2u;
@@ -345,7 +422,7 @@ static void test_attack_chain_longer_than_recorded_segments(void **state)
 /* REQ: REQ-ENT-014 REQ-ENT-013 */
 static void test_source_failing_then_recovering(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     f->cfg.retry_ns = 5000u;
     start(f);
     const svd_err modes[] = { SVD_ERR_SOURCE, SVD_ERR_AGAIN, SVD_OK /* 0 bytes */ };
@@ -355,39 +432,43 @@ static void test_source_failing_then_recovering(void **state)
         f->src.fail_err = modes[i];
         post_w(f, (uint16_t)i, BUF_GPA + 0x100u * i, 64u);
         for (int attempt = 0; attempt < 2; attempt++) {
-            assert_true(svd_is_ok(kick(f, now)));
-            assert_int_equal(f->out.completed, 0u);
-            assert_true(f->out.wake);
-            assert_int_equal(f->out.wake_at, now + 5000u);
+            if (attempt == 0) {
+                assert_true(svd_is_ok(kick(f, now))); /* the guest's notify */
+            } else {
+                tick(f, now); /* the retry timer */
+            }
+            assert_int_equal(f->done, 0u);
+            assert_true(waiting(f));
+            assert_int_equal(f->deadline, now + 5000u);
             expect_no_used(f);
             assert_true(tg_mem_all(&f->mem, BUF_GPA + 0x100u * i, 64u, SENTINEL)); /* no fake fill */
-            now = f->out.wake_at;
+            now = f->deadline;
         }
-        assert_true(svd_is_ok(kick(f, now)));
-        assert_int_equal(f->out.completed, 1u);
-        assert_false(f->out.wake);
+        tick(f, now);
+        assert_int_equal(f->done, 1u);
+        assert_false(waiting(f));
         expect_used(f, (uint32_t)i, 64u);
         expect_source_bytes(f, BUF_GPA + 0x100u * i, 64u);
     }
-    assert_int_equal(f->ent.stats.source_failures, 6u);
-    assert_int_equal(f->ent.stats.requests, 3u);
+    assert_int_equal(stats(f)->source_failures, 6u);
+    assert_int_equal(stats(f)->requests, 3u);
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
 /* REQ: REQ-ENT-014 */
 static void test_attack_source_claiming_more_than_asked_is_a_failure(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     start(f);
     f->src.overclaim = true;
     post_w(f, 0u, BUF_GPA, 64u);
     assert_true(svd_is_ok(kick(f, T0)));
-    assert_int_equal(f->out.completed, 0u);
-    assert_true(f->out.wake);
-    assert_int_equal(f->out.wake_at, T0 + SVD_ENTROPY_DEFAULT_RETRY_NS);
+    assert_int_equal(f->done, 0u);
+    assert_true(waiting(f));
+    assert_int_equal(f->deadline, T0 + SVD_ENTROPY_DEFAULT_RETRY_NS);
     expect_no_used(f);
     f->src.overclaim = false;
-    assert_true(svd_is_ok(kick(f, f->out.wake_at)));
+    tick(f, f->deadline);
     expect_used(f, 0u, 64u);
     expect_source_bytes(f, BUF_GPA, 64u);
     assert_true(tg_mem_canaries_intact(&f->mem));
@@ -396,7 +477,7 @@ static void test_attack_source_claiming_more_than_asked_is_a_failure(void **stat
 /* REQ: REQ-ENT-015 REQ-ENT-013 */
 static void test_short_reads_keep_filling(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     start(f);
     f->src.cap = 10u;
     post_w(f, 0u, BUF_GPA, 64u);
@@ -413,24 +494,24 @@ static void test_short_reads_keep_filling(void **state)
 /* REQ: REQ-ENT-015 REQ-ENT-013 REQ-ENT-011 */
 static void test_short_read_then_failure_completes_with_what_was_written(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     start(f);
     f->src.cap = 10u;
     f->src.fail_after = 2u; /* two good calls of 10 bytes, then dry */
     f->src.fail_err = SVD_ERR_SOURCE;
     post_w(f, 0u, BUF_GPA, 64u);
     assert_true(svd_is_ok(kick(f, T0)));
-    assert_int_equal(f->out.completed, 1u);
-    assert_false(f->out.wake);
+    assert_int_equal(f->done, 1u);
+    assert_false(waiting(f));
     expect_used(f, 0u, 20u);
     expect_source_bytes(f, BUF_GPA, 20u);
     assert_true(tg_mem_all(&f->mem, BUF_GPA + 20u, 44u, SENTINEL));
-    assert_int_equal(f->ent.stats.source_failures, 1u);
+    assert_int_equal(stats(f)->source_failures, 1u);
     /* Next request: the source is dry: it waits, nothing fake. */
     post_w(f, 1u, BUF_GPA + 0x100u, 64u);
     assert_true(svd_is_ok(kick(f, T0)));
-    assert_int_equal(f->out.completed, 0u);
-    assert_true(f->out.wake);
+    assert_int_equal(f->done, 0u);
+    assert_true(waiting(f));
     expect_no_used(f);
     assert_true(tg_mem_all(&f->mem, BUF_GPA + 0x100u, 64u, SENTINEL));
     assert_true(tg_mem_canaries_intact(&f->mem));
@@ -439,7 +520,7 @@ static void test_short_read_then_failure_completes_with_what_was_written(void **
 /* REQ: REQ-ENT-015 REQ-ENT-011 */
 static void test_source_dry_in_first_segment_leaves_later_segments_alone(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     start(f);
     f->src.cap = 8u;
     f->src.fail_after = 1u;
@@ -459,7 +540,7 @@ static void test_source_dry_in_first_segment_leaves_later_segments_alone(void **
 /* REQ: REQ-ENT-016 REQ-ENT-006 */
 static void test_rate_limiter_exhausts_and_refills(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     const svd_tb_cfg bytes = { 128u, 0u, 1000000000u }; /* 128 B/s */
     f->cfg.rate_bytes = bytes;
     start(f);
@@ -467,34 +548,39 @@ static void test_rate_limiter_exhausts_and_refills(void **state)
         post_w(f, h, BUF_GPA + 0x100u * h, 64u);
     }
     assert_true(svd_is_ok(kick(f, T0)));
-    assert_int_equal(f->out.completed, 2u);
-    assert_true(f->out.wake);
-    assert_int_equal(f->out.wake_at, T0 + 500000000u); /* 64 bytes at 128 B/s */
-    const uint64_t wake = f->out.wake_at;
-    /* Early retry: still deferred, same wake time. */
+    assert_int_equal(f->done, 2u);
+    assert_true(waiting(f));
+    assert_int_equal(f->deadline, T0 + 500000000u); /* 64 bytes at 128 B/s */
+    const uint64_t wake = f->deadline;
+    /* An early kick: still deferred, same wake time; an early tick serves nothing. */
     assert_true(svd_is_ok(kick(f, wake - 1u)));
-    assert_int_equal(f->out.completed, 0u);
-    assert_true(f->out.wake);
-    assert_int_equal(f->out.wake_at, wake);
+    assert_int_equal(f->done, 0u);
+    assert_true(waiting(f));
+    assert_int_equal(f->deadline, wake);
+    const uint64_t deferrals = stats(f)->rate_deferrals;
+    tick(f, wake - 1u);
+    assert_int_equal(f->done, 0u);
+    assert_int_equal(f->deadline, wake);
+    assert_int_equal(stats(f)->rate_deferrals, deferrals); /* not even asked */
     assert_true(tg_mem_all(&f->mem, BUF_GPA + 0x200u, 64u, SENTINEL));
-    assert_true(svd_is_ok(kick(f, wake)));
-    assert_int_equal(f->out.completed, 1u);
-    assert_true(f->out.wake);
-    assert_true(svd_is_ok(kick(f, f->out.wake_at)));
-    assert_int_equal(f->out.completed, 1u);
-    assert_false(f->out.wake);
+    tick(f, wake);
+    assert_int_equal(f->done, 1u);
+    assert_true(waiting(f));
+    tick(f, f->deadline);
+    assert_int_equal(f->done, 1u);
+    assert_false(waiting(f));
     for (uint16_t h = 0u; h < 4u; h++) {
         expect_used(f, h, 64u);
         expect_source_bytes(f, BUF_GPA + 0x100u * h, 64u);
     }
-    assert_int_equal(f->ent.stats.rate_deferrals, 3u);
+    assert_int_equal(stats(f)->rate_deferrals, 3u);
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
 /* REQ: REQ-ENT-016 REQ-ENT-006 */
 static void test_attack_buffer_larger_than_byte_bucket_gets_bucket_size(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     const svd_tb_cfg bytes = { 100u, 0u, 1000000u };
     const svd_tb_cfg ops = { 1u, 0u, 1000000u }; /* 1 request per ms */
     f->cfg.rate_bytes = bytes;
@@ -504,13 +590,13 @@ static void test_attack_buffer_larger_than_byte_bucket_gets_bucket_size(void **s
     tg_vring_set_desc(&f->ring, 1u, BUF_GPA + 0x2000u, 8u, 0u, 0u); /* read-only: still costs an op */
     tg_vring_publish(&f->ring, 1u);
     assert_true(svd_is_ok(kick(f, T0)));
-    assert_int_equal(f->out.completed, 1u);
-    assert_true(f->out.wake);
-    assert_int_equal(f->out.wake_at, T0 + 1000000u);
+    assert_int_equal(f->done, 1u);
+    assert_true(waiting(f));
+    assert_int_equal(f->deadline, T0 + 1000000u);
     expect_used(f, 0u, 100u);
     expect_source_bytes(f, BUF_GPA, 100u);
     assert_true(tg_mem_all(&f->mem, BUF_GPA + 100u, 4096u - 100u, SENTINEL));
-    assert_true(svd_is_ok(kick(f, T0 + 1000000u)));
+    tick(f, T0 + 1000000u);
     expect_used(f, 1u, 0u);
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
@@ -518,8 +604,8 @@ static void test_attack_buffer_larger_than_byte_bucket_gets_bucket_size(void **s
 /* REQ: REQ-ENT-017 */
 static void test_reset_mid_request_drops_pending(void **state)
 {
-    fx *f = *state;
-    for (int explicit_reset = 0; explicit_reset < 2; explicit_reset++) {
+    fix *f = *state;
+    for (int host_reset = 0; host_reset < 2; host_reset++) {
         memset(&f->ring, 0, sizeof(f->ring));
         (void)tg_vring_init(&f->ring, &f->mem, QSIZE, RAM_GPA);
         tg_mem_fill(&f->mem, BUF_GPA, 0x1000u, SENTINEL);
@@ -528,27 +614,32 @@ static void test_reset_mid_request_drops_pending(void **state)
         start(f);
         post_w(f, 3u, BUF_GPA, 64u);
         assert_true(svd_is_ok(kick(f, T0)));
-        assert_true(f->out.wake);
+        assert_true(waiting(f));
         assert_true(f->ent.pending.valid);
-        /* The driver resets the device while the request waits. */
-        status(f, 0u);
-        assert_true(f->ev.reset);
-        if (explicit_reset != 0) {
-            svd_entropy_reset(&f->ent);
-            assert_false(f->ent.pending.valid);
+        if (host_reset == 0) {
+            /* The driver resets the device while the request waits. */
+            assert_true(svd_is_ok(tg_vdrv_set_status(&f->drv, 0u)));
+            assert_true(f->drv.fx.reset);
+            assert_int_equal(f->drv.fx.deadline, SVD_NO_DEADLINE);
+        } else {
+            /* The host resets the guest while the request waits. */
+            svd_vdev_reset(&f->v, T0, &f->fx);
+            assert_true(f->fx.reset);
+            assert_int_equal(f->fx.deadline, SVD_NO_DEADLINE);
         }
-        /* The timer fires on a device that is not live: nothing is touched. */
-        svd_vq *q = &f->dev.queues[0];
-        assert_true(svd_is_err(svd_entropy_process(&f->ent, q, &f->mem.map, T0 + 1u, &f->out), SVD_ERR_STATE));
-        assert_int_equal(f->out.completed, 0u);
+        assert_false(f->ent.pending.valid); /* the model was told */
+        /* The timer the shim armed fires anyway: nothing is touched. */
+        const uint32_t calls = f->src.calls;
+        tick(f, T0 + SVD_ENTROPY_DEFAULT_RETRY_NS);
+        assert_int_equal(f->done, 0u);
+        assert_int_equal(f->src.calls, calls);
         assert_true(tg_mem_all(&f->mem, BUF_GPA, 64u, SENTINEL));
-        assert_false(f->ent.pending.valid);
         /* Fresh rings, new request: only it is completed, the old head never. */
         (void)tg_vring_init(&f->ring, &f->mem, QSIZE, RAM_GPA);
         bring_up(f, SVD_F_VERSION_1);
         post_w(f, 1u, BUF_GPA + 0x100u, 64u);
         assert_true(svd_is_ok(kick(f, T0 + 2u)));
-        assert_int_equal(f->out.completed, 1u);
+        assert_int_equal(f->done, 1u);
         expect_used(f, 1u, 64u);
         expect_no_used(f);
         assert_true(tg_mem_all(&f->mem, BUF_GPA, 64u, SENTINEL));
@@ -557,44 +648,78 @@ static void test_reset_mid_request_drops_pending(void **state)
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
+/* The engine always tells the model of a reset; a queue reset behind the
+ * model's back (the epoch moved) must still drop the request it holds. */
 /* REQ: REQ-ENT-017 REQ-ENT-016 */
-static void test_reset_while_rate_deferred_drops_pending(void **state)
+static void test_attack_queue_reset_behind_the_models_back_drops_pending(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     const svd_tb_cfg ops = { 1u, 0u, 1000u };
     f->cfg.rate_ops = ops;
-    start(f);
+    assert_true(svd_is_ok(svd_entropy_init(&f->ent, &f->cfg, T0)));
+    svd_vq q;
+    own_queue(f, &q);
     post_w(f, 0u, BUF_GPA, 64u);
     post_w(f, 1u, BUF_GPA + 0x100u, 64u);
-    assert_true(svd_is_ok(kick(f, T0)));
-    assert_int_equal(f->out.completed, 1u);
-    assert_true(f->out.wake);
+    uint64_t wake = 0u;
+    assert_true(svd_is_ok(serve_direct(f, &q, &f->mem.map, T0, &wake)));
+    assert_int_equal(stats(f)->requests, 1u);
+    assert_int_equal(wake, T0 + 1000u);
     assert_true(f->ent.pending.valid); /* head 1 popped, deferred */
     /* The queue is reset and set up again without the model being told. */
+    svd_vq_reset(&q);
     (void)tg_vring_init(&f->ring, &f->mem, QSIZE, RAM_GPA);
-    bring_up(f, SVD_F_VERSION_1);
+    assert_true(svd_is_ok(tg_vring_attach(&f->ring, &q)));
+    assert_true(svd_is_ok(svd_vq_enable(&q, &f->mem.map)));
     post_w(f, 2u, BUF_GPA + 0x200u, 64u);
-    assert_true(svd_is_ok(kick(f, T0 + 1000u)));
-    assert_int_equal(f->out.completed, 1u);
+    assert_true(svd_is_ok(serve_direct(f, &q, &f->mem.map, T0 + 1000u, &wake)));
+    assert_int_equal(stats(f)->requests, 2u);
+    assert_int_equal(wake, SVD_NO_DEADLINE);
     expect_used(f, 2u, 64u); /* not head 1 from the old epoch */
     expect_no_used(f);
     assert_true(tg_mem_all(&f->mem, BUF_GPA + 0x100u, 64u, SENTINEL));
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
+/* The shim changed the memory map (a region added) without restarting the
+ * queue: the device hands the queue to the model, which refuses it
+ * untouched rather than use ring pointers from the old map. */
+/* REQ: REQ-ENT-019 */
+static void test_attack_kick_after_the_memory_map_changed_is_refused(void **state)
+{
+    fix *f = *state;
+    static uint8_t extra[64];
+    start(f);
+    post_w(f, 0u, BUF_GPA, 64u);
+    assert_true(svd_is_ok(svd_gmem_add(&f->mem.map, 0x4000000u, sizeof(extra), extra, SVD_GMEM_READ)));
+    assert_true(svd_is_err(kick(f, T0), SVD_ERR_STATE));
+    assert_int_equal(f->done, 0u);
+    assert_false(f->drv.fx.failed); /* nobody broke a rule */
+    assert_false(svd_vdev_needs_reset(&f->v));
+    assert_false(waiting(f));
+    assert_int_equal(f->src.calls, 0u);
+    assert_true(tg_mem_all(&f->mem, BUF_GPA, 64u, SENTINEL));
+    expect_no_used(f);
+    assert_true(tg_mem_canaries_intact(&f->mem));
+}
+
+/* The model's own check, on a queue the engine would never hand it. */
 /* REQ: REQ-ENT-019 */
 static void test_unusable_queue_is_refused(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     assert_true(svd_is_ok(svd_entropy_init(&f->ent, &f->cfg, T0)));
-    svd_vq *q = &f->dev.queues[0];
-    assert_true(svd_is_err(svd_entropy_process(&f->ent, q, &f->mem.map, T0, &f->out), SVD_ERR_STATE));
-    bring_up(f, SVD_F_VERSION_1);
+    svd_vq q;
+    uint64_t wake = 0u;
+    assert_true(svd_is_ok(svd_vq_init(&q, QSIZE)));
+    assert_true(svd_is_err(serve_direct(f, &q, &f->mem.map, T0, &wake), SVD_ERR_STATE)); /* disabled */
+    assert_int_equal(wake, SVD_NO_DEADLINE);
+    own_queue(f, &q);
     post_w(f, 0u, BUF_GPA, 64u);
     /* The memory map changed since the queue was enabled. */
     svd_gmem m2 = f->mem.map;
     m2.generation++;
-    assert_true(svd_is_err(svd_entropy_process(&f->ent, q, &m2, T0, &f->out), SVD_ERR_STATE));
+    assert_true(svd_is_err(serve_direct(f, &q, &m2, T0, &wake), SVD_ERR_STATE));
     assert_int_equal(f->src.calls, 0u);
     assert_true(tg_mem_all(&f->mem, BUF_GPA, 64u, SENTINEL));
     expect_no_used(f);
@@ -606,7 +731,7 @@ static void test_unusable_queue_is_refused(void **state)
 /* REQ: REQ-ENT-019 */
 static void test_pending_request_refused_after_map_change(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     f->src.fail = 1u;
     f->src.fail_err = SVD_ERR_SOURCE;
     start(f);
@@ -614,50 +739,61 @@ static void test_pending_request_refused_after_map_change(void **state)
     assert_true(svd_is_ok(kick(f, T0)));
     assert_true(f->ent.pending.valid);
     const uint32_t calls = f->src.calls;
-    svd_vq *q = &f->dev.queues[0];
+    svd_vq *q = &f->v.dev.queues[0];
     svd_gmem m2 = f->mem.map;
     m2.generation++;
-    assert_true(svd_is_err(svd_entropy_process(&f->ent, q, &m2, T0 + 1u, &f->out), SVD_ERR_STATE));
+    uint64_t wake = 0u;
+    assert_true(svd_is_err(serve_direct(f, q, &m2, T0 + 1u, &wake), SVD_ERR_STATE));
     assert_int_equal(f->src.calls, calls);
     assert_true(tg_mem_all(&f->mem, BUF_GPA, 64u, SENTINEL));
     expect_no_used(f);
     assert_true(f->ent.pending.valid);
-    /* Through the map the queue was enabled with, it is served. */
-    assert_true(svd_is_ok(svd_entropy_process(&f->ent, q, &f->mem.map, T0 + 2u, &f->out)));
-    assert_int_equal(f->out.completed, 1u);
+    /* Through the map the queue was enabled with, it is served (the timer). */
+    tick(f, T0 + SVD_ENTROPY_DEFAULT_RETRY_NS);
+    assert_int_equal(f->done, 1u);
     expect_used(f, 0u, 64u);
     expect_source_bytes(f, BUF_GPA, 64u);
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
-/* A shim that does not latch the device after a protocol error still gets
- * nothing more out of the broken queue. */
+/* The model passes the queue's protocol error on; a caller that kept
+ * calling it anyway gets nothing more out of the broken queue. */
 /* REQ: REQ-ENT-019 */
 static void test_attack_broken_queue_stays_refused(void **state)
 {
-    fx *f = *state;
-    start(f);
-    svd_vq *q = NULL;
-    assert_true(svd_is_ok(svd_dev_notify(&f->dev, 0u, &q)));
+    fix *f = *state;
+    assert_true(svd_is_ok(svd_entropy_init(&f->ent, &f->cfg, T0)));
+    svd_vq q;
+    own_queue(f, &q);
     tg_vring_set_avail_idx(&f->ring, (uint16_t)(QSIZE + 1u)); /* rust-vmm #196 jump */
-    assert_true(svd_is_err(svd_entropy_process(&f->ent, q, &f->mem.map, T0, &f->out), SVD_ERR_PROTOCOL));
-    assert_true(svd_is_err(svd_entropy_process(&f->ent, q, &f->mem.map, T0, &f->out), SVD_ERR_STATE));
+    uint64_t wake = 0u;
+    const svd_result r = serve_direct(f, &q, &f->mem.map, T0, &wake);
+    assert_true(svd_is_err(r, SVD_ERR_PROTOCOL));
+    assert_int_equal(r.why, SVD_WHY_AVAIL_JUMP);
+    assert_int_equal(wake, SVD_NO_DEADLINE);
+    assert_true(svd_is_err(serve_direct(f, &q, &f->mem.map, T0, &wake), SVD_ERR_STATE));
     assert_int_equal(f->src.calls, 0u);
     assert_int_equal(tg_vring_used_idx(&f->ring), 0u);
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
 /* REQ: REQ-ENT-019 */
-static void test_attack_broken_ring_reports_protocol_error(void **state)
+static void test_attack_broken_ring_latches_the_device_with_its_reason(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     start(f);
     tg_vring_set_avail_slot(&f->ring, 0u, 0x7777u); /* head out of range */
     tg_vring_set_avail_idx(&f->ring, 1u);
-    assert_true(svd_is_err(kick(f, T0), SVD_ERR_PROTOCOL));
-    assert_true(svd_dev_needs_reset(&f->dev));
-    assert_true(f->ev.failed);
-    assert_int_equal(svd_dev_isr(&f->dev) & SVD_ISR_CONFIG, SVD_ISR_CONFIG);
+    const svd_result r = kick(f, T0);
+    assert_true(svd_is_err(r, SVD_ERR_PROTOCOL));
+    assert_int_equal(r.why, SVD_WHY_HEAD_RANGE);
+    assert_true(f->drv.fx.failed);
+    assert_int_equal(f->drv.fx.why, SVD_WHY_HEAD_RANGE);
+    assert_true(svd_vdev_needs_reset(&f->v));
+    assert_int_equal(svd_vdev_why(&f->v), SVD_WHY_HEAD_RANGE);
+    assert_true(f->drv.fx.config_notify);
+    assert_true(f->drv.fx.irq_level);
+    assert_int_equal(tg_vdrv_take_irq(&f->drv) & SVD_ISR_CONFIG, SVD_ISR_CONFIG);
     assert_int_equal(f->src.calls, 0u);
     expect_no_used(f);
     assert_true(tg_mem_canaries_intact(&f->mem));
@@ -666,7 +802,7 @@ static void test_attack_broken_ring_reports_protocol_error(void **state)
 /* REQ: REQ-ENT-018 REQ-ENT-011 */
 static void test_buffer_across_region_edge_filled_piecewise(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     /* Two regions, adjacent in guest-physical space, apart in the host:
      * [RAM_GPA, +0x8000) -> ram[0..0x8000), [RAM_GPA+0x8000, +0x7000) -> ram[0x9000..). */
     svd_gmem_init(&f->mem.map);
@@ -692,18 +828,27 @@ static void test_buffer_across_region_edge_filled_piecewise(void **state)
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
+/* A retry beyond the end of the clock saturates there, which is "no
+ * deadline": the request stays pending and the next notify serves it. */
 /* REQ: REQ-ENT-014 */
 static void test_wake_time_saturates_at_clock_end(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     f->cfg.retry_ns = UINT64_MAX;
     start(f);
     f->src.fail = 1u;
     f->src.fail_err = SVD_ERR_SOURCE;
     post_w(f, 0u, BUF_GPA, 64u);
     assert_true(svd_is_ok(kick(f, T0)));
-    assert_true(f->out.wake);
-    assert_int_equal(f->out.wake_at, UINT64_MAX);
+    assert_int_equal(f->done, 0u);
+    assert_int_equal(f->deadline, UINT64_MAX);
+    assert_int_equal(SVD_NO_DEADLINE, UINT64_MAX);
+    assert_true(f->ent.pending.valid);
+    expect_no_used(f);
+    assert_true(svd_is_ok(kick(f, T0 + 1u)));
+    assert_int_equal(f->done, 1u);
+    expect_used(f, 0u, 64u);
+    expect_source_bytes(f, BUF_GPA, 64u);
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
@@ -711,18 +856,311 @@ static void test_wake_time_saturates_at_clock_end(void **state)
 /* REQ: REQ-ENT-013 */
 static void test_many_requests_around_the_ring(void **state)
 {
-    fx *f = *state;
+    fix *f = *state;
     f->cfg.retry_ns = 1u;
     start(f);
     for (uint32_t i = 0u; i < 100u; i++) {
         const uint16_t head = (uint16_t)(i % QSIZE);
         post_w(f, head, BUF_GPA + 0x40u * head, 64u);
         assert_true(svd_is_ok(kick(f, T0 + i)));
-        assert_int_equal(f->out.completed, 1u);
+        assert_int_equal(f->done, 1u);
         expect_used(f, head, 64u);
         expect_source_bytes(f, BUF_GPA + 0x40u * head, 64u);
     }
-    assert_int_equal(f->ent.stats.bytes, 6400u);
+    assert_int_equal(stats(f)->bytes, 6400u);
+    assert_true(tg_mem_canaries_intact(&f->mem));
+}
+
+/* ------------------------------------------------------- work per call */
+
+/* One call moves at most the budget's bytes: a larger request is filled
+ * over several calls, each asking to be called again at once (deadline =
+ * now), its bytes contiguous, completed (and interrupted for) only when it
+ * has them all. */
+/* REQ: REQ-VDEV-012 REQ-ENT-013 */
+static void test_request_larger_than_the_budget_is_served_over_several_calls(void **state)
+{
+    fix *f = *state;
+    f->budget.bytes = 1000u;
+    start(f);
+    /* 4096 writable bytes in two segments: the progress crosses the edge. */
+    tg_vring_set_desc(&f->ring, 0u, BUF_GPA, 2048u, SVD_VRING_DESC_F_WRITE | SVD_VRING_DESC_F_NEXT, 1u);
+    tg_vring_set_desc(&f->ring, 1u, BUF_GPA + 0x1000u, 2048u, SVD_VRING_DESC_F_WRITE, 0u);
+    tg_vring_publish(&f->ring, 0u);
+    assert_true(svd_is_ok(kick(f, T0)));
+    assert_int_equal(f->done, 0u);
+    assert_int_equal(f->deadline, T0); /* again, at once */
+    assert_int_equal(f->drv.fx.queue_notify, 0u);
+    assert_false(f->drv.fx.irq_level);
+    assert_true(tg_mem_all(&f->mem, BUF_GPA + 1000u, 2048u - 1000u, SENTINEL));
+    expect_no_used(f);
+    uint64_t now = T0;
+    for (unsigned call = 2u; call <= 4u; call++) {
+        tick(f, now);
+        assert_int_equal(f->done, 0u);
+        assert_int_equal(f->deadline, now);
+        expect_no_used(f);
+        now += 1u;
+    }
+    assert_true(tg_mem_all(&f->mem, BUF_GPA + 0x1000u + 2000u, 48u, SENTINEL)); /* 4000 so far */
+    tick(f, now);
+    assert_int_equal(f->done, 1u);
+    assert_int_equal(f->bytes, 4096u);
+    assert_int_equal(f->deadline, SVD_NO_DEADLINE);
+    assert_true(f->fx.irq_level);
+    expect_used(f, 0u, 4096u);
+    expect_source_bytes(f, BUF_GPA, 2048u);
+    expect_source_bytes(f, BUF_GPA + 0x1000u, 2048u);
+    assert_int_equal(stats(f)->bytes, 4096u);
+    assert_int_equal(stats(f)->requests, 1u);
+    assert_int_equal(f->src.lens[0], 1000u); /* never asked for more than the budget */
+    /* Progress is the request's: a reset drops it, the next request starts at its first byte. */
+    tg_vring_set_desc(&f->ring, 2u, BUF_GPA + 0x2000u, 2048u, SVD_VRING_DESC_F_WRITE, 0u);
+    tg_vring_publish(&f->ring, 2u);
+    assert_true(svd_is_ok(kick(f, now)));
+    assert_int_equal(f->ent.done, 1000u);
+    svd_vdev_reset(&f->v, now, &f->fx);
+    assert_int_equal(f->ent.done, 0u);
+    (void)tg_vring_init(&f->ring, &f->mem, QSIZE, RAM_GPA);
+    f->drv.now = now;
+    bring_up(f, SVD_F_VERSION_1);
+    tg_mem_fill(&f->mem, BUF_GPA, 1500u, SENTINEL);
+    post_w(f, 0u, BUF_GPA, 1500u);
+    assert_true(svd_is_ok(kick(f, now)));
+    tick(f, now);
+    expect_used(f, 0u, 1500u);
+    const uint8_t *p = tg_mem_ptr(&f->mem, BUF_GPA);
+    for (size_t i = 0; i + 1u < 1500u; i++) {
+        assert_int_equal(p[i + 1u], p[i] == 255u ? 1u : p[i] + 1u); /* one contiguous run of source bytes */
+    }
+    assert_true(tg_mem_canaries_intact(&f->mem));
+}
+
+/* Requests that use the byte budget up exactly: the call stops at the
+ * boundary and the next request waits for the next call. */
+/* REQ: REQ-VDEV-012 */
+static void test_byte_budget_spent_at_a_request_boundary(void **state)
+{
+    fix *f = *state;
+    f->budget.bytes = 128u;
+    start(f);
+    for (uint16_t h = 0u; h < 3u; h++) {
+        post_w(f, h, BUF_GPA + 0x100u * h, 64u);
+    }
+    assert_true(svd_is_ok(kick(f, T0)));
+    assert_int_equal(f->done, 2u);
+    assert_int_equal(f->bytes, 128u);
+    assert_int_equal(f->deadline, T0);
+    assert_true(f->drv.fx.irq_level); /* what was completed is reported at once */
+    expect_used(f, 0u, 64u);
+    expect_used(f, 1u, 64u);
+    expect_no_used(f);
+    assert_false(f->ent.pending.valid); /* the third was not even taken */
+    tick(f, T0);
+    assert_int_equal(f->done, 1u);
+    assert_int_equal(f->deadline, SVD_NO_DEADLINE);
+    expect_used(f, 2u, 64u);
+    for (uint16_t h = 0u; h < 3u; h++) {
+        expect_source_bytes(f, BUF_GPA + 0x100u * h, 64u);
+    }
+    assert_true(tg_mem_canaries_intact(&f->mem));
+}
+
+/* A source that gives out after a call of progress: the request is
+ * completed with the bytes it has (a prefix), never padded. */
+/* REQ: REQ-VDEV-012 REQ-ENT-015 */
+static void test_source_dry_after_some_progress_completes_with_what_it_has(void **state)
+{
+    fix *f = *state;
+    f->budget.bytes = 1000u;
+    start(f);
+    post_w(f, 0u, BUF_GPA, 4096u);
+    assert_true(svd_is_ok(kick(f, T0)));
+    assert_int_equal(f->deadline, T0);
+    f->src.fail = 1000u;
+    f->src.fail_err = SVD_ERR_SOURCE;
+    tick(f, T0);
+    assert_int_equal(f->done, 1u);
+    assert_int_equal(f->bytes, 1000u);
+    expect_used(f, 0u, 1000u);
+    expect_source_bytes(f, BUF_GPA, 1000u);
+    assert_true(tg_mem_all(&f->mem, BUF_GPA + 1000u, 4096u - 1000u, SENTINEL));
+    assert_true(tg_mem_canaries_intact(&f->mem));
+}
+
+/* No further chain is taken once the call's descriptors are spent; a chain
+ * is always taken (validated) whole, even past the budget. */
+/* REQ: REQ-VDEV-012 */
+static void test_descriptor_budget_stops_taking_chains(void **state)
+{
+    fix *f = *state;
+    f->budget.descs = 2u;
+    start(f);
+    for (uint16_t h = 0u; h < 3u; h++) {
+        post_w(f, h, BUF_GPA + 0x100u * h, 16u);
+    }
+    assert_true(svd_is_ok(kick(f, T0)));
+    assert_int_equal(f->done, 2u);
+    assert_int_equal(f->deadline, T0);
+    expect_used(f, 0u, 16u);
+    expect_used(f, 1u, 16u);
+    expect_no_used(f);
+    tick(f, T0);
+    assert_int_equal(f->done, 1u);
+    assert_int_equal(f->deadline, SVD_NO_DEADLINE);
+    expect_used(f, 2u, 16u);
+    /* A three-descriptor chain with a budget of two: taken whole. */
+    tg_vring_set_desc(&f->ring, 3u, BUF_GPA + 0x400u, 8u, SVD_VRING_DESC_F_WRITE | SVD_VRING_DESC_F_NEXT, 4u);
+    tg_vring_set_desc(&f->ring, 4u, BUF_GPA + 0x500u, 8u, SVD_VRING_DESC_F_WRITE | SVD_VRING_DESC_F_NEXT, 5u);
+    tg_vring_set_desc(&f->ring, 5u, BUF_GPA + 0x600u, 8u, SVD_VRING_DESC_F_WRITE, 0u);
+    tg_vring_publish(&f->ring, 3u);
+    post_w(f, 6u, BUF_GPA + 0x700u, 8u);
+    assert_true(svd_is_ok(kick(f, T0 + 1u)));
+    assert_int_equal(f->done, 1u);
+    assert_int_equal(f->deadline, T0 + 1u);
+    expect_used(f, 3u, 24u);
+    expect_no_used(f);
+    tick(f, T0 + 1u);
+    expect_used(f, 6u, 8u);
+    assert_int_equal(f->deadline, SVD_NO_DEADLINE);
+    assert_true(tg_mem_canaries_intact(&f->mem));
+}
+
+/* ----------------------------------------------------- source-open policy */
+
+/* A source that may take a while to open (a daemon's device file): the
+ * model waits from the guest's first request, retrying every
+ * open_retry_ns, and gives up exactly at open_timeout_ns, not before. */
+/* REQ: REQ-ENT-014 REQ-ENT-021 */
+static void test_source_open_policy_gives_up_at_its_limit_not_before(void **state)
+{
+    fix *f = *state;
+    f->cfg.open_timeout_ns = 5u * NS_PER_S;
+    f->cfg.open_retry_ns = NS_PER_S;
+    f->src.fail = 1000u;
+    f->src.fail_err = SVD_ERR_SOURCE;
+    start(f);
+    /* The clock starts at the first request, not at init (T0). */
+    const uint64_t t1 = T0 + 100u * NS_PER_S;
+    post_w(f, 0u, BUF_GPA, 64u);
+    assert_true(svd_is_ok(kick(f, t1)));
+    assert_int_equal(f->deadline, t1 + NS_PER_S);
+    for (uint64_t k = 1u; k <= 4u; k++) {
+        tick(f, t1 + k * NS_PER_S);
+        assert_false(f->fx.failed);
+        assert_int_equal(f->deadline, t1 + (k + 1u) * NS_PER_S);
+    }
+    /* One nanosecond before the limit the guest kicks: still waiting, and
+     * the next retry is pulled in to the limit itself. */
+    assert_true(svd_is_ok(kick(f, t1 + 5u * NS_PER_S - 1u)));
+    assert_false(f->drv.fx.failed);
+    assert_false(svd_entropy_gave_up(&f->ent));
+    assert_int_equal(f->deadline, t1 + 5u * NS_PER_S);
+    expect_no_used(f);
+    /* At the limit: given up, the device latched for it, the guest told. */
+    tick(f, t1 + 5u * NS_PER_S);
+    assert_true(f->fx.failed);
+    assert_int_equal(f->fx.why, SVD_WHY_SOURCE_GAVE_UP);
+    assert_true(f->fx.config_notify);
+    assert_true(f->fx.irq_level);
+    assert_int_equal(f->deadline, SVD_NO_DEADLINE);
+    assert_true(svd_entropy_gave_up(&f->ent));
+    assert_true(svd_vdev_needs_reset(&f->v));
+    assert_int_equal(svd_vdev_why(&f->v), SVD_WHY_SOURCE_GAVE_UP);
+    expect_no_used(f);
+    assert_true(tg_mem_all(&f->mem, BUF_GPA, 64u, SENTINEL)); /* no fake fill */
+    assert_int_equal(stats(f)->source_failures, 7u); /* one last attempt at the limit itself */
+
+    /* Giving up is final: the source comes back, the guest resets the
+     * device and asks again: refused at once, the source not even asked. */
+    f->src.fail = 0u;
+    (void)tg_vring_init(&f->ring, &f->mem, QSIZE, RAM_GPA);
+    f->drv.now = t1 + 6u * NS_PER_S;
+    bring_up(f, SVD_F_VERSION_1);
+    assert_false(svd_vdev_needs_reset(&f->v));
+    const uint32_t calls = f->src.calls;
+    post_w(f, 0u, BUF_GPA, 64u);
+    const svd_result r = kick(f, t1 + 6u * NS_PER_S);
+    assert_true(svd_is_err(r, SVD_ERR_SOURCE));
+    assert_int_equal(r.why, SVD_WHY_SOURCE_GAVE_UP);
+    assert_true(f->drv.fx.failed);
+    assert_int_equal(svd_vdev_why(&f->v), SVD_WHY_SOURCE_GAVE_UP);
+    assert_int_equal(f->src.calls, calls);
+    expect_no_used(f);
+    assert_true(tg_mem_canaries_intact(&f->mem));
+}
+
+/* open_timeout_ns = SVD_NO_DEADLINE: wait forever, retrying at the open
+ * cadence (the default one here), and serve once the source opens. */
+/* REQ: REQ-ENT-014 REQ-ENT-022 */
+static void test_source_open_policy_forever_never_gives_up(void **state)
+{
+    fix *f = *state;
+    f->cfg.open_timeout_ns = SVD_NO_DEADLINE;
+    f->src.fail = 1000u;
+    f->src.fail_err = SVD_ERR_AGAIN;
+    start(f);
+    post_w(f, 0u, BUF_GPA, 64u);
+    assert_true(svd_is_ok(kick(f, T0)));
+    assert_int_equal(f->deadline, T0 + SVD_ENTROPY_DEFAULT_OPEN_RETRY_NS);
+    tick(f, f->deadline);
+    assert_false(f->fx.failed);
+    /* A year later it still waits. */
+    const uint64_t late = T0 + UINT64_C(31536000) * NS_PER_S;
+    tick(f, late);
+    assert_false(f->fx.failed);
+    assert_false(svd_entropy_gave_up(&f->ent));
+    assert_false(svd_vdev_needs_reset(&f->v));
+    assert_int_equal(f->deadline, late + SVD_ENTROPY_DEFAULT_OPEN_RETRY_NS);
+    expect_no_used(f);
+    /* Even at the very end of the clock (where "forever" as a time would be reached). */
+    assert_true(svd_is_ok(kick(f, UINT64_MAX)));
+    assert_false(f->drv.fx.failed);
+    assert_false(svd_entropy_gave_up(&f->ent));
+    assert_int_equal(f->deadline, UINT64_MAX);
+    /* The source opens: the request is served at the next notification. */
+    f->src.fail = 0u;
+    assert_true(svd_is_ok(kick(f, UINT64_MAX)));
+    assert_int_equal(f->done, 1u);
+    assert_false(waiting(f));
+    expect_used(f, 0u, 64u);
+    expect_source_bytes(f, BUF_GPA, 64u);
+    assert_true(tg_mem_canaries_intact(&f->mem));
+}
+
+/* A source that delivered once is open: a later outage is an ordinary
+ * failure (retry_ns cadence), never a reason to give up. */
+/* REQ: REQ-ENT-014 REQ-ENT-022 */
+static void test_source_open_policy_never_gives_up_on_a_source_that_delivered(void **state)
+{
+    fix *f = *state;
+    f->cfg.open_timeout_ns = 5u * NS_PER_S;
+    f->cfg.open_retry_ns = NS_PER_S;
+    f->cfg.retry_ns = 7000u;
+    start(f);
+    post_w(f, 0u, BUF_GPA, 64u);
+    assert_true(svd_is_ok(kick(f, T0)));
+    assert_int_equal(f->done, 1u);
+    expect_used(f, 0u, 64u);
+    expect_source_bytes(f, BUF_GPA, 64u);
+    /* The source goes away for a long time. */
+    f->src.fail = 1000u;
+    f->src.fail_err = SVD_ERR_SOURCE;
+    post_w(f, 1u, BUF_GPA + 0x100u, 64u);
+    assert_true(svd_is_ok(kick(f, T0 + 1u)));
+    assert_int_equal(f->deadline, T0 + 1u + 7000u); /* retry_ns, not open_retry_ns */
+    for (uint64_t s = 10u; s <= 100u; s += 30u) {
+        tick(f, T0 + s * NS_PER_S);
+        assert_false(f->fx.failed);
+        assert_int_equal(f->deadline, T0 + s * NS_PER_S + 7000u);
+    }
+    assert_false(svd_entropy_gave_up(&f->ent));
+    assert_false(svd_vdev_needs_reset(&f->v));
+    expect_no_used(f);
+    f->src.fail = 0u;
+    tick(f, f->deadline);
+    expect_used(f, 1u, 64u);
+    expect_source_bytes(f, BUF_GPA + 0x100u, 64u);
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
@@ -731,7 +1169,7 @@ static void test_many_requests_around_the_ring(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_device_params_are_virtio_entropy),
+        T(test_model_is_virtio_entropy),
         T(test_init_validates_config),
         T(test_fills_write_only_buffers_with_source_bytes),
         T(test_attack_read_only_buffer_gets_nothing_and_len_0),
@@ -746,14 +1184,22 @@ int main(void)
         T(test_rate_limiter_exhausts_and_refills),
         T(test_attack_buffer_larger_than_byte_bucket_gets_bucket_size),
         T(test_reset_mid_request_drops_pending),
-        T(test_reset_while_rate_deferred_drops_pending),
+        T(test_attack_queue_reset_behind_the_models_back_drops_pending),
+        T(test_attack_kick_after_the_memory_map_changed_is_refused),
         T(test_unusable_queue_is_refused),
         T(test_pending_request_refused_after_map_change),
         T(test_attack_broken_queue_stays_refused),
-        T(test_attack_broken_ring_reports_protocol_error),
+        T(test_attack_broken_ring_latches_the_device_with_its_reason),
         T(test_buffer_across_region_edge_filled_piecewise),
         T(test_wake_time_saturates_at_clock_end),
         T(test_many_requests_around_the_ring),
+        T(test_request_larger_than_the_budget_is_served_over_several_calls),
+        T(test_byte_budget_spent_at_a_request_boundary),
+        T(test_source_dry_after_some_progress_completes_with_what_it_has),
+        T(test_descriptor_budget_stops_taking_chains),
+        T(test_source_open_policy_gives_up_at_its_limit_not_before),
+        T(test_source_open_policy_forever_never_gives_up),
+        T(test_source_open_policy_never_gives_up_on_a_source_that_delivered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* Unit tests of the token-bucket rate limiter (src/core/ratelimit.c). */
+/* Unit tests of the token-bucket rate limiter and its per-second rate options
+ * (src/core/ratelimit.c). Adversarial tests are test_attack_*. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -322,6 +323,219 @@ static void test_admit_rate_over_long_run_matches_config(void **state)
     assert_true(total >= 64000u);
 }
 
+/* ------------------------------------------------------ per-second options */
+
+/* The names both hosts print, and what they tell a user who got one wrong. */
+/* REQ: REQ-ENT-008 */
+static void test_rate_option_names_and_expectations(void **state)
+{
+    (void)state;
+    static const char *const names[] = { "rate-bytes", "rate-burst", "rate-ops", "rate-ops-burst" };
+    for (unsigned i = 0u; i < (unsigned)SVD_RATE__COUNT; i++) {
+        assert_string_equal(svd_rate_opt_name((svd_rate_opt)i), names[i]);
+        assert_non_null(strstr(svd_rate_opt_expects((svd_rate_opt)i), "1073741824"));
+    }
+    assert_string_equal(svd_rate_opt_expects(SVD_RATE_BYTES), "bytes per second, 0 (unlimited) to 1073741824");
+    assert_string_equal(svd_rate_opt_expects(SVD_RATE_BURST), "bytes, 0 to 1073741824");
+    assert_string_equal(svd_rate_opt_expects(SVD_RATE_OPS), "requests per second, 0 (unlimited) to 1073741824");
+    assert_string_equal(svd_rate_opt_expects(SVD_RATE_OPS_BURST), "requests, 0 to 1073741824");
+    assert_string_equal(svd_rate_opt_name(SVD_RATE__COUNT), "unknown");
+    assert_string_equal(svd_rate_opt_name((svd_rate_opt)99), "unknown");
+    assert_string_equal(svd_rate_opt_expects(SVD_RATE__COUNT), "a known rate option");
+    assert_string_equal(svd_rate_opt_expects((svd_rate_opt)99), "a known rate option");
+}
+
+/* Every option takes 0 .. SVD_RATE_MAX in the one number grammar, and
+ * nothing else; a refused value leaves the options as they were. */
+/* REQ: REQ-ENT-008 */
+static void test_attack_rate_option_values_outside_range_or_grammar(void **state)
+{
+    (void)state;
+    static const char *const bad[] = { "1073741825", "0x40000001", "18446744073709551616", "-1", "+1",
+                                       "1k", "1 ", "", "1e9", "0x" };
+    for (unsigned o = 0u; o < (unsigned)SVD_RATE__COUNT; o++) {
+        svd_rate_opts r;
+        memset(&r, 0, sizeof(r));
+        assert_true(svd_is_ok(svd_rate_opt_set(&r, (svd_rate_opt)o, "0")));
+        assert_int_equal(r.v[o], 0u);
+        assert_true(svd_is_ok(svd_rate_opt_set(&r, (svd_rate_opt)o, "1073741824")));
+        assert_int_equal(r.v[o], SVD_RATE_MAX);
+        assert_true(svd_is_ok(svd_rate_opt_set(&r, (svd_rate_opt)o, "0x400")));
+        assert_int_equal(r.v[o], 1024u);
+        const svd_rate_opts before = r;
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            assert_true(svd_is_err(svd_rate_opt_set(&r, (svd_rate_opt)o, bad[i]), SVD_ERR_INVALID_ARG));
+            assert_memory_equal(&r, &before, sizeof(r));
+        }
+        assert_true(svd_is_err(svd_rate_opt_set(&r, (svd_rate_opt)o, NULL), SVD_ERR_INVALID_ARG));
+        assert_memory_equal(&r, &before, sizeof(r));
+        /* Each option sets its own slot only. */
+        for (unsigned k = 0u; k < (unsigned)SVD_RATE__COUNT; k++) {
+            assert_int_equal(r.v[k], k == o ? 1024u : 0u);
+        }
+    }
+    svd_rate_opts r;
+    memset(&r, 0, sizeof(r));
+    assert_true(svd_is_err(svd_rate_opt_set(&r, SVD_RATE__COUNT, "1"), SVD_ERR_INVALID_ARG));
+    assert_true(svd_is_err(svd_rate_opt_set(&r, (svd_rate_opt)99, "1"), SVD_ERR_INVALID_ARG));
+    assert_true(svd_is_err(svd_rate_opt_set(NULL, SVD_RATE_BYTES, "1"), SVD_ERR_INVALID_ARG));
+    for (unsigned k = 0u; k < (unsigned)SVD_RATE__COUNT; k++) {
+        assert_int_equal(r.v[k], 0u);
+    }
+}
+
+/* Nothing set: both buckets unlimited (and acceptable to the limiter). */
+/* REQ: REQ-ENT-008 */
+static void test_rate_zero_means_unlimited(void **state)
+{
+    (void)state;
+    svd_rate_opts r;
+    svd_tb_cfg bytes;
+    svd_tb_cfg ops;
+    svd_rate_opt bad = SVD_RATE__COUNT;
+    memset(&r, 0, sizeof(r));
+    memset(&bytes, 0x5A, sizeof(bytes));
+    memset(&ops, 0x5A, sizeof(ops));
+    assert_true(svd_is_ok(svd_rate_to_buckets(&r, &bytes, &ops, &bad)));
+    assert_int_equal(bad, SVD_RATE__COUNT); /* untouched on success */
+    assert_int_equal(bytes.size, 0u);
+    assert_int_equal(bytes.one_time_burst, 0u);
+    assert_int_equal(bytes.refill_ns, 0u);
+    assert_int_equal(ops.size, 0u);
+    assert_int_equal(ops.refill_ns, 0u);
+    svd_ratelimit rl;
+    assert_true(svd_is_ok(svd_ratelimit_init(&rl, &bytes, &ops, 0u)));
+    uint64_t granted = 0u;
+    uint64_t wait = 1u;
+    assert_true(svd_ratelimit_admit(&rl, UINT64_C(1) << 40, 0u, &granted, &wait));
+    assert_int_equal(granted, UINT64_C(1) << 40);
+    assert_int_equal(wait, 0u);
+    /* One rate set, the other stays unlimited. */
+    assert_true(svd_is_ok(svd_rate_opt_set(&r, SVD_RATE_OPS, "50")));
+    assert_true(svd_is_ok(svd_rate_to_buckets(&r, &bytes, &ops, &bad)));
+    assert_int_equal(bytes.size, 0u);
+    assert_int_equal(ops.size, 5u);
+}
+
+/* A burst means nothing without its rate: refused, *bad names it, the
+ * buckets are not written. */
+/* REQ: REQ-ENT-008 */
+static void test_attack_burst_without_its_rate_is_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *set[SVD_RATE__COUNT];
+        svd_rate_opt bad;
+    } cases[] = {
+        { { "0", "64", "0", "0" }, SVD_RATE_BURST },
+        { { "0", "0", "0", "8" }, SVD_RATE_OPS_BURST },
+        { { "1000", "0", "0", "8" }, SVD_RATE_OPS_BURST }, /* the other rate does not count */
+        { { "0", "64", "100", "0" }, SVD_RATE_BURST },
+        { { "0", "64", "0", "8" }, SVD_RATE_BURST },       /* both wrong: the first is named */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        svd_rate_opts r;
+        memset(&r, 0, sizeof(r));
+        for (unsigned o = 0u; o < (unsigned)SVD_RATE__COUNT; o++) {
+            assert_true(svd_is_ok(svd_rate_opt_set(&r, (svd_rate_opt)o, cases[i].set[o])));
+        }
+        svd_tb_cfg bytes;
+        svd_tb_cfg ops;
+        memset(&bytes, 0x5A, sizeof(bytes));
+        memset(&ops, 0x5A, sizeof(ops));
+        const svd_tb_cfg b0 = bytes;
+        const svd_tb_cfg o0 = ops;
+        svd_rate_opt bad = SVD_RATE__COUNT;
+        assert_true(svd_is_err(svd_rate_to_buckets(&r, &bytes, &ops, &bad), SVD_ERR_INVALID_ARG));
+        assert_int_equal(bad, cases[i].bad);
+        assert_string_equal(svd_rate_opt_name(bad), i == 1u || i == 2u ? "rate-ops-burst" : "rate-burst");
+        assert_memory_equal(&bytes, &b0, sizeof(bytes));
+        assert_memory_equal(&ops, &o0, sizeof(ops));
+    }
+    svd_rate_opts r;
+    svd_tb_cfg c;
+    svd_rate_opt bad;
+    memset(&r, 0, sizeof(r));
+    assert_true(svd_is_err(svd_rate_to_buckets(NULL, &c, &c, &bad), SVD_ERR_INVALID_ARG));
+    assert_true(svd_is_err(svd_rate_to_buckets(&r, NULL, &c, &bad), SVD_ERR_INVALID_ARG));
+    assert_true(svd_is_err(svd_rate_to_buckets(&r, &c, NULL, &bad), SVD_ERR_INVALID_ARG));
+    assert_true(svd_is_err(svd_rate_to_buckets(&r, &c, &c, NULL), SVD_ERR_INVALID_ARG));
+}
+
+/* A rate becomes a bucket of a tenth of a second's worth (at least one
+ * token) refilling in a tenth of a second, rounded to the nearest ns; the
+ * burst rides along as the bucket's one-time burst. */
+/* REQ: REQ-ENT-009 */
+static void test_rate_to_bucket_tenth_of_a_second(void **state)
+{
+    (void)state;
+    static const struct {
+        uint64_t per_s;
+        uint64_t size;
+        uint64_t refill_ns;
+    } cases[] = {
+        { 1u, 1u, 1000000000u },        /* below 10/s: one token, refilled at the rate */
+        { 9u, 1u, 111111111u },         /* 1e9/9 = 111111111.1 */
+        { 10u, 1u, 100000000u },
+        { 15u, 1u, 66666667u },         /* 66666666.67 rounds up */
+        { 19u, 1u, 52631579u },
+        { 1000u, 100u, 100000000u },
+        { 1001u, 100u, 99900100u },     /* size truncates, the refill time makes up for it */
+        { SVD_RATE_MAX, 107374182u, 100000000u },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        svd_rate_opts r;
+        memset(&r, 0, sizeof(r));
+        r.v[SVD_RATE_BYTES] = cases[i].per_s;
+        r.v[SVD_RATE_BURST] = 4096u;
+        r.v[SVD_RATE_OPS] = cases[i].per_s;
+        r.v[SVD_RATE_OPS_BURST] = 7u;
+        svd_tb_cfg bytes;
+        svd_tb_cfg ops;
+        svd_rate_opt bad = SVD_RATE__COUNT;
+        assert_true(svd_is_ok(svd_rate_to_buckets(&r, &bytes, &ops, &bad)));
+        assert_int_equal(bytes.size, cases[i].size);
+        assert_int_equal(bytes.refill_ns, cases[i].refill_ns);
+        assert_int_equal(bytes.one_time_burst, 4096u);
+        assert_int_equal(ops.size, cases[i].size);
+        assert_int_equal(ops.refill_ns, cases[i].refill_ns);
+        assert_int_equal(ops.one_time_burst, 7u);
+        /* Within the limiter's limits, every time. */
+        svd_ratelimit rl;
+        assert_true(svd_is_ok(svd_ratelimit_init(&rl, &bytes, &ops, 0u)));
+    }
+}
+
+/* The long-run rate is the one asked for: 1000 B/s with a 300-byte burst
+ * lets 100 (the full bucket) + 300 + 10 s x 1000 bytes through in 10 s of
+ * a greedy guest, and not one byte more. */
+/* REQ: REQ-ENT-009 */
+static void test_rate_long_run_is_the_rate_asked_for(void **state)
+{
+    (void)state;
+    svd_rate_opts r;
+    memset(&r, 0, sizeof(r));
+    assert_true(svd_is_ok(svd_rate_opt_set(&r, SVD_RATE_BYTES, "1000")));
+    assert_true(svd_is_ok(svd_rate_opt_set(&r, SVD_RATE_BURST, "300")));
+    svd_tb_cfg bytes;
+    svd_tb_cfg ops;
+    svd_rate_opt bad;
+    assert_true(svd_is_ok(svd_rate_to_buckets(&r, &bytes, &ops, &bad)));
+    svd_ratelimit rl;
+    assert_true(svd_is_ok(svd_ratelimit_init(&rl, &bytes, &ops, 0u)));
+    uint64_t total = 0u;
+    for (uint64_t t = 0u; t <= UINT64_C(10000000000); t += 1000000u) { /* every ms for 10 s */
+        uint64_t granted = 0u;
+        uint64_t wait = 0u;
+        while (svd_ratelimit_admit(&rl, 64u, t, &granted, &wait)) {
+            total += granted;
+        }
+        assert_true(wait > 0u);
+    }
+    assert_true(total <= 100u + 300u + 10000u);
+    assert_true(total >= 100u + 300u + 10000u - 64u); /* whole requests only */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +553,12 @@ int main(void)
         cmocka_unit_test(test_admit_takes_both_or_neither),
         cmocka_unit_test(test_admit_ops_exhausted_takes_no_bytes_and_waits_longest),
         cmocka_unit_test(test_admit_rate_over_long_run_matches_config),
+        cmocka_unit_test(test_rate_option_names_and_expectations),
+        cmocka_unit_test(test_attack_rate_option_values_outside_range_or_grammar),
+        cmocka_unit_test(test_rate_zero_means_unlimited),
+        cmocka_unit_test(test_attack_burst_without_its_rate_is_refused),
+        cmocka_unit_test(test_rate_to_bucket_tenth_of_a_second),
+        cmocka_unit_test(test_rate_long_run_is_the_rate_asked_for),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,15 +35,23 @@ typedef struct fx {
     svd_vq_chain c;
 } fx;
 
+/* The three ring addresses of @q, stopping at the first refusal. */
+static svd_result set_rings(svd_vq *q, uint64_t desc, uint64_t avail, uint64_t used)
+{
+    SVD_GUARD(svd_vq_set_addr(q, SVD_VQ_RING_DESC, desc));
+    SVD_GUARD(svd_vq_set_addr(q, SVD_VQ_RING_AVAIL, avail));
+    return svd_vq_set_addr(q, SVD_VQ_RING_USED, used);
+}
+
 /* Guest RAM with rings at RAM_GPA, queue configured and enabled. */
 static void fx_start(fx *f, uint16_t size, bool event_idx, bool indirect)
 {
     memset(f, 0, sizeof(*f));
     assert_int_equal(tg_mem_init(&f->mem, RAM_GPA, RAM_SIZE), 0);
     (void)tg_vring_init(&f->vr, &f->mem, size, RAM_GPA);
-    svd_vq_init(&f->q);
+    assert_true(svd_is_ok(svd_vq_init(&f->q, SVD_VQ_MAX_SIZE)));
     assert_true(svd_is_ok(svd_vq_set_size(&f->q, size)));
-    assert_true(svd_is_ok(svd_vq_set_addrs(&f->q, f->vr.desc, f->vr.avail, f->vr.used)));
+    assert_true(svd_is_ok(set_rings(&f->q, f->vr.desc, f->vr.avail, f->vr.used)));
     assert_true(svd_is_ok(svd_vq_set_features(&f->q, event_idx, indirect)));
     assert_true(svd_is_ok(svd_vq_enable(&f->q, &f->mem.map)));
     svd_vq_chain_init(&f->c, f->segs, NSEGS);
@@ -58,7 +66,7 @@ static void fx_end(fx *f)
 /* Pop must fail with PROTOCOL, latch broken, and change nothing else: not
  * the queue, not the chain, not the used ring. Later calls are refused until
  * reset. */
-static void expect_pop_protocol(fx *f)
+static void expect_pop_protocol(fx *f, svd_why why)
 {
     svd_vq before_q;
     svd_vq_chain before_c;
@@ -67,7 +75,9 @@ static void expect_pop_protocol(fx *f)
 
     memcpy(&before_q, &f->q, sizeof(before_q));
     memcpy(&before_c, &f->c, sizeof(before_c));
-    assert_true(svd_is_err(svd_vq_pop(&f->q, &f->mem.map, &f->c), SVD_ERR_PROTOCOL));
+    const svd_result r = svd_vq_pop(&f->q, &f->mem.map, &f->c);
+    assert_true(svd_is_err(r, SVD_ERR_PROTOCOL));
+    assert_string_equal(svd_why_name(r.why), svd_why_name(why));
     before_q.broken = true;
     assert_memory_equal(&f->q, &before_q, sizeof(before_q));
     assert_memory_equal(&f->c, &before_c, sizeof(before_c));
@@ -77,6 +87,13 @@ static void expect_pop_protocol(fx *f)
     assert_true(svd_is_err(svd_vq_pop(&f->q, &f->mem.map, &f->c), SVD_ERR_STATE));
     assert_true(f->q.broken);
     assert_true(tg_mem_canaries_intact(&f->mem));
+}
+
+/* A configuration write on an enabled queue: refused with the rule named. */
+static void expect_queue_enabled(svd_result r)
+{
+    assert_true(svd_is_err(r, SVD_ERR_PROTOCOL));
+    assert_int_equal(r.why, SVD_WHY_QUEUE_ENABLED);
 }
 
 static void pop_ok(fx *f)
@@ -96,7 +113,7 @@ static void test_attack_descriptor_loop(void **state)
     tg_vring_set_desc(&f.vr, 1, BUF + 16u, 16, SVD_VRING_DESC_F_NEXT, 2);
     tg_vring_set_desc(&f.vr, 2, BUF + 32u, 16, SVD_VRING_DESC_F_NEXT, 0);
     tg_vring_publish(&f.vr, 0);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_CHAIN_LOOP);
     assert_int_equal(f.q.last_avail_idx, 0);
     assert_int_equal(f.q.inflight, 0);
     fx_end(&f);
@@ -104,14 +121,14 @@ static void test_attack_descriptor_loop(void **state)
 
 /* rust-vmm vm-virtio #236: a descriptor whose next is itself. */
 /* REQ: REQ-VQ-008 REQ-VQ-017 REQ-VQ-030 */
-static void test_attack_self_referential_descriptor(void **state)
+static void test_attack_self_referential_descriptor_rust_vmm_236(void **state)
 {
     fx f;
     (void)state;
     fx_start(&f, QSIZE, false, false);
     tg_vring_set_desc(&f.vr, 3, BUF, 16, SVD_VRING_DESC_F_NEXT, 3);
     tg_vring_publish(&f.vr, 3);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_CHAIN_LOOP);
     fx_end(&f);
 }
 
@@ -123,13 +140,13 @@ static void test_attack_next_out_of_range(void **state)
     fx_start(&f, QSIZE, false, false);
     tg_vring_set_desc(&f.vr, 0, BUF, 16, SVD_VRING_DESC_F_NEXT, QSIZE);
     tg_vring_publish(&f.vr, 0);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_NEXT_RANGE);
     fx_end(&f);
 }
 
 /* QEMU CVE-2011-2512 class: an index from the guest used unchecked. */
 /* REQ: REQ-VQ-005 REQ-VQ-017 REQ-VQ-030 */
-static void test_attack_head_out_of_range(void **state)
+static void test_attack_head_out_of_range_cve_2011_2512(void **state)
 {
     static const uint16_t heads[] = { QSIZE, 0xFFFFu };
     size_t i;
@@ -138,21 +155,21 @@ static void test_attack_head_out_of_range(void **state)
         fx f;
         fx_start(&f, QSIZE, false, false);
         tg_vring_publish(&f.vr, heads[i]);
-        expect_pop_protocol(&f);
+        expect_pop_protocol(&f, SVD_WHY_HEAD_RANGE);
         fx_end(&f);
     }
 }
 
 /* rust-vmm vm-virtio #196: avail->idx claims more entries than the ring holds. */
 /* REQ: REQ-VQ-004 REQ-VQ-017 REQ-VQ-030 */
-static void test_attack_avail_idx_jump(void **state)
+static void test_attack_avail_idx_jump_rust_vmm_196(void **state)
 {
     fx f;
     (void)state;
     fx_start(&f, QSIZE, false, false);
     tg_vring_set_desc(&f.vr, 0, BUF, 16, 0, 0);
     tg_vring_set_avail_idx(&f.vr, QSIZE + 1u);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_AVAIL_JUMP);
     fx_end(&f);
 
     /* Same across the 16-bit wrap: last_avail 0xFFFC, avail idx 0xFFFC + 9. */
@@ -161,7 +178,7 @@ static void test_attack_avail_idx_jump(void **state)
     assert_true(svd_is_ok(svd_vq_set_base(&f.q, 0xFFFCu, 0u)));
     assert_true(svd_is_ok(svd_vq_enable(&f.q, &f.mem.map)));
     tg_vring_set_avail_idx(&f.vr, (uint16_t)(0xFFFCu + QSIZE + 1u));
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_AVAIL_JUMP);
     fx_end(&f);
 
     /* Exactly a full ring is fine. */
@@ -191,7 +208,7 @@ static void test_attack_chain_longer_than_queue_size(void **state)
     }
     tg_vring_set_desc(&f.vr, 0, table, 16u * (QSIZE + 1u), SVD_VRING_DESC_F_INDIRECT, 0);
     tg_vring_publish(&f.vr, 0);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_INDIRECT_LEN);
     fx_end(&f);
 
     fx_start(&f, QSIZE, false, false);
@@ -199,7 +216,7 @@ static void test_attack_chain_longer_than_queue_size(void **state)
         tg_vring_set_desc(&f.vr, i, BUF, 8, SVD_VRING_DESC_F_NEXT, (uint16_t)((i + 1u) % QSIZE));
     }
     tg_vring_publish(&f.vr, 0);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_CHAIN_LOOP);
     fx_end(&f);
 }
 
@@ -225,7 +242,7 @@ static void test_attack_total_length_over_4g(void **state)
     tg_vring_set_desc(&f.vr, 1, big, 0x80000000u, SVD_VRING_DESC_F_NEXT, 2);
     tg_vring_set_desc(&f.vr, 2, big + 0x80000000u, 0x80000000u, 0, 0);
     tg_vring_publish(&f.vr, 1);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_CHAIN_LEN);
     fx_end(&f);
 }
 
@@ -239,7 +256,7 @@ static void test_attack_indirect_not_negotiated(void **state)
     tg_vring_set_indirect(&f.vr, table, 0, BUF, 8, 0, 0);
     tg_vring_set_desc(&f.vr, 0, table, 16, SVD_VRING_DESC_F_INDIRECT, 0);
     tg_vring_publish(&f.vr, 0);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_INDIRECT_FEATURE);
     fx_end(&f);
 }
 
@@ -256,7 +273,7 @@ static void test_attack_nested_indirect(void **state)
     tg_vring_set_indirect(&f.vr, t1, 1, t2, 16, SVD_VRING_DESC_F_INDIRECT, 0);
     tg_vring_set_desc(&f.vr, 0, t1, 32, SVD_VRING_DESC_F_INDIRECT, 0);
     tg_vring_publish(&f.vr, 0);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_INDIRECT_NESTED);
     fx_end(&f);
 }
 
@@ -271,7 +288,7 @@ static void test_attack_indirect_len_not_multiple_of_16(void **state)
     tg_vring_set_indirect(&f.vr, table, 0, BUF, 8, 0, 0);
     tg_vring_set_desc(&f.vr, 0, table, 24, SVD_VRING_DESC_F_INDIRECT, 0);
     tg_vring_publish(&f.vr, 0);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_INDIRECT_LEN);
     fx_end(&f);
 }
 
@@ -283,7 +300,7 @@ static void test_attack_indirect_len_zero(void **state)
     fx_start(&f, QSIZE, false, true);
     tg_vring_set_desc(&f.vr, 0, BUF + 0x1000u, 0, SVD_VRING_DESC_F_INDIRECT, 0);
     tg_vring_publish(&f.vr, 0);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_INDIRECT_LEN);
     fx_end(&f);
 }
 
@@ -298,7 +315,7 @@ static void test_attack_indirect_with_next(void **state)
     tg_vring_set_desc(&f.vr, 0, table, 16, SVD_VRING_DESC_F_INDIRECT | SVD_VRING_DESC_F_NEXT, 1);
     tg_vring_set_desc(&f.vr, 1, BUF, 8, 0, 0);
     tg_vring_publish(&f.vr, 0);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_INDIRECT_NEXT);
     fx_end(&f);
 }
 
@@ -311,7 +328,7 @@ static void test_attack_indirect_table_outside_memory(void **state)
     /* Starts inside, ends 16 bytes past the end of RAM. */
     tg_vring_set_desc(&f.vr, 0, RAM_GPA + RAM_SIZE - 16u, 32, SVD_VRING_DESC_F_INDIRECT, 0);
     tg_vring_publish(&f.vr, 0);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_INDIRECT_MEMORY);
     fx_end(&f);
 }
 
@@ -328,7 +345,7 @@ static void test_attack_indirect_next_out_of_range(void **state)
     tg_vring_set_indirect(&f.vr, table, 2, BUF, 8, 0, 0);
     tg_vring_set_desc(&f.vr, 0, table, 32, SVD_VRING_DESC_F_INDIRECT, 0);
     tg_vring_publish(&f.vr, 0);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_NEXT_RANGE);
     fx_end(&f);
 }
 
@@ -343,7 +360,7 @@ static void test_attack_indirect_loop(void **state)
     tg_vring_set_indirect(&f.vr, table, 1, BUF, 8, SVD_VRING_DESC_F_NEXT, 0);
     tg_vring_set_desc(&f.vr, 0, table, 32, SVD_VRING_DESC_F_INDIRECT, 0);
     tg_vring_publish(&f.vr, 0);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_CHAIN_LOOP);
     fx_end(&f);
 }
 
@@ -359,7 +376,7 @@ static void test_attack_descriptor_outside_memory(void **state)
         fx_start(&f, QSIZE, false, false);
         tg_vring_set_desc(&f.vr, 0, addrs[i], 16, SVD_VRING_DESC_F_WRITE, 0);
         tg_vring_publish(&f.vr, 0);
-        expect_pop_protocol(&f);
+        expect_pop_protocol(&f, SVD_WHY_BUFFER_MEMORY);
         fx_end(&f);
     }
 }
@@ -373,7 +390,7 @@ static void test_attack_descriptor_address_wraps_2_64(void **state)
     /* addr + len wraps to a small address inside RAM: must not be taken for it. */
     tg_vring_set_desc(&f.vr, 0, 0xFFFFFFFFFFFFFF00ull, (uint32_t)(0x100u + RAM_GPA + 0x100u), 0, 0);
     tg_vring_publish(&f.vr, 0);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_BUFFER_MEMORY);
     fx_end(&f);
 }
 
@@ -395,7 +412,7 @@ static void test_attack_writable_buffer_in_read_only_region(void **state)
     /* ... writing into it is not. */
     tg_vring_set_desc(&f.vr, 1, 0x4000000u, 64, SVD_VRING_DESC_F_WRITE, 0);
     tg_vring_publish(&f.vr, 1);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_BUFFER_MEMORY);
     fx_end(&f);
 }
 
@@ -408,17 +425,19 @@ static void test_attack_readable_after_writable(void **state)
     tg_vring_set_desc(&f.vr, 0, BUF, 16, SVD_VRING_DESC_F_WRITE | SVD_VRING_DESC_F_NEXT, 1);
     tg_vring_set_desc(&f.vr, 1, BUF + 16u, 16, 0, 0);
     tg_vring_publish(&f.vr, 0);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_WRITE_ORDER);
     fx_end(&f);
 }
 
 /* Enable must refuse a queue whose enable fails, latch broken, and keep the
  * configuration as it was. */
-static void expect_enable_protocol(fx *f)
+static void expect_enable_protocol(fx *f, svd_why why)
 {
     svd_vq before;
     memcpy(&before, &f->q, sizeof(before));
-    assert_true(svd_is_err(svd_vq_enable(&f->q, &f->mem.map), SVD_ERR_PROTOCOL));
+    const svd_result r = svd_vq_enable(&f->q, &f->mem.map);
+    assert_true(svd_is_err(r, SVD_ERR_PROTOCOL));
+    assert_string_equal(svd_why_name(r.why), svd_why_name(why));
     before.broken = true;
     assert_memory_equal(&f->q, &before, sizeof(before));
     assert_false(f->q.enabled);
@@ -433,9 +452,9 @@ static void fx_config(fx *f, uint16_t size, bool event_idx, uint64_t d, uint64_t
 {
     memset(f, 0, sizeof(*f));
     assert_int_equal(tg_mem_init(&f->mem, RAM_GPA, RAM_SIZE), 0);
-    svd_vq_init(&f->q);
+    assert_true(svd_is_ok(svd_vq_init(&f->q, SVD_VQ_MAX_SIZE)));
     assert_true(svd_is_ok(svd_vq_set_size(&f->q, size)));
-    assert_true(svd_is_ok(svd_vq_set_addrs(&f->q, d, a, u)));
+    assert_true(svd_is_ok(set_rings(&f->q, d, a, u)));
     assert_true(svd_is_ok(svd_vq_set_features(&f->q, event_idx, false)));
     svd_vq_chain_init(&f->c, f->segs, NSEGS);
 }
@@ -452,7 +471,7 @@ static void test_attack_rings_unaligned(void **state)
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         fx f;
         fx_config(&f, QSIZE, false, bad[i][0], bad[i][1], bad[i][2]);
-        expect_enable_protocol(&f);
+        expect_enable_protocol(&f, SVD_WHY_RING_ALIGN);
         fx_end(&f);
     }
     /* Guest addresses misaligned while the host addresses are aligned (the
@@ -463,11 +482,11 @@ static void test_attack_rings_unaligned(void **state)
         fx g;
         fx_config(&g, QSIZE, false, d, base + 0x101u, u); /* avail odd in gpa, even in host */
         assert_true(svd_is_ok(svd_gmem_add(&g.mem.map, base, 4096, host + 1, SVD_GMEM_READ | SVD_GMEM_WRITE)));
-        expect_enable_protocol(&g);
+        expect_enable_protocol(&g, SVD_WHY_RING_ALIGN);
         fx_end(&g);
         fx_config(&g, QSIZE, false, d, a, base + 0x102u); /* used 2 mod 4 in gpa, 0 mod 4 in host */
         assert_true(svd_is_ok(svd_gmem_add(&g.mem.map, base, 4096, host + 2, SVD_GMEM_READ | SVD_GMEM_WRITE)));
-        expect_enable_protocol(&g);
+        expect_enable_protocol(&g, SVD_WHY_RING_ALIGN);
         fx_end(&g);
         /* Control: guest- and host-aligned rings in an offset region are accepted. */
         fx_config(&g, QSIZE, false, d, base + 0x100u, base + 0x200u);
@@ -505,7 +524,7 @@ static void test_attack_rings_outside_memory(void **state)
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         fx f;
         fx_config(&f, QSIZE, false, bad[i][0], bad[i][1], bad[i][2]);
-        expect_enable_protocol(&f);
+        expect_enable_protocol(&f, SVD_WHY_RING_MEMORY);
         fx_end(&f);
     }
     /* With EVENT_IDX the trailing used_event / avail_event fields must fit too. */
@@ -516,11 +535,11 @@ static void test_attack_rings_outside_memory(void **state)
         assert_true(svd_is_ok(svd_vq_enable(&f.q, &f.mem.map)));
         fx_end(&f);
         fx_config(&f, QSIZE, true, d, a_tight, u);
-        expect_enable_protocol(&f);
+        expect_enable_protocol(&f, SVD_WHY_RING_MEMORY);
         fx_end(&f);
         const uint64_t u_tight = end - (4u + 8u * QSIZE);
         fx_config(&f, QSIZE, true, d, a, u_tight);
-        expect_enable_protocol(&f);
+        expect_enable_protocol(&f, SVD_WHY_RING_MEMORY);
         fx_end(&f);
     }
 }
@@ -534,12 +553,12 @@ static void test_attack_used_ring_in_read_only_region(void **state)
     (void)state;
     fx_config(&f, QSIZE, false, RAM_GPA, RAM_GPA + 0x1000u, 0x4000000u);
     assert_true(svd_is_ok(svd_gmem_add(&f.mem.map, 0x4000000u, sizeof(rom), rom, SVD_GMEM_READ)));
-    expect_enable_protocol(&f);
+    expect_enable_protocol(&f, SVD_WHY_RING_MEMORY);
     fx_end(&f);
     static uint8_t wom[4096] __attribute__((aligned(16)));
     fx_config(&f, QSIZE, false, 0x4000000u, RAM_GPA + 0x1000u, RAM_GPA + 0x2000u);
     assert_true(svd_is_ok(svd_gmem_add(&f.mem.map, 0x4000000u, sizeof(wom), wom, SVD_GMEM_WRITE)));
-    expect_enable_protocol(&f);
+    expect_enable_protocol(&f, SVD_WHY_RING_MEMORY);
     fx_end(&f);
 }
 
@@ -555,12 +574,12 @@ static void test_attack_ring_host_address_misaligned(void **state)
     fx f;
     fx_config(&f, QSIZE, false, RAM_GPA, base + 0x100u, RAM_GPA + 0x2000u);
     assert_true(svd_is_ok(svd_gmem_add(&f.mem.map, base, 4096, host + 1, SVD_GMEM_READ | SVD_GMEM_WRITE)));
-    expect_enable_protocol(&f);
+    expect_enable_protocol(&f, SVD_WHY_RING_ALIGN);
     fx_end(&f);
     /* Host side offset by 2: used (gpa 4-aligned) lands on a 2-aligned host address. */
     fx_config(&f, QSIZE, false, RAM_GPA, RAM_GPA + 0x1000u, base + 0x100u);
     assert_true(svd_is_ok(svd_gmem_add(&f.mem.map, base, 4096, host + 2, SVD_GMEM_READ | SVD_GMEM_WRITE)));
-    expect_enable_protocol(&f);
+    expect_enable_protocol(&f, SVD_WHY_RING_ALIGN);
     fx_end(&f);
 }
 
@@ -572,19 +591,41 @@ static void test_attack_queue_size_zero(void **state)
     (void)state;
     fx_config(&f, QSIZE, false, RAM_GPA, RAM_GPA + 0x1000u, RAM_GPA + 0x2000u);
     memcpy(&before, &f.q, sizeof(before));
-    assert_true(svd_is_err(svd_vq_set_size(&f.q, 0), SVD_ERR_PROTOCOL));
+    const svd_result r = svd_vq_set_size(&f.q, 0);
+    assert_true(svd_is_err(r, SVD_ERR_PROTOCOL));
+    assert_int_equal(r.why, SVD_WHY_QUEUE_SIZE);
     before.broken = true;
     assert_memory_equal(&f.q, &before, sizeof(before));
     assert_int_equal(f.q.size, QSIZE);
     assert_true(svd_is_err(svd_vq_enable(&f.q, &f.mem.map), SVD_ERR_STATE));
     fx_end(&f);
-    /* A queue whose size was never set cannot be enabled either. */
+    /* A queue whose size was never set runs at its maximum (the preset),
+     * never at size 0. */
     memset(&f, 0, sizeof(f));
     assert_int_equal(tg_mem_init(&f.mem, RAM_GPA, RAM_SIZE), 0);
-    svd_vq_init(&f.q);
-    assert_true(svd_is_ok(svd_vq_set_addrs(&f.q, RAM_GPA, RAM_GPA + 0x1000u, RAM_GPA + 0x2000u)));
-    expect_enable_protocol(&f);
+    assert_true(svd_is_ok(svd_vq_init(&f.q, QSIZE)));
+    assert_int_equal(svd_vq_size(&f.q), QSIZE);
+    assert_true(svd_is_ok(set_rings(&f.q, RAM_GPA, RAM_GPA + 0x1000u, RAM_GPA + 0x2000u)));
+    assert_true(svd_is_ok(svd_vq_enable(&f.q, &f.mem.map)));
+    assert_int_equal(svd_vq_size(&f.q), QSIZE);
     fx_end(&f);
+}
+
+/* The enable-time size check is defensive (a size is checked when it is
+ * set): in builds where it is compiled (not coverage builds, where
+ * SVD_NEVER is the constant 0) a size corrupted behind the setters' back is
+ * still refused rather than used. */
+/* REQ: REQ-VQ-001 REQ-VQ-030 */
+static void test_attack_corrupted_size_still_refused_at_enable(void **state)
+{
+    (void)state;
+#if !defined(SVD_COVERAGE)
+    fx f;
+    fx_config(&f, QSIZE, false, RAM_GPA, RAM_GPA + 0x1000u, RAM_GPA + 0x2000u);
+    f.q.size = 3u;
+    expect_enable_protocol(&f, SVD_WHY_QUEUE_SIZE);
+    fx_end(&f);
+#endif
 }
 
 /* REQ: REQ-VQ-001 REQ-VQ-030 */
@@ -596,16 +637,18 @@ static void test_attack_queue_size_not_power_of_two(void **state)
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         svd_vq q;
         svd_vq before;
-        svd_vq_init(&q);
+        assert_true(svd_is_ok(svd_vq_init(&q, SVD_VQ_MAX_SIZE)));
         memcpy(&before, &q, sizeof(before));
-        assert_true(svd_is_err(svd_vq_set_size(&q, bad[i]), SVD_ERR_PROTOCOL));
+        const svd_result r = svd_vq_set_size(&q, bad[i]);
+        assert_true(svd_is_err(r, SVD_ERR_PROTOCOL));
+        assert_int_equal(r.why, SVD_WHY_QUEUE_SIZE);
         before.broken = true;
         assert_memory_equal(&q, &before, sizeof(before));
     }
     /* Every power of two from 1 to 32768 is accepted. */
     for (uint32_t s = 1u; s <= SVD_VQ_MAX_SIZE; s <<= 1) {
         svd_vq q;
-        svd_vq_init(&q);
+        assert_true(svd_is_ok(svd_vq_init(&q, SVD_VQ_MAX_SIZE)));
         assert_true(svd_is_ok(svd_vq_set_size(&q, s)));
         assert_int_equal(q.size, s);
         assert_false(q.broken);
@@ -615,7 +658,7 @@ static void test_attack_queue_size_not_power_of_two(void **state)
 /* QEMU CVE-2016-5403: the guest submits more requests than the queue holds by
  * re-using heads that are still in flight. */
 /* REQ: REQ-VQ-007 REQ-VQ-017 REQ-VQ-030 */
-static void test_attack_more_in_flight_than_queue_size(void **state)
+static void test_attack_more_in_flight_than_queue_size_cve_2016_5403(void **state)
 {
     fx f;
     (void)state;
@@ -631,7 +674,7 @@ static void test_attack_more_in_flight_than_queue_size(void **state)
     assert_int_equal(f.q.inflight, QSIZE);
     /* A ninth request can only name a head that is in flight. */
     tg_vring_publish(&f.vr, 5);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_HEAD_INFLIGHT);
     assert_int_equal(f.q.inflight, QSIZE);
     fx_end(&f);
 }
@@ -665,14 +708,14 @@ static void test_attack_head_resubmitted_while_in_flight(void **state)
 
 /* QEMU CVE-2016-7422 class: a huge length must never reach a copy. */
 /* REQ: REQ-VQ-014 REQ-VQ-017 REQ-VQ-030 */
-static void test_attack_huge_length(void **state)
+static void test_attack_huge_length_cve_2016_7422(void **state)
 {
     fx f;
     (void)state;
     fx_start(&f, QSIZE, false, false);
     tg_vring_set_desc(&f.vr, 0, BUF, 0xFFFFFFFFu, SVD_VRING_DESC_F_WRITE, 0);
     tg_vring_publish(&f.vr, 0);
-    expect_pop_protocol(&f);
+    expect_pop_protocol(&f, SVD_WHY_BUFFER_MEMORY);
     fx_end(&f);
 }
 
@@ -755,7 +798,7 @@ static void test_attack_push_after_reset(void **state)
     svd_vq_reset(&f.q);
     /* Even on a reconfigured, re-enabled queue with head 0 in flight again. */
     assert_true(svd_is_ok(svd_vq_set_size(&f.q, QSIZE)));
-    assert_true(svd_is_ok(svd_vq_set_addrs(&f.q, f.vr.desc, f.vr.avail, f.vr.used)));
+    assert_true(svd_is_ok(set_rings(&f.q, f.vr.desc, f.vr.avail, f.vr.used)));
     assert_true(svd_is_ok(svd_vq_enable(&f.q, &f.mem.map)));
     {
         svd_vq_desc s2[2];
@@ -792,7 +835,8 @@ static void test_attack_reset_mid_request(void **state)
     /* Everything forgotten but the epoch, which moved on. */
     assert_false(f.q.enabled);
     assert_false(f.q.broken);
-    assert_int_equal(f.q.size, 0);
+    assert_int_equal(svd_vq_max(&f.q), SVD_VQ_MAX_SIZE); /* the maximum is kept ... */
+    assert_int_equal(svd_vq_size(&f.q), SVD_VQ_MAX_SIZE); /* ... and the size preset to it again */
     assert_int_equal(f.q.inflight, 0);
     assert_int_equal(f.q.last_avail_idx, 0);
     assert_int_equal(f.q.used_idx, 0);
@@ -867,7 +911,7 @@ static void test_attack_calls_on_disabled_or_busy_queue(void **state)
     (void)state;
     memset(&f, 0, sizeof(f));
     assert_int_equal(tg_mem_init(&f.mem, RAM_GPA, RAM_SIZE), 0);
-    svd_vq_init(&f.q);
+    assert_true(svd_is_ok(svd_vq_init(&f.q, SVD_VQ_MAX_SIZE)));
     svd_vq_chain_init(&f.c, f.segs, NSEGS);
     assert_true(svd_is_err(svd_vq_pop(&f.q, &f.mem.map, &f.c), SVD_ERR_STATE));
     assert_true(svd_is_err(svd_vq_need_interrupt(&f.q, &f.mem.map, &need), SVD_ERR_STATE));
@@ -884,12 +928,25 @@ static void test_attack_calls_on_disabled_or_busy_queue(void **state)
     assert_true(svd_is_err(svd_vq_pop(&f.q, &f.mem.map, &f.c), SVD_ERR_STATE));
     assert_int_equal(f.c.head, 0);
     assert_int_equal(f.q.last_avail_idx, 1);
-    /* Enabling twice, or reconfiguring while enabled, is refused. */
+    /* Enabling twice is refused; reconfiguring while enabled breaks the
+     * "not while enabled" rule (the device latches on it), and changes
+     * nothing in the queue, which is not latched broken itself. */
     assert_true(svd_is_err(svd_vq_enable(&f.q, &f.mem.map), SVD_ERR_STATE));
-    assert_true(svd_is_err(svd_vq_set_size(&f.q, 4), SVD_ERR_STATE));
-    assert_true(svd_is_err(svd_vq_set_addrs(&f.q, 0, 0, 0), SVD_ERR_STATE));
-    assert_true(svd_is_err(svd_vq_set_features(&f.q, true, true), SVD_ERR_STATE));
-    assert_true(svd_is_err(svd_vq_set_base(&f.q, 5, 5), SVD_ERR_STATE));
+    {
+        svd_vq before;
+        memcpy(&before, &f.q, sizeof(before));
+        expect_queue_enabled(svd_vq_set_size(&f.q, 4));
+        expect_queue_enabled(svd_vq_set_size(&f.q, 0)); /* the enabled rule is checked first */
+        expect_queue_enabled(set_rings(&f.q, 0, 0, 0));
+        expect_queue_enabled(svd_vq_set_addr(&f.q, SVD_VQ_RING_AVAIL, 0));
+        expect_queue_enabled(svd_vq_set_addr(&f.q, SVD_VQ_RING_USED, 0));
+        expect_queue_enabled(svd_vq_set_addr_half(&f.q, SVD_VQ_RING_DESC, false, 0));
+        expect_queue_enabled(svd_vq_set_addr_half(&f.q, SVD_VQ_RING_USED, true, 1));
+        expect_queue_enabled(svd_vq_set_features(&f.q, true, true));
+        expect_queue_enabled(svd_vq_set_base(&f.q, 5, 5));
+        assert_memory_equal(&f.q, &before, sizeof(before));
+    }
+    assert_false(f.q.broken);
     assert_int_equal(f.q.size, QSIZE);
     assert_int_equal(f.q.desc_gpa, f.vr.desc);
     assert_false(f.q.event_idx);
@@ -1106,7 +1163,7 @@ static void test_pop_desc_table_host_alignment(void **state)
         tab = t.ram + shifts[k];
         svd_vq_disable(&f.q);
         assert_true(svd_is_ok(svd_gmem_add(&f.mem.map, tgpa, 16u * QSIZE, tab, SVD_GMEM_READ)));
-        assert_true(svd_is_ok(svd_vq_set_addrs(&f.q, tgpa, f.vr.avail, f.vr.used)));
+        assert_true(svd_is_ok(set_rings(&f.q, tgpa, f.vr.avail, f.vr.used)));
         assert_true(svd_is_ok(svd_vq_enable(&f.q, &f.mem.map)));
         assert_int_equal(f.q.desc_aligned, (shifts[k] % 8u) == 0u);
         put_desc(tab + 16u * 3u, BUF + 0x405u, 0x30, SVD_VRING_DESC_F_NEXT, 7);
@@ -1128,7 +1185,7 @@ static void test_pop_desc_table_host_alignment(void **state)
         /* A next index past the table is still refused on either path. */
         put_desc(tab + 16u * 5u, BUF, 8, SVD_VRING_DESC_F_NEXT, QSIZE);
         tg_vring_publish(&f.vr, 5);
-        expect_pop_protocol(&f);
+        expect_pop_protocol(&f, SVD_WHY_NEXT_RANGE);
         assert_true(tg_mem_canaries_intact(&t));
         tg_mem_free(&t);
         fx_end(&f);
@@ -1248,9 +1305,9 @@ static void test_max_queue_size(void **state)
     (void)state;
     assert_int_equal(tg_mem_init(&m, 0, 0x200000), 0);
     (void)tg_vring_init(&vr, &m, 0x8000u, 0);
-    svd_vq_init(&q);
+    assert_true(svd_is_ok(svd_vq_init(&q, SVD_VQ_MAX_SIZE)));
     assert_true(svd_is_ok(svd_vq_set_size(&q, SVD_VQ_MAX_SIZE)));
-    assert_true(svd_is_ok(svd_vq_set_addrs(&q, vr.desc, vr.avail, vr.used)));
+    assert_true(svd_is_ok(set_rings(&q, vr.desc, vr.avail, vr.used)));
     assert_true(svd_is_ok(svd_vq_set_features(&q, true, false)));
     assert_true(svd_is_ok(svd_vq_enable(&q, &m.map)));
     tg_vring_set_desc(&vr, 0x7FFFu, 0x100000u, 8, SVD_VRING_DESC_F_WRITE, 0);
@@ -1374,9 +1431,9 @@ static void test_event_idx_recheck_after_publishing_avail_event(void **state)
     vr.used = m.gpa + pg;
     tg_vring_set_desc(&vr, 0, m.gpa + 2u * pg, 64, SVD_VRING_DESC_F_WRITE, 0);
 
-    svd_vq_init(&q);
+    assert_true(svd_is_ok(svd_vq_init(&q, SVD_VQ_MAX_SIZE)));
     assert_true(svd_is_ok(svd_vq_set_size(&q, QSIZE)));
-    assert_true(svd_is_ok(svd_vq_set_addrs(&q, vr.desc, vr.avail, vr.used)));
+    assert_true(svd_is_ok(set_rings(&q, vr.desc, vr.avail, vr.used)));
     assert_true(svd_is_ok(svd_vq_set_features(&q, true, false)));
     assert_true(svd_is_ok(svd_vq_enable(&q, &m.map)));
     svd_vq_chain_init(&c, s, 1);
@@ -1532,14 +1589,182 @@ static void test_no_interrupt_flag(void **state)
     fx_end(&f);
 }
 
+/* REQ: REQ-VQ-001 */
+static void test_attack_init_with_bad_maximum(void **state)
+{
+    static const uint32_t bad[] = { 0u, 3u, 48u, SVD_VQ_MAX_SIZE + 1u, 2u * SVD_VQ_MAX_SIZE, 0xFFFFFFFFu };
+    svd_vq q;
+    svd_vq before;
+    (void)state;
+    assert_true(svd_is_err(svd_vq_init(NULL, 8u), SVD_ERR_INVALID_ARG));
+    memset(&q, 0x5A, sizeof(q));
+    memcpy(&before, &q, sizeof(before));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_true(svd_is_err(svd_vq_init(&q, bad[i]), SVD_ERR_INVALID_ARG));
+        assert_memory_equal(&q, &before, sizeof(q)); /* untouched */
+    }
+    assert_true(svd_is_ok(svd_vq_init(&q, 1u)));
+    assert_int_equal(svd_vq_max(&q), 1u);
+    assert_int_equal(svd_vq_size(&q), 1u);
+    assert_false(svd_vq_enabled(&q));
+    assert_int_equal(q.epoch, 0u);
+    assert_true(svd_is_ok(svd_vq_init(&q, SVD_VQ_MAX_SIZE)));
+    assert_int_equal(svd_vq_max(&q), SVD_VQ_MAX_SIZE);
+    assert_int_equal(svd_vq_size(&q), SVD_VQ_MAX_SIZE);
+}
+
+/* The queue's own maximum bounds the size, not only SVD_VQ_MAX_SIZE. */
+/* REQ: REQ-VQ-001 REQ-VQ-030 */
+static void test_attack_queue_size_above_the_queues_maximum(void **state)
+{
+    svd_vq q;
+    svd_vq before;
+    (void)state;
+    assert_true(svd_is_ok(svd_vq_init(&q, 16u)));
+    memcpy(&before, &q, sizeof(before));
+    const svd_result r = svd_vq_set_size(&q, 32u);
+    assert_true(svd_is_err(r, SVD_ERR_PROTOCOL));
+    assert_int_equal(r.why, SVD_WHY_QUEUE_SIZE);
+    before.broken = true;
+    assert_memory_equal(&q, &before, sizeof(q)); /* not stored, latched broken */
+    svd_vq_reset(&q);
+    assert_false(q.broken);
+    assert_true(svd_is_ok(svd_vq_set_size(&q, 16u)));
+    assert_true(svd_is_ok(svd_vq_set_size(&q, 2u)));
+    assert_int_equal(svd_vq_size(&q), 2u);
+    svd_vq_reset(&q);
+    assert_int_equal(svd_vq_size(&q), 16u); /* preset to the maximum again */
+}
+
+/* virtio-mmio and virtio-pci write ring addresses as 32-bit halves; each
+ * half replaces its own bits and keeps the other half. */
+/* REQ: REQ-VQ-026 */
+static void test_ring_addresses_set_by_halves(void **state)
+{
+    static const svd_vq_ring rings[] = { SVD_VQ_RING_DESC, SVD_VQ_RING_AVAIL, SVD_VQ_RING_USED };
+    svd_vq q;
+    (void)state;
+    assert_true(svd_is_ok(svd_vq_init(&q, 8u)));
+    for (size_t i = 0; i < 3u; i++) {
+        const svd_vq_ring r = rings[i];
+        const uint32_t tag = (uint32_t)(i + 1u);
+        assert_true(svd_is_ok(svd_vq_set_addr(&q, r, 0x1111111122222222ull * tag)));
+        assert_int_equal(svd_vq_addr(&q, r), 0x1111111122222222ull * tag);
+        assert_true(svd_is_ok(svd_vq_set_addr_half(&q, r, false, 0xA0000000u + tag)));
+        assert_int_equal(svd_vq_addr(&q, r), ((0x1111111122222222ull * tag) & 0xFFFFFFFF00000000ull) | (0xA0000000u + tag));
+        assert_true(svd_is_ok(svd_vq_set_addr_half(&q, r, true, 0xB0u + tag)));
+        assert_int_equal(svd_vq_addr(&q, r), ((uint64_t)(0xB0u + tag) << 32) | (0xA0000000u + tag));
+    }
+    /* The three rings are independent. */
+    assert_int_equal(svd_vq_addr(&q, SVD_VQ_RING_DESC), 0x000000B1A0000001ull);
+    assert_int_equal(svd_vq_addr(&q, SVD_VQ_RING_AVAIL), 0x000000B2A0000002ull);
+    assert_int_equal(svd_vq_addr(&q, SVD_VQ_RING_USED), 0x000000B3A0000003ull);
+    /* A ring that does not exist: refused, nothing changes, reads 0. */
+    {
+        svd_vq before;
+        const svd_vq_ring bogus = (svd_vq_ring)7;
+        memcpy(&before, &q, sizeof(before));
+        assert_true(svd_is_err(svd_vq_set_addr(&q, bogus, 0x1000u), SVD_ERR_INVALID_ARG));
+        assert_true(svd_is_err(svd_vq_set_addr_half(&q, bogus, true, 1u), SVD_ERR_INVALID_ARG));
+        assert_int_equal(svd_vq_addr(&q, bogus), 0u);
+        assert_memory_equal(&q, &before, sizeof(q));
+    }
+}
+
+/* Where a restart resumes (vhost-user GET_VRING_BASE): requests still in
+ * flight are handed back, so the next start serves them again instead of
+ * losing the guest's buffers. */
+/* REQ: REQ-VQ-026 REQ-VQ-022 */
+static void test_base_hands_back_requests_in_flight(void **state)
+{
+    fx f;
+    svd_vq_desc s2[1];
+    svd_vq_desc s3[1];
+    svd_vq_chain c2;
+    svd_vq_chain c3;
+    uint16_t next_avail = 0xAAAAu;
+    uint16_t next_used = 0xAAAAu;
+    (void)state;
+    fx_start(&f, QSIZE, false, false);
+    svd_vq_base(&f.q, &next_avail, &next_used);
+    assert_int_equal(next_avail, 0u);
+    assert_int_equal(next_used, 0u);
+    for (uint16_t i = 0; i < 3u; i++) {
+        tg_vring_set_desc(&f.vr, i, BUF + 64u * i, 64, SVD_VRING_DESC_F_WRITE, 0);
+        tg_vring_publish(&f.vr, i);
+    }
+    svd_vq_chain_init(&c2, s2, 1);
+    svd_vq_chain_init(&c3, s3, 1);
+    pop_ok(&f);
+    assert_true(svd_is_ok(svd_vq_pop(&f.q, &f.mem.map, &c2)));
+    assert_true(svd_is_ok(svd_vq_pop(&f.q, &f.mem.map, &c3)));
+    assert_true(svd_is_ok(svd_vq_push(&f.q, &f.mem.map, &f.c, 1)));
+    /* Three popped, one completed: resume at the second. */
+    svd_vq_base(&f.q, &next_avail, &next_used);
+    assert_int_equal(next_avail, 1u);
+    assert_int_equal(next_used, 1u);
+    /* The restart re-serves heads 1 and 2. */
+    svd_vq_disable(&f.q);
+    assert_true(svd_is_ok(svd_vq_set_base(&f.q, next_avail, next_used)));
+    assert_true(svd_is_ok(svd_vq_enable(&f.q, &f.mem.map)));
+    pop_ok(&f);
+    assert_int_equal(f.c.head, 1u);
+    assert_true(svd_is_ok(svd_vq_push(&f.q, &f.mem.map, &f.c, 2)));
+    pop_ok(&f);
+    assert_int_equal(f.c.head, 2u);
+    assert_true(svd_is_ok(svd_vq_push(&f.q, &f.mem.map, &f.c, 3)));
+    svd_vq_base(&f.q, &next_avail, &next_used);
+    assert_int_equal(next_avail, 3u);
+    assert_int_equal(next_used, 3u);
+    fx_end(&f);
+
+    /* Across the 16-bit wrap of the indices. */
+    fx_start(&f, QSIZE, false, false);
+    svd_vq_disable(&f.q);
+    assert_true(svd_is_ok(svd_vq_set_base(&f.q, 0xFFFFu, 0xFFFEu)));
+    assert_true(svd_is_ok(svd_vq_enable(&f.q, &f.mem.map)));
+    f.vr.avail_idx = 0xFFFFu;
+    tg_vring_set_desc(&f.vr, 0, BUF, 64, SVD_VRING_DESC_F_WRITE, 0);
+    tg_vring_set_desc(&f.vr, 1, BUF + 64u, 64, SVD_VRING_DESC_F_WRITE, 0);
+    tg_vring_publish(&f.vr, 0);
+    tg_vring_publish(&f.vr, 1);
+    svd_vq_chain_init(&c2, s2, 1);
+    pop_ok(&f);
+    assert_true(svd_is_ok(svd_vq_pop(&f.q, &f.mem.map, &c2)));
+    assert_int_equal(f.q.last_avail_idx, 1u);
+    svd_vq_base(&f.q, &next_avail, &next_used);
+    assert_int_equal(next_avail, 0xFFFFu);
+    assert_int_equal(next_used, 0xFFFEu);
+    fx_end(&f);
+}
+
+/* The recorded ring features read back as set, and only while configured. */
+/* REQ: REQ-VQ-023 REQ-VQ-009 */
+static void test_ring_features_read_back(void **state)
+{
+    svd_vq q;
+    (void)state;
+    assert_true(svd_is_ok(svd_vq_init(&q, 8u)));
+    assert_false(svd_vq_event_idx(&q));
+    assert_false(svd_vq_indirect(&q));
+    assert_true(svd_is_ok(svd_vq_set_features(&q, true, false)));
+    assert_true(svd_vq_event_idx(&q));
+    assert_false(svd_vq_indirect(&q));
+    assert_true(svd_is_ok(svd_vq_set_features(&q, false, true)));
+    assert_false(svd_vq_event_idx(&q));
+    assert_true(svd_vq_indirect(&q));
+    svd_vq_reset(&q);
+    assert_false(svd_vq_indirect(&q));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_attack_descriptor_loop),
-        cmocka_unit_test(test_attack_self_referential_descriptor),
+        cmocka_unit_test(test_attack_self_referential_descriptor_rust_vmm_236),
         cmocka_unit_test(test_attack_next_out_of_range),
-        cmocka_unit_test(test_attack_head_out_of_range),
-        cmocka_unit_test(test_attack_avail_idx_jump),
+        cmocka_unit_test(test_attack_head_out_of_range_cve_2011_2512),
+        cmocka_unit_test(test_attack_avail_idx_jump_rust_vmm_196),
         cmocka_unit_test(test_attack_chain_longer_than_queue_size),
         cmocka_unit_test(test_attack_total_length_over_4g),
         cmocka_unit_test(test_attack_indirect_not_negotiated),
@@ -1560,15 +1785,18 @@ int main(void)
         cmocka_unit_test(test_attack_ring_host_address_misaligned),
         cmocka_unit_test(test_attack_queue_size_zero),
         cmocka_unit_test(test_attack_queue_size_not_power_of_two),
-        cmocka_unit_test(test_attack_more_in_flight_than_queue_size),
+        cmocka_unit_test(test_attack_corrupted_size_still_refused_at_enable),
+        cmocka_unit_test(test_attack_more_in_flight_than_queue_size_cve_2016_5403),
         cmocka_unit_test(test_attack_head_resubmitted_while_in_flight),
-        cmocka_unit_test(test_attack_huge_length),
+        cmocka_unit_test(test_attack_huge_length_cve_2016_7422),
         cmocka_unit_test(test_attack_push_twice),
         cmocka_unit_test(test_attack_push_never_popped_chain),
         cmocka_unit_test(test_attack_push_after_reset),
         cmocka_unit_test(test_attack_reset_mid_request),
         cmocka_unit_test(test_attack_memory_map_changed_after_enable),
         cmocka_unit_test(test_attack_calls_on_disabled_or_busy_queue),
+        cmocka_unit_test(test_attack_init_with_bad_maximum),
+        cmocka_unit_test(test_attack_queue_size_above_the_queues_maximum),
         cmocka_unit_test(test_pop_push_direct_chain),
         cmocka_unit_test(test_pop_chain_of_queue_size),
         cmocka_unit_test(test_pop_truncated_chain),
@@ -1585,6 +1813,9 @@ int main(void)
         cmocka_unit_test(test_event_idx_used_event_wraps),
         cmocka_unit_test(test_event_idx_interrupts_after_index_wrap_without_decision),
         cmocka_unit_test(test_no_interrupt_flag),
+        cmocka_unit_test(test_ring_addresses_set_by_halves),
+        cmocka_unit_test(test_base_hands_back_requests_in_flight),
+        cmocka_unit_test(test_ring_features_read_back),
     };
     return cmocka_run_group_tests_name("virtqueue", tests, NULL, NULL);
 }

@@ -14,6 +14,34 @@
 #define NS_1K ((uint64_t)(1u << 15) * 30u)
 #define NS_1M ((uint64_t)(1u << 5) * 30u)
 
+
+/* Every call fills the whole effect (the engine clears it first: the
+ * garbage planted by dirty() must be gone), asks for the engine's next
+ * deadline, and reports nothing a watchdog cannot cause. */
+static void dirty(svd_fx *fx)
+{
+    memset(fx, 0xA5, sizeof(*fx));
+}
+
+static void check_fx_bars(const svd_fx *fx, uint64_t deadline, bool bars_may_change)
+{
+    assert_int_equal(fx->deadline, deadline);
+    assert_int_equal(fx->queue_notify, 0u);
+    assert_false(fx->config_notify);
+    assert_false(fx->reset);
+    assert_false(fx->failed);
+    assert_int_equal(fx->why, SVD_WHY_NONE);
+    if (!bars_may_change) {
+        assert_false(fx->bars_changed);
+    }
+    assert_true(fx->fired == (fx->fires != 0u));
+}
+
+static void check_fx(const svd_fx *fx, uint64_t deadline)
+{
+    check_fx_bars(fx, deadline, false);
+}
+
 static svd_esb make(svd_wdt_action action)
 {
     svd_esb w;
@@ -25,30 +53,38 @@ static svd_esb make(svd_wdt_action action)
 static uint32_t cfgr(svd_esb *w, uint32_t off, uint32_t size, uint64_t now)
 {
     uint32_t v = 0xdeadbeefu;
-    svd_wdt_fx fx;
+    svd_fx fx;
+    dirty(&fx);
     assert_true(svd_is_ok(svd_esb_cfg_read(w, off, size, now, &v, &fx)));
+    check_fx(&fx, svd_esb_next_deadline(w));
     return v;
 }
 
-static svd_wdt_fx cfgw(svd_esb *w, uint32_t off, uint32_t size, uint32_t val, uint64_t now)
+static svd_fx cfgw(svd_esb *w, uint32_t off, uint32_t size, uint32_t val, uint64_t now)
 {
-    svd_wdt_fx fx;
+    svd_fx fx;
+    dirty(&fx);
     assert_true(svd_is_ok(svd_esb_cfg_write(w, off, size, val, now, &fx)));
+    check_fx_bars(&fx, svd_esb_next_deadline(w), true); /* the callers check bars_changed */
     return fx;
 }
 
 static uint32_t mr(svd_esb *w, uint32_t off, uint32_t size, uint64_t now)
 {
     uint32_t v = 0xdeadbeefu;
-    svd_wdt_fx fx;
+    svd_fx fx;
+    dirty(&fx);
     assert_true(svd_is_ok(svd_esb_mmio_read(w, off, size, now, &v, &fx)));
+    check_fx(&fx, svd_esb_next_deadline(w));
     return v;
 }
 
-static svd_wdt_fx mw(svd_esb *w, uint32_t off, uint32_t size, uint32_t val, uint64_t now)
+static svd_fx mw(svd_esb *w, uint32_t off, uint32_t size, uint32_t val, uint64_t now)
 {
-    svd_wdt_fx fx;
+    svd_fx fx;
+    dirty(&fx);
     assert_true(svd_is_ok(svd_esb_mmio_write(w, off, size, val, now, &fx)));
+    check_fx(&fx, svd_esb_next_deadline(w));
     return fx;
 }
 
@@ -66,10 +102,12 @@ static void preloads(svd_esb *w, uint32_t p1, uint32_t p2, uint64_t now)
     (void)mw(w, SVD_ESB_BAR_PRELOAD2, 4, p2, now);
 }
 
-static svd_wdt_fx tick(svd_esb *w, uint64_t now)
+static svd_fx tick(svd_esb *w, uint64_t now)
 {
-    svd_wdt_fx fx;
+    svd_fx fx;
+    dirty(&fx);
     svd_esb_tick(w, now, &fx);
+    check_fx(&fx, svd_esb_next_deadline(w));
     return fx;
 }
 
@@ -149,23 +187,26 @@ static void test_command_bar_line_writable_bits(void **state)
 {
     (void)state;
     svd_esb w = make(SVD_WDT_ACTION_RESET);
-    (void)cfgw(&w, 0x04, 2, 0xFFFF, 0);
+    /* Decoding on or off and every BAR0 move report bars_changed; other writes do not. */
+    assert_true(cfgw(&w, 0x04, 2, 0xFFFF, 0).bars_changed);
     assert_int_equal(cfgr(&w, 0x04, 2, 0), 0x0507u);
     assert_true(svd_esb_mem_enabled(&w));
-    (void)cfgw(&w, 0x05, 1, 0x00, 0); /* byte write to the high half */
+    assert_false(cfgw(&w, 0x05, 1, 0x00, 0).bars_changed); /* byte write to the high half */
     assert_int_equal(cfgr(&w, 0x04, 2, 0), 0x0007u);
-    (void)cfgw(&w, 0x04, 1, 0x00, 0);
+    assert_true(cfgw(&w, 0x04, 1, 0x00, 0).bars_changed);
     assert_false(svd_esb_mem_enabled(&w));
     /* BAR sizing: 16-byte 32-bit memory BAR. */
-    (void)cfgw(&w, 0x10, 4, 0xFFFFFFFFu, 0);
+    assert_true(cfgw(&w, 0x10, 4, 0xFFFFFFFFu, 0).bars_changed);
     assert_int_equal(cfgr(&w, 0x10, 4, 0), 0xFFFFFFF0u);
-    (void)cfgw(&w, 0x10, 4, 0xFEBF000Fu, 0);
+    assert_true(cfgw(&w, 0x10, 4, 0xFEBF000Fu, 0).bars_changed);
     assert_int_equal(cfgr(&w, 0x10, 4, 0), 0xFEBF0000u);
     assert_int_equal(svd_esb_bar0(&w), 0xFEBF0000u);
-    (void)cfgw(&w, 0x12, 2, 0x1234u, 0);
+    assert_false(cfgw(&w, 0x10, 4, 0xFEBF0000u, 0).bars_changed); /* the same address again */
+    assert_true(cfgw(&w, 0x12, 2, 0x1234u, 0).bars_changed);
     assert_int_equal(svd_esb_bar0(&w), 0x12340000u);
     (void)cfgw(&w, 0x10, 1, 0xFFu, 0);
     assert_int_equal(svd_esb_bar0(&w), 0x123400F0u);
+    assert_false(cfgw(&w, 0x3C, 1, 0x05u, 0).bars_changed);
     (void)cfgw(&w, 0x3C, 1, 0x05u, 0);
     assert_int_equal(cfgr(&w, 0x3C, 2, 0), 0x0105u);
     (void)cfgw(&w, 0x3D, 1, 0x04u, 0); /* pin is read-only */
@@ -180,7 +221,7 @@ static void test_bad_accesses_refused_without_effect(void **state)
     (void)state;
     svd_esb w = make(SVD_WDT_ACTION_RESET);
     const svd_esb before = w;
-    svd_wdt_fx fx;
+    svd_fx fx;
     uint32_t v = 0x1234u;
     const struct { uint32_t off, size; } cbad[] = { { 0x61, 2 }, { 0x62, 4 }, { 0x01, 4 }, { 0x100, 1 }, { 0xFE, 4 },
                                                    { 0x60, 3 }, { 0x60, 8 }, { 0x60, 0 }, { UINT32_MAX, 1 } };
@@ -229,7 +270,7 @@ static void test_enable_starts_stage1_and_disable_stops(void **state)
 {
     (void)state;
     svd_esb w = make(SVD_WDT_ACTION_RESET);
-    assert_int_equal(svd_esb_next_deadline(&w), SVD_WDT_NO_DEADLINE);
+    assert_int_equal(svd_esb_next_deadline(&w), SVD_NO_DEADLINE);
     preloads(&w, 10, 20, 0);
     (void)cfgw(&w, 0x68, 1, SVD_ESB_LOCK_ENABLE, 1000u);
     assert_int_equal(cfgr(&w, 0x68, 1, 1000u), SVD_ESB_LOCK_ENABLE);
@@ -238,8 +279,8 @@ static void test_enable_starts_stage1_and_disable_stops(void **state)
     (void)cfgw(&w, 0x68, 1, SVD_ESB_LOCK_ENABLE, 5000u);
     assert_int_equal(svd_esb_next_deadline(&w), 1000u + 10u * NS_1K);
     (void)cfgw(&w, 0x68, 1, 0, 6000u);
-    assert_int_equal(svd_esb_next_deadline(&w), SVD_WDT_NO_DEADLINE);
-    svd_wdt_fx fx = tick(&w, UINT64_MAX / 2u);
+    assert_int_equal(svd_esb_next_deadline(&w), SVD_NO_DEADLINE);
+    svd_fx fx = tick(&w, UINT64_MAX / 2u);
     assert_false(fx.fired);
     assert_int_equal(mr(&w, SVD_ESB_BAR_GINTSR, 4, UINT64_MAX / 2u), 0u);
     /* bits above 2 of the lock register do not exist */
@@ -256,7 +297,7 @@ static void test_two_stages_interrupt_then_action_not_before(void **state)
     (void)cfgw(&w, 0x68, 1, SVD_ESB_LOCK_ENABLE, 0);
     const uint64_t s1 = 3u * NS_1K;
     const uint64_t s2 = s1 + 5u * NS_1K;
-    svd_wdt_fx fx = tick(&w, s1 - 1u);
+    svd_fx fx = tick(&w, s1 - 1u);
     assert_false(fx.fired);
     assert_false(fx.irq_level);
     assert_int_equal(mr(&w, SVD_ESB_BAR_GINTSR, 1, s1 - 1u), 0u);
@@ -278,7 +319,7 @@ static void test_two_stages_interrupt_then_action_not_before(void **state)
     assert_int_equal(mr(&w, SVD_ESB_BAR_RELOAD, 2, s2), SVD_ESB_RELOAD_TIMEOUT);
     assert_int_equal(mr(&w, SVD_ESB_BAR_RELOAD + 1u, 1, s2), SVD_ESB_RELOAD_TIMEOUT >> 8);
     /* not free-running: stopped */
-    assert_int_equal(svd_esb_next_deadline(&w), SVD_WDT_NO_DEADLINE);
+    assert_int_equal(svd_esb_next_deadline(&w), SVD_NO_DEADLINE);
     fx = tick(&w, s2 * 10u);
     assert_false(fx.fired);
     /* GINTSR is write-1-to-clear (after unlock): writing 0 keeps it, 1 drops the line */
@@ -302,7 +343,7 @@ static void test_interrupt_type_and_intx_disable_gate_the_line(void **state)
         (void)cfgw(&w, 0x60, 2, type, 0);
         preloads(&w, 1, 1, 0);
         (void)cfgw(&w, 0x68, 1, SVD_ESB_LOCK_ENABLE, 0);
-        svd_wdt_fx fx = tick(&w, NS_1K);
+        svd_fx fx = tick(&w, NS_1K);
         assert_int_equal(fx.irq_level, type == 0u);
         assert_int_equal(mr(&w, SVD_ESB_BAR_GINTSR, 4, NS_1K), 1u); /* status regardless of type */
         if (type != 0u) {
@@ -340,7 +381,7 @@ static void test_prescaler_and_preload_width(void **state)
     unlock(&w, 0);
     (void)mw(&w, SVD_ESB_BAR_RELOAD, 2, SVD_ESB_RELOAD_RELOAD, 0);
     assert_int_equal(svd_esb_next_deadline(&w), NS_1M);
-    svd_wdt_fx fx = tick(&w, 2u * NS_1M);
+    svd_fx fx = tick(&w, 2u * NS_1M);
     assert_true(fx.fired);
 }
 
@@ -392,7 +433,7 @@ static void test_reload_pings_and_timeout_clears(void **state)
     uint64_t t = 0;
     for (int i = 0; i < 50; i++) { /* a guest pinging every 3 counts never sees an action */
         t += 3u * NS_1K;
-        svd_wdt_fx fx = tick(&w, t);
+        svd_fx fx = tick(&w, t);
         assert_false(fx.fired);
         assert_false(fx.irq_level);
         unlock(&w, t);
@@ -419,7 +460,7 @@ static void test_reload_pings_and_timeout_clears(void **state)
     (void)cfgw(&w, 0x68, 1, 0, t);
     unlock(&w, t);
     (void)mw(&w, SVD_ESB_BAR_RELOAD, 2, SVD_ESB_RELOAD_RELOAD, t);
-    assert_int_equal(svd_esb_next_deadline(&w), SVD_WDT_NO_DEADLINE);
+    assert_int_equal(svd_esb_next_deadline(&w), SVD_NO_DEADLINE);
 }
 
 /* REQ: REQ-WDT-013 REQ-WDT-019 */
@@ -433,12 +474,14 @@ static void test_lock_freezes_until_reset_and_timeout_survives(void **state)
     (void)cfgw(&w, 0x68, 1, SVD_ESB_LOCK_LOCK | SVD_ESB_LOCK_ENABLE, 0);
     (void)cfgw(&w, 0x68, 1, 0, 10);
     assert_int_equal(cfgr(&w, 0x68, 1, 10), SVD_ESB_LOCK_LOCK | SVD_ESB_LOCK_ENABLE);
-    svd_wdt_fx fx = tick(&w, 2u * NS_1K);
+    svd_fx fx = tick(&w, 2u * NS_1K);
     assert_true(fx.fired);
     assert_int_equal(fx.action, SVD_WDT_ACTION_RESET);
     assert_true(fx.irq_level);
     /* the guest is reset: everything to power-on but TIMEOUT */
+    dirty(&fx);
     svd_esb_reset(&w, 2u * NS_1K, &fx);
+    check_fx(&fx, svd_esb_next_deadline(&w));
     assert_true(fx.irq_changed);
     assert_false(fx.irq_level);
     assert_int_equal(cfgr(&w, 0x68, 1, 3u * NS_1K), 0u);
@@ -447,7 +490,7 @@ static void test_lock_freezes_until_reset_and_timeout_survives(void **state)
     assert_int_equal(cfgr(&w, 0x3C, 1, 3u * NS_1K), 11u); /* back to the firmware's line */
     assert_int_equal(mr(&w, SVD_ESB_BAR_PRELOAD1, 4, 3u * NS_1K), 0xFFFFFu);
     assert_int_equal(mr(&w, SVD_ESB_BAR_RELOAD, 2, 3u * NS_1K), SVD_ESB_RELOAD_TIMEOUT);
-    assert_int_equal(svd_esb_next_deadline(&w), SVD_WDT_NO_DEADLINE);
+    assert_int_equal(svd_esb_next_deadline(&w), SVD_NO_DEADLINE);
     /* unlocked again after reset */
     (void)cfgw(&w, 0x68, 1, SVD_ESB_LOCK_FREERUN, 3u * NS_1K);
     assert_int_equal(cfgr(&w, 0x68, 1, 3u * NS_1K), SVD_ESB_LOCK_FREERUN);
@@ -461,7 +504,7 @@ static void test_output_disabled_and_free_running(void **state)
     (void)cfgw(&w, 0x60, 2, SVD_ESB_CFG_OUT_DIS | 3u, 0);
     preloads(&w, 2, 3, 0);
     (void)cfgw(&w, 0x68, 1, SVD_ESB_LOCK_ENABLE | SVD_ESB_LOCK_FREERUN, 0);
-    svd_wdt_fx fx = tick(&w, 5u * NS_1K);
+    svd_fx fx = tick(&w, 5u * NS_1K);
     assert_false(fx.fired); /* output disabled: no action ... */
     assert_int_equal(mr(&w, SVD_ESB_BAR_RELOAD, 2, 5u * NS_1K), SVD_ESB_RELOAD_TIMEOUT); /* ... but recorded */
     assert_int_equal(svd_esb_next_deadline(&w), 7u * NS_1K); /* free-running: stage 1 again */
@@ -487,7 +530,7 @@ static void test_clock_backwards_and_late_bound(void **state)
     assert_false(tick(&w, 5).fired);
     assert_int_equal(svd_esb_next_deadline(&w), 1000000u + NS_1M);
     /* hugely late with the shortest stages: folded, bounded, re-anchored */
-    svd_wdt_fx fx = tick(&w, 1000000000000u);
+    svd_fx fx = tick(&w, 1000000000000u);
     assert_int_equal(fx.fires, 32u);
     assert_int_equal(svd_esb_next_deadline(&w), 1000000000000u + NS_1M);
     fx = tick(&w, UINT64_MAX);
@@ -506,8 +549,10 @@ static void test_reset_restores_config_register_and_preload2(void **state)
     preloads(&w, 0x12345u, 0x42u, 0);
     assert_int_equal(cfgr(&w, 0x60, 2, 0), 0x0027u);
     assert_int_equal(mr(&w, SVD_ESB_BAR_PRELOAD2, 4, 0), 0x42u);
-    svd_wdt_fx fx;
+    svd_fx fx;
+    dirty(&fx);
     svd_esb_reset(&w, 10u, &fx);
+    check_fx(&fx, svd_esb_next_deadline(&w));
     assert_int_equal(cfgr(&w, 0x60, 2, 10u), 0u);
     assert_int_equal(cfgr(&w, 0x60, 4, 10u), 0u);
     assert_int_equal(mr(&w, SVD_ESB_BAR_PRELOAD2, 4, 10u), 0xFFFFFu);
@@ -523,6 +568,123 @@ static void test_reset_restores_config_register_and_preload2(void **state)
     fx = tick(&w, 10u + 2u * stage);
     assert_true(fx.fired); /* output enabled again */
     assert_int_equal(fx.action, SVD_WDT_ACTION_TERMINATE);
+}
+
+/* ------------------------------------------------------------ device face */
+
+#define BAR 0xFEBF0000u
+
+/* One access through the device face; the effect is checked like every other. */
+static svd_result acc(svd_esb *w, svd_space sp, uint64_t addr, uint32_t width, bool write, uint64_t *val, uint64_t now)
+{
+    svd_fx fx;
+    dirty(&fx);
+    const uint32_t bar = svd_esb_bar0(w);
+    const bool mem = svd_esb_mem_enabled(w);
+    const svd_result r = svd_esb_access(w, sp, addr, width, write, val, now, &fx);
+    check_fx_bars(&fx, svd_esb_next_deadline(w), true);
+    /* bars_changed exactly when BAR0 moved or decoding switched. */
+    assert_true(fx.bars_changed == ((svd_esb_bar0(w) != bar) || (svd_esb_mem_enabled(w) != mem)));
+    assert_int_equal(fx.irq_level, w->irq_level);
+    return r;
+}
+
+/* The face decodes the address itself: configuration space by offset, BAR0
+ * by guest-physical address while it is programmed and decoding is on. */
+/* REQ: REQ-VDEV-010 REQ-WDT-003 REQ-WDT-010 */
+static void test_access_face_decodes_config_space_and_bar0(void **state)
+{
+    (void)state;
+    svd_esb w = make(SVD_WDT_ACTION_RESET);
+    uint64_t v = 0u;
+    assert_true(svd_is_ok(acc(&w, SVD_SPACE_PCI_CFG, 0x00u, 4u, false, &v, 0u)));
+    assert_int_equal(v, 0x25ab8086u);
+    /* BAR0 unprogrammed, then programmed with decoding off: the bus floats high. */
+    v = 0u;
+    assert_true(svd_is_err(acc(&w, SVD_SPACE_MEM, BAR, 4u, false, &v, 0u), SVD_ERR_BOUNDS));
+    assert_int_equal(v, 0xFFFFFFFFu);
+    /* Decoding on with BAR0 still 0: nothing answers at address 0. */
+    (void)cfgw(&w, 0x04, 2, 0x0002u, 0);
+    v = 0u;
+    assert_true(svd_is_err(acc(&w, SVD_SPACE_MEM, SVD_ESB_BAR_PRELOAD1, 4u, false, &v, 0u), SVD_ERR_BOUNDS));
+    assert_int_equal(v, 0xFFFFFFFFu);
+    (void)cfgw(&w, 0x04, 2, 0x0000u, 0);
+    v = BAR;
+    assert_true(svd_is_ok(acc(&w, SVD_SPACE_PCI_CFG, 0x10u, 4u, true, &v, 0u)));
+    assert_int_equal(v, BAR); /* a write leaves *val alone */
+    assert_true(svd_is_err(acc(&w, SVD_SPACE_MEM, BAR, 4u, false, &v, 0u), SVD_ERR_BOUNDS));
+    assert_int_equal(v, 0xFFFFFFFFu);
+    v = SVD_ESB_CFG_PRE_1MHZ; /* not decoded: the write goes nowhere */
+    assert_true(svd_is_err(acc(&w, SVD_SPACE_MEM, BAR + SVD_ESB_BAR_RELOAD, 2u, true, &v, 0u), SVD_ERR_BOUNDS));
+    v = 0x0002u; /* memory decoding on */
+    assert_true(svd_is_ok(acc(&w, SVD_SPACE_PCI_CFG, 0x04u, 2u, true, &v, 0u)));
+    assert_true(svd_esb_mem_enabled(&w));
+    assert_true(svd_is_ok(acc(&w, SVD_SPACE_MEM, BAR + SVD_ESB_BAR_PRELOAD1, 4u, false, &v, 0u)));
+    assert_int_equal(v, SVD_ESB_PRELOAD_MASK);
+    /* Unlock and program preload 1 through the face. */
+    v = SVD_ESB_UNLOCK1;
+    assert_true(svd_is_ok(acc(&w, SVD_SPACE_MEM, BAR + SVD_ESB_BAR_RELOAD, 2u, true, &v, 0u)));
+    v = SVD_ESB_UNLOCK2;
+    assert_true(svd_is_ok(acc(&w, SVD_SPACE_MEM, BAR + SVD_ESB_BAR_RELOAD, 2u, true, &v, 0u)));
+    v = 7u;
+    assert_true(svd_is_ok(acc(&w, SVD_SPACE_MEM, BAR + SVD_ESB_BAR_PRELOAD1, 4u, true, &v, 0u)));
+    assert_int_equal(mr(&w, SVD_ESB_BAR_PRELOAD1, 4, 0), 7u);
+    /* Enable through configuration space: the effect carries the stage-1 deadline. */
+    v = SVD_ESB_LOCK_ENABLE;
+    svd_fx fx;
+    dirty(&fx);
+    assert_true(svd_is_ok(svd_esb_access(&w, SVD_SPACE_PCI_CFG, SVD_ESB_REG_LOCK, 1u, true, &v, 100u, &fx)));
+    check_fx(&fx, 100u + 7u * NS_1K);
+    assert_false(fx.fired);
+    assert_int_equal(svd_esb_bar0(&w), BAR);
+}
+
+/* Addresses that only alias the device if something truncates them, other
+ * spaces, and accesses the registers do not allow: all refused, nothing
+ * changes, reads answer 0 (configuration) or all ones (memory). */
+/* REQ: REQ-VDEV-010 REQ-WDT-003 */
+static void test_attack_access_face_aliases_and_other_spaces(void **state)
+{
+    (void)state;
+    svd_esb w = make(SVD_WDT_ACTION_RESET);
+    (void)cfgw(&w, 0x10, 4, BAR, 0);
+    (void)cfgw(&w, 0x04, 2, 0x0002u, 0);
+    (void)cfgw(&w, SVD_ESB_REG_LOCK, 1, SVD_ESB_LOCK_ENABLE, 0);
+    const svd_esb before = w;
+    struct {
+        svd_space sp;
+        uint64_t addr;
+        uint32_t width;
+        uint32_t answer;
+    } bad[] = {
+        { SVD_SPACE_PCI_CFG, 0x100u, 1u, 0u },                          /* past the space */
+        { SVD_SPACE_PCI_CFG, UINT64_C(0x100000000), 4u, 0u },           /* offset 0 if truncated */
+        { SVD_SPACE_PCI_CFG, UINT64_C(0x100000000) + SVD_ESB_REG_LOCK, 1u, 0u },
+        { SVD_SPACE_PCI_CFG, 0x62u, 4u, 0u },                           /* misaligned */
+        { SVD_SPACE_PCI_CFG, 0x00u, 8u, 0u },                           /* width */
+        { SVD_SPACE_MEM, BAR - 4u, 4u, 0xFFFFFFFFu },                   /* below BAR0 */
+        { SVD_SPACE_MEM, BAR + SVD_ESB_BAR0_SIZE, 4u, 0xFFFFFFFFu },    /* above BAR0 */
+        { SVD_SPACE_MEM, UINT64_C(0x100000000) + BAR, 4u, 0xFFFFFFFFu },/* BAR0 if truncated */
+        { SVD_SPACE_MEM, BAR + 0x0Eu, 4u, 0xFFFFFFFFu },                /* runs past BAR0 */
+        { SVD_SPACE_MEM, BAR + 0x01u, 2u, 0xFFFFFFFFu },                /* misaligned */
+        { SVD_SPACE_IO, BAR, 4u, 0xFFFFFFFFu },                         /* no I/O BAR */
+        { SVD_SPACE_IO, 0x60u, 2u, 0xFFFFFFFFu },
+    };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        uint64_t v = 0x1234u;
+        assert_false(svd_is_ok(acc(&w, bad[i].sp, bad[i].addr, bad[i].width, false, &v, 5u)));
+        assert_int_equal(v, bad[i].answer);
+        v = 0u; /* a write of 0 to the lock or reload register would matter */
+        assert_false(svd_is_ok(acc(&w, bad[i].sp, bad[i].addr, bad[i].width, true, &v, 5u)));
+        assert_int_equal(v, 0u);
+    }
+    assert_memory_equal(&w, &before, sizeof w); /* not even the clock moved */
+    uint64_t v = 0u;
+    svd_fx fx;
+    assert_true(svd_is_err(svd_esb_access(NULL, SVD_SPACE_PCI_CFG, 0u, 4u, false, &v, 0u, &fx), SVD_ERR_INVALID_ARG));
+    assert_true(svd_is_err(svd_esb_access(&w, SVD_SPACE_PCI_CFG, 0u, 4u, false, NULL, 0u, &fx), SVD_ERR_INVALID_ARG));
+    assert_true(svd_is_err(svd_esb_access(&w, SVD_SPACE_PCI_CFG, 0u, 4u, false, &v, 0u, NULL), SVD_ERR_INVALID_ARG));
+    assert_memory_equal(&w, &before, sizeof w);
 }
 
 int main(void)
@@ -544,6 +706,8 @@ int main(void)
         cmocka_unit_test(test_output_disabled_and_free_running),
         cmocka_unit_test(test_clock_backwards_and_late_bound),
         cmocka_unit_test(test_reset_restores_config_register_and_preload2),
+        cmocka_unit_test(test_access_face_decodes_config_space_and_bar0),
+        cmocka_unit_test(test_attack_access_face_aliases_and_other_spaces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

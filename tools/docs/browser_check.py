@@ -3,8 +3,12 @@
 
 1. Starts an HTTP server on 127.0.0.1 (free port) over docs/html.
 2. Runs Debian's chromium headless to take screenshots of the main page and one
-   design page (paths printed), and dumps the main page's DOM to check that it
-   really rendered (title present).
+   design page (paths printed; the design page in a window tall enough for its
+   diagrams), and dumps the main page's DOM to check that it really rendered
+   (title present).
+   Every inline graph (@dot) of the design page must fit the page: at most
+   GRAPH_MAX_PX wide, what the 1280 px window leaves beside Doxygen's 250 px
+   tree view.
 3. Crawls every HTML page reachable from index.html over HTTP and checks that
    every internal link (href/src, fragment stripped) answers 200; fragments
    pointing into a page must exist as id/name there.
@@ -13,6 +17,7 @@ Exit 1 on any failure.
 import html.parser
 import http.server
 import pathlib
+import re
 import socketserver
 import subprocess
 import sys
@@ -23,6 +28,11 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HTML = ROOT / "docs" / "html"
+WINDOW_W = 1280
+GRAPH_MAX_PX = WINDOW_W - 250 - 30
+# Doxygen embeds an inline graph as <iframe src="dot_inline_dotgraph_N.svg" width=...>
+# (or <img ...> for bitmaps); the width is the graph's natural size in px.
+INLINE_GRAPH = re.compile(r'<(?:iframe|img|object)[^>]*(?:src|data)="(dot_inline_dotgraph_\d+\.\w+)"[^>]*>')
 CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
                 "--hide-scrollbars"]
@@ -70,10 +80,10 @@ def main():
     srv, base = serve()
     failures = []
     with tempfile.TemporaryDirectory() as profile:
-        for page, name in (("index.html", "docs-main.png"), (design, "docs-design.png")):
+        for page, name, height in (("index.html", "docs-main.png", 900), (design, "docs-design.png", 1800)):
             out = shots / name
             out.unlink(missing_ok=True)
-            r = chromium([f"--screenshot={out}", "--window-size=1280,900", base + page], profile)
+            r = chromium([f"--screenshot={out}", f"--window-size={WINDOW_W},{height}", base + page], profile)
             if not out.is_file() or out.stat().st_size < 1000:
                 failures.append(f"no screenshot of {page}: {r.stderr[-400:]}")
             else:
@@ -83,6 +93,18 @@ def main():
             failures.append("main page DOM does not mention safevdev (did it render?)")
         else:
             print(f"browser: main page rendered in chromium ({len(r.stdout)} bytes of DOM)")
+    graphs = list(INLINE_GRAPH.finditer((HTML / design).read_text(encoding="utf-8", errors="replace")))
+    for tag in graphs:
+        m = re.search(r'width="(\d+)', tag.group(0))
+        if not m:
+            failures.append(f"{design}: inline graph {tag.group(1)} has no width")
+        elif int(m.group(1)) > GRAPH_MAX_PX:
+            failures.append(f"{design}: inline graph {tag.group(1)} is {m.group(1)} px wide, "
+                            f"wider than the page ({GRAPH_MAX_PX} px)")
+        else:
+            print(f"browser: {design}: inline graph {tag.group(1)} {m.group(1)} px wide (page {GRAPH_MAX_PX} px)")
+    if not graphs:
+        print(f"browser: {design}: no inline graph")
     # crawl
     seen, queue, checked, ids = set(), ["index.html"], 0, {}
     pending_frags = []

@@ -16,9 +16,9 @@ out=$1; shift
 incs=("$@")
 mkdir -p "$out"
 tmpl='{file}:{line}:{column}: {severity}: {id}: {message}'
-common=(--std=c11 --inline-suppr --quiet --error-exitcode=1 --template="$tmpl"
- --library=posix -D__GNUC__ -D__x86_64__ --suppress=missingIncludeSystem
-        )
+# Every pass: C11, inline suppressions, findings only, in the template above.
+base=(--std=c11 --inline-suppr --quiet --template="$tmpl")
+common=("${base[@]}" --error-exitcode=1 --library=posix -D__GNUC__ -D__x86_64__ --suppress=missingIncludeSystem)
 total=0
 run() { # label, logfile, args...
     local label=$1 log=$2; shift 2
@@ -38,8 +38,7 @@ run "cppcheck(all)" "$out/all.log" "${common[@]}" --enable=all --inconclusive \
     --suppress=unusedFunction "${incs[@]}" $LINT_SRC
 mkdir -p "$out/uf"
 # shellcheck disable=SC2086
-cppcheck --std=c11 --quiet --enable=unusedFunction --template="$tmpl" --inline-suppr \
- --library=posix -D__GNUC__ "${incs[@]}" -Itests/common \
+cppcheck "${base[@]}" --enable=unusedFunction --library=posix -D__GNUC__ "${incs[@]}" -Itests/common \
     $LINT_SRC $LINT_CALLERS >"$out/uf.log" 2>&1
 uf=$(grep -E '^src/[^ ]+:[0-9]+:[0-9]+: [a-z]+: unusedFunction:' "$out/uf.log")
 n=$(printf '%s' "$uf" | grep -c . || true)
@@ -49,8 +48,7 @@ total=$((total + n))
 if [ -n "${LINT_CORE_SRC// }" ]; then
     mkdir -p "$out/misra"
     # shellcheck disable=SC2086
-    run "cppcheck(misra src/core)" "$out/misra.log" --std=c11 --inline-suppr --quiet --error-exitcode=1 \
-        --template="$tmpl" --addon=misra --library=tools/lint/svd.cfg -USVD_COVERAGE \
+    run "cppcheck(misra src/core)" "$out/misra.log" "${base[@]}" --error-exitcode=1 --addon=misra --library=tools/lint/svd.cfg -USVD_COVERAGE \
         --suppressions-list=tools/lint/misra.supp -Iinclude $LINT_CORE_SRC
 fi
 echo "cppcheck: $total findings"

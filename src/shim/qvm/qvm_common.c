@@ -2,6 +2,7 @@
  * on caller storage (the instance block): no static state. */
 #include "qvm_common.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "safevdev/span.h"
@@ -29,73 +30,20 @@ void svd_qvm_badopt_report(const svd_qvm_badopt *b, const char *vdev)
     }
 }
 
-/* One digit in @base, or -1. */
-static int digit_of(char c, unsigned base)
+void svd_qvm_opt_action(svd_qvm_badopt *bad, const char *name, const char *value, svd_wdt_action *out)
 {
-    int d = -1;
-    if ((c >= '0') && (c <= '9')) {
-        d = c - '0';
-    } else if ((base == 16u) && (c >= 'a') && (c <= 'f')) {
-        d = c - 'a' + 10;
-    } else if ((base == 16u) && (c >= 'A') && (c <= 'F')) {
-        d = c - 'A' + 10;
+    svd_wdt_action a = SVD_WDT_ACTION_RESET;
+    if (svd_is_ok(svd_wdt_action_parse(value, &a))) {
+        *out = a;
     } else {
-        d = -1;
+        svd_qvm_badopt_set(bad, name, value, "want reset, terminate, dump or none");
     }
-    if ((d >= 0) && ((unsigned)d >= base)) {
-        d = -1;
-    }
-    return d;
 }
 
-/* Parse [s, end) as one number; written by hand so that no locale, sign,
- * whitespace or partial parse (strtoull's habits) can slip through. */
-static svd_result parse_span(const char *s, size_t len, uint64_t *out)
+void svd_qvm_wdt_status(svd_wdt_action a, uint64_t actions, char *buf, size_t len)
 {
-    unsigned base = 10u;
-    size_t i = 0;
-    uint64_t v = 0;
-    SVD_ENSURE(len > 0u, SVD_ERR_INVALID_ARG);
-    if ((len > 2u) && (s[0] == '0') && ((s[1] == 'x') || (s[1] == 'X'))) {
-        base = 16u;
-        i = 2u;
-    }
-    for (; i < len; i++) {
-        int d = digit_of(s[i], base);
-        SVD_ENSURE(d >= 0, SVD_ERR_INVALID_ARG);
-        SVD_ENSURE(svd_is_ok(svd_mul_u64(v, base, &v)), SVD_ERR_INVALID_ARG);
-        SVD_ENSURE(svd_is_ok(svd_add_u64(v, (uint64_t)d, &v)), SVD_ERR_INVALID_ARG);
-    }
-    *out = v;
-    return svd_ok();
-}
-
-svd_result svd_qvm_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-    SVD_ENSURE((s != NULL) && (out != NULL), SVD_ERR_INVALID_ARG);
-    SVD_GUARD(parse_span(s, strnlen(s, 32u), &v));
-    SVD_ENSURE(s[strnlen(s, 32u)] == '\0', SVD_ERR_INVALID_ARG); /* longer than any u64 */
-    SVD_ENSURE((v >= min) && (v <= max), SVD_ERR_INVALID_ARG);
-    *out = v;
-    return svd_ok();
-}
-
-svd_result svd_qvm_parse_pair(const char *s, uint64_t *a, uint64_t *b)
-{
-    SVD_ENSURE((s != NULL) && (a != NULL) && (b != NULL), SVD_ERR_INVALID_ARG);
-    size_t len = strnlen(s, 64u);
-    SVD_ENSURE(s[len] == '\0', SVD_ERR_INVALID_ARG);
-    const char *comma = memchr(s, ',', len);
-    SVD_ENSURE(comma != NULL, SVD_ERR_INVALID_ARG);
-    size_t la = (size_t)(comma - s);
-    uint64_t va = 0;
-    uint64_t vb = 0;
-    SVD_GUARD(parse_span(s, la, &va));
-    SVD_GUARD(parse_span(comma + 1, len - la - 1u, &vb));
-    *a = va;
-    *b = vb;
-    return svd_ok();
+    (void)snprintf(buf, len, "action %s, expiries acted on %llu", svd_wdt_action_name(a),
+                   (unsigned long long)actions);
 }
 
 svd_result svd_qvm_mem_add(svd_qvm_mem *m, uint64_t gpa, uint64_t size)
@@ -287,4 +235,25 @@ vdev_ref_status_t svd_qvm_fetch(struct guest_cpu *gcp, const struct qvm_state_bl
     }
     *val = svd_load_le64(b);
     return VRS_NORMAL;
+}
+
+int svd_qvm_fdt_add(int parent, const svd_fdt_node *n, const char *vdev)
+{
+    const int node = gfdt_update_node(parent, n->name, n->unit);
+    if (node < 0) {
+        qvm_report("%s: cannot add the FDT node", vdev);
+        return EIO;
+    }
+    uint8_t buf[SVD_FDT_MAX_PROP];
+    for (uint32_t i = 0;; i++) {
+        svd_fdt_propval pv;
+        svd_result r = svd_fdt_prop(n, i, buf, sizeof buf, &pv);
+        if (svd_is_err(r, SVD_ERR_EMPTY)) {
+            return EOK;
+        }
+        if (!svd_is_ok(r)) {
+            return EINVAL;
+        }
+        gfdt_update_property(node, pv.name, buf, pv.len);
+    }
 }

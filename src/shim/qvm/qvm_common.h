@@ -1,24 +1,28 @@
 /**
  * @file qvm_common.h
- * @brief Helpers shared by the safevdev qvm adapters (internal to each .so).
+ * @brief Helpers of the safevdev qvm adapters (internal to each .so).
  *
- * Helpers shared by the safevdev qvm adapters (virtio-entropy
- * now, the watchdog adapters later). Every function is hidden inside the .so
- * that links it; none keeps state outside the caller's instance block.
+ * Helpers the adapter frame (qvm_frame.c) and the device tables of the qvm
+ * adapters (virtio-entropy, wdt-sp805, wdt-i6300esb) share. Every function
+ * is hidden inside the .so that links it; none keeps state outside the
+ * caller's instance block. Option numbers are parsed by the core's one
+ * grammar (safevdev/parse.h); what is here is qvm-specific:
  *
- * - strict option value parsing (numbers, "forever", "base,size" pairs): a
- *   value is accepted whole or refused, never partly;
- * - the "bad option" record an adapter keeps until OPTIONS_END so that the
- *   failure names the option;
- * - guest memory: map guest-physical windows with gasp_map_vdma() into an
- *   svd_gmem, and unmap them all again;
+ * - the "bad option" record the frame keeps until OPTIONS_END so that the
+ *   failure names the option; the watchdogs' `action` option and their part
+ *   of the status line;
+ * - guest memory: map guest-physical windows (the entropy adapter's `dma`
+ *   options) with gasp_map_vdma() into an svd_gmem, and unmap them all again;
  * - the instance clock: a qvm guest timer read as nanoseconds, and arming it
  *   for a deadline in nanoseconds;
- * - the interrupt line: drive v_intr to a level, only on change.
+ * - the interrupt line: drive v_intr to a level, only on change;
+ * - moving an access value to and from the vCPU;
+ * - writing a core-built FDT node through qvm's gfdt_* calls.
  *
  * Thread-safety: none of these functions locks; each works only on the
- * structures passed to it, and the adapters call them with the instance's
- * v_mtx held (qvm takes it for every callback, ::VFF_MUTEX).
+ * structures passed to it. The frame calls them with the instance's v_mtx
+ * held (qvm initialises v_mtx for the vdev's own use, ::VFF_MUTEX; it is not
+ * documented to take it around callbacks, so the frame does).
  */
 #ifndef SVD_QVM_COMMON_H
 #define SVD_QVM_COMMON_H
@@ -28,8 +32,10 @@
 #include <stdint.h>
 
 #include "compat/qvm_api.h"
+#include "safevdev/fdt.h"
 #include "safevdev/gmem.h"
 #include "safevdev/result.h"
+#include "safevdev/wdt.h"
 
 /** @brief Keeps a helper out of the adapter's exported symbols. */
 #define SVD_QVM_HIDDEN __attribute__((visibility("hidden")))
@@ -65,28 +71,26 @@ SVD_QVM_HIDDEN void svd_qvm_badopt_set(svd_qvm_badopt *b, const char *name, cons
 SVD_QVM_HIDDEN void svd_qvm_badopt_report(const svd_qvm_badopt *b, const char *vdev);
 
 /**
- * @brief Parse an unsigned decimal or 0x-hex number covering all of @p s, in [@p min, @p max].
- * @param s the option value.
- * @param min smallest accepted value.
- * @param max largest accepted value.
- * @param out receives the value on success; untouched on failure.
- * @return ::SVD_OK, or ::SVD_ERR_INVALID_ARG for NULL, empty, sign, junk,
- *         overflow or out of range.
+ * @brief The watchdogs' `action` option: reset | terminate | dump | none.
+ * @param bad the instance's record; a refused value is recorded there.
+ * @param name static option name.
+ * @param value the value as given.
+ * @param out receives the action when accepted; untouched otherwise.
  */
-SVD_QVM_HIDDEN SVD_MUST_USE svd_result svd_qvm_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+SVD_QVM_HIDDEN void svd_qvm_opt_action(svd_qvm_badopt *bad, const char *name, const char *value,
+                                       svd_wdt_action *out);
 /**
- * @brief Parse "A,B": two numbers as svd_qvm_parse_u64() takes them (full
- *        uint64_t range), no spaces.
- * @param s the option value.
- * @param a receives A on success.
- * @param b receives B on success.
- * @return ::SVD_OK, or ::SVD_ERR_INVALID_ARG for anything else.
+ * @brief A watchdog's part of the status line: "action A, expiries acted on N".
+ * @param a the `action` option.
+ * @param actions expiries the frame acted on.
+ * @param buf receives the text, NUL-terminated (cut to @p len).
+ * @param len size of @p buf.
  */
-SVD_QVM_HIDDEN SVD_MUST_USE svd_result svd_qvm_parse_pair(const char *s, uint64_t *a, uint64_t *b);
+SVD_QVM_HIDDEN void svd_qvm_wdt_status(svd_wdt_action a, uint64_t actions, char *buf, size_t len);
 
 /* ---- guest memory ----------------------------------------------------------- */
 
-/** @brief Most guest-memory windows an instance maps (the `ram` options). */
+/** @brief Most guest-memory windows an instance maps (the `dma` options). */
 #define SVD_QVM_MAX_WINDOWS 4u
 
 /** @brief One guest-physical window the device may access. */
@@ -204,5 +208,19 @@ SVD_QVM_HIDDEN vdev_ref_status_t svd_qvm_reply(struct guest_cpu *gcp, const stru
  */
 SVD_QVM_HIDDEN vdev_ref_status_t svd_qvm_fetch(struct guest_cpu *gcp, const struct qvm_state_block *oopnd,
                                                uint32_t width, uint64_t *val);
+
+/* ---- device tree ------------------------------------------------------------------ */
+
+/**
+ * @brief Add the core-built node @p n ("<name>@<unit>") under FDT node
+ *        @p parent (gfdt_update_node()) and write every property of it
+ *        (gfdt_update_property()).
+ * @param parent the parent node GEN_FDT names.
+ * @param n the node (name, unit and properties), checked by the core's FDT writer.
+ * @param vdev the adapter's name for the log line.
+ * @return EOK; EIO (logged) when qvm cannot add the node; EINVAL if the core
+ *         refuses a property (nothing more is written).
+ */
+SVD_QVM_HIDDEN int svd_qvm_fdt_add(int parent, const svd_fdt_node *n, const char *vdev);
 
 #endif /* SVD_QVM_COMMON_H */

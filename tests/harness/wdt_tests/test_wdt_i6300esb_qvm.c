@@ -162,6 +162,7 @@ static void pci_identity_and_bar(void **state)
     }
     /* BAR0 not decoded before firmware enables memory: reads float high */
     assert_int_equal(wdt_mr(d, ESB_RELOAD, 2), 0xFFFFu);
+    assert_int_equal(hq_factory_count(), 1u); /* the constructor registered exactly one factory */
     hq_dev_free(d);
     /* options: a location is refused, a bad action is refused */
     const char *bad1[] = { "loc", "0x1000", NULL };
@@ -476,8 +477,12 @@ static void host_failures_and_control_misuse(void **state)
     assert_int_equal(hq_access(d, false, QST_PCI, 0x00, 8, &v), VRS_NORMAL);
     assert_int_equal(v, 0u);
     assert_int_equal(hq_access(d, true, QST_MEMORY, BAR + 0x10u, 4, &v), VRS_NORMAL);
+    /* a state block of a type the device has no registers in: read 0, refused */
+    v = 0x1234u;
+    assert_int_equal(hq_access(d, false, 7u, ESB_RELOAD, 2, &v), VRS_NORMAL);
+    assert_int_equal(v, 0u);
     assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
-    assert_true(hq_log_has("action reset, expiries acted on 0, refused accesses 2"));
+    assert_true(hq_log_has("action reset, expiries acted on 0, refused accesses 3"));
     /* a write whose value qvm cannot fetch is not performed */
     hq_fault_countdown(1);
     v = ESB_WDT_ENABLE;

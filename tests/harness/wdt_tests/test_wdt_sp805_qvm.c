@@ -125,6 +125,7 @@ static void linux_probe_sees_an_sp805(void **state)
     assert_int_equal(pid & 0x000FFFFFu, 0x00041805u); /* amba id/mask in sp805_wdt.c */
     assert_int_equal(rd(d, WDTCONTROL) & INT_ENABLE, 0u); /* not running at boot */
     assert_true(hq_dev_block_intact(d));
+    assert_int_equal(hq_factory_count(), 1u); /* the constructor registered exactly one factory */
     hq_dev_free(d);
 }
 
@@ -606,11 +607,46 @@ static void host_failures_and_control_misuse(void **state)
         (void)hq_access(d, true, QST_MEMORY, BASE + WDTLOAD, 4, &x); /* fetch, then arm */
         hq_fault_countdown(0);
     }
-    assert_true(hq_log_has("cannot arm the watchdog timer"));
+    assert_true(hq_log_has("cannot arm the guest timer"));
     const uint64_t t0 = hq_clock_now();
     linux_config(d, linux_load(1u), false); /* re-armed by these accesses */
     wdt_clock_to(t0 + 2u * NS_S);
     assert_int_equal(wdt_bites(), 1u);
+    hq_dev_free(d);
+}
+
+/* The frame arms the instance timer at the deadline every engine call
+ * reports (fx.deadline): 1000 clocks at 1 MHz after the start is t0 + 1 ms;
+ * a sooner expiry re-arms it sooner; a stopped counter asks for nothing, and
+ * the notification already pending then fires without an effect. */
+/* REQ: REQ-WDT-031 */
+static void frame_arms_the_timer_at_the_engine_deadline(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = dev("terminate", &rc);
+    assert_non_null(d);
+    assert_false(hq_timer_armed(d, NULL)); /* not counting: no deadline */
+    const uint64_t t0 = hq_clock_now();
+    wr(d, WDTLOAD, 999u);
+    wr(d, WDTCONTROL, INT_ENABLE | RESET_ENABLE);
+    uint64_t at = 0;
+    assert_true(hq_timer_armed(d, &at));
+    assert_int_equal(at, t0 + 1000000u);
+    wdt_clock_to(t0 + 100000u);
+    wr(d, WDTLOAD, 499u); /* reload: the period restarts, 500 clocks from now */
+    assert_true(hq_timer_armed(d, &at));
+    assert_int_equal(at, t0 + 600000u);
+    wdt_clock_to(t0 + 600000u - 1u);
+    assert_false(hq_irq_level(PIN));
+    wdt_clock_to(t0 + 600000u);
+    assert_true(hq_irq_level(PIN)); /* first expiry: the interrupt */
+    assert_true(hq_timer_armed(d, &at));
+    assert_int_equal(at, t0 + 1100000u); /* the second one, the action */
+    wr(d, WDTCONTROL, 0u); /* stopped */
+    wdt_clock_to(t0 + 1100000u);
+    assert_false(hq_timer_armed(d, NULL));
+    assert_int_equal(wdt_bites(), 0u);
     hq_dev_free(d);
 }
 
@@ -630,6 +666,7 @@ int main(void)
         cmocka_unit_test_setup(resen_clear_interrupts_but_never_acts, test_setup),
         cmocka_unit_test_setup(locked_writes_are_dropped, test_setup),
         cmocka_unit_test_setup(integration_test_mode_drives_pin_and_action, test_setup),
+        cmocka_unit_test_setup(frame_arms_the_timer_at_the_engine_deadline, test_setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

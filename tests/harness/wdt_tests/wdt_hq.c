@@ -7,34 +7,21 @@
 
 #include <cmocka.h>
 
-static wdt_bite bites[WDT_MAX_BITES];
-static unsigned n_bites;
-
-/* qvm's watchdog service as the harness plays it; the adapter binds here. */
-void wdog_bite(struct wdog_state *wds)
-{
-    if (n_bites < WDT_MAX_BITES) {
-        bites[n_bites].at_ns = hq_clock_now();
-        bites[n_bites].action = wds->ws_action;
-        bites[n_bites].flags = wds->ws_flags;
-    }
-    n_bites++;
-}
-
 unsigned wdt_bites(void)
 {
-    return n_bites;
+    return hq_bites();
 }
 
-const wdt_bite *wdt_bite_at(unsigned i)
+const hq_bite *wdt_bite_at(unsigned i)
 {
-    return (i < n_bites && i < WDT_MAX_BITES) ? &bites[i] : NULL;
+    static hq_bite b;
+    assert_true(hq_bite_at(i, &b));
+    return &b;
 }
 
 void wdt_expect_bite(unsigned i, uint64_t at_ns, unsigned action, unsigned flags)
 {
-    assert_true((i < n_bites) && (i < WDT_MAX_BITES));
-    const wdt_bite *b = &bites[i < WDT_MAX_BITES ? i : 0u];
+    const hq_bite *b = wdt_bite_at(i);
     assert_int_equal(b->at_ns, at_ns);
     assert_int_equal(b->action, action);
     assert_int_equal(b->flags, flags);
@@ -42,7 +29,7 @@ void wdt_expect_bite(unsigned i, uint64_t at_ns, unsigned action, unsigned flags
 
 void wdt_bites_clear(void)
 {
-    n_bites = 0;
+    hq_bites_clear();
 }
 
 uint32_t wdt_mr(hq_dev *d, uint64_t gpa, unsigned width)

@@ -1,6 +1,6 @@
-/* Helpers shared by the watchdog harness tests: the qvm watchdog service
- * (wdog_bite) as the harness plays it -- every bite recorded with the virtual
- * time -- and one-line register accessors over hq_access(). */
+/* Helpers shared by the watchdog harness tests: the bites the harness's
+ * watchdog service (wdog_bite, hq_qvm.c) recorded with the virtual time, and
+ * one-line register accessors over hq_access(). */
 #ifndef WDT_HQ_H
 #define WDT_HQ_H
 
@@ -8,19 +8,11 @@
 #include <stdint.h>
 
 #include "hq.h"
-#include "wdt_qvm.h"
-
-typedef struct wdt_bite {
-    uint64_t at_ns;
-    unsigned action;
-    unsigned flags;
-} wdt_bite;
-
-#define WDT_MAX_BITES 64u
 
 /* Bites recorded since the last wdt_bites_clear(). */
 unsigned wdt_bites(void);
-const wdt_bite *wdt_bite_at(unsigned i);
+/* Bite @i (cmocka-asserted to exist), copied into a static slot. */
+const hq_bite *wdt_bite_at(unsigned i);
 void wdt_bites_clear(void);
 /* Assert (cmocka) that bite @i was recorded at @at_ns with @action and @flags. */
 void wdt_expect_bite(unsigned i, uint64_t at_ns, unsigned action, unsigned flags);

@@ -24,6 +24,7 @@
 #include <qvm/vdev-core.h>
 #include <qvm/guest.h>
 #include <qvm/gasp.h>
+#include <qvm/wdog.h>
 /* The SDK names the PCI config offset macro differently across releases;
  * see docs/qvm-compat.md ("verify with the SDK"). */
 #ifndef SVD_QSL_PCI_OFF

@@ -22,9 +22,9 @@
  * compiled together with the harness that implements it, never against a
  * real qvm binary. With the SDK, the SDK's own layout is used.
  *
- * Thread-safety: declarations only. qvm serialises the callbacks of one
- * instance through v_mtx when the factory sets ::VFF_MUTEX; the harness calls
- * them from one thread.
+ * Thread-safety: declarations only. With ::VFF_MUTEX qvm initialises v_mtx
+ * "for the vdev's own use" (structvdev__s); it is not documented to hold it
+ * around callbacks, so the adapter frame locks it itself.
  */
 #ifndef SVD_QVM_COMPAT_H
 #define SVD_QVM_COMPAT_H
@@ -114,7 +114,7 @@ struct vdev_factory;
  * a pointer to this structure beyond the callback that received it.
  */
 struct vdev_s {
-    void *v_device;                       /**< The instance block: extra_space bytes, zeroed by qvm. */
+    void *v_device;                       /**< The instance block: extra_space bytes allocated by qvm (contents unspecified). */
     const struct vdev_factory *v_factory; /**< The factory this instance was made from. */
     struct guest_system *v_gsp;           /**< The guest system in which the vdev is defined. */
     struct qvm_state_block v_block;       /**< Where the device sits (the `loc` option). */
@@ -183,7 +183,7 @@ struct vpci_bar {
 #define VFF_VDEV_MEM 0x0020u
 /** @brief Factory flag: the vdev is a PCI device. [page-v] */
 #define VFF_VDEV_PCI 0x0080u
-/** @brief Factory flag: qvm serialises the instance's callbacks with v_mtx. [page-v] */
+/** @brief Factory flag: qvm initialises v_mtx for the vdev's own use. [page-v] */
 #define VFF_MUTEX 0x0100u
 /** @brief Factory flag: v_mtx is recursive. [page-v] */
 #define VFF_MUTEX_RECURSIVE 0x0200u
@@ -339,5 +339,33 @@ void gfdt_update_property(int node, const char *propname, const void *valp, size
  * and status. The adapters never pass guest-controlled text as @p fmt.
  */
 void qvm_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- watchdog service ---------------------------------------------------------- */
+/**
+ * @brief What wdog_bite() is asked to do.
+ *
+ * [page] wdog_bite(), ws_action, WDOG_ACTION_TERMINATE, WDOG_FLAG_DUMP:
+ * "Virtual Device Developer's API Reference", wdog.h chapter (7.0, 7.1, 8.0).
+ * [assumed] the numeric values, the ws_flags member name and
+ * WDOG_ACTION_RESET: not on a reachable public page; MUST be checked against
+ * <qvm/wdog.h> (docs/req/wdt.md, "verify with the SDK").
+ */
+struct wdog_state {
+    unsigned ws_action; /**< WDOG_ACTION_* */
+    unsigned ws_flags;  /**< WDOG_FLAG_* [assumed name] */
+};
+/** @brief wdog_bite(): terminate the guest. [page] name, [assumed] value. */
+#define WDOG_ACTION_TERMINATE 1u
+/** @brief wdog_bite(): reset the guest. [assumed] */
+#define WDOG_ACTION_RESET 3u
+/** @brief wdog_bite() flag: dump the guest first. [page] name, [assumed] value. */
+#define WDOG_FLAG_DUMP 0x1u
+/**
+ * @brief Carry out a watchdog expiry (qvm's watchdog service).
+ *
+ * [page] wdog_bite() (7.0, 7.1, 8.0). The adapter frame calls it when an
+ * engine reports a fired watchdog.
+ */
+void wdog_bite(struct wdog_state *wds);
 
 #endif /* SVD_QVM_COMPAT_H */
