@@ -10,14 +10,13 @@
 #                        with QEMU's built-in i6300esb (check); e2e-remote-<case> runs one case
 # Requirements: docs/req/rmt.md. User guide: docs/qemu-remote.md.
 #
-# Order-independent: this fragment names other fragments' variables only in
-# recipes and in `=` variables used in recipes (SAN_FLAGS of mk/core.mk, the
-# fuzz tree of mk/fuzz.mk), so it works whether fragments are read by
-# wildcard or from an explicit list.
+# Order-independent (`make fragment-order`): besides the Makefile's own names
+# it uses mk/fuzz.mk's fuzz tree only through FUZZ_EXTRA_fuzz_remote (read in
+# a recipe) and a target spelled with $(B).
 RMT_DIR   := $(B)/qemu-remote
 RMT_BIN   := $(RMT_DIR)/qemu-remote-vdev
 RMT_LIB   := $(RMT_DIR)/libmpq.a
-RMT_HDR   := $(wildcard src/shim/qemu_remote/*.h include/safevdev/*.h)
+RMT_HDR   := $(wildcard src/shim/qemu_remote/*.h) $(API_HDRS)
 # Everything but main() goes into a library the tests and the fuzz target link.
 RMT_OBJ   := $(RMT_DIR)/obj/mpq_dev.o $(RMT_DIR)/obj/mpq_qmp.o
 RMT_TEST  := $(RMT_DIR)/test_remote
@@ -48,8 +47,7 @@ remote-test: $(RMT_BIN) $(RMT_TEST)
 # A sanitizer report in the daemon aborts it, which the tests see; the logs
 # are grepped as well.
 remote-asan:
-	$(MAKE) --no-print-directory B=$(B)/asan CC=clang OPT="-O1 -g" \
-	  VARIANT_CFLAGS="$(SAN_FLAGS)" VARIANT_LDFLAGS="$(SAN_FLAGS)" remote-test
+	$(MAKE) $(SAN_TREE) remote-test
 	@if grep -l -E 'Sanitizer|runtime error' $(B)/asan/qemu-remote/tmp/*.log 2>/dev/null; then \
 	  echo "remote-asan: sanitizer reports in the daemon logs above"; exit 1; fi
 
@@ -65,16 +63,18 @@ RMT_FAULT_WRAP := socket bind listen accept4 setsockopt getsockopt connect recvm
                   __read_chk write epoll_create1 epoll_ctl epoll_wait timerfd_create timerfd_settime signalfd \
                   sigprocmask getrandom unlink open mmap fstat fcntl readlink \
                   poll __poll_chk eventfd malloc calloc realloc
-rmt_comma      := ,
 RMT_FAULT_BIN  := $(RMT_FAULT_DIR)/qemu-remote-vdev
 RMT_FAULT_SRC  := $(sort $(wildcard src/shim/qemu_remote/*.c))
-$(RMT_FAULT_DIR)/libsvdcore.a:
-	@$(MAKE) --no-print-directory B=$(RMT_FAULT_DIR) CC=clang OPT="-O1 -g" VARIANT_CFLAGS="$(SAN_FLAGS)" $@
-$(RMT_FAULT_DIR)/inject_remote.o: tests/remote/inject_remote.c tests/faults/inject.c $(RMT_FAULT_DIR)/libsvdcore.a
-	clang $(STD) $(WARN) -O1 -g $(SAN_FLAGS) -c $< -o $@
-$(RMT_FAULT_BIN): $(RMT_FAULT_SRC) $(RMT_HDR) $(RMT_FAULT_DIR)/inject_remote.o $(RMT_FAULT_DIR)/libsvdcore.a
-	clang $(CPPFLAGS_ALL) $(CFLAGS_SHIM) -O1 $(SAN_FLAGS) $(RMT_FAULT_SRC) $(RMT_FAULT_DIR)/inject_remote.o \
-	  $(RMT_FAULT_DIR)/libsvdcore.a $(HARDEN_LDFLAGS) $(foreach f,$(RMT_FAULT_WRAP),-Wl$(rmt_comma)--wrap=$(f)) -o $@
+RMT_FAULT_CORE := $(RMT_FAULT_DIR)/libsvdcore.a
+.PHONY: $(RMT_FAULT_CORE)
+# The core in its own tree, built with the sanitizers (recursive make).
+$(RMT_FAULT_CORE):
+	@$(MAKE) --no-print-directory B=$(RMT_FAULT_DIR) CC=$(SAN_CC) OPT="$(SAN_OPT)" VARIANT_CFLAGS="$(SAN_FLAGS)" $@
+$(RMT_FAULT_DIR)/inject_remote.o: tests/remote/inject_remote.c tests/faults/inject.c | $(RMT_FAULT_CORE)
+	$(SAN_CC) $(STD) $(WARN) $(SAN_OPT) $(SAN_FLAGS) -c $< -o $@
+$(RMT_FAULT_BIN): $(RMT_FAULT_SRC) $(RMT_HDR) $(RMT_FAULT_DIR)/inject_remote.o $(RMT_FAULT_CORE)
+	$(SAN_CC) $(CPPFLAGS_ALL) $(CFLAGS_SHIM) $(SAN_OPT) $(SAN_FLAGS) $(RMT_FAULT_SRC) $(RMT_FAULT_DIR)/inject_remote.o \
+	  $(RMT_FAULT_CORE) $(HARDEN_LDFLAGS) $(addprefix -Wl$(comma)--wrap=,$(RMT_FAULT_WRAP)) -o $@
 remote-faults: $(RMT_FAULT_BIN)
 	@python3 tests/remote/run_faults.py $(RMT_FAULT_BIN) $(RMT_FAULT_DIR)/run
 
@@ -110,4 +110,3 @@ $(RMT_E2E_CASES:%=e2e-remote-%): e2e-remote-%: e2e-remote-prep $(RMT_BIN)
 
 PKGS += libcmocka-dev clang libclang-rt-14-dev qemu-system-x86 busybox-static cpio gzip python3 apt dpkg
 ALL_TARGETS += $(RMT_BIN)
-CHECK_TARGETS += remote-test remote-asan remote-faults e2e-remote
