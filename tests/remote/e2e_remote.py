@@ -159,11 +159,15 @@ class Qmp:
                     return t, name, data
         return None
 
-    def command(self, name, **args):
+    def command(self, name, fds=(), **args):
+        """Run one command (fds ride with it, SCM_RIGHTS, for getfd) and return QEMU's reply."""
         with self.cond:
             n = len(self.replies)
-        self.f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
-        self.f.flush()
+        data = (json.dumps({"execute": name, "arguments": args}) + "\n").encode()
+        if fds:
+            socket.send_fds(self.sock, [data], list(fds))
+        else:
+            self.sock.sendall(data)
         deadline = time.monotonic() + 10
         with self.cond:
             while len(self.replies) <= n:
@@ -174,28 +178,51 @@ class Qmp:
 
 
 class Daemon:
-    """qemu-remote-vdev on one end of a socketpair; its log timestamped."""
+    """qemu-remote-vdev on one end of a socketpair (or, listen=True, on a
+    listening socket that QEMU gets a connection to through QMP getfd); its
+    log timestamped."""
 
-    def __init__(self, work, name, device, qmp_path=None, extra=()):
+    def __init__(self, work, name, device, qmp_path=None, extra=(), listen=False):
         self.name = name
         self.logpath = os.path.join(work, f"{name}.log")
-        self.sock_qemu, sock_dev = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        args = [DAEMON, "--device", device, "--fd", str(sock_dev.fileno()), "--log-level", "info"]
+        self.sock_qemu = None
+        self.path = os.path.join(work, f"{name}.sock") if listen else None
+        if not os.access(DAEMON, os.X_OK):
+            raise CaseFailed(f"daemon {DAEMON} not built")
+        args = [DAEMON, "--device", device, "--log-level", "info"]
+        pass_fds = []
+        if listen:
+            args += ["--socket", self.path]
+        else:
+            self.sock_qemu, sock_dev = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            args += ["--fd", str(sock_dev.fileno())]
+            pass_fds = [sock_dev.fileno()]
         if qmp_path:
             args += ["--qmp", qmp_path]
         args += list(extra)
-        if not os.access(DAEMON, os.X_OK):
-            raise CaseFailed(f"daemon {DAEMON} not built")
-        self.proc = subprocess.Popen(args, pass_fds=[sock_dev.fileno()], stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(args, pass_fds=pass_fds, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        sock_dev.close()
+        if pass_fds:
+            sock_dev.close()
         self.out = Lines(self.proc.stderr, self.logpath)
+        deadline = time.monotonic() + 10
+        while listen and not os.path.exists(self.path):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise CaseFailed(f"{name}: socket {self.path} did not appear")
+            time.sleep(0.02)
 
     def qemu_fd(self):
         return self.sock_qemu.fileno()
 
+    def connect(self):
+        """A connection to the listening daemon, for QEMU (getfd)."""
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(self.path)
+        return s
+
     def after_qemu_started(self):
-        self.sock_qemu.close()  # QEMU holds its own copy now
+        if self.sock_qemu is not None:
+            self.sock_qemu.close()  # QEMU holds its own copy now
 
     def metrics(self):
         """SIGUSR1, then the newest metrics lines as one dict of numbers."""
@@ -210,14 +237,20 @@ class Daemon:
         raise CaseFailed(f"{self.name}: no metrics after SIGUSR1")
 
     def final_metrics(self):
-        """The totals the daemon logs when QEMU closes the connection (it then exits 0)."""
+        """The totals the daemon logs when QEMU closes the connection (with --fd it
+        then exits 0; with --socket it listens again and is stopped with SIGTERM)."""
+        self.out.wait_for("qemu-remote-vdev: info: QEMU closed the connection", 30, self.name)
+        if self.path is not None:
+            time.sleep(0.2)
+            self.proc.send_signal(signal.SIGTERM)
         rc = self.wait_exit()
         self.out.t.join(timeout=5)
         lines = self.out.find("qemu-remote-vdev: note: metrics:")
         starts = [i for i, (_, x) in enumerate(lines) if "metrics: device" in x]
         if rc != 0 or not starts:
             raise CaseFailed(f"{self.name}: exit status {rc}, {len(lines)} metrics lines")
-        return parse_metrics(lines[starts[-1]:])
+        end = starts[1] if len(starts) > 1 else len(lines)
+        return parse_metrics(lines[starts[0]:end])
 
     def wait_exit(self, timeout=10):
         try:
@@ -268,10 +301,13 @@ class Guest:
                   f"rt.hb={HB} rt.secs={self.secs}")
         args = [QEMU, "-accel", self.accel, "-M", "pc", "-m", "256M", "-nographic", "-no-reboot",
                 "-nic", "none", "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
+        if self.kind in ("ours", "qemu-remote", "ours-rng", "ours-socket"):
+            args += ["-object", "memory-backend-memfd,id=mem,size=256M,share=on", "-numa", "node,memdev=mem"]
         if self.kind in ("ours", "qemu-remote", "ours-rng"):
-            args += ["-object", "memory-backend-memfd,id=mem,size=256M,share=on",
-                     "-numa", "node,memdev=mem", "-device", f"x-pci-proxy-dev,id=dev0,fd={fds[0]}"]
-        if self.kind == "ours":
+            args += ["-device", f"x-pci-proxy-dev,id=dev0,fd={fds[0]}"]
+        elif self.kind == "ours-socket":
+            args += ["-S"]  # the proxy is added over QMP before the guest starts
+        if self.kind in ("ours", "ours-socket"):
             args += ["-qmp", f"unix:{self.dqmp_path},server=on,wait=off"]
         elif self.kind == "builtin":
             args += ["-device", "i6300esb"]
@@ -283,7 +319,7 @@ class Guest:
 
     def start(self):
         fds = []
-        if self.daemon is not None:
+        if self.daemon is not None and self.kind != "ours-socket":
             fds = [self.daemon.qemu_fd()]
         elif self.remote is not None:
             fds = [self.remote.fileno()]
@@ -294,6 +330,17 @@ class Guest:
             self.daemon.after_qemu_started()
         self.out = Lines(self.proc.stdout, self.console, marker="RT:")
         self.qmp = Qmp(self.qmp_path, self.proc)
+        if self.kind == "ours-socket":
+            # QEMU 7.2's proxy takes only an fd: connect to the daemon's socket,
+            # hand QEMU that connection over QMP (getfd), plug the proxy, start.
+            s = self.daemon.connect()
+            for name, args, fds in (("getfd", {"fdname": "rdev"}, [s.fileno()]),
+                                    ("device_add", {"driver": "x-pci-proxy-dev", "id": "dev0", "fd": "rdev"}, []),
+                                    ("cont", {}, [])):
+                r = self.qmp.command(name, fds=fds, **args)
+                if "return" not in r:
+                    raise CaseFailed(f"{self.name}: QMP {name}: {r}")
+            s.close()
 
     def wait_for(self, prefix, timeout=None):
         return self.out.wait_for(prefix, timeout or TIMEOUT, f"{self.name} guest")
@@ -330,10 +377,11 @@ class Run:
         self.work = tempfile.mkdtemp(prefix="run.", dir=E2E)
         self.figures = []
 
-    def pair(self, case, mode, secs=SURVIVE, theirs="builtin"):
+    def pair(self, case, mode, secs=SURVIVE, theirs="builtin", listen=False):
         """Our daemon's guest and the comparison guest, started together."""
-        d = Daemon(self.work, f"{case}-d", "i6300esb", qmp_path=os.path.join(self.work, f"{case}-ours.dqmp"))
-        ours = Guest(self, f"{case}-ours", "ours", mode, secs, daemon=d)
+        d = Daemon(self.work, f"{case}-d", "i6300esb", qmp_path=os.path.join(self.work, f"{case}-ours.dqmp"),
+                   listen=listen)
+        ours = Guest(self, f"{case}-ours", "ours-socket" if listen else "ours", mode, secs, daemon=d)
         remote = None
         if theirs == "qemu-remote":
             remote = QemuRemote(self.work, f"{case}-qr")
@@ -397,10 +445,10 @@ def no_action(g, until):
 # ---------------------------------------------------------------- cases
 # Each case runs ours and QEMU's side by side; the guest script is the same.
 
-# REQ: REQ-RMT-100 REQ-RMT-107
+# REQ: REQ-RMT-100 REQ-RMT-107 REQ-RMT-021
 def case_probe(run):
-    """i6300esb.ko probes the device and initialises with the requested heartbeat."""
-    d, ours, theirs, _ = run.pair("probe", "probe")
+    """i6300esb.ko probes the device and initialises with the requested heartbeat (ours via --socket + QMP getfd)."""
+    d, ours, theirs, _ = run.pair("probe", "probe", listen=True)
     try:
         for g in (ours, theirs):
             probe_ok(g)
@@ -420,6 +468,9 @@ def case_probe(run):
     check(m.get("malformed") == 0, "no message from QEMU was refused as malformed")
     check(m.get("syncs_same", 0) > 0, f"repeated SYNC_SYSMEM tables recognised ({m.get('syncs_same')} of "
           f"{seen['sync_sysmem']} changed nothing)")
+    check(bool(d.out.grep("proxy connected")),
+          "QEMU used --socket: a connection to the daemon's socket, handed over with QMP getfd, plugged with "
+          "device_add x-pci-proxy-dev,fd=NAME")
 
 
 # REQ: REQ-RMT-101
@@ -579,6 +630,10 @@ def case_virtio(run):
           "daemon: the guest posted a request in its own RAM (memfd from SYNC_SYSMEM) and the device filled it")
     check(m.get("irq_signals", 0) >= 1,
           "daemon: the completion raised INTx through the irqfd (which QEMU 7.2 wires to the guest only under KVM)")
+    irqs = [t for _, t in ours.out.find("INTERRUPTS")]
+    log(f"ours: the guest's /proc/interrupts line for the device: {irqs[0][11:].strip() if irqs else '?'} "
+        f"(TCG: the irqfd is not wired, the guest never sees the completion; "
+        f"QEMU's: {[t for _, t in theirs.out.find('INTERRUPTS')][0][11:].strip()})")
 
 
 def kvm_usable():

@@ -261,7 +261,7 @@ def run(daemon, workdir, scenario, n):
                 fired=fired.group(1) if fired else None, problems=problems, log=errpath)
 
 
-# REQ: REQ-RMT-018
+# REQ: REQ-RMT-018 REQ-RMT-015
 def main(argv):
     daemon, workdir = argv[1], argv[2]
     os.makedirs(workdir, exist_ok=True)

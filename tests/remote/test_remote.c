@@ -699,7 +699,7 @@ static void test_proxy_eof_exits_zero(void **state)
 /* Stage 2 expiry reaches QEMU as system_reset at the time the hardware acts:
  * 2 x 100 x 2^15 x 30 ns after the enabling write (the watchdog's clock is
  * CLOCK_MONOTONIC; the daemon never acts early). */
-/* REQ: REQ-RMT-030 REQ-RMT-031 REQ-RMT-040 */
+/* REQ: REQ-RMT-030 REQ-RMT-031 REQ-RMT-040 REQ-RMT-001 */
 static void test_esb_expiry_resets_through_qmp_on_time(void **state)
 {
     (void)state;
@@ -1280,7 +1280,7 @@ static void virtio_setup(const px *p, tg_vring *vr, const ram *r)
     assert_int_equal(vio_r(p, 0x14, 1), 0x0f);
 }
 
-/* REQ: REQ-RMT-050 REQ-RMT-051 REQ-RMT-052 */
+/* REQ: REQ-RMT-050 REQ-RMT-051 REQ-RMT-052 REQ-RMT-014 REQ-RMT-015 REQ-RMT-032 */
 static void test_virtio_entropy_through_the_proxy(void **state)
 {
     (void)state;
