@@ -111,7 +111,7 @@ PKGS += gcc make binutils clang libclang-rt-14-dev libcmocka-dev pkg-config
 # reference run, the gates (static analysis, coverage, fault injection,
 # fuzzing), docs, end-to-end runs and benchmarks.
 MK_FRAGMENTS := mk/core.mk mk/transport.mk mk/qvm.mk mk/vhost_user.mk mk/qemu_remote.mk mk/wdt.mk \
-                mk/lint.mk mk/coverage.mk mk/faults.mk mk/fuzz.mk mk/docs.mk mk/e2e.mk mk/bench.mk
+                mk/lint.mk mk/coverage.mk mk/faults.mk mk/fuzz.mk mk/prove.mk mk/docs.mk mk/e2e.mk mk/bench.mk
 include $(MK_FRAGMENTS)
 
 .PHONY: all check deps clean demo fragment-order
@@ -149,7 +149,7 @@ fragment-order:
 CHECK_STAGES := fragment-order purity stack lint unit unit-asan unit-valgrind coverage-gate \
                 harness harness-asan harness-valgrind vhu-test vhu-asan faults \
                 remote-test remote-asan remote-faults \
-                gate-selftest wdt-qtest fuzz-smoke trace docs docs-browser e2e e2e-remote
+                gate-selftest wdt-qtest fuzz-smoke prove trace docs docs-browser e2e e2e-remote
 check: deps
 	@set -e; start=$$(date +%s); for t in $(CHECK_STAGES); do \
 	  s=$$(date +%s); echo "=== make $$t"; $(MAKE) --no-print-directory $$t; \

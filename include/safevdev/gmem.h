@@ -53,6 +53,28 @@ typedef struct svd_gmem {
     uint32_t generation;                           /**< Bumped on every change of the table. */
 } svd_gmem;
 
+/*@ // What svd_gmem_add() guarantees of every region, and the shim of the
+    // memory behind it (safety manual: "the map describes memory the guest
+    // owns"): non-empty, no wrap in guest or host space, readable host bytes,
+    // writable ones where the region allows writes, none of them the map itself.
+    predicate gmem_region_ok{L}(svd_gmem *m, integer i) =
+        0 < m->regions[i].size && m->regions[i].gpa + m->regions[i].size <= UINT64_MAX &&
+        m->regions[i].size <= SIZE_MAX &&
+        \valid_read(m->regions[i].host + (0 .. m->regions[i].size - 1)) &&
+        ((m->regions[i].access & SVD_GMEM_WRITE) != 0 ==> \valid(m->regions[i].host + (0 .. m->regions[i].size - 1))) &&
+        \separated(m, m->regions[i].host + (0 .. m->regions[i].size - 1));
+    predicate gmem_ok{L}(svd_gmem *m) =
+        \valid_read(m) && m->count <= SVD_GMEM_MAX_REGIONS &&
+        \forall integer i; 0 <= i < m->count ==> gmem_region_ok(m, i);
+    // An access set inside a region's set asks for write only if the region allows it.
+    lemma gmem_access_write: \forall integer a, x; 0 <= a <= UINT32_MAX ==> 0 <= x <= UINT32_MAX ==>
+        (a & (uint32_t)~x) == 0 ==> (a & SVD_GMEM_WRITE) != 0 ==> (x & SVD_GMEM_WRITE) != 0;
+    // [gpa, gpa + len) lies in region i, which allows @access.
+    predicate gmem_in{L}(svd_gmem *m, integer i, integer gpa, integer len, integer access) =
+        0 <= i < m->count && m->regions[i].gpa <= gpa && gpa + len <= m->regions[i].gpa + m->regions[i].size &&
+        (access & (uint32_t)~m->regions[i].access) == 0;
+*/
+
 /**
  * @brief Empty the map. @p m MUST NOT be NULL.
  *
@@ -88,6 +110,18 @@ SVD_MUST_USE svd_result svd_gmem_add(svd_gmem *m, uint64_t gpa, uint64_t size, v
  *         gpa+len wraps 2^64; ::SVD_ERR_BOUNDS if any byte is outside a single
  *         region or the region does not allow @p access.
  */
+/*@ requires gmem_ok(m) && \valid(out) && \separated(out, m);
+    assigns *out;
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_INVALID_ARG ||
+                  \result.err == SVD_ERR_OVERFLOW || \result.err == SVD_ERR_BOUNDS;
+    ensures len0: len == 0 ==> \result.err == SVD_ERR_INVALID_ARG;
+    ensures wrap: len > 0 && gpa + len > UINT64_MAX ==> \result.err == SVD_ERR_OVERFLOW;
+    ensures inside: \result.err == SVD_OK ==> out->len == len &&
+        \exists integer i; gmem_in(m, i, gpa, len, access) &&
+                           out->ptr == m->regions[i].host + (gpa - m->regions[i].gpa);
+    ensures valid: \result.err == SVD_OK ==> \valid_read(out->ptr + (0 .. out->len - 1)) &&
+        ((access & SVD_GMEM_WRITE) != 0 ==> \valid(out->ptr + (0 .. out->len - 1)));
+    ensures untouched: \result.err != SVD_OK ==> *out == \old(*out); */
 SVD_MUST_USE svd_result svd_gmem_translate(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access,
                                            svd_span *out);
 
@@ -99,6 +133,17 @@ SVD_MUST_USE svd_result svd_gmem_translate(const svd_gmem *m, uint64_t gpa, uint
  * @return ::SVD_OK with 1 <= out->len <= len; ::SVD_ERR_INVALID_ARG if len is 0;
  *         ::SVD_ERR_BOUNDS if @p gpa itself is unmapped or lacks @p access.
  */
+/*@ requires gmem_ok(m) && \valid(out) && \separated(out, m);
+    assigns *out;
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_INVALID_ARG || \result.err == SVD_ERR_BOUNDS;
+    ensures len0: len == 0 ==> \result.err == SVD_ERR_INVALID_ARG;
+    ensures inside: \result.err == SVD_OK ==> 1 <= out->len <= len &&
+        \exists integer i; gmem_in(m, i, gpa, out->len, access) &&
+                           out->ptr == m->regions[i].host + (gpa - m->regions[i].gpa) &&
+                           (out->len < len ==> gpa + out->len == m->regions[i].gpa + m->regions[i].size);
+    ensures valid: \result.err == SVD_OK ==> \valid_read(out->ptr + (0 .. out->len - 1)) &&
+        ((access & SVD_GMEM_WRITE) != 0 ==> \valid(out->ptr + (0 .. out->len - 1)));
+    ensures untouched: \result.err != SVD_OK ==> *out == \old(*out); */
 SVD_MUST_USE svd_result svd_gmem_translate_prefix(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access,
                                                   svd_span *out);
 
@@ -107,6 +152,11 @@ SVD_MUST_USE svd_result svd_gmem_translate_prefix(const svd_gmem *m, uint64_t gp
  *        with @p access allowed. len 0 is valid (and checks nothing but wrap-around).
  * @return ::SVD_OK, ::SVD_ERR_OVERFLOW or ::SVD_ERR_BOUNDS.
  */
+/*@ requires gmem_ok(m);
+    assigns \nothing;
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_OVERFLOW || \result.err == SVD_ERR_BOUNDS;
+    ensures wrap: gpa + len > UINT64_MAX ==> \result.err == SVD_ERR_OVERFLOW;
+    ensures nowrap: \result.err == SVD_OK ==> gpa + len <= UINT64_MAX; */
 SVD_MUST_USE svd_result svd_gmem_check(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access);
 
 /**
@@ -124,6 +174,17 @@ SVD_MUST_USE svd_result svd_gmem_check(const svd_gmem *m, uint64_t gpa, uint64_t
  *             stays valid only while @p m keeps its generation.
  * @return as svd_gmem_check().
  */
+/*@ requires gmem_ok(m) && \valid(host) && \separated(host, m);
+    assigns *host;
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_OVERFLOW || \result.err == SVD_ERR_BOUNDS;
+    ensures wrap: gpa + len > UINT64_MAX ==> \result.err == SVD_ERR_OVERFLOW;
+    ensures nowrap: \result.err == SVD_OK ==> gpa + len <= UINT64_MAX;
+    ensures inside: \result.err == SVD_OK && *host != \null ==> len > 0 &&
+        \exists integer i; gmem_in(m, i, gpa, len, access) &&
+                           *host == m->regions[i].host + (gpa - m->regions[i].gpa);
+    ensures valid: \result.err == SVD_OK && *host != \null ==> \valid_read(*host + (0 .. len - 1)) &&
+        ((access & SVD_GMEM_WRITE) != 0 ==> \valid(*host + (0 .. len - 1)));
+    ensures untouched: \result.err != SVD_OK ==> *host == \old(*host); */
 SVD_MUST_USE svd_result svd_gmem_check_host(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access,
                                             uint8_t **host);
 

@@ -53,17 +53,42 @@ typedef struct svd_ratelimit {
     svd_tb ops;   /**< Tokens are requests. */
 } svd_ratelimit;
 
+/*@ // The bucket invariant: the limits of this header hold, the regular
+    // tokens never exceed the bucket and the carried fraction stays below one
+    // token's worth of time.
+    predicate tb_ok{L}(svd_tb *tb) =
+        tb->cfg.size <= SVD_TB_MAX_SIZE &&
+        (tb->cfg.size == 0 ==> tb->tokens == 0 && tb->burst == 0 && tb->frac == 0) &&
+        (tb->cfg.size != 0 ==> 1 <= tb->cfg.refill_ns <= SVD_TB_MAX_REFILL_NS &&
+                               tb->tokens <= tb->cfg.size && tb->burst <= SVD_TB_MAX_SIZE &&
+                               tb->frac < tb->cfg.refill_ns);
+    lemma tb_mul_bound: \forall integer a, b; 0 <= a < SVD_TB_MAX_REFILL_NS ==> 0 <= b <= SVD_TB_MAX_SIZE ==>
+        a * b <= SVD_TB_MAX_REFILL_NS * SVD_TB_MAX_SIZE;
+    lemma tb_mul_bound2: \forall integer a, b; 0 <= a <= SVD_TB_MAX_SIZE ==> 0 <= b <= SVD_TB_MAX_REFILL_NS ==>
+        a * b <= SVD_TB_MAX_REFILL_NS * SVD_TB_MAX_SIZE;
+*/
+
 /**
  * @brief Initialise @p tb full at time @p now.
  * @return ::SVD_ERR_INVALID_ARG (tb unchanged) if a limit above is exceeded or
  *         refill_ns is 0 for a limited bucket.
  */
+/*@ requires \valid(tb) && (cfg == \null || \valid_read(cfg)) && \separated(tb, cfg);
+    assigns *tb;
+    ensures ok: \result.err == SVD_OK ==> tb_ok(tb) && tb->tokens == tb->cfg.size;
+    ensures err: \result.err == SVD_OK || \result.err == SVD_ERR_INVALID_ARG; */
 SVD_MUST_USE svd_result svd_tb_init(svd_tb *tb, const svd_tb_cfg *cfg, uint64_t now);
 
 /** @brief True if @p tb is unlimited. */
+/*@ requires \valid_read(tb);
+    assigns \nothing;
+    ensures \result <==> tb->cfg.size == 0; */
 bool svd_tb_unlimited(const svd_tb *tb);
 
 /** @brief Add the tokens earned between the last refill and @p now. */
+/*@ requires \valid(tb) && tb_ok(tb);
+    assigns tb->tokens, tb->frac, tb->last_ns;
+    ensures tb_ok(tb) && tb->tokens <= tb->cfg.size; */
 void svd_tb_refill(svd_tb *tb, uint64_t now);
 
 /**
@@ -72,21 +97,35 @@ void svd_tb_refill(svd_tb *tb, uint64_t now);
  *         A request larger than the bucket can ever hold is never granted: callers
  *         MUST cap @p n at cfg.size (see svd_tb_cap()).
  */
+/*@ requires \valid(tb) && tb_ok(tb);
+    assigns tb->tokens, tb->frac, tb->last_ns, tb->burst;
+    ensures tb_ok(tb) && tb->tokens <= tb->cfg.size;
+    ensures never: tb->cfg.size != 0 && n > tb->cfg.size + SVD_TB_MAX_SIZE ==> !\result; */
 bool svd_tb_consume(svd_tb *tb, uint64_t n, uint64_t now);
 
 /** @brief @p n capped at the bucket size (unchanged when unlimited). */
+/*@ requires \valid_read(tb);
+    assigns \nothing;
+    ensures \result <= n && (tb->cfg.size != 0 ==> \result <= tb->cfg.size); */
 uint64_t svd_tb_cap(const svd_tb *tb, uint64_t n);
 
 /**
  * @brief Nanoseconds from @p now until @p n tokens will be available (0 if now).
  *        @p n MUST be <= cfg.size for a limited bucket.
  */
+/*@ requires \valid(tb) && tb_ok(tb);
+    assigns tb->tokens, tb->frac, tb->last_ns;
+    ensures tb_ok(tb); */
 uint64_t svd_tb_wait_ns(svd_tb *tb, uint64_t n, uint64_t now);
 
 /**
  * @brief Initialise both buckets (NULL cfg = unlimited).
  * @return as svd_tb_init(); @p rl unchanged on failure.
  */
+/*@ requires \valid(rl) && (bytes == \null || \valid_read(bytes)) && (ops == \null || \valid_read(ops));
+    requires \separated(rl, bytes) && \separated(rl, ops);
+    assigns *rl;
+    ensures ok: \result.err == SVD_OK ==> tb_ok(&rl->bytes) && tb_ok(&rl->ops); */
 SVD_MUST_USE svd_result svd_ratelimit_init(svd_ratelimit *rl, const svd_tb_cfg *bytes, const svd_tb_cfg *ops,
                                            uint64_t now);
 
@@ -102,6 +141,12 @@ SVD_MUST_USE svd_result svd_ratelimit_init(svd_ratelimit *rl, const svd_tb_cfg *
  * @param wait_ns receives, when not admitted, the delay after which to retry
  * @return true if admitted.
  */
+/*@ requires \valid(rl) && tb_ok(&rl->bytes) && tb_ok(&rl->ops) && \valid(granted) && \valid(wait_ns);
+    requires \separated(rl, granted, wait_ns);
+    assigns rl->bytes.tokens, rl->bytes.frac, rl->bytes.last_ns, rl->bytes.burst,
+            rl->ops.tokens, rl->ops.frac, rl->ops.last_ns, rl->ops.burst, *granted, *wait_ns;
+    ensures tb_ok(&rl->bytes) && tb_ok(&rl->ops);
+    ensures \result ==> *granted <= want; */
 bool svd_ratelimit_admit(svd_ratelimit *rl, uint64_t want, uint64_t now, uint64_t *granted, uint64_t *wait_ns);
 
 /**

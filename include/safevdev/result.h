@@ -85,6 +85,8 @@ typedef struct svd_result {
 } svd_result;
 
 /** @brief Build a success result. */
+/*@ assigns \nothing;
+    ensures \result.err == SVD_OK && \result.why == SVD_WHY_NONE; */
 static inline svd_result svd_ok(void)
 {
     svd_result r = { SVD_OK, SVD_WHY_NONE };
@@ -92,6 +94,8 @@ static inline svd_result svd_ok(void)
 }
 
 /** @brief Build a failure result carrying @p e. @p e SHOULD NOT be ::SVD_OK. */
+/*@ assigns \nothing;
+    ensures \result.err == e && \result.why == SVD_WHY_NONE; */
 static inline svd_result svd_fail(svd_err e)
 {
     svd_result r = { e, SVD_WHY_NONE };
@@ -99,6 +103,8 @@ static inline svd_result svd_fail(svd_err e)
 }
 
 /** @brief Build a failure result carrying @p e and the rule @p why that was broken. */
+/*@ assigns \nothing;
+    ensures \result.err == e && \result.why == why; */
 static inline svd_result svd_fail_why(svd_err e, svd_why why)
 {
     svd_result r = { e, why };
@@ -106,18 +112,24 @@ static inline svd_result svd_fail_why(svd_err e, svd_why why)
 }
 
 /** @brief A protocol error (::SVD_ERR_PROTOCOL) naming the rule @p why. */
+/*@ assigns \nothing;
+    ensures \result.err == SVD_ERR_PROTOCOL && \result.why == why; */
 static inline svd_result svd_protocol(svd_why why)
 {
     return svd_fail_why(SVD_ERR_PROTOCOL, why);
 }
 
 /** @brief True when @p r is a success. */
+/*@ assigns \nothing;
+    ensures \result <==> r.err == SVD_OK; */
 static inline bool svd_is_ok(svd_result r)
 {
     return r.err == SVD_OK;
 }
 
 /** @brief True when @p r failed with exactly @p e. */
+/*@ assigns \nothing;
+    ensures \result <==> r.err == e; */
 static inline bool svd_is_err(svd_result r, svd_err e)
 {
     return r.err == e;

@@ -51,11 +51,23 @@ svd_result svd_gmem_add(svd_gmem *m, uint64_t gpa, uint64_t size, void *host, ui
 }
 
 /* The region holding byte @gpa with @access allowed, or NULL. */
+/*@ requires gmem_ok(m);
+    assigns \nothing;
+    ensures found: \result == \null || \exists integer i; gmem_in(m, i, gpa, 1, access) && \result == &m->regions[i];
+    ensures region: \result != \null ==>
+        \result->gpa <= gpa && gpa - \result->gpa < \result->size && (access & (uint32_t)~\result->access) == 0 &&
+        \result->gpa + \result->size <= UINT64_MAX && \result->size <= SIZE_MAX &&
+        \valid_read(\result->host + (0 .. \result->size - 1)) &&
+        ((\result->access & SVD_GMEM_WRITE) != 0 ==> \valid(\result->host + (0 .. \result->size - 1))); */
 static const svd_gmem_region *gmem_find(const svd_gmem *m, uint64_t gpa, uint32_t access)
 {
     uint32_t i;
+    /*@ loop invariant 0 <= i <= m->count;
+        loop assigns i;
+        loop variant m->count - i; */
     for (i = 0u; i < m->count && SVD_ALWAYS(i < SVD_GMEM_MAX_REGIONS); i++) {
         const svd_gmem_region *r = &m->regions[i];
+        /*@ assert gmem_region_ok(m, i); */
         if (gpa >= r->gpa && gpa - r->gpa < r->size) {
             return ((access & ~r->access) == 0u) ? r : NULL;
         }
@@ -96,6 +108,15 @@ svd_result svd_gmem_translate(const svd_gmem *m, uint64_t gpa, uint64_t len, uin
 
 /* svd_gmem_check(); on success *host = the host address of gpa when the
  * whole (non-empty) range lies in one region, else NULL. */
+/*@ requires gmem_ok(m) && \valid(host) && \separated(host, m);
+    assigns *host;
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_OVERFLOW || \result.err == SVD_ERR_BOUNDS;
+    ensures wrap: gpa + len > UINT64_MAX ==> \result.err == SVD_ERR_OVERFLOW;
+    ensures nowrap: \result.err == SVD_OK ==> gpa + len <= UINT64_MAX;
+    ensures inside: \result.err == SVD_OK && *host != \null ==> len > 0 &&
+        \exists integer i; gmem_in(m, i, gpa, len, access) &&
+                           *host == m->regions[i].host + (gpa - m->regions[i].gpa);
+    ensures untouched: \result.err != SVD_OK ==> *host == \old(*host); */
 static svd_result gmem_check_range(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t access, uint8_t **host)
 {
     uint64_t end;
@@ -104,6 +125,10 @@ static svd_result gmem_check_range(const svd_gmem *m, uint64_t gpa, uint64_t len
     uint8_t *h = NULL;
 
     SVD_GUARD(svd_add_u64(gpa, len, &end));
+    /*@ loop invariant cur + rem == gpa + len && rem <= len;
+        loop invariant h == \null;
+        loop assigns cur, rem;
+        loop variant rem; */
     /* One region lookup per region touched: each step consumes the rest of
      * one region or ends the range, so the loop runs at most count + 1
      * times whatever len is. cur + room is that region's end, which does

@@ -214,7 +214,7 @@ static svd_result common_write(svd_pci *p, uint32_t off, uint32_t width, uint64_
     SVD_ENSURE(common_access_ok(off, width), SVD_ERR_INVALID_ARG);
     /* A value wider than the field is not truncated into it: ignored. */
     const uint32_t field_bits = 8u * width;
-    SVD_ENSURE(width == 8u || (val >> field_bits) == 0u, SVD_ERR_BOUNDS);
+    SVD_ENSURE(width >= 8u || (val >> field_bits) == 0u, SVD_ERR_BOUNDS);
     switch (off) {
     case CC_DFSELECT:
         p->dev_features_sel = (uint32_t)val;
@@ -423,7 +423,9 @@ static uint32_t cfg_dword(svd_pci *p, uint32_t off)
 
 static uint32_t width_mask(uint32_t width)
 {
-    return width == 4u ? 0xffffffffu : ((1u << (8u * width)) - 1u);
+    /* >= rather than ==: every caller passes 1, 2 or 4, and a wider value
+     * must not reach the shift (the proof checks it, prove.py). */
+    return width >= 4u ? 0xffffffffu : ((1u << (8u * width)) - 1u);
 }
 
 svd_result svd_pci_cfg_read(svd_pci *p, uint32_t off, uint32_t width, uint32_t *val, svd_fx *fx)

@@ -161,7 +161,8 @@ svd_result svd_cursor_write_le64(svd_cursor *c, uint64_t v)
 
 uint16_t svd_load_le16(const uint8_t *p)
 {
-    return (uint16_t)((uint16_t)p[0] | (uint16_t)((uint16_t)p[1] << 8));
+    /* Shifted as uint32_t: a uint16_t operand would be promoted to int. */
+    return (uint16_t)((uint32_t)p[0] | ((uint32_t)p[1] << 8));
 }
 
 uint32_t svd_load_le32(const uint8_t *p)

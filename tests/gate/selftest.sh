@@ -154,11 +154,37 @@ test_sanitizer_configs_catch_defects() {
     expect_fail "UBSan: signed overflow" "$t/ub"
 }
 
+# REQ: REQ-GATE-018
+test_proof_gates_bite() {
+    # An off-by-one seeded into a copy of the core must make Eva raise an alarm
+    # and WP fail a goal; the unseeded copy must pass the same analyses.
+    if ! command -v frama-c >/dev/null; then bad "proof gates: frama-c not installed (make deps)"; return; fi
+    local c="$t/prove-core"
+    mkdir -p "$c/src" && cp -r include "$c/" && cp -r src/core "$c/src/"
+    grep -q 'for (size_t i = 0u; i < sizeof(prefixes); i++)' "$c/src/core/device.c" || { bad "proof seed: loop not found"; return; }
+    sed -i 's/for (size_t i = 0u; i < sizeof(prefixes); i++)/for (size_t i = 0u; i <= sizeof(prefixes); i++)/' "$c/src/core/device.c"
+    expect_fail "Eva: off-by-one read past a table (device.c ordered_prefix) raises an alarm" \
+        python3 tests/prove/prove.py "$t/prove-eva" --root "$c" --only eva_vdev_mmio
+    if grep -qE 'eva_vdev_mmio +Eva [1-9][0-9]* alarms' "$t/out" && grep -q 'device.c.*ordered_prefix' "$t/out"; then
+        ok "Eva: the alarm is in ordered_prefix (not a tool failure)"; else bad "Eva: no alarm in ordered_prefix"; cat "$t/out"; fi
+    cp src/core/device.c "$c/src/core/device.c"
+    grep -q 'SVD_ENSURE(svd_cursor_remaining(c) >= 2u, SVD_ERR_BOUNDS);' "$c/src/core/span.c" || { bad "proof seed: cursor check not found"; return; }
+    sed -i '0,/SVD_ENSURE(svd_cursor_remaining(c) >= 2u, SVD_ERR_BOUNDS);/s//SVD_ENSURE(svd_cursor_remaining(c) >= 1u, SVD_ERR_BOUNDS);/' "$c/src/core/span.c"
+    expect_fail "WP: off-by-one bound in svd_cursor_read_le16 fails a goal" \
+        python3 tests/prove/prove.py "$t/prove-wp" --root "$c" --only wp_span
+    if grep -q 'not proved: .*svd_cursor_read_le16' "$t/out"; then
+        ok "WP: the failed goal is in svd_cursor_read_le16"; else bad "WP: no failed goal in svd_cursor_read_le16"; cat "$t/out"; fi
+    cp src/core/span.c "$c/src/core/span.c"
+    expect_pass "Eva + WP: the unseeded copy passes" \
+        python3 tests/prove/prove.py "$t/prove-ok" --root "$c" --only eva_vdev_mmio --only wp_span
+}
+
 test_banned_calls
 test_core_purity
 test_sanitizer_configs_catch_defects
 test_analyzers_catch_defects
 test_misra_addon_runs
 test_coverage_gate
+test_proof_gates_bite
 echo "gate-selftest: $pass passed, $fail failed"
 [ $fail = 0 ]

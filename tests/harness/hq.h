@@ -119,9 +119,12 @@ bool hq_timer_armed(const hq_dev *d, uint64_t *deadline);
 
 /* Watchdog bites (wdog_bite() calls) since the last hq_bites_clear(). */
 typedef struct hq_bite {
-    uint64_t at_ns;
+    uint64_t at_ns;        /* virtual time of the bite */
     unsigned action;
     unsigned flags;
+    bool from_timer;       /* carried out by a timer callback (else by an access) */
+    uint64_t virt_late_ns; /* from_timer: bite time - the timer's deadline, virtual ns */
+    uint64_t host_late_ns; /* from_timer: host ns from dispatching the callback to the bite */
 } hq_bite;
 unsigned hq_bites(void);
 bool hq_bite_at(unsigned i, hq_bite *out);
@@ -131,6 +134,8 @@ void hq_bites_clear(void);
 void hq_fault_getrandom(int err, int count);
 unsigned hq_getrandom_calls(void);
 void hq_fault_map(bool fail);
+/* Every guest_timer_notify() fails (EAGAIN) until cleared. */
+void hq_fault_timer_notify(bool fail);
 /* Countdown: the @n-th host call from now (gasp_map_vdma, guest_timer_create,
  * guest_timer_notify, guest_intr_signal, guest_cpu_read/write, getrandom)
  * fails once; 0 disarms. hq_fault_fired() names the call that failed (NULL: none). */

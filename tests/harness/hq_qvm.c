@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -74,6 +75,10 @@ static struct {
     unsigned gr_calls;
     bool map_fail;
     bool timer_fail;
+    bool notify_fail;        /* every guest_timer_notify() fails */
+    uint64_t fire_deadline;  /* deadline of the timer being dispatched (virtual ns) */
+    uint64_t fire_host_ns;   /* host CLOCK_MONOTONIC when it was dispatched */
+    bool firing;             /* a timer callback is running */
     void *fdt;
     long countdown;          /* > 0: the countdown-th host call from now fails */
     const char *fired;       /* name of the call that failed, NULL if none yet */
@@ -82,6 +87,14 @@ static struct {
     hq_bite bites[HQ_MAX_BITES];
     unsigned nbites;
 } hq = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Host monotonic time in ns (for the lateness of actions). */
+static uint64_t host_ns(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
 
 /* Countdown fault injection (SQLite style): true when this host call must fail. */
 static bool countdown_hit(const char *what)
@@ -265,6 +278,12 @@ int guest_timer_notify(struct guest_timer *vtp, const struct guest_timer_data *t
         return EAGAIN;
     }
     pthread_mutex_lock(&hq.lock);
+    const bool refuse = hq.notify_fail;
+    pthread_mutex_unlock(&hq.lock);
+    if (refuse) {
+        return EAGAIN;
+    }
+    pthread_mutex_lock(&hq.lock);
     vtp->armed = true;
     vtp->start = hq.now;
     vtp->deadline = (incr > UINT64_MAX - hq.now) ? UINT64_MAX : hq.now + incr;
@@ -311,9 +330,16 @@ void wdog_bite(struct wdog_state *wds)
 {
     pthread_mutex_lock(&hq.lock);
     if (hq.nbites < HQ_MAX_BITES) {
-        hq.bites[hq.nbites].at_ns = hq.now;
-        hq.bites[hq.nbites].action = wds->ws_action;
-        hq.bites[hq.nbites].flags = wds->ws_flags;
+        hq_bite *b = &hq.bites[hq.nbites];
+        b->at_ns = hq.now;
+        b->action = wds->ws_action;
+        b->flags = wds->ws_flags;
+        b->from_timer = hq.firing;
+        /* Lateness of an action carried out by a timer callback: on the
+         * virtual clock (bite time - the timer's deadline) and on the host
+         * (real time from the dispatch of the callback to the bite). */
+        b->virt_late_ns = hq.firing ? hq.now - hq.fire_deadline : 0u;
+        b->host_late_ns = hq.firing ? host_ns() - hq.fire_host_ns : 0u;
     }
     hq.nbites++;
     pthread_mutex_unlock(&hq.lock);
@@ -802,9 +828,13 @@ void hq_clock_advance(uint64_t ns)
         struct guest_timer_data td = { due->start, hq.now, due->start, hq.now };
         vdev_t *vdp = due->vdp;
         void *data = due->data;
+        hq.fire_deadline = due->deadline;
+        hq.fire_host_ns = host_ns();
+        hq.firing = true;
         pthread_mutex_unlock(&hq.lock);
         vdp->v_factory->timer(vdp, data, &td, NULL);
         pthread_mutex_lock(&hq.lock);
+        hq.firing = false;
     }
     hq.now = target;
     pthread_mutex_unlock(&hq.lock);
@@ -853,6 +883,13 @@ void hq_fault_timer(bool fail)
 {
     pthread_mutex_lock(&hq.lock);
     hq.timer_fail = fail;
+    pthread_mutex_unlock(&hq.lock);
+}
+
+void hq_fault_timer_notify(bool fail)
+{
+    pthread_mutex_lock(&hq.lock);
+    hq.notify_fail = fail;
     pthread_mutex_unlock(&hq.lock);
 }
 

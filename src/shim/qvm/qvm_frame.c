@@ -99,31 +99,58 @@ static void apply_line(vdev_t *vdp, svd_qvm_frame *f, const svd_fx *fx)
     (void)svd_qvm_irq_set(vdp, &f->irq, fx->irq_level);
 }
 
-static void arm(svd_qvm_frame *f, uint64_t deadline)
+/* Arm the instance timer for @deadline; false when qvm refused it twice
+ * (a refusal is retried at once: a transient one costs nothing). */
+static bool arm(svd_qvm_frame *f, uint64_t deadline)
 {
     if (deadline == SVD_NO_DEADLINE) {
-        return;
+        return true;
     }
-    if (!svd_is_ok(svd_qvm_clock_arm(&f->clock, deadline)) && !f->timer_failed_logged) {
-        /* The next engine call reports its deadline again and re-arms. */
+    if (svd_is_ok(svd_qvm_clock_arm(&f->clock, deadline)) || svd_is_ok(svd_qvm_clock_arm(&f->clock, deadline))) {
+        return true;
+    }
+    if (!f->timer_failed_logged) {
         f->timer_failed_logged = true;
         qvm_report("%s: cannot arm the guest timer", svd_qvm_device.name);
     }
+    return false;
+}
+
+/* Carry out a fired action; after a reset action the device is reset as a
+ * guest reset resets it. Returns the effect whose deadline now counts. */
+static const svd_fx *act(vdev_t *vdp, frame_block *b, const svd_fx *fx, uint64_t now, svd_fx *after)
+{
+    if (carry_out(&b->f, fx) && (svd_qvm_device.reset != NULL)) {
+        svd_qvm_device.reset(b->dev, now, after);
+        apply_line(vdp, &b->f, after);
+        return after; /* the reset device's deadline replaces the old one */
+    }
+    return fx;
 }
 
 /* Apply everything @fx asks for (see qvm_frame.h). */
 static void apply(vdev_t *vdp, frame_block *b, const svd_fx *fx, uint64_t now)
 {
-    svd_qvm_frame *f = &b->f;
     const svd_fx *last = fx;
     svd_fx after;
-    apply_line(vdp, f, fx);
-    if (fx->fired && carry_out(f, fx) && (svd_qvm_device.reset != NULL)) {
-        svd_qvm_device.reset(b->dev, now, &after);
-        apply_line(vdp, f, &after);
-        last = &after; /* the reset device's deadline replaces the old one */
+    apply_line(vdp, &b->f, fx);
+    if (fx->fired) {
+        last = act(vdp, b, fx, now, &after);
     }
-    arm(f, last->deadline);
+    if (arm(&b->f, last->deadline) || (svd_qvm_device.reset == NULL) || last->fired) {
+        /* Armed; or a device that never fires (its pending work waits for
+         * the guest's next access); or the action was just carried out. */
+        return;
+    }
+    /* Fail-safe: a watchdog whose expiry can no longer be timed does not
+     * wait for a guest that may never touch it again; it carries out its
+     * configured action now, as if it had expired. */
+    qvm_report("%s: watchdog cannot be timed: carrying out its action now (fail-safe)", svd_qvm_device.name);
+    svd_fx now_fx = *last;
+    now_fx.fired = true;
+    now_fx.fires = 1u;
+    last = act(vdp, b, &now_fx, now, &after);
+    (void)arm(&b->f, last->deadline);
 }
 
 /* ---- accesses ---------------------------------------------------------------- */

@@ -1,0 +1,330 @@
+#!/usr/bin/env python3
+"""`make prove`: Frama-C Eva over the analysis drivers and WP over the proved modules.
+
+Usage: prove.py OUTDIR PAGE [--only NAME ...] [--root DIR] [--expect-fail]
+
+Runs every Eva driver (tests/prove/eva_*.c) and every WP unit listed below, each as
+its own frama-c process (two at a time: the machine has 2 cores), writes the raw
+logs and reports to OUTDIR, a summary to OUTDIR/results.json and the proof page
+(Doxygen Markdown) to PAGE. Exit status 1 when any Eva alarm is raised, any Eva
+property is not valid, any WP goal is not proved, or a run fails or times out.
+
+--root DIR analyses the core found under DIR (include/, src/core/) instead of this
+tree: the gate self-test points it at a copy of the core with a seeded defect.
+--expect-fail inverts nothing; it only keeps the page from being written.
+
+Each unit names the requirements it covers in a `REQ:` comment (tools/docs/trace.py
+reads them), so the traceability matrix says which requirements a proof covers.
+"""
+import concurrent.futures
+import csv
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+PROVERS = "z3,cvc4"
+WP_TIMEOUT = 10          # seconds per goal and prover
+WP_STEPS = None
+RUN_TIMEOUT = 600        # seconds per frama-c process
+JOBS = 2
+
+
+def core(root, *names):
+    return [str(root / "src" / "core" / n) for n in names]
+
+
+# ----------------------------------------------------------------- WP units
+# Each WP unit: the files parsed, the functions whose contracts are proved (None:
+# every function of the files with a body), the memory model, extra options.
+
+# REQ: REQ-CORE-003 REQ-CORE-004 REQ-CORE-005
+def wp_span(root):
+    return dict(files=core(root, "span.c"), fct=None, model="typed+cast",
+                what="checked arithmetic, range check, spans and cursors (span.h)",
+                assumptions=["SVD-PRF-001", "SVD-PRF-003", "SVD-PRF-004"])
+
+
+# REQ: REQ-CORE-015 REQ-CORE-016 REQ-CORE-020
+def wp_gmem(root):
+    return dict(files=core(root, "gmem.c", "span.c"),
+                fct=["gmem_find", "svd_gmem_translate_prefix", "svd_gmem_translate", "gmem_check_range",
+                     "svd_gmem_check", "svd_gmem_check_host"],
+                props="-@lemma", model="typed",
+                what="guest memory translation: the returned range lies in one region and in the request (gmem.h)",
+                assumptions=["SVD-PRF-001", "SVD-PRF-005"])
+
+
+def wp_gmem_lemma(root):
+    return dict(files=[str(root / "include" / "safevdev" / "gmem.h")], fct=None, props="@lemma",
+                model="typed", extra=["-wp-auto", "wp:bitwised,wp:bitrange"],
+                what="lemma gmem_access_write (bit reasoning, by WP's bitwise tactic)", assumptions=[])
+
+
+# REQ: REQ-ENT-002 REQ-GATE-017
+def wp_ratelimit(root):
+    return dict(files=core(root, "ratelimit.c", "parse.c", "span.c"),
+                fct=["tb_cfg_check", "svd_tb_init", "svd_tb_unlimited", "svd_tb_refill", "tb_has", "tb_take",
+                     "svd_tb_consume", "svd_tb_cap", "svd_tb_wait_ns", "svd_ratelimit_init",
+                     "rl_admit_limited", "svd_ratelimit_admit"],
+                model="typed", extra=["-warn-unsigned-overflow"],
+                what="token bucket: tokens never exceed the bucket, no overflow (also unsigned) for any now",
+                assumptions=[])
+
+
+# Longest first: two processes at a time pack better.
+WP_UNITS = [wp_ratelimit, wp_span, wp_gmem, wp_gmem_lemma]
+
+# ---------------------------------------------------------------- Eva drivers
+# Each driver is tests/prove/eva_NAME.c with a main(); the core files it builds.
+CORE_ALL = ["result.c", "span.c", "gmem.c", "parse.c", "ratelimit.c", "fx.c", "wdt.c"]
+
+
+# REQ: REQ-GATE-016
+def eva_wdt_esb(root):
+    return dict(files=core(root, "result.c", "fx.c", "wdt.c", "wdt_i6300esb.c"), slevel=20,
+                what="i6300ESB engine: init, then up to 24 calls chosen at random among access (any space, "
+                     "address, width 0..9, direction, value), tick, reset and the getters, each at any now")
+
+
+# REQ: REQ-GATE-016
+def eva_wdt_sp805(root):
+    return dict(files=core(root, "result.c", "fx.c", "wdt.c", "wdt_sp805.c"), slevel=20,
+                what="SP805 engine: init with any frequency and base, then up to 24 calls chosen at random "
+                     "among access (any space, address, width, direction, value), tick, reset, deadline, "
+                     "each at any now")
+
+
+def eva_options(root):
+    return dict(files=core(root, "result.c", "span.c", "parse.c", "ratelimit.c", "wdt.c", "fx.c"), slevel=10,
+                what="option parsers and names: svd_parse_u64/pair, svd_rate_opt_set/to_buckets and names, "
+                     "svd_wdt_action_parse/name, svd_err_name, svd_why_name on strings of unknown content "
+                     "(any length up to the buffer, NUL anywhere or nowhere in reach of the parser)")
+
+
+def eva_ratelimit(root):
+    return dict(files=core(root, "result.c", "span.c", "parse.c", "ratelimit.c"), slevel=10,
+                what="token buckets: any configuration, then up to 32 calls chosen at random among "
+                     "consume, wait_ns, cap, refill and admit with any n and any now")
+
+
+VDEV_FILES = ["result.c", "span.c", "gmem.c", "fx.c", "device.c", "mmio.c", "pci.c", "virtqueue.c", "vdev.c",
+              "entropy.c", "ratelimit.c", "parse.c"]
+
+
+# REQ: REQ-GATE-016
+def eva_vdev_mmio(root):
+    return dict(files=core(root, *VDEV_FILES),
+                what="composed virtio-entropy engine over virtio-mmio (any rate limits, source-open policy, "
+                     "queue_max 1..256, window base and vendor), then up to 16 face calls chosen at random: "
+                     "access (any space, address, width 0..9, direction, value), kick of any queue, tick, reset, "
+                     "host queue start/stop with any setup, getters; any now; a source that returns any count "
+                     "or fails; a guest memory map with no region")
+
+
+# REQ: REQ-GATE-016
+def eva_vdev_pci(root):
+    d = eva_vdev_mmio(root)
+    d["what"] = d["what"].replace("virtio-mmio (any", "virtio-pci (any class code, subsystem IDs, 32/64-bit and "
+                                  "prefetchable BAR0, any")
+    return d
+
+
+# REQ: REQ-GATE-016
+def eva_vdev_none(root):
+    d = eva_vdev_mmio(root)
+    d["what"] = d["what"].replace("over virtio-mmio", "host-driven (SVD_XPORT_NONE, vhost-user)")
+    return d
+
+
+EVA_DRIVERS = [eva_wdt_esb, eva_wdt_sp805, eva_vdev_mmio, eva_vdev_pci, eva_vdev_none]
+
+
+EVA_BUILTINS = ("memcpy", "memset")
+
+
+def cpp_args(root):
+    return ["-cpp-extra-args=-I%s -include %s -DSVD_VERSION=\"prove\"" % (root / "include", HERE / "fc_builtins.h")]
+
+
+def run(cmd, log, timeout):
+    t0 = time.monotonic()
+    with open(log, "w", encoding="utf-8") as f:
+        f.write(" ".join(cmd) + "\n")
+        f.flush()
+        try:
+            p = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, timeout=timeout, cwd=REPO)
+            rc = p.returncode
+        except subprocess.TimeoutExpired:
+            rc = "timeout"
+    return rc, time.monotonic() - t0
+
+
+def run_wp(name, u, out, root):
+    js = out / f"{name}.json"
+    if js.exists():
+        js.unlink()
+    cmd = ["frama-c"] + cpp_args(root) + \
+          ["-cpp-extra-args=-DSVD_PROVE_WP"] + u["files"] + \
+          ["-wp", "-wp-rte", "-wp-prover", PROVERS, "-wp-timeout", str(WP_TIMEOUT), "-wp-par", "1",
+           "-wp-model", u["model"], "-wp-report-json", str(js)]
+    if u.get("fct"):
+        cmd += ["-wp-fct", ",".join(u["fct"])]
+    if u.get("props"):
+        cmd += ["-wp-prop=" + u["props"]]
+    cmd += u.get("extra", [])
+    log = out / f"{name}.log"
+    rc, dt = run(cmd, log, RUN_TIMEOUT)
+    text = log.read_text(encoding="utf-8", errors="replace")
+    m = re.search(r"Proved goals:\s+(\d+)\s*/\s*(\d+)", text)
+    proved, total = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    failed = sorted(set(re.findall(r"\[(?:Failed|Timeout|Unknown)\] Goal (\S+)", text)) |
+                    set(re.findall(r"Goal (\S+) : (?:Unknown|Timeout|Failed)", text)))
+    per_fct = {}
+    if js.exists():
+        data = json.loads(js.read_text(encoding="utf-8"))
+        for fn, props in data.get("wp:functions", {}).items():
+            t = v = 0
+            provers = set()
+            for pr in props.values():
+                mn = pr.get("wp:main", {})
+                t += mn.get("total", 0)
+                v += mn.get("valid", 0)
+                provers |= {k.split(":")[0] for k in pr if k not in ("wp:main",) and pr[k].get("valid")}
+            per_fct[fn] = dict(total=t, proved=v, provers=sorted(provers))
+    ok = rc == 0 and total > 0 and proved == total and not failed
+    return dict(kind="wp", name=name, ok=ok, rc=rc, time=dt, proved=proved, total=total, failed=failed,
+                functions=per_fct, what=u["what"], assumptions=u.get("assumptions", []),
+                files=[os.path.relpath(f, root) for f in u["files"]])
+
+
+def run_eva(name, d, out, root):
+    csvf = out / f"{name}.csv"
+    if csvf.exists():
+        csvf.unlink()
+    driver = HERE / f"{name}.c"
+    # -no-annot: Eva checks the C semantics of the code as compiled; the ACSL
+    # contracts in the core are WP's (proved there), and a contract Eva cannot
+    # decide on imprecise values would only add unknown statuses.
+    cmd = ["frama-c", "-no-annot"] + cpp_args(root) + [str(driver)] + d["files"] + \
+          ["-eva", "-main", "main", "-eva-slevel", str(d.get("slevel", 20)),
+           "-eva-partition-history", "1", "-eva-interprocedural-history",
+           "-eva-domains", d.get("domains", "equality"), "-eva-no-show-progress",
+           "-then", "-report-csv", str(csvf), "-then", "-metrics", "-metrics-eva-cover"]
+    log = out / f"{name}.log"
+    rc, dt = run(cmd, log, RUN_TIMEOUT)
+    text = log.read_text(encoding="utf-8", errors="replace")
+    m = re.search(r"(\d+) alarms? generated by the analysis", text)
+    alarms = int(m.group(1)) if m else -1
+    m = re.search(r"(\d+) functions? analyzed \(out of (\d+)\)", text)
+    reached, defined = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    unreached = []
+    m = re.search(r"Unreached functions \(\d+\) =\s*\n(.*?)\n\[metrics\]", text, re.S)
+    if m:
+        for part in re.findall(r"<([^>]+)>:\s*([^<]*)", m.group(1)):
+            for fn in re.split(r"[;\s]+", part[1]):
+                if fn:
+                    unreached.append((os.path.relpath(part[0], root) if part[0].startswith("/") else part[0], fn))
+    errors = len(re.findall(r"^\[[a-z:-]+\] .*(?:User Error|Failure|aborted)", text, re.M))
+    per_fct = {}
+    not_valid = []
+    if csvf.exists():
+        with open(csvf, encoding="utf-8") as f:
+            for row in csv.DictReader(f, delimiter="\t"):
+                fn = row["function"]
+                e = per_fct.setdefault(fn, dict(alarms=0, props=0, valid=0))
+                e["props"] += 1
+                if fn in EVA_BUILTINS and row["property kind"] in ("assigns clause", "from clause"):
+                    # Eva replaces these libc functions by its exact builtins and
+                    # does not use (so does not check) their assigns clauses.
+                    e["valid"] += 1
+                    continue
+                if row["status"].startswith("Valid"):
+                    e["valid"] += 1
+                else:
+                    not_valid.append(f"{row['file']}:{row['line']} {fn}: {row['property kind']} "
+                                     f"{row['status']}: {row['property']}")
+                if row["property kind"].startswith("alarm") or "rte" in row["property kind"].lower():
+                    e["alarms"] += 1
+    stmts = re.search(r"In these functions, (\d+) statements reached \(out of (\d+)\)", text)
+    ok = rc == 0 and alarms == 0 and not not_valid and errors == 0 and reached > 0
+    return dict(kind="eva", name=name, ok=ok, rc=rc, time=dt, alarms=alarms, reached=reached, defined=defined,
+                unreached=unreached, not_valid=not_valid, functions=per_fct, what=d["what"],
+                statements=(int(stmts.group(1)), int(stmts.group(2))) if stmts else (0, 0),
+                files=[os.path.relpath(f, root) for f in d["files"]] + [f"tests/prove/{name}.c"])
+
+
+def why3_ready():
+    conf = pathlib.Path(os.environ.get("WHY3CONFIG", pathlib.Path.home() / ".why3.conf"))
+    have = conf.exists() and all(p in conf.read_text(encoding="utf-8", errors="replace") for p in ("Z3", "CVC4"))
+    if not have:
+        print("prove: why3 config detect (no prover configuration yet)")
+        subprocess.run(["why3", "config", "detect"], check=True, stdout=subprocess.DEVNULL)
+
+
+def main(argv):
+    args = list(argv)
+    only, root, page = [], REPO, None
+    if "--root" in args:
+        i = args.index("--root")
+        root = pathlib.Path(args[i + 1]).resolve()
+        del args[i:i + 2]
+    while "--only" in args:
+        i = args.index("--only")
+        only.append(args[i + 1])
+        del args[i:i + 2]
+    out = pathlib.Path(args[0])
+    page = pathlib.Path(args[1]) if len(args) > 1 else None
+    out.mkdir(parents=True, exist_ok=True)
+    why3_ready()
+    jobs = []
+    for u in WP_UNITS:
+        if not only or u.__name__ in only:
+            jobs.append((u.__name__, "wp", u(root)))
+    for d in EVA_DRIVERS:
+        if not only or d.__name__ in only:
+            jobs.append((d.__name__, "eva", d(root)))
+    t0 = time.monotonic()
+    results = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=JOBS) as ex:
+        futs = {ex.submit(run_wp if k == "wp" else run_eva, n, c, out, root): n for n, k, c in jobs}
+        for f in concurrent.futures.as_completed(futs):
+            r = f.result()
+            results.append(r)
+            if r["kind"] == "wp":
+                print(f"prove: {r['name']:<16} WP  {r['proved']}/{r['total']} goals proved "
+                      f"in {r['time']:.0f} s{'' if r['ok'] else '  FAILED (rc ' + str(r['rc']) + ')'}")
+                for g in r["failed"]:
+                    print(f"prove:   not proved: {g}")
+            else:
+                print(f"prove: {r['name']:<16} Eva {r['alarms']} alarms, {r['reached']} functions reached "
+                      f"(of {r['defined']} defined), in {r['time']:.0f} s"
+                      f"{'' if r['ok'] else '  FAILED (rc ' + str(r['rc']) + ')'}")
+                for p in r["not_valid"]:
+                    print(f"prove:   {p}")
+    wall = time.monotonic() - t0
+    results.sort(key=lambda r: (r["kind"], r["name"]))
+    summary = dict(wall=wall, results=results, provers=PROVERS, wp_timeout=WP_TIMEOUT,
+                   frama_c=subprocess.run(["frama-c", "-version"], capture_output=True, text=True).stdout.strip())
+    (out / "results.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    wp = [r for r in results if r["kind"] == "wp"]
+    ev = [r for r in results if r["kind"] == "eva"]
+    ok = all(r["ok"] for r in results) and bool(results)
+    print(f"prove: Eva {len(ev)} drivers, {sum(max(r['alarms'], 0) for r in ev)} alarms; "
+          f"WP {sum(r['proved'] for r in wp)}/{sum(r['total'] for r in wp)} goals proved; "
+          f"{wall:.0f} s wall on {JOBS} jobs: {'passed' if ok else 'FAILED'}")
+    if page is not None:
+        import prove_page
+        prove_page.write(summary, page)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))
+    sys.exit(main(sys.argv[1:]))
