@@ -216,10 +216,19 @@ class Daemon:
         return self.sock_qemu.fileno()
 
     def connect(self):
-        """A connection to the listening daemon, for QEMU (getfd)."""
-        s = socket.socket(socket.AF_UNIX)
-        s.connect(self.path)
-        return s
+        """A connection to the listening daemon, for QEMU (getfd). The socket file
+        appears at bind(), a moment before listen(): a refused connect is retried."""
+        deadline = time.monotonic() + 5
+        while True:
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(self.path)
+                return s
+            except ConnectionRefusedError:
+                s.close()
+                if time.monotonic() > deadline:
+                    raise CaseFailed(f"{self.name}: {self.path} refuses connections")
+                time.sleep(0.02)
 
     def after_qemu_started(self):
         if self.sock_qemu is not None:

@@ -180,6 +180,21 @@ def entropy_session(p, memfd, ram):
     return ok, f"used idx {used_idx} len {ln}"
 
 
+def connect_listening(path, proc):
+    """The socket file appears at bind(), a moment before listen(): retry a refused connect."""
+    t0 = time.monotonic()
+    while True:
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(path)
+            return s
+        except ConnectionRefusedError:
+            s.close()
+            if proc.poll() is not None or time.monotonic() - t0 > 2:
+                raise
+            time.sleep(0.01)
+
+
 def run(daemon, workdir, scenario, n):
     env = dict(os.environ, SVD_FAULT_COUNTDOWN=str(n),
                ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99",
@@ -215,8 +230,7 @@ def run(daemon, workdir, scenario, n):
                 time.sleep(0.01)
             if p.poll() is None:
                 try:
-                    s = socket.socket(socket.AF_UNIX)
-                    s.connect(spath)
+                    s = connect_listening(spath, p)
                     ok, detail = entropy_session(Proxy(s), memfd, ram)
                     s.close()
                 except OSError as e:

@@ -1431,8 +1431,17 @@ static void test_socket_mode_serves_one_proxy_after_another(void **state)
         memset(&sa, 0, sizeof(sa));
         sa.sun_family = AF_UNIX;
         snprintf(sa.sun_path, sizeof(sa.sun_path), "%.107s", path);
-        p.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        assert_int_equal(connect(p.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        /* The file appears at bind(), a moment before listen(): retry a refused connect. */
+        p.fd = -1;
+        for (int tries = 0; p.fd < 0 && tries < 200; tries++) {
+            p.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (connect(p.fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+                close(p.fd);
+                p.fd = -1;
+                sleep_ms(10);
+            }
+        }
+        assert_true(p.fd >= 0);
         struct timeval tv = { 3, 0 };
         setsockopt(p.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         /* Power-on state every time: BAR0 unprogrammed. */
