@@ -96,7 +96,7 @@ RMT_E2E_CASES  := $(shell python3 tests/remote/e2e_remote.py --list 2>/dev/null)
 RMT_E2E_RUN    := B=$(B) RMT_DAEMON=$(RMT_BIN) python3 tests/remote/e2e_remote.py
 
 $(RMT_E2E_KERNEL): tests/e2e/fetch-kernel.sh
-	tests/e2e/fetch-kernel.sh $(RMT_E2E_DIR)/kernel linux-image-amd64 && touch $@
+	E2E_KERNEL_META=linux-image-amd64 tests/e2e/fetch-kernel.sh $(RMT_E2E_DIR)/kernel && touch $@
 $(RMT_E2E_INITRD): tests/e2e/mkinitramfs.sh tests/remote/guest-init.sh $(RMT_E2E_KERNEL)
 	E2E_MODULES="$(RMT_E2E_MODS)" E2E_INIT=tests/remote/guest-init.sh \
 	  tests/e2e/mkinitramfs.sh $(RMT_E2E_DIR)/kernel $@

@@ -12,7 +12,8 @@ VHU_LIB      := $(VHU_DIR)/libvhu.a
 # Everything but main() goes into a library that the tests and the fuzz
 # regression programs link (the fuzz target compiles VHU_LIB_SRC itself).
 VHU_LIB_SRC  := src/shim/vhost_user/vhu_dev.c
-VHU_MAIN_SRC := src/shim/vhost_user/vhu_main.c
+# main() and the seccomp sandbox are the daemon only (not in libvhu.a).
+VHU_MAIN_SRC := src/shim/vhost_user/vhu_main.c src/shim/vhost_user/vhu_sandbox.c
 VHU_SRC      := $(VHU_LIB_SRC) $(VHU_MAIN_SRC)
 VHU_HDR      := $(wildcard src/shim/vhost_user/*.h) $(API_HDRS)
 VHU_CPPFLAGS := -Isrc/shim/vhost_user
@@ -23,8 +24,10 @@ $(VHU_DIR)/obj/%.o: src/shim/vhost_user/%.c $(VHU_HDR) | $(VHU_DIR)/obj
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_SHIM) -c $< -o $@
 $(VHU_LIB): $(VHU_OBJ)
 	rm -f $@ && ar rcs $@ $^
+# The sandbox (libseccomp) is linked into the daemon only, not into libvhu.a.
+VHU_LIBS  := -lseccomp
 $(VHU_BIN): $(VHU_MAIN_SRC:src/shim/vhost_user/%.c=$(VHU_DIR)/obj/%.o) $(VHU_LIB) $(CORE_LIB)
-	$(CC) $(CFLAGS_SHIM) $(HARDEN_LDFLAGS) $^ $(LDFLAGS_ALL) -o $@
+	$(CC) $(CFLAGS_SHIM) $(HARDEN_LDFLAGS) $^ $(LDFLAGS_ALL) $(VHU_LIBS) -o $@
 $(VHU_DIR)/obj:
 	mkdir -p $@
 
@@ -47,5 +50,5 @@ vhu-asan:
 	@if grep -l -E 'Sanitizer|runtime error' $(B)/asan/vhost-user/tmp/*.log 2>/dev/null; then \
 	  echo "vhu-asan: sanitizer reports in the daemon logs above"; exit 1; fi
 
-PKGS += libcmocka-dev clang libclang-rt-14-dev
+PKGS += libcmocka-dev clang libclang-rt-14-dev libseccomp-dev
 ALL_TARGETS += $(VHU_BIN)

@@ -21,7 +21,13 @@
  *   may stay unavailable from the guest's first request for that long
  *   (retried every @c open_retry_ns) before the model gives up and the
  *   device latches NEEDS_RESET (::SVD_WHY_SOURCE_GAVE_UP); giving up is
- *   final for the instance (a device reset does not bring the source back).
+ *   final for the instance (a device reset does not bring the source back);
+ * - run every byte the source delivers through the health tests of
+ *   ::svd_health (NIST SP 800-90B §4.3/§4.4) before any of it reaches a guest
+ *   buffer: the source fills a stage inside the model, and only bytes the
+ *   tests pass are copied to the guest. Bytes the tests discard (start-up
+ *   test, failure, recovery) never reach the guest; a request that got no
+ *   byte stays pending and is retried like a request whose source failed.
  *
  * The model is a ::svd_model (svd_entropy_model()): the composed engine
  * (vdev.h) serves its queue on every notification and deadline, whatever
@@ -38,6 +44,7 @@
 
 #include "safevdev/device.h"
 #include "safevdev/gmem.h"
+#include "safevdev/health.h"
 #include "safevdev/ratelimit.h"
 #include "safevdev/result.h"
 #include "safevdev/virtqueue.h"
@@ -46,6 +53,10 @@
 #define SVD_ENTROPY_DEVICE_ID 4u
 /** @brief Segments of one request the model records (more are validated, not filled). */
 #define SVD_ENTROPY_MAX_SEGS 16u
+/** @brief Bytes the source fills per call, in the model's stage (larger requests take several calls). */
+#define SVD_ENTROPY_STAGE 4096u
+/** @brief Source calls one fill may make while a start-up test runs before it gives up until the retry. */
+#define SVD_ENTROPY_STARTUP_ROUNDS 8u
 /** @brief Default delay before retrying a failed source, in ns (10 ms). */
 #define SVD_ENTROPY_DEFAULT_RETRY_NS UINT64_C(10000000)
 /** @brief Default delay between attempts while the source has never delivered, in ns (100 ms). */
@@ -78,6 +89,7 @@ typedef struct svd_entropy_cfg {
         ::SVD_NO_DEADLINE = wait forever. */
     uint64_t open_timeout_ns;
     uint64_t open_retry_ns;    /**< Retry delay while the source has never delivered; 0 = ::SVD_ENTROPY_DEFAULT_OPEN_RETRY_NS. */
+    uint32_t min_entropy;      /**< Min-entropy per source byte the health tests assume, 1..8 bits; 0 = 8 (a conditioned source such as getrandom(2)). */
 } svd_entropy_cfg;
 
 /** @brief Running totals, for logs and benchmarks. */
@@ -86,6 +98,10 @@ typedef struct svd_entropy_stats {
     uint64_t bytes;           /**< Bytes delivered. */
     uint64_t source_failures; /**< Source calls that failed or returned 0 bytes. */
     uint64_t rate_deferrals;  /**< Times a request was deferred by the rate limiter. */
+    svd_health_state health_state;  /**< State of the source's health tests. */
+    uint64_t health_rct_failures;   /**< Repetition count test failures. */
+    uint64_t health_apt_failures;   /**< Adaptive proportion test failures. */
+    uint64_t health_discarded;      /**< Source bytes the health tests discarded (start-up tests, failures). */
 } svd_entropy_stats;
 
 /**
@@ -109,12 +125,17 @@ typedef struct svd_entropy {
     bool admitted;                              /**< @c pending passed the rate limiter. */
     uint64_t granted;                           /**< Bytes admitted for @c pending. */
     uint64_t done;                              /**< Bytes of @c pending written by earlier calls (budget). */
+    svd_health health;                          /**< Health tests of the source. */
+    uint8_t stage[SVD_ENTROPY_STAGE];           /**< Source bytes waiting for the health tests' verdict. */
     svd_entropy_stats stats;                    /**< Totals. */
 } svd_entropy;
 
 /**
  * @brief Initialise @p e from @p cfg at time @p now.
- * @return ::SVD_ERR_INVALID_ARG for a NULL source or an invalid bucket; @p e unusable then.
+ * The health tests start with their start-up test (the first 1024 source
+ * bytes are tested and discarded).
+ * @return ::SVD_ERR_INVALID_ARG for a NULL source, an invalid bucket or a
+ *         min_entropy above 8; @p e unusable then.
  */
 SVD_MUST_USE svd_result svd_entropy_init(svd_entropy *e, const svd_entropy_cfg *cfg, uint64_t now);
 

@@ -151,6 +151,15 @@ SVD_MUST_USE svd_result svd_vdev_queue_start(svd_vdev *v, uint32_t q, const svd_
  */
 SVD_MUST_USE svd_result svd_vdev_queue_stop(svd_vdev *v, uint32_t q, uint16_t *next_avail, uint16_t *next_used);
 
+/**
+ * @brief ::SVD_XPORT_NONE: where a stop of queue @p q now would resume (what
+ *        svd_vdev_queue_stop() would report), without stopping it.
+ * @return ::SVD_ERR_STATE for another transport, ::SVD_ERR_BOUNDS for no such
+ *         queue (outputs untouched then).
+ */
+SVD_MUST_USE svd_result svd_vdev_queue_base(const svd_vdev *v, uint32_t q, uint16_t *next_avail,
+                                            uint16_t *next_used);
+
 /** @brief True while queue @p q is running. */
 bool svd_vdev_queue_running(const svd_vdev *v, uint32_t q);
 

@@ -222,6 +222,24 @@ bool svd_vq_enabled(const svd_vq *q);
 SVD_MUST_USE svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m);
 
 /**
+ * @brief The checks svd_vq_enable() makes, on a configuration that is not
+ *        (yet) a queue's: a host validating a request before it changes
+ *        anything (vhost-user: a new memory table, a ring about to start).
+ * @param max the queue's largest size
+ * @param size the queue size
+ * @param desc descriptor table guest address
+ * @param avail available ring guest address
+ * @param used used ring guest address
+ * @param event_idx VIRTIO_F_RING_EVENT_IDX (the rings carry the event fields)
+ * @param m the guest memory map to check against
+ * @return ::SVD_OK when svd_vq_enable() would accept it over @p m;
+ *         ::SVD_ERR_PROTOCOL with the rule (::SVD_WHY_QUEUE_SIZE,
+ *         ::SVD_WHY_RING_ALIGN, ::SVD_WHY_RING_MEMORY) otherwise.
+ */
+SVD_MUST_USE svd_result svd_vq_check_rings(uint32_t max, uint32_t size, uint64_t desc, uint64_t avail, uint64_t used,
+                                           bool event_idx, const svd_gmem *m);
+
+/**
  * @brief Stop the queue without forgetting its configuration or indices
  *        (vhost-user GET_VRING_BASE). In-flight chains are dropped: the epoch
  *        advances, so they can never be pushed. The broken latch is kept.

@@ -15,11 +15,15 @@
  *   request that got no byte at all stays pending.
  * - Tokens for granted bytes the source did not deliver are not refunded
  *   (conservative: the limiter never lets more than configured through).
- * - The source writes straight into guest memory: a writable segment that
- *   lies in one region is written at the host address the pop recorded (no
- *   second lookup); one crossing a region edge is walked with
- *   svd_gmem_translate_prefix() and filled piece by piece. Nothing is staged
- *   in between.
+ * - Health tests: the source fills the model's stage, the bytes go through
+ *   svd_health_feed(), and only a batch the tests pass is copied to guest
+ *   memory; a writable segment that lies in one region is written at the
+ *   host address the pop recorded (no second lookup); one crossing a region
+ *   edge is walked with svd_gmem_translate_prefix() and filled piece by
+ *   piece. A batch the tests discard ends the fill like a source that gave
+ *   nothing (the request stays pending if it got no byte). While a start-up
+ *   test runs the source is asked for a start-up test's worth at a time, so
+ *   the first request is not held up by many retries.
  */
 #include "safevdev/entropy.h"
 
@@ -52,12 +56,16 @@ static void pending_clear(svd_entropy *e)
 svd_result svd_entropy_init(svd_entropy *e, const svd_entropy_cfg *cfg, uint64_t now)
 {
     svd_ratelimit rl;
+    svd_health hl;
 
     SVD_ENSURE(e != NULL && cfg != NULL && cfg->source.read != NULL, SVD_ERR_INVALID_ARG);
     SVD_GUARD(svd_ratelimit_init(&rl, &cfg->rate_bytes, &cfg->rate_ops, now));
+    SVD_GUARD(svd_health_init(&hl, cfg->min_entropy != 0u ? cfg->min_entropy : SVD_HEALTH_MAX_H));
     (void)memset(e, 0, sizeof(*e));
     e->source = cfg->source;
     e->rl = rl;
+    e->health = hl;
+    e->stats.health_state = svd_health_state_of(&hl);
     e->retry_ns = cfg->retry_ns != 0u ? cfg->retry_ns : SVD_ENTROPY_DEFAULT_RETRY_NS;
     e->open_timeout_ns = cfg->open_timeout_ns;
     e->open_retry_ns = cfg->open_retry_ns != 0u ? cfg->open_retry_ns : SVD_ENTROPY_DEFAULT_OPEN_RETRY_NS;
@@ -85,18 +93,49 @@ bool svd_entropy_gave_up(const svd_entropy *e)
     return e->gave_up;
 }
 
-/* One source call into [dst, dst+len). Returns the bytes it delivered, 0 when
- * it failed, returned nothing or claimed more than it was given. */
+static void health_note(svd_entropy *e)
+{
+    const svd_health_stats hs = svd_health_stats_of(&e->health);
+    e->stats.health_state = svd_health_state_of(&e->health);
+    e->stats.health_rct_failures = hs.rct_failures;
+    e->stats.health_apt_failures = hs.apt_failures;
+    e->stats.health_discarded = hs.discarded;
+}
+
+/* Fill [dst, dst+len) from the source through the health tests. Returns the
+ * bytes delivered to dst; 0 when the source failed, returned nothing or
+ * claimed more than it was given, or the tests discarded its bytes. A source
+ * that delivered bytes counts as open (the source-open policy) whatever the
+ * tests then say about them. */
 static size_t source_fill(svd_entropy *e, uint8_t *dst, size_t len)
 {
-    size_t got = 0u;
-    const svd_result r = e->source.read(e->source.ctx, dst, len, &got);
-    if (!svd_is_ok(r) || got == 0u || got > len) {
-        e->stats.source_failures++;
-        return 0u;
+    for (uint32_t round = 0u; round < SVD_ENTROPY_STARTUP_ROUNDS; round++) {
+        /* While a start-up test runs, its bytes are discarded whatever len is:
+         * ask for a start-up test's worth. */
+        const bool testing = svd_health_state_of(&e->health) != SVD_HEALTH_OK;
+        size_t want = testing ? (size_t)SVD_HEALTH_STARTUP_SAMPLES : len;
+        if (want > SVD_ENTROPY_STAGE) {
+            want = SVD_ENTROPY_STAGE;
+        }
+        size_t got = 0u;
+        const svd_result r = e->source.read(e->source.ctx, e->stage, want, &got);
+        if (!svd_is_ok(r) || got == 0u || got > want) {
+            e->stats.source_failures++;
+            return 0u;
+        }
+        e->opened = true;
+        const svd_result h = svd_health_feed(&e->health, e->stage, got, NULL);
+        health_note(e);
+        if (svd_is_ok(h)) {
+            /* Released only when the engine was operational: then want <= len. */
+            (void)memcpy(dst, e->stage, got);
+            return got;
+        }
+        if (!svd_is_err(h, SVD_ERR_AGAIN)) {
+            return 0u; /* a test failed: the bytes are gone, retry later */
+        }
     }
-    e->opened = true;
-    return got;
+    return 0u;
 }
 
 /* Fill up to @limit bytes of the pending chain's writable segments, in

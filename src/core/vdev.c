@@ -179,6 +179,15 @@ svd_result svd_vdev_queue_stop(svd_vdev *v, uint32_t q, uint16_t *next_avail, ui
     return svd_dev_queue_stop(&v->dev, q, next_avail, next_used);
 }
 
+svd_result svd_vdev_queue_base(const svd_vdev *v, uint32_t q, uint16_t *next_avail, uint16_t *next_used)
+{
+    SVD_ENSURE(v->xport == SVD_XPORT_NONE, SVD_ERR_STATE);
+    const svd_vq *vq = svd_dev_queue(&v->dev, q);
+    SVD_ENSURE(vq != NULL, SVD_ERR_BOUNDS);
+    svd_vq_base(vq, next_avail, next_used);
+    return svd_ok();
+}
+
 bool svd_vdev_queue_running(const svd_vdev *v, uint32_t q)
 {
     const svd_vq *vq = svd_dev_queue(&v->dev, q);

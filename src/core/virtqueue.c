@@ -294,14 +294,51 @@ bool svd_vq_indirect(const svd_vq *q)
     return q->indirect;
 }
 
-svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m)
-{
+/* The host spans of a queue's three rings. */
+typedef struct vq_rings {
     svd_span d;
     svd_span a;
     svd_span u;
+    bool desc_aligned; /* the descriptor table's host address is 8-byte aligned */
+} vq_rings;
+
+/* The ring rules, written once for svd_vq_enable() and svd_vq_check_rings():
+ * guest alignment, each ring inside one region with the access it needs,
+ * host alignment for the index atomics. The size is valid (n <= 32768: none
+ * of these products or sums can overflow). */
+static svd_result vq_map_rings(uint64_t n, uint64_t desc, uint64_t avail, uint64_t used, bool event_idx,
+                               const svd_gmem *m, vq_rings *r)
+{
     /* used_event / avail_event trail the rings only with EVENT_IDX. */
-    const uint64_t ev = q->event_idx ? 2u : 0u;
-    const uint64_t n = q->size;
+    const uint64_t ev = event_idx ? 2u : 0u;
+    SVD_ENSURE_RULE((desc & 15u) == 0u && (avail & 1u) == 0u && (used & 3u) == 0u, SVD_WHY_RING_ALIGN);
+    SVD_ENSURE_RULE(svd_is_ok(svd_gmem_translate(m, desc, VQ_DESC_SIZE * n, SVD_GMEM_READ, &r->d)) &&
+                        svd_is_ok(svd_gmem_translate(m, avail, VQ_RING_HDR + 2u * n + ev, SVD_GMEM_READ, &r->a)) &&
+                        svd_is_ok(svd_gmem_translate(m, used, VQ_RING_HDR + VQ_USED_ELEM * n + ev, SVD_GMEM_WRITE,
+                                                     &r->u)),
+                    SVD_WHY_RING_MEMORY);
+    /* The index atomics need natural alignment of the host addresses too;
+     * the descriptor table's decides how descriptors are read (vq_load_desc). */
+    /* cppcheck-suppress misra-c2012-11.4 ; SVD-DEV-002: alignment of the host ring addresses (atomics, descriptor loads) */
+    const uintptr_t low = (((uintptr_t)r->d.ptr & 7u) << 2u) | ((uintptr_t)r->a.ptr & 1u) | ((uintptr_t)r->u.ptr & 3u);
+    SVD_ENSURE_RULE((low & 3u) == 0u, SVD_WHY_RING_ALIGN);
+    r->desc_aligned = low == 0u; /* the ring bits are 0 here */
+    return svd_ok();
+}
+
+svd_result svd_vq_check_rings(uint32_t max, uint32_t size, uint64_t desc, uint64_t avail, uint64_t used,
+                              bool event_idx, const svd_gmem *m)
+{
+    vq_rings r;
+    SVD_ENSURE(m != NULL, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE_RULE(size != 0u && size <= max && max <= SVD_VQ_MAX_SIZE && (size & (size - 1u)) == 0u,
+                    SVD_WHY_QUEUE_SIZE);
+    return vq_map_rings(size, desc, avail, used, event_idx, m, &r);
+}
+
+svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m)
+{
+    vq_rings r;
 
     SVD_ENSURE(!q->enabled, SVD_ERR_STATE);
     SVD_ENSURE(!q->broken, SVD_ERR_STATE);
@@ -310,24 +347,16 @@ svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m)
     if (SVD_NEVER(!vq_size_ok(q, q->size))) {
         return vq_break(q, SVD_WHY_QUEUE_SIZE);
     }
-    if ((q->desc_gpa & 15u) != 0u || (q->avail_gpa & 1u) != 0u || (q->used_gpa & 3u) != 0u) {
-        return vq_break(q, SVD_WHY_RING_ALIGN);
+    const svd_result mr = vq_map_rings(q->size, q->desc_gpa, q->avail_gpa, q->used_gpa, q->event_idx, m, &r);
+    if (!svd_is_ok(mr)) {
+        return vq_break(q, mr.why);
     }
-    /* n <= 32768: none of these products or sums can overflow. */
-    if (!svd_is_ok(svd_gmem_translate(m, q->desc_gpa, VQ_DESC_SIZE * n, SVD_GMEM_READ, &d)) ||
-        !svd_is_ok(svd_gmem_translate(m, q->avail_gpa, VQ_RING_HDR + 2u * n + ev, SVD_GMEM_READ, &a)) ||
-        !svd_is_ok(svd_gmem_translate(m, q->used_gpa, VQ_RING_HDR + VQ_USED_ELEM * n + ev, SVD_GMEM_WRITE, &u))) {
-        return vq_break(q, SVD_WHY_RING_MEMORY);
-    }
-    /* The index atomics need natural alignment of the host addresses too;
-     * the descriptor table's decides how descriptors are read (vq_load_desc). */
-    /* cppcheck-suppress misra-c2012-11.4 ; SVD-DEV-002: alignment of the host ring addresses (atomics, descriptor loads) */
-    const uintptr_t low = (((uintptr_t)d.ptr & 7u) << 2u) | ((uintptr_t)a.ptr & 1u) | ((uintptr_t)u.ptr & 3u);
-    if ((low & 3u) != 0u) {
-        return vq_break(q, SVD_WHY_RING_ALIGN);
-    }
+    const svd_span d = r.d;
+    const svd_span a = r.a;
+    const svd_span u = r.u;
+    const bool aligned = r.desc_aligned;
     q->desc = d.ptr;
-    q->desc_aligned = low == 0u; /* the ring bits are 0 here */
+    q->desc_aligned = aligned;
     q->avail = a.ptr;
     q->used = u.ptr;
     q->gmem_generation = m->generation;

@@ -1,14 +1,15 @@
 #!/bin/bash
-# Fetch a Debian kernel (default linux-image-cloud-amd64; the multi-process
-# tests take linux-image-amd64, which has the watchdog drivers) with
-# `apt-get download` and unpack it with `dpkg-deb -x` into DIR (never
-# installed). The metapackage is followed to the real linux-image-<abi>-...
-# package. Cached: a second run with DIR/.done present does nothing.
-# Usage: fetch-kernel.sh DIR [METAPACKAGE]
+# Fetch Debian's linux-image-cloud-amd64 kernel with `apt-get download` and
+# unpack it with `dpkg-deb -x` into DIR (never installed). The metapackage is
+# followed to the real linux-image-<abi>-cloud-amd64 package. Cached: a second
+# run with DIR/.done present does nothing.
+# E2E_KERNEL_META names another metapackage, with :ARCH for a foreign
+# architecture (multiarch), e.g. linux-image-cloud-arm64:arm64.
+# Usage: fetch-kernel.sh DIR
 set -euo pipefail
-dir=${1:?usage: fetch-kernel.sh DIR [METAPACKAGE]}
+dir=${1:?usage: fetch-kernel.sh DIR}
 [ -f "$dir/.done" ] && exit 0
-meta=${2:-linux-image-cloud-amd64}
+meta=${E2E_KERNEL_META:-linux-image-cloud-amd64}
 
 resolve() {
 	apt-cache depends "$meta" 2>/dev/null |
@@ -26,7 +27,7 @@ rm -rf "$dir" && mkdir -p "$dir/deb"
 if ! (cd "$dir/deb" && apt-get download -q "$real" >download.log 2>&1); then
 	cat "$dir/deb/download.log" >&2
 fi
-deb=$(find "$dir/deb" -name "${real}_*.deb" | head -n1)
+deb=$(find "$dir/deb" -name "${real%%:*}_*.deb" | head -n1)
 [ -n "$deb" ] || { echo "fetch-kernel: apt-get download $real failed" >&2; exit 1; }
 dpkg-deb -x "$deb" "$dir/root"
 vmlinuz=$(find "$dir/root/boot" -name 'vmlinuz-*' | head -n1)

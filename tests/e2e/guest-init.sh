@@ -1,6 +1,7 @@
 #!/bin/busybox sh
 # /init of the e2e initramfs. Runs inside the Linux guest: loads the virtio
-# modules, reports what the kernel's hw_random core sees, reads e2e.bytes from
+# modules, reports what the kernel's hw_random core sees (and the transport
+# and device-tree node of the device), reads e2e.bytes from
 # /dev/hwrng in e2e.chunk pieces (timed with /proc/uptime), copies the bytes to
 # the first virtio-blk disk if there is one, and resets the machine (QEMU runs
 # with -no-reboot, so a reset ends it). Every line the host parses starts with
@@ -37,6 +38,17 @@ i=0
 while [ ! -e /sys/class/misc/hw_random/rng_current ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 say "RNG_AVAILABLE=$(cat /sys/class/misc/hw_random/rng_available 2>/dev/null)"
 say "RNG_CURRENT=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)"
+# The transport the virtio-rng device sits on and, on a device-tree platform,
+# the node the kernel probed that transport from, property by property.
+dev=$(readlink -f /sys/bus/virtio/drivers/virtio_rng/virtio* 2>/dev/null | head -n1)
+say "RNG_DEV=${dev#/sys/devices/}"
+if [ -n "$dev" ] && [ -d "$dev/../of_node" ]; then
+	node=$(readlink -f "$dev/../of_node")
+	say "OF_NODE=${node#/sys/firmware/devicetree/base}"
+	for p in "$node"/*; do
+		[ -f "$p" ] && say "OF_PROP name=${p##*/} hex=$(od -An -v -tx1 "$p" | tr -d ' \n')"
+	done
+fi
 [ -c /dev/hwrng ] || { say "NO_HWRNG"; finish 1; }
 
 # Uptime in centiseconds (busybox date has no %N; 10 ms resolution suffices

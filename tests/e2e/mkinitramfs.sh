@@ -13,12 +13,14 @@ out=${2:?usage: mkinitramfs.sh KERNEL_DIR OUT}
 here=$(cd "$(dirname "$0")" && pwd)
 kver=$(cat "$kdir/kver")
 mods="$kdir/root/lib/modules/$kver"
-bb=/bin/busybox  # from busybox-static
+# E2E_BUSYBOX: a static busybox for the guest's CPU (default: the host's busybox-static).
+bb=${E2E_BUSYBOX:-/bin/busybox}
 
-[ -x "$bb" ] || { echo "mkinitramfs: busybox-static not installed" >&2; exit 1; }
+[ -x "$bb" ] || { echo "mkinitramfs: $bb missing (busybox-static)" >&2; exit 1; }
 
 stage=$(mktemp -d "${out%/*}/initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
+chmod 755 "$stage" # the guest's / (mktemp makes it 0700)
 mkdir -p "$stage"/{bin,dev,proc,sys,tmp,lib/modules}
 cp "$bb" "$stage/bin/busybox"
 cp "${E2E_INIT:-$here/guest-init.sh}" "$stage/init"

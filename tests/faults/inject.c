@@ -138,6 +138,22 @@ int __wrap_open(const char *p, int f, ...)
     return __real_open(p, f, mode);
 }
 
+/* fcntl() is variadic: the daemon passes an int (F_SETFL flags) or nothing. */
+int __real_fcntl(int fd, int cmd, ...);
+int __wrap_fcntl(int fd, int cmd, ...);
+int __wrap_fcntl(int fd, int cmd, ...)
+{
+    int arg;
+    va_list ap;
+    va_start(ap, cmd);
+    arg = va_arg(ap, int);
+    va_end(ap);
+    if (fault_hit("fcntl", EBADF)) {
+        return -1;
+    }
+    return __real_fcntl(fd, cmd, arg);
+}
+
 void *__real_mmap(void *a, size_t l, int p, int f, int fd, off_t o);
 void *__wrap_mmap(void *a, size_t l, int p, int f, int fd, off_t o);
 void *__wrap_mmap(void *a, size_t l, int p, int f, int fd, off_t o)

@@ -41,6 +41,8 @@ typedef struct tsrc {
     uint32_t fail_after; /* after this many good calls, fail forever (0 = never) */
     bool overclaim;    /* report more bytes than asked */
     size_t lens[64];   /* len of each call */
+    bool stuck;        /* deliver stuck_value only (a stuck source) */
+    uint8_t stuck_value;
 } tsrc;
 
 static svd_result tsrc_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
@@ -69,6 +71,10 @@ static svd_result tsrc_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
         n = t->cap;
     }
     for (size_t i = 0; i < n; i++) {
+        if (t->stuck) {
+            buf[i] = t->stuck_value;
+            continue;
+        }
         buf[i] = t->next;
         t->next = (uint8_t)(t->next == 255u ? 1u : t->next + 1u);
     }
@@ -129,13 +135,26 @@ static void bring_up(fix *f, uint64_t feats)
     assert_true(tg_vdrv_up(&f->drv, feats, &f->ring, 1u));
 }
 
-/* The product's composition: the entropy instance created at T0 from
- * f->cfg, its model in a virtio-mmio device, the guest driver up. */
-static void start(fix *f)
+/* The model's health tests begin with a start-up test that takes the first
+ * 1024 source bytes; the tests of the model's other rules start past it (fed
+ * here straight to the health engine), so the counts and bytes they check
+ * are the source's own. The health path has its own tests (test_health_*,
+ * and tests/unit/test_health.c for the engine). */
+static void prime_health(fix *f)
+{
+    uint8_t b[SVD_HEALTH_STARTUP_SAMPLES];
+    for (size_t i = 0; i < sizeof(b); i++) {
+        b[i] = (uint8_t)(i * 7u + 1u);
+    }
+    assert_true(svd_is_err(svd_health_feed(&f->ent.health, b, sizeof(b), NULL), SVD_ERR_AGAIN));
+    assert_int_equal(svd_health_state_of(&f->ent.health), SVD_HEALTH_OK);
+}
+
+/* The composed engine over the instance f->ent already holds. */
+static void compose(fix *f)
 {
     svd_vdev_cfg c;
     memset(&c, 0, sizeof(c));
-    assert_true(svd_is_ok(svd_entropy_init(&f->ent, &f->cfg, T0)));
     c.xport = SVD_XPORT_MMIO;
     svd_entropy_model(&f->ent, &c.model);
     c.mmio_base = MMIO_BASE;
@@ -145,6 +164,16 @@ static void start(fix *f)
     tg_vdrv_init(&f->drv, &f->v, SVD_XPORT_MMIO, MMIO_BASE);
     f->drv.now = T0;
     bring_up(f, SVD_F_VERSION_1 | SVD_F_RING_INDIRECT_DESC);
+}
+
+/* The product's composition: the entropy instance created at T0 from
+ * f->cfg (its health start-up test passed), its model in a virtio-mmio
+ * device, the guest driver up. */
+static void start(fix *f)
+{
+    assert_true(svd_is_ok(svd_entropy_init(&f->ent, &f->cfg, T0)));
+    prime_health(f);
+    compose(f);
 }
 
 /* What a call did, from the model's totals and the call's effect. */
@@ -657,6 +686,7 @@ static void test_attack_queue_reset_behind_the_models_back_drops_pending(void **
     const svd_tb_cfg ops = { 1u, 0u, 1000u };
     f->cfg.rate_ops = ops;
     assert_true(svd_is_ok(svd_entropy_init(&f->ent, &f->cfg, T0)));
+    prime_health(f);
     svd_vq q;
     own_queue(f, &q);
     post_w(f, 0u, BUF_GPA, 64u);
@@ -709,6 +739,7 @@ static void test_unusable_queue_is_refused(void **state)
 {
     fix *f = *state;
     assert_true(svd_is_ok(svd_entropy_init(&f->ent, &f->cfg, T0)));
+    prime_health(f);
     svd_vq q;
     uint64_t wake = 0u;
     assert_true(svd_is_ok(svd_vq_init(&q, QSIZE)));
@@ -763,6 +794,7 @@ static void test_attack_broken_queue_stays_refused(void **state)
 {
     fix *f = *state;
     assert_true(svd_is_ok(svd_entropy_init(&f->ent, &f->cfg, T0)));
+    prime_health(f);
     svd_vq q;
     own_queue(f, &q);
     tg_vring_set_avail_idx(&f->ring, (uint16_t)(QSIZE + 1u)); /* rust-vmm #196 jump */
@@ -1164,12 +1196,116 @@ static void test_source_open_policy_never_gives_up_on_a_source_that_delivered(vo
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
+/* The start-up test's bytes are discarded: the guest's first buffer gets
+ * the bytes after the first 1024 the source gave. */
+/* REQ: REQ-ENT-030 REQ-HLT-001 */
+static void test_health_startup_bytes_never_reach_the_guest(void **state)
+{
+    fix *f = *state;
+    assert_true(svd_is_ok(svd_entropy_init(&f->ent, &f->cfg, T0)));
+    assert_int_equal(stats(f)->health_state, SVD_HEALTH_STARTUP);
+    compose(f);
+    post_w(f, 0u, BUF_GPA, 64u);
+    assert_true(svd_is_ok(kick(f, T0)));
+    assert_int_equal(f->done, 1u);
+    expect_used(f, 0u, 64u);
+    assert_int_equal(f->src.calls, 2u);
+    assert_int_equal(f->src.lens[0], SVD_HEALTH_STARTUP_SAMPLES);
+    assert_int_equal(f->src.lens[1], 64u);
+    /* The counter ran through 1024 values (1..255 cycling) before the guest's bytes. */
+    for (size_t i = 0; i < SVD_HEALTH_STARTUP_SAMPLES; i++) {
+        f->expect_next = (uint8_t)(f->expect_next == 255u ? 1u : f->expect_next + 1u);
+    }
+    expect_source_bytes(f, BUF_GPA, 64u);
+    assert_int_equal(stats(f)->health_discarded, SVD_HEALTH_STARTUP_SAMPLES);
+    assert_int_equal(stats(f)->health_state, SVD_HEALTH_OK);
+}
+
+/* A stuck source: the request waits (never completed with the stuck bytes),
+ * the failure is counted; once healthy again (1024 fresh bytes) it completes. */
+/* REQ: REQ-ENT-030 REQ-ENT-031 */
+static void test_attack_stuck_source_request_stays_pending(void **state)
+{
+    fix *f = *state;
+    start(f);
+    post_w(f, 0u, BUF_GPA, 64u);
+    assert_true(svd_is_ok(kick(f, T0)));
+    expect_used(f, 0u, 64u);
+    expect_source_bytes(f, BUF_GPA, 64u);
+    f->src.stuck = true;
+    f->src.stuck_value = 0u;
+    post_w(f, 1u, BUF_GPA + 0x100u, 64u);
+    for (int i = 0; i < 5; i++) {
+        assert_true(svd_is_ok(kick(f, T0 + (uint64_t)i)));
+        assert_int_equal(f->done, 0u);
+        assert_true(waiting(f));
+        expect_no_used(f);
+        assert_true(tg_mem_all(&f->mem, BUF_GPA + 0x100u, 64u, SENTINEL));
+    }
+    assert_int_equal(stats(f)->health_state, SVD_HEALTH_FAILED);
+    assert_true(stats(f)->health_rct_failures >= 5u);
+    /* Healthy again: recovery takes 1024 bytes, then the request completes. */
+    f->src.stuck = false;
+    assert_true(svd_is_ok(kick(f, T0 + 10u)));
+    assert_int_equal(f->done, 1u);
+    expect_used(f, 1u, 64u);
+    assert_int_equal(stats(f)->health_state, SVD_HEALTH_OK);
+    const uint8_t *p = tg_mem_ptr(&f->mem, BUF_GPA + 0x100u);
+    size_t zeros = 0;
+    for (size_t i = 0; i < 64u; i++) {
+        zeros += p[i] == 0u;
+    }
+    assert_int_equal(zeros, 0u); /* the counter source never emits 0 */
+}
+
+/* min_entropy bounds; a start-up test against a source of 16 bytes a call
+ * gives up after SVD_ENTROPY_STARTUP_ROUNDS calls and resumes at the retry;
+ * a buffer twice the stage is filled in stage-sized source calls. */
+/* REQ: REQ-ENT-032 */
+static void test_health_slow_startup_large_request_and_config(void **state)
+{
+    fix *f = *state;
+    svd_entropy_cfg c = f->cfg;
+    c.min_entropy = 9u;
+    assert_true(svd_is_err(svd_entropy_init(&f->ent, &c, T0), SVD_ERR_INVALID_ARG));
+    c.min_entropy = 4u;
+    assert_true(svd_is_ok(svd_entropy_init(&f->ent, &c, T0)));
+    compose(f);
+    f->src.cap = 16u;
+    post_w(f, 0u, BUF_GPA, 64u);
+    assert_true(svd_is_ok(kick(f, T0)));
+    assert_int_equal(f->done, 0u);
+    assert_true(waiting(f));
+    assert_int_equal(f->src.calls, SVD_ENTROPY_STARTUP_ROUNDS);
+    assert_true(tg_mem_all(&f->mem, BUF_GPA, 64u, SENTINEL));
+    /* More rounds finish the start-up test (1024 / 16 = 64 calls), at the retries. */
+    uint32_t done = 0u;
+    for (int i = 1; i < 9 && done == 0u; i++) {
+        tick(f, f->deadline);
+        done = f->done;
+    }
+    assert_int_equal(done, 1u);
+    expect_used(f, 0u, 64u);
+    /* A buffer twice the stage: filled in stage-sized source calls. */
+    f->src.cap = 0u;
+    f->src.calls = 0u;
+    post_w(f, 1u, BUF_GPA + 0x1000u, 2u * SVD_ENTROPY_STAGE);
+    assert_true(svd_is_ok(kick(f, T0 + 20u * NS_PER_S)));
+    expect_used(f, 1u, 2u * SVD_ENTROPY_STAGE);
+    assert_int_equal(f->src.calls, 2u);
+    assert_int_equal(f->src.lens[0], SVD_ENTROPY_STAGE);
+    assert_int_equal(f->src.lens[1], SVD_ENTROPY_STAGE);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_model_is_virtio_entropy),
+        T(test_health_startup_bytes_never_reach_the_guest),
+        T(test_attack_stuck_source_request_stays_pending),
+        T(test_health_slow_startup_large_request_and_config),
         T(test_init_validates_config),
         T(test_fills_write_only_buffers_with_source_bytes),
         T(test_attack_read_only_buffer_gets_nothing_and_len_0),

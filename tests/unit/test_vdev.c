@@ -433,6 +433,7 @@ static void test_kick_outside_the_registers(void **state)
 typedef struct src {
     uint32_t calls;
     uint32_t fail; /* fail this many calls first */
+    uint8_t next;  /* counter the bytes come from (a healthy source for the health tests) */
 } src;
 
 static svd_result src_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
@@ -443,7 +444,10 @@ static svd_result src_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
         s->fail--;
         return svd_fail(SVD_ERR_AGAIN);
     }
-    memset(buf, 0x42, len);
+    for (size_t i = 0; i < len; i++) {
+        buf[i] = s->next;
+        s->next = (uint8_t)(s->next == 255u ? 1u : s->next + 1u);
+    }
     *got = len;
     return svd_ok();
 }
@@ -452,10 +456,17 @@ static svd_result src_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
 static void entropy_up(fix *f, svd_entropy *e, src *s, const svd_entropy_cfg *ec, svd_xport x)
 {
     memset(s, 0, sizeof(*s));
+    s->next = 1u;
     svd_entropy_cfg c = *ec;
     c.source.read = src_read;
     c.source.ctx = s;
     assert_true(svd_is_ok(svd_entropy_init(e, &c, T0)));
+    /* Past the health tests' start-up test (test_entropy covers it). */
+    uint8_t b[SVD_HEALTH_STARTUP_SAMPLES];
+    for (size_t i = 0; i < sizeof(b); i++) {
+        b[i] = (uint8_t)(i * 7u + 1u);
+    }
+    assert_true(svd_is_err(svd_health_feed(&e->health, b, sizeof(b), NULL), SVD_ERR_AGAIN));
     svd_vdev_cfg vc = cfg_of(f, x);
     svd_entropy_model(e, &vc.model);
     vc.pci.subsystem_id = SVD_ENTROPY_DEVICE_ID;
@@ -500,7 +511,11 @@ static void test_deferred_request_comes_back_at_its_deadline(void **state)
     assert_true(f->fx.irq_level);
     assert_int_equal(f->fx.queue_notify, 1u);
     assert_int_equal(f->fx.deadline, SVD_NO_DEADLINE);
-    assert_true(tg_mem_all(&f->mem, BUF + 0x100u, 64u, 0x42u));
+    /* The second request has the source's bytes 65..128 (the counter). */
+    const uint8_t *p = tg_mem_ptr(&f->mem, BUF + 0x100u);
+    for (uint32_t i = 0; i < 64u; i++) {
+        assert_int_equal(p[i], (uint8_t)(65u + i));
+    }
 }
 
 /* A source with nothing to give: the request waits (no fake fill) and the

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -724,6 +725,12 @@ static void test_attack_short_header(void **state)
     assert_int_equal(send_raw(f.sock, six, sizeof(six), NULL, 0), 0);
     expect_disconnect(&f); /* dropped after the I/O timeout, not hung */
     fe_close(&f);
+    /* Half a header, then the peer closes its side: end of stream inside a message. */
+    fe_open(&f, g_s0);
+    assert_int_equal(send_raw(f.sock, six, sizeof(six), NULL, 0), 0);
+    assert_int_equal(shutdown(f.sock, SHUT_WR), 0);
+    expect_disconnect(&f);
+    fe_close(&f);
     /* A complete header announcing 8 payload bytes, then only 4. */
     fe_open(&f, g_s0);
     {
@@ -1021,6 +1028,407 @@ static void test_attack_memory_shrunk_under_daemon(void **state)
     both_instances_serve();
 }
 
+/* ------------------------------------- hostile front-end: fds and timing */
+
+/* CPU time (user + system) the process has used, in clock ticks. */
+static unsigned long long cpu_ticks(pid_t pid)
+{
+    char p[64], buf[1024];
+    unsigned long long ut = 0, st = 0;
+    FILE *f;
+    size_t n;
+    const char *c;
+    snprintf(p, sizeof(p), "/proc/%ld/stat", (long)pid);
+    f = fopen(p, "r");
+    assert_non_null(f);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    c = strrchr(buf, ')'); /* the command name may hold spaces */
+    assert_non_null(c);
+    /* After ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+    assert_int_equal(sscanf(c + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st), 2);
+    return ut + st;
+}
+
+/* CPU the daemon burns over @ms of wall time, in ms. */
+static unsigned long long cpu_ms_over(pid_t pid, unsigned ms)
+{
+    long hz = sysconf(_SC_CLK_TCK);
+    unsigned long long t0 = cpu_ticks(pid);
+    sleep_ms(ms);
+    return (cpu_ticks(pid) - t0) * 1000u / (unsigned long long)(hz > 0 ? hz : 100);
+}
+
+static int64_t set_vring_fd(fe *f, uint32_t req, int fd)
+{
+    uint8_t p[8];
+    put64(p, 0);
+    return ack_msg(f, req, p, 8, &fd, 1);
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Post one 64-byte request, notify through @kickfd (or not, when -1) and
+ * wait up to @ms for it to complete (polling the used ring every 20 us).
+ * Returns the latency in microseconds, or -1. */
+static int64_t timed_request(fe *f, int kickfd, unsigned ms)
+{
+    uint32_t id, len;
+    uint16_t head = (uint16_t)(f->avail_idx % QSZ);
+    uint64_t t0 = now_us();
+    uint64_t one = 1;
+    const uint8_t *e;
+    set_desc(f, ram_b(f, OFF_DESC), head, GPA_A + OFF_BUF, 64, SVD_VRING_DESC_F_WRITE, 0);
+    publish(f, head);
+    if (kickfd >= 0 && write(kickfd, &one, 8) != 8) {
+        return -1;
+    }
+    while (used_idx(f) == f->last_used) {
+        struct timespec ts = { 0, 20000 };
+        if (now_us() - t0 > (uint64_t)ms * 1000u) {
+            return -1;
+        }
+        nanosleep(&ts, NULL);
+    }
+    e = ram_b(f, OFF_USED) + 4 + 8u * (f->last_used % QSZ);
+    id = get32(e);
+    len = get32(e + 4);
+    f->last_used++;
+    put16(ram_b(f, OFF_AVAIL) + 4 + 2u * QSZ, f->last_used);
+    if (id != head || len != 64) {
+        return -1;
+    }
+    return (int64_t)(now_us() - t0);
+}
+
+/* Fault: a kick fd that hangs up (a pipe whose writer closed, a socket whose
+ * peer closed) made epoll report it for ever and the daemon spin at 100% CPU.
+ * Now the fd is dropped and the ring stops; a new kick starts it again.
+ * REQ: REQ-VHU-040 */
+static void test_attack_kick_hangup_no_busy_loop(void **state)
+{
+    fe f;
+    int pp[2], sv[2];
+    unsigned long long cpu;
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        int wr;
+        fe_open(&f, g_s0);
+        fe_negotiate(&f, F_VERSION_1);
+        if (k == 0) {
+            assert_int_equal(pipe2(pp, O_CLOEXEC), 0);
+            assert_int_equal(set_vring_fd(&f, VHU_SET_VRING_KICK, pp[0]), 0);
+            close(pp[0]);
+            wr = pp[1];
+        } else {
+            assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+            assert_int_equal(set_vring_fd(&f, VHU_SET_VRING_KICK, sv[0]), 0);
+            close(sv[0]);
+            wr = sv[1];
+        }
+        {
+            uint8_t p[8];
+            state_payload(p, 0, 1);
+            assert_int_equal(ack_msg(&f, VHU_SET_VRING_ENABLE, p, 8, NULL, 0), 0);
+        }
+        /* The pipe/socket works as a kick... */
+        assert_true(timed_request(&f, wr, 3000) >= 0);
+        /* ...then its writer goes away. */
+        close(wr);
+        cpu = cpu_ms_over(g_shared.pid, 1000);
+        fprintf(stderr, "kick %s hung up: daemon used %llu ms of CPU in 1000 ms\n", k == 0 ? "pipe" : "socket", cpu);
+        assert_true(cpu < 200u);
+        /* The ring stopped with the kick; a new kick fd starts it again and the
+         * request posted meanwhile is served. */
+        assert_int_equal(set_vring_fd(&f, VHU_SET_VRING_KICK, f.kick), 0);
+        assert_true(timed_request(&f, f.kick, 3000) >= 0);
+        fe_close(&f);
+    }
+    both_instances_serve();
+}
+
+/* Fault: a blocking pipe as the call fd, never read, blocked the daemon in
+ * write() once the pipe was full (513 completions with a 4 KiB pipe): every
+ * instance stopped. Now the fd is non-blocking and a full pipe means "already
+ * signalled". A call pipe whose reader is gone is dropped; the ring serves on.
+ * REQ: REQ-VHU-041 */
+static void test_attack_call_pipe_never_read(void **state)
+{
+    fe f;
+    int pp[2];
+    int done = 0;
+    (void)state;
+    fe_open(&f, g_s0);
+    fe_negotiate(&f, F_VERSION_1);
+    assert_int_equal(pipe2(pp, O_CLOEXEC), 0);
+    assert_true(fcntl(pp[1], F_SETPIPE_SZ, 4096) >= 4096);
+    assert_int_equal(set_vring_fd(&f, VHU_SET_VRING_CALL, pp[1]), 0);
+    fe_kick_and_enable(&f);
+    for (; done < 1200; done++) {
+        if (timed_request(&f, f.kick, 3000) < 0) {
+            break;
+        }
+    }
+    if (done < 1200) {
+        /* Unblock a daemon stuck in write() so the suite can go on. */
+        char junk[4096];
+        fprintf(stderr, "call pipe: the daemon stopped after %d completions\n", done);
+        while (read(pp[0], junk, sizeof(junk)) == (ssize_t)sizeof(junk)) {
+        }
+    }
+    assert_int_equal(done, 1200);
+    /* The other instance was never held up. */
+    {
+        fe b;
+        fe_start(&b, g_s1, F_VERSION_1);
+        request_entropy(&b, 64);
+        fe_close(&b);
+    }
+    /* A call pipe whose reader is gone (EPIPE): dropped, the ring serves on. */
+    close(pp[0]);
+    for (int i = 0; i < 3; i++) {
+        assert_true(timed_request(&f, f.kick, 3000) >= 0);
+    }
+    close(pp[1]);
+    fe_close(&f);
+    both_instances_serve();
+}
+
+/* The trickling peer for test_attack_trickle_*: mode 0 sends a 20-byte
+ * SET_FEATURES one byte every 600 ms; mode 1 sends half a header, waits to be
+ * dropped, and does it again, for @ms. Exit status: 0 when the daemon dropped
+ * it within 2.5 s of each message's first byte, 1 otherwise. */
+static void trickler(const char *path, int mode, unsigned ms)
+{
+    uint8_t m[20];
+    uint64_t t_end = now_ms() + ms;
+    int bad = 0;
+    memset(m, 0, sizeof(m));
+    put32(m, VHU_SET_FEATURES);
+    put32(m + 4, VHU_VERSION);
+    put32(m + 8, 8);
+    while (now_ms() < t_end) {
+        int s = connect_to(path);
+        uint64_t t0 = now_ms();
+        bool dropped = false;
+        if (s < 0) {
+            _exit(2);
+        }
+        for (size_t i = 0; i < (mode == 0 ? sizeof(m) : 6u) && !dropped; i++) {
+            struct pollfd p = { s, POLLIN, 0 };
+            if (send(s, &m[i], 1, MSG_NOSIGNAL) != 1) {
+                dropped = true;
+                break;
+            }
+            /* Wait up to 600 ms between bytes, watching for the hang-up. */
+            if (poll(&p, 1, 600) == 1) {
+                char c;
+                dropped = recv(s, &c, 1, MSG_DONTWAIT) <= 0;
+            }
+        }
+        while (!dropped && now_ms() - t0 < 5000u) {
+            struct pollfd p = { s, POLLIN, 0 };
+            char c;
+            if (poll(&p, 1, 100) == 1) {
+                dropped = recv(s, &c, 1, MSG_DONTWAIT) <= 0;
+            }
+        }
+        if (!dropped || now_ms() - t0 > 2500u) {
+            bad = 1;
+        }
+        close(s);
+        if (mode == 0) {
+            break;
+        }
+    }
+    _exit(bad);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Latency of requests on @f for @ms: median and maximum (us); a request that
+ * does not complete within 15 s counts as 15 s. */
+static void latency_over(fe *f, unsigned ms, int64_t *median, int64_t *max)
+{
+    int64_t lat[4096];
+    size_t n = 0;
+    uint64_t t_end = now_ms() + ms;
+    while (now_ms() < t_end && n < sizeof(lat) / sizeof(lat[0])) {
+        int64_t l = timed_request(f, f->kick, 15000);
+        lat[n++] = l < 0 ? 15000000 : l;
+        sleep_ms(5);
+    }
+    qsort(lat, n, sizeof(lat[0]), cmp_i64);
+    *median = lat[n / 2];
+    *max = lat[n - 1];
+}
+
+/* Fault: the 1 s timeout applied per recv(), not per message, and reads
+ * blocked the loop: a peer sending a byte every 0.6 s held every other
+ * instance for 11 s; repeated half headers stalled them 3-9 s. Now each
+ * connection is read non-blocking into its own buffer, and a message must be
+ * complete 1 s after its first byte. The other instance keeps its latency.
+ * REQ: REQ-VHU-042 REQ-VHU-010 */
+static void test_attack_trickle_does_not_stall_other_instance(void **state)
+{
+    fe f;
+    int64_t idle_med, idle_max, med[2], max[2];
+    bool dropped[2];
+    (void)state;
+    fe_start(&f, g_s0, F_VERSION_1);
+    latency_over(&f, 1000, &idle_med, &idle_max);
+    for (int mode = 0; mode < 2; mode++) {
+        int st = 0;
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            trickler(g_s1, mode, 3000);
+        }
+        sleep_ms(50);
+        latency_over(&f, 3000, &med[mode], &max[mode]);
+        waitpid(pid, &st, 0);
+        dropped[mode] = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+        fprintf(stderr, "trickle mode %d: peer %s\n", mode, dropped[mode] ? "dropped within 2.5 s" : "NOT dropped in time");
+    }
+    fprintf(stderr,
+            "latency of instance 0 (us): idle median %lld max %lld; while instance 1 trickles one byte per 600 ms: "
+            "median %lld max %lld; while it repeats half headers: median %lld max %lld\n",
+            (long long)idle_med, (long long)idle_max, (long long)med[0], (long long)max[0], (long long)med[1],
+            (long long)max[1]);
+    assert_true(dropped[0] && dropped[1]);
+    assert_true(max[0] < 250000);
+    assert_true(max[1] < 250000);
+    fe_close(&f);
+    both_instances_serve();
+}
+
+/* Fault: a SET_MEM_TABLE answered "refused" (the running ring does not fit
+ * the new table) still installed the table and stopped the ring. Now the ring
+ * is checked against the new table before anything changes. The same for a
+ * kick fd that cannot be watched: it was acknowledged; now it is refused and
+ * the old kick stays.
+ * REQ: REQ-VHU-043 REQ-VHU-044 */
+static void test_attack_refused_request_changes_nothing(void **state)
+{
+    fe f;
+    uint8_t p[80];
+    int fds[2];
+    char file[300];
+    int reg;
+    (void)state;
+    fe_start(&f, g_s0, F_VERSION_1);
+    request_entropy(&f, 64);
+    /* A table with region A only: the ring (in region B) would not fit. */
+    put32(p, 1);
+    put32(p + 4, 0);
+    put64(p + 8, GPA_A);
+    put64(p + 16, REG_SIZE);
+    put64(p + 24, (uint64_t)(uintptr_t)f.ram);
+    put64(p + 32, 0);
+    fds[0] = f.memfd;
+    assert_int_equal(ack_msg(&f, VHU_SET_MEM_TABLE, p, 40, fds, 1), 1);
+    /* Refused, and nothing changed: the ring runs on the old table. */
+    request_entropy(&f, 64);
+    /* The same table moved so the ring's user address maps to no region. */
+    mem_two(p, 0, REG_SIZE, (uint64_t)(uintptr_t)f.ram, GPA_B, REG_SIZE, (uint64_t)(uintptr_t)f.ram + 2 * REG_SIZE);
+    fds[0] = f.memfd;
+    fds[1] = f.memfd;
+    assert_int_equal(ack_msg(&f, VHU_SET_MEM_TABLE, p, 72, fds, 2), 1);
+    request_entropy(&f, 64);
+    /* A kick fd epoll cannot watch (a regular file): refused, old kick kept. */
+    path_of(file, sizeof(file), "kickfile", -1);
+    reg = open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(reg >= 0);
+    assert_int_equal(set_vring_fd(&f, VHU_SET_VRING_KICK, reg), 1);
+    close(reg);
+    unlink(file);
+    request_entropy(&f, 64);
+    fe_close(&f);
+    both_instances_serve();
+}
+
+/* A front-end that sends requests and never reads the replies: the daemon
+ * never waits for room to send; when a reply does not fit, the connection
+ * ends.
+ * REQ: REQ-VHU-042 */
+static void test_attack_replies_never_read(void **state)
+{
+    fe f;
+    uint8_t h[VHU_HDR_SIZE];
+    bool dropped = false;
+    (void)state;
+    fe_open(&f, g_s0);
+    put32(h, VHU_GET_FEATURES);
+    put32(h + 4, VHU_VERSION);
+    put32(h + 8, 0);
+    for (int i = 0; i < 200000 && !dropped; i++) {
+        struct pollfd p = { f.sock, POLLOUT, 0 };
+        if (poll(&p, 1, 2000) != 1 || (p.revents & (POLLERR | POLLHUP)) != 0 ||
+            send(f.sock, h, sizeof(h), MSG_NOSIGNAL) != (ssize_t)sizeof(h)) {
+            dropped = true;
+        }
+    }
+    assert_true(dropped);
+    fe_close(&f);
+    both_instances_serve();
+}
+
+/* The daemon runs confined (seccomp filter mode, no_new_privs) while it
+ * serves every other test of this group; SIGUSR1 logs its counters.
+ * REQ: REQ-VHU-050 REQ-VHU-060 */
+static void test_sandboxed_and_counters_on_sigusr1(void **state)
+{
+    char p[64], line[1024];
+    FILE *st;
+    int seccomp = -1, nnp = -1;
+    fe f;
+    (void)state;
+    snprintf(p, sizeof(p), "/proc/%ld/status", (long)g_shared.pid);
+    st = fopen(p, "r");
+    assert_non_null(st);
+    while (fgets(line, sizeof(line), st) != NULL) {
+        (void)sscanf(line, "Seccomp: %d", &seccomp);
+        (void)sscanf(line, "NoNewPrivs: %d", &nnp);
+    }
+    fclose(st);
+    assert_int_equal(seccomp, 2); /* SECCOMP_MODE_FILTER */
+    assert_int_equal(nnp, 1);
+    fe_start(&f, g_s0, F_VERSION_1);
+    for (int i = 0; i < 3; i++) {
+        request_entropy(&f, 64);
+    }
+    assert_int_equal(kill(g_shared.pid, SIGUSR1), 0);
+    {
+        uint64_t t0 = now_ms();
+        bool seen = false;
+        while (!seen && now_ms() - t0 < 3000u) {
+            FILE *lg = fopen(g_shared.log, "r");
+            assert_non_null(lg);
+            while (fgets(line, sizeof(line), lg) != NULL) {
+                if (strstr(line, "vhost-user-entropy[0]: stats: connected 1, ring running, requests ") != NULL &&
+                    strstr(line, "protocol errors: framing ") != NULL && strstr(line, "fd-lost ") != NULL) {
+                    seen = true;
+                }
+            }
+            fclose(lg);
+            sleep_ms(20);
+        }
+        assert_true(seen);
+    }
+    fe_close(&f);
+    assert_true(daemon_settles(g_shared.pid, g_base_fds, g_base_maps));
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 /* The start sequence QEMU 7.2's vhost-user-rng sends after it reconnects:
@@ -1079,12 +1487,13 @@ static void test_reconnect_resumes(void **state)
     assert_true(daemon_settles(g_shared.pid, g_base_fds, g_base_maps));
 }
 
-/* REQ: REQ-VHU-021 REQ-VHU-022 */
-static void test_sigterm_and_sigint_clean_up(void **state)
+/* SIGHUP and SIGQUIT used to kill the daemon and leave the socket files.
+ * REQ: REQ-VHU-021 REQ-VHU-022 */
+static void test_shutdown_signals_clean_up(void **state)
 {
-    static const int sigs[2] = { SIGTERM, SIGINT };
+    static const int sigs[4] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
     (void)state;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 4; k++) {
         daemon_proc d;
         char base[300], s0[300], s1[300];
         const char *waits[3] = { s0, s1, NULL };
@@ -1133,6 +1542,13 @@ static void test_source_failure_keeps_request_pending(void **state)
     assert_false(wait_used(&f, 300, &id, &len));
     w = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     assert_true(w >= 0);
+    /* The health tests' start-up test takes the first 1024 bytes; they never
+     * reach the guest. */
+    {
+        uint8_t startup[1024];
+        assert_int_equal(getrandom(startup, sizeof(startup), 0), (ssize_t)sizeof(startup));
+        assert_int_equal(write(w, startup, sizeof(startup)), (ssize_t)sizeof(startup));
+    }
     for (int i = 0; i < 64; i++) {
         pattern[i] = (uint8_t)(i * 7 + 3);
     }
@@ -1155,6 +1571,52 @@ static void test_source_failure_keeps_request_pending(void **state)
     fe_close(&f);
     assert_int_equal(daemon_stop(&d, SIGTERM), 0);
     unlink(fifo);
+}
+
+/* --source /dev/zero used to feed zeros to the guest. The health tests
+ * catch it: no request is ever completed, the failure is logged once and the
+ * counters show it.
+ * REQ: REQ-VHU-061 REQ-HLT-004 REQ-ENT-031 */
+static void test_source_dev_zero_caught_by_health_tests(void **state)
+{
+    daemon_proc d;
+    char base[300], line[512];
+    const char *waits[2] = { base, NULL };
+    const char *args[] = { "--socket-path", base, "--source", "/dev/zero", NULL };
+    uint32_t id, len;
+    size_t failed_lines = 0;
+    bool stats_seen = false;
+    FILE *lg;
+    fe f;
+    (void)state;
+    path_of(base, sizeof(base), "zero", -1);
+    daemon_start(&d, args, waits);
+    fe_start(&f, base, F_VERSION_1);
+    memset(f.ram + OFF_BUF, 0xee, 64);
+    set_desc(&f, ram_b(&f, OFF_DESC), 0, GPA_A + OFF_BUF, 64, SVD_VRING_DESC_F_WRITE, 0);
+    publish(&f, 0);
+    kick(&f);
+    /* Many retries (every 10 ms), never a completion, the buffer untouched. */
+    assert_false(wait_used(&f, 600, &id, &len));
+    for (int i = 0; i < 64; i++) {
+        assert_int_equal(f.ram[OFF_BUF + (unsigned)i], 0xee);
+    }
+    assert_int_equal(kill(d.pid, SIGUSR1), 0);
+    sleep_ms(200);
+    lg = fopen(d.log, "r");
+    assert_non_null(lg);
+    while (fgets(line, sizeof(line), lg) != NULL) {
+        failed_lines += strstr(line, "source health test failed (repetition count)") != NULL;
+        if (strstr(line, "stats:") != NULL && strstr(line, "requests 0,") != NULL &&
+            strstr(line, "health failed, health failures ") != NULL) {
+            stats_seen = true;
+        }
+    }
+    fclose(lg);
+    assert_int_equal(failed_lines, 1); /* logged once, not at every retry */
+    assert_true(stats_seen);
+    fe_close(&f);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
 /* REQ: REQ-VHU-008 */
@@ -1387,10 +1849,26 @@ static void test_socket_path_stale_socket_replaced_other_file_kept(void **state)
     assert_int_equal(write(s, "keep", 4), 4);
     close(s);
     assert_int_equal(run_cli(args, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "is a regular file, not a socket: left alone"));
     assert_int_equal(stat(path, &st), 0);
     assert_true(S_ISREG(st.st_mode) && st.st_size == 4);
+    /* A symbolic link (even to a socket) is not followed or removed. */
+    {
+        char link[300];
+        path_of(link, sizeof(link), "plainlink", -1);
+        unlink(link);
+        assert_int_equal(symlink(path, link), 0);
+        {
+            const char *la[] = { "--socket-path", link, NULL };
+            assert_int_equal(run_cli(la, out, sizeof(out)), 1);
+        }
+        assert_non_null(strstr(out, "is a symbolic link, not a socket"));
+        assert_int_equal(lstat(link, &st), 0);
+        unlink(link);
+    }
     unlink(path);
-    /* A stale socket left by a killed daemon is replaced. */
+    /* A stale socket left by a killed daemon is replaced (this daemon runs
+     * with --no-sandbox, the debugging switch, which must work too). */
     path_of(path, sizeof(path), "stale", -1);
     unlink(path);
     memset(&sa, 0, sizeof(sa));
@@ -1400,7 +1878,10 @@ static void test_socket_path_stale_socket_replaced_other_file_kept(void **state)
     s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
     close(s);
-    daemon_start(&d, args, waits);
+    {
+        const char *nsargs[] = { "--socket-path", path, "--no-sandbox", NULL };
+        daemon_start(&d, nsargs, waits);
+    }
     {
         fe f;
         fe_start(&f, path, F_VERSION_1);
@@ -1409,6 +1890,208 @@ static void test_socket_path_stale_socket_replaced_other_file_kept(void **state)
     }
     assert_int_equal(daemon_stop(&d, SIGTERM), 0);
     assert_int_not_equal(stat(path, &st), 0);
+}
+
+/* Fault: a second daemon started on the path of a running one deleted the
+ * live socket and bound its own; the first ran on, unreachable. Now a live
+ * socket is refused (exit 1, the message says so) and the first daemon keeps
+ * its path.
+ * REQ: REQ-VHU-045 REQ-VHU-021 */
+static void test_socket_live_not_taken_over(void **state)
+{
+    char path[300];
+    char out[2048];
+    daemon_proc d;
+    const char *waits[2] = { path, NULL };
+    const char *args[] = { "--socket-path", path, NULL };
+    fe f;
+    int rc;
+    (void)state;
+    path_of(path, sizeof(path), "live", -1);
+    unlink(path);
+    daemon_start(&d, args, waits);
+    fe_start(&f, path, F_VERSION_1); /* listening for sure */
+    fe_close(&f);
+    rc = run_cli(args, out, sizeof(out));
+    if (rc != 1 || strstr(out, "live socket") == NULL) {
+        fprintf(stderr, "second daemon: status %d, output:\n%s\n", rc, out);
+    }
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, path));
+    assert_non_null(strstr(out, "live socket of a running back-end"));
+    /* The first daemon is still reachable on its path. */
+    fe_start(&f, path, F_VERSION_1);
+    request_entropy(&f, 64);
+    fe_close(&f);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+/* REQ: REQ-VHU-046 */
+static void test_source_unreadable_refused_at_start(void **state)
+{
+    char out[2048];
+    const char *a[] = { "--socket-path", "/tmp/x-src", "--source", "/tmp", NULL };
+    (void)state;
+    assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "'/tmp'"));
+    assert_non_null(strstr(out, "a directory"));
+}
+
+/* vhost-user back-end conventions: --print-capabilities prints the JSON
+ * (ignoring the other arguments) and --fd serves an inherited listening
+ * socket, which the daemon never unlinks. A hang-up on that socket (the
+ * parent shuts it down) is handled, not spun on.
+ * REQ: REQ-VHU-047 REQ-VHU-040 */
+static void test_conventions_print_capabilities_and_fd(void **state)
+{
+    char out[2048];
+    char path[300], fdarg[16];
+    struct sockaddr_un sa;
+    daemon_proc d;
+    int ls;
+    struct stat st;
+    fe f;
+    (void)state;
+    {
+        const char *a[] = { "--bogus", "--print-capabilities", "stray", NULL };
+        assert_int_equal(run_cli(a, out, sizeof(out)), 0);
+        assert_non_null(strstr(out, "\"type\": \"rng\""));
+        assert_int_equal(out[0], '{');
+    }
+    {
+        const char *a[] = { "--fd", "3", "--socket-path", "/tmp/x", NULL };
+        cli_bad(a, "--fd", NULL);
+    }
+    {
+        const char *a[] = { "--fd", "0", NULL }; /* stdin: not a listening socket */
+        assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+        assert_non_null(strstr(out, "--fd 0"));
+    }
+    {
+        const char *a[] = { "--fd", "three", NULL };
+        cli_bad(a, "--fd", "'three'");
+    }
+    {
+        /* Sockets of the wrong kind: not UNIX, not stream, not listening. */
+        static const char *const why[3] = { "not a UNIX domain socket", "not a stream socket", "not listening" };
+        for (int k = 0; k < 3; k++) {
+            char num[16];
+            int s = k == 0 ? socket(AF_INET, SOCK_STREAM, 0)
+                           : socket(AF_UNIX, k == 1 ? SOCK_DGRAM : SOCK_STREAM, 0); /* inherited */
+            assert_true(s >= 0);
+            snprintf(num, sizeof(num), "%d", s);
+            {
+                const char *a[] = { "--fd", num, NULL };
+                assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+            }
+            assert_non_null(strstr(out, why[k]));
+            close(s);
+        }
+    }
+    path_of(path, sizeof(path), "inherited", -1);
+    unlink(path);
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path) + 1u);
+    ls = socket(AF_UNIX, SOCK_STREAM, 0); /* inherited: no CLOEXEC */
+    assert_true(ls >= 0);
+    assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(ls, 1), 0);
+    snprintf(fdarg, sizeof(fdarg), "%d", ls);
+    {
+        const char *a[] = { "--fd", fdarg, NULL };
+        daemon_start(&d, a, NULL);
+    }
+    fe_start(&f, path, F_VERSION_1);
+    request_entropy(&f, 64);
+    fe_close(&f);
+    /* The parent shuts the listening socket down under the daemon. */
+    assert_int_equal(shutdown(ls, SHUT_RDWR), 0);
+    sleep_ms(100);
+    {
+        unsigned long long cpu = cpu_ms_over(d.pid, 1000);
+        fprintf(stderr, "inherited socket shut down: daemon used %llu ms of CPU in 1000 ms\n", cpu);
+        assert_true(cpu < 200u);
+    }
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    assert_int_equal(stat(path, &st), 0); /* not the daemon's to remove */
+    close(ls);
+    unlink(path);
+}
+
+/* A system call outside the allow-list is never executed: the daemon writes
+ * the audit line and dies by SIGSYS.
+ * REQ: REQ-VHU-050 REQ-VHU-051 */
+static void test_sandbox_forbidden_syscall_kills(void **state)
+{
+    char out[4096];
+    char path[300];
+    const char *a[] = { "--socket-path", path, "--sandbox-selftest", NULL };
+    struct stat st;
+    int rc;
+    (void)state;
+    path_of(path, sizeof(path), "selftest", -1);
+    unlink(path);
+    rc = run_cli(a, out, sizeof(out));
+    if (rc != 128 + SIGSYS) {
+        fprintf(stderr, "status %d, output:\n%s\n", rc, out);
+    }
+    assert_int_equal(rc, 128 + SIGSYS);
+    assert_non_null(strstr(out, "sandbox: system call "));
+    assert_non_null(strstr(out, "is not in the allow-list: killed by SIGSYS"));
+    /* Killed: the socket file stays behind as a stale socket, which the next
+     * start replaces. */
+    assert_int_equal(stat(path, &st), 0);
+    unlink(path);
+}
+
+/* --user/--group: set-up as root, the loop as the given user and group.
+ * REQ: REQ-VHU-052 */
+static void test_user_group_drop_privileges(void **state)
+{
+    char dir[300], path[330], p[64], line[256];
+    daemon_proc d;
+    const char *waits[2] = { path, NULL };
+    const char *args[] = { "--socket-path", path, "--user", "65534", "--group", "65534", NULL };
+    FILE *st;
+    unsigned uid = 1, gid = 1;
+    struct stat sb;
+    fe f;
+    (void)state;
+    if (geteuid() != 0) {
+        skip();
+    }
+    /* A directory the unprivileged daemon can reach and write (the test
+     * tree is root's, mode 0700). */
+    snprintf(dir, sizeof(dir), "/tmp/vhu-nobody-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0755), 0);
+    assert_int_equal(chown(dir, 65534, 65534), 0);
+    snprintf(path, sizeof(path), "%s/sock", dir);
+    unlink(path);
+    daemon_start(&d, args, waits);
+    fe_start(&f, path, F_VERSION_1);
+    request_entropy(&f, 64);
+    snprintf(p, sizeof(p), "/proc/%ld/status", (long)d.pid);
+    st = fopen(p, "r");
+    assert_non_null(st);
+    while (fgets(line, sizeof(line), st) != NULL) {
+        (void)sscanf(line, "Uid: %u", &uid);
+        (void)sscanf(line, "Gid: %u", &gid);
+    }
+    fclose(st);
+    assert_int_equal(uid, 65534);
+    assert_int_equal(gid, 65534);
+    fe_close(&f);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    assert_int_not_equal(stat(path, &sb), 0); /* removed by the unprivileged daemon */
+    {
+        char out[2048];
+        const char *bad[] = { "--socket-path", path, "--user", "no-such-user-here", NULL };
+        assert_int_equal(run_cli(bad, out, sizeof(out)), 1);
+        assert_non_null(strstr(out, "no-such-user-here"));
+    }
+    rmdir(dir);
 }
 
 /* ------------------------------------------------ dispatcher in-process */
@@ -1591,25 +2274,45 @@ int main(void)
         cmocka_unit_test(test_attack_guest_bad_head_signals_err),
         cmocka_unit_test(test_attack_memory_shrunk_under_daemon),
         cmocka_unit_test(test_reconnect_resumes),
+        cmocka_unit_test(test_attack_kick_hangup_no_busy_loop),
+        cmocka_unit_test(test_attack_call_pipe_never_read),
+        cmocka_unit_test(test_attack_trickle_does_not_stall_other_instance),
+        cmocka_unit_test(test_attack_refused_request_changes_nothing),
+        cmocka_unit_test(test_attack_replies_never_read),
+        cmocka_unit_test(test_sandboxed_and_counters_on_sigusr1),
     };
     const struct CMUnitTest solo_tests[] = {
-        cmocka_unit_test(test_sigterm_and_sigint_clean_up),
+        cmocka_unit_test(test_shutdown_signals_clean_up),
         cmocka_unit_test(test_source_failure_keeps_request_pending),
+        cmocka_unit_test(test_source_dev_zero_caught_by_health_tests),
         cmocka_unit_test(test_rate_limit_bytes),
         cmocka_unit_test(test_rate_limit_ops),
         cmocka_unit_test(test_cli_help_version_and_errors),
         cmocka_unit_test(test_socket_path_stale_socket_replaced_other_file_kept),
+        cmocka_unit_test(test_socket_live_not_taken_over),
+        cmocka_unit_test(test_source_unreadable_refused_at_start),
+        cmocka_unit_test(test_conventions_print_capabilities_and_fd),
+        cmocka_unit_test(test_sandbox_forbidden_syscall_kills),
+        cmocka_unit_test(test_user_group_drop_privileges),
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
     };
     int fails;
     g_daemon = getenv("VHU_DAEMON");
+    if (getenv("VHU_TEST_FILTER") != NULL) {
+        /* Run only the tests whose name matches (cmocka's pattern). */
+        cmocka_set_test_filter(getenv("VHU_TEST_FILTER"));
+    }
     if (g_daemon == NULL || tmp == NULL) {
         fprintf(stderr, "test_vhu: set VHU_DAEMON and VHU_TMP\n");
         return 1;
     }
     snprintf(g_tmp, sizeof(g_tmp), "%s", tmp);
     mkdir(g_tmp, 0700);
+    /* Files the daemons create are world-writable: in a coverage build the
+     * daemon started with --user (uid 65534) can then update the coverage
+     * data the root daemons wrote. Nothing else depends on it. */
+    umask(0);
     signal(SIGPIPE, SIG_IGN);
     fails = cmocka_run_group_tests_name("vhost-user daemon (shared, 2 instances)", daemon_tests, group_setup,
                                         group_teardown);

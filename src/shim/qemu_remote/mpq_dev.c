@@ -130,6 +130,40 @@ static void apply_fx(mpq_dev *d, const svd_fx *fx, mpq_out *out)
     out->deadline = fx->deadline;
 }
 
+static const char *health_name(svd_health_state s)
+{
+    switch (s) {
+    case SVD_HEALTH_OK:
+        return "ok";
+    case SVD_HEALTH_FAILED:
+        return "failed";
+    default:
+        return "startup";
+    }
+}
+
+/* The source's health tests (run by the model on every source byte) failed,
+ * or pass again: said once per episode; requests wait meanwhile (the model
+ * never completes them with the failing bytes). */
+static void note_health(mpq_dev *d)
+{
+    const svd_entropy_stats *st = svd_entropy_stats_of(&d->ent);
+    const bool failed = st->health_state == SVD_HEALTH_FAILED;
+    if (failed && !d->health_failed_logged) {
+        mpq_log(MPQ_LOG_ERROR,
+                "source health test failed (%s): requests wait until 1024 fresh bytes pass; "
+                "failures so far: repetition count %llu, adaptive proportion %llu",
+                st->health_rct_failures > d->health_rct_seen ? "repetition count" : "adaptive proportion",
+                (unsigned long long)st->health_rct_failures, (unsigned long long)st->health_apt_failures);
+    } else if (!failed && d->health_failed_logged) {
+        mpq_log(MPQ_LOG_WARN, "source health tests pass again");
+    } else {
+        /* no change */
+    }
+    d->health_failed_logged = failed;
+    d->health_rct_seen = st->health_rct_failures;
+}
+
 static svd_result dev_access(mpq_dev *d, svd_space sp, uint64_t addr, uint32_t width, bool write, uint64_t *val,
                              uint64_t now, svd_fx *fx)
 {
@@ -161,6 +195,9 @@ static void guest_access(mpq_dev *d, svd_space sp, uint64_t addr, uint32_t width
     apply_fx(d, &fx, out);
     out->reply = true;
     out->value = write ? 0u : (v & width_mask(width));
+    if (d->kind == MPQ_DEV_ENTROPY) {
+        note_health(d);
+    }
     if (d->kind == MPQ_DEV_ENTROPY && svd_vdev_status(&d->vdev) != d->status) {
         const uint8_t st = svd_vdev_status(&d->vdev);
         if ((st & SVD_STATUS_DRIVER_OK) != 0u && (d->status & SVD_STATUS_DRIVER_OK) == 0u) {
@@ -558,6 +595,7 @@ void mpq_dev_tick(mpq_dev *d, uint64_t now, mpq_out *out)
         svd_esb_tick(&d->esb, now, &fx);
     } else {
         svd_vdev_tick(&d->vdev, now, &fx);
+        note_health(d);
     }
     apply_fx(d, &fx, out);
 }
@@ -617,11 +655,13 @@ void mpq_dev_log_stats(const mpq_dev *d, int level)
         const svd_entropy_stats *e = svd_entropy_stats_of(&d->ent);
         mpq_log(level,
                 "metrics: device virtio-entropy status 0x%02x needs_reset %d (%s) requests %llu bytes %llu "
-                "source_failures %llu rate_deferrals %llu",
+                "source_failures %llu rate_deferrals %llu health %s health_rct_failures %llu health_apt_failures %llu "
+                "health_discarded %llu",
                 svd_vdev_status(&d->vdev), svd_vdev_needs_reset(&d->vdev) ? 1 : 0, svd_why_name(svd_vdev_why(&d->vdev)),
-                (unsigned long long)e->requests,
-                (unsigned long long)e->bytes, (unsigned long long)e->source_failures,
-                (unsigned long long)e->rate_deferrals);
+                (unsigned long long)e->requests, (unsigned long long)e->bytes, (unsigned long long)e->source_failures,
+                (unsigned long long)e->rate_deferrals, health_name(e->health_state),
+                (unsigned long long)e->health_rct_failures, (unsigned long long)e->health_apt_failures,
+                (unsigned long long)e->health_discarded);
     } else {
         mpq_log(level, "metrics: device i6300esb bar0 0x%x memory %d fires %llu", svd_esb_bar0(&d->esb),
                 svd_esb_mem_enabled(&d->esb) ? 1 : 0, (unsigned long long)s->fires);

@@ -139,6 +139,8 @@ typedef struct mpq_dev {
     int resample_fd;                      /**< Resample eventfd from SET_IRQFD, -1 before. */
     bool irq_level;                       /**< INTx level the device drives. */
     uint8_t status;                       /**< virtio device status after the last access (logged when it changes). */
+    bool health_failed_logged;            /**< The source's health-test failure was logged (once per episode). */
+    uint64_t health_rct_seen;             /**< Repetition count failures already seen (to name the failing test). */
     mpq_ops ops;                          /**< Event-loop hooks. */
     mpq_stats st;                         /**< Totals. */
 } mpq_dev;

@@ -45,6 +45,7 @@ struct opts {
     svd_rate_opts rate;      /* the per-second rate options, parsed by the core */
     bool rate_given;
     const char *source;
+    uint64_t min_entropy; /* --min-entropy H, bits per source byte; 0: not given (8) */
 };
 
 /* The watchdog's clock: CLOCK_MONOTONIC with the time QEMU reported the VM
@@ -596,6 +597,7 @@ static void usage(FILE *f)
                 "      --rate-ops N          limit to N requests/s (0 = unlimited, up to 2^30)\n"
                 "      --rate-ops-burst N    extra one-time request burst (needs --rate-ops)\n"
                 "      --source PATH         read entropy from PATH instead of getrandom(2)\n"
+                "      --min-entropy H       min-entropy per source byte the health tests assume (1..8, default 8)\n"
                 "  Numbers are decimal or 0x-prefixed hexadecimal.\n"
                 "  -l, --log-level LEVEL     error, warn (default), info or debug\n"
                 "  -h, --help                show this help and exit\n"
@@ -631,7 +633,8 @@ enum {
     OPT_RATE_BURST,
     OPT_RATE_OPS,
     OPT_RATE_OPS_BURST,
-    OPT_SOURCE
+    OPT_SOURCE,
+    OPT_MIN_ENTROPY
 };
 
 static int pick(const char *arg, const char *const *names, int n)
@@ -697,6 +700,12 @@ static int parse_one(int c, const char *arg, const char *prev, struct opts *o)
     case OPT_SOURCE:
         o->source = arg;
         return -1;
+    case OPT_MIN_ENTROPY:
+        if (!svd_is_ok(svd_parse_u64(arg, 1u, 8u, &v))) {
+            return bad_opt("--min-entropy", arg, "expected bits per byte, 1 to 8");
+        }
+        o->min_entropy = v;
+        return -1;
     case 'l':
         mpq_log_level = pick(arg, levels, 4);
         return mpq_log_level < 0 ? bad_opt("--log-level", arg, "expected error, warn, info or debug") : -1;
@@ -736,8 +745,9 @@ static int check_combination(struct opts *o)
         }
         return -1;
     }
-    if (o->rate_given || o->source != NULL) {
-        return usage_error("option", o->source != NULL ? "--source" : "--rate-*", " applies to --device virtio-entropy only");
+    if (o->rate_given || o->source != NULL || o->min_entropy != 0u) {
+        return usage_error("option", o->source != NULL ? "--source" : (o->min_entropy != 0u ? "--min-entropy" : "--rate-*"),
+                           " applies to --device virtio-entropy only");
     }
     if (o->action < 0) {
         o->action = MPQ_ACTION_RESET;
@@ -761,6 +771,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { "rate-ops", required_argument, NULL, OPT_RATE_OPS },
         { "rate-ops-burst", required_argument, NULL, OPT_RATE_OPS_BURST },
         { "source", required_argument, NULL, OPT_SOURCE },
+        { "min-entropy", required_argument, NULL, OPT_MIN_ENTROPY },
         { "log-level", required_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -956,6 +967,7 @@ static int setup_device(struct daemon *d, const struct opts *o)
     if (!d->watchdog) {
         svd_rate_opt bad = SVD_RATE_BYTES;
         cfg.entropy.source.read = src_getrandom;
+        cfg.entropy.min_entropy = (uint32_t)o->min_entropy; /* 0: 8 bits, a conditioned source */
         if (o->source != NULL) {
             d->src_fd = open(o->source, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
             if (d->src_fd < 0) {

@@ -74,6 +74,7 @@ typedef struct ent_inst {
     bool mmio;
     bool src_open;            /* the getrandom probe succeeded once */
     bool map_failed_logged;
+    bool health_failed_logged; /* the source's health tests failed; logged once per episode */
 } ent_inst;
 
 static const char *const ent_options[OPT_COUNT + 1] = {
@@ -265,18 +266,53 @@ static void ent_configured(const vdev_t *vdp, void *inst)
     ensure_mapped(vdp, inst);
 }
 
+/* The source's health tests (in the model) failed, or pass again: said once
+ * per episode; requests wait meanwhile. */
+static void note_health(ent_inst *e)
+{
+    const svd_entropy_stats *st = svd_entropy_stats_of(&e->ent);
+    const bool failed = st->health_state == SVD_HEALTH_FAILED;
+    if (failed && !e->health_failed_logged) {
+        qvm_report("%s: entropy source health test failed (rct %llu, apt %llu): requests wait until 1024 fresh "
+                   "bytes pass",
+                   VDEV_NAME, (unsigned long long)st->health_rct_failures,
+                   (unsigned long long)st->health_apt_failures);
+    } else if (!failed && e->health_failed_logged) {
+        qvm_report("%s: entropy source health tests pass again", VDEV_NAME);
+    } else {
+        /* no change */
+    }
+    e->health_failed_logged = failed;
+}
+
 static svd_result ent_access(const vdev_t *vdp, void *inst, svd_space sp, uint64_t addr, uint32_t width, bool write,
                              uint64_t *val, uint64_t now, svd_fx *fx)
 {
     ent_inst *e = inst;
     ensure_mapped(vdp, e);
-    return svd_vdev_access(&e->vdev, sp, addr, width, write, val, now, fx);
+    const svd_result r = svd_vdev_access(&e->vdev, sp, addr, width, write, val, now, fx);
+    note_health(e);
+    return r;
 }
 
 static void ent_tick(void *inst, uint64_t now, svd_fx *fx)
 {
     ent_inst *e = inst;
     svd_vdev_tick(&e->vdev, now, fx);
+    note_health(e);
+}
+
+static const char *health_name(svd_health_state h)
+{
+    switch (h) {
+    case SVD_HEALTH_OK:
+        return "ok";
+    case SVD_HEALTH_FAILED:
+        return "failed";
+    case SVD_HEALTH_STARTUP:
+    default:
+        return "startup";
+    }
 }
 
 static int ent_gen_fdt(const vdev_t *vdp, void *inst, int parent)
@@ -312,10 +348,14 @@ static void ent_status(const void *inst, uint64_t actions, char *buf, size_t len
     (void)actions; /* never fires */
     const svd_entropy_stats *st = svd_entropy_stats_of(&e->ent);
     const char *src = svd_entropy_gave_up(&e->ent) ? "gave-up" : (e->src_open ? "open" : "closed");
-    (void)snprintf(buf, len, "status 0x%x why %s source %s requests %llu bytes %llu source-failures %llu deferrals %llu",
+    (void)snprintf(buf, len,
+                   "status 0x%x why %s source %s requests %llu bytes %llu source-failures %llu deferrals %llu "
+                   "health %s health-failures rct %llu apt %llu",
                    (unsigned)svd_vdev_status(&e->vdev), svd_why_name(svd_vdev_why(&e->vdev)), src,
                    (unsigned long long)st->requests, (unsigned long long)st->bytes,
-                   (unsigned long long)st->source_failures, (unsigned long long)st->rate_deferrals);
+                   (unsigned long long)st->source_failures, (unsigned long long)st->rate_deferrals,
+                   health_name(st->health_state), (unsigned long long)st->health_rct_failures,
+                   (unsigned long long)st->health_apt_failures);
 }
 
 /* Mapped memory goes back to qvm; the engine no longer sees any. */

@@ -17,6 +17,7 @@
 #include "vhu_dev.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +55,20 @@ uint64_t vhu_now_ns(void)
         return 0;
     }
     return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+const char *vhu_perr_name(int r)
+{
+    static const char *const names[VHU_PERR__COUNT] = { "framing", "flags", "unknown", "layout",
+                                                        "fds",     "refused", "ring", "fd-lost" };
+    return (r >= 0 && r < (int)VHU_PERR__COUNT) ? names[r] : "unknown-reason";
+}
+
+void vhu_dev_count_perr(vhu_dev *d, int r)
+{
+    if (r >= 0 && r < (int)VHU_PERR__COUNT) {
+        d->perr[r]++;
+    }
 }
 
 static void close_fd(int *fd)
@@ -119,15 +134,30 @@ int vhu_dev_init(vhu_dev *d, int inst, const svd_entropy_cfg *cfg, uint64_t now,
     return 0;
 }
 
-static void set_kick(vhu_dev *d, int fd)
+/* Have the loop watch @fd instead of the current kick fd. False when it
+ * cannot (the current one stays watched, nothing changed). */
+static bool kick_watch(vhu_dev *d, int fd)
 {
-    if (d->ops.kick_changed != NULL && d->vr.kick_fd != fd) {
-        d->ops.kick_changed(d->ops.ctx, d->vr.kick_fd, fd);
+    if (d->ops.kick_changed == NULL || d->vr.kick_fd == fd) {
+        return true;
     }
+    return d->ops.kick_changed(d->ops.ctx, d->vr.kick_fd, fd);
+}
+
+/* Replace the kick fd; the loop already watches @fd (kick_watch()). */
+static void kick_replace(vhu_dev *d, int fd)
+{
     if (d->vr.kick_fd != fd) {
         close_fd(&d->vr.kick_fd);
     }
     d->vr.kick_fd = fd;
+}
+
+static void set_kick(vhu_dev *d, int fd)
+{
+    /* Stopping to watch (fd -1) cannot fail. */
+    (void)kick_watch(d, fd);
+    kick_replace(d, fd);
 }
 
 /* Stop serving the ring, remembering where to resume (the engine hands the
@@ -146,22 +176,44 @@ static void ring_stop(vhu_dev *d)
     d->vr.running = false;
 }
 
-static void signal_fd(int fd)
+/* Write a notification. The fd is non-blocking (set when it was received):
+ * EAGAIN means an eventfd counter at its maximum or a full pipe, both
+ * meaning the front-end has an unread notification already, which is all
+ * a notification says. Any other failure (a pipe whose reader is gone, an
+ * fd that takes no 8-byte write) drops the fd, as if the front-end had sent
+ * the no-fd bit, and is logged once. */
+static void signal_fd(vhu_dev *d, int *fd, const char *what)
 {
     uint64_t one = 1;
-    if (fd >= 0) {
-        ssize_t n;
-        do {
-            n = write(fd, &one, sizeof(one));
-        } while (n < 0 && errno == EINTR);
+    ssize_t n;
+    if (*fd < 0) {
+        return;
     }
+    do {
+        n = write(*fd, &one, sizeof(one));
+    } while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)sizeof(one) || (n < 0 && errno == EAGAIN)) {
+        return;
+    }
+    vhu_log(VHU_LOG_ERROR, d->inst, "%s fd cannot be written (%s): dropped", what,
+            n < 0 ? strerror(errno) : "short write");
+    d->perr[VHU_PERR_FD_LOST]++;
+    close_fd(fd);
 }
 
-/* Front-end virtual address -> guest-physical, through the memory table. */
-static bool ua_to_gpa(const vhu_dev *d, uint64_t ua, uint64_t *gpa)
+/* Notification fds are made non-blocking when they arrive, so that no
+ * write or read on them can ever block the loop. */
+static bool fd_nonblock(int fd)
 {
-    for (uint32_t i = 0; i < d->nregions; i++) {
-        const vhu_region *r = &d->regions[i];
+    int fl = fcntl(fd, F_GETFL);
+    return fl >= 0 && ((fl & O_NONBLOCK) != 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0);
+}
+
+/* Front-end virtual address -> guest-physical, through a memory table. */
+static bool ua_to_gpa_in(const vhu_region *regs, uint32_t n, uint64_t ua, uint64_t *gpa)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const vhu_region *r = &regs[i];
         if (ua >= r->uaddr && ua - r->uaddr < r->size) {
             *gpa = r->gpa + (ua - r->uaddr);
             return true;
@@ -170,11 +222,64 @@ static bool ua_to_gpa(const vhu_dev *d, uint64_t ua, uint64_t *gpa)
     return false;
 }
 
+static bool ua_to_gpa(const vhu_dev *d, uint64_t ua, uint64_t *gpa)
+{
+    return ua_to_gpa_in(d->regions, d->nregions, ua, gpa);
+}
+
+static bool vring_ready(const vhu_dev *d, const vhu_vring *v, uint32_t nregions)
+{
+    bool enabled = v->enabled || (d->features & VHU_F_PROTOCOL_FEATURES) == 0;
+    return v->started && enabled && v->num_set && v->addr_set && nregions > 0;
+}
+
 static bool ring_ready(const vhu_dev *d)
 {
-    const vhu_vring *v = &d->vr;
-    bool enabled = v->enabled || (d->features & VHU_F_PROTOCOL_FEATURES) == 0;
-    return v->started && enabled && v->num_set && v->addr_set && d->nregions > 0;
+    return vring_ready(d, &d->vr, d->nregions);
+}
+
+/* Validation before effect: would vring @v (as a request is about to
+ * leave it) start on the memory table @regs/@n mapped as @g? True when it
+ * would, or when it would not be ready to start at all. The core's own ring
+ * checks (svd_vq_check_rings, the ones a queue start makes), so a request
+ * that passes here cannot be refused after it changed something. */
+static bool ring_would_start(const vhu_dev *d, const vhu_vring *v, const vhu_region *regs, uint32_t n,
+                             const svd_gmem *g)
+{
+    uint64_t desc = 0;
+    uint64_t avail = 0;
+    uint64_t used = 0;
+    if (!vring_ready(d, v, n)) {
+        return true;
+    }
+    if (!ua_to_gpa_in(regs, n, v->desc_ua, &desc) || !ua_to_gpa_in(regs, n, v->avail_ua, &avail) ||
+        !ua_to_gpa_in(regs, n, v->used_ua, &used)) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "ring addresses outside the memory table");
+        return false;
+    }
+    const svd_result r = svd_vq_check_rings(SVD_VQ_MAX_SIZE, v->num, desc, avail, used,
+                                            (d->features & SVD_F_RING_EVENT_IDX) != 0, g);
+    if (!svd_is_ok(r)) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "ring refused by the queue engine: %s (%s)", svd_err_name(r.err),
+                svd_why_name(r.why));
+        return false;
+    }
+    return true;
+}
+
+/* The vring as ring_stop() leaves it: what the next start would use. */
+static vhu_vring vring_stopped(const vhu_dev *d)
+{
+    vhu_vring v = d->vr;
+    uint16_t avail = 0;
+    uint16_t used = 0;
+    /* Queue 0 of a host-driven engine: the question cannot be refused. */
+    if (v.running && svd_is_ok(svd_vdev_queue_base(&d->vdev, 0, &avail, &used))) {
+        v.base_avail = avail;
+        v.base_used = used;
+    }
+    v.running = false;
+    return v;
 }
 
 /* Start the core queue from the recorded configuration if everything is in
@@ -337,6 +442,17 @@ static enum vhu_verdict set_mem_table(vhu_dev *d, const uint8_t *p, size_t len, 
     }
     if (!map_regions(d, nr, n, fds, &ng)) {
         return VHU_V_REJECTED;
+    }
+    ng.generation = d->gmem_gen + 1u;
+    {
+        /* A ring that runs (or would start) must fit the new table, else
+         * the table is refused before anything changes. */
+        const vhu_vring v = vring_stopped(d);
+        if (!ring_would_start(d, &v, nr, n, &ng)) {
+            vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: the ring does not fit the new table: refused");
+            unmap_regions(nr, n);
+            return VHU_V_REJECTED;
+        }
     }
     /* Commit. */
     ring_stop(d);
@@ -511,16 +627,34 @@ static enum vhu_verdict h_vring_fd(vhu_dev *d, uint32_t req, const uint8_t *p, i
         vhu_log(VHU_LOG_ERROR, d->inst, "%s: %zu fds with no-fd bit %d", req_name(req), nfds, nofd ? 1 : 0);
         return VHU_V_DISCONNECT;
     }
-    if (!nofd) {
-        fd = fds[0];
-        fds[0] = -1;
+    if (!nofd && !fd_nonblock(fds[0])) {
+        vhu_log(VHU_LOG_ERROR, d->inst, "%s: the fd cannot be made non-blocking: %s", req_name(req), strerror(errno));
+        return VHU_V_REJECTED;
     }
     if (req == VHU_SET_VRING_KICK) {
+        vhu_vring v = vring_stopped(d);
+        v.polling = nofd;
+        v.started = true;
+        if (!ring_would_start(d, &v, d->regions, d->nregions, &d->gmem)) {
+            return VHU_V_REJECTED;
+        }
+        if (!kick_watch(d, nofd ? -1 : fds[0])) {
+            vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_KICK: the kick fd cannot be watched: refused");
+            return VHU_V_REJECTED;
+        }
+        if (!nofd) {
+            fd = fds[0];
+            fds[0] = -1;
+        }
         ring_stop(d);
-        set_kick(d, fd);
+        kick_replace(d, fd);
         d->vr.polling = nofd;
         d->vr.started = true;
         return ring_try_start(d) ? VHU_V_OK : VHU_V_REJECTED;
+    }
+    if (!nofd) {
+        fd = fds[0];
+        fds[0] = -1;
     }
     if (req == VHU_SET_VRING_CALL) {
         close_fd(&d->vr.call_fd);
@@ -543,6 +677,13 @@ static enum vhu_verdict h_vring_enable(vhu_dev *d, const uint8_t *p)
         ring_stop(d);
         d->vr.enabled = false;
         return VHU_V_OK;
+    }
+    {
+        vhu_vring v = vring_stopped(d);
+        v.enabled = true;
+        if (!ring_would_start(d, &v, d->regions, d->nregions, &d->gmem)) {
+            return VHU_V_REJECTED;
+        }
     }
     d->vr.enabled = true;
     return ring_try_start(d) ? VHU_V_OK : VHU_V_REJECTED;
@@ -648,18 +789,27 @@ enum vhu_verdict vhu_dev_handle(vhu_dev *d, uint32_t request, uint32_t flags, co
     if ((flags & VHU_FLAG_VERSION_MASK) != VHU_VERSION || (flags & VHU_FLAG_REPLY) != 0 ||
         (flags & ~VHU_FLAG_KNOWN) != 0) {
         vhu_log(VHU_LOG_ERROR, d->inst, "request %u: bad flags 0x%x", request, flags);
+        d->perr[VHU_PERR_FLAGS]++;
     } else if (!expected_size(request, &want)) {
         vhu_log(VHU_LOG_ERROR, d->inst, "request %u not supported", request);
+        d->perr[VHU_PERR_UNKNOWN]++;
         vd = need_reply ? VHU_V_REJECTED : VHU_V_DISCONNECT;
-    } else if (request != VHU_SET_MEM_TABLE && len != want) {
+    } else if ((request != VHU_SET_MEM_TABLE && len != want) || (payload == NULL && len != 0)) {
         vhu_log(VHU_LOG_ERROR, d->inst, "%s: payload of %zu bytes, expected %zu", req_name(request), len, want);
+        d->perr[VHU_PERR_LAYOUT]++;
     } else if (!fds_allowed(request, nfds)) {
         vhu_log(VHU_LOG_ERROR, d->inst, "%s: %zu fds is too many", req_name(request), nfds);
-    } else if (payload == NULL && len != 0) {
-        vhu_log(VHU_LOG_ERROR, d->inst, "%s: no payload", req_name(request));
+        d->perr[VHU_PERR_FDS]++;
     } else {
         vhu_log(VHU_LOG_DEBUG, d->inst, "%s (%zu bytes, %zu fds)", req_name(request), len, nfds);
         vd = handle(d, request, payload, len, fds, nfds, reply);
+        if (vd == VHU_V_REJECTED) {
+            d->perr[VHU_PERR_REFUSED]++;
+        } else if (vd == VHU_V_DISCONNECT) {
+            /* A handler ends the connection for a structural fault: region
+             * count or payload layout, fd count for the payload, unknown bits. */
+            d->perr[VHU_PERR_LAYOUT]++;
+        }
     }
     /* Every fd not kept by a handler is closed here, on every path. */
     for (size_t i = 0; i < nfds; i++) {
@@ -703,6 +853,76 @@ void vhu_dev_disconnect(vhu_dev *d)
     d->need_process = false;
 }
 
+static const char *health_name(svd_health_state s)
+{
+    switch (s) {
+    case SVD_HEALTH_OK:
+        return "ok";
+    case SVD_HEALTH_FAILED:
+        return "failed";
+    default:
+        return "startup";
+    }
+}
+
+/* The source's health tests (in the model) failed, or pass again: said once
+ * per episode; requests wait meanwhile (the model never completes them with
+ * the failing bytes). */
+static void note_health(vhu_dev *d)
+{
+    const svd_entropy_stats *st = &d->ent.stats;
+    const bool failed = st->health_state == SVD_HEALTH_FAILED;
+    if (failed && !d->health_failed_logged) {
+        vhu_log(VHU_LOG_ERROR, d->inst,
+                "source health test failed (%s): requests wait until 1024 fresh bytes pass; "
+                "failures so far: repetition count %llu, adaptive proportion %llu",
+                st->health_rct_failures > d->health_rct_seen ? "repetition count" : "adaptive proportion",
+                (unsigned long long)st->health_rct_failures, (unsigned long long)st->health_apt_failures);
+    } else if (!failed && d->health_failed_logged) {
+        vhu_log(VHU_LOG_WARN, d->inst, "source health tests pass again");
+    } else {
+        /* no change */
+    }
+    d->health_failed_logged = failed;
+    d->health_rct_seen = st->health_rct_failures;
+}
+
+void vhu_dev_log_stats(const vhu_dev *d, bool connected)
+{
+    const svd_entropy_stats *st = &d->ent.stats;
+    char perr[256];
+    size_t at = 0;
+    for (int r = 0; r < (int)VHU_PERR__COUNT && at < sizeof(perr); r++) {
+        int n = snprintf(perr + at, sizeof(perr) - at, "%s%s %llu", r == 0 ? "" : ", ", vhu_perr_name(r),
+                         (unsigned long long)d->perr[r]);
+        at = n > 0 ? at + (size_t)n : sizeof(perr);
+    }
+    (void)fprintf(stderr,
+                  "vhost-user-entropy[%d]: stats: connected %d, ring %s, requests %llu, bytes %llu, "
+                  "rate deferrals %llu, source failures %llu, health %s, health failures %llu (rct %llu, apt %llu), "
+                  "messages %llu, refused %llu, protocol errors: %s\n",
+                  d->inst, connected ? 1 : 0, d->vr.running ? "running" : "stopped",
+                  (unsigned long long)st->requests, (unsigned long long)st->bytes,
+                  (unsigned long long)st->rate_deferrals, (unsigned long long)st->source_failures,
+                  health_name(st->health_state),
+                  (unsigned long long)st->health_rct_failures + (unsigned long long)st->health_apt_failures,
+                  (unsigned long long)st->health_rct_failures, (unsigned long long)st->health_apt_failures,
+                  (unsigned long long)d->msgs, (unsigned long long)d->rejected, perr);
+}
+
+void vhu_dev_kick_lost(vhu_dev *d)
+{
+    if (d->vr.kick_fd < 0) {
+        return;
+    }
+    vhu_log(VHU_LOG_ERROR, d->inst, "kick fd hung up or failed: dropped, ring stopped until a new SET_VRING_KICK");
+    d->perr[VHU_PERR_FD_LOST]++;
+    ring_stop(d);
+    set_kick(d, -1);
+    d->vr.started = false;
+    d->vr.polling = false;
+}
+
 void vhu_dev_process(vhu_dev *d, uint64_t now, bool *wake, uint64_t *wake_at)
 {
     svd_fx fx;
@@ -717,14 +937,16 @@ void vhu_dev_process(vhu_dev *d, uint64_t now, bool *wake, uint64_t *wake_at)
      * other than success is informational (the effect says what happened). */
     const svd_result r = svd_vdev_kick(&d->vdev, 0, now, &fx);
     (void)r;
+    note_health(d);
     if ((fx.queue_notify & 1u) != 0) {
-        signal_fd(d->vr.call_fd);
+        signal_fd(d, &d->vr.call_fd, "call");
     }
     if (fx.failed) {
         vhu_log(VHU_LOG_ERROR, d->inst, "ring stopped: device needs reset: %s", svd_why_name(fx.why));
+        d->perr[VHU_PERR_RING]++;
         /* The device latched NEEDS_RESET; report it and stop serving until
          * the front-end resets the device or restarts the ring. */
-        signal_fd(d->vr.err_fd);
+        signal_fd(d, &d->vr.err_fd, "err");
         ring_stop(d);
         svd_vdev_reset(&d->vdev, now, &fx);
         return;

@@ -108,10 +108,32 @@ typedef struct vhu_vring {
 /** @brief Hooks into the event loop; any may be NULL. */
 typedef struct vhu_ops {
     /** The kick fd changes from @p old_fd to @p new_fd (either may be -1);
-     * called before @p old_fd is closed, so the loop can stop watching it. */
-    void (*kick_changed)(void *ctx, int old_fd, int new_fd);
+     * called before @p old_fd is closed, so the loop can stop watching it.
+     * Returns false when @p new_fd cannot be watched: the loop then SHALL
+     * still watch @p old_fd, and the dispatcher refuses the request with
+     * nothing changed. With @p new_fd == -1 it SHALL return true. */
+    bool (*kick_changed)(void *ctx, int old_fd, int new_fd);
     void *ctx; /**< Passed back to the hooks. */
 } vhu_ops;
+
+/** @brief Why a message or a ring was refused, for the per-instance counters. */
+enum vhu_perr {
+    VHU_PERR_FRAMING = 0, /**< Message incomplete within its deadline, oversized, truncated fds, reply not read. */
+    VHU_PERR_FLAGS,       /**< Header flags: wrong version, reply bit, unknown bit. */
+    VHU_PERR_UNKNOWN,     /**< Request type not served. */
+    VHU_PERR_LAYOUT,      /**< Payload size or layout wrong for the request, or fds not matching the payload. */
+    VHU_PERR_FDS,         /**< Number of fds wrong for the request. */
+    VHU_PERR_REFUSED,     /**< Well-formed but refused on meaning (index, sizes, regions, addresses, unusable fd). */
+    VHU_PERR_RING,        /**< The guest broke the ring protocol; the ring stopped. */
+    VHU_PERR_FD_LOST,     /**< A kick fd hung up or failed, or a call/err fd could not be written. */
+    VHU_PERR__COUNT       /**< Number of reasons; not a reason. */
+};
+
+/**
+ * @brief Short stable name of a ::vhu_perr ("framing", "flags", ...).
+ * @return a static string; "unknown-reason" when @p r is out of range.
+ */
+const char *vhu_perr_name(int r);
 
 /** @brief One instance: core engines, memory table, vring and session state. */
 typedef struct vhu_dev {
@@ -125,12 +147,15 @@ typedef struct vhu_dev {
     uint64_t protocol;                   /**< Acked protocol features. */
     uint64_t msgs;                       /**< Messages handled (statistics). */
     uint64_t rejected;                   /**< Messages refused (statistics). */
+    uint64_t perr[VHU_PERR__COUNT];      /**< Protocol errors by ::vhu_perr (statistics, kept across sessions). */
     uint32_t nregions;                   /**< Regions in @c regions. */
     uint32_t gmem_gen;                   /**< Generation counter kept across rebuilds. */
     int inst;                            /**< Instance number for logs. */
     bool features_set;                   /**< SET_FEATURES seen in this session. */
     bool owner;                          /**< SET_OWNER seen in this session. */
     bool need_process;                   /**< The ring (re)started: serve it now. */
+    bool health_failed_logged;           /**< The source's health tests failed; logged once per episode. */
+    uint64_t health_rct_seen;            /**< Repetition count failures at the last look (which test failed). */
 } vhu_dev;
 
 /**
@@ -174,6 +199,21 @@ enum vhu_verdict vhu_dev_handle(vhu_dev *d, uint32_t request, uint32_t flags, co
 void vhu_dev_disconnect(vhu_dev *d);
 
 /**
+ * @brief The loop saw the kick fd hang up or fail: stop watching it (through
+ *        the kick_changed hook), close it and stop the ring. The ring is
+ *        served again only after the front-end sends a new SET_VRING_KICK.
+ * @param d the instance; no effect when it has no kick fd.
+ */
+void vhu_dev_kick_lost(vhu_dev *d);
+
+/**
+ * @brief Count one protocol error of reason @p r for this instance.
+ * @param d the instance.
+ * @param r a ::vhu_perr; out-of-range values are ignored.
+ */
+void vhu_dev_count_perr(vhu_dev *d, int r);
+
+/**
  * @brief Serve the ring at time @p now.
  * @param d the instance.
  * @param now current time in ns.
@@ -182,6 +222,15 @@ void vhu_dev_disconnect(vhu_dev *d);
  * @param wake_at the time to call again, valid when @p wake is set.
  */
 void vhu_dev_process(vhu_dev *d, uint64_t now, bool *wake, uint64_t *wake_at);
+
+/**
+ * @brief Write the instance's counters as one line on stderr, whatever the
+ *        log level (SIGUSR1): requests, bytes, limiter deferrals, source
+ *        failures, messages, refusals and protocol errors by ::vhu_perr.
+ * @param d the instance.
+ * @param connected whether a front-end is connected now.
+ */
+void vhu_dev_log_stats(const vhu_dev *d, bool connected);
 
 /**
  * @brief Monotonic clock.

@@ -28,12 +28,29 @@
 #include "safevdev/ratelimit.h"
 #include "safevdev/span.h"
 #include "vhu_dev.h"
+#include "vhu_sandbox.h"
 
 #define VHU_MAX_INSTANCES 64u
-/* How long a started message may take to arrive completely. */
-#define VHU_IO_TIMEOUT_MS 1000
+/* How long a message may take to arrive completely, from its first byte. */
+#define VHU_IO_TIMEOUT_NS UINT64_C(1000000000)
+/* Messages handled per readiness event of one connection: a front-end that
+ * floods the socket takes turns with the other fds of the loop. */
+#define VHU_MSGS_PER_EVENT 8u
 
-enum tag_kind { TAG_LISTEN, TAG_CONN, TAG_KICK, TAG_TIMER, TAG_SIGNAL };
+enum tag_kind { TAG_LISTEN, TAG_CONN, TAG_KICK, TAG_TIMER, TAG_DEADLINE, TAG_SIGNAL };
+
+/* The message a connection is sending, as far as it has arrived. The
+ * connection socket is non-blocking: each readiness event takes what is
+ * there, so no peer can hold the loop, and the deadline (from the first
+ * byte) bounds how long a message may take. */
+struct conn_rx {
+    uint8_t hdr[VHU_HDR_SIZE];
+    uint8_t payload[VHU_MAX_PAYLOAD];
+    size_t have;                 /* bytes of this message received (header, then payload) */
+    int fds[VHU_MAX_RECV_FDS];   /* fds received with it */
+    size_t nfds;
+    uint64_t deadline;           /* CLOCK_MONOTONIC ns; valid while have > 0 */
+};
 
 struct inst;
 struct tag {
@@ -47,13 +64,20 @@ struct inst {
     int listen_fd;
     int conn_fd;
     int timer_fd;
+    int io_timer_fd;     /* the connection's message deadline */
     int src_fd;          /* --source file, or -1 for getrandom(2) */
     bool dev_ready;      /* vhu_dev_init() succeeded */
-    bool bound;          /* the socket file at path is ours */
+    bool bound;          /* the socket file at path is ours (path_dev/path_ino identify it) */
+    bool inherited;      /* listen_fd came with --fd: no path of ours */
     bool tmr_known;      /* tmr_armed/tmr_at say what the timer fd holds */
     bool tmr_armed;      /* the timer fd is armed for tmr_at */
+    bool io_armed;       /* io_timer_fd is armed for rx.deadline */
+    bool src_failing;    /* the source's last read failed (logged once per streak) */
+    dev_t path_dev;
+    ino_t path_ino;
     uint64_t tmr_at;
-    struct tag t_listen, t_conn, t_kick, t_timer;
+    struct conn_rx rx;
+    struct tag t_listen, t_conn, t_kick, t_timer, t_deadline;
 };
 
 struct opts {
@@ -61,6 +85,10 @@ struct opts {
     long count;          /* -1: not given */
     svd_rate_opts rate; /* the per-second rate options, parsed by the core */
     const char *source;
+    long fd;             /* --fd N, -1: not given */
+    uint64_t min_entropy; /* --min-entropy H, bits per source byte */
+    const char *user, *group;
+    bool no_sandbox, sandbox_selftest;
 };
 
 static int g_epfd = -1;
@@ -114,6 +142,8 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 
 /* ------------------------------------------------------------ entropy source */
 
+static const char *file_kind(mode_t m);
+
 static svd_result src_getrandom(void *ctx, uint8_t *buf, size_t len, size_t *got)
 {
     ssize_t n;
@@ -133,17 +163,53 @@ static svd_result src_getrandom(void *ctx, uint8_t *buf, size_t len, size_t *got
  * now, or end of file, is "not now" and the request waits for the retry. */
 static svd_result src_file(void *ctx, uint8_t *buf, size_t len, size_t *got)
 {
-    const struct inst *in = ctx;
+    struct inst *in = ctx;
     ssize_t n;
     do {
         n = read(in->src_fd, buf, len);
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
         *got = 0;
-        return svd_fail(errno == EAGAIN ? SVD_ERR_AGAIN : SVD_ERR_SOURCE);
+        if (errno == EAGAIN) {
+            return svd_fail(SVD_ERR_AGAIN);
+        }
+        /* A failing source is logged once, not at every retry. */
+        if (!in->src_failing) {
+            vhu_log(VHU_LOG_ERROR, in->dev.inst, "--source read failed: %s (requests wait; logged once until it reads again)",
+                    strerror(errno));
+            in->src_failing = true;
+        }
+        return svd_fail(SVD_ERR_SOURCE);
+    }
+    if (in->src_failing && n > 0) {
+        vhu_log(VHU_LOG_WARN, in->dev.inst, "--source reads again");
+        in->src_failing = false;
     }
     *got = (size_t)n;
     return n == 0 ? svd_fail(SVD_ERR_AGAIN) : svd_ok();
+}
+
+/* --source must be something that can be read: a character device (a
+ * hwrng), a FIFO or a regular file; a directory or anything else would
+ * fail at every read and is refused at start. */
+static int src_open(struct inst *in, const char *path)
+{
+    struct stat st;
+    in->src_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (in->src_fd < 0) {
+        vhu_log(VHU_LOG_ERROR, -1, "cannot open --source '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(in->src_fd, &st) != 0) {
+        vhu_log(VHU_LOG_ERROR, -1, "cannot examine --source '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISREG(st.st_mode)) {
+        vhu_log(VHU_LOG_ERROR, -1, "cannot read --source '%s': it is %s (expected a character device, FIFO or regular file)",
+                path, file_kind(st.st_mode));
+        return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------- epoll */
@@ -164,13 +230,17 @@ static void ep_del(int fd)
     }
 }
 
-static void kick_changed(void *ctx, int old_fd, int new_fd)
+/* Watch the new kick fd first: if it cannot be watched (a regular file, a
+ * directory) the old one stays and the request is refused. */
+static bool kick_changed(void *ctx, int old_fd, int new_fd)
 {
     struct inst *in = ctx;
-    ep_del(old_fd);
     if (new_fd >= 0 && ep_add(new_fd, &in->t_kick) != 0) {
         vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot watch the kick fd: %s", strerror(errno));
+        return false;
     }
+    ep_del(old_fd);
+    return true;
 }
 
 /* Arm the retry/poll timer for @at (absolute, CLOCK_MONOTONIC ns) or disarm
@@ -211,46 +281,6 @@ static void serve(struct inst *in)
 
 /* ------------------------------------------------------------- connections */
 
-static void conn_close(struct inst *in)
-{
-    if (in->conn_fd < 0) {
-        return;
-    }
-    ep_del(in->conn_fd);
-    (void)close(in->conn_fd);
-    in->conn_fd = -1;
-    vhu_dev_disconnect(&in->dev);
-    arm_timer(in, false, 0);
-    if (ep_add(in->listen_fd, &in->t_listen) != 0) {
-        vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot listen again: %s", strerror(errno));
-    }
-    vhu_log(VHU_LOG_INFO, in->dev.inst, "front-end disconnected; listening on %s", in->path);
-}
-
-static void conn_accept(struct inst *in)
-{
-    struct timeval tv = { VHU_IO_TIMEOUT_MS / 1000, (suseconds_t)(VHU_IO_TIMEOUT_MS % 1000) * (suseconds_t)1000 };
-    int fd = accept4(in->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-    if (fd < 0) {
-        if (errno != EAGAIN && errno != EINTR) {
-            vhu_log(VHU_LOG_WARN, in->dev.inst, "accept: %s", strerror(errno));
-        }
-        return;
-    }
-    /* Blocking with a timeout: a message that started arriving must finish
-     * within the timeout or the connection is dropped. */
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 || ep_add(fd, &in->t_conn) != 0) {
-        vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot set up the connection: %s", strerror(errno));
-        (void)close(fd);
-        return;
-    }
-    /* One front-end at a time: stop accepting until it leaves. */
-    ep_del(in->listen_fd);
-    in->conn_fd = fd;
-    vhu_log(VHU_LOG_INFO, in->dev.inst, "front-end connected");
-}
-
 static void close_all(int *fds, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -261,53 +291,105 @@ static void close_all(int *fds, size_t n)
     }
 }
 
-/* Read exactly len bytes (after the first recvmsg). */
-static bool read_full(int fd, uint8_t *buf, size_t len)
+/* Arm the message deadline (absolute) or disarm it. */
+static void io_timer_set(struct inst *in, bool arm, uint64_t at)
 {
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = recv(fd, buf + got, len - got, 0);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            if (n == 0) {
-                errno = 0; /* end of stream: no error code for the caller to report */
-            }
-            return false;
-        }
-        got += (size_t)n;
+    struct itimerspec its;
+    memset(&its, 0, sizeof(its));
+    if (arm) {
+        its.it_value.tv_sec = (time_t)(at / UINT64_C(1000000000));
+        its.it_value.tv_nsec = (long)(at % UINT64_C(1000000000));
     }
-    return true;
+    if (timerfd_settime(in->io_timer_fd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
+        /* The deadline is checked again at every event of the connection. */
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "timerfd_settime (message deadline): %s", strerror(errno));
+        in->io_armed = !arm;
+        return;
+    }
+    in->io_armed = arm;
 }
 
-static bool send_reply(int fd, const vhu_reply *r)
+static void rx_reset(struct inst *in)
+{
+    close_all(in->rx.fds, in->rx.nfds);
+    in->rx.nfds = 0;
+    in->rx.have = 0;
+}
+
+static void conn_close(struct inst *in)
+{
+    if (in->conn_fd < 0) {
+        return;
+    }
+    ep_del(in->conn_fd);
+    (void)close(in->conn_fd);
+    in->conn_fd = -1;
+    rx_reset(in);
+    if (in->io_armed) {
+        io_timer_set(in, false, 0);
+    }
+    vhu_dev_disconnect(&in->dev);
+    arm_timer(in, false, 0);
+    if (ep_add(in->listen_fd, &in->t_listen) != 0) {
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot listen again: %s", strerror(errno));
+    }
+    vhu_log(VHU_LOG_INFO, in->dev.inst, "front-end disconnected; listening on %s", in->path);
+}
+
+static void conn_accept(struct inst *in)
+{
+    int fd = accept4(in->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+            vhu_log(VHU_LOG_WARN, in->dev.inst, "accept: %s", strerror(errno));
+        }
+        return;
+    }
+    if (ep_add(fd, &in->t_conn) != 0) {
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot set up the connection: %s", strerror(errno));
+        (void)close(fd);
+        return;
+    }
+    /* One front-end at a time: stop accepting until it leaves. */
+    ep_del(in->listen_fd);
+    in->conn_fd = fd;
+    rx_reset(in);
+    vhu_log(VHU_LOG_INFO, in->dev.inst, "front-end connected");
+}
+
+/* Send a reply without waiting. The protocol is one reply per request and
+ * a front-end waits for each: a socket with no room for 52 bytes means the
+ * peer does not read its replies, and the connection ends. */
+static bool send_reply(struct inst *in, const vhu_reply *r)
 {
     uint8_t buf[VHU_HDR_SIZE + sizeof(r->payload)];
     size_t len = VHU_HDR_SIZE + r->size;
-    size_t off = 0;
+    ssize_t n;
     svd_store_le32(buf, r->request);
     svd_store_le32(buf + 4, VHU_VERSION | VHU_FLAG_REPLY);
     svd_store_le32(buf + 8, r->size);
     memcpy(buf + VHU_HDR_SIZE, r->payload, r->size);
-    while (off < len) {
-        ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return false;
-        }
-        off += (size_t)n;
+    do {
+        n = send(in->conn_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)len) {
+        return true;
     }
-    return true;
+    if (n >= 0 || errno == EAGAIN) {
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "the front-end does not read its replies: disconnecting");
+        vhu_dev_count_perr(&in->dev, VHU_PERR_FRAMING);
+    } else {
+        vhu_log(VHU_LOG_WARN, in->dev.inst, "cannot send the reply: %s", strerror(errno));
+    }
+    return false;
 }
 
 /* Take every fd out of the control messages, whatever else is wrong, so
- * none can leak; fds beyond our room are closed at once. */
-static size_t collect_fds(struct msghdr *mh, int *fds)
+ * none can leak; fds beyond our room are closed at once (and reported by
+ * the caller: the message is then malformed). Returns false on overflow. */
+static bool collect_fds(struct msghdr *mh, struct conn_rx *rx)
 {
-    size_t nfds = 0;
+    bool room = true;
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
         size_t k;
         const unsigned char *data = CMSG_DATA(cm);
@@ -318,29 +400,48 @@ static size_t collect_fds(struct msghdr *mh, int *fds)
         for (size_t i = 0; i < k; i++) {
             int fd = -1;
             memcpy(&fd, data + i * sizeof(int), sizeof(int));
-            if (nfds < VHU_MAX_RECV_FDS) {
-                fds[nfds++] = fd;
+            if (rx->nfds < VHU_MAX_RECV_FDS) {
+                rx->fds[rx->nfds++] = fd;
             } else {
                 (void)close(fd);
+                room = false;
             }
         }
     }
-    return nfds;
+    return room;
 }
 
-/* Receive the header (with its fds) and the payload. Returns false when the
- * connection must end; fds are collected in every case. */
-static bool recv_message(struct inst *in, uint8_t *hdr, uint8_t *payload, int *fds, size_t *nfds)
+/* Bytes still missing from the current message (0: complete). */
+static size_t rx_missing(const struct conn_rx *rx)
+{
+    if (rx->have < VHU_HDR_SIZE) {
+        return VHU_HDR_SIZE - rx->have;
+    }
+    return VHU_HDR_SIZE + (size_t)svd_load_le32(rx->hdr + 8) - rx->have;
+}
+
+/* One non-blocking receive of the rest of the current message (never past
+ * it: the fds of the next message stay with the next message). Returns 1
+ * when the message is complete, 0 when the socket has nothing more now,
+ * -1 when the connection must end. */
+static int rx_step(struct inst *in)
 {
     union {
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int) * VHU_MAX_RECV_FDS)];
     } ctl;
-    struct iovec iov = { hdr, VHU_HDR_SIZE };
+    struct conn_rx *rx = &in->rx;
+    size_t want = rx_missing(rx);
+    struct iovec iov;
     struct msghdr mh;
     ssize_t n;
-    uint32_t size;
 
+    if (rx->have < VHU_HDR_SIZE) {
+        iov.iov_base = rx->hdr + rx->have;
+    } else {
+        iov.iov_base = rx->payload + (rx->have - VHU_HDR_SIZE);
+    }
+    iov.iov_len = want;
     memset(&mh, 0, sizeof(mh));
     memset(&ctl, 0, sizeof(ctl));
     mh.msg_iov = &iov;
@@ -348,59 +449,58 @@ static bool recv_message(struct inst *in, uint8_t *hdr, uint8_t *payload, int *f
     mh.msg_control = ctl.buf;
     mh.msg_controllen = sizeof(ctl.buf);
     do {
-        n = recvmsg(in->conn_fd, &mh, MSG_CMSG_CLOEXEC);
+        n = recvmsg(in->conn_fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
-    *nfds = n < 0 ? 0u : collect_fds(&mh, fds);
-    if (n <= 0) {
-        if (n < 0) {
-            vhu_log(VHU_LOG_WARN, in->dev.inst, "recvmsg: %s", strerror(errno));
+    if (n < 0) {
+        if (errno == EAGAIN) {
+            return 0;
         }
-        return false;
+        vhu_log(VHU_LOG_WARN, in->dev.inst, "recvmsg: %s", strerror(errno));
+        return -1;
     }
-    if ((mh.msg_flags & MSG_CTRUNC) != 0) {
+    if (!collect_fds(&mh, rx) || (mh.msg_flags & MSG_CTRUNC) != 0) {
         vhu_log(VHU_LOG_ERROR, in->dev.inst, "message carried more than %u fds", VHU_MAX_RECV_FDS);
-        return false;
+        vhu_dev_count_perr(&in->dev, VHU_PERR_FRAMING);
+        return -1;
     }
-    if ((size_t)n < VHU_HDR_SIZE && !read_full(in->conn_fd, hdr + n, VHU_HDR_SIZE - (size_t)n)) {
-        vhu_log(VHU_LOG_ERROR, in->dev.inst, "short header (%zd bytes): %s", n,
-                (errno != 0) ? strerror(errno) : "end of stream");
-        return false;
+    if (n == 0) {
+        if (rx->have > 0) {
+            vhu_log(VHU_LOG_ERROR, in->dev.inst, "end of stream inside a message (%zu bytes of it received)",
+                    rx->have);
+            vhu_dev_count_perr(&in->dev, VHU_PERR_FRAMING);
+        }
+        return -1;
     }
-    size = svd_load_le32(hdr + 8);
-    if (size > VHU_MAX_PAYLOAD) {
-        vhu_log(VHU_LOG_ERROR, in->dev.inst, "payload size %u exceeds %u", size, VHU_MAX_PAYLOAD);
-        return false;
+    if (rx->have == 0) {
+        rx->deadline = vhu_now_ns() + VHU_IO_TIMEOUT_NS;
     }
-    if (!read_full(in->conn_fd, payload, size)) {
-        vhu_log(VHU_LOG_ERROR, in->dev.inst, "short payload (wanted %u bytes): %s", size,
-                (errno != 0) ? strerror(errno) : "end of stream");
-        return false;
+    rx->have += (size_t)n;
+    if (rx->have == VHU_HDR_SIZE && svd_load_le32(rx->hdr + 8) > VHU_MAX_PAYLOAD) {
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "payload size %u exceeds %u", svd_load_le32(rx->hdr + 8),
+                VHU_MAX_PAYLOAD);
+        vhu_dev_count_perr(&in->dev, VHU_PERR_FRAMING);
+        return -1;
     }
-    return true;
+    return (rx->have >= VHU_HDR_SIZE && rx_missing(rx) == 0) ? 1 : 0;
 }
 
-/* Receive one message with its fds and hand it to the dispatcher. Returns
- * false when the connection must end. */
-static bool conn_message(struct inst *in)
+/* Hand the complete message to the dispatcher (which takes its fds) and
+ * send the reply. Returns false when the connection must end. */
+static bool rx_dispatch(struct inst *in)
 {
-    uint8_t hdr[VHU_HDR_SIZE];
-    uint8_t payload[VHU_MAX_PAYLOAD];
-    int fds[VHU_MAX_RECV_FDS];
-    size_t nfds = 0;
+    struct conn_rx *rx = &in->rx;
     vhu_reply rep;
     enum vhu_verdict vd;
+    size_t nfds = rx->nfds;
 
-    if (!recv_message(in, hdr, payload, fds, &nfds)) {
-        close_all(fds, nfds);
-        return false;
-    }
-    vd = vhu_dev_handle(&in->dev, svd_load_le32(hdr), svd_load_le32(hdr + 4), payload, svd_load_le32(hdr + 8), fds,
-                        nfds, &rep);
+    rx->nfds = 0;
+    rx->have = 0;
+    vd = vhu_dev_handle(&in->dev, svd_load_le32(rx->hdr), svd_load_le32(rx->hdr + 4), rx->payload,
+                        svd_load_le32(rx->hdr + 8), rx->fds, nfds, &rep);
     if (vd == VHU_V_DISCONNECT) {
         return false;
     }
-    if (rep.send && !send_reply(in->conn_fd, &rep)) {
-        vhu_log(VHU_LOG_WARN, in->dev.inst, "cannot send the reply: %s", strerror(errno));
+    if (rep.send && !send_reply(in, &rep)) {
         return false;
     }
     if (in->dev.need_process) {
@@ -409,30 +509,89 @@ static bool conn_message(struct inst *in)
     return true;
 }
 
-/* Consume an eventfd/timerfd count. The front-end's eventfd may be blocking
- * and the event may be stale (the fd replaced earlier in the same batch), so
- * read only when it is readable now. */
-static void drain(int fd)
+static bool rx_overdue(const struct inst *in)
+{
+    return in->rx.have > 0 && vhu_now_ns() >= in->rx.deadline;
+}
+
+static void log_overdue(struct inst *in)
+{
+    vhu_log(VHU_LOG_ERROR, in->dev.inst, "message incomplete after %llu ms (%zu of %zu bytes): disconnecting",
+            (unsigned long long)(VHU_IO_TIMEOUT_NS / UINT64_C(1000000)), in->rx.have,
+            in->rx.have + rx_missing(&in->rx));
+    vhu_dev_count_perr(&in->dev, VHU_PERR_FRAMING);
+}
+
+/* The connection is readable (or hung up): take what has arrived, handle
+ * up to VHU_MSGS_PER_EVENT complete messages. Returns false when the
+ * connection must end. */
+static bool conn_readable(struct inst *in)
+{
+    for (unsigned k = 0; k < VHU_MSGS_PER_EVENT; k++) {
+        int r = rx_step(in);
+        if (r < 0) {
+            return false;
+        }
+        if (r == 0) {
+            break;
+        }
+        if (!rx_dispatch(in)) {
+            return false;
+        }
+    }
+    if (rx_overdue(in)) {
+        log_overdue(in);
+        return false;
+    }
+    /* A message left incomplete has its deadline armed; the timer syscall is
+     * made only when a message stays incomplete past one event. */
+    if (in->rx.have > 0 && !in->io_armed) {
+        io_timer_set(in, true, in->rx.deadline);
+    } else if (in->rx.have == 0 && in->io_armed) {
+        io_timer_set(in, false, 0);
+    }
+    return true;
+}
+
+/* Consume an eventfd/timerfd/pipe count. The event may be stale (the fd
+ * replaced earlier in the same batch) and a front-end's fd may have been
+ * made blocking again by the front-end, so read only when it is readable
+ * now. Returns false when the fd hung up or failed: a pipe whose writer
+ * closed, a socket closed by the peer, an error. */
+static bool drain(int fd)
 {
     struct pollfd pfd = { fd, POLLIN, 0 };
-    if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) != 0) {
+    int pr = poll(&pfd, 1, 0);
+    if (pr == 1 && (pfd.revents & POLLIN) != 0) {
         uint64_t v;
         ssize_t n;
         do {
             n = read(fd, &v, sizeof(v));
         } while (n < 0 && errno == EINTR);
+        if (n == 0 || (n < 0 && errno != EAGAIN)) {
+            return false;
+        }
     }
+    return pr >= 0 && (pr == 0 || (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) == 0);
 }
 
-static void on_kick(struct inst *in)
+/* A kick. A kick fd that hangs up or fails would be reported by epoll for
+ * ever (level-triggered): it is dropped and the ring stops (the spec lets a
+ * back-end stop a ring whose kick is gone); a new SET_VRING_KICK starts it
+ * again. */
+static void on_kick(struct inst *in, uint32_t events)
 {
-    drain(in->dev.vr.kick_fd);
+    bool ok = drain(in->dev.vr.kick_fd) && (events & (EPOLLHUP | EPOLLERR)) == 0;
     serve(in);
+    if (!ok) {
+        vhu_dev_kick_lost(&in->dev);
+        arm_timer(in, false, 0);
+    }
 }
 
 static void on_timer(struct inst *in)
 {
-    drain(in->timer_fd);
+    (void)drain(in->timer_fd);
     if (in->tmr_known) {
         in->tmr_armed = false; /* a one-shot absolute timer disarms when it expires */
     }
@@ -441,6 +600,88 @@ static void on_timer(struct inst *in)
 
 /* ------------------------------------------------------------------ set-up */
 
+static const char *file_kind(mode_t m)
+{
+    if (S_ISREG(m)) {
+        return "a regular file";
+    }
+    if (S_ISDIR(m)) {
+        return "a directory";
+    }
+    if (S_ISLNK(m)) {
+        return "a symbolic link";
+    }
+    if (S_ISFIFO(m)) {
+        return "a FIFO";
+    }
+    if (S_ISCHR(m)) {
+        return "a character device";
+    }
+    return "not a socket";
+}
+
+enum sock_state { SOCK_STALE, SOCK_LIVE, SOCK_UNKNOWN };
+
+/* Is a back-end listening on the socket file at @sa? A connection that is
+ * accepted or queued (EAGAIN: its backlog is full) says yes; ECONNREFUSED
+ * says nobody listens (a daemon that died without removing it). The live
+ * daemon sees one connection that closes at once, and listens on. */
+static enum sock_state socket_state(const struct sockaddr_un *sa, int *err)
+{
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    enum sock_state st = SOCK_UNKNOWN;
+    if (s < 0) {
+        *err = errno;
+        return SOCK_UNKNOWN;
+    }
+    if (connect(s, (const struct sockaddr *)sa, sizeof(*sa)) == 0 || errno == EAGAIN) {
+        st = SOCK_LIVE;
+    } else if (errno == ECONNREFUSED || errno == ENOENT) {
+        st = SOCK_STALE;
+    } else {
+        *err = errno;
+    }
+    (void)close(s);
+    return st;
+}
+
+/* Ownership of the path: a live socket is refused, a stale one replaced,
+ * anything that is not a socket never touched. 0 when the path is free. */
+static int claim_path(struct inst *in, const struct sockaddr_un *sa)
+{
+    struct stat st;
+    int err = 0;
+    if (lstat(in->path, &st) != 0) {
+        if (errno == ENOENT) {
+            return 0;
+        }
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot examine %s: %s", in->path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "%s exists and is %s, not a socket: left alone (remove it or choose another path)",
+                in->path, file_kind(st.st_mode));
+        return -1;
+    }
+    switch (socket_state(sa, &err)) {
+    case SOCK_STALE:
+        vhu_log(VHU_LOG_WARN, in->dev.inst, "%s is a stale socket (nothing listens on it): replaced", in->path);
+        if (unlink(in->path) != 0 && errno != ENOENT) {
+            vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot remove the stale socket %s: %s", in->path, strerror(errno));
+            return -1;
+        }
+        return 0;
+    case SOCK_LIVE:
+        vhu_log(VHU_LOG_ERROR, in->dev.inst,
+                "%s is the live socket of a running back-end (it accepts connections): not taken over", in->path);
+        return -1;
+    default:
+        vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot tell whether the socket %s is in use (%s): left alone", in->path,
+                strerror(err));
+        return -1;
+    }
+}
+
 static int inst_listen(struct inst *in)
 {
     struct sockaddr_un sa;
@@ -448,24 +689,77 @@ static int inst_listen(struct inst *in)
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
     memcpy(sa.sun_path, in->path, strlen(in->path) + 1u);
-    /* A stale socket from an earlier run is replaced; anything else at the
-     * path is left alone and reported. */
-    if (lstat(in->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
-        (void)unlink(in->path);
+    if (claim_path(in, &sa) != 0) {
+        return -1;
     }
     in->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (in->listen_fd < 0 || bind(in->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
         vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot bind %s: %s", in->path, strerror(errno));
         return -1;
     }
-    /* From here on the path is ours: cleanup removes it. */
-    in->bound = true;
+    /* From here on the path is ours: cleanup removes it, if it is still the
+     * socket we bound (same device and inode). */
+    if (lstat(in->path, &st) == 0) {
+        in->bound = true;
+        in->path_dev = st.st_dev;
+        in->path_ino = st.st_ino;
+    }
     if (listen(in->listen_fd, 1) != 0 || ep_add(in->listen_fd, &in->t_listen) != 0) {
         vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot listen on %s: %s", in->path, strerror(errno));
         return -1;
     }
     vhu_log(VHU_LOG_INFO, in->dev.inst, "listening on %s", in->path);
     return 0;
+}
+
+/* --fd N: a listening UNIX stream socket the caller made (vhost-user back-end
+ * convention); checked to be one, made non-blocking and close-on-exec. */
+static int inst_inherit(struct inst *in, int fd)
+{
+    int v = 0;
+    socklen_t len = sizeof(v);
+    struct stat st;
+    int fl;
+    (void)snprintf(in->path, sizeof(in->path), "fd %d", fd);
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+        vhu_log(VHU_LOG_ERROR, 0, "--fd %d: not an open socket", fd);
+        return -1;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) != 0 || v != AF_UNIX) {
+        vhu_log(VHU_LOG_ERROR, 0, "--fd %d: not a UNIX domain socket", fd);
+        return -1;
+    }
+    len = sizeof(v);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) != 0 || v != SOCK_STREAM) {
+        vhu_log(VHU_LOG_ERROR, 0, "--fd %d: not a stream socket", fd);
+        return -1;
+    }
+    len = sizeof(v);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) != 0 || v != 1) {
+        vhu_log(VHU_LOG_ERROR, 0, "--fd %d: the socket is not listening", fd);
+        return -1;
+    }
+    fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+        vhu_log(VHU_LOG_ERROR, 0, "--fd %d: %s", fd, strerror(errno));
+        return -1;
+    }
+    in->listen_fd = fd;
+    in->inherited = true;
+    if (ep_add(in->listen_fd, &in->t_listen) != 0) {
+        vhu_log(VHU_LOG_ERROR, 0, "--fd %d: cannot watch it: %s", fd, strerror(errno));
+        return -1;
+    }
+    vhu_log(VHU_LOG_INFO, 0, "listening on the inherited socket (fd %d)", fd);
+    return 0;
+}
+
+static void close_fd_of(int *fd)
+{
+    if (*fd >= 0) {
+        (void)close(*fd);
+        *fd = -1;
+    }
 }
 
 static void inst_cleanup(struct inst *in)
@@ -478,21 +772,29 @@ static void inst_cleanup(struct inst *in)
     }
     if (in->listen_fd >= 0) {
         ep_del(in->listen_fd);
-        (void)close(in->listen_fd);
-        in->listen_fd = -1;
+        close_fd_of(&in->listen_fd);
     }
     if (in->bound) {
-        (void)unlink(in->path);
+        struct stat st;
+        /* Only the socket we bound: if another file took the path meanwhile
+         * it is not ours to remove. */
+        if (lstat(in->path, &st) != 0) {
+            if (errno != ENOENT) {
+                vhu_log(VHU_LOG_WARN, in->dev.inst, "cannot examine %s at exit: %s: left alone", in->path,
+                        strerror(errno));
+            }
+        } else if (S_ISSOCK(st.st_mode) && st.st_dev == in->path_dev && st.st_ino == in->path_ino) {
+            if (unlink(in->path) != 0) {
+                vhu_log(VHU_LOG_WARN, in->dev.inst, "cannot remove %s: %s", in->path, strerror(errno));
+            }
+        } else {
+            vhu_log(VHU_LOG_WARN, in->dev.inst, "%s is no longer our socket: left alone", in->path);
+        }
         in->bound = false;
     }
-    if (in->timer_fd >= 0) {
-        (void)close(in->timer_fd);
-        in->timer_fd = -1;
-    }
-    if (in->src_fd >= 0) {
-        (void)close(in->src_fd);
-        in->src_fd = -1;
-    }
+    close_fd_of(&in->timer_fd);
+    close_fd_of(&in->io_timer_fd);
+    close_fd_of(&in->src_fd);
 }
 
 /* -------------------------------------------------------------------- CLI */
@@ -511,11 +813,20 @@ static void usage(FILE *f)
           "      --rate-ops-burst N    extra one-time request burst (needs --rate-ops)\n"
           "  Numbers are decimal or 0x-prefixed hexadecimal.\n"
           "      --source PATH         read entropy from PATH instead of getrandom(2)\n"
+          "      --min-entropy H       min-entropy per source byte the health tests assume (1..8, default 8)\n"
+          "      --fd N                serve the inherited listening socket N (instead of --socket-path)\n"
+          "      --user USER           after set-up, run as USER (when started as root)\n"
+          "      --group GROUP         after set-up, run as GROUP (default: USER's group)\n"
+          "      --no-sandbox          do not enter the seccomp allow-list (debugging only)\n"
+          "      --sandbox-selftest    enter the sandbox, then make a forbidden call (must die by SIGSYS)\n"
+          "      --print-capabilities  print the back-end capabilities (JSON) and exit\n"
           "  -l, --log-level LEVEL     error, warn (default), info or debug\n"
           "  -h, --help                show this help and exit\n"
           "  -V, --version             show the version and exit\n"
           "\n"
-          "Exit status: 0 after SIGTERM/SIGINT, 1 on a run-time failure, 2 on a usage error.\n",
+          "Signals: SIGTERM, SIGINT, SIGHUP and SIGQUIT shut down cleanly (exit 0);\n"
+          "SIGUSR1 logs every instance's counters.\n"
+          "Exit status: 0 after a shutdown signal, 1 on a run-time failure, 2 on a usage error.\n",
           f);
 }
 
@@ -527,6 +838,7 @@ static int bad_opt(const char *opt, const char *val, const char *why)
 }
 
 enum { OPT_RATE_BYTES = 256, OPT_RATE_BURST, OPT_RATE_OPS, OPT_RATE_OPS_BURST, OPT_SOURCE };
+enum { OPT_FD = 300, OPT_MIN_ENTROPY, OPT_USER, OPT_GROUP, OPT_NO_SANDBOX, OPT_SANDBOX_SELFTEST };
 
 
 /* "vhost-user-entropy: <what> '<arg>'<tail>" and the help hint. */
@@ -584,6 +896,30 @@ static int parse_one(int c, const char *arg, const char *prev, struct opts *o)
     case OPT_SOURCE:
         o->source = arg;
         return -1;
+    case OPT_FD:
+        if (!svd_is_ok(svd_parse_u64(arg, 0u, INT_MAX, &v))) {
+            return bad_opt("--fd", arg, "expected a file descriptor number");
+        }
+        o->fd = (long)v;
+        return -1;
+    case OPT_MIN_ENTROPY:
+        if (!svd_is_ok(svd_parse_u64(arg, 1u, 8u, &v))) {
+            return bad_opt("--min-entropy", arg, "expected bits per byte, 1 to 8");
+        }
+        o->min_entropy = v;
+        return -1;
+    case OPT_USER:
+        o->user = arg;
+        return arg[0] == '\0' ? bad_opt("--user", arg, "empty name") : -1;
+    case OPT_GROUP:
+        o->group = arg;
+        return arg[0] == '\0' ? bad_opt("--group", arg, "empty name") : -1;
+    case OPT_NO_SANDBOX:
+        o->no_sandbox = true;
+        return -1;
+    case OPT_SANDBOX_SELFTEST:
+        o->sandbox_selftest = true;
+        return -1;
     case 'l':
         return parse_level(arg);
     case 'h':
@@ -609,6 +945,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { "rate-ops", required_argument, NULL, OPT_RATE_OPS },
         { "rate-ops-burst", required_argument, NULL, OPT_RATE_OPS_BURST },
         { "source", required_argument, NULL, OPT_SOURCE },
+        { "fd", required_argument, NULL, OPT_FD },
+        { "min-entropy", required_argument, NULL, OPT_MIN_ENTROPY },
+        { "user", required_argument, NULL, OPT_USER },
+        { "group", required_argument, NULL, OPT_GROUP },
+        { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+        { "sandbox-selftest", no_argument, NULL, OPT_SANDBOX_SELFTEST },
         { "log-level", required_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -618,7 +960,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
     size_t room;
     memset(o, 0, sizeof(*o));
     o->count = -1;
+    o->fd = -1;
+    o->min_entropy = 8u;
     opterr = 0;
+    /* vhost-user back-end convention: other options and arguments are ignored. */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--print-capabilities") == 0) {
+            (void)printf("{\n  \"type\": \"rng\"\n}\n");
+            return 0;
+        }
+    }
     while ((c = getopt_long(argc, argv, ":s:c:l:hV", lo, NULL)) != -1) {
         int rc = parse_one(c, optarg, argv[optind - 1], o);
         if (rc >= 0) {
@@ -628,8 +979,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
     if (optind < argc) {
         return usage_error("unexpected argument", argv[optind], "");
     }
+    if (o->fd >= 0) {
+        if (o->socket_path != NULL || o->count > 0) {
+            return usage_error("option", "--fd", " excludes --socket-path and --socket-count");
+        }
+        return -1;
+    }
     if (o->socket_path == NULL) {
-        return usage_error("option", "--socket-path", " is required");
+        return usage_error("option", "--socket-path", " is required (or --fd)");
     }
     svd_tb_cfg b;
     svd_tb_cfg n;
@@ -657,10 +1014,11 @@ static int inst_setup(struct inst *in, size_t i, const struct opts *o)
     in->t_conn = (struct tag){ TAG_CONN, in };
     in->t_kick = (struct tag){ TAG_KICK, in };
     in->t_timer = (struct tag){ TAG_TIMER, in };
+    in->t_deadline = (struct tag){ TAG_DEADLINE, in };
     if (o->count > 0) {
         n = snprintf(in->path, sizeof(in->path), "%s%zu", o->socket_path, i);
     } else {
-        n = snprintf(in->path, sizeof(in->path), "%s", o->socket_path);
+        n = snprintf(in->path, sizeof(in->path), "%s", o->fd >= 0 ? "" : o->socket_path);
     }
     if (n < 0 || (size_t)n >= sizeof(in->path)) {
         vhu_log(VHU_LOG_ERROR, (int)i, "socket path too long");
@@ -669,15 +1027,14 @@ static int inst_setup(struct inst *in, size_t i, const struct opts *o)
     memset(&cfg, 0, sizeof(cfg));
     cfg.source.read = src_getrandom;
     if (o->source != NULL) {
-        in->src_fd = open(o->source, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (in->src_fd < 0) {
-            vhu_log(VHU_LOG_ERROR, -1, "cannot open --source '%s': %s", o->source, strerror(errno));
+        if (src_open(in, o->source) != 0) {
             return -1;
         }
         cfg.source.read = src_file;
         cfg.source.ctx = in;
     }
     svd_rate_opt bad = SVD_RATE_BYTES;
+    cfg.min_entropy = (uint32_t)o->min_entropy;
     if (!svd_is_ok(svd_rate_to_buckets(&o->rate, &cfg.rate_bytes, &cfg.rate_ops, &bad)) ||
         vhu_dev_init(&in->dev, (int)i, &cfg, vhu_now_ns(), &ops) != 0) {
         vhu_log(VHU_LOG_ERROR, -1, "rate limit configuration refused");
@@ -689,40 +1046,101 @@ static int inst_setup(struct inst *in, size_t i, const struct opts *o)
         vhu_log(VHU_LOG_ERROR, (int)i, "timerfd: %s", strerror(errno));
         return -1;
     }
-    return inst_listen(in);
+    in->io_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (in->io_timer_fd < 0 || ep_add(in->io_timer_fd, &in->t_deadline) != 0) {
+        vhu_log(VHU_LOG_ERROR, (int)i, "timerfd (message deadline): %s", strerror(errno));
+        return -1;
+    }
+    return o->fd >= 0 ? inst_inherit(in, (int)o->fd) : inst_listen(in);
+}
+
+static void log_all_stats(void)
+{
+    for (size_t i = 0; i < g_ninst; i++) {
+        vhu_dev_log_stats(&g_insts[i].dev, g_insts[i].conn_fd >= 0);
+    }
+}
+
+/* An fd the loop watches for its own purposes (listening socket, timers,
+ * signalfd) reported an error or hang-up: it would be reported for ever
+ * (level-triggered), so it is no longer watched. Only a listening socket
+ * the caller shut down (--fd) is known to do this; that instance stops
+ * accepting, the others go on. */
+static bool own_fd_failed(int fd, uint32_t events, int inst, const char *what)
+{
+    if ((events & (EPOLLERR | EPOLLHUP)) == 0) {
+        return false;
+    }
+    vhu_log(VHU_LOG_ERROR, inst, "%s reported %s: no longer watched", what,
+            (events & EPOLLERR) != 0 ? "an error" : "a hang-up");
+    ep_del(fd);
+    return true;
+}
+
+/* A signal: false when it asks to stop (SIGUSR1 logs the counters). */
+static bool on_signal(int sfd, uint32_t events)
+{
+    struct signalfd_siginfo si;
+    if (own_fd_failed(sfd, events, -1, "the signalfd") || read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si)) {
+        return true;
+    }
+    if (si.ssi_signo == (uint32_t)SIGUSR1) {
+        log_all_stats();
+        return true;
+    }
+    vhu_log(VHU_LOG_INFO, -1, "signal %u: shutting down", si.ssi_signo);
+    return false;
+}
+
+/* The message deadline timer expired: the connection whose message is still
+ * incomplete ends; an early expiry re-arms it. */
+static void on_deadline(struct inst *in, uint32_t events)
+{
+    if (own_fd_failed(in->io_timer_fd, events, in->dev.inst, "the message deadline timer")) {
+        return;
+    }
+    (void)drain(in->io_timer_fd);
+    in->io_armed = false;
+    if (in->conn_fd >= 0 && rx_overdue(in)) {
+        log_overdue(in);
+        conn_close(in);
+    } else if (in->conn_fd >= 0 && in->rx.have > 0) {
+        io_timer_set(in, true, in->rx.deadline);
+    }
 }
 
 /* One epoll event; false when a signal asks to stop. */
-static bool dispatch_event(const struct tag *t, int sfd)
+static bool dispatch_event(const struct tag *t, uint32_t events, int sfd)
 {
     struct inst *in = t->in;
     switch (t->kind) {
-    case TAG_SIGNAL: {
-        struct signalfd_siginfo si;
-        if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-            vhu_log(VHU_LOG_INFO, -1, "signal %u: shutting down", si.ssi_signo);
-            return false;
-        }
-        return true;
-    }
+    case TAG_SIGNAL:
+        return on_signal(sfd, events);
     case TAG_LISTEN:
-        if (in->conn_fd < 0) {
+        if (!own_fd_failed(in->listen_fd, events, in->dev.inst, "the listening socket") && in->conn_fd < 0) {
             conn_accept(in);
         }
         return true;
     case TAG_CONN:
-        /* An event for a connection closed earlier in this batch is stale. */
-        if (in->conn_fd >= 0 && !conn_message(in)) {
+        /* An event for a connection closed earlier in this batch is stale.
+         * EPOLLIN (with or without a hang-up) is read to its end; a
+         * hang-up or error alone ends the connection. */
+        if (in->conn_fd >= 0 && ((events & EPOLLIN) == 0 || !conn_readable(in))) {
             conn_close(in);
         }
         return true;
     case TAG_KICK:
         if (in->dev.vr.kick_fd >= 0) {
-            on_kick(in);
+            on_kick(in, events);
         }
         return true;
     case TAG_TIMER:
-        on_timer(in);
+        if (!own_fd_failed(in->timer_fd, events, in->dev.inst, "the retry timer")) {
+            on_timer(in);
+        }
+        return true;
+    case TAG_DEADLINE:
+        on_deadline(in, events);
         return true;
     default:
         return true;
@@ -743,7 +1161,7 @@ static int run(int sfd)
             return 1;
         }
         for (int i = 0; i < n; i++) {
-            if (!dispatch_event(evs[i].data.ptr, sfd)) {
+            if (!dispatch_event(evs[i].data.ptr, evs[i].events, sfd)) {
                 return 0;
             }
             if (g_bus_inst >= 0) {
@@ -754,6 +1172,60 @@ static int run(int sfd)
             }
         }
     }
+}
+
+/* Privilege drop and sandbox, after set-up and before the loop. */
+static int confine(const struct opts *o, const struct inst *insts, size_t ninst)
+{
+    if (o->user != NULL || o->group != NULL) {
+        uid_t uid = getuid();
+        gid_t gid = getgid();
+        if (geteuid() != 0) {
+            vhu_log(VHU_LOG_ERROR, -1, "--user/--group need the daemon to be started as root");
+            return -1;
+        }
+        if (vhu_resolve_ids(o->user, o->group, &uid, &gid) != 0) {
+            return -1;
+        }
+        /* The socket files belong to the user the daemon runs as, so it can
+         * remove them at shutdown (the directory must let it). */
+        for (size_t i = 0; i < ninst; i++) {
+            if (insts[i].bound && chown(insts[i].path, uid, gid) != 0) {
+                vhu_log(VHU_LOG_ERROR, insts[i].dev.inst, "chown %s: %s", insts[i].path, strerror(errno));
+                return -1;
+            }
+        }
+        if (vhu_drop_privileges(o->user != NULL, uid, gid) != 0) {
+            return -1;
+        }
+    }
+    if (o->no_sandbox) {
+        vhu_log(VHU_LOG_WARN, -1, "--no-sandbox: running without the seccomp allow-list");
+        return 0;
+    }
+    if (vhu_sandbox_enter() != 0) {
+        return -1;
+    }
+    if (o->sandbox_selftest) {
+        /* Outside the list: never executed, the process dies by SIGSYS. */
+        vhu_log(VHU_LOG_WARN, -1, "--sandbox-selftest: calling execve, which the sandbox forbids");
+        (void)execl("/bin/true", "true", (char *)NULL);
+        vhu_log(VHU_LOG_ERROR, -1, "--sandbox-selftest: execve was not stopped: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Ignore SIGPIPE; block the signals the signalfd takes (shutdown: TERM, INT,
+ * HUP, QUIT; counters: USR1). */
+static bool block_signals(sigset_t *mask)
+{
+    static const int k_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 };
+    bool ok = signal(SIGPIPE, SIG_IGN) != SIG_ERR && sigemptyset(mask) == 0;
+    for (size_t i = 0; ok && i < sizeof(k_sigs) / sizeof(k_sigs[0]); i++) {
+        ok = sigaddset(mask, k_sigs[i]) == 0;
+    }
+    return ok && sigprocmask(SIG_BLOCK, mask, NULL) == 0;
 }
 
 int main(int argc, char **argv)
@@ -771,8 +1243,7 @@ int main(int argc, char **argv)
     }
     rc = 1;
     ninst = o.count > 0 ? (size_t)o.count : 1u;
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || sigemptyset(&mask) != 0 || sigaddset(&mask, SIGTERM) != 0 ||
-        sigaddset(&mask, SIGINT) != 0 || sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
+    if (!block_signals(&mask)) {
         vhu_log(VHU_LOG_ERROR, -1, "signal set-up: %s", strerror(errno));
         return 1;
     }
@@ -788,8 +1259,11 @@ int main(int argc, char **argv)
         insts[i].conn_fd = -1;
         insts[i].src_fd = -1;
         insts[i].timer_fd = -1;
+        insts[i].io_timer_fd = -1;
     }
+    g_insts = insts;
     for (size_t i = 0; i < ninst; i++) {
+        g_ninst = i + 1u;
         if (inst_setup(&insts[i], i, &o) != 0) {
             goto out;
         }
@@ -801,12 +1275,13 @@ int main(int argc, char **argv)
         sa.sa_sigaction = on_sigbus;
         sa.sa_flags = SA_SIGINFO;
         g_pagesize = pg > 0 ? (size_t)pg : g_pagesize;
-        g_insts = insts;
-        g_ninst = ninst;
         if (sigemptyset(&sa.sa_mask) != 0 || sigaction(SIGBUS, &sa, NULL) != 0) {
             vhu_log(VHU_LOG_ERROR, -1, "sigaction(SIGBUS): %s", strerror(errno));
             goto out;
         }
+    }
+    if (confine(&o, insts, ninst) != 0) {
+        goto out;
     }
     rc = run(sfd);
 out:
