@@ -53,7 +53,7 @@ remote-asan:
 
 # Countdown fault injection: the daemon rebuilt with clang ASan+UBSan, every
 # syscall of its own code wrapped (tests/remote/inject_remote.c, which adds
-# five calls to tests/faults/inject.c; every function inject.c defines must be
+# four calls to tests/faults/inject.c; every function inject.c defines must be
 # wrapped for the link, whether the daemon calls it or not); tests/remote/run_faults.py fails the 1st,
 # 2nd, ... call of one scenario per device until a run completes with no fault
 # fired, and checks each run (no crash, no sanitizer report, no hang, the

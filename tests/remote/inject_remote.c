@@ -1,8 +1,8 @@
 /* The countdown fault injector (tests/faults/inject.c, included so that one
  * counter covers every wrapped call) plus the calls qemu-remote-vdev makes
  * that the vhost-user daemon does not: getsockopt (checking the --fd socket),
- * connect (QMP), fcntl (CLOEXEC, non-blocking irqfds), readlink (irqfd
- * check) and fstat (guest RAM files). Test code, linked only into
+ * connect (QMP), readlink (irqfd check) and fstat (guest RAM files);
+ * inject.c has fcntl already. Test code, linked only into
  * $(B)/faults-remote. */
 #include "../faults/inject.c"
 
@@ -12,21 +12,3 @@ WRAP_INT(int, getsockopt, ENOPROTOOPT, (int s, int lv, int o, void *v, socklen_t
 WRAP_INT(int, connect, ECONNREFUSED, (int s, const struct sockaddr *a, socklen_t l), (s, a, l))
 WRAP_INT(ssize_t, readlink, EACCES, (const char *p, char *b, size_t n), (p, b, n))
 WRAP_INT(int, fstat, EIO, (int fd, struct stat *st), (fd, st))
-
-/* fcntl() is variadic: the commands the daemon uses take an int, or nothing (F_GETFL, F_GETFD). */
-int __real_fcntl(int fd, int cmd, ...);
-int __wrap_fcntl(int fd, int cmd, ...);
-int __wrap_fcntl(int fd, int cmd, ...)
-{
-    int arg = 0;
-    if (cmd != F_GETFL && cmd != F_GETFD) {
-        va_list ap;
-        va_start(ap, cmd);
-        arg = va_arg(ap, int);
-        va_end(ap);
-    }
-    if (fault_hit("fcntl", EBADF)) {
-        return -1;
-    }
-    return (cmd == F_GETFL || cmd == F_GETFD) ? __real_fcntl(fd, cmd) : __real_fcntl(fd, cmd, arg);
-}
