@@ -106,11 +106,12 @@ $(B)/common:
 PKGS += gcc make binutils clang libclang-rt-14-dev libcmocka-dev pkg-config
 
 # ---------------------------------------------------------------- areas
-# In the order a reader meets them: core tests, transports, the two shims
-# (qvm adapters, vhost-user daemon), the watchdog reference run, the gates
-# (static analysis, coverage, fault injection, fuzzing), docs, end-to-end runs,
-# benchmarks, and the same builds for other CPUs (portability).
-MK_FRAGMENTS := mk/core.mk mk/transport.mk mk/qvm.mk mk/vhost_user.mk mk/wdt.mk \
+# In the order a reader meets them: core tests, transports, the three shims
+# (qvm adapters, vhost-user daemon, multi-process device host), the watchdog
+# reference run, the gates (static analysis, coverage, fault injection,
+# fuzzing), docs, end-to-end runs, benchmarks, and the same builds for other
+# CPUs (portability).
+MK_FRAGMENTS := mk/core.mk mk/transport.mk mk/qvm.mk mk/vhost_user.mk mk/qemu_remote.mk mk/wdt.mk \
                 mk/lint.mk mk/coverage.mk mk/faults.mk mk/fuzz.mk mk/prove.mk mk/docs.mk mk/e2e.mk mk/bench.mk \
                 mk/cross.mk
 include $(MK_FRAGMENTS)
@@ -149,8 +150,8 @@ fragment-order:
 # printed. This list is the only place a stage joins `make check`.
 CHECK_STAGES := fragment-order purity stack lint unit unit-asan unit-valgrind coverage-gate \
                 harness harness-asan harness-valgrind cross-aarch64 cross-s390x cross-be-coverage order \
-                vhu-test vhu-asan faults gate-selftest wdt-qtest fuzz-smoke prove trace docs docs-browser \
-                e2e e2e-aarch64
+                vhu-test vhu-asan faults remote-test remote-asan remote-faults gate-selftest wdt-qtest \
+                fuzz-smoke prove trace docs docs-browser e2e e2e-aarch64 e2e-remote
 check: deps
 	@set -e; start=$$(date +%s); for t in $(CHECK_STAGES); do \
 	  s=$$(date +%s); echo "=== make $$t"; $(MAKE) --no-print-directory $$t; \

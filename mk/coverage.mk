@@ -10,8 +10,8 @@ COV_INFO := $(COV_DIR)/coverage.info
 LCOV_RC  := --rc lcov_branch_coverage=1
 LCOV     := lcov --quiet $(LCOV_RC)
 # The suites that exercise src/: the core's unit tests, every qvm adapter in
-# the harness, the vhost-user daemon's tests.
-COV_TEST_TARGETS := unit harness vhu-test
+# the harness, the vhost-user daemon's tests, the qemu-remote-vdev tests.
+COV_TEST_TARGETS := unit harness vhu-test remote-test
 COV_CORE_LINES   := 100
 COV_CORE_BRANCH  := 100
 COV_SHIM_LINES   := 90

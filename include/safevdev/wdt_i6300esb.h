@@ -181,6 +181,13 @@ void svd_esb_tick(svd_esb *w, uint64_t now, svd_fx *fx);
 /** @brief Time of the next expiry, or ::SVD_NO_DEADLINE. */
 uint64_t svd_esb_next_deadline(const svd_esb *w);
 
+/**
+ * @brief BAR0 base address the guest programmed (0 if none), without an
+ *        access: what configuration space offset 0x10 reads back, for a host
+ *        that reports it (the QEMU multi-process device host's metrics).
+ */
+uint32_t svd_esb_bar0(const svd_esb *w);
+
 /** @brief True when the guest enabled memory decoding (PCI command bit 1). */
 bool svd_esb_mem_enabled(const svd_esb *w);
 

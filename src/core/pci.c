@@ -423,23 +423,21 @@ static uint32_t cfg_dword(svd_pci *p, uint32_t off)
 
 static uint32_t width_mask(uint32_t width)
 {
-    /* Every caller passes 1, 2 or 4 (width_ok, pcicfg_window_ok). A table
-     * rather than a shift: no shift amount to bound (MISRA 12.2, and the
-     * proof's Eva run, prove.py), whatever width reaches it. */
-    uint32_t m;
+    /* Every caller passes 1, 2 or 4; no shift, so no width can make one
+     * undefined (MISRA 12.2, and nothing for the proof to assume). */
+    uint32_t mask;
     switch (width) {
     case 1u:
-        m = 0xffu;
+        mask = 0xffu;
         break;
     case 2u:
-        m = 0xffffu;
+        mask = 0xffffu;
         break;
-    case 4u:
     default:
-        m = 0xffffffffu;
+        mask = 0xffffffffu;
         break;
     }
-    return m;
+    return mask;
 }
 
 svd_result svd_pci_cfg_read(svd_pci *p, uint32_t off, uint32_t width, uint32_t *val, svd_fx *fx)

@@ -148,6 +148,11 @@ void svd_esb_tick(svd_esb *w, uint64_t now, svd_fx *fx)
     wdt_fx_end(fx, old, w->irq_level, svd_esb_next_deadline(w));
 }
 
+uint32_t svd_esb_bar0(const svd_esb *w)
+{
+    return w->bar0;
+}
+
 bool svd_esb_mem_enabled(const svd_esb *w)
 {
     return (w->command & ESB_CMD_MEMORY) != 0u;

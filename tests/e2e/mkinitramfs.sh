@@ -4,6 +4,9 @@
 # kernel flattened into /lib/modules (decompressed on the host if the package
 # ships them compressed, since busybox insmod takes plain .ko files).
 # Usage: mkinitramfs.sh KERNEL_DIR OUT.cpio.gz
+# Environment (the multi-process tests, tests/remote/): E2E_MODULES, the
+# modules in load order (default: the virtio list below); E2E_INIT, the /init
+# script (default: guest-init.sh beside this file).
 set -euo pipefail
 kdir=${1:?usage: mkinitramfs.sh KERNEL_DIR OUT}
 out=${2:?usage: mkinitramfs.sh KERNEL_DIR OUT}
@@ -20,10 +23,10 @@ trap 'rm -rf "$stage"' EXIT
 chmod 755 "$stage" # the guest's / (mktemp makes it 0700)
 mkdir -p "$stage"/{bin,dev,proc,sys,tmp,lib/modules}
 cp "$bb" "$stage/bin/busybox"
-cp "$here/guest-init.sh" "$stage/init"
+cp "${E2E_INIT:-$here/guest-init.sh}" "$stage/init"
 chmod 755 "$stage/init" "$stage/bin/busybox"
-for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
-	virtio_pci virtio_mmio virtio-rng virtio_blk; do
+for m in ${E2E_MODULES:-virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
+	virtio_pci virtio_mmio virtio-rng virtio_blk}; do
 	f=$(find "$mods/kernel" -name "$m.ko*" | head -n1)
 	[ -n "$f" ] || { echo "mkinitramfs: module $m missing from $mods" >&2; exit 1; }
 	case "$f" in

@@ -56,6 +56,7 @@ int main(void)
             break;
         case 7:
             (void)svd_esb_next_deadline(&w);
+            (void)svd_esb_bar0(&w);
             break;
         default:
             (void)svd_esb_mem_enabled(&w);

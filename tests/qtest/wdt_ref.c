@@ -35,17 +35,10 @@ static svd_esb *dev_of(unsigned long slot)
     return &devs[slot - FIRST_SLOT];
 }
 
-/* The device whose BAR0 decodes @addr, as a host bridge finds it: BAR0 read
- * back from configuration space (at the current clock, which the access
- * that follows runs at anyway), memory decoding on. */
 static svd_esb *route(uint32_t addr, uint32_t *off)
 {
     for (unsigned i = 0; i < NDEV; i++) {
-        uint32_t bar = 0u;
-        svd_fx fx;
-        if (!svd_is_ok(svd_esb_cfg_read(&devs[i], 0x10u, 4u, clk, &bar, &fx))) {
-            continue;
-        }
+        const uint32_t bar = svd_esb_bar0(&devs[i]);
         if (svd_esb_mem_enabled(&devs[i]) && bar != 0u && addr >= bar && addr - bar < SVD_ESB_BAR0_SIZE) {
             *off = addr - bar;
             return &devs[i];

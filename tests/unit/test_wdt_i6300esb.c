@@ -61,10 +61,13 @@ static uint32_t cfgr(svd_esb *w, uint32_t off, uint32_t size, uint64_t now)
 }
 
 /* BAR0 as the guest reads it back from configuration space (offset 0x10),
- * at the engine's own latest time, so the read moves no timer. */
+ * at the engine's own latest time, so the read moves no timer; the host's
+ * getter reports the same. */
 static uint32_t bar0_of(svd_esb *w)
 {
-    return cfgr(w, 0x10u, 4u, w->now);
+    const uint32_t v = cfgr(w, 0x10u, 4u, w->now);
+    assert_int_equal(svd_esb_bar0(w), v);
+    return v;
 }
 
 static svd_fx cfgw(svd_esb *w, uint32_t off, uint32_t size, uint32_t val, uint64_t now)

@@ -106,7 +106,6 @@ static bool arm(svd_qvm_frame *f, uint64_t deadline)
     if (deadline == SVD_NO_DEADLINE) {
         return true;
     }
-    /* Two attempts, the second at once: the same call twice, not a redundant expression. */
     for (unsigned attempt = 0u; attempt < 2u; attempt++) {
         if (svd_is_ok(svd_qvm_clock_arm(&f->clock, deadline))) {
             return true;
