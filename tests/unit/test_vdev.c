@@ -667,6 +667,52 @@ static void test_host_driven_stop_hands_back_requests_in_flight(void **state)
     assert_int_equal(svd_entropy_stats_of(&e)->requests, 2u);
 }
 
+/* GET_VRING_BASE on a running ring (the daemon asks before it stops or
+ * resumes): what a stop would report, the queue left running; another
+ * transport and an unknown queue are refused with the outputs untouched. */
+/* REQ: REQ-VDEV-013 */
+static void test_host_driven_queue_base_without_stopping(void **state)
+{
+    fix *f = *state;
+    build(f, SVD_XPORT_NONE);
+    svd_vq_setup s0;
+    tg_vring_setup(&f->ring[0], false, false, &s0);
+    s0.next_avail = 0u;
+    s0.next_used = 0u;
+    assert_true(svd_is_ok(svd_vdev_queue_start(&f->v, 0u, &s0, &f->fx)));
+    offer(f, 0u, 0u, 16u);
+    offer(f, 0u, 1u, 16u);
+    assert_true(svd_is_ok(svd_vdev_kick(&f->v, 0u, T0, &f->fx)));
+    assert_int_equal(f->tm.completed, 2u);
+    uint16_t na = 0xAAAAu;
+    uint16_t nu = 0xAAAAu;
+    assert_true(svd_is_ok(svd_vdev_queue_base(&f->v, 0u, &na, &nu)));
+    assert_int_equal(na, 2u);
+    assert_int_equal(nu, 2u);
+    assert_true(running(f, 0u));
+    /* It still serves, and the base follows. */
+    offer(f, 0u, 2u, 16u);
+    assert_true(svd_is_ok(svd_vdev_kick(&f->v, 0u, T0, &f->fx)));
+    assert_true(svd_is_ok(svd_vdev_queue_base(&f->v, 0u, &na, &nu)));
+    assert_int_equal(na, 3u);
+    assert_int_equal(nu, 3u);
+    /* The same as the stop reports, and after it. */
+    uint16_t sa = 0u;
+    uint16_t su = 0u;
+    assert_true(svd_is_ok(svd_vdev_queue_stop(&f->v, 0u, &sa, &su)));
+    assert_int_equal(sa, na);
+    assert_int_equal(su, nu);
+    assert_false(running(f, 0u));
+    /* Refused: no such queue, then another transport. */
+    na = 0xAAAAu;
+    nu = 0xAAAAu;
+    assert_true(svd_is_err(svd_vdev_queue_base(&f->v, 2u, &na, &nu), SVD_ERR_BOUNDS));
+    build(f, SVD_XPORT_MMIO);
+    assert_true(svd_is_err(svd_vdev_queue_base(&f->v, 0u, &na, &nu), SVD_ERR_STATE));
+    assert_int_equal(na, 0xAAAAu);
+    assert_int_equal(nu, 0xAAAAu);
+}
+
 /* REQ: REQ-DEV-008 REQ-DEV-014 REQ-VDEV-007 */
 static void test_attack_host_driven_calls_on_the_wrong_transport_or_queue(void **state)
 {
@@ -1146,6 +1192,7 @@ int main(void)
         T(test_starved_source_comes_back_at_its_deadline),
         T(test_host_driven_queue_start_kick_stop),
         T(test_host_driven_stop_hands_back_requests_in_flight),
+        T(test_host_driven_queue_base_without_stopping),
         T(test_attack_host_driven_calls_on_the_wrong_transport_or_queue),
         T(test_reset_by_the_host_on_each_transport),
         T(test_attack_sticky_failure_keeps_its_first_reason_until_reset),

@@ -1739,6 +1739,62 @@ static void test_base_hands_back_requests_in_flight(void **state)
     fx_end(&f);
 }
 
+/* The ring rules on a configuration that is not a queue's (vhost-user
+ * validates a ring before it starts it): each verdict is the one enable
+ * gives a queue so configured, and nothing changes. */
+/* REQ: REQ-VQ-031 */
+static void test_check_rings_gives_the_enable_verdict_without_a_queue(void **state)
+{
+    fx f;
+    (void)state;
+    fx_start(&f, QSIZE, true, false);
+    const svd_gmem *m = &f.mem.map;
+    const uint64_t d = f.vr.desc;
+    const uint64_t a = f.vr.avail;
+    const uint64_t u = f.vr.used;
+    const svd_vq before = f.q;
+    assert_true(svd_is_ok(svd_vq_check_rings(QSIZE, QSIZE, d, a, u, true, m)));
+    assert_true(svd_is_ok(svd_vq_check_rings(SVD_VQ_MAX_SIZE, QSIZE, d, a, u, false, m)));
+    assert_true(svd_is_err(svd_vq_check_rings(QSIZE, QSIZE, d, a, u, true, NULL), SVD_ERR_INVALID_ARG));
+    static const struct {
+        uint32_t max, size;
+        uint64_t d_off, a_off, u_off;
+        svd_why why;
+    } bad[] = {
+        { QSIZE, 0u, 0u, 0u, 0u, SVD_WHY_QUEUE_SIZE },                   /* size 0 */
+        { QSIZE, 2u * QSIZE, 0u, 0u, 0u, SVD_WHY_QUEUE_SIZE },           /* above the maximum */
+        { 2u * SVD_VQ_MAX_SIZE, QSIZE, 0u, 0u, 0u, SVD_WHY_QUEUE_SIZE }, /* maximum above the limit */
+        { QSIZE, 6u, 0u, 0u, 0u, SVD_WHY_QUEUE_SIZE },                   /* not a power of two */
+        { QSIZE, QSIZE, 8u, 0u, 0u, SVD_WHY_RING_ALIGN },
+        { QSIZE, QSIZE, 0u, 1u, 0u, SVD_WHY_RING_ALIGN },
+        { QSIZE, QSIZE, 0u, 0u, 2u, SVD_WHY_RING_ALIGN },
+        { QSIZE, QSIZE, 0u, 0u, RAM_SIZE, SVD_WHY_RING_MEMORY },         /* used ring past the end of RAM */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const svd_result r =
+            svd_vq_check_rings(bad[i].max, bad[i].size, d + bad[i].d_off, a + bad[i].a_off, u + bad[i].u_off, true, m);
+        assert_true(svd_is_err(r, SVD_ERR_PROTOCOL));
+        assert_string_equal(svd_why_name(r.why), svd_why_name(bad[i].why));
+        /* A queue configured the same way is refused for the same rule
+         * (by the size write or by enable), unless its maximum cannot exist. */
+        if (bad[i].max <= SVD_VQ_MAX_SIZE) {
+            svd_vq q;
+            assert_true(svd_is_ok(svd_vq_init(&q, bad[i].max)));
+            svd_result e = svd_vq_set_size(&q, bad[i].size);
+            if (svd_is_ok(e)) {
+                assert_true(svd_is_ok(set_rings(&q, d + bad[i].d_off, a + bad[i].a_off, u + bad[i].u_off)));
+                assert_true(svd_is_ok(svd_vq_set_features(&q, true, false)));
+                e = svd_vq_enable(&q, m);
+            }
+            assert_true(svd_is_err(e, SVD_ERR_PROTOCOL));
+            assert_int_equal(e.why, r.why);
+        }
+    }
+    /* The queue the rings belong to was not touched. */
+    assert_memory_equal(&f.q, &before, sizeof(before));
+    fx_end(&f);
+}
+
 /* The ring features are recorded as set, and dropped by a reset. */
 /* REQ: REQ-VQ-023 REQ-VQ-009 */
 static void test_ring_features_read_back(void **state)
@@ -1816,6 +1872,7 @@ int main(void)
         cmocka_unit_test(test_no_interrupt_flag),
         cmocka_unit_test(test_ring_addresses_set_by_halves),
         cmocka_unit_test(test_base_hands_back_requests_in_flight),
+        cmocka_unit_test(test_check_rings_gives_the_enable_verdict_without_a_queue),
         cmocka_unit_test(test_ring_features_read_back),
     };
     return cmocka_run_group_tests_name("virtqueue", tests, NULL, NULL);
