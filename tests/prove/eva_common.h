@@ -44,6 +44,7 @@ static inline void eva_entropy_cfg(svd_entropy_cfg *cfg)
     cfg->retry_ns = any_u64();
     cfg->open_timeout_ns = any_u64();
     cfg->open_retry_ns = any_u64();
+    cfg->min_entropy = eva_u32r(0u, 9u); /* 9: refused by init */
 }
 
 /* One call of the composed engine's face, chosen at random: an access of any

@@ -114,7 +114,7 @@ def eva_ratelimit(root):
                      "wait_ns, cap, refill and admit with any n and any now")
 
 
-VDEV_FILES = ["result.c", "span.c", "gmem.c", "device.c", "mmio.c", "pci.c", "virtqueue.c", "vdev.c",
+VDEV_FILES = ["result.c", "span.c", "gmem.c", "health.c", "device.c", "mmio.c", "pci.c", "virtqueue.c", "vdev.c",
               "entropy.c", "ratelimit.c", "parse.c"]
 
 
@@ -122,7 +122,7 @@ VDEV_FILES = ["result.c", "span.c", "gmem.c", "device.c", "mmio.c", "pci.c", "vi
 def eva_vdev_mmio(root):
     return dict(files=core(root, *VDEV_FILES),
                 what="composed virtio-entropy engine over virtio-mmio (any rate limits, source-open policy, "
-                     "queue_max 1..256, window base and vendor), then up to 16 face calls chosen at random: "
+                     "stated min-entropy 0..9, queue_max 1..256, window base and vendor), then up to 16 face calls chosen at random: "
                      "access (any space, address, width 0..9, direction, value), kick of any queue, tick, reset, "
                      "host queue start/stop with any setup, getters; any now; a source that returns any count "
                      "or fails; a guest memory map with no region")
