@@ -1303,6 +1303,54 @@ static void test_health_slow_startup_large_request_and_config(void **state)
     assert_int_equal(f->src.lens[1], SVD_ENTROPY_STAGE);
 }
 
+/* The request of the issue that measured 4 s in one call: a single 1 GiB
+ * writable descriptor. Each call moves exactly the default budget (64 KiB),
+ * asks to come back at once, and the request stays pending (it is completed
+ * only whole); nothing is written past what the calls moved. */
+/* REQ: REQ-VDEV-012 */
+static void test_attack_gib_request_is_bounded_per_call(void **state)
+{
+    fix *f = *state;
+    const uint64_t gib = UINT64_C(1) << 30;
+    static tg_mem big;
+    tg_vring ring;
+    svd_vdev v;
+    svd_fx fx;
+    assert_int_equal(tg_mem_init(&big, RAM_GPA, (size_t)(gib + 0x10000u)), 0);
+    (void)tg_vring_init(&ring, &big, 4u, RAM_GPA);
+    assert_true(svd_is_ok(svd_entropy_init(&f->ent, &f->cfg, T0)));
+    prime_health(f);
+    svd_vdev_cfg c;
+    memset(&c, 0, sizeof(c));
+    c.xport = SVD_XPORT_NONE;
+    svd_entropy_model(&f->ent, &c.model);
+    assert_true(svd_is_ok(svd_vdev_init(&v, &c, &big.map)));
+    svd_vq_setup qs;
+    tg_vring_setup(&ring, false, false, &qs);
+    assert_true(svd_is_ok(svd_vdev_queue_start(&v, 0u, &qs, &fx)));
+    const uint64_t buf = RAM_GPA + 0x10000u;
+    tg_vring_set_desc(&ring, 0u, buf, (uint32_t)gib, SVD_VRING_DESC_F_WRITE, 0u);
+    tg_vring_publish(&ring, 0u);
+    uint64_t src_bytes = 0u;
+    for (uint32_t call = 1u; call <= 4u; call++) {
+        const uint32_t calls0 = f->src.calls;
+        assert_true(svd_is_ok(svd_vdev_kick(&v, 0u, T0 + call, &fx)));
+        uint64_t moved = 0u;
+        for (uint32_t i = calls0; i < f->src.calls && i < 64u; i++) {
+            moved += f->src.lens[i];
+        }
+        src_bytes += moved;
+        assert_int_equal(moved, SVD_BUDGET_DEFAULT_BYTES); /* the budget, exactly */
+        assert_int_equal(fx.deadline, T0 + call);        /* come back at once */
+        uint32_t id = 0u, len = 0u;
+        assert_false(tg_vring_get_used(&ring, &id, &len)); /* pending: never completed early */
+    }
+    /* Bytes past what the four calls moved are untouched. */
+    assert_true(tg_mem_all(&big, buf + src_bytes, 4096u, 0u));
+    assert_false(tg_mem_all(&big, buf + src_bytes - 4096u, 4096u, 0u));
+    tg_mem_free(&big);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1336,6 +1384,7 @@ int main(void)
         T(test_wake_time_saturates_at_clock_end),
         T(test_many_requests_around_the_ring),
         T(test_request_larger_than_the_budget_is_served_over_several_calls),
+        T(test_attack_gib_request_is_bounded_per_call),
         T(test_byte_budget_spent_at_a_request_boundary),
         T(test_source_dry_after_some_progress_completes_with_what_it_has),
         T(test_descriptor_budget_stops_taking_chains),
