@@ -683,10 +683,15 @@ static void action_lateness_is_measured_and_bounded(void **state)
             worst = b->host_late_ns;
         }
     }
+    /* The bound is for a native run; under valgrind or an emulated CPU
+     * (HQ_VALGRIND set) host time says little, so the bound is 100x. */
+    const bool slowed = getenv("HQ_VALGRIND") != NULL;
+    const uint64_t bound = slowed ? UINT64_C(100000000) : UINT64_C(1000000);
     printf("sp805 action lateness over %u expiries: virtual 0 ns; host (timer dispatch to wdog_bite) mean %llu ns, "
-           "max %llu ns\n",
-           n, (unsigned long long)(sum / n), (unsigned long long)worst);
-    assert_true(worst < UINT64_C(1000000));
+           "max %llu ns (bound %llu ns%s)\n",
+           n, (unsigned long long)(sum / n), (unsigned long long)worst, (unsigned long long)bound,
+           slowed ? ", instrumented run" : "");
+    assert_true(worst < bound);
     hq_dev_free(d);
 }
 
