@@ -69,8 +69,8 @@ $(FUZZ_DIR)/bin/fuzz_vhu: $$(VHU_LIB_SRC) $$(VHU_HDR)
 # The qvm option target drives the entropy adapter (its sources from mk/qvm.mk:
 # the frame and the device table) through its factory; it defines the qvm host
 # calls those files reference as stubs.
-FUZZ_EXTRA_fuzz_qvm_opts = $(QVM_CPPFLAGS) $(QVM_SRC_virtio-entropy)
-$(FUZZ_DIR)/bin/fuzz_qvm_opts: $$(QVM_SRC_virtio-entropy) $$(QVM_HDRS)
+FUZZ_EXTRA_fuzz_qvm_opts = $(QVM_CPPFLAGS) $(QVM_SRC_svd-virtio-entropy)
+$(FUZZ_DIR)/bin/fuzz_qvm_opts: $$(QVM_SRC_svd-virtio-entropy) $$(QVM_HDRS)
 
 # Regression tests for defects found by fuzzing / fault injection (tests/fuzz/regress_*.c),
 # built with the release flags and run before every fuzz-smoke. They link the

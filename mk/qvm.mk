@@ -4,6 +4,13 @@
 #   make harness           every adapter's harness test programs (cmocka)
 #   make harness-asan      the same, adapters and harness built with $(SAN_FLAGS) ($(B)/asan)
 #   make harness-valgrind  the same programs under $(VALGRIND)
+#   make harness-qnx8      the adapters and the harness built against the 8.0
+#                          generation of the compat API (QVM_GEN=8, $(B)/qnx8)
+#                          and the harness programs run
+#
+# QVM_GEN selects the qvm API generation the compat declarations lay out:
+# 7 (SDP 7.0/7.1, Hypervisor 2.x: the default) or 8 (SDP 8.0); `make harness`
+# and `make harness-qnx8` together build and run everything against both.
 #
 # An adapter is a name in QVM_ADAPTERS and three lines below it:
 #   QVM_SRC_<adapter>    the sources of vdev-<adapter>.so (src/shim/qvm/)
@@ -20,25 +27,33 @@
 # -rdynamic.
 QVM_B   := $(B)/qvm
 QVM_DIR := src/shim/qvm
-# The compat qvm API (no QNX SDK on the host); also used by mk/fuzz.mk.
-QVM_CPPFLAGS := -I$(QVM_DIR) -DSVD_QVM_SDK=0
+# The compat qvm API (no QNX SDK on the host) of generation QVM_GEN; also
+# used by mk/fuzz.mk.
+QVM_GEN      ?= 7
+QVM_CPPFLAGS := -I$(QVM_DIR) -DSVD_QVM_SDK=0 -DSVD_QVM_GEN=$(QVM_GEN)
 
 # What every adapter links: the qvm frame and the qvm helpers (options, dma
 # windows, clock/timer, irq, vCPU transfers). The frame is optional ($(wildcard)).
 QVM_FRAME_SRC := $(wildcard $(QVM_DIR)/qvm_frame.c) $(QVM_DIR)/qvm_common.c
-QVM_ADAPTERS  := virtio-entropy wdt-i6300esb wdt-sp805
+# The adapters install as vdev-svd-<device>.so: qvm loads `vdev NAME` from
+# vdev-NAME.so on its search path, and QNX ships vdev-virtio-entropy.so,
+# vdev-wdt-sp805.so and vdev-wdt-ib700.so itself; the svd- prefix keeps ours
+# from shadowing them (or being shadowed), whatever the search path
+# (docs/userguide.md). The factories leave `name` NULL, so qvm names them
+# after the file.
+QVM_ADAPTERS  := svd-virtio-entropy svd-wdt-i6300esb svd-wdt-sp805
 
-QVM_SRC_virtio-entropy := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_entropy.c
-QVM_TESTS_virtio-entropy := tests/harness/test_qvm_entropy.c
-QVM_ENV_virtio-entropy := HQ_ENTROPY_SO
+QVM_SRC_svd-virtio-entropy := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_entropy.c
+QVM_TESTS_svd-virtio-entropy := tests/harness/test_qvm_entropy.c
+QVM_ENV_svd-virtio-entropy := HQ_ENTROPY_SO
 
-QVM_SRC_wdt-i6300esb := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_wdt_i6300esb.c
-QVM_TESTS_wdt-i6300esb := tests/harness/wdt_tests/test_wdt_i6300esb_qvm.c
-QVM_ENV_wdt-i6300esb := HQ_WDT_ESB_SO
+QVM_SRC_svd-wdt-i6300esb := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_wdt_i6300esb.c
+QVM_TESTS_svd-wdt-i6300esb := tests/harness/wdt_tests/test_wdt_i6300esb_qvm.c
+QVM_ENV_svd-wdt-i6300esb := HQ_WDT_ESB_SO
 
-QVM_SRC_wdt-sp805 := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_wdt_sp805.c
-QVM_TESTS_wdt-sp805 := tests/harness/wdt_tests/test_wdt_sp805_qvm.c
-QVM_ENV_wdt-sp805 := HQ_WDT_SP805_SO
+QVM_SRC_svd-wdt-sp805 := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_wdt_sp805.c
+QVM_TESTS_svd-wdt-sp805 := tests/harness/wdt_tests/test_wdt_sp805_qvm.c
+QVM_ENV_svd-wdt-sp805 := HQ_WDT_SP805_SO
 
 # ---------------------------------------------------------------- adapters
 QVM_SO         := $(QVM_ADAPTERS:%=$(QVM_B)/vdev-%.so)
@@ -96,11 +111,11 @@ HQ_RELEASE_B  := $(abspath $(B))/qvm-release
 HQ_RELEASE_CC := $(CC)
 export HQ_RELEASE_B HQ_RELEASE_CC
 endif
-HQ_RELEASE_SO := $(HQ_RELEASE_B)/qvm/vdev-virtio-entropy.so
+HQ_RELEASE_SO := $(HQ_RELEASE_B)/qvm/vdev-svd-virtio-entropy.so
 HQ_ENV := $(foreach a,$(QVM_ADAPTERS),$(QVM_ENV_$(a))=$(abspath $(QVM_B)/vdev-$(a).so)) \
           HQ_RELEASE_SO=$(HQ_RELEASE_SO) HQ_BUILD=$(abspath $(QVM_B))
 
-.PHONY: qvm-so qvm-release-so harness-build harness-listed harness harness-asan harness-valgrind
+.PHONY: qvm-so qvm-release-so harness-build harness-listed harness harness-asan harness-valgrind harness-qnx8
 qvm-so: $(QVM_SO)
 qvm-release-so:
 	@$(MAKE) --no-print-directory B=$(HQ_RELEASE_B) CC=$(HQ_RELEASE_CC) OPT="$(RELEASE_OPT)" \
@@ -115,6 +130,12 @@ harness: harness-build
 
 harness-asan:
 	$(MAKE) $(SAN_TREE) harness
+
+# The 8.0 generation: its own tree (and its own release adapters), every
+# adapter and harness program rebuilt with QVM_GEN=8.
+harness-qnx8:
+	@$(MAKE) --no-print-directory B=$(B)/qnx8 QVM_GEN=8 HQ_RELEASE_B=$(abspath $(B))/qnx8/qvm-release \
+	  HQ_RELEASE_CC=$(CC) harness
 
 harness-valgrind: harness-build
 	$(call run_each,harness-valgrind,$(HQ_TESTS),$(HQ_ENV) HQ_VALGRIND=1 $(VALGRIND),clean under memcheck (errors and leaks))

@@ -2,8 +2,9 @@
  * (VDEV_CTRL_OPTIONS_START .. OPTIONS_END), driven through the real
  * vdev-virtio-entropy factory (the adapter frame src/shim/qvm/qvm_frame.c
  * and the entropy table src/shim/qvm/vdev_entropy.c, linked in), plus the
- * one number grammar (core parse.h) and the watchdog action parser (core)
- * directly.
+ * one number grammar (core parse.h), the watchdog action parser (core) and
+ * the qvm adapters' QNX-syntax `action` parser directly. Built against the
+ * default (7.x) generation of the compat qvm API.
  *
  * Input: u8 selector, then text. Each '\n'-separated line "name=value" is
  * one option (loc and intr played like qvm: loc fills v_block, intr names a
@@ -17,8 +18,11 @@
  *   back to the same value; a refused one leaves the output untouched; a pair
  *   is accepted only with a comma; an accepted action is a known one;
  * - every control returns a defined code: OPTIONS_START and each option EOK,
- *   OPTIONS_END EOK / EINVAL / EIO (EIO only without `delayed`), later
- *   commands EOK / EINVAL / EIO / a BAR answer;
+ *   OPTIONS_END EOK / EINVAL / EIO (EIO only without `delayed`), ASSIGN,
+ *   GUEST_CONFIGURED, GUEST_STARTING, GEN_ACPI, STATUS and BUTTON EOK,
+ *   GEN_FDT EOK / EINVAL, PCI_BARS a BAR answer;
+ * - an error line goes through vdev_logf() with the instance, never
+ *   qvm_report(), which only STATUS uses;
  * - OPTIONS_END accepts only what the option grammar accepts: a rate value
  *   outside 0..2^30, a burst without its rate, a `delayed` that is neither
  *   1..86400 nor "forever", a `dma` that is not BASE,SIZE, or `loc` without
@@ -48,8 +52,13 @@ struct guest_timer {
 static struct guest_timer fq_timer;
 static struct vdev_factory *fq_factory;
 static vdev_t fq_pic; /* the PIC `intr` names */
+static struct guest_system {
+    int unused;
+} fq_gsp;
 static char fq_log[512];
 static unsigned fq_logs;
+static unsigned fq_locks; /* gasp_lock() depth */
+static bool fq_status;    /* a STATUS control is under way */
 
 void vdev_register_factory(struct vdev_factory *factory, unsigned abi_version)
 {
@@ -60,11 +69,34 @@ void vdev_register_factory(struct vdev_factory *factory, unsigned abi_version)
 
 void qvm_report(const char *fmt, ...)
 {
+    FZ_CHECK(fq_status); /* status output only */
     va_list ap;
     va_start(ap, fmt);
     (void)vsnprintf(fq_log, sizeof fq_log, fmt, ap); /* formats every argument: ASan checks them */
     va_end(ap);
+}
+
+void vdev_logf(const unsigned int attr, const vdev_t *const vdp, const char *const fmt, ...)
+{
+    FZ_CHECK(attr == SVD_QVM_LOG_ERROR && vdp != NULL);
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(fq_log, sizeof fq_log, fmt, ap);
+    va_end(ap);
     fq_logs++;
+}
+
+int gasp_lock(struct guest_system *gsp, uint16_t type)
+{
+    FZ_CHECK(gsp == &fq_gsp && type == QST_MEMORY);
+    fq_locks++;
+    return EOK;
+}
+
+void gasp_unlock(struct guest_system *gsp, uint16_t type)
+{
+    FZ_CHECK(gsp == &fq_gsp && type == QST_MEMORY && fq_locks > 0u);
+    fq_locks--;
 }
 
 int guest_intr_signal(struct guest_intr *gip, unsigned gis)
@@ -88,12 +120,13 @@ int guest_cpu_write(struct guest_cpu *gcp, unsigned flags, const struct qvm_stat
 void *gasp_map_vdma(const vdev_t *vdev, int prot, uint64_t guest_paddr, size_t length)
 {
     (void)vdev; (void)prot; (void)guest_paddr; (void)length;
+    FZ_CHECK(fq_locks > 0u);
     return NULL; /* no guest RAM here: the adapter logs and carries on */
 }
 
-void gasp_unmap(const void *ptr, size_t length, int flush)
+void gasp_unmap(struct guest_system *gsp, const void *ptr, size_t length, int const flush)
 {
-    (void)ptr; (void)length; (void)flush; FQ_UNREACHABLE(); /* nothing is ever mapped */
+    (void)gsp; (void)ptr; (void)length; (void)flush; FQ_UNREACHABLE(); /* nothing is ever mapped */
 }
 
 struct guest_timer *guest_timer_create(const struct guest_cpu *gcp, const vdev_t *vdp, const void *data,
@@ -169,6 +202,18 @@ static void parsers(uint8_t sel, const char *s)
     if (svd_is_ok(svd_wdt_action_parse(s, &a))) {
         FZ_CHECK((unsigned)a < (unsigned)SVD_WDT_ACTION__COUNT);
     }
+    /* QNX's `action` grammar: an accepted value is one of the five, spelled
+     * back the same; a refused one leaves the action untouched and names it */
+    svd_qvm_badopt bad;
+    memset(&bad, 0, sizeof bad);
+    svd_qvm_action qa = { SVD_QVM_BITE_FIQ, true };
+    svd_qvm_opt_action(&bad, "action", s, &qa);
+    if (bad.set) {
+        FZ_CHECK(qa.bite == SVD_QVM_BITE_FIQ && qa.dump && strcmp(bad.name, "action") == 0);
+    } else {
+        FZ_CHECK(strcmp(svd_qvm_action_name(qa), s) == 0);
+        FZ_CHECK(!(qa.bite == SVD_QVM_BITE_NONE && qa.dump));
+    }
 }
 
 /* ---- the adapter -------------------------------------------------------------- */
@@ -230,6 +275,7 @@ static bool give_option(vdev_t *vdp, fq_expect *e, uint8_t sel, char *line)
                 return false;
             }
             vdp->v_block.location = loc;
+            vdp->v_block.type = QST_MEMORY;
             e->loc = true;
             return true;
         }
@@ -265,6 +311,7 @@ static void adapter(uint8_t sel, char *text)
     memset(&v, 0, sizeof v);
     v.v_device = block;
     v.v_factory = fq_factory;
+    v.v_gsp = &fq_gsp;
     pthread_mutexattr_t ma;
     FZ_CHECK(pthread_mutexattr_init(&ma) == 0);
     FZ_CHECK(pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE) == 0);
@@ -294,8 +341,14 @@ static void adapter(uint8_t sel, char *text)
         if (rc == EOK) {
             FZ_CHECK(fq_factory->control(&v, VDEV_CTRL_OPTIONS_END, NULL) == EBUSY);
             FZ_CHECK(fq_factory->control(&v, VDEV_CTRL_FIRST_OPTIDX, "1") == EBUSY);
+            FZ_CHECK(fq_factory->control(&v, VDEV_CTRL_ASSIGN, NULL) == EOK);
             FZ_CHECK(fq_factory->control(&v, VDEV_CTRL_GUEST_CONFIGURED, NULL) == EOK);
+            FZ_CHECK(fq_factory->control(&v, VDEV_CTRL_GEN_ACPI, NULL) == EOK);
+            FZ_CHECK(fq_factory->control(&v, VDEV_CTRL_GUEST_STARTING, NULL) == EOK);
+            fq_status = true;
             FZ_CHECK(fq_factory->control(&v, VDEV_CTRL_STATUS, NULL) == EOK);
+            fq_status = false;
+            FZ_CHECK(fq_factory->control(&v, VDEV_CTRL_BUTTON, NULL) == EOK);
             const int fdt = fq_factory->control(&v, VDEV_CTRL_GEN_FDT, NULL);
             FZ_CHECK(fdt == EOK || fdt == EINVAL);
             struct vpci_bar bars[SVD_QVM_PCI_NBARS];
@@ -304,6 +357,7 @@ static void adapter(uint8_t sel, char *text)
         }
     }
     FZ_CHECK(fq_factory->control(&v, VDEV_CTRL_TERMINATE, NULL) == EOK);
+    FZ_CHECK(fq_locks == 0u);
     (void)pthread_mutex_destroy(&v.v_mtx);
     free(block);
 }

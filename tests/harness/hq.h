@@ -9,23 +9,40 @@
  *   gasp_map_vdma/gasp_unmap, guest_intr_signal, guest_timer_create/notify/
  *   state, gfdt_update_node/property, wdog_bite and qvm_report, and is linked with
  *   -rdynamic so the adapter binds to them at dlopen() (BIND_NOW).
+ * - The API generation: the harness is built once per generation
+ *   (SVD_QVM_GEN 7 and 8, `make harness` and `make harness-qnx8`), each
+ *   build laid out as qvm_compat.h declares that generation.
  * - Loading: hq_load() dlopen()s an adapter; its constructor registers its
- *   factory (ABI value checked); hq_factory() finds it by name.
- * - The control sequence: hq_dev_new() allocates vdev_t + extra_space (the
- *   instance block, with canary zones checked at hq_dev_free()), initialises
- *   v_mtx (recursive when VFF_MUTEX_RECURSIVE), sends OPTIONS_START, then
- *   each option in order -- `loc` and `intr` are qvm's own options and fill
- *   v_block/v_intr, the rest go to control(FIRST_OPTIDX + index, value),
- *   an unknown name fails like qvm -- then OPTIONS_END. A device left with
- *   no location becomes a PCI device (v_block.type QST_PCI). Then
- *   GUEST_CONFIGURED. hq_dev_free() sends TERMINATE and releases the block.
- *   hq_gen_fdt() runs GEN_FDT against an empty libfdt tree it owns;
- *   hq_dev_control() sends anything else (PCI_BARS, STATUS, ...).
+ *   factory (ABI value checked); a factory without a name of its own is
+ *   named after its file (vdev-NAME.so: NAME), as the vdev_factory page
+ *   says qvm does; hq_factory() finds it by that name.
+ * - The control sequence ("Lifecycle of a vdev", "Function Safety"):
+ *   hq_dev_new() allocates vdev_t + extra_space (the instance block, filled
+ *   with non-zero garbage, with canary zones checked at hq_dev_free()),
+ *   initialises v_mtx (recursive when VFF_MUTEX_RECURSIVE), sends
+ *   OPTIONS_START, then each option in order -- `loc` (ADDR: a memory
+ *   location; pci:N: PCI slot N) and `intr` are qvm's own options and fill
+ *   v_block/v_intr, the rest go to control(FIRST_OPTIDX + index, value), an
+ *   unknown name fails like qvm -- then OPTIONS_END and ASSIGN. A PCI
+ *   device (v_block type QST_PCI) gets a bus location and an INTx pin when
+ *   it has none, and PCI_BARS with a vpci_bar array of garbage the harness
+ *   keeps. Then GUEST_CONFIGURED, GEN_ACPI, GUEST_STARTING. hq_dev_free()
+ *   sends TERMINATE and releases the block. hq_gen_fdt() runs GEN_FDT
+ *   against an empty libfdt tree it owns; hq_dev_control() sends anything
+ *   else (STATUS, BUTTON, ...).
+ * - Start-up and locking: from GUEST_CONFIGURED on, a gasp_map_vdma() or
+ *   gasp_unmap() without gasp_lock() held fails the running cmocka test,
+ *   as does an unbalanced gasp_unlock().
  * - Register accesses: hq_access() delivers one vCPU access (vread/vwrite)
  *   with a state block for the device operand and one for the vCPU operand;
  *   a width not in the factory's acc_sizes is never delivered (HQ_REFUSED),
- *   as qvm would not deliver it. Every guest_cpu_read/write the adapter
- *   makes is checked against the access (same operand, exact width).
+ *   as qvm would not deliver it. A memory access reaches the device only
+ *   inside a region the device has: a memory device's window (v_block
+ *   location and length), or a PCI BAR region it described at PCI_BARS
+ *   (GRF_VIRT_RD/WR, at the address the guest's BAR write assigned, then
+ *   written back through vb_breg); anything else is HQ_UNROUTED and no
+ *   vdev sees it. Every guest_cpu_read/write the adapter makes is checked
+ *   against the access (same operand, exact width).
  * - Guest RAM: one tg_mem region with canaries (tests/common/tg_mem.h);
  *   gasp_map_vdma() hands out pointers into it only for ranges fully inside
  *   it and counts live mappings (hq_live_maps(): 0 after TERMINATE).
@@ -43,7 +60,8 @@
  *   completes with no fault fired.
  * - Watchdog service: wdog_bite() records each bite (action, flags) with the
  *   virtual time (hq_bites(), hq_bite_at()).
- * - Log: qvm_report() lines are kept (hq_log_has(), hq_log_count()).
+ * - Log: qvm_report() and vdev_logf() lines are kept (hq_log_has(),
+ *   hq_log_count()), counted apart (hq_report_count(), hq_logf_count()).
  *
  * Several instances (of one or several adapters) may live at once; the
  * harness's own tables are mutex-protected so two threads may drive two
@@ -67,6 +85,7 @@
 
 #define HQ_REFUSED (-1)   /* hq_access(): width not allowed by acc_sizes, not delivered */
 #define HQ_XFER_ERR (-2)  /* hq_access(): the adapter misused guest_cpu_read/write */
+#define HQ_UNROUTED (-3)  /* hq_access(): no region of the device at that address: not delivered */
 #define HQ_PIC_PINS 64u
 #define HQ_RAM_GPA UINT64_C(0x40000000)
 
@@ -101,6 +120,10 @@ bool hq_dev_block_intact(const hq_dev *d);
  * the config-space offset; the device's PCI location is added). Returns the
  * vdev_ref_status, HQ_REFUSED or HQ_XFER_ERR. */
 int hq_access(hq_dev *d, bool write, unsigned type, uint64_t loc, unsigned width, uint64_t *val);
+
+/* BAR @i as the device described it at PCI_BARS, with the address qvm
+ * assigned since; false when the device has no BARs. */
+bool hq_bar(const hq_dev *d, unsigned i, struct vpci_bar *out);
 
 /* GEN_FDT into a fresh tree (@cap bytes at @blob, a valid FDT afterwards). */
 int hq_gen_fdt(hq_dev *d, void *blob, size_t cap);
@@ -146,6 +169,8 @@ void hq_fault_timer(bool fail);
 /* Log of qvm_report() lines. */
 bool hq_log_has(const char *needle);
 unsigned hq_log_count(void);
+unsigned hq_logf_count(void);   /* vdev_logf() lines (errors) */
+unsigned hq_report_count(void); /* qvm_report() lines (status) */
 void hq_log_clear(void);
 void hq_log_dump(void);
 

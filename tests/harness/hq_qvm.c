@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <libfdt.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,8 @@
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "hq.h"
 
@@ -25,6 +29,8 @@
 #define HQ_CANARY 0x5Au
 #define HQ_PCI_LOC_BASE (UINT64_C(1) << 32) /* bus 1 */
 #define HQ_MAX_BITES 64u
+#define HQ_NAME_MAX 64u
+#define PCI_CFG_BAR0 0x10u
 
 /* The vCPU operand the harness hands to vread/vwrite: the adapter moves the
  * value through guest_cpu_read/write on it. */
@@ -45,6 +51,11 @@ struct guest_timer {
     uint64_t start;
 };
 
+/* The guest system qvm passes to the 7.x gasp_* calls. */
+struct guest_system {
+    int unused;
+};
+
 struct hq_dev {
     vdev_t v;
     uint8_t *raw; /* canary | block | canary */
@@ -52,6 +63,10 @@ struct hq_dev {
     const struct vdev_factory *f;
     bool pci;
     bool mutex_inited;
+    bool have_bars;                        /* PCI_BARS answered with BARs */
+    struct vpci_bar bars[SVD_QVM_PCI_NBARS]; /* qvm's copy, addresses assigned from BAR writes */
+    uint32_t bar_lo[SVD_QVM_PCI_NBARS];    /* last value the guest wrote into each BAR register */
+    bool writing_back;                     /* qvm's own write of a BAR value (vb_breg) is under way */
 };
 
 static struct {
@@ -59,7 +74,14 @@ static struct {
     tg_mem ram;
     bool inited;
     struct vdev_factory *factories[HQ_MAX_FACTORIES];
+    char fnames[HQ_MAX_FACTORIES][HQ_NAME_MAX]; /* factory name: its own, or its .so's */
     unsigned nfactories;
+    char loading[HQ_NAME_MAX]; /* the vdev name of the .so being dlopen()ed */
+    struct guest_system gsp;
+    unsigned gasp_locks;       /* gasp_lock() depth */
+    bool startup;              /* single-threaded start-up (OPTIONS_START .. PCI_BARS) */
+    unsigned nlogf;            /* vdev_logf() lines */
+    unsigned nreport;          /* qvm_report() lines */
     struct { char path[512]; void *h; } libs[HQ_MAX_LIBS];
     unsigned nlibs;
     hq_dev *devs[HQ_MAX_DEVS];
@@ -121,6 +143,9 @@ void vdev_register_factory(struct vdev_factory *factory, unsigned abi_version)
         snprintf(hq.log[hq.nlog % HQ_LOG_LINES], HQ_LOG_LEN, "hq: factory ABI %u refused", abi_version);
         hq.nlog++;
     } else if (hq.nfactories < HQ_MAX_FACTORIES) {
+        /* vdev_factory: "If NULL, the name is filled in with the name of the
+         * shared object the factory is in." */
+        snprintf(hq.fnames[hq.nfactories], HQ_NAME_MAX, "%s", (factory->name != NULL) ? factory->name : hq.loading);
         hq.factories[hq.nfactories++] = factory;
     } else {
         /* table full: the test sees hq_factory() fail */
@@ -128,21 +153,110 @@ void vdev_register_factory(struct vdev_factory *factory, unsigned abi_version)
     pthread_mutex_unlock(&hq.lock);
 }
 
-void qvm_report(const char *fmt, ...)
+static void log_line(const char *who, bool err, const char *fmt, va_list ap)
 {
     char line[HQ_LOG_LEN];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
     pthread_mutex_lock(&hq.lock);
     memcpy(hq.log[hq.nlog % HQ_LOG_LINES], line, sizeof line);
     hq.nlog++;
+    if (err) {
+        hq.nlogf++;
+    } else {
+        hq.nreport++;
+    }
     pthread_mutex_unlock(&hq.lock);
     if (getenv("HQ_VERBOSE") != NULL) {
-        fprintf(stderr, "qvm_report: %s\n", line);
+        fprintf(stderr, "%s: %s\n", who, line);
     }
 }
+
+void qvm_report(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_line("qvm_report", false, fmt, ap);
+    va_end(ap);
+}
+
+#if SVD_QVM_GEN == 8
+void vdev_logf(qvm_log_level_t level, vdev_t const *vdp, char const *fmt, ...)
+#else
+void vdev_logf(const unsigned int level, const vdev_t *const vdp, const char *const fmt, ...)
+#endif
+{
+    if ((vdp == NULL) || (level != SVD_QVM_LOG_ERROR)) {
+        fail_msg("vdev_logf: no instance, or level %u is not the error level", (unsigned)level);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    log_line("vdev_logf", true, fmt, ap);
+    va_end(ap);
+}
+
+/* After start-up every gasp_* call must hold gasp_lock() ("Lifecycle of a
+ * vdev", "Function Safety"): a call without it fails the running test. */
+static void gasp_check(const char *what)
+{
+    pthread_mutex_lock(&hq.lock);
+    const bool bad = !hq.startup && (hq.gasp_locks == 0u);
+    pthread_mutex_unlock(&hq.lock);
+    if (bad) {
+        fail_msg("%s after start-up without gasp_lock()", what);
+    }
+}
+
+static int lock_space(uint16_t type)
+{
+    if (type != QST_MEMORY) {
+        fail_msg("gasp_lock: type %u, the adapters lock guest memory only", (unsigned)type);
+    }
+    pthread_mutex_lock(&hq.lock);
+    hq.gasp_locks++;
+    pthread_mutex_unlock(&hq.lock);
+    return EOK;
+}
+
+static void unlock_space(uint16_t type)
+{
+    pthread_mutex_lock(&hq.lock);
+    const bool held = hq.gasp_locks > 0u;
+    if (held) {
+        hq.gasp_locks--;
+    }
+    pthread_mutex_unlock(&hq.lock);
+    if (!held || (type != QST_MEMORY)) {
+        fail_msg("gasp_unlock without a matching gasp_lock (type %u)", (unsigned)type);
+    }
+}
+
+#if SVD_QVM_GEN == 8
+int gasp_lock(uint16_t type)
+{
+    return lock_space(type);
+}
+
+void gasp_unlock(uint16_t type)
+{
+    unlock_space(type);
+}
+#else
+int gasp_lock(struct guest_system *gsp, uint16_t type)
+{
+    if (gsp != &hq.gsp) {
+        fail_msg("gasp_lock: not the instance's guest system");
+    }
+    return lock_space(type);
+}
+
+void gasp_unlock(struct guest_system *gsp, uint16_t type)
+{
+    if (gsp != &hq.gsp) {
+        fail_msg("gasp_unlock: not the instance's guest system");
+    }
+    unlock_space(type);
+}
+#endif
 
 static int xfer_check(struct guest_cpu *gcp, const struct qvm_state_block *blk, unsigned nblks, unsigned len)
 {
@@ -157,10 +271,16 @@ static int xfer_check(struct guest_cpu *gcp, const struct qvm_state_block *blk, 
     return EOK;
 }
 
+#if SVD_QVM_GEN == 8
+int guest_cpu_read(struct guest_cpu *gcp, guest_cpu_access_flags_t flags, const struct qvm_state_block *blk,
+                   unsigned nblks, void *data, size_t len)
+#else
 int guest_cpu_read(struct guest_cpu *gcp, unsigned flags, const struct qvm_state_block *blk, unsigned nblks,
-                   void *data, unsigned data_len)
+                   void *data, unsigned len)
+#endif
 {
     (void)flags;
+    const unsigned data_len = (len <= 8u) ? (unsigned)len : 9u;
     int rc = xfer_check(gcp, blk, nblks, data_len);
     if ((rc == EOK) && countdown_hit("guest_cpu_read")) {
         rc = -1; /* "an exception should be sent to the guest" */
@@ -171,10 +291,16 @@ int guest_cpu_read(struct guest_cpu *gcp, unsigned flags, const struct qvm_state
     return rc;
 }
 
+#if SVD_QVM_GEN == 8
+int guest_cpu_write(struct guest_cpu *gcp, guest_cpu_access_flags_t flags, const struct qvm_state_block *blk,
+                    unsigned nblks, const void *data, size_t len)
+#else
 int guest_cpu_write(struct guest_cpu *gcp, unsigned flags, const struct qvm_state_block *blk, unsigned nblks,
-                    const void *data, unsigned data_len)
+                    const void *data, unsigned len)
+#endif
 {
     (void)flags;
+    const unsigned data_len = (len <= 8u) ? (unsigned)len : 9u;
     int rc = xfer_check(gcp, blk, nblks, data_len);
     if ((rc == EOK) && countdown_hit("guest_cpu_write")) {
         memset(gcp->buf, 0, sizeof gcp->buf); /* the vCPU gets a defined value */
@@ -189,6 +315,7 @@ int guest_cpu_write(struct guest_cpu *gcp, unsigned flags, const struct qvm_stat
 void *gasp_map_vdma(const vdev_t *vdev, int prot, uint64_t guest_paddr, size_t length)
 {
     (void)vdev;
+    gasp_check("gasp_map_vdma");
     void *p = NULL;
     if (countdown_hit("gasp_map_vdma")) {
         return NULL;
@@ -204,10 +331,20 @@ void *gasp_map_vdma(const vdev_t *vdev, int prot, uint64_t guest_paddr, size_t l
     return p;
 }
 
+#if SVD_QVM_GEN == 8
 void gasp_unmap(const void *ptr, size_t length, int flush)
+#else
+void gasp_unmap(struct guest_system *gsp, const void *ptr, size_t length, int const flush)
+#endif
 {
     (void)length;
     (void)flush;
+#if SVD_QVM_GEN != 8
+    if (gsp != &hq.gsp) {
+        fail_msg("gasp_unmap: not the guest system that mapped the range");
+    }
+#endif
+    gasp_check("gasp_unmap");
     pthread_mutex_lock(&hq.lock);
     if ((ptr != NULL) && (hq.live_maps > 0u)) {
         hq.live_maps--;
@@ -215,7 +352,11 @@ void gasp_unmap(const void *ptr, size_t length, int flush)
     pthread_mutex_unlock(&hq.lock);
 }
 
+#if SVD_QVM_GEN == 8
+int guest_intr_signal(guest_intr_t *gip, guest_intr_state_t gis)
+#else
 int guest_intr_signal(struct guest_intr *gip, unsigned gis)
+#endif
 {
     if ((gip == NULL) || (gip->pic != &hq.pic) || (gip->param >= HQ_PIC_PINS)) {
         return EINVAL;
@@ -332,8 +473,8 @@ void wdog_bite(struct wdog_state *wds)
     if (hq.nbites < HQ_MAX_BITES) {
         hq_bite *b = &hq.bites[hq.nbites];
         b->at_ns = hq.now;
-        b->action = wds->ws_action;
-        b->flags = wds->ws_flags;
+        b->action = wds->ws_action & ~WDOG_FLAG_DUMP;
+        b->flags = wds->ws_action & WDOG_FLAG_DUMP;
         b->from_timer = hq.firing;
         /* Lateness of an action carried out by a timer callback: on the
          * virtual clock (bite time - the timer's deadline) and on the host
@@ -390,7 +531,11 @@ int hq_init(size_t ram_size)
     hq.map_fail = false;
     hq.timer_fail = false;
     hq.nlog = 0;
+    hq.nlogf = 0;
+    hq.nreport = 0;
     hq.nbites = 0;
+    hq.gasp_locks = 0;
+    hq.startup = false;
     memset(hq.timers, 0, sizeof hq.timers);
     return 0;
 }
@@ -429,7 +574,20 @@ int hq_load(const char *path)
     if (hq.nlibs >= HQ_MAX_LIBS) {
         return -1;
     }
+    /* qvm loads `vdev NAME` from vdev-NAME.so; a factory with no name of
+     * its own is named after it. */
+    const char *base = strrchr(path, '/');
+    base = (base != NULL) ? base + 1 : path;
+    if (strncmp(base, "vdev-", 5) == 0) {
+        base += 5;
+    }
+    snprintf(hq.loading, sizeof hq.loading, "%s", base);
+    char *dot = strstr(hq.loading, ".so");
+    if (dot != NULL) {
+        *dot = '\0';
+    }
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    hq.loading[0] = '\0';
     if (h == NULL) {
         fprintf(stderr, "hq_load: %s\n", dlerror());
         return -1;
@@ -443,7 +601,7 @@ int hq_load(const char *path)
 const struct vdev_factory *hq_factory(const char *name)
 {
     for (unsigned i = 0; i < hq.nfactories; i++) {
-        if ((hq.factories[i]->name != NULL) && (strcmp(hq.factories[i]->name, name) == 0)) {
+        if (strcmp(hq.fnames[i], name) == 0) {
             return hq.factories[i];
         }
     }
@@ -505,6 +663,116 @@ static void dev_release(hq_dev *d)
     free(d);
 }
 
+/* Garbage for the instance block: qvm does not promise zeroed memory. A
+ * fixed-seed xorshift, never zero bytes, different in every block. */
+static void fill_garbage(uint8_t *p, size_t n)
+{
+    static uint32_t x = 0x9e3779b9u;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = (uint8_t)((x & 0xfeu) | 1u);
+    }
+}
+
+/* qvm's own options. `loc ADDR`: a memory location; `loc pci:N`: a PCI
+ * location (slot N, our shorthand for qvm's pci:bus:dev.func). */
+static int qvm_option(hq_dev *d, const char *on, const char *ov)
+{
+    if (strcmp(on, "loc") == 0) {
+        const bool pci = (ov != NULL) && (strncmp(ov, "pci:", 4) == 0);
+        const char *num = pci ? ov + 4 : ov;
+        char *end = NULL;
+        unsigned long long loc = (num != NULL) ? strtoull(num, &end, 0) : 0;
+        if ((num == NULL) || (end == num) || (*end != '\0') || (pci && (loc > 31u))) {
+            qvm_report("hq: bad loc '%s'", (ov != NULL) ? ov : "");
+            return EINVAL;
+        }
+        SVD_QSB_TYPE(&d->v.v_block) = pci ? (uint16_t)QST_PCI : (uint16_t)QST_MEMORY;
+        d->v.v_block.location = pci ? (HQ_PCI_LOC_BASE | ((uint64_t)loc << 24)) : loc;
+        return EOK;
+    }
+    if (!parse_intr(ov, &d->v.v_intr)) {
+        qvm_report("hq: bad intr '%s'", (ov != NULL) ? ov : "");
+        return EINVAL;
+    }
+    return EOK;
+}
+
+static void set_startup(bool on)
+{
+    pthread_mutex_lock(&hq.lock);
+    hq.startup = on;
+    pthread_mutex_unlock(&hq.lock);
+}
+
+/* The lifecycle as "Lifecycle of a vdev" and "Function Safety" document it:
+ * OPTIONS_START, the options, OPTIONS_END, ASSIGN; then qvm places a PCI
+ * device and asks for its BARs; GUEST_CONFIGURED (multi-threaded from here
+ * on), GEN_ACPI, GUEST_STARTING. GEN_FDT, STATUS, BUTTON and TERMINATE come
+ * from the tests (hq_gen_fdt, hq_dev_control, hq_dev_free). */
+static int lifecycle(hq_dev *d, const char *name, const char *const *opts)
+{
+    const struct vdev_factory *f = d->f;
+    int r = f->control(&d->v, VDEV_CTRL_OPTIONS_START, NULL);
+    for (unsigned i = 0; (r == EOK) && (opts != NULL) && (opts[i] != NULL); i += 2u) {
+        const char *on = opts[i];
+        const char *ov = opts[i + 1u];
+        if ((strcmp(on, "loc") == 0) || (strcmp(on, "intr") == 0)) {
+            r = qvm_option(d, on, ov);
+        } else {
+            int idx = opt_index(f, on);
+            if (idx < 0) {
+                qvm_report("hq: unknown option '%s' for vdev %s", on, name);
+                r = EINVAL;
+            } else {
+                r = f->control(&d->v, VDEV_CTRL_FIRST_OPTIDX + (unsigned)idx, ov);
+            }
+        }
+        if (ov == NULL) {
+            break;
+        }
+    }
+    if (r == EOK) {
+        r = f->control(&d->v, VDEV_CTRL_OPTIONS_END, NULL);
+    }
+    if (r == EOK) {
+        r = f->control(&d->v, VDEV_CTRL_ASSIGN, NULL);
+    }
+    if ((r == EOK) && (SVD_QSB_TYPE(&d->v.v_block) == QST_PCI) && ((f->factory_flags & VFF_VDEV_PCI) != 0u)) {
+        /* qvm puts a PCI device without a location on its bus, INTx on a pin of its own. */
+        pthread_mutex_lock(&hq.lock);
+        unsigned slot = hq.next_pci_dev++;
+        pthread_mutex_unlock(&hq.lock);
+        d->pci = true;
+        if (d->v.v_block.location == QSL_NO_LOCATION) {
+            d->v.v_block.location = HQ_PCI_LOC_BASE | ((uint64_t)slot << 24);
+        }
+        if (d->v.v_intr.pic == NULL) {
+            d->v.v_intr.pic = &hq.pic;
+            d->v.v_intr.param = 32u + (slot % 32u);
+        }
+        memset(d->bars, 0xA5, sizeof d->bars); /* the vdev fills every entry */
+        const int nb = f->control(&d->v, VDEV_CTRL_PCI_BARS, (const char *)(void *)d->bars);
+        d->have_bars = nb == -SVD_QVM_PCI_NBARS;
+        if (!d->have_bars && (nb <= 0)) {
+            r = EINVAL; /* neither BARs nor "none" */
+        }
+    }
+    set_startup(false);
+    if (r == EOK) {
+        r = f->control(&d->v, VDEV_CTRL_GUEST_CONFIGURED, NULL);
+    }
+    if (r == EOK) {
+        r = f->control(&d->v, VDEV_CTRL_GEN_ACPI, NULL);
+    }
+    if (r == EOK) {
+        r = f->control(&d->v, VDEV_CTRL_GUEST_STARTING, NULL);
+    }
+    return r;
+}
+
 hq_dev *hq_dev_new(const char *name, const char *const *opts, int *rc)
 {
     int dummy = 0;
@@ -528,11 +796,16 @@ hq_dev *hq_dev_new(const char *name, const char *const *opts, int *rc)
         return NULL;
     }
     memset(d->raw, HQ_CANARY, d->block_len + 2u * HQ_BLOCK_CANARY);
-    d->v.v_device = d->raw + HQ_BLOCK_CANARY; /* qvm does not promise zeroed memory: canary bytes */
+    fill_garbage(d->raw + HQ_BLOCK_CANARY, d->block_len);
+    d->v.v_device = d->raw + HQ_BLOCK_CANARY;
     d->v.v_factory = f;
-    d->v.v_gsp = NULL;
-    d->v.v_block.type = QST_MEMORY;
-    d->v.v_block.location = QSL_NO_LOCATION;
+#if SVD_QVM_GEN != 8
+    d->v.v_gsp = &hq.gsp;
+#endif
+    /* qvm's state before the vdev presets its own (unspecified: garbage-like) */
+    SVD_QSB_TYPE(&d->v.v_block) = 0x7777u;
+    d->v.v_block.location = UINT64_C(0x7777777777777777);
+    d->v.v_block.length = 0x77u;
     if ((f->factory_flags & VFF_MUTEX) != 0u) {
         pthread_mutexattr_t a;
         pthread_mutexattr_init(&a);
@@ -557,58 +830,9 @@ hq_dev *hq_dev_new(const char *name, const char *const *opts, int *rc)
         dev_release(d);
         return NULL;
     }
-
-    int r = f->control(&d->v, VDEV_CTRL_OPTIONS_START, NULL);
-    for (unsigned i = 0; (r == EOK) && (opts != NULL) && (opts[i] != NULL); i += 2u) {
-        const char *on = opts[i];
-        const char *ov = opts[i + 1u];
-        if (strcmp(on, "loc") == 0) {
-            char *end = NULL;
-            unsigned long long loc = (ov != NULL) ? strtoull(ov, &end, 0) : 0;
-            if ((ov == NULL) || (end == ov) || (*end != '\0')) {
-                qvm_report("hq: bad loc '%s'", (ov != NULL) ? ov : "");
-                r = EINVAL;
-            } else {
-                d->v.v_block.type = QST_MEMORY;
-                d->v.v_block.location = loc;
-            }
-        } else if (strcmp(on, "intr") == 0) {
-            if (!parse_intr(ov, &d->v.v_intr)) {
-                qvm_report("hq: bad intr '%s'", (ov != NULL) ? ov : "");
-                r = EINVAL;
-            }
-        } else {
-            int idx = opt_index(f, on);
-            if (idx < 0) {
-                qvm_report("hq: unknown option '%s' for vdev %s", on, name);
-                r = EINVAL;
-            } else {
-                r = f->control(&d->v, VDEV_CTRL_FIRST_OPTIDX + (unsigned)idx, ov);
-            }
-        }
-        if (ov == NULL) {
-            break;
-        }
-    }
-    if (r == EOK) {
-        r = f->control(&d->v, VDEV_CTRL_OPTIONS_END, NULL);
-    }
-    if ((r == EOK) && (d->v.v_block.location == QSL_NO_LOCATION) && ((f->factory_flags & VFF_VDEV_PCI) != 0u)) {
-        /* qvm puts a device without a location on its PCI bus, INTx on a pin of its own. */
-        pthread_mutex_lock(&hq.lock);
-        unsigned slot = hq.next_pci_dev++;
-        pthread_mutex_unlock(&hq.lock);
-        d->pci = true;
-        d->v.v_block.type = QST_PCI;
-        d->v.v_block.location = HQ_PCI_LOC_BASE | ((uint64_t)slot << 24);
-        if (d->v.v_intr.pic == NULL) {
-            d->v.v_intr.pic = &hq.pic;
-            d->v.v_intr.param = 32u + (slot % 32u);
-        }
-    }
-    if (r == EOK) {
-        r = f->control(&d->v, VDEV_CTRL_GUEST_CONFIGURED, NULL);
-    }
+    set_startup(true);
+    int r = lifecycle(d, name, opts);
+    set_startup(false);
     *rc = r;
     if (r != EOK) {
         (void)f->control(&d->v, VDEV_CTRL_TERMINATE, NULL);
@@ -666,19 +890,91 @@ unsigned hq_dev_pin(const hq_dev *d)
     return d->v.v_intr.param;
 }
 
+/* BAR @i's guest address as qvm assigned it from the guest's BAR writes, and
+ * whether the region is live (assigned and trapping the direction). */
+static bool bar_region(const hq_dev *d, unsigned i, bool write, uint64_t *base, uint64_t *len)
+{
+    const struct vpci_bar *b = &d->bars[i];
+    const struct gasp_region *r = &b->vb_mapping;
+    const uint32_t want = write ? GRF_VIRT_WR : GRF_VIRT_RD;
+    if (!d->have_bars || (r->vdev != &d->v) || ((SVD_GRF_FLAGS(r) & want) == 0u) ||
+        (SVD_QSB_TYPE(&r->guest) != QST_MEMORY) || (r->guest.location == 0u)) {
+        return false;
+    }
+    *base = r->guest.location;
+    *len = r->guest.length;
+    return true;
+}
+
+/* The vPCI side of qvm: a guest write into a BAR register assigns the BAR
+ * an address (the written value within the BAR's size, the upper half from
+ * the next register for a 64-bit BAR), moves the trapping region there and,
+ * as vb_breg asks, writes the BAR's value back to the device. */
+static void bar_written(hq_dev *d, uint32_t off)
+{
+    if (!d->have_bars || (off < PCI_CFG_BAR0) || (off >= PCI_CFG_BAR0 + 4u * SVD_QVM_PCI_NBARS)) {
+        return;
+    }
+    unsigned i = (off - PCI_CFG_BAR0) / 4u;
+    if ((i > 0u) && (d->bars[i].vb_mapping.guest.length == 0u) && ((d->bars[i - 1u].vb_value & 0x4u) != 0u)) {
+        i--; /* the upper half of a 64-bit BAR */
+    }
+    struct vpci_bar *b = &d->bars[i];
+    const uint64_t len = b->vb_mapping.guest.length;
+    if (len == 0u) {
+        return;
+    }
+    const bool mem64 = (b->vb_value & 0x4u) != 0u;
+    const uint64_t lo = d->bar_lo[i] & ~(uint64_t)(len - 1u) & UINT64_C(0xfffffff0);
+    const uint64_t hi = mem64 ? d->bar_lo[i + 1u] : 0u;
+    b->vb_value = (uint32_t)lo | (mem64 ? 0x4u : 0u);
+    b->vb_value_upper = (uint32_t)hi;
+    b->vb_mapping.guest.location = (hi << 32) | lo;
+    if (b->vb_breg != 0u) {
+        uint64_t v = b->vb_value;
+        d->writing_back = true;
+        (void)hq_access(d, true, QST_PCI, b->vb_breg, 4u, &v);
+        d->writing_back = false;
+    }
+}
+
+/* Where a memory access lands: the device's window (a memory device), a
+ * BAR region the device set up at PCI_BARS; anything else reaches no vdev. */
+static bool routed(const hq_dev *d, bool write, uint64_t loc, unsigned width, unsigned *cookie)
+{
+    if (!d->pci) {
+        const uint64_t base = d->v.v_block.location;
+        *cookie = 0u;
+        return (loc >= base) && (loc - base < d->v.v_block.length) && (d->v.v_block.length - (loc - base) >= width);
+    }
+    for (unsigned i = 0; i < SVD_QVM_PCI_NBARS; i++) {
+        uint64_t base = 0;
+        uint64_t len = 0;
+        if (bar_region(d, i, write, &base, &len) && (loc >= base) && (loc - base < len) && (len - (loc - base) >= width)) {
+            *cookie = d->bars[i].vb_mapping.cookie;
+            return true;
+        }
+    }
+    return false;
+}
+
 int hq_access(hq_dev *d, bool write, unsigned type, uint64_t loc, unsigned width, uint64_t *val)
 {
     if ((width == 0u) || (width > 8u) || ((d->f->acc_sizes & (1u << width)) == 0u)) {
         return HQ_REFUSED;
     }
+    unsigned cookie = 0u;
+    if ((type == QST_MEMORY) && !routed(d, write, loc, width, &cookie)) {
+        return HQ_UNROUTED;
+    }
     struct qvm_state_block vop;
     struct qvm_state_block oop;
     memset(&vop, 0, sizeof vop);
     memset(&oop, 0, sizeof oop);
-    vop.type = (uint16_t)type;
+    SVD_QSB_TYPE(&vop) = (uint16_t)type;
     vop.length = width;
     vop.location = (type == QST_PCI) ? (d->v.v_block.location | (loc & 0xffffu)) : loc;
-    oop.type = 2u; /* a vCPU register (QST_CPUREGS in the reference) */
+    SVD_QSB_TYPE(&oop) = 2u; /* a vCPU register (QST_CPUREGS in the reference) */
     oop.length = width;
     oop.location = 0;
     struct guest_cpu cpu;
@@ -691,10 +987,10 @@ int hq_access(hq_dev *d, bool write, unsigned type, uint64_t loc, unsigned width
         for (unsigned i = 0; i < 8u; i++) {
             cpu.buf[i] = (uint8_t)(v >> (8u * i));
         }
-        r = (int)d->f->vwrite(&d->v, 0u, &vop, &oop, &cpu);
+        r = (int)d->f->vwrite(&d->v, cookie, &vop, &oop, &cpu);
     } else {
         memset(cpu.buf, 0xEE, sizeof cpu.buf); /* a read must overwrite this */
-        r = (int)d->f->vread(&d->v, 0u, &vop, &oop, &cpu);
+        r = (int)d->f->vread(&d->v, cookie, &vop, &oop, &cpu);
         uint64_t v = 0;
         for (unsigned i = 0; i < width; i++) {
             v |= (uint64_t)cpu.buf[i] << (8u * i);
@@ -704,7 +1000,40 @@ int hq_access(hq_dev *d, bool write, unsigned type, uint64_t loc, unsigned width
     if (cpu.bad || (cpu.xfers != 1u)) {
         return HQ_XFER_ERR; /* exactly one transfer of exactly the access width */
     }
+    if (write && !d->writing_back && (type == QST_PCI) && (width == 4u) && ((loc & 3u) == 0u) &&
+        (r == (int)VRS_NORMAL)) {
+        const uint32_t off = (uint32_t)(loc & 0xffffu);
+        if ((off >= PCI_CFG_BAR0) && (off < PCI_CFG_BAR0 + 4u * SVD_QVM_PCI_NBARS)) {
+            d->bar_lo[(off - PCI_CFG_BAR0) / 4u] = (uint32_t)*val;
+            bar_written(d, off);
+        }
+    }
     return r;
+}
+
+bool hq_bar(const hq_dev *d, unsigned i, struct vpci_bar *out)
+{
+    if (!d->have_bars || (i >= SVD_QVM_PCI_NBARS)) {
+        return false;
+    }
+    *out = d->bars[i];
+    return true;
+}
+
+unsigned hq_logf_count(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    unsigned n = hq.nlogf;
+    pthread_mutex_unlock(&hq.lock);
+    return n;
+}
+
+unsigned hq_report_count(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    unsigned n = hq.nreport;
+    pthread_mutex_unlock(&hq.lock);
+    return n;
 }
 
 int hq_gen_fdt(hq_dev *d, void *blob, size_t cap)

@@ -2,6 +2,7 @@
  * on caller storage (the instance block): no static state. */
 #include "qvm_common.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,26 +24,70 @@ void svd_qvm_badopt_set(svd_qvm_badopt *b, const char *name, const char *value, 
     }
 }
 
-void svd_qvm_badopt_report(const svd_qvm_badopt *b, const char *vdev)
+/* Formatted here, handed to vdev_logf() as "%s": the one variadic call
+ * takes a fixed format. */
+void svd_qvm_log(const vdev_t *vdp, const char *fmt, ...)
+{
+    char line[SVD_QVM_LOG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    vdev_logf(SVD_QVM_LOG_ERROR, vdp, "%s", line);
+}
+
+void svd_qvm_badopt_report(const svd_qvm_badopt *b, const vdev_t *vdp, const char *vdev)
 {
     if ((b != NULL) && b->set) {
-        qvm_report("%s: option '%s' value '%s' rejected: %s", vdev, b->name, b->value, b->why);
+        svd_qvm_log(vdp, "%s: option '%s' value '%s' rejected: %s", vdev, b->name, b->value, b->why);
     }
 }
 
-void svd_qvm_opt_action(svd_qvm_badopt *bad, const char *name, const char *value, svd_wdt_action *out)
+/* QNX's action values (wdt-sp805 user's guide: [dump,]terminate|fiq) in the
+ * order of the table; `none` is ours. */
+static const struct {
+    const char *name;
+    svd_qvm_action a;
+} qvm_actions[] = {
+    { "terminate", { SVD_QVM_BITE_TERMINATE, false } },
+    { "dump,terminate", { SVD_QVM_BITE_TERMINATE, true } },
+    { "fiq", { SVD_QVM_BITE_FIQ, false } },
+    { "dump,fiq", { SVD_QVM_BITE_FIQ, true } },
+    { "none", { SVD_QVM_BITE_NONE, false } },
+};
+
+void svd_qvm_opt_action(svd_qvm_badopt *bad, const char *name, const char *value, svd_qvm_action *out)
 {
-    svd_wdt_action a = SVD_WDT_ACTION_RESET;
-    if (svd_is_ok(svd_wdt_action_parse(value, &a))) {
-        *out = a;
-    } else {
-        svd_qvm_badopt_set(bad, name, value, "want reset, terminate, dump or none");
+    for (size_t i = 0; (value != NULL) && (i < sizeof qvm_actions / sizeof qvm_actions[0]); i++) {
+        if (strcmp(value, qvm_actions[i].name) == 0) {
+            *out = qvm_actions[i].a;
+            return;
+        }
     }
+    svd_qvm_badopt_set(bad, name, value, "want [dump,]terminate, [dump,]fiq or none");
 }
 
-void svd_qvm_wdt_status(svd_wdt_action a, uint64_t actions, char *buf, size_t len)
+const char *svd_qvm_action_name(svd_qvm_action a)
 {
-    (void)snprintf(buf, len, "action %s, expiries acted on %llu", svd_wdt_action_name(a),
+    for (size_t i = 0; i < sizeof qvm_actions / sizeof qvm_actions[0]; i++) {
+        if ((qvm_actions[i].a.bite == a.bite) && (qvm_actions[i].a.dump == a.dump)) {
+            return qvm_actions[i].name;
+        }
+    }
+    return "none"; /* `none` has no dump form: never set */
+}
+
+svd_wdt_action svd_qvm_action_engine(svd_qvm_action a)
+{
+    if (a.bite != SVD_QVM_BITE_TERMINATE) {
+        return SVD_WDT_ACTION_NONE; /* the guest keeps running */
+    }
+    return a.dump ? SVD_WDT_ACTION_DUMP : SVD_WDT_ACTION_TERMINATE;
+}
+
+void svd_qvm_wdt_status(svd_qvm_action a, uint64_t actions, char *buf, size_t len)
+{
+    (void)snprintf(buf, len, "action %s, expiries acted on %llu", svd_qvm_action_name(a),
                    (unsigned long long)actions);
 }
 
@@ -68,27 +113,40 @@ svd_result svd_qvm_mem_add(svd_qvm_mem *m, uint64_t gpa, uint64_t size)
     return svd_ok();
 }
 
-void svd_qvm_mem_unmap(svd_qvm_mem *m)
+/* Every window's mapping released; the caller holds gasp_lock(). */
+static void unmap_locked(svd_qvm_mem *m, const vdev_t *vdp)
 {
-    if (m == NULL) {
-        return;
-    }
     for (uint32_t i = 0; i < m->n; i++) {
         if (m->win[i].host != NULL) {
-            gasp_unmap(m->win[i].host, (size_t)m->win[i].size, 0);
+            SVD_GASP_UNMAP(vdp, m->win[i].host, (size_t)m->win[i].size);
             m->win[i].host = NULL;
         }
     }
     m->mapped = false;
 }
 
+void svd_qvm_mem_unmap(svd_qvm_mem *m, const vdev_t *vdp)
+{
+    if ((m == NULL) || (vdp == NULL)) {
+        return;
+    }
+    /* The unmap is done even if the lock is refused: keeping a mapping
+     * past TERMINATE would leak it, and qvm is shutting the instance down. */
+    const int locked = SVD_GASP_LOCK(vdp);
+    unmap_locked(m, vdp);
+    if (locked == EOK) {
+        SVD_GASP_UNLOCK(vdp);
+    }
+}
+
 svd_result svd_qvm_mem_map(svd_qvm_mem *m, const vdev_t *vdp, svd_gmem *gm)
 {
-    SVD_ENSURE((m != NULL) && (gm != NULL), SVD_ERR_INVALID_ARG);
+    SVD_ENSURE((m != NULL) && (vdp != NULL) && (gm != NULL), SVD_ERR_INVALID_ARG);
     if (m->mapped) {
         return svd_ok();
     }
     svd_gmem_init(gm);
+    SVD_ENSURE(SVD_GASP_LOCK(vdp) == EOK, SVD_ERR_SOURCE);
     bool ok = m->n > 0u;
     for (uint32_t i = 0; ok && (i < m->n); i++) {
         svd_qvm_window *w = &m->win[i];
@@ -101,12 +159,13 @@ svd_result svd_qvm_mem_map(svd_qvm_mem *m, const vdev_t *vdp, svd_gmem *gm)
              svd_is_ok(svd_gmem_add(gm, w->gpa, w->size, w->host, SVD_GMEM_READ | SVD_GMEM_WRITE));
     }
     if (!ok) {
-        svd_qvm_mem_unmap(m);
+        unmap_locked(m, vdp);
         svd_gmem_init(gm);
-        return svd_fail(SVD_ERR_SOURCE);
+    } else {
+        m->mapped = true;
     }
-    m->mapped = true;
-    return svd_ok();
+    SVD_GASP_UNLOCK(vdp);
+    return ok ? svd_ok() : svd_fail(SVD_ERR_SOURCE);
 }
 
 #define NS_PER_S UINT64_C(1000000000)
@@ -201,7 +260,7 @@ void svd_qvm_clock_fired(svd_qvm_clock *c)
 
 int svd_qvm_irq_set(vdev_t *vdp, bool *cur, bool level)
 {
-    if ((vdp == NULL) || (cur == NULL) || (*cur == level)) {
+    if ((vdp == NULL) || (cur == NULL) || (*cur == level) || (vdp->v_intr.pic == NULL)) {
         return EOK;
     }
     int rc = guest_intr_signal(&vdp->v_intr, level ? GIS_ON : GIS_OFF);
@@ -211,37 +270,37 @@ int svd_qvm_irq_set(vdev_t *vdp, bool *cur, bool level)
     return rc;
 }
 
-vdev_ref_status_t svd_qvm_reply(struct guest_cpu *gcp, const struct qvm_state_block *oopnd, uint32_t width,
-                                uint64_t val)
+svd_vrs svd_qvm_reply(struct guest_cpu *gcp, const struct qvm_state_block *oopnd, uint32_t width, uint64_t val)
 {
     uint8_t b[8];
     if ((width == 0u) || (width > sizeof b)) {
         return VRS_BUS_ERROR;
     }
     svd_store_le64(b, val);
-    return (guest_cpu_write(gcp, GXF_NONE, oopnd, 1u, b, width) == EOK) ? VRS_NORMAL : VRS_BUS_ERROR;
+    const int rc = guest_cpu_write(gcp, GXF_NONE, oopnd, 1u, b, width);
+    return (rc == EOK) ? VRS_NORMAL : guest_cpu_to_vrs(rc);
 }
 
-vdev_ref_status_t svd_qvm_fetch(struct guest_cpu *gcp, const struct qvm_state_block *oopnd, uint32_t width,
-                                uint64_t *val)
+svd_vrs svd_qvm_fetch(struct guest_cpu *gcp, const struct qvm_state_block *oopnd, uint32_t width, uint64_t *val)
 {
     uint8_t b[8];
     memset(b, 0, sizeof b);
     if ((width == 0u) || (width > sizeof b) || (val == NULL)) {
         return VRS_BUS_ERROR;
     }
-    if (guest_cpu_read(gcp, GXF_NONE, oopnd, 1u, b, width) != EOK) {
-        return VRS_BUS_ERROR;
+    const int rc = guest_cpu_read(gcp, GXF_NONE, oopnd, 1u, b, width);
+    if (rc != EOK) {
+        return guest_cpu_to_vrs(rc);
     }
     *val = svd_load_le64(b);
     return VRS_NORMAL;
 }
 
-int svd_qvm_fdt_add(int parent, const svd_fdt_node *n, const char *vdev)
+int svd_qvm_fdt_add(const vdev_t *vdp, int parent, const svd_fdt_node *n, const char *vdev)
 {
     const int node = gfdt_update_node(parent, n->name, n->unit);
     if (node < 0) {
-        qvm_report("%s: cannot add the FDT node", vdev);
+        svd_qvm_log(vdp, "%s: cannot add the FDT node", vdev);
         return EIO;
     }
     uint8_t buf[SVD_FDT_MAX_PROP];

@@ -19,10 +19,15 @@
  * - moving an access value to and from the vCPU;
  * - writing a core-built FDT node through qvm's gfdt_* calls.
  *
- * Thread-safety: none of these functions locks; each works only on the
+ * - error lines through vdev_logf() (so the instance's `log` option filters
+ *   them); qvm_report() is kept for VDEV_CTRL_STATUS output, as documented.
+ *
+ * Thread-safety: none of these functions takes v_mtx; each works only on the
  * structures passed to it. The frame calls them with the instance's v_mtx
  * held (qvm initialises v_mtx for the vdev's own use, ::VFF_MUTEX; it is not
- * documented to take it around callbacks, so the frame does).
+ * documented to take it around callbacks, so the frame does). The guest
+ * memory calls take gasp_lock() around every gasp_* call: after start-up
+ * qvm is multi-threaded and the docs require the lock.
  */
 #ifndef SVD_QVM_COMMON_H
 #define SVD_QVM_COMMON_H
@@ -39,6 +44,18 @@
 
 /** @brief Keeps a helper out of the adapter's exported symbols. */
 #define SVD_QVM_HIDDEN __attribute__((visibility("hidden")))
+
+/* ---- logging --------------------------------------------------------------- */
+
+/** @brief Longest error line the adapters log (longer ones are cut). */
+#define SVD_QVM_LOG_MAX 200u
+
+/**
+ * @brief Log an error line of instance @p vdp through vdev_logf() at ::SVD_QVM_LOG_ERROR.
+ * @param vdp the instance (its `log` option filters the line).
+ * @param fmt printf format, never guest-controlled.
+ */
+SVD_QVM_HIDDEN void svd_qvm_log(const vdev_t *vdp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- options ------------------------------------------------------------- */
 
@@ -66,19 +83,47 @@ SVD_QVM_HIDDEN void svd_qvm_badopt_set(svd_qvm_badopt *b, const char *name, cons
 /**
  * @brief Log "<vdev>: option '<name>' value '<v>' rejected: <why>" if one was recorded.
  * @param b the instance's record.
+ * @param vdp the instance (vdev_logf()).
  * @param vdev the adapter's name for the log line.
  */
-SVD_QVM_HIDDEN void svd_qvm_badopt_report(const svd_qvm_badopt *b, const char *vdev);
+SVD_QVM_HIDDEN void svd_qvm_badopt_report(const svd_qvm_badopt *b, const vdev_t *vdp, const char *vdev);
+
+/** @brief What qvm's watchdog service is asked to do when a watchdog's final stage expires. */
+typedef enum svd_qvm_bite {
+    SVD_QVM_BITE_TERMINATE = 0, /**< Terminate the guest (WDOG_ACTION_TERMINATE); QNX's default. */
+    SVD_QVM_BITE_FIQ,           /**< An interrupt to the guest (WDOG_ACTION_INTR; QNX's `fiq`). */
+    SVD_QVM_BITE_NONE           /**< Our extension: log only, no bite. */
+} svd_qvm_bite;
+
+/** @brief A watchdog's `action` option: QNX's `[dump,]terminate|fiq`, or our `none`. */
+typedef struct svd_qvm_action {
+    svd_qvm_bite bite; /**< What the bite does. */
+    bool dump;         /**< `dump,`: WDOG_FLAG_DUMP with the bite (qvm dumps if its `dump` option is set). */
+} svd_qvm_action;
 
 /**
- * @brief The watchdogs' `action` option: reset | terminate | dump | none.
+ * @brief The watchdogs' `action` option: `terminate`, `fiq`, `dump,terminate`,
+ *        `dump,fiq` (QNX's values) or `none` (our extension).
  * @param bad the instance's record; a refused value is recorded there.
  * @param name static option name.
  * @param value the value as given.
  * @param out receives the action when accepted; untouched otherwise.
  */
 SVD_QVM_HIDDEN void svd_qvm_opt_action(svd_qvm_badopt *bad, const char *name, const char *value,
-                                       svd_wdt_action *out);
+                                       svd_qvm_action *out);
+/**
+ * @brief The core engine's action for @p a (what its effects report when it fires).
+ * @param a the `action` option.
+ * @return ::SVD_WDT_ACTION_TERMINATE, ::SVD_WDT_ACTION_DUMP (dump, terminate)
+ *         or ::SVD_WDT_ACTION_NONE (fiq, none: the guest keeps running).
+ */
+SVD_QVM_HIDDEN svd_wdt_action svd_qvm_action_engine(svd_qvm_action a);
+/**
+ * @brief The QNX spelling of @p a ("dump,terminate", "fiq", "none", ...).
+ * @param a the `action` option.
+ * @return a static string.
+ */
+SVD_QVM_HIDDEN const char *svd_qvm_action_name(svd_qvm_action a);
 /**
  * @brief A watchdog's part of the status line: "action A, expiries acted on N".
  * @param a the `action` option.
@@ -86,7 +131,7 @@ SVD_QVM_HIDDEN void svd_qvm_opt_action(svd_qvm_badopt *bad, const char *name, co
  * @param buf receives the text, NUL-terminated (cut to @p len).
  * @param len size of @p buf.
  */
-SVD_QVM_HIDDEN void svd_qvm_wdt_status(svd_wdt_action a, uint64_t actions, char *buf, size_t len);
+SVD_QVM_HIDDEN void svd_qvm_wdt_status(svd_qvm_action a, uint64_t actions, char *buf, size_t len);
 
 /* ---- guest memory ----------------------------------------------------------- */
 
@@ -119,7 +164,7 @@ SVD_QVM_HIDDEN SVD_MUST_USE svd_result svd_qvm_mem_add(svd_qvm_mem *m, uint64_t 
 /**
  * @brief Map every window with gasp_map_vdma() and fill @p gm (re-initialised).
  *
- * Idempotent once mapped.
+ * Idempotent once mapped. Holds gasp_lock(QST_MEMORY) around the gasp_* calls.
  * @param m the instance's windows.
  * @param vdp the instance.
  * @param gm the core's guest-memory map to fill.
@@ -128,10 +173,11 @@ SVD_QVM_HIDDEN SVD_MUST_USE svd_result svd_qvm_mem_add(svd_qvm_mem *m, uint64_t 
  */
 SVD_QVM_HIDDEN SVD_MUST_USE svd_result svd_qvm_mem_map(svd_qvm_mem *m, const vdev_t *vdp, svd_gmem *gm);
 /**
- * @brief Unmap every mapped window (gasp_unmap); safe to call twice.
+ * @brief Unmap every mapped window (gasp_unmap, under gasp_lock); safe to call twice.
  * @param m the instance's windows.
+ * @param vdp the instance that mapped them (its guest system, 7.x).
  */
-SVD_QVM_HIDDEN void svd_qvm_mem_unmap(svd_qvm_mem *m);
+SVD_QVM_HIDDEN void svd_qvm_mem_unmap(svd_qvm_mem *m, const vdev_t *vdp);
 
 /* ---- clock and timer -------------------------------------------------------- */
 
@@ -177,6 +223,9 @@ SVD_QVM_HIDDEN void svd_qvm_clock_fired(svd_qvm_clock *c);
 
 /**
  * @brief Drive v_intr to @p level if it differs from *@p cur.
+ *
+ * An instance without an interrupt (v_intr.pic NULL: `intr` not given and
+ * none assigned) drives nothing and reports EOK.
  * @param vdp the instance.
  * @param cur the level last driven; updated when the signal succeeds.
  * @param level wanted level.
@@ -192,22 +241,22 @@ SVD_QVM_HIDDEN int svd_qvm_irq_set(vdev_t *vdp, bool *cur, bool level);
  * @param oopnd the state block qvm gave the vread callback.
  * @param width bytes, 1 to 8 (the factory's acc_sizes limits it to 1, 2, 4, 8).
  * @param val the value read.
- * @return ::VRS_NORMAL, or ::VRS_BUS_ERROR if qvm refused the transfer or
- *         @p width is out of range.
+ * @return ::VRS_NORMAL; guest_cpu_to_vrs() of qvm's error if it refused the
+ *         transfer; ::VRS_BUS_ERROR if @p width is out of range.
  */
-SVD_QVM_HIDDEN vdev_ref_status_t svd_qvm_reply(struct guest_cpu *gcp, const struct qvm_state_block *oopnd,
-                                               uint32_t width, uint64_t val);
+SVD_QVM_HIDDEN svd_vrs svd_qvm_reply(struct guest_cpu *gcp, const struct qvm_state_block *oopnd,
+                                     uint32_t width, uint64_t val);
 /**
  * @brief Fetch the @p width bytes the guest writes (little-endian).
  * @param gcp the vCPU of the access.
  * @param oopnd the state block qvm gave the vwrite callback.
  * @param width bytes, 1 to 8 (the factory's acc_sizes limits it to 1, 2, 4, 8).
  * @param val receives the value.
- * @return ::VRS_NORMAL, or ::VRS_BUS_ERROR if qvm refused the transfer or
- *         @p width is out of range.
+ * @return ::VRS_NORMAL; guest_cpu_to_vrs() of qvm's error if it refused the
+ *         transfer; ::VRS_BUS_ERROR if @p width is out of range.
  */
-SVD_QVM_HIDDEN vdev_ref_status_t svd_qvm_fetch(struct guest_cpu *gcp, const struct qvm_state_block *oopnd,
-                                               uint32_t width, uint64_t *val);
+SVD_QVM_HIDDEN svd_vrs svd_qvm_fetch(struct guest_cpu *gcp, const struct qvm_state_block *oopnd,
+                                     uint32_t width, uint64_t *val);
 
 /* ---- device tree ------------------------------------------------------------------ */
 
@@ -215,12 +264,13 @@ SVD_QVM_HIDDEN vdev_ref_status_t svd_qvm_fetch(struct guest_cpu *gcp, const stru
  * @brief Add the core-built node @p n ("<name>@<unit>") under FDT node
  *        @p parent (gfdt_update_node()) and write every property of it
  *        (gfdt_update_property()).
+ * @param vdp the instance (vdev_logf()).
  * @param parent the parent node GEN_FDT names.
  * @param n the node (name, unit and properties), checked by the core's FDT writer.
  * @param vdev the adapter's name for the log line.
  * @return EOK; EIO (logged) when qvm cannot add the node; EINVAL if the core
  *         refuses a property (nothing more is written).
  */
-SVD_QVM_HIDDEN int svd_qvm_fdt_add(int parent, const svd_fdt_node *n, const char *vdev);
+SVD_QVM_HIDDEN int svd_qvm_fdt_add(const vdev_t *vdp, int parent, const svd_fdt_node *n, const char *vdev);
 
 #endif /* SVD_QVM_COMMON_H */

@@ -24,6 +24,7 @@ typedef struct svd_qvm_frame {
     bool ready;               /* OPTIONS_END succeeded and no TERMINATE since */
     bool irq;                 /* interrupt level last driven */
     bool timer_failed_logged; /* "cannot arm" was logged */
+    bool started;             /* GUEST_STARTING came: the guest runs */
 } svd_qvm_frame;
 
 /* The instance block: the frame's part, then the device's (inst_size bytes,
@@ -54,54 +55,48 @@ static unsigned option_count(void)
 
 /* ---- effects -------------------------------------------------------------- */
 
-/* Carry out a fired watchdog's action through qvm's watchdog service.
- * Returns true when the guest was reset. */
-static bool carry_out(svd_qvm_frame *f, const svd_fx *fx)
+/* Carry out a fired watchdog's action through qvm's watchdog service (or
+ * only log it, for our `none`). */
+static void carry_out(const vdev_t *vdp, svd_qvm_frame *f, const void *dev, const svd_fx *fx)
 {
     const char *name = svd_qvm_device.name;
+    const svd_qvm_action a = svd_qvm_device.action(dev);
     struct wdog_state ws;
-    bool reset = false;
     memset(&ws, 0, sizeof ws);
     f->actions++;
-    switch (fx->action) {
-    case SVD_WDT_ACTION_RESET:
-        qvm_report("%s: watchdog expired: resetting the guest", name);
-        ws.ws_action = WDOG_ACTION_RESET;
-        wdog_bite(&ws);
-        reset = true;
-        break;
-    case SVD_WDT_ACTION_TERMINATE:
-        qvm_report("%s: watchdog expired: terminating the guest", name);
+    switch (a.bite) {
+    case SVD_QVM_BITE_TERMINATE:
+        svd_qvm_log(vdp, "%s: watchdog expired: %sterminating the guest", name, a.dump ? "dump, then " : "");
         ws.ws_action = WDOG_ACTION_TERMINATE;
-        wdog_bite(&ws);
         break;
-    case SVD_WDT_ACTION_DUMP:
-        qvm_report("%s: watchdog expired: dumping, then terminating the guest", name);
-        ws.ws_action = WDOG_ACTION_TERMINATE;
-        ws.ws_flags = WDOG_FLAG_DUMP;
-        wdog_bite(&ws);
+    case SVD_QVM_BITE_FIQ:
+        svd_qvm_log(vdp, "%s: watchdog expired: %sinterrupt to the guest (fiq)", name, a.dump ? "dump, " : "");
+        ws.ws_action = WDOG_ACTION_INTR;
         break;
-    case SVD_WDT_ACTION_NONE:
-    case SVD_WDT_ACTION__COUNT:
+    case SVD_QVM_BITE_NONE:
     default:
-        qvm_report("%s: watchdog expired (action none: logged only, %u expiries)", name, (unsigned)fx->fires);
-        break;
+        svd_qvm_log(vdp, "%s: watchdog expired (action none: logged only, %u expiries)", name,
+                    (unsigned)fx->fires);
+        return;
     }
-    return reset;
+    if (a.dump) {
+        ws.ws_action |= WDOG_FLAG_DUMP;
+    }
+    wdog_bite(&ws);
 }
 
 /* The line and the latch of one effect. */
 static void apply_line(vdev_t *vdp, svd_qvm_frame *f, const svd_fx *fx)
 {
     if (fx->failed) {
-        qvm_report("%s: device needs reset: %s", svd_qvm_device.name, svd_why_name(fx->why));
+        svd_qvm_log(vdp, "%s: device needs reset: %s", svd_qvm_device.name, svd_why_name(fx->why));
     }
     (void)svd_qvm_irq_set(vdp, &f->irq, fx->irq_level);
 }
 
 /* Arm the instance timer for @deadline; false when qvm refused it twice
  * (a refusal is retried at once: a transient one costs nothing). */
-static bool arm(svd_qvm_frame *f, uint64_t deadline)
+static bool arm(const vdev_t *vdp, svd_qvm_frame *f, uint64_t deadline)
 {
     if (deadline == SVD_NO_DEADLINE) {
         return true;
@@ -113,33 +108,20 @@ static bool arm(svd_qvm_frame *f, uint64_t deadline)
     }
     if (!f->timer_failed_logged) {
         f->timer_failed_logged = true;
-        qvm_report("%s: cannot arm the guest timer", svd_qvm_device.name);
+        svd_qvm_log(vdp, "%s: cannot arm the guest timer", svd_qvm_device.name);
     }
     return false;
-}
-
-/* Carry out a fired action; after a reset action the device is reset as a
- * guest reset resets it. Returns the effect whose deadline now counts. */
-static const svd_fx *act(vdev_t *vdp, frame_block *b, const svd_fx *fx, uint64_t now, svd_fx *after)
-{
-    if (carry_out(&b->f, fx) && (svd_qvm_device.reset != NULL)) {
-        svd_qvm_device.reset(b->dev, now, after);
-        apply_line(vdp, &b->f, after);
-        return after; /* the reset device's deadline replaces the old one */
-    }
-    return fx;
 }
 
 /* Apply everything @fx asks for (see qvm_frame.h). */
 static void apply(vdev_t *vdp, frame_block *b, const svd_fx *fx, uint64_t now)
 {
-    const svd_fx *last = fx;
-    svd_fx after;
+    (void)now;
     apply_line(vdp, &b->f, fx);
     if (fx->fired) {
-        last = act(vdp, b, fx, now, &after);
+        carry_out(vdp, &b->f, b->dev, fx);
     }
-    if (arm(&b->f, last->deadline) || (svd_qvm_device.reset == NULL) || last->fired) {
+    if (arm(vdp, &b->f, fx->deadline) || (svd_qvm_device.action == NULL) || fx->fired) {
         /* Armed; or a device that never fires (its pending work waits for
          * the guest's next access); or the action was just carried out. */
         return;
@@ -147,12 +129,12 @@ static void apply(vdev_t *vdp, frame_block *b, const svd_fx *fx, uint64_t now)
     /* Fail-safe: a watchdog whose expiry can no longer be timed does not
      * wait for a guest that may never touch it again; it carries out its
      * configured action now, as if it had expired. */
-    qvm_report("%s: watchdog cannot be timed: carrying out its action now (fail-safe)", svd_qvm_device.name);
-    svd_fx now_fx = *last;
+    svd_qvm_log(vdp, "%s: watchdog cannot be timed: carrying out its action now (fail-safe)", svd_qvm_device.name);
+    svd_fx now_fx = *fx;
     now_fx.fired = true;
     now_fx.fires = 1u;
-    last = act(vdp, b, &now_fx, now, &after);
-    (void)arm(&b->f, last->deadline);
+    carry_out(vdp, &b->f, b->dev, &now_fx);
+    (void)arm(vdp, &b->f, fx->deadline);
 }
 
 /* ---- accesses ---------------------------------------------------------------- */
@@ -163,8 +145,8 @@ static uint64_t perform(vdev_t *vdp, frame_block *b, const struct qvm_state_bloc
                         bool write, uint64_t v)
 {
     svd_qvm_frame *f = &b->f;
-    const bool cfg = vopnd->type == QST_PCI;
-    if (!cfg && (vopnd->type != QST_MEMORY)) {
+    const bool cfg = SVD_QSB_TYPE(vopnd) == QST_PCI;
+    if (!cfg && (SVD_QSB_TYPE(vopnd) != QST_MEMORY)) {
         f->refused++;
         return 0u;
     }
@@ -181,8 +163,8 @@ static uint64_t perform(vdev_t *vdp, frame_block *b, const struct qvm_state_bloc
     return val;
 }
 
-static vdev_ref_status_t access(vdev_t *vdp, bool write, const struct qvm_state_block *vopnd,
-                                const struct qvm_state_block *oopnd, struct guest_cpu *gcp)
+static svd_vrs access(vdev_t *vdp, bool write, const struct qvm_state_block *vopnd,
+                      const struct qvm_state_block *oopnd, struct guest_cpu *gcp)
 {
     if ((vopnd == NULL) || (oopnd == NULL)) {
         return VRS_NORMAL;
@@ -190,7 +172,7 @@ static vdev_ref_status_t access(vdev_t *vdp, bool write, const struct qvm_state_
     const uint32_t width = (vopnd->length <= 8u) ? (uint32_t)vopnd->length : 8u;
     uint64_t v = 0u;
     if (write) {
-        const vdev_ref_status_t st = svd_qvm_fetch(gcp, oopnd, width, &v);
+        const svd_vrs st = svd_qvm_fetch(gcp, oopnd, width, &v);
         if (st != VRS_NORMAL) {
             return st; /* no value: nothing is performed */
         }
@@ -207,15 +189,18 @@ static vdev_ref_status_t access(vdev_t *vdp, bool write, const struct qvm_state_
     return write ? VRS_NORMAL : svd_qvm_reply(gcp, oopnd, width, got);
 }
 
-static vdev_ref_status_t frame_vread(vdev_t *vdp, unsigned cookie, const struct qvm_state_block *vopnd,
-                                     const struct qvm_state_block *oopnd, struct guest_cpu *gcp)
+/* The cookie is the one PCI_BARS put in BAR0's region (0) or qvm's for the
+ * device's own window: the state block's address says where the access
+ * landed either way, so it is not needed. */
+static svd_vrs frame_vread(vdev_t *vdp, unsigned cookie, const struct qvm_state_block *vopnd,
+                           const struct qvm_state_block *oopnd, struct guest_cpu *gcp)
 {
     (void)cookie;
     return access(vdp, false, vopnd, oopnd, gcp);
 }
 
-static vdev_ref_status_t frame_vwrite(vdev_t *vdp, unsigned cookie, const struct qvm_state_block *vopnd,
-                                      const struct qvm_state_block *oopnd, struct guest_cpu *gcp)
+static svd_vrs frame_vwrite(vdev_t *vdp, unsigned cookie, const struct qvm_state_block *vopnd,
+                            const struct qvm_state_block *oopnd, struct guest_cpu *gcp)
 {
     (void)cookie;
     return access(vdp, true, vopnd, oopnd, gcp);
@@ -249,7 +234,7 @@ static void terminate(vdev_t *vdp, frame_block *b)
         (void)svd_qvm_irq_set(vdp, &b->f.irq, false);
     }
     if (svd_qvm_device.terminate != NULL) {
-        svd_qvm_device.terminate(b->dev);
+        svd_qvm_device.terminate(vdp, b->dev);
     }
     b->f.ready = false;
     b->f.magic = FRAME_MAGIC_DEAD;
@@ -278,8 +263,12 @@ static int options_start(vdev_t *vdp)
     if (svd_qvm_device.start != NULL) {
         svd_qvm_device.start(b->dev);
     }
-    vdp->v_block.type = QST_MEMORY;
-    vdp->v_block.location = QSL_NO_LOCATION;
+    /* The device's defaults, before qvm applies the `loc` option (QNX's
+     * ib700 presets its location the same way); the length is the memory
+     * window qvm traps for a memory device. */
+    SVD_QSB_TYPE(&vdp->v_block) = svd_qvm_device.loc_type;
+    vdp->v_block.location = (svd_qvm_device.loc_default != 0u) ? svd_qvm_device.loc_default : QSL_NO_LOCATION;
+    vdp->v_block.length = (svd_qvm_device.loc_type == QST_MEMORY) ? svd_qvm_device.loc_length : 0u;
     return EOK;
 }
 
@@ -290,7 +279,7 @@ static int options_end(vdev_t *vdp, frame_block *b)
     if (f->bad.set) {
         rc = EINVAL;
     } else if (!svd_is_ok(svd_qvm_clock_init(&f->clock, vdp, b))) {
-        qvm_report("%s: cannot create a guest timer", svd_qvm_device.name);
+        svd_qvm_log(vdp, "%s: cannot create a guest timer", svd_qvm_device.name);
         rc = EIO;
     } else {
         rc = svd_qvm_device.options_end(vdp, b->dev, &f->bad, svd_qvm_clock_now(&f->clock));
@@ -299,17 +288,26 @@ static int options_end(vdev_t *vdp, frame_block *b)
         }
     }
     if (f->bad.set) {
-        svd_qvm_badopt_report(&f->bad, svd_qvm_device.name);
+        svd_qvm_badopt_report(&f->bad, vdp, svd_qvm_device.name);
     }
     f->ready = rc == EOK;
     return rc;
 }
 
-/* PCI_BARS: the argument is the caller's BAR array (docs/qvm-compat.md),
- * passed through the const char * every command shares. */
-static int pci_bars(const frame_block *b, const char *arg)
+/* PCI BAR register bits: a memory BAR, 64-bit (vb_value's low bits). */
+#define PCI_BAR_MEM64 0x4u
+#define PCI_CFG_BAR0 0x10u
+
+/* PCI_BARS: the argument is the caller's array of SVD_QVM_PCI_NBARS vpci_bar
+ * (the const char * every command shares; vpci_ctrl_pci_bars() 8.0 answers
+ * -6 for such an array). BAR0 becomes a trapping region of this instance,
+ * its length constant as the page expects; the unused entries are zero
+ * (vb_zero included). */
+static int pci_bars(vdev_t *vdp, const frame_block *b, const char *arg)
 {
-    if ((svd_qvm_device.pci_bar0 == NULL) || (arg == NULL)) {
+    uint64_t size = 0u;
+    bool mem64 = false;
+    if ((svd_qvm_device.pci_bar0 == NULL) || (arg == NULL) || !svd_qvm_device.pci_bar0(b->dev, &size, &mem64)) {
         return 1; /* positive: this device exposes no BARs */
     }
     union {
@@ -318,11 +316,18 @@ static int pci_bars(const frame_block *b, const char *arg)
     } u;
     u.arg = arg;
     struct vpci_bar *bars = u.bars;
-    for (int i = 0; i < SVD_QVM_PCI_NBARS; i++) {
-        bars[i].size = 0u;
-        bars[i].flags = 0u;
-    }
-    return svd_qvm_device.pci_bar0(b->dev, &bars[0]) ? -SVD_QVM_PCI_NBARS : 1;
+    memset(bars, 0, sizeof(struct vpci_bar) * (size_t)SVD_QVM_PCI_NBARS);
+    struct gasp_region *r = &bars[0].vb_mapping;
+    SVD_GRF_FLAGS(r) = GRF_VIRT_RD | GRF_VIRT_WR;
+    r->cookie = 0u;
+    r->vdev = vdp;
+    r->host_location = 0u;
+    SVD_QSB_TYPE(&r->guest) = QST_MEMORY;
+    r->guest.location = 0u; /* not yet assigned */
+    r->guest.length = (uint32_t)size; /* BAR sizes of ours are < 4 GiB */
+    bars[0].vb_value = mem64 ? PCI_BAR_MEM64 : 0u;
+    bars[0].vb_breg = (uint16_t)PCI_CFG_BAR0;
+    return -SVD_QVM_PCI_NBARS;
 }
 
 static void status(const frame_block *b)
@@ -330,11 +335,12 @@ static void status(const frame_block *b)
     char part[SVD_QVM_STATUS_MAX];
     part[0] = '\0';
     svd_qvm_device.status(b->dev, b->f.actions, part, sizeof part);
-    qvm_report("%s: %s, refused accesses %llu", svd_qvm_device.name, part, (unsigned long long)b->f.refused);
+    qvm_report("%s: %s, refused accesses %llu, guest %s", svd_qvm_device.name, part, (unsigned long long)b->f.refused,
+               b->f.started ? "started" : "not started");
 }
 
 /* Every command but OPTIONS_START and the options; v_mtx held. */
-static int command(vdev_t *vdp, frame_block *b, unsigned ctrl, const char *arg)
+static int command(vdev_t *vdp, frame_block *b, SVD_QVM_CTRL_T ctrl, const char *arg)
 {
     const svd_qvm_frame *f = &b->f;
     int rc = EOK;
@@ -342,10 +348,21 @@ static int command(vdev_t *vdp, frame_block *b, unsigned ctrl, const char *arg)
     case VDEV_CTRL_OPTIONS_END:
         rc = f->ready ? EBUSY : options_end(vdp, b);
         break;
+    case VDEV_CTRL_ASSIGN:
+        /* loc and intr: preset at OPTIONS_START or given (qvm's); a PCI
+         * device's location and INTx pin are qvm's to assign. What is left is
+         * a memory device's window length, should qvm have cleared it. */
+        if ((SVD_QSB_TYPE(&vdp->v_block) == QST_MEMORY) && (vdp->v_block.length == 0u)) {
+            vdp->v_block.length = svd_qvm_device.loc_length;
+        }
+        break;
     case VDEV_CTRL_GUEST_CONFIGURED:
         if (f->ready && (svd_qvm_device.configured != NULL)) {
             svd_qvm_device.configured(vdp, b->dev);
         }
+        break;
+    case VDEV_CTRL_GUEST_STARTING:
+        b->f.started = true;
         break;
     case VDEV_CTRL_GEN_FDT:
         if (!f->ready) {
@@ -357,7 +374,7 @@ static int command(vdev_t *vdp, frame_block *b, unsigned ctrl, const char *arg)
         }
         break;
     case VDEV_CTRL_PCI_BARS:
-        rc = f->ready ? pci_bars(b, arg) : 1;
+        rc = f->ready ? pci_bars(vdp, b, arg) : 1;
         break;
     case VDEV_CTRL_STATUS:
         if (f->ready) {
@@ -368,12 +385,12 @@ static int command(vdev_t *vdp, frame_block *b, unsigned ctrl, const char *arg)
         terminate(vdp, b);
         break;
     default:
-        break; /* GEN_ACPI, BUTTON and unknown commands: nothing to do */
+        break; /* GEN_ACPI (no ACPI node of ours), BUTTON (no power button) and unknown commands */
     }
     return rc;
 }
 
-static int frame_control(vdev_t *vdp, unsigned ctrl, const char *arg)
+static int frame_control(vdev_t *vdp, SVD_QVM_CTRL_T ctrl, const char *arg)
 {
     if ((vdp == NULL) || (vdp->v_device == NULL)) {
         return EINVAL;
@@ -408,9 +425,11 @@ static struct vdev_factory svd_qvm_factory = {
     .control = frame_control,
     .vread = frame_vread,
     .vwrite = frame_vwrite,
+    .pulse = NULL,
     .timer = frame_timer,
+    .pic = NULL,
     .option_list = NULL,
-    .name = NULL,
+    .name = NULL, /* qvm names it after the .so (vdev_factory: "should typically be NULL") */
     .factory_flags = VFF_MUTEX | VFF_MUTEX_RECURSIVE,
     .acc_sizes = (1u << 1) | (1u << 2) | (1u << 4) | (1u << 8),
     .extra_space = 0u,
@@ -419,7 +438,6 @@ static struct vdev_factory svd_qvm_factory = {
 __attribute__((constructor)) static void frame_register(void)
 {
     svd_qvm_factory.option_list = svd_qvm_device.options;
-    svd_qvm_factory.name = svd_qvm_device.name;
     svd_qvm_factory.factory_flags |= svd_qvm_device.factory_flags;
     svd_qvm_factory.extra_space = (unsigned)sizeof(frame_block) + svd_qvm_device.inst_size;
     vdev_register_factory(&svd_qvm_factory, QVM_VDEV_ABI);

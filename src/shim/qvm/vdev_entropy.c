@@ -5,19 +5,23 @@
  * table and the few functions only it has. One instance per
  * `vdev virtio-entropy` line, its whole state in the instance block.
  *
- * Transport: virtio-pci (modern) unless qvm gave the device a location (`loc`),
- * then virtio-mmio, which also needs `intr`. The composed core engine
- * (svd_vdev: transport + device + queue + entropy model) decodes every
- * register access and serves the queue itself; the frame applies what it
- * reports. Guest memory is mapped with gasp_map_vdma() from the `dma` windows
- * into an svd_gmem the engine reads through. Entropy comes from getrandom(2)
- * (non-blocking).
+ * Transport: the type of the location qvm hands the device (v_block.type):
+ * virtio-pci (modern) for a PCI location (no `loc`, the default, or `loc
+ * pci:...`), virtio-mmio for a memory location (`loc ADDR`), which also needs
+ * `intr`. The composed core engine (svd_vdev: transport + device + queue +
+ * entropy model) decodes every register access and serves the queue itself;
+ * the frame applies what it reports. Guest memory is mapped with
+ * gasp_map_vdma() from the `dma` windows into an svd_gmem the engine reads
+ * through. Entropy comes, non-blocking, from /dev/random on QNX (what QNX's
+ * own virtio-entropy reads; getrandom() is on no QNX page) and from
+ * getrandom(2) elsewhere.
  *
  * Options (values are checked whole; the first bad one fails OPTIONS_END with
  * a log line naming it; numbers are decimal or 0x hex, safevdev/parse.h):
- *   delayed N|forever  the entropy model's source-open policy: from the
- *                      guest's first request the source may stay unavailable
- *                      N seconds (1..86400) / forever, then NEEDS_RESET
+ *   delayed N|forever  QNX's option: open the source at the guest's first
+ *                      request; it may stay unavailable N seconds
+ *                      (1..86400) / forever, then NEEDS_RESET
+ * Our extensions (QNX's virtio-entropy has none of them):
  *   rate-bytes N       bytes per second, 0 (unlimited, default) .. 2^30
  *   rate-burst N       one-time extra bytes, 0..2^30; needs rate-bytes
  *   rate-ops N         requests per second, 0 (unlimited, default) .. 2^30
@@ -34,7 +38,21 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The entropy source: /dev/random on QNX, getrandom(2) elsewhere. */
+#ifndef SVD_ENT_DEVRANDOM
+#if defined(__QNXNTO__)
+#define SVD_ENT_DEVRANDOM 1
+#else
+#define SVD_ENT_DEVRANDOM 0
+#endif
+#endif
+#if SVD_ENT_DEVRANDOM
+#include <fcntl.h>
+#include <unistd.h>
+#else
 #include <sys/random.h>
+#endif
 
 #include "qvm_frame.h"
 #include "safevdev/entropy.h"
@@ -45,7 +63,7 @@
 #include "safevdev/ratelimit.h"
 #include "safevdev/vdev.h"
 
-#define VDEV_NAME "virtio-entropy"
+#define VDEV_NAME "svd-virtio-entropy"
 #define ENT_QUEUE_MAX 64u
 #define ENT_DELAY_MAX_S 86400u
 #define ENT_DEFAULT_DMA_SIZE UINT64_C(0x40000000)
@@ -72,7 +90,10 @@ typedef struct ent_inst {
     uint64_t open_timeout_ns; /* `delayed`: 0 = none, SVD_NO_DEADLINE = forever */
     uint64_t mmio_base;
     bool mmio;
-    bool src_open;            /* the getrandom probe succeeded once */
+    bool src_open;            /* the source opened (probe succeeded) once */
+    int fd;                   /* /dev/random (SVD_ENT_DEVRANDOM), -1 while closed */
+    const vdev_t *vdp;        /* the instance, for the health lines of the tick hook (qvm owns it
+                                 for the instance's whole life) */
     bool map_failed_logged;
     bool health_failed_logged; /* the source's health tests failed; logged once per episode */
 } ent_inst;
@@ -89,14 +110,51 @@ static const char *const ent_options[OPT_COUNT + 1] = {
 
 /* ---- entropy source ------------------------------------------------------ */
 
+#if SVD_ENT_DEVRANDOM
+/* Opening the source is opening /dev/random without blocking; reads never
+ * block either (EAGAIN while the pool has nothing). */
+static bool source_probe(ent_inst *e)
+{
+    if (e->fd < 0) {
+        e->fd = open("/dev/random", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    }
+    return e->fd >= 0;
+}
+
+static ssize_t source_get(ent_inst *e, uint8_t *buf, size_t len)
+{
+    return read(e->fd, buf, len);
+}
+
+static void source_close(ent_inst *e)
+{
+    if (e->fd >= 0) {
+        (void)close(e->fd);
+        e->fd = -1;
+    }
+}
+#else
 /* "Opening" the source is a 1-byte non-blocking probe: it fails while the
  * kernel pool is not initialised (EAGAIN) or getrandom is unavailable. */
-static bool source_probe(void)
+static bool source_probe(ent_inst *e)
 {
+    (void)e;
     uint8_t b = 0;
     ssize_t n = getrandom(&b, 1u, GRND_NONBLOCK);
     return n == 1;
 }
+
+static ssize_t source_get(ent_inst *e, uint8_t *buf, size_t len)
+{
+    (void)e;
+    return getrandom(buf, len, GRND_NONBLOCK);
+}
+
+static void source_close(ent_inst *e)
+{
+    (void)e; /* nothing held */
+}
+#endif
 
 /* The model's source. While it has not opened it probes first; how long
  * that may go on is the model's source-open policy (`delayed`). */
@@ -105,12 +163,12 @@ static svd_result source_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
     ent_inst *e = ctx;
     *got = 0;
     if (!e->src_open) {
-        if (!source_probe()) {
+        if (!source_probe(e)) {
             return svd_fail(SVD_ERR_AGAIN);
         }
         e->src_open = true;
     }
-    ssize_t n = getrandom(buf, len, GRND_NONBLOCK);
+    ssize_t n = source_get(e, buf, len);
     if (n > 0) {
         *got = (size_t)n;
         return svd_ok();
@@ -130,7 +188,7 @@ static void ensure_mapped(const vdev_t *vdp, ent_inst *e)
         /* The device then sees no memory: a queue enable latches NEEDS_RESET,
          * which the guest sees. Logged once; later accesses retry quietly. */
         e->map_failed_logged = true;
-        qvm_report("%s: cannot map the dma window(s) of guest memory", VDEV_NAME);
+        svd_qvm_log(vdp, "%s: cannot map the dma window(s) of guest memory", VDEV_NAME);
     }
 }
 
@@ -174,6 +232,12 @@ _Static_assert((SVD_RATE_BYTES == 0) && (OPT_RATE_BURST - OPT_RATE_BYTES == SVD_
                    (OPT_RATE_OPS_BURST - OPT_RATE_BYTES == SVD_RATE_OPS_BURST),
                "ent_options lists the rate options as svd_rate_opt numbers them");
 
+static void ent_start(void *inst)
+{
+    ent_inst *e = inst;
+    e->fd = -1;
+}
+
 static void ent_option(void *inst, unsigned idx, const char *value, svd_qvm_badopt *bad)
 {
     ent_inst *e = inst;
@@ -210,9 +274,18 @@ static int ent_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
     ent_inst *e = inst;
     svd_entropy_cfg ec;
     memset(&ec, 0, sizeof ec);
-    e->mmio = vdp->v_block.location != QSL_NO_LOCATION;
+    e->vdp = vdp;
+    e->mmio = SVD_QSB_TYPE(&vdp->v_block) == QST_MEMORY;
     e->mmio_base = vdp->v_block.location;
     if (!rate_buckets(e, &ec, bad)) {
+        return EINVAL;
+    }
+    if (!e->mmio && (SVD_QSB_TYPE(&vdp->v_block) != QST_PCI)) {
+        svd_qvm_badopt_set(bad, "loc", "", "want a memory address (virtio-mmio) or pci:... (virtio-pci)");
+        return EINVAL;
+    }
+    if (e->mmio && (e->mmio_base == QSL_NO_LOCATION)) {
+        svd_qvm_badopt_set(bad, "loc", "", "a memory location without an address");
         return EINVAL;
     }
     if (e->mmio && (vdp->v_intr.pic == NULL)) {
@@ -227,8 +300,8 @@ static int ent_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
         return EINVAL; /* an empty table takes any non-wrapping window: not reached */
     }
     if (e->open_timeout_ns == 0u) {
-        if (!source_probe()) {
-            qvm_report("%s: entropy source (getrandom) unavailable; use 'delayed' to wait for it", VDEV_NAME);
+        if (!source_probe(e)) {
+            svd_qvm_log(vdp, "%s: entropy source unavailable; use 'delayed' to wait for it", VDEV_NAME);
             return EIO;
         }
         e->src_open = true;
@@ -237,7 +310,7 @@ static int ent_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
     ec.source.ctx = e;
     ec.open_timeout_ns = e->open_timeout_ns;
     if (SVD_NEVER(!svd_is_ok(svd_entropy_init(&e->ent, &ec, now)))) {
-        qvm_report("%s: rate-limit settings refused by the entropy engine", VDEV_NAME);
+        svd_qvm_log(vdp, "%s: rate-limit settings refused by the entropy engine", VDEV_NAME);
         return EINVAL; /* the core's rate helper builds valid buckets: not reached */
     }
     svd_vdev_cfg vc;
@@ -253,7 +326,7 @@ static int ent_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
     vc.pci.bar64 = true;
     svd_gmem_init(&e->gmem);
     if (SVD_NEVER(!svd_is_ok(svd_vdev_init(&e->vdev, &vc, &e->gmem)))) {
-        qvm_report("%s: device engine refused its parameters", VDEV_NAME);
+        svd_qvm_log(vdp, "%s: device engine refused its parameters", VDEV_NAME);
         return EINVAL; /* parameters are fixed or checked above: not reached */
     }
     return EOK;
@@ -273,12 +346,12 @@ static void note_health(ent_inst *e)
     const svd_entropy_stats *st = svd_entropy_stats_of(&e->ent);
     const bool failed = st->health_state == SVD_HEALTH_FAILED;
     if (failed && !e->health_failed_logged) {
-        qvm_report("%s: entropy source health test failed (rct %llu, apt %llu): requests wait until 1024 fresh "
+        svd_qvm_log(e->vdp, "%s: entropy source health test failed (rct %llu, apt %llu): requests wait until 1024 fresh "
                    "bytes pass",
                    VDEV_NAME, (unsigned long long)st->health_rct_failures,
                    (unsigned long long)st->health_apt_failures);
     } else if (!failed && e->health_failed_logged) {
-        qvm_report("%s: entropy source health tests pass again", VDEV_NAME);
+        svd_qvm_log(e->vdp, "%s: entropy source health tests pass again", VDEV_NAME);
     } else {
         /* no change */
     }
@@ -326,17 +399,17 @@ static int ent_gen_fdt(const vdev_t *vdp, void *inst, int parent)
     if (!svd_is_ok(svd_fdt_virtio_mmio(&n, e->mmio_base, SVD_MMIO_WINDOW_SIZE, &irq, 1u, 2u, 2u))) {
         return EINVAL;
     }
-    return svd_qvm_fdt_add(parent, &n, VDEV_NAME);
+    return svd_qvm_fdt_add(vdp, parent, &n, VDEV_NAME);
 }
 
-static bool ent_pci_bar0(const void *inst, struct vpci_bar *bar0)
+static bool ent_pci_bar0(const void *inst, uint64_t *size, bool *mem64)
 {
     const ent_inst *e = inst;
     if (e->mmio) {
         return false;
     }
-    bar0->size = SVD_PCI_BAR_SIZE;
-    bar0->flags = SVD_VPCI_BAR_MEM64;
+    *size = SVD_PCI_BAR_SIZE;
+    *mem64 = true;
     return true;
 }
 
@@ -358,12 +431,14 @@ static void ent_status(const void *inst, uint64_t actions, char *buf, size_t len
                    (unsigned long long)st->health_apt_failures);
 }
 
-/* Mapped memory goes back to qvm; the engine no longer sees any. */
-static void ent_terminate(void *inst)
+/* Mapped memory goes back to qvm; the engine no longer sees any; the
+ * source is closed. */
+static void ent_terminate(const vdev_t *vdp, void *inst)
 {
     ent_inst *e = inst;
-    svd_qvm_mem_unmap(&e->mem);
+    svd_qvm_mem_unmap(&e->mem, vdp);
     svd_gmem_init(&e->gmem);
+    source_close(e);
 }
 
 const svd_qvm_dev svd_qvm_device = {
@@ -371,6 +446,9 @@ const svd_qvm_dev svd_qvm_device = {
     .options = ent_options,
     .factory_flags = VFF_INTR_NONPCI | VFF_VDEV_MEM | VFF_VDEV_PCI,
     .inst_size = (unsigned)sizeof(ent_inst),
+    .loc_type = QST_PCI,
+    .loc_length = SVD_MMIO_WINDOW_SIZE,
+    .start = ent_start,
     .option = ent_option,
     .options_end = ent_options_end,
     .configured = ent_configured,

@@ -3,15 +3,18 @@
  * for QNX qvm.
  *
  * The adapter frame (qvm_frame.c) is the vdev; this file is the device's
- * table. qvm places the device on its PCI bus (no `loc`); the engine decodes
- * configuration-space accesses and BAR0 (wherever the guest programs it,
- * while memory decoding is on) itself. The frame applies what it reports:
- * the stage-1 interrupt on v_intr (INTA#), the stage-2 action through qvm's
- * watchdog service, and after a reset action the engine's reset (TIMEOUT
- * survives it, so the guest's driver reports the cause).
+ * table. qvm places the device on its PCI bus (`loc pci:...` or a location
+ * qvm assigns); the engine decodes configuration-space accesses, and BAR0
+ * accesses that reach it through the trapping region the frame describes at
+ * PCI_BARS (at the address qvm assigns and writes back into BAR0). The frame
+ * applies what the engine reports: the stage-1 interrupt on v_intr (INTA#),
+ * the stage-2 action through qvm's watchdog service.
  *
  * Options (checked whole; the first bad one fails OPTIONS_END naming it):
- *   action A           reset (default) | terminate | dump | none
+ *   action A           [dump,]terminate (default terminate) | [dump,]fiq |
+ *                      none (ours: logged only); the values of QNX's
+ *                      watchdog vdevs (QNX ships no i6300ESB)
+ *   loc pci:...        qvm's: optional; a memory location is refused
  *   intr PIC:PIN       qvm's: optional, qvm assigns the INTx pin otherwise
  */
 #include <errno.h>
@@ -23,14 +26,14 @@
 #include "qvm_frame.h"
 #include "safevdev/wdt_i6300esb.h"
 
-#define VDEV_NAME "wdt-i6300esb"
+#define VDEV_NAME "svd-wdt-i6300esb"
 
 enum { OPT_ACTION = 0, OPT_COUNT };
 
 /* The device's part of the instance block. */
 typedef struct esb_inst {
     svd_esb eng;
-    svd_wdt_action action;
+    svd_qvm_action action;
 } esb_inst;
 
 static const char *const esb_options[OPT_COUNT + 1] = {
@@ -48,13 +51,13 @@ static void esb_option(void *inst, unsigned idx, const char *value, svd_qvm_bado
 static int esb_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_t now)
 {
     esb_inst *e = inst;
-    if (vdp->v_block.location != QSL_NO_LOCATION) {
-        svd_qvm_badopt_set(bad, "loc", "", "not supported: a PCI device is placed by qvm");
+    if (SVD_QSB_TYPE(&vdp->v_block) != QST_PCI) {
+        svd_qvm_badopt_set(bad, "loc", "", "a PCI device: want pci:... or no loc");
         return EINVAL;
     }
     svd_esb_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.action = e->action;
+    cfg.action = svd_qvm_action_engine(e->action);
     cfg.subsys_vendor = (uint16_t)SVD_ESB_VENDOR_ID;
     cfg.subsys_id = (uint16_t)SVD_ESB_DEVICE_ID;
     if (SVD_NEVER(!svd_is_ok(svd_esb_init(&e->eng, &cfg, now)))) {
@@ -77,16 +80,17 @@ static void esb_tick(void *inst, uint64_t now, svd_fx *fx)
     svd_esb_tick(&e->eng, now, fx);
 }
 
-static void esb_reset(void *inst, uint64_t now, svd_fx *fx)
+static svd_qvm_action esb_action(const void *inst)
 {
-    esb_inst *e = inst;
-    svd_esb_reset(&e->eng, now, fx);
+    const esb_inst *e = inst;
+    return e->action;
 }
 
-static bool esb_pci_bar0(const void *inst, struct vpci_bar *bar0)
+static bool esb_pci_bar0(const void *inst, uint64_t *size, bool *mem64)
 {
     (void)inst;
-    bar0->size = SVD_ESB_BAR0_SIZE; /* 32-bit memory BAR: no flag */
+    *size = SVD_ESB_BAR0_SIZE;
+    *mem64 = false; /* a 32-bit memory BAR */
     return true;
 }
 
@@ -101,11 +105,12 @@ const svd_qvm_dev svd_qvm_device = {
     .options = esb_options,
     .factory_flags = VFF_VDEV_PCI,
     .inst_size = (unsigned)sizeof(esb_inst),
+    .loc_type = QST_PCI,
     .option = esb_option,
     .options_end = esb_options_end,
     .access = esb_access,
     .tick = esb_tick,
-    .reset = esb_reset,
+    .action = esb_action,
     .pci_bar0 = esb_pci_bar0,
     .status = esb_status,
 };

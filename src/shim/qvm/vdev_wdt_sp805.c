@@ -7,11 +7,16 @@
  * (at `loc`) itself; the frame applies what it reports: the interrupt line
  * (v_intr), the action through qvm's watchdog service, the timer.
  *
- * Options (checked whole; the first bad one fails OPTIONS_END naming it):
- *   loc ADDR           qvm's: base of the 4 KiB register page (required)
- *   intr PIC:PIN       qvm's: the interrupt (required)
- *   frequency HZ       WDOGCLK, 1..1000000000 (default 1000000)
- *   action A           reset (default) | terminate | dump | none
+ * Options, QNX's wdt-sp805 ones with QNX's defaults (checked whole; the
+ * first bad one fails OPTIONS_END naming it):
+ *   loc ADDR           qvm's: base of the 4 KiB register page (default
+ *                      0x1C0F0000, preset at OPTIONS_START)
+ *   intr PIC:PIN       qvm's: the interrupt; optional (without it the
+ *                      interrupt output goes nowhere, as on a board that
+ *                      leaves it unconnected)
+ *   frequency HZ       WDOGCLK, 1..1000000000 (default 25000000)
+ *   action A           [dump,]terminate (default terminate) | [dump,]fiq |
+ *                      none (ours: logged only)
  *
  * GEN_FDT adds the node Linux's arm,sp805 binding expects: compatible
  * "arm,sp805","arm,primecell", reg, interrupts (GIC: SPI, level high),
@@ -30,8 +35,9 @@
 #include "safevdev/parse.h"
 #include "safevdev/wdt_sp805.h"
 
-#define VDEV_NAME "wdt-sp805"
-#define SP_DEFAULT_HZ 1000000u
+#define VDEV_NAME "svd-wdt-sp805"
+#define SP_DEFAULT_HZ 25000000u          /* QNX's wdt-sp805 default (25 MHz) */
+#define SP_DEFAULT_LOC UINT64_C(0x1C0F0000) /* QNX's wdt-sp805 default address */
 #define SP_CLOCK_PHANDLE_BASE 0x58050000u /* [assumed] phandle range no qvm-made node uses */
 #define GIC_SPI_BASE 32u
 
@@ -42,7 +48,7 @@ typedef struct sp_inst {
     svd_sp805 eng;
     uint64_t base;          /* guest-physical base of the register page (loc) */
     uint32_t freq_hz;
-    svd_wdt_action action;
+    svd_qvm_action action;
 } sp_inst;
 
 static const char *const sp_options[OPT_COUNT + 1] = {
@@ -73,19 +79,17 @@ static void sp_option(void *inst, unsigned idx, const char *value, svd_qvm_badop
 static int sp_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_t now)
 {
     sp_inst *s = inst;
-    if (vdp->v_block.location == QSL_NO_LOCATION) {
-        svd_qvm_badopt_set(bad, "loc", "", "required (the register page)");
+    if (SVD_QSB_TYPE(&vdp->v_block) != QST_MEMORY) {
+        svd_qvm_badopt_set(bad, "loc", "", "want a memory address (the register page)");
     } else if (vdp->v_block.location > UINT64_MAX - SVD_SP805_SIZE) {
         svd_qvm_badopt_set(bad, "loc", "", "page would wrap the address space");
-    } else if (vdp->v_intr.pic == NULL) {
-        svd_qvm_badopt_set(bad, "intr", "", "required");
     } else {
         s->base = vdp->v_block.location;
     }
     if (bad->set) {
         return EINVAL;
     }
-    const svd_sp805_cfg cfg = { s->action, s->freq_hz, s->base };
+    const svd_sp805_cfg cfg = { svd_qvm_action_engine(s->action), s->freq_hz, s->base };
     if (SVD_NEVER(!svd_is_ok(svd_sp805_init(&s->eng, &cfg, now)))) {
         return EINVAL; /* options were range-checked: not reached */
     }
@@ -106,10 +110,10 @@ static void sp_tick(void *inst, uint64_t now, svd_fx *fx)
     svd_sp805_tick(&s->eng, now, fx);
 }
 
-static void sp_reset(void *inst, uint64_t now, svd_fx *fx)
+static svd_qvm_action sp_action(const void *inst)
 {
-    sp_inst *s = inst;
-    svd_sp805_reset(&s->eng, now, fx);
+    const sp_inst *s = inst;
+    return s->action;
 }
 
 static void be32(uint8_t *p, uint32_t v)
@@ -127,7 +131,7 @@ static int sp_gen_fdt(const vdev_t *vdp, void *inst, int parent)
     /* The fixed clock the node's clocks point at. */
     int clk = gfdt_update_node(parent, "wdt-clk", s->base);
     if (clk < 0) {
-        qvm_report("%s: cannot add the FDT clock node", VDEV_NAME);
+        svd_qvm_log(vdp, "%s: cannot add the FDT clock node", VDEV_NAME);
         return EIO;
     }
     static const char fixed[] = "fixed-clock";
@@ -151,11 +155,13 @@ static int sp_gen_fdt(const vdev_t *vdp, void *inst, int parent)
     n.reg_addr[0] = s->base;
     n.reg_size[0] = SVD_SP805_SIZE;
     n.n_reg = 1u;
-    const uint32_t pin = vdp->v_intr.param & 0xffffu;
-    n.interrupts[0] = 0u; /* GIC SPI */
-    n.interrupts[1] = (pin >= GIC_SPI_BASE) ? pin - GIC_SPI_BASE : pin;
-    n.interrupts[2] = 4u; /* level, active high */
-    n.n_interrupts = 3u;
+    if (vdp->v_intr.pic != NULL) {
+        const uint32_t pin = vdp->v_intr.param & 0xffffu;
+        n.interrupts[0] = 0u; /* GIC SPI */
+        n.interrupts[1] = (pin >= GIC_SPI_BASE) ? pin - GIC_SPI_BASE : pin;
+        n.interrupts[2] = 4u; /* level, active high */
+        n.n_interrupts = 3u;
+    }
     n.clocks[0] = phandle;
     n.clocks[1] = phandle;
     n.n_clocks = 2u;
@@ -165,7 +171,7 @@ static int sp_gen_fdt(const vdev_t *vdp, void *inst, int parent)
     if (!svd_is_ok(svd_fdt_node_check(&n))) {
         return EINVAL;
     }
-    return svd_qvm_fdt_add(parent, &n, VDEV_NAME);
+    return svd_qvm_fdt_add(vdp, parent, &n, VDEV_NAME);
 }
 
 static void sp_status(const void *inst, uint64_t actions, char *buf, size_t len)
@@ -179,12 +185,15 @@ const svd_qvm_dev svd_qvm_device = {
     .options = sp_options,
     .factory_flags = VFF_INTR_NONPCI | VFF_VDEV_MEM,
     .inst_size = (unsigned)sizeof(sp_inst),
+    .loc_type = QST_MEMORY,
+    .loc_default = SP_DEFAULT_LOC,
+    .loc_length = SVD_SP805_SIZE,
     .start = sp_start,
     .option = sp_option,
     .options_end = sp_options_end,
     .access = sp_access,
     .tick = sp_tick,
-    .reset = sp_reset,
+    .action = sp_action,
     .gen_fdt = sp_gen_fdt,
     .status = sp_status,
 };

@@ -67,7 +67,7 @@ static int test_setup(void **state)
 static hq_dev *dev(const char *action, int *rc)
 {
     const char *o[] = { "loc", "0x1c0f0000", "intr", "gic:36", "frequency", "1000000", "action", action, NULL };
-    return hq_dev_new("wdt-sp805", o, rc);
+    return hq_dev_new("svd-wdt-sp805", o, rc);
 }
 
 static uint32_t rd(hq_dev *d, uint32_t off)
@@ -114,7 +114,7 @@ static void linux_probe_sees_an_sp805(void **state)
 {
     (void)state;
     int rc = -1;
-    hq_dev *d = dev("reset", &rc);
+    hq_dev *d = dev("terminate", &rc);
     assert_non_null(d);
     uint32_t pid = 0, cid = 0;
     for (uint32_t i = 0; i < 4u; i++) {
@@ -130,11 +130,11 @@ static void linux_probe_sees_an_sp805(void **state)
 }
 
 /* REQ: REQ-WDT-050 REQ-WDT-031 REQ-WDT-041 */
-static void linux_start_then_silence_resets_at_timeout_not_before(void **state)
+static void linux_start_then_silence_terminates_at_timeout_not_before(void **state)
 {
     (void)state;
     int rc = -1;
-    hq_dev *d = dev("reset", &rc);
+    hq_dev *d = dev("terminate", &rc);
     assert_non_null(d);
     const uint32_t load = linux_load(5u);
     const uint64_t t0 = hq_clock_now();
@@ -149,12 +149,13 @@ static void linux_start_then_silence_resets_at_timeout_not_before(void **state)
     assert_int_equal(wdt_bites(), 0u);
     wdt_clock_to(t0 + 5u * NS_S);
     assert_int_equal(wdt_bites(), 1u);
-    wdt_expect_bite(0, t0 + 5u * NS_S, WDOG_ACTION_RESET, 0u);
-    assert_true(hq_log_has("resetting the guest"));
-    /* the guest was reset: so was the device (line low, counter stopped) */
-    assert_false(hq_irq_level(PIN));
-    assert_int_equal(rd(d, WDTCONTROL), 0u);
-    assert_int_equal(rd(d, WDTLOAD), 0xFFFFFFFFu);
+    wdt_expect_bite(0, t0 + 5u * NS_S, WDOG_ACTION_TERMINATE, 0u);
+    assert_true(hq_log_has("terminating the guest"));
+    assert_int_equal(hq_logf_count(), 1u); /* an error line: vdev_logf, not qvm_report */
+    assert_int_equal(hq_report_count(), 0u);
+    /* qvm ends the guest; the device is not reset behind its back, and the
+     * reset output, a level, acts once */
+    assert_int_equal(rd(d, WDTCONTROL), INT_ENABLE | RESET_ENABLE);
     wdt_clock_to(t0 + 60u * NS_S);
     assert_int_equal(wdt_bites(), 1u);
     hq_dev_free(d);
@@ -202,7 +203,7 @@ static void dump_and_none_actions(void **state)
 {
     (void)state;
     int rc = -1;
-    hq_dev *d = dev("dump", &rc);
+    hq_dev *d = dev("dump,terminate", &rc);
     assert_non_null(d);
     uint64_t t0 = hq_clock_now();
     linux_config(d, linux_load(1u), false);
@@ -236,8 +237,10 @@ static void options_are_validated(void **state)
         const char *o[12];
         const char *named;
     } cases[] = {
-        { { "intr", "gic:36", NULL }, "'loc'" },
-        { { "loc", "0x1c0f0000", NULL }, "'intr'" },
+        { { "loc", "pci:3", "intr", "gic:36", NULL }, "'loc'" },
+        { { "action", "dump", NULL }, "'action'" },   /* QNX's syntax: dump,terminate */
+        { { "action", "reset", NULL }, "'action'" },  /* no such watchdog service */
+        { { "action", "dump,none", NULL }, "'action'" },
         { { "loc", "0x1c0f0000", "intr", "gic:36", "frequency", "0", NULL }, "'frequency'" },
         { { "loc", "0x1c0f0000", "intr", "gic:36", "frequency", "1000000001", NULL }, "'frequency'" },
         { { "loc", "0x1c0f0000", "intr", "gic:36", "frequency", "12x", NULL }, "'frequency'" },
@@ -248,7 +251,7 @@ static void options_are_validated(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         hq_log_clear();
         int rc = EOK;
-        hq_dev *d = hq_dev_new("wdt-sp805", cases[i].o, &rc);
+        hq_dev *d = hq_dev_new("svd-wdt-sp805", cases[i].o, &rc);
         if (d != NULL || !hq_log_has(cases[i].named)) {
             print_error("case %zu\n", i);
             hq_log_dump();
@@ -258,17 +261,23 @@ static void options_are_validated(void **state)
         assert_true(hq_log_has(cases[i].named));
         assert_int_equal(hq_live_timers(), 0u);
     }
-    /* the defaults: 1 MHz, reset */
-    const char *o[] = { "loc", "0x1c0f0000", "intr", "gic:36", NULL };
+    /* QNX's defaults, no option at all: loc 0x1C0F0000 (4 KiB window), no
+     * interrupt, 25 MHz (40 ns a count), terminate */
+    const char *o[] = { NULL };
     int rc = -1;
-    hq_dev *d = hq_dev_new("wdt-sp805", o, &rc);
+    hq_dev *d = hq_dev_new("svd-wdt-sp805", o, &rc);
     assert_non_null(d);
+    assert_int_equal(hq_dev_loc(d), 0x1C0F0000u);
+    assert_int_equal(hq_dev_vdev(d)->v_block.length, 0x1000u);
+    assert_null(hq_dev_vdev(d)->v_intr.pic);
     const uint64_t t0 = hq_clock_now();
     wr(d, WDTLOAD, 999u);
     wr(d, WDTCONTROL, INT_ENABLE | RESET_ENABLE);
-    wdt_clock_to(t0 + 2000u * 1000u);
+    wdt_clock_to(t0 + 2000u * 40u - 1u);
+    assert_int_equal(wdt_bites(), 0u);
+    wdt_clock_to(t0 + 2000u * 40u);
     assert_int_equal(wdt_bites(), 1u);
-    wdt_expect_bite(0, t0 + 2000u * 1000u, WDOG_ACTION_RESET, 0u);
+    wdt_expect_bite(0, t0 + 2000u * 40u, WDOG_ACTION_TERMINATE, 0u);
     hq_dev_free(d);
 }
 
@@ -277,7 +286,7 @@ static void bad_accesses_read_zero_and_change_nothing(void **state)
 {
     (void)state;
     int rc = -1;
-    hq_dev *d = dev("reset", &rc);
+    hq_dev *d = dev("terminate", &rc);
     assert_non_null(d);
     wr(d, WDTLOAD, 1234u);
     assert_int_equal(wdt_mr(d, BASE + WDTLOAD, 2), 0u);     /* 16-bit: not decoded */
@@ -286,10 +295,12 @@ static void bad_accesses_read_zero_and_change_nothing(void **state)
     uint64_t v = 0;
     assert_int_equal(hq_access(d, false, QST_MEMORY, BASE + WDTLOAD, 8, &v), VRS_NORMAL);
     assert_int_equal(v, 0u);
-    assert_int_equal(hq_access(d, true, QST_MEMORY, BASE + 0x1000u, 4, &v), VRS_NORMAL); /* outside the page */
+    /* outside the page: no region of the device, qvm delivers it to no vdev */
+    assert_int_equal(hq_access(d, true, QST_MEMORY, BASE + 0x1000u, 4, &v), HQ_UNROUTED);
+    assert_int_equal(hq_access(d, false, QST_MEMORY, BASE + 0xFFEu, 4, &v), HQ_UNROUTED); /* crosses its end */
     assert_int_equal(rd(d, WDTLOAD), 1234u);
     assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
-    assert_true(hq_log_has("refused accesses 5"));
+    assert_true(hq_log_has("refused accesses 4"));
     hq_dev_free(d);
 }
 
@@ -299,7 +310,7 @@ static void fdt_node_as_linux_binding_expects(void **state)
     (void)state;
     int rc = -1;
     const char *o[] = { "loc", "0x1c0f0000", "intr", "gic:36", "frequency", "24000000", NULL };
-    hq_dev *d = hq_dev_new("wdt-sp805", o, &rc);
+    hq_dev *d = hq_dev_new("svd-wdt-sp805", o, &rc);
     assert_non_null(d);
     static uint8_t blob[4096];
     assert_int_equal(hq_gen_fdt(d, blob, sizeof blob), EOK);
@@ -356,7 +367,7 @@ static void id_registers_read_whole(void **state)
 {
     (void)state;
     int rc = -1;
-    hq_dev *d = dev("reset", &rc);
+    hq_dev *d = dev("terminate", &rc);
     assert_non_null(d);
     const uint32_t want[8] = { 0x05u, 0x18u, 0x14u, 0x00u, 0x0Du, 0xF0u, 0x05u, 0xB1u };
     uint32_t pid = 0;
@@ -383,7 +394,7 @@ static void mis_is_ris_masked_by_inten(void **state)
 {
     (void)state;
     int rc = -1;
-    hq_dev *d = dev("reset", &rc);
+    hq_dev *d = dev("terminate", &rc);
     assert_non_null(d);
     const uint64_t t0 = hq_clock_now();
     wr(d, WDTLOAD, 999u); /* 1000 clocks: 1 ms at 1 MHz */
@@ -424,7 +435,7 @@ static void resen_clear_interrupts_but_never_acts(void **state)
 {
     (void)state;
     int rc = -1;
-    hq_dev *d = dev("reset", &rc);
+    hq_dev *d = dev("terminate", &rc);
     assert_non_null(d);
     const uint64_t t0 = hq_clock_now();
     wr(d, WDTLOCK, UNLOCK);
@@ -455,7 +466,7 @@ static void resen_clear_interrupts_but_never_acts(void **state)
     assert_int_equal(wdt_bites(), 0u);
     wdt_clock_to(t0 + 1000u * NS_S + NS_S / 2u);
     assert_int_equal(wdt_bites(), 1u);
-    wdt_expect_bite(0, t0 + 1000u * NS_S + NS_S / 2u, WDOG_ACTION_RESET, 0u);
+    wdt_expect_bite(0, t0 + 1000u * NS_S + NS_S / 2u, WDOG_ACTION_TERMINATE, 0u);
     hq_dev_free(d);
 }
 
@@ -524,7 +535,7 @@ static void integration_test_mode_drives_pin_and_action(void **state)
 {
     (void)state;
     int rc = -1;
-    hq_dev *d = dev("dump", &rc);
+    hq_dev *d = dev("dump,terminate", &rc);
     assert_non_null(d);
     wr(d, WDTITOP, ITOP_INT); /* not in test mode: nothing at the pin */
     assert_false(hq_irq_level(PIN));
@@ -552,19 +563,17 @@ static void integration_test_mode_drives_pin_and_action(void **state)
     assert_int_equal(wdt_bites(), 2u);
     hq_dev_free(d);
 
-    /* action reset: the guest and the device are reset, test mode and ITOP with them */
+    /* action fiq (QNX's): an interrupt to the guest through qvm's watchdog
+     * service; the guest and the device keep running, test mode included */
     wdt_bites_clear();
-    d = dev("reset", &rc);
+    d = dev("fiq", &rc);
     assert_non_null(d);
     wr(d, WDTITCR, 1u);
     wr(d, WDTITOP, ITOP_INT | ITOP_RES);
     assert_int_equal(wdt_bites(), 1u);
-    assert_int_equal(wdt_bite_at(0)->action, WDOG_ACTION_RESET);
-    assert_false(hq_irq_level(PIN));
-    assert_int_equal(rd(d, WDTITCR), 0u);
-    wr(d, WDTITCR, 1u); /* ITOP was cleared too */
-    assert_false(hq_irq_level(PIN));
-    assert_int_equal(wdt_bites(), 1u);
+    wdt_expect_bite(0, hq_clock_now(), WDOG_ACTION_INTR, 0u);
+    assert_true(hq_irq_level(PIN));
+    assert_int_equal(rd(d, WDTITCR), 1u);
     hq_dev_free(d);
 }
 
@@ -575,13 +584,13 @@ static void host_failures_and_control_misuse(void **state)
     int rc = EOK;
     /* no guest timer: OPTIONS_END fails, nothing left behind */
     hq_fault_timer(true);
-    assert_null(dev("reset", &rc));
+    assert_null(dev("terminate", &rc));
     assert_int_equal(rc, EIO);
     assert_true(hq_log_has("cannot create a guest timer"));
     hq_fault_timer(false);
     assert_int_equal(hq_live_timers(), 0u);
 
-    hq_dev *d = dev("reset", &rc);
+    hq_dev *d = dev("terminate", &rc);
     assert_non_null(d);
     /* options and OPTIONS_END after OPTIONS_END are refused */
     assert_int_equal(hq_dev_control(d, VDEV_CTRL_FIRST_OPTIDX + 1u, "none"), EBUSY);
@@ -663,7 +672,7 @@ static void action_lateness_is_measured_and_bounded(void **state)
 {
     (void)state;
     int rc = -1;
-    hq_dev *d = dev("reset", &rc);
+    hq_dev *d = dev("terminate", &rc);
     assert_non_null(d);
     uint64_t worst = 0;
     uint64_t sum = 0;
@@ -734,7 +743,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(linux_probe_sees_an_sp805, test_setup),
-        cmocka_unit_test_setup(linux_start_then_silence_resets_at_timeout_not_before, test_setup),
+        cmocka_unit_test_setup(linux_start_then_silence_terminates_at_timeout_not_before, test_setup),
         cmocka_unit_test_setup(linux_pinging_guest_never_sees_an_action, test_setup),
         cmocka_unit_test_setup(dump_and_none_actions, test_setup),
         cmocka_unit_test_setup(options_are_validated, test_setup),
