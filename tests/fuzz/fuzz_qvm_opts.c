@@ -1,6 +1,6 @@
 /* libFuzzer target: qvm option strings, as qvm hands them to an adapter
  * (VDEV_CTRL_OPTIONS_START .. OPTIONS_END), driven through the real
- * vdev-virtio-entropy factory (the adapter frame src/shim/qvm/qvm_frame.c
+ * vdev-svd-virtio-entropy factory (the adapter frame src/shim/qvm/qvm_frame.c
  * and the entropy table src/shim/qvm/vdev_entropy.c, linked in), plus the
  * one number grammar (core parse.h), the watchdog action parser (core) and
  * the qvm adapters' QNX-syntax `action` parser directly. Built against the

@@ -170,6 +170,12 @@ void hq_fault_timer(bool fail);
 bool hq_log_has(const char *needle);
 unsigned hq_log_count(void);
 unsigned hq_logf_count(void);   /* vdev_logf() lines (errors) */
+/* gasp_map_vdma/gasp_unmap calls made after start-up (each with gasp_lock held:
+ * one without it has already failed the test). */
+unsigned hq_gasp_locked_calls(void);
+/* The next guest_cpu_read/write (of this thread's access) fails with @err
+ * (-1: "send an exception", or an errno value); 0 clears. */
+void hq_fault_xfer_errno(int err);
 unsigned hq_report_count(void); /* qvm_report() lines (status) */
 void hq_log_clear(void);
 void hq_log_dump(void);

@@ -82,6 +82,8 @@ static struct {
     bool startup;              /* single-threaded start-up (OPTIONS_START .. PCI_BARS) */
     unsigned nlogf;            /* vdev_logf() lines */
     unsigned nreport;          /* qvm_report() lines */
+    unsigned gasp_calls;       /* gasp_map_vdma/gasp_unmap calls made after start-up, all locked */
+    int xfer_errno;            /* != 0: the next guest_cpu_read/write fails with this code */
     struct { char path[512]; void *h; } libs[HQ_MAX_LIBS];
     unsigned nlibs;
     hq_dev *devs[HQ_MAX_DEVS];
@@ -153,7 +155,7 @@ void vdev_register_factory(struct vdev_factory *factory, unsigned abi_version)
     pthread_mutex_unlock(&hq.lock);
 }
 
-static void log_line(const char *who, bool err, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void log_line(const char *who, bool err, const char *fmt, va_list ap)
 {
     char line[HQ_LOG_LEN];
     vsnprintf(line, sizeof line, fmt, ap);
@@ -200,6 +202,9 @@ static void gasp_check(const char *what)
 {
     pthread_mutex_lock(&hq.lock);
     const bool bad = !hq.startup && (hq.gasp_locks == 0u);
+    if (!hq.startup && !bad) {
+        hq.gasp_calls++;
+    }
     pthread_mutex_unlock(&hq.lock);
     if (bad) {
         fail_msg("%s after start-up without gasp_lock()", what);
@@ -285,6 +290,10 @@ int guest_cpu_read(struct guest_cpu *gcp, unsigned flags, const struct qvm_state
     if ((rc == EOK) && countdown_hit("guest_cpu_read")) {
         rc = -1; /* "an exception should be sent to the guest" */
     }
+    if ((rc == EOK) && (hq.xfer_errno != 0)) {
+        rc = hq.xfer_errno; /* "or an error otherwise" */
+        hq.xfer_errno = 0;
+    }
     if (rc == EOK) {
         memcpy(data, gcp->buf, data_len);
     }
@@ -305,6 +314,11 @@ int guest_cpu_write(struct guest_cpu *gcp, unsigned flags, const struct qvm_stat
     if ((rc == EOK) && countdown_hit("guest_cpu_write")) {
         memset(gcp->buf, 0, sizeof gcp->buf); /* the vCPU gets a defined value */
         rc = -1;
+    }
+    if ((rc == EOK) && (hq.xfer_errno != 0)) {
+        memset(gcp->buf, 0, sizeof gcp->buf);
+        rc = hq.xfer_errno;
+        hq.xfer_errno = 0;
     }
     if (rc == EOK) {
         memcpy(gcp->buf, data, data_len);
@@ -535,6 +549,8 @@ int hq_init(size_t ram_size)
     hq.nreport = 0;
     hq.nbites = 0;
     hq.gasp_locks = 0;
+    hq.gasp_calls = 0;
+    hq.xfer_errno = 0;
     hq.startup = false;
     memset(hq.timers, 0, sizeof hq.timers);
     return 0;
@@ -1018,6 +1034,19 @@ bool hq_bar(const hq_dev *d, unsigned i, struct vpci_bar *out)
     }
     *out = d->bars[i];
     return true;
+}
+
+unsigned hq_gasp_locked_calls(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    unsigned n = hq.gasp_calls;
+    pthread_mutex_unlock(&hq.lock);
+    return n;
+}
+
+void hq_fault_xfer_errno(int err)
+{
+    hq.xfer_errno = err;
 }
 
 unsigned hq_logf_count(void)

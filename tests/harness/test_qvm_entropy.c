@@ -1,4 +1,4 @@
-/* vdev-virtio-entropy.so driven by the qvm stand-in (hq) and the virtio
+/* vdev-svd-virtio-entropy.so driven by the qvm stand-in (hq) and the virtio
  * driver model (hq_driver), over virtio-mmio and virtio-pci. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,7 +33,7 @@
 static const char *so_path(void)
 {
     const char *p = getenv("HQ_ENTROPY_SO");
-    return (p != NULL) ? p : "build/qvm/vdev-virtio-entropy.so";
+    return (p != NULL) ? p : "build/qvm/vdev-svd-virtio-entropy.so";
 }
 
 /* The release build of the library (the one shipped): its sections are what
@@ -1029,6 +1029,149 @@ static void fuzz_register_sequences_never_crash(void **state)
     }
 }
 
+/* ------------------------------------------------------ qvm API fidelity */
+
+/* The compat declarations have the layout the QNX pages give, in this
+ * build's generation: vdev_factory with pulse between vwrite and timer, pic
+ * between timer and option_list, safety last (7.x only); vpci_bar's words
+ * after its gasp_region, vb_zero last; qvm_state_block's length 32-bit on
+ * 7.x, 64-bit on 8.0. The factory has no name of its own: qvm (and the
+ * harness) names it after its file, vdev-svd-virtio-entropy.so. */
+/* REQ: REQ-QVM-018 REQ-QVM-024 */
+static void compat_layout_and_factory_name_are_the_pages(void **state)
+{
+    (void)state;
+    assert_true(offsetof(struct vdev_factory, pulse) > offsetof(struct vdev_factory, vwrite));
+    assert_true(offsetof(struct vdev_factory, timer) > offsetof(struct vdev_factory, pulse));
+    assert_true(offsetof(struct vdev_factory, pic) > offsetof(struct vdev_factory, timer));
+    assert_true(offsetof(struct vdev_factory, option_list) > offsetof(struct vdev_factory, pic));
+    assert_true(offsetof(struct vdev_factory, extra_space) > offsetof(struct vdev_factory, acc_sizes));
+    assert_int_equal(offsetof(struct vpci_bar, vb_value), sizeof(struct gasp_region));
+    assert_int_equal(offsetof(struct vpci_bar, vb_zero), sizeof(struct gasp_region) + 12u);
+    assert_int_equal(offsetof(struct gasp_region, vdev), 8u);
+    const struct qvm_state_block b = { 0 };
+#if SVD_QVM_GEN == 8
+    assert_int_equal(sizeof b.length, 8u);
+    assert_int_equal(offsetof(struct qvm_state_block, qst_type), 16u);
+    assert_int_equal(offsetof(struct vdev_s, v_block), 2u * sizeof(void *)); /* no v_gsp */
+#else
+    assert_int_equal(sizeof b.length, 4u);
+    assert_int_equal(offsetof(struct qvm_state_block, type), 12u);
+    assert_true(offsetof(struct vdev_factory, safety) > offsetof(struct vdev_factory, extra_space));
+    assert_int_equal(offsetof(struct vdev_s, v_block), 3u * sizeof(void *));
+#endif
+    const struct vdev_factory *f = hq_factory("svd-virtio-entropy");
+    assert_non_null(f);
+    assert_null(f->name);
+    assert_null(f->pulse);
+    assert_null(f->pic);
+    assert_null(hq_factory("virtio-entropy")); /* QNX's own name is not ours */
+}
+
+/* The lifecycle commands the pages document beyond the options: ASSIGN and
+ * GUEST_STARTING (played by hq_dev_new), GEN_ACPI, BUTTON return EOK and
+ * change nothing; STATUS reports through qvm_report, errors go through
+ * vdev_logf of the instance. */
+/* REQ: REQ-QVM-019 REQ-QVM-021 */
+static void lifecycle_commands_and_where_lines_go(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = pci_dev(&rc);
+    assert_non_null(d);
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_GEN_ACPI, NULL), EOK);
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_BUTTON, NULL), EOK);
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_ASSIGN, NULL), EOK);
+    assert_int_equal(hq_dev_loc(d) & ~UINT64_C(0xffffffff), UINT64_C(1) << 32); /* still on qvm's bus */
+    const unsigned reports = hq_report_count();
+    const unsigned errors = hq_logf_count();
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
+    assert_int_equal(hq_report_count(), reports + 1u);
+    assert_int_equal(hq_logf_count(), errors);
+    assert_true(hq_log_has("guest started"));
+    hq_dev_free(d);
+    /* an option error: one vdev_logf line, no status line */
+    const char *bad[] = { "loc", MMIO_A, NULL };
+    assert_null(hq_dev_new("svd-virtio-entropy", bad, &rc));
+    assert_int_equal(hq_logf_count(), errors + 1u);
+    assert_int_equal(hq_report_count(), reports + 1u);
+}
+
+/* The transport is the location's type: `loc pci:3` is a PCI location (not an
+ * MMIO base), a memory address is virtio-mmio. BAR0 traffic reaches the
+ * device only inside the region it described, at the address qvm assigned. */
+/* REQ: REQ-QVM-022 REQ-QVM-004 */
+static void transport_follows_the_location_type(void **state)
+{
+    (void)state;
+    int rc = -1;
+    const char *o[] = { "loc", "pci:3", "dma", DMA_ALL, NULL };
+    hq_dev *d = hq_dev_new("svd-virtio-entropy", o, &rc);
+    assert_int_equal(rc, EOK);
+    assert_non_null(d);
+    assert_true(hq_dev_is_pci(d));
+    assert_int_equal(hq_dev_loc(d), (UINT64_C(1) << 32) | (UINT64_C(3) << 24));
+    uint64_t v = 0;
+    assert_int_equal(hq_access(d, false, QST_PCI, 0x00, 4, &v), VRS_NORMAL);
+    assert_int_equal(v, 0x10441af4u);
+    probe_and_read(d, BAR_A, 0, 0, 0, 40);
+    struct vpci_bar b;
+    assert_true(hq_bar(d, 0, &b));
+    assert_int_equal(b.vb_mapping.guest.location, BAR_A);
+    assert_int_equal(b.vb_value, (uint32_t)BAR_A | 0x4u);
+    assert_int_equal(hq_access(d, false, QST_MEMORY, BAR_A + 0x4000u, 4, &v), HQ_UNROUTED);
+    assert_int_equal(hq_access(d, false, QST_MEMORY, BAR_A - 4u, 4, &v), HQ_UNROUTED);
+    hq_dev_free(d);
+    /* a memory location: virtio-mmio, its 0x200-byte window filled in */
+    d = mmio_dev(MMIO_A, "gic:9", &rc);
+    assert_non_null(d);
+    assert_false(hq_dev_is_pci(d));
+    assert_int_equal(hq_dev_vdev(d)->v_block.length, 0x200u);
+    assert_int_equal(hq_access(d, false, QST_MEMORY, 0x1c0d0000u, 4, &v), VRS_NORMAL);
+    assert_int_equal(v, 0x74726976u);
+    hq_dev_free(d);
+}
+
+/* A transfer qvm refuses is answered the way guest_cpu_to_vrs() documents:
+ * -1 becomes VRS_BUS_ERROR, an error code VRS_ERRNO + code; a write whose
+ * value could not be fetched is not performed. */
+/* REQ: REQ-QVM-023 */
+static void refused_transfers_answered_with_guest_cpu_to_vrs(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = mmio_dev(MMIO_A, "gic:10", &rc);
+    assert_non_null(d);
+    uint64_t v = 0;
+    hq_fault_xfer_errno(-1);
+    assert_int_equal(hq_access(d, false, QST_MEMORY, 0x1c0d0000u, 4, &v), VRS_BUS_ERROR);
+    hq_fault_xfer_errno(EIO);
+    assert_int_equal(hq_access(d, false, QST_MEMORY, 0x1c0d0000u, 4, &v), (int)VRS_ERRNO + EIO);
+    hq_fault_xfer_errno(EFAULT);
+    v = 0x1u; /* DeviceFeaturesSel */
+    assert_int_equal(hq_access(d, true, QST_MEMORY, 0x1c0d0014u, 4, &v), (int)VRS_ERRNO + EFAULT);
+    assert_int_equal(hq_access(d, false, QST_MEMORY, 0x1c0d0014u, 4, &v), VRS_NORMAL);
+    assert_int_equal(v, 0u); /* the write was not performed */
+    hq_dev_free(d);
+}
+
+/* Every gasp_* call the adapter makes after start-up holds gasp_lock(): the
+ * harness fails the test on one that does not; here the calls are counted. */
+/* REQ: REQ-QVM-020 */
+static void gasp_calls_after_start_up_hold_the_lock(void **state)
+{
+    (void)state;
+    const unsigned before = hq_gasp_locked_calls();
+    int rc = -1;
+    hq_dev *d = pci_dev(&rc);
+    assert_non_null(d);
+    assert_int_equal(hq_live_maps(), 1u);                  /* mapped at GUEST_CONFIGURED */
+    assert_int_equal(hq_gasp_locked_calls(), before + 1u); /* under the lock */
+    hq_dev_free(d);
+    assert_int_equal(hq_live_maps(), 0u);
+    assert_int_equal(hq_gasp_locked_calls(), before + 2u); /* the unmap too */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1063,6 +1206,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(control_commands_in_any_order_return_defined_codes, test_setup,
                                         test_teardown),
         cmocka_unit_test_setup_teardown(fuzz_register_sequences_never_crash, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(compat_layout_and_factory_name_are_the_pages, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(lifecycle_commands_and_where_lines_go, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(transport_follows_the_location_type, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(refused_transfers_answered_with_guest_cpu_to_vrs, test_setup,
+                                        test_teardown),
+        cmocka_unit_test_setup_teardown(gasp_calls_after_start_up_hold_the_lock, test_setup, test_teardown),
     };
     return cmocka_run_group_tests_name("qvm_entropy", tests, group_setup, group_teardown);
 }

@@ -51,7 +51,7 @@
 #define SVD_QVM_LOG_MAX 200u
 
 /**
- * @brief Log an error line of instance @p vdp through vdev_logf() at ::SVD_QVM_LOG_ERROR.
+ * @brief Log an error line of instance @p vdp through vdev_logf() at the error level (SVD_QVM_LOG_ERROR).
  * @param vdp the instance (its `log` option filters the line).
  * @param fmt printf format, never guest-controlled.
  */

@@ -7,7 +7,7 @@
  * - the factory (the library's only writable static object), filled from the
  *   device table and registered from the library's constructor; its `name`
  *   is NULL, as the vdev_factory page advises: qvm names the factory after
- *   the shared object (vdev-svd-<device>.so, see docs/userguide.md);
+ *   the shared object (vdev-svd-DEVICE.so, see docs/userguide.md);
  * - the four callbacks qvm calls (control, vread, vwrite, timer): the magic
  *   check of the instance block, the instance lock (v_mtx), defined return
  *   codes whatever the device reports;

@@ -1,9 +1,9 @@
 /*
- * vdev-virtio-entropy.so: the safevdev virtio-entropy device for QNX qvm.
+ * vdev-svd-virtio-entropy.so: the safevdev virtio-entropy device for QNX qvm.
  *
  * The adapter frame (qvm_frame.c) is the vdev; this file is the device's
  * table and the few functions only it has. One instance per
- * `vdev virtio-entropy` line, its whole state in the instance block.
+ * `vdev svd-virtio-entropy` line, its whole state in the instance block.
  *
  * Transport: the type of the location qvm hands the device (v_block.type):
  * virtio-pci (modern) for a PCI location (no `loc`, the default, or `loc

@@ -1,5 +1,5 @@
 /*
- * vdev-wdt-i6300esb.so: the safevdev Intel 6300ESB watchdog (PCI 8086:25ab)
+ * vdev-svd-wdt-i6300esb.so: the safevdev Intel 6300ESB watchdog (PCI 8086:25ab)
  * for QNX qvm.
  *
  * The adapter frame (qvm_frame.c) is the vdev; this file is the device's

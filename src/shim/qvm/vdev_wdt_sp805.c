@@ -1,8 +1,8 @@
 /*
- * vdev-wdt-sp805.so: the safevdev ARM SP805 watchdog for QNX qvm.
+ * vdev-svd-wdt-sp805.so: the safevdev ARM SP805 watchdog for QNX qvm.
  *
  * The adapter frame (qvm_frame.c) is the vdev; this file is the device's
- * table and its FDT node. One instance per `vdev wdt-sp805` line; its whole
+ * table and its FDT node. One instance per `vdev svd-wdt-sp805` line; its whole
  * state is the instance block. The engine decodes its 4 KiB register page
  * (at `loc`) itself; the frame applies what it reports: the interrupt line
  * (v_intr), the action through qvm's watchdog service, the timer.

@@ -1,4 +1,4 @@
-/* Harness tests of vdev-wdt-i6300esb.so: qvm's control sequence, the PCI
+/* Harness tests of vdev-svd-wdt-i6300esb.so: qvm's control sequence, the PCI
  * BAR, and Linux's i6300esb.c replayed access by access (probe, start, ping,
  * set heartbeat, stop) against the adapter on the harness's virtual clock. */
 #include <setjmp.h>
@@ -34,7 +34,7 @@
 static const char *so_path(void)
 {
     const char *p = getenv("HQ_WDT_ESB_SO");
-    return (p != NULL) ? p : "build/qvm/vdev-wdt-i6300esb.so";
+    return (p != NULL) ? p : "build/qvm/vdev-svd-wdt-i6300esb.so";
 }
 
 static int group_setup(void **state)

@@ -1,4 +1,4 @@
-/* Harness tests of vdev-wdt-sp805.so: qvm's control sequence, options, the
+/* Harness tests of vdev-svd-wdt-sp805.so: qvm's control sequence, options, the
  * FDT node (checked with libfdt and dtc), and Linux's sp805_wdt.c replayed
  * access by access against the adapter on the harness's virtual clock. */
 #include <setjmp.h>
@@ -37,7 +37,7 @@
 static const char *so_path(void)
 {
     const char *p = getenv("HQ_WDT_SP805_SO");
-    return (p != NULL) ? p : "build/qvm/vdev-wdt-sp805.so";
+    return (p != NULL) ? p : "build/qvm/vdev-svd-wdt-sp805.so";
 }
 
 static int group_setup(void **state)
