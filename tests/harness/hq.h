@@ -176,6 +176,10 @@ unsigned hq_gasp_locked_calls(void);
 /* The next guest_cpu_read/write (of this thread's access) fails with @err
  * (-1: "send an exception", or an errno value); 0 clears. */
 void hq_fault_xfer_errno(int err);
+/* gasp_lock() refuses (EBUSY) until cleared. */
+void hq_fault_gasp_lock(bool fail);
+/* qvm's exit: every mapping still live is released (the count drops to 0). */
+void hq_forget_maps(void);
 unsigned hq_report_count(void); /* qvm_report() lines (status) */
 void hq_log_clear(void);
 void hq_log_dump(void);

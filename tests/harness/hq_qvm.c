@@ -84,6 +84,7 @@ static struct {
     unsigned nreport;          /* qvm_report() lines */
     unsigned gasp_calls;       /* gasp_map_vdma/gasp_unmap calls made after start-up, all locked */
     int xfer_errno;            /* != 0: the next guest_cpu_read/write fails with this code */
+    bool lock_fail;            /* gasp_lock() refuses (EBUSY) */
     struct { char path[512]; void *h; } libs[HQ_MAX_LIBS];
     unsigned nlibs;
     hq_dev *devs[HQ_MAX_DEVS];
@@ -217,9 +218,12 @@ static int lock_space(uint16_t type)
         fail_msg("gasp_lock: type %u, the adapters lock guest memory only", (unsigned)type);
     }
     pthread_mutex_lock(&hq.lock);
-    hq.gasp_locks++;
+    const bool refuse = hq.lock_fail;
+    if (!refuse) {
+        hq.gasp_locks++;
+    }
     pthread_mutex_unlock(&hq.lock);
-    return EOK;
+    return refuse ? EBUSY : EOK;
 }
 
 static void unlock_space(uint16_t type)
@@ -551,6 +555,7 @@ int hq_init(size_t ram_size)
     hq.gasp_locks = 0;
     hq.gasp_calls = 0;
     hq.xfer_errno = 0;
+    hq.lock_fail = false;
     hq.startup = false;
     memset(hq.timers, 0, sizeof hq.timers);
     return 0;
@@ -1042,6 +1047,20 @@ unsigned hq_gasp_locked_calls(void)
     unsigned n = hq.gasp_calls;
     pthread_mutex_unlock(&hq.lock);
     return n;
+}
+
+void hq_fault_gasp_lock(bool fail)
+{
+    pthread_mutex_lock(&hq.lock);
+    hq.lock_fail = fail;
+    pthread_mutex_unlock(&hq.lock);
+}
+
+void hq_forget_maps(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    hq.live_maps = 0;
+    pthread_mutex_unlock(&hq.lock);
 }
 
 void hq_fault_xfer_errno(int err)

@@ -1170,6 +1170,27 @@ static void gasp_calls_after_start_up_hold_the_lock(void **state)
     hq_dev_free(d);
     assert_int_equal(hq_live_maps(), 0u);
     assert_int_equal(hq_gasp_locked_calls(), before + 2u); /* the unmap too */
+    /* qvm refuses the lock: nothing is mapped without it (an error line), and
+     * at TERMINATE nothing is unmapped without it either; what was mapped is
+     * left to qvm's exit */
+    hq_log_clear();
+    hq_fault_gasp_lock(true);
+    d = pci_dev(&rc);
+    assert_non_null(d);
+    assert_int_equal(hq_live_maps(), 0u);
+    assert_true(hq_log_has("cannot map the dma window"));
+    hq_fault_gasp_lock(false);
+    hq_drv v;
+    assert_int_equal(hq_drv_probe(&v, d, BAR_A, RING(0), 16, 0), HQ_DRV_OK); /* mapped on retry */
+    assert_int_equal(hq_live_maps(), 1u);
+    hq_fault_gasp_lock(true);
+    const unsigned locked = hq_gasp_locked_calls();
+    hq_dev_free(d);
+    hq_fault_gasp_lock(false);
+    assert_true(hq_log_has("guest memory lock refused: 1 dma window(s) left mapped"));
+    assert_int_equal(hq_gasp_locked_calls(), locked); /* no unmap */
+    assert_int_equal(hq_live_maps(), 1u);
+    hq_forget_maps();
 }
 
 int main(void)

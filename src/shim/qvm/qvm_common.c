@@ -127,16 +127,22 @@ static void unmap_locked(svd_qvm_mem *m, const vdev_t *vdp)
 
 void svd_qvm_mem_unmap(svd_qvm_mem *m, const vdev_t *vdp)
 {
-    if ((m == NULL) || (vdp == NULL)) {
+    if ((m == NULL) || (vdp == NULL) || !m->mapped) {
         return;
     }
-    /* The unmap is done even if the lock is refused: keeping a mapping
-     * past TERMINATE would leak it, and qvm is shutting the instance down. */
-    const int locked = SVD_GASP_LOCK(vdp);
-    unmap_locked(m, vdp);
-    if (locked == EOK) {
-        SVD_GASP_UNLOCK(vdp);
+    if (SVD_GASP_LOCK(vdp) != EOK) {
+        /* Unmapping without the lock is what the docs forbid; the ranges are
+         * left to qvm (its exit releases them) and forgotten here, so the
+         * engine sees no memory any more. */
+        svd_qvm_log(vdp, "guest memory lock refused: %u dma window(s) left mapped", (unsigned)m->n);
+        for (uint32_t i = 0; i < m->n; i++) {
+            m->win[i].host = NULL;
+        }
+        m->mapped = false;
+        return;
     }
+    unmap_locked(m, vdp);
+    SVD_GASP_UNLOCK(vdp);
 }
 
 svd_result svd_qvm_mem_map(svd_qvm_mem *m, const vdev_t *vdp, svd_gmem *gm)

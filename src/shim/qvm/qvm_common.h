@@ -174,6 +174,9 @@ SVD_QVM_HIDDEN SVD_MUST_USE svd_result svd_qvm_mem_add(svd_qvm_mem *m, uint64_t 
 SVD_QVM_HIDDEN SVD_MUST_USE svd_result svd_qvm_mem_map(svd_qvm_mem *m, const vdev_t *vdp, svd_gmem *gm);
 /**
  * @brief Unmap every mapped window (gasp_unmap, under gasp_lock); safe to call twice.
+ *
+ * If qvm refuses the lock the windows are not unmapped (the docs require the
+ * lock) but forgotten, with an error line: qvm's exit releases them.
  * @param m the instance's windows.
  * @param vdp the instance that mapped them (its guest system, 7.x).
  */

@@ -186,6 +186,12 @@ static void pci_identity_and_bar(void **state)
     hq_log_clear();
     assert_null(hq_dev_new("svd-wdt-i6300esb", bad1, &rc));
     assert_true(hq_log_has("'loc'"));
+    const char *pciloc[] = { "loc", "pci:5", NULL }; /* a PCI location is qvm's to give */
+    d = hq_dev_new("svd-wdt-i6300esb", pciloc, &rc);
+    assert_non_null(d);
+    assert_true(hq_dev_is_pci(d));
+    assert_int_equal(wdt_cr(d, 0x00, 4), 0x25ab8086u);
+    hq_dev_free(d);
     assert_null(hq_dev_new("svd-wdt-i6300esb", bad2, &rc));
     assert_true(hq_log_has("'action'"));
     assert_int_equal(hq_live_timers(), 0u);

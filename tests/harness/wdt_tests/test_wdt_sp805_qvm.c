@@ -278,6 +278,18 @@ static void options_are_validated(void **state)
     wdt_clock_to(t0 + 2000u * 40u);
     assert_int_equal(wdt_bites(), 1u);
     wdt_expect_bite(0, t0 + 2000u * 40u, WDOG_ACTION_TERMINATE, 0u);
+    /* no interrupt: the FDT node has none either; the clock is the 25 MHz one */
+    static uint8_t blob[4096];
+    assert_int_equal(hq_gen_fdt(d, blob, sizeof blob), EOK);
+    const int off = fdt_path_offset(blob, "/watchdog@1c0f0000");
+    assert_true(off >= 0);
+    int len = 0;
+    assert_null(fdt_getprop(blob, off, "interrupts", &len));
+    const int clk = fdt_path_offset(blob, "/wdt-clk@1c0f0000");
+    assert_true(clk >= 0);
+    const fdt32_t *hz = fdt_getprop(blob, clk, "clock-frequency", &len);
+    assert_non_null(hz);
+    assert_int_equal(fdt32_to_cpu(*hz), 25000000u);
     hq_dev_free(d);
 }
 
