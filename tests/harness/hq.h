@@ -139,6 +139,8 @@ uint64_t hq_clock_now(void);
 void hq_clock_advance(uint64_t ns);
 /* True when @d's timer is armed; *@deadline (if not NULL) receives when it fires. */
 bool hq_timer_armed(const hq_dev *d, uint64_t *deadline);
+/* The same for a timer created for @vdp (an instance the test made itself). */
+bool hq_timer_armed_vdp(const vdev_t *vdp, uint64_t *deadline);
 
 /* Watchdog bites (wdog_bite() calls) since the last hq_bites_clear(). */
 typedef struct hq_bite {
