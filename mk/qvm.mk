@@ -26,7 +26,7 @@ QVM_CPPFLAGS := -I$(QVM_DIR) -DSVD_QVM_SDK=0
 # What every adapter links: the qvm frame and the qvm helpers (options, dma
 # windows, clock/timer, irq, vCPU transfers). The frame is optional ($(wildcard)).
 QVM_FRAME_SRC := $(wildcard $(QVM_DIR)/qvm_frame.c) $(QVM_DIR)/qvm_common.c
-QVM_ADAPTERS  := virtio-entropy wdt-i6300esb wdt-sp805
+QVM_ADAPTERS  := virtio-entropy wdt-i6300esb wdt-sp805 svd-wdt-ib700
 
 QVM_SRC_virtio-entropy := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_entropy.c
 QVM_TESTS_virtio-entropy := tests/harness/test_qvm_entropy.c
@@ -39,6 +39,10 @@ QVM_ENV_wdt-i6300esb := HQ_WDT_ESB_SO
 QVM_SRC_wdt-sp805 := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_wdt_sp805.c
 QVM_TESTS_wdt-sp805 := tests/harness/wdt_tests/test_wdt_sp805_qvm.c
 QVM_ENV_wdt-sp805 := HQ_WDT_SP805_SO
+
+QVM_SRC_svd-wdt-ib700 := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_wdt_ib700.c
+QVM_TESTS_svd-wdt-ib700 := tests/harness/wdt_tests/test_wdt_ib700_qvm.c
+QVM_ENV_svd-wdt-ib700 := HQ_WDT_IB700_SO
 
 # ---------------------------------------------------------------- adapters
 QVM_SO         := $(QVM_ADAPTERS:%=$(QVM_B)/vdev-%.so)

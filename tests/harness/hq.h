@@ -15,7 +15,7 @@
  *   instance block, with canary zones checked at hq_dev_free()), initialises
  *   v_mtx (recursive when VFF_MUTEX_RECURSIVE), sends OPTIONS_START, then
  *   each option in order -- `loc` and `intr` are qvm's own options and fill
- *   v_block/v_intr, the rest go to control(FIRST_OPTIDX + index, value),
+ *   v_block/v_intr (`loc io:PORT` an x86 I/O port, QST_X86_IO), the rest go to control(FIRST_OPTIDX + index, value),
  *   an unknown name fails like qvm -- then OPTIONS_END. A device left with
  *   no location becomes a PCI device (v_block.type QST_PCI). Then
  *   GUEST_CONFIGURED. hq_dev_free() sends TERMINATE and releases the block.
@@ -97,8 +97,9 @@ unsigned hq_dev_pin(const hq_dev *d);
 /* True when the canary zones around the instance block are intact. */
 bool hq_dev_block_intact(const hq_dev *d);
 
-/* One vCPU access. @type QST_MEMORY (guest-physical @loc) or QST_PCI (@loc is
- * the config-space offset; the device's PCI location is added). Returns the
+/* One vCPU access. @type QST_MEMORY (guest-physical @loc), QST_X86_IO (@loc is
+ * the port) or QST_PCI (@loc is the config-space offset; the device's PCI
+ * location is added). Returns the
  * vdev_ref_status, HQ_REFUSED or HQ_XFER_ERR. */
 int hq_access(hq_dev *d, bool write, unsigned type, uint64_t loc, unsigned width, uint64_t *val);
 

@@ -564,12 +564,15 @@ hq_dev *hq_dev_new(const char *name, const char *const *opts, int *rc)
         const char *ov = opts[i + 1u];
         if (strcmp(on, "loc") == 0) {
             char *end = NULL;
-            unsigned long long loc = (ov != NULL) ? strtoull(ov, &end, 0) : 0;
-            if ((ov == NULL) || (end == ov) || (*end != '\0')) {
+            /* qvm's resource prefix: io: is an x86 I/O port, anything else memory. */
+            const bool io = (ov != NULL) && (strncmp(ov, "io:", 3u) == 0);
+            const char *num = io ? ov + 3 : ov;
+            unsigned long long loc = (num != NULL) ? strtoull(num, &end, 0) : 0;
+            if ((num == NULL) || (end == num) || (*end != '\0')) {
                 qvm_report("hq: bad loc '%s'", (ov != NULL) ? ov : "");
                 r = EINVAL;
             } else {
-                d->v.v_block.type = QST_MEMORY;
+                d->v.v_block.type = io ? QST_X86_IO : QST_MEMORY;
                 d->v.v_block.location = loc;
             }
         } else if (strcmp(on, "intr") == 0) {

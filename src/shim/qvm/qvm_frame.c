@@ -164,11 +164,12 @@ static uint64_t perform(vdev_t *vdp, frame_block *b, const struct qvm_state_bloc
 {
     svd_qvm_frame *f = &b->f;
     const bool cfg = vopnd->type == QST_PCI;
-    if (!cfg && (vopnd->type != QST_MEMORY)) {
+    const bool io = vopnd->type == QST_X86_IO;
+    if (!cfg && !io && (vopnd->type != QST_MEMORY)) {
         f->refused++;
         return 0u;
     }
-    const svd_space sp = cfg ? SVD_SPACE_PCI_CFG : SVD_SPACE_MEM;
+    const svd_space sp = cfg ? SVD_SPACE_PCI_CFG : (io ? SVD_SPACE_IO : SVD_SPACE_MEM);
     const uint64_t addr = cfg ? SVD_QSL_PCI_OFF(vopnd->location) : vopnd->location;
     const uint64_t now = svd_qvm_clock_now(&f->clock);
     uint64_t val = v;

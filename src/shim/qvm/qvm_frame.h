@@ -18,7 +18,8 @@
  * - moving the access value to and from the vCPU, and mapping the state
  *   block's type to the engine's address space (QST_MEMORY: SVD_SPACE_MEM at
  *   the guest-physical address; QST_PCI: SVD_SPACE_PCI_CFG at the
- *   configuration offset; anything else is refused: reads 0, writes dropped);
+ *   configuration offset; QST_X86_IO: SVD_SPACE_IO at the port number;
+ *   anything else is refused: reads 0, writes dropped);
  * - applying every effect (::svd_fx) of every engine call:
  *   - the interrupt line (v_intr) driven to @c irq_level with
  *     guest_intr_signal() whenever it differs from the level last driven

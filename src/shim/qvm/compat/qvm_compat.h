@@ -69,6 +69,9 @@ struct qvm_state_block {
 /** @brief State-block type: PCI configuration location. [page-v] the sixth
  * enumerator of qvm_state_types (5). */
 #define QST_PCI 5u
+/** @brief State-block type: x86 I/O port number. [page-v] qvm_state_types
+ * (7.0): QST_X86_IO = QST_ARCH_SPECIFIC = 0x8000. */
+#define QST_X86_IO 0x8000u
 /** @brief "No location yet" marker (all bits set) a vdev puts in v_block at
  * OPTIONS_START. [page] QSL_NO_LOCATION. */
 #define QSL_NO_LOCATION (~UINT64_C(0))
@@ -183,6 +186,8 @@ struct vpci_bar {
 #define VFF_VDEV_MEM 0x0020u
 /** @brief Factory flag: the vdev is a PCI device. [page-v] */
 #define VFF_VDEV_PCI 0x0080u
+/** @brief Factory flag: the vdev may be an io: device (x86 I/O ports). [page-v] vdev_factory_flags (7.0). */
+#define VFF_VDEV_X86_IO 0x0040u
 /** @brief Factory flag: qvm initialises v_mtx for the vdev's own use. [page-v] */
 #define VFF_MUTEX 0x0100u
 /** @brief Factory flag: v_mtx is recursive. [page-v] */
