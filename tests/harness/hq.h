@@ -15,8 +15,9 @@
  *   instance block, with canary zones checked at hq_dev_free()), initialises
  *   v_mtx (recursive when VFF_MUTEX_RECURSIVE), sends OPTIONS_START, then
  *   each option in order -- `loc` and `intr` are qvm's own options and fill
- *   v_block/v_intr (`loc io:PORT` an x86 I/O port, QST_X86_IO), the rest go to control(FIRST_OPTIDX + index, value),
- *   an unknown name fails like qvm -- then OPTIONS_END. A device left with
+ *   v_block/v_intr (`loc io:PORT`: an x86 I/O port, QST_X86_IO), the rest
+ *   go to control(FIRST_OPTIDX + index, value), an unknown name fails like
+ *   qvm -- then OPTIONS_END. A device left with
  *   no location becomes a PCI device (v_block.type QST_PCI). Then
  *   GUEST_CONFIGURED. hq_dev_free() sends TERMINATE and releases the block.
  *   hq_gen_fdt() runs GEN_FDT against an empty libfdt tree it owns;
@@ -99,8 +100,7 @@ bool hq_dev_block_intact(const hq_dev *d);
 
 /* One vCPU access. @type QST_MEMORY (guest-physical @loc), QST_X86_IO (@loc is
  * the port) or QST_PCI (@loc is the config-space offset; the device's PCI
- * location is added). Returns the
- * vdev_ref_status, HQ_REFUSED or HQ_XFER_ERR. */
+ * location is added). Returns the vdev_ref_status, HQ_REFUSED or HQ_XFER_ERR. */
 int hq_access(hq_dev *d, bool write, unsigned type, uint64_t loc, unsigned width, uint64_t *val);
 
 /* GEN_FDT into a fresh tree (@cap bytes at @blob, a valid FDT afterwards). */
