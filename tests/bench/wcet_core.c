@@ -31,6 +31,7 @@
 #include "safevdev/ratelimit.h"
 #include "safevdev/vdev.h"
 #include "safevdev/wdt_i6300esb.h"
+#include "safevdev/wdt_ib700.h"
 #include "safevdev/wdt_sp805.h"
 #include "tg_mem.h"
 #include "tg_vring.h"
@@ -284,6 +285,7 @@ static void case_registers(void)
 typedef struct wdt_env {
     svd_esb esb;
     svd_sp805 sp;
+    svd_ib700 ib;
     svd_fx fx;
     svd_space space;
     uint64_t addr;
@@ -292,11 +294,17 @@ typedef struct wdt_env {
     uint32_t width;
     bool write;
     bool is_sp;
+    bool is_ib;
 } wdt_env;
 
 static void do_wdt_access(void *ctx)
 {
     wdt_env *w = ctx;
+    if (w->is_ib) {
+        svd_result ri = svd_ib700_access(&w->ib, w->space, w->addr, w->width, w->write, &w->val, w->now, &w->fx);
+        (void)ri;
+        return;
+    }
     svd_result r = w->is_sp ? svd_sp805_access(&w->sp, w->space, w->addr, w->width, w->write, &w->val, w->now, &w->fx)
                             : svd_esb_access(&w->esb, w->space, w->addr, w->width, w->write, &w->val, w->now, &w->fx);
     (void)r;
@@ -305,7 +313,9 @@ static void do_wdt_access(void *ctx)
 static void do_wdt_tick(void *ctx)
 {
     wdt_env *w = ctx;
-    if (w->is_sp) {
+    if (w->is_ib) {
+        svd_ib700_tick(&w->ib, w->now, &w->fx);
+    } else if (w->is_sp) {
         svd_sp805_tick(&w->sp, w->now, &w->fx);
     } else {
         svd_esb_tick(&w->esb, w->now, &w->fx);
@@ -361,6 +371,21 @@ static void case_watchdogs(void)
     measure("sp805_tick_at_end_of_clock", do_wdt_tick, &w);
     w.is_sp = false;
     measure("esb_tick_at_end_of_clock", do_wdt_tick, &w);
+    /* IB700: every port around its window, every width, the timer running
+     * (each write of all ones starts a 0 s timeout: it fires in the call). */
+    const svd_ib700_cfg ic = { .action = SVD_WDT_ACTION_RESET, .base = SVD_IB700_DEFAULT_BASE };
+    w.now = 0u;
+    CHECK(svd_is_ok(svd_ib700_init(&w.ib, &ic, 0u)), "ib700 init");
+    w.is_ib = true;
+    wdt_sweep(&w, "ib700_access_every_port", SVD_SPACE_IO, SVD_IB700_DEFAULT_BASE - 4u, SVD_IB700_PORTS + 8u);
+    w.space = SVD_SPACE_IO;
+    w.addr = SVD_IB700_DEFAULT_BASE + SVD_IB700_OFF_START;
+    w.width = 1u;
+    w.write = true;
+    w.val = 0u;
+    do_wdt_access(&w);
+    w.now = UINT64_MAX - 1u;
+    measure("ib700_tick_at_end_of_clock", do_wdt_tick, &w);
 }
 
 /* --------------------------------------------------- leaf entry points */

@@ -111,6 +111,24 @@ def wdt_seeds():
     put("fuzz_wdt", "both_and_reset", struct.pack("<BI", 1, 32768) + esb + sp + bytes([7]) + tick(12345, 3))
 
 
+def ib700_seeds():
+    # access: kind 0, space byte (bit 7: port relative to the base), port, width, direction, value
+    out = lambda port, val, width=1: struct.pack("<BBHBBI", 0, 2, port, width, 1, val)
+    rel = lambda off, val, width=1: struct.pack("<BBHBBI", 0, 0x82, off, width, 1, val)
+    inp = lambda port, width=1: struct.pack("<BBHBBI", 0, 2, port, width, 0, 0)
+    tick = lambda ns, sh=0: struct.pack("<BIB", 1, ns, sh)
+    back = lambda ns: struct.pack("<BI", 2, ns)
+    # Linux ib700wdt.c at the default ports: open (30 s), pings, SETTIMEOUT 5 (value 12), magic close.
+    linux = (out(0x443, 0) + out(0x80, 0) + tick(1 << 20, 12) + out(0x443, 0) + out(0x80, 0) +
+             out(0x443, 12) + tick(1 << 30, 2) + out(0x443, 12) + inp(0x441) + out(0x441, 0) + out(0x80, 0) +
+             tick(1 << 31, 4))
+    put("fuzz_ib700", "linux_default_ports", struct.pack("<BH", 0, 0x441) + linux)
+    # The same driver at another base, then expiry, a 0 s start, wide writes and a reset.
+    other = (rel(2, 13) + tick(1 << 31, 2) + rel(2, 15) + rel(0, 0x000E00FF, 4) + rel(1, 0x0E00, 2) +
+             back(12345) + inp(0x301, 2) + bytes([3]) + rel(2, 0x000F, 2))
+    put("fuzz_ib700", "other_base_wide_and_reset", struct.pack("<BH", 1, 0x300) + other)
+
+
 def vhu_seeds():
     def msg(req, payload=b"", nfd=0, fsel=0):
         return struct.pack("<BBBH", req, fsel, nfd, len(payload)) + payload
@@ -144,5 +162,6 @@ if __name__ == "__main__":
     main()
     transport_seeds()
     wdt_seeds()
+    ib700_seeds()
     vhu_seeds()
     qvm_opt_seeds()

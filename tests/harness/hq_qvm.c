@@ -703,14 +703,15 @@ static int qvm_option(hq_dev *d, const char *on, const char *ov)
 {
     if (strcmp(on, "loc") == 0) {
         const bool pci = (ov != NULL) && (strncmp(ov, "pci:", 4) == 0);
-        const char *num = pci ? ov + 4 : ov;
+        const bool io = (ov != NULL) && (strncmp(ov, "io:", 3) == 0);
+        const char *num = pci ? ov + 4 : (io ? ov + 3 : ov);
         char *end = NULL;
         unsigned long long loc = (num != NULL) ? strtoull(num, &end, 0) : 0;
         if ((num == NULL) || (end == num) || (*end != '\0') || (pci && (loc > 31u))) {
             qvm_report("hq: bad loc '%s'", (ov != NULL) ? ov : "");
             return EINVAL;
         }
-        SVD_QSB_TYPE(&d->v.v_block) = pci ? (uint16_t)QST_PCI : (uint16_t)QST_MEMORY;
+        SVD_QSB_TYPE(&d->v.v_block) = pci ? (uint16_t)QST_PCI : (io ? (uint16_t)QST_X86_IO : (uint16_t)QST_MEMORY);
         d->v.v_block.location = pci ? (HQ_PCI_LOC_BASE | ((uint64_t)loc << 24)) : loc;
         return EOK;
     }
@@ -961,10 +962,13 @@ static void bar_written(hq_dev *d, uint32_t off)
 
 /* Where a memory access lands: the device's window (a memory device), a
  * BAR region the device set up at PCI_BARS; anything else reaches no vdev. */
-static bool routed(const hq_dev *d, bool write, uint64_t loc, unsigned width, unsigned *cookie)
+static bool routed(const hq_dev *d, unsigned type, bool write, uint64_t loc, unsigned width, unsigned *cookie)
 {
     if (!d->pci) {
         const uint64_t base = d->v.v_block.location;
+        if ((unsigned)SVD_QSB_TYPE(&d->v.v_block) != type) {
+            return false; /* an I/O access to a memory device or the reverse */
+        }
         *cookie = 0u;
         return (loc >= base) && (loc - base < d->v.v_block.length) && (d->v.v_block.length - (loc - base) >= width);
     }
@@ -985,7 +989,7 @@ int hq_access(hq_dev *d, bool write, unsigned type, uint64_t loc, unsigned width
         return HQ_REFUSED;
     }
     unsigned cookie = 0u;
-    if ((type == QST_MEMORY) && !routed(d, write, loc, width, &cookie)) {
+    if (((type == QST_MEMORY) || (type == QST_X86_IO)) && !routed(d, type, write, loc, width, &cookie)) {
         return HQ_UNROUTED;
     }
     struct qvm_state_block vop;
@@ -1130,23 +1134,6 @@ unsigned hq_live_timers(void)
     }
     pthread_mutex_unlock(&hq.lock);
     return n;
-}
-
-bool hq_timer_armed_vdp(const vdev_t *vdp, uint64_t *deadline)
-{
-    bool armed = false;
-    pthread_mutex_lock(&hq.lock);
-    for (unsigned i = 0; i < HQ_MAX_TIMERS; i++) {
-        const struct guest_timer *t = &hq.timers[i];
-        if (t->used && (t->vdp == vdp) && t->armed) {
-            armed = true;
-            if (deadline != NULL) {
-                *deadline = t->deadline;
-            }
-        }
-    }
-    pthread_mutex_unlock(&hq.lock);
-    return armed;
 }
 
 bool hq_timer_armed(const hq_dev *d, uint64_t *deadline)

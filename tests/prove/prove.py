@@ -101,6 +101,14 @@ def eva_wdt_sp805(root):
                      "each at any now")
 
 
+# REQ: REQ-GATE-016
+def eva_wdt_ib700(root):
+    return dict(files=core(root, "result.c", "wdt.c", "wdt_ib700.c"), slevel=20,
+                what="IB700 engine: init with any action and base, then up to 24 calls chosen at random "
+                     "among access (any space, address, any width, direction, value), tick, reset, the "
+                     "timeout table and deadline, each at any now")
+
+
 def eva_options(root):
     return dict(files=core(root, "result.c", "span.c", "parse.c", "ratelimit.c", "wdt.c"), slevel=10,
                 what="option parsers and names: svd_parse_u64/pair, svd_rate_opt_set/to_buckets and names, "
@@ -143,7 +151,7 @@ def eva_vdev_none(root):
     return d
 
 
-EVA_DRIVERS = [eva_wdt_esb, eva_wdt_sp805, eva_vdev_mmio, eva_vdev_pci, eva_vdev_none]
+EVA_DRIVERS = [eva_wdt_esb, eva_wdt_sp805, eva_wdt_ib700, eva_vdev_mmio, eva_vdev_pci, eva_vdev_none]
 
 
 EVA_BUILTINS = ("memcpy", "memset")

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""i6300ESB reference comparison: QEMU 7.2's built-in model versus our engine.
+"""Watchdog reference comparison: QEMU 7.2's built-in i6300esb and ib700
+models versus our engines.
 
-The same access sequences (those of Linux drivers/watchdog/i6300esb.c and a
-few corner cases) run against
+The same access sequences (those of Linux drivers/watchdog/i6300esb.c and
+ib700wdt.c, and a few corner cases) run against
   * QEMU: `qemu-system-x86_64 -machine pc,pit=off -accel tcg -icount
-    shift=0,sleep=off -S -device i6300esb`, driven through the qtest protocol
-    on stdio (outl/inl to 0xcf8/0xcfc, readl/writel to BAR0) and QMP on a unix
+    shift=0,sleep=off -S -device i6300esb -device ib700`, driven through the
+    qtest protocol on stdio (outl/inl to 0xcf8/0xcfc, readl/writel to BAR0,
+    outb/inb to the ib700's ports) and QMP on a unix
     socket (cont, WATCHDOG/STOP events). This Debian build has no qtest
     accelerator, hence no clock_step; instead the guest CPU only executes
     `cli; hlt` (a 64 KiB BIOS image made here), the PIT is off, so with
@@ -15,7 +17,8 @@ few corner cases) run against
     at the expiry instant, so the HPET then reads the expiry time exactly.
     A second i6300esb serves as an alarm clock to stop the VM at a chosen
     instant (to ping, or to prove nothing fired before it).
-  * ours: build/qtest/wdt-ref, the same machine around svd_esb engines.
+  * ours: build/wdt/wdt-ref, the same machine around svd_esb engines and an
+    svd_ib700 engine at port 0x441.
 
 Every read-back and every expiry time must be equal, except the deviations
 listed in KNOWN (QEMU versus the datasheet), which must show up exactly as
@@ -49,7 +52,7 @@ class Qemu:
         args = ["qemu-system-x86_64", "-machine", "pc,pit=off", "-accel", "tcg",
                 "-icount", "shift=0,sleep=off", "-bios", bios, "-nodefaults",
                 "-display", "none", "-m", "64", "-S",
-                "-device", "i6300esb,addr=05.0", "-device", "i6300esb,addr=06.0",
+                "-device", "i6300esb,addr=05.0", "-device", "i6300esb,addr=06.0", "-device", "ib700",
                 "-action", "watchdog=pause", "-qtest", "stdio",
                 "-qmp", "unix:%s,server=on,wait=on" % self.sock_path]
         self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -121,6 +124,14 @@ class Qemu:
         op = {1: "writeb", 2: "writew", 4: "writel"}[size]
         self.q("%s 0x%x 0x%x" % (op, addr, val))
 
+    def pr(self, port, size):
+        op = {1: "inb", 2: "inw", 4: "inl"}[size]
+        return int(self.q("%s 0x%x" % (op, port)).split()[1], 16)
+
+    def pw(self, port, size, val):
+        op = {1: "outb", 2: "outw", 4: "outl"}[size]
+        self.q("%s 0x%x 0x%x" % (op, port, val))
+
     def now(self):
         lo = int(self.q("readl 0xfed000f0").split()[1], 16)
         hi = int(self.q("readl 0xfed000f4").split()[1], 16)
@@ -177,6 +188,12 @@ class Ours:
 
     def mw(self, addr, size, val):
         self.q("mw 0x%x %d 0x%x" % (addr, size, val))
+
+    def pr(self, port, size):
+        return int(self.q("pr 0x%x %d" % (port, size)).split()[1], 16)
+
+    def pw(self, port, size, val):
+        self.q("pw 0x%x %d 0x%x" % (port, size, val))
 
     def now(self):
         return int(self.q("now").split()[1])
@@ -373,8 +390,134 @@ def sc_bar0_readback(m):
     return [("bar%02x" % o, m.mr(BAR[5] + o, 4)) for o in range(0, 16, 4)]
 
 
+# ---------------------------------------------------------------- ib700 (ports 0x441 stop, 0x443 start)
+
+IB_STOP, IB_START = 0x441, 0x443
+
+
+def ib_margin(timeout):
+    """ib700wdt.c ibwdt_ping(): the value written for a timeout in seconds."""
+    return 15 - ((timeout + 1) // 2)
+
+
+def spacer(m, at_ns):
+    """Device 5's stage 1 ends near at_ns (1 kHz prescaler): a harmless timer
+    deadline where QEMU's icount lands when an alarm before it stops the VM
+    (as in sc_ping_restarts_stage1), so the stop cannot land on the ib700's
+    expiry."""
+    counts = (at_ns - m.now()) // NS_1K
+    assert 1 <= counts <= 0xFFFFF
+    map_bar(m, 5)
+    m.cfgw(5, 0x60, 2, 0x0000)
+    set_preloads(m, 5, counts, 0xFFFFF)
+    m.cfgw(5, 0x68, 1, 0x02)
+
+
+def sc_ib_reads_float_high(m):
+    t = []
+    for port, size in ((0x440, 2), (0x441, 1), (0x441, 2), (0x441, 4), (0x442, 1), (0x443, 1),
+                       (0x443, 2), (0x444, 1)):
+        t.append(("in%x_%d" % (port, size), m.pr(port, size)))
+    m.pw(IB_START, 1, ib_margin(4))           # reads change nothing while it runs either
+    t.append(("in441_running", m.pr(IB_STOP, 1)))
+    t.append(("fire_ns", m.run()))
+    return t
+
+
+def sc_ib_linux_default_30s(m):
+    """ibwdt_open() with the default timeout=30: hardware value 0, 30 s."""
+    m.pw(IB_START, 1, ib_margin(30))
+    return [("fire_ns", m.run())]
+
+
+def sc_ib_every_value(m):
+    """Each start value in turn, each left to expire (one shot: nothing runs after)."""
+    t = []
+    for v in range(16):
+        start = m.now()
+        m.pw(IB_START, 1, v)
+        t.append(("v%d_after_ns" % v, m.run() - start))
+    return t
+
+
+def sc_ib_linux_ping(m):
+    """timeout=5 (hardware 6 s), pinged at about 4 s: acts 6 s after the ping."""
+    start = m.now()
+    m.pw(IB_START, 1, ib_margin(5))
+    spacer(m, start + 4_000_000_000)
+    alarm(m, start + 3_500_000_000)
+    t = [("ping_ns", m.meet(SHARED, "ib_ping"))]
+    alarm_off(m)
+    m.cfgw(5, 0x68, 1, 0x00)
+    t.append(("ping_before_expiry", int(t[0][1] - start < 6_000_000_000)))
+    m.pw(IB_START, 1, ib_margin(5))
+    t.append(("fire_minus_ping_ns", m.run() - t[0][1]))
+    return t
+
+
+def ib_then_alarm(m, writes):
+    """Start 2 s, then @writes; an alarm at 5 s: did the ib700 act first?"""
+    m.pw(IB_START, 1, ib_margin(2))
+    for port, size, val in writes:
+        m.pw(port, size, val)
+    at = alarm(m, m.now() + 5_000_000_000)
+    first = m.run()
+    return [("first_action_is_alarm", int(first == at))]
+
+
+def sc_ib_linux_stop(m):
+    """ibwdt_disable(): 0 to 0x441."""
+    return ib_then_alarm(m, [(IB_STOP, 1, 0)])
+
+
+def sc_ib_word_stop(m):
+    return ib_then_alarm(m, [(IB_STOP, 2, 0x0E00)])
+
+
+def sc_ib_word_below_window(m):
+    """outw 0x440: the high byte lands on 0x441 (stop)."""
+    return ib_then_alarm(m, [(0x440, 2, 0x0000)])
+
+
+def sc_ib_port_442(m):
+    return ib_then_alarm(m, [(0x442, 1, 0)])
+
+
+def sc_ib_port_444(m):
+    """Stopped, then a write to 0x444: does it start?"""
+    return ib_then_alarm(m, [(IB_STOP, 1, 0), (0x444, 1, ib_margin(2))])
+
+
+def sc_ib_dword(m):
+    """Stopped, then outl 0x441 0x000E0000 (0x0E lands on 0x443)."""
+    return ib_then_alarm(m, [(IB_STOP, 1, 0), (IB_STOP, 4, 0x000E0000)])
+
+
+def sc_ib_word_442(m):
+    """Stopped, then outw 0x442 0x0E00 (0x0E lands on 0x443)."""
+    return ib_then_alarm(m, [(IB_STOP, 1, 0), (0x442, 2, 0x0E00)])
+
+
+def sc_ib_manual_word(m):
+    """The board manual's `OUT DX,AX` with AX = 000FH at 0443H, "0 s"."""
+    start = m.now()
+    m.pw(IB_START, 2, 0x000F)
+    return [("fire_after_ns", m.run() - start)]
+
+
+def sc_ib_after_fire_stays_stopped(m):
+    m.pw(IB_START, 1, ib_margin(2))
+    t = [("fire_ns", m.run())]
+    at = alarm(m, m.now() + 40_000_000_000)
+    t.append(("next_action_is_alarm", int(m.run() == at)))
+    return t
+
+
 SCENARIOS = [sc_config_space, sc_linux_heartbeat_30, sc_1mhz, sc_ping_restarts_stage1, sc_stop,
-             sc_lock, sc_no_unlock, sc_reboot_disabled, sc_after_fire, sc_bar0_readback]
+             sc_lock, sc_no_unlock, sc_reboot_disabled, sc_after_fire, sc_bar0_readback,
+             sc_ib_reads_float_high, sc_ib_linux_default_30s, sc_ib_every_value, sc_ib_linux_ping,
+             sc_ib_linux_stop, sc_ib_word_stop, sc_ib_word_below_window, sc_ib_port_442, sc_ib_port_444,
+             sc_ib_dword, sc_ib_word_442, sc_ib_manual_word, sc_ib_after_fire_stays_stopped]
 
 # (scenario, label) -> (qemu value, our value, why). Everything else must match.
 KNOWN = {
@@ -396,10 +539,26 @@ KNOWN = {
     ("sc_bar0_readback", "bar00"): (0x00000000, 0x00012345,
         "QEMU's preload registers read as 0; the datasheet's are read/write"),
     ("sc_bar0_readback", "bar04"): (0x00000000, 0x00000006, "as above (20-bit mask)"),
+    ("sc_ib_port_442", "first_action_is_alarm"): (1, 0,
+        "QEMU decodes 0x441-0x442 as stop; the board manual names 0x441 only (ours: 0x442 does nothing)"),
+    ("sc_ib_port_444", "first_action_is_alarm"): (0, 1,
+        "QEMU decodes 0x443-0x444 as start; the board manual names 0x443 only (ours: 0x444 is not the device's)"),
+    ("sc_ib_manual_word", "fire_after_ns"): (30_000_000_000, 0,
+        "the manual's OUT DX,AX of 000FH means 0 s only if 0x444 is not a start port; QEMU's "
+        "0x444 takes the high byte 00H and restarts it at 30 s"),
+    ("sc_ib_dword", "first_action_is_alarm"): (1, 0,
+        "QEMU drops 32-bit accesses to its 8-bit ports; an ISA bus splits them into byte cycles "
+        "(ours: 0x0E reaches 0x443 and starts 2 s)"),
+    ("sc_ib_word_442", "first_action_is_alarm"): (1, 0,
+        "QEMU splits a 16-bit write only inside one register's port pair and drops the byte at "
+        "0x443; the bus delivers it (ours: 0x0E starts 2 s)"),
+    ("sc_ib_word_below_window", "first_action_is_alarm"): (0, 1,
+        "QEMU drops a 16-bit write at 0x440 whole (it starts outside the device); the bus's "
+        "second byte cycle reaches 0x441 (ours: stopped)"),
 }
 
 
-# REQ: REQ-WDT-030 REQ-WDT-031 REQ-WDT-032
+# REQ: REQ-WDT-030 REQ-WDT-031 REQ-WDT-032 REQ-WDT-095 REQ-WDT-096
 def main():
     ref = sys.argv[1] if len(sys.argv) > 1 else "build/wdt/wdt-ref"
     failures = 0

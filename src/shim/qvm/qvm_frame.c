@@ -146,11 +146,12 @@ static uint64_t perform(vdev_t *vdp, frame_block *b, const struct qvm_state_bloc
 {
     svd_qvm_frame *f = &b->f;
     const bool cfg = SVD_QSB_TYPE(vopnd) == QST_PCI;
-    if (!cfg && (SVD_QSB_TYPE(vopnd) != QST_MEMORY)) {
+    const bool io = SVD_QSB_TYPE(vopnd) == QST_X86_IO;
+    if (!cfg && !io && (SVD_QSB_TYPE(vopnd) != QST_MEMORY)) {
         f->refused++;
         return 0u;
     }
-    const svd_space sp = cfg ? SVD_SPACE_PCI_CFG : SVD_SPACE_MEM;
+    const svd_space sp = cfg ? SVD_SPACE_PCI_CFG : (io ? SVD_SPACE_IO : SVD_SPACE_MEM);
     const uint64_t addr = cfg ? SVD_QSL_PCI_OFF(vopnd->location) : vopnd->location;
     const uint64_t now = svd_qvm_clock_now(&f->clock);
     uint64_t val = v;
@@ -268,7 +269,7 @@ static int options_start(vdev_t *vdp)
      * window qvm traps for a memory device. */
     SVD_QSB_TYPE(&vdp->v_block) = svd_qvm_device.loc_type;
     vdp->v_block.location = (svd_qvm_device.loc_default != 0u) ? svd_qvm_device.loc_default : QSL_NO_LOCATION;
-    vdp->v_block.length = (svd_qvm_device.loc_type == QST_MEMORY) ? svd_qvm_device.loc_length : 0u;
+    vdp->v_block.length = (svd_qvm_device.loc_type != QST_PCI) ? svd_qvm_device.loc_length : 0u;
     return EOK;
 }
 
@@ -352,7 +353,7 @@ static int command(vdev_t *vdp, frame_block *b, SVD_QVM_CTRL_T ctrl, const char 
         /* loc and intr: preset at OPTIONS_START or given (qvm's); a PCI
          * device's location and INTx pin are qvm's to assign. What is left is
          * a memory device's window length, should qvm have cleared it. */
-        if ((SVD_QSB_TYPE(&vdp->v_block) == QST_MEMORY) && (vdp->v_block.length == 0u)) {
+        if ((SVD_QSB_TYPE(&vdp->v_block) != QST_PCI) && (vdp->v_block.length == 0u)) {
             vdp->v_block.length = svd_qvm_device.loc_length;
         }
         break;

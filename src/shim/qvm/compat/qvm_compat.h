@@ -110,6 +110,9 @@ struct qvm_state_block {
 /** @brief State-block type: PCI configuration location. [verified]
  * qvm_state_types 7.0: the sixth enumerator (5). */
 #define QST_PCI 5u
+/** @brief State-block type: x86 I/O port number. [verified] qvm_state_types
+ * 7.0: QST_X86_IO = QST_ARCH_SPECIFIC = 0x8000. */
+#define QST_X86_IO 0x8000u
 /** @brief "No location yet" (all bits set). [assumed] value from the
  * Hypervisor 1.x header; no 7.x/8.0 page gives it. */
 #define QSL_NO_LOCATION (~UINT64_C(0))
@@ -246,6 +249,8 @@ typedef uint32_t vdev_factory_flags_t;
 #define VFF_VDEV_MEM 0x0020u
 /** @brief Factory flag: the vdev is a PCI device. [verified] */
 #define VFF_VDEV_PCI 0x0080u
+/** @brief Factory flag: the vdev may be an io: device (x86 I/O ports). [verified] vdev_factory_flags 7.0. */
+#define VFF_VDEV_X86_IO 0x0040u
 /** @brief Factory flag: qvm initialises v_mtx. [verified] */
 #define VFF_MUTEX 0x0100u
 /** @brief Factory flag: v_mtx is recursive. [verified] */
