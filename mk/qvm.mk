@@ -44,7 +44,7 @@ QVM_FRAME_SRC := $(wildcard $(QVM_DIR)/qvm_frame.c) $(QVM_DIR)/qvm_common.c
 QVM_ADAPTERS  := svd-virtio-entropy svd-wdt-i6300esb svd-wdt-sp805 svd-wdt-ib700
 
 QVM_SRC_svd-virtio-entropy := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_entropy.c
-QVM_TESTS_svd-virtio-entropy := tests/harness/test_qvm_entropy.c
+QVM_TESTS_svd-virtio-entropy := tests/harness/test_qvm_entropy.c tests/harness/test_qvm_common.c
 QVM_ENV_svd-virtio-entropy := HQ_ENTROPY_SO
 
 QVM_SRC_svd-wdt-i6300esb := $(QVM_FRAME_SRC) $(QVM_DIR)/vdev_wdt_i6300esb.c
@@ -101,9 +101,13 @@ HQ_LIBS     := -rdynamic -ldl -lfdt -lcmocka -pthread
 $(HQ_OBJ): $(QVM_B)/harness/%.o: tests/harness/%.c $(HQ_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(HQ_CFLAGS) -c $< -o $@
-$(HQ_TESTS): $(QVM_B)/harness/%: tests/harness/%.c $(HQ_OBJ) $(COMMON_OBJ) $(CORE_LIB) $(HQ_HDRS)
+# A harness program may link adapter sources of its own: HQ_LINK_<program> (the
+# helpers' own test links qvm_common.c, built with the harness's flags).
+HQ_LINK_test_qvm_common := $(QVM_DIR)/qvm_common.c
+$(HQ_TESTS): $(QVM_B)/harness/%: tests/harness/%.c $(HQ_OBJ) $(COMMON_OBJ) $(CORE_LIB) $(HQ_HDRS) $$(HQ_LINK_$$(notdir $$*))
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) $(HQ_CFLAGS) $< $(HQ_OBJ) $(COMMON_OBJ) $(CORE_LIB) $(HQ_LIBS) $(LDFLAGS_ALL) -o $@
+	$(CC) $(CPPFLAGS_ALL) $(HQ_CFLAGS) $< $(HQ_LINK_$(notdir $*)) $(HQ_OBJ) $(COMMON_OBJ) $(CORE_LIB) $(HQ_LIBS) \
+	  $(LDFLAGS_ALL) -o $@
 
 # HQ_RELEASE_SO: a release build of the entropy .so (no sanitizer or coverage
 # flags), whose sections and symbols test_qvm_entropy inspects; instrumented
