@@ -1136,6 +1136,23 @@ unsigned hq_live_timers(void)
     return n;
 }
 
+bool hq_timer_armed_vdp(const vdev_t *vdp, uint64_t *deadline)
+{
+    bool armed = false;
+    pthread_mutex_lock(&hq.lock);
+    for (unsigned i = 0; i < HQ_MAX_TIMERS; i++) {
+        const struct guest_timer *t = &hq.timers[i];
+        if (t->used && (t->vdp == vdp) && t->armed) {
+            armed = true;
+            if (deadline != NULL) {
+                *deadline = t->deadline;
+            }
+        }
+    }
+    pthread_mutex_unlock(&hq.lock);
+    return armed;
+}
+
 bool hq_timer_armed(const hq_dev *d, uint64_t *deadline)
 {
     bool armed = false;
