@@ -148,7 +148,7 @@ fragment-order:
 # `make check` runs every test and gate, one stage at a time in this order:
 # fast local gates first, the slow end-to-end runs last; each stage's time is
 # printed. This list is the only place a stage joins `make check`.
-CHECK_STAGES := fragment-order purity stack lint unit unit-asan unit-valgrind coverage-gate \
+CHECK_STAGES := fragment-order purity stack wcet-inputs lint unit unit-asan unit-valgrind coverage-gate \
                 harness harness-qnx8 harness-asan harness-valgrind cross-aarch64 cross-s390x cross-be-coverage order \
                 vhu-test vhu-asan faults remote-test remote-asan remote-faults gate-selftest wdt-qtest \
                 fuzz-smoke prove trace docs docs-browser e2e e2e-aarch64 e2e-remote
