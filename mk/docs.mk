@@ -3,8 +3,8 @@ PKGS += doxygen graphviz python3 chromium
 DOCS_GEN := $(B)/docs/gen
 
 .PHONY: trace docs docs-browser
-# Requirement -> tests matrix, generated from docs/req/*.md and the `REQ:` annotations in
-# tests/, mk/ and tools/lint/.
+# Requirement -> tests matrix, per clause, generated from docs/req/*.md and the `REQ:`, `FM:` and
+# `DFA:` tags of the tests in tests/, with the failure-mode analysis (docs/safety/fmea.md) checked.
 trace:
 	@mkdir -p $(DOCS_GEN)
 	python3 tools/docs/trace.py $(DOCS_GEN)/traceability.md
