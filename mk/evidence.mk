@@ -31,4 +31,4 @@ evidence: deps
 	@cp LICENSE SECURITY.md CHANGELOG.md $(EVIDENCE_TREE)/
 	@cd $(EVIDENCE_TREE) && find . -type f ! -name SHA256SUMS -print0 | sort -z | xargs -0 sha256sum >SHA256SUMS
 	@tar -C $(EVIDENCE_DIR) -czf $(EVIDENCE_DIR)/$(EVIDENCE_NAME).tar.gz $(EVIDENCE_NAME)
-	@echo "evidence: $(EVIDENCE_DIR)/$(EVIDENCE_NAME).tar.gz ($$(wc -l <$(EVIDENCE_TREE)/SHA256SUMS) files, $$(du -sh $(EVIDENCE_DIR)/$(EVIDENCE_NAME).tar.gz | cut -f1)); $$(tail -n 1 $(EVIDENCE_TREE)/git-state.txt | head -c 60)"
+	@echo "evidence: $(EVIDENCE_DIR)/$(EVIDENCE_NAME).tar.gz ($$(wc -l <$(EVIDENCE_TREE)/SHA256SUMS) files, $$(du -sh $(EVIDENCE_DIR)/$(EVIDENCE_NAME).tar.gz | cut -f1)); $$(grep -m1 "^tree" $(EVIDENCE_TREE)/git-state.txt)"
