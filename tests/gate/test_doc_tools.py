@@ -32,7 +32,7 @@ FMEA = """# FMEA (seed)
 
 | ID | element | failure mode | effect | detection | reaction | safe state | derived requirement | test |
 |---|---|---|---|---|---|---|---|---|
-| FM-ABC-001 | core | it breaks | bad | a check | latch | SS-NR | REQ-SAF-001 | tests/unit/test_x.c::test_fault_latches |
+| FM-ABC-001 | core | it breaks | bad | a check | latch | SS-NR | REQ-SAF-001 | tests/unit/test_x.c:test_fault_latches |
 """
 TESTS = """/* R@Q: REQ-ABC-001 */
 static void test_one(void **state)
@@ -163,7 +163,7 @@ class FailureModeTable(unittest.TestCase):
     # REQ: REQ-GATE-020
     def test_row_whose_test_does_not_exist(self):
         t = Tree()
-        t.edit("docs/safety/fmea.md", "::test_fault_latches", "::test_gone")
+        t.edit("docs/safety/fmea.md", ":test_fault_latches", ":test_gone")
         _, unverified, errors = t.run()
         self.assertTrue(any("defines no test test_gone" in e for e in errors), errors)
         self.assertIn("REQ-SAF-001", unverified)

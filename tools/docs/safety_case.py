@@ -7,7 +7,7 @@ docs/safety/fmea.md holds three Markdown tables that the build reads (and Doxyge
                          safe state | derived requirement | test |
   - the dependent failures (DFA): | ID | shared part | coupling factor | dependent failure |
                          measure | derived requirement | test |
-A row's test is `path::function` (several separated by `;`): the function must exist in that
+A row's test is `path:function` (several separated by `;`): the function must exist in that
 file under tests/, and carry the row's ID in an `FM:` (or `DFA:`) tag on the lines just above
 it, the way tests carry `REQ:` tags; a test that asserts the row's reaction is what the tag
 claims. Derived safety requirements are the REQ-SAF-* lines of docs/req/saf.md, each ending in
@@ -137,10 +137,10 @@ def check(case, root, req_ids):
         if not row["tests"]:
             errors.append(f"{where}: names no test")
         for t in row["tests"]:
-            path, _, func = t.partition("::")
+            path, _, func = t.partition(":")
             p = root / path
             if not path.startswith("tests/") or not p.is_file() or not func:
-                errors.append(f"{where}: test {t} is not path::function of a file under tests/")
+                errors.append(f"{where}: test {t} is not path:function of a file under tests/")
                 continue
             names, lines = defined_functions(p)
             if func not in names:

@@ -149,7 +149,7 @@ def trace(root=ROOT):
                 if row is None:
                     errors.append(f"{where} names unknown {tag} row {rid}")
                     continue
-                if f"{path}::{name}" not in row["tests"]:
+                if f"{path}:{name}" not in row["tests"]:
                     # The row no longer names this test: its tag proves nothing (safety_case
                     # reports the row's own tests that lack the tag).
                     continue
