@@ -216,6 +216,21 @@ test_doc_tools() {
     grep -E '^Ran [0-9]+ tests' "$t/out" | sed 's/^/    /'
 }
 
+# REQ: REQ-GATE-021
+test_object_purity() {
+    # The Makefile's own purity rule over a copy of the tree whose core gets one
+    # seeded object with a writable global and a malloc call; the copy without
+    # it passes.
+    local c="$t/pure"
+    mkdir -p "$c/src"
+    cp -r Makefile mk include tools "$c/" && cp -r src/core "$c/src/"
+    expect_pass "purity: the core as it is passes" make -s -C "$c" purity B="$c/b"
+    printf '#include <stdlib.h>\nint svd_seed_hits;\nvoid *svd_seed(void);\nvoid *svd_seed(void)\n{\n    svd_seed_hits++;\n    return malloc(4u);\n}\n' >"$c/src/core/zz_seed.c"
+    expect_fail_with "zz_seed.o has [0-9]+ bytes in .bss" "purity: a writable global in a core object fails" \
+        make -s -C "$c" purity B="$c/b"
+    grep -q "zz_seed.o imports malloc" "$t/out" && ok "purity: the import of malloc is named" || { bad "purity: malloc not named"; cat "$t/out"; }
+}
+
 # REQ: REQ-GATE-012
 test_sanitizer_configs_catch_defects() {
     # The exact configurations the sanitizer and valgrind stages use (from make).
@@ -260,6 +275,7 @@ test_proof_gates_bite() {
 
 test_banned_calls
 test_core_purity
+test_object_purity
 test_sanitizer_configs_catch_defects
 test_analyzers_catch_defects
 test_unused_function_gate
