@@ -112,7 +112,7 @@ PKGS += gcc make binutils clang libclang-rt-14-dev libcmocka-dev pkg-config
 # fuzzing), docs, end-to-end runs, benchmarks, and the same builds for other
 # CPUs (portability).
 MK_FRAGMENTS := mk/core.mk mk/transport.mk mk/qvm.mk mk/vhost_user.mk mk/qemu_remote.mk mk/wdt.mk \
-                mk/lint.mk mk/coverage.mk mk/faults.mk mk/fuzz.mk mk/prove.mk mk/docs.mk mk/e2e.mk mk/bench.mk \
+                mk/lint.mk mk/coverage.mk mk/faults.mk mk/fuzz.mk mk/prove.mk mk/docs.mk mk/e2e.mk mk/bench.mk mk/evidence.mk \
                 mk/cross.mk
 include $(MK_FRAGMENTS)
 

@@ -22,12 +22,10 @@ unit-build: $(UNIT_BIN)
 unit: $(UNIT_BIN)
 	$(call run_each,unit,$(UNIT_BIN),,passed)
 
-# REQ: REQ-GATE-012
 unit-asan:
 	$(MAKE) $(SAN_TREE) unit
 
 # The release-flag programs ($(B)/unit, gcc -O2): any memcheck error or leak fails.
-# REQ: REQ-GATE-012
 unit-valgrind: $(UNIT_BIN)
 	$(call run_each,unit-valgrind,$(UNIT_BIN),$(VALGRIND),clean under memcheck (errors and leaks))
 
@@ -68,7 +66,7 @@ PKGS += valgrind
 # deepest stack within the bounds of the safety manual's table (which
 # tools/build/check_bounds.py also checks against the budget macros), gcc's
 # -Wstack-usage on each object and its -fcallgraph-info call graph.
-# REQ: REQ-VDEV-011
+# REQ-ANALYSIS: REQ-VDEV-011
 STACK_DIR := $(B)/stack
 .PHONY: stack
 stack:

@@ -44,7 +44,6 @@ coverage-run:
 	@$(LCOV) -a $(COV_DIR)/base.info -a $(COV_DIR)/run.info --output-file $(COV_DIR)/all.info 2>>$(COV_DIR)/lcov.log
 	@$(LCOV) --extract $(COV_DIR)/all.info '$(CURDIR)/src/*' --output-file $(COV_INFO)
 
-# REQ: REQ-GATE-006
 coverage: coverage-run
 	@rm -rf coverage/html && mkdir -p coverage/html
 	@genhtml --quiet --branch-coverage --legend --title "safevdev $(VERSION)" \
@@ -53,7 +52,6 @@ coverage: coverage-run
 	@lcov $(LCOV_RC) --summary $(COV_INFO) 2>&1 | grep -E '^ *(lines|functions|branches)'
 	@python3 tools/lint/covgate.py --report $(COV_GATE_ARGS) $(COV_SHIM_BRANCH)
 
-# REQ: REQ-GATE-007
 coverage-gate: coverage
 	@python3 tools/lint/covgate.py --gate-quiet $(COV_GATE_ARGS)
 

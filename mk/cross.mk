@@ -99,8 +99,8 @@ CROSS_EMU    = qemu-$(CROSS_CPU)
 CROSS_RUN   := tests/cross/run-suite.sh
 CROSS_HQ_ENV := HQ_VALGRIND=1
 .PHONY: cross-tree-build cross-tree-run
+# REQ-ANALYSIS: REQ-PORT-001
 cross-tree-build: unit-build harness-build vhost-user $(ORDER_BIN)
-# REQ: REQ-PORT-001 REQ-PORT-002 REQ-PORT-006
 cross-tree-run: cross-tree-build
 	@echo "cross $(CROSS_CPU): $(CC) $(CFLAGS_CORE) (core); $(CFLAGS_TEST) (tests)"
 	@$(CROSS_RUN) "cross $(CROSS_CPU) unit" "$(CROSS_EMU)" $(UNIT_BIN)
@@ -108,10 +108,9 @@ cross-tree-run: cross-tree-build
 	@$(CROSS_RUN) "cross $(CROSS_CPU) order" "$(CROSS_EMU)" $(ORDER_BIN)
 
 # In the tree: the purity gate on its core objects.
-# REQ: REQ-PORT-003
+# REQ-ANALYSIS: REQ-PORT-003
 cross-tree-purity: purity
 # The aarch64 tree's virtqueue object carries the ordering instructions.
-# REQ: REQ-PORT-007
 cross-barriers: $(CROSS_B)/aarch64/.tools
 	@+$(call cross_tree,aarch64) $(CROSS_B)/aarch64/core/virtqueue.o
 	@tests/cross/check-barriers.sh $(CROSS_TRIPLE_aarch64)-objdump $(CROSS_B)/aarch64/core/virtqueue.o
@@ -133,7 +132,6 @@ CROSS_LCOV     = lcov --quiet $(CROSS_COV_RC) --gcov-tool $(CROSS_TRIPLE_$(CROSS
 cross-tree-cov: unit-build harness-build
 	@$(CROSS_RUN) "be-coverage $(CROSS_CPU) unit" "$(CROSS_EMU)" $(UNIT_BIN)
 	@$(HQ_ENV) $(CROSS_HQ_ENV) $(CROSS_RUN) "be-coverage $(CROSS_CPU) harness" "$(CROSS_EMU)" $(HQ_TESTS)
-# REQ: REQ-PORT-004
 cross-be-coverage: $(CROSS_B)/$(CROSS_BE)/.tools
 	@rm -rf $(CROSS_COV_B)
 	@+$(call cross_tree,$(CROSS_BE),B=$(CROSS_COV_B) OPT="-O0 -g" VARIANT_CFLAGS="-DSVD_COVERAGE --coverage" \
@@ -201,7 +199,6 @@ cross-be-selftest: $(CORE_LIB) $(COMMON_OBJ)
 	@if $(CROSS_EMU) $(ORDER_ST)/order_noswap >$(ORDER_ST)/order_noswap.log 2>&1; then \
 	  cat $(ORDER_ST)/order_noswap.log; echo "be-selftest: virtqueue.c without byte swaps: the test did NOT fail"; exit 1; fi
 	@echo "be-selftest: virtqueue.c without byte swaps on $(CROSS_CPU): $$(grep -m1 '^order: ' $(ORDER_ST)/order_noswap.log) (caught)"
-# REQ: REQ-PORT-006
 order: $(ORDER_BIN)
 	@$(CROSS_RUN) "order native" "" $(ORDER_BIN)
 	@$(MAKE) $(TSAN_TREE) order-tree
@@ -241,7 +238,6 @@ e2e-aarch64-vhu-prep: $(CROSS_B)/aarch64/.tools $(E2E_A64_INITRD)
 	tests/e2e/mkoverlay.sh $(CROSS_TRIPLE_aarch64) $(E2E_A64_VHU_OVERLAY) $(E2E_A64_VHU_PROGS)
 	cat $(E2E_A64_INITRD) $(E2E_A64_VHU_OVERLAY) >$(E2E_A64_VHU_INITRD)
 e2e-aarch64-prep: $(E2E_A64_KERNEL) $(E2E_A64_INITRD) $(E2E_A64_GRAFT) e2e-aarch64-vhu-prep
-# REQ: REQ-PORT-010 REQ-PORT-011 REQ-PORT-012
 e2e-aarch64: e2e-aarch64-prep $$(VHU_BIN)
 	B=$(B) E2E_DAEMON=$(VHU_BIN) E2E_A64_GRAFT=$(E2E_A64_GRAFT) E2E_A64_VHU_INITRD=$(E2E_A64_VHU_INITRD) \
 	  python3 tests/e2e/e2e_aarch64.py

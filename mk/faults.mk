@@ -43,6 +43,5 @@ $(FAULT_DIR):
 	mkdir -p $@
 
 faults-build: $(FAULT_VHU)
-# REQ: REQ-GATE-011
 faults: $(FAULT_VHU)
 	@python3 tests/faults/run_vhu.py $(FAULT_VHU) $(FAULT_DIR)/run

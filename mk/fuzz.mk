@@ -50,7 +50,6 @@ define fuzz_run
 	done; exit $$fail
 endef
 
-# REQ: REQ-GATE-008 REQ-GATE-009
 fuzz-smoke: $(FUZZ_BIN) fuzz-regress-tests
 	$(call fuzz_run,$(FUZZ_SMOKE_S))
 

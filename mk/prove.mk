@@ -5,7 +5,6 @@
 # Self-contained: it names no variable another fragment defines, so it reads the
 # same whatever order the fragments are included in. It joins `make check` through
 # the Makefile's CHECK_STAGES (before trace and docs, which link its page).
-# REQ: REQ-GATE-016 REQ-GATE-017
 PKGS += frama-c-base why3 z3 cvc4 python3
 
 PROVE_OUT  := $(B)/prove

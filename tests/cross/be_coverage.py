@@ -65,6 +65,7 @@ def parse(info, root):
     return files
 
 
+# REQ: REQ-PORT-004
 def main():
     if len(sys.argv) != 5:
         raise SystemExit(__doc__)

@@ -10,6 +10,7 @@
 # (TSO) ordering, so a missing barrier cannot show up as a failure there;
 # this check looks at the instructions instead.
 # usage: check-barriers.sh OBJDUMP virtqueue.o
+# REQ: REQ-PORT-007
 set -euo pipefail
 objdump=${1:?usage: check-barriers.sh OBJDUMP OBJECT}
 obj=${2:?usage: check-barriers.sh OBJDUMP OBJECT}

@@ -5,6 +5,8 @@
 # A list that is empty, or a program that reports no passed test, fails: a
 # suite that ran nothing must not look green.
 # usage: run-suite.sh LABEL EMULATOR PROGRAM...
+# (cross-aarch64 and cross-s390x run every unit and harness program with it under qemu-user.)
+# REQ: REQ-PORT-002
 set -uo pipefail
 label=${1:?usage: run-suite.sh LABEL EMULATOR PROGRAM...}
 emu=${2?usage: run-suite.sh LABEL EMULATOR PROGRAM...}

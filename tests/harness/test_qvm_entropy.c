@@ -389,6 +389,7 @@ static void *reader_thread(void *arg)
 }
 
 /* REQ: REQ-QVM-006 */
+/* DFA: DFA-001 */
 static void two_instances_read_concurrently_without_interference(void **state)
 {
     (void)state;
@@ -424,6 +425,8 @@ static void two_instances_read_concurrently_without_interference(void **state)
 }
 
 /* REQ: REQ-QVM-007 */
+/* FM: FM-QVM-002 */
+/* DFA: DFA-002 */
 static void faulted_instance_needs_reset_and_the_other_keeps_working(void **state)
 {
     (void)state;
@@ -469,6 +472,7 @@ struct bad_case {
 };
 
 /* REQ: REQ-QVM-008 */
+/* FM: FM-QVM-003 */
 static void every_bad_option_fails_options_end_naming_it(void **state)
 {
     (void)state;
@@ -579,7 +583,7 @@ static void source_unavailable_without_delayed_fails_options_end(void **state)
     assert_int_equal(hq_live_timers(), 0);
 }
 
-/* REQ: REQ-QVM-010 */
+/* REQ: REQ-QVM-010.a REQ-QVM-010.b */
 static void delayed_opens_on_first_request_and_waits(void **state)
 {
     (void)state;
@@ -615,7 +619,7 @@ static void delayed_opens_on_first_request_and_waits(void **state)
  * the model gives up, the device latches NEEDS_RESET (configuration
  * interrupt) and the frame logs the reason. Giving up is final for the
  * instance: a device reset does not bring the source back. */
-/* REQ: REQ-QVM-010 */
+/* REQ: REQ-QVM-010.c */
 static void delayed_n_gives_up_through_the_model(void **state)
 {
     (void)state;
@@ -655,7 +659,43 @@ static void delayed_n_gives_up_through_the_model(void **state)
     hq_dev_free(d);
 }
 
-/* REQ: REQ-QVM-010 */
+/* The N seconds of `delayed N` start at the guest's first request: time
+ * that passes between OPTIONS_END and that request does not count, the
+ * adapter keeps retrying for the whole N seconds (an adapter that gave up
+ * at the first failure, after a fixed second, or counted from OPTIONS_END
+ * fails here), and gives up at N seconds exactly. */
+/* REQ: REQ-QVM-010.c */
+static void delayed_n_counts_n_seconds_from_the_first_request(void **state)
+{
+    (void)state;
+    hq_fault_getrandom(EAGAIN, -1);
+    const char *o[] = { "loc", MMIO_A, "intr", "gic:11", "delayed", "3", "dma", DMA_ALL, NULL };
+    int rc = -1;
+    hq_dev *d = hq_dev_new("virtio-entropy", o, &rc);
+    assert_int_equal(rc, EOK);
+    assert_non_null(d);
+    hq_clock_advance(5000 * MS); /* longer than N before the guest asks: not counted */
+    hq_drv v;
+    assert_int_equal(hq_drv_probe(&v, d, 0, RING(0), 16, 0), HQ_DRV_OK);
+    tg_mem_fill(hq_ram(), BUF(0), 64, 0xAA);
+    const uint64_t t0 = hq_clock_now();
+    assert_int_equal(hq_drv_read(&v, BUF(0), 64, 100 * MS, 25), -1); /* 2.5 s: pending */
+    assert_int_equal(hq_drv_status(&v) & S_NEEDS_RESET, 0);
+    const unsigned calls = hq_getrandom_calls();
+    hq_clock_advance(t0 + 3000 * MS - 1u - hq_clock_now());
+    assert_true(hq_getrandom_calls() > calls); /* still retrying in the last half second */
+    assert_int_equal(hq_drv_status(&v) & S_NEEDS_RESET, 0);
+    assert_false(hq_irq_level(11));
+    assert_false(hq_log_has("needs reset"));
+    hq_clock_advance(1u); /* N s after the first request */
+    assert_true((hq_drv_status(&v) & S_NEEDS_RESET) != 0u);
+    assert_true(hq_irq_level(11));
+    assert_true(hq_log_has("virtio-entropy: device needs reset: source_gave_up"));
+    assert_true(all_bytes(BUF(0), 64, 0xAA));
+    hq_dev_free(d);
+}
+
+/* REQ: REQ-QVM-010.d */
 static void delayed_forever_waits_as_long_as_it_takes(void **state)
 {
     (void)state;
@@ -679,6 +719,7 @@ static void delayed_forever_waits_as_long_as_it_takes(void **state)
 }
 
 /* REQ: REQ-QVM-011 */
+/* FM: FM-QVM-005 */
 static void runtime_source_failure_defers_never_fakes(void **state)
 {
     int rc = -1;
@@ -820,7 +861,8 @@ static void terminate_releases_everything(void **state)
     assert_int_equal(hq_live_timers(), 0);
 }
 
-/* REQ: REQ-QVM-016 */
+/* REQ: REQ-QVM-016 REQ-QVM-025 */
+/* FM: FM-QVM-004 */
 static void host_resource_failures_are_reported(void **state)
 {
     (void)state;
@@ -847,6 +889,7 @@ static void host_resource_failures_are_reported(void **state)
     const char *nodma[] = { "rate-ops", "10", NULL };
     d = hq_dev_new("svd-virtio-entropy", nodma, &rc);
     assert_non_null(d);
+    assert_true(hq_log_has("virtio-entropy: no 'dma' option: the device may access guest-physical 0x0..0x3fffffff"));
     assert_true(hq_log_has("cannot map the dma window"));
     assert_int_equal(hq_live_maps(), 0);
     hq_dev_free(d);
@@ -884,6 +927,7 @@ static bool one_life(bool pci, unsigned pin)
 }
 
 /* REQ: REQ-QVM-016 REQ-QVM-013 */
+/* FM: FM-QVM-006 */
 static void countdown_fault_injection_on_every_host_call(void **state)
 {
     (void)state;
@@ -1213,6 +1257,7 @@ int main(void)
                                         test_teardown),
         cmocka_unit_test_setup_teardown(delayed_opens_on_first_request_and_waits, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(delayed_n_gives_up_through_the_model, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(delayed_n_counts_n_seconds_from_the_first_request, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(delayed_forever_waits_as_long_as_it_takes, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(runtime_source_failure_defers_never_fakes, test_setup, test_teardown),
         cmocka_unit_test_prestate_setup_teardown(runtime_source_failure_defers_never_fakes, test_setup,

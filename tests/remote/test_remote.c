@@ -904,6 +904,7 @@ static void test_qmp_validates_what_qemu_answers(void **state)
 /* A monitor that never answers the action: after the reply timeout the
  * connection ends and the action is not sent again (QEMU may have done it). */
 /* REQ: REQ-RMT-043 */
+/* FM: FM-RMT-003 */
 static void test_qmp_silent_monitor_times_out(void **state)
 {
     (void)state;
@@ -1177,6 +1178,7 @@ static void a_fd_on_payload(const px *p, const ram *r)
 }
 
 /* REQ: REQ-RMT-010 REQ-RMT-011 REQ-RMT-012 REQ-RMT-013 REQ-RMT-014 REQ-RMT-015 */
+/* FM: FM-RMT-001 */
 static void test_attacks_end_the_connection(void **state)
 {
     (void)state;
@@ -1393,6 +1395,7 @@ static void shrink_case(uint64_t keep)
     ram_free(&r);
 }
 
+/* FM: FM-RMT-002 */
 static void test_guest_ram_shrunk_sigbus_contained(void **state)
 {
     (void)state;
@@ -1402,7 +1405,7 @@ static void test_guest_ram_shrunk_sigbus_contained(void **state)
 
 /* --socket: one proxy at a time; after one leaves (or breaks the protocol)
  * the next is served by a device reset to power-on. SIGTERM removes the file. */
-/* REQ: REQ-RMT-021 REQ-RMT-010 */
+/* REQ: REQ-RMT-021 REQ-RMT-010 REQ-RMT-025 */
 static void test_socket_mode_serves_one_proxy_after_another(void **state)
 {
     (void)state;
@@ -1412,6 +1415,7 @@ static void test_socket_mode_serves_one_proxy_after_another(void **state)
     memset(&p, 0, sizeof(p));
     const char *argv[] = { g_daemon, "--device", "i6300esb", "--action", "none", "--socket", path, NULL };
     tmp_path(p.log, sizeof(p.log), "daemon.log");
+    const mode_t old_umask = umask(0); /* the socket file must be 0600 whatever the umask */
     p.pid = fork();
     assert_true(p.pid >= 0);
     if (p.pid == 0) {
@@ -1426,6 +1430,8 @@ static void test_socket_mode_serves_one_proxy_after_another(void **state)
         assert_true(now_ms() - t0 < 3000);
         sleep_ms(5);
     }
+    (void)umask(old_umask);
+    assert_int_equal(st.st_mode & 07777, 0600);
     for (int round = 0; round < 3; round++) {
         struct sockaddr_un sa;
         memset(&sa, 0, sizeof(sa));

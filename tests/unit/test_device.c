@@ -343,6 +343,7 @@ static void test_attack_status_bit_cleared_before_driver_ok_latches_without_irq(
 }
 
 /* REQ: REQ-DEV-006 REQ-DEV-015 */
+/* FM: FM-DEV-001 */
 static void test_attack_status_bit_cleared_after_driver_ok_latches_with_config_irq(void **state)
 {
     fix *f = *state;
@@ -710,6 +711,7 @@ static void test_attack_notify_before_driver_ok_is_ignored(void **state)
 
 /* CVE-2011-2512: QEMU trusted the queue index written by the guest. */
 /* REQ: REQ-DEV-010 */
+/* FM: FM-DEV-002 */
 static void test_attack_notify_unknown_queue_index_cve_2011_2512(void **state)
 {
     fix *f = *state;
@@ -813,6 +815,7 @@ static void test_attack_queue_protocol_error_during_serve_latches_with_its_reaso
 /* A model that cannot go on (its source gave up) latches the device with
  * the model's reason, whatever error class it used. */
 /* REQ: REQ-DEV-011 REQ-DEV-015 */
+/* FM: FM-DEV-003 */
 static void test_model_failure_latches_with_the_models_reason(void **state)
 {
     fix *f = *state;

@@ -455,6 +455,7 @@ static void test_attack_chain_longer_than_recorded_segments(void **state)
 }
 
 /* REQ: REQ-ENT-014 REQ-ENT-013 */
+/* FM: FM-ENT-001 */
 static void test_source_failing_then_recovering(void **state)
 {
     fix *f = *state;
@@ -491,6 +492,7 @@ static void test_source_failing_then_recovering(void **state)
 }
 
 /* REQ: REQ-ENT-014 */
+/* FM: FM-ENT-002 */
 static void test_attack_source_claiming_more_than_asked_is_a_failure(void **state)
 {
     fix *f = *state;
@@ -573,6 +575,7 @@ static void test_source_dry_in_first_segment_leaves_later_segments_alone(void **
 }
 
 /* REQ: REQ-ENT-016 REQ-ENT-006 */
+/* FM: FM-ENT-005 */
 static void test_rate_limiter_exhausts_and_refills(void **state)
 {
     fix *f = *state;
@@ -1070,6 +1073,7 @@ static void test_descriptor_budget_stops_taking_chains(void **state)
  * model waits from the guest's first request, retrying every
  * open_retry_ns, and gives up exactly at open_timeout_ns, not before. */
 /* REQ: REQ-ENT-014 REQ-ENT-021 */
+/* FM: FM-ENT-004 */
 static void test_source_open_policy_gives_up_at_its_limit_not_before(void **state)
 {
     fix *f = *state;
@@ -1230,6 +1234,7 @@ static void test_health_startup_bytes_never_reach_the_guest(void **state)
 /* A stuck source: the request waits (never completed with the stuck bytes),
  * the failure is counted; once healthy again (1024 fresh bytes) it completes. */
 /* REQ: REQ-ENT-030 REQ-ENT-031 */
+/* FM: FM-ENT-003 */
 static void test_attack_stuck_source_request_stays_pending(void **state)
 {
     fix *f = *state;
@@ -1308,6 +1313,8 @@ static void test_health_slow_startup_large_request_and_config(void **state)
  * asks to come back at once, and the request stays pending (it is completed
  * only whole); nothing is written past what the calls moved. */
 /* REQ: REQ-VDEV-012 */
+/* FM: FM-VDEV-001 */
+/* DFA: DFA-004 */
 static void test_attack_gib_request_is_bounded_per_call(void **state)
 {
     fix *f = *state;

@@ -48,6 +48,7 @@ static void test_attack_add_invalid_arguments(void **state)
 }
 
 /* REQ: REQ-CORE-011 REQ-CORE-013 */
+/* FM: FM-GMEM-001 */
 static void test_attack_add_wraps_2_64(void **state)
 {
     svd_gmem m;

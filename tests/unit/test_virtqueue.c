@@ -104,6 +104,7 @@ static void pop_ok(fx *f)
 /* ------------------------------------------------------------------ attacks */
 
 /* REQ: REQ-VQ-008 REQ-VQ-017 REQ-VQ-030 */
+/* FM: FM-VQ-002 */
 static void test_attack_descriptor_loop(void **state)
 {
     fx f;
@@ -146,6 +147,7 @@ static void test_attack_next_out_of_range(void **state)
 
 /* QEMU CVE-2011-2512 class: an index from the guest used unchecked. */
 /* REQ: REQ-VQ-005 REQ-VQ-017 REQ-VQ-030 */
+/* FM: FM-VQ-003 */
 static void test_attack_head_out_of_range_cve_2011_2512(void **state)
 {
     static const uint16_t heads[] = { QSIZE, 0xFFFFu };
@@ -162,6 +164,7 @@ static void test_attack_head_out_of_range_cve_2011_2512(void **state)
 
 /* rust-vmm vm-virtio #196: avail->idx claims more entries than the ring holds. */
 /* REQ: REQ-VQ-004 REQ-VQ-017 REQ-VQ-030 */
+/* FM: FM-VQ-001 */
 static void test_attack_avail_idx_jump_rust_vmm_196(void **state)
 {
     fx f;
@@ -365,6 +368,7 @@ static void test_attack_indirect_loop(void **state)
 }
 
 /* REQ: REQ-VQ-014 REQ-VQ-017 REQ-VQ-030 */
+/* FM: FM-VQ-005 */
 static void test_attack_descriptor_outside_memory(void **state)
 {
     static const uint64_t addrs[] = { 0u, RAM_GPA - 1u, RAM_GPA + RAM_SIZE - 8u, RAM_GPA + RAM_SIZE,
@@ -502,6 +506,7 @@ static void test_attack_rings_unaligned(void **state)
 }
 
 /* REQ: REQ-VQ-003 REQ-VQ-030 */
+/* FM: FM-VQ-006 */
 static void test_attack_rings_outside_memory(void **state)
 {
     const uint64_t d = RAM_GPA;
@@ -658,6 +663,7 @@ static void test_attack_queue_size_not_power_of_two(void **state)
 /* QEMU CVE-2016-5403: the guest submits more requests than the queue holds by
  * re-using heads that are still in flight. */
 /* REQ: REQ-VQ-007 REQ-VQ-017 REQ-VQ-030 */
+/* FM: FM-VQ-007 */
 static void test_attack_more_in_flight_than_queue_size_cve_2016_5403(void **state)
 {
     fx f;
@@ -708,6 +714,7 @@ static void test_attack_head_resubmitted_while_in_flight(void **state)
 
 /* QEMU CVE-2016-7422 class: a huge length must never reach a copy. */
 /* REQ: REQ-VQ-014 REQ-VQ-017 REQ-VQ-030 */
+/* FM: FM-VQ-004 */
 static void test_attack_huge_length_cve_2016_7422(void **state)
 {
     fx f;
@@ -860,6 +867,7 @@ static void test_attack_reset_mid_request(void **state)
 }
 
 /* REQ: REQ-VQ-018 REQ-VQ-030 */
+/* FM: FM-VQ-009 */
 static void test_attack_memory_map_changed_after_enable(void **state)
 {
     fx f;
@@ -1112,6 +1120,7 @@ static void test_pop_indirect_chain(void **state)
 /* Descriptors are copied once: a guest that rewrites a descriptor after the
  * pop cannot change what the device was handed. */
 /* REQ: REQ-VQ-016 */
+/* FM: FM-VQ-008 */
 static void test_pop_copies_descriptors_once(void **state)
 {
     fx f;
@@ -1223,7 +1232,7 @@ static void test_pop_region_split_buffer(void **state)
     fx_end(&f);
 }
 
-/* REQ: REQ-VQ-026 REQ-VQ-020 */
+/* REQ: REQ-VQ-026.a REQ-VQ-020 */
 static void test_set_base(void **state)
 {
     fx f;
@@ -1516,7 +1525,7 @@ static void test_event_idx_used_event_honoured(void **state)
     fx_end(&f);
 }
 
-/* REQ: REQ-VQ-024 REQ-VQ-026 */
+/* REQ: REQ-VQ-024 REQ-VQ-026.a */
 static void test_event_idx_used_event_wraps(void **state)
 {
     fx f;
@@ -1639,7 +1648,7 @@ static void test_attack_queue_size_above_the_queues_maximum(void **state)
 
 /* virtio-mmio and virtio-pci write ring addresses as 32-bit halves; each
  * half replaces its own bits and keeps the other half. */
-/* REQ: REQ-VQ-026 */
+/* REQ: REQ-VQ-026.c */
 static void test_ring_addresses_set_by_halves(void **state)
 {
     static const svd_vq_ring rings[] = { SVD_VQ_RING_DESC, SVD_VQ_RING_AVAIL, SVD_VQ_RING_USED };
@@ -1672,10 +1681,49 @@ static void test_ring_addresses_set_by_halves(void **state)
     }
 }
 
+/* A setter on an enabled queue: a protocol error naming the rule, the
+ * queue not latched broken (the device engine decides about the latch). */
+static void expect_rule(svd_result r)
+{
+    assert_true(svd_is_err(r, SVD_ERR_PROTOCOL));
+    assert_int_equal(r.why, SVD_WHY_QUEUE_ENABLED);
+}
+
+/* An enabled queue's configuration is frozen: each setter is refused as
+ * the guest's protocol error, a second enable as a state error, and the
+ * queue is left exactly as it was (not broken: it keeps serving). */
+/* REQ: REQ-VQ-026.b */
+static void test_setters_refused_while_enabled(void **state)
+{
+    fx f;
+    svd_vq before;
+    (void)state;
+    fx_start(&f, QSIZE, false, false);
+    assert_true(svd_vq_enabled(&f.q));
+    memcpy(&before, &f.q, sizeof(before));
+    expect_rule(svd_vq_set_size(&f.q, QSIZE / 2u));
+    expect_rule(svd_vq_set_addr(&f.q, SVD_VQ_RING_DESC, RAM_GPA + 0x1000u));
+    expect_rule(svd_vq_set_addr(&f.q, SVD_VQ_RING_AVAIL, RAM_GPA + 0x1000u));
+    expect_rule(svd_vq_set_addr(&f.q, SVD_VQ_RING_USED, RAM_GPA + 0x1000u));
+    expect_rule(svd_vq_set_addr_half(&f.q, SVD_VQ_RING_DESC, false, 0x1000u));
+    expect_rule(svd_vq_set_addr_half(&f.q, SVD_VQ_RING_USED, true, 1u));
+    expect_rule(svd_vq_set_features(&f.q, true, true));
+    expect_rule(svd_vq_set_base(&f.q, 7u, 7u));
+    assert_true(svd_is_err(svd_vq_enable(&f.q, &f.mem.map), SVD_ERR_STATE));
+    assert_memory_equal(&f.q, &before, sizeof(before));
+    assert_true(svd_vq_enabled(&f.q));
+    /* Disabled again, the same calls are accepted. */
+    svd_vq_disable(&f.q);
+    assert_true(svd_is_ok(svd_vq_set_base(&f.q, 7u, 7u)));
+    assert_true(svd_is_ok(svd_vq_set_features(&f.q, true, false)));
+    assert_true(svd_is_ok(svd_vq_set_size(&f.q, QSIZE / 2u)));
+    fx_end(&f);
+}
+
 /* Where a restart resumes (vhost-user GET_VRING_BASE): requests still in
  * flight are handed back, so the next start serves them again instead of
  * losing the guest's buffers. */
-/* REQ: REQ-VQ-026 REQ-VQ-022 */
+/* REQ: REQ-VQ-026.d REQ-VQ-022 */
 static void test_base_hands_back_requests_in_flight(void **state)
 {
     fx f;
@@ -1872,6 +1920,7 @@ int main(void)
         cmocka_unit_test(test_no_interrupt_flag),
         cmocka_unit_test(test_ring_addresses_set_by_halves),
         cmocka_unit_test(test_base_hands_back_requests_in_flight),
+        cmocka_unit_test(test_setters_refused_while_enabled),
         cmocka_unit_test(test_check_rings_gives_the_enable_verdict_without_a_queue),
         cmocka_unit_test(test_ring_features_read_back),
     };

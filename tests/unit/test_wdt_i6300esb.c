@@ -299,6 +299,7 @@ static void test_enable_starts_stage1_and_disable_stops(void **state)
 }
 
 /* REQ: REQ-WDT-016 REQ-WDT-017 REQ-WDT-031 */
+/* FM: FM-WDT-001 */
 static void test_two_stages_interrupt_then_action_not_before(void **state)
 {
     (void)state;
@@ -529,6 +530,8 @@ static void test_output_disabled_and_free_running(void **state)
 }
 
 /* REQ: REQ-WDT-001 */
+/* FM: FM-WDT-002 */
+/* DFA: DFA-003 */
 static void test_clock_backwards_and_late_bound(void **state)
 {
     (void)state;

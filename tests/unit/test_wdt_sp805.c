@@ -220,6 +220,7 @@ static void test_odd_frequencies_round_exactly(void **state)
 }
 
 /* REQ: REQ-WDT-023 REQ-WDT-031 */
+/* FM: FM-WDT-001 */
 static void test_first_expiry_interrupts_second_resets_not_before(void **state)
 {
     (void)state;
@@ -285,6 +286,7 @@ static void test_mis_and_resen_gate(void **state)
 }
 
 /* REQ: REQ-WDT-023 */
+/* FM: FM-WDT-003 */
 static void test_late_caller_fires_once_and_intclr_in_same_call(void **state)
 {
     (void)state;

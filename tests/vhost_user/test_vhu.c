@@ -747,6 +747,7 @@ static void test_attack_short_header(void **state)
 }
 
 /* REQ: REQ-VHU-011 REQ-VHU-016 */
+/* FM: FM-VHU-001 */
 static void test_attack_wrong_payload_size(void **state)
 {
     fe f;
@@ -780,6 +781,7 @@ static void test_attack_oversized_payload(void **state)
 }
 
 /* REQ: REQ-VHU-012 REQ-VHU-017 */
+/* FM: FM-VHU-002 */
 static void test_attack_too_many_fds(void **state)
 {
     fe f;
@@ -1011,6 +1013,7 @@ static void test_attack_guest_bad_head_signals_err(void **state)
 }
 
 /* REQ: REQ-VHU-024 */
+/* FM: FM-VHU-003 */
 static void test_attack_memory_shrunk_under_daemon(void **state)
 {
     fe f;
@@ -1279,6 +1282,8 @@ static void latency_over(fe *f, unsigned ms, int64_t *median, int64_t *max)
  * connection is read non-blocking into its own buffer, and a message must be
  * complete 1 s after its first byte. The other instance keeps its latency.
  * REQ: REQ-VHU-042 REQ-VHU-010 */
+/* FM: FM-VHU-004 */
+/* DFA: DFA-002 */
 static void test_attack_trickle_does_not_stall_other_instance(void **state)
 {
     fe f;
@@ -1457,6 +1462,7 @@ static void fe_restart_like_qemu(fe *f, uint64_t want)
 }
 
 /* REQ: REQ-VHU-020 REQ-VHU-016 */
+/* FM: FM-VHU-007 */
 static void test_reconnect_resumes(void **state)
 {
     fe f;
@@ -1577,6 +1583,8 @@ static void test_source_failure_keeps_request_pending(void **state)
  * catch it: no request is ever completed, the failure is logged once and the
  * counters show it.
  * REQ: REQ-VHU-061 REQ-HLT-004 REQ-ENT-031 */
+/* FM: FM-VHU-006 */
+/* DFA: DFA-005 */
 static void test_source_dev_zero_caught_by_health_tests(void **state)
 {
     daemon_proc d;
@@ -2022,6 +2030,7 @@ static void test_conventions_print_capabilities_and_fd(void **state)
 /* A system call outside the allow-list is never executed: the daemon writes
  * the audit line and dies by SIGSYS.
  * REQ: REQ-VHU-050 REQ-VHU-051 */
+/* FM: FM-VHU-005 */
 static void test_sandbox_forbidden_syscall_kills(void **state)
 {
     char out[4096];
@@ -2124,7 +2133,80 @@ static enum vhu_verdict disp(vhu_dev *d, uint32_t req, uint32_t flags, const uin
     return vhu_dev_handle(d, req, flags, p, len, fds, nfds, rep);
 }
 
-/* REQ: REQ-VHU-012 REQ-VHU-017 REQ-VHU-019 */
+/* A local attacker is any process on the host: the socket file is created
+ * 0600 (the daemon's user only) whatever umask the daemon was started with,
+ * --socket-mode widens it on purpose, and --peer-uid refuses, by the
+ * kernel's SO_PEERCRED, a process of another user even if the file's
+ * permissions let it connect. The daemon keeps listening after a refusal. */
+/* REQ: REQ-VHU-053 REQ-VHU-054 */
+/* FM: FM-VHU-008 */
+static void test_socket_private_by_default_and_peer_checked(void **state)
+{
+    char path[300];
+    char other[16];
+    char mine[16];
+    struct stat st;
+    daemon_proc d;
+    fe f;
+    uint8_t p[8];
+    const char *waits[2] = { path, NULL };
+    const mode_t old = umask(0);
+    (void)state;
+    path_of(path, sizeof(path), "private", -1);
+    unlink(path);
+    {
+        const char *args[] = { "--socket-path", path, NULL };
+        daemon_start(&d, args, waits);
+        assert_int_equal(lstat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0600); /* umask 0 would give 0777 */
+        assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    }
+    {
+        const char *args[] = { "--socket-path", path, "--socket-mode", "0660", NULL };
+        daemon_start(&d, args, waits);
+        assert_int_equal(lstat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0660);
+        assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    }
+    (void)umask(old);
+    snprintf(other, sizeof(other), "%u", (unsigned)getuid() + 1u);
+    snprintf(mine, sizeof(mine), "%u", (unsigned)getuid());
+    {
+        const char *args[] = { "--socket-path", path, "--peer-uid", other, "--log-level", "info", NULL };
+        daemon_start(&d, args, waits);
+        for (int i = 0; i < 2; i++) { /* refused twice: it listens on after a refusal */
+            fe_open(&f, path);
+            /* The send may already find the connection closed (EPIPE). */
+            (void)send_msg(&f, VHU_GET_FEATURES, VHU_VERSION, NULL, 0, NULL, 0);
+            assert_int_equal(recv_reply(&f, VHU_GET_FEATURES, p, 8), -2); /* closed, no reply */
+            fe_close(&f);
+        }
+        assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+        assert_true(file_has(d.log, "connection refused: peer uid"));
+    }
+    {
+        const char *args[] = { "--socket-path", path, "--peer-uid", mine, NULL };
+        daemon_start(&d, args, waits);
+        fe_open(&f, path);
+        assert_int_equal(send_msg(&f, VHU_GET_FEATURES, VHU_VERSION, NULL, 0, NULL, 0), 0);
+        assert_int_equal(recv_reply(&f, VHU_GET_FEATURES, p, 8), 0);
+        fe_close(&f);
+        assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    }
+    {
+        char out[2048];
+        const char *bad1[] = { "--socket-path", path, "--socket-mode", "600x", NULL };
+        const char *bad2[] = { "--socket-path", path, "--socket-mode", "04755", NULL };
+        const char *bad3[] = { "--socket-path", path, "--peer-uid", "-1", NULL };
+        assert_int_equal(run_cli(bad1, out, sizeof(out)), 2);
+        assert_non_null(strstr(out, "'600x' for option '--socket-mode'"));
+        assert_int_equal(run_cli(bad2, out, sizeof(out)), 2);
+        assert_int_equal(run_cli(bad3, out, sizeof(out)), 2);
+        assert_non_null(strstr(out, "'--peer-uid'"));
+    }
+}
+
+/* REQ: REQ-VHU-012 REQ-VHU-017 REQ-VHU-019.a */
 static void test_dispatcher_no_fd_or_mapping_leak(void **state)
 {
     vhu_dev *d = calloc(1, sizeof(*d));
@@ -2212,7 +2294,7 @@ static void test_dispatcher_no_fd_or_mapping_leak(void **state)
     vhu_log_level = saved_level;
 }
 
-/* REQ: REQ-VHU-019 */
+/* REQ: REQ-VHU-019.b */
 static void test_dispatcher_garbage_never_crashes(void **state)
 {
     vhu_dev *d = calloc(1, sizeof(*d));
@@ -2256,6 +2338,83 @@ static void test_dispatcher_garbage_never_crashes(void **state)
     vhu_log_level = saved_level;
 }
 
+
+/* Random messages that carry file descriptors of every kind a front-end can
+ * send (eventfd, memfd, pipe, socket, /dev/null), 0 to 10 at a time, on
+ * every request code: a defined verdict each time, and once the connection
+ * is dropped not one fd nor one mapping of them is left in this process. */
+/* REQ: REQ-VHU-019.b */
+static void test_dispatcher_garbage_with_fds_never_crashes(void **state)
+{
+    vhu_dev *d = calloc(1, sizeof(*d));
+    svd_entropy_cfg cfg;
+    vhu_reply rep;
+    uint8_t p[300];
+    int pool[6];
+    int sp[2];
+    int pp[2];
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    int saved_level = vhu_log_level;
+    unsigned verdicts[3] = { 0u, 0u, 0u };
+    (void)state;
+    assert_non_null(d);
+    vhu_log_level = -1;
+    pool[0] = eventfd(0, EFD_CLOEXEC);
+    pool[1] = memfd_create("ram", MFD_CLOEXEC);
+    assert_int_equal(ftruncate(pool[1], RAM_SIZE), 0);
+    assert_int_equal(pipe(pp), 0);
+    pool[2] = pp[0];
+    pool[3] = pp[1];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+    pool[4] = sp[0];
+    pool[5] = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (size_t k = 0; k < 6u; k++) {
+        assert_true(pool[k] >= 0);
+    }
+    const size_t fds0 = self_fds();
+    const size_t maps0 = self_maps();
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.source.read = fake_source;
+    assert_int_equal(vhu_dev_init(d, 9, &cfg, 0, NULL), 0);
+    for (int i = 0; i < 5000; i++) {
+        int fds[10];
+        size_t nfds;
+        size_t len;
+        uint32_t req;
+        enum vhu_verdict v;
+        for (size_t k = 0; k < sizeof(p); k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            p[k] = (uint8_t)x;
+        }
+        req = (uint32_t)(x % 40u);
+        nfds = (size_t)((x >> 8) % 11u);
+        len = (size_t)((x >> 16) % 3u == 0 ? (x >> 24) % sizeof(p) : ((x >> 16) % 2u ? 8u : 40u));
+        for (size_t k = 0; k < nfds; k++) {
+            fds[k] = dup(pool[(size_t)((x >> (k * 3u)) % 6u)]); /* the dispatcher owns what it is given */
+            assert_true(fds[k] >= 0);
+        }
+        v = vhu_dev_handle(d, req, VHU_VERSION | (uint32_t)((x >> 40) & VHU_FLAG_NEED_REPLY), p, len, fds, nfds,
+                           &rep);
+        assert_true(v == VHU_V_OK || v == VHU_V_REJECTED || v == VHU_V_DISCONNECT);
+        verdicts[v == VHU_V_OK ? 0 : (v == VHU_V_REJECTED ? 1 : 2)]++;
+        if (v == VHU_V_DISCONNECT) {
+            vhu_dev_disconnect(d);
+        }
+    }
+    vhu_dev_disconnect(d);
+    assert_int_equal(self_fds(), fds0);
+    assert_int_equal(self_maps(), maps0);
+    assert_true(verdicts[0] > 0u && verdicts[2] > 0u); /* both paths were taken */
+    free(d);
+    for (size_t k = 0; k < 6u; k++) {
+        close(pool[k]);
+    }
+    close(sp[1]);
+    vhu_log_level = saved_level;
+}
+
 int main(void)
 {
     const char *tmp = getenv("VHU_TMP");
@@ -2294,8 +2453,10 @@ int main(void)
         cmocka_unit_test(test_conventions_print_capabilities_and_fd),
         cmocka_unit_test(test_sandbox_forbidden_syscall_kills),
         cmocka_unit_test(test_user_group_drop_privileges),
+        cmocka_unit_test(test_socket_private_by_default_and_peer_checked),
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
+        cmocka_unit_test(test_dispatcher_garbage_with_fds_never_crashes),
     };
     int fails;
     g_daemon = getenv("VHU_DAEMON");

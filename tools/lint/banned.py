@@ -1,5 +1,4 @@
 #!/usr/bin/env python3
-# REQ: REQ-GATE-004 REQ-GATE-005
 """Banned-call and core-purity source checks for safevdev.
 
 banned : no assert/abort/exit/longjmp/setjmp (and their variants) anywhere in

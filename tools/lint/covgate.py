@@ -1,5 +1,4 @@
 #!/usr/bin/env python3
-# REQ: REQ-GATE-006 REQ-GATE-007
 """Per-area coverage figures from an lcov .info file, and the coverage gate.
 
 usage: covgate.py --report|--gate|--gate-quiet INFO ROOT CORE_LINES CORE_BRANCHES SHIM_LINES [SHIM_BRANCHES]

@@ -111,10 +111,13 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
             uintptr_t b = (uintptr_t)reg->map;
             if (reg->map != NULL && a >= b && a - b < reg->map_len) {
                 void *pg = (uint8_t *)reg->map + ((a - b) & ~(uintptr_t)(g_pagesize - 1u));
-                /* mmap is a plain system call on Linux, safe here although POSIX
-                 * does not list it as async-signal-safe. */
-                // cppcheck-suppress invalidFunctionArg
-                void *m = mmap(pg, g_pagesize, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); /* NOLINT(bugprone-signal-handler,cert-sig30-c) */
+                /* SVD-DEV-005: POSIX lists no mapping function as async-signal-
+                 * safe; on Linux mmap is the system call itself, whose only shared
+                 * state is errno, saved and restored around it. */
+                const int saved_errno = errno;
+                // cppcheck-suppress invalidFunctionArg ; SVD-DEV-005
+                void *m = mmap(pg, g_pagesize, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); /* NOLINT(bugprone-signal-handler,cert-sig30-c) SVD-DEV-005 */
+                errno = saved_errno;
                 if (m != MAP_FAILED) {
                     g_bus_hit = 1;
                     return;
@@ -549,6 +552,17 @@ static void conn_accept(struct daemon *d)
     ep_del(d->epfd, d->listen_fd);
 }
 
+/* bind() creates the socket file with the process umask, which may let any
+ * local user connect; bound under a umask granting the owner only, the file
+ * is 0600 (the caller's umask restored). */
+static int bind_private(int fd, const struct sockaddr_un *sa)
+{
+    const mode_t old = umask(S_IXUSR | S_IRWXG | S_IRWXO);
+    const int rc = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+    (void)umask(old);
+    return rc;
+}
+
 static int do_listen(struct daemon *d, const char *path)
 {
     struct sockaddr_un sa;
@@ -561,7 +575,7 @@ static int do_listen(struct daemon *d, const char *path)
         (void)unlink(path);
     }
     d->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (d->listen_fd < 0 || bind(d->listen_fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0) {
+    if (d->listen_fd < 0 || bind_private(d->listen_fd, &sa) != 0) {
         mpq_log(MPQ_LOG_ERROR, "cannot bind %s: %s", path, strerror(errno));
         return -1;
     }

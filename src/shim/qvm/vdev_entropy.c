@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -296,8 +297,14 @@ static int ent_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
         svd_qvm_badopt_set(bad, "loc", "", "the register window would wrap the address space");
         return EINVAL;
     }
-    if ((e->mem.n == 0u) && SVD_NEVER(!svd_is_ok(svd_qvm_mem_add(&e->mem, 0u, ENT_DEFAULT_DMA_SIZE)))) {
-        return EINVAL; /* an empty table takes any non-wrapping window: not reached */
+    if (e->mem.n == 0u) {
+        /* The default window is an assumption about the VM (AOU-005 of the
+         * safety manual): said once, so the integrator sees what it rests on. */
+        qvm_report("%s: no 'dma' option: the device may access guest-physical 0x0..0x%" PRIx64
+                   " (default); give 'dma' the guest's RAM windows", VDEV_NAME, ENT_DEFAULT_DMA_SIZE - 1u);
+        if (SVD_NEVER(!svd_is_ok(svd_qvm_mem_add(&e->mem, 0u, ENT_DEFAULT_DMA_SIZE)))) {
+            return EINVAL; /* an empty table takes any non-wrapping window: not reached */
+        }
     }
     if (e->open_timeout_ns == 0u) {
         if (!source_probe(e)) {

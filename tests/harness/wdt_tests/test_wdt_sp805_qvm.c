@@ -650,6 +650,7 @@ static void host_failures_and_control_misuse(void **state)
  * the timer, twice) does not wait for a guest that may never touch it
  * again: it carries out its configured action at once, logged. */
 /* REQ: REQ-WDT-060 */
+/* FM: FM-QVM-001 */
 static void timer_refused_is_fail_safe(void **state)
 {
     (void)state;

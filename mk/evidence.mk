@@ -1,0 +1,34 @@
+# Release evidence (`make evidence`): one archive for the current version with
+# the docs site, coverage, traceability, lint/analysis/proof logs, test results,
+# tool versions, the git state and SHA256SUMS (docs/safety/tool-confidence.md,
+# "Release evidence"). It runs the stages it packs, one after the other, each
+# with its log (EVIDENCE_STAGES; a failing stage fails the archive); the e2e
+# runs, being long, are packed when EVIDENCE_STAGES names them.
+EVIDENCE_DIR    = $(B)/evidence
+EVIDENCE_NAME   = safevdev-$(VERSION)-evidence
+EVIDENCE_TREE   = $(EVIDENCE_DIR)/$(EVIDENCE_NAME)
+EVIDENCE_STAGES ?= lint purity stack unit coverage coverage-gate harness vhu-test gate-selftest trace docs
+.PHONY: evidence
+evidence: deps
+	@rm -rf $(EVIDENCE_TREE) && mkdir -p $(EVIDENCE_TREE)/logs
+	@set -e; for s in $(EVIDENCE_STAGES); do \
+	  t0=$$(date +%s); echo "=== evidence: make $$s"; \
+	  if ! $(MAKE) --no-print-directory $$s >$(EVIDENCE_TREE)/logs/$$s.log 2>&1; then \
+	    tail -n 30 $(EVIDENCE_TREE)/logs/$$s.log; echo "evidence: make $$s failed (log in $(EVIDENCE_TREE)/logs)"; exit 1; fi; \
+	  echo "$$s passed in $$(( $$(date +%s) - t0 )) s" >>$(EVIDENCE_TREE)/stages.txt; \
+	done
+	@tools/build/tool_versions.sh $(sort $(PKGS)) >$(EVIDENCE_TREE)/tool-versions.txt
+	@{ echo "version $(VERSION)"; echo "commit $$(git rev-parse HEAD 2>/dev/null || echo none)"; \
+	   echo "describe $$(git describe --tags --always --dirty 2>/dev/null || echo none)"; \
+	   if [ -z "$$(git status --porcelain 2>/dev/null)" ]; then echo "tree clean"; \
+	   else echo "tree has uncommitted changes: NOT release evidence"; git status --porcelain; fi; } \
+	   >$(EVIDENCE_TREE)/git-state.txt
+	@if [ -d docs/html ]; then cp -r docs/html $(EVIDENCE_TREE)/docs-site; fi
+	@if [ -d coverage/html ]; then cp -r coverage/html $(EVIDENCE_TREE)/coverage; fi
+	@mkdir -p $(EVIDENCE_TREE)/generated && cp -r $(B)/docs/gen/. $(EVIDENCE_TREE)/generated/ 2>/dev/null || true
+	@if [ -d $(B)/lint ]; then cp -r $(B)/lint $(EVIDENCE_TREE)/lint; fi
+	@if [ -d $(B)/prove ]; then cp -r $(B)/prove $(EVIDENCE_TREE)/prove; fi
+	@cp LICENSE SECURITY.md CHANGELOG.md $(EVIDENCE_TREE)/
+	@cd $(EVIDENCE_TREE) && find . -type f ! -name SHA256SUMS -print0 | sort -z | xargs -0 sha256sum >SHA256SUMS
+	@tar -C $(EVIDENCE_DIR) -czf $(EVIDENCE_DIR)/$(EVIDENCE_NAME).tar.gz $(EVIDENCE_NAME)
+	@echo "evidence: $(EVIDENCE_DIR)/$(EVIDENCE_NAME).tar.gz ($$(wc -l <$(EVIDENCE_TREE)/SHA256SUMS) files, $$(du -sh $(EVIDENCE_DIR)/$(EVIDENCE_NAME).tar.gz | cut -f1)); $$(grep -m1 "^tree" $(EVIDENCE_TREE)/git-state.txt)"
