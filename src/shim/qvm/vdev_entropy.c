@@ -321,11 +321,17 @@ static int ent_gen_fdt(const vdev_t *vdp, void *inst, int parent)
     if (!e->mmio) {
         return EOK; /* PCI devices are found by bus enumeration */
     }
+    /* `intr gic:N` names a GIC interrupt ID; the node inherits the tree's
+     * interrupt-parent. Level: the adapter drives the line with GIS_ON/GIS_OFF
+     * for as long as InterruptStatus is non-zero. The device is software on
+     * the host CPU, so its accesses to guest memory are coherent. */
     svd_fdt_node n;
-    uint32_t irq = vdp->v_intr.param & 0xffffu;
-    if (!svd_is_ok(svd_fdt_virtio_mmio(&n, e->mmio_base, SVD_MMIO_WINDOW_SIZE, &irq, 1u, 2u, 2u))) {
+    if (!svd_is_ok(svd_fdt_virtio_mmio(&n, e->mmio_base, SVD_MMIO_WINDOW_SIZE, NULL, 0u, 2u, 2u)) ||
+        !svd_is_ok(svd_fdt_gic_irq(&n, vdp->v_intr.param & 0xffffu, SVD_IRQ_LEVEL_HIGH, 0u))) {
+        qvm_report("%s: interrupt %u is not a GIC PPI or SPI (16..1019)", VDEV_NAME, vdp->v_intr.param & 0xffffu);
         return EINVAL;
     }
+    n.dma_coherent = true;
     return svd_qvm_fdt_add(parent, &n, VDEV_NAME);
 }
 
