@@ -151,7 +151,7 @@ fragment-order:
 CHECK_STAGES := fragment-order purity stack lint unit unit-asan unit-valgrind coverage-gate \
                 harness harness-asan harness-valgrind cross-aarch64 cross-s390x cross-be-coverage order \
                 vhu-test vhu-asan faults remote-test remote-asan remote-faults gate-selftest wdt-qtest \
-                fdt-check fuzz-smoke prove trace docs docs-browser e2e e2e-aarch64 e2e-remote
+                fdt-check acpi-check fuzz-smoke prove trace docs docs-browser e2e e2e-aarch64 e2e-remote
 check: deps
 	@set -e; start=$$(date +%s); for t in $(CHECK_STAGES); do \
 	  s=$$(date +%s); echo "=== make $$t"; $(MAKE) --no-print-directory $$t; \
