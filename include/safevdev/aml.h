@@ -18,7 +18,7 @@
  *
  * svd_aml_virtio_mmio() writes that one Device term (for a host that inserts
  * device terms into a table it builds itself); svd_aml_ssdt() writes a whole
- * SSDT (header, checksum, Scope (\\_SB) holding up to ::SVD_AML_MAX_DEVS
+ * SSDT (header, checksum, Scope (_SB, the system bus) holding up to ::SVD_AML_MAX_DEVS
  * devices) for a host that takes whole tables (QEMU's `-acpitable file=`,
  * qvm's ACPI table list).
  *
@@ -80,7 +80,7 @@ SVD_MUST_USE svd_result svd_aml_virtio_mmio(const svd_aml_mmio_dev *d, uint8_t *
 /**
  * @brief Write an SSDT (revision 2, OEM ID "SAFEVD", OEM table ID
  *        "VIRTMMIO", OEM revision 1, creator "SVD ", creator revision 1)
- *        whose Scope (\\_SB) holds the @p n devices, checksum set so the
+ *        whose Scope (_SB, the system bus) holds the @p n devices, checksum set so the
  *        table's bytes sum to zero.
  * @param devs the devices (names and _UIDs SHALL be unique; checked)
  * @param n 1..::SVD_AML_MAX_DEVS
