@@ -140,9 +140,22 @@ def qvm_opt_seeds():
         put("fuzz_qvm_opts", f"opt_{i:02d}", bytes([sel]) + v)
 
 
+def firmware_seeds():
+    def dev(name, uid, base, size, gsi, flags):
+        return name.encode() + struct.pack("<IIIIB", uid, base, size, gsi, flags)
+    # QEMU microvm's VR23 (coherent, level) at full capacity; GIC SPI 16 level.
+    put("fuzz_firmware", "microvm_vr23", struct.pack("<BH", 0, 0xffff) +
+        dev("VR23", 23, 0xfeb02e00, 0x200, 47, 2) + struct.pack("<IBI", 48, 4, 0))
+    # Two devices as on -M pc (level, edge); GIC PPI 0 edge with a phandle.
+    put("fuzz_firmware", "two_devices_pc", struct.pack("<BH", 1, 0xffff) +
+        dev("VR00", 0, 0xfeb00000, 0x200, 5, 0) + dev("VR01", 1, 0xfeb00200, 0x200, 6, 1) +
+        struct.pack("<IBI", 16, 1, 0x8002))
+
+
 if __name__ == "__main__":
     main()
     transport_seeds()
     wdt_seeds()
     vhu_seeds()
     qvm_opt_seeds()
+    firmware_seeds()
