@@ -90,6 +90,15 @@ def transport_seeds():
            cr(0x06, 2) + cr(0x84) + bw(0x14, 0, 1))
     put("fuzz_pci", "linux_probe_one_request", struct.pack("<BH", 0, ramlen) + pci + ring_ram(ramlen))
     put("fuzz_pci", "bar64_source_fails", struct.pack("<BH", 3, ramlen) + pci + ring_ram(ramlen))
+    # MSI-X offered: Linux's order (enable, table, config vector 0, queue 0 vector 1), then the
+    # same probe and request; vector 1 masked and unmasked around it.
+    mctl = lambda val: struct.pack("<BH", 6, val)
+    tbl = lambda dw, val: struct.pack("<BBI", 7, dw, val)
+    msix = (cw(0x10, 0xfe000000) + cw(0x04, 0x6, 2) + mctl(0x8000) + tbl(0, 0xfee00000) + tbl(2, 0x40) + tbl(3, 0) +
+            tbl(4, 0xfee00010) + tbl(6, 0x41) + tbl(7, 1) + bw(0x10, 0, 2) + bw(0x16, 0, 2) + bw(0x1a, 1, 2) +
+            br(0x1a, 2) + bw(0x14, 1, 1))
+    put("fuzz_pci", "msix_linux_vectors", struct.pack("<BH", 4, ramlen) + msix + pci + tbl(7, 0) +
+        br(0x0c00, 8) + ring_ram(ramlen))
 
 
 def wdt_seeds():
