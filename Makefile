@@ -113,7 +113,7 @@ PKGS += gcc make binutils clang libclang-rt-14-dev libcmocka-dev pkg-config
 # CPUs (portability).
 MK_FRAGMENTS := mk/core.mk mk/transport.mk mk/qvm.mk mk/vhost_user.mk mk/qemu_remote.mk mk/wdt.mk \
                 mk/lint.mk mk/coverage.mk mk/faults.mk mk/fuzz.mk mk/prove.mk mk/docs.mk mk/e2e.mk mk/bench.mk mk/evidence.mk \
-                mk/cross.mk
+                mk/cross.mk mk/firmware.mk
 include $(MK_FRAGMENTS)
 
 .PHONY: all check deps clean demo fragment-order
@@ -151,7 +151,7 @@ fragment-order:
 CHECK_STAGES := fragment-order purity stack wcet-inputs lint unit unit-asan unit-valgrind coverage-gate \
                 harness harness-qnx8 harness-asan harness-valgrind cross-aarch64 cross-s390x cross-be-coverage order \
                 vhu-test vhu-asan faults remote-test remote-asan remote-faults gate-selftest wdt-qtest \
-                fuzz-smoke prove trace docs docs-browser e2e e2e-aarch64 e2e-remote
+                fdt-check acpi-check fuzz-smoke prove trace docs docs-browser e2e e2e-aarch64 e2e-remote
 check: deps
 	@set -e; start=$$(date +%s); for t in $(CHECK_STAGES); do \
 	  s=$$(date +%s); echo "=== make $$t"; $(MAKE) --no-print-directory $$t; \

@@ -82,6 +82,36 @@ typedef struct svd_fdt_propval {
     uint32_t len;      /**< Bytes of value written to the caller's buffer. */
 } svd_fdt_propval;
 
+/** @brief First GIC interrupt ID of a private peripheral interrupt (PPI). */
+#define SVD_GIC_FIRST_PPI 16u
+/** @brief First GIC interrupt ID of a shared peripheral interrupt (SPI). */
+#define SVD_GIC_FIRST_SPI 32u
+/** @brief Last GIC interrupt ID of an SPI (1020..1023 are special IDs). */
+#define SVD_GIC_LAST_SPI 1019u
+
+/** @brief Trigger of an interrupt line (third cell of the arm,gic binding). */
+typedef enum svd_irq_trigger {
+    SVD_IRQ_EDGE_RISING = 1, /**< IRQ_TYPE_EDGE_RISING. */
+    SVD_IRQ_LEVEL_HIGH = 4   /**< IRQ_TYPE_LEVEL_HIGH. */
+} svd_irq_trigger;
+
+/**
+ * @brief Set the interrupt specifier of @p n for a GIC (arm,gic /
+ *        arm,gic-v3 binding, \#interrupt-cells = 3) from a GIC interrupt ID.
+ *
+ * @p intid is the interrupt ID as the GIC architecture numbers it, which is
+ * also the number of qvm's `intr gic:N` option: 16..31 become a PPI
+ * <1 intid-16 trigger>, 32..1019 an SPI <0 intid-32 trigger>. The PPI CPU
+ * mask bits (GICv2) are left 0. @p interrupt_parent is the GIC's phandle,
+ * 0 to inherit it from an ancestor (no interrupt-parent property).
+ * This is the one place an adapter's interrupt number becomes FDT cells.
+ * @return ::SVD_ERR_INVALID_ARG (@p n untouched) for a NULL @p n, an SGI
+ *         (@p intid < 16), @p intid > ::SVD_GIC_LAST_SPI or a trigger other
+ *         than the two above.
+ */
+SVD_MUST_USE svd_result svd_fdt_gic_irq(svd_fdt_node *n, uint32_t intid, svd_irq_trigger trigger,
+                                        uint32_t interrupt_parent);
+
 /** @brief Zero @p n and set address_cells = size_cells = 2. */
 void svd_fdt_node_init(svd_fdt_node *n);
 

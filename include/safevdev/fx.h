@@ -51,6 +51,15 @@ typedef enum svd_wdt_action {
     SVD_WDT_ACTION__COUNT      /**< Number of actions; not an action itself. */
 } svd_wdt_action;
 
+/** @brief Most MSI-X messages one call can ask for (at least the number of vectors). */
+#define SVD_FX_MAX_MSI 4u
+
+/** @brief One message-signalled interrupt: write @c data (32 bits) to @c addr. */
+typedef struct svd_msi {
+    uint64_t addr; /**< Message address (guest-physical, dword aligned). */
+    uint32_t data; /**< Message data. */
+} svd_msi;
+
 /** @brief Effects of one engine call. The engine clears it ("nothing to do": every flag clear, line low, no
  *  deadline) at the start of each call, so the caller need not initialise it. */
 typedef struct svd_fx {
@@ -66,6 +75,8 @@ typedef struct svd_fx {
     uint32_t fires;         /**< Final-stage expiries folded into the call (saturating; the action is carried out once). */
     bool bars_changed;      /**< A PCI BAR address or the memory-decode bit changed. */
     uint64_t deadline;      /**< Call tick at or after this time; ::SVD_NO_DEADLINE if not needed. */
+    uint32_t n_msi;         /**< MSI-X messages to send after the call, in @c msi[0 .. n_msi-1], in order. */
+    svd_msi msi[SVD_FX_MAX_MSI]; /**< The messages (virtio-pci with MSI-X enabled). */
 } svd_fx;
 
 #endif /* SAFEVDEV_FX_H */

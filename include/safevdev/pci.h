@@ -27,10 +27,32 @@
  *   pci_cfg_data are writable and an access to pci_cfg_data performs the BAR
  *   access cap.length wide at cap.offset; a BAR other than 0, a length other
  *   than 1, 2 or 4 or an offset not aligned to it reads 0 / is ignored).
- * - no MSI-X capability: config_msix_vector and queue_msix_vector always read
- *   0xffff (VIRTIO_MSI_NO_VECTOR), writes to them are ignored; the device
- *   interrupts through INTx only.
+ * - MSI-X (only when ::svd_pci_params.msix; PCI 3.0 §6.8.2, virtio 1.2
+ *   §4.1.4.2, §4.1.5.1.2): capability ::SVD_PCI_CAP_MSIX chained after the
+ *   PCI configuration access capability, table size ::SVD_PCI_MSIX_VECTORS,
+ *   table at ::SVD_PCI_MSIX_TABLE_OFF and PBA at ::SVD_PCI_MSIX_PBA_OFF in
+ *   BAR0; of the message control word only Enable (bit 15) and Function Mask
+ *   (bit 14) are writable. Without it there is no MSI-X capability and
+ *   config_msix_vector / queue_msix_vector always read VIRTIO_MSI_NO_VECTOR.
  * Everything else is read-only.
+ *
+ * MSI-X (when offered):
+ * - table entries are read and written as aligned dwords or aligned qwords
+ *   (any other width or alignment: the defined answer); message address bits
+ *   1:0 read 0; of vector control only the mask bit (bit 0) is writable; after
+ *   a host reset every entry is masked with address and data 0;
+ * - the PBA is read-only: bit v is set when vector v had a message to send
+ *   while it or the function was masked, and cleared when the message is sent
+ *   on unmasking;
+ * - config_msix_vector and each queue's queue_msix_vector accept a vector
+ *   number below ::SVD_PCI_MSIX_VECTORS; any other value (the mapping fails)
+ *   stores and reads back ::SVD_PCI_NO_VECTOR; a queue_select naming no
+ *   queue reads NO_VECTOR and ignores the write; a device reset (and a host
+ *   reset) returns every vector to NO_VECTOR;
+ * - while Enable is set the function does not use INTx; a notification for
+ *   an event whose vector is NO_VECTOR is not sent; a message for a vector
+ *   whose entry or the function is masked becomes pending instead; messages
+ *   come back in ::svd_fx (msi, n_msi), at most one per vector per call.
  *
  * BAR0 layout (offsets within the BAR):
  * - ::SVD_PCI_COMMON_OFF: common configuration (0x38 bytes, virtio 1.1 layout;
@@ -54,7 +76,8 @@
  * queue_size holds the maximum"), so a driver that never writes it gets the
  * maximum. A queue_select naming no queue reads queue_size 0.
  *
- * Interrupt: INTx level = (interrupt status != 0) && !INTX_DISABLE.
+ * Interrupt: INTx level = (interrupt status != 0) && !INTX_DISABLE && MSI-X
+ * Enable clear.
  *
  * Thread-safety: one thread per instance (the same thread as its device engine).
  */
@@ -97,7 +120,10 @@
 #define SVD_PCI_CAP_NOTIFY 0x50u  /**< Notify capability (20 bytes). */
 #define SVD_PCI_CAP_ISR 0x64u     /**< ISR capability (16 bytes). */
 #define SVD_PCI_CAP_DEVICE 0x74u  /**< Device configuration capability (16 bytes). */
-#define SVD_PCI_CAP_PCICFG 0x84u  /**< PCI configuration access capability (20 bytes, last). */
+#define SVD_PCI_CAP_PCICFG 0x84u  /**< PCI configuration access capability (20 bytes; last without MSI-X). */
+#define SVD_PCI_CAP_MSIX 0x98u    /**< MSI-X capability (12 bytes, last), when offered. */
+#define SVD_PCI_MSIX_ENABLE 0x8000u  /**< MSI-X message control: MSI-X Enable. */
+#define SVD_PCI_MSIX_FMASK 0x4000u   /**< MSI-X message control: Function Mask. */
 /** @} */
 
 /** @name BAR0 layout
@@ -111,6 +137,9 @@
 #define SVD_PCI_NOTIFY_OFF 0x3000u  /**< Notification area. */
 #define SVD_PCI_NOTIFY_MULT 4u      /**< notify_off_multiplier. */
 #define SVD_PCI_NO_VECTOR 0xffffu   /**< VIRTIO_MSI_NO_VECTOR. */
+#define SVD_PCI_MSIX_TABLE_OFF 0x0800u /**< MSI-X table (16 bytes per vector). */
+#define SVD_PCI_MSIX_PBA_OFF 0x0c00u   /**< MSI-X pending bit array (one qword). */
+#define SVD_PCI_MSIX_VECTORS (1u + SVD_DEV_MAX_QUEUES) /**< MSI-X table size: one vector per queue and one for configuration changes. */
 /** @} */
 
 /** @brief Static PCI identity of the function, given to svd_pci_init(). */
@@ -120,6 +149,7 @@ typedef struct svd_pci_params {
     uint16_t subsystem_id;     /**< Subsystem ID (QEMU: the virtio device ID). */
     bool bar64;                /**< BAR0 is a 64-bit BAR (uses BAR1 for the high half). */
     bool prefetchable;         /**< BAR0 is marked prefetchable. */
+    bool msix;                 /**< Offer the MSI-X capability (the host can send svd_fx.msi messages). */
 } svd_pci_params;
 
 /**
@@ -142,6 +172,11 @@ typedef struct svd_pci {
     uint32_t cfg_length;       /**< cap.length. */
     uint32_t cfg_data;         /**< pci_cfg_data as last written. */
     bool irq_level;            /**< INTx level last reported to the shim. */
+    uint16_t msix_ctrl;        /**< MSI-X message control, writable bits (Enable, Function Mask). */
+    uint16_t config_vector;    /**< config_msix_vector. */
+    uint16_t queue_vector[SVD_DEV_MAX_QUEUES]; /**< queue_msix_vector per queue. */
+    uint32_t msix_table[SVD_PCI_MSIX_VECTORS][4]; /**< Address low, address high, data, vector control. */
+    uint32_t msix_pending;     /**< Pending bits, bit v for vector v. */
 } svd_pci;
 
 #endif /* SAFEVDEV_PCI_H */

@@ -163,6 +163,9 @@ SVD_MUST_USE svd_result svd_pci_bar_write(svd_pci *p, uint64_t off, uint32_t wid
 uint64_t svd_pci_bar0_address(const svd_pci *p);
 bool svd_pci_mem_enabled(const svd_pci *p);
 void svd_pci_sync_irq(svd_pci *p, svd_fx *fx);
+/* With MSI-X enabled: the messages for the call's notifications (queue_notify,
+ * config_notify), or their pending bits. Once per call, at its end. */
+void svd_pci_msix_notify(svd_pci *p, svd_fx *fx);
 /* Host-initiated function reset: device reset, command/BAR0/capability fields 0. */
 void svd_pci_reset(svd_pci *p, svd_fx *fx);
 

@@ -199,6 +199,29 @@ svd_result svd_fdt_virtio_mmio(svd_fdt_node *n, uint64_t base, uint64_t size, co
     return svd_ok();
 }
 
+/* The arm,gic binding's first cell: 0 for an SPI, 1 for a PPI; the second
+ * cell counts from the first ID of that type. */
+#define GIC_CELL_SPI 0u
+#define GIC_CELL_PPI 1u
+
+svd_result svd_fdt_gic_irq(svd_fdt_node *n, uint32_t intid, svd_irq_trigger trigger, uint32_t interrupt_parent)
+{
+    SVD_ENSURE(n != NULL, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(intid >= SVD_GIC_FIRST_PPI && intid <= SVD_GIC_LAST_SPI, SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(trigger == SVD_IRQ_EDGE_RISING || trigger == SVD_IRQ_LEVEL_HIGH, SVD_ERR_INVALID_ARG);
+    if (intid >= SVD_GIC_FIRST_SPI) {
+        n->interrupts[0] = GIC_CELL_SPI;
+        n->interrupts[1] = intid - SVD_GIC_FIRST_SPI;
+    } else {
+        n->interrupts[0] = GIC_CELL_PPI;
+        n->interrupts[1] = intid - SVD_GIC_FIRST_PPI;
+    }
+    n->interrupts[2] = (uint32_t)trigger;
+    n->n_interrupts = 3u;
+    n->interrupt_parent = interrupt_parent;
+    return svd_ok();
+}
+
 /* ------------------------------------------------------------ encoding */
 
 static void put_name(wr *w, const svd_fdt_node *n)

@@ -23,6 +23,22 @@
 #define BAR_MEM_64 0x4u
 #define BAR_MEM_PREFETCH 0x8u
 #define ISR_LEN 1u
+#define CAP_ID_MSIX 0x11u
+#define MSIX_CTRL_WRITABLE (SVD_PCI_MSIX_ENABLE | SVD_PCI_MSIX_FMASK)
+#define MSIX_CTRL_WRITABLE_DWORD 0xc0000000u /* the same bits in the capability's first dword */
+#define MSIX_TABLE_LEN (SVD_PCI_MSIX_VECTORS * 16u)
+#define MSIX_PBA_LEN 8u
+#define MSIX_ENTRY_ADDR_LO 0u
+#define MSIX_ENTRY_ADDR_HI 1u
+#define MSIX_ENTRY_DATA 2u
+#define MSIX_ENTRY_CTRL 3u
+#define MSIX_VEC_MASKED 1u
+
+_Static_assert(MSIX_CTRL_WRITABLE_DWORD == (MSIX_CTRL_WRITABLE * 0x10000u), "message control is the upper half");
+_Static_assert(SVD_PCI_MSIX_VECTORS <= SVD_FX_MAX_MSI, "one message per vector fits every call's effect");
+_Static_assert(SVD_PCI_MSIX_TABLE_OFF + MSIX_TABLE_LEN <= SVD_PCI_MSIX_PBA_OFF, "table below the PBA");
+_Static_assert(SVD_PCI_MSIX_PBA_OFF + MSIX_PBA_LEN <= SVD_PCI_ISR_OFF, "PBA below the ISR");
+_Static_assert(SVD_PCI_COMMON_OFF + SVD_PCI_COMMON_LEN <= SVD_PCI_MSIX_TABLE_OFF, "table above the common cfg");
 
 /* Common configuration field offsets (virtio 1.2 §4.1.4.3). */
 #define CC_DFSELECT 0x00u
@@ -42,9 +58,16 @@
 #define CC_Q_AVAIL 0x28u
 #define CC_Q_USED 0x30u
 
+static bool msix_enabled(const svd_pci *p)
+{
+    return (p->msix_ctrl & SVD_PCI_MSIX_ENABLE) != 0u;
+}
+
 void svd_pci_sync_irq(svd_pci *p, svd_fx *fx)
 {
-    const bool level = svd_dev_isr(p->dev) != 0u && (p->command & SVD_PCI_CMD_INTX_DISABLE) == 0u;
+    /* With MSI-X enabled the function does not use INTx (PCI 3.0 §6.8.2.3). */
+    const bool level =
+        svd_dev_isr(p->dev) != 0u && (p->command & SVD_PCI_CMD_INTX_DISABLE) == 0u && !msix_enabled(p);
     if (level != p->irq_level) {
         p->irq_level = level;
         fx->irq_changed = true;
@@ -52,13 +75,174 @@ void svd_pci_sync_irq(svd_pci *p, svd_fx *fx)
     fx->irq_level = p->irq_level;
 }
 
-/* After a BAR write: a device reset returns the selectors to 0. */
+/* ------------------------------------------------------------ MSI-X */
+
+static void vectors_reset(svd_pci *p)
+{
+    p->config_vector = SVD_PCI_NO_VECTOR;
+    for (uint32_t q = 0u; q < SVD_DEV_MAX_QUEUES; q++) {
+        p->queue_vector[q] = SVD_PCI_NO_VECTOR;
+    }
+}
+
+/* The PCI-level MSI-X state after a host reset: disabled, unmasked function,
+ * every entry masked with address and data 0, nothing pending. */
+static void msix_reset(svd_pci *p)
+{
+    p->msix_ctrl = 0u;
+    p->msix_pending = 0u;
+    (void)memset(p->msix_table, 0, sizeof(p->msix_table));
+    for (uint32_t v = 0u; v < SVD_PCI_MSIX_VECTORS; v++) {
+        p->msix_table[v][MSIX_ENTRY_CTRL] = MSIX_VEC_MASKED;
+    }
+    vectors_reset(p);
+}
+
+/* A vector register write: a number the table holds, else the mapping fails
+ * and the register reads back NO_VECTOR (virtio 1.2 §4.1.5.1.2). */
+static uint16_t vector_map(const svd_pci *p, uint64_t val)
+{
+    return (p->params.msix && val < SVD_PCI_MSIX_VECTORS) ? (uint16_t)val : (uint16_t)SVD_PCI_NO_VECTOR;
+}
+
+static bool vector_masked(const svd_pci *p, uint32_t v)
+{
+    return (p->msix_ctrl & SVD_PCI_MSIX_FMASK) != 0u || (p->msix_table[v][MSIX_ENTRY_CTRL] & MSIX_VEC_MASKED) != 0u;
+}
+
+/* Send vector @v's message now, at most once per call. */
+static void msix_send(const svd_pci *p, uint32_t v, svd_fx *fx)
+{
+    if (SVD_ALWAYS(fx->n_msi < SVD_FX_MAX_MSI)) {
+        svd_msi *m = &fx->msi[fx->n_msi];
+        m->addr = (uint64_t)p->msix_table[v][MSIX_ENTRY_ADDR_LO] |
+                  ((uint64_t)p->msix_table[v][MSIX_ENTRY_ADDR_HI] << 32);
+        m->data = p->msix_table[v][MSIX_ENTRY_DATA];
+        fx->n_msi++;
+    }
+}
+
+/* Vectors in @set (bit v): send the unmasked ones, hold the others pending. */
+static void msix_fire(svd_pci *p, uint32_t set, svd_fx *fx)
+{
+    for (uint32_t v = 0u; v < SVD_PCI_MSIX_VECTORS; v++) {
+        if ((set & (1u << v)) == 0u) {
+            continue;
+        }
+        if (vector_masked(p, v)) {
+            p->msix_pending |= 1u << v;
+        } else {
+            p->msix_pending &= ~(1u << v);
+            msix_send(p, v, fx);
+        }
+    }
+}
+
+/* After a change of a mask: pending vectors no longer masked are sent. */
+static void msix_unmasked(svd_pci *p, svd_fx *fx)
+{
+    if (msix_enabled(p)) {
+        uint32_t ready = 0u;
+        for (uint32_t v = 0u; v < SVD_PCI_MSIX_VECTORS; v++) {
+            if ((p->msix_pending & (1u << v)) != 0u && !vector_masked(p, v)) {
+                ready |= 1u << v;
+            }
+        }
+        msix_fire(p, ready, fx);
+    }
+}
+
+void svd_pci_msix_notify(svd_pci *p, svd_fx *fx)
+{
+    if (!msix_enabled(p)) {
+        return;
+    }
+    uint32_t set = 0u;
+    const uint32_t nq = svd_dev_num_queues(p->dev);
+    for (uint32_t q = 0u; q < nq; q++) {
+        if ((fx->queue_notify & (1u << q)) != 0u && p->queue_vector[q] < SVD_PCI_MSIX_VECTORS) {
+            set |= 1u << p->queue_vector[q];
+        }
+    }
+    if (fx->config_notify && p->config_vector < SVD_PCI_MSIX_VECTORS) {
+        set |= 1u << p->config_vector;
+    }
+    msix_fire(p, set, fx);
+}
+
+/* Table and PBA accesses: aligned dwords, or aligned qwords (two dwords). */
+static bool msix_width_ok(uint32_t off, uint32_t width)
+{
+    return (width == 4u || width == 8u) && (off & (width - 1u)) == 0u;
+}
+
+static uint32_t table_dword(const svd_pci *p, uint32_t off)
+{
+    return p->msix_table[off / 16u][(off % 16u) / 4u];
+}
+
+static svd_result msix_read(const svd_pci *p, uint32_t o, uint32_t width, uint64_t *val)
+{
+    SVD_ENSURE(msix_width_ok(o, width), SVD_ERR_INVALID_ARG);
+    if (o >= SVD_PCI_MSIX_PBA_OFF) {
+        *val = (o == SVD_PCI_MSIX_PBA_OFF) ? p->msix_pending : 0u;
+        return svd_ok();
+    }
+    const uint32_t t = o - SVD_PCI_MSIX_TABLE_OFF;
+    uint64_t v = table_dword(p, t);
+    if (width == 8u) {
+        v |= (uint64_t)table_dword(p, t + 4u) << 32;
+    }
+    *val = v;
+    return svd_ok();
+}
+
+static void table_store(svd_pci *p, uint32_t t, uint32_t v, svd_fx *fx)
+{
+    const uint32_t e = t / 16u;
+    const uint32_t f = (t % 16u) / 4u;
+    switch (f) {
+    case MSIX_ENTRY_ADDR_LO:
+        p->msix_table[e][f] = v & ~3u; /* dword aligned: bits 1:0 read 0 */
+        break;
+    case MSIX_ENTRY_CTRL:
+        p->msix_table[e][f] = v & MSIX_VEC_MASKED;
+        msix_unmasked(p, fx);
+        break;
+    default:
+        p->msix_table[e][f] = v;
+        break;
+    }
+}
+
+static svd_result msix_write(svd_pci *p, uint32_t o, uint32_t width, uint64_t val, svd_fx *fx)
+{
+    SVD_ENSURE(msix_width_ok(o, width), SVD_ERR_INVALID_ARG);
+    SVD_ENSURE(o < SVD_PCI_MSIX_PBA_OFF, SVD_ERR_BOUNDS); /* the PBA is read-only */
+    const uint32_t t = o - SVD_PCI_MSIX_TABLE_OFF;
+    table_store(p, t, (uint32_t)(val & UINT64_C(0xffffffff)), fx);
+    if (width == 8u) {
+        table_store(p, t + 4u, (uint32_t)(val >> 32), fx);
+    }
+    return svd_ok();
+}
+
+/* Whether BAR offset @o is in the MSI-X table or PBA (when offered). */
+static bool in_msix(const svd_pci *p, uint32_t o)
+{
+    return p->params.msix && ((o >= SVD_PCI_MSIX_TABLE_OFF && o < SVD_PCI_MSIX_TABLE_OFF + MSIX_TABLE_LEN) ||
+                              (o >= SVD_PCI_MSIX_PBA_OFF && o < SVD_PCI_MSIX_PBA_OFF + MSIX_PBA_LEN));
+}
+
+/* After a BAR write: a device reset returns the selectors to 0 and the
+ * vectors to NO_VECTOR. */
 static void after_bar_write(svd_pci *p, const svd_fx *fx)
 {
     if (fx->reset) {
         p->dev_features_sel = 0u;
         p->drv_features_sel = 0u;
         p->queue_sel = 0u;
+        vectors_reset(p);
     }
 }
 
@@ -76,6 +260,7 @@ svd_result svd_pci_init(svd_pci *p, svd_dev *dev, const svd_pci_params *params)
     (void)memset(p, 0, sizeof(*p));
     p->dev = dev;
     p->params = *params;
+    msix_reset(p);
     return svd_ok();
 }
 
@@ -157,8 +342,10 @@ static svd_result common_read(const svd_pci *p, uint32_t off, uint32_t width, ui
         *val = svd_dev_driver_features_word(p->dev, p->drv_features_sel);
         return svd_ok();
     case CC_MSIX:
+        *val = p->config_vector;
+        return svd_ok();
     case CC_Q_MSIX:
-        *val = SVD_PCI_NO_VECTOR;
+        *val = q == NULL ? SVD_PCI_NO_VECTOR : p->queue_vector[p->queue_sel];
         return svd_ok();
     case CC_NUMQ:
         *val = svd_dev_num_queues(p->dev);
@@ -225,8 +412,11 @@ static svd_result common_write(svd_pci *p, uint32_t off, uint32_t width, uint64_
     case CC_GF:
         return svd_dev_set_driver_features_word(p->dev, p->drv_features_sel, (uint32_t)val);
     case CC_MSIX:
+        p->config_vector = vector_map(p, val);
+        return svd_ok();
     case CC_Q_MSIX:
-        /* No MSI-X: the vector stays NO_VECTOR. */
+        SVD_ENSURE(svd_dev_queue(p->dev, p->queue_sel) != NULL, SVD_ERR_BOUNDS);
+        p->queue_vector[p->queue_sel] = vector_map(p, val);
         return svd_ok();
     case CC_STATUS:
         return svd_dev_set_status(p->dev, (uint8_t)val, fx);
@@ -265,6 +455,8 @@ static svd_result bar_read(svd_pci *p, uint64_t off, uint32_t width, uint64_t *v
     uint64_t v = 0u;
     if (o < SVD_PCI_COMMON_OFF + SVD_PCI_COMMON_LEN) {
         SVD_GUARD(common_read(p, o - SVD_PCI_COMMON_OFF, width, &v));
+    } else if (in_msix(p, o)) {
+        SVD_GUARD(msix_read(p, o, width, &v));
     } else if (o >= SVD_PCI_ISR_OFF && o < SVD_PCI_ISR_OFF + ISR_LEN) {
         SVD_ENSURE(width == 1u, SVD_ERR_INVALID_ARG);
         v = svd_dev_isr_read_clear(p->dev);
@@ -287,6 +479,8 @@ static svd_result bar_write(svd_pci *p, uint64_t off, uint32_t width, uint64_t v
     svd_result r;
     if (o < SVD_PCI_COMMON_OFF + SVD_PCI_COMMON_LEN) {
         r = common_write(p, o - SVD_PCI_COMMON_OFF, width, val, fx);
+    } else if (in_msix(p, o)) {
+        r = msix_write(p, o, width, val, fx);
     } else if (o >= SVD_PCI_NOTIFY_OFF) {
         r = notify_write(p, o - SVD_PCI_NOTIFY_OFF, width, now, fx);
     } else {
@@ -405,7 +599,7 @@ static uint32_t cfg_dword(svd_pci *p, uint32_t off)
     case SVD_PCI_CAP_DEVICE + 12u:
         return SVD_PCI_DEVICE_LEN;
     case SVD_PCI_CAP_PCICFG:
-        return cap_header(0u, CAP_LEN_PCICFG, CFG_TYPE_PCI);
+        return cap_header(p->params.msix ? SVD_PCI_CAP_MSIX : 0u, CAP_LEN_PCICFG, CFG_TYPE_PCI);
     case SVD_PCI_CAP_PCICFG + 4u:
         return p->cfg_bar;
     case SVD_PCI_CAP_PCICFG + 8u:
@@ -414,6 +608,13 @@ static uint32_t cfg_dword(svd_pci *p, uint32_t off)
         return p->cfg_length;
     case SVD_PCI_CAP_PCICFG + 16u:
         return pcicfg_data_read(p);
+    case SVD_PCI_CAP_MSIX:
+        /* Table size is encoded minus one (PCI 3.0 §6.8.2.3). */
+        return p->params.msix ? (CAP_ID_MSIX | (((SVD_PCI_MSIX_VECTORS - 1u) | p->msix_ctrl) << 16)) : 0u;
+    case SVD_PCI_CAP_MSIX + 4u:
+        return p->params.msix ? SVD_PCI_MSIX_TABLE_OFF : 0u; /* BIR 0 */
+    case SVD_PCI_CAP_MSIX + 8u:
+        return p->params.msix ? SVD_PCI_MSIX_PBA_OFF : 0u; /* BIR 0 */
     default:
         /* Every other dword (including the cap.bar fields of the fixed
          * capabilities, which name BAR0) reads 0. */
@@ -494,6 +695,9 @@ static uint32_t cfg_writable(const svd_pci *p, uint32_t off, uint32_t *old)
     case SVD_PCI_CAP_PCICFG + 16u:
         *old = p->cfg_data;
         return 0xffffffffu;
+    case SVD_PCI_CAP_MSIX:
+        *old = (uint32_t)p->msix_ctrl << 16;
+        return p->params.msix ? (MSIX_CTRL_WRITABLE_DWORD) : 0u;
     default:
         *old = 0u;
         return 0u;
@@ -529,6 +733,10 @@ static svd_result cfg_dword_write(svd_pci *p, uint32_t off, uint32_t v, uint64_t
         return svd_ok();
     case SVD_PCI_CAP_PCICFG + 12u:
         p->cfg_length = v;
+        return svd_ok();
+    case SVD_PCI_CAP_MSIX:
+        p->msix_ctrl = (uint16_t)((v >> 16) & MSIX_CTRL_WRITABLE);
+        msix_unmasked(p, fx);
         return svd_ok();
     case SVD_PCI_CAP_PCICFG + 16u:
     default:
@@ -574,6 +782,7 @@ void svd_pci_reset(svd_pci *p, svd_fx *fx)
     p->cfg_offset = 0u;
     p->cfg_length = 0u;
     p->cfg_data = 0u;
+    msix_reset(p);
     after_bar_write(p, fx);
     svd_pci_sync_irq(p, fx);
 }

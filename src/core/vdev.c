@@ -19,6 +19,7 @@ static void finish(svd_vdev *v, svd_fx *fx)
         break;
     case SVD_XPORT_PCI:
         svd_pci_sync_irq(&v->pci, fx);
+        svd_pci_msix_notify(&v->pci, fx);
         break;
     case SVD_XPORT_NONE:
     default:

@@ -170,3 +170,89 @@ bool tg_vdrv_up(tg_vdrv *d, uint64_t feats, const tg_vring *rings, uint32_t nq)
     (void)tg_vdrv_set_status(d, 0x0fu);
     return d->errors == before && tg_vdrv_status(d) == 0x0fu;
 }
+
+/* ------------------------------------------------------------ MSI-X (Linux's order) */
+
+#define PC_MSIX_CONFIG 0x10u
+#define PC_QMSIX 0x1au
+#define CAP_PTR 0x34u
+#define CAP_ID_MSIX 0x11u
+#define MSIX_ENABLE 0x8000u
+#define NO_VECTOR 0xffffu
+
+/* Offset of the MSI-X capability in configuration space, 0 if none. */
+static uint32_t msix_cap(tg_vdrv *d)
+{
+    uint32_t pos = tg_vdrv_cfg_rd(d, CAP_PTR, 1u);
+    for (unsigned n = 0u; pos != 0u && n < 48u; n++) {
+        if (tg_vdrv_cfg_rd(d, pos, 1u) == CAP_ID_MSIX) {
+            return pos;
+        }
+        pos = tg_vdrv_cfg_rd(d, pos + 1u, 1u);
+    }
+    return 0u;
+}
+
+/* One vp_find_vqs_msix() attempt; false leaves MSI-X disabled and every
+ * vector NO_VECTOR (vp_del_vqs). The queues are enabled afterwards, as
+ * vp_modern_find_vqs() does once the attempt succeeded. */
+static bool try_msix(tg_vdrv *d, uint32_t cap, bool per_vq, uint32_t nq)
+{
+    const uint32_t nvec = per_vq ? nq + 1u : 2u;
+    const uint32_t table = (tg_vdrv_cfg_rd(d, cap + 2u, 2u) & 0x7ffu) + 1u;
+    const uint32_t os = d->os_vectors != 0u ? d->os_vectors : table;
+    if (nvec > table || nvec > os) {
+        return false; /* pci_alloc_irq_vectors() fails */
+    }
+    const uint32_t tbl = tg_vdrv_cfg_rd(d, cap + 4u, 4u) & ~7u; /* BIR 0 */
+    (void)tg_vdrv_cfg_wr(d, cap + 2u, 2u, MSIX_ENABLE);
+    for (uint32_t v = 0u; v < nvec; v++) {
+        (void)tg_vdrv_wr(d, tbl + 16u * v, 4u, (uint32_t)TG_MSI_ADDR(v));
+        (void)tg_vdrv_wr(d, tbl + 16u * v + 4u, 4u, 0u);
+        (void)tg_vdrv_wr(d, tbl + 16u * v + 8u, 4u, TG_MSI_DATA(v));
+        (void)tg_vdrv_wr(d, tbl + 16u * v + 12u, 4u, 0u);
+    }
+    (void)tg_vdrv_wr(d, PC_MSIX_CONFIG, 2u, 0u);
+    bool ok = tg_vdrv_rd(d, PC_MSIX_CONFIG, 2u) != NO_VECTOR;
+    for (uint32_t q = 0u; ok && q < nq; q++) {
+        const uint32_t vec = per_vq ? q + 1u : 1u;
+        (void)tg_vdrv_wr(d, PC_QSEL, 2u, q);
+        (void)tg_vdrv_wr(d, PC_QMSIX, 2u, vec);
+        ok = tg_vdrv_rd(d, PC_QMSIX, 2u) == vec;
+    }
+    if (!ok) {
+        for (uint32_t q = 0u; q < nq; q++) {
+            (void)tg_vdrv_wr(d, PC_QSEL, 2u, q);
+            (void)tg_vdrv_wr(d, PC_QMSIX, 2u, NO_VECTOR);
+        }
+        (void)tg_vdrv_wr(d, PC_MSIX_CONFIG, 2u, NO_VECTOR);
+        (void)tg_vdrv_cfg_wr(d, cap + 2u, 2u, 0u);
+    }
+    return ok;
+}
+
+tg_irq_mode tg_vdrv_up_irq(tg_vdrv *d, uint64_t feats, const tg_vring *rings, uint32_t nq, bool *ok)
+{
+    const uint32_t before = d->errors;
+    tg_vdrv_pci_assign(d);
+    (void)tg_vdrv_set_status(d, 0u);
+    (void)tg_vdrv_set_status(d, 0x01u);
+    (void)tg_vdrv_set_status(d, 0x03u);
+    tg_vdrv_set_features(d, feats);
+    (void)tg_vdrv_set_status(d, 0x0bu);
+    const uint32_t cap = msix_cap(d);
+    tg_irq_mode mode = TG_IRQ_INTX;
+    if (cap != 0u && try_msix(d, cap, true, nq)) {
+        mode = TG_IRQ_MSIX_PER_VQ;
+    } else if (cap != 0u && try_msix(d, cap, false, nq)) {
+        mode = TG_IRQ_MSIX_SHARED;
+    } else {
+        /* vp_find_vqs_intx() */
+    }
+    for (uint32_t q = 0u; q < nq; q++) {
+        (void)tg_vdrv_queue(d, q, &rings[q]);
+    }
+    (void)tg_vdrv_set_status(d, 0x0fu);
+    *ok = d->errors == before && tg_vdrv_status(d) == 0x0fu;
+    return mode;
+}

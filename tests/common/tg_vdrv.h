@@ -22,9 +22,31 @@ typedef struct tg_vdrv {
     svd_fx fx;        /* effect of the last access (all zero before the first) */
     svd_result last;  /* result of the last access */
     uint32_t errors;  /* accesses that did not return OK */
+    uint32_t os_vectors; /* MSI-X vectors the "OS" can allocate (0: as many as the table has) */
 } tg_vdrv;
 
+/* The interrupt mode tg_vdrv_up_irq() ended in. */
+typedef enum tg_irq_mode {
+    TG_IRQ_INTX = 0,     /* no MSI-X capability, or every MSI-X attempt failed */
+    TG_IRQ_MSIX_PER_VQ,  /* config vector 0, queue q on vector q + 1 */
+    TG_IRQ_MSIX_SHARED   /* config vector 0, every queue on vector 1 */
+} tg_irq_mode;
+
+/* MSI-X message of vector v as tg_vdrv_up_irq() programs it. */
+#define TG_MSI_ADDR(v) (UINT64_C(0xfee00000) + 0x10u * (v))
+#define TG_MSI_DATA(v) (0x40u + (v))
+
 void tg_vdrv_init(tg_vdrv *d, svd_vdev *v, svd_xport xport, uint64_t base);
+
+/* tg_vdrv_up() on virtio-pci with Linux virtio_pci's choice of interrupts
+ * (vp_find_vqs): per-queue MSI-X vectors (nq + 1 vectors), else one shared
+ * vector for the queues (2 vectors), else INTx. An attempt needs the MSI-X
+ * capability and enough vectors (table size, d->os_vectors); it enables
+ * MSI-X, programs and unmasks the table entries, writes config_msix_vector
+ * and, for each queue before enabling it, queue_msix_vector, reading each
+ * back: NO_VECTOR fails the attempt, which disables MSI-X again. Returns the
+ * mode, and in *ok whether the device came up. */
+tg_irq_mode tg_vdrv_up_irq(tg_vdrv *d, uint64_t feats, const tg_vring *rings, uint32_t nq, bool *ok);
 
 /* Raw accesses: guest-physical @d->base + @off; PCI configuration space @off. */
 uint64_t tg_vdrv_rd(tg_vdrv *d, uint64_t off, uint32_t width);

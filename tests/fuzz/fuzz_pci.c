@@ -1,18 +1,23 @@
 /* libFuzzer target: virtio-pci (modern) configuration-space and BAR0 sequences
  * against an entropy device.
  *
- * Input: u8 flags (bit0: entropy source fails, bit1: 64-bit BAR), u16 ram
+ * Input: u8 flags (bit0: entropy source fails, bit1: 64-bit BAR, bit2: MSI-X
+ * offered), u16 ram
  * length, then ops until the input ends; the last <ram length> bytes are guest
  * memory. Each op: u8 kind, then
- *   kind%6 == 0: config read   u8 off, u8 width
- *   kind%6 == 1: config write  u8 off, u8 width, u32 val
- *   kind%6 == 2: BAR0 read     u16 off, u8 width
- *   kind%6 == 3: BAR0 write    u16 off, u8 width, u64 val
- *   kind%6 == 4: time passes (u16 ms), a pending request is served
- *   kind%6 == 5: guided common-configuration write (u8 field, u64 val), so that
+ *   kind%8 == 0: config read   u8 off, u8 width
+ *   kind%8 == 1: config write  u8 off, u8 width, u32 val
+ *   kind%8 == 2: BAR0 read     u16 off, u8 width
+ *   kind%8 == 3: BAR0 write    u16 off, u8 width, u64 val
+ *   kind%8 == 4: time passes (u16 ms), a pending request is served
+ *   kind%8 == 5: guided common-configuration write (u8 field, u64 val), so that
  *                sequences reach DRIVER_OK and notify quickly
+ *   kind%8 == 6: guided MSI-X message control write (u16 val)
+ *   kind%8 == 7: guided MSI-X table dword write (u8 dword index, u32 val)
  * Invariants: vendor/device IDs never change; every result is a known code;
- * reads return within the access width. */
+ * reads return within the access width; no call asks for more MSI-X messages
+ * than the table has vectors, none without the capability, and the INTx line
+ * is low in every call that sends one. */
 #include "fuzz_transport.h"
 #include "safevdev/pci.h"
 #include "safevdev/vdev.h"
@@ -70,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vc.pci.subsystem_vendor = SVD_PCI_VENDOR_VIRTIO;
     vc.pci.subsystem_id = 4u;
     vc.pci.bar64 = bar64;
+    vc.pci.msix = (flags & 4u) != 0u;
     (void)ft_env_init(&env, &in, ramlen, &vc);
     env.source_fails = (flags & 1u) != 0u;
     /* Firmware places BAR0; the input may move it or turn decoding off. */
@@ -80,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const uint8_t kind = fz_u8(&in);
         svd_result r = svd_ok();
         memset(&fx, 0, sizeof(fx)); /* a tick fills its own effect: none of the last step's is checked again */
-        switch (kind % 6u) {
+        switch (kind % 8u) {
         case 0u: {
             const uint8_t off = fz_u8(&in);
             const uint32_t width = fz_u8(&in) % 9u;
@@ -121,6 +127,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 4u:
             ft_tick(&env, fz_u16(&in));
             break;
+        case 6u:
+            v = (uint64_t)fz_u16(&in) << 16;
+            r = cfg_access(&env, SVD_PCI_CAP_MSIX, 4u, true, &v, &fx);
+            break;
+        case 7u: {
+            const uint32_t dw = fz_u8(&in) % (SVD_PCI_MSIX_VECTORS * 4u + 2u);
+            v = fz_u32(&in);
+            const uint64_t at = bar_base(&env, bar64) + SVD_PCI_MSIX_TABLE_OFF + 4u * dw;
+            r = svd_vdev_access(&env.v, SVD_SPACE_MEM, at, 4u, true, &v, env.now, &fx);
+            break;
+        }
         default: {
             const uint8_t *f = k_common[fz_u8(&in) % (sizeof(k_common) / sizeof(k_common[0]))];
             v = fz_u64(&in);
@@ -130,6 +147,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         }
         ft_check_fx(&env, &fx, r);
+        FZ_CHECK(fx.n_msi <= SVD_PCI_MSIX_VECTORS);
+        FZ_CHECK(vc.pci.msix || fx.n_msi == 0u);
+        FZ_CHECK(fx.n_msi == 0u || !fx.irq_level);
     }
     ft_env_free(&env);
     return 0;

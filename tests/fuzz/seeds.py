@@ -90,6 +90,15 @@ def transport_seeds():
            cr(0x06, 2) + cr(0x84) + bw(0x14, 0, 1))
     put("fuzz_pci", "linux_probe_one_request", struct.pack("<BH", 0, ramlen) + pci + ring_ram(ramlen))
     put("fuzz_pci", "bar64_source_fails", struct.pack("<BH", 3, ramlen) + pci + ring_ram(ramlen))
+    # MSI-X offered: Linux's order (enable, table, config vector 0, queue 0 vector 1), then the
+    # same probe and request; vector 1 masked and unmasked around it.
+    mctl = lambda val: struct.pack("<BH", 6, val)
+    tbl = lambda dw, val: struct.pack("<BBI", 7, dw, val)
+    msix = (cw(0x10, 0xfe000000) + cw(0x04, 0x6, 2) + mctl(0x8000) + tbl(0, 0xfee00000) + tbl(2, 0x40) + tbl(3, 0) +
+            tbl(4, 0xfee00010) + tbl(6, 0x41) + tbl(7, 1) + bw(0x10, 0, 2) + bw(0x16, 0, 2) + bw(0x1a, 1, 2) +
+            br(0x1a, 2) + bw(0x14, 1, 1))
+    put("fuzz_pci", "msix_linux_vectors", struct.pack("<BH", 4, ramlen) + msix + pci + tbl(7, 0) +
+        br(0x0c00, 8) + ring_ram(ramlen))
 
 
 def wdt_seeds():
@@ -158,6 +167,18 @@ def qvm_opt_seeds():
         put("fuzz_qvm_opts", f"opt_{i:02d}", bytes([sel]) + v)
 
 
+def firmware_seeds():
+    def dev(name, uid, base, size, gsi, flags):
+        return name.encode() + struct.pack("<IIIIB", uid, base, size, gsi, flags)
+    # QEMU microvm's VR23 (coherent, level) at full capacity; GIC SPI 16 level.
+    put("fuzz_firmware", "microvm_vr23", struct.pack("<BH", 0, 0xffff) +
+        dev("VR23", 23, 0xfeb02e00, 0x200, 47, 2) + struct.pack("<IBI", 48, 4, 0))
+    # Two devices as on -M pc (level, edge); GIC PPI 0 edge with a phandle.
+    put("fuzz_firmware", "two_devices_pc", struct.pack("<BH", 1, 0xffff) +
+        dev("VR00", 0, 0xfeb00000, 0x200, 5, 0) + dev("VR01", 1, 0xfeb00200, 0x200, 6, 1) +
+        struct.pack("<IBI", 16, 1, 0x8002))
+
+
 if __name__ == "__main__":
     main()
     transport_seeds()
@@ -165,3 +186,4 @@ if __name__ == "__main__":
     ib700_seeds()
     vhu_seeds()
     qvm_opt_seeds()
+    firmware_seeds()

@@ -230,6 +230,39 @@ static void mmio_linux_probe_and_read(void **state)
     hq_dev_free(d);
 }
 
+/* The qvm adapter cannot send MSIs (no public qvm API for it), so its PCI
+ * function offers no MSI-X capability: Linux's virtio_pci, finding none,
+ * takes INTx without trying vectors, and vectors written anyway read back
+ * NO_VECTOR. */
+/* REQ: REQ-PCI-008 REQ-QVM-004 */
+static void pci_offers_no_msix_so_linux_takes_intx(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = pci_dev(&rc);
+    assert_non_null(d);
+    hq_drv v;
+    assert_int_equal(hq_drv_probe(&v, d, BAR_A, RING(4), 16, 0), HQ_DRV_OK);
+    uint64_t pos = 0;
+    assert_int_equal(hq_access(d, false, QST_PCI, 0x34u, 1, &pos), VRS_NORMAL);
+    unsigned caps = 0;
+    while (pos != 0u && caps < 16u) {
+        uint64_t id = 0, next = 0;
+        assert_int_equal(hq_access(d, false, QST_PCI, pos, 1, &id), VRS_NORMAL);
+        assert_int_not_equal(id, 0x11u); /* MSI-X */
+        assert_int_equal(hq_access(d, false, QST_PCI, pos + 1u, 1, &next), VRS_NORMAL);
+        pos = next;
+        caps++;
+    }
+    assert_int_equal(caps, 5u); /* the five virtio capabilities, nothing else */
+    hq_drv_reg_write(&v, 0x10u, 2, 0u); /* config_msix_vector */
+    assert_int_equal(hq_drv_reg_read(&v, 0x10u, 2), 0xffffu);
+    hq_drv_reg_write(&v, 0x16u, 2, 0u); /* queue_select 0 */
+    hq_drv_reg_write(&v, 0x1au, 2, 1u); /* queue_msix_vector */
+    assert_int_equal(hq_drv_reg_read(&v, 0x1au, 2), 0xffffu);
+    hq_dev_free(d);
+}
+
 /* REQ: REQ-QVM-004 REQ-QVM-014 */
 static void pci_linux_probe_and_read(void **state)
 {
@@ -322,8 +355,12 @@ static void gen_fdt_describes_the_mmio_device_and_dtc_reads_it(void **state)
     assert_int_equal(fdt32_to_cpu(reg[3]), 0x200u);
     const fdt32_t *irq = fdt_getprop(blob, node, "interrupts", &len);
     assert_non_null(irq);
-    assert_int_equal(len, 4);
-    assert_int_equal(fdt32_to_cpu(irq[0]), 37u);
+    assert_int_equal(len, 12); /* arm,gic: SPI 5 (ID 37), level high */
+    assert_int_equal(fdt32_to_cpu(irq[0]), 0u);
+    assert_int_equal(fdt32_to_cpu(irq[1]), 5u);
+    assert_int_equal(fdt32_to_cpu(irq[2]), 4u);
+    assert_non_null(fdt_getprop(blob, node, "dma-coherent", &len));
+    assert_int_equal(len, 0);
     /* dtc decompiles it. */
     char path[] = "/tmp/hq_fdt_XXXXXX";
     int fd = mkstemp(path);
@@ -337,7 +374,7 @@ static void gen_fdt_describes_the_mmio_device_and_dtc_reads_it(void **state)
     assert_non_null(strstr(dts, "virtio_mmio@1c0d0000 {"));
     assert_non_null(strstr(dts, "compatible = \"virtio,mmio\";"));
     assert_non_null(strstr(dts, "reg = <0x00 0x1c0d0000 0x00 0x200>;"));
-    assert_non_null(strstr(dts, "interrupts = <0x25>;"));
+    assert_non_null(strstr(dts, "interrupts = <0x00 0x05 0x04>;"));
     /* An MMIO device has no BARs (positive answer), and a tree with no room
      * left makes GEN_FDT fail with a log line, not crash. */
     struct vpci_bar bars[SVD_QVM_PCI_NBARS];
@@ -1244,6 +1281,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(only_writable_static_is_the_factory, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(mmio_linux_probe_and_read, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(pci_linux_probe_and_read, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(pci_offers_no_msix_so_linux_takes_intx, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(widths_outside_acc_sizes_never_delivered_and_reads_always_answered,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(gen_fdt_describes_the_mmio_device_and_dtc_reads_it, test_setup,

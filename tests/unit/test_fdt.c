@@ -470,6 +470,46 @@ static void test_attack_null_arguments(void **state)
     assert_null(prop(buf, "/virtio_mmio@1000", "interrupts", &plen));
 }
 
+/* The qvm `intr gic:N` number is the GIC interrupt ID: 32.. are SPIs, 16..31
+ * PPIs; every adapter goes through svd_fdt_gic_irq(). */
+/* REQ: REQ-FDT-009 */
+static void test_gic_irq_spi_ppi_numbering(void **state)
+{
+    (void)state;
+    svd_fdt_node n;
+    svd_fdt_node_init(&n);
+    assert_true(svd_is_ok(svd_fdt_gic_irq(&n, 42u, SVD_IRQ_LEVEL_HIGH, 0u)));
+    assert_int_equal(n.n_interrupts, 3u);
+    assert_int_equal(n.interrupts[0], 0u);
+    assert_int_equal(n.interrupts[1], 10u);
+    assert_int_equal(n.interrupts[2], 4u);
+    assert_int_equal(n.interrupt_parent, 0u);
+    assert_true(svd_is_ok(svd_fdt_gic_irq(&n, 32u, SVD_IRQ_EDGE_RISING, 0x8001u)));
+    assert_int_equal(n.interrupts[0], 0u);
+    assert_int_equal(n.interrupts[1], 0u);
+    assert_int_equal(n.interrupts[2], 1u);
+    assert_int_equal(n.interrupt_parent, 0x8001u);
+    assert_true(svd_is_ok(svd_fdt_gic_irq(&n, SVD_GIC_LAST_SPI, SVD_IRQ_LEVEL_HIGH, 0u)));
+    assert_int_equal(n.interrupts[1], 987u);
+    assert_true(svd_is_ok(svd_fdt_gic_irq(&n, 31u, SVD_IRQ_LEVEL_HIGH, 0u)));
+    assert_int_equal(n.interrupts[0], 1u);
+    assert_int_equal(n.interrupts[1], 15u);
+    assert_true(svd_is_ok(svd_fdt_gic_irq(&n, 16u, SVD_IRQ_LEVEL_HIGH, 0u)));
+    assert_int_equal(n.interrupts[0], 1u);
+    assert_int_equal(n.interrupts[1], 0u);
+    /* gic:32 and gic:0 never meet: 0 is an SGI and refused. */
+    svd_fdt_node m;
+    svd_fdt_node_init(&m);
+    assert_true(svd_is_ok(svd_fdt_gic_irq(&m, 33u, SVD_IRQ_LEVEL_HIGH, 0u)));
+    assert_int_equal(svd_fdt_gic_irq(&m, 0u, SVD_IRQ_LEVEL_HIGH, 0u).err, SVD_ERR_INVALID_ARG);
+    assert_int_equal(svd_fdt_gic_irq(&m, 15u, SVD_IRQ_LEVEL_HIGH, 0u).err, SVD_ERR_INVALID_ARG);
+    assert_int_equal(svd_fdt_gic_irq(&m, SVD_GIC_LAST_SPI + 1u, SVD_IRQ_LEVEL_HIGH, 0u).err, SVD_ERR_INVALID_ARG);
+    assert_int_equal(svd_fdt_gic_irq(&m, 40u, (svd_irq_trigger)2, 0u).err, SVD_ERR_INVALID_ARG);
+    assert_int_equal(svd_fdt_gic_irq(NULL, 40u, SVD_IRQ_LEVEL_HIGH, 0u).err, SVD_ERR_INVALID_ARG);
+    assert_int_equal(m.interrupts[1], 1u); /* untouched by the refused calls */
+    assert_int_equal(m.n_interrupts, 3u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_attack_invalid_names),
         cmocka_unit_test(test_attack_invalid_strings_and_counts),
         cmocka_unit_test(test_attack_null_arguments),
+        cmocka_unit_test(test_gic_irq_spi_ppi_numbering),
     };
     return cmocka_run_group_tests_name("fdt", tests, NULL, NULL);
 }

@@ -46,6 +46,7 @@ typedef struct fx {
     svd_fx fx;
     /* what the driver learnt from the capability list */
     uint32_t common, notify, isr, device, mult;
+    uint32_t msix_cap; /* MSI-X capability offset, 0 when not offered */
 } fx;
 
 /* Every transport call starts with an empty effect (the composed engine
@@ -91,6 +92,18 @@ static int setup(void **state)
     }
     *state = &f;
     return 0;
+}
+
+/* The same device offering MSI-X. */
+static int setup_msix(void **state)
+{
+    if (setup(state) != 0) {
+        return -1;
+    }
+    fx *f = *state;
+    svd_pci_params pp = params(false);
+    pp.msix = true;
+    return svd_is_ok(svd_pci_init(&f->p, &f->dev, &pp)) ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -145,6 +158,11 @@ static void find_caps(fx *f)
     unsigned seen = 0u;
     while (pos != 0u) {
         assert_true(pos >= 0x40u && pos <= 0xf0u);
+        if (cfg_rd(f, pos, 1u) == 0x11u) { /* MSI-X, the PCI capability, not a virtio one */
+            f->msix_cap = pos;
+            pos = cfg_rd(f, pos + 1u, 1u);
+            continue;
+        }
         assert_int_equal(cfg_rd(f, pos, 1u), 0x09u);
         const uint32_t type = cfg_rd(f, pos + 3u, 1u);
         if (type != 5u) {
@@ -849,6 +867,329 @@ static void test_attack_bar_read_sweep(void **state)
     assert_true(svd_vq_enabled(svd_dev_queue(&f->dev, 0u)));
 }
 
+/* ------------------------------------------------------------ MSI-X */
+
+#define TBL SVD_PCI_MSIX_TABLE_OFF
+#define PBA SVD_PCI_MSIX_PBA_OFF
+#define MSI_ADDR 0xfee00000u
+
+/* What the transport's caller (the composed engine's finish) does at the end
+ * of every call: the MSI-X messages for the call's notifications. */
+static void end_call(fx *f)
+{
+    svd_pci_msix_notify(&f->p, &f->fx);
+}
+
+/* Program vector v: address MSI_ADDR + 16 v, data 0x40 + v, unmasked. */
+static void program_vector(fx *f, uint32_t v)
+{
+    bar_wr_ok(f, TBL + 16u * v, 4u, MSI_ADDR + 16u * v);
+    bar_wr_ok(f, TBL + 16u * v + 4u, 4u, 0u);
+    bar_wr_ok(f, TBL + 16u * v + 8u, 4u, 0x40u + v);
+    bar_wr_ok(f, TBL + 16u * v + 12u, 4u, 0u);
+}
+
+static void msix_ctrl(fx *f, uint32_t bits)
+{
+    assert_true(svd_is_ok(cfg_wr(f, f->msix_cap + 2u, 2u, bits)));
+}
+
+/* Post one buffer on queue 0 and notify: the model completes it. */
+static void complete_one(fx *f, uint16_t id)
+{
+    tg_vring_set_desc(&f->ring, id, RAM_GPA + 0x8000u, 64u, SVD_VRING_DESC_F_WRITE, 0u);
+    tg_vring_publish(&f->ring, id);
+    f->tm.write_len = 8u;
+    bar_wr_ok(f, f->notify, 2u, 0u);
+    end_call(f);
+    assert_int_equal(f->fx.queue_notify, 1u);
+}
+
+/* REQ: REQ-PCI-020 */
+static void test_msix_capability_and_table_layout(void **state)
+{
+    fx *f = *state;
+    find_caps(f);
+    assert_int_equal(f->msix_cap, SVD_PCI_CAP_MSIX);
+    assert_int_equal(cfg_rd(f, SVD_PCI_CAP_PCICFG + 1u, 1u), SVD_PCI_CAP_MSIX); /* chained after type 5 */
+    assert_int_equal(cfg_rd(f, f->msix_cap + 1u, 1u), 0u);                     /* last */
+    assert_int_equal(cfg_rd(f, f->msix_cap + 2u, 2u), SVD_PCI_MSIX_VECTORS - 1u); /* size-1, off, unmasked */
+    assert_int_equal(cfg_rd(f, f->msix_cap + 4u, 4u), TBL);                      /* BIR 0 */
+    assert_int_equal(cfg_rd(f, f->msix_cap + 8u, 4u), PBA);
+    /* only Enable and Function Mask are writable; the table size is not */
+    msix_ctrl(f, 0xffffu);
+    assert_int_equal(cfg_rd(f, f->msix_cap + 2u, 2u), 0xc000u | (SVD_PCI_MSIX_VECTORS - 1u));
+    assert_int_equal(cfg_rd(f, f->msix_cap, 2u), 0x0011u); /* id and next untouched by a dword write */
+    assert_true(svd_is_ok(cfg_wr(f, f->msix_cap, 4u, 0u)));
+    assert_int_equal(cfg_rd(f, f->msix_cap, 4u), 0x11u | ((SVD_PCI_MSIX_VECTORS - 1u) << 16));
+    assert_int_equal(cfg_wr(f, f->msix_cap + 4u, 4u, 0x1234u).err, SVD_ERR_BOUNDS); /* read-only */
+    assign_bar(f);
+    /* after reset every entry is masked, address and data 0, nothing pending */
+    for (uint32_t v = 0u; v < SVD_PCI_MSIX_VECTORS; v++) {
+        assert_int_equal(bar_rd(f, TBL + 16u * v, 4u), 0u);
+        assert_int_equal(bar_rd(f, TBL + 16u * v + 8u, 4u), 0u);
+        assert_int_equal(bar_rd(f, TBL + 16u * v + 12u, 4u), 1u);
+    }
+    assert_int_equal(bar_rd(f, PBA, 8u), 0u);
+    /* qword access to an entry's address; bits 1:0 of the address read 0 */
+    bar_wr_ok(f, TBL + 16u, 8u, UINT64_C(0x00000001fee0100f));
+    assert_int_equal(bar_rd(f, TBL + 16u, 8u), UINT64_C(0x00000001fee0100c));
+    assert_int_equal(bar_rd(f, TBL + 20u, 4u), 1u);
+    /* qword to data + vector control: only the mask bit of control is kept */
+    bar_wr_ok(f, TBL + 24u, 8u, UINT64_C(0xfffffffe12345678));
+    assert_int_equal(bar_rd(f, TBL + 24u, 4u), 0x12345678u);
+    assert_int_equal(bar_rd(f, TBL + 28u, 4u), 0u);
+}
+
+/* Linux's virtio_pci order: enable MSI-X, config vector 0, queue vectors, each
+ * read back; a vector the table does not hold reads back NO_VECTOR (the
+ * mapping failed), and so does a queue that does not exist. */
+/* REQ: REQ-PCI-021 */
+static void test_msix_vector_mapping_and_failure(void **state)
+{
+    fx *f = *state;
+    negotiate(f);
+    const uint32_t c = f->common;
+    assert_int_equal(bar_rd(f, c + MSIX, 2u), SVD_PCI_NO_VECTOR);
+    bar_wr_ok(f, c + MSIX, 2u, 0u);
+    assert_int_equal(bar_rd(f, c + MSIX, 2u), 0u);
+    bar_wr_ok(f, c + QSEL, 2u, 0u);
+    bar_wr_ok(f, c + QMSIX, 2u, 1u);
+    assert_int_equal(bar_rd(f, c + QMSIX, 2u), 1u);
+    bar_wr_ok(f, c + QSEL, 2u, 1u);
+    assert_int_equal(bar_rd(f, c + QMSIX, 2u), SVD_PCI_NO_VECTOR);
+    bar_wr_ok(f, c + QMSIX, 2u, SVD_PCI_MSIX_VECTORS); /* one past the table */
+    assert_int_equal(bar_rd(f, c + QMSIX, 2u), SVD_PCI_NO_VECTOR);
+    bar_wr_ok(f, c + QMSIX, 2u, 2u);
+    assert_int_equal(bar_rd(f, c + QMSIX, 2u), 2u);
+    bar_wr_ok(f, c + MSIX, 2u, 0x7fffu);
+    assert_int_equal(bar_rd(f, c + MSIX, 2u), SVD_PCI_NO_VECTOR);
+    bar_wr_ok(f, c + MSIX, 2u, SVD_PCI_NO_VECTOR);
+    assert_int_equal(bar_rd(f, c + MSIX, 2u), SVD_PCI_NO_VECTOR);
+    /* a queue_select naming no queue: reads NO_VECTOR, the write is refused */
+    bar_wr_ok(f, c + QSEL, 2u, 7u);
+    assert_int_equal(bar_rd(f, c + QMSIX, 2u), SVD_PCI_NO_VECTOR);
+    assert_int_equal(bar_wr(f, c + QMSIX, 2u, 0u).err, SVD_ERR_BOUNDS);
+    /* a device reset returns every vector to NO_VECTOR */
+    bar_wr_ok(f, c + STATUS, 1u, 0u);
+    bar_wr_ok(f, c + QSEL, 2u, 1u);
+    assert_int_equal(bar_rd(f, c + QMSIX, 2u), SVD_PCI_NO_VECTOR);
+    bar_wr_ok(f, c + QSEL, 2u, 0u);
+    assert_int_equal(bar_rd(f, c + QMSIX, 2u), SVD_PCI_NO_VECTOR);
+}
+
+/* Without the capability the vector registers cannot map anything. */
+/* REQ: REQ-PCI-021 */
+static void test_msix_absent_vectors_never_map(void **state)
+{
+    fx *f = *state;
+    find_caps(f);
+    assert_int_equal(f->msix_cap, 0u);
+    assert_int_equal(cfg_rd(f, SVD_PCI_CAP_PCICFG + 1u, 1u), 0u);
+    assert_int_equal(cfg_rd(f, SVD_PCI_CAP_MSIX, 4u), 0u);
+    assert_int_equal(cfg_rd(f, SVD_PCI_CAP_MSIX + 4u, 4u), 0u);
+    assert_int_equal(cfg_rd(f, SVD_PCI_CAP_MSIX + 8u, 4u), 0u);
+    assert_int_equal(cfg_wr(f, SVD_PCI_CAP_MSIX, 4u, 0xffffffffu).err, SVD_ERR_BOUNDS);
+    assign_bar(f);
+    bar_rd_refused(f, TBL, 4u, SVD_ERR_BOUNDS);
+    assert_int_equal(bar_wr(f, TBL, 4u, 1u).err, SVD_ERR_BOUNDS);
+    bar_rd_refused(f, PBA, 8u, SVD_ERR_BOUNDS);
+    bar_wr_ok(f, f->common + MSIX, 2u, 0u);
+    assert_int_equal(bar_rd(f, f->common + MSIX, 2u), SVD_PCI_NO_VECTOR);
+}
+
+/* A used buffer with MSI-X on: the queue's vector's message, no INTx; with
+ * the queue's vector NO_VECTOR no interrupt at all; config changes on the
+ * config vector. */
+/* REQ: REQ-PCI-022 */
+static void test_msix_queue_and_config_messages(void **state)
+{
+    fx *f = *state;
+    negotiate(f);
+    const uint32_t c = f->common;
+    msix_ctrl(f, SVD_PCI_MSIX_ENABLE);
+    program_vector(f, 0u);
+    program_vector(f, 1u);
+    bar_wr_ok(f, c + MSIX, 2u, 0u);
+    bar_wr_ok(f, c + QSEL, 2u, 0u);
+    bar_wr_ok(f, c + QMSIX, 2u, 1u);
+    setup_queue0(f);
+    bar_wr_ok(f, c + STATUS, 1u, 0x0fu);
+    complete_one(f, 0u);
+    assert_int_equal(f->fx.n_msi, 1u);
+    assert_int_equal(f->fx.msi[0].addr, MSI_ADDR + 16u);
+    assert_int_equal(f->fx.msi[0].data, 0x41u);
+    assert_false(f->fx.irq_level); /* no INTx while MSI-X is enabled */
+    assert_false(f->fx.irq_changed);
+    /* shared vector: queue and config on vector 0, one message for both */
+    bar_wr_ok(f, c + QMSIX, 2u, 0u);
+    svd_fx_reset(&f->fx);
+    f->fx.queue_notify = 1u;
+    f->fx.config_notify = true;
+    end_call(f);
+    assert_int_equal(f->fx.n_msi, 1u);
+    assert_int_equal(f->fx.msi[0].data, 0x40u);
+    /* queue and config on different vectors: two messages, vector order */
+    bar_wr_ok(f, c + MSIX, 2u, 1u);
+    svd_fx_reset(&f->fx);
+    f->fx.queue_notify = 1u;
+    f->fx.config_notify = true;
+    end_call(f);
+    assert_int_equal(f->fx.n_msi, 2u);
+    assert_int_equal(f->fx.msi[0].data, 0x40u);
+    assert_int_equal(f->fx.msi[1].data, 0x41u);
+    /* NO_VECTOR for both: nothing sent, nothing pending */
+    bar_wr_ok(f, c + QMSIX, 2u, SVD_PCI_NO_VECTOR);
+    bar_wr_ok(f, c + MSIX, 2u, SVD_PCI_NO_VECTOR);
+    svd_fx_reset(&f->fx);
+    f->fx.queue_notify = 3u;
+    f->fx.config_notify = true;
+    end_call(f);
+    assert_int_equal(f->fx.n_msi, 0u);
+    assert_int_equal(bar_rd(f, PBA, 8u), 0u);
+    /* queue 1's bit on a device whose queue 1 has vector 2: that message */
+    bar_wr_ok(f, c + QSEL, 2u, 1u);
+    bar_wr_ok(f, c + QMSIX, 2u, 2u);
+    program_vector(f, 2u);
+    svd_fx_reset(&f->fx);
+    f->fx.queue_notify = 2u;
+    end_call(f);
+    assert_int_equal(f->fx.n_msi, 1u);
+    assert_int_equal(f->fx.msi[0].data, 0x42u);
+}
+
+/* MSI-X disabled again (Linux falling back to INTx): the line works as
+ * before and no message is sent. */
+/* REQ: REQ-PCI-023 */
+static void test_msix_disabled_intx_still_works(void **state)
+{
+    fx *f = *state;
+    negotiate(f);
+    program_vector(f, 1u);
+    bar_wr_ok(f, f->common + QSEL, 2u, 0u);
+    bar_wr_ok(f, f->common + QMSIX, 2u, 1u);
+    setup_queue0(f);
+    bar_wr_ok(f, f->common + STATUS, 1u, 0x0fu);
+    complete_one(f, 0u);
+    assert_int_equal(f->fx.n_msi, 0u);
+    assert_true(f->fx.irq_level);
+    (void)bar_rd(f, f->isr, 1u); /* read clears, line drops */
+    assert_false(f->fx.irq_level);
+    /* enable with the ISR set: the line drops at once */
+    complete_one(f, 1u);
+    assert_true(f->fx.irq_level);
+    msix_ctrl(f, SVD_PCI_MSIX_ENABLE);
+    assert_true(f->fx.irq_changed);
+    assert_false(f->fx.irq_level);
+    msix_ctrl(f, 0u);
+    assert_true(f->fx.irq_level);
+}
+
+/* Masking: a message for a masked vector (entry or function) sets its
+ * pending bit instead; unmasking sends it once and clears the bit; masking
+ * between the event and the unmask (the race) never loses or repeats it. */
+/* REQ: REQ-PCI-024 */
+static void test_msix_masks_and_pending_bits(void **state)
+{
+    fx *f = *state;
+    negotiate(f);
+    const uint32_t c = f->common;
+    msix_ctrl(f, SVD_PCI_MSIX_ENABLE);
+    program_vector(f, 1u);
+    bar_wr_ok(f, c + QSEL, 2u, 0u);
+    bar_wr_ok(f, c + QMSIX, 2u, 1u);
+    setup_queue0(f);
+    bar_wr_ok(f, c + STATUS, 1u, 0x0fu);
+    /* entry mask */
+    bar_wr_ok(f, TBL + 16u + 12u, 4u, 1u);
+    assert_int_equal(f->fx.n_msi, 0u);
+    complete_one(f, 0u);
+    assert_int_equal(f->fx.n_msi, 0u);
+    assert_int_equal(bar_rd(f, PBA, 4u), 2u);
+    assert_int_equal(bar_rd(f, PBA + 4u, 4u), 0u);
+    /* a second event while masked: still one pending bit */
+    complete_one(f, 1u);
+    assert_int_equal(f->fx.n_msi, 0u);
+    assert_int_equal(bar_rd(f, PBA, 8u), 2u);
+    /* writing the mask bit again (still masked) sends nothing */
+    bar_wr_ok(f, TBL + 16u + 12u, 4u, 1u);
+    assert_int_equal(f->fx.n_msi, 0u);
+    /* unmask: one message, the bit clears */
+    bar_wr_ok(f, TBL + 16u + 12u, 4u, 0u);
+    assert_int_equal(f->fx.n_msi, 1u);
+    assert_int_equal(f->fx.msi[0].data, 0x41u);
+    assert_int_equal(bar_rd(f, PBA, 8u), 0u);
+    bar_wr_ok(f, TBL + 16u + 12u, 4u, 0u); /* again: nothing left */
+    assert_int_equal(f->fx.n_msi, 0u);
+    /* function mask: pending, then the entry masked too, function unmasked:
+     * still pending (the entry masks it), entry unmasked: sent */
+    msix_ctrl(f, SVD_PCI_MSIX_ENABLE | SVD_PCI_MSIX_FMASK);
+    complete_one(f, 2u);
+    assert_int_equal(f->fx.n_msi, 0u);
+    assert_int_equal(bar_rd(f, PBA, 8u), 2u);
+    bar_wr_ok(f, TBL + 16u + 12u, 4u, 1u);
+    msix_ctrl(f, SVD_PCI_MSIX_ENABLE);
+    assert_int_equal(f->fx.n_msi, 0u);
+    assert_int_equal(bar_rd(f, PBA, 8u), 2u);
+    bar_wr_ok(f, TBL + 16u + 12u, 4u, 0u);
+    assert_int_equal(f->fx.n_msi, 1u);
+    assert_int_equal(bar_rd(f, PBA, 8u), 0u);
+    /* function unmask sends what became pending under the function mask */
+    msix_ctrl(f, SVD_PCI_MSIX_ENABLE | SVD_PCI_MSIX_FMASK);
+    complete_one(f, 3u);
+    msix_ctrl(f, SVD_PCI_MSIX_ENABLE);
+    assert_int_equal(f->fx.n_msi, 1u);
+    assert_int_equal(f->fx.msi[0].addr, MSI_ADDR + 16u);
+    /* pending while MSI-X is disabled: unmasking sends nothing until enabled */
+    msix_ctrl(f, SVD_PCI_MSIX_ENABLE | SVD_PCI_MSIX_FMASK);
+    complete_one(f, 4u);
+    msix_ctrl(f, SVD_PCI_MSIX_FMASK);
+    bar_wr_ok(f, TBL + 16u + 12u, 4u, 0u);
+    assert_int_equal(f->fx.n_msi, 0u);
+    msix_ctrl(f, 0u);
+    assert_int_equal(f->fx.n_msi, 0u);
+    assert_int_equal(bar_rd(f, PBA, 8u), 2u);
+    msix_ctrl(f, SVD_PCI_MSIX_ENABLE);
+    assert_int_equal(f->fx.n_msi, 1u);
+    /* a host reset clears everything */
+    svd_pci_reset(&f->p, clr(f));
+    assert_int_equal(cfg_rd(f, f->msix_cap + 2u, 2u), SVD_PCI_MSIX_VECTORS - 1u);
+}
+
+/* Table accesses of any other width or alignment, past the table, and PBA
+ * writes: the defined answer, nothing changes. */
+/* REQ: REQ-PCI-025 */
+static void test_attack_msix_table_widths_and_range(void **state)
+{
+    fx *f = *state;
+    assign_bar(f);
+    program_vector(f, 0u);
+    const uint32_t bad_w[] = { 1u, 2u };
+    for (size_t i = 0; i < 2u; i++) {
+        bar_rd_refused(f, TBL, bad_w[i], SVD_ERR_INVALID_ARG);
+        assert_int_equal(bar_wr(f, TBL, bad_w[i], 0u).err, SVD_ERR_INVALID_ARG);
+        bar_rd_refused(f, PBA, bad_w[i], SVD_ERR_INVALID_ARG);
+    }
+    bar_rd_refused(f, TBL + 4u, 8u, SVD_ERR_INVALID_ARG); /* qword not 8-aligned */
+    assert_int_equal(bar_wr(f, TBL + 4u, 8u, 0u).err, SVD_ERR_INVALID_ARG);
+    bar_rd_refused(f, TBL + 2u, 4u, SVD_ERR_INVALID_ARG);
+    bar_rd_refused(f, TBL + 16u * SVD_PCI_MSIX_VECTORS, 4u, SVD_ERR_BOUNDS); /* past the table */
+    assert_int_equal(bar_wr(f, TBL + 16u * SVD_PCI_MSIX_VECTORS, 4u, 0u).err, SVD_ERR_BOUNDS);
+    assert_int_equal(bar_wr(f, TBL - 4u, 4u, 0u).err, SVD_ERR_BOUNDS);
+    assert_int_equal(bar_wr(f, PBA, 4u, 0xffffffffu).err, SVD_ERR_BOUNDS); /* read-only */
+    assert_int_equal(bar_wr(f, PBA, 8u, UINT64_MAX).err, SVD_ERR_BOUNDS);
+    bar_rd_refused(f, PBA + 8u, 4u, SVD_ERR_BOUNDS);
+    assert_int_equal(bar_rd(f, PBA, 8u), 0u);
+    assert_int_equal(bar_rd(f, TBL, 4u), MSI_ADDR);
+    assert_int_equal(bar_rd(f, TBL + 8u, 4u), 0x40u);
+    assert_int_equal(bar_rd(f, TBL + 12u, 4u), 0u);
+    /* the PCI configuration access capability reaches the table as well */
+    assert_true(svd_is_ok(cfg_wr(f, SVD_PCI_CAP_PCICFG + 8u, 4u, TBL + 8u)));
+    assert_true(svd_is_ok(cfg_wr(f, SVD_PCI_CAP_PCICFG + 12u, 4u, 4u)));
+    assert_int_equal(cfg_rd(f, SVD_PCI_CAP_PCICFG + 16u, 4u), 0x40u);
+}
+
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -882,6 +1223,15 @@ int main(void)
         T(test_attack_config_space_write_sweep),
         T(test_attack_bar_read_sweep),
 #undef T
+#define M(fn) cmocka_unit_test_setup_teardown(fn, setup_msix, teardown)
+        M(test_msix_capability_and_table_layout),
+        M(test_msix_vector_mapping_and_failure),
+        cmocka_unit_test_setup_teardown(test_msix_absent_vectors_never_map, setup, teardown),
+        M(test_msix_queue_and_config_messages),
+        M(test_msix_disabled_intx_still_works),
+        M(test_msix_masks_and_pending_bits),
+        M(test_attack_msix_table_widths_and_range),
+#undef M
     };
     return cmocka_run_group_tests_name("pci", tests, NULL, NULL);
 }

@@ -283,6 +283,53 @@ static void test_attack_mmio_addresses_outside_the_window_and_other_spaces(void 
     assert_int_equal(svd_vdev_status(&f->v), 0x0fu);
 }
 
+/* Linux virtio_pci's interrupt choice against the composed engine: per-queue
+ * MSI-X vectors when the OS can allocate three, the shared vector with two,
+ * INTx with one or without the capability; in each mode a used buffer on
+ * queue 0 comes back through the face as that mode's interrupt. */
+/* REQ: REQ-PCI-021 REQ-PCI-022 REQ-PCI-023 REQ-VDEV-003 */
+static void test_pci_msix_modes_in_linux_order(void **state)
+{
+    fix *f = *state;
+    static const struct {
+        bool msix;
+        uint32_t os_vectors;
+        tg_irq_mode mode;
+    } cases[] = {
+        { true, 0u, TG_IRQ_MSIX_PER_VQ },
+        { true, 2u, TG_IRQ_MSIX_SHARED },
+        { true, 1u, TG_IRQ_INTX },
+        { false, 0u, TG_IRQ_INTX },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        svd_vdev_cfg c = cfg_of(f, SVD_XPORT_PCI);
+        c.pci.msix = cases[i].msix;
+        assert_true(svd_is_ok(svd_vdev_init(&f->v, &c, &f->mem.map)));
+        tg_vdrv_init(&f->drv, &f->v, SVD_XPORT_PCI, BAR_A);
+        f->drv.now = T0;
+        f->drv.os_vectors = cases[i].os_vectors;
+        (void)tg_vring_init(&f->ring[0], &f->mem, QSIZE, RAM_GPA);
+        (void)tg_vring_init(&f->ring[1], &f->mem, QSIZE, RAM_GPA + 0x1000u);
+        bool ok = false;
+        assert_int_equal(tg_vdrv_up_irq(&f->drv, SVD_F_VERSION_1, f->ring, 2u, &ok), cases[i].mode);
+        assert_true(ok);
+        f->tm.write_len = 8u;
+        offer(f, 0u, 0u, 64u);
+        assert_true(svd_is_ok(tg_vdrv_notify(&f->drv, 0u)));
+        assert_int_equal(used_len(f, 0u, 0u), 8u);
+        const svd_fx *x = &f->drv.fx;
+        if (cases[i].mode == TG_IRQ_INTX) {
+            assert_int_equal(x->n_msi, 0u);
+            assert_true(x->irq_level);
+        } else {
+            assert_int_equal(x->n_msi, 1u); /* queue 0: vector 1 in both MSI-X modes */
+            assert_int_equal(x->msi[0].addr, TG_MSI_ADDR(1u));
+            assert_int_equal(x->msi[0].data, TG_MSI_DATA(1u));
+            assert_false(x->irq_level);
+        }
+    }
+}
+
 /* REQ: REQ-PCI-001 REQ-PCI-003 REQ-PCI-009 REQ-VDEV-003 */
 static void test_pci_decodes_config_space_and_bar0_where_the_guest_put_it(void **state)
 {
@@ -1182,6 +1229,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_init_refuses_what_cannot_be_built),
+        T(test_pci_msix_modes_in_linux_order),
         T(test_mmio_decodes_its_window_at_guest_physical_addresses),
         T(test_attack_mmio_addresses_outside_the_window_and_other_spaces),
         T(test_pci_decodes_config_space_and_bar0_where_the_guest_put_it),

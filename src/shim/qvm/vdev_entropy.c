@@ -300,7 +300,7 @@ static int ent_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
     if (e->mem.n == 0u) {
         /* The default window is an assumption about the VM (AOU-005 of the
          * safety manual): said once, so the integrator sees what it rests on. */
-        qvm_report("%s: no 'dma' option: the device may access guest-physical 0x0..0x%" PRIx64
+        svd_qvm_log(vdp, "%s: no 'dma' option: the device may access guest-physical 0x0..0x%" PRIx64
                    " (default); give 'dma' the guest's RAM windows", VDEV_NAME, ENT_DEFAULT_DMA_SIZE - 1u);
         if (SVD_NEVER(!svd_is_ok(svd_qvm_mem_add(&e->mem, 0u, ENT_DEFAULT_DMA_SIZE)))) {
             return EINVAL; /* an empty table takes any non-wrapping window: not reached */
@@ -401,11 +401,17 @@ static int ent_gen_fdt(const vdev_t *vdp, void *inst, int parent)
     if (!e->mmio) {
         return EOK; /* PCI devices are found by bus enumeration */
     }
+    /* `intr gic:N` names a GIC interrupt ID; the node inherits the tree's
+     * interrupt-parent. Level: the adapter drives the line with GIS_ON/GIS_OFF
+     * for as long as InterruptStatus is non-zero. The device is software on
+     * the host CPU, so its accesses to guest memory are coherent. */
     svd_fdt_node n;
-    uint32_t irq = vdp->v_intr.param & 0xffffu;
-    if (!svd_is_ok(svd_fdt_virtio_mmio(&n, e->mmio_base, SVD_MMIO_WINDOW_SIZE, &irq, 1u, 2u, 2u))) {
+    if (!svd_is_ok(svd_fdt_virtio_mmio(&n, e->mmio_base, SVD_MMIO_WINDOW_SIZE, NULL, 0u, 2u, 2u)) ||
+        !svd_is_ok(svd_fdt_gic_irq(&n, vdp->v_intr.param & 0xffffu, SVD_IRQ_LEVEL_HIGH, 0u))) {
+        svd_qvm_log(vdp, "%s: interrupt %u is not a GIC PPI or SPI (16..1019)", VDEV_NAME, vdp->v_intr.param & 0xffffu);
         return EINVAL;
     }
+    n.dma_coherent = true;
     return svd_qvm_fdt_add(vdp, parent, &n, VDEV_NAME);
 }
 

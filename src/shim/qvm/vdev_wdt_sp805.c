@@ -39,7 +39,6 @@
 #define SP_DEFAULT_HZ 25000000u          /* QNX's wdt-sp805 default (25 MHz) */
 #define SP_DEFAULT_LOC UINT64_C(0x1C0F0000) /* QNX's wdt-sp805 default address */
 #define SP_CLOCK_PHANDLE_BASE 0x58050000u /* [assumed] phandle range no qvm-made node uses */
-#define GIC_SPI_BASE 32u
 
 enum { OPT_FREQUENCY = 0, OPT_ACTION, OPT_COUNT };
 
@@ -155,12 +154,10 @@ static int sp_gen_fdt(const vdev_t *vdp, void *inst, int parent)
     n.reg_addr[0] = s->base;
     n.reg_size[0] = SVD_SP805_SIZE;
     n.n_reg = 1u;
-    if (vdp->v_intr.pic != NULL) {
-        const uint32_t pin = vdp->v_intr.param & 0xffffu;
-        n.interrupts[0] = 0u; /* GIC SPI */
-        n.interrupts[1] = (pin >= GIC_SPI_BASE) ? pin - GIC_SPI_BASE : pin;
-        n.interrupts[2] = 4u; /* level, active high */
-        n.n_interrupts = 3u;
+    if ((vdp->v_intr.pic != NULL)
+        && !svd_is_ok(svd_fdt_gic_irq(&n, vdp->v_intr.param & 0xffffu, SVD_IRQ_LEVEL_HIGH, 0u))) {
+        svd_qvm_log(vdp, "%s: interrupt %u is not a GIC PPI or SPI (16..1019)", VDEV_NAME, vdp->v_intr.param & 0xffffu);
+        return EINVAL;
     }
     n.clocks[0] = phandle;
     n.clocks[1] = phandle;

@@ -371,6 +371,44 @@ static void fdt_node_as_linux_binding_expects(void **state)
     hq_dev_free(d);
 }
 
+/* `intr gic:N` is a GIC interrupt ID: gic:32 is SPI 0, gic:16 PPI 0, and
+ * gic:0 (an SGI) has no device-tree specifier, so GEN_FDT refuses it with a
+ * log line instead of writing the specifier gic:32 gets. */
+/* REQ: REQ-FDT-009 REQ-WDT-044 */
+static void fdt_interrupt_follows_the_gic_numbering(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *intr;
+        int rc;
+        uint32_t type, num;
+    } cases[] = {
+        { "gic:32", EOK, 0u, 0u }, { "gic:16", EOK, 1u, 0u },       { "gic:31", EOK, 1u, 15u },
+        { "gic:63", EOK, 0u, 31u }, { "gic:0", EINVAL, 0u, 0u }, { "gic:15", EINVAL, 0u, 0u },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = -1;
+        const char *o[] = { "loc", "0x1c0f0000", "intr", cases[i].intr, NULL };
+        hq_dev *d = hq_dev_new("wdt-sp805", o, &rc);
+        assert_non_null(d);
+        static uint8_t blob[4096];
+        assert_int_equal(hq_gen_fdt(d, blob, sizeof blob), cases[i].rc);
+        if (cases[i].rc == EOK) {
+            const int off = fdt_path_offset(blob, "/watchdog@1c0f0000");
+            assert_true(off >= 0);
+            int len = 0;
+            const fdt32_t *irq = fdt_getprop(blob, off, "interrupts", &len);
+            assert_int_equal(len, 12);
+            assert_int_equal(fdt32_to_cpu(irq[0]), cases[i].type);
+            assert_int_equal(fdt32_to_cpu(irq[1]), cases[i].num);
+            assert_int_equal(fdt32_to_cpu(irq[2]), 4u);
+        } else {
+            assert_true(hq_log_has("is not a GIC PPI or SPI"));
+        }
+        hq_dev_free(d);
+    }
+}
+
 /* The whole PeriphID/PCellID words, not just the bits the AMBA match uses:
  * PeriphID2 0x14 (revision 1, designer ARM), PeriphID3 0x00, upper 24 bits
  * of every ID register 0; writes (unlocked) change none of them. */
@@ -762,6 +800,7 @@ int main(void)
         cmocka_unit_test_setup(options_are_validated, test_setup),
         cmocka_unit_test_setup(bad_accesses_read_zero_and_change_nothing, test_setup),
         cmocka_unit_test_setup(fdt_node_as_linux_binding_expects, test_setup),
+        cmocka_unit_test_setup(fdt_interrupt_follows_the_gic_numbering, test_setup),
         cmocka_unit_test_setup(host_failures_and_control_misuse, test_setup),
         cmocka_unit_test_setup(id_registers_read_whole, test_setup),
         cmocka_unit_test_setup(mis_is_ris_masked_by_inten, test_setup),
