@@ -708,7 +708,7 @@ static void delayed_n_counts_n_seconds_from_the_first_request(void **state)
     hq_fault_getrandom(EAGAIN, -1);
     const char *o[] = { "loc", MMIO_A, "intr", "gic:11", "delayed", "3", "dma", DMA_ALL, NULL };
     int rc = -1;
-    hq_dev *d = hq_dev_new("virtio-entropy", o, &rc);
+    hq_dev *d = hq_dev_new("svd-virtio-entropy", o, &rc);
     assert_int_equal(rc, EOK);
     assert_non_null(d);
     hq_clock_advance(5000 * MS); /* longer than N before the guest asks: not counted */

@@ -389,7 +389,7 @@ static void fdt_interrupt_follows_the_gic_numbering(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int rc = -1;
         const char *o[] = { "loc", "0x1c0f0000", "intr", cases[i].intr, NULL };
-        hq_dev *d = hq_dev_new("wdt-sp805", o, &rc);
+        hq_dev *d = hq_dev_new("svd-wdt-sp805", o, &rc);
         assert_non_null(d);
         static uint8_t blob[4096];
         assert_int_equal(hq_gen_fdt(d, blob, sizeof blob), cases[i].rc);
