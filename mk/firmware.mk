@@ -16,7 +16,7 @@ $(FDT_B):
 
 .PHONY: fdt-check
 fdt-check: $(FDT_TOOL) $$(QVM_SO)
-	python3 tests/fdt/check_fdt.py $(FDT_TOOL) $(QVM_B)/vdev-virtio-entropy.so $(QVM_B)/vdev-wdt-sp805.so $(FDT_B)
+	python3 tests/fdt/check_fdt.py $(FDT_TOOL) $(QVM_B)/vdev-svd-virtio-entropy.so $(QVM_B)/vdev-svd-wdt-sp805.so $(FDT_B)
 
 #   make acpi-check  our AML (src/core/aml.c) three ways: iasl round trip;
 #                    equal to QEMU 7.2 microvm's DSDT node for the same

@@ -4,9 +4,9 @@
  * usage: fdt_adapters ENTROPY.so SP805.so QEMU.dtb OUT.dtb
  *
  * Loads both adapters into the harness (tests/harness/hq_qvm.c plays qvm),
- * creates `vdev virtio-entropy loc 0xa000000 intr gic:48` (where QEMU's
+ * creates `vdev svd-virtio-entropy loc 0xa000000 intr gic:48` (where QEMU's
  * aarch64 virt machine puts its first virtio-mmio transport, GIC SPI 16) and
- * `vdev wdt-sp805 loc 0x1c0f0000 intr gic:32` (QNX's documented default
+ * `vdev svd-wdt-sp805 loc 0x1c0f0000 intr gic:32` (QNX's documented default
  * location), asks each for GEN_FDT, and copies every node they add under the
  * root of QEMU.dtb (`-machine dumpdtb`), replacing QEMU's node of the same
  * name. The result is a tree with QEMU's GIC as interrupt parent, which dtc
@@ -115,7 +115,7 @@ int main(int argc, char **argv)
     }
     static const char *const ent[] = { "loc", "0xa000000", "intr", "gic:48", NULL };
     static const char *const sp[] = { "loc", "0x1c0f0000", "intr", "gic:32", NULL };
-    bad = gen("virtio-entropy", ent, tree) || gen("wdt-sp805", sp, tree);
+    bad = gen("svd-virtio-entropy", ent, tree) || gen("svd-wdt-sp805", sp, tree);
     if (!bad && (fdt_pack(tree) == 0)) {
         FILE *f = fopen(argv[4], "wb");
         bad = (f == NULL) || (fwrite(tree, 1, fdt_totalsize(tree), f) != fdt_totalsize(tree));
