@@ -54,7 +54,7 @@ static void aw_init(aw *w, uint8_t *buf, size_t cap)
     w->ok = true;
 }
 
-static void put(aw *w, const void *src, size_t n)
+static void aml_put(aw *w, const void *src, size_t n)
 {
     if (w->buf == NULL) {
         w->pos += n; /* a counting pass: sizes are bounded by SVD_AML_MAX_SSDT */
@@ -64,14 +64,14 @@ static void put(aw *w, const void *src, size_t n)
         w->ok = false;
         return;
     }
-    (void)memcpy(w->buf + w->pos, src, n);
+    (void)memcpy(&w->buf[w->pos], src, n);
     w->pos += n;
 }
 
 static void put_u8(aw *w, uint32_t v)
 {
     const uint8_t b = (uint8_t)v;
-    put(w, &b, 1u);
+    aml_put(w, &b, 1u);
 }
 
 static void put_le(aw *w, uint32_t v, uint32_t bytes)
@@ -117,7 +117,7 @@ _Static_assert(SVD_AML_MAX_SSDT - SVD_AML_HEADER_LEN <= PKG_MAX_2, "the Scope's 
 
 static void put_nameseg(aw *w, const char *s)
 {
-    put(w, s, NAMESEG_LEN);
+    aml_put(w, s, NAMESEG_LEN);
 }
 
 /* Name (_XXX, "string") */
@@ -126,7 +126,7 @@ static void put_name_string(aw *w, const char *seg, const char *str, size_t len)
     put_u8(w, AML_NAME_OP);
     put_nameseg(w, seg);
     put_u8(w, AML_STRING_PREFIX);
-    put(w, str, len);
+    aml_put(w, str, len);
     put_u8(w, 0u);
 }
 
@@ -200,7 +200,7 @@ static bool seg_char_ok(char c, bool first)
     return (c >= 'A' && c <= 'Z') || c == '_' || (!first && c >= '0' && c <= '9');
 }
 
-static bool name_ok(const char *s)
+static bool aml_name_ok(const char *s)
 {
     if (s == NULL) {
         return false;
@@ -215,7 +215,7 @@ static bool name_ok(const char *s)
 
 static bool dev_ok(const svd_aml_mmio_dev *d)
 {
-    return name_ok(d->name) && d->size != 0u && (d->size - 1u) <= (UINT32_MAX - d->base) &&
+    return aml_name_ok(d->name) && d->size != 0u && (d->size - 1u) <= (UINT32_MAX - d->base) &&
            (d->trigger == SVD_AML_LEVEL || d->trigger == SVD_AML_EDGE);
 }
 
@@ -274,14 +274,14 @@ svd_result svd_aml_ssdt(const svd_aml_mmio_dev *devs, uint32_t n, uint8_t *buf, 
 
     aw w;
     aw_init(&w, buf, cap);
-    put(&w, "SSDT", 4u);
+    aml_put(&w, "SSDT", 4u);
     put_le(&w, total, 4u);
     put_u8(&w, 2u); /* revision 2: integers are 64 bits wide */
     put_u8(&w, 0u); /* checksum, set below */
-    put(&w, "SAFEVD", 6u);
-    put(&w, "VIRTMMIO", 8u);
+    aml_put(&w, "SAFEVD", 6u);
+    aml_put(&w, "VIRTMMIO", 8u);
     put_le(&w, 1u, 4u); /* OEM revision */
-    put(&w, "SVD ", 4u);
+    aml_put(&w, "SVD ", 4u);
     put_le(&w, 1u, 4u); /* creator revision */
     put_u8(&w, AML_SCOPE_OP);
     put_pkglen(&w, scope_body);

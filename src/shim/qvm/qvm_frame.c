@@ -151,7 +151,14 @@ static uint64_t perform(vdev_t *vdp, frame_block *b, const struct qvm_state_bloc
         f->refused++;
         return 0u;
     }
-    const svd_space sp = cfg ? SVD_SPACE_PCI_CFG : (io ? SVD_SPACE_IO : SVD_SPACE_MEM);
+    svd_space sp = SVD_SPACE_MEM;
+    if (cfg) {
+        sp = SVD_SPACE_PCI_CFG;
+    } else if (io) {
+        sp = SVD_SPACE_IO;
+    } else {
+        /* memory: the default above */
+    }
     const uint64_t addr = cfg ? SVD_QSL_PCI_OFF(vopnd->location) : vopnd->location;
     const uint64_t now = svd_qvm_clock_now(&f->clock);
     uint64_t val = v;
@@ -326,7 +333,10 @@ static int pci_bars(vdev_t *vdp, const frame_block *b, const char *arg)
     SVD_QSB_TYPE(&r->guest) = QST_MEMORY;
     r->guest.location = 0u; /* not yet assigned */
     r->guest.length = (uint32_t)size; /* BAR sizes of ours are < 4 GiB */
-    bars[0].vb_value = mem64 ? PCI_BAR_MEM64 : 0u;
+    bars[0].vb_value = 0u;
+    if (mem64) {
+        bars[0].vb_value = PCI_BAR_MEM64;
+    }
     bars[0].vb_breg = (uint16_t)PCI_CFG_BAR0;
     return -SVD_QVM_PCI_NBARS;
 }

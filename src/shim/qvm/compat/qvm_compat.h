@@ -405,7 +405,8 @@ int guest_cpu_write(struct guest_cpu *gcp, unsigned flags, const struct qvm_stat
  */
 static inline enum vdev_ref_status guest_cpu_to_vrs(int const errcode)
 {
-    return (errcode == -1) ? VRS_BUS_ERROR : (enum vdev_ref_status)((int)VRS_ERRNO + errcode);
+    const int code = (int)VRS_ERRNO + errcode;
+    return (errcode == -1) ? VRS_BUS_ERROR : (enum vdev_ref_status)code;
 }
 
 /* ---- guest memory -------------------------------------------------------- */
