@@ -169,6 +169,10 @@ typedef struct svd_vq_setup {
     bool packed;          /**< VIRTIO_F_RING_PACKED negotiated: @c avail / @c used name the driver / device
                                event suppression structures, @c next_avail / @c next_used carry their wrap
                                counters (::SVD_VQ_WRAP_BIT). */
+    bool resync;          /**< Packed only: the positions may be stale (the front-end lost the previous back-end,
+                               e.g. QEMU 7.2 after a back-end crash resends the previous start); a start whose
+                               descriptor cannot be the next one resumes where the driver's available buffers
+                               begin. */
 } svd_vq_setup;
 
 #endif /* SAFEVDEV_DEVICE_H */

@@ -82,6 +82,15 @@ SVD_MUST_USE svd_result svd_vqp_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *
 void svd_vqp_push(svd_vq *q, svd_vq_chain *c, uint32_t written);
 /* The interrupt decision for the completions since the last one (after the fence). */
 bool svd_vqp_need_interrupt(svd_vq *q);
+/* A packed queue just enabled (nothing in flight) whose start position the
+ * host does not trust (a front-end that lost the previous back-end):
+ * when the descriptor there cannot be the next one (used in that lap, or
+ * available for the other lap), move both positions to where the driver's
+ * available buffers begin (the first available descriptor not continuing a
+ * run); nothing available: unchanged. True when it moved. A heuristic for rings of one-descriptor buffers:
+ * a chain's later descriptors stay marked available after use and can
+ * mislead it; whatever it picks is checked as any chain is. */
+bool svd_vqp_resync(svd_vq *q);
 /* svd_vq_base() of a packed queue. */
 void svd_vqp_base(const svd_vq *q, uint16_t *next_avail, uint16_t *next_used);
 

@@ -361,6 +361,9 @@ svd_result svd_dev_queue_start(svd_dev *d, uint32_t q, const svd_vq_setup *s, sv
         svd_vq_reset(vq);
         return r;
     }
+    if (s->packed && s->resync) {
+        (void)svd_vqp_resync(vq);
+    }
     (void)fx;
     d->wake_at[q] = SVD_NO_DEADLINE;
     return svd_ok();

@@ -198,6 +198,59 @@ svd_result svd_vq_check_rings_packed(uint32_t max, uint32_t size, uint64_t desc,
     return vqp_map_rings(size, desc, driver, device, m, &r);
 }
 
+/* The AVAIL and USED bits of descriptor flags @f. */
+static bool vqp_f_avail(uint16_t f)
+{
+    return (f & SVD_VRING_PACKED_DESC_F_AVAIL) != 0u;
+}
+
+static bool vqp_f_used(uint16_t f)
+{
+    return (f & SVD_VRING_PACKED_DESC_F_USED) != 0u;
+}
+
+/* A start position is stale when the descriptor there cannot be the next
+ * one the driver makes available: it is marked used in that very lap, or
+ * available for the other lap. A correct start position holds the previous
+ * lap's used descriptor, the zero-initialised one, or a buffer available in
+ * its lap. (QEMU 7.2, having lost its back-end, restarts a packed ring from
+ * the position of the previous start: it keeps no copy of where the
+ * back-end got to.) */
+static bool vqp_start_stale(const svd_vq *q)
+{
+    const uint16_t f = vqp_load_flags(q, q->last_avail_idx);
+    const bool w = vqp_wrap(q->last_avail_idx);
+    const bool a = vqp_f_avail(f);
+    const bool u = vqp_f_used(f);
+    return (a == u) ? (a == w) : (a != w);
+}
+
+/* Where the driver's available buffers start: the first available
+ * descriptor (AVAIL != USED) whose predecessor does not continue the same
+ * run (available in the same lap, or in the lap before across the end of
+ * the ring). Each flags word is read once; the answer only chooses where to
+ * look, every chain there is still checked when it is popped. A run always
+ * has a start (going round the ring the lap changes once), so false means
+ * nothing is available. */
+static bool vqp_find_start(const svd_vq *q, uint16_t *pos)
+{
+    const uint16_t last = vqp_load_flags(q, (uint16_t)(q->size - 1u));
+    uint16_t prev = last;
+    for (uint32_t s = 0u; s < q->size; s++) {
+        const uint16_t f = (s + 1u == q->size) ? last : vqp_load_flags(q, (uint16_t)s);
+        const bool w = vqp_f_avail(f);
+        /* The lap the predecessor would carry if it belonged to this run. */
+        const bool pw = (s == 0u) ? !w : w;
+        const bool prev_in_run = vqp_f_avail(prev) != vqp_f_used(prev) && vqp_f_avail(prev) == pw;
+        if (w != vqp_f_used(f) && !prev_in_run) {
+            *pos = (uint16_t)(s | (w ? SVD_VQ_WRAP_BIT : 0u));
+            return true;
+        }
+        prev = f;
+    }
+    return false;
+}
+
 svd_result svd_vqp_enable(svd_vq *q, const svd_gmem *m)
 {
     vqp_rings r;
@@ -221,6 +274,21 @@ svd_result svd_vqp_enable(svd_vq *q, const svd_gmem *m)
     q->enabled = true;
     vqp_set_device_event(q);
     return svd_ok();
+}
+
+bool svd_vqp_resync(svd_vq *q)
+{
+    uint16_t start = 0u;
+    if (!vqp_start_stale(q) || !vqp_find_start(q, &start)) {
+        return false;
+    }
+    /* Nothing is in flight at a start, so the driver expects its next used
+     * descriptor where its available buffers begin. */
+    q->last_avail_idx = start;
+    q->used_idx = start;
+    q->signalled_used = start;
+    vqp_set_device_event(q);
+    return true;
 }
 
 void svd_vqp_base(const svd_vq *q, uint16_t *next_avail, uint16_t *next_used)

@@ -1220,6 +1220,12 @@ static void test_entropy_over_packed_rings_on_every_transport(void **state)
             svd_vq_setup su;
             tg_pring_setup(&pr, true, false, &su);
             assert_true(svd_is_ok(svd_vdev_queue_start(&f->v, 0u, &su, &f->fx)));
+            uint16_t na = 0u;
+            uint16_t nu = 0u;
+            assert_true(svd_is_ok(svd_vdev_queue_stop(&f->v, 0u, &na, &nu)));
+            assert_int_equal(na, SVD_VQ_WRAP_BIT);
+            su.resync = true; /* a fresh ring's start can be right: kept */
+            assert_true(svd_is_ok(svd_vdev_queue_start(&f->v, 0u, &su, &f->fx)));
         } else {
             /* The transports' queue registers name the three areas. */
             tg_vring view;

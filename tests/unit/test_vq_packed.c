@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "core_priv.h"
 #include "safevdev/virtqueue.h"
 #include "tg_mem.h"
 #include "tg_pring.h"
@@ -1098,6 +1099,87 @@ static void test_max_queue_size(void **state)
     tg_mem_free(&f.mem);
 }
 
+/* Ring slot flags for the resync tests: used / available in lap 1 (wrap
+ * counter 1) or lap 2 (wrap counter 0). */
+#define U1 (F_AVAIL | F_USED)
+#define U2 0u
+#define A1 F_AVAIL
+#define A2 F_USED
+
+/* Write @flags into the ring's slots (64-byte writable buffers, id = slot). */
+static void ring_flags(fx *f, const uint16_t *flags)
+{
+    for (uint16_t i = 0; i < QSIZE; i++) {
+        tg_pring_set_desc(&f->pr, i, BUF + 64u * i, 64, i, (uint16_t)(flags[i] | ((flags[i] != U1 && flags[i] != U2) ? F_WRITE : 0u)));
+    }
+}
+
+/* Start at @base over a ring whose slots carry @flags, then resync. */
+static bool resync_from(fx *f, const uint16_t *flags, uint16_t base, bool event_idx)
+{
+    fx_start(f, QSIZE, event_idx, false);
+    ring_flags(f, flags);
+    svd_vq_disable(&f->q);
+    assert_true(svd_is_ok(svd_vq_set_base(&f->q, base, base)));
+    assert_true(svd_is_ok(svd_vq_enable(&f->q, &f->mem.map)));
+    return svd_vqp_resync(&f->q);
+}
+
+/* A front-end that lost its back-end resends a stale start position (QEMU
+ * 7.2 packed rings): when the descriptor there cannot be the next one, both
+ * positions move to where the driver's available buffers begin; a start
+ * that can be right, or a ring with no run of available buffers, is kept. */
+/* REQ: REQ-VQ-112 */
+static void test_resync_stale_start(void **state)
+{
+    fx f;
+    uint16_t ow;
+    uint16_t fl;
+    (void)state;
+    /* Can be right: zero ring; previous lap's used descriptor; an available one. */
+    static const uint16_t zero[QSIZE] = { 0 };
+    assert_false(resync_from(&f, zero, W, false));
+    fx_end(&f);
+    static const uint16_t lap1[QSIZE] = { U1, U1, U1, A1, U1, U1, U1, U1 };
+    assert_false(resync_from(&f, lap1, W | 3u, false));
+    assert_int_equal(f.q.last_avail_idx, W | 3u);
+    fx_end(&f);
+    static const uint16_t lap2[QSIZE] = { U2, A2, U1, U1, U1, U1, U1, U1 };
+    assert_false(resync_from(&f, lap2, 2u, false)); /* lap 2, slot 2: the previous lap's used descriptor */
+    fx_end(&f);
+    /* Used in the start's own lap: stale; the buffer at slot 3 is next. */
+    assert_true(resync_from(&f, lap1, W, true));
+    assert_int_equal(f.q.last_avail_idx, W | 3u);
+    assert_int_equal(f.q.used_idx, W | 3u);
+    tg_pring_device_event(&f.pr, &ow, &fl);
+    assert_int_equal(ow, W | 3u); /* the device's event moved with it */
+    pop_ok(&f);
+    assert_int_equal(f.c.head, 3);
+    push_ok(&f, &f.c, 64);
+    fx_end(&f);
+    /* Available for the other lap: stale; lap 2 slot 1 is next. */
+    assert_true(resync_from(&f, lap2, W | 1u, false));
+    assert_int_equal(f.q.last_avail_idx, 1u);
+    pop_ok(&f);
+    assert_int_equal(f.c.head, 1);
+    fx_end(&f);
+    /* A run across the end of the ring starts at slot 6 of lap 1. */
+    static const uint16_t across[QSIZE] = { A2, A2, U1, U1, U1, U1, A1, A1 };
+    assert_true(resync_from(&f, across, W | 2u, false));
+    assert_int_equal(f.q.last_avail_idx, W | 6u);
+    fx_end(&f);
+    /* Nothing available: kept. */
+    static const uint16_t none[QSIZE] = { U1, U1, U1, U1, U1, U1, U1, U1 };
+    assert_false(resync_from(&f, none, W, false));
+    assert_int_equal(f.q.last_avail_idx, W);
+    fx_end(&f);
+    /* The whole ring available in lap 2: the run starts at slot 0. */
+    static const uint16_t full[QSIZE] = { A2, A2, A2, A2, A2, A2, A2, A2 };
+    assert_true(resync_from(&f, full, W, false));
+    assert_int_equal(f.q.last_avail_idx, 0u);
+    fx_end(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1128,6 +1210,7 @@ int main(void)
         cmocka_unit_test(test_format_setting),
         cmocka_unit_test(test_check_rings_packed),
         cmocka_unit_test(test_max_queue_size),
+        cmocka_unit_test(test_resync_stale_start),
     };
     return cmocka_run_group_tests_name("vq_packed", tests, NULL, NULL);
 }

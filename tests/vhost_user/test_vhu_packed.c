@@ -87,16 +87,27 @@ static uint64_t ua(const fe *f, uint64_t gpa)
     return (uint64_t)(uintptr_t)f->ram + (gpa - RAM_GPA);
 }
 
-static void fe_open(fe *f)
+/* A back-end instance (a daemon process) and the session QEMU opens with
+ * it: on its first connection QEMU sends SET_OWNER; reconnecting to a new
+ * back-end after losing one, it does not. */
+static void fe_backend(fe *f, bool first_connection)
 {
     svd_entropy_cfg cfg;
-    memset(f, 0, sizeof(*f));
-    vhu_log_level = -1;
     f->d = calloc(1, sizeof(*f->d));
     assert_non_null(f->d);
     memset(&cfg, 0, sizeof(cfg));
     cfg.source.read = fake_source;
     assert_int_equal(vhu_dev_init(f->d, 7, &cfg, 0, NULL), 0);
+    assert_int_equal(send_u64(f, VHU_SET_PROTOCOL_FEATURES, VHU_PF_REPLY_ACK), VHU_V_OK);
+    if (first_connection) {
+        assert_int_equal(send_req(f, VHU_SET_OWNER, NULL, 0, NULL, 0), VHU_V_OK);
+    }
+}
+
+static void fe_open(fe *f)
+{
+    memset(f, 0, sizeof(*f));
+    vhu_log_level = -1;
     f->memfd = memfd_create("ram", MFD_CLOEXEC);
     assert_true(f->memfd >= 0);
     assert_int_equal(ftruncate(f->memfd, RAM_SIZE), 0);
@@ -108,7 +119,7 @@ static void fe_open(fe *f)
     f->mem.gpa = RAM_GPA;
     f->mem.size = RAM_SIZE;
     (void)tg_pring_init(&f->pr, &f->mem, QSZ, RAM_GPA);
-    assert_int_equal(send_u64(f, VHU_SET_PROTOCOL_FEATURES, VHU_PF_REPLY_ACK), VHU_V_OK);
+    fe_backend(f, true);
 }
 
 static void fe_close(fe *f)
@@ -194,6 +205,13 @@ static void test_packed_ring_served_and_base_round_trip(void **state)
     assert_true(serve_one(&f, 1));
     assert_int_equal(send_state(&f, VHU_GET_VRING_BASE, 0), VHU_V_OK);
     assert_int_equal(svd_load_le32(f.rep.payload + 4), 0x80048004u);
+    /* The two halves are independent: used position 4, available 6. */
+    f.pr.avail = (uint16_t)(SVD_VQ_WRAP_BIT | 6u);
+    f.pr.used = (uint16_t)(SVD_VQ_WRAP_BIT | 4u);
+    assert_int_equal(fe_ring(&f, 0x80048006u), VHU_V_OK);
+    assert_true(serve_one(&f, 2));
+    assert_int_equal(send_state(&f, VHU_GET_VRING_BASE, 0), VHU_V_OK);
+    assert_int_equal(svd_load_le32(f.rep.payload + 4), 0x80058007u);
     fe_close(&f);
 }
 
@@ -244,12 +262,60 @@ static void test_feature_not_offered_refused(void **state)
     fe_close(&f);
 }
 
+/* kill -9 of the back-end while the guest reads: QEMU 7.2 keeps no copy of
+ * where a packed ring got to and, reconnected to the restarted daemon
+ * (no SET_OWNER), resends the previous start 0x80008000. The daemon sees
+ * that the descriptor there is already used in that lap and resumes where
+ * the guest's available buffer is; the buffer is served. A first
+ * connection's base is taken as given. */
+/* REQ: REQ-VHU-083 */
+static void test_packed_reconnect_resyncs_a_stale_base(void **state)
+{
+    (void)state;
+    for (int first = 0; first < 2; first++) {
+        fe f;
+        fe_open(&f);
+        const uint64_t feats = F_VERSION_1 | F_PACKED | F_EVENT_IDX | VHU_F_PROTOCOL_FEATURES;
+        assert_int_equal(send_u64(&f, VHU_SET_FEATURES, feats), VHU_V_OK);
+        assert_int_equal(fe_ring(&f, 0x80008000u), VHU_V_OK);
+        for (uint16_t i = 0; i < 5u; i++) {
+            assert_true(serve_one(&f, i));
+        }
+        /* The guest's next buffer waits at position 5; the back-end dies. */
+        const tg_pbuf b = { BUF, 64, true };
+        tg_pring_add(&f.pr, &b, 1, 5);
+        vhu_dev_disconnect(f.d);
+        free(f.d);
+        fe_backend(&f, first != 0);
+        assert_int_equal(send_u64(&f, VHU_SET_FEATURES, feats), VHU_V_OK);
+        assert_int_equal(fe_ring(&f, 0x80008000u), VHU_V_OK);
+        bool wake = false;
+        uint64_t wake_at = 0;
+        uint16_t got = 0;
+        uint32_t len = 0;
+        uint16_t fl = 0;
+        vhu_dev_process(f.d, 1000000000u, &wake, &wake_at);
+        const bool served = tg_pring_get_used(&f.pr, &got, &len, &fl);
+        assert_int_equal(send_state(&f, VHU_GET_VRING_BASE, 0), VHU_V_OK);
+        if (first == 0) {
+            assert_true(served);
+            assert_int_equal(got, 5);
+            assert_int_equal(svd_load_le32(f.rep.payload + 4), 0x80068006u);
+        } else {
+            assert_false(served); /* taken as given: position 0 holds a used descriptor */
+            assert_int_equal(svd_load_le32(f.rep.payload + 4), 0x80008000u);
+        }
+        fe_close(&f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_packed_ring_served_and_base_round_trip),
         cmocka_unit_test(test_packed_base_outside_the_ring_refused),
         cmocka_unit_test(test_feature_not_offered_refused),
+        cmocka_unit_test(test_packed_reconnect_resyncs_a_stale_base),
     };
     return cmocka_run_group_tests_name("vhu_packed", tests, NULL, NULL);
 }

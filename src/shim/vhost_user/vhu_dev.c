@@ -312,6 +312,12 @@ static bool ring_try_start(vhu_dev *d)
     s.event_idx = (d->features & SVD_F_RING_EVENT_IDX) != 0;
     s.indirect = (d->features & SVD_F_RING_INDIRECT_DESC) != 0;
     s.packed = (d->features & SVD_F_RING_PACKED) != 0;
+    /* No SET_OWNER in this session: a front-end resuming a device whose
+     * back-end it lost (QEMU 7.2 reconnects without the initialisation).
+     * For a packed ring its base is then the previous start's, not where
+     * the back-end got to (QEMU keeps no copy of that): let the core
+     * resync when the ring says the base is stale. */
+    s.resync = s.packed && !d->owner;
     svd_fx fx;
     r = svd_vdev_queue_start(&d->vdev, 0, &s, &fx);
     if (!svd_is_ok(r)) {
@@ -321,6 +327,16 @@ static bool ring_try_start(vhu_dev *d)
     }
     v->running = true;
     d->need_process = true;
+    if (s.resync) {
+        uint16_t a = v->base_avail;
+        uint16_t u = v->base_used;
+        if (svd_is_ok(svd_vdev_queue_base(&d->vdev, 0, &a, &u)) && (a != v->base_avail || u != v->base_used)) {
+            vhu_log(VHU_LOG_WARN, d->inst,
+                    "SET_VRING_BASE 0x%x: start position stale (a front-end that lost its back-end); resumed "
+                    "where the guest's available buffers begin: avail 0x%x, used 0x%x",
+                    (unsigned)v->base_avail | ((unsigned)v->base_used << 16), a, u);
+        }
+    }
     vhu_log(VHU_LOG_INFO, d->inst, "ring started: %s, size %u, avail 0x%x, used 0x%x, event_idx %d, indirect %d",
             s.packed ? "packed" : "split", v->num, v->base_avail, v->base_used, s.event_idx ? 1 : 0,
             s.indirect ? 1 : 0);
