@@ -158,14 +158,15 @@ TSAN_ENV   := env TSAN_OPTIONS=halt_on_error=1:exitcode=66
 TSAN_TREE   = --no-print-directory B=$(B)/tsan CC=$(TSAN_CC) OPT="$(SAN_OPT)" \
               VARIANT_CFLAGS="$(TSAN_FLAGS)" VARIANT_LDFLAGS="$(TSAN_FLAGS)"
 # Self-tests: a seeded defect (src/core/virtqueue.c edited by sed) must make
-# the ordering test fail. $(call order_defect,NAME,SED) builds it, with this
+# the ordering test fail. The copy is built with the core's private header on
+# the include path, as the original. $(call order_defect,NAME,SED) builds it, with this
 # tree's compiler and flags, as $(ORDER_ST)/order_NAME.
 ORDER_ST      = $(B)/order-selftest
 ORDER_VQ_TEST := tests/cross/test_vq_order.c
 define order_defect
 mkdir -p $(ORDER_ST) && sed '$(2)' src/core/virtqueue.c >$(ORDER_ST)/vq_$(1).c && \
 { ! cmp -s src/core/virtqueue.c $(ORDER_ST)/vq_$(1).c || { echo "selftest: defect $(1) not applied"; exit 1; }; } && \
-$(CC) $(CPPFLAGS_ALL) $(CFLAGS_CORE) -c $(ORDER_ST)/vq_$(1).c -o $(ORDER_ST)/vq_$(1).o && \
+$(CC) $(CPPFLAGS_ALL) -Isrc/core $(CFLAGS_CORE) -c $(ORDER_ST)/vq_$(1).c -o $(ORDER_ST)/vq_$(1).o && \
 $(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -pthread $(ORDER_VQ_TEST) $(ORDER_ST)/vq_$(1).o $(COMMON_OBJ) $(CORE_LIB) \
   -lcmocka -pthread $(LDFLAGS_ALL) -o $(ORDER_ST)/order_$(1)
 endef
@@ -185,7 +186,7 @@ order-selftest: $(CORE_LIB) $(COMMON_OBJ)
 	  grep -q 'ThreadSanitizer: data race' $(ORDER_ST)/order_$(d).log || \
 	    { cat $(ORDER_ST)/order_$(d).log; echo "order-selftest: $(d) made relaxed: failed without a race report"; exit 1; }; \
 	  echo "order-selftest: $(d) made relaxed: TSan reports a data race in $$(grep -m1 -oE '#0 [a-z_0-9]+' $(ORDER_ST)/order_$(d).log | cut -c4-) (caught)"; \
-	  $(CROSS_TRIPLE_aarch64)-gcc $(CPPFLAGS_ALL) $(STD) $(WARN) $(RELEASE_OPT) -fno-common -c $(ORDER_ST)/vq_$(d).c \
+	  $(CROSS_TRIPLE_aarch64)-gcc $(CPPFLAGS_ALL) -Isrc/core $(STD) $(WARN) $(RELEASE_OPT) -fno-common -c $(ORDER_ST)/vq_$(d).c \
 	    -o $(ORDER_ST)/vq_$(d).aarch64.o || exit 1; \
 	  if tests/cross/check-barriers.sh $(CROSS_TRIPLE_aarch64)-objdump $(ORDER_ST)/vq_$(d).aarch64.o >$(ORDER_ST)/barriers_$(d).log; then \
 	    cat $(ORDER_ST)/barriers_$(d).log; echo "order-selftest: $(d) made relaxed: barrier check did NOT fail"; exit 1; fi; \

@@ -33,15 +33,21 @@ $(VHU_DIR)/obj:
 
 $(VHU_TEST): tests/vhost_user/test_vhu.c $(wildcard tests/vhost_user/*.h) $(VHU_LIB) $(CORE_LIB) $(VHU_HDR)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) $(VHU_CPPFLAGS) $< $(VHU_LIB) $(CORE_LIB) -lcmocka $(LDFLAGS_ALL) -o $@
+# Packed rings and refused feature sets, through the dispatcher in-process
+# with the packed-ring driver model of tests/common.
+VHU_TEST_PACKED := $(VHU_DIR)/test_vhu_packed
+$(VHU_TEST_PACKED): tests/vhost_user/test_vhu_packed.c $(VHU_LIB) $(CORE_LIB) $(COMMON_OBJ) $(VHU_HDR)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) $(VHU_CPPFLAGS) $< $(VHU_LIB) $(COMMON_OBJ) $(CORE_LIB) -lcmocka $(LDFLAGS_ALL) -o $@
 
 .PHONY: vhost-user vhu-test vhu-asan
 vhost-user: $(VHU_BIN)
 
 # The tests start the real daemon binary (sockets, signals) and also call the
 # dispatcher in-process (fd and mapping leak checks on this process).
-vhu-test: $(VHU_BIN) $(VHU_TEST)
+vhu-test: $(VHU_BIN) $(VHU_TEST) $(VHU_TEST_PACKED)
 	@rm -rf $(VHU_DIR)/tmp
 	VHU_DAEMON=$(VHU_BIN) VHU_TMP=$(VHU_DIR)/tmp $(VHU_TEST)
+	$(VHU_TEST_PACKED)
 
 # A sanitizer report in the daemon aborts it, which the tests see (a test or
 # the final SIGTERM exit status fails); the logs are grepped as well.

@@ -65,6 +65,8 @@
 #define SVD_F_RING_EVENT_IDX (UINT64_C(1) << 29)
 /** @brief Feature bit: virtio 1.x compliance (bit 32). */
 #define SVD_F_VERSION_1 (UINT64_C(1) << 32)
+/** @brief Feature bit: packed virtqueues (bit 34); every queue of the device uses the format negotiated. */
+#define SVD_F_RING_PACKED (UINT64_C(1) << 34)
 
 /** @brief Interrupt status bit: a used buffer notification is pending. */
 #define SVD_ISR_QUEUE 0x1u
@@ -164,6 +166,13 @@ typedef struct svd_vq_setup {
     uint16_t next_used;   /**< Next used index to fill. */
     bool event_idx;       /**< VIRTIO_F_RING_EVENT_IDX negotiated. */
     bool indirect;        /**< VIRTIO_F_INDIRECT_DESC negotiated. */
+    bool packed;          /**< VIRTIO_F_RING_PACKED negotiated: @c avail / @c used name the driver / device
+                               event suppression structures, @c next_avail / @c next_used carry their wrap
+                               counters (::SVD_VQ_WRAP_BIT). */
+    bool resync;          /**< Packed only: the positions may be stale (the front-end lost the previous back-end,
+                               e.g. QEMU 7.2 after a back-end crash resends the previous start); a start whose
+                               descriptor cannot be the next one resumes where the driver's available buffers
+                               begin. */
 } svd_vq_setup;
 
 #endif /* SAFEVDEV_DEVICE_H */

@@ -70,6 +70,10 @@ typedef enum svd_why {
     SVD_WHY_BUFFER_MEMORY,     /**< A buffer outside guest memory or without the access it needs. */
     SVD_WHY_CHAIN_LEN,         /**< The buffers of one chain total 2^32 bytes or more. */
     SVD_WHY_SOURCE_GAVE_UP,    /**< The device's backing service (entropy source) stayed unavailable past its limit. */
+    SVD_WHY_RING_BASE,         /**< A packed ring's start position is not below the queue size. */
+    SVD_WHY_DESC_WRAP,         /**< A packed chain's descriptor is not marked available for the current lap. */
+    SVD_WHY_BUFFER_ID,         /**< A packed buffer id is not below the queue size. */
+    SVD_WHY_RING_OVERRUN,      /**< A packed chain reaches ring descriptors still held by requests in flight. */
     SVD_WHY__COUNT             /**< Number of reasons; not a reason itself. */
 } svd_why;
 

@@ -36,8 +36,43 @@
  * every successful pop, and
  * honours used_event in svd_vq_need_interrupt().
  *
+ * Packed rings (virtio 1.2 §2.8, VIRTIO_F_RING_PACKED, svd_vq_set_format())
+ * use the same queue, the same calls and the same rules where they carry
+ * over; the three ring addresses name the descriptor ring, the driver event
+ * suppression structure and the device event suppression structure. The
+ * packed engine checks, in addition (each failure is ::SVD_ERR_PROTOCOL and
+ * latches):
+ * - descriptor ring 16-byte, both event structures 4-byte aligned, the ring
+ *   readable and writable (the device writes used descriptors into it), the
+ *   driver's structure readable, the device's writable, all inside guest
+ *   memory; the start indices below the queue size (::SVD_WHY_RING_BASE);
+ * - a chain is made available by its first descriptor; every further
+ *   descriptor of it MUST carry the available/used flags of the current lap
+ *   at its own position (::SVD_WHY_DESC_WRAP: wrap counter confusion);
+ * - the buffer id (in the chain's last descriptor) < queue size
+ *   (::SVD_WHY_BUFFER_ID) and not in flight (::SVD_WHY_HEAD_INFLIGHT: a
+ *   buffer made available twice);
+ * - a chain occupies at most queue-size ring descriptors (::SVD_WHY_CHAIN_LOOP)
+ *   and never one still held by a request in flight (::SVD_WHY_RING_OVERRUN);
+ * - indirect: negotiated only, the only descriptor of its chain (no NEXT),
+ *   len a non-zero multiple of 16 of at most queue-size entries inside one
+ *   region, no INDIRECT inside the table (only WRITE is meaningful there).
+ * The queue size stays a power of two for both formats (the spec allows any
+ * size for packed rings; every driver we know uses a power of two).
+ * Completion writes one used descriptor (id, written length, WRITE when
+ * bytes were written, AVAIL = USED = the device's wrap counter; the flags
+ * last, release order) at the used position and advances it by the ring
+ * descriptors the chain occupied; chains may be completed in any order.
+ * Event suppression: the device writes its structure at enable and, under
+ * EVENT_IDX, the next position it will read each time it finds the ring
+ * empty and after every pop (flags DESC); it honours the driver's DISABLE,
+ * ENABLE and (EVENT_IDX only) DESC off/wrap in svd_vq_need_interrupt(); a
+ * reserved value, or DESC without EVENT_IDX, counts as ENABLE (a spurious
+ * interrupt is harmless, a lost one hangs the driver).
+ *
  * Thread-safety: one thread per queue. The guest may write the rings
- * concurrently; the engine uses acquire/release ordering on the indices.
+ * concurrently; the engine uses acquire/release ordering on the indices
+ * (split) and on the descriptor flags (packed).
  */
 #ifndef SAFEVDEV_VIRTQUEUE_H
 #define SAFEVDEV_VIRTQUEUE_H
@@ -59,6 +94,23 @@
 #define SVD_VRING_DESC_F_INDIRECT 4u
 /** @brief Available ring flag: the driver does not want interrupts (ignored under EVENT_IDX). */
 #define SVD_VRING_AVAIL_F_NO_INTERRUPT 1u
+/** @brief Packed descriptor flag: available bit (equals the driver's wrap counter when made available). */
+#define SVD_VRING_PACKED_DESC_F_AVAIL 0x80u
+/** @brief Packed descriptor flag: used bit (differs from AVAIL in an available descriptor, equals it in a used one). */
+#define SVD_VRING_PACKED_DESC_F_USED 0x8000u
+/** @brief Packed event suppression flags: notifications enabled. */
+#define SVD_VRING_PACKED_EVENT_ENABLE 0u
+/** @brief Packed event suppression flags: notifications disabled. */
+#define SVD_VRING_PACKED_EVENT_DISABLE 1u
+/** @brief Packed event suppression flags: notify at the off/wrap position (EVENT_IDX only). */
+#define SVD_VRING_PACKED_EVENT_DESC 2u
+/**
+ * @brief Packed rings: bit 15 of an index given to svd_vq_set_base() or
+ *        returned by svd_vq_base() is the wrap counter, bits 0-14 the ring
+ *        position (the vhost-user SET/GET_VRING_BASE encoding: the 32-bit
+ *        value is next_avail | next_used << 16).
+ */
+#define SVD_VQ_WRAP_BIT 0x8000u
 
 /** @brief One descriptor of a popped chain, copied out of guest memory once. */
 typedef struct svd_vq_desc {
@@ -86,7 +138,8 @@ typedef struct svd_vq_chain {
     uint32_t writable_len; /**< Bytes of device-writable buffers recorded in @c segs. */
     bool truncated;        /**< The chain had more segments than @c cap; the rest were validated, not recorded. */
     bool valid;            /**< Token: set by svd_vq_pop(), cleared by svd_vq_push(). */
-    uint16_t head;         /**< Token: head descriptor index. */
+    uint16_t head;         /**< Token: head descriptor index (packed rings: the buffer id). */
+    uint16_t slots;        /**< Token: ring descriptors the chain occupies (packed rings). */
     uint32_t epoch;        /**< Token: queue epoch at pop time. */
 } svd_vq_chain;
 
@@ -114,16 +167,18 @@ typedef struct svd_vq {
     bool indirect;            /**< VIRTIO_F_RING_INDIRECT_DESC negotiated. */
     bool enabled;             /**< svd_vq_enable() succeeded and no reset since. */
     bool broken;              /**< A protocol error latched; only svd_vq_reset() clears it. */
+    bool packed;              /**< Packed ring format (svd_vq_set_format()). */
     uint8_t *desc;            /**< Host address of the descriptor table (valid while enabled). */
     bool desc_aligned;        /**< @c desc is 8-byte aligned: descriptors are read with two 64-bit loads. */
     uint8_t *avail;           /**< Host address of the available ring (valid while enabled). */
     uint8_t *used;            /**< Host address of the used ring (valid while enabled). */
     uint32_t gmem_generation; /**< Generation of the memory map the ring pointers came from. */
-    uint16_t last_avail_idx;  /**< Next available-ring slot to consume. */
-    uint16_t used_idx;        /**< Next used-ring slot to fill. */
+    uint16_t last_avail_idx;  /**< Next available-ring slot to consume (packed: position | wrap << 15). */
+    uint16_t used_idx;        /**< Next used-ring slot to fill (packed: position | wrap << 15). */
     uint16_t signalled_used;  /**< used_idx at the last interrupt decision. */
     bool signalled_valid;     /**< @c signalled_used is meaningful. */
     uint32_t inflight;        /**< Heads popped and not yet pushed. */
+    uint32_t inflight_slots;  /**< Packed: ring descriptors held by the chains in flight. */
     uint32_t epoch;           /**< Incremented by every reset; invalidates outstanding chains. */
     uint32_t inflight_map[SVD_VQ_MAX_SIZE / 32u]; /**< One bit per head in flight. */
 } svd_vq;
@@ -188,15 +243,43 @@ uint64_t svd_vq_addr(const svd_vq *q, svd_vq_ring ring);
 SVD_MUST_USE svd_result svd_vq_set_features(svd_vq *q, bool event_idx, bool indirect);
 
 /**
+ * @brief Choose the ring format: packed (VIRTIO_F_RING_PACKED negotiated) or
+ *        split, and set both indices where a new ring of that format starts
+ *        (split 0; packed position 0 with wrap counter 1, ::SVD_VQ_WRAP_BIT).
+ *        A caller that resumes a ring sets its base after this. Reset sets
+ *        split.
+ */
+SVD_MUST_USE svd_result svd_vq_set_format(svd_vq *q, bool packed);
+
+/**
+ * @brief The checks svd_vq_enable() makes on a packed ring, before it is a
+ *        queue's (see svd_vq_check_rings()).
+ * @param max the queue's largest size
+ * @param size the queue size
+ * @param desc descriptor ring guest address
+ * @param driver driver event suppression structure guest address
+ * @param device device event suppression structure guest address
+ * @param m the guest memory map to check against
+ * @return ::SVD_OK when svd_vq_enable() would accept the rings over @p m;
+ *         ::SVD_ERR_PROTOCOL with ::SVD_WHY_QUEUE_SIZE, ::SVD_WHY_RING_ALIGN
+ *         or ::SVD_WHY_RING_MEMORY otherwise.
+ */
+SVD_MUST_USE svd_result svd_vq_check_rings_packed(uint32_t max, uint32_t size, uint64_t desc, uint64_t driver,
+                                                  uint64_t device, const svd_gmem *m);
+
+/**
  * @brief Set the next available index to consume and the next used index
- *        (vhost-user SET_VRING_BASE).
+ *        (vhost-user SET_VRING_BASE). Packed rings: each carries its wrap
+ *        counter in ::SVD_VQ_WRAP_BIT; the positions are checked below the
+ *        queue size by svd_vq_enable().
  */
 SVD_MUST_USE svd_result svd_vq_set_base(svd_vq *q, uint16_t last_avail_idx, uint16_t used_idx);
 
 /**
  * @brief Where a restart of the queue resumes (vhost-user GET_VRING_BASE):
  *        the next available index with the requests still in flight handed
- *        back (they are re-served, not lost), and the next used index.
+ *        back (they are re-served, not lost), and the next used index
+ *        (packed rings: with their wrap counters, ::SVD_VQ_WRAP_BIT).
  */
 void svd_vq_base(const svd_vq *q, uint16_t *next_avail, uint16_t *next_used);
 

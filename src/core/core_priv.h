@@ -67,6 +67,33 @@ static inline void wdt_fx_end(svd_fx *fx, bool old, bool level, uint64_t deadlin
     fx->deadline = deadline;
 }
 
+/* ---- packed virtqueue (vq_packed.c) ---------------------------------------
+ * The packed half of the queue engine: virtqueue.c's public calls make the
+ * checks both formats share (state, map generation, token, written length)
+ * and hand a packed queue to these. */
+
+/* Enable a packed queue: @q is disabled, not broken, its size valid. Maps
+ * and checks the rings and the start positions (the queue latches on a
+ * refusal), writes the device event suppression structure. */
+SVD_MUST_USE svd_result svd_vqp_enable(svd_vq *q, const svd_gmem *m);
+/* Take the next available chain: @q usable, @c holds no token. */
+SVD_MUST_USE svd_result svd_vqp_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c);
+/* Publish @c (a valid token of this epoch, in flight, @written checked). */
+void svd_vqp_push(svd_vq *q, svd_vq_chain *c, uint32_t written);
+/* The interrupt decision for the completions since the last one (after the fence). */
+bool svd_vqp_need_interrupt(svd_vq *q);
+/* A packed queue just enabled (nothing in flight) whose start position the
+ * host does not trust (a front-end that lost the previous back-end):
+ * when the descriptor there cannot be the next one (used in that lap, or
+ * available for the other lap), move both positions to where the driver's
+ * available buffers begin (the first available descriptor not continuing a
+ * run); nothing available: unchanged. True when it moved. A heuristic for rings of one-descriptor buffers:
+ * a chain's later descriptors stay marked available after use and can
+ * mislead it; whatever it picks is checked as any chain is. */
+bool svd_vqp_resync(svd_vq *q);
+/* svd_vq_base() of a packed queue. */
+void svd_vqp_base(const svd_vq *q, uint16_t *next_avail, uint16_t *next_used);
+
 /* ---- device engine (device.c) ---------------------------------------------
  * Results: ::SVD_ERR_STATE / ::SVD_ERR_BOUNDS mean "refused and ignored"
  * (wrong state, unknown queue); ::SVD_ERR_PROTOCOL means the write broke a

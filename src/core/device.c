@@ -34,7 +34,8 @@
     (SVD_STATUS_ACKNOWLEDGE | SVD_STATUS_DRIVER | SVD_STATUS_FEATURES_OK | SVD_STATUS_DRIVER_OK)
 #define DEV_DRIVER_BITS (DEV_ORDERED_BITS | SVD_STATUS_FAILED)
 #define DEV_SPECIFIC_FEATURES ((UINT64_C(1) << 24) - 1u)
-#define DEV_TRANSPORT_FEATURES (SVD_F_VERSION_1 | SVD_F_RING_EVENT_IDX | SVD_F_RING_INDIRECT_DESC)
+#define DEV_TRANSPORT_FEATURES \
+    (SVD_F_VERSION_1 | SVD_F_RING_EVENT_IDX | SVD_F_RING_INDIRECT_DESC | SVD_F_RING_PACKED)
 
 static void dev_queues_reset(svd_dev *d)
 {
@@ -288,15 +289,21 @@ svd_result svd_dev_queue_set_addr(svd_dev *d, uint32_t q, svd_vq_ring ring, uint
     return dev_check(d, svd_vq_set_addr(&d->queues[q], ring, gpa), fx);
 }
 
-/* Record the negotiated ring features and start the queue. */
-static svd_result queue_start(svd_dev *d, uint32_t q, bool event_idx, bool indirect, svd_fx *fx)
+/* Record the negotiated ring features and format, and start the queue. */
+static svd_result queue_start(svd_dev *d, uint32_t q, svd_fx *fx)
 {
     svd_vq *vq = &d->queues[q];
-    /* The caller found the queue disabled, and recording features is refused
-     * only on an enabled queue: defensive. */
-    const svd_result fr = svd_vq_set_features(vq, event_idx, indirect);
+    const uint64_t f = d->driver_features;
+    /* The caller found the queue disabled, and recording features or the
+     * format is refused only on an enabled queue: defensive. */
+    const svd_result fr =
+        svd_vq_set_features(vq, (f & SVD_F_RING_EVENT_IDX) != 0u, (f & SVD_F_RING_INDIRECT_DESC) != 0u);
     if (SVD_NEVER(!svd_is_ok(fr))) {
         return dev_check(d, fr, fx);
+    }
+    const svd_result pr = svd_vq_set_format(vq, (f & SVD_F_RING_PACKED) != 0u);
+    if (SVD_NEVER(!svd_is_ok(pr))) {
+        return dev_check(d, pr, fx);
     }
     d->wake_at[q] = SVD_NO_DEADLINE;
     return dev_check(d, svd_vq_enable(vq, d->gmem), fx);
@@ -316,8 +323,7 @@ svd_result svd_dev_queue_set_ready(svd_dev *d, uint32_t q, bool ready, svd_fx *f
     if (svd_vq_enabled(vq)) {
         return svd_ok(); /* ready written twice: nothing changes */
     }
-    return queue_start(d, q, (d->driver_features & SVD_F_RING_EVENT_IDX) != 0u,
-                       (d->driver_features & SVD_F_RING_INDIRECT_DESC) != 0u, fx);
+    return queue_start(d, q, fx);
 }
 
 svd_result svd_dev_queue_start(svd_dev *d, uint32_t q, const svd_vq_setup *s, svd_fx *fx)
@@ -340,6 +346,9 @@ svd_result svd_dev_queue_start(svd_dev *d, uint32_t q, const svd_vq_setup *s, sv
         r = svd_vq_set_addr(vq, SVD_VQ_RING_USED, s->used);
     }
     if (svd_is_ok(r)) {
+        r = svd_vq_set_format(vq, s->packed);
+    }
+    if (svd_is_ok(r)) {
         r = svd_vq_set_base(vq, s->next_avail, s->next_used);
     }
     if (svd_is_ok(r)) {
@@ -351,6 +360,9 @@ svd_result svd_dev_queue_start(svd_dev *d, uint32_t q, const svd_vq_setup *s, sv
     if (!svd_is_ok(r)) {
         svd_vq_reset(vq);
         return r;
+    }
+    if (s->packed && s->resync) {
+        (void)svd_vqp_resync(vq);
     }
     (void)fx;
     d->wake_at[q] = SVD_NO_DEADLINE;

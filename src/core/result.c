@@ -108,6 +108,18 @@ const char *svd_why_name(svd_why w)
     case SVD_WHY_SOURCE_GAVE_UP:
         name = "source_gave_up";
         break;
+    case SVD_WHY_RING_BASE:
+        name = "ring_base";
+        break;
+    case SVD_WHY_DESC_WRAP:
+        name = "desc_wrap";
+        break;
+    case SVD_WHY_BUFFER_ID:
+        name = "buffer_id";
+        break;
+    case SVD_WHY_RING_OVERRUN:
+        name = "ring_overrun";
+        break;
     case SVD_WHY__COUNT:
     default:
         name = "unknown";

@@ -25,6 +25,7 @@
  *   be pushed afterwards, whatever the in-flight bitmap says by then. */
 #include <string.h>
 
+#include "core_priv.h"
 #include "safevdev/span.h"
 #include "safevdev/virtqueue.h"
 
@@ -251,6 +252,16 @@ svd_result svd_vq_set_features(svd_vq *q, bool event_idx, bool indirect)
     return svd_ok();
 }
 
+svd_result svd_vq_set_format(svd_vq *q, bool packed)
+{
+    SVD_GUARD(vq_configurable(q));
+    q->packed = packed;
+    /* A new packed ring starts at position 0 with both wrap counters 1. */
+    q->last_avail_idx = packed ? (uint16_t)SVD_VQ_WRAP_BIT : 0u;
+    q->used_idx = q->last_avail_idx;
+    return svd_ok();
+}
+
 svd_result svd_vq_set_base(svd_vq *q, uint16_t last_avail_idx, uint16_t used_idx)
 {
     SVD_GUARD(vq_configurable(q));
@@ -265,6 +276,10 @@ void svd_vq_base(const svd_vq *q, uint16_t *next_avail, uint16_t *next_used)
      * composed engine runs, so the ones in flight are the last popped:
      * handing their slots back lets the next start re-serve them instead of
      * losing the guest's buffers. */
+    if (q->packed) {
+        svd_vqp_base(q, next_avail, next_used);
+        return;
+    }
     *next_avail = (uint16_t)(q->last_avail_idx - (uint16_t)q->inflight);
     *next_used = q->used_idx;
 }
@@ -336,6 +351,9 @@ svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m)
      * maximum otherwise, so it is always valid here: defensive. */
     if (SVD_NEVER(!vq_size_ok(q, q->size))) {
         return vq_break(q, SVD_WHY_QUEUE_SIZE);
+    }
+    if (q->packed) {
+        return svd_vqp_enable(q, m);
     }
     const svd_result mr = vq_map_rings(q->size, q->desc_gpa, q->avail_gpa, q->used_gpa, q->event_idx, m, &r);
     if (!svd_is_ok(mr)) {
@@ -501,6 +519,9 @@ svd_result svd_vq_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c)
 
     SVD_GUARD(vq_usable(q, m));
     SVD_ENSURE(!c->valid, SVD_ERR_STATE);
+    if (q->packed) {
+        return svd_vqp_pop(q, m, c);
+    }
 
     avail_idx = vq_load_avail_idx(q);
     if (avail_idx != q->last_avail_idx) {
@@ -531,6 +552,10 @@ svd_result svd_vq_push(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint32_t w
     SVD_ENSURE(c->epoch == q->epoch, SVD_ERR_STATE);
     SVD_ENSURE(c->head < q->size && vq_is_inflight(q, c->head), SVD_ERR_STATE);
     SVD_ENSURE(written <= c->writable_len, SVD_ERR_INVALID_ARG);
+    if (q->packed) {
+        svd_vqp_push(q, c, written);
+        return svd_ok();
+    }
 
     elem = q->used + VQ_RING_HDR + (size_t)VQ_USED_ELEM * (q->used_idx & (uint16_t)(q->size - 1u));
     /* elem is 4-byte aligned: the used ring's host address is (checked at
@@ -560,6 +585,10 @@ svd_result svd_vq_need_interrupt(svd_vq *q, const svd_gmem *m, bool *need)
     /* Our used->idx store must be globally visible before we read what the
      * driver asked for, or both sides can miss each other. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (q->packed) {
+        *need = svd_vqp_need_interrupt(q);
+        return svd_ok();
+    }
     if (q->event_idx) {
         const uint16_t used_event = vq_avail_read16(q, VQ_RING_HDR + 2u * (size_t)q->size);
         /* vring_need_event(): interrupt when used_event lies in [old, new). */

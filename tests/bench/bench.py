@@ -85,12 +85,12 @@ def perf_top(data, sort, n):
 
 # ------------------------------------------------------------------ core
 
-def callgrind(n, source, toggle, work):
-    outf = os.path.join(work, f"cg.{source}.{n}.{'t' if toggle else 'all'}")
+def callgrind(n, source, toggle, work, ring="split"):
+    outf = os.path.join(work, f"cg.{source}.{ring}.{n}.{'t' if toggle else 'all'}")
     args = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={outf}"]
     if toggle:
         args.append("--toggle-collect=bench_serve")
-    run(args + [CORE, "count", str(n), source])
+    run(args + [CORE, "count", str(n), source, ring])
     with open(outf) as f:
         for line in f:
             if line.startswith("totals:") or line.startswith("summary:"):
@@ -121,12 +121,20 @@ def core(work):
         b, f2 = callgrind(CG_N2, src, True, work)
         per[src] = (b - a) / (CG_N2 - CG_N1)
         files[src] = f2
+    # The same requests over a packed ring (VIRTIO_F_RING_PACKED), same run.
+    a, _ = callgrind(CG_N1, "nofill", True, work, "packed")
+    b, f2 = callgrind(CG_N2, "nofill", True, work, "packed")
+    per["nofill_packed"] = (b - a) / (CG_N2 - CG_N1)
+    files["nofill_packed"] = f2
     a, _ = callgrind(CG_N1, "memset", False, work)
     b, _ = callgrind(CG_N2, "memset", False, work)
     whole = (b - a) / (CG_N2 - CG_N1)
     costs = self_costs(files["nofill"])
     wrapper = (costs.get("bench_serve", 0) + costs.get("src_nofill", 0)) / CG_N2
+    pcosts = self_costs(files["nofill_packed"])
+    pwrapper = (pcosts.get("bench_serve", 0) + pcosts.get("src_nofill", 0)) / CG_N2
     res["instr"] = {
+        "core_packed": per["nofill_packed"] - pwrapper,
         "serve_nofill": per["nofill"], "serve_memset": per["memset"],
         "serve_getrandom": per["getrandom"], "whole_memset": whole,
         "harness": whole - per["memset"], "wrapper": wrapper,
@@ -144,12 +152,15 @@ def core(work):
 
 def daemon_bench(work):
     rows = []
+    # Split and packed rings alternate per configuration (same run, same load).
     for inst in (1, 4):
         for depth in (1, 64):
-            say(f"daemon: {inst} instance(s), depth {depth}, {SECONDS:g} s")
-            d = tempfile.mkdtemp(prefix="vhu.", dir=work)
-            out = run([VHU, "run", DAEMON, d, str(inst), str(depth), str(SECONDS)])
-            rows.append(bench_lines(out, "vhu")[0])
+            for ring in ("split", "packed"):
+                say(f"daemon: {ring} ring, {inst} instance(s), depth {depth}, {SECONDS:g} s")
+                d = tempfile.mkdtemp(prefix="vhu.", dir=work)
+                out = run([VHU, "run", DAEMON, d, str(inst), str(depth), str(SECONDS)],
+                          env=dict(os.environ, BENCH_RING=ring))
+                rows.append(bench_lines(out, "vhu")[0])
     return rows
 
 
@@ -322,7 +333,7 @@ def build_report(c, dm, mem, ee, runtime):
     ]
     for r in d64:
         v = float(r["rps_per_core"])
-        targets.append((f">= 500k requests/s per daemon core, depth 64, {r['inst']} instance(s)",
+        targets.append((f">= 500k requests/s per daemon core, depth 64, {r['inst']} instance(s), {r['ring']} ring",
                         f"{v / 1000:.0f}k", v >= T_RPS))
     targets.append(("<= 64 KiB state per instance (sizeof struct inst)", f"{inst_bytes} B",
                     0 < inst_bytes <= T_INST_BYTES))
@@ -370,6 +381,7 @@ def build_report(c, dm, mem, ee, runtime):
     L.append("| what | instructions |")
     L.append("|---|---|")
     L.append(f"| core engine alone (source claims the bytes without writing them) | {ins['core']:.0f} |")
+    L.append(f"| the same over a packed ring (VIRTIO_F_RING_PACKED, same run) | {ins['core_packed']:.0f} |")
     L.append(f"| + shim glue of one kick (`bench_serve` body, source call) | {ins['wrapper']:.0f} |")
     L.append(f"| served with a memset fill (64 B) | {ins['serve_memset']:.0f} |")
     L.append(f"| served with the getrandom fill (user-space part) | {ins['serve_getrandom']:.0f} |")
@@ -406,12 +418,12 @@ def build_report(c, dm, mem, ee, runtime):
              f"time from `wait4()` rusage of the daemon (includes its start and the negotiation). "
              f"Requests/s per core = requests / daemon CPU seconds (the daemon is one thread).")
     L.append("")
-    L.append("| instances | depth | requests/s | p50 us | p99 us | daemon CPU ns/req (user+sys) | "
+    L.append("| ring | instances | depth | requests/s | p50 us | p99 us | daemon CPU ns/req (user+sys) | "
              "requests/s per daemon core | kicks/req | calls/req |")
-    L.append("|---|---|---|---|---|---|---|---|---|")
+    L.append("|---|---|---|---|---|---|---|---|---|---|")
     for r in dm:
         n = int(r["requests"])
-        L.append(f"| {r['inst']} | {r['depth']} | {float(r['rps']):.0f} | {r['p50_us']} | {r['p99_us']} | "
+        L.append(f"| {r['ring']} | {r['inst']} | {r['depth']} | {float(r['rps']):.0f} | {r['p50_us']} | {r['p99_us']} | "
                  f"{r['cpu_ns_per_req']} ({float(r['daemon_user_s']):.2f} + {float(r['daemon_sys_s']):.2f} s) | "
                  f"{float(r['rps_per_core']):.0f} | {int(r['kicks']) / n:.3f} | {int(r['calls']) / n:.3f} |")
     L.append("")
@@ -490,7 +502,7 @@ def analysis(c, dm, ee, targets):
                      f"kernel's getrandom time varying between the alternating halves of a round on this "
                      f"shared machine, not time spent in the engine; more rounds (BENCH_ROUNDS) or a quiet "
                      f"machine narrow it.")
-    d1 = [r for r in dm if r["depth"] == "1" and r["inst"] == "1"][0]
+    d1 = [r for r in dm if r["depth"] == "1" and r["inst"] == "1" and r["ring"] == "split"][0]
     per_req_guest_us = 64 / (ee["ours"]["median"] * e2e.MIB) * 1e6
     L.append(f"- **Daemon**: at depth 1 a request costs the daemon {d1['cpu_ns_per_req']} ns of CPU, "
              f"{float(d1['daemon_sys_s']) / max(float(d1['daemon_user_s']) + float(d1['daemon_sys_s']), 1e-9) * 100:.0f}% "

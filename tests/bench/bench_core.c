@@ -5,8 +5,10 @@
  *   bench_core time [ROUNDS]          ns/request for 64 B, 4 KiB, 64 KiB chains
  *                                     and for getrandom() of those sizes,
  *                                     alternating, ROUNDS rounds (default 7)
- *   bench_core count N SOURCE          N 64-byte requests and nothing else, for
- *                                     callgrind (SOURCE: getrandom, memset, nofill)
+ *   bench_core count N SOURCE [RING]   N 64-byte requests and nothing else, for
+ *                                     callgrind (SOURCE: getrandom, memset, nofill;
+ *                                     RING: split (default) or packed, driven by
+ *                                     tests/common/tg_pring.h)
  *   bench_core sizes                   sizeof of the core contexts
  *
  * Every request is one write-only descriptor published by the driver model,
@@ -31,6 +33,7 @@
 #include "safevdev/vdev.h"
 #include "safevdev/virtqueue.h"
 #include "tg_mem.h"
+#include "tg_pring.h"
 #include "tg_vring.h"
 
 #define QSIZE 256u
@@ -42,6 +45,8 @@ typedef svd_result (*src_fn)(void *ctx, uint8_t *buf, size_t len, size_t *got);
 typedef struct bench {
     tg_mem mem;
     tg_vring ring;
+    tg_pring pring;
+    bool packed;
     svd_vdev vdev;
     svd_entropy ent;
     uint64_t buf_gpa;
@@ -88,10 +93,11 @@ static svd_result src_nofill(void *ctx, uint8_t *buf, size_t len, size_t *got)
     return svd_ok();
 }
 
-static int bench_init(bench *b, uint32_t size, src_fn fn)
+static int bench_init(bench *b, uint32_t size, src_fn fn, bool packed)
 {
     svd_entropy_cfg cfg;
     memset(b, 0, sizeof(*b));
+    b->packed = packed;
     if (tg_mem_init(&b->mem, RAM_GPA, (size_t)(RING_SPACE + size)) != 0) {
         return -1;
     }
@@ -117,6 +123,10 @@ static int bench_init(bench *b, uint32_t size, src_fn fn)
     qs.avail = b->ring.avail;
     qs.used = b->ring.used;
     qs.event_idx = true;
+    if (packed) {
+        (void)tg_pring_init(&b->pring, &b->mem, (uint16_t)QSIZE, RAM_GPA);
+        tg_pring_setup(&b->pring, true, false, &qs);
+    }
     svd_fx fx;
     if (!svd_is_ok(svd_vdev_init(&b->vdev, &vc, &b->mem.map)) ||
         !svd_is_ok(svd_vdev_queue_start(&b->vdev, 0u, &qs, &fx))) {
@@ -139,7 +149,19 @@ uint32_t bench_serve(bench *b)
 /* n requests of b->size bytes; 0, or -1 if any went wrong. */
 static int run_requests(bench *b, uint64_t n)
 {
-    for (uint64_t i = 0; i < n; i++) {
+    for (uint64_t i = 0; i < n && b->packed; i++) {
+        const tg_pbuf one = { b->buf_gpa, b->size, true };
+        uint16_t id = 0, fl = 0;
+        uint32_t len = 0;
+        tg_pring_add(&b->pring, &one, 1u, (uint16_t)(i % QSIZE));
+        if (bench_serve(b) != 1u || !tg_pring_get_used(&b->pring, &id, &len, &fl) || len != b->size) {
+            fprintf(stderr, "bench_core: request %llu not served (packed)\n", (unsigned long long)i);
+            return -1;
+        }
+        /* Like Linux: interrupt at the next completion (EVENT_IDX, DESC). */
+        tg_pring_set_driver_event(&b->pring, b->pring.used, SVD_VRING_PACKED_EVENT_DESC);
+    }
+    for (uint64_t i = 0; i < n && !b->packed; i++) {
         uint32_t id = 0, len = 0;
         tg_vring_publish(&b->ring, (uint16_t)(b->ring.avail_idx % QSIZE));
         if (bench_serve(b) != 1u || !tg_vring_get_used(&b->ring, &id, &len) || len != b->size) {
@@ -192,7 +214,7 @@ static int time_size(uint32_t size, unsigned rounds)
     /* About 50 ms of work per measurement at getrandom's speed here. */
     const uint64_t n = size <= 64u ? 100000u : size <= 4096u ? 12000u : 800u;
     int rc = -1;
-    if (buf == NULL || bench_init(&b, size, src_getrandom) != 0) {
+    if (buf == NULL || bench_init(&b, size, src_getrandom, false) != 0) {
         goto out;
     }
     /* Warm up both paths (page faults, caches). */
@@ -256,26 +278,29 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    if (argc == 4 && strcmp(argv[1], "count") == 0) {
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "count") == 0) {
         bench b;
         src_fn fn = strcmp(argv[3], "getrandom") == 0 ? src_getrandom
                                : strcmp(argv[3], "memset") == 0    ? src_memset
                                : strcmp(argv[3], "nofill") == 0    ? src_nofill
                                                                    : NULL;
         uint64_t n = strtoull(argv[2], NULL, 10);
+        const bool packed = argc == 5 && strcmp(argv[4], "packed") == 0;
         int rc;
-        if (fn == NULL || bench_init(&b, 64u, fn) != 0) {
+        if (fn == NULL || (argc == 5 && !packed && strcmp(argv[4], "split") != 0) ||
+            bench_init(&b, 64u, fn, packed) != 0) {
             return 2;
         }
         rc = run_requests(&b, n);
         tg_mem_free(&b.mem);
-        printf("BENCH count n=%llu source=%s rc=%d\n", (unsigned long long)n, argv[3], rc);
+        printf("BENCH count n=%llu source=%s ring=%s rc=%d\n", (unsigned long long)n, argv[3],
+               packed ? "packed" : "split", rc);
         return rc == 0 ? 0 : 1;
     }
     if (argc == 2 && strcmp(argv[1], "sizes") == 0) {
         print_sizes();
         return 0;
     }
-    fprintf(stderr, "usage: bench_core time [ROUNDS] | count N getrandom|memset|nofill | sizes\n");
+    fprintf(stderr, "usage: bench_core time [ROUNDS] | count N getrandom|memset|nofill [split|packed] | sizes\n");
     return 2;
 }

@@ -16,6 +16,10 @@
  * The driver side behaves like Linux: EVENT_IDX negotiated, used_event set to
  * the next completion after reaping, a kick only when avail_event asks for
  * one. Latency of a request: from its publication to its reaping here.
+ * BENCH_RING=packed in the environment: the same over a packed ring
+ * (VIRTIO_F_RING_PACKED, tests/common/tg_pring.h; the driver event set to
+ * the next used position after reaping, a kick only when the device's event
+ * asks for one).
  * Output: "BENCH ..." lines parsed by tests/bench/bench.py. */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +43,7 @@
 #include "safevdev/span.h"
 #include "safevdev/virtqueue.h"
 #include "tg_mem.h"
+#include "tg_pring.h"
 #include "tg_vring.h"
 #include "vhu_proto.h"
 
@@ -49,6 +54,7 @@
 #define REQ_LEN 64u
 #define F_VERSION_1 (UINT64_C(1) << 32)
 #define F_EVENT_IDX (UINT64_C(1) << 29)
+#define F_PACKED (UINT64_C(1) << 34)
 #define MAX_SAMPLES (8u * 1024u * 1024u)
 
 typedef struct fe {
@@ -56,8 +62,17 @@ typedef struct fe {
     uint8_t *ram;
     tg_mem mem;
     tg_vring ring;
+    tg_pring pr;
     uint64_t t_pub[QSZ];
 } fe;
+
+static bool g_packed; /* BENCH_RING=packed */
+
+/* The driver's next available position (split: avail idx; packed: encoded). */
+static uint16_t fe_avail(const fe *f)
+{
+    return g_packed ? f->pr.avail : f->ring.avail_idx;
+}
 
 static fe g_fe[MAX_INST];
 static uint32_t *g_lat;     /* ns, one per reaped request */
@@ -205,9 +220,14 @@ static void fe_start(fe *f, const char *path)
     f->mem.ram = f->ram;
     f->mem.gpa = 0u;
     f->mem.size = RAM_SIZE;
-    (void)tg_vring_init(&f->ring, &f->mem, (uint16_t)QSZ, 0u);
-    for (uint32_t i = 0; i < QSZ; i++) {
-        tg_vring_set_desc(&f->ring, (uint16_t)i, BUF_GPA + REQ_LEN * i, REQ_LEN, (uint16_t)SVD_VRING_DESC_F_WRITE, 0u);
+    if (g_packed) {
+        (void)tg_pring_init(&f->pr, &f->mem, (uint16_t)QSZ, 0u);
+    } else {
+        (void)tg_vring_init(&f->ring, &f->mem, (uint16_t)QSZ, 0u);
+        for (uint32_t i = 0; i < QSZ; i++) {
+            tg_vring_set_desc(&f->ring, (uint16_t)i, BUF_GPA + REQ_LEN * i, REQ_LEN,
+                              (uint16_t)SVD_VRING_DESC_F_WRITE, 0u);
+        }
     }
 
     feat = msg_call(f->sock, VHU_GET_FEATURES, NULL, 0, NULL, 0);
@@ -219,7 +239,8 @@ static void fe_start(fe *f, const char *path)
     (void)msg_call(f->sock, VHU_GET_PROTOCOL_FEATURES, NULL, 0, NULL, 0);
     set_u64(f->sock, VHU_SET_PROTOCOL_FEATURES, VHU_PF_REPLY_ACK, NULL, 0);
     set_ok(f->sock, VHU_SET_OWNER, NULL, 0, NULL, 0);
-    set_u64(f->sock, VHU_SET_FEATURES, F_VERSION_1 | F_EVENT_IDX | VHU_F_PROTOCOL_FEATURES, NULL, 0);
+    set_u64(f->sock, VHU_SET_FEATURES,
+            F_VERSION_1 | F_EVENT_IDX | VHU_F_PROTOCOL_FEATURES | (g_packed ? F_PACKED : 0u), NULL, 0);
     svd_store_le32(p, 1u);
     svd_store_le32(p + 4, 0u);
     svd_store_le64(p + 8, 0u);          /* guest address */
@@ -228,11 +249,11 @@ static void fe_start(fe *f, const char *path)
     svd_store_le64(p + 32, 0u);         /* mmap offset */
     set_ok(f->sock, VHU_SET_MEM_TABLE, p, VHU_MEM_HDR_SIZE + VHU_MEM_REGION_SIZE, &f->memfd, 1);
     set_state(f->sock, VHU_SET_VRING_NUM, 0u, QSZ);
-    set_state(f->sock, VHU_SET_VRING_BASE, 0u, 0u);
+    set_state(f->sock, VHU_SET_VRING_BASE, 0u, g_packed ? 0x80008000u : 0u);
     memset(p, 0, VHU_ADDR_SIZE);
-    svd_store_le64(p + 8, ua(f, f->ring.desc));
-    svd_store_le64(p + 16, ua(f, f->ring.used));
-    svd_store_le64(p + 24, ua(f, f->ring.avail));
+    svd_store_le64(p + 8, ua(f, g_packed ? f->pr.desc : f->ring.desc));
+    svd_store_le64(p + 16, ua(f, g_packed ? f->pr.device : f->ring.used));
+    svd_store_le64(p + 24, ua(f, g_packed ? f->pr.driver : f->ring.avail));
     set_ok(f->sock, VHU_SET_VRING_ADDR, p, VHU_ADDR_SIZE, NULL, 0);
     set_u64(f->sock, VHU_SET_VRING_CALL, 0u, &f->call, 1);
     set_u64(f->sock, VHU_SET_VRING_KICK, 0u, &f->kick, 1);
@@ -253,23 +274,51 @@ static void fe_kick(fe *f)
 static void fe_publish(fe *f, uint16_t head, uint16_t old, bool last)
 {
     f->t_pub[head] = now_ns();
-    tg_vring_publish(&f->ring, head);
+    if (g_packed) {
+        const tg_pbuf b = { BUF_GPA + REQ_LEN * head, REQ_LEN, true };
+        tg_pring_add(&f->pr, &b, 1u, head);
+    } else {
+        tg_vring_publish(&f->ring, head);
+    }
     if (last) {
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        if (tg_vring_should_kick(&f->ring, true, old)) {
+        if (g_packed ? tg_pring_should_kick(&f->pr, true, old) : tg_vring_should_kick(&f->ring, true, old)) {
             fe_kick(f);
         }
     }
+}
+
+static bool fe_get_used(fe *f, uint32_t *id, uint32_t *len)
+{
+    if (g_packed) {
+        uint16_t i = 0, fl = 0;
+        const bool got = tg_pring_get_used(&f->pr, &i, len, &fl);
+        *id = i;
+        return got;
+    }
+    return tg_vring_get_used(&f->ring, id, len);
+}
+
+/* A used element waits at the driver's next used position. */
+static bool fe_used_pending(const fe *f)
+{
+    if (g_packed) {
+        const uint16_t fl = tg_pring_flags(&f->pr, (uint16_t)(f->pr.used & 0x7FFFu));
+        const bool wrap = (f->pr.used & SVD_VQ_WRAP_BIT) != 0u;
+        return ((fl & SVD_VRING_PACKED_DESC_F_USED) != 0u) == wrap &&
+               ((fl & SVD_VRING_PACKED_DESC_F_AVAIL) != 0u) == wrap;
+    }
+    return tg_vring_used_idx(&f->ring) != f->ring.last_used;
 }
 
 /* Reap what is used, re-publish each head at once; returns the count. */
 static uint64_t fe_reap(fe *f, bool republish)
 {
     uint64_t n = 0;
-    uint16_t old = f->ring.avail_idx;
+    uint16_t old = fe_avail(f);
     for (;;) {
         uint32_t id = 0, len = 0;
-        while (tg_vring_get_used(&f->ring, &id, &len)) {
+        while (fe_get_used(f, &id, &len)) {
             const uint64_t t = now_ns();
             if (id >= QSZ || len != REQ_LEN) {
                 fprintf(stderr, "bench_vhu: bad used element id=%u len=%u\n", id, len);
@@ -285,15 +334,19 @@ static uint64_t fe_reap(fe *f, bool republish)
         }
         /* Interrupt at the next completion, then look once more (the race
          * virtqueue_enable_cb closes). */
-        tg_vring_set_used_event(&f->ring, f->ring.last_used);
+        if (g_packed) {
+            tg_pring_set_driver_event(&f->pr, f->pr.used, SVD_VRING_PACKED_EVENT_DESC);
+        } else {
+            tg_vring_set_used_event(&f->ring, f->ring.last_used);
+        }
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        if (tg_vring_used_idx(&f->ring) == f->ring.last_used) {
+        if (!fe_used_pending(f)) {
             break;
         }
     }
-    if (republish && f->ring.avail_idx != old) {
+    if (republish && fe_avail(f) != old) {
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        if (tg_vring_should_kick(&f->ring, true, old)) {
+        if (g_packed ? tg_pring_should_kick(&f->pr, true, old) : tg_vring_should_kick(&f->ring, true, old)) {
             fe_kick(f);
         }
     }
@@ -412,7 +465,7 @@ static int cmd_run(const char *daemon, const char *dir, int ninst, int depth, do
     t0 = now_ns();
     t_end = t0 + (uint64_t)(seconds * 1e9);
     for (int i = 0; i < ninst; i++) {
-        uint16_t old = g_fe[i].ring.avail_idx;
+        uint16_t old = fe_avail(&g_fe[i]);
         for (int k = 0; k < depth; k++) {
             fe_publish(&g_fe[i], (uint16_t)k, old, k == depth - 1);
         }
@@ -450,10 +503,10 @@ static int cmd_run(const char *daemon, const char *dir, int ninst, int depth, do
         fprintf(stderr, "bench_vhu: no request completed\n");
         return 1;
     }
-    printf("BENCH vhu inst=%d depth=%d seconds=%.2f requests=%llu rps=%.0f p50_us=%.2f p99_us=%.2f "
+    printf("BENCH vhu ring=%s inst=%d depth=%d seconds=%.2f requests=%llu rps=%.0f p50_us=%.2f p99_us=%.2f "
            "daemon_user_s=%.3f daemon_sys_s=%.3f cpu_ns_per_req=%.0f rps_per_core=%.0f kicks=%llu calls=%llu "
            "stalls=%llu\n",
-           ninst, depth, wall, (unsigned long long)done, (double)done / wall,
+           g_packed ? "packed" : "split", ninst, depth, wall, (unsigned long long)done, (double)done / wall,
            (double)g_lat[g_nlat / 2u] / 1e3, (double)g_lat[(size_t)((double)g_nlat * 0.99)] / 1e3,
            tv_s(ru.ru_utime), tv_s(ru.ru_stime), cpu * 1e9 / (double)done, (double)done / cpu,
            (unsigned long long)g_kicks, (unsigned long long)g_calls, (unsigned long long)g_stalls);
@@ -482,7 +535,7 @@ static int cmd_rss(const char *daemon, const char *dir, int ninst)
     for (int i = 0; i < ninst; i++) {
         fe *f = &g_fe[i];
         uint64_t got = 0;
-        uint16_t old = f->ring.avail_idx;
+        uint16_t old = fe_avail(f);
         for (uint16_t k = 0; k < 64u; k++) {
             fe_publish(f, k, old, k == 63u);
         }
@@ -507,6 +560,8 @@ static int cmd_rss(const char *daemon, const char *dir, int ninst)
 
 int main(int argc, char **argv)
 {
+    const char *ring = getenv("BENCH_RING");
+    g_packed = ring != NULL && strcmp(ring, "packed") == 0;
     if (argc >= 7 && strcmp(argv[1], "run") == 0) {
         int ninst = atoi(argv[4]), depth = atoi(argv[5]);
         if (ninst < 1 || ninst > MAX_INST || depth < 1 || depth > (int)QSZ) {

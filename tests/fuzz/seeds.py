@@ -179,6 +179,39 @@ def firmware_seeds():
         struct.pack("<IBI", 16, 1, 0x8002))
 
 
+def pdesc(addr, ln, buf_id, flags):
+    return struct.pack("<QIHH", addr, ln, buf_id, flags)
+
+
+def vqp_seeds():
+    """Packed rings (fuzz_vqp): ring at 0, driver area after it, device area 4 later;
+    buffers from 0x200, indirect tables at 0x300. AVAIL = 0x80 marks lap 1."""
+    def seed(qsize_log2, flags, descs, ops, base=(0, 0), extra=()):
+        qs = 1 << qsize_log2
+        ram = bytearray(0x400)
+        for i, d in descs:
+            ram[16 * i:16 * i + 16] = d
+        for off, data in extra:
+            ram[off:off + len(data)] = data
+        hdr = struct.pack("<BBHHHHHHB", qsize_log2, flags, 0, 16 * qs, 16 * qs + 4, 0, base[0], base[1], len(ops))
+        return hdr + bytes(ops) + bytes(ram)
+    A, N, W, I = 0x80, 1, 2, 4
+    chain = [(0, pdesc(GPA + 0x200, 16, 0, A | N)), (1, pdesc(GPA + 0x210, 64, 3, A | W))]
+    put("fuzz_vqp", "chain_and_single", seed(2, 1, chain + [(2, pdesc(GPA + 0x260, 64, 1, A | W))],
+                                             [0x00, 0x01, 0x40, 0x40, 0x41, 0x10, 0x02, 0x03, 0x00]))
+    ind = pdesc(GPA + 0x200, 8, 0, 0) + pdesc(GPA + 0x210, 32, 0, W)
+    put("fuzz_vqp", "indirect", seed(2, 3, [(0, pdesc(GPA + 0x300, 32, 2, A | I))],
+                                     [0x00, 0x01, 0x20, 0x02], extra=[(0x300, ind)]))
+    # Chain across the end of the ring, resumed at position 3 of lap 1.
+    wrapc = [(3, pdesc(GPA + 0x200, 16, 0, A | N)), (0, pdesc(GPA + 0x210, 16, 1, 0x8000 | W))]
+    put("fuzz_vqp", "wrap_across_end", seed(2, 8, wrapc, [0x00, 0x01, 0x10, 0x03, 0x00],
+                                            base=(0x8003, 0x8003)))
+    # Wrong lap in the second descriptor, and a buffer id out of range.
+    put("fuzz_vqp", "wrap_confusion", seed(2, 0, [(0, pdesc(GPA + 0x200, 16, 0, A | N)),
+                                                  (1, pdesc(GPA + 0x210, 16, 1, W))], [0x00, 0x00]))
+    put("fuzz_vqp", "id_out_of_range", seed(2, 0, [(0, pdesc(GPA + 0x200, 16, 9, A | W))], [0x00]))
+
+
 if __name__ == "__main__":
     main()
     transport_seeds()
@@ -187,3 +220,4 @@ if __name__ == "__main__":
     vhu_seeds()
     qvm_opt_seeds()
     firmware_seeds()
+    vqp_seeds()

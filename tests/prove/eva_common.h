@@ -81,6 +81,8 @@ static inline void eva_vdev_step(svd_vdev *v, svd_fx *fx)
         s.next_used = (uint16_t)eva_int(0, 0xffff);
         s.event_idx = eva_int(0, 1) != 0;
         s.indirect = eva_int(0, 1) != 0;
+        s.packed = eva_int(0, 1) != 0;
+        s.resync = eva_int(0, 1) != 0;
         r = svd_vdev_queue_start(v, any_u32(), &s, fx);
         break;
     case 6:

@@ -122,7 +122,7 @@ def eva_ratelimit(root):
                      "wait_ns, cap, refill and admit with any n and any now")
 
 
-VDEV_FILES = ["result.c", "span.c", "gmem.c", "health.c", "device.c", "mmio.c", "pci.c", "virtqueue.c", "vdev.c",
+VDEV_FILES = ["result.c", "span.c", "gmem.c", "health.c", "device.c", "mmio.c", "pci.c", "virtqueue.c", "vq_packed.c", "vdev.c",
               "entropy.c", "ratelimit.c", "parse.c"]
 
 

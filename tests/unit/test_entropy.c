@@ -292,7 +292,8 @@ static void test_model_is_virtio_entropy(void **state)
                      (uint32_t)(SVD_F_RING_EVENT_IDX | SVD_F_RING_INDIRECT_DESC));
     assert_int_equal(tg_vdrv_rd(&f->drv, SVD_MMIO_CONFIG_OFFSET, 1u), 0u);
     assert_true(svd_is_err(f->drv.last, SVD_ERR_BOUNDS)); /* no configuration space */
-    assert_int_equal(svd_vdev_features(&f->v), SVD_F_VERSION_1 | SVD_F_RING_EVENT_IDX | SVD_F_RING_INDIRECT_DESC);
+    assert_int_equal(svd_vdev_features(&f->v),
+                     SVD_F_VERSION_1 | SVD_F_RING_EVENT_IDX | SVD_F_RING_INDIRECT_DESC | SVD_F_RING_PACKED);
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 

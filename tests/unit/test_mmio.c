@@ -187,7 +187,7 @@ static void test_feature_windows(void **state)
 {
     fx *f = *state;
     wr_ok(f, SVD_MMIO_DEVICE_FEATURES_SEL, 1u);
-    assert_int_equal(rd(f, SVD_MMIO_DEVICE_FEATURES), 1u); /* VERSION_1 */
+    assert_int_equal(rd(f, SVD_MMIO_DEVICE_FEATURES), 5u); /* VERSION_1 | RING_PACKED */
     wr_ok(f, SVD_MMIO_DEVICE_FEATURES_SEL, 2u);
     assert_int_equal(rd(f, SVD_MMIO_DEVICE_FEATURES), 0u);
     wr_ok(f, SVD_MMIO_DEVICE_FEATURES_SEL, 0xffffffffu);

@@ -92,6 +92,10 @@ static void test_why_names(void **state)
         { SVD_WHY_BUFFER_MEMORY, "buffer_memory" },
         { SVD_WHY_CHAIN_LEN, "chain_len" },
         { SVD_WHY_SOURCE_GAVE_UP, "source_gave_up" },
+        { SVD_WHY_RING_BASE, "ring_base" },
+        { SVD_WHY_DESC_WRAP, "desc_wrap" },
+        { SVD_WHY_BUFFER_ID, "buffer_id" },
+        { SVD_WHY_RING_OVERRUN, "ring_overrun" },
     };
     (void)state;
     assert_int_equal(sizeof(names) / sizeof(names[0]), SVD_WHY__COUNT);

@@ -230,7 +230,7 @@ static bool ua_to_gpa(const vhu_dev *d, uint64_t ua, uint64_t *gpa)
 static bool vring_ready(const vhu_dev *d, const vhu_vring *v, uint32_t nregions)
 {
     bool enabled = v->enabled || (d->features & VHU_F_PROTOCOL_FEATURES) == 0;
-    return v->started && enabled && v->num_set && v->addr_set && nregions > 0;
+    return v->started && enabled && v->num_set && v->addr_set && nregions > 0 && !d->features_refused;
 }
 
 static bool ring_ready(const vhu_dev *d)
@@ -257,8 +257,10 @@ static bool ring_would_start(const vhu_dev *d, const vhu_vring *v, const vhu_reg
         vhu_log(VHU_LOG_ERROR, d->inst, "ring addresses outside the memory table");
         return false;
     }
-    const svd_result r = svd_vq_check_rings(SVD_VQ_MAX_SIZE, v->num, desc, avail, used,
-                                            (d->features & SVD_F_RING_EVENT_IDX) != 0, g);
+    const svd_result r =
+        (d->features & SVD_F_RING_PACKED) != 0
+            ? svd_vq_check_rings_packed(SVD_VQ_MAX_SIZE, v->num, desc, avail, used, g)
+            : svd_vq_check_rings(SVD_VQ_MAX_SIZE, v->num, desc, avail, used, (d->features & SVD_F_RING_EVENT_IDX) != 0, g);
     if (!svd_is_ok(r)) {
         vhu_log(VHU_LOG_ERROR, d->inst, "ring refused by the queue engine: %s (%s)", svd_err_name(r.err),
                 svd_why_name(r.why));
@@ -309,6 +311,13 @@ static bool ring_try_start(vhu_dev *d)
     s.next_used = v->base_used;
     s.event_idx = (d->features & SVD_F_RING_EVENT_IDX) != 0;
     s.indirect = (d->features & SVD_F_RING_INDIRECT_DESC) != 0;
+    s.packed = (d->features & SVD_F_RING_PACKED) != 0;
+    /* No SET_OWNER in this session: a front-end resuming a device whose
+     * back-end it lost (QEMU 7.2 reconnects without the initialisation).
+     * For a packed ring its base is then the previous start's, not where
+     * the back-end got to (QEMU keeps no copy of that): let the core
+     * resync when the ring says the base is stale. */
+    s.resync = s.packed && !d->owner;
     svd_fx fx;
     r = svd_vdev_queue_start(&d->vdev, 0, &s, &fx);
     if (!svd_is_ok(r)) {
@@ -318,8 +327,19 @@ static bool ring_try_start(vhu_dev *d)
     }
     v->running = true;
     d->need_process = true;
-    vhu_log(VHU_LOG_INFO, d->inst, "ring started: size %u, avail %u, used %u, event_idx %d, indirect %d", v->num,
-            v->base_avail, v->base_used, s.event_idx ? 1 : 0, s.indirect ? 1 : 0);
+    if (s.resync) {
+        uint16_t a = v->base_avail;
+        uint16_t u = v->base_used;
+        if (svd_is_ok(svd_vdev_queue_base(&d->vdev, 0, &a, &u)) && (a != v->base_avail || u != v->base_used)) {
+            vhu_log(VHU_LOG_WARN, d->inst,
+                    "SET_VRING_BASE 0x%x: start position stale (a front-end that lost its back-end); resumed "
+                    "where the guest's available buffers begin: avail 0x%x, used 0x%x",
+                    (unsigned)v->base_avail | ((unsigned)v->base_used << 16), a, u);
+        }
+    }
+    vhu_log(VHU_LOG_INFO, d->inst, "ring started: %s, size %u, avail 0x%x, used 0x%x, event_idx %d, indirect %d",
+            s.packed ? "packed" : "split", v->num, v->base_avail, v->base_used, s.event_idx ? 1 : 0,
+            s.indirect ? 1 : 0);
     return true;
 }
 
@@ -531,6 +551,7 @@ static void forget_session(vhu_dev *d)
     vring_init(&d->vr);
     d->features = 0;
     d->features_set = false;
+    d->features_refused = false;
 }
 
 /* The feature bits GET_FEATURES offers: the device's own set, as the core
@@ -547,12 +568,27 @@ static enum vhu_verdict h_set_features(vhu_dev *d, const uint8_t *p)
     const uint64_t offered = offered_features(d);
     if ((f & ~offered) != 0) {
         /* QEMU 7.2's vhost-user-rng forwards the guest's transport bits
-         * whatever we offered; we take only what we offered. */
-        vhu_log(VHU_LOG_WARN, d->inst, "SET_FEATURES: ignoring bits not offered: 0x%llx",
-                (unsigned long long)(f & ~offered));
+         * whatever we offered. Taking only ours would leave the guest
+         * driving a ring we read another way (a packed ring read as split):
+         * refuse, and start no ring until a set we offered arrives. */
+        vhu_log(VHU_LOG_ERROR, d->inst,
+                "SET_FEATURES: 0x%llx sets bits we did not offer: 0x%llx (offered 0x%llx); refused, no ring "
+                "starts until an offered set is acked",
+                (unsigned long long)f, (unsigned long long)(f & ~offered), (unsigned long long)offered);
+        d->features_refused = true;
+        return VHU_V_REJECTED;
     }
-    d->features = f & offered;
+    if (((f ^ d->features) & SVD_F_RING_PACKED) != 0 && !d->vr.running) {
+        /* Another ring format: a new ring starts at its beginning (packed:
+         * position 0, wrap counters 1) unless SET_VRING_BASE says otherwise,
+         * which QEMU sends after SET_FEATURES. */
+        const uint16_t start = (f & SVD_F_RING_PACKED) != 0 ? (uint16_t)SVD_VQ_WRAP_BIT : 0u;
+        d->vr.base_avail = start;
+        d->vr.base_used = start;
+    }
+    d->features = f;
     d->features_set = true;
+    d->features_refused = false;
     return VHU_V_OK;
 }
 
@@ -586,6 +622,18 @@ static enum vhu_verdict h_vring_num(vhu_dev *d, const uint8_t *p)
 static enum vhu_verdict h_vring_base(vhu_dev *d, const uint8_t *p)
 {
     uint32_t num = svd_load_le32(p + 4);
+    if ((d->features & SVD_F_RING_PACKED) != 0) {
+        if (d->vr.running) {
+            vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_BASE while the ring runs");
+            return VHU_V_REJECTED;
+        }
+        /* Packed: bits 0-14 the next available position, bit 15 its wrap
+         * counter; bits 16-31 the same for the used side. The core checks
+         * the positions against the queue size when the ring starts. */
+        d->vr.base_avail = (uint16_t)(num & 0xFFFFu);
+        d->vr.base_used = (uint16_t)(num >> 16);
+        return VHU_V_OK;
+    }
     if (num > UINT16_MAX) {
         vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_BASE: %u does not fit a split ring index", num);
         return VHU_V_REJECTED;
@@ -722,7 +770,11 @@ static enum vhu_verdict handle_vring(vhu_dev *d, uint32_t req, const uint8_t *p,
     case VHU_GET_VRING_BASE:
         ring_stop(d);
         d->vr.started = false;
-        reply_state(rep, req, 0, d->vr.base_avail);
+        /* Packed: the two positions with their wrap counters, as SET_VRING_BASE takes them. */
+        reply_state(rep, req, 0,
+                    (d->features & SVD_F_RING_PACKED) != 0
+                        ? (uint32_t)d->vr.base_avail | ((uint32_t)d->vr.base_used << 16)
+                        : d->vr.base_avail);
         return VHU_V_OK;
     case VHU_SET_VRING_ENABLE:
         return h_vring_enable(d, p);

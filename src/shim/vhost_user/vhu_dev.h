@@ -97,8 +97,8 @@ typedef struct vhu_vring {
     uint64_t desc_ua;       /**< Descriptor table, front-end virtual address. */
     uint64_t avail_ua;      /**< Available ring, front-end virtual address. */
     uint64_t used_ua;       /**< Used ring, front-end virtual address. */
-    uint16_t base_avail;    /**< Next available index when (re)started. */
-    uint16_t base_used;     /**< Used index when (re)started. */
+    uint16_t base_avail;    /**< Next available index when (re)started (packed: with its wrap counter in bit 15). */
+    uint16_t base_used;     /**< Used index when (re)started (packed: with its wrap counter in bit 15). */
     uint64_t ring_features; /**< Features the running ring uses. */
 } vhu_vring;
 
@@ -149,6 +149,7 @@ typedef struct vhu_dev {
     uint32_t gmem_gen;                   /**< Generation counter kept across rebuilds. */
     int inst;                            /**< Instance number for logs. */
     bool features_set;                   /**< SET_FEATURES seen in this session. */
+    bool features_refused;               /**< The last SET_FEATURES named bits not offered: no ring starts until one is accepted. */
     bool owner;                          /**< SET_OWNER seen in this session. */
     bool need_process;                   /**< The ring (re)started: serve it now. */
     bool health_failed_logged;           /**< The source's health tests failed; logged once per episode. */
