@@ -36,6 +36,12 @@ coverage-run:
 	  FAULT_SAN="-DSVD_COVERAGE --coverage" VARIANT_CFLAGS="-DSVD_COVERAGE --coverage" VARIANT_LDFLAGS="--coverage" faults-build \
 	  && { python3 tests/faults/run_vhu.py $(COV_DIR)/faults/vhost-user-entropy $(COV_DIR)/faults/run \
 	  >$(COV_DIR)/faults.log 2>&1 || true; })
+	@# The same for qemu-remote-vdev's countdown (its verdict is `make remote-faults`).
+	$(if $(filter remote-faults,$(CHECK_STAGES)),@$(MAKE) --no-print-directory B=$(COV_DIR) CC=gcc OPT="-O0 -g" RMT_FAULT_CC=gcc \
+	  RMT_FAULT_OPT=-O0 RMT_FAULT_SAN="-DSVD_COVERAGE --coverage" VARIANT_CFLAGS="-DSVD_COVERAGE --coverage" \
+	  VARIANT_LDFLAGS="--coverage" remote-faults-build \
+	  && { python3 tests/remote/run_faults.py $(COV_DIR)/faults-remote/qemu-remote-vdev $(COV_DIR)/faults-remote/run \
+	  >$(COV_DIR)/faults-remote.log 2>&1 || true; })
 	@# The --initial baseline makes a compiled file that no test ran count as 0%, not vanish.
 	@$(LCOV) --capture --initial --directory $(COV_DIR) --base-directory . --output-file $(COV_DIR)/base.info \
 	  2>$(COV_DIR)/lcov.log || { cat $(COV_DIR)/lcov.log; exit 1; }

@@ -1805,6 +1805,79 @@ static void test_json_validator(void **state)
     assert_int_equal(mpq_json_get(esc, strlen(esc), "a", &v, &l), 0);
 }
 
+/* The JSON check at its edges, each input with its exact length (some hold a
+ * NUL): every kind of blank, hex digits of both cases and the bytes next to
+ * their ranges, truncated and overlong UTF-8, code points past U+10FFFF,
+ * numbers cut short, a comma outside any container, an unclosed container;
+ * and the key lookup on text that ends early. */
+/* REQ: REQ-RMT-043 */
+static void test_json_validator_edges(void **state)
+{
+    typedef struct jcase {
+        const char *s;
+        size_t n;
+        bool valid;
+    } jcase;
+    (void)state;
+#define JC(lit, ok) { lit, sizeof(lit) - 1u, ok }
+    static const jcase cases[] = {
+        JC(" \t\n\r{}\r\n", true),
+        JC("\"\\uABCD\\uabcd\\u09Af\"", true),
+        JC("\"\\u00g0\"", false),   /* just past 'f' */
+        JC("\"\\u00G0\"", false),   /* just past 'F' */
+        JC("\"\\u00@0\"", false),   /* just before 'A' */
+        JC("\"\\u00`0\"", false),   /* just before 'a' */
+        JC("\"\\u00/0\"", false),   /* just before '0' */
+        JC("\"\\u00:0\"", false),   /* just after '9' */
+        JC("\"\\u00", false),       /* escape cut short */
+        JC("\"\\u0\"", false),
+        JC("\"\\\0\"", false),      /* a NUL after the backslash */
+        JC("\"\\/\\b\\f\\r\\t\\\"\\\\\"", true),
+        JC("\"\xc3", false),        /* two-byte sequence cut short */
+        JC("\"\xe2\x82", false),    /* three-byte sequence cut short */
+        JC("\"\xe0\x80\x80\"", false), /* overlong three-byte form */
+        JC("\"\xf0\x80\x80\x80\"", false), /* overlong four-byte form */
+        JC("\"\xf4\x90\x80\x80\"", false), /* past U+10FFFF */
+        JC("\"\xf4\x8f\xbf\xbf\"", true),  /* U+10FFFF itself */
+        JC("\"\xee\x80\x80\"", true),      /* just past the surrogates */
+        JC("\"\xc1\xbf\"", false),  /* a lead byte never used */
+        JC("\"\xe2\x82\xc0\"", false), /* a bad third byte */
+        JC("-a", false),
+        JC("1e+", false),
+        JC("1E-5", true),
+        JC("1.5E+3", true),
+        JC("-0", true),
+        JC("1,2", false),           /* a comma outside any container */
+        JC("[1", false),            /* never closed */
+        JC("{\"a\":1", false),
+        JC("{\"a\"", false),
+        JC("[1}", false),
+        JC("{\"a\":1]", false),
+        JC("]", false),
+        JC("falsy", false),
+        JC("nulL", false),
+        JC("fals", false),
+        JC("[true,false,null]", true),
+    };
+#undef JC
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (mpq_json_valid(cases[i].s, cases[i].n) != cases[i].valid) {
+            fprintf(stderr, "JSON case %zu: expected %s\n", i, cases[i].valid ? "valid" : "invalid");
+        }
+        assert_int_equal(mpq_json_valid(cases[i].s, cases[i].n), cases[i].valid);
+    }
+    size_t v = 0, l = 0;
+    /* Lookups the parser only makes on validated text, here on text that ends early. */
+    assert_int_equal(mpq_json_get("  ", 2, "a", &v, &l), -1);
+    assert_int_equal(mpq_json_get("{", 1, "a", &v, &l), 0);
+    assert_int_equal(mpq_json_get("{\"a\"", 4, "a", &v, &l), 1);
+    assert_int_equal(mpq_json_get("{\"a\": [1, {\"b\": \"]\"}], \"c\": 2", 29, "c", &v, &l), 1);
+    assert_int_equal(l, 1);
+    assert_int_equal(mpq_json_get("{\"a\": [1, 2", 11, "b", &v, &l), 0);
+    assert_int_equal(mpq_json_get("{\"ab\": 1, \"a\": 2}", 17, "a", &v, &l), 1);
+    assert_memory_equal("2", "{\"ab\": 1, \"a\": 2}" + v, 1);
+}
+
 /* The conversation without sockets: each line QEMU could send, in each state. */
 /* REQ: REQ-RMT-043 */
 static void test_qmp_conversation_in_process(void **state)
@@ -1861,6 +1934,10 @@ static void test_qmp_conversation_in_process(void **state)
 int main(void)
 {
     g_daemon = getenv("RMT_DAEMON");
+    if (getenv("RMT_TEST_FILTER") != NULL) {
+        /* Run only the tests whose name matches (cmocka's pattern). */
+        cmocka_set_test_filter(getenv("RMT_TEST_FILTER"));
+    }
     const char *tmp = getenv("RMT_TMP");
     if (g_daemon == NULL || tmp == NULL) {
         fprintf(stderr, "set RMT_DAEMON and RMT_TMP\n");
@@ -1891,6 +1968,7 @@ int main(void)
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
         cmocka_unit_test(test_json_validator),
+        cmocka_unit_test(test_json_validator_edges),
         cmocka_unit_test(test_qmp_conversation_in_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
