@@ -2256,6 +2256,141 @@ static void test_dispatcher_garbage_never_crashes(void **state)
     vhu_log_level = saved_level;
 }
 
+/* Every refusal of the dispatcher, one at a time and each with its verdict,
+ * in-process (the daemon tests reach them only through a socket): ring
+ * requests while the ring runs, sizes and bases out of range, addresses that
+ * translate only in part, vring fds that cannot be made non-blocking, a
+ * table whose fd is shorter than its region or cannot be mapped writable,
+ * more regions than allowed, an enable value past 1, reply flags on a
+ * request; and the helpers' own range checks (log levels, reason names). */
+/* REQ: REQ-VHU-011 REQ-VHU-014 REQ-VHU-015 REQ-VHU-016 REQ-VHU-043 */
+static void test_dispatcher_each_refusal_in_process(void **state)
+{
+    vhu_dev *d = calloc(1, sizeof(*d));
+    svd_entropy_cfg cfg;
+    vhu_reply rep;
+    uint8_t p[8 + 9 * 32];
+    uint32_t len;
+    int ev = eventfd(0, EFD_CLOEXEC);
+    int mem[2];
+    fe f;
+    int saved_level = vhu_log_level;
+    const uint32_t NR = VHU_VERSION | VHU_FLAG_NEED_REPLY;
+    (void)state;
+    assert_non_null(d);
+    assert_true(ev >= 0);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.source.read = fake_source;
+    memset(&f, 0, sizeof(f));
+    f.memfd = memfd_create("ram", MFD_CLOEXEC);
+    assert_int_equal(ftruncate(f.memfd, RAM_SIZE), 0);
+    f.ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f.memfd, 0);
+    assert_true(f.ram != MAP_FAILED);
+    mem[0] = f.memfd;
+    mem[1] = f.memfd;
+    /* Levels out of range are dropped, names out of range say so. */
+    vhu_log_level = VHU_LOG_DEBUG;
+    vhu_log(-1, 0, "never shown");
+    vhu_log(VHU_LOG_DEBUG + 1, 0, "never shown");
+    vhu_log_level = -1;
+    assert_string_equal(vhu_perr_name(-1), "unknown-reason");
+    assert_string_equal(vhu_perr_name((int)VHU_PERR__COUNT), "unknown-reason");
+    /* A configuration the core refuses. */
+    cfg.min_entropy = 9;
+    assert_int_equal(vhu_dev_init(d, 9, &cfg, 0, NULL), -1);
+    cfg.min_entropy = 0;
+    assert_int_equal(vhu_dev_init(d, 9, &cfg, 0, NULL), 0);
+    vhu_dev_count_perr(d, -1);
+    vhu_dev_count_perr(d, (int)VHU_PERR__COUNT);
+    vhu_dev_kick_lost(d); /* no kick fd: nothing to drop */
+    /* Flags: a reply bit, unknown bits. */
+    assert_int_equal(disp(d, VHU_SET_OWNER, VHU_VERSION | VHU_FLAG_REPLY, NULL, 0, NULL, 0, &rep), VHU_V_DISCONNECT);
+    assert_int_equal(disp(d, VHU_SET_OWNER, VHU_VERSION | 0x100u, NULL, 0, NULL, 0, &rep), VHU_V_DISCONNECT);
+    assert_int_equal(disp(d, VHU_GET_FEATURES, VHU_VERSION, NULL, 8, NULL, 0, &rep), VHU_V_DISCONNECT);
+    /* Sizes and bases out of range, before any ring exists. */
+    state_payload(p, 0, 0);
+    assert_int_equal(disp(d, VHU_SET_VRING_NUM, NR, p, 8, NULL, 0, &rep), VHU_V_REJECTED);
+    state_payload(p, 0, 24);
+    assert_int_equal(disp(d, VHU_SET_VRING_NUM, NR, p, 8, NULL, 0, &rep), VHU_V_REJECTED);
+    state_payload(p, 0, SVD_VQ_MAX_SIZE * 2u);
+    assert_int_equal(disp(d, VHU_SET_VRING_NUM, NR, p, 8, NULL, 0, &rep), VHU_V_REJECTED);
+    state_payload(p, 0, 0x10000u);
+    assert_int_equal(disp(d, VHU_SET_VRING_BASE, NR, p, 8, NULL, 0, &rep), VHU_V_REJECTED);
+    state_payload(p, 0, 2);
+    assert_int_equal(disp(d, VHU_SET_VRING_ENABLE, NR, p, 8, NULL, 0, &rep), VHU_V_REJECTED);
+    /* Vring fds that are not fds: refused (cannot be made non-blocking). */
+    {
+        int gone[1];
+        put64(p, 0);
+        for (uint32_t req = VHU_SET_VRING_KICK; req <= VHU_SET_VRING_ERR; req++) {
+            gone[0] = 1000; /* no such fd */
+            assert_int_equal(vhu_dev_handle(d, req, NR, p, 8, gone, 1, &rep), VHU_V_REJECTED);
+        }
+    }
+    /* Tables: too many regions; a region past its fd's end; an fd open
+     * read-only (mmap PROT_WRITE refused). */
+    put32(p, VHU_MAX_REGIONS + 1u);
+    assert_int_equal(disp(d, VHU_SET_MEM_TABLE, NR, p, 8 + (VHU_MAX_REGIONS + 1u) * 32u, NULL, 0, &rep),
+                     VHU_V_DISCONNECT);
+    {
+        int small = memfd_create("small", MFD_CLOEXEC);
+        char ro_path[64];
+        int ro;
+        assert_int_equal(ftruncate(small, 4096), 0);
+        mem_two(p, GPA_A, REG_SIZE, (uint64_t)(uintptr_t)f.ram, GPA_B, REG_SIZE, ua_b(&f, 0));
+        put64(p + 64, REG_SIZE);
+        int sm[2] = { small, small };
+        assert_int_equal(disp(d, VHU_SET_MEM_TABLE, NR, p, 72, sm, 2, &rep), VHU_V_REJECTED);
+        snprintf(ro_path, sizeof(ro_path), "/proc/self/fd/%d", f.memfd);
+        ro = open(ro_path, O_RDONLY | O_CLOEXEC);
+        assert_true(ro >= 0);
+        int rr[2] = { ro, ro };
+        assert_int_equal(disp(d, VHU_SET_MEM_TABLE, NR, p, 72, rr, 2, &rep), VHU_V_REJECTED);
+        assert_int_equal(d->nregions, 0);
+        close(ro);
+        close(small);
+    }
+    /* The good table; ring addresses that translate only in part. */
+    mem_payload(&f, p, &len);
+    assert_int_equal(disp(d, VHU_SET_MEM_TABLE, NR, p, len, mem, 2, &rep), VHU_V_OK);
+    addr_payload(p, 0, ua_b(&f, OFF_DESC), UINT64_C(0x10), ua_b(&f, OFF_AVAIL));
+    assert_int_equal(disp(d, VHU_SET_VRING_ADDR, NR, p, 40, NULL, 0, &rep), VHU_V_REJECTED);
+    addr_payload(p, 0, ua_b(&f, OFF_DESC), ua_b(&f, OFF_USED), UINT64_C(0x10));
+    assert_int_equal(disp(d, VHU_SET_VRING_ADDR, NR, p, 40, NULL, 0, &rep), VHU_V_REJECTED);
+    /* A kick before the ring has a size: kept, the ring does not start yet. */
+    put64(p, 0);
+    assert_int_equal(disp(d, VHU_SET_VRING_KICK, NR, p, 8, &ev, 1, &rep), VHU_V_OK);
+    assert_false(d->vr.running);
+    /* Start it; then every ring request is refused while it runs. */
+    state_payload(p, 0, QSZ);
+    assert_int_equal(disp(d, VHU_SET_VRING_NUM, NR, p, 8, NULL, 0, &rep), VHU_V_OK);
+    addr_payload(p, 0, ua_b(&f, OFF_DESC), ua_b(&f, OFF_USED), ua_b(&f, OFF_AVAIL));
+    assert_int_equal(disp(d, VHU_SET_VRING_ADDR, NR, p, 40, NULL, 0, &rep), VHU_V_OK);
+    put64(p, 0);
+    assert_int_equal(disp(d, VHU_SET_VRING_KICK, NR, p, 8, &ev, 1, &rep), VHU_V_OK);
+    assert_true(d->vr.running);
+    state_payload(p, 0, QSZ);
+    assert_int_equal(disp(d, VHU_SET_VRING_NUM, NR, p, 8, NULL, 0, &rep), VHU_V_REJECTED);
+    assert_int_equal(disp(d, VHU_SET_VRING_BASE, NR, p, 8, NULL, 0, &rep), VHU_V_REJECTED);
+    addr_payload(p, 0, ua_b(&f, OFF_DESC), ua_b(&f, OFF_USED), ua_b(&f, OFF_AVAIL));
+    assert_int_equal(disp(d, VHU_SET_VRING_ADDR, NR, p, 40, NULL, 0, &rep), VHU_V_REJECTED);
+    assert_true(d->vr.running); /* every refusal left it running */
+    /* Without NEED_REPLY a refusal has nowhere to go: the connection ends. */
+    assert_int_equal(disp(d, VHU_SET_VRING_NUM, VHU_VERSION, p, 8, NULL, 0, &rep), VHU_V_DISCONNECT);
+    /* Disabled, the ring stops; the kick fd lost, it stops and forgets it. */
+    state_payload(p, 0, 0);
+    assert_int_equal(disp(d, VHU_SET_VRING_ENABLE, NR, p, 8, NULL, 0, &rep), VHU_V_OK);
+    assert_false(d->vr.running);
+    vhu_dev_kick_lost(d);
+    assert_true(d->vr.kick_fd < 0);
+    vhu_dev_disconnect(d);
+    free(d);
+    munmap(f.ram, RAM_SIZE);
+    close(f.memfd);
+    close(ev);
+    vhu_log_level = saved_level;
+}
+
 /* ----------------------------------------------------- temporal (host only)
  *
  * Freedom from interference in time between two instances of one daemon:
@@ -2528,6 +2663,7 @@ int main(void)
         cmocka_unit_test(test_user_group_drop_privileges),
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
+        cmocka_unit_test(test_dispatcher_each_refusal_in_process),
     };
     const struct CMUnitTest temporal_tests[] = {
         cmocka_unit_test_teardown(test_temporal_greedy_neighbour_latency_bounded, temporal_test_teardown),
