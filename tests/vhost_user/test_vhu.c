@@ -2391,6 +2391,147 @@ static void test_dispatcher_each_refusal_in_process(void **state)
     vhu_log_level = saved_level;
 }
 
+/* The command line and the socket path at their edges: empty values, a
+ * missing value, an fd that is not open; socket paths that are a symbolic
+ * link, a FIFO, a character device (each named, never touched) or cannot be
+ * examined; users and groups that do not exist or are no valid id; users and
+ * groups by name, the group alone. */
+/* REQ: REQ-VHU-031 REQ-VHU-045 REQ-VHU-052 */
+static void test_cli_and_socket_path_edges(void **state)
+{
+    char out[4096];
+    char path[300], file[300], link_to[300], sock[300];
+    (void)state;
+    {
+        const char *a[] = { "--socket-path", "", NULL };
+        cli_bad(a, "--socket-path", "empty path");
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--user", "", NULL };
+        cli_bad(a, "--user", "empty name");
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--group", "", NULL };
+        cli_bad(a, "--group", "empty name");
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--min-entropy", "9", NULL };
+        cli_bad(a, "--min-entropy", "'9'");
+    }
+    {
+        const char *a[] = { "--socket-path", NULL };
+        cli_bad(a, "--socket-path", "needs a value");
+    }
+    {
+        const char *a[] = { "--fd", "999", NULL };
+        assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+        assert_non_null(strstr(out, "--fd 999: not an open socket"));
+    }
+    /* Paths that are not sockets: named, left alone. */
+    path_of(file, sizeof(file), "edge-file", -1);
+    path_of(link_to, sizeof(link_to), "edge-link", -1);
+    path_of(path, sizeof(path), "edge-fifo", -1);
+    unlink(link_to);
+    unlink(path);
+    {
+        int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        close(fd);
+    }
+    assert_int_equal(symlink(file, link_to), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    {
+        const char *const paths[3] = { link_to, path, "/dev/null" };
+        static const char *const kind[3] = { "a symbolic link", "a FIFO", "a character device" };
+        for (int k = 0; k < 3; k++) {
+            struct stat before, after;
+            const char *a[] = { "--socket-path", paths[k], NULL };
+            assert_int_equal(lstat(paths[k], &before), 0);
+            assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+            assert_non_null(strstr(out, kind[k]));
+            assert_int_equal(lstat(paths[k], &after), 0);
+            assert_true(before.st_ino == after.st_ino && before.st_mode == after.st_mode);
+        }
+    }
+    {
+        /* A path under a regular file: lstat fails with ENOTDIR. */
+        char under[320];
+        snprintf(under, sizeof(under), "%s/sock", file);
+        const char *a[] = { "--socket-path", under, NULL };
+        assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+        assert_non_null(strstr(out, "cannot examine"));
+    }
+    unlink(link_to);
+    unlink(path);
+    unlink(file);
+    /* Users and groups that cannot be resolved: exit 1 after set-up, named. */
+    path_of(sock, sizeof(sock), "edge-sock", -1);
+    {
+        static const char *const users[3] = { "no-such-user-here", "12x", "99999999999" };
+        for (int k = 0; k < 3; k++) {
+            const char *a[] = { "--socket-path", sock, "--user", users[k], NULL };
+            assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+            assert_non_null(strstr(out, "no such user"));
+        }
+        const char *a[] = { "--socket-path", sock, "--user", "65534", "--group", "no-such-group-here", NULL };
+        assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+        assert_non_null(strstr(out, "no such group"));
+    }
+    /* By name, and the group alone (the uid stays). */
+    {
+        static const char *const want[2] = { "running as uid 65534 gid 65534", "running as uid 0 gid 65534" };
+        for (int k = 0; k < 2; k++) {
+            daemon_proc d;
+            const char *waits[2] = { sock, NULL };
+            const char *byname[] = { "--socket-path", sock, "--user", "nobody", "--group", "nogroup", "--log-level",
+                                     "info", NULL };
+            const char *grouponly[] = { "--socket-path", sock, "--group", "nogroup", "--log-level", "info", NULL };
+            unlink(sock);
+            daemon_start(&d, k == 0 ? byname : grouponly, waits);
+            {
+                fe f;
+                fe_start(&f, sock, F_VERSION_1);
+                request_entropy(&f, 64);
+                fe_close(&f);
+            }
+            assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+            if (!file_has(d.log, want[k])) {
+                fprintf(stderr, "expected '%s' in %s\n", want[k], d.log);
+            }
+            assert_true(file_has(d.log, want[k]));
+        }
+    }
+    unlink(sock);
+}
+
+/* Stopped and continued (SIGSTOP, SIGCONT), the daemon's epoll_wait returns
+ * EINTR without any handler having run (Linux does that for stop signals):
+ * the loop goes on and serves. */
+/* REQ: REQ-VHU-001 */
+static void test_stop_and_continue_serves_on(void **state)
+{
+    char sock[300];
+    daemon_proc d;
+    const char *waits[2] = { sock, NULL };
+    const char *a[] = { "--socket-path", sock, NULL };
+    fe f;
+    (void)state;
+    path_of(sock, sizeof(sock), "stopcont", -1);
+    unlink(sock);
+    daemon_start(&d, a, waits);
+    sleep_ms(50);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(kill(d.pid, SIGSTOP), 0);
+        sleep_ms(20);
+        assert_int_equal(kill(d.pid, SIGCONT), 0);
+        sleep_ms(20);
+    }
+    fe_start(&f, sock, F_VERSION_1);
+    request_entropy(&f, 64);
+    fe_close(&f);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
 /* ----------------------------------------------------- temporal (host only)
  *
  * Freedom from interference in time between two instances of one daemon:
@@ -2664,6 +2805,8 @@ int main(void)
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
         cmocka_unit_test(test_dispatcher_each_refusal_in_process),
+        cmocka_unit_test(test_cli_and_socket_path_edges),
+        cmocka_unit_test(test_stop_and_continue_serves_on),
     };
     const struct CMUnitTest temporal_tests[] = {
         cmocka_unit_test_teardown(test_temporal_greedy_neighbour_latency_bounded, temporal_test_teardown),
