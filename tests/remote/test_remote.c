@@ -682,6 +682,29 @@ static void test_esb_probe_as_linux_does(void **state)
 
 /* The daemon exits 0 when QEMU closes its end (QEMU quit), and logs its totals. */
 /* REQ: REQ-RMT-020 */
+/* Stopped and continued (SIGSTOP, SIGCONT), the daemon's epoll_wait returns
+ * EINTR with no handler run (Linux does that for stop signals): it serves on. */
+/* REQ: REQ-RMT-001 */
+static void test_stop_and_continue_serves_on(void **state)
+{
+    (void)state;
+    px p;
+    px_start(&p, k_wdt_none);
+    assert_int_equal(cfg_read(&p, 0, 4), 0x25ab8086u);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(kill(p.pid, SIGSTOP), 0);
+        sleep_ms(20);
+        assert_int_equal(kill(p.pid, SIGCONT), 0);
+        sleep_ms(20);
+    }
+    assert_int_equal(cfg_read(&p, 0, 4), 0x25ab8086u);
+    close(p.fd);
+    p.fd = -1;
+    int st = px_wait_exit(&p, 3000);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void test_proxy_eof_exits_zero(void **state)
 {
     (void)state;
@@ -1796,6 +1819,17 @@ static void test_dispatcher_each_refusal_in_process(void **state)
     mpq_log_level = MPQ_LOG_DEBUG;
     mpq_log(MPQ_LOG_NOTE - 1, "never shown");
     mpq_log(MPQ_LOG_DEBUG + 1, "never shown");
+    {
+        /* Configurations the device refuses: no such kind, a min-entropy the core refuses. */
+        mpq_dev_cfg bad;
+        memset(&bad, 0, sizeof(bad));
+        bad.kind = (enum mpq_kind)7;
+        assert_int_equal(mpq_dev_init(&d, &bad, 0, NULL), -1);
+        bad.kind = MPQ_DEV_ENTROPY;
+        bad.entropy.source.read = fake_src;
+        bad.entropy.min_entropy = 9;
+        assert_int_equal(mpq_dev_init(&d, &bad, 0, NULL), -1);
+    }
     dev_new(&d, MPQ_DEV_ENTROPY);
     int two[2] = { r.fd, r.fd };
     /* An entry beyond the one fd. */
@@ -2251,6 +2285,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_esb_probe_as_linux_does),
         cmocka_unit_test(test_proxy_eof_exits_zero),
+        cmocka_unit_test(test_stop_and_continue_serves_on),
         cmocka_unit_test(test_esb_expiry_resets_through_qmp_on_time),
         cmocka_unit_test(test_esb_pings_keep_it_quiet),
         cmocka_unit_test(test_esb_stage1_interrupt_through_irqfd),

@@ -2394,13 +2394,12 @@ static void test_dispatcher_each_refusal_in_process(void **state)
 /* The command line and the socket path at their edges: empty values, a
  * missing value, an fd that is not open; socket paths that are a symbolic
  * link, a FIFO, a character device (each named, never touched) or cannot be
- * examined; users and groups that do not exist or are no valid id; users and
- * groups by name, the group alone. */
+ * examined; users and groups that do not exist or are no valid id. */
 /* REQ: REQ-VHU-031 REQ-VHU-045 REQ-VHU-052 */
 static void test_cli_and_socket_path_edges(void **state)
 {
     char out[4096];
-    char path[300], file[300], link_to[300], sock[300];
+    char path[300], file[300], link_to[300];
     (void)state;
     {
         const char *a[] = { "--socket-path", "", NULL };
@@ -2421,6 +2420,10 @@ static void test_cli_and_socket_path_edges(void **state)
     {
         const char *a[] = { "--socket-path", NULL };
         cli_bad(a, "--socket-path", "needs a value");
+    }
+    {
+        const char *a[] = { "--fd", "3", "--socket-count", "2", NULL };
+        cli_bad(a, "--fd", "excludes --socket-path and --socket-count");
     }
     {
         const char *a[] = { "--fd", "999", NULL };
@@ -2464,11 +2467,28 @@ static void test_cli_and_socket_path_edges(void **state)
     unlink(link_to);
     unlink(path);
     unlink(file);
-    /* Users and groups that cannot be resolved: exit 1 after set-up, named. */
+}
+
+/* Users and groups that do not exist or are no valid id (exit 1 after
+ * set-up, named); users and groups by name, and the group alone (the uid
+ * stays). --user and --group need root. */
+/* REQ: REQ-VHU-052 */
+static void test_user_group_by_name_and_group_alone(void **state)
+{
+    char sock[300];
+    char out[4096];
+    (void)state;
+    if (geteuid() != 0) {
+        skip();
+    }
     path_of(sock, sizeof(sock), "edge-sock", -1);
+    /* Users and groups that cannot be resolved: exit 1 after set-up, named. */
     {
-        static const char *const users[3] = { "no-such-user-here", "12x", "99999999999" };
-        for (int k = 0; k < 3; k++) {
+        /* Not a name, and no decimal id: a suffix, past INT32_MAX, past
+         * ULONG_MAX, a sign, a letter first. */
+        static const char *const users[6] = { "no-such-user-here", "12x", "99999999999", "999999999999999999999999",
+                                              "-1", "a1" };
+        for (int k = 0; k < 6; k++) {
             const char *a[] = { "--socket-path", sock, "--user", users[k], NULL };
             assert_int_equal(run_cli(a, out, sizeof(out)), 1);
             assert_non_null(strstr(out, "no such user"));
@@ -2477,17 +2497,27 @@ static void test_cli_and_socket_path_edges(void **state)
         assert_int_equal(run_cli(a, out, sizeof(out)), 1);
         assert_non_null(strstr(out, "no such group"));
     }
-    /* By name, and the group alone (the uid stays). */
     {
-        static const char *const want[2] = { "running as uid 65534 gid 65534", "running as uid 0 gid 65534" };
-        for (int k = 0; k < 2; k++) {
+        /* By name; the group alone; the user alone (its passwd group); a
+         * uid without a passwd entry (its own number as the group); root
+         * itself (nothing to regain). */
+        static const char *const want[5] = { "running as uid 65534 gid 65534", "running as uid 0 gid 65534",
+                                             "running as uid 65534 gid 65534", "running as uid 12345 gid 12345",
+                                             "running as uid 0 gid 0" };
+        for (int k = 0; k < 5; k++) {
             daemon_proc d;
             const char *waits[2] = { sock, NULL };
             const char *byname[] = { "--socket-path", sock, "--user", "nobody", "--group", "nogroup", "--log-level",
                                      "info", NULL };
             const char *grouponly[] = { "--socket-path", sock, "--group", "nogroup", "--log-level", "info", NULL };
+            const char *useronly[] = { "--socket-path", sock, "--user", "nobody", "--log-level", "info", NULL };
+            const char *nopasswd[] = { "--socket-path", sock, "--user", "12345", "--min-entropy", "4", "--log-level",
+                                       "info", NULL };
+            const char *root[] = { "--socket-path", sock, "--user", "root", "--group", "0", "--log-level", "info",
+                                   NULL };
+            const char *const *const cases[5] = { byname, grouponly, useronly, nopasswd, root };
             unlink(sock);
-            daemon_start(&d, k == 0 ? byname : grouponly, waits);
+            daemon_start(&d, cases[k], waits);
             {
                 fe f;
                 fe_start(&f, sock, F_VERSION_1);
@@ -2530,6 +2560,90 @@ static void test_stop_and_continue_serves_on(void **state)
     request_entropy(&f, 64);
     fe_close(&f);
     assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+/* At exit the daemon removes only the sockets it bound: a path removed
+ * meanwhile is fine, a regular file or another socket now at the path is
+ * left alone (and said). */
+/* REQ: REQ-VHU-045 */
+static void test_exit_removes_only_its_own_sockets(void **state)
+{
+    char base[300], p0[300], p1[300], p2[300];
+    daemon_proc d;
+    const char *waits[4] = { p0, p1, p2, NULL };
+    const char *args[] = { "--socket-path", base, "--socket-count", "3", NULL };
+    struct sockaddr_un sa;
+    struct stat st;
+    int other;
+    (void)state;
+    path_of(base, sizeof(base), "exit", -1);
+    path_of(p0, sizeof(p0), "exit", 0);
+    path_of(p1, sizeof(p1), "exit", 1);
+    path_of(p2, sizeof(p2), "exit", 2);
+    daemon_start(&d, args, waits);
+    sleep_ms(50);
+    assert_int_equal(unlink(p0), 0);
+    assert_int_equal(unlink(p1), 0);
+    {
+        int fd = open(p1, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        close(fd);
+    }
+    assert_int_equal(unlink(p2), 0);
+    other = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    assert_true(strlen(p2) < sizeof(sa.sun_path));
+    memcpy(sa.sun_path, p2, strlen(p2) + 1u);
+    assert_int_equal(bind(other, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    assert_int_equal(lstat(p1, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(lstat(p2, &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    assert_true(file_has(d.log, "is no longer our socket: left alone"));
+    close(other);
+    unlink(p1);
+    unlink(p2);
+}
+
+/* --user and --group started without root: refused after set-up, exit 1. */
+/* REQ: REQ-VHU-052 */
+static void test_user_without_root_refused(void **state)
+{
+    char dir[64], path[128], log[300];
+    int st = 0;
+    pid_t pid;
+    (void)state;
+    if (geteuid() != 0) {
+        skip(); /* the test drops to uid 65534 itself */
+    }
+    path_of(log, sizeof(log), "nonroot.log", -1);
+    snprintf(dir, sizeof(dir), "/tmp/vhu-nonroot-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chown(dir, 65534, 65534), 0);
+    snprintf(path, sizeof(path), "%s/sock", dir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        const char *argv[] = { g_daemon, "--socket-path", path, "--user", "65534", NULL };
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644); /* opened as root */
+        if (fd >= 0) {
+            dup2(fd, 2);
+        }
+        if (setgid(65534) != 0 || setuid(65534) != 0) {
+            _exit(126);
+        }
+        alarm(5);
+        execv(g_daemon, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 1);
+    assert_true(file_has(log, "--user/--group need the daemon to be started as root"));
+    unlink(path);
+    rmdir(dir);
 }
 
 /* ----------------------------------------------------- temporal (host only)
@@ -2806,7 +2920,10 @@ int main(void)
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
         cmocka_unit_test(test_dispatcher_each_refusal_in_process),
         cmocka_unit_test(test_cli_and_socket_path_edges),
+        cmocka_unit_test(test_user_group_by_name_and_group_alone),
         cmocka_unit_test(test_stop_and_continue_serves_on),
+        cmocka_unit_test(test_exit_removes_only_its_own_sockets),
+        cmocka_unit_test(test_user_without_root_refused),
     };
     const struct CMUnitTest temporal_tests[] = {
         cmocka_unit_test_teardown(test_temporal_greedy_neighbour_latency_bounded, temporal_test_teardown),

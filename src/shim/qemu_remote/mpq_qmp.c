@@ -429,7 +429,7 @@ static void flush(mpq_qmp *q, uint64_t now)
 {
     while (q->fd >= 0 && q->out_off < q->out_len) {
         ssize_t w = send(q->fd, q->out + q->out_off, q->out_len - q->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0 && errno == EINTR) {
+        if (w < 0 && SVD_NEVER(errno == EINTR)) { /* SVD-COV-001: no handler can interrupt it */
             continue;
         }
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -705,7 +705,7 @@ void mpq_qmp_io(mpq_qmp *q, bool readable, bool writable, uint64_t now)
     while (readable && q->fd >= 0) {
         char buf[4096];
         ssize_t r = recv(q->fd, buf, sizeof(buf), MSG_DONTWAIT);
-        if (r < 0 && errno == EINTR) {
+        if (r < 0 && SVD_NEVER(errno == EINTR)) { /* SVD-COV-001: no handler can interrupt it */
             continue;
         }
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
