@@ -1020,7 +1020,8 @@ static int inst_setup(struct inst *in, size_t i, const struct opts *o)
     } else {
         n = snprintf(in->path, sizeof(in->path), "%s", o->fd >= 0 ? "" : o->socket_path);
     }
-    if (n < 0 || (size_t)n >= sizeof(in->path)) {
+    /* SVD-COV-009: parse_args() left room for the path and two digits. */
+    if (SVD_NEVER(n < 0) || SVD_NEVER((size_t)n >= sizeof(in->path))) {
         vhu_log(VHU_LOG_ERROR, (int)i, "socket path too long");
         return -1;
     }
