@@ -2420,6 +2420,19 @@ static void test_dispatcher_each_refusal_in_process(void **state)
         assert_int_equal(disp(d, VHU_SET_VRING_KICK, NR, p, 8, NULL, 0, &rep), VHU_V_OK);
         assert_true(d->vr.polling);
         assert_true(d->vr.kick_fd < 0);
+        /* Polling: the next look is never later than one poll period,
+         * whether the engine has nothing to do or a request waits (here on
+         * the source's health start-up test: the fake source is constant). */
+        bool wake = false;
+        uint64_t at = 0;
+        vhu_dev_process(d, 1000, &wake, &at);
+        assert_true(wake);
+        assert_int_equal(at, 1000 + VHU_POLL_NS);
+        set_desc(&f, ram_b(&f, OFF_DESC), 0, GPA_A + OFF_BUF, REG_SIZE - OFF_BUF, SVD_VRING_DESC_F_WRITE, 0);
+        publish(&f, 0);
+        vhu_dev_process(d, 2000, &wake, &at);
+        assert_true(wake);
+        assert_true(at > 2000u && at <= 2000 + VHU_POLL_NS);
     }
     /* Disabled, the ring stops; the kick fd lost, it stops and forgets it. */
     state_payload(p, 0, 0);
