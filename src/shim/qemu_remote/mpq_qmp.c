@@ -292,6 +292,9 @@ static size_t skip_string(const char *s, size_t n, size_t i)
 static size_t skip_value(const char *s, size_t n, size_t i)
 {
     int depth = 0;
+    if (i >= n) {
+        return n; /* text that ends early (not valid): nothing past it is read */
+    }
     if (s[i] != '{' && s[i] != '[') {
         (void)json_scalar(s, n, &i);
         return i;
