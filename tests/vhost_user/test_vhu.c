@@ -2731,6 +2731,10 @@ static void test_source_fifo_waits_then_serves(void **state)
     publish(&f, 0);
     kick(&f);
     assert_false(wait_used(&f, 300, &id, &len));
+    /* Zeros: the health tests fail (said once), the request still waits. */
+    memset(buf, 0, sizeof(buf));
+    assert_int_equal(write(w, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+    assert_false(wait_used(&f, 500, &id, &len));
     assert_int_equal(getrandom(buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
     assert_int_equal(write(w, buf, sizeof(buf)), (ssize_t)sizeof(buf));
     assert_true(wait_used(&f, 3000, &id, &len));
@@ -2739,8 +2743,36 @@ static void test_source_fifo_waits_then_serves(void **state)
     assert_non_null(memmem(buf, sizeof(buf), f.ram + OFF_BUF, 64)); /* the FIFO's own bytes */
     fe_close(&f);
     assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    assert_true(file_has(d.log, "source health test failed"));
+    assert_true(file_has(d.log, "source health tests pass again"));
     close(w);
     unlink(fifo);
+}
+
+/* A source whose reads fail (EIO: /proc/self/mem read at address 0): the
+ * failure is logged, the request waits and is never completed. */
+/* REQ: REQ-VHU-007 */
+static void test_source_read_error_keeps_the_request_waiting(void **state)
+{
+    char sock[300];
+    daemon_proc d;
+    const char *waits[2] = { sock, NULL };
+    const char *args[] = { "--socket-path", sock, "--source", "/proc/self/mem", NULL };
+    uint32_t id = 0, len = 0;
+    fe f;
+    (void)state;
+    path_of(sock, sizeof(sock), "src-eio", -1);
+    daemon_start(&d, args, waits);
+    fe_start(&f, sock, F_VERSION_1);
+    set_desc(&f, ram_b(&f, OFF_DESC), 0, GPA_A + OFF_BUF, 64, SVD_VRING_DESC_F_WRITE, 0);
+    publish(&f, 0);
+    kick(&f);
+    assert_false(wait_used(&f, 500, &id, &len));
+    kick(&f);
+    assert_false(wait_used(&f, 200, &id, &len));
+    fe_close(&f);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    assert_true(file_has(d.log, "--source read failed: Input/output error"));
 }
 
 /* ----------------------------------------------------- temporal (host only)
@@ -3051,6 +3083,7 @@ int main(void)
         cmocka_unit_test(test_exit_removes_only_its_own_sockets),
         cmocka_unit_test(test_user_without_root_refused),
         cmocka_unit_test(test_source_fifo_waits_then_serves),
+        cmocka_unit_test(test_source_read_error_keeps_the_request_waiting),
     };
     const struct CMUnitTest temporal_tests[] = {
         cmocka_unit_test_teardown(test_temporal_greedy_neighbour_latency_bounded, temporal_test_teardown),
