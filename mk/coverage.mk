@@ -19,8 +19,8 @@ COV_SHIM_LINES   := 90
 # Shim branch target; unreachable branches are deviations (docs/coverage.md).
 # `make coverage` reports every shim against it; the gate enforces it for the
 # shims listed in COV_SHIM_BRANCH_AREAS: qemu-remote-vdev, which reaches it;
-# the vhost-user daemon (89%) and the qvm adapters (83%) are reported only
-# until they do (docs/coverage.md).
+# the vhost-user daemon (89.6-90.1% between runs) and the qvm adapters (83%)
+# are reported only until they reach it with a margin (docs/coverage.md).
 COV_SHIM_BRANCH  := 90
 COV_SHIM_BRANCH_AREAS := qemu_remote
 # covgate.py's arguments: the data, the tree, the thresholds, the gated shims.
