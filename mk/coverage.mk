@@ -3,8 +3,9 @@
 # constants there, so unreachable defensive branches are not counted), the test
 # suites in COV_TEST_TARGETS run, and lcov collects src/ only.
 #   make coverage        HTML into coverage/html, summary and per-area figures printed
-#   make coverage-gate   fails if src/core < 100% lines or < 100% branches, or a shim
-#                        (src/shim/<name>) < 90% lines; lists every missed line/branch
+#   make coverage-gate   fails if src/core < 100% lines or < 100% branches, a shim
+#                        (src/shim/<name>) < 90% lines, or a shim of COV_SHIM_BRANCH_AREAS
+#                        < 90% branches; lists every missed line/branch
 COV_DIR  := $(B)/cov
 COV_INFO := $(COV_DIR)/coverage.info
 LCOV_RC  := --rc lcov_branch_coverage=1
@@ -15,12 +16,16 @@ COV_TEST_TARGETS := unit harness vhu-test remote-test
 COV_CORE_LINES   := 100
 COV_CORE_BRANCH  := 100
 COV_SHIM_LINES   := 90
-# covgate.py's arguments: the data, the tree, the three thresholds.
-COV_GATE_ARGS    := $(COV_INFO) $(CURDIR) $(COV_CORE_LINES) $(COV_CORE_BRANCH) $(COV_SHIM_LINES)
-# Shim branch target (src/shim/vhost_user, src/shim/qvm); unreachable branches
-# are deviations (docs/coverage.md). Reported by `make coverage`; not yet a
-# gate (the shims are below it), so not a stage of `make check`.
+# Shim branch target; unreachable branches are deviations (docs/coverage.md).
+# `make coverage` reports every shim against it; the gate enforces it for the
+# shims listed in COV_SHIM_BRANCH_AREAS: qemu-remote-vdev, which reaches it;
+# the vhost-user daemon (89.6-90.1% between runs) and the qvm adapters (83%)
+# are reported only until they reach it with a margin (docs/coverage.md).
 COV_SHIM_BRANCH  := 90
+COV_SHIM_BRANCH_AREAS := qemu_remote
+# covgate.py's arguments: the data, the tree, the thresholds, the gated shims.
+COV_GATE_ARGS    := $(COV_INFO) $(CURDIR) $(COV_CORE_LINES) $(COV_CORE_BRANCH) $(COV_SHIM_LINES) \
+                    $(COV_SHIM_BRANCH) $(COV_SHIM_BRANCH_AREAS)
 
 PKGS += lcov python3
 CLEAN_DIRS += coverage/html
@@ -36,6 +41,12 @@ coverage-run:
 	  FAULT_SAN="-DSVD_COVERAGE --coverage" VARIANT_CFLAGS="-DSVD_COVERAGE --coverage" VARIANT_LDFLAGS="--coverage" faults-build \
 	  && { python3 tests/faults/run_vhu.py $(COV_DIR)/faults/vhost-user-entropy $(COV_DIR)/faults/run \
 	  >$(COV_DIR)/faults.log 2>&1 || true; })
+	@# The same for qemu-remote-vdev's countdown (its verdict is `make remote-faults`).
+	$(if $(filter remote-faults,$(CHECK_STAGES)),@$(MAKE) --no-print-directory B=$(COV_DIR) CC=gcc OPT="-O0 -g" RMT_FAULT_CC=gcc \
+	  RMT_FAULT_OPT=-O0 RMT_FAULT_SAN="-DSVD_COVERAGE --coverage" VARIANT_CFLAGS="-DSVD_COVERAGE --coverage" \
+	  VARIANT_LDFLAGS="--coverage" remote-faults-build \
+	  && { python3 tests/remote/run_faults.py $(COV_DIR)/faults-remote/qemu-remote-vdev $(COV_DIR)/faults-remote/run \
+	  >$(COV_DIR)/faults-remote.log 2>&1 || true; })
 	@# The --initial baseline makes a compiled file that no test ran count as 0%, not vanish.
 	@$(LCOV) --capture --initial --directory $(COV_DIR) --base-directory . --output-file $(COV_DIR)/base.info \
 	  2>$(COV_DIR)/lcov.log || { cat $(COV_DIR)/lcov.log; exit 1; }
@@ -50,12 +61,14 @@ coverage: coverage-run
 	  --output-directory coverage/html $(COV_INFO)
 	@echo "coverage: suites run: $(COV_TEST_TARGETS); HTML in coverage/html/index.html"
 	@lcov $(LCOV_RC) --summary $(COV_INFO) 2>&1 | grep -E '^ *(lines|functions|branches)'
-	@python3 tools/lint/covgate.py --report $(COV_GATE_ARGS) $(COV_SHIM_BRANCH)
+	@python3 tools/lint/covgate.py --report $(COV_GATE_ARGS)
 
 coverage-gate: coverage
 	@python3 tools/lint/covgate.py --gate-quiet $(COV_GATE_ARGS)
 
-# The shim branch target as a gate (fails today: see docs/coverage.md).
+# The shim branch target for every shim, the qvm adapters included (not a
+# stage of `make check` until they reach it: see docs/coverage.md).
 .PHONY: coverage-branch-gate
 coverage-branch-gate: coverage
-	@python3 tools/lint/covgate.py --gate-quiet $(COV_GATE_ARGS) $(COV_SHIM_BRANCH)
+	@python3 tools/lint/covgate.py --gate-quiet $(COV_INFO) $(CURDIR) $(COV_CORE_LINES) $(COV_CORE_BRANCH) \
+	  $(COV_SHIM_LINES) $(COV_SHIM_BRANCH) all

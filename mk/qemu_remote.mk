@@ -66,15 +66,21 @@ RMT_FAULT_WRAP := socket bind listen accept4 setsockopt getsockopt connect recvm
 RMT_FAULT_BIN  := $(RMT_FAULT_DIR)/qemu-remote-vdev
 RMT_FAULT_SRC  := $(sort $(wildcard src/shim/qemu_remote/*.c))
 RMT_FAULT_CORE := $(RMT_FAULT_DIR)/libsvdcore.a
-.PHONY: $(RMT_FAULT_CORE)
+# The sanitizer build by default; the coverage run (mk/coverage.mk) builds the
+# same daemon with gcc --coverage at -O0, as it does the vhost-user one.
+RMT_FAULT_CC   ?= $(SAN_CC)
+RMT_FAULT_OPT  ?= $(SAN_OPT)
+RMT_FAULT_SAN  ?= $(SAN_FLAGS)
+.PHONY: $(RMT_FAULT_CORE) remote-faults-build
 # The core in its own tree, built with the sanitizers (recursive make).
 $(RMT_FAULT_CORE):
-	@$(MAKE) --no-print-directory B=$(RMT_FAULT_DIR) CC=$(SAN_CC) OPT="$(SAN_OPT)" VARIANT_CFLAGS="$(SAN_FLAGS)" $@
+	@$(MAKE) --no-print-directory B=$(RMT_FAULT_DIR) CC=$(RMT_FAULT_CC) OPT="$(RMT_FAULT_OPT)" VARIANT_CFLAGS="$(RMT_FAULT_SAN)" $@
 $(RMT_FAULT_DIR)/inject_remote.o: tests/remote/inject_remote.c tests/faults/inject.c | $(RMT_FAULT_CORE)
-	$(SAN_CC) $(STD) $(WARN) $(SAN_OPT) $(SAN_FLAGS) -c $< -o $@
+	$(RMT_FAULT_CC) $(STD) $(WARN) $(RMT_FAULT_OPT) $(RMT_FAULT_SAN) -c $< -o $@
 $(RMT_FAULT_BIN): $(RMT_FAULT_SRC) $(RMT_HDR) $(RMT_FAULT_DIR)/inject_remote.o $(RMT_FAULT_CORE)
-	$(SAN_CC) $(CPPFLAGS_ALL) $(CFLAGS_SHIM) $(SAN_OPT) $(SAN_FLAGS) $(RMT_FAULT_SRC) $(RMT_FAULT_DIR)/inject_remote.o \
+	$(RMT_FAULT_CC) $(CPPFLAGS_ALL) $(CFLAGS_SHIM) $(RMT_FAULT_OPT) $(RMT_FAULT_SAN) $(RMT_FAULT_SRC) $(RMT_FAULT_DIR)/inject_remote.o \
 	  $(RMT_FAULT_CORE) $(HARDEN_LDFLAGS) $(addprefix -Wl$(comma)--wrap=,$(RMT_FAULT_WRAP)) -o $@
+remote-faults-build: $(RMT_FAULT_BIN)
 remote-faults: $(RMT_FAULT_BIN)
 	@python3 tests/remote/run_faults.py $(RMT_FAULT_BIN) $(RMT_FAULT_DIR)/run
 

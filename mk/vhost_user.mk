@@ -1,7 +1,9 @@
 # vhost-user back-end daemon `vhost-user-entropy` (src/shim/vhost_user/) and
 # its protocol tests with a fake front-end (tests/vhost_user/).
 #   make vhost-user   the daemon at $(VHU_BIN)
-#   make vhu-test     protocol, robustness, lifecycle and CLI tests
+#   make vhu-test     protocol, robustness, lifecycle and CLI tests, and the temporal group
+#                     (VHU_TEMPORAL=1: a greedy neighbour and a 1 GiB request against the other
+#                     instance's latency; host only, the emulated aarch64 run leaves it out)
 #   make vhu-asan     the same tests, daemon and dispatcher built with $(SAN_FLAGS) ($(B)/asan)
 # Requirements: docs/req/vhu.md. User guide: docs/vhost-user.md.
 # The daemon and its sources are also used by mk/e2e.mk, mk/bench.mk,
@@ -46,7 +48,7 @@ vhost-user: $(VHU_BIN)
 # dispatcher in-process (fd and mapping leak checks on this process).
 vhu-test: $(VHU_BIN) $(VHU_TEST) $(VHU_TEST_PACKED)
 	@rm -rf $(VHU_DIR)/tmp
-	VHU_DAEMON=$(VHU_BIN) VHU_TMP=$(VHU_DIR)/tmp $(VHU_TEST)
+	VHU_TEMPORAL=1 VHU_DAEMON=$(VHU_BIN) VHU_TMP=$(VHU_DIR)/tmp $(VHU_TEST)
 	$(VHU_TEST_PACKED)
 
 # A sanitizer report in the daemon aborts it, which the tests see (a test or

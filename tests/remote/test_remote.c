@@ -682,6 +682,29 @@ static void test_esb_probe_as_linux_does(void **state)
 
 /* The daemon exits 0 when QEMU closes its end (QEMU quit), and logs its totals. */
 /* REQ: REQ-RMT-020 */
+/* Stopped and continued (SIGSTOP, SIGCONT), the daemon's epoll_wait returns
+ * EINTR with no handler run (Linux does that for stop signals): it serves on. */
+/* REQ: REQ-RMT-001 */
+static void test_stop_and_continue_serves_on(void **state)
+{
+    (void)state;
+    px p;
+    px_start(&p, k_wdt_none);
+    assert_int_equal(cfg_read(&p, 0, 4), 0x25ab8086u);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(kill(p.pid, SIGSTOP), 0);
+        sleep_ms(20);
+        assert_int_equal(kill(p.pid, SIGCONT), 0);
+        sleep_ms(20);
+    }
+    assert_int_equal(cfg_read(&p, 0, 4), 0x25ab8086u);
+    close(p.fd);
+    p.fd = -1;
+    int st = px_wait_exit(&p, 3000);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void test_proxy_eof_exits_zero(void **state)
 {
     (void)state;
@@ -1764,6 +1787,121 @@ static void test_dispatcher_garbage_never_crashes(void **state)
     ram_free(&r);
 }
 
+/* Each refusal of SYNC_SYSMEM and SET_IRQFD in-process, with its verdict: an
+ * entry set beyond the fds, an empty or wrapping region, overlapping
+ * regions, an fd that is no fd, a pipe, a table that differs from the one in
+ * place only in its offset, a file that cannot be mapped writable (the table
+ * is then empty, the connection stays), an irqfd pair whose second fd is no
+ * fd; a resample with nothing to read; log levels out of range. */
+static void sysmem_one(uint8_t *m, uint32_t i, uint64_t gpa, uint64_t size, uint64_t off)
+{
+    svd_store_le64(m + MPQ_SYSMEM_GPAS + 8u * i, gpa);
+    svd_store_le64(m + MPQ_SYSMEM_SIZES + 8u * i, size);
+    svd_store_le64(m + MPQ_SYSMEM_OFFSETS + 8u * i, off);
+}
+
+static enum mpq_verdict sysmem_send(mpq_dev *d, const uint8_t *m, const int *fds_in, size_t n)
+{
+    int fds[MPQ_MAX_FDS];
+    mpq_out out;
+    for (size_t i = 0; i < n; i++) {
+        fds[i] = fds_in[i] >= 0 && fds_in[i] < 1000 ? dup(fds_in[i]) : fds_in[i];
+    }
+    return mpq_dev_handle(d, MPQ_SYNC_SYSMEM, MPQ_SYSMEM_SIZE, m, fds, n, 0, &out);
+}
+
+/* REQ: REQ-RMT-014 REQ-RMT-015 */
+static void test_dispatcher_each_refusal_in_process(void **state)
+{
+    static mpq_dev d;
+    ram r;
+    mpq_out out;
+    uint8_t m[MPQ_SYSMEM_SIZE];
+    int pp[2];
+    const int saved = mpq_log_level;
+    (void)state;
+    ram_init(&r);
+    assert_int_equal(pipe2(pp, O_CLOEXEC), 0);
+    mpq_log_level = MPQ_LOG_DEBUG;
+    mpq_log(MPQ_LOG_NOTE - 1, "never shown");
+    mpq_log(MPQ_LOG_DEBUG + 1, "never shown");
+    {
+        /* Configurations the device refuses: no such kind, a min-entropy the core refuses. */
+        mpq_dev_cfg bad;
+        memset(&bad, 0, sizeof(bad));
+        bad.kind = (enum mpq_kind)7;
+        assert_int_equal(mpq_dev_init(&d, &bad, 0, NULL), -1);
+        bad.kind = MPQ_DEV_ENTROPY;
+        bad.entropy.source.read = fake_src;
+        bad.entropy.min_entropy = 9;
+        assert_int_equal(mpq_dev_init(&d, &bad, 0, NULL), -1);
+    }
+    dev_new(&d, MPQ_DEV_ENTROPY);
+    int two[2] = { r.fd, r.fd };
+    /* An entry beyond the one fd. */
+    memset(m, 0, sizeof(m));
+    sysmem_one(m, 0, 0, 1u << 20, 0);
+    sysmem_one(m, 1, 0, 0, 4096);
+    assert_int_equal(sysmem_send(&d, m, two, 1), MPQ_V_DISCONNECT);
+    /* Empty; wrapping in guest-physical space; wrapping in the file. */
+    memset(m, 0, sizeof(m));
+    sysmem_one(m, 0, 0, 0, 0);
+    assert_int_equal(sysmem_send(&d, m, two, 1), MPQ_V_DISCONNECT);
+    sysmem_one(m, 0, UINT64_MAX - 10u, 4096, 0);
+    assert_int_equal(sysmem_send(&d, m, two, 1), MPQ_V_DISCONNECT);
+    sysmem_one(m, 0, 0, 4096, UINT64_MAX - 10u);
+    assert_int_equal(sysmem_send(&d, m, two, 1), MPQ_V_DISCONNECT);
+    /* Overlapping regions, the second inside the first and the first inside the second. */
+    sysmem_one(m, 0, 0x10000, 0x10000, 0);
+    sysmem_one(m, 1, 0x18000, 0x1000, 0);
+    assert_int_equal(sysmem_send(&d, m, two, 2), MPQ_V_DISCONNECT);
+    sysmem_one(m, 1, 0x8000, 0x10000, 0);
+    assert_int_equal(sysmem_send(&d, m, two, 2), MPQ_V_DISCONNECT);
+    /* No such fd; a pipe. */
+    memset(m, 0, sizeof(m));
+    sysmem_one(m, 0, 0, 1u << 20, 0);
+    int nofd[1] = { 1000 };
+    assert_int_equal(sysmem_send(&d, m, nofd, 1), MPQ_V_DISCONNECT);
+    int pipefd[1] = { pp[0] };
+    assert_int_equal(sysmem_send(&d, m, pipefd, 1), MPQ_V_DISCONNECT);
+    /* A table in place; the same but for the offset is a new table. */
+    assert_int_equal(sysmem_send(&d, m, two, 1), MPQ_V_OK);
+    assert_int_equal(d.nregions, 1);
+    sysmem_one(m, 0, 0, 1u << 20, 4096);
+    assert_int_equal(sysmem_send(&d, m, two, 1), MPQ_V_OK);
+    assert_int_equal(d.st.syncs_same, 0);
+    /* Read-only: mapping refused, the table is empty, the connection stays. */
+    {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", r.fd);
+        int ro[1] = { open(path, O_RDONLY | O_CLOEXEC) };
+        assert_true(ro[0] >= 0);
+        sysmem_one(m, 0, 0, 1u << 20, 0);
+        assert_int_equal(sysmem_send(&d, m, ro, 1), MPQ_V_OK);
+        assert_int_equal(d.nregions, 0);
+        assert_int_equal(d.st.map_failures, 1);
+        close(ro[0]);
+    }
+    /* irqfds: the second is no fd. */
+    {
+        int e[2] = { eventfd(0, EFD_CLOEXEC), 1000 };
+        assert_int_equal(mpq_dev_handle(&d, MPQ_SET_IRQFD, 0, NULL, e, 2, 0, &out), MPQ_V_DISCONNECT);
+    }
+    mpq_dev_resample(&d); /* no resample fd */
+    {
+        int e[2] = { eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
+        assert_int_equal(mpq_dev_handle(&d, MPQ_SET_IRQFD, 0, NULL, e, 2, 0, &out), MPQ_V_OK);
+    }
+    const uint64_t before = d.st.resamples;
+    mpq_dev_resample(&d); /* nothing to read */
+    assert_int_equal(d.st.resamples, before);
+    mpq_dev_disconnect(&d, 0);
+    close(pp[0]);
+    close(pp[1]);
+    ram_free(&r);
+    mpq_log_level = saved;
+}
+
 /* The QMP client's JSON check: RFC 8259 syntax, strict UTF-8, the nesting limit. */
 /* REQ: REQ-RMT-043 */
 static void test_json_validator(void **state)
@@ -1809,6 +1947,80 @@ static void test_json_validator(void **state)
     assert_int_equal(mpq_json_get("[1]", 3, "a", &v, &l), -1);
     const char *esc = "{\"\\u0061\": 1}";
     assert_int_equal(mpq_json_get(esc, strlen(esc), "a", &v, &l), 0);
+}
+
+/* The JSON check at its edges, each input with its exact length (some hold a
+ * NUL): every kind of blank, hex digits of both cases and the bytes next to
+ * their ranges, truncated and overlong UTF-8, code points past U+10FFFF,
+ * numbers cut short, a comma outside any container, an unclosed container;
+ * and the key lookup on text that ends early. */
+/* REQ: REQ-RMT-043 */
+static void test_json_validator_edges(void **state)
+{
+    typedef struct jcase {
+        const char *s;
+        size_t n;
+        bool valid;
+    } jcase;
+    (void)state;
+#define JC(lit, ok) { lit, sizeof(lit) - 1u, ok }
+    static const jcase cases[] = {
+        JC(" \t\n\r{}\r\n", true),
+        JC("\"\\uABCD\\uabcd\\u09Af\"", true),
+        JC("\"\\u00g0\"", false),   /* just past 'f' */
+        JC("\"\\u00G0\"", false),   /* just past 'F' */
+        JC("\"\\u00@0\"", false),   /* just before 'A' */
+        JC("\"\\u00`0\"", false),   /* just before 'a' */
+        JC("\"\\u00/0\"", false),   /* just before '0' */
+        JC("\"\\u00:0\"", false),   /* just after '9' */
+        JC("\"\\u00", false),       /* escape cut short */
+        JC("\"\\u0\"", false),
+        JC("\"\\\0\"", false),      /* a NUL after the backslash */
+        JC("\"\\/\\b\\f\\r\\t\\\"\\\\\"", true),
+        JC("\"\xc3", false),        /* two-byte sequence cut short */
+        JC("\"\xe2\x82", false),    /* three-byte sequence cut short */
+        JC("\"\xe0\x80\x80\"", false), /* overlong three-byte form */
+        JC("\"\xf0\x80\x80\x80\"", false), /* overlong four-byte form */
+        JC("\"\xf4\x90\x80\x80\"", false), /* past U+10FFFF */
+        JC("\"\xf4\x8f\xbf\xbf\"", true),  /* U+10FFFF itself */
+        JC("\"\xee\x80\x80\"", true),      /* just past the surrogates */
+        JC("\"\xc1\xbf\"", false),  /* a lead byte never used */
+        JC("\"\xe2\x82\xc0\"", false), /* a bad third byte */
+        JC("-a", false),
+        JC("1e+", false),
+        JC("1E-5", true),
+        JC("1.5E+3", true),
+        JC("-0", true),
+        JC("1,2", false),           /* a comma outside any container */
+        JC("[1", false),            /* never closed */
+        JC("{\"a\":1", false),
+        JC("{\"a\"", false),
+        JC("[1}", false),
+        JC("{\"a\":1]", false),
+        JC("]", false),
+        JC("falsy", false),
+        JC("nulL", false),
+        JC("fals", false),
+        JC("[true,false,null]", true),
+    };
+#undef JC
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (mpq_json_valid(cases[i].s, cases[i].n) != cases[i].valid) {
+            fprintf(stderr, "JSON case %zu: expected %s\n", i, cases[i].valid ? "valid" : "invalid");
+        }
+        assert_int_equal(mpq_json_valid(cases[i].s, cases[i].n), cases[i].valid);
+    }
+    size_t v = 0, l = 0;
+    /* Lookups the parser only makes on validated text, here on text that ends early. */
+    assert_int_equal(mpq_json_get("  ", 2, "a", &v, &l), -1);
+    assert_int_equal(mpq_json_get("{", 1, "a", &v, &l), 0);
+    assert_int_equal(mpq_json_get("{\"a\"", 4, "a", &v, &l), 1);
+    assert_int_equal(mpq_json_get("{\"a\": [1, {\"b\": \"]\"}], \"c\": 2", 29, "c", &v, &l), 1);
+    assert_int_equal(l, 1);
+    assert_int_equal(mpq_json_get("{\"a\": [1, 2", 11, "b", &v, &l), 0);
+    const char *ab = "{\"ab\": 1, \"a\": 2}";
+    assert_int_equal(mpq_json_get(ab, strlen(ab), "a", &v, &l), 1);
+    assert_memory_equal("2", &ab[v], 1);
 }
 
 /* The conversation without sockets: each line QEMU could send, in each state. */
@@ -1864,9 +2076,211 @@ static void test_qmp_conversation_in_process(void **state)
     mpq_qmp_fire(&q, MPQ_ACTION_RESET, 0); /* logged: no QMP */
 }
 
+/* The QMP client end to end in-process, on a socketpair standing for QEMU's
+ * monitor: a greeting split over two reads with CRLF and blank lines, each
+ * malformed greeting, the negotiation to READY with the VM stopped, events,
+ * an action refused, one confirmed, one cut off by QEMU closing, an error
+ * member that is no object, a line past the limit, a reply overdue, the
+ * retry against a missing and a listening socket, an action that waits for
+ * the connection and is sent once it is ready, a send that would block and
+ * finishes when the socket drains, a send to a closed peer. */
+static void qmp_pair(mpq_qmp *q, int *peer, enum mpq_qmp_state st)
+{
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    q->fd = sv[0];
+    q->state = st;
+    q->in_len = 0;
+    *peer = sv[1];
+}
+
+static void qmp_say(mpq_qmp *q, int peer, const char *text, uint64_t now)
+{
+    assert_int_equal(send(peer, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+    mpq_qmp_io(q, true, false, now);
+}
+
+/* What the client sent since the last call, NUL-terminated. */
+static const char *qmp_heard(int peer)
+{
+    static char buf[4096];
+    ssize_t n = recv(peer, buf, sizeof(buf) - 1u, MSG_DONTWAIT);
+    buf[n > 0 ? n : 0] = '\0';
+    return buf;
+}
+
+/* REQ: REQ-RMT-043 */
+static void test_qmp_client_over_a_socketpair(void **state)
+{
+    static const char *const bad_greetings[] = {
+        "{\"qmp\": {}}\n",
+        "{\"QMP\": {\"version\": 1, \"capabilities\": []}}\n",
+        "{\"QMP\": {\"version\": {}}}\n",
+        "{\"QMP\": {\"version\": {}, \"capabilities\": {}}}\n",
+    };
+    mpq_qmp q;
+    int peer;
+    (void)state;
+    /* A path too long for a UNIX socket leaves QMP off. */
+    {
+        char longp[200];
+        memset(longp, 'p', sizeof(longp) - 1u);
+        longp[sizeof(longp) - 1u] = '\0';
+        mpq_qmp_init(&q, longp, 0);
+        assert_false(mpq_qmp_enabled(&q));
+    }
+    for (size_t i = 0; i < sizeof(bad_greetings) / sizeof(bad_greetings[0]); i++) {
+        mpq_qmp_init(&q, "/nonexistent/qmp", 0);
+        qmp_pair(&q, &peer, MPQ_QMP_GREETING);
+        qmp_say(&q, peer, bad_greetings[i], 1);
+        assert_int_equal(q.fd, -1);
+        assert_int_equal(q.bad_lines, 1);
+        close(peer);
+    }
+    /* The whole conversation. */
+    mpq_qmp_init(&q, "/nonexistent/qmp", 0);
+    qmp_pair(&q, &peer, MPQ_QMP_GREETING);
+    mpq_qmp_io(&q, true, false, 1); /* nothing to read yet */
+    assert_int_equal(q.state, MPQ_QMP_GREETING);
+    qmp_say(&q, peer, "\r\n\n{\"QMP\": {\"version\": {\"qemu\": {}}, ", 1);
+    assert_int_equal(q.state, MPQ_QMP_GREETING);
+    qmp_say(&q, peer, "\"capabilities\": []}}\r\n", 1);
+    assert_int_equal(q.state, MPQ_QMP_CAPS);
+    assert_non_null(strstr(qmp_heard(peer), "\"qmp_capabilities\",\"id\":1"));
+    assert_int_equal(mpq_qmp_deadline(&q), 1 + MPQ_QMP_REPLY_NS);
+    qmp_say(&q, peer, "{\"return\": {}, \"id\": 1}\n", 2);
+    assert_int_equal(q.state, MPQ_QMP_STATUS);
+    assert_non_null(strstr(qmp_heard(peer), "query-status"));
+    qmp_say(&q, peer, "{\"return\": {\"running\": false, \"status\": \"paused\"}, \"id\": 2}\n", 3);
+    assert_int_equal(q.state, MPQ_QMP_READY);
+    assert_false(q.vm_running);
+    assert_int_equal(mpq_qmp_deadline(&q), UINT64_MAX);
+    qmp_say(&q, peer, "{\"event\": \"RESUME\"}\n{\"event\": \"POWERDOWN\"}\n", 4);
+    assert_true(q.vm_running);
+    assert_int_equal(q.fd >= 0, 1);
+    /* An action QEMU refuses, one it carries out, one cut off. */
+    mpq_qmp_fire(&q, MPQ_ACTION_RESET, 5);
+    assert_int_equal(q.state, MPQ_QMP_ACTION);
+    assert_non_null(strstr(qmp_heard(peer), "system_reset"));
+    qmp_say(&q, peer, "{\"error\": {\"class\": \"GenericError\"}, \"id\": 3}\n", 6);
+    assert_int_equal(q.refused, 1);
+    assert_int_equal(q.state, MPQ_QMP_READY);
+    mpq_qmp_fire(&q, MPQ_ACTION_POWEROFF, 7);
+    assert_non_null(strstr(qmp_heard(peer), "\"quit\""));
+    qmp_say(&q, peer, "{\"return\": {}, \"id\": 4}\n", 8);
+    assert_int_equal(q.confirmed, 1);
+    mpq_qmp_fire(&q, MPQ_ACTION_PAUSE, 9);
+    assert_int_equal(q.state, MPQ_QMP_ACTION);
+    close(peer);
+    mpq_qmp_io(&q, true, false, 10); /* QEMU closed before answering */
+    assert_int_equal(q.fd, -1);
+    assert_int_equal(q.refused, 2);
+    assert_int_equal(q.state, MPQ_QMP_DOWN);
+    assert_int_equal(mpq_qmp_deadline(&q), 10 + MPQ_QMP_RETRY_NS);
+    assert_int_equal(q.sent, 3);
+    /* An error member that is not an object. */
+    qmp_pair(&q, &peer, MPQ_QMP_CAPS);
+    q.wait_id = 1;
+    qmp_say(&q, peer, "{\"error\": 1, \"id\": 1}\n", 11);
+    assert_int_equal(q.fd, -1);
+    close(peer);
+    /* A line longer than the limit. */
+    qmp_pair(&q, &peer, MPQ_QMP_READY);
+    {
+        static char big[MPQ_QMP_MAX_LINE + 16u];
+        memset(big, ' ', sizeof(big) - 1u);
+        big[sizeof(big) - 1u] = '\0';
+        (void)send(peer, big, sizeof(big) - 1u, MSG_NOSIGNAL | MSG_DONTWAIT);
+        mpq_qmp_io(&q, true, false, 12);
+        assert_int_equal(q.fd, -1);
+    }
+    close(peer);
+    /* A reply overdue: the connection ends at the deadline, not before. */
+    qmp_pair(&q, &peer, MPQ_QMP_STATUS);
+    q.timeout_at = 100;
+    mpq_qmp_poll(&q, 99);
+    assert_int_equal(q.fd >= 0, 1);
+    mpq_qmp_poll(&q, 100);
+    assert_int_equal(q.fd, -1);
+    close(peer);
+    /* Down: retried at retry_at; a missing socket is said once. */
+    mpq_qmp_init(&q, "/nonexistent/qmp", 0);
+    mpq_qmp_poll(&q, 0);
+    assert_true(q.logged_down);
+    assert_int_equal(q.retry_at, MPQ_QMP_RETRY_NS);
+    mpq_qmp_poll(&q, 1); /* before retry_at: no attempt */
+    assert_int_equal(q.retry_at, MPQ_QMP_RETRY_NS);
+    /* An action while down waits, a second expiry is not queued twice. */
+    mpq_qmp_fire(&q, MPQ_ACTION_RESET, 2);
+    assert_true(q.pending);
+    mpq_qmp_fire(&q, MPQ_ACTION_POWEROFF, 3);
+    assert_int_equal(q.action, MPQ_ACTION_RESET);
+    /* A listening socket: connected, greeting awaited; the waiting action
+     * goes out once query-status made the connection ready. */
+    {
+        char path[300];
+        struct sockaddr_un sa;
+        int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        tmp_path(path, sizeof(path), "qmp.sock");
+        memset(&sa, 0, sizeof(sa));
+        sa.sun_family = AF_UNIX;
+        assert_true(strlen(path) < sizeof(sa.sun_path));
+        memcpy(sa.sun_path, path, strlen(path) + 1u);
+        assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(listen(ls, 1), 0);
+        bool was_pending = q.pending;
+        enum mpq_action was = q.action;
+        mpq_qmp_init(&q, path, 0);
+        q.pending = was_pending;
+        q.action = was;
+        mpq_qmp_poll(&q, 0);
+        assert_int_equal(q.state, MPQ_QMP_GREETING);
+        peer = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+        assert_true(peer >= 0);
+        qmp_say(&q, peer, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\n", 1);
+        qmp_say(&q, peer, "{\"return\": {}, \"id\": 1}\n", 2);
+        (void)qmp_heard(peer);
+        qmp_say(&q, peer, "{\"return\": {\"running\": true}, \"id\": 2}\n", 3);
+        assert_int_equal(q.state, MPQ_QMP_ACTION);
+        assert_false(q.pending);
+        assert_non_null(strstr(qmp_heard(peer), "system_reset"));
+        close(peer);
+        mpq_qmp_io(&q, true, false, 4);
+        close(ls);
+        unlink(path);
+    }
+    /* A send that would block waits for writability, then completes. */
+    mpq_qmp_init(&q, "/nonexistent/qmp", 0);
+    qmp_pair(&q, &peer, MPQ_QMP_READY);
+    {
+        char junk[4096];
+        memset(junk, ' ', sizeof(junk));
+        while (send(q.fd, junk, sizeof(junk), MSG_DONTWAIT | MSG_NOSIGNAL) > 0) {
+        }
+        mpq_qmp_fire(&q, MPQ_ACTION_RESET, 1);
+        assert_true(mpq_qmp_want_write(&q));
+        while (recv(peer, junk, sizeof(junk), MSG_DONTWAIT) > 0) {
+        }
+        mpq_qmp_io(&q, false, true, 2);
+        assert_false(mpq_qmp_want_write(&q));
+        assert_int_equal(q.fd >= 0, 1);
+    }
+    close(peer);
+    /* A send to a peer that is gone ends the connection. */
+    mpq_qmp_close(&q, 3);
+    qmp_pair(&q, &peer, MPQ_QMP_READY);
+    close(peer);
+    mpq_qmp_fire(&q, MPQ_ACTION_PAUSE, 4);
+    assert_int_equal(q.fd, -1);
+}
+
 int main(void)
 {
     g_daemon = getenv("RMT_DAEMON");
+    if (getenv("RMT_TEST_FILTER") != NULL) {
+        /* Run only the tests whose name matches (cmocka's pattern). */
+        cmocka_set_test_filter(getenv("RMT_TEST_FILTER"));
+    }
     const char *tmp = getenv("RMT_TMP");
     if (g_daemon == NULL || tmp == NULL) {
         fprintf(stderr, "set RMT_DAEMON and RMT_TMP\n");
@@ -1878,6 +2292,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_esb_probe_as_linux_does),
         cmocka_unit_test(test_proxy_eof_exits_zero),
+        cmocka_unit_test(test_stop_and_continue_serves_on),
         cmocka_unit_test(test_esb_expiry_resets_through_qmp_on_time),
         cmocka_unit_test(test_esb_pings_keep_it_quiet),
         cmocka_unit_test(test_esb_stage1_interrupt_through_irqfd),
@@ -1896,8 +2311,11 @@ int main(void)
         cmocka_unit_test(test_metrics_and_signals),
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
+        cmocka_unit_test(test_dispatcher_each_refusal_in_process),
         cmocka_unit_test(test_json_validator),
+        cmocka_unit_test(test_json_validator_edges),
         cmocka_unit_test(test_qmp_conversation_in_process),
+        cmocka_unit_test(test_qmp_client_over_a_socketpair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2415,6 +2415,786 @@ static void test_dispatcher_garbage_with_fds_never_crashes(void **state)
     vhu_log_level = saved_level;
 }
 
+/* Every refusal of the dispatcher, one at a time and each with its verdict,
+ * in-process (the daemon tests reach them only through a socket): ring
+ * requests while the ring runs, sizes and bases out of range, addresses that
+ * translate only in part, vring fds that cannot be made non-blocking, a
+ * table whose fd is shorter than its region or cannot be mapped writable,
+ * more regions than allowed, an enable value past 1, reply flags on a
+ * request; and the helpers' own range checks (log levels, reason names). */
+/* REQ: REQ-VHU-011 REQ-VHU-014 REQ-VHU-015 REQ-VHU-016 REQ-VHU-043 */
+static void test_dispatcher_each_refusal_in_process(void **state)
+{
+    vhu_dev *d = calloc(1, sizeof(*d));
+    svd_entropy_cfg cfg;
+    vhu_reply rep;
+    uint8_t p[8 + 9 * 32];
+    uint32_t len;
+    int ev = eventfd(0, EFD_CLOEXEC);
+    int mem[2];
+    fe f;
+    int saved_level = vhu_log_level;
+    const uint32_t NR = VHU_VERSION | VHU_FLAG_NEED_REPLY;
+    (void)state;
+    assert_non_null(d);
+    assert_true(ev >= 0);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.source.read = fake_source;
+    memset(&f, 0, sizeof(f));
+    f.memfd = memfd_create("ram", MFD_CLOEXEC);
+    assert_int_equal(ftruncate(f.memfd, RAM_SIZE), 0);
+    f.ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f.memfd, 0);
+    assert_true(f.ram != MAP_FAILED);
+    mem[0] = f.memfd;
+    mem[1] = f.memfd;
+    /* Levels out of range are dropped, names out of range say so. */
+    vhu_log_level = VHU_LOG_DEBUG;
+    vhu_log(-1, 0, "never shown");
+    vhu_log_level = 99;
+    vhu_log(VHU_LOG_DEBUG + 1, 0, "never shown");
+    vhu_log_level = -1;
+    assert_string_equal(vhu_perr_name(-1), "unknown-reason");
+    assert_string_equal(vhu_perr_name((int)VHU_PERR__COUNT), "unknown-reason");
+    /* A configuration the core refuses. */
+    cfg.min_entropy = 9;
+    assert_int_equal(vhu_dev_init(d, 9, &cfg, 0, NULL), -1);
+    cfg.min_entropy = 0;
+    assert_int_equal(vhu_dev_init(d, 9, &cfg, 0, NULL), 0);
+    vhu_dev_count_perr(d, -1);
+    vhu_dev_count_perr(d, (int)VHU_PERR__COUNT);
+    vhu_dev_log_stats(d, false); /* health still in its start-up test */
+    /* Requests with their own reply, asked for an ack as well: one reply. */
+    assert_int_equal(disp(d, VHU_GET_FEATURES, NR, NULL, 0, NULL, 0, &rep), VHU_V_OK);
+    assert_int_equal(disp(d, VHU_GET_PROTOCOL_FEATURES, NR, NULL, 0, NULL, 0, &rep), VHU_V_OK);
+    assert_int_equal(disp(d, VHU_GET_QUEUE_NUM, NR, NULL, 0, NULL, 0, &rep), VHU_V_OK);
+    assert_int_equal(get64(rep.payload), 1);
+    /* A table message without its payload; a table of no regions. */
+    assert_int_equal(vhu_dev_handle(d, VHU_SET_MEM_TABLE, NR, NULL, 40, NULL, 0, &rep), VHU_V_DISCONNECT);
+    put32(p, 0);
+    put32(p + 4, 0);
+    assert_int_equal(disp(d, VHU_SET_MEM_TABLE, NR, p, 8, NULL, 0, &rep), VHU_V_DISCONNECT);
+    vhu_dev_kick_lost(d); /* no kick fd: nothing to drop */
+    /* Flags: a reply bit, unknown bits. */
+    assert_int_equal(disp(d, VHU_SET_OWNER, VHU_VERSION | VHU_FLAG_REPLY, NULL, 0, NULL, 0, &rep), VHU_V_DISCONNECT);
+    assert_int_equal(disp(d, VHU_SET_OWNER, VHU_VERSION | 0x100u, NULL, 0, NULL, 0, &rep), VHU_V_DISCONNECT);
+    assert_int_equal(disp(d, VHU_GET_FEATURES, VHU_VERSION, NULL, 8, NULL, 0, &rep), VHU_V_DISCONNECT);
+    /* Sizes and bases out of range, before any ring exists. */
+    state_payload(p, 0, 0);
+    assert_int_equal(disp(d, VHU_SET_VRING_NUM, NR, p, 8, NULL, 0, &rep), VHU_V_REJECTED);
+    state_payload(p, 0, 24);
+    assert_int_equal(disp(d, VHU_SET_VRING_NUM, NR, p, 8, NULL, 0, &rep), VHU_V_REJECTED);
+    state_payload(p, 0, SVD_VQ_MAX_SIZE * 2u);
+    assert_int_equal(disp(d, VHU_SET_VRING_NUM, NR, p, 8, NULL, 0, &rep), VHU_V_REJECTED);
+    state_payload(p, 0, 0x10000u);
+    assert_int_equal(disp(d, VHU_SET_VRING_BASE, NR, p, 8, NULL, 0, &rep), VHU_V_REJECTED);
+    state_payload(p, 0, 2);
+    assert_int_equal(disp(d, VHU_SET_VRING_ENABLE, NR, p, 8, NULL, 0, &rep), VHU_V_REJECTED);
+    /* Vring fds that are not fds: refused (cannot be made non-blocking). */
+    {
+        int gone[1];
+        put64(p, 0);
+        for (uint32_t req = VHU_SET_VRING_KICK; req <= VHU_SET_VRING_ERR; req++) {
+            gone[0] = 1000; /* no such fd */
+            assert_int_equal(vhu_dev_handle(d, req, NR, p, 8, gone, 1, &rep), VHU_V_REJECTED);
+        }
+    }
+    /* Tables: too many regions; a region past its fd's end; an fd open
+     * read-only (mmap PROT_WRITE refused). */
+    put32(p, VHU_MAX_REGIONS + 1u);
+    assert_int_equal(disp(d, VHU_SET_MEM_TABLE, NR, p, 8 + (VHU_MAX_REGIONS + 1u) * 32u, NULL, 0, &rep),
+                     VHU_V_DISCONNECT);
+    {
+        /* A user range that wraps; a file range that wraps; a file range past 2^63. */
+        static const uint64_t ua[3] = { UINT64_MAX - 10u, 0x10000u, 0x10000u };
+        static const uint64_t off[3] = { 0, UINT64_MAX - 10u, UINT64_C(1) << 63 };
+        int one[1] = { f.memfd };
+        for (int k = 0; k < 3; k++) {
+            put32(p, 1);
+            put32(p + 4, 0);
+            put64(p + 8, GPA_A);
+            put64(p + 16, REG_SIZE);
+            put64(p + 24, ua[k]);
+            put64(p + 32, off[k]);
+            assert_int_equal(disp(d, VHU_SET_MEM_TABLE, NR, p, 40, one, 1, &rep), VHU_V_REJECTED);
+        }
+        /* The region's fd is no fd: fstat fails. */
+        put64(p + 24, 0x10000u);
+        put64(p + 32, 0);
+        int nofd[1] = { 1000 };
+        assert_int_equal(vhu_dev_handle(d, VHU_SET_MEM_TABLE, NR, p, 40, nofd, 1, &rep), VHU_V_REJECTED);
+    }
+    {
+        int small = memfd_create("small", MFD_CLOEXEC);
+        char ro_path[64];
+        int ro;
+        assert_int_equal(ftruncate(small, 4096), 0);
+        mem_two(p, GPA_A, REG_SIZE, (uint64_t)(uintptr_t)f.ram, GPA_B, REG_SIZE, ua_b(&f, 0));
+        put64(p + 64, REG_SIZE);
+        int sm[2] = { small, small };
+        assert_int_equal(disp(d, VHU_SET_MEM_TABLE, NR, p, 72, sm, 2, &rep), VHU_V_REJECTED);
+        snprintf(ro_path, sizeof(ro_path), "/proc/self/fd/%d", f.memfd);
+        ro = open(ro_path, O_RDONLY | O_CLOEXEC);
+        assert_true(ro >= 0);
+        int rr[2] = { ro, ro };
+        assert_int_equal(disp(d, VHU_SET_MEM_TABLE, NR, p, 72, rr, 2, &rep), VHU_V_REJECTED);
+        assert_int_equal(d->nregions, 0);
+        close(ro);
+        close(small);
+    }
+    /* The good table; ring addresses that translate only in part. */
+    mem_payload(&f, p, &len);
+    assert_int_equal(disp(d, VHU_SET_MEM_TABLE, NR, p, len, mem, 2, &rep), VHU_V_OK);
+    addr_payload(p, 0, ua_b(&f, OFF_DESC), UINT64_C(0x10), ua_b(&f, OFF_AVAIL));
+    assert_int_equal(disp(d, VHU_SET_VRING_ADDR, NR, p, 40, NULL, 0, &rep), VHU_V_REJECTED);
+    addr_payload(p, 0, ua_b(&f, OFF_DESC), ua_b(&f, OFF_USED), UINT64_C(0x10));
+    assert_int_equal(disp(d, VHU_SET_VRING_ADDR, NR, p, 40, NULL, 0, &rep), VHU_V_REJECTED);
+    /* A kick before the ring has a size: kept, the ring does not start yet. */
+    put64(p, 0);
+    assert_int_equal(disp(d, VHU_SET_VRING_KICK, NR, p, 8, &ev, 1, &rep), VHU_V_OK);
+    assert_false(d->vr.running);
+    /* Start it; then every ring request is refused while it runs. */
+    state_payload(p, 0, QSZ);
+    assert_int_equal(disp(d, VHU_SET_VRING_NUM, NR, p, 8, NULL, 0, &rep), VHU_V_OK);
+    addr_payload(p, 0, ua_b(&f, OFF_DESC), ua_b(&f, OFF_USED), ua_b(&f, OFF_AVAIL));
+    assert_int_equal(disp(d, VHU_SET_VRING_ADDR, NR, p, 40, NULL, 0, &rep), VHU_V_OK);
+    put64(p, 0);
+    assert_int_equal(disp(d, VHU_SET_VRING_KICK, NR, p, 8, &ev, 1, &rep), VHU_V_OK);
+    assert_true(d->vr.running);
+    state_payload(p, 0, QSZ);
+    assert_int_equal(disp(d, VHU_SET_VRING_NUM, NR, p, 8, NULL, 0, &rep), VHU_V_REJECTED);
+    assert_int_equal(disp(d, VHU_SET_VRING_BASE, NR, p, 8, NULL, 0, &rep), VHU_V_REJECTED);
+    addr_payload(p, 0, ua_b(&f, OFF_DESC), ua_b(&f, OFF_USED), ua_b(&f, OFF_AVAIL));
+    assert_int_equal(disp(d, VHU_SET_VRING_ADDR, NR, p, 40, NULL, 0, &rep), VHU_V_REJECTED);
+    assert_true(d->vr.running); /* every refusal left it running */
+    /* Without NEED_REPLY a refusal has nowhere to go: the connection ends. */
+    assert_int_equal(disp(d, VHU_SET_VRING_NUM, VHU_VERSION, p, 8, NULL, 0, &rep), VHU_V_DISCONNECT);
+    /* A kick fd already non-blocking is kept as it is; the no-fd bit
+     * (polling) replaces it. */
+    {
+        int nb = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        put64(p, 0);
+        assert_int_equal(vhu_dev_handle(d, VHU_SET_VRING_KICK, NR, p, 8, &nb, 1, &rep), VHU_V_OK);
+        assert_true(d->vr.running);
+        put64(p, VHU_VRING_NOFD);
+        assert_int_equal(disp(d, VHU_SET_VRING_KICK, NR, p, 8, NULL, 0, &rep), VHU_V_OK);
+        assert_true(d->vr.polling);
+        assert_true(d->vr.kick_fd < 0);
+        /* Polling: the next look is never later than one poll period,
+         * whether the engine has nothing to do or a request waits (here on
+         * the source's health start-up test: the fake source is constant). */
+        bool wake = false;
+        uint64_t at = 0;
+        vhu_dev_process(d, 1000, &wake, &at);
+        assert_true(wake);
+        assert_int_equal(at, 1000 + VHU_POLL_NS);
+        set_desc(&f, ram_b(&f, OFF_DESC), 0, GPA_A + OFF_BUF, REG_SIZE - OFF_BUF, SVD_VRING_DESC_F_WRITE, 0);
+        publish(&f, 0);
+        vhu_dev_process(d, 2000, &wake, &at);
+        assert_true(wake);
+        assert_true(at > 2000u && at <= 2000 + VHU_POLL_NS);
+    }
+    /* Disabled, the ring stops; the kick fd lost, it stops and forgets it. */
+    state_payload(p, 0, 0);
+    assert_int_equal(disp(d, VHU_SET_VRING_ENABLE, NR, p, 8, NULL, 0, &rep), VHU_V_OK);
+    assert_false(d->vr.running);
+    vhu_dev_kick_lost(d);
+    assert_true(d->vr.kick_fd < 0);
+    vhu_dev_disconnect(d);
+    free(d);
+    munmap(f.ram, RAM_SIZE);
+    close(f.memfd);
+    close(ev);
+    vhu_log_level = saved_level;
+}
+
+/* The command line and the socket path at their edges: empty values, a
+ * missing value, an fd that is not open; socket paths that are a symbolic
+ * link, a FIFO, a character device (each named, never touched) or cannot be
+ * examined; users and groups that do not exist or are no valid id. */
+/* REQ: REQ-VHU-031 REQ-VHU-045 REQ-VHU-052 */
+static void test_cli_and_socket_path_edges(void **state)
+{
+    char out[4096];
+    char path[300], file[300], link_to[300];
+    (void)state;
+    {
+        const char *a[] = { "--socket-path", "", NULL };
+        cli_bad(a, "--socket-path", "empty path");
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--user", "", NULL };
+        cli_bad(a, "--user", "empty name");
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--group", "", NULL };
+        cli_bad(a, "--group", "empty name");
+    }
+    {
+        const char *a[] = { "--socket-path", "/tmp/x", "--min-entropy", "9", NULL };
+        cli_bad(a, "--min-entropy", "'9'");
+    }
+    {
+        const char *a[] = { "--socket-path", NULL };
+        cli_bad(a, "--socket-path", "needs a value");
+    }
+    {
+        const char *a[] = { "--fd", "3", "--socket-count", "2", NULL };
+        cli_bad(a, "--fd", "excludes --socket-path and --socket-count");
+    }
+    {
+        const char *a[] = { "--fd", "999", NULL };
+        assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+        assert_non_null(strstr(out, "--fd 999: not an open socket"));
+    }
+    /* Paths that are not sockets: named, left alone. */
+    path_of(file, sizeof(file), "edge-file", -1);
+    path_of(link_to, sizeof(link_to), "edge-link", -1);
+    path_of(path, sizeof(path), "edge-fifo", -1);
+    unlink(link_to);
+    unlink(path);
+    {
+        int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        close(fd);
+    }
+    assert_int_equal(symlink(file, link_to), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    {
+        const char *const paths[3] = { link_to, path, "/dev/null" };
+        static const char *const kind[3] = { "a symbolic link", "a FIFO", "a character device" };
+        for (int k = 0; k < 3; k++) {
+            struct stat before, after;
+            const char *a[] = { "--socket-path", paths[k], NULL };
+            assert_int_equal(lstat(paths[k], &before), 0);
+            assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+            assert_non_null(strstr(out, kind[k]));
+            assert_int_equal(lstat(paths[k], &after), 0);
+            assert_true(before.st_ino == after.st_ino && before.st_mode == after.st_mode);
+        }
+    }
+    {
+        /* A path under a regular file: lstat fails with ENOTDIR. */
+        char under[320];
+        snprintf(under, sizeof(under), "%s/sock", file);
+        const char *a[] = { "--socket-path", under, NULL };
+        assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+        assert_non_null(strstr(out, "cannot examine"));
+    }
+    unlink(link_to);
+    unlink(path);
+    unlink(file);
+}
+
+/* Users and groups that do not exist or are no valid id (exit 1 after
+ * set-up, named); users and groups by name, and the group alone (the uid
+ * stays). --user and --group need root. */
+/* REQ: REQ-VHU-052 */
+static void test_user_group_by_name_and_group_alone(void **state)
+{
+    char sock[300];
+    char out[4096];
+    (void)state;
+    if (geteuid() != 0) {
+        skip();
+    }
+    path_of(sock, sizeof(sock), "edge-sock", -1);
+    /* Users and groups that cannot be resolved: exit 1 after set-up, named. */
+    {
+        /* Not a name, and no decimal id: a suffix, past INT32_MAX, past
+         * ULONG_MAX, a sign, a letter first. */
+        static const char *const users[6] = { "no-such-user-here", "12x", "99999999999", "999999999999999999999999",
+                                              "-1", "a1" };
+        for (int k = 0; k < 6; k++) {
+            const char *a[] = { "--socket-path", sock, "--user", users[k], NULL };
+            assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+            assert_non_null(strstr(out, "no such user"));
+        }
+        const char *a[] = { "--socket-path", sock, "--user", "65534", "--group", "no-such-group-here", NULL };
+        assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+        assert_non_null(strstr(out, "no such group"));
+    }
+    {
+        /* By name; the group alone; the user alone (its passwd group); a
+         * uid without a passwd entry (its own number as the group); root
+         * itself (nothing to regain). */
+        static const char *const want[5] = { "running as uid 65534 gid 65534", "running as uid 0 gid 65534",
+                                             "running as uid 65534 gid 65534", "running as uid 12345 gid 12345",
+                                             "running as uid 0 gid 0" };
+        for (int k = 0; k < 5; k++) {
+            daemon_proc d;
+            const char *waits[2] = { sock, NULL };
+            const char *byname[] = { "--socket-path", sock, "--user", "nobody", "--group", "nogroup", "--log-level",
+                                     "info", NULL };
+            const char *grouponly[] = { "--socket-path", sock, "--group", "nogroup", "--log-level", "info", NULL };
+            const char *useronly[] = { "--socket-path", sock, "--user", "nobody", "--log-level", "info", NULL };
+            const char *nopasswd[] = { "--socket-path", sock, "--user", "12345", "--min-entropy", "4", "--log-level",
+                                       "info", NULL };
+            const char *root[] = { "--socket-path", sock, "--user", "root", "--group", "0", "--log-level", "info",
+                                   NULL };
+            const char *const *const cases[5] = { byname, grouponly, useronly, nopasswd, root };
+            unlink(sock);
+            daemon_start(&d, cases[k], waits);
+            {
+                fe f;
+                fe_start(&f, sock, F_VERSION_1);
+                request_entropy(&f, 64);
+                fe_close(&f);
+            }
+            assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+            if (!file_has(d.log, want[k])) {
+                fprintf(stderr, "expected '%s' in %s\n", want[k], d.log);
+            }
+            assert_true(file_has(d.log, want[k]));
+        }
+    }
+    unlink(sock);
+}
+
+/* Stopped and continued (SIGSTOP, SIGCONT), the daemon's epoll_wait returns
+ * EINTR without any handler having run (Linux does that for stop signals):
+ * the loop goes on and serves. */
+/* REQ: REQ-VHU-001 */
+static void test_stop_and_continue_serves_on(void **state)
+{
+    char sock[300];
+    daemon_proc d;
+    const char *waits[2] = { sock, NULL };
+    const char *a[] = { "--socket-path", sock, NULL };
+    fe f;
+    (void)state;
+    path_of(sock, sizeof(sock), "stopcont", -1);
+    unlink(sock);
+    daemon_start(&d, a, waits);
+    sleep_ms(50);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(kill(d.pid, SIGSTOP), 0);
+        sleep_ms(20);
+        assert_int_equal(kill(d.pid, SIGCONT), 0);
+        sleep_ms(20);
+    }
+    fe_start(&f, sock, F_VERSION_1);
+    request_entropy(&f, 64);
+    fe_close(&f);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+/* At exit the daemon removes only the sockets it bound: a path removed
+ * meanwhile is fine, a regular file or another socket now at the path is
+ * left alone (and said). */
+/* REQ: REQ-VHU-045 */
+static void test_exit_removes_only_its_own_sockets(void **state)
+{
+    char base[300], p0[300], p1[300], p2[300];
+    daemon_proc d;
+    const char *waits[4] = { p0, p1, p2, NULL };
+    const char *args[] = { "--socket-path", base, "--socket-count", "3", NULL };
+    struct sockaddr_un sa;
+    struct stat st;
+    int other;
+    (void)state;
+    path_of(base, sizeof(base), "exit", -1);
+    path_of(p0, sizeof(p0), "exit", 0);
+    path_of(p1, sizeof(p1), "exit", 1);
+    path_of(p2, sizeof(p2), "exit", 2);
+    daemon_start(&d, args, waits);
+    sleep_ms(50);
+    assert_int_equal(unlink(p0), 0);
+    assert_int_equal(unlink(p1), 0);
+    {
+        int fd = open(p1, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        close(fd);
+    }
+    assert_int_equal(unlink(p2), 0);
+    other = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    assert_true(strlen(p2) < sizeof(sa.sun_path));
+    memcpy(sa.sun_path, p2, strlen(p2) + 1u);
+    assert_int_equal(bind(other, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    assert_int_equal(lstat(p1, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(lstat(p2, &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    assert_true(file_has(d.log, "is no longer our socket: left alone"));
+    close(other);
+    unlink(p1);
+    unlink(p2);
+}
+
+/* --user and --group started without root: refused after set-up, exit 1. */
+/* REQ: REQ-VHU-052 */
+static void test_user_without_root_refused(void **state)
+{
+    char dir[64], path[128], log[300];
+    int st = 0;
+    pid_t pid;
+    (void)state;
+    if (geteuid() != 0) {
+        skip(); /* the test drops to uid 65534 itself */
+    }
+    path_of(log, sizeof(log), "nonroot.log", -1);
+    snprintf(dir, sizeof(dir), "/tmp/vhu-nonroot-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chown(dir, 65534, 65534), 0);
+    snprintf(path, sizeof(path), "%s/sock", dir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        const char *argv[] = { g_daemon, "--socket-path", path, "--user", "65534", NULL };
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644); /* opened as root */
+        if (fd >= 0) {
+            dup2(fd, 2);
+        }
+        if (setgid(65534) != 0 || setuid(65534) != 0) {
+            _exit(126);
+        }
+        alarm(5);
+        execv(g_daemon, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 1);
+    assert_true(file_has(log, "--user/--group need the daemon to be started as root"));
+    unlink(path);
+    rmdir(dir);
+}
+
+/* A FIFO as --source: with a writer but nothing written, reads give EAGAIN
+ * and the request waits (never completed with anything else); once bytes
+ * arrive it is served from them. */
+/* REQ: REQ-VHU-007 REQ-VHU-046 */
+static void test_source_fifo_waits_then_serves(void **state)
+{
+    char fifo[300], sock[300];
+    daemon_proc d;
+    const char *waits[2] = { sock, NULL };
+    const char *args[] = { "--socket-path", sock, "--source", fifo, NULL };
+    uint8_t buf[8192];
+    uint32_t id = 0, len = 0;
+    fe f;
+    int w;
+    (void)state;
+    path_of(fifo, sizeof(fifo), "src-fifo", -1);
+    path_of(sock, sizeof(sock), "src-fifo-sock", -1);
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    w = open(fifo, O_RDWR | O_CLOEXEC); /* a writer that writes nothing yet */
+    assert_true(w >= 0);
+    daemon_start(&d, args, waits);
+    fe_start(&f, sock, F_VERSION_1);
+    memset(f.ram + OFF_BUF, 0, 64);
+    set_desc(&f, ram_b(&f, OFF_DESC), 0, GPA_A + OFF_BUF, 64, SVD_VRING_DESC_F_WRITE, 0);
+    publish(&f, 0);
+    kick(&f);
+    assert_false(wait_used(&f, 300, &id, &len));
+    /* Zeros: the health tests fail (said once), the request still waits. */
+    memset(buf, 0, sizeof(buf));
+    assert_int_equal(write(w, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+    assert_false(wait_used(&f, 500, &id, &len));
+    assert_int_equal(getrandom(buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+    assert_int_equal(write(w, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+    assert_true(wait_used(&f, 3000, &id, &len));
+    assert_int_equal(id, 0);
+    assert_int_equal(len, 64);
+    assert_non_null(memmem(buf, sizeof(buf), f.ram + OFF_BUF, 64)); /* the FIFO's own bytes */
+    fe_close(&f);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    assert_true(file_has(d.log, "source health test failed"));
+    assert_true(file_has(d.log, "source health tests pass again"));
+    close(w);
+    unlink(fifo);
+}
+
+/* A source whose reads fail (EIO: /proc/self/mem read at address 0): the
+ * failure is logged, the request waits and is never completed. */
+/* REQ: REQ-VHU-007 */
+static void test_source_read_error_keeps_the_request_waiting(void **state)
+{
+    char sock[300];
+    daemon_proc d;
+    const char *waits[2] = { sock, NULL };
+    const char *args[] = { "--socket-path", sock, "--source", "/proc/self/mem", NULL };
+    uint32_t id = 0, len = 0;
+    fe f;
+    (void)state;
+    path_of(sock, sizeof(sock), "src-eio", -1);
+    daemon_start(&d, args, waits);
+    fe_start(&f, sock, F_VERSION_1);
+    set_desc(&f, ram_b(&f, OFF_DESC), 0, GPA_A + OFF_BUF, 64, SVD_VRING_DESC_F_WRITE, 0);
+    publish(&f, 0);
+    kick(&f);
+    assert_false(wait_used(&f, 500, &id, &len));
+    kick(&f);
+    assert_false(wait_used(&f, 200, &id, &len));
+    fe_close(&f);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    assert_true(file_has(d.log, "--source read failed: Input/output error"));
+}
+
+/* ----------------------------------------------------- temporal (host only)
+ *
+ * Freedom from interference in time between two instances of one daemon:
+ * what a greedy front-end on instance 1 does to the latency of instance 0's
+ * 64-byte requests. These tests move hundreds of MiB to 1 GiB of entropy, so
+ * they run where the figures mean something: on the host, in `make vhu-test`
+ * (and its ASan and coverage runs), which sets VHU_TEMPORAL=1. Elsewhere (the
+ * emulated aarch64 guest of e2e-aarch64) the group is not run and not
+ * counted: main() says so. */
+
+/* Stated bound on instance 0's latency while instance 1 is greedy: 99% of
+ * its requests complete within 250 ms (the trickle test's bound), and none
+ * takes 5 s. One call's work (the default budget, 64 KiB of entropy) takes
+ * well under a millisecond here, so medians stay near a millisecond and the
+ * 99th percentile at tens of ms. The maximum also carries the scheduling of
+ * a machine shared with other jobs: single requests of up to 1.9 s were seen
+ * at a load average of 10 on 2 cores while the 99th percentile stayed at
+ * 24 ms, so the maximum is printed and only capped. A call that served a
+ * request whole held the loop for 4 s to 60 s per 1 GiB: then instance 0 gets
+ * one or two requests through and its 99th percentile is that hold. */
+#define TEMPORAL_BOUND_US 250000
+#define TEMPORAL_CAP_US 5000000
+
+/* Latency of 64-byte requests on @f for @ms: median, 99th percentile and
+ * maximum (us), and the number of requests. */
+static size_t latency_p99_over(fe *f, unsigned ms, int64_t *median, int64_t *p99, int64_t *max)
+{
+    static int64_t lat[8192];
+    size_t n = 0;
+    uint64_t t_end = now_ms() + ms;
+    while (now_ms() < t_end && n < sizeof(lat) / sizeof(lat[0])) {
+        int64_t l = timed_request(f, f->kick, 15000);
+        lat[n++] = l < 0 ? 15000000 : l;
+        sleep_ms(2);
+    }
+    qsort(lat, n, sizeof(lat[0]), cmp_i64);
+    *median = lat[n / 2];
+    *p99 = lat[(n * 99u) / 100u];
+    *max = lat[n - 1];
+    return n;
+}
+
+/* The 1 GiB request's region: guest-physical base and size. */
+#define BIG_GPA UINT64_C(0x200000000)
+#define BIG_SIZE (UINT64_C(1) << 30)
+
+/* The front-ends a temporal test has open. A failed assertion leaves the
+ * test at once; without this its connections would stay open, the daemon
+ * (one front-end per instance) would keep waiting on them, and every later
+ * test of the group would fail against an instance that is still taken.
+ * The per-test teardown closes what the test left open. */
+static fe *g_temporal_open[4];
+
+static void temporal_track(fe *f)
+{
+    for (size_t i = 0; i < sizeof(g_temporal_open) / sizeof(g_temporal_open[0]); i++) {
+        if (g_temporal_open[i] == NULL) {
+            g_temporal_open[i] = f;
+            return;
+        }
+    }
+    fail_msg("temporal: more front-ends than tracked");
+}
+
+static void temporal_close(fe *f)
+{
+    for (size_t i = 0; i < sizeof(g_temporal_open) / sizeof(g_temporal_open[0]); i++) {
+        if (g_temporal_open[i] == f) {
+            g_temporal_open[i] = NULL;
+        }
+    }
+    fe_close(f);
+}
+
+/* The 1 GiB region of test_temporal_1gib_*, released by the teardown too. */
+static int g_temporal_big = -1;
+static uint8_t *g_temporal_bm;
+
+static int temporal_test_teardown(void **state)
+{
+    (void)state;
+    if (g_temporal_bm != NULL) {
+        munmap(g_temporal_bm, BIG_SIZE);
+        g_temporal_bm = NULL;
+    }
+    if (g_temporal_big >= 0) {
+        close(g_temporal_big);
+        g_temporal_big = -1;
+    }
+    for (size_t i = 0; i < sizeof(g_temporal_open) / sizeof(g_temporal_open[0]); i++) {
+        if (g_temporal_open[i] != NULL) {
+            fprintf(stderr, "temporal: closing a front-end the failed test left open\n");
+            fe_close(g_temporal_open[i]);
+            g_temporal_open[i] = NULL;
+        }
+    }
+    return 0;
+}
+
+/* A greedy front-end: keeps 8 requests of 448 KiB each in flight on @path
+ * for @ms (republished as soon as they complete), then exits 0 if every
+ * completion had the full length and at least one came. */
+static void greedy(const char *path, unsigned ms)
+{
+    fe g;
+    const uint32_t big = REG_SIZE - OFF_BUF; /* 448 KiB: the largest buffer region A holds */
+    uint32_t id = 0, len = 0;
+    unsigned done = 0, short_ones = 0;
+    uint64_t t_end = now_ms() + ms;
+    fe_start(&g, path, F_VERSION_1);
+    for (uint16_t i = 0; i < 8u; i++) {
+        set_desc(&g, ram_b(&g, OFF_DESC), i, GPA_A + OFF_BUF, big, SVD_VRING_DESC_F_WRITE, 0);
+        publish(&g, i);
+    }
+    kick(&g);
+    while (now_ms() < t_end) {
+        if (wait_used(&g, 100, &id, &len)) {
+            done++;
+            short_ones += len != big;
+            publish(&g, (uint16_t)id);
+            kick(&g);
+        }
+    }
+    fprintf(stderr, "greedy front-end: %u requests of 448 KiB served in %u ms\n", done, ms);
+    fe_close(&g);
+    _exit(done > 0u && short_ones == 0u ? 0 : 1);
+}
+
+/* While a greedy front-end keeps instance 1's queue full of 448 KiB requests
+ * (each served over several calls of at most the 64 KiB budget), instance
+ * 0's 64-byte requests keep 99% of their latencies under TEMPORAL_BOUND_US (measured and
+ * printed).
+ * REQ: REQ-VDEV-012 REQ-VHU-042 REQ-VHU-070 */
+static void test_temporal_greedy_neighbour_latency_bounded(void **state)
+{
+    fe f;
+    int64_t idle_med, idle_max, med, p99, max;
+    size_t n;
+    int st = 0;
+    (void)state;
+    fe_start(&f, g_s0, F_VERSION_1);
+    temporal_track(&f);
+    latency_over(&f, 500, &idle_med, &idle_max);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        greedy(g_s1, 2500);
+    }
+    sleep_ms(100);
+    n = latency_p99_over(&f, 2000, &med, &p99, &max);
+    waitpid(pid, &st, 0);
+    fprintf(stderr,
+            "temporal: latency of instance 0 (us): idle median %lld max %lld; while instance 1 keeps 8 x 448 KiB "
+            "requests in flight (%zu requests): median %lld p99 %lld max %lld (bound: p99 < %d, max < %d)\n",
+            (long long)idle_med, (long long)idle_max, n, (long long)med, (long long)p99, (long long)max,
+            TEMPORAL_BOUND_US, TEMPORAL_CAP_US);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0); /* the greedy one was served in full */
+    assert_true(n >= 10u);
+    assert_true(p99 < TEMPORAL_BOUND_US);
+    assert_true(max < TEMPORAL_CAP_US);
+    temporal_close(&f);
+    both_instances_serve();
+}
+
+/* True when none of the 64-byte windows at @at, the middle and the end of
+ * the 1 GiB buffer is all zero (the daemon wrote entropy there). */
+static bool big_filled(const uint8_t *m)
+{
+    static const uint8_t zero[64];
+    const uint64_t at[] = { 0, BIG_SIZE / 2u, BIG_SIZE - 64u };
+    for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+        if (memcmp(m + at[i], zero, sizeof(zero)) == 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The 1 GiB request: one write-only descriptor of 1 GiB in a third region.
+ * Served whole in one call it held the daemon's one thread (and so every
+ * instance) for 4 s; under the default budget it is served over 16384 calls,
+ * completed once with its full length, and 99% of instance 0's latencies
+ * meanwhile stay under TEMPORAL_BOUND_US (measured and printed).
+ * REQ: REQ-VDEV-012 REQ-VHU-042 REQ-VHU-070 */
+static void test_temporal_1gib_request_does_not_hold_the_loop(void **state)
+{
+    fe f, g;
+    uint8_t p[8 + 3 * 32];
+    int fds[3];
+    int big;
+    const uint8_t *bm;
+    uint32_t id = 0, len = 0;
+    int64_t lat[8192], idle_med, idle_max, max = 0;
+    size_t n = 0;
+    uint64_t t0, t_done = 0;
+    (void)state;
+    big = memfd_create("guest-1gib", MFD_CLOEXEC);
+    assert_true(big >= 0);
+    assert_int_equal(ftruncate(big, (off_t)BIG_SIZE), 0);
+    g_temporal_big = big;
+    g_temporal_bm = mmap(NULL, BIG_SIZE, PROT_READ, MAP_SHARED, big, 0);
+    assert_true(g_temporal_bm != MAP_FAILED);
+    bm = g_temporal_bm;
+    fe_start(&f, g_s0, F_VERSION_1);
+    temporal_track(&f);
+    fe_start(&g, g_s1, F_VERSION_1);
+    temporal_track(&g);
+    /* Regions A and B as before, and C: 1 GiB of its own memfd. */
+    mem_two(p, GPA_A, REG_SIZE, (uint64_t)(uintptr_t)g.ram, GPA_B, REG_SIZE, ua_b(&g, 0));
+    put64(p + 64, REG_SIZE);
+    put32(p, 3);
+    put64(p + 72, BIG_GPA);
+    put64(p + 80, BIG_SIZE);
+    put64(p + 88, UINT64_C(0x7f0000000000));
+    put64(p + 96, 0);
+    fds[0] = g.memfd;
+    fds[1] = g.memfd;
+    fds[2] = big;
+    assert_int_equal(ack_msg(&g, VHU_SET_MEM_TABLE, p, (uint32_t)sizeof(p), fds, 3), 0);
+    latency_over(&f, 300, &idle_med, &idle_max);
+    set_desc(&g, ram_b(&g, OFF_DESC), 0, BIG_GPA, (uint32_t)BIG_SIZE, SVD_VRING_DESC_F_WRITE, 0);
+    publish(&g, 0);
+    t0 = now_us();
+    kick(&g);
+    /* Sampled until the big one completes (at most 300 s: 11-23 s here, about
+     * 60 s in the -O0 coverage build on a loaded machine); past the array's
+     * room only the maximum is kept. */
+    while (now_us() - t0 < UINT64_C(300000000)) {
+        int64_t l = timed_request(&f, f.kick, 15000);
+        l = l < 0 ? 15000000 : l;
+        max = l > max ? l : max;
+        if (n < sizeof(lat) / sizeof(lat[0])) {
+            lat[n++] = l;
+        }
+        if (used_idx(&g) != g.last_used) {
+            t_done = now_us();
+            break;
+        }
+        sleep_ms(2);
+    }
+    assert_true(t_done != 0);
+    assert_true(wait_used(&g, 0, &id, &len));
+    assert_int_equal(id, 0);
+    assert_int_equal(len, (uint32_t)BIG_SIZE);
+    assert_true(big_filled(bm)); /* completed only once the whole buffer was written */
+    assert_int_equal(used_idx(&g), 1);
+    qsort(lat, n, sizeof(lat[0]), cmp_i64);
+    fprintf(stderr,
+            "temporal: one 1 GiB request on instance 1 served in %.2f s; latency of instance 0 meanwhile (us, %zu "
+            "requests): median %lld p99 %lld max %lld (idle: median %lld max %lld; bound: p99 < %d, max < %d)\n",
+            (double)(t_done - t0) / 1e6, n, (long long)lat[n / 2], (long long)lat[(n * 99u) / 100u],
+            (long long)max, (long long)idle_med, (long long)idle_max, TEMPORAL_BOUND_US, TEMPORAL_CAP_US);
+    assert_true(lat[(n * 99u) / 100u] < TEMPORAL_BOUND_US);
+    assert_true(max < TEMPORAL_CAP_US);
+    assert_true(n >= 10u); /* instance 0 was served all along, not only after */
+    temporal_close(&g);
+    temporal_close(&f);
+    assert_int_equal(temporal_test_teardown(NULL), 0); /* the 1 GiB region released */
+    both_instances_serve();
+}
+
 int main(void)
 {
     const char *tmp = getenv("VHU_TMP");
@@ -2457,7 +3237,20 @@ int main(void)
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
         cmocka_unit_test(test_dispatcher_garbage_with_fds_never_crashes),
+        cmocka_unit_test(test_dispatcher_each_refusal_in_process),
+        cmocka_unit_test(test_cli_and_socket_path_edges),
+        cmocka_unit_test(test_user_group_by_name_and_group_alone),
+        cmocka_unit_test(test_stop_and_continue_serves_on),
+        cmocka_unit_test(test_exit_removes_only_its_own_sockets),
+        cmocka_unit_test(test_user_without_root_refused),
+        cmocka_unit_test(test_source_fifo_waits_then_serves),
+        cmocka_unit_test(test_source_read_error_keeps_the_request_waiting),
     };
+    const struct CMUnitTest temporal_tests[] = {
+        cmocka_unit_test_teardown(test_temporal_greedy_neighbour_latency_bounded, temporal_test_teardown),
+        cmocka_unit_test_teardown(test_temporal_1gib_request_does_not_hold_the_loop, temporal_test_teardown),
+    };
+    const char *temporal = getenv("VHU_TEMPORAL");
     int fails;
     g_daemon = getenv("VHU_DAEMON");
     if (getenv("VHU_TEST_FILTER") != NULL) {
@@ -2478,5 +3271,14 @@ int main(void)
     fails = cmocka_run_group_tests_name("vhost-user daemon (shared, 2 instances)", daemon_tests, group_setup,
                                         group_teardown);
     fails += cmocka_run_group_tests_name("vhost-user daemon (own instances) + dispatcher", solo_tests, NULL, NULL);
+    if (temporal != NULL && strcmp(temporal, "1") == 0) {
+        /* A fresh daemon of two instances (group_setup again). */
+        fails += cmocka_run_group_tests_name("vhost-user daemon (temporal, 2 instances, host only)", temporal_tests,
+                                            group_setup, group_teardown);
+    } else {
+        /* Not run, so not reported as passed: the count says what was left out. */
+        fprintf(stderr, "test_vhu: the temporal group (%zu tests) was not run: VHU_TEMPORAL is not 1\n",
+                sizeof(temporal_tests) / sizeof(temporal_tests[0]));
+    }
     return fails == 0 ? 0 : 1;
 }

@@ -48,7 +48,7 @@ void mpq_log(int level, const char *fmt, ...)
 uint64_t mpq_now_ns(void)
 {
     struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
+    if (SVD_NEVER(clock_gettime(CLOCK_MONOTONIC, &ts) != 0)) { /* SVD-COV-002 */
         return 0;
     }
     return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
@@ -86,7 +86,7 @@ static void signal_fd(mpq_dev *d, int fd)
     }
     do {
         n = write(fd, &one, sizeof(one));
-    } while (n < 0 && errno == EINTR);
+    } while (n < 0 && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
     if (n == (ssize_t)sizeof(one)) {
         d->st.irq_signals++;
     } else {
@@ -298,7 +298,7 @@ static bool same_table(const mpq_dev *d, const mpq_region *nr, uint32_t n)
 static bool map_regions(mpq_region *nr, uint32_t n, const int *fds, svd_gmem *ng)
 {
     long pg = sysconf(_SC_PAGESIZE);
-    uint64_t page = pg > 0 ? (uint64_t)pg : 4096u;
+    uint64_t page = SVD_ALWAYS(pg > 0) ? (uint64_t)pg : 4096u; /* SVD-COV-005: Linux always has a page size */
     svd_gmem_init(ng);
     for (uint32_t i = 0; i < n; i++) {
         uint64_t base = nr[i].offset & ~(page - 1u);
@@ -316,7 +316,7 @@ static bool map_regions(mpq_region *nr, uint32_t n, const int *fds, svd_gmem *ng
     for (uint32_t i = 0; i < n; i++) {
         /* Cannot fail: regions are non-empty, do not wrap or overlap, and n <= 8 < the map's room. */
         svd_result r = svd_gmem_add(ng, nr[i].gpa, nr[i].size, nr[i].host, SVD_GMEM_READ | SVD_GMEM_WRITE);
-        if (!svd_is_ok(r)) {
+        if (SVD_NEVER(!svd_is_ok(r))) { /* SVD-COV-004 */
             mpq_log(MPQ_LOG_ERROR, "SYNC_SYSMEM: region %u refused by the memory map: %s", i, svd_err_name(r.err));
             unmap_regions(nr, n);
             return false;
@@ -436,7 +436,7 @@ void mpq_dev_resample(mpq_dev *d)
     }
     do {
         n = read(d->resample_fd, &v, sizeof(v));
-    } while (n < 0 && errno == EINTR);
+    } while (n < 0 && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
     if (n == (ssize_t)sizeof(v)) {
         d->st.resamples++;
         if (d->irq_level) {
@@ -629,7 +629,7 @@ int mpq_dev_init(mpq_dev *d, const mpq_dev_cfg *cfg, uint64_t now, const mpq_ops
          * so that a guest sees the same device either way. The engine's
          * action is only reported: the loop carries out --action. */
         svd_esb_cfg ec = { SVD_WDT_ACTION_RESET, 0x1af4u, 0x1100u, 0u, 0u };
-        return svd_is_ok(svd_esb_init(&d->esb, &ec, now)) ? 0 : -1;
+        return SVD_ALWAYS(svd_is_ok(svd_esb_init(&d->esb, &ec, now))) ? 0 : -1; /* SVD-COV-004: a constant configuration */
     }
     if (cfg->kind != MPQ_DEV_ENTROPY || !svd_is_ok(svd_entropy_init(&d->ent, &cfg->entropy, now))) {
         return -1;
@@ -645,7 +645,7 @@ int mpq_dev_init(mpq_dev *d, const mpq_dev_cfg *cfg, uint64_t now, const mpq_ops
      * and would take the upper half of a 64-bit BAR for a BAR of its own. */
     vc.pci.bar64 = false;
     vc.pci.prefetchable = false;
-    return svd_is_ok(svd_vdev_init(&d->vdev, &vc, &d->gmem)) ? 0 : -1;
+    return SVD_ALWAYS(svd_is_ok(svd_vdev_init(&d->vdev, &vc, &d->gmem))) ? 0 : -1; /* SVD-COV-004: a constant configuration */
 }
 
 void mpq_dev_log_stats(const mpq_dev *d, int level)

@@ -157,7 +157,7 @@ static svd_result src_getrandom(void *ctx, uint8_t *buf, size_t len, size_t *got
     (void)ctx;
     do {
         n = getrandom(buf, len, GRND_NONBLOCK);
-    } while (n < 0 && errno == EINTR);
+    } while (n < 0 && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
     return src_result(n, got, false);
 }
 
@@ -168,7 +168,7 @@ static svd_result src_file(void *ctx, uint8_t *buf, size_t len, size_t *got)
     ssize_t n;
     do {
         n = read(d->src_fd, buf, len);
-    } while (n < 0 && errno == EINTR);
+    } while (n < 0 && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
     return src_result(n, got, true);
 }
 
@@ -232,7 +232,7 @@ static void fired(struct tmr *t)
     ssize_t n;
     do {
         n = read(t->fd, &v, sizeof(v));
-    } while (n < 0 && errno == EINTR);
+    } while (n < 0 && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
     if (t->known) {
         t->armed = false;
     }
@@ -1025,9 +1025,9 @@ static int setup(struct daemon *d, const struct opts *o, sigset_t *mask)
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = on_sigbus;
     sa.sa_flags = SA_SIGINFO;
-    g_pagesize = pg > 0 ? (size_t)pg : g_pagesize;
+    g_pagesize = SVD_ALWAYS(pg > 0) ? (size_t)pg : g_pagesize; /* SVD-COV-005: Linux always has a page size */
     g_d = d;
-    if (sigemptyset(&sa.sa_mask) != 0 || sigaction(SIGBUS, &sa, NULL) != 0) {
+    if (SVD_NEVER(sigemptyset(&sa.sa_mask) != 0) || SVD_NEVER(sigaction(SIGBUS, &sa, NULL) != 0)) { /* SVD-COV-005 */
         mpq_log(MPQ_LOG_ERROR, "sigaction(SIGBUS): %s", strerror(errno));
         return -1;
     }
@@ -1081,8 +1081,10 @@ int main(int argc, char **argv)
     }
     d.epfd = d.sfd = d.listen_fd = d.conn_fd = d.timer.fd = d.qmp_timer.fd = d.src_fd = d.qmp_watched = -1;
     d.qmp.fd = -1;
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || sigemptyset(&mask) != 0 || sigaddset(&mask, SIGTERM) != 0 ||
-        sigaddset(&mask, SIGINT) != 0 || sigaddset(&mask, SIGUSR1) != 0 || sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
+    /* SVD-COV-005: signal, sigemptyset and sigaddset fail only for an invalid signal number. */
+    if (SVD_NEVER(signal(SIGPIPE, SIG_IGN) == SIG_ERR) || SVD_NEVER(sigemptyset(&mask) != 0) ||
+        SVD_NEVER(sigaddset(&mask, SIGTERM) != 0) || SVD_NEVER(sigaddset(&mask, SIGINT) != 0) ||
+        SVD_NEVER(sigaddset(&mask, SIGUSR1) != 0) || sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
         mpq_log(MPQ_LOG_ERROR, "signal set-up: %s", strerror(errno));
         return 1;
     }

@@ -292,6 +292,9 @@ static size_t skip_string(const char *s, size_t n, size_t i)
 static size_t skip_value(const char *s, size_t n, size_t i)
 {
     int depth = 0;
+    if (i >= n) {
+        return n; /* text that ends early (not valid): nothing past it is read */
+    }
     if (s[i] != '{' && s[i] != '[') {
         (void)json_scalar(s, n, &i);
         return i;
@@ -429,7 +432,7 @@ static void flush(mpq_qmp *q, uint64_t now)
 {
     while (q->fd >= 0 && q->out_off < q->out_len) {
         ssize_t w = send(q->fd, q->out + q->out_off, q->out_len - q->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0 && errno == EINTR) {
+        if (w < 0 && SVD_NEVER(errno == EINTR)) { /* SVD-COV-001: no handler can interrupt it */
             continue;
         }
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -705,7 +708,7 @@ void mpq_qmp_io(mpq_qmp *q, bool readable, bool writable, uint64_t now)
     while (readable && q->fd >= 0) {
         char buf[4096];
         ssize_t r = recv(q->fd, buf, sizeof(buf), MSG_DONTWAIT);
-        if (r < 0 && errno == EINTR) {
+        if (r < 0 && SVD_NEVER(errno == EINTR)) { /* SVD-COV-001: no handler can interrupt it */
             continue;
         }
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {

@@ -139,6 +139,8 @@ bool mpq_json_valid(const char *s, size_t n);
 /**
  * @brief In the JSON object @p s[0..n) (already valid), find member @p key
  *        (compared byte for byte; a key written with escapes never matches).
+ *        On text that is not valid the result is unspecified, but no byte
+ *        outside @p s[0..n) is read.
  * @param s the object
  * @param n its length
  * @param key the member name
