@@ -78,8 +78,32 @@ def wp_ratelimit(root):
                 assumptions=[])
 
 
+# REQ: REQ-VQ-002 REQ-VQ-003 REQ-VQ-031
+def wp_virtqueue(root):
+    return dict(files=core(root, "virtqueue.c", "gmem.c", "span.c"),
+                fct=["vq_le16", "vq_le32", "vq_le64", "vq_copy_in", "vq_size_ok", "vq_break", "vq_configurable",
+                     "vq_is_inflight", "vq_usable", "vq_map_rings", "svd_vq_check_rings", "svd_vq_need_interrupt"],
+                props="-@lemma", model="typed",
+                what="virtqueue ring placement and index arithmetic: the three rings (with the EVENT_IDX fields) "
+                     "lie each inside one region with the access they need, aligned; the in-flight bitmap index "
+                     "stays in the bitmap; used_event / flags are read inside the available ring",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008"])
+
+
+# Contracts written in virtqueue.c (ACSL) whose goals WP does not prove yet
+# within the stage's budget: not part of any unit (so nothing rests on them),
+# listed on the proof page so no reader takes them for proved.
+WP_PENDING = {
+    "vq_walk_chain": "loop invariants (table bounds, TTL, segment count, byte total) and loop variant written; "
+                     "the three postconditions and three memory-access goals time out",
+    "vq_take / svd_vq_pop": "contracts written (head in range and not in flight, chain bounds, "
+                            "fields untouched on failure); rest on vq_walk_chain's",
+    "svd_vq_push": "contract written; the used-slot index needs the bound of x & (size - 1) (bitwise)",
+    "svd_vq_enable": "contract written; the ring/queue separation postcondition times out",
+}
+
 # Longest first: two processes at a time pack better.
-WP_UNITS = [wp_ratelimit, wp_span, wp_gmem, wp_gmem_lemma]
+WP_UNITS = [wp_virtqueue, wp_ratelimit, wp_span, wp_gmem, wp_gmem_lemma]
 
 # ---------------------------------------------------------------- Eva drivers
 # Each driver is tests/prove/eva_NAME.c with a main(); the core files it builds.
@@ -310,7 +334,7 @@ def main(argv):
                     print(f"prove:   {p}")
     wall = time.monotonic() - t0
     results.sort(key=lambda r: (r["kind"], r["name"]))
-    summary = dict(wall=wall, results=results, provers=PROVERS, wp_timeout=WP_TIMEOUT,
+    summary = dict(wall=wall, results=results, provers=PROVERS, wp_timeout=WP_TIMEOUT, wp_pending=WP_PENDING,
                    frama_c=subprocess.run(["frama-c", "-version"], capture_output=True, text=True).stdout.strip())
     (out / "results.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     wp = [r for r in results if r["kind"] == "wp"]
