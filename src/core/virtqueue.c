@@ -693,9 +693,9 @@ svd_result svd_vq_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c)
     return vq_take(q, m, c, avail_idx);
 }
 
-/* The used element, two 32-bit stores: @elem is 4-byte aligned, since the
- * used ring's host address is (checked at enable) and so is every element
- * offset. */
+/* The used element at byte @off of the used ring, two 32-bit stores: 4-byte
+ * aligned, since the used ring's host address is (checked at enable) and so
+ * is every element offset. */
 /*@ requires \valid_read(q) && \valid(q->used + (off .. off + 7));
     assigns q->used[off .. off + 7]; */
 static void vq_store_used_elem(const svd_vq *q, size_t off, uint32_t id, uint32_t len)
