@@ -227,7 +227,9 @@ def run_wp(name, u, out, root):
         for fn, props in data.get("wp:functions", {}).items():
             t = v = 0
             provers = set()
-            for pr in props.values():
+            for pk, pr in props.items():
+                if pk == "wp:section":  # the function's summary of the goals listed beside it
+                    continue
                 mn = pr.get("wp:main", {})
                 t += mn.get("total", 0)
                 v += mn.get("valid", 0)
