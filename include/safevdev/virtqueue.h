@@ -310,8 +310,9 @@ SVD_MUST_USE svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m);
  * @param event_idx VIRTIO_F_RING_EVENT_IDX (the rings carry the event fields)
  * @param m the guest memory map to check against
  * @return ::SVD_OK when svd_vq_enable() would accept it over @p m;
- *         ::SVD_ERR_PROTOCOL with the rule (::SVD_WHY_QUEUE_SIZE,
- *         ::SVD_WHY_RING_ALIGN, ::SVD_WHY_RING_MEMORY) otherwise.
+ *         ::SVD_ERR_INVALID_ARG if @p m is NULL; ::SVD_ERR_PROTOCOL with
+ *         the rule (::SVD_WHY_QUEUE_SIZE, ::SVD_WHY_RING_ALIGN,
+ *         ::SVD_WHY_RING_MEMORY) otherwise. Changes nothing.
  */
 SVD_MUST_USE svd_result svd_vq_check_rings(uint32_t max, uint32_t size, uint64_t desc, uint64_t avail, uint64_t used,
                                            bool event_idx, const svd_gmem *m);

@@ -34,6 +34,30 @@
 #define VQ_USED_ELEM 8u  /* id + len */
 #define VQ_CHAIN_LIMIT 0x100000000ull
 
+/*@ logic integer vq_ev(svd_vq *q) = 2 * q->event_idx;
+    logic integer vq_desc_bytes(svd_vq *q) = 16 * q->size;
+    logic integer vq_avail_bytes(svd_vq *q) = 4 + 2 * q->size + vq_ev(q);
+    logic integer vq_used_bytes(svd_vq *q) = 4 + 8 * q->size + vq_ev(q);
+    predicate vq_pow2(integer n) = 0 < n && (n & (n - 1)) == 0;
+    predicate vq_inflight{L}(svd_vq *q, integer h) = (q->inflight_map[h / 32] & (1 << (h % 32))) != 0;
+    predicate vq_rings_ok{L}(svd_vq *q) =
+        q->max <= SVD_VQ_MAX_SIZE && 0 < q->size <= q->max &&
+        \valid_read(q->desc + (0 .. vq_desc_bytes(q) - 1)) &&
+        \valid_read(q->avail + (0 .. vq_avail_bytes(q) - 1)) &&
+        \valid(q->used + (0 .. vq_used_bytes(q) - 1)) &&
+        \separated(q, q->desc + (0 .. vq_desc_bytes(q) - 1)) && \separated(q, q->avail + (0 .. vq_avail_bytes(q) - 1)) &&
+        \separated(q, q->used + (0 .. vq_used_bytes(q) - 1));
+    predicate vq_running{L}(svd_vq *q, svd_gmem *m) =
+        q->enabled && !q->broken && q->gmem_generation == m->generation;
+    predicate vq_inv{L}(svd_vq *q, svd_gmem *m) =
+        \valid(q) && \valid_read(m) && \separated(q, m) && (vq_running(q, m) ==> vq_rings_ok(q));
+    predicate vq_chain_ok{L}(svd_vq_chain *c) =
+        \valid(c) && (c->cap > 0 ==> \valid(c->segs + (0 .. c->cap - 1)));
+    predicate gmem_apart{L}(svd_gmem *m, svd_vq *q) =
+        \forall integer i; 0 <= i < m->count ==> \separated(q, m->regions[i].host + (0 .. m->regions[i].size - 1));
+*/
+
+/*@ assigns \nothing; */
 static uint16_t vq_le16(uint16_t v)
 {
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
@@ -43,6 +67,7 @@ static uint16_t vq_le16(uint16_t v)
 #endif
 }
 
+/*@ assigns \nothing; */
 static uint32_t vq_le32(uint32_t v)
 {
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
@@ -52,6 +77,7 @@ static uint32_t vq_le32(uint32_t v)
 #endif
 }
 
+/*@ assigns \nothing; */
 static uint64_t vq_le64(uint64_t v)
 {
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
@@ -62,10 +88,15 @@ static uint64_t vq_le64(uint64_t v)
 }
 
 /* Volatile byte loads: each guest byte is read exactly once, here. */
+/*@ requires \valid(dst + (0 .. n - 1)) && \valid_read(src + (0 .. n - 1));
+    assigns dst[0 .. n - 1]; */
 static void vq_copy_in(uint8_t *dst, const uint8_t *src, size_t n)
 {
     const volatile uint8_t *s = src;
     size_t i;
+    /*@ loop invariant 0 <= i <= n;
+        loop assigns i, dst[0 .. n - 1];
+        loop variant n - i; */
     for (i = 0u; i < n; i++) {
         dst[i] = s[i];
     }
@@ -74,6 +105,8 @@ static void vq_copy_in(uint8_t *dst, const uint8_t *src, size_t n)
 /* One descriptor, read once: @lo = addr, @hi = len | flags << 32 | next << 48
  * (both as little-endian values). @aligned: the host address is 8-byte
  * aligned, so two volatile 64-bit loads read it; else 16 volatile byte loads. */
+/*@ requires \valid_read(p + (0 .. 15)) && \valid(lo) && \valid(hi) && \separated(lo, hi);
+    assigns *lo, *hi; */
 static void vq_load_desc(const uint8_t *p, bool aligned, uint64_t *lo, uint64_t *hi)
 {
     if (aligned) {
@@ -90,18 +123,24 @@ static void vq_load_desc(const uint8_t *p, bool aligned, uint64_t *lo, uint64_t 
 
 /* One volatile 16-bit load of the available ring at byte offset @off (even):
  * the ring's host address is 2-byte aligned (checked at enable). */
+/*@ requires \valid_read(q) && \valid_read(q->avail + (off .. off + 1));
+    assigns \nothing; */
 static uint16_t vq_avail_read16(const svd_vq *q, size_t off)
 {
     const volatile uint16_t *p = (const volatile uint16_t *)(const volatile void *)(q->avail + off);
     return vq_le16(*p);
 }
 
+/*@ requires \valid_read(q) && \valid_read(q->avail + (2 .. 3));
+    assigns \nothing; */
 static uint16_t vq_load_avail_idx(const svd_vq *q)
 {
     return vq_le16(__atomic_load_n((const uint16_t *)(const void *)(q->avail + 2u), __ATOMIC_ACQUIRE));
 }
 
 /* avail_event (used->ring[size]) = next index we will consume. */
+/*@ requires \valid_read(q) && \valid(q->used + (4 + 8 * q->size .. 4 + 8 * q->size + 1));
+    assigns q->used[4 + 8 * q->size .. 4 + 8 * q->size + 1]; */
 static void vq_set_avail_event(svd_vq *q)
 {
     __atomic_store_n((uint16_t *)(void *)(q->used + VQ_RING_HDR + (size_t)VQ_USED_ELEM * q->size),
@@ -110,11 +149,17 @@ static void vq_set_avail_event(svd_vq *q)
 
 /* The queue-size rule, the only place it is written: a non-zero power of two
  * no larger than the queue's maximum (itself <= SVD_VQ_MAX_SIZE). */
+/*@ requires \valid_read(q);
+    assigns \nothing;
+    ensures \result <==> (0 < size <= q->max && (size & (size - 1)) == 0); */
 static bool vq_size_ok(const svd_vq *q, uint32_t size)
 {
     return size != 0u && size <= q->max && (size & (size - 1u)) == 0u;
 }
 
+/*@ requires \valid(q);
+    assigns q->broken;
+    ensures q->broken && \result.err == SVD_ERR_PROTOCOL && \result.why == why; */
 static svd_result vq_break(svd_vq *q, svd_why why)
 {
     q->broken = true;
@@ -124,19 +169,30 @@ static svd_result vq_break(svd_vq *q, svd_why why)
 /* Configuration may change only while the queue is disabled (virtio 1.2
  * §4.1.4.3.2, §4.2.2.3); the only place this rule is checked. Refused
  * without latching the queue: the device engine latches NEEDS_RESET. */
+/*@ requires \valid_read(q);
+    assigns \nothing;
+    ensures \result.err == SVD_OK <==> !q->enabled;
+    ensures \result.err == SVD_OK || (\result.err == SVD_ERR_PROTOCOL && \result.why == SVD_WHY_QUEUE_ENABLED); */
 static svd_result vq_configurable(const svd_vq *q)
 {
     SVD_ENSURE_RULE(!q->enabled, SVD_WHY_QUEUE_ENABLED);
     return svd_ok();
 }
 
+/*@ requires \valid_read(q) && head < SVD_VQ_MAX_SIZE;
+    assigns \nothing;
+    ensures \result <==> vq_inflight(q, head); */
 static bool vq_is_inflight(const svd_vq *q, uint16_t head)
 {
-    return (q->inflight_map[head >> 5] & (1u << (head & 31u))) != 0u;
+    return (q->inflight_map[head / 32u] & (1u << (head % 32u))) != 0u;
 }
 
 /* The queue may touch its rings only while enabled, not broken, and with the
  * map its ring pointers were translated from. */
+/*@ requires \valid_read(q) && \valid_read(m);
+    assigns \nothing;
+    ensures \result.err == SVD_OK <==> vq_running(q, m);
+    ensures \result.err == SVD_OK || \result.err == SVD_ERR_STATE; */
 static svd_result vq_usable(const svd_vq *q, const svd_gmem *m)
 {
     SVD_ENSURE(q->enabled, SVD_ERR_STATE);
@@ -145,6 +201,15 @@ static svd_result vq_usable(const svd_vq *q, const svd_gmem *m)
     return svd_ok();
 }
 
+/* No head in flight. */
+/*@ requires \valid(q);
+    assigns q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight;
+    ensures q->inflight == 0; */
+static void vq_clear_inflight(svd_vq *q)
+{
+    (void)memset(q->inflight_map, 0, sizeof(q->inflight_map));
+    q->inflight = 0u;
+}
 void svd_vq_chain_init(svd_vq_chain *c, svd_vq_desc *segs, uint32_t cap)
 {
     (void)memset(c, 0, sizeof(*c));
@@ -179,8 +244,7 @@ void svd_vq_disable(svd_vq *q)
     q->desc_aligned = false;
     q->avail = NULL;
     q->used = NULL;
-    (void)memset(q->inflight_map, 0, sizeof(q->inflight_map));
-    q->inflight = 0u;
+    vq_clear_inflight(q);
     q->epoch += 1u;
 }
 
@@ -311,26 +375,74 @@ typedef struct vq_rings {
  * guest alignment, each ring inside one region with the access it needs,
  * host alignment for the index atomics. The size is valid (n <= 32768: none
  * of these products or sums can overflow). */
+/*@ requires 0 < n <= SVD_VQ_MAX_SIZE && gmem_ok(m) && \valid(r) && \separated(r, m);
+    assigns *r;
+    ensures errs: \result.err == SVD_OK ||
+        (\result.err == SVD_ERR_PROTOCOL && (\result.why == SVD_WHY_RING_ALIGN || \result.why == SVD_WHY_RING_MEMORY));
+    ensures align: \result.err == SVD_OK ==> (desc & 15) == 0 && (avail & 1) == 0 && (used & 3) == 0;
+    ensures d_len: \result.err == SVD_OK ==> r->d.len == 16 * n;
+    ensures d_in: \result.err == SVD_OK ==>
+        \exists integer i; \let len = r->d.len; \let ptr = r->d.ptr;
+            \at(gmem_in(m, i, desc, len, SVD_GMEM_READ) && ptr == m->regions[i].host + (desc - m->regions[i].gpa), Pre);
+    ensures a_len: \result.err == SVD_OK ==> r->a.len == 4 + 2 * n + 2 * event_idx;
+    ensures a_in: \result.err == SVD_OK ==>
+        \exists integer i; \let len = r->a.len; \let ptr = r->a.ptr;
+            \at(gmem_in(m, i, avail, len, SVD_GMEM_READ) && ptr == m->regions[i].host + (avail - m->regions[i].gpa), Pre);
+    ensures u_len: \result.err == SVD_OK ==> r->u.len == 4 + 8 * n + 2 * event_idx;
+    ensures u_in: \result.err == SVD_OK ==>
+        \exists integer i; \let len = r->u.len; \let ptr = r->u.ptr;
+            \at(gmem_in(m, i, used, len, SVD_GMEM_WRITE) && ptr == m->regions[i].host + (used - m->regions[i].gpa), Pre);
+    ensures valid: \result.err == SVD_OK ==> \valid_read(r->d.ptr + (0 .. 16 * n - 1)) &&
+        \valid_read(r->a.ptr + (0 .. 4 + 2 * n + 2 * event_idx - 1)) &&
+        \valid(r->u.ptr + (0 .. 4 + 8 * n + 2 * event_idx - 1)); */
 static svd_result vq_map_rings(uint64_t n, uint64_t desc, uint64_t avail, uint64_t used, bool event_idx,
                                const svd_gmem *m, vq_rings *r)
 {
     /* used_event / avail_event trail the rings only with EVENT_IDX. */
     const uint64_t ev = event_idx ? UINT64_C(2) : UINT64_C(0);
+    const uint64_t dlen = VQ_DESC_SIZE * n;
+    const uint64_t alen = VQ_RING_HDR + 2u * n + ev;
+    const uint64_t ulen = VQ_RING_HDR + VQ_USED_ELEM * n + ev;
+    /*@ assert lens: dlen == 16 * n && alen == 4 + 2 * n + 2 * event_idx &&
+                     ulen == 4 + 8 * n + 2 * event_idx; */
+    svd_span d;
+    svd_span a;
+    svd_span u;
     SVD_ENSURE_RULE((desc & 15u) == 0u && (avail & 1u) == 0u && (used & 3u) == 0u, SVD_WHY_RING_ALIGN);
-    SVD_ENSURE_RULE(svd_is_ok(svd_gmem_translate(m, desc, VQ_DESC_SIZE * n, SVD_GMEM_READ, &r->d)) &&
-                        svd_is_ok(svd_gmem_translate(m, avail, VQ_RING_HDR + 2u * n + ev, SVD_GMEM_READ, &r->a)) &&
-                        svd_is_ok(svd_gmem_translate(m, used, VQ_RING_HDR + VQ_USED_ELEM * n + ev, SVD_GMEM_WRITE,
-                                                     &r->u)),
+    SVD_ENSURE_RULE(svd_is_ok(svd_gmem_translate(m, desc, dlen, SVD_GMEM_READ, &d)) &&
+                        svd_is_ok(svd_gmem_translate(m, avail, alen, SVD_GMEM_READ, &a)) &&
+                        svd_is_ok(svd_gmem_translate(m, used, ulen, SVD_GMEM_WRITE, &u)),
                     SVD_WHY_RING_MEMORY);
     /* The index atomics need natural alignment of the host addresses too;
      * the descriptor table's decides how descriptors are read (vq_load_desc). */
     /* cppcheck-suppress misra-c2012-11.4 ; SVD-DEV-002: alignment of the host ring addresses (atomics, descriptor loads) */
-    const uintptr_t low = (((uintptr_t)r->d.ptr & 7u) << 2u) | ((uintptr_t)r->a.ptr & 1u) | ((uintptr_t)r->u.ptr & 3u);
+    const uintptr_t low = (((uintptr_t)d.ptr & 7u) << 2u) | ((uintptr_t)a.ptr & 1u) | ((uintptr_t)u.ptr & 3u);
     SVD_ENSURE_RULE((low & 3u) == 0u, SVD_WHY_RING_ALIGN);
-    r->desc_aligned = low == 0u; /* the ring bits are 0 here */
+    /*@ assert d_in: \exists integer i; gmem_in(m, i, desc, d.len, SVD_GMEM_READ) &&
+                                        d.ptr == m->regions[i].host + (desc - m->regions[i].gpa); */
+    /*@ assert a_in: \exists integer i; gmem_in(m, i, avail, a.len, SVD_GMEM_READ) &&
+                                        a.ptr == m->regions[i].host + (avail - m->regions[i].gpa); */
+    /*@ assert u_in: \exists integer i; gmem_in(m, i, used, u.len, SVD_GMEM_WRITE) &&
+                                        u.ptr == m->regions[i].host + (used - m->regions[i].gpa); */
+    /* One store: *r changes only on success. The ring bits of low are 0 here. */
+    const vq_rings res = { .d = d, .a = a, .u = u, .desc_aligned = low == 0u };
+    *r = res;
     return svd_ok();
 }
 
+/*@ requires m == \null || gmem_ok(m);
+    assigns \nothing;
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_INVALID_ARG ||
+        (\result.err == SVD_ERR_PROTOCOL && (\result.why == SVD_WHY_QUEUE_SIZE || \result.why == SVD_WHY_RING_ALIGN ||
+                                           \result.why == SVD_WHY_RING_MEMORY));
+    ensures null: m == \null ==> \result.err == SVD_ERR_INVALID_ARG;
+    ensures size: m != \null && !(0 < size <= max <= SVD_VQ_MAX_SIZE && vq_pow2(size)) ==>
+        \result.err == SVD_ERR_PROTOCOL && \result.why == SVD_WHY_QUEUE_SIZE;
+    ensures ok: \result.err == SVD_OK ==> 0 < size <= max <= SVD_VQ_MAX_SIZE && vq_pow2(size) &&
+        (desc & 15) == 0 && (avail & 1) == 0 && (used & 3) == 0 &&
+        (\exists integer i; gmem_in(m, i, desc, 16 * size, SVD_GMEM_READ)) &&
+        (\exists integer i; gmem_in(m, i, avail, 4 + 2 * size + 2 * event_idx, SVD_GMEM_READ)) &&
+        (\exists integer i; gmem_in(m, i, used, 4 + 8 * size + 2 * event_idx, SVD_GMEM_WRITE)); */
 svd_result svd_vq_check_rings(uint32_t max, uint32_t size, uint64_t desc, uint64_t avail, uint64_t used,
                               bool event_idx, const svd_gmem *m)
 {
@@ -341,6 +453,15 @@ svd_result svd_vq_check_rings(uint32_t max, uint32_t size, uint64_t desc, uint64
     return vq_map_rings(size, desc, avail, used, event_idx, m, &r);
 }
 
+/*@ requires \valid(q) && gmem_ok(m) && \separated(q, m) && gmem_apart(m, q);
+    requires vq_inv(q, m) && q->max <= SVD_VQ_MAX_SIZE;
+    assigns q->desc, q->desc_aligned, q->avail, q->used, q->gmem_generation, q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1],
+            q->inflight, q->signalled_used, q->signalled_valid, q->enabled, q->broken;
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_STATE || \result.err == SVD_ERR_PROTOCOL;
+    ensures state: \old(q->enabled || q->broken) ==> \result.err == SVD_ERR_STATE;
+    ensures broken: \result.err == SVD_ERR_PROTOCOL ==> q->broken;
+    ensures ok: \result.err == SVD_OK ==> vq_running(q, m) && vq_rings_ok(q) && q->inflight == 0;
+    ensures inv: vq_inv(q, m); */
 svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m)
 {
     vq_rings r;
@@ -368,8 +489,7 @@ svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m)
     q->avail = a.ptr;
     q->used = u.ptr;
     q->gmem_generation = m->generation;
-    (void)memset(q->inflight_map, 0, sizeof(q->inflight_map));
-    q->inflight = 0u;
+    vq_clear_inflight(q);
     q->signalled_used = q->used_idx;
     q->signalled_valid = true;
     q->enabled = true;
@@ -387,6 +507,14 @@ typedef struct vq_walk {
 
 /* Validate the chain at @head, recording segments into c->segs.
  * Returns SVD_ERR_PROTOCOL (without latching) on the first broken rule. */
+/*@ requires vq_rings_ok(q) && gmem_ok(m) && head < q->size && vq_chain_ok(c) && \valid(w);
+    requires \separated(w, c, q, m);
+    requires c->cap > 0 ==> \separated(c->segs + (0 .. c->cap - 1), w, c, q, m);
+    assigns *w, c->segs[0 .. c->cap - 1];
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
+    ensures segs: \result.err == SVD_OK ==> w->nsegs <= c->cap && w->nsegs <= w->ndesc;
+    ensures bound: \result.err == SVD_OK ==> 0 < w->ndesc < 2 * q->size;
+    ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len < VQ_CHAIN_LIMIT; */
 static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t head, svd_vq_chain *c, vq_walk *w)
 {
     const uint8_t *table = q->desc;
@@ -398,7 +526,19 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
     uint64_t total = 0u;
     uint16_t idx = head;
 
-    (void)memset(w, 0, sizeof(*w));
+    const vq_walk none = { 0u, 0u, 0u, 0u, false };
+    *w = none;
+    /*@ loop invariant tbl: 0 < table_n <= q->size && \valid_read(table + (0 .. 16 * table_n - 1));
+        loop invariant main: !in_indirect ==> table == q->desc && table_n == q->size;
+        loop invariant idx: idx < table_n;
+        loop invariant ttl: visits <= table_n;
+        loop invariant segs: w->nsegs <= c->cap && w->nsegs <= w->ndesc;
+        loop invariant direct: !in_indirect ==> w->ndesc <= visits;
+        loop invariant indirect: in_indirect ==> w->ndesc < q->size + visits;
+        loop invariant bytes: w->readable_len + w->writable_len <= total < VQ_CHAIN_LIMIT;
+        loop assigns visits, idx, table, table_aligned, table_n, in_indirect, seen_write, total,
+                     *w, c->segs[0 .. c->cap - 1];
+        loop variant (in_indirect ? 0 : SVD_VQ_MAX_SIZE + 1) + table_n - visits; */
     for (;;) {
         uint64_t addr;
         uint64_t hi;
@@ -473,6 +613,21 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
 /* Take the chain at the next available slot; avail_idx != last_avail_idx.
  * Kept apart from svd_vq_pop so that finding the ring empty (every second
  * call of a serving loop) stays a few loads and compares. */
+/*@ requires vq_inv(q, m) && vq_running(q, m) && gmem_ok(m) && vq_chain_ok(c) && !c->valid;
+    requires \separated(c, q, m) && (c->cap > 0 ==> \separated(c->segs + (0 .. c->cap - 1), c, q, m));
+    requires \separated(c, q->used + (0 .. vq_used_bytes(q) - 1));
+    assigns q->broken, q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight, q->last_avail_idx,
+            q->used[4 + 8 * q->size .. 4 + 8 * q->size + 1], *c, c->segs[0 .. c->cap - 1];
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
+    ensures inv: vq_inv(q, m);
+    ensures broken: \result.err != SVD_OK ==> q->broken;
+    ensures ok: \result.err == SVD_OK ==> vq_running(q, m) && c->valid && c->head < q->size && c->epoch == q->epoch &&
+        !\at(vq_inflight(q, c->head), Pre) &&
+        c->nsegs <= c->cap && 0 < c->ndesc < 2 * q->size &&
+        c->readable_len + c->writable_len < VQ_CHAIN_LIMIT &&
+        q->last_avail_idx == (\old(q->last_avail_idx) + 1) % 65536;
+    ensures kept: c->segs == \old(c->segs) && c->cap == \old(c->cap);
+    ensures untouched: \result.err != SVD_OK ==> *c == \old(*c); */
 static svd_result vq_take(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint16_t avail_idx)
 {
     uint16_t head;
@@ -494,7 +649,7 @@ static svd_result vq_take(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint16_
         return vq_break(q, wr.why);
     }
 
-    q->inflight_map[head >> 5] |= 1u << (head & 31u);
+    q->inflight_map[head / 32u] |= 1u << (head % 32u);
     q->inflight++;
     q->last_avail_idx++;
     if (q->event_idx) {
@@ -513,6 +668,22 @@ static svd_result vq_take(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint16_
     return svd_ok();
 }
 
+/*@ requires vq_inv(q, m) && gmem_ok(m) && vq_chain_ok(c);
+    requires \separated(c, q, m) && (c->cap > 0 ==> \separated(c->segs + (0 .. c->cap - 1), c, q, m));
+    requires vq_running(q, m) ==> \separated(c, q->used + (0 .. vq_used_bytes(q) - 1));
+    assigns q->broken, q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight, q->last_avail_idx,
+            q->used[4 + 8 * q->size .. 4 + 8 * q->size + 1], *c, c->segs[0 .. c->cap - 1];
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_EMPTY || \result.err == SVD_ERR_STATE ||
+                  \result.err == SVD_ERR_PROTOCOL;
+    ensures state: !\old(vq_running(q, m)) || \old(c->valid) ==> \result.err == SVD_ERR_STATE;
+    ensures inv: vq_inv(q, m);
+    ensures broken: \result.err == SVD_ERR_PROTOCOL ==> q->broken;
+    ensures ok: \result.err == SVD_OK ==> c->valid && c->head < q->size && c->epoch == q->epoch &&
+        !\at(vq_inflight(q, c->head), Pre) &&
+        c->nsegs <= c->cap && 0 < c->ndesc < 2 * q->size &&
+        c->readable_len + c->writable_len < VQ_CHAIN_LIMIT;
+    ensures kept: c->segs == \old(c->segs) && c->cap == \old(c->cap);
+    ensures untouched: \result.err != SVD_OK ==> *c == \old(*c); */
 svd_result svd_vq_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c)
 {
     uint16_t avail_idx;
@@ -543,10 +714,40 @@ svd_result svd_vq_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c)
     return vq_take(q, m, c, avail_idx);
 }
 
+/* The used element at byte @off of the used ring, two 32-bit stores: 4-byte
+ * aligned, since the used ring's host address is (checked at enable) and so
+ * is every element offset. */
+/*@ requires \valid_read(q) && \valid(q->used + (off .. off + 7));
+    assigns q->used[off .. off + 7]; */
+static void vq_store_used_elem(const svd_vq *q, size_t off, uint32_t id, uint32_t len)
+{
+    uint8_t *elem = q->used + off;
+    __atomic_store_n((uint32_t *)(void *)elem, vq_le32(id), __ATOMIC_RELAXED);
+    __atomic_store_n((uint32_t *)(void *)(elem + 4), vq_le32(len), __ATOMIC_RELAXED);
+}
+
+/* Release: the element stored before is visible before the index that covers it. */
+/*@ requires \valid(q) && \valid(q->used + (2 .. 3));
+    assigns q->used[2 .. 3]; */
+static void vq_store_used_idx(svd_vq *q)
+{
+    __atomic_store_n((uint16_t *)(void *)(q->used + 2u), vq_le16(q->used_idx), __ATOMIC_RELEASE);
+}
+
+/*@ requires vq_inv(q, m) && \valid(c) && \separated(c, q, m);
+    requires vq_running(q, m) ==> \separated(c, q->used + (0 .. vq_used_bytes(q) - 1));
+    assigns q->used_idx, q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight, q->signalled_valid, c->valid,
+            q->used[0 .. vq_used_bytes(q) - 1];
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_STATE || \result.err == SVD_ERR_INVALID_ARG;
+    ensures state: !\old(c->valid) || !\old(vq_running(q, m)) || \old(c->epoch) != q->epoch ||
+                   !(\old(c->head) < q->size && \old(vq_inflight(q, c->head))) ==> \result.err == SVD_ERR_STATE;
+    ensures arg: \result.err == SVD_ERR_INVALID_ARG ==> written > c->writable_len;
+    ensures inv: vq_inv(q, m);
+    ensures ok: \result.err == SVD_OK ==> !c->valid && q->used_idx == (\old(q->used_idx) + 1) % 65536;
+    ensures nothing: \result.err != SVD_OK ==> q->used_idx == \old(q->used_idx) && c->valid == \old(c->valid) &&
+                                               q->inflight == \old(q->inflight); */
 svd_result svd_vq_push(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint32_t written)
 {
-    uint8_t *elem;
-
     SVD_ENSURE(c->valid, SVD_ERR_STATE);
     SVD_GUARD(vq_usable(q, m));
     SVD_ENSURE(c->epoch == q->epoch, SVD_ERR_STATE);
@@ -557,16 +758,12 @@ svd_result svd_vq_push(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint32_t w
         return svd_ok();
     }
 
-    elem = q->used + VQ_RING_HDR + (size_t)VQ_USED_ELEM * (q->used_idx & (uint16_t)(q->size - 1u));
-    /* elem is 4-byte aligned: the used ring's host address is (checked at
-     * enable) and so is every element offset. */
-    __atomic_store_n((uint32_t *)(void *)elem, vq_le32(c->head), __ATOMIC_RELAXED);
-    __atomic_store_n((uint32_t *)(void *)(elem + 4), vq_le32(written), __ATOMIC_RELAXED);
+    vq_store_used_elem(q, VQ_RING_HDR + (size_t)VQ_USED_ELEM * (q->used_idx & (uint16_t)(q->size - 1u)), c->head,
+                       written);
     q->used_idx++;
-    /* Release: the element above is visible before the index that covers it. */
-    __atomic_store_n((uint16_t *)(void *)(q->used + 2u), vq_le16(q->used_idx), __ATOMIC_RELEASE);
+    vq_store_used_idx(q);
 
-    q->inflight_map[c->head >> 5] &= ~(1u << (c->head & 31u));
+    q->inflight_map[c->head / 32u] &= ~(1u << (c->head % 32u));
     q->inflight--;
     c->valid = false;
     /* 2^16 completions since the last decision: used_event comparisons
@@ -577,6 +774,11 @@ svd_result svd_vq_push(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint32_t w
     return svd_ok();
 }
 
+/*@ requires vq_inv(q, m) && \valid(need) && \separated(need, q, m);
+    assigns q->signalled_used, q->signalled_valid, *need;
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_STATE;
+    ensures state: \result.err == SVD_OK <==> \old(vq_running(q, m));
+    ensures inv: vq_inv(q, m); */
 svd_result svd_vq_need_interrupt(svd_vq *q, const svd_gmem *m, bool *need)
 {
     bool n;

@@ -78,8 +78,43 @@ def wp_ratelimit(root):
                 assumptions=[])
 
 
+# Two units over virtqueue.c (two processes, each well inside RUN_TIMEOUT on a
+# loaded machine): ring placement, then the index helpers and the interrupt
+# decision.
+# REQ: REQ-VQ-031
+def wp_vq_rings(root):
+    return dict(files=core(root, "virtqueue.c", "gmem.c", "span.c"),
+                fct=["vq_map_rings", "svd_vq_check_rings"],
+                props="-@lemma", model="typed",
+                what="virtqueue ring placement: the descriptor table, available and used rings (with the "
+                     "EVENT_IDX fields) lie each inside one region with the access they need, aligned",
+                assumptions=["SVD-PRF-005"])
+
+
+def wp_vq_index(root):
+    return dict(files=core(root, "virtqueue.c", "gmem.c", "span.c"),
+                fct=["vq_le16", "vq_le32", "vq_le64", "vq_copy_in", "vq_size_ok", "vq_break", "vq_configurable",
+                     "vq_is_inflight", "vq_usable", "svd_vq_need_interrupt"],
+                props="-@lemma", model="typed",
+                what="virtqueue index helpers and interrupt decision: the in-flight bitmap index stays in the "
+                     "bitmap; used_event and the flags are read inside the available ring",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008"])
+
+
+# Contracts written in virtqueue.c (ACSL) whose goals WP does not prove yet
+# within the stage's budget: not part of any unit (so nothing rests on them),
+# listed on the proof page so no reader takes them for proved.
+WP_PENDING = {
+    "vq_walk_chain": "loop invariants (table bounds, TTL, segment count, byte total) and loop variant written; "
+                     "the three postconditions and three memory-access goals time out",
+    "vq_take / svd_vq_pop": "contracts written (head in range and not in flight, chain bounds, "
+                            "fields untouched on failure); rest on vq_walk_chain's",
+    "svd_vq_push": "contract written; the used-slot index needs the bound of x & (size - 1) (bitwise)",
+    "svd_vq_enable": "contract written; the ring/queue separation postcondition times out",
+}
+
 # Longest first: two processes at a time pack better.
-WP_UNITS = [wp_ratelimit, wp_span, wp_gmem, wp_gmem_lemma]
+WP_UNITS = [wp_ratelimit, wp_vq_index, wp_gmem, wp_vq_rings, wp_span, wp_gmem_lemma]
 
 # ---------------------------------------------------------------- Eva drivers
 # Each driver is tests/prove/eva_NAME.c with a main(); the core files it builds.
@@ -200,7 +235,9 @@ def run_wp(name, u, out, root):
         for fn, props in data.get("wp:functions", {}).items():
             t = v = 0
             provers = set()
-            for pr in props.values():
+            for pk, pr in props.items():
+                if pk == "wp:section":  # the function's summary of the goals listed beside it
+                    continue
                 mn = pr.get("wp:main", {})
                 t += mn.get("total", 0)
                 v += mn.get("valid", 0)
@@ -318,7 +355,7 @@ def main(argv):
                     print(f"prove:   {p}")
     wall = time.monotonic() - t0
     results.sort(key=lambda r: (r["kind"], r["name"]))
-    summary = dict(wall=wall, results=results, provers=PROVERS, wp_timeout=WP_TIMEOUT,
+    summary = dict(wall=wall, results=results, provers=PROVERS, wp_timeout=WP_TIMEOUT, wp_pending=WP_PENDING,
                    frama_c=subprocess.run(["frama-c", "-version"], capture_output=True, text=True).stdout.strip())
     (out / "results.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     wp = [r for r in results if r["kind"] == "wp"]
