@@ -18,11 +18,12 @@ COV_CORE_BRANCH  := 100
 COV_SHIM_LINES   := 90
 # Shim branch target; unreachable branches are deviations (docs/coverage.md).
 # `make coverage` reports every shim against it; the gate enforces it for the
-# shims listed in COV_SHIM_BRANCH_AREAS: the qvm adapters (92.1%) and
-# qemu-remote-vdev (90.6%); the vhost-user daemon (89.4% with the packed ring's
-# new paths) is reported only until it reaches it with a margin (docs/coverage.md).
+# shims listed in COV_SHIM_BRANCH_AREAS: the qvm adapters (92.1%),
+# qemu-remote-vdev (90.6%) and the vhost-user daemon (91.3%, its
+# packed ring's paths included; the figure moves by a few branches between
+# runs, docs/coverage.md).
 COV_SHIM_BRANCH  := 90
-COV_SHIM_BRANCH_AREAS := qvm,qemu_remote
+COV_SHIM_BRANCH_AREAS := qvm,qemu_remote,vhost_user
 # covgate.py's arguments: the data, the tree, the thresholds, the gated shims.
 COV_GATE_ARGS    := $(COV_INFO) $(CURDIR) $(COV_CORE_LINES) $(COV_CORE_BRANCH) $(COV_SHIM_LINES) \
                     $(COV_SHIM_BRANCH) $(COV_SHIM_BRANCH_AREAS)

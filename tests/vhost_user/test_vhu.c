@@ -2203,6 +2203,19 @@ static void test_socket_private_by_default_and_peer_checked(void **state)
         assert_int_equal(run_cli(bad2, out, sizeof(out)), 2);
         assert_int_equal(run_cli(bad3, out, sizeof(out)), 2);
         assert_non_null(strstr(out, "'--peer-uid'"));
+        /* Two digits; four without the leading 0 (a setuid, setgid or
+         * sticky bit): refused. Three digits are taken: the error that
+         * follows is the next option's. */
+        const char *bad4[] = { "--socket-path", path, "--socket-mode", "77", NULL };
+        const char *bad5[] = { "--socket-path", path, "--socket-mode", "1777", NULL };
+        const char *good3[] = { "--socket-path", path, "--socket-mode", "640", "--peer-uid", "-1", NULL };
+        assert_int_equal(run_cli(bad4, out, sizeof(out)), 2);
+        assert_non_null(strstr(out, "'77' for option '--socket-mode'"));
+        assert_int_equal(run_cli(bad5, out, sizeof(out)), 2);
+        assert_non_null(strstr(out, "'1777' for option '--socket-mode'"));
+        assert_int_equal(run_cli(good3, out, sizeof(out)), 2);
+        assert_non_null(strstr(out, "'--peer-uid'"));
+        assert_null(strstr(out, "--socket-mode"));
     }
 }
 
@@ -2599,6 +2612,90 @@ static void test_dispatcher_each_refusal_in_process(void **state)
     assert_false(d->vr.running);
     vhu_dev_kick_lost(d);
     assert_true(d->vr.kick_fd < 0);
+    vhu_dev_disconnect(d);
+    free(d);
+    munmap(f.ram, RAM_SIZE);
+    close(f.memfd);
+    close(ev);
+    vhu_log_level = saved_level;
+}
+
+/* Two values in turn: never three alike in a row (the repetition count test
+ * passes) but half of every window one value (the adaptive proportion test
+ * trips at any stated min-entropy). */
+static svd_result alternating_source(void *ctx, uint8_t *buf, size_t len, size_t *got)
+{
+    (void)ctx;
+    for (size_t i = 0; i < len; i++) {
+        buf[i] = (uint8_t)(0x40u + (i & 1u));
+    }
+    *got = len;
+    return svd_ok();
+}
+
+/* The ring starts only with every precondition met, in-process: a kick
+ * before the ring addresses are set, and a kick after a refused SET_FEATURES,
+ * leave it stopped; once an offered feature set is acked the next kick starts
+ * it. A source that alternates two values fails the adaptive proportion test
+ * alone: the request waits, never completed, and the failure is counted as
+ * the adaptive proportion test's. */
+/* REQ: REQ-VHU-004 REQ-VHU-082 REQ-VHU-061 */
+static void test_dispatcher_ring_preconditions_and_biased_source(void **state)
+{
+    vhu_dev *d = calloc(1, sizeof(*d));
+    svd_entropy_cfg cfg;
+    vhu_reply rep;
+    uint8_t p[8 + 2 * 32];
+    uint32_t len;
+    int ev = eventfd(0, EFD_CLOEXEC);
+    int mem[2];
+    fe f;
+    bool wake = false;
+    uint64_t at = 0;
+    int saved_level = vhu_log_level;
+    const uint32_t NR = VHU_VERSION | VHU_FLAG_NEED_REPLY;
+    (void)state;
+    assert_non_null(d);
+    assert_true(ev >= 0);
+    vhu_log_level = -1;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.source.read = alternating_source;
+    memset(&f, 0, sizeof(f));
+    f.memfd = memfd_create("ram", MFD_CLOEXEC);
+    assert_int_equal(ftruncate(f.memfd, RAM_SIZE), 0);
+    f.ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f.memfd, 0);
+    assert_true(f.ram != MAP_FAILED);
+    mem[0] = f.memfd;
+    mem[1] = f.memfd;
+    assert_int_equal(vhu_dev_init(d, 9, &cfg, 0, NULL), 0);
+    mem_payload(&f, p, &len);
+    assert_int_equal(disp(d, VHU_SET_MEM_TABLE, NR, p, len, mem, 2, &rep), VHU_V_OK);
+    state_payload(p, 0, QSZ);
+    assert_int_equal(disp(d, VHU_SET_VRING_NUM, NR, p, 8, NULL, 0, &rep), VHU_V_OK);
+    put64(p, 0);
+    assert_int_equal(disp(d, VHU_SET_VRING_KICK, NR, p, 8, &ev, 1, &rep), VHU_V_OK);
+    assert_false(d->vr.running); /* no ring addresses yet */
+    addr_payload(p, 0, ua_b(&f, OFF_DESC), ua_b(&f, OFF_USED), ua_b(&f, OFF_AVAIL));
+    assert_int_equal(disp(d, VHU_SET_VRING_ADDR, NR, p, 40, NULL, 0, &rep), VHU_V_OK);
+    put64(p, UINT64_C(1) << 40); /* a transport bit never offered */
+    assert_int_equal(disp(d, VHU_SET_FEATURES, NR, p, 8, NULL, 0, &rep), VHU_V_REJECTED);
+    put64(p, 0);
+    assert_int_equal(disp(d, VHU_SET_VRING_KICK, NR, p, 8, &ev, 1, &rep), VHU_V_OK);
+    assert_false(d->vr.running); /* the refused feature set starts no ring */
+    put64(p, 0);
+    assert_int_equal(disp(d, VHU_SET_FEATURES, NR, p, 8, NULL, 0, &rep), VHU_V_OK);
+    assert_int_equal(disp(d, VHU_SET_VRING_KICK, NR, p, 8, &ev, 1, &rep), VHU_V_OK);
+    assert_true(d->vr.running);
+    /* A request for the biased source: it waits. */
+    set_desc(&f, ram_b(&f, OFF_DESC), 0, GPA_A + OFF_BUF, 64, SVD_VRING_DESC_F_WRITE, 0);
+    publish(&f, 0);
+    for (uint64_t t = 1; t <= 4u; t++) {
+        vhu_dev_process(d, t * 1000000000u, &wake, &at);
+    }
+    assert_int_equal(used_idx(&f), 0);
+    assert_int_equal(d->ent.stats.health_state, SVD_HEALTH_FAILED);
+    assert_true(d->ent.stats.health_apt_failures > 0u);
+    assert_int_equal(d->ent.stats.health_rct_failures, 0);
     vhu_dev_disconnect(d);
     free(d);
     munmap(f.ram, RAM_SIZE);
@@ -3238,6 +3335,7 @@ int main(void)
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
         cmocka_unit_test(test_dispatcher_garbage_with_fds_never_crashes),
         cmocka_unit_test(test_dispatcher_each_refusal_in_process),
+        cmocka_unit_test(test_dispatcher_ring_preconditions_and_biased_source),
         cmocka_unit_test(test_cli_and_socket_path_edges),
         cmocka_unit_test(test_user_group_by_name_and_group_alone),
         cmocka_unit_test(test_stop_and_continue_serves_on),

@@ -90,6 +90,10 @@ static uint64_t ua(const fe *f, uint64_t gpa)
 /* A back-end instance (a daemon process) and the session QEMU opens with
  * it: on its first connection QEMU sends SET_OWNER; reconnecting to a new
  * back-end after losing one, it does not. */
+/* The request bucket of the next back-end fe_backend() makes (all zero:
+ * unlimited). */
+static svd_tb_cfg g_rate_ops;
+
 static void fe_backend(fe *f, bool first_connection)
 {
     svd_entropy_cfg cfg;
@@ -97,6 +101,7 @@ static void fe_backend(fe *f, bool first_connection)
     assert_non_null(f->d);
     memset(&cfg, 0, sizeof(cfg));
     cfg.source.read = fake_source;
+    cfg.rate_ops = g_rate_ops;
     assert_int_equal(vhu_dev_init(f->d, 7, &cfg, 0, NULL), 0);
     assert_int_equal(send_u64(f, VHU_SET_PROTOCOL_FEATURES, VHU_PF_REPLY_ACK), VHU_V_OK);
     if (first_connection) {
@@ -309,6 +314,144 @@ static void test_packed_reconnect_resyncs_a_stale_base(void **state)
     }
 }
 
+/* A reconnection without SET_OWNER whose start position is the right one
+ * (a front-end that kept it): nothing to resync, served from there. */
+/* REQ: REQ-VHU-083 */
+static void test_packed_reconnect_with_a_current_base_kept(void **state)
+{
+    fe f;
+    (void)state;
+    fe_open(&f);
+    const uint64_t feats = F_VERSION_1 | F_PACKED | VHU_F_PROTOCOL_FEATURES;
+    assert_int_equal(send_u64(&f, VHU_SET_FEATURES, feats), VHU_V_OK);
+    assert_int_equal(fe_ring(&f, 0x80008000u), VHU_V_OK);
+    for (uint16_t i = 0; i < 3u; i++) {
+        assert_true(serve_one(&f, i));
+    }
+    vhu_dev_disconnect(f.d);
+    free(f.d);
+    fe_backend(&f, false);
+    assert_int_equal(send_u64(&f, VHU_SET_FEATURES, feats), VHU_V_OK);
+    assert_int_equal(fe_ring(&f, 0x80038003u), VHU_V_OK);
+    assert_int_equal(f.d->vr.base_avail, 0x8003u); /* taken as given */
+    assert_int_equal(f.d->vr.base_used, 0x8003u);
+    assert_true(serve_one(&f, 3));
+    assert_int_equal(send_state(&f, VHU_GET_VRING_BASE, 0), VHU_V_OK);
+    assert_int_equal(svd_load_le32(f.rep.payload + 4), 0x80048004u);
+    fe_close(&f);
+}
+
+/* One region of @size bytes at the start of the shared RAM, as the table. */
+static enum vhu_verdict fe_table(fe *f, uint64_t size)
+{
+    uint8_t p[40];
+    int fds[1] = { f->memfd };
+    svd_store_le32(p, 1);
+    svd_store_le32(p + 4, 0);
+    svd_store_le64(p + 8, RAM_GPA);
+    svd_store_le64(p + 16, size);
+    svd_store_le64(p + 24, (uint64_t)(uintptr_t)f->ram);
+    svd_store_le64(p + 32, 0);
+    return send_req(f, VHU_SET_MEM_TABLE, p, 40, fds, 1);
+}
+
+/* Validation before effect on a packed ring. While it runs, SET_VRING_BASE
+ * is refused and the ring runs on from where it was. A table that leaves the
+ * driver area, or the device area, outside it is accepted while no kick has
+ * started the ring, and the kick that would start it on that table is then
+ * refused (the ring stays stopped, the old kick fd kept). SET_VRING_CALL with
+ * the no-fd bit leaves the ring without a call fd. */
+/* REQ: REQ-VHU-043 REQ-VHU-005 */
+static void test_packed_requests_refused_before_effect(void **state)
+{
+    fe f;
+    uint8_t p[40];
+    (void)state;
+    fe_open(&f);
+    assert_int_equal(send_u64(&f, VHU_SET_FEATURES, F_VERSION_1 | F_PACKED | VHU_F_PROTOCOL_FEATURES), VHU_V_OK);
+    assert_int_equal(fe_ring(&f, 0x80008000u), VHU_V_OK);
+    assert_true(f.d->vr.running);
+    assert_true(serve_one(&f, 0));
+    assert_int_equal(send_state(&f, VHU_SET_VRING_BASE, 0x80008000u), VHU_V_REJECTED);
+    assert_true(f.d->vr.running);
+    assert_true(serve_one(&f, 1)); /* position 1: the refused base changed nothing */
+    svd_store_le64(p, VHU_VRING_NOFD);
+    assert_int_equal(send_req(&f, VHU_SET_VRING_CALL, p, 8, NULL, 0), VHU_V_OK);
+    assert_true(f.d->vr.call_fd < 0);
+    /* Features without PROTOCOL_FEATURES: the kick alone starts the ring. */
+    assert_int_equal(send_state(&f, VHU_GET_VRING_BASE, 0), VHU_V_OK);
+    assert_false(f.d->vr.running);
+    assert_int_equal(send_u64(&f, VHU_SET_FEATURES, F_VERSION_1 | F_PACKED), VHU_V_OK);
+    /* Ring areas at +0 (descriptors), +0x80 (driver), +0x84 (device). */
+    static const uint64_t sizes[2] = { 0x80u, 0x84u };
+    for (int k = 0; k < 2; k++) {
+        const int kick_before = f.d->vr.kick_fd;
+        assert_int_equal(fe_table(&f, sizes[k]), VHU_V_OK); /* no kick since the stop: not started */
+        svd_store_le64(p, 0);
+        assert_int_equal(send_req(&f, VHU_SET_VRING_KICK, p, 8, &f.kick, 1), VHU_V_REJECTED);
+        assert_false(f.d->vr.running);
+        assert_int_equal(f.d->vr.kick_fd, kick_before);
+    }
+    /* The whole RAM again: the same kick starts it. */
+    assert_int_equal(fe_table(&f, RAM_SIZE), VHU_V_OK);
+    svd_store_le64(p, 0);
+    assert_int_equal(send_req(&f, VHU_SET_VRING_KICK, p, 8, &f.kick, 1), VHU_V_OK);
+    assert_true(f.d->vr.running);
+    assert_true(serve_one(&f, 2));
+    fe_close(&f);
+}
+
+/* A polled ring (SET_VRING_KICK with the no-fd bit) under a request limit
+ * whose next token is 4 s away: the second request is deferred, yet the
+ * instance asks to look at its ring again within one poll period, not at
+ * the token's time; within a poll period of the token's time the earlier
+ * time, the token's, is kept; once the token is due the request is served. */
+/* REQ: REQ-VHU-005 REQ-VHU-008 */
+static void test_polling_wakes_before_a_rate_deadline(void **state)
+{
+    fe f;
+    uint8_t p[8];
+    bool wake = false;
+    uint64_t at = 0;
+    uint16_t got = 0;
+    uint32_t len = 0;
+    uint16_t fl = 0;
+    const tg_pbuf b = { BUF, 64, true };
+    const uint64_t t0 = 1000000000u;
+    const uint64_t refill_ns = UINT64_C(4000000000);
+    (void)state;
+    g_rate_ops.size = 1u;
+    g_rate_ops.refill_ns = refill_ns;
+    fe_open(&f);
+    memset(&g_rate_ops, 0, sizeof(g_rate_ops));
+    assert_int_equal(send_u64(&f, VHU_SET_FEATURES, F_VERSION_1 | F_PACKED | VHU_F_PROTOCOL_FEATURES), VHU_V_OK);
+    assert_int_equal(fe_ring(&f, 0x80008000u), VHU_V_OK);
+    svd_store_le64(p, VHU_VRING_NOFD);
+    assert_int_equal(send_req(&f, VHU_SET_VRING_KICK, p, 8, NULL, 0), VHU_V_OK);
+    assert_true(f.d->vr.running);
+    assert_true(f.d->vr.polling);
+    tg_pring_add(&f.pr, &b, 1, 0);
+    tg_pring_add(&f.pr, &b, 1, 1);
+    vhu_dev_process(f.d, t0, &wake, &at);
+    assert_true(tg_pring_get_used(&f.pr, &got, &len, &fl));
+    assert_int_equal(got, 0);
+    assert_false(tg_pring_get_used(&f.pr, &got, &len, &fl)); /* deferred */
+    assert_true(f.d->ent.stats.rate_deferrals > 0u);
+    assert_true(wake);
+    assert_int_equal(at, t0 + VHU_POLL_NS);
+    /* Half a poll period before the token is due: the token's time, which
+     * comes first, is kept. */
+    const uint64_t t1 = t0 + refill_ns - VHU_POLL_NS / 2u;
+    vhu_dev_process(f.d, t1, &wake, &at);
+    assert_false(tg_pring_get_used(&f.pr, &got, &len, &fl));
+    assert_true(wake);
+    assert_true(at > t1 && at < t1 + VHU_POLL_NS);
+    vhu_dev_process(f.d, t0 + UINT64_C(20000000000), &wake, &at);
+    assert_true(tg_pring_get_used(&f.pr, &got, &len, &fl));
+    assert_int_equal(got, 1);
+    fe_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +459,9 @@ int main(void)
         cmocka_unit_test(test_packed_base_outside_the_ring_refused),
         cmocka_unit_test(test_feature_not_offered_refused),
         cmocka_unit_test(test_packed_reconnect_resyncs_a_stale_base),
+        cmocka_unit_test(test_packed_reconnect_with_a_current_base_kept),
+        cmocka_unit_test(test_packed_requests_refused_before_effect),
+        cmocka_unit_test(test_polling_wakes_before_a_rate_deadline),
     };
     return cmocka_run_group_tests_name("vhu_packed", tests, NULL, NULL);
 }

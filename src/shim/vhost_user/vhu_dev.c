@@ -334,7 +334,9 @@ static bool ring_try_start(vhu_dev *d)
     if (s.resync) {
         uint16_t a = v->base_avail;
         uint16_t u = v->base_used;
-        if (svd_is_ok(svd_vdev_queue_base(&d->vdev, 0, &a, &u)) && (a != v->base_avail || u != v->base_used)) {
+        /* Queue 0 exists and has just started, so its base can be read. */
+        if (SVD_ALWAYS(svd_is_ok(svd_vdev_queue_base(&d->vdev, 0, &a, &u))) && /* SVD-COV-010 */
+            (a != v->base_avail || u != v->base_used)) {
             vhu_log(VHU_LOG_WARN, d->inst,
                     "SET_VRING_BASE 0x%x: start position stale (a front-end that lost its back-end); resumed "
                     "where the guest's available buffers begin: avail 0x%x, used 0x%x",
