@@ -80,7 +80,11 @@ SVD_MUST_USE svd_result svd_vqp_enable(svd_vq *q, const svd_gmem *m);
 SVD_MUST_USE svd_result svd_vqp_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c);
 /* Publish @c (a valid token of this epoch, in flight, @written checked). */
 void svd_vqp_push(svd_vq *q, svd_vq_chain *c, uint32_t written);
-/* The interrupt decision for the completions since the last one (after the fence). */
+/* The interrupt decision for the completions since the last one (after the
+ * fence). Its ACSL contract is what the split ring's WP unit assumes of the
+ * packed hand-over (SVD-PRF-009): it touches the queue's signalled state only. */
+/*@ requires \valid(q);
+    assigns q->signalled_used, q->signalled_valid; */
 bool svd_vqp_need_interrupt(svd_vq *q);
 /* A packed queue just enabled (nothing in flight) whose start position the
  * host does not trust (a front-end that lost the previous back-end):
