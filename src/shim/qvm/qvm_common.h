@@ -17,6 +17,7 @@
  *   for a deadline in nanoseconds;
  * - the interrupt line: drive v_intr to a level, only on change;
  * - moving an access value to and from the vCPU;
+ * - the MSI-X messages of an effect, sent with guest_msi_signal();
  * - writing a core-built FDT node through qvm's gfdt_* calls.
  *
  * - error lines through vdev_logf() (so the instance's `log` option filters

@@ -8,7 +8,9 @@
  * Transport: the type of the location qvm hands the device (v_block.type):
  * virtio-pci (modern) for a PCI location (no `loc`, the default, or `loc
  * pci:...`), virtio-mmio for a memory location (`loc ADDR`), which also needs
- * `intr`. The composed core engine (svd_vdev: transport + device + queue +
+ * `intr`. The PCI function offers MSI-X (the frame sends the messages with
+ * guest_msi_signal()); a virtio-mmio instance describes itself at GEN_FDT
+ * (FDT guests) and GEN_ACPI (ACPI guests). The composed core engine (svd_vdev: transport + device + queue +
  * entropy model) decodes every register access and serves the queue itself;
  * the frame applies what it reports. Guest memory is mapped with
  * gasp_map_vdma() from the `dma` windows into an svd_gmem the engine reads

@@ -514,7 +514,13 @@ void acpi_add_table(void *table, size_t len, uint32_t sig, uint8_t rev, const ch
  * characters, first in the low byte), @p rev, @p table_id (the OEM table ID, up
  * to 8 characters) and @p oem_rev, computes the length and checksum, and @p table
  * (@p len bytes) is the table's body, the bytes after the 36-byte header.
- * @param gsp the guest system (the instance's v_gsp). */
+ * @param gsp the guest system (the instance's v_gsp).
+ * @param table the body; the adapter keeps it for the instance's life.
+ * @param len bytes of the body.
+ * @param sig the signature.
+ * @param rev the table revision.
+ * @param table_id the OEM table ID, NUL-terminated.
+ * @param oem_rev the OEM revision. */
 void acpi_add_table(struct guest_system *gsp, void *table, size_t len, uint32_t sig, uint8_t rev,
                     const char *table_id, uint32_t oem_rev);
 #endif
