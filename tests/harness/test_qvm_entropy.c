@@ -389,7 +389,7 @@ static void gen_acpi_hands_qvm_the_ssdt_body_and_the_header_fields(void **state)
     const uint8_t *t = hq_acpi_table(before, &len);
     assert_non_null(t);
     assert_memory_equal(t, "SSDT", 4);
-    assert_int_equal(t[4] | (t[5] << 8) | (t[6] << 16) | ((uint32_t)t[7] << 24), len);
+    assert_int_equal((uint32_t)t[4] | ((uint32_t)t[5] << 8) | ((uint32_t)t[6] << 16) | ((uint32_t)t[7] << 24), len);
     uint8_t sum = 0;
     for (size_t i = 0; i < len; i++) {
         sum = (uint8_t)(sum + t[i]);
@@ -397,7 +397,7 @@ static void gen_acpi_hands_qvm_the_ssdt_body_and_the_header_fields(void **state)
     assert_int_equal(sum, 0u);
     assert_int_equal(t[8], 2u);
     assert_memory_equal(t + 16, "VIRTMMIO", 8);
-    assert_int_equal(t[24] | (t[25] << 8), 1u);
+    assert_int_equal((uint32_t)t[24] | ((uint32_t)t[25] << 8), 1u);
     /* the body: Scope (\_SB_) { Device (V800) { ... } } filling the table */
     const uint8_t *b = t + 36;
     const size_t blen = len - 36u;
