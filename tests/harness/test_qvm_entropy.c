@@ -15,6 +15,7 @@
 
 #include "hq.h"
 #include "hq_driver.h"
+#include "safevdev/aml.h"
 #include "safevdev/ratelimit.h"
 
 #define RAM_SIZE (4u << 20)
@@ -64,6 +65,7 @@ static int test_setup(void **state)
 {
     (void)state;
     hq_log_clear();
+    hq_msi_acpi_clear();
     hq_fault_getrandom(0, 0);
     hq_fault_map(false);
     hq_fault_timer(false);
@@ -230,37 +232,218 @@ static void mmio_linux_probe_and_read(void **state)
     hq_dev_free(d);
 }
 
-/* The qvm adapter cannot send MSIs (no public qvm API for it), so its PCI
- * function offers no MSI-X capability: Linux's virtio_pci, finding none,
- * takes INTx without trying vectors, and vectors written anyway read back
- * NO_VECTOR. */
-/* REQ: REQ-PCI-008 REQ-QVM-004 */
-static void pci_offers_no_msix_so_linux_takes_intx(void **state)
+/* The PCI function offers MSI-X (the adapter sends messages with
+ * guest_msi_signal(), 7.0/8.0 pages): a Linux guest that can allocate the
+ * vectors takes per-queue vectors (config 0, queue 1), and every interrupt
+ * then arrives as the message programmed for the queue's vector, from this
+ * instance, with the INTx line never raised. */
+/* REQ: REQ-QVM-026 REQ-PCI-021 */
+static void pci_linux_takes_msix_vectors_and_interrupts_are_messages(void **state)
 {
     (void)state;
     int rc = -1;
     hq_dev *d = pci_dev(&rc);
     assert_non_null(d);
     hq_drv v;
-    assert_int_equal(hq_drv_probe(&v, d, BAR_A, RING(4), 16, 0), HQ_DRV_OK);
-    uint64_t pos = 0;
-    assert_int_equal(hq_access(d, false, QST_PCI, 0x34u, 1, &pos), VRS_NORMAL);
-    unsigned caps = 0;
-    while (pos != 0u && caps < 16u) {
-        uint64_t id = 0, next = 0;
-        assert_int_equal(hq_access(d, false, QST_PCI, pos, 1, &id), VRS_NORMAL);
-        assert_int_not_equal(id, 0x11u); /* MSI-X */
-        assert_int_equal(hq_access(d, false, QST_PCI, pos + 1u, 1, &next), VRS_NORMAL);
-        pos = next;
-        caps++;
+    assert_int_equal(hq_drv_probe_irq(&v, d, BAR_A, RING(4), 16, 0, 32u), HQ_DRV_OK);
+    assert_int_not_equal(v.msix_cap, 0u);
+    assert_int_equal(v.irq_mode, HQ_IRQ_MSIX_PER_VQ);
+    assert_int_equal(hq_drv_reg_read(&v, 0x10u, 2), 0u); /* config_msix_vector */
+    hq_drv_reg_write(&v, 0x16u, 2, 0u);
+    assert_int_equal(hq_drv_reg_read(&v, 0x1au, 2), 1u); /* queue 0's vector */
+    const unsigned edges = hq_irq_edges(hq_dev_pin(d));
+    for (unsigned i = 0; i < 4u; i++) {
+        assert_int_equal(hq_drv_read(&v, BUF(i), 64, MS, 100), 64);
     }
-    assert_int_equal(caps, 5u); /* the five virtio capabilities, nothing else */
-    hq_drv_reg_write(&v, 0x10u, 2, 0u); /* config_msix_vector */
-    assert_int_equal(hq_drv_reg_read(&v, 0x10u, 2), 0xffffu);
-    hq_drv_reg_write(&v, 0x16u, 2, 0u); /* queue_select 0 */
-    hq_drv_reg_write(&v, 0x1au, 2, 1u); /* queue_msix_vector */
-    assert_int_equal(hq_drv_reg_read(&v, 0x1au, 2), 0xffffu);
+    assert_int_equal(v.msi_queue, 4u);   /* one message per used buffer */
+    assert_int_equal(v.irq_seen, 4u);
+    assert_int_equal(v.msi_config, 0u);
+    assert_int_equal(v.msi_stray, 0u);
+    assert_int_equal(hq_irq_edges(hq_dev_pin(d)), edges); /* INTx low all along */
+    assert_false(hq_irq_level(hq_dev_pin(d)));
     hq_dev_free(d);
+}
+
+/* A guest that can allocate one vector only (pci_alloc_irq_vectors fails
+ * for the two of either MSI-X mode): Linux's fallback is INTx, MSI-X stays
+ * disabled, no message is sent and the line carries the interrupts. */
+/* REQ: REQ-QVM-026 REQ-PCI-024 */
+static void pci_linux_with_one_vector_falls_back_to_intx(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = pci_dev(&rc);
+    assert_non_null(d);
+    hq_drv v;
+    const unsigned before = hq_msis();
+    assert_int_equal(hq_drv_probe_irq(&v, d, BAR_A, RING(4), 16, 0, 1u), HQ_DRV_OK);
+    assert_int_not_equal(v.msix_cap, 0u);
+    assert_int_equal(v.irq_mode, HQ_IRQ_INTX);
+    uint64_t ctrl = 0;
+    assert_int_equal(hq_access(d, false, QST_PCI, v.msix_cap + 2u, 2, &ctrl), VRS_NORMAL);
+    assert_int_equal(ctrl & 0x8000u, 0u); /* MSI-X disabled */
+    assert_int_equal(hq_drv_reg_read(&v, 0x10u, 2), 0xffffu);
+    const unsigned edges = hq_irq_edges(hq_dev_pin(d));
+    assert_int_equal(hq_drv_read(&v, BUF(0), 64, MS, 100), 64);
+    assert_true(hq_irq_edges(hq_dev_pin(d)) > edges);
+    assert_int_equal(v.irq_seen, 1u);
+    assert_int_equal(hq_msis(), before);
+    hq_dev_free(d);
+}
+
+/* Masking: with the function masked the device holds the message as a
+ * pending bit (PBA bit 1) and sends nothing; unmasking (a config write the
+ * frame applies like any access) sends it at once. A refused message
+ * (guest_msi_signal's error) is logged once and counted in STATUS. */
+/* REQ: REQ-QVM-026 REQ-PCI-022 */
+static void pci_msix_mask_holds_the_message_and_refusals_are_counted(void **state)
+{
+    (void)state;
+    int rc = -1;
+    hq_dev *d = pci_dev(&rc);
+    assert_non_null(d);
+    hq_drv v;
+    assert_int_equal(hq_drv_probe_irq(&v, d, BAR_A, RING(4), 16, 0, 32u), HQ_DRV_OK);
+    assert_int_equal(v.irq_mode, HQ_IRQ_MSIX_PER_VQ);
+    uint64_t x = 0x8000u | 0x4000u; /* Enable | Function Mask */
+    assert_int_equal(hq_access(d, true, QST_PCI, v.msix_cap + 2u, 2, &x), VRS_NORMAL);
+    const unsigned before = hq_msis();
+    assert_int_equal(hq_drv_read(&v, BUF(0), 64, MS, 100), 64); /* the used ring is polled */
+    assert_int_equal(hq_msis(), before);
+    uint64_t pba = 0;
+    assert_int_equal(hq_access(d, false, QST_MEMORY, BAR_A + v.msix_pba, 4, &pba), VRS_NORMAL);
+    assert_int_equal(pba, 2u); /* vector 1 pending */
+    x = 0x8000u;
+    assert_int_equal(hq_access(d, true, QST_PCI, v.msix_cap + 2u, 2, &x), VRS_NORMAL);
+    assert_int_equal(hq_msis(), before + 1u);
+    hq_msi m;
+    assert_true(hq_msi_at(before, &m));
+    assert_ptr_equal(m.src, hq_dev_vdev(d));
+    assert_int_equal(m.addr, HQ_MSI_ADDR(1));
+    assert_int_equal(m.data, HQ_MSI_DATA(1));
+    assert_int_equal(hq_access(d, false, QST_MEMORY, BAR_A + v.msix_pba, 4, &pba), VRS_NORMAL);
+    assert_int_equal(pba, 0u);
+    /* qvm refuses messages: logged once, counted */
+    hq_fault_msi(true);
+    hq_log_clear();
+    const unsigned errors = hq_logf_count();
+    assert_int_equal(hq_drv_read(&v, BUF(1), 64, MS, 100), 64);
+    assert_int_equal(hq_drv_read(&v, BUF(2), 64, MS, 100), 64);
+    hq_fault_msi(false);
+#if SVD_QVM_GEN == 8
+    assert_int_equal(hq_logf_count(), errors); /* 8.0's guest_msi_signal() reports nothing */
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
+    assert_true(hq_log_has("refused MSIs 0"));
+#else
+    assert_int_equal(hq_logf_count(), errors + 1u);
+    assert_true(hq_log_has("qvm refused an MSI-X message"));
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_STATUS, NULL), EOK);
+    assert_true(hq_log_has("refused MSIs 2"));
+#endif
+    hq_dev_free(d);
+}
+
+/* AML package length at @p (ACPI 6.4 §20.2.4): the value and its byte count. */
+static size_t aml_pkglen(const uint8_t *p, size_t *n)
+{
+    const unsigned extra = p[0] >> 6;
+    size_t v = (extra == 0u) ? (p[0] & 0x3fu) : (p[0] & 0x0fu);
+    for (unsigned i = 0; i < extra; i++) {
+        v |= (size_t)p[1u + i] << (4u + 8u * i);
+    }
+    *n = 1u + extra;
+    return v;
+}
+
+static const uint8_t *find_bytes(const uint8_t *hay, size_t n, const void *needle, size_t m)
+{
+    for (size_t i = 0; i + m <= n; i++) {
+        if (memcmp(hay + i, needle, m) == 0) {
+            return hay + i;
+        }
+    }
+    return NULL;
+}
+
+/* GEN_ACPI: the virtio-mmio instance hands qvm one SSDT through
+ * acpi_add_table(): the header fields as arguments, the body apart. The
+ * harness builds the table as compat reads the call; a parser of ours then
+ * checks it: signature, length, checksum, revision 2, OEM table ID and
+ * revision as the core writes them; Scope (\_SB) holding Device (V800)
+ * whose package ends where the scope does; _HID "LNRO0005", _UID = base /
+ * 512, _CCA One; Memory32Fixed (read-write, base, 0x200) and an Interrupt
+ * (consumer, level, active high, exclusive) on the `intr` pin. The body
+ * equals the core's SSDT for the same device byte for byte. A second
+ * GEN_ACPI adds nothing; a PCI instance adds nothing; a window above 4 GiB
+ * (no Memory32Fixed for it) is refused with a log line. */
+/* REQ: REQ-QVM-027 REQ-ACPI-008 */
+static void gen_acpi_hands_qvm_the_ssdt_body_and_the_header_fields(void **state)
+{
+    (void)state;
+    int rc = -1;
+    const unsigned before = hq_acpi_tables();
+    hq_dev *d = mmio_dev("0xfeb00000", "ioapic:5", &rc);
+    assert_non_null(d);
+    assert_int_equal(hq_acpi_tables(), before + 1u); /* GEN_ACPI is part of hq_dev_new's lifecycle */
+    size_t len = 0;
+    const uint8_t *t = hq_acpi_table(before, &len);
+    assert_non_null(t);
+    assert_memory_equal(t, "SSDT", 4);
+    assert_int_equal((uint32_t)t[4] | ((uint32_t)t[5] << 8) | ((uint32_t)t[6] << 16) | ((uint32_t)t[7] << 24), len);
+    uint8_t sum = 0;
+    for (size_t i = 0; i < len; i++) {
+        sum = (uint8_t)(sum + t[i]);
+    }
+    assert_int_equal(sum, 0u);
+    assert_int_equal(t[8], 2u);
+    assert_memory_equal(t + 16, "VIRTMMIO", 8);
+    assert_int_equal((uint32_t)t[24] | ((uint32_t)t[25] << 8), 1u);
+    /* the body: Scope (\_SB_) { Device (V800) { ... } } filling the table */
+    const uint8_t *b = t + 36;
+    const size_t blen = len - 36u;
+    assert_int_equal(b[0], 0x10u); /* ScopeOp */
+    size_t n = 0;
+    const size_t scope = aml_pkglen(b + 1, &n);
+    assert_int_equal(1u + scope, blen);
+    assert_memory_equal(b + 1 + n, "\\_SB_", 5);
+    const uint8_t *dv = b + 1 + n + 5;
+    assert_int_equal(dv[0], 0x5bu); /* ExtOpPrefix */
+    assert_int_equal(dv[1], 0x82u); /* DeviceOp */
+    size_t dn = 0;
+    const size_t dlen = aml_pkglen(dv + 2, &dn);
+    assert_int_equal((size_t)(dv + 2 - b) + dlen, blen);
+    assert_memory_equal(dv + 2 + dn, "V800", 4); /* 0xfeb00000 / 512 = 0x7f5800 */
+    static const uint8_t hid[] = { 0x08, '_', 'H', 'I', 'D', 0x0d, 'L', 'N', 'R', 'O', '0', '0', '0', '5', 0 };
+    static const uint8_t uid[] = { 0x08, '_', 'U', 'I', 'D', 0x0c, 0x00, 0x58, 0x7f, 0x00 };
+    static const uint8_t cca[] = { 0x08, '_', 'C', 'C', 'A', 0x01 };
+    static const uint8_t mem[] = { 0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0xb0, 0xfe, 0x00, 0x02, 0x00, 0x00 };
+    static const uint8_t irq[] = { 0x89, 0x06, 0x00, 0x01, 0x01, 0x05, 0x00, 0x00, 0x00, 0x79, 0x00 };
+    assert_non_null(find_bytes(b, blen, hid, sizeof hid));
+    assert_non_null(find_bytes(b, blen, uid, sizeof uid));
+    assert_non_null(find_bytes(b, blen, cca, sizeof cca));
+    assert_non_null(find_bytes(b, blen, mem, sizeof mem));
+    assert_non_null(find_bytes(b, blen, irq, sizeof irq));
+    /* the core's SSDT for the same device: the same body */
+    const svd_aml_mmio_dev dev = { "V800", 0x7f5800u, 0xfeb00000u, 0x200u, 5u, SVD_AML_LEVEL, true };
+    uint8_t core[SVD_AML_MAX_SSDT];
+    size_t clen = 0;
+    assert_true(svd_is_ok(svd_aml_ssdt(&dev, 1u, core, sizeof core, &clen)));
+    assert_int_equal(clen, len);
+    assert_memory_equal(core + 36, b, blen);
+    /* once per instance; PCI has none; above 4 GiB refused */
+    assert_int_equal(hq_dev_control(d, VDEV_CTRL_GEN_ACPI, NULL), EOK);
+    assert_int_equal(hq_acpi_tables(), before + 1u);
+    hq_dev_free(d);
+    hq_dev *p = pci_dev(&rc);
+    assert_non_null(p);
+    assert_int_equal(hq_acpi_tables(), before + 1u);
+    hq_dev_free(p);
+    hq_log_clear();
+    const char *const hi[] = { "loc", "0x100000000", "intr", "gic:40", "dma", DMA_ALL, NULL };
+    assert_null(hq_dev_new("svd-virtio-entropy", hi, &rc));
+    assert_int_equal(rc, EINVAL);
+    assert_true(hq_log_has("no ACPI node: the window 0x100000000 is not below 4 GiB"));
+    assert_int_equal(hq_acpi_tables(), before + 1u);
 }
 
 /* REQ: REQ-QVM-004 REQ-QVM-014 */
@@ -1281,7 +1464,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(only_writable_static_is_the_factory, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(mmio_linux_probe_and_read, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(pci_linux_probe_and_read, test_setup, test_teardown),
-        cmocka_unit_test_setup_teardown(pci_offers_no_msix_so_linux_takes_intx, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(pci_linux_takes_msix_vectors_and_interrupts_are_messages, test_setup,
+                                        test_teardown),
+        cmocka_unit_test_setup_teardown(pci_linux_with_one_vector_falls_back_to_intx, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(gen_acpi_hands_qvm_the_ssdt_body_and_the_header_fields, test_setup,
+                                        test_teardown),
+        cmocka_unit_test_setup_teardown(pci_msix_mask_holds_the_message_and_refusals_are_counted, test_setup,
+                                        test_teardown),
         cmocka_unit_test_setup_teardown(widths_outside_acc_sizes_never_delivered_and_reads_always_answered,
                                         test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(gen_fdt_describes_the_mmio_device_and_dtc_reads_it, test_setup,

@@ -276,6 +276,21 @@ int svd_qvm_irq_set(vdev_t *vdp, bool *cur, bool level)
     return rc;
 }
 
+uint32_t svd_qvm_msi_send(vdev_t *vdp, const svd_fx *fx)
+{
+    uint32_t refused = 0u;
+    if ((vdp == NULL) || (fx == NULL)) {
+        return 0u;
+    }
+    /* The engine bounds n_msi by its table; the array bound is checked anyway. */
+    for (uint32_t i = 0u; (i < fx->n_msi) && (i < SVD_FX_MAX_MSI); i++) {
+        if (SVD_MSI_SIGNAL(vdp, fx->msi[i].addr, fx->msi[i].data) != EOK) {
+            refused++;
+        }
+    }
+    return refused;
+}
+
 svd_vrs svd_qvm_reply(struct guest_cpu *gcp, const struct qvm_state_block *oopnd, uint32_t width, uint64_t val)
 {
     uint8_t b[8];

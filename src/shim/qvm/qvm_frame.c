@@ -23,6 +23,7 @@ typedef struct svd_qvm_frame {
     uint32_t magic;           /* set by OPTIONS_START: the block is ours */
     bool ready;               /* OPTIONS_END succeeded and no TERMINATE since */
     bool irq;                 /* interrupt level last driven */
+    uint64_t msi_refused;     /* MSI-X messages qvm refused (guest_msi_signal) */
     bool timer_failed_logged; /* "cannot arm" was logged */
     bool started;             /* GUEST_STARTING came: the guest runs */
 } svd_qvm_frame;
@@ -92,6 +93,13 @@ static void apply_line(vdev_t *vdp, svd_qvm_frame *f, const svd_fx *fx)
         svd_qvm_log(vdp, "%s: device needs reset: %s", svd_qvm_device.name, svd_why_name(fx->why));
     }
     (void)svd_qvm_irq_set(vdp, &f->irq, fx->irq_level);
+    const uint32_t refused = svd_qvm_msi_send(vdp, fx);
+    if (refused != 0u) {
+        if (f->msi_refused == 0u) {
+            svd_qvm_log(vdp, "%s: qvm refused an MSI-X message (guest_msi_signal)", svd_qvm_device.name);
+        }
+        f->msi_refused += refused;
+    }
 }
 
 /* Arm the instance timer for @deadline; false when qvm refused it twice
@@ -346,7 +354,8 @@ static void status(const frame_block *b)
     char part[SVD_QVM_STATUS_MAX];
     part[0] = '\0';
     svd_qvm_device.status(b->dev, b->f.actions, part, sizeof part);
-    qvm_report("%s: %s, refused accesses %llu, guest %s", svd_qvm_device.name, part, (unsigned long long)b->f.refused,
+    qvm_report("%s: %s, refused accesses %llu, refused MSIs %llu, guest %s", svd_qvm_device.name, part,
+               (unsigned long long)b->f.refused, (unsigned long long)b->f.msi_refused,
                b->f.started ? "started" : "not started");
 }
 
@@ -384,6 +393,11 @@ static int command(vdev_t *vdp, frame_block *b, SVD_QVM_CTRL_T ctrl, const char 
             rc = EOK; /* found by bus enumeration */
         }
         break;
+    case VDEV_CTRL_GEN_ACPI:
+        if (f->ready && (svd_qvm_device.gen_acpi != NULL)) {
+            rc = svd_qvm_device.gen_acpi(vdp, b->dev);
+        }
+        break;
     case VDEV_CTRL_PCI_BARS:
         rc = f->ready ? pci_bars(vdp, b, arg) : 1;
         break;
@@ -396,7 +410,7 @@ static int command(vdev_t *vdp, frame_block *b, SVD_QVM_CTRL_T ctrl, const char 
         terminate(vdp, b);
         break;
     default:
-        break; /* GEN_ACPI (no ACPI node of ours), BUTTON (no power button) and unknown commands */
+        break; /* BUTTON (no power button) and unknown commands */
     }
     return rc;
 }
