@@ -117,14 +117,14 @@ C
         env -C "$d" LINT_SRC="src/core/u.c src/shim/p/p.c" LINT_MISRA_SRC="" "${gate[@]}"
 }
 
-# REQ: REQ-GATE-002.a REQ-GATE-002.b REQ-GATE-002.c
+# REQ: REQ-GATE-002.a REQ-GATE-002.b REQ-GATE-002.c REQ-GATE-002.d
 test_misra_gate() {
     # The gate itself (tools/lint/cppcheck.sh, pass 3, and tools/lint/misra_gate.py)
     # over a seeded tree with its own deviation register.
     local d="$t/mg"
     mkdir -p "$d/src/core" "$d/src/shim/s" "$d/tools/lint" "$d/docs"
     cp tools/lint/misra.json tools/lint/misra-rules.txt tools/lint/svd.cfg tools/lint/misra_gate.py "$d/tools/lint/"
-    printf '| SVD-MISRA-901 | 15.5 |\n| SVD-DEV-901 | 14.4 |\n' >"$d/docs/misra-deviations.md"
+    printf '| SVD-MISRA-901 | 15.5 |\n| SVD-MISRA-902 | 14.4 |\n| SVD-DEV-901 | 14.4 |\n' >"$d/docs/misra-deviations.md"
     printf 'SVD-MISRA-901 15.5 disapplied src/core/*.c\n' >"$d/tools/lint/misra.supp"
     # Early return (15.5, disapplied for src/core) and a non-boolean condition (14.4, required).
     printf '#include <stdint.h>\nint f(int a);\nint f(int a)\n{\n    if (a > 0) {\n        return 1;\n    }\n    return 0;\n}\n' >"$d/src/core/ok.c"
@@ -143,6 +143,24 @@ test_misra_gate() {
     cp "$d/src/core/ok.c" "$d/src/shim/s/ok2.c"
     expect_fail_with "ok2.c:[0-9]+:[0-9]+: misra-c2012-15.5 \\(Advisory\\): no deviation" "misra gate: the disapplied rule outside its files fails" mg "src/core/ok.c src/shim/s/ok2.c"
     rm "$d/src/shim/s/ok2.c"
+    # A deviation whose sites were reviewed one by one (PATH=N) holds its file to N findings.
+    local one='SVD-MISRA-901 15.5 disapplied src/core/*.c\n'
+    printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/bad.c=1\n' >"$d/tools/lint/misra.supp"
+    expect_pass "misra gate: a reviewed deviation whose file has its N sites passes" mg "src/core/ok.c src/shim/s/bad.c"
+    if grep -q '^| 14.4 | Required | deviated, reviewed site by site | 1 | SVD-MISRA-902, deviated: src/shim/s/bad.c (1, reviewed) |' "$d/sum.md"; then
+        ok "misra gate: the summary marks the file and the rule reviewed"; else bad "misra gate: reviewed file not marked"; cat "$d/sum.md"; fi
+    printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/bad.c=2\n' >"$d/tools/lint/misra.supp"
+    expect_fail_with "bad.c has 1 findings, 2 reviewed: correct the count" "misra gate: a reviewed site gone (count too high) fails" \
+        mg "src/core/ok.c src/shim/s/bad.c"
+    printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/bad.c=1\n' >"$d/tools/lint/misra.supp"
+    cp "$d/src/shim/s/bad.c" "$t/bad.c.orig"
+    sed -i 's/^    return r;/    if (r) {\n        r = 2;\n    }\n    return r;/' "$d/src/shim/s/bad.c"
+    expect_fail_with "bad.c has 2 findings, 1 reviewed site by site: review the new one" \
+        "misra gate: a new site in a reviewed file fails until it is reviewed" mg "src/core/ok.c src/shim/s/bad.c"
+    cp "$t/bad.c.orig" "$d/src/shim/s/bad.c"
+    printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/*.c=1\n' >"$d/tools/lint/misra.supp"
+    expect_fail_with "a reviewed count needs one path" "misra gate: a reviewed count on a glob fails" mg "src/core/ok.c src/shim/s/bad.c"
+    printf "$one" >"$d/tools/lint/misra.supp"
     sed -i 's/    if (a) {/    if (a) { \/\* cppcheck-suppress misra-c2012-14.4 \*\//' "$d/src/shim/s/bad.c"
     expect_fail_with "bad.c:6: suppression .misra-c2012-14.4. without a deviation ID" "misra gate: an inline suppression without an ID fails" mg "src/core/ok.c src/shim/s/bad.c"
     sed -i 's/misra-c2012-14.4 \*\//misra-c2012-14.4 ; SVD-DEV-902 \*\//' "$d/src/shim/s/bad.c"

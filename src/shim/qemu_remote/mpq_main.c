@@ -110,7 +110,8 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
             const mpq_region *reg = &g_d->dev.regions[r];
             uintptr_t b = (uintptr_t)reg->map;
             if (reg->map != NULL && a >= b && a - b < reg->map_len) {
-                void *pg = (uint8_t *)reg->map + ((a - b) & ~(uintptr_t)(g_pagesize - 1u));
+                uint8_t *base = reg->map;
+                void *pg = base + ((a - b) & ~(uintptr_t)(g_pagesize - 1u));
                 /* SVD-DEV-005: POSIX lists no mapping function as async-signal-
                  * safe; on Linux mmap is the system call itself, whose only shared
                  * state is errno, saved and restored around it. */
@@ -136,15 +137,16 @@ static bool g_src_failing;
 static svd_result src_result(ssize_t n, size_t *got, bool eof_is_again)
 {
     if (n < 0) {
+        const int err = errno; /* the read's error: the log line may change errno */
         *got = 0;
-        if (errno == EFAULT) {
+        if (err == EFAULT) {
             g_bus_hit = 1; /* the guest buffer's page is gone (RAM shrunk under the mapping) */
         }
-        if (errno != EAGAIN && !g_src_failing) {
+        if (err != EAGAIN && !g_src_failing) {
             g_src_failing = true;
-            mpq_log(MPQ_LOG_WARN, "entropy source: %s (the request waits and is retried)", strerror(errno));
+            mpq_log(MPQ_LOG_WARN, "entropy source: %s (the request waits and is retried)", strerror(err));
         }
-        return svd_fail(errno == EAGAIN ? SVD_ERR_AGAIN : SVD_ERR_SOURCE);
+        return svd_fail(err == EAGAIN ? SVD_ERR_AGAIN : SVD_ERR_SOURCE);
     }
     g_src_failing = false;
     *got = (size_t)n;
@@ -177,7 +179,7 @@ static svd_result src_file(void *ctx, uint8_t *buf, size_t len, size_t *got)
 static int ep_add(int epfd, int fd, enum tag t, uint32_t events)
 {
     struct epoll_event ev;
-    memset(&ev, 0, sizeof(ev));
+    (void)memset(&ev, 0, sizeof(ev));
     ev.events = events;
     ev.data.u64 = ((uint64_t)(uint32_t)fd << 8) | (uint64_t)t;
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
@@ -210,10 +212,12 @@ static void arm(struct tmr *t, bool wake, uint64_t at)
     if (t->known && t->armed == wake && (!wake || t->at == at)) {
         return;
     }
-    memset(&its, 0, sizeof(its));
+    (void)memset(&its, 0, sizeof(its));
     if (wake) {
-        its.it_value.tv_sec = (time_t)(at / UINT64_C(1000000000));
-        its.it_value.tv_nsec = (long)(at % UINT64_C(1000000000));
+        const uint64_t sec = at / UINT64_C(1000000000);
+        const uint64_t nsec = at % UINT64_C(1000000000);
+        its.it_value.tv_sec = (time_t)sec;
+        its.it_value.tv_nsec = (long)nsec;
     }
     if (timerfd_settime(t->fd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
         mpq_log(MPQ_LOG_ERROR, "timerfd_settime: %s", strerror(errno));
@@ -335,7 +339,7 @@ static size_t collect_fds(struct msghdr *mh, int *fds)
         size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
         for (size_t i = 0; i < k; i++) {
             int fd = -1;
-            memcpy(&fd, data + i * sizeof(int), sizeof(int));
+            (void)memcpy(&fd, data + i * sizeof(int), sizeof(int));
             if (nfds < MPQ_MAX_RECV_FDS) {
                 fds[nfds++] = fd;
             } else {
@@ -362,7 +366,7 @@ static bool read_full(int fd, uint8_t *buf, size_t len)
         struct msghdr mh;
         iov.iov_base = &buf[got];
         iov.iov_len = len - got;
-        memset(&mh, 0, sizeof(mh));
+        (void)memset(&mh, 0, sizeof(mh));
         mh.msg_iov = &iov;
         mh.msg_iovlen = 1;
         mh.msg_control = ctl.buf;
@@ -400,8 +404,8 @@ static enum rx recv_message(int fd, uint8_t *hdr, uint8_t *payload, int *fds, si
     struct iovec iov = { hdr, MPQ_HDR_SIZE };
     struct msghdr mh;
     ssize_t n;
-    memset(&mh, 0, sizeof(mh));
-    memset(&ctl, 0, sizeof(ctl));
+    (void)memset(&mh, 0, sizeof(mh));
+    (void)memset(&ctl, 0, sizeof(ctl));
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
     mh.msg_control = ctl.buf;
@@ -442,7 +446,7 @@ static bool send_ret(int fd, uint64_t value)
 {
     uint8_t buf[MPQ_HDR_SIZE + MPQ_RET_SIZE];
     size_t off = 0;
-    memset(buf, 0, sizeof(buf));
+    (void)memset(buf, 0, sizeof(buf));
     svd_store_le32(buf, MPQ_RET);
     svd_store_le64(buf + 8, MPQ_RET_SIZE);
     svd_store_le64(buf + MPQ_HDR_SIZE, value);
@@ -479,8 +483,9 @@ static enum rx conn_message(struct daemon *d)
         return RX_BAD;
     }
     if (out.reply && !send_ret(d->conn_fd, out.value)) {
-        mpq_log(MPQ_LOG_ERROR, "cannot send the reply: %s", strerror(errno));
-        return errno == EPIPE || errno == ECONNRESET ? RX_EOF : RX_BAD;
+        const int err = errno; /* send's error: the log line may change errno */
+        mpq_log(MPQ_LOG_ERROR, "cannot send the reply: %s", strerror(err));
+        return err == EPIPE || err == ECONNRESET ? RX_EOF : RX_BAD;
     }
     apply_out(d, &out, mono);
     return RX_OK;
@@ -567,9 +572,9 @@ static int do_listen(struct daemon *d, const char *path)
 {
     struct sockaddr_un sa;
     struct stat st;
-    memset(&sa, 0, sizeof(sa));
+    (void)memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, path, strlen(path) + 1u);
+    (void)memcpy(sa.sun_path, path, strlen(path) + 1u);
     /* A stale socket from an earlier run is replaced; anything else is left alone. */
     if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
         (void)unlink(path);
@@ -748,7 +753,7 @@ static int check_combination(struct opts *o)
     if ((o->fd >= 0) == (o->socket_path != NULL)) {
         return usage_error("option", "--fd", " or --socket is required (exactly one of them)");
     }
-    if (o->kind == MPQ_DEV_ENTROPY) {
+    if (o->kind == (int)MPQ_DEV_ENTROPY) {
         if (o->qmp_path != NULL || o->action >= 0) {
             return usage_error("option", o->qmp_path != NULL ? "--qmp" : "--action", " applies to --device i6300esb only");
         }
@@ -766,7 +771,7 @@ static int check_combination(struct opts *o)
     if (o->action < 0) {
         o->action = MPQ_ACTION_RESET;
     }
-    if (o->action != MPQ_ACTION_NONE && o->qmp_path == NULL) {
+    if (o->action != (int)MPQ_ACTION_NONE && o->qmp_path == NULL) {
         return usage_error("option", "--qmp", " is required to carry out --action (or give --action none)");
     }
     return -1;
@@ -792,7 +797,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { NULL, 0, NULL, 0 },
     };
     int c;
-    memset(o, 0, sizeof(*o));
+    (void)memset(o, 0, sizeof(*o));
     o->kind = -1;
     o->fd = -1;
     o->action = -1;
@@ -975,7 +980,7 @@ static int setup_device(struct daemon *d, const struct opts *o)
 {
     mpq_dev_cfg cfg;
     mpq_ops ops = { resample_changed, d };
-    memset(&cfg, 0, sizeof(cfg));
+    (void)memset(&cfg, 0, sizeof(cfg));
     cfg.kind = (enum mpq_kind)o->kind;
     d->watchdog = cfg.kind == MPQ_DEV_I6300ESB;
     if (!d->watchdog) {
@@ -1022,7 +1027,7 @@ static int setup(struct daemon *d, const struct opts *o, sigset_t *mask)
     if (setup_device(d, o) != 0) {
         return -1;
     }
-    memset(&sa, 0, sizeof(sa));
+    (void)memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = on_sigbus;
     sa.sa_flags = SA_SIGINFO;
     g_pagesize = SVD_ALWAYS(pg > 0) ? (size_t)pg : g_pagesize; /* SVD-COV-005: Linux always has a page size */

@@ -63,7 +63,7 @@ static void carry_out(const vdev_t *vdp, svd_qvm_frame *f, const void *dev, cons
     const char *name = svd_qvm_device.name;
     const svd_qvm_action a = svd_qvm_device.action(dev);
     struct wdog_state ws;
-    memset(&ws, 0, sizeof ws);
+    (void)memset(&ws, 0, sizeof ws);
     f->actions++;
     switch (a.bite) {
     case SVD_QVM_BITE_TERMINATE:
@@ -263,7 +263,7 @@ static int options_start(vdev_t *vdp)
 {
     frame_block *b = vdp->v_device;
     svd_qvm_clock keep;
-    memset(&keep, 0, sizeof keep);
+    (void)memset(&keep, 0, sizeof keep);
     if ((b->f.magic == FRAME_MAGIC) || (b->f.magic == FRAME_MAGIC_DEAD)) {
         (void)pthread_mutex_lock(&vdp->v_mtx);
         if (b->f.magic == FRAME_MAGIC) {
@@ -273,7 +273,7 @@ static int options_start(vdev_t *vdp)
         keep.armed = false;
         (void)pthread_mutex_unlock(&vdp->v_mtx);
     }
-    memset(b, 0, sizeof(frame_block) + svd_qvm_device.inst_size);
+    (void)memset(b, 0, sizeof(frame_block) + svd_qvm_device.inst_size);
     b->f.clock = keep;
     b->f.magic = FRAME_MAGIC;
     if (svd_qvm_device.start != NULL) {
@@ -332,7 +332,7 @@ static int pci_bars(vdev_t *vdp, const frame_block *b, const char *arg)
     } u;
     u.arg = arg;
     struct vpci_bar *bars = u.bars;
-    memset(bars, 0, sizeof(struct vpci_bar) * (size_t)SVD_QVM_PCI_NBARS);
+    (void)memset(bars, 0, sizeof(struct vpci_bar) * (size_t)SVD_QVM_PCI_NBARS);
     struct gasp_region *r = &bars[0].vb_mapping;
     SVD_GRF_FLAGS(r) = GRF_VIRT_RD | GRF_VIRT_WR;
     r->cookie = 0u;
@@ -456,7 +456,7 @@ static struct vdev_factory svd_qvm_factory = {
     .option_list = NULL,
     .name = NULL, /* qvm names it after the .so (vdev_factory: "should typically be NULL") */
     .factory_flags = VFF_MUTEX | VFF_MUTEX_RECURSIVE,
-    .acc_sizes = (1u << 1) | (1u << 2) | (1u << 4) | (1u << 8),
+    .acc_sizes = (1u << 1) | (1u << 2) | (1u << 4) | ((unsigned)1u << 8),
     .extra_space = 0u,
 };
 

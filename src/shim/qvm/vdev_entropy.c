@@ -235,9 +235,9 @@ static void opt_dma(ent_inst *e, const char *value, svd_qvm_badopt *bad)
 }
 
 /* The rate options are the core's, listed in the core's order. */
-_Static_assert((SVD_RATE_BYTES == 0) && (OPT_RATE_BURST - OPT_RATE_BYTES == SVD_RATE_BURST) &&
-                   (OPT_RATE_OPS - OPT_RATE_BYTES == SVD_RATE_OPS) &&
-                   (OPT_RATE_OPS_BURST - OPT_RATE_BYTES == SVD_RATE_OPS_BURST),
+_Static_assert(((int)SVD_RATE_BYTES == 0) && (OPT_RATE_BURST - OPT_RATE_BYTES == (int)SVD_RATE_BURST) &&
+                   (OPT_RATE_OPS - OPT_RATE_BYTES == (int)SVD_RATE_OPS) &&
+                   (OPT_RATE_OPS_BURST - OPT_RATE_BYTES == (int)SVD_RATE_OPS_BURST),
                "ent_options lists the rate options as svd_rate_opt numbers them");
 
 static void ent_start(void *inst)
@@ -256,7 +256,8 @@ static void ent_option(void *inst, unsigned idx, const char *value, svd_qvm_bado
     } else {
         /* The frame passes only indices of ent_options: a rate option (any
          * other number would be refused by the core as an unknown option). */
-        opt_rate(e, (svd_rate_opt)(idx - (unsigned)OPT_RATE_BYTES), value, bad);
+        const unsigned rate = idx - (unsigned)OPT_RATE_BYTES;
+        opt_rate(e, (svd_rate_opt)rate, value, bad);
     }
 }
 
@@ -281,7 +282,7 @@ static int ent_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
 {
     ent_inst *e = inst;
     svd_entropy_cfg ec;
-    memset(&ec, 0, sizeof ec);
+    (void)memset(&ec, 0, sizeof ec);
     e->vdp = vdp;
     e->mmio = SVD_QSB_TYPE(&vdp->v_block) == QST_MEMORY;
     e->mmio_base = vdp->v_block.location;
@@ -328,7 +329,7 @@ static int ent_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
         return EINVAL; /* the core's rate helper builds valid buckets: not reached */
     }
     svd_vdev_cfg vc;
-    memset(&vc, 0, sizeof vc);
+    (void)memset(&vc, 0, sizeof vc);
     svd_entropy_model(&e->ent, &vc.model);
     vc.model.queue_max = ENT_QUEUE_MAX;
     vc.xport = e->mmio ? SVD_XPORT_MMIO : SVD_XPORT_PCI;
