@@ -447,7 +447,7 @@ static int ent_gen_acpi(vdev_t *vdp, void *inst)
     const uint64_t slot = e->mmio_base / SVD_MMIO_WINDOW_SIZE;
     char name[5] = { 'V', hex[(slot >> 8) & 0xfu], hex[(slot >> 4) & 0xfu], hex[slot & 0xfu], '\0' };
     svd_aml_mmio_dev dev;
-    memset(&dev, 0, sizeof dev);
+    (void)memset(&dev, 0, sizeof dev);
     dev.name = name;
     dev.uid = (uint32_t)slot;
     dev.base = (uint32_t)e->mmio_base;
@@ -463,7 +463,7 @@ static int ent_gen_acpi(vdev_t *vdp, void *inst)
         return EINVAL;
     }
     char table_id[9];
-    memcpy(table_id, &e->acpi[16], 8u);
+    (void)memcpy(table_id, &e->acpi[16], 8u);
     table_id[8] = '\0';
     SVD_ACPI_ADD(vdp, &e->acpi[SVD_AML_HEADER_LEN], len - SVD_AML_HEADER_LEN, le32_at(&e->acpi[0]), e->acpi[8],
                  table_id, le32_at(&e->acpi[24]));
