@@ -138,6 +138,7 @@ static void test_attack_wrap_counter_confusion_at_head(void **state)
 /* Wrap counter confusion inside a chain: the head is available, a later
  * descriptor carries the flags of another lap (or of a used descriptor). */
 /* REQ: REQ-VQ-102 REQ-VQ-017 REQ-VQ-030 */
+/* FM: FM-VQ-010 */
 static void test_attack_wrap_counter_confusion_in_chain(void **state)
 {
     static const uint16_t bad[] = { 0u, F_USED, F_AVAIL | F_USED };
@@ -177,6 +178,7 @@ static void test_attack_wrap_counter_confusion_in_chain(void **state)
  * it available twice): more requests than the ring holds, QEMU CVE-2016-5403
  * class. */
 /* REQ: REQ-VQ-103 REQ-VQ-017 REQ-VQ-030 */
+/* FM: FM-VQ-011 */
 static void test_attack_buffer_made_available_twice(void **state)
 {
     fx f;
@@ -201,6 +203,7 @@ static void test_attack_buffer_made_available_twice(void **state)
  * buffer id that is not in flight (a forged or replayed token, or one from
  * before a disable) is refused and writes nothing. */
 /* REQ: REQ-VQ-019 REQ-VQ-104 */
+/* FM: FM-VQ-015 */
 static void test_attack_push_of_an_id_never_made_available(void **state)
 {
     fx f;
@@ -231,6 +234,7 @@ static void test_attack_push_of_an_id_never_made_available(void **state)
 /* A buffer id not below the queue size, in a single descriptor and in the
  * last descriptor of a chain (where the id lives). */
 /* REQ: REQ-VQ-104 REQ-VQ-017 REQ-VQ-030 */
+/* FM: FM-VQ-012 */
 static void test_attack_buffer_id_out_of_range(void **state)
 {
     static const uint16_t ids[] = { QSIZE, 0x7FFFu, 0xFFFFu };
@@ -254,6 +258,7 @@ static void test_attack_buffer_id_out_of_range(void **state)
  * the walk would come back to the head; and an indirect table with more
  * entries than the queue size. */
 /* REQ: REQ-VQ-105 REQ-VQ-010 REQ-VQ-017 REQ-VQ-030 */
+/* FM: FM-VQ-013 */
 static void test_attack_chain_longer_than_ring(void **state)
 {
     fx f;
@@ -295,6 +300,7 @@ static void test_attack_chain_longer_than_ring(void **state)
 /* A chain that reaches ring descriptors still held by a request in flight:
  * the driver rewrote slots the device has not given back. */
 /* REQ: REQ-VQ-105 REQ-VQ-017 REQ-VQ-030 */
+/* FM: FM-VQ-013 */
 static void test_attack_chain_reaches_descriptors_in_flight(void **state)
 {
     fx f;
@@ -333,6 +339,7 @@ static void test_attack_chain_reaches_descriptors_in_flight(void **state)
 /* Event suppression structures (and the ring) outside guest memory, without
  * the access the device needs, or misaligned: enable refuses and latches. */
 /* REQ: REQ-VQ-101 REQ-VQ-030 */
+/* FM: FM-VQ-014 */
 static void test_attack_event_suppression_outside_memory(void **state)
 {
     typedef struct c {

@@ -223,6 +223,7 @@ static void test_packed_ring_served_and_base_round_trip(void **state)
 /* A packed start position outside the ring is refused by the queue engine:
  * the ring does not start. */
 /* REQ: REQ-VHU-081 */
+/* FM: FM-VHU-009 */
 static void test_packed_base_outside_the_ring_refused(void **state)
 {
     fe f;
