@@ -265,17 +265,17 @@ test_evidence_archive() {
     # metadata (fixed order, mtime and owner).
     local c="$t/evidence"
     git clone -q "$PWD" "$c" 2>/dev/null || { bad "evidence: cannot clone HEAD"; return; }
-    mkdir -p "$c/b/lint" "$c/docs/html"
-    echo stale >"$c/b/lint/stale.log"; echo stale >"$c/docs/html/stale.html"
-    expect_pass "evidence: a reduced run (purity) writes the archive" make -s -C "$c" evidence B="$c/b" EVIDENCE_STAGES=purity
-    local a="$c/b/evidence/safevdev-$(sed -n 's/^VERSION := //p' Makefile)-evidence.tar.gz"
+    mkdir -p "$t/evb/lint" "$c/docs/html" # the build tree outside the clone: the clone stays clean
+    echo stale >"$t/evb/lint/stale.log"; echo stale >"$c/docs/html/stale.html"
+    expect_pass "evidence: a reduced run (purity) writes the archive" make -s -C "$c" evidence B="$t/evb" EVIDENCE_STAGES=purity
+    local a="$t/evb/evidence/safevdev-$(sed -n 's/^VERSION := //p' Makefile)-evidence.tar.gz"
     [ -f "$a" ] || { bad "evidence: no archive at $a"; cat "$t/out"; return; }
     if tar tzf "$a" | grep -qE 'stale\.(log|html)'; then bad "evidence: an earlier run's output was packed"; else ok "evidence: only this run's output is packed"; fi
     tar xzf "$a" -O --wildcards '*/git-state.txt' >"$t/gs"
     grep -q "^HEAD is not the release tag" "$t/gs" && grep -q "^tree clean" "$t/gs" &&
         ok "evidence: git-state says not a release, tree clean" || { bad "evidence: git-state"; cat "$t/gs"; }
     tar tvzf "$a" | awk '{print $1, $2, $4, $5, $6}' >"$t/list1"
-    make -s -C "$c" evidence B="$c/b" EVIDENCE_STAGES=purity >"$t/out" 2>&1 || { bad "evidence: second run"; cat "$t/out"; return; }
+    make -s -C "$c" evidence B="$t/evb" EVIDENCE_STAGES=purity >"$t/out" 2>&1 || { bad "evidence: second run"; cat "$t/out"; return; }
     tar tvzf "$a" | awk '{print $1, $2, $4, $5, $6}' >"$t/list2"
     cmp -s "$t/list1" "$t/list2" && ok "evidence: two runs from one commit list the same members, owners and times" ||
         { bad "evidence: member lists differ"; diff "$t/list1" "$t/list2" | head; }
