@@ -274,9 +274,15 @@ test_evidence_archive() {
     tar xzf "$a" -O --wildcards '*/git-state.txt' >"$t/gs"
     grep -q "^HEAD is not the release tag" "$t/gs" && grep -q "^tree clean" "$t/gs" &&
         ok "evidence: git-state says not a release, tree clean" || { bad "evidence: git-state"; cat "$t/gs"; }
-    tar tvzf "$a" | awk '{print $1, $2, $4, $5, $6}' >"$t/list1"
+    local when
+    when=$(TZ=UTC git -C "$c" log -1 --format=%cd --date=format-local:'%Y-%m-%d %H:%M:%S')
+    TZ=UTC tar --numeric-owner --full-time -tvzf "$a" | awk '{print $2, $4, $5}' | sort -u >"$t/meta"
+    [ "$(cat "$t/meta")" = "0/0 $when" ] && ok "evidence: every member has owner 0/0 and the commit's time" ||
+        { bad "evidence: member metadata is not fixed"; head -3 "$t/meta"; }
+    TZ=UTC tar --numeric-owner --full-time -tvzf "$a" | awk '{print $1, $2, $4, $5, $6}' >"$t/list1"
+    sleep 1 # a recipe that kept the files' own times would now differ
     make -s -C "$c" evidence B="$t/evb" EVIDENCE_STAGES=purity >"$t/out" 2>&1 || { bad "evidence: second run"; cat "$t/out"; return; }
-    tar tvzf "$a" | awk '{print $1, $2, $4, $5, $6}' >"$t/list2"
+    TZ=UTC tar --numeric-owner --full-time -tvzf "$a" | awk '{print $1, $2, $4, $5, $6}' >"$t/list2"
     cmp -s "$t/list1" "$t/list2" && ok "evidence: two runs from one commit list the same members, owners and times" ||
         { bad "evidence: member lists differ"; diff "$t/list1" "$t/list2" | head; }
 }
