@@ -270,7 +270,8 @@ test_evidence_archive() {
     expect_pass "evidence: a reduced run (purity) writes the archive" make -s -C "$c" evidence B="$t/evb" EVIDENCE_STAGES=purity
     local a="$t/evb/evidence/safevdev-$(sed -n 's/^VERSION := //p' Makefile)-evidence.tar.gz"
     [ -f "$a" ] || { bad "evidence: no archive at $a"; cat "$t/out"; return; }
-    if tar tzf "$a" | grep -qE 'stale\.(log|html)'; then bad "evidence: an earlier run's output was packed"; else ok "evidence: only this run's output is packed"; fi
+    tar tzf "$a" >"$t/members" # listed first: grep -q under pipefail would make tar's SIGPIPE a miss
+    if grep -qE 'stale\.(log|html)' "$t/members"; then bad "evidence: an earlier run's output was packed"; else ok "evidence: only this run's output is packed"; fi
     tar xzf "$a" -O --wildcards '*/git-state.txt' >"$t/gs"
     grep -q "^HEAD is not the release tag" "$t/gs" && grep -q "^tree clean" "$t/gs" &&
         ok "evidence: git-state says not a release, tree clean" || { bad "evidence: git-state"; cat "$t/gs"; }
