@@ -249,6 +249,63 @@ test_object_purity() {
     grep -q "zz_seed.o imports malloc" "$t/out" && ok "purity: the import of malloc is named" || { bad "purity: malloc not named"; cat "$t/out"; }
 }
 
+# REQ: REQ-GATE-022
+test_stack_gate() {
+    # The Makefile's own stack rule over a copy of the tree. Seed 1: a frame
+    # within the per-frame bound added to svd_vdev_access, the deepest entry
+    # point, so that only the sum of frames along its call path is too deep;
+    # seed 2: one frame over the per-frame bound. The unseeded copy passes.
+    local c="$t/stack"
+    mkdir -p "$c/src"
+    cp -r Makefile mk include tools docs "$c/" && cp -r src/core "$c/src/"
+    expect_pass "stack: the core as it is passes" make -s -C "$c" stack B="$c/b"
+    local deep
+    deep=$(grep -oE 'deepest svd_vdev_access [0-9]+ bytes' "$t/out" || true)
+    [ -n "$deep" ] || { bad "stack: svd_vdev_access is not the deepest entry point any more: reseed"; cat "$t/out"; return; }
+    local anchor='    SVD_ENSURE(v != NULL \&\& val != NULL \&\& fx != NULL, SVD_ERR_INVALID_ARG);'
+    grep -q 'SVD_ENSURE(v != NULL && val != NULL && fx != NULL, SVD_ERR_INVALID_ARG);' "$c/src/core/vdev.c" ||
+        { bad "stack seed: svd_vdev_access's first check not found"; return; }
+    sed -i "0,/^$anchor\$/s//$anchor\n    volatile uint8_t seed[144];\n    seed[0] = 0u;\n    seed[143] = seed[0];/" "$c/src/core/vdev.c"
+    expect_fail_with "stack: svd_vdev_access needs [0-9]+ bytes, more than the documented" \
+        "stack: a 144-byte frame on the deepest path (each frame within bounds) fails the sum" make -s -C "$c" stack B="$c/b"
+    cp src/core/vdev.c "$c/src/core/vdev.c"
+    sed -i "0,/^$anchor\$/s//$anchor\n    volatile uint8_t seed[512];\n    seed[0] = 0u;\n    seed[511] = seed[0];/" "$c/src/core/vdev.c"
+    expect_fail_with "vdev.c:[0-9]+:[0-9]+: error: stack usage" \
+        "stack: one frame over the per-frame bound fails" make -s -C "$c" stack B="$c/b"
+}
+
+# REQ: REQ-GATE-023
+test_evidence_archive() {
+    # `make evidence` on a clone of HEAD with one quick stage, twice: the
+    # output of an earlier run planted in the tree (a lint log, a docs page)
+    # must not reach the archive; git-state.txt says the commit is not the
+    # release tag; the two archives list the same members with the same
+    # metadata (fixed order, mtime and owner).
+    local c="$t/evidence"
+    git clone -q "$PWD" "$c" 2>/dev/null || { bad "evidence: cannot clone HEAD"; return; }
+    mkdir -p "$t/evb/lint" "$c/docs/html" # the build tree outside the clone: the clone stays clean
+    echo stale >"$t/evb/lint/stale.log"; echo stale >"$c/docs/html/stale.html"
+    expect_pass "evidence: a reduced run (purity) writes the archive" make -s -C "$c" evidence B="$t/evb" EVIDENCE_STAGES=purity
+    local a="$t/evb/evidence/safevdev-$(sed -n 's/^VERSION := //p' Makefile)-evidence.tar.gz"
+    [ -f "$a" ] || { bad "evidence: no archive at $a"; cat "$t/out"; return; }
+    tar tzf "$a" >"$t/members" # listed first: grep -q under pipefail would make tar's SIGPIPE a miss
+    if grep -qE 'stale\.(log|html)' "$t/members"; then bad "evidence: an earlier run's output was packed"; else ok "evidence: only this run's output is packed"; fi
+    tar xzf "$a" -O --wildcards '*/git-state.txt' >"$t/gs"
+    grep -q "^HEAD is not the release tag" "$t/gs" && grep -q "^tree clean" "$t/gs" &&
+        ok "evidence: git-state says not a release, tree clean" || { bad "evidence: git-state"; cat "$t/gs"; }
+    local when
+    when=$(TZ=UTC git -C "$c" log -1 --format=%cd --date=format-local:'%Y-%m-%d %H:%M:%S')
+    TZ=UTC tar --numeric-owner --full-time -tvzf "$a" | awk '{print $2, $4, $5}' | sort -u >"$t/meta"
+    [ "$(cat "$t/meta")" = "0/0 $when" ] && ok "evidence: every member has owner 0/0 and the commit's time" ||
+        { bad "evidence: member metadata is not fixed"; head -3 "$t/meta"; }
+    TZ=UTC tar --numeric-owner --full-time -tvzf "$a" | awk '{print $1, $2, $4, $5, $6}' >"$t/list1"
+    sleep 1 # a recipe that kept the files' own times would now differ
+    make -s -C "$c" evidence B="$t/evb" EVIDENCE_STAGES=purity >"$t/out" 2>&1 || { bad "evidence: second run"; cat "$t/out"; return; }
+    TZ=UTC tar --numeric-owner --full-time -tvzf "$a" | awk '{print $1, $2, $4, $5, $6}' >"$t/list2"
+    cmp -s "$t/list1" "$t/list2" && ok "evidence: two runs from one commit list the same members, owners and times" ||
+        { bad "evidence: member lists differ"; diff "$t/list1" "$t/list2" | head; }
+}
+
 # REQ: REQ-GATE-012
 test_sanitizer_configs_catch_defects() {
     # The exact configurations the sanitizer and valgrind stages use (from make).
@@ -294,6 +351,8 @@ test_proof_gates_bite() {
 test_banned_calls
 test_core_purity
 test_object_purity
+test_stack_gate
+test_evidence_archive
 test_sanitizer_configs_catch_defects
 test_analyzers_catch_defects
 test_unused_function_gate

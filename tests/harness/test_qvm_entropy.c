@@ -608,7 +608,7 @@ static void *reader_thread(void *arg)
     return NULL;
 }
 
-/* REQ: REQ-QVM-006 */
+/* REQ: REQ-QVM-006.a REQ-QVM-006.b */
 /* DFA: DFA-001 */
 static void two_instances_read_concurrently_without_interference(void **state)
 {
@@ -644,7 +644,7 @@ static void two_instances_read_concurrently_without_interference(void **state)
     hq_dev_free(c);
 }
 
-/* REQ: REQ-QVM-007 */
+/* REQ: REQ-QVM-007.a REQ-QVM-007.c */
 /* FM: FM-QVM-002 */
 /* DFA: DFA-002 */
 static void faulted_instance_needs_reset_and_the_other_keeps_working(void **state)
@@ -1019,7 +1019,7 @@ static void frame_arms_the_timer_at_the_engine_deadline(void **state)
 
 /* A guest protocol error latches NEEDS_RESET and the log line names the rule
  * broken, once per latch; after a reset another rule is named. */
-/* REQ: REQ-QVM-007 */
+/* REQ: REQ-QVM-007.b */
 static void protocol_error_is_logged_with_its_rule(void **state)
 {
     (void)state;

@@ -288,7 +288,8 @@ typedef struct ram {
 
 static void ram_init(ram *r)
 {
-    r->fd = memfd_create("guest-ram", MFD_CLOEXEC);
+    /* Sealing allowed, no seal added: unsealed, as memory-backend-memfd,seal=off gives. */
+    r->fd = memfd_create("guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     assert_true(r->fd >= 0);
     assert_int_equal(ftruncate(r->fd, RAM_SIZE), 0);
     r->map = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
@@ -827,7 +828,11 @@ static void test_esb_stage1_interrupt_through_irqfd(void **state)
 
 /* The daemon starts before QEMU: the QMP socket appears later; an expiry
  * before it did waits and goes out as soon as QMP is ready. */
-/* REQ: REQ-RMT-041 REQ-RMT-042 */
+/* QEMU's QMP socket appears 200 ms after the action fell due: meanwhile the
+ * device answers (the client never blocks the loop); the client, retrying
+ * every 100 ms, connects within 250 ms of the socket appearing and sends the
+ * waiting action exactly once. */
+/* REQ: REQ-RMT-041.a REQ-RMT-041.b REQ-RMT-042 */
 static void test_qmp_appears_late_action_waits(void **state)
 {
     (void)state;
@@ -840,9 +845,16 @@ static void test_qmp_appears_late_action_waits(void **state)
     assert_true(log_wait(p.log, "system_reset waits until QMP", 2000) ||
                 log_wait(p.log, "reset waits until QMP", 100));
     sleep_ms(200);
+    assert_int_equal(cfg_read(&p, 0x00, 2), 0x8086); /* the loop serves while QMP is away */
+    const uint64_t up = now_ms();
     qs_start_at(&qs, qs.path);
+    const uint64_t first = qs_wait_cmd(&qs, "query-status", 3000);
+    assert_true(first != 0);
+    assert_true(first - up < 250u);
     assert_true(qs_wait_cmd(&qs, "system_reset", 3000) != 0);
     assert_true(log_wait(p.log, "ms after the expiry", 500));
+    sleep_ms(300);
+    assert_int_equal(qs_count(&qs, "system_reset"), 1); /* sent once */
     assert_int_equal(px_stop(&p, SIGTERM), 0);
     qs_stop(&qs);
 }
@@ -1492,7 +1504,218 @@ static void test_socket_mode_serves_one_proxy_after_another(void **state)
     assert_true(file_has(p.log, "malformed message: connection ended"));
 }
 
+/* The daemon sock_start() started, killed by the teardown if a failed
+ * assertion left it running. */
+static pid_t g_sock_pid;
+
+static int sock_teardown(void **state)
+{
+    (void)state;
+    if (g_sock_pid > 0) {
+        kill(g_sock_pid, SIGKILL);
+        waitpid(g_sock_pid, NULL, 0);
+        g_sock_pid = 0;
+    }
+    return 0;
+}
+
+/* Does the process catch SIGBUS (SigCgt of /proc/PID/status)? */
+static bool catches_sigbus(pid_t pid)
+{
+    char path[64], line[256];
+    unsigned long long mask = 0;
+    bool found = false;
+    snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    while (!found && fgets(line, sizeof(line), f) != NULL) {
+        found = sscanf(line, "SigCgt: %llx", &mask) == 1;
+    }
+    fclose(f);
+    assert_true(found);
+    return (mask & (1ull << (SIGBUS - 1))) != 0;
+}
+
+/* --require-sealed-memory: guest RAM that can be truncated (no F_SEAL_SHRINK)
+ * ends the connection at SYNC_SYSMEM with nothing mapped; RAM sealed as
+ * QEMU's memory-backend-memfd seals it by default is mapped and the device
+ * answers; the daemon has no SIGBUS handler then, the default daemon has one
+ * (for unsealed RAM, test_guest_ram_shrunk_sigbus_contained). */
+/* REQ: REQ-RMT-027 */
+/* FM: FM-RMT-005 */
+static void test_require_sealed_memory(void **state)
+{
+    (void)state;
+    static const char *const strict[] = { "--device", "virtio-entropy", "--require-sealed-memory", "--log-level", "info",
+                                          NULL };
+    px p;
+    ram r;
+    uint8_t b;
+    ram_init(&r);
+    px_start(&p, strict);
+    g_sock_pid = p.pid;
+    assert_int_equal(cfg_read(&p, 0, 2), 0x1af4);
+    assert_false(catches_sigbus(p.pid));
+    sysmem_pc(&p, &r);
+    assert_true(recv(p.fd, &b, 1, 0) <= 0); /* connection ended */
+    assert_int_equal(WEXITSTATUS(px_wait_exit(&p, 3000)), 1);
+    g_sock_pid = 0;
+    assert_true(file_has(p.log, "region 0 is not sealed against shrinking"));
+    assert_false(file_has(p.log, "regions mapped"));
+    close(p.fd);
+    /* Sealed against shrinking and growing: truncation is impossible. */
+    assert_int_equal(fcntl(r.fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+    assert_int_not_equal(ftruncate(r.fd, 4096), 0);
+    assert_int_equal(errno, EPERM);
+    px_start(&p, strict);
+    g_sock_pid = p.pid;
+    sysmem_pc(&p, &r);
+    assert_int_equal(cfg_read(&p, 0, 2), 0x1af4); /* still connected, after the table */
+    assert_true(log_wait(p.log, "guest RAM: 2 regions mapped", 3000));
+    assert_false(catches_sigbus(p.pid));
+    int s = px_stop(&p, SIGTERM);
+    g_sock_pid = 0;
+    assert_int_equal(WEXITSTATUS(s), 0);
+    /* The default keeps the handler for unsealed RAM. */
+    static const char *const dflt[] = { "--device", "virtio-entropy", NULL };
+    px_start(&p, dflt);
+    g_sock_pid = p.pid;
+    assert_int_equal(cfg_read(&p, 0, 2), 0x1af4); /* set-up is over */
+    assert_true(catches_sigbus(p.pid));
+    s = px_stop(&p, SIGTERM);
+    g_sock_pid = 0;
+    assert_int_equal(WEXITSTATUS(s), 0);
+    ram_free(&r);
+}
+
 /* ------------------------------------------------------------------- CLI */
+
+static int run_cli(const char *const *args, char *out, size_t outlen);
+
+/* Start the daemon in --socket mode on @path with @extra options (NULL-terminated)
+ * and wait for the socket file. */
+static void sock_start(px *p, const char *path, const char *const *extra)
+{
+    const char *argv[24];
+    size_t n = 0;
+    struct stat st;
+    argv[n++] = g_daemon;
+    argv[n++] = "--device";
+    argv[n++] = "i6300esb";
+    argv[n++] = "--action";
+    argv[n++] = "none";
+    argv[n++] = "--socket";
+    argv[n++] = path;
+    for (size_t i = 0; extra[i] != NULL && n < 23; i++) {
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
+    memset(p, 0, sizeof(*p));
+    p->fd = -1;
+    tmp_path(p->log, sizeof(p->log), "daemon.log");
+    (void)unlink(path);
+    p->pid = fork();
+    assert_true(p->pid >= 0);
+    if (p->pid == 0) {
+        int lf = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(lf, 2);
+        execv(g_daemon, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    g_sock_pid = p->pid;
+    const uint64_t t0 = now_ms();
+    while (stat(path, &st) != 0) {
+        assert_true(now_ms() - t0 < 3000);
+        sleep_ms(5);
+    }
+}
+
+/* Connect to @path, retrying while bind() has happened and listen() not yet. */
+static int sock_connect(const char *path)
+{
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%.107s", path);
+    for (int tries = 0; tries < 200; tries++) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+            struct timeval tv = { 3, 0 };
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+            return fd;
+        }
+        close(fd);
+        sleep_ms(10);
+    }
+    fail_msg("cannot connect to %s", path);
+    return -1;
+}
+
+/* A local process of another user that reaches the socket (its file made
+ * wider than 0600 by someone, here chmod 0666) is refused by --peer-uid on
+ * the kernel's SO_PEERCRED: closed at once with nothing answered, the daemon
+ * listening on; a process of the named uid is served. */
+/* REQ: REQ-RMT-026 */
+/* FM: FM-RMT-004 */
+static void test_socket_peer_uid_checked(void **state)
+{
+    (void)state;
+    char path[256];
+    char other[16];
+    char mine[16];
+    px p;
+    uint8_t b;
+    tmp_path(path, sizeof(path), "peer.sock");
+    snprintf(other, sizeof(other), "%u", (unsigned)getuid() + 1u);
+    snprintf(mine, sizeof(mine), "%u", (unsigned)getuid());
+    {
+        const char *const extra[] = { "--peer-uid", other, "--log-level", "info", NULL };
+        sock_start(&p, path, extra);
+        assert_int_equal(chmod(path, 0666), 0);
+        for (int i = 0; i < 2; i++) { /* refused twice: it listens on after a refusal */
+            p.fd = sock_connect(path);
+            uint8_t m[MPQ_CFG_SIZE];
+            svd_store_le32(m, 0u);
+            svd_store_le32(m + 4, 0u);
+            svd_store_le32(m + 8, 2u);
+            px_send(&p, MPQ_PCI_CFGREAD, m, sizeof(m), NULL, 0); /* may find it closed already (EPIPE) */
+            assert_true(recv(p.fd, &b, 1, 0) <= 0); /* closed, no reply */
+            close(p.fd);
+            p.fd = -1;
+        }
+        assert_true(log_wait(p.log, "connection refused: peer uid", 3000));
+        const int s = px_stop(&p, SIGTERM);
+        g_sock_pid = 0;
+        assert_true(WIFEXITED(s));
+        assert_int_equal(WEXITSTATUS(s), 0);
+        assert_false(file_has(p.log, "proxy connected"));
+    }
+    {
+        const char *const extra[] = { "--peer-uid", mine, NULL };
+        sock_start(&p, path, extra);
+        p.fd = sock_connect(path);
+        assert_int_equal(cfg_read(&p, 0x00, 2), 0x8086u); /* served: the i6300ESB's vendor ID */
+        const int s = px_stop(&p, SIGTERM);
+        g_sock_pid = 0;
+        assert_true(WIFEXITED(s));
+        assert_int_equal(WEXITSTATUS(s), 0);
+    }
+    {
+        char out[4096];
+        const char *const bad1[] = { "--device", "i6300esb", "--action", "none", "--socket", path, "--peer-uid", "-1", NULL };
+        const char *const bad2[] = { "--device", "i6300esb", "--action", "none", "--socket", path, "--peer-uid",
+                                     "4294967295", NULL };
+        const char *const bad3[] = { "--device", "i6300esb", "--action", "none", "--fd", "3", "--peer-uid", mine, NULL };
+        assert_int_equal(run_cli(bad1, out, sizeof(out)), 2);
+        assert_non_null(strstr(out, "invalid value '-1' for option '--peer-uid'"));
+        assert_int_equal(run_cli(bad2, out, sizeof(out)), 2);
+        assert_non_null(strstr(out, "invalid value '4294967295' for option '--peer-uid'"));
+        assert_int_equal(run_cli(bad3, out, sizeof(out)), 2);
+        assert_non_null(strstr(out, "'--peer-uid' applies to --socket only"));
+    }
+}
+
 
 static int run_cli(const char *const *args, char *out, size_t outlen)
 {
@@ -2306,6 +2529,8 @@ int main(void)
         cmocka_unit_test(test_virtio_guest_error_latches),
         cmocka_unit_test(test_guest_ram_shrunk_sigbus_contained),
         cmocka_unit_test(test_socket_mode_serves_one_proxy_after_another),
+        cmocka_unit_test_teardown(test_socket_peer_uid_checked, sock_teardown),
+        cmocka_unit_test_teardown(test_require_sealed_memory, sock_teardown),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_entropy_source_and_rate_options),
         cmocka_unit_test(test_metrics_and_signals),

@@ -945,6 +945,7 @@ static void test_msix_capability_and_table_layout(void **state)
  * read back; a vector the table does not hold reads back NO_VECTOR (the
  * mapping failed), and so does a queue that does not exist. */
 /* REQ: REQ-PCI-021 */
+/* FM: FM-PCI-001 */
 static void test_msix_vector_mapping_and_failure(void **state)
 {
     fx *f = *state;
@@ -1089,6 +1090,7 @@ static void test_msix_disabled_intx_still_works(void **state)
  * pending bit instead; unmasking sends it once and clears the bit; masking
  * between the event and the unmask (the race) never loses or repeats it. */
 /* REQ: REQ-PCI-024 */
+/* FM: FM-PCI-003 */
 static void test_msix_masks_and_pending_bits(void **state)
 {
     fx *f = *state;
@@ -1159,6 +1161,7 @@ static void test_msix_masks_and_pending_bits(void **state)
 /* Table accesses of any other width or alignment, past the table, and PBA
  * writes: the defined answer, nothing changes. */
 /* REQ: REQ-PCI-025 */
+/* FM: FM-PCI-002 */
 static void test_attack_msix_table_widths_and_range(void **state)
 {
     fx *f = *state;

@@ -117,6 +117,7 @@ static void test_power_on_stopped_never_fires(void **state)
 }
 
 /* REQ: REQ-WDT-081 REQ-WDT-031 */
+/* FM: FM-WDT-004 */
 static void test_start_fires_at_the_timeout_not_before_and_once(void **state)
 {
     (void)state;
@@ -283,6 +284,7 @@ static void test_reads_float_high_and_change_only_time(void **state)
 /* Attacks: accesses the device does not decode change nothing at all (no
  * state, no time) and read all ones of their width.
  * REQ: REQ-WDT-083 REQ-WDT-003 */
+/* FM: FM-WDT-006 */
 static void test_attack_undecoded_accesses_change_nothing(void **state)
 {
     (void)state;
@@ -343,6 +345,7 @@ static void test_attack_null_arguments_refused(void **state)
 /* Attack: a guest that starts the timer near the end of the clock's range
  * gets a saturated deadline, never a wrapped one that fires at once.
  * REQ: REQ-WDT-001 REQ-WDT-083 */
+/* FM: FM-WDT-005 */
 static void test_attack_deadline_saturates_at_the_end_of_time(void **state)
 {
     (void)state;

@@ -125,6 +125,23 @@ static bool file_has(const char *path, const char *needle)
     return strstr(buf, needle) != NULL;
 }
 
+/* How many lines of the file hold @needle (the whole file: the shared
+ * daemon's debug log outgrows file_has()'s 64 KiB). */
+static size_t file_count(const char *path, const char *needle)
+{
+    char line[4096];
+    size_t k = 0;
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return 0;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        k += strstr(line, needle) != NULL;
+    }
+    fclose(f);
+    return k;
+}
+
 static size_t count_dir(const char *path)
 {
     char cmd[300];
@@ -283,7 +300,8 @@ static void fe_open(fe *f, const char *path)
     memset(f, 0, sizeof(*f));
     f->sock = connect_to(path);
     assert_true(f->sock >= 0);
-    f->memfd = memfd_create("guest-ram", MFD_CLOEXEC);
+    /* Sealing allowed but no seal added: unsealed, as memory-backend-file gives. */
+    f->memfd = memfd_create("guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     assert_true(f->memfd >= 0);
     assert_int_equal(ftruncate(f->memfd, RAM_SIZE), 0);
     f->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f->memfd, 0);
@@ -715,7 +733,7 @@ static void test_polling_without_kick_fd(void **state)
 
 /* ------------------------------------------------- malformed messages */
 
-/* REQ: REQ-VHU-010 REQ-VHU-016 */
+/* REQ: REQ-VHU-010.a REQ-VHU-016 */
 static void test_attack_short_header(void **state)
 {
     fe f;
@@ -991,7 +1009,7 @@ static void test_attack_bad_flags_and_unknown_request(void **state)
     both_instances_serve();
 }
 
-/* REQ: REQ-VHU-018 */
+/* REQ: REQ-VHU-018.a REQ-VHU-018.b */
 static void test_attack_guest_bad_head_signals_err(void **state)
 {
     fe f;
@@ -1160,7 +1178,7 @@ static void test_attack_kick_hangup_no_busy_loop(void **state)
  * write() once the pipe was full (513 completions with a 4 KiB pipe): every
  * instance stopped. Now the fd is non-blocking and a full pipe means "already
  * signalled". A call pipe whose reader is gone is dropped; the ring serves on.
- * REQ: REQ-VHU-041 */
+ * REQ: REQ-VHU-041.a REQ-VHU-041.b */
 static void test_attack_call_pipe_never_read(void **state)
 {
     fe f;
@@ -1193,11 +1211,14 @@ static void test_attack_call_pipe_never_read(void **state)
         request_entropy(&b, 64);
         fe_close(&b);
     }
-    /* A call pipe whose reader is gone (EPIPE): dropped, the ring serves on. */
+    /* A call pipe whose reader is gone (EPIPE): dropped and logged once
+     * (not at each of the completions after it), the ring serves on. */
+    const size_t drops0 = file_count(g_shared.log, "call fd cannot be written (Broken pipe): dropped");
     close(pp[0]);
     for (int i = 0; i < 3; i++) {
         assert_true(timed_request(&f, f.kick, 3000) >= 0);
     }
+    assert_int_equal(file_count(g_shared.log, "call fd cannot be written (Broken pipe): dropped"), drops0 + 1u);
     close(pp[1]);
     fe_close(&f);
     both_instances_serve();
@@ -1281,7 +1302,7 @@ static void latency_over(fe *f, unsigned ms, int64_t *median, int64_t *max)
  * instance for 11 s; repeated half headers stalled them 3-9 s. Now each
  * connection is read non-blocking into its own buffer, and a message must be
  * complete 1 s after its first byte. The other instance keeps its latency.
- * REQ: REQ-VHU-042 REQ-VHU-010 */
+ * REQ: REQ-VHU-042 REQ-VHU-010.a REQ-VHU-010.b */
 /* FM: FM-VHU-004 */
 /* DFA: DFA-002 */
 static void test_attack_trickle_does_not_stall_other_instance(void **state)
@@ -1730,7 +1751,7 @@ static void cli_bad(const char *const *args, const char *opt, const char *val)
     }
 }
 
-/* REQ: REQ-VHU-030 REQ-VHU-031 */
+/* REQ: REQ-VHU-030 REQ-VHU-031 REQ-VHU-046.b */
 static void test_cli_help_version_and_errors(void **state)
 {
     char out[4096];
@@ -1934,7 +1955,7 @@ static void test_socket_live_not_taken_over(void **state)
     assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
-/* REQ: REQ-VHU-046 */
+/* REQ: REQ-VHU-046.b */
 static void test_source_unreadable_refused_at_start(void **state)
 {
     char out[2048];
@@ -2217,6 +2238,98 @@ static void test_socket_private_by_default_and_peer_checked(void **state)
         assert_non_null(strstr(out, "'--peer-uid'"));
         assert_null(strstr(out, "--socket-mode"));
     }
+}
+
+/* Does the process catch SIGBUS (SigCgt of /proc/PID/status)? */
+static bool catches_sigbus(pid_t pid)
+{
+    char p[64], line[256];
+    unsigned long long mask = 0;
+    bool found = false;
+    FILE *f;
+    snprintf(p, sizeof(p), "/proc/%ld/status", (long)pid);
+    f = fopen(p, "r");
+    assert_non_null(f);
+    while (!found && fgets(line, sizeof(line), f) != NULL) {
+        found = sscanf(line, "SigCgt: %llx", &mask) == 1;
+    }
+    fclose(f);
+    assert_true(found);
+    return (mask & (1ull << (SIGBUS - 1))) != 0;
+}
+
+/* --require-sealed-memory: guest RAM in a fd that can be truncated (no
+ * F_SEAL_SHRINK) is refused at SET_MEM_TABLE and nothing is mapped; a fd
+ * sealed as QEMU's memory-backend-memfd seals it (shrink and grow) is served;
+ * the daemon then has no SIGBUS handler at all, while the default daemon
+ * keeps one for unsealed RAM (test_attack_memory_shrunk_under_daemon). */
+/* The daemon test_require_sealed_memory runs, stopped by the teardown if a
+ * failed assertion left it running. */
+static daemon_proc g_sealed_d;
+
+static int sealed_teardown(void **state)
+{
+    (void)state;
+    if (g_sealed_d.pid > 0) {
+        (void)daemon_stop(&g_sealed_d, SIGKILL);
+    }
+    return 0;
+}
+
+/* REQ: REQ-VHU-055 */
+/* FM: FM-VHU-010 */
+static void test_require_sealed_memory(void **state)
+{
+    char path[300];
+    const char *waits[2] = { path, NULL };
+    daemon_proc *const dp = &g_sealed_d;
+    fe f;
+    uint8_t p[512];
+    uint32_t len;
+    int fds[2];
+    (void)state;
+    path_of(path, sizeof(path), "sealed", -1);
+    unlink(path);
+    {
+        const char *args[] = { "--socket-path", path, "--require-sealed-memory", "--log-level", "info", NULL };
+        daemon_start(dp, args, waits);
+    }
+    fe_open(&f, path);
+    (void)get_u64(&f, VHU_GET_FEATURES);
+    (void)get_u64(&f, VHU_GET_PROTOCOL_FEATURES);
+    put64(p, VHU_PF_REPLY_ACK | VHU_PF_MQ);
+    assert_int_equal(send_msg(&f, VHU_SET_PROTOCOL_FEATURES, VHU_VERSION, p, 8, NULL, 0), 0);
+    assert_int_equal(ack_msg(&f, VHU_SET_OWNER, NULL, 0, NULL, 0), 0);
+    const size_t maps0 = pid_maps(dp->pid);
+    mem_payload(&f, p, &len);
+    fds[0] = f.memfd;
+    fds[1] = f.memfd;
+    assert_int_not_equal(ack_msg(&f, VHU_SET_MEM_TABLE, p, len, fds, 2), 0); /* unsealed: refused */
+    assert_int_equal(pid_maps(dp->pid), maps0);
+    assert_true(file_has(dp->log, "region 0 is not sealed against shrinking"));
+    fe_close(&f);
+    /* Sealed against shrinking and growing: the truncation the handler
+     * would contain cannot happen, and the ring is served. */
+    fe_open(&f, path);
+    assert_int_equal(fcntl(f.memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+    assert_int_not_equal(ftruncate(f.memfd, 4096), 0);
+    assert_int_equal(errno, EPERM);
+    fe_negotiate(&f, F_VERSION_1);
+    fe_kick_and_enable(&f);
+    request_entropy(&f, 64);
+    assert_false(catches_sigbus(dp->pid));
+    fe_close(&f);
+    assert_int_equal(daemon_stop(dp, SIGTERM), 0);
+    /* The default keeps the handler, for unsealed RAM. */
+    {
+        const char *args[] = { "--socket-path", path, NULL };
+        daemon_start(dp, args, waits);
+    }
+    fe_start(&f, path, F_VERSION_1); /* unsealed, accepted; set-up is over once it is served */
+    request_entropy(&f, 64);
+    assert_true(catches_sigbus(dp->pid));
+    fe_close(&f);
+    assert_int_equal(daemon_stop(dp, SIGTERM), 0);
 }
 
 /* REQ: REQ-VHU-012 REQ-VHU-017 REQ-VHU-019.a */
@@ -2962,7 +3075,7 @@ static void test_user_without_root_refused(void **state)
 /* A FIFO as --source: with a writer but nothing written, reads give EAGAIN
  * and the request waits (never completed with anything else); once bytes
  * arrive it is served from them. */
-/* REQ: REQ-VHU-007 REQ-VHU-046 */
+/* REQ: REQ-VHU-007 REQ-VHU-046.a */
 static void test_source_fifo_waits_then_serves(void **state)
 {
     char fifo[300], sock[300];
@@ -3006,8 +3119,9 @@ static void test_source_fifo_waits_then_serves(void **state)
 }
 
 /* A source whose reads fail (EIO: /proc/self/mem read at address 0): the
- * failure is logged, the request waits and is never completed. */
-/* REQ: REQ-VHU-007 */
+ * failure is logged once for the whole streak of failed reads (every kick
+ * retries), the request waits and is never completed. */
+/* REQ: REQ-VHU-007 REQ-VHU-046.c */
 static void test_source_read_error_keeps_the_request_waiting(void **state)
 {
     char sock[300];
@@ -3029,6 +3143,7 @@ static void test_source_read_error_keeps_the_request_waiting(void **state)
     fe_close(&f);
     assert_int_equal(daemon_stop(&d, SIGTERM), 0);
     assert_true(file_has(d.log, "--source read failed: Input/output error"));
+    assert_int_equal(file_count(d.log, "--source read failed"), 1);
 }
 
 /* ----------------------------------------------------- temporal (host only)
@@ -3331,6 +3446,7 @@ int main(void)
         cmocka_unit_test(test_sandbox_forbidden_syscall_kills),
         cmocka_unit_test(test_user_group_drop_privileges),
         cmocka_unit_test(test_socket_private_by_default_and_peer_checked),
+        cmocka_unit_test_teardown(test_require_sealed_memory, sealed_teardown),
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
         cmocka_unit_test(test_dispatcher_garbage_with_fds_never_crashes),

@@ -183,7 +183,7 @@ static bool serve_one(fe *f, uint16_t id)
  * arrives as 0x80008000 (both positions 0, both wrap counters 1); the guest's
  * buffers are served; GET_VRING_BASE answers the positions with their wrap
  * counters in the same encoding, and a restart from it goes on. */
-/* REQ: REQ-VHU-080 REQ-VHU-081 */
+/* REQ: REQ-VHU-080 REQ-VHU-081.a REQ-VHU-081.b */
 static void test_packed_ring_served_and_base_round_trip(void **state)
 {
     fe f;
@@ -222,7 +222,8 @@ static void test_packed_ring_served_and_base_round_trip(void **state)
 
 /* A packed start position outside the ring is refused by the queue engine:
  * the ring does not start. */
-/* REQ: REQ-VHU-081 */
+/* REQ: REQ-VHU-081.c */
+/* FM: FM-VHU-009 */
 static void test_packed_base_outside_the_ring_refused(void **state)
 {
     fe f;

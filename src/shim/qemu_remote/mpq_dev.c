@@ -279,6 +279,11 @@ static bool parse_sysmem(const uint8_t *p, const int *fds, uint32_t n, mpq_regio
         nr[i].offset = off;
         nr[i].st_dev = st.st_dev;
         nr[i].st_ino = st.st_ino;
+        /* Sealed against shrinking (QEMU's memory-backend-memfd default), the
+         * file cannot lose pages under the mapping; F_GET_SEALS fails
+         * (EINVAL) for a file that is no memfd: unsealed. */
+        const int seals = fcntl(fds[i], F_GET_SEALS);
+        nr[i].sealed = (seals >= 0) && ((seals & F_SEAL_SHRINK) != 0);
     }
     return true;
 }
@@ -357,6 +362,13 @@ static enum mpq_verdict h_sysmem(mpq_dev *d, const uint8_t *p, const int *fds, s
     (void)memset(&ng, 0, sizeof(ng)); /* svd_gmem_init() continues the generation it finds */
     if (!parse_sysmem(p, fds, n, nr)) {
         return MPQ_V_DISCONNECT;
+    }
+    for (uint32_t i = 0; d->require_sealed && d->kind == MPQ_DEV_ENTROPY && i < n; i++) {
+        if (!nr[i].sealed) {
+            mpq_log(MPQ_LOG_ERROR,
+                    "SYNC_SYSMEM: region %u is not sealed against shrinking (F_SEAL_SHRINK): refused (--require-sealed-memory)", i);
+            return MPQ_V_DISCONNECT;
+        }
     }
     if (same_table(d, nr, n)) {
         d->st.syncs_same++;

@@ -46,6 +46,9 @@ struct opts {
     bool rate_given;
     const char *source;
     uint64_t min_entropy; /* --min-entropy H, bits per source byte; 0: not given (8) */
+    bool peer_check;      /* --peer-uid given */
+    uint32_t peer_uid;
+    bool require_sealed;  /* --require-sealed-memory */
 };
 
 /* The watchdog's clock: CLOCK_MONOTONIC with the time QEMU reported the VM
@@ -85,6 +88,8 @@ struct daemon {
     bool dev_timed;      /* dev_deadline holds the engine's deadline */
     uint64_t dev_deadline;
     const char *socket_path;
+    bool peer_check; /* --peer-uid: only that uid may connect to --socket */
+    uint32_t peer_uid;
 };
 
 static struct daemon *g_d;
@@ -109,7 +114,9 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
         for (uint32_t r = 0; r < g_d->dev.nregions; r++) {
             const mpq_region *reg = &g_d->dev.regions[r];
             uintptr_t b = (uintptr_t)reg->map;
-            if (reg->map != NULL && a >= b && a - b < reg->map_len) {
+            /* A sealed region cannot have been truncated: a SIGBUS there is
+             * another fault (a machine-check) and is not patched. */
+            if (reg->map != NULL && !reg->sealed && a >= b && a - b < reg->map_len) {
                 uint8_t *base = reg->map;
                 void *pg = base + ((a - b) & ~(uintptr_t)(g_pagesize - 1u));
                 /* SVD-DEV-005: POSIX lists no mapping function as async-signal-
@@ -540,6 +547,29 @@ static void conn_close(struct daemon *d)
     }
 }
 
+/* --peer-uid: the socket file's mode keeps out other users only as long as
+ * nobody widens it (a manager's chmod, a directory bind-mounted elsewhere);
+ * the kernel's record of who connected (SO_PEERCRED, filled at connect())
+ * does not depend on the file. A peer that cannot be identified is refused. */
+static bool peer_allowed(const struct daemon *d, int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (!d->peer_check) {
+        return true;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof(cred)) {
+        mpq_log(MPQ_LOG_WARN, "connection refused: peer credentials unavailable: %s", strerror(errno));
+        return false;
+    }
+    if (cred.uid != d->peer_uid) {
+        mpq_log(MPQ_LOG_WARN, "connection refused: peer uid %u (pid %d), only uid %u may connect", (unsigned)cred.uid,
+                (int)cred.pid, (unsigned)d->peer_uid);
+        return false;
+    }
+    return true;
+}
+
 static void conn_accept(struct daemon *d)
 {
     int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -549,7 +579,8 @@ static void conn_accept(struct daemon *d)
         }
         return;
     }
-    if (!conn_setup(d, fd)) {
+    /* A refused peer is closed at once; the socket keeps listening. */
+    if (!peer_allowed(d, fd) || !conn_setup(d, fd)) {
         (void)close(fd);
         return;
     }
@@ -604,7 +635,13 @@ static void usage(FILE *f)
                 "      --fd N                the inherited end of the socketpair whose other end\n"
                 "                            QEMU has as -device x-pci-proxy-dev,fd=M\n"
                 "      --socket PATH         listen on PATH instead; a manager connects and hands\n"
-                "                            QEMU its end (QMP getfd + device_add x-pci-proxy-dev,fd=NAME)\n"
+                "                            QEMU its end (QMP getfd + device_add x-pci-proxy-dev,fd=NAME);\n"
+                "                            the socket file is created 0600 whatever the umask\n"
+                "      --peer-uid UID        with --socket: accept only connections from processes\n"
+                "                            running as UID (SO_PEERCRED)\n"
+                "      --require-sealed-memory  virtio-entropy: map guest RAM only from files sealed\n"
+                "                            against shrinking (F_SEAL_SHRINK; memory-backend-memfd's\n"
+                "                            default seal=on); no SIGBUS handler is then installed\n"
                 "  i6300esb:\n"
                 "      --qmp PATH            QEMU's QMP socket (-qmp unix:PATH,server=on,wait=off);\n"
                 "                            required unless --action none\n"
@@ -653,7 +690,9 @@ enum {
     OPT_RATE_OPS,
     OPT_RATE_OPS_BURST,
     OPT_SOURCE,
-    OPT_MIN_ENTROPY
+    OPT_MIN_ENTROPY,
+    OPT_PEER_UID,
+    OPT_REQUIRE_SEALED
 };
 
 static int pick(const char *arg, const char *const *names, int n)
@@ -725,6 +764,17 @@ static int parse_one(int c, const char *arg, const char *prev, struct opts *o)
         }
         o->min_entropy = v;
         return -1;
+    case OPT_PEER_UID:
+        /* (uid_t)-1 is no uid: it means "unchanged" to chown(2) and setreuid(2). */
+        if (!svd_is_ok(svd_parse_u64(arg, 0u, UINT32_MAX - 1u, &v))) {
+            return bad_opt("--peer-uid", arg, "expected a user ID");
+        }
+        o->peer_check = true;
+        o->peer_uid = (uint32_t)v;
+        return -1;
+    case OPT_REQUIRE_SEALED:
+        o->require_sealed = true;
+        return -1;
     case 'l':
         mpq_log_level = pick(arg, levels, 4);
         return mpq_log_level < 0 ? bad_opt("--log-level", arg, "expected error, warn, info or debug") : -1;
@@ -791,6 +841,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { "rate-ops-burst", required_argument, NULL, OPT_RATE_OPS_BURST },
         { "source", required_argument, NULL, OPT_SOURCE },
         { "min-entropy", required_argument, NULL, OPT_MIN_ENTROPY },
+        { "peer-uid", required_argument, NULL, OPT_PEER_UID },
+        { "require-sealed-memory", no_argument, NULL, OPT_REQUIRE_SEALED },
         { "log-level", required_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -811,7 +863,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
     if (optind < argc) {
         return usage_error("unexpected argument", argv[optind], "");
     }
-    return check_combination(o);
+    const int rc = check_combination(o);
+    /* With --fd the peer is whoever made the socketpair and exec'd us. */
+    if (rc < 0 && o->peer_check && o->socket_path == NULL) {
+        return usage_error("option", "--peer-uid", " applies to --socket only");
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------------- loop */
@@ -1032,7 +1089,10 @@ static int setup(struct daemon *d, const struct opts *o, sigset_t *mask)
     sa.sa_flags = SA_SIGINFO;
     g_pagesize = SVD_ALWAYS(pg > 0) ? (size_t)pg : g_pagesize; /* SVD-COV-005: Linux always has a page size */
     g_d = d;
-    if (SVD_NEVER(sigemptyset(&sa.sa_mask) != 0) || SVD_NEVER(sigaction(SIGBUS, &sa, NULL) != 0)) { /* SVD-COV-005 */
+    d->dev.require_sealed = o->require_sealed;
+    /* With only sealed guest RAM no truncation SIGBUS can arise: no handler. */
+    if (!o->require_sealed &&
+        (SVD_NEVER(sigemptyset(&sa.sa_mask) != 0) || SVD_NEVER(sigaction(SIGBUS, &sa, NULL) != 0))) { /* SVD-COV-005 */
         mpq_log(MPQ_LOG_ERROR, "sigaction(SIGBUS): %s", strerror(errno));
         return -1;
     }
@@ -1045,6 +1105,8 @@ static int setup(struct daemon *d, const struct opts *o, sigset_t *mask)
         return -1;
     } else {
         d->socket_path = o->socket_path;
+        d->peer_check = o->peer_check;
+        d->peer_uid = o->peer_uid;
     }
     qmp_sync(d, mpq_now_ns());
     mpq_log(MPQ_LOG_INFO, "serving %s%s%s", d->watchdog ? "i6300esb" : "virtio-entropy",

@@ -430,6 +430,19 @@ static bool map_regions(const vhu_dev *d, vhu_region *nr, uint32_t n, const int 
             unmap_regions(nr, i);
             return false;
         }
+        /* A fd sealed against shrinking (QEMU's memory-backend-memfd seals by
+         * default) cannot lose pages under the mapping, so no truncation
+         * SIGBUS can come from it. F_GET_SEALS fails (EINVAL) for files that
+         * are no memfd: unsealed. */
+        const int seals = fcntl(fds[i], F_GET_SEALS);
+        nr[i].sealed = (seals >= 0) && ((seals & F_SEAL_SHRINK) != 0);
+        if (d->require_sealed && !nr[i].sealed) {
+            vhu_log(VHU_LOG_ERROR, d->inst,
+                    "SET_MEM_TABLE: region %u is not sealed against shrinking (F_SEAL_SHRINK): refused (--require-sealed-memory)",
+                    i);
+            unmap_regions(nr, i);
+            return false;
+        }
         void *m = mmap(NULL, nr[i].map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);
         if (m == MAP_FAILED) {
             vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: mmap of region %u (%zu bytes) failed: %s", i,

@@ -98,6 +98,7 @@ struct opts {
     unsigned sock_mode;  /* --socket-mode, permission bits of the socket files */
     bool peer_check;     /* --peer-uid given */
     uint32_t peer_uid;
+    bool require_sealed; /* --require-sealed-memory */
 };
 
 /* Who may connect: the socket files' permission bits (default 0600: the
@@ -125,12 +126,16 @@ static size_t g_ninst;
 static size_t g_pagesize = 4096;
 static volatile sig_atomic_t g_bus_inst = -1;
 
+/* A sealed region (F_SEAL_SHRINK) cannot have been truncated: a SIGBUS in
+ * it is some other fault (a machine-check on the page) and is not patched.
+ * With --require-sealed-memory every region is sealed and the handler is
+ * not installed at all. */
 static bool patch_guest_page(const vhu_dev *d, uintptr_t a)
 {
     for (uint32_t r = 0; r < d->nregions; r++) {
         uint8_t *base = d->regions[r].map;
         uintptr_t b = (uintptr_t)base;
-        if (base != NULL && a >= b && a - b < d->regions[r].map_len) {
+        if (base != NULL && !d->regions[r].sealed && a >= b && a - b < d->regions[r].map_len) {
             uint8_t *pg = base + ((a - b) & ~(uintptr_t)(g_pagesize - 1u));
             void *m;
             const int saved_errno = errno;
@@ -889,6 +894,9 @@ static void usage(FILE *f)
           "      --fd N                serve the inherited listening socket N (instead of --socket-path)\n"
           "      --socket-mode MODE    permission bits of the socket files, octal (default 0600)\n"
           "      --peer-uid UID        accept only connections from processes running as UID (SO_PEERCRED)\n"
+          "      --require-sealed-memory  map guest RAM only from fds sealed against shrinking\n"
+          "                            (F_SEAL_SHRINK; QEMU's memory-backend-memfd seals by default);\n"
+          "                            no SIGBUS handler is then installed\n"
           "      --user USER           after set-up, run as USER (when started as root)\n"
           "      --group GROUP         after set-up, run as GROUP (default: USER's group)\n"
           "      --no-sandbox          do not enter the seccomp allow-list (debugging only)\n"
@@ -913,7 +921,7 @@ static int bad_opt(const char *opt, const char *val, const char *why)
 
 enum { OPT_RATE_BYTES = 256, OPT_RATE_BURST, OPT_RATE_OPS, OPT_RATE_OPS_BURST, OPT_SOURCE };
 enum { OPT_FD = 300, OPT_MIN_ENTROPY, OPT_USER, OPT_GROUP, OPT_NO_SANDBOX, OPT_SANDBOX_SELFTEST };
-enum { OPT_SOCKET_MODE = 400, OPT_PEER_UID };
+enum { OPT_SOCKET_MODE = 400, OPT_PEER_UID, OPT_REQUIRE_SEALED };
 
 /* The socket options: -1 when stored, 2 on error. */
 static int parse_access(int c, const char *arg, struct opts *o)
@@ -1021,6 +1029,9 @@ static int parse_one(int c, const char *arg, const char *prev, struct opts *o)
     case OPT_SANDBOX_SELFTEST:
         o->sandbox_selftest = true;
         return -1;
+    case OPT_REQUIRE_SEALED:
+        o->require_sealed = true;
+        return -1;
     case OPT_SOCKET_MODE:
     case OPT_PEER_UID:
         return parse_access(c, arg, o);
@@ -1057,6 +1068,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { "sandbox-selftest", no_argument, NULL, OPT_SANDBOX_SELFTEST },
         { "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
         { "peer-uid", required_argument, NULL, OPT_PEER_UID },
+        { "require-sealed-memory", no_argument, NULL, OPT_REQUIRE_SEALED },
         { "log-level", required_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -1149,6 +1161,7 @@ static int inst_setup(struct inst *in, size_t i, const struct opts *o)
         return -1;
     }
     in->dev_ready = true;
+    in->dev.require_sealed = o->require_sealed;
     in->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     if (in->timer_fd < 0 || ep_add(in->timer_fd, &in->t_timer) != 0) {
         vhu_log(VHU_LOG_ERROR, (int)i, "timerfd: %s", strerror(errno));
@@ -1383,7 +1396,7 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    {
+    if (!o.require_sealed) {
         struct sigaction sa;
         long pg = sysconf(_SC_PAGESIZE);
         (void)memset(&sa, 0, sizeof(sa));

@@ -285,13 +285,14 @@ int vhu_sandbox_enter(void)
     /* Checked arguments: memory is never mapped or made executable; the
      * only signal action changed is SIGBUS's (back to the default, in its
      * handler); fcntl only reads and sets file status flags (O_NONBLOCK on
-     * notification fds). */
+     * notification fds) and reads the seals of a guest RAM fd. */
     if (add_rules(ctx, k_allowed, sizeof(k_allowed) / sizeof(k_allowed[0])) == 0 &&
         allow_if(ctx, SCMP_SYS(mmap), arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0 &&
         allow_if(ctx, SCMP_SYS(mprotect), arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0 &&
         allow_if(ctx, SCMP_SYS(rt_sigaction), arg_cmp(0, SCMP_CMP_EQ, SIGBUS, 0)) == 0 &&
         allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_GETFL, 0)) == 0 &&
         allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_SETFL, 0)) == 0 &&
+        allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_GET_SEALS, 0)) == 0 &&
         /* --peer-uid reads SO_PEERCRED of each connection: socket-level options only. */
         allow_if(ctx, SCMP_SYS(getsockopt), arg_cmp(1, SCMP_CMP_EQ, SOL_SOCKET, 0)) == 0) {
         int lr = seccomp_load(ctx);

@@ -378,6 +378,34 @@ static void two_instances_are_independent(void **state)
     hq_dev_free(b);
 }
 
+/* qvm refuses the instance timer (the first try and the retry) while the
+ * guest starts the watchdog: the adapter cannot time the expiry, so it acts
+ * at once (fail-safe) and says so; a stop needs no timer and never acts.
+ * REQ: REQ-WDT-060
+ * FM: FM-QVM-007 */
+static void timer_refused_is_fail_safe(void **state)
+{
+    (void)state;
+    hq_dev *d = dev("terminate");
+    hq_log_clear();
+    hq_fault_timer_notify(true);
+    outb(d, WDT_START, 13u); /* 4 s: counting, needs its timer */
+    hq_fault_timer_notify(false);
+    assert_true(hq_log_has("cannot arm the guest timer"));
+    assert_true(hq_log_has("watchdog cannot be timed: carrying out its action now (fail-safe)"));
+    assert_int_equal(wdt_bites(), 1u);
+    wdt_expect_bite(0, hq_clock_now(), WDOG_ACTION_TERMINATE, 0u);
+    /* Stopped: no timer needed, a refusal changes nothing. */
+    wdt_bites_clear();
+    hq_fault_timer_notify(true);
+    outb(d, WDT_STOP, 0u);
+    hq_fault_timer_notify(false);
+    const uint64_t t0 = hq_clock_now();
+    wdt_clock_to(t0 + 60u * NS_S);
+    assert_int_equal(wdt_bites(), 0u);
+    hq_dev_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +416,7 @@ int main(void)
         cmocka_unit_test_setup(reads_float_high_and_stray_accesses_change_nothing, test_setup),
         cmocka_unit_test_setup(options_as_qnx_documents_them, test_setup),
         cmocka_unit_test_setup(two_instances_are_independent, test_setup),
+        cmocka_unit_test_setup(timer_refused_is_fail_safe, test_setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -381,6 +381,7 @@ static void fdt_node_as_linux_binding_expects(void **state)
  * gic:0 (an SGI) has no device-tree specifier, so GEN_FDT refuses it with a
  * log line instead of writing the specifier gic:32 gets. */
 /* REQ: REQ-FDT-009 REQ-WDT-044 */
+/* FM: FM-FDT-001 */
 static void fdt_interrupt_follows_the_gic_numbering(void **state)
 {
     (void)state;
