@@ -177,6 +177,25 @@ def eva_ratelimit(root):
                      "backwards included)")
 
 
+# REQ: REQ-GATE-016
+def eva_health(root):
+    return dict(files=core(root, "result.c", "span.c", "health.c"), slevel=10,
+                what="entropy health tests: init at any stated min-entropy (0..9, 0 and 9 refused), then up to 8 "
+                     "batches of unknown bytes of any length 0..2048, with or without the failed-test output, "
+                     "and the state and statistics getters")
+
+
+# REQ: REQ-GATE-016
+def eva_gmem(root):
+    return dict(files=core(root, "result.c", "span.c", "gmem.c"), slevel=10,
+                # Widening only after the driver's 17 region adds: the region count is then exact
+                # (0..16), where widening at the third add would lose the bound svd_gmem_add keeps.
+                extra=["-eva-widening-delay", "20"],
+                what="guest memory map: twice, init and 17 adds (one more than the map holds) with any guest "
+                     "address, size 0..64, access 0..4 and host buffer or NULL, then up to 8 translations "
+                     "(translate, translate_prefix, check_host) of any range with any access")
+
+
 VDEV_FILES = ["result.c", "span.c", "gmem.c", "health.c", "device.c", "mmio.c", "pci.c", "virtqueue.c", "vq_packed.c", "vdev.c",
               "entropy.c", "ratelimit.c", "parse.c"]
 
@@ -206,8 +225,8 @@ def eva_vdev_none(root):
     return d
 
 
-EVA_DRIVERS = [eva_vdev_pci, eva_vdev_mmio, eva_options, eva_wdt_esb, eva_vdev_none, eva_wdt_sp805, eva_ratelimit,
-               eva_wdt_ib700]
+EVA_DRIVERS = [eva_vdev_pci, eva_vdev_mmio, eva_options, eva_wdt_esb, eva_health, eva_gmem, eva_vdev_none,
+               eva_wdt_sp805, eva_ratelimit, eva_wdt_ib700]
 
 
 # Drivers written whose analysis does not yet end with 0 alarms: not part of
@@ -272,7 +291,7 @@ EVA_PENDING = {
                          "t is 8-aligned (msix_width_ok), so t + 4 <= 44 inside the 48-byte table, but Eva does "
                          "not reduce an offset by an alignment test ((off & 7) == 0), so it sees t + 4 up to 51",
     "eva_run_mmio_split": RUN_WHY.format(n=10),
-    "eva_run_mmio_packed": RUN_WHY.format(n="several"),
+    "eva_run_mmio_packed": RUN_WHY.format(n=6),
     "eva_run_pci_split": RUN_WHY.format(n="several"),
     "eva_run_pci_packed": RUN_WHY.format(n="several"),
     "eva_fdt": "4 alarms, false: patch_be32 writes the length and name offset of a property at the position "
@@ -289,7 +308,17 @@ EVA_BUILTINS = ("memcpy", "memset")
 # Public core functions no gated Eva driver reaches yet, and why (the page and
 # the stage's summary list every public function not reached; each one not
 # named here is reported without a reason).
-EVA_NOT_REACHED_WHY = {}
+_BEHIND_QUEUE = ("behind a running queue: reached by the eva_run_* drivers, which are not yet part of the stage "
+                 "(their alarms are analysed on the proof page); covered by WP where the page says so, and by the "
+                 "unit, fuzz and sanitizer runs")
+_WRITER = "reached by {d}, not yet part of the stage (its false alarms are analysed on the proof page)"
+EVA_NOT_REACHED_WHY = dict(
+    [(f, _BEHIND_QUEUE) for f in ("svd_vq_pop", "svd_vq_push", "svd_vq_need_interrupt", "svd_vqp_pop",
+                                  "svd_vqp_push", "svd_vqp_need_interrupt", "svd_vqp_base", "svd_vqp_resync")] +
+    [(f, _WRITER.format(d="eva_fdt")) for f in ("svd_fdt_blob", "svd_fdt_gic_irq", "svd_fdt_node_check",
+                                                "svd_fdt_node_init", "svd_fdt_node_name", "svd_fdt_prop",
+                                                "svd_fdt_virtio_mmio")] +
+    [(f, _WRITER.format(d="eva_aml")) for f in ("svd_aml_ssdt", "svd_aml_virtio_mmio")])
 
 
 def public_functions(root, files=None):
