@@ -53,9 +53,9 @@ def write(summary, page):
     nr = summary.get("eva_not_reached", [])
     L += [f"- `{fn}`" + (f": {md(why)}" if why else "") for fn, why in nr] or ["None."]
     L += ["", "### Drivers written, not yet part of the stage", "",
-          "Their analysis does not end with 0 alarms yet; each alarm was analysed and is a precision loss of "
-          "Eva's non-relational domains, not a defect (`prove.py --only NAME` runs one). They are not "
-          "evidence.", ""]
+          "Their analysis does not end with 0 alarms yet (or has not been run to its end); each alarm seen "
+          "was analysed and is a precision loss of Eva's non-relational domains, not a defect "
+          "(`prove.py --only NAME` runs one). They are not evidence.", ""]
     L += [f"- `{k}`: {md(v)}" for k, v in summary.get("eva_pending", {}).items()] or ["None."]
     L += ["", "Functions reached counts every function Eva analysed, Frama-C's libc models included; "
           "statements not reached are defensive branches (SVD_NEVER/SVD_ALWAYS) and the width dispatch of "
