@@ -42,5 +42,6 @@ int main(void)
     for (int i = 0; i < n; i++) {
         eva_vdev_step(&v, &fx);
     }
+    eva_vdev_host_checks(&e, &m);
     return 0;
 }
