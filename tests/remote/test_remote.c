@@ -33,6 +33,8 @@
 
 #include <cmocka.h>
 
+#include "tg_sigbus.h"
+
 #include "mpq_dev.h"
 #include "mpq_proto.h"
 #include "mpq_qmp.h"
@@ -1519,23 +1521,6 @@ static int sock_teardown(void **state)
     return 0;
 }
 
-/* Does the process catch SIGBUS (SigCgt of /proc/PID/status)? */
-static bool catches_sigbus(pid_t pid)
-{
-    char path[64], line[256];
-    unsigned long long mask = 0;
-    bool found = false;
-    snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    while (!found && fgets(line, sizeof(line), f) != NULL) {
-        found = sscanf(line, "SigCgt: %llx", &mask) == 1;
-    }
-    fclose(f);
-    assert_true(found);
-    return (mask & (1ull << (SIGBUS - 1))) != 0;
-}
-
 /* --require-sealed-memory: guest RAM that can be truncated (no F_SEAL_SHRINK)
  * ends the connection at SYNC_SYSMEM with nothing mapped; RAM sealed as
  * QEMU's memory-backend-memfd seals it by default is mapped and the device
@@ -1551,11 +1536,12 @@ static void test_require_sealed_memory(void **state)
     px p;
     ram r;
     uint8_t b;
+    tg_sanitizers_leave_sigbus(true);
     ram_init(&r);
     px_start(&p, strict);
     g_sock_pid = p.pid;
     assert_int_equal(cfg_read(&p, 0, 2), 0x1af4);
-    assert_false(catches_sigbus(p.pid));
+    assert_false(tg_catches_sigbus(p.pid));
     sysmem_pc(&p, &r);
     assert_true(recv(p.fd, &b, 1, 0) <= 0); /* connection ended */
     assert_int_equal(WEXITSTATUS(px_wait_exit(&p, 3000)), 1);
@@ -1572,7 +1558,7 @@ static void test_require_sealed_memory(void **state)
     sysmem_pc(&p, &r);
     assert_int_equal(cfg_read(&p, 0, 2), 0x1af4); /* still connected, after the table */
     assert_true(log_wait(p.log, "guest RAM: 2 regions mapped", 3000));
-    assert_false(catches_sigbus(p.pid));
+    assert_false(tg_catches_sigbus(p.pid));
     int s = px_stop(&p, SIGTERM);
     g_sock_pid = 0;
     assert_int_equal(WEXITSTATUS(s), 0);
@@ -1581,11 +1567,12 @@ static void test_require_sealed_memory(void **state)
     px_start(&p, dflt);
     g_sock_pid = p.pid;
     assert_int_equal(cfg_read(&p, 0, 2), 0x1af4); /* set-up is over */
-    assert_true(catches_sigbus(p.pid));
+    assert_true(tg_catches_sigbus(p.pid));
     s = px_stop(&p, SIGTERM);
     g_sock_pid = 0;
     assert_int_equal(WEXITSTATUS(s), 0);
     ram_free(&r);
+    tg_sanitizers_leave_sigbus(false);
 }
 
 /* ------------------------------------------------------------------- CLI */

@@ -30,6 +30,8 @@
 
 #include <cmocka.h>
 
+#include "tg_sigbus.h"
+
 #include "vhu_dev.h"
 #include "vhu_proto.h"
 
@@ -2241,23 +2243,6 @@ static void test_socket_private_by_default_and_peer_checked(void **state)
 }
 
 /* Does the process catch SIGBUS (SigCgt of /proc/PID/status)? */
-static bool catches_sigbus(pid_t pid)
-{
-    char p[64], line[256];
-    unsigned long long mask = 0;
-    bool found = false;
-    FILE *f;
-    snprintf(p, sizeof(p), "/proc/%ld/status", (long)pid);
-    f = fopen(p, "r");
-    assert_non_null(f);
-    while (!found && fgets(line, sizeof(line), f) != NULL) {
-        found = sscanf(line, "SigCgt: %llx", &mask) == 1;
-    }
-    fclose(f);
-    assert_true(found);
-    return (mask & (1ull << (SIGBUS - 1))) != 0;
-}
-
 /* --require-sealed-memory: guest RAM in a fd that can be truncated (no
  * F_SEAL_SHRINK) is refused at SET_MEM_TABLE and nothing is mapped; a fd
  * sealed as QEMU's memory-backend-memfd seals it (shrink and grow) is served;
@@ -2273,6 +2258,7 @@ static int sealed_teardown(void **state)
     if (g_sealed_d.pid > 0) {
         (void)daemon_stop(&g_sealed_d, SIGKILL);
     }
+    tg_sanitizers_leave_sigbus(false);
     return 0;
 }
 
@@ -2288,6 +2274,7 @@ static void test_require_sealed_memory(void **state)
     uint32_t len;
     int fds[2];
     (void)state;
+    tg_sanitizers_leave_sigbus(true);
     path_of(path, sizeof(path), "sealed", -1);
     unlink(path);
     {
@@ -2317,7 +2304,7 @@ static void test_require_sealed_memory(void **state)
     fe_negotiate(&f, F_VERSION_1);
     fe_kick_and_enable(&f);
     request_entropy(&f, 64);
-    assert_false(catches_sigbus(dp->pid));
+    assert_false(tg_catches_sigbus(dp->pid));
     fe_close(&f);
     assert_int_equal(daemon_stop(dp, SIGTERM), 0);
     /* The default keeps the handler, for unsealed RAM. */
@@ -2327,7 +2314,7 @@ static void test_require_sealed_memory(void **state)
     }
     fe_start(&f, path, F_VERSION_1); /* unsealed, accepted; set-up is over once it is served */
     request_entropy(&f, 64);
-    assert_true(catches_sigbus(dp->pid));
+    assert_true(tg_catches_sigbus(dp->pid));
     fe_close(&f);
     assert_int_equal(daemon_stop(dp, SIGTERM), 0);
 }
