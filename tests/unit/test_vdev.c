@@ -838,7 +838,7 @@ static void test_reset_by_the_host_on_each_transport(void **state)
 
 /* The first rule broken latches NEEDS_RESET and is kept, whatever the guest
  * does next, until a reset: by the driver (status 0) or by the host. */
-/* REQ: REQ-DEV-006 REQ-DEV-015 REQ-VDEV-006 REQ-VQ-004 */
+/* REQ: REQ-DEV-006 REQ-DEV-015 REQ-VDEV-006.a REQ-VDEV-006.b REQ-VDEV-006.c REQ-VQ-004 */
 static void test_attack_sticky_failure_keeps_its_first_reason_until_reset(void **state)
 {
     fix *f = *state;
@@ -878,6 +878,48 @@ static void test_attack_sticky_failure_keeps_its_first_reason_until_reset(void *
         assert_false(latched(&f->v));
         assert_int_equal(svd_vdev_why(&f->v), SVD_WHY_NONE);
     }
+}
+
+/* A model failure on one queue of a two-queue device latches as a guest
+ * error does: the call's effect names the model's reason, both queues stop,
+ * the model is told to drop the pending work of every queue, and the
+ * deadline that work had is gone (a tick at it serves nothing). */
+/* REQ: REQ-VDEV-006.a REQ-VDEV-006.b REQ-VDEV-006.d REQ-VDEV-006.e */
+static void test_model_failure_stops_every_queue_and_drops_pending_work(void **state)
+{
+    fix *f = *state;
+    tg_model_init(&f->tm);
+    (void)tg_vring_init(&f->ring[0], &f->mem, QSIZE, RAM_GPA);
+    (void)tg_vring_init(&f->ring[1], &f->mem, QSIZE, RAM_GPA + 0x1000u);
+    build(f, SVD_XPORT_MMIO);
+    assert_true(tg_vdrv_up(&f->drv, SVD_F_VERSION_1, f->ring, 2u));
+    /* Queue 1 has a request pending, waiting for a deadline. */
+    f->tm.hold = true;
+    f->tm.wake_at = T0 + 1000u;
+    offer(f, 1u, 0u, 8u);
+    assert_true(svd_is_ok(tg_vdrv_notify(&f->drv, 1u)));
+    assert_int_equal(f->drv.fx.deadline, T0 + 1000u);
+    /* The model gives up on queue 0. */
+    f->tm.hold = false;
+    f->tm.wake_at = SVD_NO_DEADLINE;
+    f->tm.fail = svd_fail_why(SVD_ERR_SOURCE, SVD_WHY_SOURCE_GAVE_UP);
+    offer(f, 0u, 0u, 8u);
+    const uint32_t resets = f->tm.resets;
+    assert_true(svd_is_err(tg_vdrv_notify(&f->drv, 0u), SVD_ERR_SOURCE));
+    assert_true(f->drv.fx.failed);
+    assert_int_equal(f->drv.fx.why, SVD_WHY_SOURCE_GAVE_UP);
+    assert_true(latched(&f->v));
+    assert_int_equal(svd_vdev_why(&f->v), SVD_WHY_SOURCE_GAVE_UP);
+    assert_false(running(f, 0u));
+    assert_false(running(f, 1u));
+    assert_int_equal(f->tm.resets, resets + 1u);
+    assert_int_equal(f->tm.last_reset, SVD_MODEL_ALL_QUEUES);
+    assert_int_equal(f->drv.fx.deadline, SVD_NO_DEADLINE);
+    f->tm.fail = svd_ok();
+    const uint32_t serves = f->tm.serves;
+    svd_vdev_tick(&f->v, T0 + 1000u, &f->fx);
+    assert_int_equal(f->tm.serves, serves);
+    assert_false(f->fx.failed);
 }
 
 /* ------------------------------------------- a second device: one model */
@@ -1336,6 +1378,7 @@ int main(void)
         T(test_attack_host_driven_calls_on_the_wrong_transport_or_queue),
         T(test_reset_by_the_host_on_each_transport),
         T(test_attack_sticky_failure_keeps_its_first_reason_until_reset),
+        T(test_model_failure_stops_every_queue_and_drops_pending_work),
         T(test_a_new_device_is_a_new_model_and_nothing_else),
         T(test_write_value_is_its_low_width_bytes_on_every_path),
         T(test_attack_null_arguments_at_the_face),
