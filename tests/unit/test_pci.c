@@ -306,7 +306,7 @@ static void test_capability_chain(void **state)
     assert_int_equal(f->common, SVD_PCI_COMMON_OFF);
 }
 
-/* REQ: REQ-PCI-003 */
+/* REQ: REQ-PCI-003.a REQ-PCI-003.b REQ-PCI-003.c */
 static void test_bar_sizing_32(void **state)
 {
     fx *f = *state;
@@ -332,7 +332,7 @@ static void test_bar_sizing_32(void **state)
     assert_int_equal(cfg_rd(f, 0x30u, 4u), 0u);
 }
 
-/* REQ: REQ-PCI-003 */
+/* REQ: REQ-PCI-003.a REQ-PCI-003.b */
 static void test_bar_sizing_64(void **state)
 {
     fx *f = *state;

@@ -331,7 +331,7 @@ static void test_pci_msix_modes_in_linux_order(void **state)
     }
 }
 
-/* REQ: REQ-PCI-001 REQ-PCI-003 REQ-PCI-009 REQ-VDEV-003 */
+/* REQ: REQ-PCI-001 REQ-PCI-003.d REQ-PCI-009 REQ-VDEV-003 */
 static void test_pci_decodes_config_space_and_bar0_where_the_guest_put_it(void **state)
 {
     fix *f = *state;
