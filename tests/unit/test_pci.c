@@ -905,7 +905,7 @@ static void complete_one(fx *f, uint16_t id)
     assert_int_equal(f->fx.queue_notify, 1u);
 }
 
-/* REQ: REQ-PCI-020 */
+/* REQ: REQ-PCI-020.a REQ-PCI-020.b REQ-PCI-020.c REQ-PCI-020.d REQ-PCI-020.e */
 static void test_msix_capability_and_table_layout(void **state)
 {
     fx *f = *state;
@@ -939,6 +939,14 @@ static void test_msix_capability_and_table_layout(void **state)
     bar_wr_ok(f, TBL + 24u, 8u, UINT64_C(0xfffffffe12345678));
     assert_int_equal(bar_rd(f, TBL + 24u, 4u), 0x12345678u);
     assert_int_equal(bar_rd(f, TBL + 28u, 4u), 0u);
+    /* a host reset masks every entry again, entry 1 (programmed, unmasked) too */
+    svd_pci_reset(&f->p, clr(f));
+    assign_bar(f);
+    for (uint32_t v = 0u; v < SVD_PCI_MSIX_VECTORS; v++) {
+        assert_int_equal(bar_rd(f, TBL + 16u * v, 8u), 0u);
+        assert_int_equal(bar_rd(f, TBL + 16u * v + 8u, 4u), 0u);
+        assert_int_equal(bar_rd(f, TBL + 16u * v + 12u, 4u), 1u);
+    }
 }
 
 /* Linux's virtio_pci order: enable MSI-X, config vector 0, queue vectors, each
