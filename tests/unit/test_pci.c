@@ -952,7 +952,7 @@ static void test_msix_capability_and_table_layout(void **state)
 /* Linux's virtio_pci order: enable MSI-X, config vector 0, queue vectors, each
  * read back; a vector the table does not hold reads back NO_VECTOR (the
  * mapping failed), and so does a queue that does not exist. */
-/* REQ: REQ-PCI-021 */
+/* REQ: REQ-PCI-021.a REQ-PCI-021.b REQ-PCI-021.c REQ-PCI-021.d */
 /* FM: FM-PCI-001 */
 static void test_msix_vector_mapping_and_failure(void **state)
 {
@@ -979,8 +979,11 @@ static void test_msix_vector_mapping_and_failure(void **state)
     bar_wr_ok(f, c + QSEL, 2u, 7u);
     assert_int_equal(bar_rd(f, c + QMSIX, 2u), SVD_PCI_NO_VECTOR);
     assert_int_equal(bar_wr(f, c + QMSIX, 2u, 0u).err, SVD_ERR_BOUNDS);
-    /* a device reset returns every vector to NO_VECTOR */
+    /* a device reset returns every vector to NO_VECTOR, the config vector too */
+    bar_wr_ok(f, c + MSIX, 2u, 0u);
+    assert_int_equal(bar_rd(f, c + MSIX, 2u), 0u);
     bar_wr_ok(f, c + STATUS, 1u, 0u);
+    assert_int_equal(bar_rd(f, c + MSIX, 2u), SVD_PCI_NO_VECTOR);
     bar_wr_ok(f, c + QSEL, 2u, 1u);
     assert_int_equal(bar_rd(f, c + QMSIX, 2u), SVD_PCI_NO_VECTOR);
     bar_wr_ok(f, c + QSEL, 2u, 0u);
@@ -988,7 +991,7 @@ static void test_msix_vector_mapping_and_failure(void **state)
 }
 
 /* Without the capability the vector registers cannot map anything. */
-/* REQ: REQ-PCI-021 */
+/* REQ: REQ-PCI-021.b */
 static void test_msix_absent_vectors_never_map(void **state)
 {
     fx *f = *state;
@@ -1069,7 +1072,7 @@ static void test_msix_queue_and_config_messages(void **state)
 
 /* MSI-X disabled again (Linux falling back to INTx): the line works as
  * before and no message is sent. */
-/* REQ: REQ-PCI-023 */
+/* REQ: REQ-PCI-023.a REQ-PCI-023.b REQ-PCI-023.c */
 static void test_msix_disabled_intx_still_works(void **state)
 {
     fx *f = *state;
@@ -1097,7 +1100,7 @@ static void test_msix_disabled_intx_still_works(void **state)
 /* Masking: a message for a masked vector (entry or function) sets its
  * pending bit instead; unmasking sends it once and clears the bit; masking
  * between the event and the unmask (the race) never loses or repeats it. */
-/* REQ: REQ-PCI-024 */
+/* REQ: REQ-PCI-024.a REQ-PCI-024.b REQ-PCI-024.c */
 /* FM: FM-PCI-003 */
 static void test_msix_masks_and_pending_bits(void **state)
 {

@@ -288,7 +288,7 @@ static void test_attack_mmio_addresses_outside_the_window_and_other_spaces(void 
  * MSI-X vectors when the OS can allocate three, the shared vector with two,
  * INTx with one or without the capability; in each mode a used buffer on
  * queue 0 comes back through the face as that mode's interrupt. */
-/* REQ: REQ-PCI-021 REQ-PCI-022 REQ-PCI-023 REQ-VDEV-003 */
+/* REQ: REQ-PCI-021.a REQ-PCI-022 REQ-PCI-023.a REQ-PCI-023.b REQ-VDEV-003 */
 static void test_pci_msix_modes_in_linux_order(void **state)
 {
     fix *f = *state;
