@@ -730,7 +730,7 @@ static void latched_for(fx *f, svd_why why)
     assert_true(latched(f));
 }
 
-/* REQ: REQ-PCI-017 */
+/* REQ: REQ-PCI-017.a */
 static void test_attack_queue_size_not_power_of_two(void **state)
 {
     fx *f = *state;
@@ -741,7 +741,7 @@ static void test_attack_queue_size_not_power_of_two(void **state)
     assert_int_equal(bar_rd(f, QSZ, 2u), QMAX);
 }
 
-/* REQ: REQ-PCI-017 */
+/* REQ: REQ-PCI-017.a */
 static void test_attack_enable_with_rings_outside_memory(void **state)
 {
     fx *f = *state;
@@ -755,7 +755,7 @@ static void test_attack_enable_with_rings_outside_memory(void **state)
     assert_int_equal(bar_rd(f, QEN, 2u), 0u);
 }
 
-/* REQ: REQ-PCI-017 */
+/* REQ: REQ-PCI-017.a */
 static void test_attack_disable_ready_queue(void **state)
 {
     fx *f = *state;
@@ -766,7 +766,7 @@ static void test_attack_disable_ready_queue(void **state)
     assert_int_equal(bar_rd(f, QEN, 2u), 0u);
 }
 
-/* REQ: REQ-PCI-017 */
+/* REQ: REQ-PCI-017.b */
 static void test_attack_values_wider_than_field(void **state)
 {
     fx *f = *state;
@@ -781,7 +781,7 @@ static void test_attack_values_wider_than_field(void **state)
     assert_false(latched(f));
 }
 
-/* REQ: REQ-PCI-017 */
+/* REQ: REQ-PCI-017.b */
 static void test_attack_write_read_only_common_fields(void **state)
 {
     fx *f = *state;
@@ -796,7 +796,7 @@ static void test_attack_write_read_only_common_fields(void **state)
     assert_false(latched(f));
 }
 
-/* REQ: REQ-PCI-017 */
+/* REQ: REQ-PCI-011 */
 static void test_attack_notify_unknown_queue(void **state)
 {
     fx *f = *state; /* QEMU CVE-2011-2512 class: the queue comes from the address only */
@@ -809,7 +809,7 @@ static void test_attack_notify_unknown_queue(void **state)
     assert_false(latched(f));
 }
 
-/* REQ: REQ-PCI-017 */
+/* REQ: REQ-PCI-017.a */
 static void test_attack_status_after_driver_ok_clears_bit(void **state)
 {
     fx *f = *state;
@@ -826,7 +826,7 @@ static void test_attack_status_after_driver_ok_clears_bit(void **state)
     assert_int_equal(f->tm.serves, 0u);
 }
 
-/* REQ: REQ-PCI-009 REQ-PCI-017 */
+/* REQ: REQ-PCI-009 REQ-PCI-017.c */
 static void test_attack_config_space_write_sweep(void **state)
 {
     fx *f = *state; /* every offset, every width, all ones: identity and caps hold */
@@ -848,7 +848,7 @@ static void test_attack_config_space_write_sweep(void **state)
     assert_int_equal(svd_dev_status(&f->dev), 0u);
 }
 
-/* REQ: REQ-PCI-009 REQ-PCI-017 */
+/* REQ: REQ-PCI-009 */
 static void test_attack_bar_read_sweep(void **state)
 {
     fx *f = *state;

@@ -1109,7 +1109,7 @@ static void test_a_new_device_is_a_new_model_and_nothing_else(void **state)
 /* The value of a write is its low @width bytes (vdev.h) on every path: a
  * shim that hands over a 64-bit register with stale upper bytes still
  * writes what the guest wrote. */
-/* REQ: REQ-MMIO-014 REQ-PCI-017 REQ-VDEV-003 */
+/* REQ: REQ-MMIO-014 REQ-VDEV-003 */
 static void test_write_value_is_its_low_width_bytes_on_every_path(void **state)
 {
     fix *f = *state;
