@@ -546,7 +546,7 @@ static void entropy_up(fix *f, svd_entropy *e, src *s, const svd_entropy_cfg *ec
 /* A request the rate limiter defers: the kick completes what fits and
  * asks for the time the rest will fit; a tick before it does nothing, a
  * tick at it completes the request and raises the line in the tick. */
-/* REQ: REQ-DEV-011 REQ-ENT-016 REQ-VDEV-005 */
+/* REQ: REQ-DEV-011 REQ-ENT-016 REQ-VDEV-005.a REQ-VDEV-005.b REQ-VDEV-005.c */
 static void test_deferred_request_comes_back_at_its_deadline(void **state)
 {
     fix *f = *state;
@@ -585,7 +585,7 @@ static void test_deferred_request_comes_back_at_its_deadline(void **state)
 
 /* A source with nothing to give: the request waits (no fake fill) and the
  * deadline is the retry; the tick after the source recovers serves it. */
-/* REQ: REQ-DEV-011 REQ-ENT-014 REQ-VDEV-005 */
+/* REQ: REQ-DEV-011 REQ-ENT-014 REQ-VDEV-005.a REQ-VDEV-005.b */
 static void test_starved_source_comes_back_at_its_deadline(void **state)
 {
     fix *f = *state;
@@ -616,7 +616,7 @@ static void test_starved_source_comes_back_at_its_deadline(void **state)
 
 /* vhost-user: the front-end negotiated and tells the device each queue's
  * configuration; kicks and notifications are edges (no line, no ISR). */
-/* REQ: REQ-DEV-010 REQ-DEV-011 REQ-VDEV-004 REQ-VDEV-007 */
+/* REQ: REQ-DEV-010 REQ-DEV-011 REQ-VDEV-004 REQ-VDEV-007.a REQ-VDEV-007.c */
 static void test_host_driven_queue_start_kick_stop(void **state)
 {
     fix *f = *state;
@@ -678,7 +678,7 @@ static void test_host_driven_queue_start_kick_stop(void **state)
 /* Requests the model still holds when the front-end stops the queue are
  * handed back in the base it gets, so the next start serves them again
  * instead of losing the guest's buffers. */
-/* REQ: REQ-DEV-011 REQ-ENT-017 REQ-VDEV-007 */
+/* REQ: REQ-DEV-011 REQ-ENT-017 REQ-VDEV-007.c */
 static void test_host_driven_stop_hands_back_requests_in_flight(void **state)
 {
     fix *f = *state;
@@ -762,7 +762,7 @@ static void test_host_driven_queue_base_without_stopping(void **state)
     assert_int_equal(nu, 0xAAAAu);
 }
 
-/* REQ: REQ-DEV-008 REQ-DEV-014 REQ-VDEV-007 */
+/* REQ: REQ-DEV-008 REQ-DEV-014 REQ-VDEV-007.b */
 static void test_attack_host_driven_calls_on_the_wrong_transport_or_queue(void **state)
 {
     fix *f = *state;
@@ -793,6 +793,23 @@ static void test_attack_host_driven_calls_on_the_wrong_transport_or_queue(void *
     const svd_result r = svd_vdev_queue_start(&f->v, 0u, &bad, &f->fx);
     assert_true(svd_is_err(r, SVD_ERR_PROTOCOL));
     assert_int_equal(r.why, SVD_WHY_RING_MEMORY);
+    assert_false(f->fx.failed);
+    assert_false(latched(&f->v));
+    assert_false(running(f, 0u));
+    /* A size that is no power of two, and a misaligned descriptor table: the same. */
+    bad = s;
+    bad.size = 6u;
+    const svd_result rs = svd_vdev_queue_start(&f->v, 0u, &bad, &f->fx);
+    assert_true(svd_is_err(rs, SVD_ERR_PROTOCOL));
+    assert_int_equal(rs.why, SVD_WHY_QUEUE_SIZE);
+    assert_false(f->fx.failed);
+    assert_false(latched(&f->v));
+    assert_false(running(f, 0u));
+    bad = s;
+    bad.desc = s.desc + 8u;
+    const svd_result ra = svd_vdev_queue_start(&f->v, 0u, &bad, &f->fx);
+    assert_true(svd_is_err(ra, SVD_ERR_PROTOCOL));
+    assert_int_equal(ra.why, SVD_WHY_RING_ALIGN);
     assert_false(f->fx.failed);
     assert_false(latched(&f->v));
     assert_false(running(f, 0u));
