@@ -919,7 +919,7 @@ static void test_many_requests_around_the_ring(void **state)
  * over several calls, each asking to be called again at once (deadline =
  * now), its bytes contiguous, completed (and interrupted for) only when it
  * has them all. */
-/* REQ: REQ-VDEV-012 REQ-ENT-013 */
+/* REQ: REQ-VDEV-012.a REQ-VDEV-012.c REQ-VDEV-012.d REQ-VDEV-012.e REQ-ENT-013 */
 static void test_request_larger_than_the_budget_is_served_over_several_calls(void **state)
 {
     fix *f = *state;
@@ -980,7 +980,7 @@ static void test_request_larger_than_the_budget_is_served_over_several_calls(voi
 
 /* Requests that use the byte budget up exactly: the call stops at the
  * boundary and the next request waits for the next call. */
-/* REQ: REQ-VDEV-012 */
+/* REQ: REQ-VDEV-012.a REQ-VDEV-012.d */
 static void test_byte_budget_spent_at_a_request_boundary(void **state)
 {
     fix *f = *state;
@@ -1010,7 +1010,7 @@ static void test_byte_budget_spent_at_a_request_boundary(void **state)
 
 /* A source that gives out after a call of progress: the request is
  * completed with the bytes it has (a prefix), never padded. */
-/* REQ: REQ-VDEV-012 REQ-ENT-015 */
+/* REQ: REQ-VDEV-012.d REQ-VDEV-012.e REQ-ENT-015 */
 static void test_source_dry_after_some_progress_completes_with_what_it_has(void **state)
 {
     fix *f = *state;
@@ -1032,7 +1032,7 @@ static void test_source_dry_after_some_progress_completes_with_what_it_has(void 
 
 /* No further chain is taken once the call's descriptors are spent; a chain
  * is always taken (validated) whole, even past the budget. */
-/* REQ: REQ-VDEV-012 */
+/* REQ: REQ-VDEV-012.b REQ-VDEV-012.d */
 static void test_descriptor_budget_stops_taking_chains(void **state)
 {
     fix *f = *state;
@@ -1313,7 +1313,7 @@ static void test_health_slow_startup_large_request_and_config(void **state)
  * writable descriptor. Each call moves exactly the default budget (64 KiB),
  * asks to come back at once, and the request stays pending (it is completed
  * only whole); nothing is written past what the calls moved. */
-/* REQ: REQ-VDEV-012 */
+/* REQ: REQ-VDEV-012.a REQ-VDEV-012.c REQ-VDEV-012.d */
 /* FM: FM-VDEV-001 */
 /* DFA: DFA-004 */
 static void test_attack_gib_request_is_bounded_per_call(void **state)
