@@ -546,7 +546,7 @@ static void entropy_up(fix *f, svd_entropy *e, src *s, const svd_entropy_cfg *ec
 /* A request the rate limiter defers: the kick completes what fits and
  * asks for the time the rest will fit; a tick before it does nothing, a
  * tick at it completes the request and raises the line in the tick. */
-/* REQ: REQ-DEV-011 REQ-ENT-016 REQ-VDEV-005.a REQ-VDEV-005.b REQ-VDEV-005.c */
+/* REQ: REQ-DEV-011 REQ-ENT-016.b REQ-ENT-016.c REQ-VDEV-005.a REQ-VDEV-005.b REQ-VDEV-005.c */
 static void test_deferred_request_comes_back_at_its_deadline(void **state)
 {
     fix *f = *state;
@@ -585,7 +585,7 @@ static void test_deferred_request_comes_back_at_its_deadline(void **state)
 
 /* A source with nothing to give: the request waits (no fake fill) and the
  * deadline is the retry; the tick after the source recovers serves it. */
-/* REQ: REQ-DEV-011 REQ-ENT-014 REQ-VDEV-005.a REQ-VDEV-005.b */
+/* REQ: REQ-DEV-011 REQ-ENT-014.a REQ-ENT-014.b REQ-ENT-014.c REQ-VDEV-005.a REQ-VDEV-005.b */
 static void test_starved_source_comes_back_at_its_deadline(void **state)
 {
     fix *f = *state;
