@@ -160,7 +160,7 @@ static void test_init_rejects_bad_arguments(void **state)
     assert_true(svd_is_err(svd_esb_init(&w, NULL, 0u), SVD_ERR_INVALID_ARG));
 }
 
-/* REQ: REQ-WDT-010 */
+/* REQ: REQ-WDT-010.a REQ-WDT-010.b REQ-WDT-010.c */
 static void test_config_header_identity_and_read_only(void **state)
 {
     (void)state;
@@ -190,9 +190,18 @@ static void test_config_header_identity_and_read_only(void **state)
     /* status: only the interrupt bit, which is clear; writes ignored */
     (void)cfgw(&w, 0x06, 2, 0xFFFF, 0);
     assert_int_equal(cfgr(&w, 0x06, 2, 0), 0u);
+    /* Every byte no register implements reads as zero, after the writes above too. */
+    for (uint32_t o = 0; o < 256u; o++) {
+        const bool implemented = o <= 0x0Cu || (o >= 0x10u && o <= 0x13u) || (o >= 0x2Cu && o <= 0x2Fu) ||
+                                 o == 0x3Cu || o == 0x3Du || o == SVD_ESB_REG_CONFIG || o == SVD_ESB_REG_CONFIG + 1u ||
+                                 o == SVD_ESB_REG_LOCK;
+        if (!implemented) {
+            assert_int_equal(cfgr(&w, o, 1, 0), 0u);
+        }
+    }
 }
 
-/* REQ: REQ-WDT-011 */
+/* REQ: REQ-WDT-011.a REQ-WDT-011.b REQ-WDT-011.c REQ-WDT-011.d */
 static void test_command_bar_line_writable_bits(void **state)
 {
     (void)state;
@@ -604,7 +613,7 @@ static svd_result acc(svd_esb *w, svd_space sp, uint64_t addr, uint32_t width, b
 
 /* The face decodes the address itself: configuration space by offset, BAR0
  * by guest-physical address while it is programmed and decoding is on. */
-/* REQ: REQ-VDEV-010 REQ-WDT-003 REQ-WDT-010 */
+/* REQ: REQ-VDEV-010 REQ-WDT-003 REQ-WDT-010.a */
 static void test_access_face_decodes_config_space_and_bar0(void **state)
 {
     (void)state;

@@ -302,7 +302,7 @@ static void stage1_interrupt_reaches_the_pin(void **state)
  * disable gates the pin, status bit 3 still shows the interrupt), the WDT
  * config register keeps 0x0027 (Linux's 0x0003 reads back as written), and
  * the revision is the adapter's 0 (QEMU 7.2's i6300esb gives 0 too). */
-/* REQ: REQ-WDT-010 REQ-WDT-011 REQ-WDT-012 REQ-WDT-048 */
+/* REQ: REQ-WDT-010.a REQ-WDT-010.b REQ-WDT-011.a REQ-WDT-011.d REQ-WDT-012 REQ-WDT-048 */
 static void command_config_and_revision_read_back(void **state)
 {
     (void)state;
