@@ -284,7 +284,7 @@ static void test_config_register_bits(void **state)
     assert_int_equal(cfgr(&w, 0x60, 2, 0), 0x0003u);
 }
 
-/* REQ: REQ-WDT-013 REQ-WDT-015 REQ-WDT-001 */
+/* REQ: REQ-WDT-013.a REQ-WDT-013.b REQ-WDT-015 REQ-WDT-001.a REQ-WDT-001.b */
 static void test_enable_starts_stage1_and_disable_stops(void **state)
 {
     (void)state;
@@ -307,7 +307,7 @@ static void test_enable_starts_stage1_and_disable_stops(void **state)
     assert_int_equal(cfgr(&w, 0x68, 4, UINT64_MAX / 2u), 0u);
 }
 
-/* REQ: REQ-WDT-016 REQ-WDT-017 REQ-WDT-031 */
+/* REQ: REQ-WDT-016 REQ-WDT-017.a REQ-WDT-017.c REQ-WDT-031 */
 /* FM: FM-WDT-001 */
 static void test_two_stages_interrupt_then_action_not_before(void **state)
 {
@@ -405,7 +405,7 @@ static void test_prescaler_and_preload_width(void **state)
     assert_true(fx.fired);
 }
 
-/* REQ: REQ-WDT-014 */
+/* REQ: REQ-WDT-014.a REQ-WDT-014.b REQ-WDT-014.c REQ-WDT-014.d */
 static void test_unlock_sequence_guards_every_write(void **state)
 {
     (void)state;
@@ -483,7 +483,7 @@ static void test_reload_pings_and_timeout_clears(void **state)
     assert_int_equal(svd_esb_next_deadline(&w), SVD_NO_DEADLINE);
 }
 
-/* REQ: REQ-WDT-013 REQ-WDT-019 */
+/* REQ: REQ-WDT-013.d REQ-WDT-019 */
 static void test_lock_freezes_until_reset_and_timeout_survives(void **state)
 {
     (void)state;
@@ -516,7 +516,7 @@ static void test_lock_freezes_until_reset_and_timeout_survives(void **state)
     assert_int_equal(cfgr(&w, 0x68, 1, 3u * NS_1K), SVD_ESB_LOCK_FREERUN);
 }
 
-/* REQ: REQ-WDT-017 */
+/* REQ: REQ-WDT-013.c REQ-WDT-017.a REQ-WDT-017.b REQ-WDT-017.d */
 static void test_output_disabled_and_free_running(void **state)
 {
     (void)state;
@@ -538,7 +538,7 @@ static void test_output_disabled_and_free_running(void **state)
     assert_int_equal(svd_esb_next_deadline(&w), 10u * NS_1K + 7u * 5u * NS_1K + 2u * NS_1K);
 }
 
-/* REQ: REQ-WDT-001 */
+/* REQ: REQ-WDT-001.c REQ-WDT-001.d REQ-WDT-017.d */
 /* FM: FM-WDT-002 */
 /* DFA: DFA-003 */
 static void test_clock_backwards_and_late_bound(void **state)

@@ -350,7 +350,7 @@ static void command_config_and_revision_read_back(void **state)
 /* 0x68 FREERUN: after stage 2 acts, stage 1 starts again at that instant (an
  * interrupt and an action every cycle, at exact virtual times) instead of the
  * timer stopping; clearing FREERUN lets the running cycle finish, then stops. */
-/* REQ: REQ-WDT-013 REQ-WDT-017 REQ-WDT-041 */
+/* REQ: REQ-WDT-013.c REQ-WDT-017.a REQ-WDT-017.b REQ-WDT-017.c REQ-WDT-041 */
 static void freerun_acts_every_cycle_until_cleared(void **state)
 {
     (void)state;
@@ -409,7 +409,7 @@ static void freerun_acts_every_cycle_until_cleared(void **state)
 /* 0x60 bit 5 (output disabled): stage 2 runs out -- TIMEOUT set -- but no
  * action is taken and nothing is logged; with the output enabled again the
  * next stage 2 acts. */
-/* REQ: REQ-WDT-017 REQ-WDT-012 REQ-WDT-041 */
+/* REQ: REQ-WDT-017.a REQ-WDT-012 REQ-WDT-041 */
 static void reboot_disabled_reaches_stage2_without_action(void **state)
 {
     (void)state;

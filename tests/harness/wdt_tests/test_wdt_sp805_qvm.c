@@ -419,7 +419,7 @@ static void fdt_interrupt_follows_the_gic_numbering(void **state)
 /* The whole PeriphID/PCellID words, not just the bits the AMBA match uses:
  * PeriphID2 0x14 (revision 1, designer ARM), PeriphID3 0x00, upper 24 bits
  * of every ID register 0; writes (unlocked) change none of them. */
-/* REQ: REQ-WDT-040 REQ-WDT-020 */
+/* REQ: REQ-WDT-040 REQ-WDT-020.a REQ-WDT-020.b */
 static void id_registers_read_whole(void **state)
 {
     (void)state;
@@ -446,7 +446,7 @@ static void id_registers_read_whole(void **state)
 }
 
 /* WdogMIS = RIS AND INTEN, read through the adapter, and the pin follows MIS. */
-/* REQ: REQ-WDT-023 REQ-WDT-022 */
+/* REQ: REQ-WDT-023 REQ-WDT-022.a */
 static void mis_is_ris_masked_by_inten(void **state)
 {
     (void)state;
@@ -487,7 +487,7 @@ static void mis_is_ris_masked_by_inten(void **state)
 /* Control with RESEN clear (INTEN only): the interrupt is raised, the counter
  * keeps reloading, but no action ever comes; setting RESEN later acts at the
  * next period boundary. */
-/* REQ: REQ-WDT-022 REQ-WDT-023 REQ-WDT-041 */
+/* REQ: REQ-WDT-022.b REQ-WDT-023 REQ-WDT-041 */
 static void resen_clear_interrupts_but_never_acts(void **state)
 {
     (void)state;
@@ -529,7 +529,7 @@ static void resen_clear_interrupts_but_never_acts(void **state)
 
 /* While locked every write but Lock is dropped: Load, Control (no stop),
  * IntClr (no ping), ITCR and ITOP; a wrong key keeps it locked. */
-/* REQ: REQ-WDT-025 REQ-WDT-041 */
+/* REQ: REQ-WDT-025.b REQ-WDT-025.c REQ-WDT-041 */
 static void locked_writes_are_dropped(void **state)
 {
     (void)state;
