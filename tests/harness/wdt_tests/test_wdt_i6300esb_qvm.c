@@ -220,7 +220,7 @@ static void linux_start_then_silence_terminates_at_heartbeat_not_before(void **s
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-053 REQ-WDT-041 */
+/* REQ: REQ-WDT-053.a REQ-WDT-053.b REQ-WDT-041 */
 static void linux_pinging_guest_never_sees_an_action(void **state)
 {
     (void)state;
@@ -246,7 +246,7 @@ static void linux_pinging_guest_never_sees_an_action(void **state)
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-053 */
+/* REQ: REQ-WDT-053.c */
 static void linux_stop_means_no_action(void **state)
 {
     (void)state;

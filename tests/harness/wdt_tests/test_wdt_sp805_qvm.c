@@ -161,7 +161,7 @@ static void linux_start_then_silence_terminates_at_timeout_not_before(void **sta
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-051 REQ-WDT-041 */
+/* REQ: REQ-WDT-051.a REQ-WDT-051.b REQ-WDT-051.c REQ-WDT-041 */
 static void linux_pinging_guest_never_sees_an_action(void **state)
 {
     (void)state;
@@ -322,7 +322,7 @@ static void bad_accesses_read_zero_and_change_nothing(void **state)
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-044 */
+/* REQ: REQ-WDT-044.a REQ-WDT-044.c */
 static void fdt_node_as_linux_binding_expects(void **state)
 {
     (void)state;
@@ -380,7 +380,7 @@ static void fdt_node_as_linux_binding_expects(void **state)
 /* `intr gic:N` is a GIC interrupt ID: gic:32 is SPI 0, gic:16 PPI 0, and
  * gic:0 (an SGI) has no device-tree specifier, so GEN_FDT refuses it with a
  * log line instead of writing the specifier gic:32 gets. */
-/* REQ: REQ-FDT-009 REQ-WDT-044 */
+/* REQ: REQ-FDT-009 REQ-WDT-044.a */
 /* FM: FM-FDT-001 */
 static void fdt_interrupt_follows_the_gic_numbering(void **state)
 {
@@ -634,7 +634,7 @@ static void integration_test_mode_drives_pin_and_action(void **state)
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-047 */
+/* REQ: REQ-WDT-047 REQ-WDT-044.b */
 static void host_failures_and_control_misuse(void **state)
 {
     (void)state;
