@@ -129,7 +129,7 @@ static void linux_probe_sees_an_sp805(void **state)
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-050 REQ-WDT-031 REQ-WDT-041 */
+/* REQ: REQ-WDT-050 REQ-WDT-031 REQ-WDT-041.b */
 static void linux_start_then_silence_terminates_at_timeout_not_before(void **state)
 {
     (void)state;
@@ -161,7 +161,7 @@ static void linux_start_then_silence_terminates_at_timeout_not_before(void **sta
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-051.a REQ-WDT-051.b REQ-WDT-051.c REQ-WDT-041 */
+/* REQ: REQ-WDT-051.a REQ-WDT-051.b REQ-WDT-051.c REQ-WDT-041.b */
 static void linux_pinging_guest_never_sees_an_action(void **state)
 {
     (void)state;
@@ -198,7 +198,7 @@ static void linux_pinging_guest_never_sees_an_action(void **state)
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-041 */
+/* REQ: REQ-WDT-041.b REQ-WDT-041.c */
 static void dump_and_none_actions(void **state)
 {
     (void)state;
@@ -229,7 +229,7 @@ static void dump_and_none_actions(void **state)
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-042 */
+/* REQ: REQ-WDT-042 REQ-WDT-041.a REQ-WDT-041.b */
 static void options_are_validated(void **state)
 {
     (void)state;
@@ -487,7 +487,7 @@ static void mis_is_ris_masked_by_inten(void **state)
 /* Control with RESEN clear (INTEN only): the interrupt is raised, the counter
  * keeps reloading, but no action ever comes; setting RESEN later acts at the
  * next period boundary. */
-/* REQ: REQ-WDT-022.b REQ-WDT-023 REQ-WDT-041 */
+/* REQ: REQ-WDT-022.b REQ-WDT-023 REQ-WDT-041.b */
 static void resen_clear_interrupts_but_never_acts(void **state)
 {
     (void)state;
@@ -529,7 +529,7 @@ static void resen_clear_interrupts_but_never_acts(void **state)
 
 /* While locked every write but Lock is dropped: Load, Control (no stop),
  * IntClr (no ping), ITCR and ITOP; a wrong key keeps it locked. */
-/* REQ: REQ-WDT-025.b REQ-WDT-025.c REQ-WDT-041 */
+/* REQ: REQ-WDT-025.b REQ-WDT-025.c REQ-WDT-041.b */
 static void locked_writes_are_dropped(void **state)
 {
     (void)state;
@@ -587,7 +587,7 @@ static void locked_writes_are_dropped(void **state)
  * (bit 0, carried out as the instance's action once per assertion) through
  * the adapter; outside test mode ITOP drives nothing; a guest reset caused by
  * the test-mode reset output leaves test mode. */
-/* REQ: REQ-WDT-026 REQ-WDT-041 REQ-WDT-028 */
+/* REQ: REQ-WDT-026 REQ-WDT-041.b REQ-WDT-028 */
 static void integration_test_mode_drives_pin_and_action(void **state)
 {
     (void)state;
