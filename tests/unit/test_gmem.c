@@ -64,7 +64,7 @@ static void test_attack_add_wraps_2_64(void **state)
     assert_true(svd_is_ok(svd_gmem_add(&m, UINT64_MAX - 10u, 10, host_a, RW)));
 }
 
-/* REQ: REQ-CORE-012 REQ-CORE-013 */
+/* REQ: REQ-CORE-012.a REQ-CORE-012.b REQ-CORE-013 */
 static void test_attack_add_overlapping_region(void **state)
 {
     svd_gmem m;
@@ -104,7 +104,7 @@ static void test_attack_add_table_full(void **state)
     assert_true(svd_is_err(svd_gmem_translate(&m, 0x100000u * SVD_GMEM_MAX_REGIONS, 1, RW, &s), SVD_ERR_BOUNDS));
 }
 
-/* REQ: REQ-CORE-014 */
+/* REQ: REQ-CORE-014.a REQ-CORE-014.b */
 static void test_generation_bumped_on_add_and_init(void **state)
 {
     svd_gmem m;

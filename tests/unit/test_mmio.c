@@ -340,7 +340,7 @@ static void test_notify_before_driver_ok_ignored(void **state)
     assert_false(f->fx.irq_level);
 }
 
-/* REQ: REQ-MMIO-010 REQ-MMIO-011 */
+/* REQ: REQ-MMIO-010 REQ-MMIO-011.a REQ-MMIO-011.b */
 static void test_interrupt_raise_and_ack(void **state)
 {
     fx *f = *state;

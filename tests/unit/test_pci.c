@@ -499,11 +499,17 @@ static void test_bar_refused_while_memory_disabled(void **state)
     bar_rd_refused(f, NUMQ, 2u, SVD_ERR_STATE);
 }
 
-/* REQ: REQ-PCI-010 */
+/* REQ: REQ-PCI-010.a REQ-PCI-010.b */
 static void test_queue_select_out_of_range(void **state)
 {
     fx *f = *state;
     negotiate(f);
+    /* Queue 0 has its rings: none of it shows, or changes, through a bad select. */
+    bar_wr_ok(f, QSEL, 2u, 0u);
+    bar_wr_ok(f, QSZ, 2u, QSIZE);
+    bar_wr_ok(f, QDESC, 8u, f->ring.desc);
+    bar_wr_ok(f, QDRV, 8u, f->ring.avail);
+    bar_wr_ok(f, QDEV, 8u, f->ring.used);
     const uint16_t sels[] = { 2u, 0x7fffu, 0xffffu };
     for (size_t i = 0u; i < sizeof(sels) / sizeof(sels[0]); i++) {
         bar_wr_ok(f, QSEL, 2u, sels[i]);
@@ -512,11 +518,17 @@ static void test_queue_select_out_of_range(void **state)
         assert_int_equal(bar_rd(f, QEN, 2u), 0u);
         assert_int_equal(bar_rd(f, QNOFF, 2u), 0u);
         assert_int_equal(bar_rd(f, QDESC, 8u), 0u);
+        assert_int_equal(bar_rd(f, QDRV, 8u), 0u);
+        assert_int_equal(bar_rd(f, QDEV, 8u), 0u);
         assert_int_equal(bar_wr(f, QSZ, 2u, 4u).err, SVD_ERR_BOUNDS);
         assert_int_equal(bar_wr(f, QDESC, 4u, 0x1000u).err, SVD_ERR_BOUNDS);
         assert_int_equal(bar_wr(f, QEN, 2u, 1u).err, SVD_ERR_BOUNDS);
     }
     assert_false(latched(f));
+    bar_wr_ok(f, QSEL, 2u, 0u);
+    assert_int_equal(bar_rd(f, QSZ, 2u), QSIZE);
+    assert_int_equal(bar_rd(f, QDESC, 8u), f->ring.desc);
+    assert_int_equal(bar_rd(f, QEN, 2u), 0u);
     bar_wr_ok(f, QSEL, 2u, 1u);
     assert_int_equal(bar_rd(f, QNOFF, 2u), 1u);
 }
