@@ -299,7 +299,7 @@ static void test_model_is_virtio_entropy(void **state)
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
-/* REQ: REQ-ENT-020 */
+/* REQ: REQ-ENT-020.a REQ-ENT-020.b */
 static void test_init_validates_config(void **state)
 {
     fix *f = *state;

@@ -354,7 +354,7 @@ static void test_bar_sizing_64(void **state)
     assert_int_equal(svd_pci_bar0_address(&p64), UINT64_C(0x8000004000));
 }
 
-/* REQ: REQ-PCI-004 */
+/* REQ: REQ-PCI-004.a */
 static void test_command_and_status_registers(void **state)
 {
     fx *f = *state;
@@ -557,7 +557,7 @@ static void test_notify_serves_the_queue_its_address_names(void **state)
     assert_int_equal(f->fx.queue_notify, 0u);
 }
 
-/* REQ: REQ-PCI-012 */
+/* REQ: REQ-PCI-012 REQ-PCI-004.b */
 static void test_isr_read_clears_and_intx(void **state)
 {
     fx *f = *state;
