@@ -249,7 +249,7 @@ test_object_purity() {
     grep -q "zz_seed.o imports malloc" "$t/out" && ok "purity: the import of malloc is named" || { bad "purity: malloc not named"; cat "$t/out"; }
 }
 
-# REQ: REQ-GATE-022
+# REQ: REQ-GATE-022 REQ-VDEV-011.a REQ-VDEV-011.b REQ-VDEV-011.c REQ-VDEV-011.d
 test_stack_gate() {
     # The Makefile's own stack rule over a copy of the tree. Seed 1: a frame
     # within the per-frame bound added to svd_vdev_access, the deepest entry
@@ -272,6 +272,22 @@ test_stack_gate() {
     sed -i "0,/^$anchor\$/s//$anchor\n    volatile uint8_t seed[512];\n    seed[0] = 0u;\n    seed[511] = seed[0];/" "$c/src/core/vdev.c"
     expect_fail_with "vdev.c:[0-9]+:[0-9]+: error: stack usage" \
         "stack: one frame over the per-frame bound fails" make -s -C "$c" stack B="$c/b"
+    # Seed 3: two core functions that call each other (each frame small, no
+    # depth figure exists for a cycle); seed 4: the safety manual's budget row
+    # no longer equals its macro.
+    cp src/core/vdev.c "$c/src/core/vdev.c"
+    printf '%s\n' 'unsigned svd_seed_ping(unsigned n);' 'unsigned svd_seed_pong(unsigned n);' \
+        '__attribute__((noinline)) unsigned svd_seed_ping(unsigned n) { return (n == 0u) ? 0u : (svd_seed_pong(n - 1u) ^ n); }' \
+        '__attribute__((noinline)) unsigned svd_seed_pong(unsigned n) { return (n == 0u) ? 1u : (svd_seed_ping(n - 1u) ^ n); }' \
+        >>"$c/src/core/vdev.c"
+    expect_fail_with "stack_depth: recursion .*svd_seed_p[io]ng" \
+        "stack: two core functions calling each other (recursion) fail" make -s -C "$c" stack B="$c/b"
+    cp src/core/vdev.c "$c/src/core/vdev.c"
+    grep -q '^| default work budget, bytes per call | 65536 |' "$c/docs/safety-manual.md" ||
+        { bad "stack seed: the manual's budget row not found"; return; }
+    sed -i 's/^| default work budget, bytes per call | 65536 |/| default work budget, bytes per call | 65535 |/' "$c/docs/safety-manual.md"
+    expect_fail_with "check_bounds: safety manual says default work budget, bytes per call = 65535, SVD_BUDGET_DEFAULT_BYTES is 65536" \
+        "stack: a safety-manual budget figure that differs from its macro fails" make -s -C "$c" stack B="$c/b"
 }
 
 # REQ: REQ-GATE-023

@@ -35,7 +35,7 @@ static int group_teardown(void **state)
     return 0;
 }
 
-/* REQ: REQ-WDT-041 */
+/* REQ: REQ-WDT-041.a */
 static void action_values_are_qnx_ones(void **state)
 {
     (void)state;

@@ -237,7 +237,7 @@ static void mmio_linux_probe_and_read(void **state)
  * vectors takes per-queue vectors (config 0, queue 1), and every interrupt
  * then arrives as the message programmed for the queue's vector, from this
  * instance, with the INTx line never raised. */
-/* REQ: REQ-QVM-026 REQ-PCI-021 */
+/* REQ: REQ-QVM-026 REQ-PCI-021.a */
 static void pci_linux_takes_msix_vectors_and_interrupts_are_messages(void **state)
 {
     (void)state;
@@ -267,7 +267,7 @@ static void pci_linux_takes_msix_vectors_and_interrupts_are_messages(void **stat
 /* A guest that can allocate one vector only (pci_alloc_irq_vectors fails
  * for the two of either MSI-X mode): Linux's fallback is INTx, MSI-X stays
  * disabled, no message is sent and the line carries the interrupts. */
-/* REQ: REQ-QVM-026 REQ-PCI-024 */
+/* REQ: REQ-QVM-026 REQ-PCI-023.a REQ-PCI-023.b */
 static void pci_linux_with_one_vector_falls_back_to_intx(void **state)
 {
     (void)state;

@@ -135,7 +135,7 @@ static void ibwdt_settimeout(hq_dev *d, linux_ib *l, int t)
  * port 0x441), and the driver's default 30 s start then silence resets the
  * guest at exactly 30 s (hardware value 0: 30 s), not a nanosecond before;
  * the guest reset stops the timer.
- * REQ: REQ-WDT-090 REQ-WDT-087 REQ-WDT-031 REQ-WDT-041 */
+ * REQ: REQ-WDT-090 REQ-WDT-087 REQ-WDT-031 REQ-WDT-041.b */
 static void linux_open_then_silence_resets_at_30s_not_before(void **state)
 {
     (void)state;
@@ -169,7 +169,7 @@ static void linux_open_then_silence_resets_at_30s_not_before(void **state)
 /* watchdogd with timeout 5 (the driver rounds to the hardware's 6 s): a
  * ping every 4 s for 400 s never sees an action; the magic close stops it;
  * an unexpected close keeps it running and it acts 6 s after that ping.
- * REQ: REQ-WDT-091 REQ-WDT-041 */
+ * REQ: REQ-WDT-091.a REQ-WDT-091.b REQ-WDT-091.c REQ-WDT-041.b */
 static void linux_pinging_guest_never_sees_an_action(void **state)
 {
     (void)state;
@@ -203,7 +203,7 @@ static void linux_pinging_guest_never_sees_an_action(void **state)
 /* WDIOC_SETOPTIONS: DISABLECARD stops, ENABLECARD starts (a ping); the
  * shutdown hook stops; every timeout the driver accepts acts at the
  * hardware's value for it (even seconds, rounded up).
- * REQ: REQ-WDT-091 */
+ * REQ: REQ-WDT-091.b REQ-WDT-091.d */
 static void linux_setoptions_shutdown_and_every_timeout(void **state)
 {
     (void)state;
