@@ -733,7 +733,7 @@ static void test_polling_without_kick_fd(void **state)
 
 /* ------------------------------------------------- malformed messages */
 
-/* REQ: REQ-VHU-010.a REQ-VHU-016 */
+/* REQ: REQ-VHU-010.a REQ-VHU-016.c REQ-VHU-016.d */
 static void test_attack_short_header(void **state)
 {
     fe f;
@@ -764,7 +764,7 @@ static void test_attack_short_header(void **state)
     both_instances_serve();
 }
 
-/* REQ: REQ-VHU-011 REQ-VHU-016 */
+/* REQ: REQ-VHU-011 REQ-VHU-016.c REQ-VHU-016.d */
 /* FM: FM-VHU-001 */
 static void test_attack_wrong_payload_size(void **state)
 {
@@ -889,7 +889,7 @@ static void mem_two(uint8_t *p, uint64_t g0, uint64_t s0, uint64_t u0, uint64_t 
     put64(p + 64, 0);
 }
 
-/* REQ: REQ-VHU-014 */
+/* REQ: REQ-VHU-014.a REQ-VHU-014.b REQ-VHU-016.a REQ-VHU-016.c REQ-VHU-016.d */
 static void test_attack_bad_regions(void **state)
 {
     fe f;
@@ -984,7 +984,7 @@ static void test_attack_ring_outside_memory(void **state)
     both_instances_serve();
 }
 
-/* REQ: REQ-VHU-011 REQ-VHU-016 */
+/* REQ: REQ-VHU-011 REQ-VHU-016.a REQ-VHU-016.c REQ-VHU-016.d */
 static void test_attack_bad_flags_and_unknown_request(void **state)
 {
     fe f;
@@ -1343,7 +1343,7 @@ static void test_attack_trickle_does_not_stall_other_instance(void **state)
  * is checked against the new table before anything changes. The same for a
  * kick fd that cannot be watched: it was acknowledged; now it is refused and
  * the old kick stays.
- * REQ: REQ-VHU-043 REQ-VHU-044 */
+ * REQ: REQ-VHU-043.a REQ-VHU-043.b REQ-VHU-043.c REQ-VHU-044 REQ-VHU-014.c */
 static void test_attack_refused_request_changes_nothing(void **state)
 {
     fe f;
@@ -1482,7 +1482,7 @@ static void fe_restart_like_qemu(fe *f, uint64_t want)
     assert_int_equal(send_msg(f, VHU_SET_VRING_ENABLE, VHU_VERSION, p, 8, NULL, 0), 0);
 }
 
-/* REQ: REQ-VHU-020 REQ-VHU-016 */
+/* REQ: REQ-VHU-020 REQ-VHU-016.b */
 /* FM: FM-VHU-007 */
 static void test_reconnect_resumes(void **state)
 {
@@ -2332,7 +2332,7 @@ static void test_require_sealed_memory(void **state)
     assert_int_equal(daemon_stop(dp, SIGTERM), 0);
 }
 
-/* REQ: REQ-VHU-012 REQ-VHU-017 REQ-VHU-019.a */
+/* REQ: REQ-VHU-012 REQ-VHU-017 REQ-VHU-019.a REQ-VHU-014.b REQ-VHU-014.c REQ-VHU-014.d REQ-VHU-016.a */
 static void test_dispatcher_no_fd_or_mapping_leak(void **state)
 {
     vhu_dev *d = calloc(1, sizeof(*d));
@@ -2548,7 +2548,7 @@ static void test_dispatcher_garbage_with_fds_never_crashes(void **state)
  * table whose fd is shorter than its region or cannot be mapped writable,
  * more regions than allowed, an enable value past 1, reply flags on a
  * request; and the helpers' own range checks (log levels, reason names). */
-/* REQ: REQ-VHU-011 REQ-VHU-014 REQ-VHU-015 REQ-VHU-016 REQ-VHU-043 */
+/* REQ: REQ-VHU-011 REQ-VHU-014.a REQ-VHU-014.b REQ-VHU-015 REQ-VHU-016.c REQ-VHU-043.a REQ-VHU-043.c */
 static void test_dispatcher_each_refusal_in_process(void **state)
 {
     vhu_dev *d = calloc(1, sizeof(*d));
@@ -2752,7 +2752,7 @@ static svd_result alternating_source(void *ctx, uint8_t *buf, size_t len, size_t
  * it. A source that alternates two values fails the adaptive proportion test
  * alone: the request waits, never completed, and the failure is counted as
  * the adaptive proportion test's. */
-/* REQ: REQ-VHU-004 REQ-VHU-082 REQ-VHU-061 */
+/* REQ: REQ-VHU-004 REQ-VHU-082.a REQ-VHU-082.c REQ-VHU-061 */
 static void test_dispatcher_ring_preconditions_and_biased_source(void **state)
 {
     vhu_dev *d = calloc(1, sizeof(*d));
@@ -3329,7 +3329,7 @@ static bool big_filled(const uint8_t *m)
  * instance) for 4 s; under the default budget it is served over 16384 calls,
  * completed once with its full length, and 99% of instance 0's latencies
  * meanwhile stay under TEMPORAL_BOUND_US (measured and printed).
- * REQ: REQ-VDEV-012 REQ-VHU-042 REQ-VHU-070 */
+ * REQ: REQ-VDEV-012 REQ-VHU-042 REQ-VHU-070 REQ-VHU-014.d */
 static void test_temporal_1gib_request_does_not_hold_the_loop(void **state)
 {
     fe f, g;
