@@ -107,7 +107,7 @@ static void bad_option_records_keep_the_first_and_cut_long_values(void **state)
     svd_qvm_badopt_report(&b, NULL, "x"); /* not set: nothing */
 }
 
-/* REQ: REQ-QVM-016 REQ-QVM-020 */
+/* REQ: REQ-QVM-016.a REQ-QVM-020 */
 static void windows_and_mappings_answer_every_misuse(void **state)
 {
     (void)state;
