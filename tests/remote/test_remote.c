@@ -1212,7 +1212,7 @@ static void a_fd_on_payload(const px *p, const ram *r)
     px_send_raw(p, m, sizeof(m), &r->fd, 1);
 }
 
-/* REQ: REQ-RMT-010 REQ-RMT-011 REQ-RMT-012 REQ-RMT-013 REQ-RMT-014 REQ-RMT-015 */
+/* REQ: REQ-RMT-010 REQ-RMT-011 REQ-RMT-012 REQ-RMT-013 REQ-RMT-014.a REQ-RMT-014.c REQ-RMT-015 */
 /* FM: FM-RMT-001 */
 static void test_attacks_end_the_connection(void **state)
 {
@@ -1317,7 +1317,7 @@ static void virtio_setup(const px *p, tg_vring *vr, const ram *r)
     assert_int_equal(vio_r(p, 0x14, 1), 0x0f);
 }
 
-/* REQ: REQ-RMT-050 REQ-RMT-051 REQ-RMT-052 REQ-RMT-014 REQ-RMT-015 REQ-RMT-032 */
+/* REQ: REQ-RMT-050 REQ-RMT-051 REQ-RMT-052 REQ-RMT-014.b REQ-RMT-015 REQ-RMT-032 */
 static void test_virtio_entropy_through_the_proxy(void **state)
 {
     (void)state;
@@ -1921,7 +1921,7 @@ static void dev_new(mpq_dev *d, enum mpq_kind kind)
 
 /* Tables replaced, refused and repeated; irqfds replaced; disconnects: no fd
  * or mapping is left behind. */
-/* REQ: REQ-RMT-017 REQ-RMT-019 */
+/* REQ: REQ-RMT-017 REQ-RMT-019.a REQ-RMT-019.b */
 static void test_dispatcher_no_fd_or_mapping_leak(void **state)
 {
     (void)state;
@@ -1964,7 +1964,7 @@ static void test_dispatcher_no_fd_or_mapping_leak(void **state)
 
 /* 20000 random messages (random command, size, payload, fds) never crash
  * the dispatcher and leave no fd behind. */
-/* REQ: REQ-RMT-019 */
+/* REQ: REQ-RMT-019.a REQ-RMT-019.b REQ-RMT-019.c */
 static void test_dispatcher_garbage_never_crashes(void **state)
 {
     (void)state;
@@ -2033,7 +2033,7 @@ static enum mpq_verdict sysmem_send(mpq_dev *d, const uint8_t *m, const int *fds
     return mpq_dev_handle(d, MPQ_SYNC_SYSMEM, MPQ_SYSMEM_SIZE, m, fds, n, 0, &out);
 }
 
-/* REQ: REQ-RMT-014 REQ-RMT-015 */
+/* REQ: REQ-RMT-014.a REQ-RMT-015 REQ-RMT-019.a */
 static void test_dispatcher_each_refusal_in_process(void **state)
 {
     static mpq_dev d;
@@ -2123,6 +2123,53 @@ static void test_dispatcher_each_refusal_in_process(void **state)
     close(pp[1]);
     ram_free(&r);
     mpq_log_level = saved;
+}
+
+/* The watchdog checks a table as the entropy device does but maps nothing;
+ * on the entropy device a table equal to the one in place changes nothing
+ * (the same mapping kept, no new one, the fd handed with it closed). */
+/* REQ: REQ-RMT-014.b REQ-RMT-014.c */
+static void test_dispatcher_watchdog_maps_nothing_same_table_changes_nothing(void **state)
+{
+    static mpq_dev d;
+    ram r;
+    uint8_t m[MPQ_SYSMEM_SIZE];
+    int one[1];
+    (void)state;
+    ram_init(&r);
+    one[0] = r.fd;
+    const size_t fds0 = count_fds();
+    const size_t maps0 = count_maps();
+    /* The watchdog: a bad table refused, a good one taken, nothing mapped. */
+    dev_new(&d, MPQ_DEV_I6300ESB);
+    memset(m, 0, sizeof(m));
+    sysmem_one(m, 0, 0, 0, 0);
+    assert_int_equal(sysmem_send(&d, m, one, 1), MPQ_V_DISCONNECT);
+    sysmem_one(m, 0, 0, 1u << 20, 0);
+    assert_int_equal(sysmem_send(&d, m, one, 1), MPQ_V_OK);
+    assert_int_equal(d.nregions, 1);
+    assert_null(d.regions[0].map);
+    assert_int_equal(count_maps(), maps0);
+    mpq_dev_disconnect(&d, 0);
+    assert_int_equal(count_fds(), fds0);
+    /* The entropy device maps it; the same table again changes nothing. */
+    dev_new(&d, MPQ_DEV_ENTROPY);
+    assert_int_equal(sysmem_send(&d, m, one, 1), MPQ_V_OK);
+    void *const map = d.regions[0].map;
+    assert_non_null(map);
+    const size_t maps1 = count_maps();
+    assert_true(maps1 > maps0);
+    const size_t fds1 = count_fds();
+    assert_int_equal(sysmem_send(&d, m, one, 1), MPQ_V_OK);
+    assert_int_equal(d.st.syncs_same, 1);
+    assert_int_equal(d.nregions, 1);
+    assert_ptr_equal(d.regions[0].map, map);
+    assert_int_equal(count_maps(), maps1);
+    assert_int_equal(count_fds(), fds1);
+    mpq_dev_disconnect(&d, 0);
+    assert_int_equal(count_maps(), maps0);
+    assert_int_equal(count_fds(), fds0);
+    ram_free(&r);
 }
 
 /* The QMP client's JSON check: RFC 8259 syntax, strict UTF-8, the nesting limit. */
@@ -2537,6 +2584,7 @@ int main(void)
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
         cmocka_unit_test(test_dispatcher_each_refusal_in_process),
+        cmocka_unit_test(test_dispatcher_watchdog_maps_nothing_same_table_changes_nothing),
         cmocka_unit_test(test_json_validator),
         cmocka_unit_test(test_json_validator_edges),
         cmocka_unit_test(test_qmp_conversation_in_process),
