@@ -1970,7 +1970,7 @@ static void test_source_unreadable_refused_at_start(void **state)
  * (ignoring the other arguments) and --fd serves an inherited listening
  * socket, which the daemon never unlinks. A hang-up on that socket (the
  * parent shuts it down) is handled, not spun on.
- * REQ: REQ-VHU-047 REQ-VHU-040 */
+ * REQ: REQ-VHU-047.a REQ-VHU-047.b REQ-VHU-047.c REQ-VHU-047.d REQ-VHU-040 */
 static void test_conventions_print_capabilities_and_fd(void **state)
 {
     char out[2048];
@@ -1990,6 +1990,10 @@ static void test_conventions_print_capabilities_and_fd(void **state)
     {
         const char *a[] = { "--fd", "3", "--socket-path", "/tmp/x", NULL };
         cli_bad(a, "--fd", NULL);
+    }
+    {
+        const char *a[] = { "--fd", "3", "--socket-count", "2", NULL };
+        cli_bad(a, "--fd", "excludes --socket-path and --socket-count");
     }
     {
         const char *a[] = { "--fd", "0", NULL }; /* stdin: not a listening socket */
