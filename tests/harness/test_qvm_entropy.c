@@ -237,7 +237,7 @@ static void mmio_linux_probe_and_read(void **state)
  * vectors takes per-queue vectors (config 0, queue 1), and every interrupt
  * then arrives as the message programmed for the queue's vector, from this
  * instance, with the INTx line never raised. */
-/* REQ: REQ-QVM-026 REQ-PCI-021 */
+/* REQ: REQ-QVM-026.a REQ-PCI-021 */
 static void pci_linux_takes_msix_vectors_and_interrupts_are_messages(void **state)
 {
     (void)state;
@@ -267,7 +267,7 @@ static void pci_linux_takes_msix_vectors_and_interrupts_are_messages(void **stat
 /* A guest that can allocate one vector only (pci_alloc_irq_vectors fails
  * for the two of either MSI-X mode): Linux's fallback is INTx, MSI-X stays
  * disabled, no message is sent and the line carries the interrupts. */
-/* REQ: REQ-QVM-026 REQ-PCI-024 */
+/* REQ: REQ-QVM-026.c REQ-PCI-024 */
 static void pci_linux_with_one_vector_falls_back_to_intx(void **state)
 {
     (void)state;
@@ -295,7 +295,7 @@ static void pci_linux_with_one_vector_falls_back_to_intx(void **state)
  * pending bit (PBA bit 1) and sends nothing; unmasking (a config write the
  * frame applies like any access) sends it at once. A refused message
  * (guest_msi_signal's error) is logged once and counted in STATUS. */
-/* REQ: REQ-QVM-026 REQ-PCI-022 */
+/* REQ: REQ-QVM-026.a REQ-QVM-026.b REQ-PCI-022 */
 static void pci_msix_mask_holds_the_message_and_refusals_are_counted(void **state)
 {
     (void)state;
@@ -376,7 +376,7 @@ static const uint8_t *find_bytes(const uint8_t *hay, size_t n, const void *needl
  * equals the core's SSDT for the same device byte for byte. A second
  * GEN_ACPI adds nothing; a PCI instance adds nothing; a window above 4 GiB
  * (no Memory32Fixed for it) is refused with a log line. */
-/* REQ: REQ-QVM-027 REQ-ACPI-008 */
+/* REQ: REQ-QVM-027.a REQ-QVM-027.b REQ-QVM-027.c REQ-ACPI-008 */
 static void gen_acpi_hands_qvm_the_ssdt_body_and_the_header_fields(void **state)
 {
     (void)state;
