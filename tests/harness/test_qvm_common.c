@@ -82,7 +82,7 @@ static void action_values_are_qnx_ones(void **state)
     assert_string_equal(buf, "action dump,fiq, expiries acted on 7");
 }
 
-/* REQ: REQ-QVM-008 */
+/* REQ: REQ-QVM-008.b */
 static void bad_option_records_keep_the_first_and_cut_long_values(void **state)
 {
     (void)state;

@@ -691,7 +691,7 @@ struct bad_case {
     const char *named; /* must appear in the log */
 };
 
-/* REQ: REQ-QVM-008 */
+/* REQ: REQ-QVM-008.a REQ-QVM-008.b REQ-QVM-008.c REQ-QVM-008.d */
 /* FM: FM-QVM-003 */
 static void every_bad_option_fails_options_end_naming_it(void **state)
 {
