@@ -369,6 +369,7 @@ enum qmp_mode {
     QS_REFUSE_ACTION,     /* answers the action with an error */
     QS_STOPPED,           /* query-status: running false; RESUME after resume_ms */
     QS_SILENT,            /* never answers a command */
+    QS_SILENT_ACTION,     /* answers everything but the watchdog action */
     QS_DEEP               /* a reply nested deeper than the limit */
 };
 
@@ -454,7 +455,7 @@ static void qs_serve(fake_qmp *q, int fd, enum qmp_mode mode)
             pthread_mutex_unlock(&q->mu);
             char rep[9000];
             bool action = strcmp(name, "qmp_capabilities") != 0 && strcmp(name, "query-status") != 0;
-            if (mode == QS_SILENT) {
+            if (mode == QS_SILENT || (mode == QS_SILENT_ACTION && action)) {
                 continue;
             }
             if (mode == QS_WRONG_ID) {
@@ -832,7 +833,7 @@ static void test_esb_stage1_interrupt_through_irqfd(void **state)
  * device answers (the client never blocks the loop); the client, retrying
  * every 100 ms, connects within 250 ms of the socket appearing and sends the
  * waiting action exactly once. */
-/* REQ: REQ-RMT-041.a REQ-RMT-041.b REQ-RMT-042 */
+/* REQ: REQ-RMT-041.a REQ-RMT-041.b */
 static void test_qmp_appears_late_action_waits(void **state)
 {
     (void)state;
@@ -861,7 +862,7 @@ static void test_qmp_appears_late_action_waits(void **state)
 
 /* QEMU's monitor goes away and comes back (QEMU restarted on the same path):
  * the client reconnects and the next expiry reaches the new one. */
-/* REQ: REQ-RMT-042 */
+/* REQ: REQ-RMT-042.a REQ-RMT-042.b */
 static void test_qmp_survives_qemu_going_away(void **state)
 {
     (void)state;
@@ -951,6 +952,35 @@ static void test_qmp_silent_monitor_times_out(void **state)
     px_start(&p, args);
     assert_true(log_wait(p.log, "QMP: QEMU did not answer in time", 8000));
     assert_true(qs_wait_cmd(&qs, "query-status", 3000) != 0); /* second connection */
+    assert_int_equal(px_stop(&p, SIGTERM), 0);
+    qs_stop(&qs);
+}
+
+/* An action QEMU received but never confirmed (its monitor went silent on
+ * it, the reply timeout ended the connection) is not sent again to the QEMU
+ * the client reaches next: the first may have carried it out. */
+/* REQ: REQ-RMT-042.c */
+static void test_qmp_unconfirmed_action_not_sent_again(void **state)
+{
+    (void)state;
+    fake_qmp qs;
+    px p;
+    qs_init(&qs, QS_SILENT_ACTION, QS_GOOD);
+    qs_start_at(&qs, qs.path);
+    const char *args[] = { "--device", "i6300esb", "--qmp", qs.path, "--log-level", "info", NULL };
+    px_start(&p, args);
+    assert_true(qs_wait_cmd(&qs, "query-status", 3000) != 0);
+    (void)esb_probe_and_start(&p, 3, STAGE_TICKS);
+    assert_true(qs_wait_cmd(&qs, "system_reset", 3000) != 0);
+    assert_true(log_wait(p.log, "QMP: QEMU did not answer in time", 8000));
+    assert_true(file_has(p.log, "before QEMU confirmed the watchdog action (not sent again)"));
+    const uint64_t t0 = now_ms();
+    while (qs_count(&qs, "query-status") < 2) { /* the second QEMU, reached */
+        assert_true(now_ms() - t0 < 3000u);
+        sleep_ms(10);
+    }
+    sleep_ms(500);
+    assert_int_equal(qs_count(&qs, "system_reset"), 1);
     assert_int_equal(px_stop(&p, SIGTERM), 0);
     qs_stop(&qs);
 }
@@ -2570,6 +2600,7 @@ int main(void)
         cmocka_unit_test(test_qmp_survives_qemu_going_away),
         cmocka_unit_test(test_qmp_validates_what_qemu_answers),
         cmocka_unit_test(test_qmp_silent_monitor_times_out),
+        cmocka_unit_test(test_qmp_unconfirmed_action_not_sent_again),
         cmocka_unit_test(test_vm_stopped_freezes_the_watchdog),
         cmocka_unit_test(test_attacks_end_the_connection),
         cmocka_unit_test(test_virtio_entropy_through_the_proxy),
