@@ -446,7 +446,7 @@ static void gen_acpi_hands_qvm_the_ssdt_body_and_the_header_fields(void **state)
     assert_int_equal(hq_acpi_tables(), before + 1u);
 }
 
-/* REQ: REQ-QVM-004 REQ-QVM-014 */
+/* REQ: REQ-QVM-004.a REQ-QVM-004.b REQ-QVM-004.c REQ-QVM-014 */
 static void pci_linux_probe_and_read(void **state)
 {
     (void)state;
@@ -1376,7 +1376,7 @@ static void lifecycle_commands_and_where_lines_go(void **state)
 /* The transport is the location's type: `loc pci:3` is a PCI location (not an
  * MMIO base), a memory address is virtio-mmio. BAR0 traffic reaches the
  * device only inside the region it described, at the address qvm assigned. */
-/* REQ: REQ-QVM-022 REQ-QVM-004 */
+/* REQ: REQ-QVM-022 REQ-QVM-004.a REQ-QVM-004.c */
 static void transport_follows_the_location_type(void **state)
 {
     (void)state;
