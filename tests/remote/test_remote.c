@@ -642,7 +642,7 @@ static const char *const k_wdt_none[] = { "--device", "i6300esb", "--action", "n
 
 /* ------------------------------------------------------------------ tests */
 
-/* REQ: REQ-RMT-001 REQ-RMT-002 REQ-RMT-003 */
+/* REQ: REQ-RMT-001.a REQ-RMT-001.b REQ-RMT-001.c REQ-RMT-002 REQ-RMT-003 */
 static void test_esb_probe_as_linux_does(void **state)
 {
     (void)state;
@@ -686,7 +686,7 @@ static void test_esb_probe_as_linux_does(void **state)
 /* REQ: REQ-RMT-020 */
 /* Stopped and continued (SIGSTOP, SIGCONT), the daemon's epoll_wait returns
  * EINTR with no handler run (Linux does that for stop signals): it serves on. */
-/* REQ: REQ-RMT-001 */
+/* REQ: REQ-RMT-001.a */
 static void test_stop_and_continue_serves_on(void **state)
 {
     (void)state;
@@ -724,7 +724,7 @@ static void test_proxy_eof_exits_zero(void **state)
 /* Stage 2 expiry reaches QEMU as system_reset at the time the hardware acts:
  * 2 x 100 x 2^15 x 30 ns after the enabling write (the watchdog's clock is
  * CLOCK_MONOTONIC; the daemon never acts early). */
-/* REQ: REQ-RMT-030 REQ-RMT-031 REQ-RMT-040 REQ-RMT-001 */
+/* REQ: REQ-RMT-030 REQ-RMT-031 REQ-RMT-040 REQ-RMT-001.b */
 static void test_esb_expiry_resets_through_qmp_on_time(void **state)
 {
     (void)state;
@@ -889,7 +889,7 @@ static void test_qmp_survives_qemu_going_away(void **state)
  * greeting, a wrong id, an over-long line, too deep a nesting, silence and a
  * refusal end that QMP connection (logged) and the client starts over; the
  * device keeps serving the guest throughout. */
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.a REQ-RMT-043.b REQ-RMT-043.c */
 static void test_qmp_validates_what_qemu_answers(void **state)
 {
     (void)state;
@@ -939,7 +939,7 @@ static void test_qmp_validates_what_qemu_answers(void **state)
 
 /* A monitor that never answers the action: after the reply timeout the
  * connection ends and the action is not sent again (QEMU may have done it). */
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.b REQ-RMT-043.c */
 /* FM: FM-RMT-003 */
 static void test_qmp_silent_monitor_times_out(void **state)
 {
@@ -1470,7 +1470,7 @@ static void test_guest_ram_shrunk_sigbus_contained(void **state)
 
 /* --socket: one proxy at a time; after one leaves (or breaks the protocol)
  * the next is served by a device reset to power-on. SIGTERM removes the file. */
-/* REQ: REQ-RMT-021 REQ-RMT-010 REQ-RMT-025 */
+/* REQ: REQ-RMT-021 REQ-RMT-010 REQ-RMT-025 REQ-RMT-001.a */
 static void test_socket_mode_serves_one_proxy_after_another(void **state)
 {
     (void)state;
@@ -2203,7 +2203,7 @@ static void test_dispatcher_watchdog_maps_nothing_same_table_changes_nothing(voi
 }
 
 /* The QMP client's JSON check: RFC 8259 syntax, strict UTF-8, the nesting limit. */
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.a */
 static void test_json_validator(void **state)
 {
     (void)state;
@@ -2254,7 +2254,7 @@ static void test_json_validator(void **state)
  * their ranges, truncated and overlong UTF-8, code points past U+10FFFF,
  * numbers cut short, a comma outside any container, an unclosed container;
  * and the key lookup on text that ends early. */
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.a */
 static void test_json_validator_edges(void **state)
 {
     typedef struct jcase {
@@ -2324,7 +2324,7 @@ static void test_json_validator_edges(void **state)
 }
 
 /* The conversation without sockets: each line QEMU could send, in each state. */
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.a */
 static void test_qmp_conversation_in_process(void **state)
 {
     (void)state;
@@ -2409,7 +2409,7 @@ static const char *qmp_heard(int peer)
     return buf;
 }
 
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.a REQ-RMT-043.b REQ-RMT-043.c */
 static void test_qmp_client_over_a_socketpair(void **state)
 {
     static const char *const bad_greetings[] = {
@@ -2535,6 +2535,7 @@ static void test_qmp_client_over_a_socketpair(void **state)
         q.action = was;
         mpq_qmp_poll(&q, 0);
         assert_int_equal(q.state, MPQ_QMP_GREETING);
+        assert_int_equal(mpq_qmp_deadline(&q), UINT64_C(30000000000)); /* the greeting is due within 30 s */
         peer = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
         assert_true(peer >= 0);
         qmp_say(&q, peer, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\n", 1);
