@@ -3390,7 +3390,7 @@ static void greedy(const char *path, unsigned ms)
  * (each served over several calls of at most the 64 KiB budget), instance
  * 0's 64-byte requests keep 99% of their latencies under TEMPORAL_BOUND_US (measured and
  * printed).
- * REQ: REQ-VDEV-012 REQ-VHU-042 REQ-VHU-070 */
+ * REQ: REQ-VDEV-012 REQ-VHU-042 REQ-VHU-070.a REQ-VHU-070.b */
 static void test_temporal_greedy_neighbour_latency_bounded(void **state)
 {
     fe f;
@@ -3441,7 +3441,7 @@ static bool big_filled(const uint8_t *m)
  * instance) for 4 s; under the default budget it is served over 16384 calls,
  * completed once with its full length, and 99% of instance 0's latencies
  * meanwhile stay under TEMPORAL_BOUND_US (measured and printed).
- * REQ: REQ-VDEV-012 REQ-VHU-042 REQ-VHU-070 REQ-VHU-014.d */
+ * REQ: REQ-VDEV-012 REQ-VHU-042 REQ-VHU-070.a REQ-VHU-070.b REQ-VHU-014.d */
 static void test_temporal_1gib_request_does_not_hold_the_loop(void **state)
 {
     fe f, g;
