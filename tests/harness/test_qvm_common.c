@@ -192,7 +192,7 @@ static void clock_conversions_saturate_and_round_up(void **state)
     assert_int_equal(svd_qvm_clock_now(&c), UINT64_MAX);
 }
 
-/* REQ: REQ-QVM-014 REQ-QVM-023 */
+/* REQ: REQ-QVM-014.a REQ-QVM-023 */
 static void transfers_refuse_widths_outside_one_to_eight(void **state)
 {
     (void)state;
