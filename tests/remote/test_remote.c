@@ -371,6 +371,7 @@ enum qmp_mode {
     QS_REFUSE_ACTION,     /* answers the action with an error */
     QS_STOPPED,           /* query-status: running false; RESUME after resume_ms */
     QS_SILENT,            /* never answers a command */
+    QS_SILENT_ACTION,     /* answers everything but the watchdog action */
     QS_DEEP               /* a reply nested deeper than the limit */
 };
 
@@ -456,7 +457,7 @@ static void qs_serve(fake_qmp *q, int fd, enum qmp_mode mode)
             pthread_mutex_unlock(&q->mu);
             char rep[9000];
             bool action = strcmp(name, "qmp_capabilities") != 0 && strcmp(name, "query-status") != 0;
-            if (mode == QS_SILENT) {
+            if (mode == QS_SILENT || (mode == QS_SILENT_ACTION && action)) {
                 continue;
             }
             if (mode == QS_WRONG_ID) {
@@ -643,7 +644,7 @@ static const char *const k_wdt_none[] = { "--device", "i6300esb", "--action", "n
 
 /* ------------------------------------------------------------------ tests */
 
-/* REQ: REQ-RMT-001 REQ-RMT-002 REQ-RMT-003 */
+/* REQ: REQ-RMT-001.a REQ-RMT-001.b REQ-RMT-001.c REQ-RMT-002 REQ-RMT-003 */
 static void test_esb_probe_as_linux_does(void **state)
 {
     (void)state;
@@ -687,7 +688,7 @@ static void test_esb_probe_as_linux_does(void **state)
 /* REQ: REQ-RMT-020 */
 /* Stopped and continued (SIGSTOP, SIGCONT), the daemon's epoll_wait returns
  * EINTR with no handler run (Linux does that for stop signals): it serves on. */
-/* REQ: REQ-RMT-001 */
+/* REQ: REQ-RMT-001.a */
 static void test_stop_and_continue_serves_on(void **state)
 {
     (void)state;
@@ -725,7 +726,7 @@ static void test_proxy_eof_exits_zero(void **state)
 /* Stage 2 expiry reaches QEMU as system_reset at the time the hardware acts:
  * 2 x 100 x 2^15 x 30 ns after the enabling write (the watchdog's clock is
  * CLOCK_MONOTONIC; the daemon never acts early). */
-/* REQ: REQ-RMT-030 REQ-RMT-031 REQ-RMT-040 REQ-RMT-001 */
+/* REQ: REQ-RMT-030 REQ-RMT-031 REQ-RMT-040 REQ-RMT-001.b */
 static void test_esb_expiry_resets_through_qmp_on_time(void **state)
 {
     (void)state;
@@ -834,7 +835,7 @@ static void test_esb_stage1_interrupt_through_irqfd(void **state)
  * device answers (the client never blocks the loop); the client, retrying
  * every 100 ms, connects within 250 ms of the socket appearing and sends the
  * waiting action exactly once. */
-/* REQ: REQ-RMT-041.a REQ-RMT-041.b REQ-RMT-042 */
+/* REQ: REQ-RMT-041.a REQ-RMT-041.b */
 static void test_qmp_appears_late_action_waits(void **state)
 {
     (void)state;
@@ -863,7 +864,7 @@ static void test_qmp_appears_late_action_waits(void **state)
 
 /* QEMU's monitor goes away and comes back (QEMU restarted on the same path):
  * the client reconnects and the next expiry reaches the new one. */
-/* REQ: REQ-RMT-042 */
+/* REQ: REQ-RMT-042.a REQ-RMT-042.b */
 static void test_qmp_survives_qemu_going_away(void **state)
 {
     (void)state;
@@ -890,7 +891,7 @@ static void test_qmp_survives_qemu_going_away(void **state)
  * greeting, a wrong id, an over-long line, too deep a nesting, silence and a
  * refusal end that QMP connection (logged) and the client starts over; the
  * device keeps serving the guest throughout. */
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.a REQ-RMT-043.b REQ-RMT-043.c */
 static void test_qmp_validates_what_qemu_answers(void **state)
 {
     (void)state;
@@ -940,7 +941,7 @@ static void test_qmp_validates_what_qemu_answers(void **state)
 
 /* A monitor that never answers the action: after the reply timeout the
  * connection ends and the action is not sent again (QEMU may have done it). */
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.b REQ-RMT-043.c */
 /* FM: FM-RMT-003 */
 static void test_qmp_silent_monitor_times_out(void **state)
 {
@@ -953,6 +954,35 @@ static void test_qmp_silent_monitor_times_out(void **state)
     px_start(&p, args);
     assert_true(log_wait(p.log, "QMP: QEMU did not answer in time", 8000));
     assert_true(qs_wait_cmd(&qs, "query-status", 3000) != 0); /* second connection */
+    assert_int_equal(px_stop(&p, SIGTERM), 0);
+    qs_stop(&qs);
+}
+
+/* An action QEMU received but never confirmed (its monitor went silent on
+ * it, the reply timeout ended the connection) is not sent again to the QEMU
+ * the client reaches next: the first may have carried it out. */
+/* REQ: REQ-RMT-042.c */
+static void test_qmp_unconfirmed_action_not_sent_again(void **state)
+{
+    (void)state;
+    fake_qmp qs;
+    px p;
+    qs_init(&qs, QS_SILENT_ACTION, QS_GOOD);
+    qs_start_at(&qs, qs.path);
+    const char *args[] = { "--device", "i6300esb", "--qmp", qs.path, "--log-level", "info", NULL };
+    px_start(&p, args);
+    assert_true(qs_wait_cmd(&qs, "query-status", 3000) != 0);
+    (void)esb_probe_and_start(&p, 3, STAGE_TICKS);
+    assert_true(qs_wait_cmd(&qs, "system_reset", 3000) != 0);
+    assert_true(log_wait(p.log, "QMP: QEMU did not answer in time", 8000));
+    assert_true(file_has(p.log, "before QEMU confirmed the watchdog action (not sent again)"));
+    const uint64_t t0 = now_ms();
+    while (qs_count(&qs, "query-status") < 2) { /* the second QEMU, reached */
+        assert_true(now_ms() - t0 < 3000u);
+        sleep_ms(10);
+    }
+    sleep_ms(500);
+    assert_int_equal(qs_count(&qs, "system_reset"), 1);
     assert_int_equal(px_stop(&p, SIGTERM), 0);
     qs_stop(&qs);
 }
@@ -1214,7 +1244,7 @@ static void a_fd_on_payload(const px *p, const ram *r)
     px_send_raw(p, m, sizeof(m), &r->fd, 1);
 }
 
-/* REQ: REQ-RMT-010 REQ-RMT-011 REQ-RMT-012 REQ-RMT-013 REQ-RMT-014 REQ-RMT-015 */
+/* REQ: REQ-RMT-010 REQ-RMT-011 REQ-RMT-012 REQ-RMT-013 REQ-RMT-014.a REQ-RMT-014.c REQ-RMT-015 */
 /* FM: FM-RMT-001 */
 static void test_attacks_end_the_connection(void **state)
 {
@@ -1319,7 +1349,7 @@ static void virtio_setup(const px *p, tg_vring *vr, const ram *r)
     assert_int_equal(vio_r(p, 0x14, 1), 0x0f);
 }
 
-/* REQ: REQ-RMT-050 REQ-RMT-051 REQ-RMT-052 REQ-RMT-014 REQ-RMT-015 REQ-RMT-032 */
+/* REQ: REQ-RMT-050 REQ-RMT-051 REQ-RMT-052 REQ-RMT-014.b REQ-RMT-015 REQ-RMT-032 */
 static void test_virtio_entropy_through_the_proxy(void **state)
 {
     (void)state;
@@ -1442,7 +1472,7 @@ static void test_guest_ram_shrunk_sigbus_contained(void **state)
 
 /* --socket: one proxy at a time; after one leaves (or breaks the protocol)
  * the next is served by a device reset to power-on. SIGTERM removes the file. */
-/* REQ: REQ-RMT-021 REQ-RMT-010 REQ-RMT-025 */
+/* REQ: REQ-RMT-021 REQ-RMT-010 REQ-RMT-025 REQ-RMT-001.a */
 static void test_socket_mode_serves_one_proxy_after_another(void **state)
 {
     (void)state;
@@ -1908,7 +1938,7 @@ static void dev_new(mpq_dev *d, enum mpq_kind kind)
 
 /* Tables replaced, refused and repeated; irqfds replaced; disconnects: no fd
  * or mapping is left behind. */
-/* REQ: REQ-RMT-017 REQ-RMT-019 */
+/* REQ: REQ-RMT-017 REQ-RMT-019.a REQ-RMT-019.b */
 static void test_dispatcher_no_fd_or_mapping_leak(void **state)
 {
     (void)state;
@@ -1951,7 +1981,7 @@ static void test_dispatcher_no_fd_or_mapping_leak(void **state)
 
 /* 20000 random messages (random command, size, payload, fds) never crash
  * the dispatcher and leave no fd behind. */
-/* REQ: REQ-RMT-019 */
+/* REQ: REQ-RMT-019.a REQ-RMT-019.b REQ-RMT-019.c */
 static void test_dispatcher_garbage_never_crashes(void **state)
 {
     (void)state;
@@ -2020,7 +2050,7 @@ static enum mpq_verdict sysmem_send(mpq_dev *d, const uint8_t *m, const int *fds
     return mpq_dev_handle(d, MPQ_SYNC_SYSMEM, MPQ_SYSMEM_SIZE, m, fds, n, 0, &out);
 }
 
-/* REQ: REQ-RMT-014 REQ-RMT-015 */
+/* REQ: REQ-RMT-014.a REQ-RMT-015 REQ-RMT-019.a */
 static void test_dispatcher_each_refusal_in_process(void **state)
 {
     static mpq_dev d;
@@ -2112,8 +2142,55 @@ static void test_dispatcher_each_refusal_in_process(void **state)
     mpq_log_level = saved;
 }
 
+/* The watchdog checks a table as the entropy device does but maps nothing;
+ * on the entropy device a table equal to the one in place changes nothing
+ * (the same mapping kept, no new one, the fd handed with it closed). */
+/* REQ: REQ-RMT-014.b REQ-RMT-014.c */
+static void test_dispatcher_watchdog_maps_nothing_same_table_changes_nothing(void **state)
+{
+    static mpq_dev d;
+    ram r;
+    uint8_t m[MPQ_SYSMEM_SIZE];
+    int one[1];
+    (void)state;
+    ram_init(&r);
+    one[0] = r.fd;
+    const size_t fds0 = count_fds();
+    const size_t maps0 = count_maps();
+    /* The watchdog: a bad table refused, a good one taken, nothing mapped. */
+    dev_new(&d, MPQ_DEV_I6300ESB);
+    memset(m, 0, sizeof(m));
+    sysmem_one(m, 0, 0, 0, 0);
+    assert_int_equal(sysmem_send(&d, m, one, 1), MPQ_V_DISCONNECT);
+    sysmem_one(m, 0, 0, 1u << 20, 0);
+    assert_int_equal(sysmem_send(&d, m, one, 1), MPQ_V_OK);
+    assert_int_equal(d.nregions, 1);
+    assert_null(d.regions[0].map);
+    assert_int_equal(count_maps(), maps0);
+    mpq_dev_disconnect(&d, 0);
+    assert_int_equal(count_fds(), fds0);
+    /* The entropy device maps it; the same table again changes nothing. */
+    dev_new(&d, MPQ_DEV_ENTROPY);
+    assert_int_equal(sysmem_send(&d, m, one, 1), MPQ_V_OK);
+    void *const map = d.regions[0].map;
+    assert_non_null(map);
+    const size_t maps1 = count_maps();
+    assert_true(maps1 > maps0);
+    const size_t fds1 = count_fds();
+    assert_int_equal(sysmem_send(&d, m, one, 1), MPQ_V_OK);
+    assert_int_equal(d.st.syncs_same, 1);
+    assert_int_equal(d.nregions, 1);
+    assert_ptr_equal(d.regions[0].map, map);
+    assert_int_equal(count_maps(), maps1);
+    assert_int_equal(count_fds(), fds1);
+    mpq_dev_disconnect(&d, 0);
+    assert_int_equal(count_maps(), maps0);
+    assert_int_equal(count_fds(), fds0);
+    ram_free(&r);
+}
+
 /* The QMP client's JSON check: RFC 8259 syntax, strict UTF-8, the nesting limit. */
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.a */
 static void test_json_validator(void **state)
 {
     (void)state;
@@ -2164,7 +2241,7 @@ static void test_json_validator(void **state)
  * their ranges, truncated and overlong UTF-8, code points past U+10FFFF,
  * numbers cut short, a comma outside any container, an unclosed container;
  * and the key lookup on text that ends early. */
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.a */
 static void test_json_validator_edges(void **state)
 {
     typedef struct jcase {
@@ -2234,7 +2311,7 @@ static void test_json_validator_edges(void **state)
 }
 
 /* The conversation without sockets: each line QEMU could send, in each state. */
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.a */
 static void test_qmp_conversation_in_process(void **state)
 {
     (void)state;
@@ -2319,7 +2396,7 @@ static const char *qmp_heard(int peer)
     return buf;
 }
 
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.a REQ-RMT-043.b REQ-RMT-043.c */
 static void test_qmp_client_over_a_socketpair(void **state)
 {
     static const char *const bad_greetings[] = {
@@ -2445,6 +2522,7 @@ static void test_qmp_client_over_a_socketpair(void **state)
         q.action = was;
         mpq_qmp_poll(&q, 0);
         assert_int_equal(q.state, MPQ_QMP_GREETING);
+        assert_int_equal(mpq_qmp_deadline(&q), UINT64_C(30000000000)); /* the greeting is due within 30 s */
         peer = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
         assert_true(peer >= 0);
         qmp_say(&q, peer, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\n", 1);
@@ -2510,6 +2588,7 @@ int main(void)
         cmocka_unit_test(test_qmp_survives_qemu_going_away),
         cmocka_unit_test(test_qmp_validates_what_qemu_answers),
         cmocka_unit_test(test_qmp_silent_monitor_times_out),
+        cmocka_unit_test(test_qmp_unconfirmed_action_not_sent_again),
         cmocka_unit_test(test_vm_stopped_freezes_the_watchdog),
         cmocka_unit_test(test_attacks_end_the_connection),
         cmocka_unit_test(test_virtio_entropy_through_the_proxy),
@@ -2524,6 +2603,7 @@ int main(void)
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
         cmocka_unit_test(test_dispatcher_each_refusal_in_process),
+        cmocka_unit_test(test_dispatcher_watchdog_maps_nothing_same_table_changes_nothing),
         cmocka_unit_test(test_json_validator),
         cmocka_unit_test(test_json_validator_edges),
         cmocka_unit_test(test_qmp_conversation_in_process),

@@ -642,7 +642,7 @@ static void both_instances_serve(void)
     assert_true(daemon_settles(g_shared.pid, g_base_fds, g_base_maps));
 }
 
-/* REQ: REQ-VHU-001 REQ-VHU-002 REQ-VHU-004 REQ-VHU-006 */
+/* REQ: REQ-VHU-001 REQ-VHU-002 REQ-VHU-004.a REQ-VHU-004.c REQ-VHU-006 */
 static void test_negotiate_and_entropy_arrives(void **state)
 {
     fe f;
@@ -735,7 +735,7 @@ static void test_polling_without_kick_fd(void **state)
 
 /* ------------------------------------------------- malformed messages */
 
-/* REQ: REQ-VHU-010.a REQ-VHU-016 */
+/* REQ: REQ-VHU-010.a REQ-VHU-016.c REQ-VHU-016.d */
 static void test_attack_short_header(void **state)
 {
     fe f;
@@ -766,7 +766,7 @@ static void test_attack_short_header(void **state)
     both_instances_serve();
 }
 
-/* REQ: REQ-VHU-011 REQ-VHU-016 */
+/* REQ: REQ-VHU-011 REQ-VHU-016.c REQ-VHU-016.d */
 /* FM: FM-VHU-001 */
 static void test_attack_wrong_payload_size(void **state)
 {
@@ -891,7 +891,7 @@ static void mem_two(uint8_t *p, uint64_t g0, uint64_t s0, uint64_t u0, uint64_t 
     put64(p + 64, 0);
 }
 
-/* REQ: REQ-VHU-014 */
+/* REQ: REQ-VHU-014.a REQ-VHU-014.b REQ-VHU-016.a REQ-VHU-016.c REQ-VHU-016.d */
 static void test_attack_bad_regions(void **state)
 {
     fe f;
@@ -946,7 +946,7 @@ static void test_attack_bad_regions(void **state)
     both_instances_serve();
 }
 
-/* REQ: REQ-VHU-015 */
+/* REQ: REQ-VHU-015.a REQ-VHU-015.b REQ-VHU-015.c */
 static void test_attack_ring_outside_memory(void **state)
 {
     fe f;
@@ -986,7 +986,7 @@ static void test_attack_ring_outside_memory(void **state)
     both_instances_serve();
 }
 
-/* REQ: REQ-VHU-011 REQ-VHU-016 */
+/* REQ: REQ-VHU-011 REQ-VHU-016.a REQ-VHU-016.c REQ-VHU-016.d */
 static void test_attack_bad_flags_and_unknown_request(void **state)
 {
     fe f;
@@ -1345,7 +1345,7 @@ static void test_attack_trickle_does_not_stall_other_instance(void **state)
  * is checked against the new table before anything changes. The same for a
  * kick fd that cannot be watched: it was acknowledged; now it is refused and
  * the old kick stays.
- * REQ: REQ-VHU-043 REQ-VHU-044 */
+ * REQ: REQ-VHU-043.a REQ-VHU-043.b REQ-VHU-043.c REQ-VHU-044 REQ-VHU-014.c */
 static void test_attack_refused_request_changes_nothing(void **state)
 {
     fe f;
@@ -1484,7 +1484,7 @@ static void fe_restart_like_qemu(fe *f, uint64_t want)
     assert_int_equal(send_msg(f, VHU_SET_VRING_ENABLE, VHU_VERSION, p, 8, NULL, 0), 0);
 }
 
-/* REQ: REQ-VHU-020 REQ-VHU-016 */
+/* REQ: REQ-VHU-020 REQ-VHU-016.b */
 /* FM: FM-VHU-007 */
 static void test_reconnect_resumes(void **state)
 {
@@ -1972,7 +1972,7 @@ static void test_source_unreadable_refused_at_start(void **state)
  * (ignoring the other arguments) and --fd serves an inherited listening
  * socket, which the daemon never unlinks. A hang-up on that socket (the
  * parent shuts it down) is handled, not spun on.
- * REQ: REQ-VHU-047 REQ-VHU-040 */
+ * REQ: REQ-VHU-047.a REQ-VHU-047.b REQ-VHU-047.c REQ-VHU-047.d REQ-VHU-040 */
 static void test_conventions_print_capabilities_and_fd(void **state)
 {
     char out[2048];
@@ -1992,6 +1992,10 @@ static void test_conventions_print_capabilities_and_fd(void **state)
     {
         const char *a[] = { "--fd", "3", "--socket-path", "/tmp/x", NULL };
         cli_bad(a, "--fd", NULL);
+    }
+    {
+        const char *a[] = { "--fd", "3", "--socket-count", "2", NULL };
+        cli_bad(a, "--fd", "excludes --socket-path and --socket-count");
     }
     {
         const char *a[] = { "--fd", "0", NULL }; /* stdin: not a listening socket */
@@ -2319,7 +2323,7 @@ static void test_require_sealed_memory(void **state)
     assert_int_equal(daemon_stop(dp, SIGTERM), 0);
 }
 
-/* REQ: REQ-VHU-012 REQ-VHU-017 REQ-VHU-019.a */
+/* REQ: REQ-VHU-012 REQ-VHU-017 REQ-VHU-019.a REQ-VHU-014.b REQ-VHU-014.c REQ-VHU-014.d REQ-VHU-016.a */
 static void test_dispatcher_no_fd_or_mapping_leak(void **state)
 {
     vhu_dev *d = calloc(1, sizeof(*d));
@@ -2535,7 +2539,7 @@ static void test_dispatcher_garbage_with_fds_never_crashes(void **state)
  * table whose fd is shorter than its region or cannot be mapped writable,
  * more regions than allowed, an enable value past 1, reply flags on a
  * request; and the helpers' own range checks (log levels, reason names). */
-/* REQ: REQ-VHU-011 REQ-VHU-014 REQ-VHU-015 REQ-VHU-016 REQ-VHU-043 */
+/* REQ: REQ-VHU-011 REQ-VHU-014.a REQ-VHU-014.b REQ-VHU-015.a REQ-VHU-016.c REQ-VHU-043.a REQ-VHU-043.c */
 static void test_dispatcher_each_refusal_in_process(void **state)
 {
     vhu_dev *d = calloc(1, sizeof(*d));
@@ -2739,7 +2743,7 @@ static svd_result alternating_source(void *ctx, uint8_t *buf, size_t len, size_t
  * it. A source that alternates two values fails the adaptive proportion test
  * alone: the request waits, never completed, and the failure is counted as
  * the adaptive proportion test's. */
-/* REQ: REQ-VHU-004 REQ-VHU-082 REQ-VHU-061 */
+/* REQ: REQ-VHU-004.b REQ-VHU-082.a REQ-VHU-082.c REQ-VHU-061 */
 static void test_dispatcher_ring_preconditions_and_biased_source(void **state)
 {
     vhu_dev *d = calloc(1, sizeof(*d));
@@ -2798,6 +2802,114 @@ static void test_dispatcher_ring_preconditions_and_biased_source(void **state)
     assert_int_equal(d->ent.stats.health_rct_failures, 0);
     vhu_dev_disconnect(d);
     free(d);
+    munmap(f.ram, RAM_SIZE);
+    close(f.memfd);
+    close(ev);
+    vhu_log_level = saved_level;
+}
+
+/* One step of a ring's set-up, in-process, for the precondition test below. */
+enum ring_step { RS_TABLE, RS_NUM, RS_ADDR, RS_KICK, RS_POLL, RS_ENABLE };
+
+static void ring_step(vhu_dev *d, fe *f, enum ring_step s, int ev, enum vhu_verdict want)
+{
+    const uint32_t NR = VHU_VERSION | VHU_FLAG_NEED_REPLY;
+    int mem[2] = { f->memfd, f->memfd };
+    uint8_t p[8 + 2 * 32];
+    uint32_t len = 0;
+    vhu_reply rep;
+    enum vhu_verdict got = VHU_V_DISCONNECT;
+    switch (s) {
+    case RS_TABLE:
+        mem_payload(f, p, &len);
+        got = disp(d, VHU_SET_MEM_TABLE, NR, p, len, mem, 2, &rep);
+        break;
+    case RS_NUM:
+        state_payload(p, 0, QSZ);
+        got = disp(d, VHU_SET_VRING_NUM, NR, p, 8, NULL, 0, &rep);
+        break;
+    case RS_ADDR:
+        addr_payload(p, 0, ua_b(f, OFF_DESC), ua_b(f, OFF_USED), ua_b(f, OFF_AVAIL));
+        got = disp(d, VHU_SET_VRING_ADDR, NR, p, 40, NULL, 0, &rep);
+        break;
+    case RS_KICK:
+        put64(p, 0);
+        got = disp(d, VHU_SET_VRING_KICK, NR, p, 8, &ev, 1, &rep);
+        break;
+    case RS_POLL:
+        put64(p, VHU_VRING_NOFD);
+        got = disp(d, VHU_SET_VRING_KICK, NR, p, 8, NULL, 0, &rep);
+        break;
+    case RS_ENABLE:
+        state_payload(p, 0, 1);
+        got = disp(d, VHU_SET_VRING_ENABLE, NR, p, 8, NULL, 0, &rep);
+        break;
+    default:
+        fail();
+        break;
+    }
+    assert_int_equal(got, want);
+}
+
+/* A ring is served only with every precondition met, in-process. With
+ * PROTOCOL_FEATURES negotiated, the memory table, the size, the addresses,
+ * the kick and the enable are each left out in turn: whatever else arrived
+ * the ring stays stopped (without a table no ring address is accepted at
+ * all); the one missing given, a kick starts it. The kick may be an fd or
+ * polling (the no-fd bit). */
+/* REQ: REQ-VHU-004.b */
+static void test_dispatcher_ring_served_only_when_complete(void **state)
+{
+    static const enum ring_step order[5] = { RS_TABLE, RS_NUM, RS_ADDR, RS_KICK, RS_ENABLE };
+    svd_entropy_cfg cfg;
+    vhu_reply rep;
+    uint8_t p[8];
+    int ev = eventfd(0, EFD_CLOEXEC);
+    fe f;
+    int saved_level = vhu_log_level;
+    (void)state;
+    assert_true(ev >= 0);
+    vhu_log_level = -1;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.source.read = fake_source;
+    memset(&f, 0, sizeof(f));
+    f.memfd = memfd_create("ram", MFD_CLOEXEC);
+    assert_int_equal(ftruncate(f.memfd, RAM_SIZE), 0);
+    f.ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f.memfd, 0);
+    assert_true(f.ram != MAP_FAILED);
+    for (int skip = 0; skip < 5; skip++) {
+        vhu_dev *d = calloc(1, sizeof(*d));
+        assert_non_null(d);
+        assert_int_equal(vhu_dev_init(d, 9, &cfg, 0, NULL), 0);
+        put64(p, F_VERSION_1 | VHU_F_PROTOCOL_FEATURES);
+        assert_int_equal(disp(d, VHU_SET_FEATURES, VHU_VERSION | VHU_FLAG_NEED_REPLY, p, 8, NULL, 0, &rep),
+                         VHU_V_OK);
+        for (int k = 0; k < 5; k++) {
+            if (k != skip) {
+                const bool no_table = order[skip] == RS_TABLE && order[k] == RS_ADDR;
+                ring_step(d, &f, order[k], ev, no_table ? VHU_V_REJECTED : VHU_V_OK);
+            }
+            assert_false(d->vr.running);
+        }
+        switch (order[skip]) {
+        case RS_TABLE:
+            ring_step(d, &f, RS_TABLE, ev, VHU_V_OK);
+            ring_step(d, &f, RS_ADDR, ev, VHU_V_OK);
+            ring_step(d, &f, RS_KICK, ev, VHU_V_OK);
+            break;
+        case RS_KICK:
+            ring_step(d, &f, RS_POLL, ev, VHU_V_OK);
+            assert_true(d->vr.polling);
+            break;
+        default:
+            ring_step(d, &f, order[skip], ev, VHU_V_OK);
+            ring_step(d, &f, RS_KICK, ev, VHU_V_OK);
+            break;
+        }
+        assert_true(d->vr.running);
+        vhu_dev_disconnect(d);
+        free(d);
+    }
     munmap(f.ram, RAM_SIZE);
     close(f.memfd);
     close(ev);
@@ -3265,7 +3377,7 @@ static void greedy(const char *path, unsigned ms)
  * (each served over several calls of at most the 64 KiB budget), instance
  * 0's 64-byte requests keep 99% of their latencies under TEMPORAL_BOUND_US (measured and
  * printed).
- * REQ: REQ-VHU-042 REQ-VHU-070 */
+ * REQ: REQ-VHU-042 REQ-VHU-070.a REQ-VHU-070.b */
 static void test_temporal_greedy_neighbour_latency_bounded(void **state)
 {
     fe f;
@@ -3316,7 +3428,7 @@ static bool big_filled(const uint8_t *m)
  * instance) for 4 s; under the default budget it is served over 16384 calls,
  * completed once with its full length, and 99% of instance 0's latencies
  * meanwhile stay under TEMPORAL_BOUND_US (measured and printed).
- * REQ: REQ-VDEV-012.a REQ-VDEV-012.e REQ-VHU-042 REQ-VHU-070 */
+ * REQ: REQ-VDEV-012.a REQ-VDEV-012.e REQ-VHU-042 REQ-VHU-070.a REQ-VHU-070.b REQ-VHU-014.d */
 static void test_temporal_1gib_request_does_not_hold_the_loop(void **state)
 {
     fe f, g;
@@ -3439,6 +3551,7 @@ int main(void)
         cmocka_unit_test(test_dispatcher_garbage_with_fds_never_crashes),
         cmocka_unit_test(test_dispatcher_each_refusal_in_process),
         cmocka_unit_test(test_dispatcher_ring_preconditions_and_biased_source),
+        cmocka_unit_test(test_dispatcher_ring_served_only_when_complete),
         cmocka_unit_test(test_cli_and_socket_path_edges),
         cmocka_unit_test(test_user_group_by_name_and_group_alone),
         cmocka_unit_test(test_stop_and_continue_serves_on),
