@@ -2323,6 +2323,22 @@ static void test_require_sealed_memory(void **state)
     assert_int_equal(daemon_stop(dp, SIGTERM), 0);
 }
 
+/* Guest RAM for the in-process dispatcher tests: a RAM_SIZE memfd mapped
+ * shared into @f (the front-end model's memfd and ram), and its release. */
+static void inproc_ram_open(fe *f)
+{
+    f->memfd = memfd_create("ram", MFD_CLOEXEC);
+    assert_int_equal(ftruncate(f->memfd, RAM_SIZE), 0);
+    f->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f->memfd, 0);
+    assert_true(f->ram != MAP_FAILED);
+}
+
+static void inproc_ram_close(fe *f)
+{
+    munmap(f->ram, RAM_SIZE);
+    close(f->memfd);
+}
+
 /* REQ: REQ-VHU-012 REQ-VHU-017 REQ-VHU-019.a REQ-VHU-014.b REQ-VHU-014.c REQ-VHU-014.d REQ-VHU-016.a */
 static void test_dispatcher_no_fd_or_mapping_leak(void **state)
 {
@@ -2342,10 +2358,7 @@ static void test_dispatcher_no_fd_or_mapping_leak(void **state)
     cfg.source.read = fake_source;
     /* A front-end without a socket: guest RAM and eventfds only. */
     memset(&f, 0, sizeof(f));
-    f.memfd = memfd_create("ram", MFD_CLOEXEC);
-    assert_int_equal(ftruncate(f.memfd, RAM_SIZE), 0);
-    f.ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f.memfd, 0);
-    assert_true(f.ram != MAP_FAILED);
+    inproc_ram_open(&f);
     fds[0] = eventfd(0, EFD_CLOEXEC);
     fds[1] = f.memfd;
     fds[2] = f.memfd;
@@ -2405,8 +2418,7 @@ static void test_dispatcher_no_fd_or_mapping_leak(void **state)
     assert_int_equal(self_fds(), fds0);
     assert_int_equal(self_maps(), maps0);
     free(d);
-    munmap(f.ram, RAM_SIZE);
-    close(f.memfd);
+    inproc_ram_close(&f);
     close(fds[0]);
     vhu_log_level = saved_level;
 }
@@ -2558,10 +2570,7 @@ static void test_dispatcher_each_refusal_in_process(void **state)
     memset(&cfg, 0, sizeof(cfg));
     cfg.source.read = fake_source;
     memset(&f, 0, sizeof(f));
-    f.memfd = memfd_create("ram", MFD_CLOEXEC);
-    assert_int_equal(ftruncate(f.memfd, RAM_SIZE), 0);
-    f.ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f.memfd, 0);
-    assert_true(f.ram != MAP_FAILED);
+    inproc_ram_open(&f);
     mem[0] = f.memfd;
     mem[1] = f.memfd;
     /* Levels out of range are dropped, names out of range say so. */
@@ -2718,8 +2727,7 @@ static void test_dispatcher_each_refusal_in_process(void **state)
     assert_true(d->vr.kick_fd < 0);
     vhu_dev_disconnect(d);
     free(d);
-    munmap(f.ram, RAM_SIZE);
-    close(f.memfd);
+    inproc_ram_close(&f);
     close(ev);
     vhu_log_level = saved_level;
 }
@@ -2765,10 +2773,7 @@ static void test_dispatcher_ring_preconditions_and_biased_source(void **state)
     memset(&cfg, 0, sizeof(cfg));
     cfg.source.read = alternating_source;
     memset(&f, 0, sizeof(f));
-    f.memfd = memfd_create("ram", MFD_CLOEXEC);
-    assert_int_equal(ftruncate(f.memfd, RAM_SIZE), 0);
-    f.ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f.memfd, 0);
-    assert_true(f.ram != MAP_FAILED);
+    inproc_ram_open(&f);
     mem[0] = f.memfd;
     mem[1] = f.memfd;
     assert_int_equal(vhu_dev_init(d, 9, &cfg, 0, NULL), 0);
@@ -2802,8 +2807,7 @@ static void test_dispatcher_ring_preconditions_and_biased_source(void **state)
     assert_int_equal(d->ent.stats.health_rct_failures, 0);
     vhu_dev_disconnect(d);
     free(d);
-    munmap(f.ram, RAM_SIZE);
-    close(f.memfd);
+    inproc_ram_close(&f);
     close(ev);
     vhu_log_level = saved_level;
 }
@@ -2873,10 +2877,7 @@ static void test_dispatcher_ring_served_only_when_complete(void **state)
     memset(&cfg, 0, sizeof(cfg));
     cfg.source.read = fake_source;
     memset(&f, 0, sizeof(f));
-    f.memfd = memfd_create("ram", MFD_CLOEXEC);
-    assert_int_equal(ftruncate(f.memfd, RAM_SIZE), 0);
-    f.ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f.memfd, 0);
-    assert_true(f.ram != MAP_FAILED);
+    inproc_ram_open(&f);
     for (int skip = 0; skip < 5; skip++) {
         vhu_dev *d = calloc(1, sizeof(*d));
         assert_non_null(d);
@@ -2910,8 +2911,7 @@ static void test_dispatcher_ring_served_only_when_complete(void **state)
         vhu_dev_disconnect(d);
         free(d);
     }
-    munmap(f.ram, RAM_SIZE);
-    close(f.memfd);
+    inproc_ram_close(&f);
     close(ev);
     vhu_log_level = saved_level;
 }
