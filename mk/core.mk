@@ -34,6 +34,7 @@ unit-valgrind: $(UNIT_BIN)
 PURE_ALLOWED := memcpy memset memcmp
 # Calls between core objects are fine: a symbol another core object defines is
 # not an import of the core (checked against the set the core objects export).
+# REQ-ANALYSIS: REQ-SAF-017
 purity: $(CORE_OBJ)
 	@bad=0; core_syms=" $$(nm -g --defined-only $(CORE_OBJ) | awk 'NF==3 {print $$3}' | tr '\n' ' ') "; \
 	for o in $(CORE_OBJ); do \
@@ -66,7 +67,7 @@ PKGS += valgrind
 # deepest stack within the bounds of the safety manual's table (which
 # tools/build/check_bounds.py also checks against the budget macros), gcc's
 # -Wstack-usage on each object and its -fcallgraph-info call graph.
-# REQ-ANALYSIS: REQ-VDEV-011.a REQ-VDEV-011.b REQ-VDEV-011.c REQ-VDEV-011.d
+# REQ-ANALYSIS: REQ-VDEV-011.a REQ-VDEV-011.b REQ-VDEV-011.c REQ-VDEV-011.d REQ-SAF-005
 STACK_DIR := $(B)/stack
 .PHONY: stack
 stack:

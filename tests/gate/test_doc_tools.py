@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Self-tests of the traceability tool (tools/docs/trace.py), the failure-mode table check
-(tools/docs/safety_case.py) and the coverage gate's exclusion markers (tools/lint/covgate.py):
+"""Self-tests of the traceability tool (tools/docs/trace.py), the safety-case checks
+(tools/docs/safety_case.py: the failure-mode table, the assumptions of use, the tool-confidence
+table, the IDs the safety-case pages cite, the declared verification methods) and the coverage
+gate's exclusion markers (tools/lint/covgate.py):
 each is run over a small seeded tree and must report the seeded defect, and pass the tree
 without it. Run by `make gate-selftest` (tests/gate/selftest.sh)."""
 import pathlib
@@ -52,7 +54,26 @@ static void test_two_b(void **state)
 /* F@: FM-ABC-001 */
 static void test_fault_latches(void **state)
 {
+    expect_latched(state);
 }
+
+static void expect_latched(void **state)
+{
+    assert_non_null(state);
+}
+"""
+SEOOC = """# SEooC (seed)
+
+| ID | assumption | how the integrator verifies it |
+|---|---|---|
+| AOU-001 | the clock is monotonic | the platform's clock specification |
+"""
+TOOLS = """# Tools (seed)
+
+| tool | use | error it could introduce or miss | detection | TI | TD | TCL |
+|---|---|---|---|---|---|---|
+| cc | compiles | miscompiles | the tests | TI2 | TD2 | TCL2 |
+| docs | renders | a page wrong | review | TI1 | - | TCL1 |
 """
 
 
@@ -78,6 +99,8 @@ class Tree:
         self.write("docs/req/saf.md", SAF)
         self.write("docs/safety/fmea.md", FMEA)
         self.write("tests/unit/test_x.c", TESTS)
+        self.write("docs/safety/seooc.md", SEOOC)
+        self.write("docs/safety/tool-confidence.md", TOOLS)
         (self.root / "mk").mkdir()
         (self.root / "tools").mkdir()
 
@@ -198,6 +221,72 @@ class FailureModeTable(unittest.TestCase):
         self.assertTrue(any("lacks '(derived from" in e for e in errors), errors)
         self.assertTrue(any("is not a REQ-SAF requirement" in e or "does not name FM-ABC-001" in e
                             for e in errors), errors)
+
+
+class SafetyCaseChecks(unittest.TestCase):
+    # REQ: REQ-GATE-020
+    def test_row_whose_test_asserts_nothing(self):
+        t = Tree()
+        t.edit("tests/unit/test_x.c", "    assert_non_null(state);\n", "    (void)state;\n")
+        _, _, errors = t.run()
+        self.assertTrue(any("test_fault_latches asserts nothing" in e for e in errors), errors)
+        t = Tree()  # an assertion in the test itself, no helper
+        t.edit("tests/unit/test_x.c", "    expect_latched(state);\n", "    assert_true(state != 0);\n")
+        t.edit("tests/unit/test_x.c", "    assert_non_null(state);\n", "    (void)state;\n")
+        _, _, errors = t.run()
+        self.assertEqual(errors, [])
+
+    # REQ: REQ-GATE-020
+    def test_assumption_without_integrator_check_or_twice(self):
+        t = Tree()
+        t.edit("docs/safety/seooc.md", "| the platform's clock specification |", "|  |")
+        _, _, errors = t.run()
+        self.assertTrue(any("AOU-001 says nothing of how the integrator verifies it" in e for e in errors), errors)
+        t = Tree()
+        t.edit("docs/safety/seooc.md", "| AOU-001 | the clock", "| AOU-001 | again | a check |\n| AOU-001 | the clock")
+        _, _, errors = t.run()
+        self.assertTrue(any("AOU-001 defined twice" in e for e in errors), errors)
+
+    # REQ: REQ-GATE-020
+    def test_tool_confidence_level_not_the_one_of_table_3(self):
+        t = Tree()
+        t.edit("docs/safety/tool-confidence.md", "| TI2 | TD2 | TCL2 |", "| TI2 | TD2 | TCL1 |")
+        _, _, errors = t.run()
+        self.assertTrue(any("TI2 with TD2 gives TCL2" in e and "says TCL1" in e for e in errors), errors)
+        t = Tree()
+        t.edit("docs/safety/tool-confidence.md", "| TI1 | - | TCL1 |", "| TI1 | TD1 | TCL1 |")
+        t.edit("docs/safety/tool-confidence.md", "| the tests |", "|  |")
+        _, _, errors = t.run()
+        self.assertTrue(any("not a pair of ISO 26262-8 Table 3" in e for e in errors), errors)
+        self.assertTrue(any("cc: no detection measure" in e for e in errors), errors)
+
+    # REQ: REQ-GATE-020
+    def test_a_cited_id_that_is_not_defined(self):
+        t = Tree()
+        t.write("docs/safety/manual.md", "Rests on AOU-001, FM-ABC-001, SS-NR and REQ-ABC-001..002.\n")
+        _, _, errors = t.run()
+        self.assertEqual(errors, [])
+        t.write("docs/safety/manual.md", "Rests on AOU-002, FM-ABC-009, SS-XX, TM-LOC-001, SVD-DEV-001 "
+                "and REQ-ABC-001..003.\n")
+        _, _, errors = t.run()
+        for i in ("AOU-002", "FM-ABC-009", "SS-XX", "TM-LOC-001", "SVD-DEV-001", "REQ-ABC-003"):
+            self.assertTrue(any(f"cites {i}, which is not defined" in e for e in errors), (i, errors))
+        self.assertFalse(any("cites REQ-ABC-001," in e for e in errors), errors)
+
+    # REQ: REQ-GATE-020
+    def test_a_declared_method_needs_evidence_of_its_kind(self):
+        t = Tree()
+        t.edit("docs/req/saf.md", "verification: test)", "verification: test, fuzzing, analysis)")
+        _, _, errors = t.run()
+        self.assertTrue(any("declares verification 'fuzzing' but no fuzzing evidence" in e for e in errors), errors)
+        self.assertTrue(any("declares verification 'analysis' but no analysis evidence" in e for e in errors), errors)
+        t.write("tests/fuzz/fuzz_x.c", "/* R@Q: REQ-SAF-001 */\nint LLVMFuzzerTestOneInput(const char *d, int n)\n{\n}\n")
+        t.write("mk/x.mk", "# R@Q-ANALYSIS: REQ-SAF-001\npurity:\n\ttrue\n")
+        _, _, errors = t.run()
+        self.assertEqual(errors, [])
+        t.edit("docs/req/saf.md", "verification: test, fuzzing, analysis)", "verification: test, review)")
+        _, _, errors = t.run()
+        self.assertTrue(any("verification 'review' has no record" in e for e in errors), errors)
 
 
 class CoverageGateMarkers(unittest.TestCase):

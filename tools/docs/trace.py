@@ -26,7 +26,10 @@ docs/safety/fmea.md): each such test carries the row's ID in an `FM:` or `DFA:` 
 
 Writes the matrix and the requirements page (Doxygen Markdown) and prints a summary. Exit
 status 1 if a requirement or clause is not verified, if a tag names an unknown ID, if an ID
-is defined twice, or if the failure-mode analysis does not check (safety_case.check).
+is defined twice, if the failure-mode analysis, the assumptions of use, the tool-confidence
+table or the IDs the safety-case pages cite do not check (safety_case.check), or if a derived
+requirement declares a verification method no evidence of that kind supports
+(safety_case.check_methods).
 """
 import pathlib
 import re
@@ -174,6 +177,7 @@ def trace(root=ROOT):
     # A split requirement is verified through its clauses.
     for parent, cl in clauses.items():
         evidence[parent] = [e for c in cl for e in evidence[c]]
+    errors += safety_case.check_methods(case, evidence)
     unverified = [rid for rid in reqs
                   if rid not in clauses and not evidence[rid]]
     unverified += [p for p, cl in clauses.items() if any(c in unverified for c in cl)]
