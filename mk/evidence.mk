@@ -1,7 +1,8 @@
 # Release evidence (`make evidence`): one archive for the current version with
 # the docs site, coverage, traceability, lint/analysis/proof logs, test results,
-# tool versions, the git state and SHA256SUMS (docs/safety/tool-confidence.md,
-# "Release evidence"). It runs the stages it packs, one after the other, each
+# tool versions (with the SHA-256 of each tool's executable; a missing tool
+# fails the archive), the build's flag sets (build-config.txt), the git state
+# and SHA256SUMS (docs/safety/tool-confidence.md, "Release evidence"). It runs the stages it packs, one after the other, each
 # with its log (EVIDENCE_STAGES; a failing stage fails the archive); the e2e
 # runs, being long, are packed when EVIDENCE_STAGES names them.
 #
@@ -26,7 +27,14 @@ evidence: deps
 	    tail -n 30 $(EVIDENCE_TREE)/logs/$$s.log; echo "evidence: make $$s failed (log in $(EVIDENCE_TREE)/logs)"; exit 1; fi; \
 	  echo "$$s passed in $$(( $$(date +%s) - t0 )) s" >>$(EVIDENCE_TREE)/stages.txt; \
 	done
-	@tools/build/tool_versions.sh $(sort $(PKGS)) >$(EVIDENCE_TREE)/tool-versions.txt
+	@tools/build/tool_versions.sh $(if $(filter e2e%,$(EVIDENCE_STAGES)),--kernels $$(find $(B) -path '*kernel*' -name package -type f 2>/dev/null | sort)) \
+	   -- $(sort $(PKGS)) >$(EVIDENCE_TREE)/tool-versions.txt || { cat $(EVIDENCE_TREE)/tool-versions.txt; \
+	   echo "evidence: a tool the evidence rests on is absent (tool-versions.txt)"; exit 1; }
+	@{ echo "# the build configuration the stages ran with (the top Makefile's flag sets)"; \
+	   echo "stages $(EVIDENCE_STAGES)"; echo "CC $(CC)"; echo "CFLAGS_CORE $(CFLAGS_CORE)"; \
+	   echo "CFLAGS_SHIM $(CFLAGS_SHIM)"; echo "CFLAGS_TEST $(CFLAGS_TEST)"; echo "CPPFLAGS_ALL $(CPPFLAGS_ALL)"; \
+	   echo "HARDEN_LDFLAGS $(HARDEN_LDFLAGS)"; echo "SAN_CC $(SAN_CC)"; echo "SAN_OPT $(SAN_OPT)"; \
+	   echo "SAN_FLAGS $(SAN_FLAGS)"; echo "VALGRIND $(VALGRIND)"; } >$(EVIDENCE_TREE)/build-config.txt
 	@{ echo "version $(VERSION)"; echo "commit $$(git rev-parse HEAD 2>/dev/null || echo none)"; \
 	   echo "describe $$(git describe --tags --always --dirty 2>/dev/null || echo none)"; \
 	   if [ "$$(git describe --tags --exact-match 2>/dev/null)" = "v$(VERSION)" ]; then echo "release tag v$(VERSION) at HEAD"; \

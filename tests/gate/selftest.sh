@@ -320,6 +320,29 @@ test_evidence_archive() {
     TZ=UTC tar --numeric-owner --full-time -tvzf "$a" | awk '{print $1, $2, $4, $5, $6}' >"$t/list2"
     cmp -s "$t/list1" "$t/list2" && ok "evidence: two runs from one commit list the same members, owners and times" ||
         { bad "evidence: member lists differ"; diff "$t/list1" "$t/list2" | head; }
+    # Every tool the evidence rests on (docs/safety/tool-confidence.md) is named
+    # with a version and its executable's checksum; the flag sets are recorded.
+    tar xzf "$a" -O --wildcards '*/tool-versions.txt' >"$t/tv"
+    local tool miss=""
+    for tool in gcc gcc-aarch64 gcc-s390x clang clang-tidy cppcheck cppcheck-misra lcov gcov valgrind frama-c why3 z3 \
+        cvc4 doxygen graphviz-dot python3 qemu-system-x86_64 qemu-system-aarch64 qemu-aarch64 qemu-s390x dtc iasl \
+        chromium make bash binutils cmocka libseccomp; do
+        grep -qE "^$tool +[^ ]" "$t/tv" && ! grep -qE "^$tool +absent" "$t/tv" || miss="$miss $tool"
+    done
+    [ -z "$miss" ] && ok "evidence: tool-versions.txt names every tool with its version" ||
+        { bad "evidence: tool-versions.txt lacks:$miss"; cat "$t/tv"; }
+    grep -qE '^gcc +[0-9a-f]{64} /' "$t/tv" && grep -q '^gcc: Configured with' "$t/tv" &&
+        ok "evidence: the compiler's executable checksum and configuration are recorded" ||
+        { bad "evidence: no gcc checksum or configuration in tool-versions.txt"; cat "$t/tv"; }
+    tar xzf "$a" -O --wildcards '*/build-config.txt' >"$t/bc" 2>/dev/null || true
+    local core
+    core=$(make -s --no-print-directory -C "$c" -f Makefile -f - print-core-flags <<<'print-core-flags: ; @echo "$(CFLAGS_CORE)"' 2>/dev/null)
+    [ -n "$core" ] && grep -qxF "CFLAGS_CORE $core" "$t/bc" && ok "evidence: build-config.txt holds the core's flag set" ||
+        { bad "evidence: build-config.txt lacks CFLAGS_CORE '$core'"; cat "$t/bc"; }
+    # A tool that cannot be identified stops the archive.
+    mkdir -p "$t/nobin" && printf '#!/bin/sh\nexit 1\n' >"$t/nobin/iasl" && chmod +x "$t/nobin/iasl"
+    PATH="$t/nobin:$PATH" expect_fail_with "tool the evidence rests on is absent" \
+        "evidence: a tool without a version (iasl) fails the archive" make -s -C "$c" evidence B="$t/evb" EVIDENCE_STAGES=purity
 }
 
 # REQ: REQ-GATE-012
@@ -364,6 +387,13 @@ test_proof_gates_bite() {
         python3 tests/prove/prove.py "$t/prove-ok" --root "$c" --only eva_vdev_mmio --only wp_span
 }
 
+# With arguments: only the named tests (e.g. `bash tests/gate/selftest.sh
+# test_evidence_archive`, SAN_CC etc. set as make sets them); make runs all.
+if [ $# -gt 0 ]; then
+    for f in "$@"; do "$f"; done
+    echo "gate-selftest: $pass passed, $fail failed"
+    [ $fail = 0 ]; exit
+fi
 test_banned_calls
 test_core_purity
 test_object_purity
