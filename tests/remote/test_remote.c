@@ -954,6 +954,7 @@ static void test_qmp_silent_monitor_times_out(void **state)
     px_start(&p, args);
     assert_true(log_wait(p.log, "QMP: QEMU did not answer in time", 8000));
     assert_true(qs_wait_cmd(&qs, "query-status", 3000) != 0); /* second connection */
+    assert_int_equal(cfg_read(&p, 0x00, 4), 0x25ab8086u); /* the device kept serving */
     assert_int_equal(px_stop(&p, SIGTERM), 0);
     qs_stop(&qs);
 }
