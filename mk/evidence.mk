@@ -3,20 +3,23 @@
 # tool versions (with the SHA-256 of each tool's executable; a missing tool
 # fails the archive), the build's flag sets (build-config.txt), the git state
 # and SHA256SUMS (docs/safety/tool-confidence.md, "Release evidence"). It runs the stages it packs, one after the other, each
-# with its log (EVIDENCE_STAGES; a failing stage fails the archive); the e2e
-# runs, being long, are packed when EVIDENCE_STAGES names them.
+# with its log (EVIDENCE_STAGES, by default the CHECK_STAGES of the Makefile; a
+# failing stage fails the archive).
 #
 # Only what this run produced is packed: the generated trees the archive takes
 # (EVIDENCE_OUTPUTS) are removed before the first stage, so a reduced run never
 # carries an earlier run's lint, proof, coverage or docs output. git-state.txt
-# says whether HEAD is the release tag v$(VERSION) and the tree is clean; only
-# then is the archive release evidence. The tar is written in a fixed order with
+# says whether HEAD is the release tag v$(VERSION), whether the tree is clean and
+# whether every stage of `make check` ran; only then is the archive release
+# evidence. The tar is written in a fixed order with
 # the commit's time and owner 0 on every member, and gzip -n, so two runs from
 # one tag differ only where the content does (logs with times, tool output).
 EVIDENCE_DIR    = $(B)/evidence
 EVIDENCE_NAME   = safevdev-$(VERSION)-evidence
 EVIDENCE_TREE   = $(EVIDENCE_DIR)/$(EVIDENCE_NAME)
-EVIDENCE_STAGES ?= lint purity stack unit coverage coverage-gate harness vhu-test gate-selftest trace docs
+# By default every stage of `make check`, in its order (coverage-gate builds the
+# coverage report first); a shorter list makes an archive that says it is reduced.
+EVIDENCE_STAGES ?= $(CHECK_STAGES)
 EVIDENCE_OUTPUTS = docs/html coverage/html $(B)/docs/gen $(B)/lint $(B)/prove $(B)/stack
 .PHONY: evidence
 evidence: deps
@@ -39,6 +42,7 @@ evidence: deps
 	   echo "describe $$(git describe --tags --always --dirty 2>/dev/null || echo none)"; \
 	   if [ "$$(git describe --tags --exact-match 2>/dev/null)" = "v$(VERSION)" ]; then echo "release tag v$(VERSION) at HEAD"; \
 	   else echo "HEAD is not the release tag v$(VERSION): NOT release evidence"; fi; \
+	   $(if $(filter-out $(EVIDENCE_STAGES),$(CHECK_STAGES)),echo "stages reduced$(comma) without: $(filter-out $(EVIDENCE_STAGES),$(CHECK_STAGES)): NOT release evidence";,echo "stages: every stage of make check";) \
 	   if [ -z "$$(git status --porcelain 2>/dev/null)" ]; then echo "tree clean"; \
 	   else echo "tree has uncommitted changes: NOT release evidence"; git status --porcelain; fi; } \
 	   >$(EVIDENCE_TREE)/git-state.txt

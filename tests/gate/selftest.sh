@@ -309,6 +309,8 @@ test_evidence_archive() {
     tar xzf "$a" -O --wildcards '*/git-state.txt' >"$t/gs"
     grep -q "^HEAD is not the release tag" "$t/gs" && grep -q "^tree clean" "$t/gs" &&
         ok "evidence: git-state says not a release, tree clean" || { bad "evidence: git-state"; cat "$t/gs"; }
+    grep -q "^stages reduced, without: .*lint.*: NOT release evidence" "$t/gs" &&
+        ok "evidence: git-state says a reduced stage list is not release evidence" || { bad "evidence: reduced stages not said"; cat "$t/gs"; }
     local when
     when=$(TZ=UTC git -C "$c" log -1 --format=%cd --date=format-local:'%Y-%m-%d %H:%M:%S')
     TZ=UTC tar --numeric-owner --full-time -tvzf "$a" | awk '{print $2, $4, $5}' | sort -u >"$t/meta"
