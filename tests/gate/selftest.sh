@@ -347,6 +347,31 @@ test_evidence_archive() {
         "evidence: a tool without a version (iasl) fails the archive" make -s -C "$c" evidence B="$t/evb" EVIDENCE_STAGES=purity
 }
 
+# REQ: REQ-GATE-009
+test_fuzz_smoke_gate() {
+    # The fuzz-smoke runner (tools/build/fuzz_run.sh, the build's own, with the
+    # build's sanitizer flags) over seeded targets: a crash, a leak, a sanitizer
+    # report and a hang must each fail the run, naming the target; a clean
+    # target passes. -fsanitize=fuzzer is added as mk/fuzz.mk adds it.
+    local d="$t/fz" n
+    mkdir -p "$d/bin"
+    printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) { (void)p; (void)n; return 0; }\n' >"$t/fz_ok.c"
+    printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) { volatile char *q = (volatile char *)(uintptr_t)(n * 0u); (void)p; *q = 1; return 0; }\n' >"$t/fz_crash.c"
+    printf '#include <stddef.h>\n#include <stdint.h>\n#include <stdlib.h>\nvoid *volatile g;\nint LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) { (void)p; g = malloc(n + 1u); g = 0; return 0; }\n' >"$t/fz_leak.c"
+    printf '#include <stddef.h>\n#include <stdint.h>\n#include <limits.h>\nint LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) { volatile int x = INT_MAX; (void)p; x = x + (int)(n + 1u); return x == 0; }\n' >"$t/fz_ub.c"
+    printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) { volatile size_t i = 0; (void)p; for (;;) { i += n; } return 0; }\n' >"$t/fz_hang.c"
+    for n in ok crash leak ub hang; do
+        # shellcheck disable=SC2086
+        "$SAN_CC" -g -fsanitize=fuzzer $SAN_FLAGS "$t/fz_$n.c" -o "$d/bin/fuzz_sf_$n" || { bad "fuzz-smoke seed $n: cannot build"; return; }
+    done
+    expect_pass "fuzz-smoke: a clean target passes" tools/build/fuzz_run.sh "$d" 2 1 fuzz_sf_ok
+    expect_fail_with "fuzz_sf_crash +FAILED" "fuzz-smoke: a crashing target fails the run" tools/build/fuzz_run.sh "$d" 2 1 fuzz_sf_crash
+    expect_fail_with "fuzz_sf_leak +FAILED" "fuzz-smoke: a leak fails the run" tools/build/fuzz_run.sh "$d" 2 1 fuzz_sf_leak
+    expect_fail_with "fuzz_sf_ub +FAILED" "fuzz-smoke: a UBSan report fails the run" tools/build/fuzz_run.sh "$d" 2 1 fuzz_sf_ub
+    expect_fail_with "fuzz_sf_hang +FAILED" "fuzz-smoke: a hang (over the 10 s per-input timeout) fails the run" tools/build/fuzz_run.sh "$d" 2 1 fuzz_sf_hang
+    expect_fail_with "fuzz_sf_crash +FAILED" "fuzz-smoke: one failing target among clean ones fails the run" tools/build/fuzz_run.sh "$d" 2 2 fuzz_sf_ok fuzz_sf_crash
+}
+
 # REQ: REQ-GATE-012
 test_sanitizer_configs_catch_defects() {
     # The exact configurations the sanitizer and valgrind stages use (from make).
@@ -401,6 +426,7 @@ test_core_purity
 test_object_purity
 test_stack_gate
 test_evidence_archive
+test_fuzz_smoke_gate
 test_sanitizer_configs_catch_defects
 test_analyzers_catch_defects
 test_unused_function_gate
