@@ -1434,7 +1434,6 @@ static void test_virtio_guest_error_latches(void **state)
  * absorbed; the kernel's (getrandom into a lost buffer page) fails with
  * EFAULT. Either way the connection ends (--fd: exit 1) and the process
  * neither dies nor retries for ever. */
-/* REQ: REQ-RMT-016 */
 static void shrink_case(uint64_t keep)
 {
     px p;
@@ -1462,12 +1461,21 @@ static void shrink_case(uint64_t keep)
     ram_free(&r);
 }
 
+/* Rings and buffer gone: SIGBUS in the daemon. */
+/* REQ: REQ-RMT-016.a */
 /* FM: FM-RMT-002 */
 static void test_guest_ram_shrunk_sigbus_contained(void **state)
 {
     (void)state;
-    shrink_case(0);       /* rings and buffer gone: SIGBUS in the daemon */
-    shrink_case(BUF_GPA); /* rings kept, buffer gone: EFAULT from getrandom */
+    shrink_case(0);
+}
+
+/* Rings kept, buffer gone: EFAULT from getrandom. */
+/* REQ: REQ-RMT-016.b */
+static void test_guest_ram_shrunk_efault_taken_as_sigbus(void **state)
+{
+    (void)state;
+    shrink_case(BUF_GPA);
 }
 
 /* --socket: one proxy at a time; after one leaves (or breaks the protocol)
@@ -1549,6 +1557,38 @@ static int sock_teardown(void **state)
         g_sock_pid = 0;
     }
     return 0;
+}
+
+/* A SIGBUS that is not the kernel's report of an access to a truncated
+ * guest page keeps its default action: with guest RAM mapped and the handler
+ * installed, the daemon ends by SIGBUS when another process sends one with
+ * kill() (SI_USER), and when one forges it with sigqueue (SI_QUEUE) naming
+ * an address inside the daemon's mapping of guest RAM (no anonymous page put
+ * over guest memory, no connection quietly ended). */
+/* REQ: REQ-RMT-016.c */
+/* FM: FM-RMT-006 */
+static void test_sigbus_not_from_a_truncation_keeps_default_action(void **state)
+{
+    (void)state;
+    static const char *const args[] = { "--device", "virtio-entropy", NULL };
+    tg_sanitizers_leave_sigbus(true);
+    tg_no_core_dumps();
+    for (int forged = 0; forged < 2; forged++) {
+        px p;
+        ram r;
+        ram_init(&r);
+        px_start(&p, args);
+        g_sock_pid = p.pid;
+        sysmem_pc(&p, &r);
+        assert_int_equal(cfg_read(&p, 0, 2), 0x1af4); /* the table is taken */
+        assert_true(tg_catches_sigbus(p.pid));
+        const void *at = forged != 0 ? tg_mapping_of(p.pid, "guest-ram") : NULL;
+        assert_int_equal(tg_signal_ends(p.pid, SIGBUS, at, 3000), SIGBUS);
+        g_sock_pid = 0;
+        close(p.fd);
+        ram_free(&r);
+    }
+    tg_sanitizers_leave_sigbus(false);
 }
 
 /* --require-sealed-memory: guest RAM that can be truncated (no F_SEAL_SHRINK)
@@ -1767,7 +1807,7 @@ static int run_cli(const char *const *args, char *out, size_t outlen)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* REQ: REQ-RMT-022 REQ-RMT-023 */
+/* REQ: REQ-RMT-022 REQ-RMT-023 REQ-RMT-054.a REQ-RMT-054.b */
 static void test_cli(void **state)
 {
     (void)state;
@@ -1835,7 +1875,7 @@ static void test_cli(void **state)
 /* --source FILE: the guest gets exactly the file's bytes after the health
  * tests' start-up block (1024 bytes tested and discarded); the rate options
  * and --min-entropy are accepted. */
-/* REQ: REQ-RMT-054 */
+/* REQ: REQ-RMT-054.a REQ-RMT-054.b */
 static void test_entropy_source_and_rate_options(void **state)
 {
     (void)state;
@@ -1875,6 +1915,73 @@ static void test_entropy_source_and_rate_options(void **state)
     }
     printf("    the guest got the source's bytes from offset %d (the start-up test took the first 1024)\n", at);
     assert_true(at >= 1024);
+    assert_int_equal(px_stop(&p, SIGTERM), 0);
+    ram_free(&r);
+}
+
+/* How many lines of the log at @path hold @needle. */
+static size_t file_count(const char *path, const char *needle)
+{
+    char line[4096];
+    size_t n = 0;
+    FILE *f = fopen(path, "r");
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        n += strstr(line, needle) != NULL;
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return n;
+}
+
+/* A source that goes stuck and recovers: 3072 zero bytes, then varied ones.
+ * The health tests fail on the zeros; the request waits (nothing of the
+ * stuck run reaches the guest), the failure is logged once for the episode
+ * and its end once, and SIGUSR1's metrics show the health state and the
+ * failure counts. */
+/* REQ: REQ-RMT-054.c REQ-RMT-054.d */
+static void test_entropy_source_health_failure_episode(void **state)
+{
+    (void)state;
+    char src[256];
+    tmp_path(src, sizeof(src), "stuck-source");
+    FILE *f = fopen(src, "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 3072; i++) {
+        fputc(0, f);
+    }
+    for (int i = 0; i < 8192; i++) {
+        fputc((i * 7 + (i >> 8) + 1) & 0xff, f);
+    }
+    fclose(f);
+    px p;
+    ram r;
+    tg_vring vr;
+    ram_init(&r);
+    const char *args[] = { "--device", "virtio-entropy", "--source", src, NULL };
+    px_start(&p, args);
+    sysmem_pc(&p, &r);
+    virtio_setup(&p, &vr, &r);
+    tg_vring_set_desc(&vr, 0, BUF_GPA, 16, SVD_VRING_DESC_F_WRITE, 0);
+    tg_vring_publish(&vr, 0);
+    vio_w(&p, 0x3000, 0, 2);
+    uint32_t id, len;
+    uint64_t t0 = now_ms();
+    while (!tg_vring_get_used(&vr, &id, &len)) {
+        assert_true(now_ms() - t0 < 3000);
+        sleep_ms(5);
+    }
+    assert_int_equal(len, 16);
+    bool zero = true;
+    for (unsigned i = 0; i < 16u; i++) {
+        zero = zero && r.map[BUF_GPA + i] == 0u;
+    }
+    assert_false(zero); /* served from the bytes after the stuck run */
+    assert_int_equal(file_count(p.log, "source health test failed (repetition count)"), 1);
+    assert_int_equal(file_count(p.log, "source health tests pass again"), 1);
+    kill(p.pid, SIGUSR1);
+    assert_true(log_wait(p.log, "health ok health_rct_failures ", 2000));
+    assert_false(file_has(p.log, "health_rct_failures 0 "));
     assert_int_equal(px_stop(&p, SIGTERM), 0);
     ram_free(&r);
 }
@@ -2594,11 +2701,14 @@ int main(void)
         cmocka_unit_test(test_virtio_entropy_through_the_proxy),
         cmocka_unit_test(test_virtio_guest_error_latches),
         cmocka_unit_test(test_guest_ram_shrunk_sigbus_contained),
+        cmocka_unit_test(test_guest_ram_shrunk_efault_taken_as_sigbus),
+        cmocka_unit_test_teardown(test_sigbus_not_from_a_truncation_keeps_default_action, sock_teardown),
         cmocka_unit_test(test_socket_mode_serves_one_proxy_after_another),
         cmocka_unit_test_teardown(test_socket_peer_uid_checked, sock_teardown),
         cmocka_unit_test_teardown(test_require_sealed_memory, sock_teardown),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_entropy_source_and_rate_options),
+        cmocka_unit_test(test_entropy_source_health_failure_episode),
         cmocka_unit_test(test_metrics_and_signals),
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),

@@ -2323,6 +2323,51 @@ static void test_require_sealed_memory(void **state)
     assert_int_equal(daemon_stop(dp, SIGTERM), 0);
 }
 
+/* A SIGBUS that is not the kernel's report of an access to a truncated
+ * guest page keeps its default action: the daemon, serving a front-end with
+ * its handler installed, ends by SIGBUS when another process sends it one
+ * with kill() (SI_USER), and when one forges it with sigqueue (SI_QUEUE)
+ * naming an address inside the daemon's mapping of guest RAM (which must not
+ * make the handler put an anonymous page over guest memory). */
+static daemon_proc g_bus_d;
+
+static int bus_teardown(void **state)
+{
+    (void)state;
+    if (g_bus_d.pid > 0) {
+        (void)daemon_stop(&g_bus_d, SIGKILL);
+    }
+    tg_sanitizers_leave_sigbus(false);
+    return 0;
+}
+
+/* REQ: REQ-VHU-084 */
+/* FM: FM-VHU-011 */
+static void test_sigbus_not_from_a_truncation_keeps_default_action(void **state)
+{
+    char path[300];
+    const char *waits[2] = { path, NULL };
+    const char *args[] = { "--socket-path", path, NULL };
+    daemon_proc *const dp = &g_bus_d;
+    (void)state;
+    tg_sanitizers_leave_sigbus(true);
+    tg_no_core_dumps();
+    path_of(path, sizeof(path), "bus", -1);
+    for (int forged = 0; forged < 2; forged++) {
+        fe f;
+        unlink(path);
+        daemon_start(dp, args, waits);
+        fe_start(&f, path, F_VERSION_1);
+        request_entropy(&f, 64); /* set-up over, guest RAM mapped, handler installed */
+        assert_true(tg_catches_sigbus(dp->pid));
+        const void *at = forged != 0 ? tg_mapping_of(dp->pid, "guest-ram") : NULL;
+        assert_int_equal(tg_signal_ends(dp->pid, SIGBUS, at, 3000), SIGBUS);
+        dp->pid = 0;
+        fe_close(&f);
+    }
+    tg_sanitizers_leave_sigbus(false);
+}
+
 /* Guest RAM for the in-process dispatcher tests: a RAM_SIZE memfd mapped
  * shared into @f (the front-end model's memfd and ram), and its release. */
 static void inproc_ram_open(fe *f)
@@ -3546,6 +3591,7 @@ int main(void)
         cmocka_unit_test(test_user_group_drop_privileges),
         cmocka_unit_test(test_socket_private_by_default_and_peer_checked),
         cmocka_unit_test_teardown(test_require_sealed_memory, sealed_teardown),
+        cmocka_unit_test_teardown(test_sigbus_not_from_a_truncation_keeps_default_action, bus_teardown),
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
         cmocka_unit_test(test_dispatcher_garbage_with_fds_never_crashes),
