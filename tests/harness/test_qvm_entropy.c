@@ -376,7 +376,7 @@ static const uint8_t *find_bytes(const uint8_t *hay, size_t n, const void *needl
  * equals the core's SSDT for the same device byte for byte. A second
  * GEN_ACPI adds nothing; a PCI instance adds nothing; a window above 4 GiB
  * (no Memory32Fixed for it) is refused with a log line. */
-/* REQ: REQ-QVM-027.a REQ-QVM-027.b REQ-QVM-027.c REQ-ACPI-008 */
+/* REQ: REQ-QVM-027.a REQ-QVM-027.b REQ-QVM-027.c REQ-ACPI-008.a */
 static void gen_acpi_hands_qvm_the_ssdt_body_and_the_header_fields(void **state)
 {
     (void)state;
