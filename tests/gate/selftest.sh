@@ -44,7 +44,7 @@ test_core_purity() {
     expect_pass "purity: const static, member named read, <string.h>" python3 tools/lint/banned.py purity "$t/p3.c"
 }
 
-# REQ: REQ-GATE-001 REQ-GATE-003
+# REQ: REQ-GATE-001.b REQ-GATE-003
 test_analyzers_catch_defects() {
     cat >"$t/d.c" <<'C'
 #include <stdint.h>
@@ -76,7 +76,7 @@ C
     expect_fail "gcc -fanalyzer: leak" gcc -std=c11 -Werror -fanalyzer -c "$t/e.c" -o /dev/null
 }
 
-# REQ: REQ-GATE-001
+# REQ: REQ-GATE-001.c REQ-GATE-001.d
 test_unused_function_gate() {
     # The gate script itself (tools/lint/cppcheck.sh, pass 2) over a seeded
     # src/: a product calls u_used, only a test calls u_tested, u_kept is kept
@@ -115,6 +115,30 @@ C
     printf '#include "u.h"\nint main(void) { return u_used() + u_tested(); }\n' >"$d/src/shim/p/p.c"
     expect_pass "unusedFunction: callers in src/ only, nothing reported" \
         env -C "$d" LINT_SRC="src/core/u.c src/shim/p/p.c" LINT_MISRA_SRC="" "${gate[@]}"
+}
+
+# REQ: REQ-GATE-001.a REQ-GATE-001.b
+test_cppcheck_gate_scope() {
+    # The file list `make lint` hands the cppcheck gate (LINT_SRC, as its
+    # recipe passes it) holds every C file of src/; pass 1 runs all checks,
+    # inconclusive ones included, and a finding there fails the gate.
+    local listed missing=0 f
+    listed=$(make --no-print-directory -n lint-cppcheck B="$t/lintb" 2>/dev/null | grep -o 'LINT_SRC="[^"]*"' | head -1)
+    listed=${listed#LINT_SRC=\"}; listed=${listed%\"}
+    for f in $(find src -name '*.c' | sort); do
+        case " $listed " in *" $f "*) ;; *) missing=$((missing+1)); echo "    not in LINT_SRC: $f" ;; esac
+    done
+    if [ -n "$listed" ] && [ $missing = 0 ]; then ok "cppcheck gate: all $(find src -name '*.c' | wc -l) C files of src/ are in its file list"
+    else bad "cppcheck gate: $missing C files of src/ not in its file list"; fi
+    if grep -qE '^run +"cppcheck\(all\)".*--enable=all.*--inconclusive' tools/lint/cppcheck.sh ||
+       grep -qE 'cppcheck\(all\).*--enable=all --inconclusive' tools/lint/cppcheck.sh; then
+        ok "cppcheck gate: pass 1 runs --enable=all --inconclusive"
+    else bad "cppcheck gate: pass 1 does not run --enable=all --inconclusive"; grep -n 'cppcheck(all)' tools/lint/cppcheck.sh; fi
+    local d="$t/cg"
+    mkdir -p "$d/src/core"
+    printf 'int use(int c);\nint use(int c)\n{\n    int v;\n    if (c > 0) {\n        v = 1;\n    }\n    return v;\n}\n' >"$d/src/core/d.c"
+    expect_fail_with 'uninitvar' "cppcheck gate: a seeded uninitialised variable in src/ fails it" \
+        env -C "$d" LINT_SRC="src/core/d.c" LINT_MISRA_SRC="" "$PWD/tools/lint/cppcheck.sh" out -Isrc/core
 }
 
 # REQ: REQ-GATE-002.a REQ-GATE-002.b REQ-GATE-002.c REQ-GATE-002.d
@@ -180,7 +204,7 @@ test_misra_gate() {
     if [ $missing = 0 ]; then ok "every deviation ID of the tree is documented"; else bad "undocumented deviation IDs"; fi
 }
 
-# REQ: REQ-GATE-006 REQ-GATE-007
+# REQ: REQ-GATE-006 REQ-GATE-007.a REQ-GATE-007.c
 test_coverage_gate() {
     mkdir -p "$t/cov/src/core" "$t/cov/src/shim/s"
     printf 'int a;\n' >"$t/cov/src/core/x.c"; printf 'int b;\n' >"$t/cov/src/shim/s/y.c"
@@ -211,6 +235,19 @@ I
     expect_fail "coverage-gate: shim at 80% lines fails" python3 tools/lint/covgate.py --gate "$t/sh.info" "$t/cov" 100 100 90
     printf 'int c;\n' >"$t/cov/src/core/untested.c"
     expect_fail "coverage-gate: a core file no test ran fails" python3 tools/lint/covgate.py --gate "$t/full.info" "$t/cov" 100 100 90
+    rm -f "$t/cov/src/core/untested.c"
+    # A shim named in the branch areas is held to the branch target; one not named is not.
+    awk '{print} /^DA:10,1$/ && !done {print "BRDA:10,0,0,1"; print "BRDA:10,0,1,-"; done=1}' "$t/full.info" >"$t/shb.info"
+    expect_pass "coverage-gate: a shim at 50% branches, not in the branch areas, passes" \
+        python3 tools/lint/covgate.py --gate "$t/shb.info" "$t/cov" 100 100 90 90 other
+    expect_fail "coverage-gate: a shim at 50% branches in the branch areas fails" \
+        python3 tools/lint/covgate.py --gate "$t/shb.info" "$t/cov" 100 100 90 90 s
+    # The coverage data includes both daemons' countdown fault injections.
+    local cr
+    cr=$(make --no-print-directory -n coverage-run B="$t/covb" 2>/dev/null)
+    if grep -q 'tests/faults/run_vhu.py' <<<"$cr" && grep -q 'tests/remote/run_faults.py' <<<"$cr"; then
+        ok "coverage-run: both daemons' fault injections run under coverage"
+    else bad "coverage-run: a daemon's fault injection does not run under coverage"; fi
     # SVD_NEVER/SVD_ALWAYS: constants only under SVD_COVERAGE, evaluated otherwise.
     cat >"$t/n.c" <<'C'
 #include "safevdev/result.h"
@@ -371,6 +408,7 @@ test_stack_gate
 test_evidence_archive
 test_sanitizer_configs_catch_defects
 test_analyzers_catch_defects
+test_cppcheck_gate_scope
 test_unused_function_gate
 test_misra_gate
 test_coverage_gate
