@@ -141,6 +141,28 @@ test_cppcheck_gate_scope() {
         env -C "$d" LINT_SRC="src/core/d.c" LINT_MISRA_SRC="" "$PWD/tools/lint/cppcheck.sh" out -Isrc/core
 }
 
+# REQ: REQ-QVM-018.b REQ-QVM-018.c
+test_qvm_sdk_branch() {
+    # The recipe of `make qvm-sdk-build` (the adapters' SDK branch,
+    # -DSVD_QVM_SDK=1, generations 7 and 8, the strict warning set with
+    # -Werror), run against a copy of the SDK stand-in: every adapter source
+    # builds; with a seeded #error in the SDK's <qvm/vdev-core.h> it fails on
+    # it, so the branch reads the SDK's headers and nothing else stops it.
+    local s="$t/sdk" cmds
+    cp -r tests/harness/sdk_stub "$s"
+    cmds=$(make --no-print-directory -n qvm-sdk-build B="$t/qsb" 2>/dev/null)
+    if ! grep -q -- '-DSVD_QVM_SDK=1' <<<"$cmds" || ! grep -q -- '-Werror' <<<"$cmds" ||
+       ! grep -q 'tests/harness/sdk_stub' <<<"$cmds"; then
+        bad "qvm SDK branch: the recipe lost -DSVD_QVM_SDK=1, -Werror or the SDK path"; return
+    fi
+    cmds=${cmds//tests\/harness\/sdk_stub/$s}
+    expect_pass "qvm SDK branch: every adapter source builds warning-free through the SDK headers, generations 7 and 8" \
+        bash -c "$cmds"
+    echo '#error seeded: read from the SDK' >>"$s/qvm/vdev-core.h"
+    expect_fail_with 'seeded: read from the SDK' "qvm SDK branch: a seeded #error in the SDK's <qvm/vdev-core.h> stops it" \
+        bash -c "$cmds"
+}
+
 # REQ: REQ-GATE-002.a REQ-GATE-002.b REQ-GATE-002.c REQ-GATE-002.d
 test_misra_gate() {
     # The gate itself (tools/lint/cppcheck.sh, pass 3, and tools/lint/misra_gate.py)
@@ -410,6 +432,7 @@ test_sanitizer_configs_catch_defects
 test_analyzers_catch_defects
 test_cppcheck_gate_scope
 test_unused_function_gate
+test_qvm_sdk_branch
 test_misra_gate
 test_coverage_gate
 test_doc_tools

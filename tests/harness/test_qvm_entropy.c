@@ -1321,7 +1321,7 @@ static void fuzz_register_sequences_never_crash(void **state)
  * after its gasp_region, vb_zero last; qvm_state_block's length 32-bit on
  * 7.x, 64-bit on 8.0. The factory has no name of its own: qvm (and the
  * harness) names it after its file, vdev-svd-virtio-entropy.so. */
-/* REQ: REQ-QVM-018 REQ-QVM-024 */
+/* REQ: REQ-QVM-018.a REQ-QVM-018.b REQ-QVM-024 */
 static void compat_layout_and_factory_name_are_the_pages(void **state)
 {
     (void)state;
