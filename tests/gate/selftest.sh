@@ -398,7 +398,41 @@ test_sanitizer_configs_catch_defects() {
     expect_fail "UBSan: signed overflow" "$t/ub"
 }
 
-# REQ: REQ-GATE-018
+# REQ: REQ-GATE-017.a REQ-GATE-017.d
+test_prove_scope_and_builtin_ids() {
+    # The WP command prove.py builds for its units (captured, Frama-C not run)
+    # covers span.c, gmem.c and ratelimit.c with -wp-rte and the provers z3
+    # and cvc4; and `make prove` refuses a builtin model with no SVD-PRF row.
+    cat >"$t/scope.py" <<'PY'
+import pathlib, sys
+sys.path.insert(0, "tests/prove")
+import prove
+cmds = []
+def fake_run(cmd, log, timeout):
+    cmds.append(cmd)
+    pathlib.Path(log).write_text("")
+    return 0, 0.0
+prove.run = fake_run
+out = pathlib.Path(sys.argv[1])
+out.mkdir(parents=True, exist_ok=True)
+for u in prove.WP_UNITS:
+    prove.run_wp(u.__name__, u(prove.REPO), out, prove.REPO)
+files = {pathlib.Path(a).name for c in cmds for a in c if a.endswith(".c")}
+flags_ok = all("-wp-rte" in c and c[c.index("-wp-prover") + 1] == "z3,cvc4" for c in cmds)
+missing = {"span.c", "gmem.c", "ratelimit.c"} - files
+print(f"WP units {len(cmds)}, files {sorted(files)}, -wp-rte and z3,cvc4 in every one: {flags_ok}")
+sys.exit(0 if cmds and flags_ok and not missing else 1)
+PY
+    expect_pass "prove: WP covers span.c, gmem.c, ratelimit.c with -wp-rte and provers z3,cvc4" python3 "$t/scope.py" "$t/scope"
+    expect_pass "prove: every builtin model has its SVD-PRF row" python3 -c \
+        'import sys; sys.path.insert(0, "tests/prove"); import prove; e = prove.builtin_register_errors(prove.HERE / "fc_builtins.h", prove.REPO / "docs/misra-deviations.md"); print(e); sys.exit(1 if e else 0)'
+    cp tests/prove/fc_builtins.h "$t/fcb.h"
+    printf '#define __builtin_expect(x, y) (x)\n' >>"$t/fcb.h"
+    expect_fail_with '__builtin_expect has no SVD-PRF row' "prove: a builtin model without an SVD-PRF row is refused" python3 -c \
+        "import sys; sys.path.insert(0, 'tests/prove'); import prove; e = prove.builtin_register_errors('$t/fcb.h', prove.REPO / 'docs/misra-deviations.md'); print(e); sys.exit(1 if e else 0)"
+}
+
+# REQ: REQ-GATE-018 REQ-GATE-017.b REQ-GATE-017.c
 test_proof_gates_bite() {
     # An off-by-one seeded into a copy of the core must make Eva raise an alarm
     # and WP fail a goal; the unseeded copy must pass the same analyses.
@@ -420,7 +454,10 @@ test_proof_gates_bite() {
         ok "WP: the failed goal is in svd_cursor_read_le64"; else bad "WP: no failed goal in svd_cursor_read_le64"; cat "$t/out"; fi
     cp src/core/span.c "$c/src/core/span.c"
     expect_pass "Eva + WP: the unseeded copy passes" \
-        python3 tests/prove/prove.py "$t/prove-ok" --root "$c" --only eva_vdev_mmio --only wp_span
+        python3 tests/prove/prove.py "$t/prove-ok" "$t/proof.md" --root "$c" --only eva_vdev_mmio --only wp_span
+    if grep -qE '^\| `wp_span` \| `svd_cursor_read_le64` \| ([0-9]+)/\1 \|' "$t/proof.md"; then
+        ok "proof page: per-function goal figures written (wp_span, svd_cursor_read_le64)"
+    else bad "proof page: no per-function figures"; grep -n 'wp_span' "$t/proof.md" | head -5; fi
 }
 
 test_banned_calls
@@ -436,6 +473,7 @@ test_qvm_sdk_branch
 test_misra_gate
 test_coverage_gate
 test_doc_tools
+test_prove_scope_and_builtin_ids
 test_proof_gates_bite
 echo "gate-selftest: $pass passed, $fail failed"
 [ $fail = 0 ]
