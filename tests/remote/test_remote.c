@@ -387,7 +387,11 @@ enum qmp_mode {
     QS_STOPPED,           /* query-status: running false; RESUME after resume_ms */
     QS_SILENT,            /* never answers a command */
     QS_SILENT_ACTION,     /* answers everything but the watchdog action */
-    QS_DEEP               /* a reply nested deeper than the limit */
+    QS_DEEP,              /* a reply nested deeper than the limit */
+    QS_GREETING_NO_VERSION, /* {"QMP": ...} without its version object */
+    QS_REFUSE_CAPS,       /* answers qmp_capabilities with an error */
+    QS_RET_AND_ERR,       /* a reply with both return and error */
+    QS_RUNNING_NOT_BOOL   /* query-status: running is not true or false */
 };
 
 typedef struct fake_qmp {
@@ -421,6 +425,9 @@ static void qs_serve(fake_qmp *q, int fd, enum qmp_mode mode)
         break;
     case QS_NO_GREETING_OBJ:
         qs_write(fd, "{\"return\": {}}\r\n");
+        break;
+    case QS_GREETING_NO_VERSION:
+        qs_write(fd, "{\"QMP\": {\"capabilities\": [\"oob\"]}}\r\n");
         break;
     default:
         qs_write(fd, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, "
@@ -475,7 +482,15 @@ static void qs_serve(fake_qmp *q, int fd, enum qmp_mode mode)
             if (mode == QS_SILENT || (mode == QS_SILENT_ACTION && action)) {
                 continue;
             }
-            if (mode == QS_WRONG_ID) {
+            if (mode == QS_REFUSE_CAPS && strcmp(name, "qmp_capabilities") == 0) {
+                snprintf(rep, sizeof(rep), "{\"error\": {\"class\": \"GenericError\", \"desc\": \"no\"}, \"id\": %llu}\r\n",
+                         id);
+            } else if (mode == QS_RET_AND_ERR) {
+                snprintf(rep, sizeof(rep), "{\"return\": {}, \"error\": {}, \"id\": %llu}\r\n", id);
+            } else if (mode == QS_RUNNING_NOT_BOOL && strcmp(name, "query-status") == 0) {
+                snprintf(rep, sizeof(rep), "{\"return\": {\"status\": \"running\", \"running\": \"yes\"}, \"id\": %llu}\r\n",
+                         id);
+            } else if (mode == QS_WRONG_ID) {
                 snprintf(rep, sizeof(rep), "{\"return\": {}, \"id\": %llu}\r\n", id + 100);
             } else if (mode == QS_LONG_LINE) {
                 memset(rep, ' ', sizeof(rep) - 1);
@@ -903,7 +918,9 @@ static void test_qmp_survives_qemu_going_away(void **state)
 }
 
 /* Whatever QEMU's monitor answers, the daemon checks it: garbage, a wrong
- * greeting, a wrong id, an over-long line, too deep a nesting, silence and a
+ * greeting (or one without its version), a wrong id, an over-long line, too
+ * deep a nesting, a reply that is both return and error, a refused
+ * qmp_capabilities, a running flag that is no boolean, silence and a
  * refusal end that QMP connection (logged) and the client starts over; the
  * device keeps serving the guest throughout. */
 /* REQ: REQ-RMT-043.a REQ-RMT-043.b REQ-RMT-043.c */
@@ -920,6 +937,10 @@ static void test_qmp_validates_what_qemu_answers(void **state)
         { QS_WRONG_ID, "reply does not carry the id of our command" },
         { QS_LONG_LINE, "a line longer than the limit" },
         { QS_DEEP, "a line that is not one JSON object" },
+        { QS_GREETING_NO_VERSION, "the first line is not QEMU's greeting" },
+        { QS_REFUSE_CAPS, "QEMU refused qmp_capabilities" },
+        { QS_RET_AND_ERR, "a line that is not one reply or one event" },
+        { QS_RUNNING_NOT_BOOL, "query-status returned no running flag" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         fake_qmp qs;
