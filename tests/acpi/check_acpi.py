@@ -23,7 +23,7 @@
    probe ran on our resources).
 usage: check_acpi.py AML_SSDT KERNEL INITRD OUTDIR ACPI_ADAPTER ENTROPY.so
 """
-# REQ: REQ-ACPI-004 REQ-ACPI-005 REQ-ACPI-006 REQ-ACPI-008
+# REQ: REQ-ACPI-004 REQ-ACPI-005 REQ-ACPI-006 REQ-ACPI-008.a REQ-ACPI-008.b REQ-ACPI-008.c
 import os
 import re
 import subprocess

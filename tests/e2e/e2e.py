@@ -494,7 +494,7 @@ def case_mmio(run):
     single_read(run, "mmio-vhu", MIB, "mmio")
 
 
-# REQ: REQ-VHU-080 REQ-VHU-081.a REQ-VHU-108
+# REQ: REQ-VHU-080 REQ-VHU-081.a REQ-VHU-108.a REQ-VHU-108.c
 def case_packed_pci(run):
     """vhost-user-rng-pci,packed=on: a packed ring; MiB/s next to split in this run."""
     # The host is shared and TCG speed follows its load: packed and split
@@ -514,7 +514,7 @@ def case_packed_pci(run):
     log(line)
 
 
-# REQ: REQ-VHU-080 REQ-VHU-108
+# REQ: REQ-VHU-080 REQ-VHU-108.a
 def case_packed_mmio(run):
     """microvm + vhost-user-rng,packed=on (virtio-mmio): a packed ring, 1 MiB."""
     r = single_read(run, "mmio-vhu", MIB, "packed-mmio", packed=True)
@@ -602,7 +602,7 @@ def case_reconnect(run):
     reconnect_read(run, "reconnect", False)
 
 
-# REQ: REQ-VHU-104 REQ-VHU-108 REQ-VHU-083
+# REQ: REQ-VHU-104 REQ-VHU-108.b REQ-VHU-083
 def case_packed_reconnect(run):
     """packed=on: kill -9 mid-read, restart; QEMU 7.2 resends a stale base, the ring resyncs."""
     d = reconnect_read(run, "packed-reco", True)

@@ -44,7 +44,7 @@ test_core_purity() {
     expect_pass "purity: const static, member named read, <string.h>" python3 tools/lint/banned.py purity "$t/p3.c"
 }
 
-# REQ: REQ-GATE-001 REQ-GATE-003
+# REQ: REQ-GATE-001.b REQ-GATE-003
 test_analyzers_catch_defects() {
     cat >"$t/d.c" <<'C'
 #include <stdint.h>
@@ -76,7 +76,7 @@ C
     expect_fail "gcc -fanalyzer: leak" gcc -std=c11 -Werror -fanalyzer -c "$t/e.c" -o /dev/null
 }
 
-# REQ: REQ-GATE-001
+# REQ: REQ-GATE-001.c REQ-GATE-001.d
 test_unused_function_gate() {
     # The gate script itself (tools/lint/cppcheck.sh, pass 2) over a seeded
     # src/: a product calls u_used, only a test calls u_tested, u_kept is kept
@@ -115,6 +115,52 @@ C
     printf '#include "u.h"\nint main(void) { return u_used() + u_tested(); }\n' >"$d/src/shim/p/p.c"
     expect_pass "unusedFunction: callers in src/ only, nothing reported" \
         env -C "$d" LINT_SRC="src/core/u.c src/shim/p/p.c" LINT_MISRA_SRC="" "${gate[@]}"
+}
+
+# REQ: REQ-GATE-001.a REQ-GATE-001.b
+test_cppcheck_gate_scope() {
+    # The file list `make lint` hands the cppcheck gate (LINT_SRC, as its
+    # recipe passes it) holds every C file of src/; pass 1 runs all checks,
+    # inconclusive ones included, and a finding there fails the gate.
+    local listed missing=0 f
+    listed=$(make --no-print-directory -n lint-cppcheck B="$t/lintb" 2>/dev/null | grep -o 'LINT_SRC="[^"]*"' | head -1)
+    listed=${listed#LINT_SRC=\"}; listed=${listed%\"}
+    for f in $(find src -name '*.c' | sort); do
+        case " $listed " in *" $f "*) ;; *) missing=$((missing+1)); echo "    not in LINT_SRC: $f" ;; esac
+    done
+    if [ -n "$listed" ] && [ $missing = 0 ]; then ok "cppcheck gate: all $(find src -name '*.c' | wc -l) C files of src/ are in its file list"
+    else bad "cppcheck gate: $missing C files of src/ not in its file list"; fi
+    if grep -qE '^run +"cppcheck\(all\)".*--enable=all.*--inconclusive' tools/lint/cppcheck.sh ||
+       grep -qE 'cppcheck\(all\).*--enable=all --inconclusive' tools/lint/cppcheck.sh; then
+        ok "cppcheck gate: pass 1 runs --enable=all --inconclusive"
+    else bad "cppcheck gate: pass 1 does not run --enable=all --inconclusive"; grep -n 'cppcheck(all)' tools/lint/cppcheck.sh; fi
+    local d="$t/cg"
+    mkdir -p "$d/src/core"
+    printf 'int use(int c);\nint use(int c)\n{\n    int v;\n    if (c > 0) {\n        v = 1;\n    }\n    return v;\n}\n' >"$d/src/core/d.c"
+    expect_fail_with 'uninitvar' "cppcheck gate: a seeded uninitialised variable in src/ fails it" \
+        env -C "$d" LINT_SRC="src/core/d.c" LINT_MISRA_SRC="" "$PWD/tools/lint/cppcheck.sh" out -Isrc/core
+}
+
+# REQ: REQ-QVM-018.b REQ-QVM-018.c
+test_qvm_sdk_branch() {
+    # The recipe of `make qvm-sdk-build` (the adapters' SDK branch,
+    # -DSVD_QVM_SDK=1, generations 7 and 8, the strict warning set with
+    # -Werror), run against a copy of the SDK stand-in: every adapter source
+    # builds; with a seeded #error in the SDK's <qvm/vdev-core.h> it fails on
+    # it, so the branch reads the SDK's headers and nothing else stops it.
+    local s="$t/sdk" cmds
+    cp -r tests/harness/sdk_stub "$s"
+    cmds=$(make --no-print-directory -n qvm-sdk-build B="$t/qsb" 2>/dev/null)
+    if ! grep -q -- '-DSVD_QVM_SDK=1' <<<"$cmds" || ! grep -q -- '-Werror' <<<"$cmds" ||
+       ! grep -q 'tests/harness/sdk_stub' <<<"$cmds"; then
+        bad "qvm SDK branch: the recipe lost -DSVD_QVM_SDK=1, -Werror or the SDK path"; return
+    fi
+    cmds=${cmds//tests\/harness\/sdk_stub/$s}
+    expect_pass "qvm SDK branch: every adapter source builds warning-free through the SDK headers, generations 7 and 8" \
+        bash -c "$cmds"
+    echo '#error seeded: read from the SDK' >>"$s/qvm/vdev-core.h"
+    expect_fail_with 'seeded: read from the SDK' "qvm SDK branch: a seeded #error in the SDK's <qvm/vdev-core.h> stops it" \
+        bash -c "$cmds"
 }
 
 # REQ: REQ-GATE-002.a REQ-GATE-002.b REQ-GATE-002.c REQ-GATE-002.d
@@ -180,7 +226,7 @@ test_misra_gate() {
     if [ $missing = 0 ]; then ok "every deviation ID of the tree is documented"; else bad "undocumented deviation IDs"; fi
 }
 
-# REQ: REQ-GATE-006 REQ-GATE-007
+# REQ: REQ-GATE-006 REQ-GATE-007.a REQ-GATE-007.c
 test_coverage_gate() {
     mkdir -p "$t/cov/src/core" "$t/cov/src/shim/s"
     printf 'int a;\n' >"$t/cov/src/core/x.c"; printf 'int b;\n' >"$t/cov/src/shim/s/y.c"
@@ -211,6 +257,19 @@ I
     expect_fail "coverage-gate: shim at 80% lines fails" python3 tools/lint/covgate.py --gate "$t/sh.info" "$t/cov" 100 100 90
     printf 'int c;\n' >"$t/cov/src/core/untested.c"
     expect_fail "coverage-gate: a core file no test ran fails" python3 tools/lint/covgate.py --gate "$t/full.info" "$t/cov" 100 100 90
+    rm -f "$t/cov/src/core/untested.c"
+    # A shim named in the branch areas is held to the branch target; one not named is not.
+    awk '{print} /^DA:10,1$/ && !done {print "BRDA:10,0,0,1"; print "BRDA:10,0,1,-"; done=1}' "$t/full.info" >"$t/shb.info"
+    expect_pass "coverage-gate: a shim at 50% branches, not in the branch areas, passes" \
+        python3 tools/lint/covgate.py --gate "$t/shb.info" "$t/cov" 100 100 90 90 other
+    expect_fail "coverage-gate: a shim at 50% branches in the branch areas fails" \
+        python3 tools/lint/covgate.py --gate "$t/shb.info" "$t/cov" 100 100 90 90 s
+    # The coverage data includes both daemons' countdown fault injections.
+    local cr
+    cr=$(make --no-print-directory -n coverage-run B="$t/covb" 2>/dev/null)
+    if grep -q 'tests/faults/run_vhu.py' <<<"$cr" && grep -q 'tests/remote/run_faults.py' <<<"$cr"; then
+        ok "coverage-run: both daemons' fault injections run under coverage"
+    else bad "coverage-run: a daemon's fault injection does not run under coverage"; fi
     # SVD_NEVER/SVD_ALWAYS: constants only under SVD_COVERAGE, evaluated otherwise.
     cat >"$t/n.c" <<'C'
 #include "safevdev/result.h"
@@ -389,7 +448,41 @@ test_sanitizer_configs_catch_defects() {
     expect_fail "UBSan: signed overflow" "$t/ub"
 }
 
-# REQ: REQ-GATE-018
+# REQ: REQ-GATE-017.a REQ-GATE-017.d
+test_prove_scope_and_builtin_ids() {
+    # The WP command prove.py builds for its units (captured, Frama-C not run)
+    # covers span.c, gmem.c and ratelimit.c with -wp-rte and the provers z3
+    # and cvc4; and `make prove` refuses a builtin model with no SVD-PRF row.
+    cat >"$t/scope.py" <<'PY'
+import pathlib, sys
+sys.path.insert(0, "tests/prove")
+import prove
+cmds = []
+def fake_run(cmd, log, timeout):
+    cmds.append(cmd)
+    pathlib.Path(log).write_text("")
+    return 0, 0.0
+prove.run = fake_run
+out = pathlib.Path(sys.argv[1])
+out.mkdir(parents=True, exist_ok=True)
+for u in prove.WP_UNITS:
+    prove.run_wp(u.__name__, u(prove.REPO), out, prove.REPO)
+files = {pathlib.Path(a).name for c in cmds for a in c if a.endswith(".c")}
+flags_ok = all("-wp-rte" in c and c[c.index("-wp-prover") + 1] == "z3,cvc4" for c in cmds)
+missing = {"span.c", "gmem.c", "ratelimit.c"} - files
+print(f"WP units {len(cmds)}, files {sorted(files)}, -wp-rte and z3,cvc4 in every one: {flags_ok}")
+sys.exit(0 if cmds and flags_ok and not missing else 1)
+PY
+    expect_pass "prove: WP covers span.c, gmem.c, ratelimit.c with -wp-rte and provers z3,cvc4" python3 "$t/scope.py" "$t/scope"
+    expect_pass "prove: every builtin model has its SVD-PRF row" python3 -c \
+        'import sys; sys.path.insert(0, "tests/prove"); import prove; e = prove.builtin_register_errors(prove.HERE / "fc_builtins.h", prove.REPO / "docs/misra-deviations.md"); print(e); sys.exit(1 if e else 0)'
+    cp tests/prove/fc_builtins.h "$t/fcb.h"
+    printf '#define __builtin_expect(x, y) (x)\n' >>"$t/fcb.h"
+    expect_fail_with '__builtin_expect has no SVD-PRF row' "prove: a builtin model without an SVD-PRF row is refused" python3 -c \
+        "import sys; sys.path.insert(0, 'tests/prove'); import prove; e = prove.builtin_register_errors('$t/fcb.h', prove.REPO / 'docs/misra-deviations.md'); print(e); sys.exit(1 if e else 0)"
+}
+
+# REQ: REQ-GATE-018 REQ-GATE-017.b REQ-GATE-017.c
 test_proof_gates_bite() {
     # An off-by-one seeded into a copy of the core must make Eva raise an alarm
     # and WP fail a goal; the unseeded copy must pass the same analyses.
@@ -411,7 +504,10 @@ test_proof_gates_bite() {
         ok "WP: the failed goal is in svd_cursor_read_le64"; else bad "WP: no failed goal in svd_cursor_read_le64"; cat "$t/out"; fi
     cp src/core/span.c "$c/src/core/span.c"
     expect_pass "Eva + WP: the unseeded copy passes" \
-        python3 tests/prove/prove.py "$t/prove-ok" --root "$c" --only eva_vdev_mmio --only wp_span
+        python3 tests/prove/prove.py "$t/prove-ok" "$t/proof.md" --root "$c" --only eva_vdev_mmio --only wp_span
+    if grep -qE '^\| `wp_span` \| `svd_cursor_read_le64` \| ([0-9]+)/\1 \|' "$t/proof.md"; then
+        ok "proof page: per-function goal figures written (wp_span, svd_cursor_read_le64)"
+    else bad "proof page: no per-function figures"; grep -n 'wp_span' "$t/proof.md" | head -5; fi
 }
 
 # With arguments: only the named tests (e.g. `bash tests/gate/selftest.sh
@@ -429,10 +525,13 @@ test_evidence_archive
 test_fuzz_smoke_gate
 test_sanitizer_configs_catch_defects
 test_analyzers_catch_defects
+test_cppcheck_gate_scope
 test_unused_function_gate
+test_qvm_sdk_branch
 test_misra_gate
 test_coverage_gate
 test_doc_tools
+test_prove_scope_and_builtin_ids
 test_proof_gates_bite
 echo "gate-selftest: $pass passed, $fail failed"
 [ $fail = 0 ]

@@ -305,7 +305,7 @@ class CoverageGateMarkers(unittest.TestCase):
         return subprocess.run([sys.executable, str(ROOT / "tools" / "lint" / "covgate.py"), "--gate", str(info),
                                str(root), "100", "100", "90"], capture_output=True, text=True)
 
-    # REQ: REQ-GATE-007
+    # REQ: REQ-GATE-007.b
     def test_branch_exclusion_needs_a_listed_id(self):
         with tempfile.TemporaryDirectory() as d:
             r = self.gate(pathlib.Path(d), "if (b) { b = 0; } /* LCOV_EXCL_BR_LINE */")

@@ -376,7 +376,7 @@ static const uint8_t *find_bytes(const uint8_t *hay, size_t n, const void *needl
  * equals the core's SSDT for the same device byte for byte. A second
  * GEN_ACPI adds nothing; a PCI instance adds nothing; a window above 4 GiB
  * (no Memory32Fixed for it) is refused with a log line. */
-/* REQ: REQ-QVM-027.a REQ-QVM-027.b REQ-QVM-027.c REQ-ACPI-008 */
+/* REQ: REQ-QVM-027.a REQ-QVM-027.b REQ-QVM-027.c REQ-ACPI-008.a */
 static void gen_acpi_hands_qvm_the_ssdt_body_and_the_header_fields(void **state)
 {
     (void)state;
@@ -1321,7 +1321,7 @@ static void fuzz_register_sequences_never_crash(void **state)
  * after its gasp_region, vb_zero last; qvm_state_block's length 32-bit on
  * 7.x, 64-bit on 8.0. The factory has no name of its own: qvm (and the
  * harness) names it after its file, vdev-svd-virtio-entropy.so. */
-/* REQ: REQ-QVM-018 REQ-QVM-024 */
+/* REQ: REQ-QVM-018.a REQ-QVM-018.b REQ-QVM-024 */
 static void compat_layout_and_factory_name_are_the_pages(void **state)
 {
     (void)state;

@@ -608,7 +608,7 @@ def virtio_view(g):
     return {k: g.field("VIRTIO", k) for k in ("status", "features", "device", "vendor")}
 
 
-# REQ: REQ-RMT-106
+# REQ: REQ-RMT-106.a REQ-RMT-106.b
 def case_virtio(run):
     """virtio_pci_modern probes our virtio-pci transport to DRIVER_OK; the guest posts a request, we fill it."""
     d, ours = rng_guest(run, "virtio-ours", "ours-rng", "virtio")

@@ -80,6 +80,21 @@ static bool file_has(const char *path, const char *needle)
     return strstr(buf, needle) != NULL;
 }
 
+/* How many lines of the log at @path hold @needle. */
+static size_t file_count(const char *path, const char *needle)
+{
+    char line[4096];
+    size_t n = 0;
+    FILE *f = fopen(path, "r");
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        n += strstr(line, needle) != NULL;
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return n;
+}
+
 /* Wait up to @ms for the daemon's log to contain @needle. */
 static bool log_wait(const char *path, const char *needle, unsigned ms)
 {
@@ -372,7 +387,11 @@ enum qmp_mode {
     QS_STOPPED,           /* query-status: running false; RESUME after resume_ms */
     QS_SILENT,            /* never answers a command */
     QS_SILENT_ACTION,     /* answers everything but the watchdog action */
-    QS_DEEP               /* a reply nested deeper than the limit */
+    QS_DEEP,              /* a reply nested deeper than the limit */
+    QS_GREETING_NO_VERSION, /* {"QMP": ...} without its version object */
+    QS_REFUSE_CAPS,       /* answers qmp_capabilities with an error */
+    QS_RET_AND_ERR,       /* a reply with both return and error */
+    QS_RUNNING_NOT_BOOL   /* query-status: running is not true or false */
 };
 
 typedef struct fake_qmp {
@@ -406,6 +425,9 @@ static void qs_serve(fake_qmp *q, int fd, enum qmp_mode mode)
         break;
     case QS_NO_GREETING_OBJ:
         qs_write(fd, "{\"return\": {}}\r\n");
+        break;
+    case QS_GREETING_NO_VERSION:
+        qs_write(fd, "{\"QMP\": {\"capabilities\": [\"oob\"]}}\r\n");
         break;
     default:
         qs_write(fd, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, "
@@ -460,7 +482,15 @@ static void qs_serve(fake_qmp *q, int fd, enum qmp_mode mode)
             if (mode == QS_SILENT || (mode == QS_SILENT_ACTION && action)) {
                 continue;
             }
-            if (mode == QS_WRONG_ID) {
+            if (mode == QS_REFUSE_CAPS && strcmp(name, "qmp_capabilities") == 0) {
+                snprintf(rep, sizeof(rep), "{\"error\": {\"class\": \"GenericError\", \"desc\": \"no\"}, \"id\": %llu}\r\n",
+                         id);
+            } else if (mode == QS_RET_AND_ERR) {
+                snprintf(rep, sizeof(rep), "{\"return\": {}, \"error\": {}, \"id\": %llu}\r\n", id);
+            } else if (mode == QS_RUNNING_NOT_BOOL && strcmp(name, "query-status") == 0) {
+                snprintf(rep, sizeof(rep), "{\"return\": {\"status\": \"running\", \"running\": \"yes\"}, \"id\": %llu}\r\n",
+                         id);
+            } else if (mode == QS_WRONG_ID) {
                 snprintf(rep, sizeof(rep), "{\"return\": {}, \"id\": %llu}\r\n", id + 100);
             } else if (mode == QS_LONG_LINE) {
                 memset(rep, ' ', sizeof(rep) - 1);
@@ -726,7 +756,7 @@ static void test_proxy_eof_exits_zero(void **state)
 /* Stage 2 expiry reaches QEMU as system_reset at the time the hardware acts:
  * 2 x 100 x 2^15 x 30 ns after the enabling write (the watchdog's clock is
  * CLOCK_MONOTONIC; the daemon never acts early). */
-/* REQ: REQ-RMT-030 REQ-RMT-031 REQ-RMT-040 REQ-RMT-001.b */
+/* REQ: REQ-RMT-030.a REQ-RMT-031 REQ-RMT-040 REQ-RMT-001.b */
 static void test_esb_expiry_resets_through_qmp_on_time(void **state)
 {
     (void)state;
@@ -796,7 +826,7 @@ static void test_esb_pings_keep_it_quiet(void **state)
 /* Stage 1 raises INTx through the irqfd when the guest selected the IRQ
  * type; KVM's resampler asks again and gets it while the line is high;
  * clearing GINTSR lowers it. */
-/* REQ: REQ-RMT-033 REQ-RMT-011 */
+/* REQ: REQ-RMT-033 REQ-RMT-011.d */
 static void test_esb_stage1_interrupt_through_irqfd(void **state)
 {
     (void)state;
@@ -888,7 +918,9 @@ static void test_qmp_survives_qemu_going_away(void **state)
 }
 
 /* Whatever QEMU's monitor answers, the daemon checks it: garbage, a wrong
- * greeting, a wrong id, an over-long line, too deep a nesting, silence and a
+ * greeting (or one without its version), a wrong id, an over-long line, too
+ * deep a nesting, a reply that is both return and error, a refused
+ * qmp_capabilities, a running flag that is no boolean, silence and a
  * refusal end that QMP connection (logged) and the client starts over; the
  * device keeps serving the guest throughout. */
 /* REQ: REQ-RMT-043.a REQ-RMT-043.b REQ-RMT-043.c */
@@ -905,6 +937,10 @@ static void test_qmp_validates_what_qemu_answers(void **state)
         { QS_WRONG_ID, "reply does not carry the id of our command" },
         { QS_LONG_LINE, "a line longer than the limit" },
         { QS_DEEP, "a line that is not one JSON object" },
+        { QS_GREETING_NO_VERSION, "the first line is not QEMU's greeting" },
+        { QS_REFUSE_CAPS, "QEMU refused qmp_capabilities" },
+        { QS_RET_AND_ERR, "a line that is not one reply or one event" },
+        { QS_RUNNING_NOT_BOOL, "query-status returned no running flag" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         fake_qmp qs;
@@ -1245,7 +1281,7 @@ static void a_fd_on_payload(const px *p, const ram *r)
     px_send_raw(p, m, sizeof(m), &r->fd, 1);
 }
 
-/* REQ: REQ-RMT-010 REQ-RMT-011 REQ-RMT-012 REQ-RMT-013 REQ-RMT-014.a REQ-RMT-014.c REQ-RMT-015 */
+/* REQ: REQ-RMT-010 REQ-RMT-011.a REQ-RMT-011.c REQ-RMT-012 REQ-RMT-013 REQ-RMT-014.a REQ-RMT-014.c REQ-RMT-015 */
 /* FM: FM-RMT-001 */
 static void test_attacks_end_the_connection(void **state)
 {
@@ -1435,7 +1471,6 @@ static void test_virtio_guest_error_latches(void **state)
  * absorbed; the kernel's (getrandom into a lost buffer page) fails with
  * EFAULT. Either way the connection ends (--fd: exit 1) and the process
  * neither dies nor retries for ever. */
-/* REQ: REQ-RMT-016 */
 static void shrink_case(uint64_t keep)
 {
     px p;
@@ -1463,12 +1498,21 @@ static void shrink_case(uint64_t keep)
     ram_free(&r);
 }
 
+/* Rings and buffer gone: SIGBUS in the daemon. */
+/* REQ: REQ-RMT-016.a */
 /* FM: FM-RMT-002 */
 static void test_guest_ram_shrunk_sigbus_contained(void **state)
 {
     (void)state;
-    shrink_case(0);       /* rings and buffer gone: SIGBUS in the daemon */
-    shrink_case(BUF_GPA); /* rings kept, buffer gone: EFAULT from getrandom */
+    shrink_case(0);
+}
+
+/* Rings kept, buffer gone: EFAULT from getrandom. */
+/* REQ: REQ-RMT-016.b */
+static void test_guest_ram_shrunk_efault_taken_as_sigbus(void **state)
+{
+    (void)state;
+    shrink_case(BUF_GPA);
 }
 
 /* --socket: one proxy at a time; after one leaves (or breaks the protocol)
@@ -1552,6 +1596,38 @@ static int sock_teardown(void **state)
     return 0;
 }
 
+/* A SIGBUS that is not the kernel's report of an access to a truncated
+ * guest page keeps its default action: with guest RAM mapped and the handler
+ * installed, the daemon ends by SIGBUS when another process sends one with
+ * kill() (SI_USER), and when one forges it with sigqueue (SI_QUEUE) naming
+ * an address inside the daemon's mapping of guest RAM (no anonymous page put
+ * over guest memory, no connection quietly ended). */
+/* REQ: REQ-RMT-016.c */
+/* FM: FM-RMT-006 */
+static void test_sigbus_not_from_a_truncation_keeps_default_action(void **state)
+{
+    (void)state;
+    static const char *const args[] = { "--device", "virtio-entropy", NULL };
+    tg_sanitizers_leave_sigbus(true);
+    tg_no_core_dumps();
+    for (int forged = 0; forged < 2; forged++) {
+        px p;
+        ram r;
+        ram_init(&r);
+        px_start(&p, args);
+        g_sock_pid = p.pid;
+        sysmem_pc(&p, &r);
+        assert_int_equal(cfg_read(&p, 0, 2), 0x1af4); /* the table is taken */
+        assert_true(tg_catches_sigbus(p.pid));
+        const void *at = forged != 0 ? tg_mapping_of(p.pid, "guest-ram") : NULL;
+        assert_int_equal(tg_signal_ends(p.pid, SIGBUS, at, 3000), SIGBUS);
+        g_sock_pid = 0;
+        close(p.fd);
+        ram_free(&r);
+    }
+    tg_sanitizers_leave_sigbus(false);
+}
+
 /* --require-sealed-memory: guest RAM that can be truncated (no F_SEAL_SHRINK)
  * ends the connection at SYNC_SYSMEM with nothing mapped; RAM sealed as
  * QEMU's memory-backend-memfd seals it by default is mapped and the device
@@ -1610,9 +1686,13 @@ static void test_require_sealed_memory(void **state)
 
 static int run_cli(const char *const *args, char *out, size_t outlen);
 
+/* A path one byte too long for sun_path (108 bytes with its NUL). */
+#define K_LONG_PATH "/tmp/ppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
+
 /* Start the daemon in --socket mode on @path with @extra options (NULL-terminated)
- * and wait for the socket file. */
-static void sock_start(px *p, const char *path, const char *const *extra)
+ * and wait for the socket file; @keep leaves a file already at @path for the
+ * daemon to find. */
+static void sock_start_at(px *p, const char *path, const char *const *extra, bool keep)
 {
     const char *argv[24];
     size_t n = 0;
@@ -1631,7 +1711,9 @@ static void sock_start(px *p, const char *path, const char *const *extra)
     memset(p, 0, sizeof(*p));
     p->fd = -1;
     tmp_path(p->log, sizeof(p->log), "daemon.log");
-    (void)unlink(path);
+    if (!keep) {
+        (void)unlink(path);
+    }
     p->pid = fork();
     assert_true(p->pid >= 0);
     if (p->pid == 0) {
@@ -1646,6 +1728,11 @@ static void sock_start(px *p, const char *path, const char *const *extra)
         assert_true(now_ms() - t0 < 3000);
         sleep_ms(5);
     }
+}
+
+static void sock_start(px *p, const char *path, const char *const *extra)
+{
+    sock_start_at(p, path, extra, false);
 }
 
 /* Connect to @path, retrying while bind() has happened and listen() not yet. */
@@ -1668,6 +1755,183 @@ static int sock_connect(const char *path)
     }
     fail_msg("cannot connect to %s", path);
     return -1;
+}
+
+/* The socket path at start: a stale socket file (its daemon killed) is
+ * replaced and served; a regular file there is left alone, byte for byte,
+ * and the daemon exits 1 naming the path. */
+/* REQ: REQ-RMT-021 REQ-RMT-023 */
+static void test_socket_path_stale_replaced_other_file_kept(void **state)
+{
+    (void)state;
+    static const char *const none[] = { NULL };
+    char path[256], out[2048];
+    px p;
+    tmp_path(path, sizeof(path), "stale.sock");
+    sock_start(&p, path, none);
+    (void)px_stop(&p, SIGKILL); /* no clean-up: the socket file stays */
+    g_sock_pid = 0;
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    sock_start_at(&p, path, none, true);
+    p.fd = sock_connect(path);
+    assert_int_equal(cfg_read(&p, 0, 2), 0x8086); /* replaced and served */
+    int s = px_stop(&p, SIGTERM);
+    g_sock_pid = 0;
+    assert_true(WIFEXITED(s));
+    assert_int_equal(WEXITSTATUS(s), 0);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("not a socket\n", f);
+    fclose(f);
+    const char *const a[] = { "--device", "i6300esb", "--action", "none", "--socket", path, NULL };
+    assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "cannot bind"));
+    char back[64] = "";
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(back, sizeof(back), f));
+    fclose(f);
+    assert_string_equal(back, "not a socket\n");
+    unlink(path);
+}
+
+/* The proxy going away at the wrong moment: in the middle of a payload (the
+ * daemon names the short payload and ends the connection: exit 1), or after
+ * a request but before its reply (the reply cannot be sent: that is the
+ * proxy leaving, exit 0). The daemon is stopped while the request and the
+ * close happen, so that the close is there before it reads. */
+/* REQ: REQ-RMT-010 REQ-RMT-020 */
+static void test_proxy_gone_mid_message_or_before_reply(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        px p;
+        uint8_t msg[MPQ_HDR_SIZE + MPQ_CFG_SIZE] = { 0 };
+        px_start(&p, k_wdt_none);
+        assert_int_equal(cfg_read(&p, 0, 2), 0x8086);
+        svd_store_le32(msg, MPQ_PCI_CFGREAD);
+        svd_store_le64(msg + 8, MPQ_CFG_SIZE);
+        svd_store_le32(msg + MPQ_HDR_SIZE + 8, 2);
+        assert_int_equal(kill(p.pid, SIGSTOP), 0);
+        px_send_raw(&p, msg, k == 0 ? MPQ_HDR_SIZE + 4u : sizeof(msg), NULL, 0);
+        close(p.fd);
+        p.fd = -1;
+        assert_int_equal(kill(p.pid, SIGCONT), 0);
+        const int st = px_wait_exit(&p, 3000);
+        assert_true(WIFEXITED(st));
+        if (k == 0) {
+            assert_int_equal(WEXITSTATUS(st), 1);
+            assert_true(file_has(p.log, "short payload (wanted 12 bytes): end of stream"));
+        } else {
+            assert_int_equal(WEXITSTATUS(st), 0);
+            assert_true(file_has(p.log, "cannot send the reply: Broken pipe"));
+        }
+    }
+}
+
+/* SYNC_SYSMEM with the same layout but another file replaces the mapping
+ * (the table is not equal: the file differs); the same table again changes
+ * nothing. */
+/* REQ: REQ-RMT-014.b REQ-RMT-015 */
+static void test_sysmem_same_layout_other_file_remaps(void **state)
+{
+    (void)state;
+    static const char *const args[] = { "--device", "virtio-entropy", "--log-level", "info", NULL };
+    px p;
+    ram r1, r2;
+    ram_init(&r1);
+    ram_init(&r2);
+    px_start(&p, args);
+    sysmem_pc(&p, &r1);
+    sysmem_pc(&p, &r2);
+    sysmem_pc(&p, &r2);
+    assert_int_equal(cfg_read(&p, 0, 2), 0x1af4); /* all three taken */
+    assert_int_equal(file_count(p.log, "guest RAM: 2 regions mapped"), 2);
+    tg_vring vr;
+    virtio_setup(&p, &vr, &r2); /* served from the second file */
+    tg_vring_set_desc(&vr, 0, BUF_GPA, 16, SVD_VRING_DESC_F_WRITE, 0);
+    tg_vring_publish(&vr, 0);
+    vio_w(&p, 0x3000, 0, 2);
+    uint32_t id, len;
+    const uint64_t t0 = now_ms();
+    while (!tg_vring_get_used(&vr, &id, &len)) {
+        assert_true(now_ms() - t0 < 2000);
+        sleep_ms(5);
+    }
+    assert_int_equal(len, 16);
+    assert_int_equal(px_stop(&p, SIGTERM), 0);
+    ram_free(&r1);
+    ram_free(&r2);
+}
+
+/* Fds the daemon may not keep are closed and end the connection: 20 pipe
+ * write ends on one PCI_CFGREAD (beyond the 16-fd receive room: the kernel
+ * truncates, the daemon must close the 16 it got), and one riding on the
+ * payload's bytes instead of the header's. In --socket mode the daemon lives
+ * on: each pipe's read end sees end of file once our write end is closed too
+ * (no copy left in the daemon), and the next proxy is served. SET_IRQFD's
+ * eventfds, sent blocking, come out non-blocking (the flag lives in the open
+ * file, which our copy shares). */
+/* REQ: REQ-RMT-011.b REQ-RMT-011.c */
+static void test_fds_beyond_room_or_on_payload_closed(void **state)
+{
+    (void)state;
+    static const char *const none[] = { NULL };
+    char path[256];
+    px p;
+    uint8_t b;
+    tmp_path(path, sizeof(path), "fds.sock");
+    sock_start(&p, path, none);
+    g_sock_pid = p.pid;
+    for (int k = 0; k < 2; k++) {
+        int rd[20], wr[20];
+        const size_t n = k == 0 ? 20u : 1u;
+        uint8_t msg[MPQ_HDR_SIZE + MPQ_CFG_SIZE] = { 0 };
+        for (size_t i = 0; i < n; i++) {
+            int pp[2];
+            assert_int_equal(pipe2(pp, O_CLOEXEC), 0);
+            rd[i] = pp[0];
+            wr[i] = pp[1];
+        }
+        p.fd = sock_connect(path);
+        assert_int_equal(cfg_read(&p, 0, 2), 0x8086);
+        svd_store_le32(msg, MPQ_PCI_CFGREAD);
+        svd_store_le64(msg + 8, MPQ_CFG_SIZE);
+        svd_store_le32(msg + MPQ_HDR_SIZE + 8, 4);
+        if (k == 0) {
+            px_send_raw(&p, msg, sizeof(msg), wr, n);
+        } else {
+            px_send_raw(&p, msg, MPQ_HDR_SIZE, NULL, 0);
+            sleep_ms(20);
+            px_send_raw(&p, msg + MPQ_HDR_SIZE, MPQ_CFG_SIZE, wr, 1);
+        }
+        assert_true(recv(p.fd, &b, 1, 0) <= 0); /* connection ended, nothing answered */
+        close(p.fd);
+        p.fd = -1;
+        for (size_t i = 0; i < n; i++) {
+            struct pollfd pf = { rd[i], POLLIN, 0 };
+            close(wr[i]);
+            assert_int_equal(poll(&pf, 1, 2000), 1);
+            assert_int_equal(read(rd[i], &b, 1), 0);
+            close(rd[i]);
+        }
+    }
+    assert_true(file_has(p.log, "message carried more than 16 fds"));
+    assert_true(file_has(p.log, "short payload (wanted 12 bytes)"));
+    p.fd = sock_connect(path);
+    int ev[2] = { eventfd(0, EFD_CLOEXEC), eventfd(0, EFD_CLOEXEC) };
+    px_send(&p, MPQ_SET_IRQFD, NULL, 0, ev, 2);
+    assert_int_equal(cfg_read(&p, 0, 2), 0x8086); /* taken: still connected */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(fcntl(ev[i], F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+        close(ev[i]);
+    }
+    const int st = px_stop(&p, SIGTERM);
+    g_sock_pid = 0;
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 /* A local process of another user that reaches the socket (its file made
@@ -1768,7 +2032,7 @@ static int run_cli(const char *const *args, char *out, size_t outlen)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* REQ: REQ-RMT-022 REQ-RMT-023 */
+/* REQ: REQ-RMT-022 REQ-RMT-023 REQ-RMT-054.a REQ-RMT-054.b */
 static void test_cli(void **state)
 {
     (void)state;
@@ -1805,6 +2069,12 @@ static void test_cli(void **state)
         { { "--device", "virtio-entropy", "--fd", "3", "--rate-burst", "5", NULL }, "'--rate-burst' needs --rate-bytes" },
         { { "--device", "virtio-entropy", "--fd", "3", "--rate-ops-burst", "5", NULL }, "'--rate-ops-burst' needs --rate-ops" },
         { { "--device", "virtio-entropy", "--fd", "3", "--rate-bytes", "1k", NULL }, "invalid value '1k' for option '--rate-bytes'" },
+        { { "--device", "i6300esb", "--action", "none", "--socket", "", NULL }, "invalid value '' for option '--socket'" },
+        { { "--device", "i6300esb", "--action", "none", "--socket", K_LONG_PATH, NULL },
+          "for option '--socket': empty, or too long for a UNIX socket address" },
+        { { "--device", "i6300esb", "--fd", "3", "--qmp", "", NULL }, "invalid value '' for option '--qmp'" },
+        { { "--device", "i6300esb", "--fd", "3", "--qmp", K_LONG_PATH, NULL },
+          "for option '--qmp': empty, or too long for a UNIX socket address" },
         { { "--device", "virtio-entropy", "--fd", "3", "--log-level", "loud", NULL }, "invalid value 'loud' for option '--log-level'" },
         { { "--device", "virtio-entropy", "--fd", "3", "--bogus", NULL }, "unknown option '--bogus'" },
         { { "--device", "virtio-entropy", "--fd", "3", "extra", NULL }, "unexpected argument 'extra'" },
@@ -1831,12 +2101,24 @@ static void test_cli(void **state)
     static const char *const nobind[] = { "--device", "virtio-entropy", "--socket", "/nonexistent/x.sock", NULL };
     assert_int_equal(run_cli(nobind, out, sizeof(out)), 1);
     assert_non_null(strstr(out, "cannot bind /nonexistent/x.sock"));
+    /* Inherited fds of the wrong kind: a UNIX datagram socket, a TCP socket. */
+    const int wrong[2] = { socket(AF_UNIX, SOCK_DGRAM, 0), socket(AF_INET, SOCK_STREAM, 0) };
+    for (int i = 0; i < 2; i++) {
+        char num[16], want[64];
+        assert_true(wrong[i] >= 0);
+        snprintf(num, sizeof(num), "%d", wrong[i]);
+        snprintf(want, sizeof(want), "fd %d is not a UNIX stream socket", wrong[i]);
+        const char *const a[] = { "--device", "i6300esb", "--action", "none", "--fd", num, NULL };
+        assert_int_equal(run_cli(a, out, sizeof(out)), 1);
+        assert_non_null(strstr(out, want));
+        close(wrong[i]);
+    }
 }
 
 /* --source FILE: the guest gets exactly the file's bytes after the health
  * tests' start-up block (1024 bytes tested and discarded); the rate options
  * and --min-entropy are accepted. */
-/* REQ: REQ-RMT-054 */
+/* REQ: REQ-RMT-054.a REQ-RMT-054.b */
 static void test_entropy_source_and_rate_options(void **state)
 {
     (void)state;
@@ -1876,6 +2158,58 @@ static void test_entropy_source_and_rate_options(void **state)
     }
     printf("    the guest got the source's bytes from offset %d (the start-up test took the first 1024)\n", at);
     assert_true(at >= 1024);
+    assert_int_equal(px_stop(&p, SIGTERM), 0);
+    ram_free(&r);
+}
+
+/* A source that goes stuck and recovers: 3072 zero bytes, then varied ones.
+ * The health tests fail on the zeros; the request waits (nothing of the
+ * stuck run reaches the guest), the failure is logged once for the episode
+ * and its end once, and SIGUSR1's metrics show the health state and the
+ * failure counts. */
+/* REQ: REQ-RMT-054.c REQ-RMT-054.d */
+static void test_entropy_source_health_failure_episode(void **state)
+{
+    (void)state;
+    char src[256];
+    tmp_path(src, sizeof(src), "stuck-source");
+    FILE *f = fopen(src, "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 3072; i++) {
+        fputc(0, f);
+    }
+    for (int i = 0; i < 8192; i++) {
+        fputc((i * 7 + (i >> 8) + 1) & 0xff, f);
+    }
+    fclose(f);
+    px p;
+    ram r;
+    tg_vring vr;
+    ram_init(&r);
+    const char *args[] = { "--device", "virtio-entropy", "--source", src, NULL };
+    px_start(&p, args);
+    sysmem_pc(&p, &r);
+    virtio_setup(&p, &vr, &r);
+    tg_vring_set_desc(&vr, 0, BUF_GPA, 16, SVD_VRING_DESC_F_WRITE, 0);
+    tg_vring_publish(&vr, 0);
+    vio_w(&p, 0x3000, 0, 2);
+    uint32_t id, len;
+    uint64_t t0 = now_ms();
+    while (!tg_vring_get_used(&vr, &id, &len)) {
+        assert_true(now_ms() - t0 < 3000);
+        sleep_ms(5);
+    }
+    assert_int_equal(len, 16);
+    bool zero = true;
+    for (unsigned i = 0; i < 16u; i++) {
+        zero = zero && r.map[BUF_GPA + i] == 0u;
+    }
+    assert_false(zero); /* served from the bytes after the stuck run */
+    assert_int_equal(file_count(p.log, "source health test failed (repetition count)"), 1);
+    assert_int_equal(file_count(p.log, "source health tests pass again"), 1);
+    kill(p.pid, SIGUSR1);
+    assert_true(log_wait(p.log, "health ok health_rct_failures ", 2000));
+    assert_false(file_has(p.log, "health_rct_failures 0 "));
     assert_int_equal(px_stop(&p, SIGTERM), 0);
     ram_free(&r);
 }
@@ -2203,6 +2537,7 @@ static void test_json_validator(void **state)
         "", " ", "{", "}", "[1,]", "{\"a\":}", "{\"a\" 1}", "{a: 1}", "01", "1.", "-", "1e", "tru", "nul",
         "\"unterminated", "\"\\x\"", "\"\\u12g4\"", "\"\x01\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf5\x80\x80\x80\"",
         "\"\xe2\x82\"", "{} {}", "[1] x", "{\"a\":1,}", "[\"a\" \"b\"]", "{\"a\":1 \"b\":2}", "\"\xff\"", "\"\\",
+        "\"\\ug234\"", "\"\\u1g34\"", "\"\\u123g\"", "\"\\u12\"", "{\"a", "{\"a\x01\": 1}",
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         if (!mpq_json_valid(good[i], strlen(good[i]))) {
@@ -2595,11 +2930,18 @@ int main(void)
         cmocka_unit_test(test_virtio_entropy_through_the_proxy),
         cmocka_unit_test(test_virtio_guest_error_latches),
         cmocka_unit_test(test_guest_ram_shrunk_sigbus_contained),
+        cmocka_unit_test(test_guest_ram_shrunk_efault_taken_as_sigbus),
+        cmocka_unit_test_teardown(test_sigbus_not_from_a_truncation_keeps_default_action, sock_teardown),
         cmocka_unit_test(test_socket_mode_serves_one_proxy_after_another),
         cmocka_unit_test_teardown(test_socket_peer_uid_checked, sock_teardown),
+        cmocka_unit_test_teardown(test_fds_beyond_room_or_on_payload_closed, sock_teardown),
+        cmocka_unit_test_teardown(test_socket_path_stale_replaced_other_file_kept, sock_teardown),
+        cmocka_unit_test(test_proxy_gone_mid_message_or_before_reply),
+        cmocka_unit_test(test_sysmem_same_layout_other_file_remaps),
         cmocka_unit_test_teardown(test_require_sealed_memory, sock_teardown),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_entropy_source_and_rate_options),
+        cmocka_unit_test(test_entropy_source_health_failure_episode),
         cmocka_unit_test(test_metrics_and_signals),
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),

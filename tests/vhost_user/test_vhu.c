@@ -1133,7 +1133,7 @@ static int64_t timed_request(fe *f, int kickfd, unsigned ms)
 /* Fault: a kick fd that hangs up (a pipe whose writer closed, a socket whose
  * peer closed) made epoll report it for ever and the daemon spin at 100% CPU.
  * Now the fd is dropped and the ring stops; a new kick starts it again.
- * REQ: REQ-VHU-040 */
+ * REQ: REQ-VHU-040.a REQ-VHU-040.b */
 static void test_attack_kick_hangup_no_busy_loop(void **state)
 {
     fe f;
@@ -1304,7 +1304,7 @@ static void latency_over(fe *f, unsigned ms, int64_t *median, int64_t *max)
  * instance for 11 s; repeated half headers stalled them 3-9 s. Now each
  * connection is read non-blocking into its own buffer, and a message must be
  * complete 1 s after its first byte. The other instance keeps its latency.
- * REQ: REQ-VHU-042 REQ-VHU-010.a REQ-VHU-010.b */
+ * REQ: REQ-VHU-042.a REQ-VHU-010.a REQ-VHU-010.b */
 /* FM: FM-VHU-004 */
 /* DFA: DFA-002 */
 static void test_attack_trickle_does_not_stall_other_instance(void **state)
@@ -1388,7 +1388,7 @@ static void test_attack_refused_request_changes_nothing(void **state)
 /* A front-end that sends requests and never reads the replies: the daemon
  * never waits for room to send; when a reply does not fit, the connection
  * ends.
- * REQ: REQ-VHU-042 */
+ * REQ: REQ-VHU-042.b */
 static void test_attack_replies_never_read(void **state)
 {
     fe f;
@@ -1484,7 +1484,7 @@ static void fe_restart_like_qemu(fe *f, uint64_t want)
     assert_int_equal(send_msg(f, VHU_SET_VRING_ENABLE, VHU_VERSION, p, 8, NULL, 0), 0);
 }
 
-/* REQ: REQ-VHU-020 REQ-VHU-016.b */
+/* REQ: REQ-VHU-020 REQ-VHU-016.b REQ-VHU-040.c */
 /* FM: FM-VHU-007 */
 static void test_reconnect_resumes(void **state)
 {
@@ -1605,7 +1605,7 @@ static void test_source_failure_keeps_request_pending(void **state)
 /* --source /dev/zero used to feed zeros to the guest. The health tests
  * catch it: no request is ever completed, the failure is logged once and the
  * counters show it.
- * REQ: REQ-VHU-061 REQ-HLT-004 REQ-ENT-031 */
+ * REQ: REQ-VHU-061.a REQ-VHU-061.c REQ-VHU-061.d REQ-HLT-004 REQ-ENT-031 */
 /* FM: FM-VHU-006 */
 /* DFA: DFA-005 */
 static void test_source_dev_zero_caught_by_health_tests(void **state)
@@ -1972,7 +1972,7 @@ static void test_source_unreadable_refused_at_start(void **state)
  * (ignoring the other arguments) and --fd serves an inherited listening
  * socket, which the daemon never unlinks. A hang-up on that socket (the
  * parent shuts it down) is handled, not spun on.
- * REQ: REQ-VHU-047.a REQ-VHU-047.b REQ-VHU-047.c REQ-VHU-047.d REQ-VHU-040 */
+ * REQ: REQ-VHU-047.a REQ-VHU-047.b REQ-VHU-047.c REQ-VHU-047.d REQ-VHU-040.a REQ-VHU-040.d */
 static void test_conventions_print_capabilities_and_fd(void **state)
 {
     char out[2048];
@@ -2048,6 +2048,7 @@ static void test_conventions_print_capabilities_and_fd(void **state)
         fprintf(stderr, "inherited socket shut down: daemon used %llu ms of CPU in 1000 ms\n", cpu);
         assert_true(cpu < 200u);
     }
+    assert_true(file_has(d.log, "no longer watched"));
     assert_int_equal(daemon_stop(&d, SIGTERM), 0);
     assert_int_equal(stat(path, &st), 0); /* not the daemon's to remove */
     close(ls);
@@ -2321,6 +2322,51 @@ static void test_require_sealed_memory(void **state)
     assert_true(tg_catches_sigbus(dp->pid));
     fe_close(&f);
     assert_int_equal(daemon_stop(dp, SIGTERM), 0);
+}
+
+/* A SIGBUS that is not the kernel's report of an access to a truncated
+ * guest page keeps its default action: the daemon, serving a front-end with
+ * its handler installed, ends by SIGBUS when another process sends it one
+ * with kill() (SI_USER), and when one forges it with sigqueue (SI_QUEUE)
+ * naming an address inside the daemon's mapping of guest RAM (which must not
+ * make the handler put an anonymous page over guest memory). */
+static daemon_proc g_bus_d;
+
+static int bus_teardown(void **state)
+{
+    (void)state;
+    if (g_bus_d.pid > 0) {
+        (void)daemon_stop(&g_bus_d, SIGKILL);
+    }
+    tg_sanitizers_leave_sigbus(false);
+    return 0;
+}
+
+/* REQ: REQ-VHU-084 */
+/* FM: FM-VHU-011 */
+static void test_sigbus_not_from_a_truncation_keeps_default_action(void **state)
+{
+    char path[300];
+    const char *waits[2] = { path, NULL };
+    const char *args[] = { "--socket-path", path, NULL };
+    daemon_proc *const dp = &g_bus_d;
+    (void)state;
+    tg_sanitizers_leave_sigbus(true);
+    tg_no_core_dumps();
+    path_of(path, sizeof(path), "bus", -1);
+    for (int forged = 0; forged < 2; forged++) {
+        fe f;
+        unlink(path);
+        daemon_start(dp, args, waits);
+        fe_start(&f, path, F_VERSION_1);
+        request_entropy(&f, 64); /* set-up over, guest RAM mapped, handler installed */
+        assert_true(tg_catches_sigbus(dp->pid));
+        const void *at = forged != 0 ? tg_mapping_of(dp->pid, "guest-ram") : NULL;
+        assert_int_equal(tg_signal_ends(dp->pid, SIGBUS, at, 3000), SIGBUS);
+        dp->pid = 0;
+        fe_close(&f);
+    }
+    tg_sanitizers_leave_sigbus(false);
 }
 
 /* Guest RAM for the in-process dispatcher tests: a RAM_SIZE memfd mapped
@@ -2751,7 +2797,7 @@ static svd_result alternating_source(void *ctx, uint8_t *buf, size_t len, size_t
  * it. A source that alternates two values fails the adaptive proportion test
  * alone: the request waits, never completed, and the failure is counted as
  * the adaptive proportion test's. */
-/* REQ: REQ-VHU-004.b REQ-VHU-082.a REQ-VHU-082.c REQ-VHU-061 */
+/* REQ: REQ-VHU-004.b REQ-VHU-082.a REQ-VHU-082.c REQ-VHU-061.a REQ-VHU-061.b */
 static void test_dispatcher_ring_preconditions_and_biased_source(void **state)
 {
     vhu_dev *d = calloc(1, sizeof(*d));
@@ -2920,7 +2966,7 @@ static void test_dispatcher_ring_served_only_when_complete(void **state)
  * missing value, an fd that is not open; socket paths that are a symbolic
  * link, a FIFO, a character device (each named, never touched) or cannot be
  * examined; users and groups that do not exist or are no valid id. */
-/* REQ: REQ-VHU-031 REQ-VHU-045 REQ-VHU-052 */
+/* REQ: REQ-VHU-031 REQ-VHU-045 REQ-VHU-052 REQ-VHU-061.b */
 static void test_cli_and_socket_path_edges(void **state)
 {
     char out[4096];
@@ -3174,7 +3220,7 @@ static void test_user_without_root_refused(void **state)
 /* A FIFO as --source: with a writer but nothing written, reads give EAGAIN
  * and the request waits (never completed with anything else); once bytes
  * arrive it is served from them. */
-/* REQ: REQ-VHU-007 REQ-VHU-046.a */
+/* REQ: REQ-VHU-007 REQ-VHU-046.a REQ-VHU-061.c */
 static void test_source_fifo_waits_then_serves(void **state)
 {
     char fifo[300], sock[300];
@@ -3377,7 +3423,7 @@ static void greedy(const char *path, unsigned ms)
  * (each served over several calls of at most the 64 KiB budget), instance
  * 0's 64-byte requests keep 99% of their latencies under TEMPORAL_BOUND_US (measured and
  * printed).
- * REQ: REQ-VHU-042 REQ-VHU-070.a REQ-VHU-070.b */
+ * REQ: REQ-VHU-042.b REQ-VHU-070.a REQ-VHU-070.b */
 static void test_temporal_greedy_neighbour_latency_bounded(void **state)
 {
     fe f;
@@ -3428,7 +3474,7 @@ static bool big_filled(const uint8_t *m)
  * instance) for 4 s; under the default budget it is served over 16384 calls,
  * completed once with its full length, and 99% of instance 0's latencies
  * meanwhile stay under TEMPORAL_BOUND_US (measured and printed).
- * REQ: REQ-VDEV-012.a REQ-VDEV-012.e REQ-VHU-042 REQ-VHU-070.a REQ-VHU-070.b REQ-VHU-014.d */
+ * REQ: REQ-VDEV-012.a REQ-VDEV-012.e REQ-VHU-042.b REQ-VHU-070.a REQ-VHU-070.b REQ-VHU-014.d */
 static void test_temporal_1gib_request_does_not_hold_the_loop(void **state)
 {
     fe f, g;
@@ -3546,6 +3592,7 @@ int main(void)
         cmocka_unit_test(test_user_group_drop_privileges),
         cmocka_unit_test(test_socket_private_by_default_and_peer_checked),
         cmocka_unit_test_teardown(test_require_sealed_memory, sealed_teardown),
+        cmocka_unit_test_teardown(test_sigbus_not_from_a_truncation_keeps_default_action, bus_teardown),
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
         cmocka_unit_test(test_dispatcher_garbage_with_fds_never_crashes),

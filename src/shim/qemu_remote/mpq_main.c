@@ -103,14 +103,22 @@ static volatile sig_atomic_t g_bus_hit;
  * turns our next access to the lost pages into SIGBUS, which would kill the
  * device. The handler puts an anonymous page over the lost one so the
  * access completes harmlessly and records the hit; the loop then ends the
- * connection. A SIGBUS anywhere else is a genuine fault and kills the
- * process as usual. SIGBUS is synchronous, raised by a guest-memory access
- * of this thread, never while the region table changes. */
+ * connection. SIGBUS is synchronous, raised by a guest-memory access of this
+ * thread, never while the region table changes.
+ * Only the kernel's report of an access past the end of a file mapping
+ * (BUS_ADRERR) can be a truncated guest page. A SIGBUS a process sends
+ * (kill, tgkill, sigqueue: si_code <= 0, whatever address it names) or any
+ * other fault is not, and gets the default action: restored, then sent
+ * again to this process, since a sent signal, unlike a fault, does not come
+ * back by itself. It stays blocked until the handler returns and then ends
+ * the process (signal, kill, getpid: async-signal-safe). SVD-DEV-015: kill()
+ * and not raise(), which src/ bans as a way to end the process on an error
+ * of its own; this hands back the signal someone else sent. */
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
-    uintptr_t a = (uintptr_t)si->si_addr;
+    const uintptr_t a = (uintptr_t)si->si_addr;
     (void)uc;
-    if (g_d != NULL) {
+    if (g_d != NULL && si->si_code == BUS_ADRERR) {
         for (uint32_t r = 0; r < g_d->dev.nregions; r++) {
             const mpq_region *reg = &g_d->dev.regions[r];
             uintptr_t b = (uintptr_t)reg->map;
@@ -134,6 +142,7 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
         }
     }
     (void)signal(sig, SIG_DFL);
+    (void)kill(getpid(), sig);
 }
 
 /* ------------------------------------------------------------ entropy source */

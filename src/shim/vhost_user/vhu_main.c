@@ -118,7 +118,7 @@ static int g_epfd = -1;
  * would kill every instance. The handler replaces the faulting page of a
  * guest mapping with an anonymous one, so the access completes harmlessly,
  * and records the instance; the loop then disconnects that instance only.
- * A SIGBUS anywhere else is a genuine fault and kills the process as usual.
+ * Any other SIGBUS keeps its default action and ends the process.
  * The handler reads the instance table only: SIGBUS is synchronous, raised
  * in this same thread by a ring access, never while the table changes. */
 static struct inst *g_insts;
@@ -153,19 +153,29 @@ static bool patch_guest_page(const vhu_dev *d, uintptr_t a)
     return false;
 }
 
+/* Only the kernel's report of an access past the end of a file mapping
+ * (BUS_ADRERR) can be a truncated guest page. A SIGBUS a process sends
+ * (kill, tgkill, sigqueue: si_code <= 0, whatever address it names) or any
+ * other fault is not, and gets the default action: restored, then sent
+ * again to this process, since a sent signal, unlike a fault, does not come
+ * back by itself. It stays blocked until the handler returns and then ends
+ * the process (signal, kill, getpid: async-signal-safe). SVD-DEV-015: kill()
+ * and not raise(), which src/ bans as a way to end the process on an error
+ * of its own; this hands back the signal someone else sent. */
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
-    uintptr_t a = (uintptr_t)si->si_addr;
     (void)uc;
-    for (size_t i = 0; i < g_ninst; i++) {
-        if (patch_guest_page(&g_insts[i].dev, a)) {
-            g_bus_inst = (sig_atomic_t)i;
-            return;
+    if (si->si_code == BUS_ADRERR) {
+        const uintptr_t a = (uintptr_t)si->si_addr;
+        for (size_t i = 0; i < g_ninst; i++) {
+            if (patch_guest_page(&g_insts[i].dev, a)) {
+                g_bus_inst = (sig_atomic_t)i;
+                return;
+            }
         }
     }
-    /* Not guest memory: restore the default action; the faulting access
-     * runs again and the process dies with the genuine fault. */
     (void)signal(sig, SIG_DFL);
+    (void)kill(getpid(), sig);
 }
 
 /* ------------------------------------------------------------ entropy source */

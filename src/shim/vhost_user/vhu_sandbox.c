@@ -221,6 +221,20 @@ static int allow_if(scmp_filter_ctx ctx, int nr, struct scmp_arg_cmp c)
     return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &c);
 }
 
+/* The SIGBUS handler hands a SIGBUS that is no truncation fault back to the
+ * default action: getpid, then kill, which may send SIGBUS to this process
+ * only. */
+static int allow_sigbus_to_self(scmp_filter_ctx ctx)
+{
+    struct scmp_arg_cmp c[2];
+    c[0] = arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
+    c[1] = arg_cmp(1, SCMP_CMP_EQ, SIGBUS, 0);
+    return (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getpid), 0) == 0 &&
+            seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 2, c) == 0)
+               ? 0
+               : -1;
+}
+
 static int add_rules(scmp_filter_ctx ctx, const int *nrs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -290,6 +304,7 @@ int vhu_sandbox_enter(void)
         allow_if(ctx, SCMP_SYS(mmap), arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0 &&
         allow_if(ctx, SCMP_SYS(mprotect), arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0 &&
         allow_if(ctx, SCMP_SYS(rt_sigaction), arg_cmp(0, SCMP_CMP_EQ, SIGBUS, 0)) == 0 &&
+        allow_sigbus_to_self(ctx) == 0 &&
         allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_GETFL, 0)) == 0 &&
         allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_SETFL, 0)) == 0 &&
         allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_GET_SEALS, 0)) == 0 &&
