@@ -27,7 +27,7 @@
 /* QEMU sends its C structures as they lie in memory; the offsets of
  * mpq_proto.h are the x86-64 (LP64, little-endian) layout. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "mpqemu is native-endian: little-endian hosts only");
-_Static_assert((sizeof(size_t) == 8u) && sizeof(off_t) == 8u, "mpqemu layout: LP64 hosts only");
+_Static_assert((sizeof(size_t) == 8u) && (sizeof(off_t) == 8u), "mpqemu layout: LP64 hosts only");
 
 int mpq_log_level = MPQ_LOG_WARN;
 
@@ -203,9 +203,9 @@ static void guest_access(mpq_dev *d, svd_space sp, uint64_t addr, uint32_t width
     if (d->kind == MPQ_DEV_ENTROPY) {
         note_health(d);
     }
-    if ((d->kind == MPQ_DEV_ENTROPY) && svd_vdev_status(&d->vdev) != d->status) {
+    if ((d->kind == MPQ_DEV_ENTROPY) && (svd_vdev_status(&d->vdev) != d->status)) {
         const uint8_t st = svd_vdev_status(&d->vdev);
-        if (((st & SVD_STATUS_DRIVER_OK) != 0u) && (d->status & SVD_STATUS_DRIVER_OK) == 0u) {
+        if (((st & SVD_STATUS_DRIVER_OK) != 0u) && ((d->status & SVD_STATUS_DRIVER_OK) == 0u)) {
             d->st.driver_ok++;
         }
         mpq_log(MPQ_LOG_INFO, "virtio status 0x%02x -> 0x%02x", d->status, st);
@@ -268,7 +268,7 @@ static bool parse_sysmem(const uint8_t *p, const int *fds, uint32_t n, mpq_regio
             mpq_log(MPQ_LOG_ERROR, "SYNC_SYSMEM: region %u: fstat: %s", i, strerror(errno));
             return false;
         }
-        if (!S_ISREG(st.st_mode) || (st.st_size < 0) || (uint64_t)st.st_size < end) {
+        if (!S_ISREG(st.st_mode) || (st.st_size < 0) || ((uint64_t)st.st_size < end)) {
             mpq_log(MPQ_LOG_ERROR, "SYNC_SYSMEM: region %u: fd is not a regular file of at least %llu bytes", i,
                     (unsigned long long)end);
             return false;
@@ -409,7 +409,7 @@ static bool irqfd_ok(int fd)
         return false;
     }
     fl = fcntl(fd, F_GETFL);
-    if ((fl < 0) || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+    if ((fl < 0) || (fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "SET_IRQFD: fcntl: %s", strerror(errno));
         return false;
     }

@@ -203,7 +203,7 @@ static void resample_changed(void *ctx, int old_fd, int new_fd)
 {
     const struct daemon *d = ctx;
     ep_del(d->epfd, old_fd);
-    if ((new_fd >= 0) && ep_add(d->epfd, new_fd, TAG_RESAMPLE, EPOLLIN) != 0) {
+    if ((new_fd >= 0) && (ep_add(d->epfd, new_fd, TAG_RESAMPLE, EPOLLIN) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "cannot watch the resample fd: %s", strerror(errno));
     }
 }
@@ -389,7 +389,7 @@ static bool read_full(int fd, uint8_t *buf, size_t len)
             return false;
         }
         size_t nfds = collect_fds(&mh, fds);
-        if ((nfds > 0u) || (mh.msg_flags & MSG_CTRUNC) != 0) {
+        if ((nfds > 0u) || ((mh.msg_flags & MSG_CTRUNC) != 0)) {
             close_all(fds, nfds);
             errno = EBADMSG;
             return false;
@@ -505,7 +505,7 @@ static bool conn_setup(struct daemon *d, int fd)
     int dom = 0;
     socklen_t l1 = sizeof(type);
     socklen_t l2 = sizeof(dom);
-    if ((getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) != 0) || getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l2) != 0) {
+    if ((getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) != 0) || (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l2) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "fd %d is not a UNIX stream socket: %s", fd, strerror(errno));
         return false;
     }
@@ -515,9 +515,9 @@ static bool conn_setup(struct daemon *d, int fd)
     }
     /* Blocking with a timeout: a message that started arriving must finish
      * within it, or the connection is dropped. */
-    if ((fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ||
-        ep_add(d->epfd, fd, TAG_CONN, EPOLLIN) != 0) {
+    if ((fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) || (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) ||
+        (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0) ||
+        (ep_add(d->epfd, fd, TAG_CONN, EPOLLIN) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "cannot set up the connection: %s", strerror(errno));
         return false;
     }
@@ -542,7 +542,7 @@ static void conn_close(struct daemon *d)
     mpq_dev_disconnect(&d->dev, d->watchdog ? dev_now(d, mpq_now_ns()) : mpq_now_ns());
     d->dev_timed = false;
     rearm_dev(d);
-    if ((d->listen_fd >= 0) && ep_add(d->epfd, d->listen_fd, TAG_LISTEN, EPOLLIN) != 0) {
+    if ((d->listen_fd >= 0) && (ep_add(d->epfd, d->listen_fd, TAG_LISTEN, EPOLLIN) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "cannot listen again: %s", strerror(errno));
     }
 }
@@ -611,12 +611,12 @@ static int do_listen(struct daemon *d, const char *path)
         (void)unlink(path);
     }
     d->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if ((d->listen_fd < 0) || bind_private(d->listen_fd, &sa) != 0) {
+    if ((d->listen_fd < 0) || (bind_private(d->listen_fd, &sa) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "cannot bind %s: %s", path, strerror(errno));
         return -1;
     }
     d->bound = true;
-    if ((listen(d->listen_fd, 1) != 0) || ep_add(d->epfd, d->listen_fd, TAG_LISTEN, EPOLLIN) != 0) {
+    if ((listen(d->listen_fd, 1) != 0) || (ep_add(d->epfd, d->listen_fd, TAG_LISTEN, EPOLLIN) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "cannot listen on %s: %s", path, strerror(errno));
         return -1;
     }
@@ -734,13 +734,13 @@ static int parse_one(int c, const char *arg, const char *prev, struct opts *o)
         return -1;
     case OPT_SOCKET:
         o->socket_path = arg;
-        if ((arg[0] == '\0') || strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        if ((arg[0] == '\0') || (strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path))) {
             return bad_opt("--socket", arg, "empty, or too long for a UNIX socket address");
         }
         return -1;
     case OPT_QMP:
         o->qmp_path = arg;
-        if ((arg[0] == '\0') || strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        if ((arg[0] == '\0') || (strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path))) {
             return bad_opt("--qmp", arg, "empty, or too long for a UNIX socket address");
         }
         return -1;
@@ -821,7 +821,7 @@ static int check_combination(struct opts *o)
     if (o->action < 0) {
         o->action = MPQ_ACTION_RESET;
     }
-    if (o->action != (int)MPQ_ACTION_NONE && (o->qmp_path == NULL)) {
+    if ((o->action != (int)MPQ_ACTION_NONE) && (o->qmp_path == NULL)) {
         return usage_error("option", "--qmp", " is required to carry out --action (or give --action none)");
     }
     return -1;
@@ -986,7 +986,7 @@ static int wait_ms(const struct daemon *d, uint64_t mono)
         return 0;
     }
     uint64_t ms = (at - mono + 999999u) / 1000000u;
-    return ms > (uint64_t)INT_MAX ? INT_MAX : (int)ms;
+    return (ms > (uint64_t)INT_MAX) ? INT_MAX : (int)ms;
 }
 
 static void serve_due(struct daemon *d)
@@ -1076,8 +1076,8 @@ static int setup(struct daemon *d, const struct opts *o, sigset_t *mask)
     d->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     d->qmp_timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     if ((d->epfd < 0) || (d->sfd < 0) || (d->timer.fd < 0) || (d->qmp_timer.fd < 0) ||
-        ep_add(d->epfd, d->sfd, TAG_SIGNAL, EPOLLIN) != 0 || ep_add(d->epfd, d->timer.fd, TAG_TIMER, EPOLLIN) != 0 ||
-        ep_add(d->epfd, d->qmp_timer.fd, TAG_QMP_TIMER, EPOLLIN) != 0) {
+        (ep_add(d->epfd, d->sfd, TAG_SIGNAL, EPOLLIN) != 0) || (ep_add(d->epfd, d->timer.fd, TAG_TIMER, EPOLLIN) != 0) ||
+        (ep_add(d->epfd, d->qmp_timer.fd, TAG_QMP_TIMER, EPOLLIN) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "set-up: %s", strerror(errno));
         return -1;
     }
@@ -1126,7 +1126,7 @@ static void cleanup(struct daemon *d)
     g_d = NULL;
     mpq_qmp_close(&d->qmp, 0);
     int *fds[] = { &d->listen_fd, &d->timer.fd, &d->qmp_timer.fd, &d->src_fd, &d->sfd, &d->epfd };
-    for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+    for (size_t i = 0; i < (sizeof(fds) / sizeof(fds[0])); i++) {
         if (*fds[i] >= 0) {
             (void)close(*fds[i]);
             *fds[i] = -1;
@@ -1151,7 +1151,7 @@ int main(int argc, char **argv)
     /* SVD-COV-005: signal, sigemptyset and sigaddset fail only for an invalid signal number. */
     if (SVD_NEVER(signal(SIGPIPE, SIG_IGN) == SIG_ERR) || SVD_NEVER(sigemptyset(&mask) != 0) ||
         SVD_NEVER(sigaddset(&mask, SIGTERM) != 0) || SVD_NEVER(sigaddset(&mask, SIGINT) != 0) ||
-        SVD_NEVER(sigaddset(&mask, SIGUSR1) != 0) || sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
+        SVD_NEVER(sigaddset(&mask, SIGUSR1) != 0) || (sigprocmask(SIG_BLOCK, &mask, NULL) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "signal set-up: %s", strerror(errno));
         return 1;
     }

@@ -83,7 +83,7 @@ static size_t json_escape(const char *s, size_t n, size_t p)
         bool ok = ((n - p) >= 6u) && is_hex(s[p + 2u]) && is_hex(s[p + 3u]) && is_hex(s[p + 4u]) && is_hex(s[p + 5u]);
         return ok ? 6u : 0u;
     }
-    return ((e != '\0') && strchr("\"\\/bfnrt", e) != NULL) ? 2u : 0u;
+    return ((e != '\0') && (strchr("\"\\/bfnrt", e) != NULL)) ? 2u : 0u;
 }
 
 /* A string starting at the opening quote s[*i]; *i ends after the closing one. */
@@ -165,7 +165,7 @@ static bool json_number(const char *s, size_t n, size_t *i)
 static bool json_literal(const char *s, size_t n, size_t *i, const char *w)
 {
     size_t len = strlen(w);
-    if (((n - *i) < len) || memcmp(s + *i, w, len) != 0) {
+    if (((n - *i) < len) || (memcmp(s + *i, w, len) != 0)) {
         return false;
     }
     *i += len;
@@ -339,7 +339,7 @@ int mpq_json_get(const char *s, size_t n, const char *key, size_t *val, size_t *
     while ((i < n) && (s[i] == '"')) {
         size_t ks = i + 1u;
         size_t ke = skip_string(s, n, i);
-        bool match = ((ke - ks - 1u) == klen) && memcmp(s + ks, key, klen) == 0;
+        bool match = ((ke - ks - 1u) == klen) && (memcmp(s + ks, key, klen) == 0);
         i = skip_ws(s, n, skip_ws(s, n, ke) + 1u); /* past the colon */
         size_t vs = i;
         i = skip_value(s, n, i);
@@ -390,7 +390,7 @@ void mpq_qmp_init(mpq_qmp *q, const char *path, uint64_t now)
     q->vm_running = true;
     q->next_id = 1;
     q->retry_at = now;
-    if ((path != NULL) && strlen(path) < sizeof(q->path)) {
+    if ((path != NULL) && (strlen(path) < sizeof(q->path))) {
         (void)memcpy(q->path, path, strlen(path) + 1u);
     }
 }
@@ -462,7 +462,7 @@ static void send_cmd(mpq_qmp *q, const char *cmd, enum mpq_qmp_state next, uint6
 {
     int len = snprintf(q->out, sizeof(q->out), "{\"execute\":\"%s\",\"id\":%llu}\r\n", cmd,
                        (unsigned long long)q->next_id);
-    q->out_len = ((len > 0) && (size_t)len < sizeof(q->out)) ? (size_t)len : 0u;
+    q->out_len = ((len > 0) && ((size_t)len < sizeof(q->out))) ? (size_t)len : 0u;
     q->out_off = 0;
     q->wait_id = q->next_id++;
     q->state = next;
@@ -511,7 +511,7 @@ void mpq_qmp_fire(mpq_qmp *q, enum mpq_action a, uint64_t now)
 /* The raw token s[off..off+len) equals the literal @lit (e.g. "\"STOP\"", "true"). */
 static bool token_is(const char *s, size_t off, size_t len, const char *lit)
 {
-    return len == strlen(lit) && memcmp(s + off, lit, len) == 0;
+    return (len == strlen(lit)) && (memcmp(s + off, lit, len) == 0);
 }
 
 static enum mpq_qmp_verdict bad(const char *why)
@@ -526,8 +526,8 @@ static enum mpq_qmp_verdict on_greeting(mpq_qmp *q, const char *s, size_t n, uin
     size_t vl = 0;
     size_t x = 0;
     size_t xl = 0;
-    if ((mpq_json_get(s, n, "QMP", &v, &vl) != 1) || mpq_json_get(s + v, vl, "version", &x, &xl) != 1 ||
-        (s[v + x] != '{') || mpq_json_get(s + v, vl, "capabilities", &x, &xl) != 1 || (s[v + x] != '[')) {
+    if ((mpq_json_get(s, n, "QMP", &v, &vl) != 1) || (mpq_json_get(s + v, vl, "version", &x, &xl) != 1) ||
+        (s[v + x] != '{') || (mpq_json_get(s + v, vl, "capabilities", &x, &xl) != 1) || (s[v + x] != '[')) {
         return bad("the first line is not QEMU's greeting");
     }
     send_cmd(q, "qmp_capabilities", MPQ_QMP_CAPS, now);
@@ -611,7 +611,7 @@ enum mpq_qmp_verdict mpq_qmp_line(mpq_qmp *q, const char *line, size_t len, uint
     int has_ret;
     int has_err;
     int has_ev;
-    if (!mpq_json_valid(line, len) || mpq_json_get(line, len, "id", &vo, &vl) < 0) {
+    if (!mpq_json_valid(line, len) || (mpq_json_get(line, len, "id", &vo, &vl) < 0)) {
         return bad("a line that is not one JSON object");
     }
     if (q->state == MPQ_QMP_GREETING) {

@@ -193,7 +193,7 @@ static void signal_fd(vhu_dev *d, int *fd, const char *what)
     do {
         n = write(*fd, &one, sizeof(one));
     } while ((n < 0) && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
-    if (n == (ssize_t)sizeof(one) || ((n < 0) && (errno == EAGAIN))) {
+    if ((n == (ssize_t)sizeof(one)) || ((n < 0) && (errno == EAGAIN))) {
         return;
     }
     vhu_log(VHU_LOG_ERROR, d->inst, "%s fd cannot be written (%s): dropped", what,
@@ -207,7 +207,7 @@ static void signal_fd(vhu_dev *d, int *fd, const char *what)
 static bool fd_nonblock(int fd)
 {
     int fl = fcntl(fd, F_GETFL);
-    return (fl >= 0) && (((fl & O_NONBLOCK) != 0) || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0);
+    return (fl >= 0) && (((fl & O_NONBLOCK) != 0) || (fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0));
 }
 
 /* Front-end virtual address -> guest-physical, through a memory table. */
@@ -230,7 +230,7 @@ static bool ua_to_gpa(const vhu_dev *d, uint64_t ua, uint64_t *gpa)
 
 static bool vring_ready(const vhu_dev *d, const vhu_vring *v, uint32_t nregions)
 {
-    bool enabled = v->enabled || (d->features & VHU_F_PROTOCOL_FEATURES) == 0u;
+    bool enabled = v->enabled || ((d->features & VHU_F_PROTOCOL_FEATURES) == 0u);
     return v->started && enabled && v->num_set && v->addr_set && (nregions > 0u) && !d->features_refused;
 }
 
@@ -424,7 +424,7 @@ static bool map_regions(const vhu_dev *d, vhu_region *nr, uint32_t n, const int 
         /* A region reaching past the end of its file maps fine, then kills the
          * daemon with SIGBUS on the first access: refuse it here. */
         if ((fstat(fds[i], &st) != 0) || SVD_NEVER(st.st_size < 0) /* SVD-COV-003 */ ||
-            (uint64_t)st.st_size < (uint64_t)nr[i].map_len) {
+            ((uint64_t)st.st_size < (uint64_t)nr[i].map_len)) {
             vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: region %u (%zu bytes) is larger than its file", i,
                     nr[i].map_len);
             unmap_regions(nr, i);
@@ -540,7 +540,7 @@ static const req_size k_sizes[] = {
 /* Expected payload size for a request; false for a request we do not serve. */
 static bool expected_size(uint32_t req, size_t *sz)
 {
-    for (size_t i = 0; i < sizeof(k_sizes) / sizeof(k_sizes[0]); i++) {
+    for (size_t i = 0; i < (sizeof(k_sizes) / sizeof(k_sizes[0])); i++) {
         if (k_sizes[i].req == req) {
             *sz = k_sizes[i].size;
             return true;
@@ -630,7 +630,7 @@ static enum vhu_verdict h_set_protocol(vhu_dev *d, const uint8_t *p)
 static enum vhu_verdict h_vring_num(vhu_dev *d, const uint8_t *p)
 {
     uint32_t num = svd_load_le32(p + 4);
-    if ((num == 0u) || (num > SVD_VQ_MAX_SIZE) || (num & (num - 1u)) != 0u) {
+    if ((num == 0u) || (num > SVD_VQ_MAX_SIZE) || ((num & (num - 1u)) != 0u)) {
         vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_NUM: bad size %u", num);
         return VHU_V_REJECTED;
     }
@@ -772,7 +772,7 @@ static enum vhu_verdict h_vring_enable(vhu_dev *d, const uint8_t *p)
 
 static bool is_vring_fd_req(uint32_t req)
 {
-    return req == (uint32_t)VHU_SET_VRING_KICK || (req == (uint32_t)VHU_SET_VRING_CALL) ||
+    return (req == (uint32_t)VHU_SET_VRING_KICK) || (req == (uint32_t)VHU_SET_VRING_CALL) ||
            (req == (uint32_t)VHU_SET_VRING_ERR);
 }
 
@@ -798,7 +798,7 @@ static enum vhu_verdict handle_vring(vhu_dev *d, uint32_t req, const uint8_t *p,
         /* Packed: the two positions with their wrap counters, as SET_VRING_BASE takes them. */
         reply_state(rep, req, 0,
                     ((d->features & SVD_F_RING_PACKED) != 0u)
-                        ? (uint32_t)d->vr.base_avail | ((uint32_t)d->vr.base_used << 16)
+                        ? ((uint32_t)d->vr.base_avail | ((uint32_t)d->vr.base_used << 16))
                         : d->vr.base_avail);
         return VHU_V_OK;
     case VHU_SET_VRING_ENABLE:
@@ -844,7 +844,7 @@ static enum vhu_verdict handle(vhu_dev *d, uint32_t req, const uint8_t *p, size_
 
 static bool has_own_reply(uint32_t req)
 {
-    return req == (uint32_t)VHU_GET_FEATURES || (req == (uint32_t)VHU_GET_PROTOCOL_FEATURES) ||
+    return (req == (uint32_t)VHU_GET_FEATURES) || (req == (uint32_t)VHU_GET_PROTOCOL_FEATURES) ||
            (req == (uint32_t)VHU_GET_QUEUE_NUM) || (req == (uint32_t)VHU_GET_VRING_BASE);
 }
 
@@ -873,15 +873,15 @@ enum vhu_verdict vhu_dev_handle(vhu_dev *d, uint32_t request, uint32_t flags, co
 
     (void)memset(reply, 0, sizeof(*reply));
     d->msgs++;
-    if (((flags & VHU_FLAG_VERSION_MASK) != VHU_VERSION) || (flags & VHU_FLAG_REPLY) != 0u ||
-        (flags & ~VHU_FLAG_KNOWN) != 0u) {
+    if (((flags & VHU_FLAG_VERSION_MASK) != VHU_VERSION) || ((flags & VHU_FLAG_REPLY) != 0u) ||
+        ((flags & ~VHU_FLAG_KNOWN) != 0u)) {
         vhu_log(VHU_LOG_ERROR, d->inst, "request %u: bad flags 0x%x", request, flags);
         d->perr[VHU_PERR_FLAGS]++;
     } else if (!expected_size(request, &want)) {
         vhu_log(VHU_LOG_ERROR, d->inst, "request %u not supported", request);
         d->perr[VHU_PERR_UNKNOWN]++;
         vd = need_reply ? VHU_V_REJECTED : VHU_V_DISCONNECT;
-    } else if ((request != (uint32_t)VHU_SET_MEM_TABLE && (len != want)) || ((payload == NULL) && (len != 0u))) {
+    } else if (((request != (uint32_t)VHU_SET_MEM_TABLE) && (len != want)) || ((payload == NULL) && (len != 0u))) {
         vhu_log(VHU_LOG_ERROR, d->inst, "%s: payload of %zu bytes, expected %zu", req_name(request), len, want);
         d->perr[VHU_PERR_LAYOUT]++;
     } else if (!fds_allowed(request, nfds)) {
@@ -982,10 +982,10 @@ void vhu_dev_log_stats(const vhu_dev *d, bool connected)
     char perr[256];
     size_t at = 0;
     /* SVD-COV-007: the longest list (every counter at 2^64 - 1) is 229 bytes. */
-    for (int r = 0; r < (int)VHU_PERR__COUNT && SVD_ALWAYS(at < sizeof(perr)); r++) {
+    for (int r = 0; (r < (int)VHU_PERR__COUNT) && SVD_ALWAYS(at < sizeof(perr)); r++) {
         int n = snprintf(perr + at, sizeof(perr) - at, "%s%s %llu", (r == 0) ? "" : ", ", vhu_perr_name(r),
                          (unsigned long long)d->perr[r]);
-        at = SVD_ALWAYS(n > 0) ? at + (size_t)n : sizeof(perr);
+        at = SVD_ALWAYS(n > 0) ? (at + (size_t)n) : sizeof(perr);
     }
     (void)fprintf(stderr,
                   "vhost-user-entropy[%d]: stats: connected %d, ring %s, requests %llu, bytes %llu, "

@@ -263,7 +263,7 @@ static void ep_del(int fd)
 static bool kick_changed(void *ctx, int old_fd, int new_fd)
 {
     struct inst *in = ctx;
-    if ((new_fd >= 0) && ep_add(new_fd, &in->t_kick) != 0) {
+    if ((new_fd >= 0) && (ep_add(new_fd, &in->t_kick) != 0)) {
         vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot watch the kick fd: %s", strerror(errno));
         return false;
     }
@@ -496,7 +496,7 @@ static int rx_step(struct inst *in)
         vhu_log(VHU_LOG_WARN, in->dev.inst, "recvmsg: %s", strerror(errno));
         return -1;
     }
-    if (!collect_fds(&mh, rx) || (mh.msg_flags & MSG_CTRUNC) != 0) {
+    if (!collect_fds(&mh, rx) || ((mh.msg_flags & MSG_CTRUNC) != 0)) {
         vhu_log(VHU_LOG_ERROR, in->dev.inst, "message carried more than %u fds", VHU_MAX_RECV_FDS);
         vhu_dev_count_perr(&in->dev, VHU_PERR_FRAMING);
         return -1;
@@ -519,7 +519,7 @@ static int rx_step(struct inst *in)
         vhu_dev_count_perr(&in->dev, VHU_PERR_FRAMING);
         return -1;
     }
-    return ((rx->have >= VHU_HDR_SIZE) && rx_missing(rx) == 0u) ? 1 : 0;
+    return ((rx->have >= VHU_HDR_SIZE) && (rx_missing(rx) == 0u)) ? 1 : 0;
 }
 
 /* Hand the complete message to the dispatcher (which takes its fds) and
@@ -549,7 +549,7 @@ static bool rx_dispatch(struct inst *in)
 
 static bool rx_overdue(const struct inst *in)
 {
-    return (in->rx.have > 0u) && vhu_now_ns() >= in->rx.deadline;
+    return (in->rx.have > 0u) && (vhu_now_ns() >= in->rx.deadline);
 }
 
 static void log_overdue(struct inst *in)
@@ -603,7 +603,7 @@ static bool drain(int fd)
 {
     struct pollfd pfd = { fd, POLLIN, 0 };
     int pr = poll(&pfd, 1, 0);
-    if ((pr == 1) && (pfd.revents & POLLIN) != 0) {
+    if ((pr == 1) && ((pfd.revents & POLLIN) != 0)) {
         uint64_t v;
         ssize_t n;
         do {
@@ -613,7 +613,7 @@ static bool drain(int fd)
             return false;
         }
     }
-    return (pr >= 0) && ((pr == 0) || (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) == 0);
+    return (pr >= 0) && ((pr == 0) || ((pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) == 0));
 }
 
 /* A kick. A kick fd that hangs up or fails would be reported by epoll for
@@ -622,7 +622,7 @@ static bool drain(int fd)
  * again. */
 static void on_kick(struct inst *in, uint32_t events)
 {
-    bool ok = drain(in->dev.vr.kick_fd) && (events & (EPOLLHUP | EPOLLERR)) == 0;
+    bool ok = drain(in->dev.vr.kick_fd) && ((events & (EPOLLHUP | EPOLLERR)) == 0);
     serve(in);
     if (!ok) {
         vhu_dev_kick_lost(&in->dev);
@@ -732,7 +732,7 @@ static int sock_bind_private(int fd, const struct sockaddr_un *sa)
     const mode_t old = umask(S_IXUSR | S_IRWXG | S_IRWXO);
     int rc = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
     (void)umask(old);
-    if ((rc == 0) && (g_access.mode != (S_IRUSR | S_IWUSR)) && chmod(sa->sun_path, g_access.mode) != 0) {
+    if ((rc == 0) && (g_access.mode != (S_IRUSR | S_IWUSR)) && (chmod(sa->sun_path, g_access.mode) != 0)) {
         rc = -1;
     }
     return rc;
@@ -770,7 +770,7 @@ static int inst_listen(struct inst *in)
         return -1;
     }
     in->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if ((in->listen_fd < 0) || sock_bind_private(in->listen_fd, &sa) != 0) {
+    if ((in->listen_fd < 0) || (sock_bind_private(in->listen_fd, &sa) != 0)) {
         vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot bind %s: %s", in->path, strerror(errno));
         return -1;
     }
@@ -781,7 +781,7 @@ static int inst_listen(struct inst *in)
         in->path_dev = st.st_dev;
         in->path_ino = st.st_ino;
     }
-    if ((listen(in->listen_fd, 1) != 0) || ep_add(in->listen_fd, &in->t_listen) != 0) {
+    if ((listen(in->listen_fd, 1) != 0) || (ep_add(in->listen_fd, &in->t_listen) != 0)) {
         vhu_log(VHU_LOG_ERROR, in->dev.inst, "cannot listen on %s: %s", in->path, strerror(errno));
         return -1;
     }
@@ -817,7 +817,7 @@ static int inst_inherit(struct inst *in, int fd)
         return -1;
     }
     fl = fcntl(fd, F_GETFL);
-    if ((fl < 0) || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+    if ((fl < 0) || (fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) || (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)) {
         vhu_log(VHU_LOG_ERROR, 0, "--fd %d: %s", fd, strerror(errno));
         return -1;
     }
@@ -931,7 +931,7 @@ static int parse_access(int c, const char *arg, struct opts *o)
         /* Octal permission bits, three or four digits (0600, 660): no type,
          * setuid, setgid or sticky bits. */
         const size_t n = strlen(arg);
-        if ((n < 3u) || (n > 4u) || strspn(arg, "01234567") != n || ((n == 4u) && (arg[0] != '0'))) {
+        if ((n < 3u) || (n > 4u) || (strspn(arg, "01234567") != n) || ((n == 4u) && (arg[0] != '0'))) {
             return bad_opt("--socket-mode", arg, "expected octal permission bits, 000 to 0777");
         }
         v = 0;
@@ -1156,19 +1156,19 @@ static int inst_setup(struct inst *in, size_t i, const struct opts *o)
     svd_rate_opt bad = SVD_RATE_BYTES;
     cfg.min_entropy = (uint32_t)o->min_entropy;
     if (!svd_is_ok(svd_rate_to_buckets(&o->rate, &cfg.rate_bytes, &cfg.rate_ops, &bad)) ||
-        vhu_dev_init(&in->dev, (int)i, &cfg, vhu_now_ns(), &ops) != 0) {
+        (vhu_dev_init(&in->dev, (int)i, &cfg, vhu_now_ns(), &ops) != 0)) {
         vhu_log(VHU_LOG_ERROR, -1, "rate limit configuration refused");
         return -1;
     }
     in->dev_ready = true;
     in->dev.require_sealed = o->require_sealed;
     in->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-    if ((in->timer_fd < 0) || ep_add(in->timer_fd, &in->t_timer) != 0) {
+    if ((in->timer_fd < 0) || (ep_add(in->timer_fd, &in->t_timer) != 0)) {
         vhu_log(VHU_LOG_ERROR, (int)i, "timerfd: %s", strerror(errno));
         return -1;
     }
     in->io_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-    if ((in->io_timer_fd < 0) || ep_add(in->io_timer_fd, &in->t_deadline) != 0) {
+    if ((in->io_timer_fd < 0) || (ep_add(in->io_timer_fd, &in->t_deadline) != 0)) {
         vhu_log(VHU_LOG_ERROR, (int)i, "timerfd (message deadline): %s", strerror(errno));
         return -1;
     }
@@ -1202,7 +1202,7 @@ static bool own_fd_failed(int fd, uint32_t events, int inst, const char *what)
 static bool on_signal(int sfd, uint32_t events)
 {
     struct signalfd_siginfo si;
-    if (own_fd_failed(sfd, events, -1, "the signalfd") || read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si)) {
+    if (own_fd_failed(sfd, events, -1, "the signalfd") || (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))) {
         return true;
     }
     if (si.ssi_signo == (uint32_t)SIGUSR1) {
@@ -1313,7 +1313,7 @@ static int confine(const struct opts *o, const struct inst *insts, size_t ninst)
         /* The socket files belong to the user the daemon runs as, so it can
          * remove them at shutdown (the directory must let it). */
         for (size_t i = 0; i < ninst; i++) {
-            if (insts[i].bound && chown(insts[i].path, uid, gid) != 0) {
+            if (insts[i].bound && (chown(insts[i].path, uid, gid) != 0)) {
                 vhu_log(VHU_LOG_ERROR, insts[i].dev.inst, "chown %s: %s", insts[i].path, strerror(errno));
                 return -1;
             }
@@ -1347,10 +1347,10 @@ static bool block_signals(sigset_t *mask)
     /* signal, sigemptyset and sigaddset fail only for an invalid signal
      * number; these are constants (SVD-COV-005). */
     bool ok = SVD_ALWAYS(signal(SIGPIPE, SIG_IGN) != SIG_ERR) && SVD_ALWAYS(sigemptyset(mask) == 0);
-    for (size_t i = 0; SVD_ALWAYS(ok) && (i < sizeof(k_sigs) / sizeof(k_sigs[0])); i++) {
+    for (size_t i = 0; SVD_ALWAYS(ok) && (i < (sizeof(k_sigs) / sizeof(k_sigs[0]))); i++) {
         ok = SVD_ALWAYS(sigaddset(mask, k_sigs[i]) == 0);
     }
-    return SVD_ALWAYS(ok) && sigprocmask(SIG_BLOCK, mask, NULL) == 0; /* SVD-COV-005 */
+    return SVD_ALWAYS(ok) && (sigprocmask(SIG_BLOCK, mask, NULL) == 0); /* SVD-COV-005 */
 }
 
 int main(int argc, char **argv)
@@ -1378,7 +1378,7 @@ int main(int argc, char **argv)
     g_epfd = epoll_create1(EPOLL_CLOEXEC);
     sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     insts = calloc(ninst, sizeof(*insts));
-    if ((g_epfd < 0) || (sfd < 0) || (insts == NULL) || ep_add(sfd, &t_sig) != 0) {
+    if ((g_epfd < 0) || (sfd < 0) || (insts == NULL) || (ep_add(sfd, &t_sig) != 0)) {
         vhu_log(VHU_LOG_ERROR, -1, "set-up: %s", strerror(errno));
         goto out;
     }

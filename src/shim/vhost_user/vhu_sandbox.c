@@ -95,7 +95,7 @@ static const int k_denied_instrumented[] = {
 /* Async-signal-safe decimal/hex formatting for the audit line. */
 static size_t put_str(char *buf, size_t at, size_t cap, const char *s)
 {
-    while ((*s != '\0') && (SVD_ALWAYS((at + 1u) < cap))) { /* SVD-COV-007: the line fits its buffer */
+    while ((*s != '\0') && SVD_ALWAYS((at + 1u) < cap)) { /* SVD-COV-007: the line fits its buffer */
         buf[at++] = *s++;
     }
     return at;
@@ -110,7 +110,7 @@ static size_t put_num(char *buf, size_t at, size_t cap, unsigned long v, unsigne
         tmp[n++] = digits[v % base];
         v /= base;
     } while ((v != 0u) && SVD_ALWAYS(n < sizeof(tmp))); /* SVD-COV-007: 20 digits at most */
-    while ((n > 0u) && (SVD_ALWAYS((at + 1u) < cap))) {        /* SVD-COV-007 */
+    while ((n > 0u) && SVD_ALWAYS((at + 1u) < cap)) {        /* SVD-COV-007 */
         buf[at++] = tmp[--n];
     }
     return at;
@@ -228,7 +228,7 @@ static int add_rules(scmp_filter_ctx ctx, const int *nrs, size_t n)
     for (size_t i = 0; i < n; i++) {
         /* A name this architecture lacks resolves to a negative pseudo
          * number that libseccomp may refuse: skip it. */
-        if ((nrs[i] >= 0) && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nrs[i], 0) != 0) {
+        if ((nrs[i] >= 0) && (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nrs[i], 0) != 0)) {
             return -1;
         }
     }
@@ -289,14 +289,14 @@ int vhu_sandbox_enter(void)
      * handler); fcntl only reads and sets file status flags (O_NONBLOCK on
      * notification fds) and reads the seals of a guest RAM fd. */
     if ((add_rules(ctx, k_allowed, sizeof(k_allowed) / sizeof(k_allowed[0])) == 0) &&
-        allow_if(ctx, SCMP_SYS(mmap), arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0 &&
-        allow_if(ctx, SCMP_SYS(mprotect), arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0 &&
-        allow_if(ctx, SCMP_SYS(rt_sigaction), arg_cmp(0, SCMP_CMP_EQ, SIGBUS, 0)) == 0 &&
-        allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_GETFL, 0)) == 0 &&
-        allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_SETFL, 0)) == 0 &&
-        allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_GET_SEALS, 0)) == 0 &&
+        (allow_if(ctx, SCMP_SYS(mmap), arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0) &&
+        (allow_if(ctx, SCMP_SYS(mprotect), arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0) &&
+        (allow_if(ctx, SCMP_SYS(rt_sigaction), arg_cmp(0, SCMP_CMP_EQ, SIGBUS, 0)) == 0) &&
+        (allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_GETFL, 0)) == 0) &&
+        (allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_SETFL, 0)) == 0) &&
+        (allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_GET_SEALS, 0)) == 0) &&
         /* --peer-uid reads SO_PEERCRED of each connection: socket-level options only. */
-        allow_if(ctx, SCMP_SYS(getsockopt), arg_cmp(1, SCMP_CMP_EQ, SOL_SOCKET, 0)) == 0) {
+        (allow_if(ctx, SCMP_SYS(getsockopt), arg_cmp(1, SCMP_CMP_EQ, SOL_SOCKET, 0)) == 0)) {
         int lr = seccomp_load(ctx);
         if (lr == 0) {
             rc = 0;
