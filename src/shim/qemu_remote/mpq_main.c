@@ -348,7 +348,8 @@ static size_t collect_fds(struct msghdr *mh, int *fds)
             int fd = -1;
             (void)memcpy(&fd, data + (i * sizeof(int)), sizeof(int));
             if (nfds < MPQ_MAX_RECV_FDS) {
-                fds[nfds++] = fd;
+                fds[nfds] = fd;
+                nfds++;
             } else {
                 (void)close(fd);
             }

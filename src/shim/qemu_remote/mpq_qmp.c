@@ -221,7 +221,8 @@ static bool json_value_step(const char *s, size_t n, size_t *i, jstate *j)
         if (j->depth >= MPQ_JSON_MAX_DEPTH) {
             return false;
         }
-        j->stack[j->depth++] = c;
+        j->stack[j->depth] = c;
+        j->depth++;
         (*i)++;
         j->m = (c == '{') ? J_KEY_OR_END : J_VALUE_OR_END;
         return true;
@@ -464,7 +465,8 @@ static void send_cmd(mpq_qmp *q, const char *cmd, enum mpq_qmp_state next, uint6
                        (unsigned long long)q->next_id);
     q->out_len = ((len > 0) && ((size_t)len < sizeof(q->out))) ? (size_t)len : 0u;
     q->out_off = 0;
-    q->wait_id = q->next_id++;
+    q->wait_id = q->next_id;
+    q->next_id++;
     q->state = next;
     q->timeout_at = now + MPQ_QMP_REPLY_NS;
     flush(q, now);
@@ -686,7 +688,8 @@ static bool take_bytes(mpq_qmp *q, const char *buf, size_t n, uint64_t now)
                 (void)bad("a line longer than the limit");
                 return false;
             }
-            q->in[q->in_len++] = buf[i];
+            q->in[q->in_len] = buf[i];
+            q->in_len++;
             continue;
         }
         size_t len = q->in_len;

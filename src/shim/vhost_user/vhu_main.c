@@ -439,7 +439,8 @@ static bool collect_fds(struct msghdr *mh, struct conn_rx *rx)
             int fd = -1;
             (void)memcpy(&fd, data + (i * sizeof(int)), sizeof(int));
             if (rx->nfds < VHU_MAX_RECV_FDS) {
-                rx->fds[rx->nfds++] = fd;
+                rx->fds[rx->nfds] = fd;
+                rx->nfds++;
             } else {
                 (void)close(fd);
                 room = false;

@@ -96,7 +96,9 @@ static const int k_denied_instrumented[] = {
 static size_t put_str(char *buf, size_t at, size_t cap, const char *s)
 {
     while ((*s != '\0') && SVD_ALWAYS((at + 1u) < cap)) { /* SVD-COV-007: the line fits its buffer */
-        buf[at++] = *s++;
+        buf[at] = *s;
+        at++;
+        s++;
     }
     return at;
 }
@@ -107,11 +109,14 @@ static size_t put_num(char *buf, size_t at, size_t cap, unsigned long v, unsigne
     char tmp[24];
     size_t n = 0;
     do {
-        tmp[n++] = digits[v % base];
+        tmp[n] = digits[v % base];
+        n++;
         v /= base;
     } while ((v != 0u) && SVD_ALWAYS(n < sizeof(tmp))); /* SVD-COV-007: 20 digits at most */
     while ((n > 0u) && SVD_ALWAYS((at + 1u) < cap)) {        /* SVD-COV-007 */
-        buf[at++] = tmp[--n];
+        n--;
+        buf[at] = tmp[n];
+        at++;
     }
     return at;
 }
