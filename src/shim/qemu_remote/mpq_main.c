@@ -1147,7 +1147,14 @@ int main(int argc, char **argv)
     if (rc >= 0) {
         return rc;
     }
-    d.epfd = d.sfd = d.listen_fd = d.conn_fd = d.timer.fd = d.qmp_timer.fd = d.src_fd = d.qmp_watched = -1;
+    d.epfd = -1;
+    d.sfd = -1;
+    d.listen_fd = -1;
+    d.conn_fd = -1;
+    d.timer.fd = -1;
+    d.qmp_timer.fd = -1;
+    d.src_fd = -1;
+    d.qmp_watched = -1;
     d.qmp.fd = -1;
     /* SVD-COV-005: signal, sigemptyset and sigaddset fail only for an invalid signal number. */
     if (SVD_NEVER(signal(SIGPIPE, SIG_IGN) == SIG_ERR) || SVD_NEVER(sigemptyset(&mask) != 0) ||
