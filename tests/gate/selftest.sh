@@ -157,6 +157,17 @@ test_misra_gate() {
     sed -i 's/^    return r;/    if (r) {\n        r = 2;\n    }\n    return r;/' "$d/src/shim/s/bad.c"
     expect_fail_with "bad.c has 2 findings, 1 reviewed site by site: review the new one" \
         "misra gate: a new site in a reviewed file fails until it is reviewed" mg "src/core/ok.c src/shim/s/bad.c"
+    # A sample review (PATH=N/K): N sites counted and pinned, K of them read.
+    printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/bad.c=2/1\n' >"$d/tools/lint/misra.supp"
+    expect_pass "misra gate: a counted deviation with a sample review passes" mg "src/core/ok.c src/shim/s/bad.c"
+    if grep -q '^| 14.4 | Required | deviated per file, counted (sample review) | 2 | SVD-MISRA-902, deviated: src/shim/s/bad.c (2, counted, 1 read) |' "$d/sum.md"; then
+        ok "misra gate: the summary marks the file counted and how many sites were read"; else bad "misra gate: sample review not marked"; cat "$d/sum.md"; fi
+    printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/bad.c=1/1\n' >"$d/tools/lint/misra.supp"
+    expect_fail_with "bad.c has 2 findings, 1 reviewed site by site" "misra gate: a sample-reviewed file holds its count too" \
+        mg "src/core/ok.c src/shim/s/bad.c"
+    printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/bad.c=2/3\n' >"$d/tools/lint/misra.supp"
+    expect_fail_with "a sample review reads K of the N sites" "misra gate: a sample reading more sites than it counts fails" \
+        mg "src/core/ok.c src/shim/s/bad.c"
     cp "$t/bad.c.orig" "$d/src/shim/s/bad.c"
     printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/*.c=1\n' >"$d/tools/lint/misra.supp"
     expect_fail_with "a reviewed count needs one path" "misra gate: a reviewed count on a glob fails" mg "src/core/ok.c src/shim/s/bad.c"
