@@ -543,8 +543,8 @@ static enum mpq_verdict h_bar(mpq_dev *d, uint32_t cmd, const uint8_t *p, uint64
     return MPQ_V_OK;
 }
 
-static enum mpq_verdict dispatch(mpq_dev *d, uint32_t cmd, const uint8_t *p, int *fds, size_t nfds, uint64_t now,
-                                 mpq_out *out)
+static enum mpq_verdict dispatch_msg(mpq_dev *d, uint32_t cmd, const uint8_t *p, int *fds, size_t nfds, uint64_t now,
+                                     mpq_out *out)
 {
     switch (cmd) {
     case MPQ_SYNC_SYSMEM:
@@ -587,7 +587,7 @@ enum mpq_verdict mpq_dev_handle(mpq_dev *d, uint32_t cmd, uint64_t size, const u
         mpq_log(MPQ_LOG_ERROR, "%s: no payload", mpq_cmd_name(cmd));
     } else {
         d->st.msgs[cmd]++;
-        vd = dispatch(d, cmd, payload, fds, nfds, now, out);
+        vd = dispatch_msg(d, cmd, payload, fds, nfds, now, out);
         if (vd == MPQ_V_OK) {
             mpq_log(MPQ_LOG_DEBUG, "%s (%llu bytes, %zu fds)%s 0x%llx", mpq_cmd_name(cmd), (unsigned long long)size,
                     nfds, out->reply ? " -> RET" : "", (unsigned long long)out->value);
