@@ -14,7 +14,7 @@ SUPP     tools/lint/misra.supp: per-file deviations, `ID RULE KIND FILE...`; a F
 RULES    tools/lint/misra-rules.txt: the category of every rule.
 DEVDOC   docs/misra-deviations.md: every ID used must be listed there; the table row of a
          per-file deviation (`| ID | rule | kind | files | why | why safe | approval |`)
-         gives the summary its reason.
+         gives the summary its reason, and its approval must not be "open".
 SUMMARY  where the per-rule compliance summary (Doxygen Markdown) is written.
 SRC_FILE the files of src/ whose inline suppressions are checked and counted.
 
@@ -24,8 +24,9 @@ more or fewer findings of the rule than the N reviewed (a new site is not review
 gone needs the count corrected), when a mandatory rule is listed, when `disapplied` names a
 rule that is not advisory, when an ID is missing from DEVDOC, when an inline
 `cppcheck-suppress` or `NOLINT` in src/ carries no SVD-DEV/SVD-MISRA ID on its line, or when
-the log holds no finding and no file was analysed (the tool did not run), or when a sample
-review reads more sites than it counts or none.
+the log holds no finding and no file was analysed (the tool did not run), when a sample
+review reads more sites than it counts or none, or when the register's row of a per-file
+deviation gives "open" as its approval (recorded at rule level, not yet scoped and reviewed).
 """
 import collections
 import fnmatch
@@ -155,6 +156,10 @@ def main(argv):
             errors.append(f"{supp}:{e['line']}: {e['id']} (rule {e['rule']}) covers no finding any more: remove it")
         if e["id"] not in doc:
             errors.append(f"{supp}:{e['line']}: {e['id']} is not in {devdoc}")
+        row = doc_rows.get(e["id"])
+        if row is not None and re.search(r"\bopen\b", row[-1]):
+            errors.append(f"{supp}:{e['line']}: {e['id']}: its approval in {devdoc} is open: scope it per file "
+                          "(PATH=N) and review it, or fix the code")
         for f, (want, _) in sorted(e["reviewed"].items()):
             got = e["sites"].get(f, [])
             if len(got) > want:
