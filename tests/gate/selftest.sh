@@ -203,6 +203,30 @@ test_misra_gate() {
     sed -i 's/^    return r;/    if (r) {\n        r = 2;\n    }\n    return r;/' "$d/src/shim/s/bad.c"
     expect_fail_with "bad.c has 2 findings, 1 reviewed site by site: review the new one" \
         "misra gate: a new site in a reviewed file fails until it is reviewed" mg "src/core/ok.c src/shim/s/bad.c"
+    # A sample review (PATH=N/K): N sites counted and pinned, K of them read.
+    printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/bad.c=2/1\n' >"$d/tools/lint/misra.supp"
+    expect_pass "misra gate: a counted deviation with a sample review passes" mg "src/core/ok.c src/shim/s/bad.c"
+    if grep -q '^| 14.4 | Required | deviated per file, counted (sample review) | 2 | SVD-MISRA-902, deviated: src/shim/s/bad.c (2, counted, 1 read) |' "$d/sum.md"; then
+        ok "misra gate: the summary marks the file counted and how many sites were read"; else bad "misra gate: sample review not marked"; cat "$d/sum.md"; fi
+    printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/bad.c=1/1\n' >"$d/tools/lint/misra.supp"
+    expect_fail_with "bad.c has 2 findings, 1 reviewed site by site" "misra gate: a sample-reviewed file holds its count too" \
+        mg "src/core/ok.c src/shim/s/bad.c"
+    printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/bad.c=2/3\n' >"$d/tools/lint/misra.supp"
+    expect_fail_with "a sample review reads K of the N sites" "misra gate: a sample reading more sites than it counts fails" \
+        mg "src/core/ok.c src/shim/s/bad.c"
+    # A per-file deviation whose register row gives "open" as its approval (rule level,
+    # not reviewed) fails; the same row approved passes.
+    printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/bad.c=2/1\n' >"$d/tools/lint/misra.supp"
+    cp "$d/docs/misra-deviations.md" "$t/register.orig"
+    printf '| SVD-MISRA-902 | 14.4 | deviated | bad.c | a reason. | safe | open |\n' >>"$d/docs/misra-deviations.md"
+    sed -i '/^| SVD-MISRA-902 | 14.4 |$/d' "$d/docs/misra-deviations.md"
+    expect_fail_with "SVD-MISRA-902: its approval in docs/misra-deviations.md is open" \
+        "misra gate: a deviation whose approval is open fails" mg "src/core/ok.c src/shim/s/bad.c"
+    sed -i 's/| safe | open |$/| safe | project: counted per file |/' "$d/docs/misra-deviations.md"
+    expect_pass "misra gate: the same deviation approved passes" mg "src/core/ok.c src/shim/s/bad.c"
+    if grep -q '^| 14.4 | .* | SVD-MISRA-902: a reason |$' "$d/sum.md"; then
+        ok "misra gate: the summary gives the register's reason"; else bad "misra gate: no reason in the summary"; cat "$d/sum.md"; fi
+    cp "$t/register.orig" "$d/docs/misra-deviations.md"
     cp "$t/bad.c.orig" "$d/src/shim/s/bad.c"
     printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/*.c=1\n' >"$d/tools/lint/misra.supp"
     expect_fail_with "a reviewed count needs one path" "misra gate: a reviewed count on a glob fails" mg "src/core/ok.c src/shim/s/bad.c"

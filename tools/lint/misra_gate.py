@@ -9,9 +9,12 @@ LOG      the cppcheck MISRA addon's output over every C file of src/ (template
          those suppressed inline on their line.
 SUPP     tools/lint/misra.supp: per-file deviations, `ID RULE KIND FILE...`; a FILE written
          `PATH=N` (a path, no glob) records that the N findings of the rule in PATH were
-         reviewed site by site: the gate then wants exactly N there.
+         reviewed site by site, `PATH=N/K` that they were counted and K of them read (a
+         sample review): either way the gate then wants exactly N there.
 RULES    tools/lint/misra-rules.txt: the category of every rule.
-DEVDOC   docs/misra-deviations.md: every ID used must be listed there.
+DEVDOC   docs/misra-deviations.md: every ID used must be listed there; the table row of a
+         per-file deviation (`| ID | rule | kind | files | why | why safe | approval |`)
+         gives the summary its reason, and its approval must not be "open".
 SUMMARY  where the per-rule compliance summary (Doxygen Markdown) is written.
 SRC_FILE the files of src/ whose inline suppressions are checked and counted.
 
@@ -21,7 +24,9 @@ more or fewer findings of the rule than the N reviewed (a new site is not review
 gone needs the count corrected), when a mandatory rule is listed, when `disapplied` names a
 rule that is not advisory, when an ID is missing from DEVDOC, when an inline
 `cppcheck-suppress` or `NOLINT` in src/ carries no SVD-DEV/SVD-MISRA ID on its line, or when
-the log holds no finding and no file was analysed (the tool did not run).
+the log holds no finding and no file was analysed (the tool did not run), when a sample
+review reads more sites than it counts or none, or when the register's row of a per-file
+deviation gives "open" as its approval (recorded at rule level, not yet scoped and reviewed).
 """
 import collections
 import fnmatch
@@ -73,14 +78,17 @@ def load_supp(path):
             continue
         files, reviewed = [], {}
         for spec in parts[3:]:
-            m = re.fullmatch(r"(?P<path>[^=]+)=(?P<n>\d+)", spec)
+            m = re.fullmatch(r"(?P<path>[^=]+)=(?P<n>\d+)(?:/(?P<k>\d+))?", spec)
             if m is None:
                 files.append(spec)
             elif any(ch in m.group("path") for ch in "*?[") or int(m.group("n")) == 0:
                 errors.append(f"{path}:{n}: {spec}: a reviewed count needs one path (no glob) and N > 0")
+            elif m.group("k") is not None and not 0 < int(m.group("k")) <= int(m.group("n")):
+                errors.append(f"{path}:{n}: {spec}: a sample review reads K of the N sites, 0 < K <= N")
             else:
                 files.append(m.group("path"))
-                reviewed[m.group("path")] = int(m.group("n"))
+                k = int(m.group("k")) if m.group("k") is not None else int(m.group("n"))
+                reviewed[m.group("path")] = (int(m.group("n")), k)
         entries.append({"id": parts[0], "rule": parts[1], "kind": parts[2], "files": files,
                         "reviewed": reviewed, "line": n, "hits": 0, "sites": collections.defaultdict(list)})
     return entries, errors
@@ -111,6 +119,7 @@ def main(argv):
     cats = load_categories(rules)
     entries, errors = load_supp(supp)
     doc = pathlib.Path(devdoc).read_text(encoding="utf-8")
+    doc_rows = register_rows(doc)
     findings = []
     seen = set()
     for line in pathlib.Path(log).read_text(encoding="utf-8", errors="replace").splitlines():
@@ -147,7 +156,11 @@ def main(argv):
             errors.append(f"{supp}:{e['line']}: {e['id']} (rule {e['rule']}) covers no finding any more: remove it")
         if e["id"] not in doc:
             errors.append(f"{supp}:{e['line']}: {e['id']} is not in {devdoc}")
-        for f, want in sorted(e["reviewed"].items()):
+        row = doc_rows.get(e["id"])
+        if row is not None and re.search(r"\bopen\b", row[-1]):
+            errors.append(f"{supp}:{e['line']}: {e['id']}: its approval in {devdoc} is open: scope it per file "
+                          "(PATH=N) and review it, or fix the code")
+        for f, (want, _) in sorted(e["reviewed"].items()):
             got = e["sites"].get(f, [])
             if len(got) > want:
                 errors.append(f"{supp}:{e['line']}: {e['id']} (rule {e['rule']}): {f} has {len(got)} findings, "
@@ -167,8 +180,12 @@ def main(argv):
             per_rule[rule]["deviated"][(did or "(no ID)", "line", f)] += 1
     if not findings and not files:
         errors.append(f"{log}: no finding and no file: the MISRA addon did not run")
-    reviewed = {(e["id"], f) for e in entries for f in e["reviewed"]}
-    write_summary(summary, per_rule, cats, reviewed, len(files))
+    reviewed = {(e["id"], f): nk for e in entries for f, nk in e["reviewed"].items()}
+    # The "Why" cell: the fifth of a per-file row (ID, rule, kind, files, why, ...), the
+    # fourth of a per-line one (ID, rule, where, why, ...).
+    reasons = {did: first_sentence(cells[4 if did.startswith("SVD-MISRA") else 3]).replace("|", "\\|")
+               for did, cells in doc_rows.items() if len(cells) > (4 if did.startswith("SVD-MISRA") else 3)}
+    write_summary(summary, per_rule, cats, reviewed, len(files), reasons)
     ndev = sum(sum(r["deviated"].values()) for r in per_rule.values())
     nopen = sum(len(r["open"]) for r in per_rule.values())
     print(f"misra-gate: {len(files)} files, {len(findings)} findings of {len(per_rule)} rules, "
@@ -179,7 +196,24 @@ def main(argv):
     return 1 if errors else 0
 
 
-def write_summary(path, per_rule, cats, reviewed, nfiles):
+def register_rows(doc):
+    """{ID: [cells]} of the register's table rows that start with a deviation ID."""
+    rows = {}
+    for line in doc.splitlines():
+        cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        if cells and DEV_ID.fullmatch(cells[0]) and cells[0] not in rows:
+            rows[cells[0]] = cells
+    return rows
+
+
+def first_sentence(text):
+    """The first sentence of a register cell, at most 200 characters."""
+    m = re.match(r"(.+?\.)(\s|$)", text)
+    text = (m.group(1) if m else text).rstrip(".")
+    return text if len(text) <= 200 else text[:200].rsplit(" ", 1)[0] + " ..."
+
+
+def write_summary(path, per_rule, cats, reviewed, nfiles, reasons):
     by_kind = collections.Counter()
     lines = ["# MISRA C:2012 compliance summary {#misra_summary}", "",
              "Generated by `make lint` (tools/lint/misra_gate.py) from the cppcheck MISRA addon's run over "
@@ -188,12 +222,16 @@ def write_summary(path, per_rule, cats, reviewed, nfiles):
              "rules) where a deviation of tools/lint/misra.supp (per file) or an inline suppression (per "
              "line) with its ID covers each finding; rationale and approval of every ID in "
              "@ref misra_deviations. A file marked *reviewed* had each of its findings of the rule "
-             "reviewed site by site (the gate holds it to that number); a per-line deviation is one site. "
+             "reviewed site by site, one marked *counted, K read* had K of them read (a sample review); "
+             "the gate holds either to its number of findings. A per-line deviation is one site. "
+             "A rule **disapplied** or **deviated** without a count is so for the whole of the files "
+             "listed, for the reason given (the register's first sentence). "
              "Rules neither the addon nor cppcheck checks are not claimed compliant "
              "(see the "
              "tool-confidence table (@ref toolconfidence): they are listed as *not checked by the tool*. Categories as recorded in "
              "tools/lint/misra-rules.txt.", "",
-             "| rule | category | status | findings | deviations (ID, kind: file (count)) |", "|---|---|---|---|---|"]
+             "| rule | category | status | findings | deviations (ID, kind: file (count)) | reason (register) |",
+             "|---|---|---|---|---|---|"]
     rows = []
     addon, core = checked_rules()
     for rule in sorted(set(cats) | set(per_rule), key=rule_key):
@@ -205,22 +243,34 @@ def write_summary(path, per_rule, cats, reviewed, nfiles):
                 status = "compliant (cppcheck's own checks, pass 1)"
             else:
                 status = "not checked by the tool (review)"
-            rows.append((rule, cats.get(rule, "?"), status, 0, ""))
+            rows.append((rule, cats.get(rule, "?"), status, 0, "", ""))
             by_kind[status] += 1
             continue
-        kinds = {k for (_, k, _) in r["deviated"]}
-        status = "open" if r["open"] else ("disapplied" if kinds == {"disapplied"} else "deviated")
-        if status == "deviated" and all(k == "line" or (did, f) in reviewed for (did, k, f) in r["deviated"]):
-            status = "deviated, reviewed site by site"
+        counted = {(did, k, f) for (did, k, f) in r["deviated"] if k == "line" or (did, f) in reviewed}
+        whole = {k for (did, k, f) in r["deviated"] if (did, k, f) not in counted}
+        sampled = any(k != "line" and reviewed[(did, f)][1] < reviewed[(did, f)][0] for (did, k, f) in counted)
+        parts = [k for k in ("disapplied", "deviated") if k in whole]
+        if counted and not whole:
+            parts = ["deviated per file, counted (sample review)" if sampled else "deviated, reviewed site by site"]
+        elif counted:
+            parts.append("deviated per file, counted" + (" (sample review)" if sampled else ", reviewed site by site"))
+        status = "open" if r["open"] else "; ".join(parts)
         by_kind[status] += 1
         dev = collections.defaultdict(list)
         for (did, kind, f), n in sorted(r["deviated"].items()):
-            dev[(did, kind)].append(f"{f} ({n}, reviewed)" if (did, f) in reviewed else f"{f} ({n})")
+            nk = reviewed.get((did, f))
+            if nk is None or kind == "line":
+                dev[(did, kind)].append(f"{f} ({n})")
+            elif nk[1] < nk[0]:
+                dev[(did, kind)].append(f"{f} ({n}, counted, {nk[1]} read)")
+            else:
+                dev[(did, kind)].append(f"{f} ({n}, reviewed)")
         cell = "<br>".join(f"{did}, {kind}: " + ", ".join(fs) for (did, kind), fs in dev.items())
         if r["open"]:
             cell += ("<br>" if cell else "") + "**not covered**: " + ", ".join(r["open"][:5])
-        rows.append((rule, cats.get(rule, "?"), status, r["findings"], cell))
-    lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows]
+        why = "<br>".join(f"{did}: {reasons[did]}" for did in sorted({d for (d, _) in dev}) if reasons.get(did))
+        rows.append((rule, cats.get(rule, "?"), status, r["findings"], cell, why))
+    lines += [f"| {a} | {b} | {c} | {d} | {e} | {g} |" for a, b, c, d, e, g in rows]
     lines += ["", "**Totals:** " + ", ".join(f"{k} {v} rules" for k, v in sorted(by_kind.items())) + ".", ""]
     p = pathlib.Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)

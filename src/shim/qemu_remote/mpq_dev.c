@@ -27,7 +27,7 @@
 /* QEMU sends its C structures as they lie in memory; the offsets of
  * mpq_proto.h are the x86-64 (LP64, little-endian) layout. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "mpqemu is native-endian: little-endian hosts only");
-_Static_assert(sizeof(size_t) == 8u && sizeof(off_t) == 8u, "mpqemu layout: LP64 hosts only");
+_Static_assert((sizeof(size_t) == 8u) && (sizeof(off_t) == 8u), "mpqemu layout: LP64 hosts only");
 
 int mpq_log_level = MPQ_LOG_WARN;
 
@@ -35,7 +35,7 @@ void mpq_log(int level, const char *fmt, ...)
 {
     static const char *const names[] = { "note", "error", "warn", "info", "debug" };
     va_list ap;
-    if (level > mpq_log_level || level < (int)MPQ_LOG_NOTE || level > (int)MPQ_LOG_DEBUG) {
+    if ((level > mpq_log_level) || (level < (int)MPQ_LOG_NOTE) || (level > (int)MPQ_LOG_DEBUG)) {
         return;
     }
     (void)fprintf(stderr, MPQ_PROG ": %s: ", names[level + 1]);
@@ -51,7 +51,7 @@ uint64_t mpq_now_ns(void)
     if (SVD_NEVER(clock_gettime(CLOCK_MONOTONIC, &ts) != 0)) { /* SVD-COV-002 */
         return 0;
     }
-    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+    return ((uint64_t)ts.tv_sec * UINT64_C(1000000000)) + (uint64_t)ts.tv_nsec;
 }
 
 const char *mpq_cmd_name(uint32_t cmd)
@@ -86,12 +86,12 @@ static void signal_fd(mpq_dev *d, int fd)
     }
     do {
         n = write(fd, &one, sizeof(one));
-    } while (n < 0 && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
+    } while ((n < 0) && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
     if (n == (ssize_t)sizeof(one)) {
         d->st.irq_signals++;
     } else {
         /* A full eventfd (EAGAIN) already has the line asserted for KVM. */
-        mpq_log(MPQ_LOG_DEBUG, "irqfd write: %s", n < 0 ? strerror(errno) : "short");
+        mpq_log(MPQ_LOG_DEBUG, "irqfd write: %s", (n < 0) ? strerror(errno) : "short");
     }
 }
 
@@ -153,7 +153,7 @@ static void note_health(mpq_dev *d)
         mpq_log(MPQ_LOG_ERROR,
                 "source health test failed (%s): requests wait until 1024 fresh bytes pass; "
                 "failures so far: repetition count %llu, adaptive proportion %llu",
-                st->health_rct_failures > d->health_rct_seen ? "repetition count" : "adaptive proportion",
+                (st->health_rct_failures > d->health_rct_seen) ? "repetition count" : "adaptive proportion",
                 (unsigned long long)st->health_rct_failures, (unsigned long long)st->health_apt_failures);
     } else if (!failed && d->health_failed_logged) {
         mpq_log(MPQ_LOG_WARN, "source health tests pass again");
@@ -194,7 +194,7 @@ static void guest_access(mpq_dev *d, svd_space sp, uint64_t addr, uint32_t width
     if (!svd_is_ok(r) && !svd_is_err(r, SVD_ERR_PROTOCOL)) {
         d->st.undecoded++;
         mpq_log(MPQ_LOG_DEBUG, "%s %s 0x%llx width %u not decoded (%s): defined answer",
-                sp == SVD_SPACE_PCI_CFG ? "config" : "BAR", write ? "write" : "read", (unsigned long long)addr,
+                (sp == SVD_SPACE_PCI_CFG) ? "config" : "BAR", write ? "write" : "read", (unsigned long long)addr,
                 width, svd_err_name(r.err));
     }
     apply_fx(d, &fx, out);
@@ -203,9 +203,9 @@ static void guest_access(mpq_dev *d, svd_space sp, uint64_t addr, uint32_t width
     if (d->kind == MPQ_DEV_ENTROPY) {
         note_health(d);
     }
-    if (d->kind == MPQ_DEV_ENTROPY && svd_vdev_status(&d->vdev) != d->status) {
+    if ((d->kind == MPQ_DEV_ENTROPY) && (svd_vdev_status(&d->vdev) != d->status)) {
         const uint8_t st = svd_vdev_status(&d->vdev);
-        if ((st & SVD_STATUS_DRIVER_OK) != 0u && (d->status & SVD_STATUS_DRIVER_OK) == 0u) {
+        if (((st & SVD_STATUS_DRIVER_OK) != 0u) && ((d->status & SVD_STATUS_DRIVER_OK) == 0u)) {
             d->st.driver_ok++;
         }
         mpq_log(MPQ_LOG_INFO, "virtio status 0x%02x -> 0x%02x", d->status, st);
@@ -228,7 +228,7 @@ static void unmap_regions(mpq_region *regs, uint32_t n)
 static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
     /* Callers have checked that neither range wraps. */
-    return a < b + blen && b < a + alen;
+    return (a < (b + blen)) && (b < (a + alen));
 }
 
 /* Decode and check the table against its fds into nr[]. */
@@ -250,8 +250,8 @@ static bool parse_sysmem(const uint8_t *p, const int *fds, uint32_t n, mpq_regio
             }
             continue;
         }
-        if (size == 0u || !svd_is_ok(svd_add_u64(gpa, size, &end)) || !svd_is_ok(svd_add_u64(off, size, &end)) ||
-            end > (uint64_t)INT64_MAX || end > (uint64_t)SIZE_MAX) {
+        if ((size == 0u) || !svd_is_ok(svd_add_u64(gpa, size, &end)) || !svd_is_ok(svd_add_u64(off, size, &end)) ||
+            (end > (uint64_t)INT64_MAX) || (end > (uint64_t)SIZE_MAX)) {
             mpq_log(MPQ_LOG_ERROR, "SYNC_SYSMEM: region %u (gpa 0x%llx size 0x%llx offset 0x%llx) is empty or wraps",
                     i, (unsigned long long)gpa, (unsigned long long)size, (unsigned long long)off);
             return false;
@@ -268,7 +268,7 @@ static bool parse_sysmem(const uint8_t *p, const int *fds, uint32_t n, mpq_regio
             mpq_log(MPQ_LOG_ERROR, "SYNC_SYSMEM: region %u: fstat: %s", i, strerror(errno));
             return false;
         }
-        if (!S_ISREG(st.st_mode) || st.st_size < 0 || (uint64_t)st.st_size < end) {
+        if (!S_ISREG(st.st_mode) || (st.st_size < 0) || ((uint64_t)st.st_size < end)) {
             mpq_log(MPQ_LOG_ERROR, "SYNC_SYSMEM: region %u: fd is not a regular file of at least %llu bytes", i,
                     (unsigned long long)end);
             return false;
@@ -295,8 +295,8 @@ static bool same_table(const mpq_dev *d, const mpq_region *nr, uint32_t n)
     }
     for (uint32_t i = 0; i < n; i++) {
         const mpq_region *a = &d->regions[i];
-        if (a->gpa != nr[i].gpa || a->size != nr[i].size || a->offset != nr[i].offset || a->st_dev != nr[i].st_dev ||
-            a->st_ino != nr[i].st_ino) {
+        if ((a->gpa != nr[i].gpa) || (a->size != nr[i].size) || (a->offset != nr[i].offset) || (a->st_dev != nr[i].st_dev) ||
+            (a->st_ino != nr[i].st_ino)) {
             return false;
         }
     }
@@ -363,7 +363,7 @@ static enum mpq_verdict h_sysmem(mpq_dev *d, const uint8_t *p, const int *fds, s
     if (!parse_sysmem(p, fds, n, nr)) {
         return MPQ_V_DISCONNECT;
     }
-    for (uint32_t i = 0; d->require_sealed && d->kind == MPQ_DEV_ENTROPY && i < n; i++) {
+    for (uint32_t i = 0; d->require_sealed && (d->kind == MPQ_DEV_ENTROPY) && (i < n); i++) {
         if (!nr[i].sealed) {
             mpq_log(MPQ_LOG_ERROR,
                     "SYNC_SYSMEM: region %u is not sealed against shrinking (F_SEAL_SHRINK): refused (--require-sealed-memory)", i);
@@ -375,14 +375,14 @@ static enum mpq_verdict h_sysmem(mpq_dev *d, const uint8_t *p, const int *fds, s
         return MPQ_V_OK;
     }
     svd_gmem_init(&ng);
-    if (d->kind == MPQ_DEV_ENTROPY && !map_regions(nr, n, fds, &ng)) {
+    if ((d->kind == MPQ_DEV_ENTROPY) && !map_regions(nr, n, fds, &ng)) {
         d->st.map_failures++;
         svd_gmem_init(&ng);
         install_table(d, nr, 0, &ng);
         return MPQ_V_OK;
     }
     install_table(d, nr, n, &ng);
-    mpq_log(MPQ_LOG_INFO, "guest RAM: %u regions%s", n, d->kind == MPQ_DEV_ENTROPY ? " mapped" : " (not mapped: not needed)");
+    mpq_log(MPQ_LOG_INFO, "guest RAM: %u regions%s", n, (d->kind == MPQ_DEV_ENTROPY) ? " mapped" : " (not mapped: not needed)");
     return MPQ_V_OK;
 }
 
@@ -409,7 +409,7 @@ static bool irqfd_ok(int fd)
         return false;
     }
     fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+    if ((fl < 0) || (fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "SET_IRQFD: fcntl: %s", strerror(errno));
         return false;
     }
@@ -418,7 +418,7 @@ static bool irqfd_ok(int fd)
 
 static void set_resample(mpq_dev *d, int fd)
 {
-    if (d->ops.resample_changed != NULL && d->resample_fd != fd) {
+    if ((d->ops.resample_changed != NULL) && (d->resample_fd != fd)) {
         d->ops.resample_changed(d->ops.ctx, d->resample_fd, fd);
     }
     if (d->resample_fd != fd) {
@@ -453,7 +453,7 @@ void mpq_dev_resample(mpq_dev *d)
     }
     do {
         n = read(d->resample_fd, &v, sizeof(v));
-    } while (n < 0 && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
+    } while ((n < 0) && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
     if (n == (ssize_t)sizeof(v)) {
         d->st.resamples++;
         if (d->irq_level) {
@@ -516,7 +516,7 @@ static enum mpq_verdict h_cfg(mpq_dev *d, uint32_t cmd, const uint8_t *p, uint64
     uint32_t addr = svd_load_le32(p);
     uint32_t val = svd_load_le32(p + 4);
     uint32_t len = svd_load_le32(p + 8); /* an s32 on the wire: negative values are huge here */
-    if (len == 0u || len > 4u || addr >= MPQ_CFG_SPACE || len > MPQ_CFG_SPACE - addr) {
+    if ((len == 0u) || (len > 4u) || (addr >= MPQ_CFG_SPACE) || (len > (MPQ_CFG_SPACE - addr))) {
         mpq_log(MPQ_LOG_ERROR, "%s: offset 0x%x length %d outside the configuration space", mpq_cmd_name(cmd), addr,
                 (int)len);
         return MPQ_V_DISCONNECT;
@@ -532,19 +532,19 @@ static enum mpq_verdict h_bar(mpq_dev *d, uint32_t cmd, const uint8_t *p, uint64
     uint32_t size = svd_load_le32(p + 16);
     uint8_t memory = p[20];
     uint64_t end = 0;
-    if ((size != 1u && size != 2u && size != 4u && size != 8u) || memory > 1u ||
+    if (((size != 1u) && (size != 2u) && (size != 4u) && (size != 8u)) || (memory > 1u) ||
         !svd_is_ok(svd_add_u64(addr, size, &end))) {
         mpq_log(MPQ_LOG_ERROR, "%s: address 0x%llx size %u memory %u is not an access", mpq_cmd_name(cmd),
                 (unsigned long long)addr, size, memory);
         return MPQ_V_DISCONNECT;
     }
     /* Our devices have memory BARs only: an I/O access is never decoded. */
-    guest_access(d, memory != 0u ? SVD_SPACE_MEM : SVD_SPACE_IO, addr, size, cmd == (uint32_t)MPQ_BAR_WRITE, val, now, out);
+    guest_access(d, (memory != 0u) ? SVD_SPACE_MEM : SVD_SPACE_IO, addr, size, cmd == (uint32_t)MPQ_BAR_WRITE, val, now, out);
     return MPQ_V_OK;
 }
 
-static enum mpq_verdict dispatch(mpq_dev *d, uint32_t cmd, const uint8_t *p, int *fds, size_t nfds, uint64_t now,
-                                 mpq_out *out)
+static enum mpq_verdict dispatch_msg(mpq_dev *d, uint32_t cmd, const uint8_t *p, int *fds, size_t nfds, uint64_t now,
+                                     mpq_out *out)
 {
     switch (cmd) {
     case MPQ_SYNC_SYSMEM:
@@ -581,13 +581,13 @@ enum mpq_verdict mpq_dev_handle(mpq_dev *d, uint32_t cmd, uint64_t size, const u
     } else if (size != want) {
         mpq_log(MPQ_LOG_ERROR, "%s: payload of %llu bytes, expected %llu", mpq_cmd_name(cmd),
                 (unsigned long long)size, (unsigned long long)want);
-    } else if (nfds < fmin || nfds > fmax) {
+    } else if ((nfds < fmin) || (nfds > fmax)) {
         mpq_log(MPQ_LOG_ERROR, "%s: %zu fds, expected %zu to %zu", mpq_cmd_name(cmd), nfds, fmin, fmax);
-    } else if (payload == NULL && size != 0u) {
+    } else if ((payload == NULL) && (size != 0u)) {
         mpq_log(MPQ_LOG_ERROR, "%s: no payload", mpq_cmd_name(cmd));
     } else {
         d->st.msgs[cmd]++;
-        vd = dispatch(d, cmd, payload, fds, nfds, now, out);
+        vd = dispatch_msg(d, cmd, payload, fds, nfds, now, out);
         if (vd == MPQ_V_OK) {
             mpq_log(MPQ_LOG_DEBUG, "%s (%llu bytes, %zu fds)%s 0x%llx", mpq_cmd_name(cmd), (unsigned long long)size,
                     nfds, out->reply ? " -> RET" : "", (unsigned long long)out->value);
@@ -648,7 +648,7 @@ int mpq_dev_init(mpq_dev *d, const mpq_dev_cfg *cfg, uint64_t now, const mpq_ops
         svd_esb_cfg ec = { SVD_WDT_ACTION_RESET, 0x1af4u, 0x1100u, 0u, 0u };
         return SVD_ALWAYS(svd_is_ok(svd_esb_init(&d->esb, &ec, now))) ? 0 : -1; /* SVD-COV-004: a constant configuration */
     }
-    if (cfg->kind != MPQ_DEV_ENTROPY || !svd_is_ok(svd_entropy_init(&d->ent, &cfg->entropy, now))) {
+    if ((cfg->kind != MPQ_DEV_ENTROPY) || !svd_is_ok(svd_entropy_init(&d->ent, &cfg->entropy, now))) {
         return -1;
     }
     svd_vdev_cfg vc;
@@ -674,7 +674,7 @@ void mpq_dev_log_stats(const mpq_dev *d, int level)
                 "metrics: device virtio-entropy status 0x%02x needs_reset %d (%s) requests %llu bytes %llu "
                 "source_failures %llu rate_deferrals %llu health %s health_rct_failures %llu health_apt_failures %llu "
                 "health_discarded %llu",
-                svd_vdev_status(&d->vdev), (svd_vdev_status(&d->vdev) & SVD_STATUS_NEEDS_RESET) != 0u ? 1 : 0,
+                svd_vdev_status(&d->vdev), ((svd_vdev_status(&d->vdev) & SVD_STATUS_NEEDS_RESET) != 0u) ? 1 : 0,
                 svd_why_name(svd_vdev_why(&d->vdev)),
                 (unsigned long long)e->requests, (unsigned long long)e->bytes, (unsigned long long)e->source_failures,
                 (unsigned long long)e->rate_deferrals, health_name(e->health_state),

@@ -158,15 +158,15 @@ static svd_result src_result(ssize_t n, size_t *got, bool eof_is_again)
         if (err == EFAULT) {
             g_bus_hit = 1; /* the guest buffer's page is gone (RAM shrunk under the mapping) */
         }
-        if (err != EAGAIN && !g_src_failing) {
+        if ((err != EAGAIN) && !g_src_failing) {
             g_src_failing = true;
             mpq_log(MPQ_LOG_WARN, "entropy source: %s (the request waits and is retried)", strerror(err));
         }
-        return svd_fail(err == EAGAIN ? SVD_ERR_AGAIN : SVD_ERR_SOURCE);
+        return svd_fail((err == EAGAIN) ? SVD_ERR_AGAIN : SVD_ERR_SOURCE);
     }
     g_src_failing = false;
     *got = (size_t)n;
-    return (n == 0 && eof_is_again) ? svd_fail(SVD_ERR_AGAIN) : svd_ok();
+    return ((n == 0) && eof_is_again) ? svd_fail(SVD_ERR_AGAIN) : svd_ok();
 }
 
 static svd_result src_getrandom(void *ctx, uint8_t *buf, size_t len, size_t *got)
@@ -175,7 +175,7 @@ static svd_result src_getrandom(void *ctx, uint8_t *buf, size_t len, size_t *got
     (void)ctx;
     do {
         n = getrandom(buf, len, GRND_NONBLOCK);
-    } while (n < 0 && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
+    } while ((n < 0) && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
     return src_result(n, got, false);
 }
 
@@ -186,7 +186,7 @@ static svd_result src_file(void *ctx, uint8_t *buf, size_t len, size_t *got)
     ssize_t n;
     do {
         n = read(d->src_fd, buf, len);
-    } while (n < 0 && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
+    } while ((n < 0) && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
     return src_result(n, got, true);
 }
 
@@ -212,7 +212,7 @@ static void resample_changed(void *ctx, int old_fd, int new_fd)
 {
     const struct daemon *d = ctx;
     ep_del(d->epfd, old_fd);
-    if (new_fd >= 0 && ep_add(d->epfd, new_fd, TAG_RESAMPLE, EPOLLIN) != 0) {
+    if ((new_fd >= 0) && (ep_add(d->epfd, new_fd, TAG_RESAMPLE, EPOLLIN) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "cannot watch the resample fd: %s", strerror(errno));
     }
 }
@@ -224,8 +224,8 @@ static void resample_changed(void *ctx, int old_fd, int new_fd)
 static void arm(struct tmr *t, bool wake, uint64_t at)
 {
     struct itimerspec its;
-    at = (wake && at == 0u) ? 1u : at; /* zero would disarm */
-    if (t->known && t->armed == wake && (!wake || t->at == at)) {
+    at = (wake && (at == 0u)) ? 1u : at; /* zero would disarm */
+    if (t->known && (t->armed == wake) && (!wake || (t->at == at))) {
         return;
     }
     (void)memset(&its, 0, sizeof(its));
@@ -252,7 +252,7 @@ static void fired(struct tmr *t)
     ssize_t n;
     do {
         n = read(t->fd, &v, sizeof(v));
-    } while (n < 0 && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
+    } while ((n < 0) && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
     if (t->known) {
         t->armed = false;
     }
@@ -280,7 +280,7 @@ static uint64_t dev_now(struct daemon *d, uint64_t mono)
     } else {
         /* no change */
     }
-    return mono - c->paused_total - (c->paused ? mono - c->paused_at : 0u);
+    return mono - c->paused_total - (c->paused ? (mono - c->paused_at) : 0u);
 }
 
 /* The device timer holds the engine's deadline, on the monotonic clock;
@@ -288,7 +288,7 @@ static uint64_t dev_now(struct daemon *d, uint64_t mono)
 static void rearm_dev(struct daemon *d)
 {
     uint64_t at = 0;
-    bool wake = d->dev_timed && d->dev_deadline != SVD_NO_DEADLINE && !d->clk.paused &&
+    bool wake = d->dev_timed && (d->dev_deadline != SVD_NO_DEADLINE) && !d->clk.paused &&
                 svd_is_ok(svd_add_u64(d->dev_deadline, d->clk.paused_total, &at));
     arm(&d->timer, wake, at);
 }
@@ -311,7 +311,7 @@ static void qmp_sync(struct daemon *d, uint64_t mono)
     const bool paused = d->clk.paused;
     int fd = d->qmp.fd;
     bool out = mpq_qmp_want_write(&d->qmp);
-    if (fd != d->qmp_watched || (fd >= 0 && out != d->qmp_watch_out)) {
+    if ((fd != d->qmp_watched) || ((fd >= 0) && (out != d->qmp_watch_out))) {
         ep_del(d->epfd, d->qmp_watched);
         d->qmp_watched = -1;
         if (fd >= 0) {
@@ -349,15 +349,16 @@ static size_t collect_fds(struct msghdr *mh, int *fds)
     size_t nfds = 0;
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
         const unsigned char *data = CMSG_DATA(cm);
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len < CMSG_LEN(0)) {
+        if ((cm->cmsg_level != SOL_SOCKET) || (cm->cmsg_type != SCM_RIGHTS) || (cm->cmsg_len < CMSG_LEN(0))) {
             continue;
         }
         size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
         for (size_t i = 0; i < k; i++) {
             int fd = -1;
-            (void)memcpy(&fd, data + i * sizeof(int), sizeof(int));
+            (void)memcpy(&fd, data + (i * sizeof(int)), sizeof(int));
             if (nfds < MPQ_MAX_RECV_FDS) {
-                fds[nfds++] = fd;
+                fds[nfds] = fd;
+                nfds++;
             } else {
                 (void)close(fd);
             }
@@ -388,7 +389,7 @@ static bool read_full(int fd, uint8_t *buf, size_t len)
         mh.msg_control = ctl.buf;
         mh.msg_controllen = sizeof(ctl.buf);
         ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-        if (n < 0 && errno == EINTR) {
+        if ((n < 0) && (errno == EINTR)) {
             continue;
         }
         if (n <= 0) {
@@ -398,7 +399,7 @@ static bool read_full(int fd, uint8_t *buf, size_t len)
             return false;
         }
         size_t nfds = collect_fds(&mh, fds);
-        if (nfds > 0u || (mh.msg_flags & MSG_CTRUNC) != 0) {
+        if ((nfds > 0u) || ((mh.msg_flags & MSG_CTRUNC) != 0)) {
             close_all(fds, nfds);
             errno = EBADMSG;
             return false;
@@ -428,9 +429,9 @@ static enum rx recv_message(int fd, uint8_t *hdr, uint8_t *payload, int *fds, si
     mh.msg_controllen = sizeof(ctl.buf);
     do {
         n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
-    *nfds = n < 0 ? 0u : collect_fds(&mh, fds);
-    if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+    } while ((n < 0) && (errno == EINTR));
+    *nfds = (n < 0) ? 0u : collect_fds(&mh, fds);
+    if ((n == 0) || ((n < 0) && (errno == ECONNRESET))) {
         return RX_EOF;
     }
     if (n < 0) {
@@ -441,8 +442,8 @@ static enum rx recv_message(int fd, uint8_t *hdr, uint8_t *payload, int *fds, si
         mpq_log(MPQ_LOG_ERROR, "message carried more than %u fds", MPQ_MAX_RECV_FDS);
         return RX_BAD;
     }
-    if ((size_t)n < MPQ_HDR_SIZE && !read_full(fd, hdr + n, MPQ_HDR_SIZE - (size_t)n)) {
-        mpq_log(MPQ_LOG_ERROR, "short header (%zd bytes): %s", n, errno != 0 ? strerror(errno) : "end of stream");
+    if (((size_t)n < MPQ_HDR_SIZE) && !read_full(fd, hdr + n, MPQ_HDR_SIZE - (size_t)n)) {
+        mpq_log(MPQ_LOG_ERROR, "short header (%zd bytes): %s", n, (errno != 0) ? strerror(errno) : "end of stream");
         return RX_BAD;
     }
     uint64_t size = svd_load_le64(hdr + 8);
@@ -452,7 +453,7 @@ static enum rx recv_message(int fd, uint8_t *hdr, uint8_t *payload, int *fds, si
     }
     if (!read_full(fd, payload, (size_t)size)) {
         mpq_log(MPQ_LOG_ERROR, "short payload (wanted %llu bytes): %s", (unsigned long long)size,
-                errno != 0 ? strerror(errno) : "end of stream");
+                (errno != 0) ? strerror(errno) : "end of stream");
         return RX_BAD;
     }
     return RX_OK;
@@ -468,7 +469,7 @@ static bool send_ret(int fd, uint64_t value)
     svd_store_le64(buf + MPQ_HDR_SIZE, value);
     while (off < sizeof(buf)) {
         ssize_t n = send(fd, buf + off, sizeof(buf) - off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) {
+        if ((n < 0) && (errno == EINTR)) {
             continue;
         }
         if (n <= 0) {
@@ -501,7 +502,7 @@ static enum rx conn_message(struct daemon *d)
     if (out.reply && !send_ret(d->conn_fd, out.value)) {
         const int err = errno; /* send's error: the log line may change errno */
         mpq_log(MPQ_LOG_ERROR, "cannot send the reply: %s", strerror(err));
-        return err == EPIPE || err == ECONNRESET ? RX_EOF : RX_BAD;
+        return ((err == EPIPE) || (err == ECONNRESET)) ? RX_EOF : RX_BAD;
     }
     apply_out(d, &out, mono);
     return RX_OK;
@@ -514,19 +515,19 @@ static bool conn_setup(struct daemon *d, int fd)
     int dom = 0;
     socklen_t l1 = sizeof(type);
     socklen_t l2 = sizeof(dom);
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) != 0 || getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l2) != 0) {
+    if ((getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) != 0) || (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l2) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "fd %d is not a UNIX stream socket: %s", fd, strerror(errno));
         return false;
     }
-    if (type != SOCK_STREAM || dom != AF_UNIX) {
+    if ((type != SOCK_STREAM) || (dom != AF_UNIX)) {
         mpq_log(MPQ_LOG_ERROR, "fd %d is not a UNIX stream socket", fd);
         return false;
     }
     /* Blocking with a timeout: a message that started arriving must finish
      * within it, or the connection is dropped. */
-    if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ||
-        ep_add(d->epfd, fd, TAG_CONN, EPOLLIN) != 0) {
+    if ((fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) || (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) ||
+        (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0) ||
+        (ep_add(d->epfd, fd, TAG_CONN, EPOLLIN) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "cannot set up the connection: %s", strerror(errno));
         return false;
     }
@@ -551,7 +552,7 @@ static void conn_close(struct daemon *d)
     mpq_dev_disconnect(&d->dev, d->watchdog ? dev_now(d, mpq_now_ns()) : mpq_now_ns());
     d->dev_timed = false;
     rearm_dev(d);
-    if (d->listen_fd >= 0 && ep_add(d->epfd, d->listen_fd, TAG_LISTEN, EPOLLIN) != 0) {
+    if ((d->listen_fd >= 0) && (ep_add(d->epfd, d->listen_fd, TAG_LISTEN, EPOLLIN) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "cannot listen again: %s", strerror(errno));
     }
 }
@@ -567,7 +568,7 @@ static bool peer_allowed(const struct daemon *d, int fd)
     if (!d->peer_check) {
         return true;
     }
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof(cred)) {
+    if ((getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) || (len != sizeof(cred))) {
         mpq_log(MPQ_LOG_WARN, "connection refused: peer credentials unavailable: %s", strerror(errno));
         return false;
     }
@@ -583,7 +584,7 @@ static void conn_accept(struct daemon *d)
 {
     int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) {
-        if (errno != EAGAIN && errno != EINTR) {
+        if ((errno != EAGAIN) && (errno != EINTR)) {
             mpq_log(MPQ_LOG_WARN, "accept: %s", strerror(errno));
         }
         return;
@@ -616,16 +617,16 @@ static int do_listen(struct daemon *d, const char *path)
     sa.sun_family = AF_UNIX;
     (void)memcpy(sa.sun_path, path, strlen(path) + 1u);
     /* A stale socket from an earlier run is replaced; anything else is left alone. */
-    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+    if ((lstat(path, &st) == 0) && S_ISSOCK(st.st_mode)) {
         (void)unlink(path);
     }
     d->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (d->listen_fd < 0 || bind_private(d->listen_fd, &sa) != 0) {
+    if ((d->listen_fd < 0) || (bind_private(d->listen_fd, &sa) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "cannot bind %s: %s", path, strerror(errno));
         return -1;
     }
     d->bound = true;
-    if (listen(d->listen_fd, 1) != 0 || ep_add(d->epfd, d->listen_fd, TAG_LISTEN, EPOLLIN) != 0) {
+    if ((listen(d->listen_fd, 1) != 0) || (ep_add(d->epfd, d->listen_fd, TAG_LISTEN, EPOLLIN) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "cannot listen on %s: %s", path, strerror(errno));
         return -1;
     }
@@ -734,7 +735,7 @@ static int parse_one(int c, const char *arg, const char *prev, struct opts *o)
     switch (c) {
     case OPT_DEVICE:
         o->kind = pick(arg, kinds, 2);
-        return o->kind < 0 ? bad_opt("--device", arg, "expected i6300esb or virtio-entropy") : -1;
+        return (o->kind < 0) ? bad_opt("--device", arg, "expected i6300esb or virtio-entropy") : -1;
     case OPT_FD:
         if (!svd_is_ok(svd_parse_u64(arg, 0u, (uint64_t)INT_MAX, &v))) {
             return bad_opt("--fd", arg, "expected a file descriptor number");
@@ -743,19 +744,19 @@ static int parse_one(int c, const char *arg, const char *prev, struct opts *o)
         return -1;
     case OPT_SOCKET:
         o->socket_path = arg;
-        if (arg[0] == '\0' || strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        if ((arg[0] == '\0') || (strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path))) {
             return bad_opt("--socket", arg, "empty, or too long for a UNIX socket address");
         }
         return -1;
     case OPT_QMP:
         o->qmp_path = arg;
-        if (arg[0] == '\0' || strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        if ((arg[0] == '\0') || (strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path))) {
             return bad_opt("--qmp", arg, "empty, or too long for a UNIX socket address");
         }
         return -1;
     case OPT_ACTION:
         o->action = pick(arg, actions, 4);
-        return o->action < 0 ? bad_opt("--action", arg, "expected reset, poweroff, pause or none") : -1;
+        return (o->action < 0) ? bad_opt("--action", arg, "expected reset, poweroff, pause or none") : -1;
     case OPT_RATE_BYTES:
         return parse_rate(SVD_RATE_BYTES, arg, o);
     case OPT_RATE_BURST:
@@ -786,7 +787,7 @@ static int parse_one(int c, const char *arg, const char *prev, struct opts *o)
         return -1;
     case 'l':
         mpq_log_level = pick(arg, levels, 4);
-        return mpq_log_level < 0 ? bad_opt("--log-level", arg, "expected error, warn, info or debug") : -1;
+        return (mpq_log_level < 0) ? bad_opt("--log-level", arg, "expected error, warn, info or debug") : -1;
     case 'h':
         usage(stdout);
         return 0;
@@ -813,24 +814,24 @@ static int check_combination(struct opts *o)
         return usage_error("option", "--fd", " or --socket is required (exactly one of them)");
     }
     if (o->kind == (int)MPQ_DEV_ENTROPY) {
-        if (o->qmp_path != NULL || o->action >= 0) {
-            return usage_error("option", o->qmp_path != NULL ? "--qmp" : "--action", " applies to --device i6300esb only");
+        if ((o->qmp_path != NULL) || (o->action >= 0)) {
+            return usage_error("option", (o->qmp_path != NULL) ? "--qmp" : "--action", " applies to --device i6300esb only");
         }
         if (!svd_is_ok(svd_rate_to_buckets(&o->rate, &b, &n, &bad))) {
             char opt[32];
             (void)snprintf(opt, sizeof(opt), "--%s", svd_rate_opt_name(bad));
-            return usage_error("option", opt, bad == SVD_RATE_BURST ? " needs --rate-bytes" : " needs --rate-ops");
+            return usage_error("option", opt, (bad == SVD_RATE_BURST) ? " needs --rate-bytes" : " needs --rate-ops");
         }
         return -1;
     }
-    if (o->rate_given || o->source != NULL || o->min_entropy != 0u) {
-        return usage_error("option", o->source != NULL ? "--source" : (o->min_entropy != 0u ? "--min-entropy" : "--rate-*"),
+    if (o->rate_given || (o->source != NULL) || (o->min_entropy != 0u)) {
+        return usage_error("option", (o->source != NULL) ? "--source" : ((o->min_entropy != 0u) ? "--min-entropy" : "--rate-*"),
                            " applies to --device virtio-entropy only");
     }
     if (o->action < 0) {
         o->action = MPQ_ACTION_RESET;
     }
-    if (o->action != (int)MPQ_ACTION_NONE && o->qmp_path == NULL) {
+    if ((o->action != (int)MPQ_ACTION_NONE) && (o->qmp_path == NULL)) {
         return usage_error("option", "--qmp", " is required to carry out --action (or give --action none)");
     }
     return -1;
@@ -874,7 +875,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
     }
     const int rc = check_combination(o);
     /* With --fd the peer is whoever made the socketpair and exec'd us. */
-    if (rc < 0 && o->peer_check && o->socket_path == NULL) {
+    if ((rc < 0) && o->peer_check && (o->socket_path == NULL)) {
         return usage_error("option", "--peer-uid", " applies to --socket only");
     }
     return rc;
@@ -937,7 +938,7 @@ static int dispatch(struct daemon *d, const struct epoll_event *ev)
         }
         conn_close(d);
         if (d->fd_mode) {
-            return rx == RX_EOF ? 0 : 1;
+            return (rx == RX_EOF) ? 0 : 1;
         }
         return -1;
     }
@@ -972,7 +973,7 @@ static int dispatch(struct daemon *d, const struct epoll_event *ev)
 static uint64_t dev_due(const struct daemon *d)
 {
     uint64_t at = 0;
-    if (!d->dev_timed || d->dev_deadline == SVD_NO_DEADLINE || d->clk.paused ||
+    if (!d->dev_timed || (d->dev_deadline == SVD_NO_DEADLINE) || d->clk.paused ||
         !svd_is_ok(svd_add_u64(d->dev_deadline, d->clk.paused_total, &at))) {
         return UINT64_MAX;
     }
@@ -987,7 +988,7 @@ static int wait_ms(const struct daemon *d, uint64_t mono)
 {
     uint64_t at = dev_due(d);
     uint64_t q = mpq_qmp_deadline(&d->qmp);
-    at = q < at ? q : at;
+    at = (q < at) ? q : at;
     if (at == UINT64_MAX) {
         return -1;
     }
@@ -995,7 +996,7 @@ static int wait_ms(const struct daemon *d, uint64_t mono)
         return 0;
     }
     uint64_t ms = (at - mono + 999999u) / 1000000u;
-    return ms > (uint64_t)INT_MAX ? INT_MAX : (int)ms;
+    return (ms > (uint64_t)INT_MAX) ? INT_MAX : (int)ms;
 }
 
 static void serve_due(struct daemon *d)
@@ -1078,15 +1079,15 @@ static int setup(struct daemon *d, const struct opts *o, sigset_t *mask)
 {
     struct sigaction sa;
     long pg = sysconf(_SC_PAGESIZE);
-    d->action = o->action >= 0 ? (enum mpq_action)o->action : MPQ_ACTION_NONE;
+    d->action = (o->action >= 0) ? (enum mpq_action)o->action : MPQ_ACTION_NONE;
     mpq_qmp_init(&d->qmp, o->qmp_path, mpq_now_ns());
     d->epfd = epoll_create1(EPOLL_CLOEXEC);
     d->sfd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
     d->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     d->qmp_timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-    if (d->epfd < 0 || d->sfd < 0 || d->timer.fd < 0 || d->qmp_timer.fd < 0 ||
-        ep_add(d->epfd, d->sfd, TAG_SIGNAL, EPOLLIN) != 0 || ep_add(d->epfd, d->timer.fd, TAG_TIMER, EPOLLIN) != 0 ||
-        ep_add(d->epfd, d->qmp_timer.fd, TAG_QMP_TIMER, EPOLLIN) != 0) {
+    if ((d->epfd < 0) || (d->sfd < 0) || (d->timer.fd < 0) || (d->qmp_timer.fd < 0) ||
+        (ep_add(d->epfd, d->sfd, TAG_SIGNAL, EPOLLIN) != 0) || (ep_add(d->epfd, d->timer.fd, TAG_TIMER, EPOLLIN) != 0) ||
+        (ep_add(d->epfd, d->qmp_timer.fd, TAG_QMP_TIMER, EPOLLIN) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "set-up: %s", strerror(errno));
         return -1;
     }
@@ -1125,7 +1126,7 @@ static int setup(struct daemon *d, const struct opts *o, sigset_t *mask)
 
 static void cleanup(struct daemon *d)
 {
-    if (d->conn_fd < 0 && !d->fd_mode && d->dev_ready) {
+    if ((d->conn_fd < 0) && !d->fd_mode && d->dev_ready) {
         log_metrics(d); /* --socket with no proxy connected: the totals so far */
     }
     conn_close(d);
@@ -1135,13 +1136,13 @@ static void cleanup(struct daemon *d)
     g_d = NULL;
     mpq_qmp_close(&d->qmp, 0);
     int *fds[] = { &d->listen_fd, &d->timer.fd, &d->qmp_timer.fd, &d->src_fd, &d->sfd, &d->epfd };
-    for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+    for (size_t i = 0; i < (sizeof(fds) / sizeof(fds[0])); i++) {
         if (*fds[i] >= 0) {
             (void)close(*fds[i]);
             *fds[i] = -1;
         }
     }
-    if (d->bound && d->socket_path != NULL) {
+    if (d->bound && (d->socket_path != NULL)) {
         (void)unlink(d->socket_path);
     }
 }
@@ -1155,16 +1156,23 @@ int main(int argc, char **argv)
     if (rc >= 0) {
         return rc;
     }
-    d.epfd = d.sfd = d.listen_fd = d.conn_fd = d.timer.fd = d.qmp_timer.fd = d.src_fd = d.qmp_watched = -1;
+    d.epfd = -1;
+    d.sfd = -1;
+    d.listen_fd = -1;
+    d.conn_fd = -1;
+    d.timer.fd = -1;
+    d.qmp_timer.fd = -1;
+    d.src_fd = -1;
+    d.qmp_watched = -1;
     d.qmp.fd = -1;
     /* SVD-COV-005: signal, sigemptyset and sigaddset fail only for an invalid signal number. */
     if (SVD_NEVER(signal(SIGPIPE, SIG_IGN) == SIG_ERR) || SVD_NEVER(sigemptyset(&mask) != 0) ||
         SVD_NEVER(sigaddset(&mask, SIGTERM) != 0) || SVD_NEVER(sigaddset(&mask, SIGINT) != 0) ||
-        SVD_NEVER(sigaddset(&mask, SIGUSR1) != 0) || sigprocmask(SIG_BLOCK, &mask, NULL) != 0) {
+        SVD_NEVER(sigaddset(&mask, SIGUSR1) != 0) || (sigprocmask(SIG_BLOCK, &mask, NULL) != 0)) {
         mpq_log(MPQ_LOG_ERROR, "signal set-up: %s", strerror(errno));
         return 1;
     }
-    rc = setup(&d, &o, &mask) == 0 ? run(&d) : 1;
+    rc = (setup(&d, &o, &mask) == 0) ? run(&d) : 1;
     cleanup(&d);
     return rc;
 }

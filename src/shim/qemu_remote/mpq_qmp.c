@@ -19,17 +19,17 @@
 
 static bool is_ws(char c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    return (c == ' ') || (c == '\t') || (c == '\n') || (c == '\r');
 }
 
 static bool is_digit(char c)
 {
-    return c >= '0' && c <= '9';
+    return (c >= '0') && (c <= '9');
 }
 
 static bool is_hex(char c)
 {
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    return is_digit(c) || ((c >= 'a') && (c <= 'f')) || ((c >= 'A') && (c <= 'F'));
 }
 
 /* One UTF-8 sequence starting with lead byte b0 at s[*i] (already known to
@@ -40,22 +40,22 @@ static bool utf8_seq(const char *s, size_t n, size_t *i)
     uint32_t cp;
     size_t k;
     uint32_t min;
-    if (b0 >= 0xC2u && b0 <= 0xDFu) {
+    if ((b0 >= 0xC2u) && (b0 <= 0xDFu)) {
         k = 1;
         cp = (uint32_t)b0 & 0x1Fu;
         min = 0x80u;
-    } else if (b0 >= 0xE0u && b0 <= 0xEFu) {
+    } else if ((b0 >= 0xE0u) && (b0 <= 0xEFu)) {
         k = 2;
         cp = (uint32_t)b0 & 0x0Fu;
         min = 0x800u;
-    } else if (b0 >= 0xF0u && b0 <= 0xF4u) {
+    } else if ((b0 >= 0xF0u) && (b0 <= 0xF4u)) {
         k = 3;
         cp = (uint32_t)b0 & 0x07u;
         min = 0x10000u;
     } else {
         return false;
     }
-    if (n - *i <= k) {
+    if ((n - *i) <= k) {
         return false;
     }
     for (size_t j = 1; j <= k; j++) {
@@ -65,7 +65,7 @@ static bool utf8_seq(const char *s, size_t n, size_t *i)
         }
         cp = (cp << 6) | (b & 0x3Fu);
     }
-    if (cp < min || cp > 0x10FFFFu || (cp >= 0xD800u && cp <= 0xDFFFu)) {
+    if ((cp < min) || (cp > 0x10FFFFu) || ((cp >= 0xD800u) && (cp <= 0xDFFFu))) {
         return false;
     }
     *i += k + 1u;
@@ -75,15 +75,15 @@ static bool utf8_seq(const char *s, size_t n, size_t *i)
 /* The escape sequence at s[p] (a backslash); its length, or 0 if invalid. */
 static size_t json_escape(const char *s, size_t n, size_t p)
 {
-    if (p + 1u >= n) {
+    if ((p + 1u) >= n) {
         return 0;
     }
     const char e = s[p + 1u];
     if (e == 'u') {
-        bool ok = n - p >= 6u && is_hex(s[p + 2u]) && is_hex(s[p + 3u]) && is_hex(s[p + 4u]) && is_hex(s[p + 5u]);
+        bool ok = ((n - p) >= 6u) && is_hex(s[p + 2u]) && is_hex(s[p + 3u]) && is_hex(s[p + 4u]) && is_hex(s[p + 5u]);
         return ok ? 6u : 0u;
     }
-    return (e != '\0' && strchr("\"\\/bfnrt", e) != NULL) ? 2u : 0u;
+    return ((e != '\0') && (strchr("\"\\/bfnrt", e) != NULL)) ? 2u : 0u;
 }
 
 /* A string starting at the opening quote s[*i]; *i ends after the closing one. */
@@ -118,7 +118,7 @@ static bool json_string(const char *s, size_t n, size_t *i)
 
 static size_t digits(const char *s, size_t n, size_t p)
 {
-    while (p < n && is_digit(s[p])) {
+    while ((p < n) && is_digit(s[p])) {
         p++;
     }
     return p;
@@ -129,23 +129,27 @@ static bool json_number(const char *s, size_t n, size_t *i)
 {
     size_t p = *i;
     size_t q;
-    if (p < n && s[p] == '-') {
+    if ((p < n) && (s[p] == '-')) {
         p++;
     }
-    if (p >= n || !is_digit(s[p])) {
+    if ((p >= n) || !is_digit(s[p])) {
         return false;
     }
-    p = (s[p] == '0') ? p + 1u : digits(s, n, p);
-    if (p < n && s[p] == '.') {
+    if (s[p] == '0') {
+        p++;
+    } else {
+        p = digits(s, n, p);
+    }
+    if ((p < n) && (s[p] == '.')) {
         q = digits(s, n, p + 1u);
-        if (q == p + 1u) {
+        if (q == (p + 1u)) {
             return false;
         }
         p = q;
     }
-    if (p < n && (s[p] == 'e' || s[p] == 'E')) {
+    if ((p < n) && ((s[p] == 'e') || (s[p] == 'E'))) {
         p++;
-        if (p < n && (s[p] == '+' || s[p] == '-')) {
+        if ((p < n) && ((s[p] == '+') || (s[p] == '-'))) {
             p++;
         }
         q = digits(s, n, p);
@@ -161,7 +165,7 @@ static bool json_number(const char *s, size_t n, size_t *i)
 static bool json_literal(const char *s, size_t n, size_t *i, const char *w)
 {
     size_t len = strlen(w);
-    if (n - *i < len || memcmp(s + *i, w, len) != 0) {
+    if (((n - *i) < len) || (memcmp(s + *i, w, len) != 0)) {
         return false;
     }
     *i += len;
@@ -209,15 +213,16 @@ static bool json_close(jstate *j, char c)
 static bool json_value_step(const char *s, size_t n, size_t *i, jstate *j)
 {
     const char c = s[*i];
-    if (j->m == J_VALUE_OR_END && c == ']') {
+    if ((j->m == J_VALUE_OR_END) && (c == ']')) {
         (*i)++;
         return json_close(j, c);
     }
-    if (c == '{' || c == '[') {
+    if ((c == '{') || (c == '[')) {
         if (j->depth >= MPQ_JSON_MAX_DEPTH) {
             return false;
         }
-        j->stack[j->depth++] = c;
+        j->stack[j->depth] = c;
+        j->depth++;
         (*i)++;
         j->m = (c == '{') ? J_KEY_OR_END : J_VALUE_OR_END;
         return true;
@@ -236,12 +241,12 @@ static bool json_step(const char *s, size_t n, size_t *i, jstate *j)
         return json_value_step(s, n, i, j);
     case J_KEY_OR_END:
     case J_KEY:
-        if (j->m == J_KEY_OR_END && c == '}') {
+        if ((j->m == J_KEY_OR_END) && (c == '}')) {
             (*i)++;
             return json_close(j, c);
         }
         j->m = J_COLON;
-        return c == '"' && json_string(s, n, i);
+        return (c == '"') && json_string(s, n, i);
     case J_COLON:
         (*i)++;
         j->m = J_VALUE;
@@ -249,7 +254,7 @@ static bool json_step(const char *s, size_t n, size_t *i, jstate *j)
     case J_AFTER:
     default:
         (*i)++;
-        if (c == ',' && j->depth > 0) {
+        if ((c == ',') && (j->depth > 0)) {
             const char top = j->stack[j->depth - 1];
             j->m = (top == '{') ? J_KEY : J_VALUE;
             return true;
@@ -265,11 +270,11 @@ bool mpq_json_valid(const char *s, size_t n)
     j.depth = 0;
     j.m = J_VALUE;
     for (;;) {
-        while (i < n && is_ws(s[i])) {
+        while ((i < n) && is_ws(s[i])) {
             i++;
         }
         if (i >= n) {
-            return j.m == J_AFTER && j.depth == 0;
+            return (j.m == J_AFTER) && (j.depth == 0);
         }
         if (!json_step(s, n, &i, &j)) {
             return false;
@@ -280,7 +285,7 @@ bool mpq_json_valid(const char *s, size_t n)
 /* Skipping inside text already validated. */
 static size_t skip_ws(const char *s, size_t n, size_t i)
 {
-    while (i < n && is_ws(s[i])) {
+    while ((i < n) && is_ws(s[i])) {
         i++;
     }
     return i;
@@ -298,7 +303,7 @@ static size_t skip_value(const char *s, size_t n, size_t i)
     if (i >= n) {
         return n; /* text that ends early (not valid): nothing past it is read */
     }
-    if (s[i] != '{' && s[i] != '[') {
+    if ((s[i] != '{') && (s[i] != '[')) {
         (void)json_scalar(s, n, &i);
         return i;
     }
@@ -309,9 +314,9 @@ static size_t skip_value(const char *s, size_t n, size_t i)
             continue;
         }
         i++;
-        if (c == '{' || c == '[') {
+        if ((c == '{') || (c == '[')) {
             depth++;
-        } else if (c == '}' || c == ']') {
+        } else if ((c == '}') || (c == ']')) {
             depth--;
             if (depth == 0) {
                 return i;
@@ -328,14 +333,14 @@ int mpq_json_get(const char *s, size_t n, const char *key, size_t *val, size_t *
     size_t klen = strlen(key);
     size_t i = skip_ws(s, n, 0);
     int found = 0;
-    if (i >= n || s[i] != '{') {
+    if ((i >= n) || (s[i] != '{')) {
         return -1;
     }
     i = skip_ws(s, n, i + 1u);
-    while (i < n && s[i] == '"') {
+    while ((i < n) && (s[i] == '"')) {
         size_t ks = i + 1u;
         size_t ke = skip_string(s, n, i);
-        bool match = (ke - ks - 1u == klen) && memcmp(s + ks, key, klen) == 0;
+        bool match = ((ke - ks - 1u) == klen) && (memcmp(s + ks, key, klen) == 0);
         i = skip_ws(s, n, skip_ws(s, n, ke) + 1u); /* past the colon */
         size_t vs = i;
         i = skip_value(s, n, i);
@@ -348,7 +353,7 @@ int mpq_json_get(const char *s, size_t n, const char *key, size_t *val, size_t *
             *vlen = i - vs;
         }
         i = skip_ws(s, n, i);
-        if (i < n && s[i] == ',') {
+        if ((i < n) && (s[i] == ',')) {
             i = skip_ws(s, n, i + 1u);
         }
     }
@@ -386,7 +391,7 @@ void mpq_qmp_init(mpq_qmp *q, const char *path, uint64_t now)
     q->vm_running = true;
     q->next_id = 1;
     q->retry_at = now;
-    if (path != NULL && strlen(path) < sizeof(q->path)) {
+    if ((path != NULL) && (strlen(path) < sizeof(q->path))) {
         (void)memcpy(q->path, path, strlen(path) + 1u);
     }
 }
@@ -399,7 +404,7 @@ bool mpq_qmp_enabled(const mpq_qmp *q)
 
 bool mpq_qmp_want_write(const mpq_qmp *q)
 {
-    return q->fd >= 0 && q->out_off < q->out_len;
+    return (q->fd >= 0) && (q->out_off < q->out_len);
 }
 
 uint64_t mpq_qmp_deadline(const mpq_qmp *q)
@@ -410,7 +415,7 @@ uint64_t mpq_qmp_deadline(const mpq_qmp *q)
     if (q->state == MPQ_QMP_DOWN) {
         return q->retry_at;
     }
-    return q->timeout_at != 0u ? q->timeout_at : UINT64_MAX;
+    return (q->timeout_at != 0u) ? q->timeout_at : UINT64_MAX;
 }
 
 void mpq_qmp_close(mpq_qmp *q, uint64_t now)
@@ -437,16 +442,16 @@ void mpq_qmp_close(mpq_qmp *q, uint64_t now)
 
 static void flush(mpq_qmp *q, uint64_t now)
 {
-    while (q->fd >= 0 && q->out_off < q->out_len) {
+    while ((q->fd >= 0) && (q->out_off < q->out_len)) {
         ssize_t w = send(q->fd, q->out + q->out_off, q->out_len - q->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0 && SVD_NEVER(errno == EINTR)) { /* SVD-COV-001: no handler can interrupt it */
+        if ((w < 0) && SVD_NEVER(errno == EINTR)) { /* SVD-COV-001: no handler can interrupt it */
             continue;
         }
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if ((w < 0) && ((errno == EAGAIN) || (errno == EWOULDBLOCK))) {
             return; /* the loop watches for writability */
         }
         if (w <= 0) {
-            mpq_log(MPQ_LOG_WARN, "QMP: send: %s", w < 0 ? strerror(errno) : "nothing written");
+            mpq_log(MPQ_LOG_WARN, "QMP: send: %s", (w < 0) ? strerror(errno) : "nothing written");
             mpq_qmp_close(q, now);
             return;
         }
@@ -458,9 +463,10 @@ static void send_cmd(mpq_qmp *q, const char *cmd, enum mpq_qmp_state next, uint6
 {
     int len = snprintf(q->out, sizeof(q->out), "{\"execute\":\"%s\",\"id\":%llu}\r\n", cmd,
                        (unsigned long long)q->next_id);
-    q->out_len = (len > 0 && (size_t)len < sizeof(q->out)) ? (size_t)len : 0u;
+    q->out_len = ((len > 0) && ((size_t)len < sizeof(q->out))) ? (size_t)len : 0u;
     q->out_off = 0;
-    q->wait_id = q->next_id++;
+    q->wait_id = q->next_id;
+    q->next_id++;
     q->state = next;
     q->timeout_at = now + MPQ_QMP_REPLY_NS;
     flush(q, now);
@@ -473,7 +479,7 @@ static void send_action(mpq_qmp *q, uint64_t now)
     if (cmd == NULL) {
         return;
     }
-    uint64_t late = now > q->fired_at ? now - q->fired_at : 0u;
+    uint64_t late = (now > q->fired_at) ? (now - q->fired_at) : 0u;
     mpq_log(MPQ_LOG_WARN, "watchdog expired: asking QEMU for %s (%llu ms after the expiry)", cmd,
             (unsigned long long)(late / 1000000u));
     q->sent++;
@@ -507,7 +513,7 @@ void mpq_qmp_fire(mpq_qmp *q, enum mpq_action a, uint64_t now)
 /* The raw token s[off..off+len) equals the literal @lit (e.g. "\"STOP\"", "true"). */
 static bool token_is(const char *s, size_t off, size_t len, const char *lit)
 {
-    return len == strlen(lit) && memcmp(s + off, lit, len) == 0;
+    return (len == strlen(lit)) && (memcmp(s + off, lit, len) == 0);
 }
 
 static enum mpq_qmp_verdict bad(const char *why)
@@ -522,8 +528,8 @@ static enum mpq_qmp_verdict on_greeting(mpq_qmp *q, const char *s, size_t n, uin
     size_t vl = 0;
     size_t x = 0;
     size_t xl = 0;
-    if (mpq_json_get(s, n, "QMP", &v, &vl) != 1 || mpq_json_get(s + v, vl, "version", &x, &xl) != 1 ||
-        s[v + x] != '{' || mpq_json_get(s + v, vl, "capabilities", &x, &xl) != 1 || s[v + x] != '[') {
+    if ((mpq_json_get(s, n, "QMP", &v, &vl) != 1) || (mpq_json_get(s + v, vl, "version", &x, &xl) != 1) ||
+        (s[v + x] != '{') || (mpq_json_get(s + v, vl, "capabilities", &x, &xl) != 1) || (s[v + x] != '[')) {
         return bad("the first line is not QEMU's greeting");
     }
     send_cmd(q, "qmp_capabilities", MPQ_QMP_CAPS, now);
@@ -556,10 +562,10 @@ static enum mpq_qmp_verdict on_reply(mpq_qmp *q, const char *s, size_t n, bool o
     size_t r = 0;
     size_t rl = 0;
     (void)snprintf(want, sizeof(want), "%llu", (unsigned long long)q->wait_id);
-    if (q->state == MPQ_QMP_READY || q->state == MPQ_QMP_GREETING || q->state == MPQ_QMP_DOWN) {
+    if ((q->state == MPQ_QMP_READY) || (q->state == MPQ_QMP_GREETING) || (q->state == MPQ_QMP_DOWN)) {
         return bad("reply to no command of ours");
     }
-    if (mpq_json_get(s, n, "id", &io, &il) != 1 || !token_is(s, io, il, want)) {
+    if ((mpq_json_get(s, n, "id", &io, &il) != 1) || !token_is(s, io, il, want)) {
         return bad("reply does not carry the id of our command");
     }
     q->timeout_at = 0;
@@ -575,14 +581,14 @@ static enum mpq_qmp_verdict on_reply(mpq_qmp *q, const char *s, size_t n, bool o
         return MPQ_QMP_OK;
     }
     if (!ok) {
-        return bad(q->state == MPQ_QMP_CAPS ? "QEMU refused qmp_capabilities" : "QEMU refused query-status");
+        return bad((q->state == MPQ_QMP_CAPS) ? "QEMU refused qmp_capabilities" : "QEMU refused query-status");
     }
     if (q->state == MPQ_QMP_CAPS) {
         send_cmd(q, "query-status", MPQ_QMP_STATUS, now);
         return MPQ_QMP_OK;
     }
     /* query-status: {"return": {"running": bool, "status": "...", ...}} */
-    if (mpq_json_get(s + roff, n - roff, "running", &r, &rl) != 1 ||
+    if ((mpq_json_get(s + roff, n - roff, "running", &r, &rl) != 1) ||
         (!token_is(s + roff, r, rl, "true") && !token_is(s + roff, r, rl, "false"))) {
         return bad("query-status returned no running flag");
     }
@@ -607,7 +613,7 @@ enum mpq_qmp_verdict mpq_qmp_line(mpq_qmp *q, const char *line, size_t len, uint
     int has_ret;
     int has_err;
     int has_ev;
-    if (!mpq_json_valid(line, len) || mpq_json_get(line, len, "id", &vo, &vl) < 0) {
+    if (!mpq_json_valid(line, len) || (mpq_json_get(line, len, "id", &vo, &vl) < 0)) {
         return bad("a line that is not one JSON object");
     }
     if (q->state == MPQ_QMP_GREETING) {
@@ -616,13 +622,13 @@ enum mpq_qmp_verdict mpq_qmp_line(mpq_qmp *q, const char *line, size_t len, uint
     has_ret = mpq_json_get(line, len, "return", &ro, &rl);
     has_err = mpq_json_get(line, len, "error", &eo, &el);
     has_ev = mpq_json_get(line, len, "event", &vo, &vl);
-    if (has_ret < 0 || has_err < 0 || has_ev < 0 || has_ret + has_err + has_ev != 1) {
+    if ((has_ret < 0) || (has_err < 0) || (has_ev < 0) || ((has_ret + has_err + has_ev) != 1)) {
         return bad("a line that is not one reply or one event");
     }
     if (has_ev == 1) {
         return on_event(q, line, vo, vl);
     }
-    if (has_err == 1 && line[eo] != '{') {
+    if ((has_err == 1) && (line[eo] != '{')) {
         return bad("error member is not an object");
     }
     return on_reply(q, line, len, has_ret == 1, ro, now);
@@ -666,7 +672,7 @@ void mpq_qmp_poll(mpq_qmp *q, uint64_t now)
         }
         return;
     }
-    if (q->timeout_at != 0u && now >= q->timeout_at) {
+    if ((q->timeout_at != 0u) && (now >= q->timeout_at)) {
         mpq_log(MPQ_LOG_ERROR, "QMP: QEMU did not answer in time");
         mpq_qmp_close(q, now);
     }
@@ -682,12 +688,13 @@ static bool take_bytes(mpq_qmp *q, const char *buf, size_t n, uint64_t now)
                 (void)bad("a line longer than the limit");
                 return false;
             }
-            q->in[q->in_len++] = buf[i];
+            q->in[q->in_len] = buf[i];
+            q->in_len++;
             continue;
         }
         size_t len = q->in_len;
         q->in_len = 0;
-        if (len > 0u && q->in[len - 1u] == (char)'\r') {
+        if ((len > 0u) && (q->in[len - 1u] == (char)'\r')) {
             len--;
         }
         if (len == 0u) {
@@ -712,13 +719,13 @@ void mpq_qmp_io(mpq_qmp *q, bool readable, bool writable, uint64_t now)
     if (writable) {
         flush(q, now);
     }
-    while (readable && q->fd >= 0) {
+    while (readable && (q->fd >= 0)) {
         char buf[4096];
         ssize_t r = recv(q->fd, buf, sizeof(buf), MSG_DONTWAIT);
-        if (r < 0 && SVD_NEVER(errno == EINTR)) { /* SVD-COV-001: no handler can interrupt it */
+        if ((r < 0) && SVD_NEVER(errno == EINTR)) { /* SVD-COV-001: no handler can interrupt it */
             continue;
         }
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if ((r < 0) && ((errno == EAGAIN) || (errno == EWOULDBLOCK))) {
             return;
         }
         if (r <= 0) {

@@ -58,7 +58,7 @@ static const struct {
 
 void svd_qvm_opt_action(svd_qvm_badopt *bad, const char *name, const char *value, svd_qvm_action *out)
 {
-    for (size_t i = 0; (value != NULL) && (i < sizeof qvm_actions / sizeof qvm_actions[0]); i++) {
+    for (size_t i = 0; (value != NULL) && (i < (sizeof(qvm_actions) / sizeof(qvm_actions[0]))); i++) {
         if (strcmp(value, qvm_actions[i].name) == 0) {
             *out = qvm_actions[i].a;
             return;
@@ -69,7 +69,7 @@ void svd_qvm_opt_action(svd_qvm_badopt *bad, const char *name, const char *value
 
 const char *svd_qvm_action_name(svd_qvm_action a)
 {
-    for (size_t i = 0; i < sizeof qvm_actions / sizeof qvm_actions[0]; i++) {
+    for (size_t i = 0; i < (sizeof(qvm_actions) / sizeof(qvm_actions[0])); i++) {
         if ((qvm_actions[i].a.bite == a.bite) && (qvm_actions[i].a.dump == a.dump)) {
             return qvm_actions[i].name;
         }
@@ -246,7 +246,10 @@ svd_result svd_qvm_clock_arm(svd_qvm_clock *c, uint64_t deadline_ns)
         return svd_ok(); /* a sooner callback is already due; it re-arms if needed */
     }
     uint64_t now = svd_qvm_clock_now(c);
-    uint64_t delta = (deadline_ns > now) ? (deadline_ns - now) : 0u;
+    uint64_t delta = 0u;
+    if (deadline_ns > now) {
+        delta = deadline_ns - now;
+    }
     uint64_t ticks = ns_to_ticks(delta, c->hz);
     if (ticks == 0u) {
         ticks = 1u; /* "as soon as possible" is the next tick */

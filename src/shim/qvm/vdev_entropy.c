@@ -235,9 +235,9 @@ static void opt_dma(ent_inst *e, const char *value, svd_qvm_badopt *bad)
 }
 
 /* The rate options are the core's, listed in the core's order. */
-_Static_assert(((int)SVD_RATE_BYTES == 0) && (OPT_RATE_BURST - OPT_RATE_BYTES == (int)SVD_RATE_BURST) &&
-                   (OPT_RATE_OPS - OPT_RATE_BYTES == (int)SVD_RATE_OPS) &&
-                   (OPT_RATE_OPS_BURST - OPT_RATE_BYTES == (int)SVD_RATE_OPS_BURST),
+_Static_assert(((int)SVD_RATE_BYTES == 0) && ((OPT_RATE_BURST - OPT_RATE_BYTES) == (int)SVD_RATE_BURST) &&
+                   ((OPT_RATE_OPS - OPT_RATE_BYTES) == (int)SVD_RATE_OPS) &&
+                   ((OPT_RATE_OPS_BURST - OPT_RATE_BYTES) == (int)SVD_RATE_OPS_BURST),
                "ent_options lists the rate options as svd_rate_opt numbers them");
 
 static void ent_start(void *inst)
@@ -301,7 +301,7 @@ static int ent_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
         svd_qvm_badopt_set(bad, "intr", "", "required when loc is given (virtio-mmio)");
         return EINVAL;
     }
-    if (e->mmio && (e->mmio_base > UINT64_MAX - SVD_MMIO_WINDOW_SIZE)) {
+    if (e->mmio && (e->mmio_base > (UINT64_MAX - SVD_MMIO_WINDOW_SIZE))) {
         svd_qvm_badopt_set(bad, "loc", "", "the register window would wrap the address space");
         return EINVAL;
     }

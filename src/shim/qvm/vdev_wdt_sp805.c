@@ -79,7 +79,7 @@ static int sp_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_t
     sp_inst *s = inst;
     if (SVD_QSB_TYPE(&vdp->v_block) != QST_MEMORY) {
         svd_qvm_badopt_set(bad, "loc", "", "want a memory address (the register page)");
-    } else if (vdp->v_block.location > UINT64_MAX - SVD_SP805_SIZE) {
+    } else if (vdp->v_block.location > (UINT64_MAX - SVD_SP805_SIZE)) {
         svd_qvm_badopt_set(bad, "loc", "", "page would wrap the address space");
     } else {
         s->base = vdp->v_block.location;

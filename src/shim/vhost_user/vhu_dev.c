@@ -34,7 +34,7 @@ void vhu_log(int level, int inst, const char *fmt, ...)
 {
     static const char *const names[] = { "error", "warn", "info", "debug" };
     va_list ap;
-    if (level > vhu_log_level || level < 0 || level > (int)VHU_LOG_DEBUG) {
+    if ((level > vhu_log_level) || (level < 0) || (level > (int)VHU_LOG_DEBUG)) {
         return;
     }
     if (inst >= 0) {
@@ -54,19 +54,19 @@ uint64_t vhu_now_ns(void)
     if (SVD_NEVER(clock_gettime(CLOCK_MONOTONIC, &ts) != 0)) { /* SVD-COV-002 */
         return 0;
     }
-    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+    return ((uint64_t)ts.tv_sec * UINT64_C(1000000000)) + (uint64_t)ts.tv_nsec;
 }
 
 const char *vhu_perr_name(int r)
 {
     static const char *const names[VHU_PERR__COUNT] = { "framing", "flags", "unknown", "layout",
                                                         "fds",     "refused", "ring", "fd-lost" };
-    return (r >= 0 && r < (int)VHU_PERR__COUNT) ? names[r] : "unknown-reason";
+    return ((r >= 0) && (r < (int)VHU_PERR__COUNT)) ? names[r] : "unknown-reason";
 }
 
 void vhu_dev_count_perr(vhu_dev *d, int r)
 {
-    if (r >= 0 && r < (int)VHU_PERR__COUNT) {
+    if ((r >= 0) && (r < (int)VHU_PERR__COUNT)) {
         d->perr[r]++;
     }
 }
@@ -139,7 +139,7 @@ int vhu_dev_init(vhu_dev *d, int inst, const svd_entropy_cfg *cfg, uint64_t now,
  * cannot (the current one stays watched, nothing changed). */
 static bool kick_watch(vhu_dev *d, int fd)
 {
-    if (d->ops.kick_changed == NULL || d->vr.kick_fd == fd) {
+    if ((d->ops.kick_changed == NULL) || (d->vr.kick_fd == fd)) {
         return true;
     }
     return d->ops.kick_changed(d->ops.ctx, d->vr.kick_fd, fd);
@@ -192,12 +192,12 @@ static void signal_fd(vhu_dev *d, int *fd, const char *what)
     }
     do {
         n = write(*fd, &one, sizeof(one));
-    } while (n < 0 && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
-    if (n == (ssize_t)sizeof(one) || (n < 0 && errno == EAGAIN)) {
+    } while ((n < 0) && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
+    if ((n == (ssize_t)sizeof(one)) || ((n < 0) && (errno == EAGAIN))) {
         return;
     }
     vhu_log(VHU_LOG_ERROR, d->inst, "%s fd cannot be written (%s): dropped", what,
-            n < 0 ? strerror(errno) : "short write");
+            (n < 0) ? strerror(errno) : "short write");
     d->perr[VHU_PERR_FD_LOST]++;
     close_fd(fd);
 }
@@ -207,7 +207,7 @@ static void signal_fd(vhu_dev *d, int *fd, const char *what)
 static bool fd_nonblock(int fd)
 {
     int fl = fcntl(fd, F_GETFL);
-    return fl >= 0 && ((fl & O_NONBLOCK) != 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0);
+    return (fl >= 0) && (((fl & O_NONBLOCK) != 0) || (fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0));
 }
 
 /* Front-end virtual address -> guest-physical, through a memory table. */
@@ -215,7 +215,7 @@ static bool ua_to_gpa_in(const vhu_region *regs, uint32_t n, uint64_t ua, uint64
 {
     for (uint32_t i = 0; i < n; i++) {
         const vhu_region *r = &regs[i];
-        if (ua >= r->uaddr && ua - r->uaddr < r->size) {
+        if ((ua >= r->uaddr) && ((ua - r->uaddr) < r->size)) {
             *gpa = r->gpa + (ua - r->uaddr);
             return true;
         }
@@ -230,8 +230,8 @@ static bool ua_to_gpa(const vhu_dev *d, uint64_t ua, uint64_t *gpa)
 
 static bool vring_ready(const vhu_dev *d, const vhu_vring *v, uint32_t nregions)
 {
-    bool enabled = v->enabled || (d->features & VHU_F_PROTOCOL_FEATURES) == 0u;
-    return v->started && enabled && v->num_set && v->addr_set && nregions > 0u && !d->features_refused;
+    bool enabled = v->enabled || ((d->features & VHU_F_PROTOCOL_FEATURES) == 0u);
+    return v->started && enabled && v->num_set && v->addr_set && (nregions > 0u) && !d->features_refused;
 }
 
 static bool ring_ready(const vhu_dev *d)
@@ -259,7 +259,7 @@ static bool ring_would_start(const vhu_dev *d, const vhu_vring *v, const vhu_reg
         return false;
     }
     const svd_result r =
-        (d->features & SVD_F_RING_PACKED) != 0u
+        ((d->features & SVD_F_RING_PACKED) != 0u)
             ? svd_vq_check_rings_packed(SVD_VQ_MAX_SIZE, v->num, desc, avail, used, g)
             : svd_vq_check_rings(SVD_VQ_MAX_SIZE, v->num, desc, avail, used, (d->features & SVD_F_RING_EVENT_IDX) != 0u, g);
     if (!svd_is_ok(r)) {
@@ -336,7 +336,7 @@ static bool ring_try_start(vhu_dev *d)
         uint16_t u = v->base_used;
         /* Queue 0 exists and has just started, so its base can be read. */
         if (SVD_ALWAYS(svd_is_ok(svd_vdev_queue_base(&d->vdev, 0, &a, &u))) && /* SVD-COV-010 */
-            (a != v->base_avail || u != v->base_used)) {
+            ((a != v->base_avail) || (u != v->base_used))) {
             vhu_log(VHU_LOG_WARN, d->inst,
                     "SET_VRING_BASE 0x%x: start position stale (a front-end that lost its back-end); resumed "
                     "where the guest's available buffers begin: avail 0x%x, used 0x%x",
@@ -362,18 +362,18 @@ static void unmap_regions(vhu_region *regs, uint32_t n)
 static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
     /* Callers have checked that neither range wraps. */
-    return a < b + blen && b < a + alen;
+    return (a < (b + blen)) && (b < (a + alen));
 }
 
 /* Decode and check the regions of a SET_MEM_TABLE payload into nr[]. */
 static enum vhu_verdict parse_regions(const vhu_dev *d, const uint8_t *p, size_t len, size_t nfds, vhu_region *nr,
                                       uint32_t *count)
 {
-    uint8_t buf[VHU_MEM_HDR_SIZE + VHU_MAX_REGIONS * VHU_MEM_REGION_SIZE];
+    uint8_t buf[VHU_MEM_HDR_SIZE + (VHU_MAX_REGIONS * VHU_MEM_REGION_SIZE)];
     uint32_t n = svd_load_le32(p);
     svd_cursor c;
 
-    if (n == 0u || n > VHU_MAX_REGIONS || len != VHU_MEM_HDR_SIZE + (size_t)n * VHU_MEM_REGION_SIZE) {
+    if ((n == 0u) || (n > VHU_MAX_REGIONS) || (len != (VHU_MEM_HDR_SIZE + ((size_t)n * VHU_MEM_REGION_SIZE)))) {
         vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: %u regions in %zu bytes", n, len);
         return VHU_V_DISCONNECT;
     }
@@ -394,11 +394,11 @@ static enum vhu_verdict parse_regions(const vhu_dev *d, const uint8_t *p, size_t
         const bool ok = SVD_ALWAYS(svd_is_ok(svd_cursor_read_le64(&c, &r->gpa))) &&
                         SVD_ALWAYS(svd_is_ok(svd_cursor_read_le64(&c, &r->size))) &&
                         SVD_ALWAYS(svd_is_ok(svd_cursor_read_le64(&c, &r->uaddr))) &&
-                        SVD_ALWAYS(svd_is_ok(svd_cursor_read_le64(&c, &r->mmap_offset))) && r->size != 0u &&
+                        SVD_ALWAYS(svd_is_ok(svd_cursor_read_le64(&c, &r->mmap_offset))) && (r->size != 0u) &&
                         svd_is_ok(svd_add_u64(r->gpa, r->size, &end)) &&
                         svd_is_ok(svd_add_u64(r->uaddr, r->size, &end)) &&
                         svd_is_ok(svd_add_u64(r->mmap_offset, r->size, &end)) &&
-                        SVD_ALWAYS(end <= (uint64_t)SIZE_MAX) /* SVD-COV-003: LP64 */ && end <= (uint64_t)INT64_MAX;
+                        SVD_ALWAYS(end <= (uint64_t)SIZE_MAX) /* SVD-COV-003: LP64 */ && (end <= (uint64_t)INT64_MAX);
         if (!ok) {
             vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: region %u has a bad size or wraps", i);
             return VHU_V_REJECTED;
@@ -423,8 +423,8 @@ static bool map_regions(const vhu_dev *d, vhu_region *nr, uint32_t n, const int 
         struct stat st;
         /* A region reaching past the end of its file maps fine, then kills the
          * daemon with SIGBUS on the first access: refuse it here. */
-        if (fstat(fds[i], &st) != 0 || SVD_NEVER(st.st_size < 0) /* SVD-COV-003 */ ||
-            (uint64_t)st.st_size < (uint64_t)nr[i].map_len) {
+        if ((fstat(fds[i], &st) != 0) || SVD_NEVER(st.st_size < 0) /* SVD-COV-003 */ ||
+            ((uint64_t)st.st_size < (uint64_t)nr[i].map_len)) {
             vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: region %u (%zu bytes) is larger than its file", i,
                     nr[i].map_len);
             unmap_regions(nr, i);
@@ -540,7 +540,7 @@ static const req_size k_sizes[] = {
 /* Expected payload size for a request; false for a request we do not serve. */
 static bool expected_size(uint32_t req, size_t *sz)
 {
-    for (size_t i = 0; i < sizeof(k_sizes) / sizeof(k_sizes[0]); i++) {
+    for (size_t i = 0; i < (sizeof(k_sizes) / sizeof(k_sizes[0])); i++) {
         if (k_sizes[i].req == req) {
             *sz = k_sizes[i].size;
             return true;
@@ -602,11 +602,11 @@ static enum vhu_verdict h_set_features(vhu_dev *d, const uint8_t *p)
         d->features_refused = true;
         return VHU_V_REJECTED;
     }
-    if (((f ^ d->features) & SVD_F_RING_PACKED) != 0u && !d->vr.running) {
+    if ((((f ^ d->features) & SVD_F_RING_PACKED) != 0u) && !d->vr.running) {
         /* Another ring format: a new ring starts at its beginning (packed:
          * position 0, wrap counters 1) unless SET_VRING_BASE says otherwise,
          * which QEMU sends after SET_FEATURES. */
-        const uint16_t start = (f & SVD_F_RING_PACKED) != 0u ? (uint16_t)SVD_VQ_WRAP_BIT : 0u;
+        const uint16_t start = ((f & SVD_F_RING_PACKED) != 0u) ? (uint16_t)SVD_VQ_WRAP_BIT : 0u;
         d->vr.base_avail = start;
         d->vr.base_used = start;
     }
@@ -630,7 +630,7 @@ static enum vhu_verdict h_set_protocol(vhu_dev *d, const uint8_t *p)
 static enum vhu_verdict h_vring_num(vhu_dev *d, const uint8_t *p)
 {
     uint32_t num = svd_load_le32(p + 4);
-    if (num == 0u || num > SVD_VQ_MAX_SIZE || (num & (num - 1u)) != 0u) {
+    if ((num == 0u) || (num > SVD_VQ_MAX_SIZE) || ((num & (num - 1u)) != 0u)) {
         vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_NUM: bad size %u", num);
         return VHU_V_REJECTED;
     }
@@ -772,8 +772,8 @@ static enum vhu_verdict h_vring_enable(vhu_dev *d, const uint8_t *p)
 
 static bool is_vring_fd_req(uint32_t req)
 {
-    return req == (uint32_t)VHU_SET_VRING_KICK || req == (uint32_t)VHU_SET_VRING_CALL ||
-           req == (uint32_t)VHU_SET_VRING_ERR;
+    return (req == (uint32_t)VHU_SET_VRING_KICK) || (req == (uint32_t)VHU_SET_VRING_CALL) ||
+           (req == (uint32_t)VHU_SET_VRING_ERR);
 }
 
 /* Per-ring requests: the queue index comes first. */
@@ -797,8 +797,8 @@ static enum vhu_verdict handle_vring(vhu_dev *d, uint32_t req, const uint8_t *p,
         d->vr.started = false;
         /* Packed: the two positions with their wrap counters, as SET_VRING_BASE takes them. */
         reply_state(rep, req, 0,
-                    (d->features & SVD_F_RING_PACKED) != 0u
-                        ? (uint32_t)d->vr.base_avail | ((uint32_t)d->vr.base_used << 16)
+                    ((d->features & SVD_F_RING_PACKED) != 0u)
+                        ? ((uint32_t)d->vr.base_avail | ((uint32_t)d->vr.base_used << 16))
                         : d->vr.base_avail);
         return VHU_V_OK;
     case VHU_SET_VRING_ENABLE:
@@ -844,8 +844,8 @@ static enum vhu_verdict handle(vhu_dev *d, uint32_t req, const uint8_t *p, size_
 
 static bool has_own_reply(uint32_t req)
 {
-    return req == (uint32_t)VHU_GET_FEATURES || req == (uint32_t)VHU_GET_PROTOCOL_FEATURES ||
-           req == (uint32_t)VHU_GET_QUEUE_NUM || req == (uint32_t)VHU_GET_VRING_BASE;
+    return (req == (uint32_t)VHU_GET_FEATURES) || (req == (uint32_t)VHU_GET_PROTOCOL_FEATURES) ||
+           (req == (uint32_t)VHU_GET_QUEUE_NUM) || (req == (uint32_t)VHU_GET_VRING_BASE);
 }
 
 /* Fd count each request must carry (SET_MEM_TABLE and the vring fd requests
@@ -873,15 +873,15 @@ enum vhu_verdict vhu_dev_handle(vhu_dev *d, uint32_t request, uint32_t flags, co
 
     (void)memset(reply, 0, sizeof(*reply));
     d->msgs++;
-    if ((flags & VHU_FLAG_VERSION_MASK) != VHU_VERSION || (flags & VHU_FLAG_REPLY) != 0u ||
-        (flags & ~VHU_FLAG_KNOWN) != 0u) {
+    if (((flags & VHU_FLAG_VERSION_MASK) != VHU_VERSION) || ((flags & VHU_FLAG_REPLY) != 0u) ||
+        ((flags & ~VHU_FLAG_KNOWN) != 0u)) {
         vhu_log(VHU_LOG_ERROR, d->inst, "request %u: bad flags 0x%x", request, flags);
         d->perr[VHU_PERR_FLAGS]++;
     } else if (!expected_size(request, &want)) {
         vhu_log(VHU_LOG_ERROR, d->inst, "request %u not supported", request);
         d->perr[VHU_PERR_UNKNOWN]++;
         vd = need_reply ? VHU_V_REJECTED : VHU_V_DISCONNECT;
-    } else if ((request != (uint32_t)VHU_SET_MEM_TABLE && len != want) || (payload == NULL && len != 0u)) {
+    } else if (((request != (uint32_t)VHU_SET_MEM_TABLE) && (len != want)) || ((payload == NULL) && (len != 0u))) {
         vhu_log(VHU_LOG_ERROR, d->inst, "%s: payload of %zu bytes, expected %zu", req_name(request), len, want);
         d->perr[VHU_PERR_LAYOUT]++;
     } else if (!fds_allowed(request, nfds)) {
@@ -965,7 +965,7 @@ static void note_health(vhu_dev *d)
         vhu_log(VHU_LOG_ERROR, d->inst,
                 "source health test failed (%s): requests wait until 1024 fresh bytes pass; "
                 "failures so far: repetition count %llu, adaptive proportion %llu",
-                st->health_rct_failures > d->health_rct_seen ? "repetition count" : "adaptive proportion",
+                (st->health_rct_failures > d->health_rct_seen) ? "repetition count" : "adaptive proportion",
                 (unsigned long long)st->health_rct_failures, (unsigned long long)st->health_apt_failures);
     } else if (!failed && d->health_failed_logged) {
         vhu_log(VHU_LOG_WARN, d->inst, "source health tests pass again");
@@ -982,10 +982,10 @@ void vhu_dev_log_stats(const vhu_dev *d, bool connected)
     char perr[256];
     size_t at = 0;
     /* SVD-COV-007: the longest list (every counter at 2^64 - 1) is 229 bytes. */
-    for (int r = 0; r < (int)VHU_PERR__COUNT && SVD_ALWAYS(at < sizeof(perr)); r++) {
-        int n = snprintf(perr + at, sizeof(perr) - at, "%s%s %llu", r == 0 ? "" : ", ", vhu_perr_name(r),
+    for (int r = 0; (r < (int)VHU_PERR__COUNT) && SVD_ALWAYS(at < sizeof(perr)); r++) {
+        int n = snprintf(perr + at, sizeof(perr) - at, "%s%s %llu", (r == 0) ? "" : ", ", vhu_perr_name(r),
                          (unsigned long long)d->perr[r]);
-        at = SVD_ALWAYS(n > 0) ? at + (size_t)n : sizeof(perr);
+        at = SVD_ALWAYS(n > 0) ? (at + (size_t)n) : sizeof(perr);
     }
     (void)fprintf(stderr,
                   "vhost-user-entropy[%d]: stats: connected %d, ring %s, requests %llu, bytes %llu, "
@@ -1047,7 +1047,7 @@ void vhu_dev_process(vhu_dev *d, uint64_t now, bool *wake, uint64_t *wake_at)
     }
     if (d->vr.polling) {
         uint64_t at = now + VHU_POLL_NS;
-        if (!*wake || at < *wake_at) {
+        if (!*wake || (at < *wake_at)) {
             *wake = true;
             *wake_at = at;
         }

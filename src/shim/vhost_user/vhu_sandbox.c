@@ -95,8 +95,10 @@ static const int k_denied_instrumented[] = {
 /* Async-signal-safe decimal/hex formatting for the audit line. */
 static size_t put_str(char *buf, size_t at, size_t cap, const char *s)
 {
-    while (*s != '\0' && SVD_ALWAYS(at + 1u < cap)) { /* SVD-COV-007: the line fits its buffer */
-        buf[at++] = *s++;
+    while ((*s != '\0') && SVD_ALWAYS((at + 1u) < cap)) { /* SVD-COV-007: the line fits its buffer */
+        buf[at] = *s;
+        at++;
+        s++;
     }
     return at;
 }
@@ -107,11 +109,14 @@ static size_t put_num(char *buf, size_t at, size_t cap, unsigned long v, unsigne
     char tmp[24];
     size_t n = 0;
     do {
-        tmp[n++] = digits[v % base];
+        tmp[n] = digits[v % base];
+        n++;
         v /= base;
-    } while (v != 0u && SVD_ALWAYS(n < sizeof(tmp))); /* SVD-COV-007: 20 digits at most */
-    while (n > 0u && SVD_ALWAYS(at + 1u < cap)) {        /* SVD-COV-007 */
-        buf[at++] = tmp[--n];
+    } while ((v != 0u) && SVD_ALWAYS(n < sizeof(tmp))); /* SVD-COV-007: 20 digits at most */
+    while ((n > 0u) && SVD_ALWAYS((at + 1u) < cap)) {        /* SVD-COV-007 */
+        n--;
+        buf[at] = tmp[n];
+        at++;
     }
     return at;
 }
@@ -147,9 +152,11 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 static bool parse_id(const char *s, unsigned long *out)
 {
     char *end = NULL;
+    bool converted;
     errno = 0;
     *out = strtoul(s, &end, 10);
-    return s[0] >= '0' && s[0] <= '9' && errno == 0 && *end == '\0' && *out <= (unsigned long)INT32_MAX;
+    converted = errno == 0; /* read before anything else can change it */
+    return (s[0] >= '0') && (s[0] <= '9') && converted && (*end == '\0') && (*out <= (unsigned long)INT32_MAX);
 }
 
 int vhu_resolve_ids(const char *user, const char *group, uid_t *uid, gid_t *gid)
@@ -159,12 +166,12 @@ int vhu_resolve_ids(const char *user, const char *group, uid_t *uid, gid_t *gid)
     if (user != NULL) {
         struct passwd pw;
         struct passwd *res = NULL;
-        if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL) {
+        if ((getpwnam_r(user, &pw, buf, sizeof(buf), &res) == 0) && (res != NULL)) {
             *uid = pw.pw_uid;
             *gid = pw.pw_gid;
         } else if (parse_id(user, &v)) {
             *uid = (uid_t)v;
-            *gid = (getpwuid_r(*uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL) ? pw.pw_gid : (gid_t)v;
+            *gid = ((getpwuid_r(*uid, &pw, buf, sizeof(buf), &res) == 0) && (res != NULL)) ? pw.pw_gid : (gid_t)v;
         } else {
             vhu_log(VHU_LOG_ERROR, -1, "--user '%s': no such user", user);
             return -1;
@@ -173,7 +180,7 @@ int vhu_resolve_ids(const char *user, const char *group, uid_t *uid, gid_t *gid)
     if (group != NULL) {
         struct group gr;
         struct group *res = NULL;
-        if (getgrnam_r(group, &gr, buf, sizeof(buf), &res) == 0 && res != NULL) {
+        if ((getgrnam_r(group, &gr, buf, sizeof(buf), &res) == 0) && (res != NULL)) {
             *gid = gr.gr_gid;
         } else if (parse_id(group, &v)) {
             *gid = (gid_t)v;
@@ -194,7 +201,7 @@ int vhu_drop_privileges(bool set_uid, uid_t uid, gid_t gid)
                 strerror(errno));
         return -1;
     }
-    if (set_uid && uid != 0 && (SVD_NEVER(setuid(0) == 0) || SVD_NEVER(geteuid() != uid))) { /* SVD-COV-008 */
+    if (set_uid && (uid != 0) && (SVD_NEVER(setuid(0) == 0) || SVD_NEVER(geteuid() != uid))) { /* SVD-COV-008 */
         vhu_log(VHU_LOG_ERROR, -1, "privileges could be regained after dropping them: refusing to run");
         return -1;
     }
@@ -229,8 +236,8 @@ static int allow_sigbus_to_self(scmp_filter_ctx ctx)
     struct scmp_arg_cmp c[2];
     c[0] = arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
     c[1] = arg_cmp(1, SCMP_CMP_EQ, SIGBUS, 0);
-    return (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getpid), 0) == 0 &&
-            seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 2, c) == 0)
+    return ((seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getpid), 0) == 0) &&
+            (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 2, c) == 0))
                ? 0
                : -1;
 }
@@ -240,7 +247,7 @@ static int add_rules(scmp_filter_ctx ctx, const int *nrs, size_t n)
     for (size_t i = 0; i < n; i++) {
         /* A name this architecture lacks resolves to a negative pseudo
          * number that libseccomp may refuse: skip it. */
-        if (nrs[i] >= 0 && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nrs[i], 0) != 0) {
+        if ((nrs[i] >= 0) && (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nrs[i], 0) != 0)) {
             return -1;
         }
     }
@@ -300,16 +307,16 @@ int vhu_sandbox_enter(void)
      * only signal action changed is SIGBUS's (back to the default, in its
      * handler); fcntl only reads and sets file status flags (O_NONBLOCK on
      * notification fds) and reads the seals of a guest RAM fd. */
-    if (add_rules(ctx, k_allowed, sizeof(k_allowed) / sizeof(k_allowed[0])) == 0 &&
-        allow_if(ctx, SCMP_SYS(mmap), arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0 &&
-        allow_if(ctx, SCMP_SYS(mprotect), arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0 &&
-        allow_if(ctx, SCMP_SYS(rt_sigaction), arg_cmp(0, SCMP_CMP_EQ, SIGBUS, 0)) == 0 &&
-        allow_sigbus_to_self(ctx) == 0 &&
-        allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_GETFL, 0)) == 0 &&
-        allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_SETFL, 0)) == 0 &&
-        allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_GET_SEALS, 0)) == 0 &&
+    if ((add_rules(ctx, k_allowed, sizeof(k_allowed) / sizeof(k_allowed[0])) == 0) &&
+        (allow_if(ctx, SCMP_SYS(mmap), arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0) &&
+        (allow_if(ctx, SCMP_SYS(mprotect), arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0) &&
+        (allow_if(ctx, SCMP_SYS(rt_sigaction), arg_cmp(0, SCMP_CMP_EQ, SIGBUS, 0)) == 0) &&
+        (allow_sigbus_to_self(ctx) == 0) &&
+        (allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_GETFL, 0)) == 0) &&
+        (allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_SETFL, 0)) == 0) &&
+        (allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_GET_SEALS, 0)) == 0) &&
         /* --peer-uid reads SO_PEERCRED of each connection: socket-level options only. */
-        allow_if(ctx, SCMP_SYS(getsockopt), arg_cmp(1, SCMP_CMP_EQ, SOL_SOCKET, 0)) == 0) {
+        (allow_if(ctx, SCMP_SYS(getsockopt), arg_cmp(1, SCMP_CMP_EQ, SOL_SOCKET, 0)) == 0)) {
         int lr = seccomp_load(ctx);
         if (lr == 0) {
             rc = 0;
