@@ -118,13 +118,13 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
     const uintptr_t a = (uintptr_t)si->si_addr;
     (void)uc;
-    if (g_d != NULL && si->si_code == BUS_ADRERR) {
+    if ((g_d != NULL) && (si->si_code == BUS_ADRERR)) {
         for (uint32_t r = 0; r < g_d->dev.nregions; r++) {
             const mpq_region *reg = &g_d->dev.regions[r];
             uintptr_t b = (uintptr_t)reg->map;
             /* A sealed region cannot have been truncated: a SIGBUS there is
              * another fault (a machine-check) and is not patched. */
-            if (reg->map != NULL && !reg->sealed && a >= b && a - b < reg->map_len) {
+            if ((reg->map != NULL) && !reg->sealed && (a >= b) && ((a - b) < reg->map_len)) {
                 uint8_t *base = reg->map;
                 void *pg = base + ((a - b) & ~(uintptr_t)(g_pagesize - 1u));
                 /* SVD-DEV-005: POSIX lists no mapping function as async-signal-
