@@ -114,8 +114,8 @@ static inline void wdt_fx_end(svd_fx *fx, bool old, bool level, uint64_t deadlin
  * refusal), writes the device event suppression structure. */
 SVD_MUST_USE svd_result svd_vqp_enable(svd_vq *q, const svd_gmem *m);
 /* Take the next available chain: @q usable, @c holds no token. This
- * contract and svd_vqp_push()'s are what the split ring's WP unit wp_vq_pop
- * assumes of the packed hand-over (SVD-PRF-010). */
+ * contract and svd_vqp_push()'s are what the split ring's WP units wp_vq_pop
+ * and wp_vq_push assume of the packed hand-over (SVD-PRF-010). */
 /*@ requires vq_inv(q, m) && vq_running(q, m) && q->packed && gmem_ok(m) && vq_chain_ok(c) && !c->valid;
     requires \separated(c, q, m) && (c->cap > 0 ==> \separated(c->segs + (0 .. c->cap - 1), c, q, m));
     requires \separated(c, q->used + (0 .. 3));

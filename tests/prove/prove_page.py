@@ -14,7 +14,7 @@ ASSUMPTIONS = {
     "SVD-PRF-009": "the packed interrupt decision assigns only the queue's signalled state (its contract, "
                    "taken as given by wp_vq_index)",
     "SVD-PRF-010": "the packed ring's pop and push do what their contracts in core_priv.h say (taken as given "
-                   "by the open unit wp_vq_pop, not yet part of the stage; vq_packed.c has no WP unit yet)",
+                   "by the open units wp_vq_pop and wp_vq_push; vq_packed.c has no WP unit yet)",
 }
 
 
