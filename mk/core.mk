@@ -66,7 +66,7 @@ PKGS += valgrind
 # deepest stack within the bounds of the safety manual's table (which
 # tools/build/check_bounds.py also checks against the budget macros), gcc's
 # -Wstack-usage on each object and its -fcallgraph-info call graph.
-# REQ-ANALYSIS: REQ-VDEV-011
+# REQ-ANALYSIS: REQ-VDEV-011.a REQ-VDEV-011.b REQ-VDEV-011.c REQ-VDEV-011.d
 STACK_DIR := $(B)/stack
 .PHONY: stack
 stack:

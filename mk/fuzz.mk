@@ -5,6 +5,7 @@
 # FUZZ_EXTRA_<name>.
 #   make fuzz-smoke            every target for FUZZ_SMOKE_S seconds
 #   make fuzz FUZZ_S=3600      long runs
+#   FUZZ_JOBS=N                targets run side by side (default: the cores)
 # The runs work on a copy of the seeds in $(B)/fuzz/work/, so the committed corpus
 # changes only when someone decides to add an input. Crashes land in $(B)/fuzz/crash/.
 FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -32,22 +33,12 @@ $(FUZZ_DIR)/bin/%: tests/fuzz/%.c $(FUZZ_HDRS) $(FUZZ_CORE) | $(FUZZ_DIR)/bin
 $(FUZZ_DIR)/bin:
 	mkdir -p $@
 
-# Run every target for $(1) seconds; print execs and exec/s per target.
+# Run every target for $(1) seconds of wall time, FUZZ_JOBS at a time (one per
+# core by default: each target still gets a whole core for its time); print execs
+# and exec/s per target.
+FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 define fuzz_run
-	@set -e; mkdir -p $(FUZZ_DIR)/crash; fail=0; \
-	for n in $(FUZZ_NAMES); do \
-	  w=$(FUZZ_DIR)/work/$$n; mkdir -p $$w; \
-	  [ -d tests/fuzz/corpus/$$n ] && cp -n tests/fuzz/corpus/$$n/* $$w/ 2>/dev/null || true; \
-	  log=$(FUZZ_DIR)/$$n.log; \
-	  if $(FUZZ_DIR)/bin/$$n -max_total_time=$(1) -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
-	       -artifact_prefix=$(FUZZ_DIR)/crash/$$n- $$w >$$log 2>&1; then st=ok; else st=FAILED; fail=1; fi; \
-	  execs=$$(awk '/stat::number_of_executed_units/ {print $$2}' $$log); \
-	  secs=$$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' $$log | awk '{print $$5}'); \
-	  rate=$$(awk -v e="$${execs:-0}" -v s="$${secs:-0}" 'BEGIN { if (s > 0) printf "%d", e / s; else print "n/a" }'); \
-	  cov=$$(grep -oE 'cov: [0-9]+' $$log | tail -1 | awk '{print $$2}'); \
-	  printf 'fuzz %-16s %-6s execs=%s exec/s=%s time=%ss cov=%s corpus=%s\n' $$n $$st "$${execs:-?}" $$rate "$${secs:-?}" "$${cov:-?}" $$(ls $$w | wc -l); \
-	  if [ $$st = FAILED ]; then tail -40 $$log; fi; \
-	done; exit $$fail
+	@tools/build/fuzz_run.sh $(FUZZ_DIR) $(1) $(FUZZ_JOBS) $(FUZZ_NAMES)
 endef
 
 fuzz-smoke: $(FUZZ_BIN) fuzz-regress-tests

@@ -159,6 +159,7 @@ harness-qnx8:
 	@$(MAKE) --no-print-directory B=$(B)/qnx8 QVM_GEN=8 HQ_RELEASE_B=$(abspath $(B))/qnx8/qvm-release \
 	  HQ_RELEASE_CC=$(CC) harness
 
+# REQ-ANALYSIS: REQ-QVM-013.e
 harness-valgrind: harness-build
 	$(call run_each,harness-valgrind,$(HQ_TESTS),$(HQ_ENV) HQ_VALGRIND=1 $(VALGRIND),clean under memcheck (errors and leaks))
 

@@ -219,7 +219,7 @@ static bool dev_ok(const svd_aml_mmio_dev *d)
            (d->trigger == SVD_AML_LEVEL || d->trigger == SVD_AML_EDGE);
 }
 
-/* cppcheck-suppress unusedFunction ; SVD-DEV-012: public API for hosts that build their own ACPI tables; no product in src/ calls it yet */
+/* cppcheck-suppress unusedFunction ; SVD-DEV-012: public API for hosts that insert device terms into tables they build; the qvm adapter takes the whole SSDT (svd_aml_ssdt) */
 svd_result svd_aml_virtio_mmio(const svd_aml_mmio_dev *d, uint8_t *buf, size_t cap, size_t *len)
 {
     SVD_ENSURE(d != NULL && buf != NULL && len != NULL, SVD_ERR_INVALID_ARG);
@@ -258,7 +258,6 @@ static bool devs_ok(const svd_aml_mmio_dev *devs, uint32_t n)
     return true;
 }
 
-/* cppcheck-suppress unusedFunction ; SVD-DEV-013: public API for hosts that take whole ACPI tables; no product in src/ calls it yet */
 svd_result svd_aml_ssdt(const svd_aml_mmio_dev *devs, uint32_t n, uint8_t *buf, size_t cap, size_t *len)
 {
     SVD_ENSURE(devs != NULL && buf != NULL && len != NULL, SVD_ERR_INVALID_ARG);

@@ -10,14 +10,20 @@
    (Device VR23: 0xFEB02E00, 0x200, GSI 47) is equal, after iasl -d, to ours
    for the same device, address and interrupt, and our Device term's bytes
    occur verbatim in QEMU's DSDT.
-3. A Linux guest on `-M pc` given our SSDT (-acpitable file=) reads it back
-   unchanged, enumerates \\_SB.VR00 as LNRO0005:00 with our _UID, puts our
-   window in /proc/iomem, and the virtio-mmio driver probes it (no device
-   answers behind the window on -M pc, so the driver reports the magic value
-   it read: the probe ran on our resources).
-usage: check_acpi.py AML_SSDT KERNEL INITRD OUTDIR
+3. The SSDT the qvm virtio-entropy adapter hands acpi_add_table() at
+   GEN_ACPI (loc 0xfeb00000, intr ioapic:5), assembled as qvm would
+   (acpi_adapter: the harness builds the header from the call's arguments,
+   docs/qvm-compat.md), equals our writer's table for the same device but for
+   the OEM ID, creator and checksum; iasl disassembles and recompiles it
+   (0 errors, warnings, remarks) to the same body. A Linux guest on `-M pc`
+   given it (-acpitable file=) reads it back unchanged, enumerates
+   \\_SB.V800 as LNRO0005:00 with the adapter's _UID, puts the window in
+   /proc/iomem, and the virtio-mmio driver probes it (no device answers behind
+   the window on -M pc, so the driver reports the magic value it read: the
+   probe ran on our resources).
+usage: check_acpi.py AML_SSDT KERNEL INITRD OUTDIR ACPI_ADAPTER ENTROPY.so
 """
-# REQ: REQ-ACPI-004 REQ-ACPI-005 REQ-ACPI-006
+# REQ: REQ-ACPI-004 REQ-ACPI-005 REQ-ACPI-006 REQ-ACPI-008
 import os
 import re
 import subprocess
@@ -25,7 +31,8 @@ import sys
 
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
 MICROVM_DEV = ("VR23", "23", "0xfeb02e00", "0x200", "0x2f", "level", "cca")
-PC_DEV = ("VR00", "0", "0xfeb00000", "0x200", "5", "level", "nocca")
+# The qvm adapter's device at 0xfeb00000: named and numbered from base / 512 = 0x7f5800.
+PC_DEV = ("V800", str(0x7f5800), "0xfeb00000", "0x200", "5", "level", "cca")
 bad = 0
 
 
@@ -88,8 +95,19 @@ def tables(lines):
     return out
 
 
+def roundtrip(aml, name):
+    """iasl -d then iasl: the recompiled table (b"" if it failed) and the summary line."""
+    _, dsl = disasm(aml)
+    with open(name + ".dsl", "w") as f:
+        f.write(dsl)
+    p = run(["iasl", "-p", name, name + ".dsl"])
+    summary = next((l for l in p.stdout.splitlines() if l.startswith("Compilation")), p.stdout + p.stderr)
+    ok = p.returncode == 0 and "0 Errors, 0 Warnings, 0 Remarks" in summary
+    return (open(name + ".aml", "rb").read() if ok and os.path.exists(name + ".aml") else b""), summary
+
+
 def main():
-    tool, kernel, initrd, outdir = sys.argv[1:5]
+    tool, kernel, initrd, outdir, qvm_tool, ent_so = sys.argv[1:7]
     os.makedirs(outdir, exist_ok=True)
     os.chdir(outdir)
 
@@ -126,17 +144,31 @@ def main():
     result(any(re.match(r"ACPI:PHYS LNRO0005:00 .* driver=virtio-mmio$", l) for l in lines),
            "the microvm guest binds virtio-mmio to QEMU's LNRO0005 node (the reference works)")
 
-    # 3. a Linux guest on -M pc given our SSDT
-    table, _ = ours(tool, "pc.aml", PC_DEV)
-    lines = guest(kernel, initrd, ["-M", "pc", "-vga", "none", "-acpitable", "file=pc.aml"], "pc.console")
+    # 3. the qvm adapter's table, as qvm builds it from acpi_add_table(), in a Linux guest on -M pc
+    p = run([qvm_tool, ent_so, "qvm.aml"])
+    print(p.stdout, end="")
+    if p.returncode != 0:
+        sys.exit(f"acpi-check: acpi_adapter failed: {p.stderr}")
+    table = open("qvm.aml", "rb").read()
+    core, _ = ours(tool, "pc.aml", PC_DEV)
+    diff = [i for i in range(max(len(core), len(table))) if i >= len(core) or i >= len(table) or core[i] != table[i]]
+    allowed = set([9] + list(range(10, 16)) + list(range(28, 36)))  # checksum, OEM ID, creator ID and revision
+    print(f"acpi-check: adapter's table {len(table)} bytes, our writer's {len(core)}; differing offsets {diff} "
+          f"(OEM ID {table[10:16]!r} vs {core[10:16]!r}, creator {table[28:32]!r} vs {core[28:32]!r})")
+    result(len(table) == len(core) and set(diff) <= allowed,
+           "the adapter's GEN_ACPI table equals our writer's but for checksum, OEM ID and creator fields")
+    rt, summary = roundtrip("qvm.aml", "qvm-rt")
+    print(f"acpi-check: iasl recompiles the adapter's table: {summary}")
+    result(len(rt) == len(table) and rt[36:] == table[36:],
+           "iasl round trip of the adapter's table: 0 errors, warnings, remarks; the same body")
+    lines = guest(kernel, initrd, ["-M", "pc", "-vga", "none", "-acpitable", "file=qvm.aml"], "pc.console")
     for l in lines:
         if not l.startswith("ACPI:TABLE"):
             print(f"acpi-check: pc guest: {l[5:]}")
     result(any(n.startswith("SSDT") and b == table for n, b in tables(lines)),
-           "the pc guest's /sys/firmware/acpi/tables holds our SSDT unchanged")
-    result("ACPI:DEV LNRO0005:00 path=\\_SB_.VR00 uid=0 status=" in lines or
-           any(l.startswith("ACPI:DEV LNRO0005:00 path=\\_SB_.VR00 uid=0 ") for l in lines),
-           "the pc guest enumerates \\_SB.VR00 as LNRO0005:00 with _UID 0")
+           "the pc guest's /sys/firmware/acpi/tables holds the adapter's SSDT unchanged")
+    result(any(l.startswith(f"ACPI:DEV LNRO0005:00 path=\\_SB_.V800 uid={PC_DEV[1]} ") for l in lines),
+           f"the pc guest enumerates \\_SB.V800 as LNRO0005:00 with _UID {PC_DEV[1]}")
     result("ACPI:IOMEM feb00000-feb001ff : LNRO0005:00" in lines, "/proc/iomem holds our window for LNRO0005:00")
     result(any(re.search(r"virtio-mmio LNRO0005:00: Wrong magic value 0x[0-9a-f]+!", l) for l in lines),
            "the virtio-mmio driver probed LNRO0005:00 at our window (no device behind it on -M pc)")

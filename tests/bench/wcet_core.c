@@ -12,7 +12,7 @@
  * The inputs are the worst the documented limits allow: the longest legal
  * chain (a queue of SVD_VQ_MAX_SIZE descriptors, direct and indirect), a
  * single 1 GiB buffer under the default and under the largest work budget,
- * a queue full of small requests, every register offset and width of both
+ * a queue full of small requests, the same chains and queue on a packed ring, every register offset and width of both
  * transports and both watchdogs, the longest option strings, a full memory
  * map. Every call's result is checked, so a case that stops doing its work
  * fails the run instead of reporting a small figure. */
@@ -34,6 +34,7 @@
 #include "safevdev/wdt_ib700.h"
 #include "safevdev/wdt_sp805.h"
 #include "tg_mem.h"
+#include "tg_pring.h"
 #include "tg_vring.h"
 
 #define RAM_GPA UINT64_C(0x100000)
@@ -91,6 +92,7 @@ static svd_result src_prng(void *ctx, uint8_t *buf, size_t len, size_t *got)
 typedef struct vq_env {
     tg_mem mem;
     tg_vring ring;
+    tg_pring pring;
     svd_entropy ent;
     svd_vdev vdev;
     svd_fx fx;
@@ -103,14 +105,18 @@ typedef struct vq_env {
 } vq_env;
 
 /* A host-driven engine (no transport) over @ram bytes, queue of @qsize, budget @b. */
-static void vq_env_init(vq_env *e, size_t ram, uint16_t qsize, const svd_budget *b)
+static void vq_env_init_fmt(vq_env *e, size_t ram, uint16_t qsize, const svd_budget *b, bool packed)
 {
     memset(e, 0, sizeof(*e));
     if (tg_mem_init(&e->mem, RAM_GPA, ram) != 0) {
         fprintf(stderr, "wcet_core: cannot allocate %zu bytes\n", ram);
         exit(1);
     }
-    (void)tg_vring_init(&e->ring, &e->mem, qsize, RAM_GPA);
+    if (packed) {
+        (void)tg_pring_init(&e->pring, &e->mem, qsize, RAM_GPA);
+    } else {
+        (void)tg_vring_init(&e->ring, &e->mem, qsize, RAM_GPA);
+    }
     const svd_entropy_cfg cfg = { .source = { src_prng, NULL } };
     CHECK(svd_is_ok(svd_entropy_init(&e->ent, &cfg, 0u)), "entropy init");
     svd_vdev_cfg vc;
@@ -122,7 +128,15 @@ static void vq_env_init(vq_env *e, size_t ram, uint16_t qsize, const svd_budget 
     CHECK(svd_is_ok(svd_vdev_init(&e->vdev, &vc, &e->mem.map)), "vdev init");
     svd_vq_setup s = { .size = qsize, .desc = e->ring.desc, .avail = e->ring.avail, .used = e->ring.used,
                        .event_idx = true, .indirect = true };
+    if (packed) {
+        tg_pring_setup(&e->pring, true, true, &s);
+    }
     CHECK(svd_is_ok(svd_vdev_queue_start(&e->vdev, 0u, &s, &e->fx)), "queue start");
+}
+
+static void vq_env_init(vq_env *e, size_t ram, uint16_t qsize, const svd_budget *b)
+{
+    vq_env_init_fmt(e, ram, qsize, b, false);
 }
 
 static void do_kick(void *ctx)
@@ -206,6 +220,51 @@ static void case_many_small(void)
     measure("kick_queue_of_1024_small_requests", do_kick, &e);
     CHECK(svd_is_ok(e.r) && svd_entropy_stats_of(&e.ent)->requests == SVD_BUDGET_DEFAULT_DESCS,
           "descriptor budget bounds the requests per call");
+    tg_mem_free(&e.mem);
+}
+
+/* The packed ring's longest legal chains: every descriptor of a 32768-entry
+ * ring in one chain, or one indirect descriptor pointing at a table of 32768
+ * entries; one byte each. Then a queue of 1024 small requests. */
+static void case_packed_longest_chain(bool indirect)
+{
+    static vq_env e;
+    static tg_pbuf bufs[SVD_VQ_MAX_SIZE];
+    const svd_budget b = { 0u, 0u };
+    const uint16_t qsize = (uint16_t)SVD_VQ_MAX_SIZE;
+    const uint64_t table = RAM_GPA + 0x100000u; /* after a 32768-entry ring (512 KiB) and its two structures */
+    const uint64_t buf = RAM_GPA + 0x180000u;
+    vq_env_init_fmt(&e, 0x200000u, qsize, &b, true);
+    for (uint32_t i = 0u; i < SVD_VQ_MAX_SIZE; i++) {
+        bufs[i] = (tg_pbuf){ .addr = buf + i, .len = 1u, .write = true };
+    }
+    if (indirect) {
+        tg_pring_add_indirect(&e.pring, table, bufs, qsize, 7u);
+    } else {
+        tg_pring_add(&e.pring, bufs, qsize, 7u);
+    }
+    measure(indirect ? "packed_kick_longest_indirect_chain" : "packed_kick_longest_chain", do_kick, &e);
+    uint16_t id = 0u, flags = 0u;
+    uint32_t len = 0u;
+    const bool got = tg_pring_get_used(&e.pring, &id, &len, &flags);
+    CHECK(svd_is_ok(e.r) && got && id == 7u && len == SVD_ENTROPY_MAX_SEGS,
+          "packed longest chain completed with its recorded segments");
+    tg_mem_free(&e.mem);
+}
+
+static void case_packed_many_small(void)
+{
+    static vq_env e;
+    const svd_budget b = { 0u, 0u };
+    const uint16_t qsize = 1024u;
+    vq_env_init_fmt(&e, 0x200000u, qsize, &b, true);
+    for (uint16_t i = 0u; i < qsize; i++) {
+        const tg_pbuf one = { .addr = RAM_GPA + 0x100000u + 64u * (uint64_t)i, .len = 64u, .write = true };
+        tg_pring_add(&e.pring, &one, 1u, i);
+    }
+    measure("packed_kick_queue_of_1024_small_requests", do_kick, &e);
+    CHECK(svd_is_ok(e.r) && svd_entropy_stats_of(&e.ent)->requests == SVD_BUDGET_DEFAULT_DESCS,
+          "descriptor budget bounds the requests per call (packed)");
     tg_mem_free(&e.mem);
 }
 
@@ -449,6 +508,9 @@ int main(void)
     case_gib("kick_1gib_request_default_budget", &def, SVD_BUDGET_DEFAULT_BYTES);
     case_gib("kick_1gib_request_largest_budget", &max, GIB);
     case_many_small();
+    case_packed_longest_chain(false);
+    case_packed_longest_chain(true);
+    case_packed_many_small();
     case_registers();
     case_watchdogs();
     case_leaves();

@@ -494,7 +494,7 @@ def case_mmio(run):
     single_read(run, "mmio-vhu", MIB, "mmio")
 
 
-# REQ: REQ-VHU-080 REQ-VHU-081 REQ-VHU-108
+# REQ: REQ-VHU-080 REQ-VHU-081.a REQ-VHU-108
 def case_packed_pci(run):
     """vhost-user-rng-pci,packed=on: a packed ring; MiB/s next to split in this run."""
     # The host is shared and TCG speed follows its load: packed and split

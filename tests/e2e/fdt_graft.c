@@ -1,17 +1,24 @@
-/* Replace one virtio-mmio node of a device tree by the one our FDT writer
- * (src/core/fdt.c) generates, for the aarch64 guest run (tests/e2e/e2e_aarch64.py).
+/* Replace one virtio-mmio node of a device tree by the one the qvm
+ * virtio-entropy adapter writes at GEN_FDT, for the aarch64 guest run
+ * (tests/e2e/e2e_aarch64.py).
  *
  * usage: fdt_graft IN.dtb OUT.dtb BASE SIZE SPI PROPS.txt
  *
  * IN.dtb is the tree QEMU gives a -M virt guest (-machine dumpdtb). The node
- * for the transport at BASE (SIZE bytes, GIC SPI number SPI, edge rising) is
- * described with svd_fdt_virtio_mmio(), dma-coherent and an explicit
- * interrupt-parent (the root's, which QEMU's node inherits instead), encoded
- * with svd_fdt_blob() and checked:
+ * for the transport at BASE (SIZE bytes, GIC SPI number SPI) is built with
+ * the calls and arguments the adapter's GEN_FDT makes for `loc BASE intr
+ * gic:<32 + SPI>` (src/shim/qvm/vdev_entropy.c): svd_fdt_virtio_mmio(), then
+ * svd_fdt_gic_irq() level-high with no interrupt-parent (the node inherits
+ * the root's, as QEMU's does), dma-coherent; `make fdt-check` compares the
+ * adapter's own node with QEMU's the same way. It is encoded with
+ * svd_fdt_blob() and checked:
  *   - the blob passes libfdt's fdt_check_full(), and its node's properties
  *     are byte for byte what svd_fdt_prop() gives (the two outputs agree);
- *   - every property QEMU wrote for that node is there with the same bytes,
- *     and ours adds only interrupt-parent (so the guest can tell the nodes apart).
+ *   - it has exactly QEMU's properties, each with QEMU's bytes but
+ *     interrupts, whose trigger cell is ours (4, level-high: the adapter
+ *     drives a level) where QEMU writes 1 (edge-rising); the type, SPI
+ *     number and cell count are QEMU's (so the guest can tell the nodes
+ *     apart by that one cell).
  * Then QEMU's node is deleted and ours, copied from the blob, takes its place.
  * PROPS.txt gets one line per property, "qemu NAME HEX" and "ours NAME HEX",
  * for the host to compare with what the guest reads back from
@@ -26,8 +33,9 @@
 
 #include "safevdev/fdt.h"
 
-#define GIC_SPI 0u        /* GIC binding: first cell 0 = SPI */
+#define GIC_SPI_BASE 32u  /* GIC interrupt ID of SPI 0 (`intr gic:N` names the ID) */
 #define IRQ_EDGE_RISING 1u /* third cell: IRQ_TYPE_EDGE_RISING, as QEMU's virt writes it */
+#define IRQ_LEVEL_HIGH 4u  /* third cell: IRQ_TYPE_LEVEL_HIGH, what the adapter writes */
 #define SLACK 4096
 
 static int fail(const char *what)
@@ -98,18 +106,15 @@ int main(int argc, char **argv)
     /* The node as our writer describes it, with the root's cell sizes. */
     const int acells = fdt_address_cells(in, 0);
     const int scells = fdt_size_cells(in, 0);
-    int plen = 0;
-    const fdt32_t *ip = fdt_getprop(in, 0, "interrupt-parent", &plen);
-    if (acells < 1 || scells < 0 || ip == NULL || plen != 4) {
-        return fail("IN.dtb: root has no #address-cells/#size-cells/interrupt-parent");
+    if (acells < 1 || scells < 0 || spi > UINT32_MAX - GIC_SPI_BASE) {
+        return fail("IN.dtb: root has no #address-cells/#size-cells, or SPI out of range");
     }
-    const uint32_t irq[3] = { GIC_SPI, (uint32_t)spi, IRQ_EDGE_RISING };
     svd_fdt_node n;
-    if (!svd_is_ok(svd_fdt_virtio_mmio(&n, base, size, irq, 3u, (uint32_t)acells, (uint32_t)scells))) {
-        return fail("svd_fdt_virtio_mmio refused the node");
+    if (!svd_is_ok(svd_fdt_virtio_mmio(&n, base, size, NULL, 0u, (uint32_t)acells, (uint32_t)scells)) ||
+        !svd_is_ok(svd_fdt_gic_irq(&n, GIC_SPI_BASE + (uint32_t)spi, SVD_IRQ_LEVEL_HIGH, 0u))) {
+        return fail("our writer refused the adapter's node");
     }
     n.dma_coherent = true;
-    n.interrupt_parent = fdt32_to_cpu(*ip);
 
     char name[SVD_FDT_MAX_NAME + 24];
     size_t name_len = 0;
@@ -154,10 +159,15 @@ int main(int argc, char **argv)
         put_hex(props, "ours", pname, val, len);
         int qlen = 0;
         const void *qval = fdt_getprop(in, qemu, pname, &qlen);
-        if (strcmp(pname, "interrupt-parent") == 0) {
-            printf("fdt_graft: %s: %s = <0x%" PRIx32 "> (ours only; QEMU's node inherits the root's)\n", name,
-                   pname, n.interrupt_parent);
-            errors += (qval != NULL) ? 1 : 0;
+        if (strcmp(pname, "interrupts") == 0) {
+            /* QEMU's cells with our trigger: the only difference allowed */
+            const fdt32_t *q = qval;
+            const fdt32_t *o = val;
+            const int same = (qval != NULL) && (qlen == 12) && (len == 12) && (q[0] == o[0]) && (q[1] == o[1]) &&
+                             (fdt32_to_cpu(q[2]) == IRQ_EDGE_RISING) && (fdt32_to_cpu(o[2]) == IRQ_LEVEL_HIGH);
+            printf("fdt_graft: %s: interrupts: QEMU's type and number, trigger %s (QEMU's edge-rising 1, ours "
+                   "level-high 4)\n", name, same ? "differs as expected" : "WRONG");
+            errors += same ? 0 : 1;
         } else if (qval == NULL || qlen != len || memcmp(qval, val, (size_t)len) != 0) {
             fprintf(stderr, "fdt_graft: %s: %s differs from QEMU's\n", name, pname);
             errors++;
@@ -213,7 +223,7 @@ int main(int argc, char **argv)
     if (f == NULL || fwrite(out, 1, fdt_totalsize(out), f) != fdt_totalsize(out) || fclose(f) != 0) {
         return fail("cannot write OUT.dtb");
     }
-    printf("fdt_graft: %s replaced by our writer's node (%" PRIu32 " properties, blob %zu bytes): %s\n", path,
+    printf("fdt_graft: %s replaced by the adapter's node (%" PRIu32 " properties, blob %zu bytes): %s\n", path,
            count, blob_len, argv[2]);
     free(out);
     free(in);

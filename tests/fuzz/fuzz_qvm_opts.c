@@ -161,6 +161,21 @@ void gfdt_update_property(int node, const char *propname, const void *valp, size
     FZ_CHECK(node == 1 && propname != NULL && (vall == 0u || valp != NULL));
 }
 
+int guest_msi_signal(const vdev_t *src, uint64_t addr, unsigned data)
+{
+    (void)src; (void)addr; (void)data; FQ_UNREACHABLE(); /* no register access here, no message */
+    return EOK;
+}
+
+void acpi_add_table(struct guest_system *gsp, void *table, size_t len, uint32_t sig, uint8_t rev,
+                    const char *table_id, uint32_t oem_rev)
+{
+    (void)oem_rev;
+    /* The SSDT body of one device, under the header fields the core wrote. */
+    FZ_CHECK(gsp == &fq_gsp && table != NULL && len > 0u && len <= 96u && sig == 0x54445353u && rev == 2u &&
+             table_id != NULL && strlen(table_id) == 8u);
+}
+
 void wdog_bite(struct wdog_state *wds)
 {
     (void)wds; FQ_UNREACHABLE();
@@ -344,7 +359,8 @@ static void adapter(uint8_t sel, char *text)
             FZ_CHECK(fq_factory->control(&v, VDEV_CTRL_FIRST_OPTIDX, "1") == EBUSY);
             FZ_CHECK(fq_factory->control(&v, VDEV_CTRL_ASSIGN, NULL) == EOK);
             FZ_CHECK(fq_factory->control(&v, VDEV_CTRL_GUEST_CONFIGURED, NULL) == EOK);
-            FZ_CHECK(fq_factory->control(&v, VDEV_CTRL_GEN_ACPI, NULL) == EOK);
+            const int acpi = fq_factory->control(&v, VDEV_CTRL_GEN_ACPI, NULL);
+            FZ_CHECK(acpi == EOK || (acpi == EINVAL && e.loc));
             FZ_CHECK(fq_factory->control(&v, VDEV_CTRL_GUEST_STARTING, NULL) == EOK);
             fq_status = true;
             FZ_CHECK(fq_factory->control(&v, VDEV_CTRL_STATUS, NULL) == EOK);

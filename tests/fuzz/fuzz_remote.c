@@ -17,7 +17,7 @@
  * Invariants: the verdict is OK or DISCONNECT; a DISCONNECT sends no reply;
  * a reply's value fits the access; mpq_json_get() answers inside its input;
  * at the end, after a disconnect, no file descriptor is left open. */
-/* REQ: REQ-RMT-019 REQ-RMT-043 */
+/* REQ: REQ-RMT-019.a REQ-RMT-019.b REQ-RMT-019.c */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>

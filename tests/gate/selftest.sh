@@ -117,14 +117,14 @@ C
         env -C "$d" LINT_SRC="src/core/u.c src/shim/p/p.c" LINT_MISRA_SRC="" "${gate[@]}"
 }
 
-# REQ: REQ-GATE-002.a REQ-GATE-002.b REQ-GATE-002.c
+# REQ: REQ-GATE-002.a REQ-GATE-002.b REQ-GATE-002.c REQ-GATE-002.d
 test_misra_gate() {
     # The gate itself (tools/lint/cppcheck.sh, pass 3, and tools/lint/misra_gate.py)
     # over a seeded tree with its own deviation register.
     local d="$t/mg"
     mkdir -p "$d/src/core" "$d/src/shim/s" "$d/tools/lint" "$d/docs"
     cp tools/lint/misra.json tools/lint/misra-rules.txt tools/lint/svd.cfg tools/lint/misra_gate.py "$d/tools/lint/"
-    printf '| SVD-MISRA-901 | 15.5 |\n| SVD-DEV-901 | 14.4 |\n' >"$d/docs/misra-deviations.md"
+    printf '| SVD-MISRA-901 | 15.5 |\n| SVD-MISRA-902 | 14.4 |\n| SVD-DEV-901 | 14.4 |\n' >"$d/docs/misra-deviations.md"
     printf 'SVD-MISRA-901 15.5 disapplied src/core/*.c\n' >"$d/tools/lint/misra.supp"
     # Early return (15.5, disapplied for src/core) and a non-boolean condition (14.4, required).
     printf '#include <stdint.h>\nint f(int a);\nint f(int a)\n{\n    if (a > 0) {\n        return 1;\n    }\n    return 0;\n}\n' >"$d/src/core/ok.c"
@@ -143,6 +143,24 @@ test_misra_gate() {
     cp "$d/src/core/ok.c" "$d/src/shim/s/ok2.c"
     expect_fail_with "ok2.c:[0-9]+:[0-9]+: misra-c2012-15.5 \\(Advisory\\): no deviation" "misra gate: the disapplied rule outside its files fails" mg "src/core/ok.c src/shim/s/ok2.c"
     rm "$d/src/shim/s/ok2.c"
+    # A deviation whose sites were reviewed one by one (PATH=N) holds its file to N findings.
+    local one='SVD-MISRA-901 15.5 disapplied src/core/*.c\n'
+    printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/bad.c=1\n' >"$d/tools/lint/misra.supp"
+    expect_pass "misra gate: a reviewed deviation whose file has its N sites passes" mg "src/core/ok.c src/shim/s/bad.c"
+    if grep -q '^| 14.4 | Required | deviated, reviewed site by site | 1 | SVD-MISRA-902, deviated: src/shim/s/bad.c (1, reviewed) |' "$d/sum.md"; then
+        ok "misra gate: the summary marks the file and the rule reviewed"; else bad "misra gate: reviewed file not marked"; cat "$d/sum.md"; fi
+    printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/bad.c=2\n' >"$d/tools/lint/misra.supp"
+    expect_fail_with "bad.c has 1 findings, 2 reviewed: correct the count" "misra gate: a reviewed site gone (count too high) fails" \
+        mg "src/core/ok.c src/shim/s/bad.c"
+    printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/bad.c=1\n' >"$d/tools/lint/misra.supp"
+    cp "$d/src/shim/s/bad.c" "$t/bad.c.orig"
+    sed -i 's/^    return r;/    if (r) {\n        r = 2;\n    }\n    return r;/' "$d/src/shim/s/bad.c"
+    expect_fail_with "bad.c has 2 findings, 1 reviewed site by site: review the new one" \
+        "misra gate: a new site in a reviewed file fails until it is reviewed" mg "src/core/ok.c src/shim/s/bad.c"
+    cp "$t/bad.c.orig" "$d/src/shim/s/bad.c"
+    printf "$one"'SVD-MISRA-902 14.4 deviated src/shim/s/*.c=1\n' >"$d/tools/lint/misra.supp"
+    expect_fail_with "a reviewed count needs one path" "misra gate: a reviewed count on a glob fails" mg "src/core/ok.c src/shim/s/bad.c"
+    printf "$one" >"$d/tools/lint/misra.supp"
     sed -i 's/    if (a) {/    if (a) { \/\* cppcheck-suppress misra-c2012-14.4 \*\//' "$d/src/shim/s/bad.c"
     expect_fail_with "bad.c:6: suppression .misra-c2012-14.4. without a deviation ID" "misra gate: an inline suppression without an ID fails" mg "src/core/ok.c src/shim/s/bad.c"
     sed -i 's/misra-c2012-14.4 \*\//misra-c2012-14.4 ; SVD-DEV-902 \*\//' "$d/src/shim/s/bad.c"
@@ -231,6 +249,79 @@ test_object_purity() {
     grep -q "zz_seed.o imports malloc" "$t/out" && ok "purity: the import of malloc is named" || { bad "purity: malloc not named"; cat "$t/out"; }
 }
 
+# REQ: REQ-GATE-022 REQ-VDEV-011.a REQ-VDEV-011.b REQ-VDEV-011.c REQ-VDEV-011.d
+test_stack_gate() {
+    # The Makefile's own stack rule over a copy of the tree. Seed 1: a frame
+    # within the per-frame bound added to svd_vdev_access, the deepest entry
+    # point, so that only the sum of frames along its call path is too deep;
+    # seed 2: one frame over the per-frame bound. The unseeded copy passes.
+    local c="$t/stack"
+    mkdir -p "$c/src"
+    cp -r Makefile mk include tools docs "$c/" && cp -r src/core "$c/src/"
+    expect_pass "stack: the core as it is passes" make -s -C "$c" stack B="$c/b"
+    local deep
+    deep=$(grep -oE 'deepest svd_vdev_access [0-9]+ bytes' "$t/out" || true)
+    [ -n "$deep" ] || { bad "stack: svd_vdev_access is not the deepest entry point any more: reseed"; cat "$t/out"; return; }
+    local anchor='    SVD_ENSURE(v != NULL \&\& val != NULL \&\& fx != NULL, SVD_ERR_INVALID_ARG);'
+    grep -q 'SVD_ENSURE(v != NULL && val != NULL && fx != NULL, SVD_ERR_INVALID_ARG);' "$c/src/core/vdev.c" ||
+        { bad "stack seed: svd_vdev_access's first check not found"; return; }
+    sed -i "0,/^$anchor\$/s//$anchor\n    volatile uint8_t seed[144];\n    seed[0] = 0u;\n    seed[143] = seed[0];/" "$c/src/core/vdev.c"
+    expect_fail_with "stack: svd_vdev_access needs [0-9]+ bytes, more than the documented" \
+        "stack: a 144-byte frame on the deepest path (each frame within bounds) fails the sum" make -s -C "$c" stack B="$c/b"
+    cp src/core/vdev.c "$c/src/core/vdev.c"
+    sed -i "0,/^$anchor\$/s//$anchor\n    volatile uint8_t seed[512];\n    seed[0] = 0u;\n    seed[511] = seed[0];/" "$c/src/core/vdev.c"
+    expect_fail_with "vdev.c:[0-9]+:[0-9]+: error: stack usage" \
+        "stack: one frame over the per-frame bound fails" make -s -C "$c" stack B="$c/b"
+    # Seed 3: two core functions that call each other (each frame small, no
+    # depth figure exists for a cycle); seed 4: the safety manual's budget row
+    # no longer equals its macro.
+    cp src/core/vdev.c "$c/src/core/vdev.c"
+    printf '%s\n' 'unsigned svd_seed_ping(unsigned n);' 'unsigned svd_seed_pong(unsigned n);' \
+        '__attribute__((noinline)) unsigned svd_seed_ping(unsigned n) { return (n == 0u) ? 0u : (svd_seed_pong(n - 1u) ^ n); }' \
+        '__attribute__((noinline)) unsigned svd_seed_pong(unsigned n) { return (n == 0u) ? 1u : (svd_seed_ping(n - 1u) ^ n); }' \
+        >>"$c/src/core/vdev.c"
+    expect_fail_with "stack_depth: recursion .*svd_seed_p[io]ng" \
+        "stack: two core functions calling each other (recursion) fail" make -s -C "$c" stack B="$c/b"
+    cp src/core/vdev.c "$c/src/core/vdev.c"
+    grep -q '^| default work budget, bytes per call | 65536 |' "$c/docs/safety-manual.md" ||
+        { bad "stack seed: the manual's budget row not found"; return; }
+    sed -i 's/^| default work budget, bytes per call | 65536 |/| default work budget, bytes per call | 65535 |/' "$c/docs/safety-manual.md"
+    expect_fail_with "check_bounds: safety manual says default work budget, bytes per call = 65535, SVD_BUDGET_DEFAULT_BYTES is 65536" \
+        "stack: a safety-manual budget figure that differs from its macro fails" make -s -C "$c" stack B="$c/b"
+}
+
+# REQ: REQ-GATE-023
+test_evidence_archive() {
+    # `make evidence` on a clone of HEAD with one quick stage, twice: the
+    # output of an earlier run planted in the tree (a lint log, a docs page)
+    # must not reach the archive; git-state.txt says the commit is not the
+    # release tag; the two archives list the same members with the same
+    # metadata (fixed order, mtime and owner).
+    local c="$t/evidence"
+    git clone -q "$PWD" "$c" 2>/dev/null || { bad "evidence: cannot clone HEAD"; return; }
+    mkdir -p "$t/evb/lint" "$c/docs/html" # the build tree outside the clone: the clone stays clean
+    echo stale >"$t/evb/lint/stale.log"; echo stale >"$c/docs/html/stale.html"
+    expect_pass "evidence: a reduced run (purity) writes the archive" make -s -C "$c" evidence B="$t/evb" EVIDENCE_STAGES=purity
+    local a="$t/evb/evidence/safevdev-$(sed -n 's/^VERSION := //p' Makefile)-evidence.tar.gz"
+    [ -f "$a" ] || { bad "evidence: no archive at $a"; cat "$t/out"; return; }
+    tar tzf "$a" >"$t/members" # listed first: grep -q under pipefail would make tar's SIGPIPE a miss
+    if grep -qE 'stale\.(log|html)' "$t/members"; then bad "evidence: an earlier run's output was packed"; else ok "evidence: only this run's output is packed"; fi
+    tar xzf "$a" -O --wildcards '*/git-state.txt' >"$t/gs"
+    grep -q "^HEAD is not the release tag" "$t/gs" && grep -q "^tree clean" "$t/gs" &&
+        ok "evidence: git-state says not a release, tree clean" || { bad "evidence: git-state"; cat "$t/gs"; }
+    local when
+    when=$(TZ=UTC git -C "$c" log -1 --format=%cd --date=format-local:'%Y-%m-%d %H:%M:%S')
+    TZ=UTC tar --numeric-owner --full-time -tvzf "$a" | awk '{print $2, $4, $5}' | sort -u >"$t/meta"
+    [ "$(cat "$t/meta")" = "0/0 $when" ] && ok "evidence: every member has owner 0/0 and the commit's time" ||
+        { bad "evidence: member metadata is not fixed"; head -3 "$t/meta"; }
+    TZ=UTC tar --numeric-owner --full-time -tvzf "$a" | awk '{print $1, $2, $4, $5, $6}' >"$t/list1"
+    sleep 1 # a recipe that kept the files' own times would now differ
+    make -s -C "$c" evidence B="$t/evb" EVIDENCE_STAGES=purity >"$t/out" 2>&1 || { bad "evidence: second run"; cat "$t/out"; return; }
+    TZ=UTC tar --numeric-owner --full-time -tvzf "$a" | awk '{print $1, $2, $4, $5, $6}' >"$t/list2"
+    cmp -s "$t/list1" "$t/list2" && ok "evidence: two runs from one commit list the same members, owners and times" ||
+        { bad "evidence: member lists differ"; diff "$t/list1" "$t/list2" | head; }
+}
+
 # REQ: REQ-GATE-012
 test_sanitizer_configs_catch_defects() {
     # The exact configurations the sanitizer and valgrind stages use (from make).
@@ -276,6 +367,8 @@ test_proof_gates_bite() {
 test_banned_calls
 test_core_purity
 test_object_purity
+test_stack_gate
+test_evidence_archive
 test_sanitizer_configs_catch_defects
 test_analyzers_catch_defects
 test_unused_function_gate

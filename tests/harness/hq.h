@@ -7,7 +7,8 @@
  * - The qvm side of the compat API (src/shim/qvm/compat/qvm_compat.h): the
  *   harness executable defines vdev_register_factory, guest_cpu_read/write,
  *   gasp_map_vdma/gasp_unmap, guest_intr_signal, guest_timer_create/notify/
- *   state, gfdt_update_node/property, wdog_bite and qvm_report, and is linked with
+ *   state, gfdt_update_node/property/get_clock, guest_msi_signal, acpi_add_table,
+ *   wdog_bite and qvm_report, and is linked with
  *   -rdynamic so the adapter binds to them at dlopen() (BIND_NOW).
  * - The API generation: the harness is built once per generation
  *   (SVD_QVM_GEN 7 and 8, `make harness` and `make harness-qnx8`), each
@@ -47,7 +48,11 @@
  *   gasp_map_vdma() hands out pointers into it only for ranges fully inside
  *   it and counts live mappings (hq_live_maps(): 0 after TERMINATE).
  * - Interrupts: guest_intr_signal() on the harness PIC records per-pin level
- *   and rising edges (hq_irq_level(), hq_irq_edges()).
+ *   and rising edges (hq_irq_level(), hq_irq_edges()); guest_msi_signal()
+ *   records each message with its source (hq_msis(), hq_msi_at()).
+ * - ACPI: acpi_add_table() builds the whole table from its arguments and the
+ *   body (hq_acpi_tables(), hq_acpi_table()). FDT clocks: gfdt_get_clock()
+ *   adds one fixed-clock node per frequency, named without a unit address.
  * - Time: a fake clock in nanoseconds (timer resolution 10^9 Hz). Adapter
  *   timers fire only from hq_clock_advance(), in deadline order, each with
  *   the clock set to its deadline, on the calling thread.
@@ -88,6 +93,10 @@
 #define HQ_UNROUTED (-3)  /* hq_access(): no region of the device at that address: not delivered */
 #define HQ_PIC_PINS 64u
 #define HQ_RAM_GPA UINT64_C(0x40000000)
+#define HQ_MAX_MSIS 256u
+#define HQ_MAX_ACPI 8u
+#define HQ_ACPI_MAX 512u
+#define HQ_CLOCK_PHANDLE 0x4000u /* gfdt_get_clock() phandles (none of QEMU's virt tree: 0x8000..) */
 
 typedef struct hq_dev hq_dev;
 
@@ -142,6 +151,23 @@ bool hq_timer_armed(const hq_dev *d, uint64_t *deadline);
 /* The same for a timer created for @vdp (an instance the test made itself). */
 bool hq_timer_armed_vdp(const vdev_t *vdp, uint64_t *deadline);
 
+/* MSIs: every guest_msi_signal() qvm accepted since hq_init(), in order. */
+typedef struct hq_msi {
+    const vdev_t *src; /* the instance that sent it */
+    uint64_t addr;
+    unsigned data;
+} hq_msi;
+unsigned hq_msis(void);
+bool hq_msi_at(unsigned i, hq_msi *out);
+/* guest_msi_signal() refuses (EIO on 7.x; 8.0 has no result, the message is dropped) until cleared. */
+void hq_fault_msi(bool fail);
+/* ACPI: the tables acpi_add_table() added since hq_init(), each assembled as
+ * compat reads the call (header from the arguments, OEM ID "HQQVM ", creator
+ * "HQ  " 1, length and checksum computed, the body after it). */
+unsigned hq_acpi_tables(void);
+/* Forget the recorded messages and tables (no driver model may be mid-run). */
+void hq_msi_acpi_clear(void);
+const uint8_t *hq_acpi_table(unsigned i, size_t *len);
 /* Watchdog bites (wdog_bite() calls) since the last hq_bites_clear(). */
 typedef struct hq_bite {
     uint64_t at_ns;        /* virtual time of the bite */

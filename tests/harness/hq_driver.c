@@ -35,13 +35,21 @@
 #define C_DRV_FEAT 0x0cu
 #define C_NUM_QUEUES 0x12u
 #define C_STATUS 0x14u
+#define C_MSIX_CONFIG 0x10u
 #define C_QUEUE_SEL 0x16u
+#define C_QUEUE_MSIX 0x1au
 #define C_QUEUE_SIZE 0x18u
 #define C_QUEUE_ENABLE 0x1cu
 #define C_QUEUE_NOTIFY_OFF 0x1eu
 #define C_QUEUE_DESC 0x20u
 #define C_QUEUE_DRIVER 0x28u
 #define C_QUEUE_DEVICE 0x30u
+
+/* PCI 3.0 §6.8.2: MSI-X capability */
+#define CAP_ID_MSIX 0x11u
+#define MSIX_ENABLE 0x8000u
+#define MSIX_FMASK 0x4000u
+#define NO_VECTOR 0xffffu
 
 #define S_ACK 0x01u
 #define S_DRIVER 0x02u
@@ -191,10 +199,101 @@ static int pci_discover(hq_drv *v, uint64_t bar_gpa)
     return HQ_DRV_OK;
 }
 
+/* The MSI-X capability, and where its table and PBA are (BIR 0 only). */
+static void find_msix(hq_drv *v)
+{
+    uint32_t pos = (uint32_t)cfg_read(v, 0x34, 1);
+    for (unsigned guard = 0; (pos != 0u) && (guard < 48u); guard++) {
+        if (cfg_read(v, pos, 1) == CAP_ID_MSIX) {
+            const uint32_t t = (uint32_t)cfg_read(v, pos + 4u, 4);
+            const uint32_t p = (uint32_t)cfg_read(v, pos + 8u, 4);
+            if (((t & 7u) == 0u) && ((p & 7u) == 0u)) {
+                v->msix_cap = pos;
+                v->msix_table = t & ~7u;
+                v->msix_pba = p & ~7u;
+            }
+            return;
+        }
+        pos = (uint32_t)cfg_read(v, pos + 1u, 1);
+    }
+}
+
+static void bar_write32(hq_drv *v, uint32_t off, uint32_t val)
+{
+    (void)acc(v, true, QST_MEMORY, v->base + off, 4, val);
+}
+
+/* vp_del_vqs + pci_free_irq_vectors: every vector back to NO_VECTOR, MSI-X off. */
+static void msix_undo(hq_drv *v)
+{
+    hq_drv_reg_write(v, C_QUEUE_SEL, 2, 0);
+    hq_drv_reg_write(v, C_QUEUE_MSIX, 2, NO_VECTOR);
+    hq_drv_reg_write(v, C_MSIX_CONFIG, 2, NO_VECTOR);
+    cfg_write(v, v->msix_cap + 2u, 2, 0);
+}
+
+/* One vp_find_vqs_msix() attempt for queue 0 (the entropy device has one). */
+static bool msix_try(hq_drv *v, bool per_vq)
+{
+    const unsigned nvec = per_vq ? 1u + 1u : 2u; /* config + one per queue, or config + shared */
+    const unsigned table = ((unsigned)cfg_read(v, v->msix_cap + 2u, 2) & 0x7ffu) + 1u;
+    if ((nvec > table) || (nvec > v->os_vectors)) {
+        return false; /* pci_alloc_irq_vectors() fails: nothing touched */
+    }
+    cfg_write(v, v->msix_cap + 2u, 2, MSIX_ENABLE | MSIX_FMASK);
+    for (unsigned i = 0; i < nvec; i++) {
+        const uint32_t e = v->msix_table + 16u * i;
+        bar_write32(v, e, (uint32_t)HQ_MSI_ADDR(i));
+        bar_write32(v, e + 4u, (uint32_t)(HQ_MSI_ADDR(i) >> 32));
+        bar_write32(v, e + 8u, HQ_MSI_DATA(i));
+        bar_write32(v, e + 12u, 1u); /* masked until request_irq */
+    }
+    cfg_write(v, v->msix_cap + 2u, 2, MSIX_ENABLE);
+    for (unsigned i = 0; i < nvec; i++) {
+        bar_write32(v, v->msix_table + 16u * i + 12u, 0u);
+    }
+    hq_drv_reg_write(v, C_MSIX_CONFIG, 2, 0);
+    bool ok = hq_drv_reg_read(v, C_MSIX_CONFIG, 2) == 0u;
+    if (ok) {
+        hq_drv_reg_write(v, C_QUEUE_SEL, 2, 0);
+        hq_drv_reg_write(v, C_QUEUE_MSIX, 2, 1u); /* queue 0: vector 1 either way */
+        ok = hq_drv_reg_read(v, C_QUEUE_MSIX, 2) == 1u;
+    }
+    if (!ok) {
+        msix_undo(v);
+    }
+    return ok;
+}
+
+/* vp_find_vqs(): per-queue vectors, then a shared one, then INTx. */
+static void choose_irq(hq_drv *v)
+{
+    v->irq_mode = HQ_IRQ_INTX;
+    find_msix(v);
+    if (v->msix_cap == 0u) {
+        return;
+    }
+    if (msix_try(v, true)) {
+        v->irq_mode = HQ_IRQ_MSIX_PER_VQ;
+    } else if (msix_try(v, false)) {
+        v->irq_mode = HQ_IRQ_MSIX_SHARED;
+    } else {
+        /* vp_find_vqs_intx() */
+    }
+}
+
 int hq_drv_probe(hq_drv *v, hq_dev *d, uint64_t bar_gpa, uint64_t ring_gpa, uint16_t qsize, uint64_t want)
+{
+    return hq_drv_probe_irq(v, d, bar_gpa, ring_gpa, qsize, want, 0u);
+}
+
+int hq_drv_probe_irq(hq_drv *v, hq_dev *d, uint64_t bar_gpa, uint64_t ring_gpa, uint16_t qsize, uint64_t want,
+                     unsigned os_vectors)
 {
     memset(v, 0, sizeof *v);
     v->d = d;
+    v->os_vectors = os_vectors;
+    v->msi_next = hq_msis();
     v->pci = hq_dev_is_pci(d);
     if (v->pci) {
         int r = pci_discover(v, bar_gpa);
@@ -231,6 +330,7 @@ int hq_drv_probe(hq_drv *v, hq_dev *d, uint64_t bar_gpa, uint64_t ring_gpa, uint
         if (hq_drv_reg_read(v, C_NUM_QUEUES, 2) < 1u) {
             return HQ_DRV_E_QUEUE;
         }
+        choose_irq(v);
         hq_drv_reg_write(v, C_QUEUE_SEL, 2, 0);
         uint64_t max = hq_drv_reg_read(v, C_QUEUE_SIZE, 2);
         if ((max < qsize) || (hq_drv_reg_read(v, C_QUEUE_ENABLE, 2) != 0u)) {
@@ -285,8 +385,35 @@ static void kick(hq_drv *v)
     }
 }
 
+static bool handle_msi(hq_drv *v)
+{
+    bool any = false;
+    hq_msi m;
+    while (hq_msi_at(v->msi_next, &m)) {
+        v->msi_next++;
+        if (m.src != hq_dev_vdev(v->d)) {
+            continue; /* another instance's */
+        }
+        if ((m.addr == HQ_MSI_ADDR(1)) && (m.data == HQ_MSI_DATA(1))) {
+            v->msi_queue++;
+            v->irq_seen++;
+            any = true;
+        } else if ((m.addr == HQ_MSI_ADDR(0)) && (m.data == HQ_MSI_DATA(0))) {
+            v->msi_config++;
+            v->status_faults++; /* configuration change: Linux re-reads status, sees NEEDS_RESET */
+            any = true;
+        } else {
+            v->msi_stray++;
+        }
+    }
+    return any;
+}
+
 bool hq_drv_handle_irq(hq_drv *v)
 {
+    if (v->pci && (v->irq_mode != HQ_IRQ_INTX)) {
+        return handle_msi(v);
+    }
     if (!hq_irq_level(hq_dev_pin(v->d))) {
         return false;
     }

@@ -111,6 +111,12 @@ static struct {
     unsigned nlog;
     hq_bite bites[HQ_MAX_BITES];
     unsigned nbites;
+    hq_msi msis[HQ_MAX_MSIS];  /* guest_msi_signal() calls, in order */
+    unsigned nmsi;
+    bool msi_fail;             /* guest_msi_signal() reports EIO (7.x) */
+    struct { uint8_t b[HQ_ACPI_MAX]; size_t len; } acpi[HQ_MAX_ACPI]; /* acpi_add_table(), assembled */
+    unsigned nacpi;
+    unsigned nclocks;          /* gfdt_get_clock() nodes made in the current tree */
 } hq = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* Host monotonic time in ns (for the lateness of actions). */
@@ -463,6 +469,154 @@ void guest_timer_state(const struct guest_timer *vtp, struct guest_timer_data *t
     pthread_mutex_unlock(&hq.lock);
 }
 
+/* One fixed-rate clock node per frequency at the root of the tree, named
+ * without a unit address (it has no reg), phandle from HQ_CLOCK_PHANDLE. */
+int gfdt_get_clock(int node, unsigned freq)
+{
+    (void)node;
+    if (hq.fdt == NULL) {
+        return -1;
+    }
+    char name[32];
+    snprintf(name, sizeof name, "qvm-clk-%u", freq);
+    int off = fdt_subnode_offset(hq.fdt, 0, name);
+    if (off >= 0) {
+        const fdt32_t *ph = fdt_getprop(hq.fdt, off, "phandle", NULL);
+        return (ph != NULL) ? (int)fdt32_to_cpu(*ph) : -1;
+    }
+    off = fdt_add_subnode(hq.fdt, 0, name);
+    const uint32_t phandle = HQ_CLOCK_PHANDLE + hq.nclocks;
+    if ((off < 0) || (fdt_setprop_string(hq.fdt, off, "compatible", "fixed-clock") != 0) ||
+        (fdt_setprop_u32(hq.fdt, off, "#clock-cells", 0u) != 0) ||
+        (fdt_setprop_u32(hq.fdt, off, "clock-frequency", freq) != 0) ||
+        (fdt_setprop_u32(hq.fdt, off, "phandle", phandle) != 0)) {
+        return -1;
+    }
+    hq.nclocks++;
+    return (int)phandle;
+}
+
+/* qvm's side of guest_msi_signal(): every message recorded with its source. */
+#if SVD_QVM_GEN == 8
+void guest_msi_signal(vdev_t *src, uint64_t addr, unsigned data)
+#else
+int guest_msi_signal(const vdev_t *src, uint64_t addr, unsigned data)
+#endif
+{
+    const bool fail = countdown_hit("guest_msi_signal") || hq.msi_fail;
+    pthread_mutex_lock(&hq.lock);
+    if (!fail && (hq.nmsi < HQ_MAX_MSIS)) {
+        hq.msis[hq.nmsi].src = src;
+        hq.msis[hq.nmsi].addr = addr;
+        hq.msis[hq.nmsi].data = data;
+        hq.nmsi++;
+    }
+    pthread_mutex_unlock(&hq.lock);
+#if SVD_QVM_GEN != 8
+    return fail ? EIO : EOK;
+#endif
+}
+
+/* qvm's side of acpi_add_table() as compat reads it: the header from the
+ * arguments (signature, revision, OEM table ID, OEM revision; our OEM and
+ * creator IDs), the length and checksum computed, @table the body. */
+static void acpi_add(const void *table, size_t len, uint32_t sig, uint8_t rev, const char *table_id, uint32_t oem_rev)
+{
+    pthread_mutex_lock(&hq.lock);
+    if ((table == NULL) || (table_id == NULL) || (hq.nacpi >= HQ_MAX_ACPI) || (len > HQ_ACPI_MAX - 36u)) {
+        pthread_mutex_unlock(&hq.lock);
+        return;
+    }
+    uint8_t *t = hq.acpi[hq.nacpi].b;
+    const uint32_t total = (uint32_t)(36u + len);
+    memset(t, 0, 36u);
+    for (unsigned i = 0; i < 4u; i++) {
+        t[i] = (uint8_t)(sig >> (8u * i));
+        t[4u + i] = (uint8_t)(total >> (8u * i));
+        t[24u + i] = (uint8_t)(oem_rev >> (8u * i));
+        t[32u + i] = (uint8_t)(i == 0u ? 1u : 0u); /* creator revision 1 */
+    }
+    t[8] = rev;
+    memcpy(t + 10, "HQQVM ", 6u);
+    const size_t idlen = strnlen(table_id, 8u);
+    memset(t + 16, ' ', 8u);
+    memcpy(t + 16, table_id, idlen);
+    memcpy(t + 28, "HQ  ", 4u);
+    memcpy(t + 36, table, len);
+    uint8_t sum = 0;
+    for (size_t i = 0; i < total; i++) {
+        sum = (uint8_t)(sum + t[i]);
+    }
+    t[9] = (uint8_t)(0u - sum);
+    hq.acpi[hq.nacpi].len = total;
+    hq.nacpi++;
+    pthread_mutex_unlock(&hq.lock);
+}
+
+#if SVD_QVM_GEN == 8
+void acpi_add_table(void *table, size_t len, uint32_t sig, uint8_t rev, const char *table_id, uint32_t oem_rev)
+{
+    acpi_add(table, len, sig, rev, table_id, oem_rev);
+}
+#else
+void acpi_add_table(struct guest_system *gsp, void *table, size_t len, uint32_t sig, uint8_t rev,
+                    const char *table_id, uint32_t oem_rev)
+{
+    if (gsp == &hq.gsp) {
+        acpi_add(table, len, sig, rev, table_id, oem_rev);
+    }
+}
+#endif
+
+unsigned hq_msis(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    unsigned n = hq.nmsi;
+    pthread_mutex_unlock(&hq.lock);
+    return n;
+}
+
+bool hq_msi_at(unsigned i, hq_msi *out)
+{
+    pthread_mutex_lock(&hq.lock);
+    bool ok = i < hq.nmsi;
+    if (ok) {
+        *out = hq.msis[i];
+    }
+    pthread_mutex_unlock(&hq.lock);
+    return ok;
+}
+
+void hq_fault_msi(bool fail)
+{
+    hq.msi_fail = fail;
+}
+
+void hq_msi_acpi_clear(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    hq.nmsi = 0;
+    hq.nacpi = 0;
+    pthread_mutex_unlock(&hq.lock);
+}
+
+unsigned hq_acpi_tables(void)
+{
+    pthread_mutex_lock(&hq.lock);
+    unsigned n = hq.nacpi;
+    pthread_mutex_unlock(&hq.lock);
+    return n;
+}
+
+const uint8_t *hq_acpi_table(unsigned i, size_t *len)
+{
+    pthread_mutex_lock(&hq.lock);
+    const uint8_t *t = (i < hq.nacpi) ? hq.acpi[i].b : NULL;
+    *len = (i < hq.nacpi) ? hq.acpi[i].len : 0u;
+    pthread_mutex_unlock(&hq.lock);
+    return t;
+}
+
 int gfdt_update_node(int parent, const char *nodename, uint64_t unit)
 {
     char name[128];
@@ -552,6 +706,9 @@ int hq_init(size_t ram_size)
     hq.nlogf = 0;
     hq.nreport = 0;
     hq.nbites = 0;
+    hq.nmsi = 0;
+    hq.msi_fail = false;
+    hq.nacpi = 0;
     hq.gasp_locks = 0;
     hq.gasp_calls = 0;
     hq.xfer_errno = 0;
@@ -1096,6 +1253,7 @@ int hq_gen_fdt(hq_dev *d, void *blob, size_t cap)
     (void)fdt_setprop_u32(blob, 0, "#address-cells", 2u);
     (void)fdt_setprop_u32(blob, 0, "#size-cells", 2u);
     hq.fdt = blob;
+    hq.nclocks = 0;
     int r = d->f->control(&d->v, VDEV_CTRL_GEN_FDT, (const char *)(uintptr_t)0);
     hq.fdt = NULL;
     return r;

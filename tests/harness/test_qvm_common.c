@@ -35,7 +35,7 @@ static int group_teardown(void **state)
     return 0;
 }
 
-/* REQ: REQ-WDT-041 */
+/* REQ: REQ-WDT-041.a */
 static void action_values_are_qnx_ones(void **state)
 {
     (void)state;
@@ -82,7 +82,7 @@ static void action_values_are_qnx_ones(void **state)
     assert_string_equal(buf, "action dump,fiq, expiries acted on 7");
 }
 
-/* REQ: REQ-QVM-008 */
+/* REQ: REQ-QVM-008.b */
 static void bad_option_records_keep_the_first_and_cut_long_values(void **state)
 {
     (void)state;
@@ -107,7 +107,7 @@ static void bad_option_records_keep_the_first_and_cut_long_values(void **state)
     svd_qvm_badopt_report(&b, NULL, "x"); /* not set: nothing */
 }
 
-/* REQ: REQ-QVM-016 REQ-QVM-020 */
+/* REQ: REQ-QVM-016.a REQ-QVM-020 */
 static void windows_and_mappings_answer_every_misuse(void **state)
 {
     (void)state;
@@ -192,7 +192,7 @@ static void clock_conversions_saturate_and_round_up(void **state)
     assert_int_equal(svd_qvm_clock_now(&c), UINT64_MAX);
 }
 
-/* REQ: REQ-QVM-014 REQ-QVM-023 */
+/* REQ: REQ-QVM-014.a REQ-QVM-023 */
 static void transfers_refuse_widths_outside_one_to_eight(void **state)
 {
     (void)state;

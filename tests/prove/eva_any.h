@@ -6,6 +6,7 @@
 #ifndef SVD_EVA_ANY_H
 #define SVD_EVA_ANY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

@@ -86,6 +86,7 @@ static inline void eva_vdev_step(svd_vdev *v, svd_fx *fx)
         r = svd_vdev_queue_start(v, any_u32(), &s, fx);
         break;
     case 6:
+        r = svd_vdev_queue_base(v, any_u32(), &na, &nu);
         r = svd_vdev_queue_stop(v, any_u32(), &na, &nu);
         break;
     case 7:
@@ -96,6 +97,20 @@ static inline void eva_vdev_step(svd_vdev *v, svd_fx *fx)
         (void)svd_vdev_why(v);
         break;
     }
+    (void)r;
+}
+
+/* What a host asks besides the face: the model's counters and its verdict on
+ * the source, and the ring checks a vhost-user host makes before it changes
+ * anything (any size, addresses and features, against the map). */
+static inline void eva_vdev_host_checks(const svd_entropy *e, const svd_gmem *m)
+{
+    (void)svd_entropy_stats_of(e);
+    (void)svd_entropy_gave_up(e);
+    svd_result r = svd_vq_check_rings(eva_u32r(0u, 0x10000u), any_u32(), any_u64(), any_u64(), any_u64(),
+                                      eva_int(0, 1) != 0, eva_int(0, 3) != 0 ? m : NULL);
+    r = svd_vq_check_rings_packed(eva_u32r(0u, 0x10000u), any_u32(), any_u64(), any_u64(), any_u64(),
+                                  eva_int(0, 3) != 0 ? m : NULL);
     (void)r;
 }
 

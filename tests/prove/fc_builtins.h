@@ -68,6 +68,16 @@ static inline uint16_t svd_fc_atomic_load_u16(const uint16_t *p)
     return *(const volatile uint16_t *)p; /* Eva: a volatile read is any value */
 }
 #endif
+/*@ requires \valid_read(p);
+    assigns \result \from *p; */
+#ifdef SVD_PROVE_WP
+uint32_t svd_fc_atomic_load_u32(const uint32_t *p);
+#else
+static inline uint32_t svd_fc_atomic_load_u32(const uint32_t *p)
+{
+    return *(const volatile uint32_t *)p; /* Eva: a volatile read is any value */
+}
+#endif
 /*@ requires \valid(p);
     assigns *p \from v;
     ensures *p == v; */
@@ -82,7 +92,11 @@ static inline void svd_fc_atomic_store_u32(uint32_t *p, uint32_t v)
 {
     *p = v;
 }
-#define __atomic_load_n(p, mo) svd_fc_atomic_load_u16((p))
+/* The width of the object decides the model (the packed ring loads its
+ * 32-bit event suppression structure in one go). */
+#define __atomic_load_n(p, mo)                                                              \
+    (sizeof(*(p)) == 4u ? svd_fc_atomic_load_u32((const uint32_t *)(const void *)(p))      \
+                        : (uint32_t)svd_fc_atomic_load_u16((const uint16_t *)(const void *)(p)))
 #define __atomic_store_n(p, v, mo)                                                          \
     (sizeof(*(p)) == 4u ? svd_fc_atomic_store_u32((uint32_t *)(void *)(p), (uint32_t)(v)) \
                         : svd_fc_atomic_store_u16((uint16_t *)(void *)(p), (uint16_t)(v)))

@@ -198,17 +198,67 @@ def eva_wdt_ib700(root):
                      "timeout table and deadline, each at any now")
 
 
+# REQ: REQ-GATE-016
 def eva_options(root):
     return dict(files=core(root, "result.c", "span.c", "parse.c", "ratelimit.c", "wdt.c"), slevel=10,
-                what="option parsers and names: svd_parse_u64/pair, svd_rate_opt_set/to_buckets and names, "
-                     "svd_wdt_action_parse/name, svd_err_name, svd_why_name on strings of unknown content "
-                     "(any length up to the buffer, NUL anywhere or nowhere in reach of the parser)")
+                entry=["svd_parse_u64", "svd_parse_pair", "svd_rate_opt_set", "svd_rate_to_buckets",
+                       "svd_rate_opt_name", "svd_rate_opt_expects", "svd_wdt_action_parse", "svd_wdt_action_name",
+                       "svd_err_name", "svd_why_name"],
+                # The string loops unrolled (each bounded by its grammar: 65 characters, a name's length,
+                # four actions) so each character is read at a known index; -eva-ilevel 256 keeps a
+                # character "anything but NUL" exact (an interval cannot leave out the 0 inside it).
+                extra=["-eva-ilevel", "256", "-eva-slevel-function", "wdt_streq:100",
+                       "-eva-slevel-function", "svd_wdt_action_parse:100", "-eva-slevel-function", "bounded_len:100",
+                       "-eva-slevel-function", "svd_parse_pair:3000"],
+                what="option parsers and names: svd_parse_u64/pair, svd_rate_opt_set (any option, in range or "
+                     "not)/to_buckets and names, svd_wdt_action_parse/name, svd_err_name, svd_why_name (any value "
+                     "of the enumeration, in range or not) on strings of unknown content (NUL-terminated buffers "
+                     "of 72 bytes: a NUL anywhere, or none within the parser's 65-character bound), and NULL")
 
 
+# REQ: REQ-GATE-016
 def eva_ratelimit(root):
     return dict(files=core(root, "result.c", "span.c", "parse.c", "ratelimit.c"), slevel=10,
-                what="token buckets: any configuration, then up to 32 calls chosen at random among "
-                     "wait_ns, cap, refill and admit with any n and any now")
+                entry=["svd_tb_init", "svd_tb_unlimited", "svd_tb_refill", "svd_tb_cap", "svd_tb_wait_ns",
+                       "svd_ratelimit_init", "svd_ratelimit_admit"],
+                # States partitioned on how each bucket was configured (unlimited / limited / refused):
+                # a bucket's size never changes after init, and a join of an unlimited bucket's state with
+                # a limited one's loses that a bucket found short of tokens is limited (its size non-zero).
+                extra=["-eva-partition-value", "eva_tb_mode,eva_rl_bytes,eva_rl_ops"],
+                what="token buckets: any configuration (unlimited, in the limits, or above them: refused), "
+                     "then up to 24 calls chosen at random among refill, wait_ns (n capped to the bucket, as "
+                     "the header requires), unlimited and admit with any n and any now (a clock that goes "
+                     "backwards included)")
+
+
+def eva_span(root):
+    return dict(files=core(root, "result.c", "span.c"), slevel=10,
+                # One partition per span length (0..64): the cursor's bound, remaining() = len - pos, is a
+                # relation between two values Eva keeps apart.
+                # No widening over the 12 calls (-eva-widening-delay 20), which would lose pos <= len.
+                extra=["-eva-partition-value", "eva_len", "-eva-split-limit", "100", "-eva-widening-delay", "20"],
+                what="spans and the reading cursor over unknown bytes of any length 0..64: up to 12 calls among "
+                     "skip (any n), read_le64 and remaining; the little-endian loads and stores at any offset "
+                     "where they fit")
+
+
+# REQ: REQ-GATE-016
+def eva_health(root):
+    return dict(files=core(root, "result.c", "span.c", "health.c"), slevel=10,
+                what="entropy health tests: init at any stated min-entropy (0..9, 0 and 9 refused), then up to 8 "
+                     "batches of unknown bytes of any length 0..2048, with or without the failed-test output, "
+                     "and the state and statistics getters")
+
+
+# REQ: REQ-GATE-016
+def eva_gmem(root):
+    return dict(files=core(root, "result.c", "span.c", "gmem.c"), slevel=10,
+                # Widening only after the driver's 17 region adds: the region count is then exact
+                # (0..16), where widening at the third add would lose the bound svd_gmem_add keeps.
+                extra=["-eva-widening-delay", "20"],
+                what="guest memory map: twice, init and 17 adds (one more than the map holds) with any guest "
+                     "address, size 0..64, access 0..4 and host buffer or NULL, then up to 8 translations "
+                     "(translate, translate_prefix, check_host) of any range with any access")
 
 
 VDEV_FILES = ["result.c", "span.c", "gmem.c", "health.c", "device.c", "mmio.c", "pci.c", "virtqueue.c", "vq_packed.c", "vdev.c",
@@ -221,7 +271,8 @@ def eva_vdev_mmio(root):
                 what="composed virtio-entropy engine over virtio-mmio (any rate limits, source-open policy, "
                      "stated min-entropy 0..9, queue_max 1..256, window base and vendor), then up to 16 face calls chosen at random: "
                      "access (any space, address, width 0..9, direction, value), kick of any queue, tick, reset, "
-                     "host queue start/stop with any setup, getters; any now; a source that returns any count "
+                     "host queue start/stop/base with any setup, getters; any now; then the model's counters and the "
+                     "ring checks (split and packed) with any arguments against the map or NULL; a source that returns any count "
                      "or fails; a guest memory map with no region")
 
 
@@ -229,7 +280,7 @@ def eva_vdev_mmio(root):
 def eva_vdev_pci(root):
     d = eva_vdev_mmio(root)
     d["what"] = d["what"].replace("virtio-mmio (any", "virtio-pci (any class code, subsystem IDs, 32/64-bit and "
-                                  "prefetchable BAR0, any")
+                                  "prefetchable BAR0, MSI-X not offered, any")
     return d
 
 
@@ -240,10 +291,137 @@ def eva_vdev_none(root):
     return d
 
 
-EVA_DRIVERS = [eva_wdt_esb, eva_wdt_sp805, eva_wdt_ib700, eva_vdev_mmio, eva_vdev_pci, eva_vdev_none]
+EVA_DRIVERS = [eva_vdev_pci, eva_vdev_mmio, eva_options, eva_wdt_esb, eva_health, eva_gmem, eva_vdev_none,
+               eva_wdt_sp805, eva_ratelimit, eva_wdt_ib700]
 
+
+# Drivers written whose analysis does not yet end with 0 alarms: not part of
+# the stage (run them with --only NAME); every alarm they raise has been
+# analysed and found false (a precision loss of Eva's non-relational domains,
+# named here), none is a defect of the core. The page lists them.
+def eva_run(root, xport, ring):
+    return dict(files=core(root, *VDEV_FILES), slevel=20,
+                what=f"composed virtio-entropy engine over virtio-{xport}, brought to DRIVER_OK through its "
+                     f"registers (MSI-X offered and enabled or not on pci), a {ring} request queue of any size "
+                     "1..8 enabled over three regions of unknown contents, then up to 2 events: the guest "
+                     "rewrites every byte, notifies (any value), acknowledges interrupts, accesses any register "
+                     "or address; the host kicks, ticks, resets; any now")
+
+
+def eva_run_mmio_split(root):
+    return eva_run(root, "mmio", "split")
+
+
+def eva_run_mmio_packed(root):
+    return eva_run(root, "mmio", "packed")
+
+
+def eva_run_pci_split(root):
+    return eva_run(root, "pci", "split")
+
+
+def eva_run_pci_packed(root):
+    return eva_run(root, "pci", "packed")
+
+
+def eva_vdev_pci_msix(root):
+    d = eva_vdev_pci(root)
+    d["what"] = d["what"].replace("MSI-X not offered", "MSI-X offered or not")
+    return d
+
+
+def eva_fdt(root):
+    return dict(files=core(root, "result.c", "fdt.c"), slevel=10,
+                extra=["-eva-partition-value", "eva_node_kind", "-eva-slevel-function", "str_len_ok:100",
+                       "-eva-slevel-function", "strings_ok:400", "-eva-slevel-function", "name_ok:100",
+                       "-eva-slevel-function", "put_name:100"],
+                what="device-tree writers: a node from svd_fdt_virtio_mmio, svd_fdt_node_init or any fields and "
+                     "strings of unknown content, svd_fdt_gic_irq with any ID/trigger/parent, then check, name, "
+                     "prop (any index) and blob into buffers of any capacity up to their size")
+
+
+def eva_aml(root):
+    return dict(files=core(root, "result.c", "aml.c"), slevel=10,
+                what="AML writers: up to 33 devices with any fields and names of unknown content, each "
+                     "encoded (svd_aml_virtio_mmio) and an SSDT of any count (svd_aml_ssdt), buffers of any "
+                     "capacity up to their size")
+
+
+RUN_WHY = ("{n}, all false: ring pointers that are NULL in a disabled queue's state joined with an enabled "
+           "queue's (after a latch or reset; Eva keeps no relation between `enabled` and the pointers); the "
+           "direct and the indirect descriptor table joined in the chain walk (table, aligned flag); a guest "
+           "buffer's or indirect table's host offset against its length (checked against the region, a "
+           "relation); segment counts widened past the chain's capacity; a bucket's size against tb_has()")
+EVA_PENDING = {
+    "eva_span": "4 alarms, false: svd_cursor_read_le64 reads at pos where remaining() = len - pos >= 8; after "
+                "a skip of n <= len - pos Eva bounds pos by pos + len (the relation n <= len - pos is lost), so "
+                "it sees pos past len and the subtraction wrapping; span.c is proved by WP (wp_span, every "
+                "function, -wp-rte)",
+    "eva_vdev_pci_msix": "4 alarms, false: an 8-byte MSI-X table access stores or loads a second dword at t + 4; "
+                         "t is 8-aligned (msix_width_ok), so t + 4 <= 44 inside the 48-byte table, but Eva does "
+                         "not reduce an offset by an alignment test ((off & 7) == 0), so it sees t + 4 up to 51",
+    "eva_run_mmio_split": RUN_WHY.format(n="10 alarms with one event (the whole analysis, 830 s on this loaded "
+                                            "machine)"),
+    "eva_run_mmio_packed": RUN_WHY.format(n="6 alarms with two events when the 600 s run bound stopped it"),
+    "eva_run_pci_split": RUN_WHY.format(n="14 alarms with one event (the whole analysis, 578 s here): the 10 "
+                                          "of eva_run_mmio_split's kinds and the 4 MSI-X table alarms of "
+                                          "eva_vdev_pci_msix"),
+    "eva_run_pci_packed": "not analysed to the end yet; its alarms are not known, so nothing is claimed for it",
+    "eva_fdt": "4 alarms, false: patch_be32 writes the length and name offset of a property at the position "
+               "recorded before it (at + 4 <= pos <= cap whenever the writer is ok, a relation Eva loses once "
+               "the strings' unknown lengths make pos an interval)",
+    "eva_aml": "1 alarm, false: the SSDT checksum reads buf[0 .. pos - 1] where ok implies pos <= cap (the same "
+               "writer relation)",
+}
+EVA_PENDING_DRIVERS = [eva_span, eva_vdev_pci_msix, eva_run_mmio_split, eva_run_mmio_packed, eva_run_pci_split, eva_run_pci_packed, eva_fdt,
+                       eva_aml]
 
 EVA_BUILTINS = ("memcpy", "memset")
+
+# Public core functions no gated Eva driver reaches yet, and why (the page and
+# the stage's summary list every public function not reached; each one not
+# named here is reported without a reason).
+_BEHIND_QUEUE = ("behind a running queue: reached by the eva_run_* drivers, which are not yet part of the stage "
+                 "(their alarms are analysed on the proof page); covered by WP where the page says so, and by the "
+                 "unit, fuzz and sanitizer runs")
+_WRITER = "reached by {d}, not yet part of the stage (its false alarms are analysed on the proof page)"
+_SPAN = ("proved by WP instead (wp_span: every function of span.c with -wp-rte); eva_span is not yet part of "
+         "the stage (its false alarms are analysed on the proof page)")
+EVA_NOT_REACHED_WHY = dict(
+    [(f, _SPAN) for f in ("svd_cursor_init", "svd_cursor_read_le64", "svd_cursor_remaining", "svd_cursor_skip",
+                          "svd_span_make", "svd_load_le32", "svd_load_le64", "svd_store_le32",
+                          "svd_store_le64")] +
+    [(f, _BEHIND_QUEUE) for f in ("svd_vq_pop", "svd_vq_push", "svd_vq_need_interrupt", "svd_vqp_pop",
+                                  "svd_vqp_push", "svd_vqp_need_interrupt", "svd_vqp_base", "svd_vqp_resync")] +
+    [(f, _WRITER.format(d="eva_fdt")) for f in ("svd_fdt_blob", "svd_fdt_gic_irq", "svd_fdt_node_check",
+                                                "svd_fdt_node_init", "svd_fdt_node_name", "svd_fdt_prop",
+                                                "svd_fdt_virtio_mmio")] +
+    [(f, _WRITER.format(d="eva_aml")) for f in ("svd_aml_ssdt", "svd_aml_virtio_mmio")])
+
+
+def public_functions(root, files=None):
+    """(file, function) of every function with external linkage in the core (or in @files)."""
+    pub = set()
+    paths = [pathlib.Path(f) for f in files] if files else sorted((root / "src" / "core").glob("*.c"))
+    for f in paths:
+        if f.suffix != ".c" or "src/core" not in str(f):
+            continue
+        for line in f.read_text(encoding="utf-8", errors="replace").splitlines():
+            m = re.match(r"^(?!static\b)(?:const\s+)?[a-z_]\w*(?:\s+|\s*\*\s*)(svd_\w+)\(", line)
+            if m:
+                pub.add((f.name, m.group(1)))
+    return pub
+
+
+def driver_entries(driver, public):
+    """Public core functions a driver (and the eva_*.h it includes) calls by name."""
+    names = {fn for _, fn in public}
+    text = driver.read_text(encoding="utf-8")
+    for inc in re.findall(r'#include "(eva_\w+\.h)"', text):
+        text += (HERE / inc).read_text(encoding="utf-8")
+        for inc2 in re.findall(r'#include "(eva_\w+\.h)"', (HERE / inc).read_text(encoding="utf-8")):
+            text += (HERE / inc2).read_text(encoding="utf-8")
+    return sorted(set(re.findall(r"\b(svd_\w+)\s*\(", text)) & names)
 
 
 def cpp_args(root):
@@ -316,7 +494,7 @@ def run_eva(name, d, out, root):
     cmd = ["frama-c", "-no-annot"] + cpp_args(root) + [str(driver)] + d["files"] + \
           ["-eva", "-main", "main", "-eva-slevel", str(d.get("slevel", 20)),
            "-eva-partition-history", "1", "-eva-interprocedural-history",
-           "-eva-domains", d.get("domains", "equality"), "-eva-no-show-progress",
+           "-eva-domains", d.get("domains", "equality"), "-eva-no-show-progress"] + d.get("extra", []) + [
            "-then", "-report-csv", str(csvf), "-then", "-metrics", "-metrics-eva-cover"]
     log = out / f"{name}.log"
     rc, dt = run(cmd, log, RUN_TIMEOUT)
@@ -355,8 +533,19 @@ def run_eva(name, d, out, root):
                     e["alarms"] += 1
     stmts = re.search(r"In these functions, (\d+) statements reached \(out of (\d+)\)", text)
     ok = rc == 0 and alarms == 0 and not not_valid and errors == 0 and reached > 0
-    return dict(kind="eva", name=name, ok=ok, rc=rc, time=dt, alarms=alarms, reached=reached, defined=defined,
+    public = public_functions(root, d["files"])
+    # Eva's functions: the metrics list every analysed function with its statements reached (a function
+    # nothing calls is in neither this list nor "Unreached functions").
+    m = re.search(r"Statements analyzed by Eva\n.*?\n(.*?)(?:\n\[|\Z)", text, re.S)
+    analysed = set()
+    if m:
+        for fn, n_hit in re.findall(r"^\s+(\w+): (\d+) stmts out of \d+", m.group(1), re.M):
+            if int(n_hit) > 0:
+                analysed.add(fn)
+    reached_public = sorted(fn for _, fn in public if fn in analysed)
+    return dict(kind="eva", entries=driver_entries(driver, public), reached_public=reached_public, name=name, ok=ok, rc=rc, time=dt, alarms=alarms, reached=reached, defined=defined,
                 unreached=unreached, not_valid=not_valid, functions=per_fct, what=d["what"],
+                settings=" ".join(d.get("extra", [])), slevel=d.get("slevel", 20),
                 statements=(int(stmts.group(1)), int(stmts.group(2))) if stmts else (0, 0),
                 files=[os.path.relpath(f, root) for f in d["files"]] + [f"tests/prove/{name}.c"])
 
@@ -388,7 +577,7 @@ def main(argv):
     for u in WP_UNITS + WP_UNITS_OPEN:
         if (not only and u in WP_UNITS) or u.__name__ in only:
             jobs.append((u.__name__, "wp", u(root)))
-    for d in EVA_DRIVERS:
+    for d in EVA_DRIVERS + [p for p in EVA_PENDING_DRIVERS if p.__name__ in only]:
         if not only or d.__name__ in only:
             jobs.append((d.__name__, "eva", d(root)))
     t0 = time.monotonic()
@@ -411,12 +600,21 @@ def main(argv):
                     print(f"prove:   {p}")
     wall = time.monotonic() - t0
     results.sort(key=lambda r: (r["kind"], r["name"]))
+    reached = set()
+    for r in results:
+        if r["kind"] == "eva":
+            reached |= set(r["reached_public"])
+    not_reached = sorted(fn for _, fn in public_functions(root) if fn not in reached)
     summary = dict(wall=wall, results=results, provers=PROVERS, wp_timeout=WP_TIMEOUT, wp_pending=WP_PENDING,
+                   eva_not_reached=[(fn, EVA_NOT_REACHED_WHY.get(fn, "")) for fn in not_reached],
+                   eva_pending=EVA_PENDING,
                    frama_c=subprocess.run(["frama-c", "-version"], capture_output=True, text=True).stdout.strip())
     (out / "results.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     wp = [r for r in results if r["kind"] == "wp"]
     ev = [r for r in results if r["kind"] == "eva"]
     ok = all(r["ok"] for r in results) and bool(results)
+    if not only:
+        print(f"prove: {len(not_reached)} public core functions no Eva driver reaches: {', '.join(not_reached) or 'none'}")
     print(f"prove: Eva {len(ev)} drivers, {sum(max(r['alarms'], 0) for r in ev)} alarms; "
           f"WP {sum(r['proved'] for r in wp)}/{sum(r['total'] for r in wp)} goals proved; "
           f"{wall:.0f} s wall on {JOBS} jobs: {'passed' if ok else 'FAILED'}")

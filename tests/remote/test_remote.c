@@ -33,6 +33,8 @@
 
 #include <cmocka.h>
 
+#include "tg_sigbus.h"
+
 #include "mpq_dev.h"
 #include "mpq_proto.h"
 #include "mpq_qmp.h"
@@ -288,7 +290,8 @@ typedef struct ram {
 
 static void ram_init(ram *r)
 {
-    r->fd = memfd_create("guest-ram", MFD_CLOEXEC);
+    /* Sealing allowed, no seal added: unsealed, as memory-backend-memfd,seal=off gives. */
+    r->fd = memfd_create("guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     assert_true(r->fd >= 0);
     assert_int_equal(ftruncate(r->fd, RAM_SIZE), 0);
     r->map = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
@@ -368,6 +371,7 @@ enum qmp_mode {
     QS_REFUSE_ACTION,     /* answers the action with an error */
     QS_STOPPED,           /* query-status: running false; RESUME after resume_ms */
     QS_SILENT,            /* never answers a command */
+    QS_SILENT_ACTION,     /* answers everything but the watchdog action */
     QS_DEEP               /* a reply nested deeper than the limit */
 };
 
@@ -453,7 +457,7 @@ static void qs_serve(fake_qmp *q, int fd, enum qmp_mode mode)
             pthread_mutex_unlock(&q->mu);
             char rep[9000];
             bool action = strcmp(name, "qmp_capabilities") != 0 && strcmp(name, "query-status") != 0;
-            if (mode == QS_SILENT) {
+            if (mode == QS_SILENT || (mode == QS_SILENT_ACTION && action)) {
                 continue;
             }
             if (mode == QS_WRONG_ID) {
@@ -640,7 +644,7 @@ static const char *const k_wdt_none[] = { "--device", "i6300esb", "--action", "n
 
 /* ------------------------------------------------------------------ tests */
 
-/* REQ: REQ-RMT-001 REQ-RMT-002 REQ-RMT-003 */
+/* REQ: REQ-RMT-001.a REQ-RMT-001.b REQ-RMT-001.c REQ-RMT-002 REQ-RMT-003 */
 static void test_esb_probe_as_linux_does(void **state)
 {
     (void)state;
@@ -684,7 +688,7 @@ static void test_esb_probe_as_linux_does(void **state)
 /* REQ: REQ-RMT-020 */
 /* Stopped and continued (SIGSTOP, SIGCONT), the daemon's epoll_wait returns
  * EINTR with no handler run (Linux does that for stop signals): it serves on. */
-/* REQ: REQ-RMT-001 */
+/* REQ: REQ-RMT-001.a */
 static void test_stop_and_continue_serves_on(void **state)
 {
     (void)state;
@@ -722,7 +726,7 @@ static void test_proxy_eof_exits_zero(void **state)
 /* Stage 2 expiry reaches QEMU as system_reset at the time the hardware acts:
  * 2 x 100 x 2^15 x 30 ns after the enabling write (the watchdog's clock is
  * CLOCK_MONOTONIC; the daemon never acts early). */
-/* REQ: REQ-RMT-030 REQ-RMT-031 REQ-RMT-040 REQ-RMT-001 */
+/* REQ: REQ-RMT-030 REQ-RMT-031 REQ-RMT-040 REQ-RMT-001.b */
 static void test_esb_expiry_resets_through_qmp_on_time(void **state)
 {
     (void)state;
@@ -827,7 +831,11 @@ static void test_esb_stage1_interrupt_through_irqfd(void **state)
 
 /* The daemon starts before QEMU: the QMP socket appears later; an expiry
  * before it did waits and goes out as soon as QMP is ready. */
-/* REQ: REQ-RMT-041 REQ-RMT-042 */
+/* QEMU's QMP socket appears 200 ms after the action fell due: meanwhile the
+ * device answers (the client never blocks the loop); the client, retrying
+ * every 100 ms, connects within 250 ms of the socket appearing and sends the
+ * waiting action exactly once. */
+/* REQ: REQ-RMT-041.a REQ-RMT-041.b */
 static void test_qmp_appears_late_action_waits(void **state)
 {
     (void)state;
@@ -840,16 +848,23 @@ static void test_qmp_appears_late_action_waits(void **state)
     assert_true(log_wait(p.log, "system_reset waits until QMP", 2000) ||
                 log_wait(p.log, "reset waits until QMP", 100));
     sleep_ms(200);
+    assert_int_equal(cfg_read(&p, 0x00, 2), 0x8086); /* the loop serves while QMP is away */
+    const uint64_t up = now_ms();
     qs_start_at(&qs, qs.path);
+    const uint64_t first = qs_wait_cmd(&qs, "query-status", 3000);
+    assert_true(first != 0);
+    assert_true(first - up < 250u);
     assert_true(qs_wait_cmd(&qs, "system_reset", 3000) != 0);
     assert_true(log_wait(p.log, "ms after the expiry", 500));
+    sleep_ms(300);
+    assert_int_equal(qs_count(&qs, "system_reset"), 1); /* sent once */
     assert_int_equal(px_stop(&p, SIGTERM), 0);
     qs_stop(&qs);
 }
 
 /* QEMU's monitor goes away and comes back (QEMU restarted on the same path):
  * the client reconnects and the next expiry reaches the new one. */
-/* REQ: REQ-RMT-042 */
+/* REQ: REQ-RMT-042.a REQ-RMT-042.b */
 static void test_qmp_survives_qemu_going_away(void **state)
 {
     (void)state;
@@ -876,7 +891,7 @@ static void test_qmp_survives_qemu_going_away(void **state)
  * greeting, a wrong id, an over-long line, too deep a nesting, silence and a
  * refusal end that QMP connection (logged) and the client starts over; the
  * device keeps serving the guest throughout. */
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.a REQ-RMT-043.b REQ-RMT-043.c */
 static void test_qmp_validates_what_qemu_answers(void **state)
 {
     (void)state;
@@ -926,7 +941,7 @@ static void test_qmp_validates_what_qemu_answers(void **state)
 
 /* A monitor that never answers the action: after the reply timeout the
  * connection ends and the action is not sent again (QEMU may have done it). */
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.b REQ-RMT-043.c */
 /* FM: FM-RMT-003 */
 static void test_qmp_silent_monitor_times_out(void **state)
 {
@@ -939,6 +954,35 @@ static void test_qmp_silent_monitor_times_out(void **state)
     px_start(&p, args);
     assert_true(log_wait(p.log, "QMP: QEMU did not answer in time", 8000));
     assert_true(qs_wait_cmd(&qs, "query-status", 3000) != 0); /* second connection */
+    assert_int_equal(px_stop(&p, SIGTERM), 0);
+    qs_stop(&qs);
+}
+
+/* An action QEMU received but never confirmed (its monitor went silent on
+ * it, the reply timeout ended the connection) is not sent again to the QEMU
+ * the client reaches next: the first may have carried it out. */
+/* REQ: REQ-RMT-042.c */
+static void test_qmp_unconfirmed_action_not_sent_again(void **state)
+{
+    (void)state;
+    fake_qmp qs;
+    px p;
+    qs_init(&qs, QS_SILENT_ACTION, QS_GOOD);
+    qs_start_at(&qs, qs.path);
+    const char *args[] = { "--device", "i6300esb", "--qmp", qs.path, "--log-level", "info", NULL };
+    px_start(&p, args);
+    assert_true(qs_wait_cmd(&qs, "query-status", 3000) != 0);
+    (void)esb_probe_and_start(&p, 3, STAGE_TICKS);
+    assert_true(qs_wait_cmd(&qs, "system_reset", 3000) != 0);
+    assert_true(log_wait(p.log, "QMP: QEMU did not answer in time", 8000));
+    assert_true(file_has(p.log, "before QEMU confirmed the watchdog action (not sent again)"));
+    const uint64_t t0 = now_ms();
+    while (qs_count(&qs, "query-status") < 2) { /* the second QEMU, reached */
+        assert_true(now_ms() - t0 < 3000u);
+        sleep_ms(10);
+    }
+    sleep_ms(500);
+    assert_int_equal(qs_count(&qs, "system_reset"), 1);
     assert_int_equal(px_stop(&p, SIGTERM), 0);
     qs_stop(&qs);
 }
@@ -1200,7 +1244,7 @@ static void a_fd_on_payload(const px *p, const ram *r)
     px_send_raw(p, m, sizeof(m), &r->fd, 1);
 }
 
-/* REQ: REQ-RMT-010 REQ-RMT-011 REQ-RMT-012 REQ-RMT-013 REQ-RMT-014 REQ-RMT-015 */
+/* REQ: REQ-RMT-010 REQ-RMT-011 REQ-RMT-012 REQ-RMT-013 REQ-RMT-014.a REQ-RMT-014.c REQ-RMT-015 */
 /* FM: FM-RMT-001 */
 static void test_attacks_end_the_connection(void **state)
 {
@@ -1305,7 +1349,7 @@ static void virtio_setup(const px *p, tg_vring *vr, const ram *r)
     assert_int_equal(vio_r(p, 0x14, 1), 0x0f);
 }
 
-/* REQ: REQ-RMT-050 REQ-RMT-051 REQ-RMT-052 REQ-RMT-014 REQ-RMT-015 REQ-RMT-032 */
+/* REQ: REQ-RMT-050 REQ-RMT-051 REQ-RMT-052 REQ-RMT-014.b REQ-RMT-015 REQ-RMT-032 */
 static void test_virtio_entropy_through_the_proxy(void **state)
 {
     (void)state;
@@ -1428,7 +1472,7 @@ static void test_guest_ram_shrunk_sigbus_contained(void **state)
 
 /* --socket: one proxy at a time; after one leaves (or breaks the protocol)
  * the next is served by a device reset to power-on. SIGTERM removes the file. */
-/* REQ: REQ-RMT-021 REQ-RMT-010 REQ-RMT-025 */
+/* REQ: REQ-RMT-021 REQ-RMT-010 REQ-RMT-025 REQ-RMT-001.a */
 static void test_socket_mode_serves_one_proxy_after_another(void **state)
 {
     (void)state;
@@ -1492,7 +1536,203 @@ static void test_socket_mode_serves_one_proxy_after_another(void **state)
     assert_true(file_has(p.log, "malformed message: connection ended"));
 }
 
+/* The daemon sock_start() started, killed by the teardown if a failed
+ * assertion left it running. */
+static pid_t g_sock_pid;
+
+static int sock_teardown(void **state)
+{
+    (void)state;
+    if (g_sock_pid > 0) {
+        kill(g_sock_pid, SIGKILL);
+        waitpid(g_sock_pid, NULL, 0);
+        g_sock_pid = 0;
+    }
+    return 0;
+}
+
+/* --require-sealed-memory: guest RAM that can be truncated (no F_SEAL_SHRINK)
+ * ends the connection at SYNC_SYSMEM with nothing mapped; RAM sealed as
+ * QEMU's memory-backend-memfd seals it by default is mapped and the device
+ * answers; the daemon has no SIGBUS handler then, the default daemon has one
+ * (for unsealed RAM, test_guest_ram_shrunk_sigbus_contained). */
+/* REQ: REQ-RMT-027 */
+/* FM: FM-RMT-005 */
+static void test_require_sealed_memory(void **state)
+{
+    (void)state;
+    static const char *const strict[] = { "--device", "virtio-entropy", "--require-sealed-memory", "--log-level", "info",
+                                          NULL };
+    px p;
+    ram r;
+    uint8_t b;
+    tg_sanitizers_leave_sigbus(true);
+    ram_init(&r);
+    px_start(&p, strict);
+    g_sock_pid = p.pid;
+    assert_int_equal(cfg_read(&p, 0, 2), 0x1af4);
+    assert_false(tg_catches_sigbus(p.pid));
+    sysmem_pc(&p, &r);
+    assert_true(recv(p.fd, &b, 1, 0) <= 0); /* connection ended */
+    assert_int_equal(WEXITSTATUS(px_wait_exit(&p, 3000)), 1);
+    g_sock_pid = 0;
+    assert_true(file_has(p.log, "region 0 is not sealed against shrinking"));
+    assert_false(file_has(p.log, "regions mapped"));
+    close(p.fd);
+    /* Sealed against shrinking and growing: truncation is impossible. */
+    assert_int_equal(fcntl(r.fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+    assert_int_not_equal(ftruncate(r.fd, 4096), 0);
+    assert_int_equal(errno, EPERM);
+    px_start(&p, strict);
+    g_sock_pid = p.pid;
+    sysmem_pc(&p, &r);
+    assert_int_equal(cfg_read(&p, 0, 2), 0x1af4); /* still connected, after the table */
+    assert_true(log_wait(p.log, "guest RAM: 2 regions mapped", 3000));
+    assert_false(tg_catches_sigbus(p.pid));
+    int s = px_stop(&p, SIGTERM);
+    g_sock_pid = 0;
+    assert_int_equal(WEXITSTATUS(s), 0);
+    /* The default keeps the handler for unsealed RAM. */
+    static const char *const dflt[] = { "--device", "virtio-entropy", NULL };
+    px_start(&p, dflt);
+    g_sock_pid = p.pid;
+    assert_int_equal(cfg_read(&p, 0, 2), 0x1af4); /* set-up is over */
+    assert_true(tg_catches_sigbus(p.pid));
+    s = px_stop(&p, SIGTERM);
+    g_sock_pid = 0;
+    assert_int_equal(WEXITSTATUS(s), 0);
+    ram_free(&r);
+    tg_sanitizers_leave_sigbus(false);
+}
+
 /* ------------------------------------------------------------------- CLI */
+
+static int run_cli(const char *const *args, char *out, size_t outlen);
+
+/* Start the daemon in --socket mode on @path with @extra options (NULL-terminated)
+ * and wait for the socket file. */
+static void sock_start(px *p, const char *path, const char *const *extra)
+{
+    const char *argv[24];
+    size_t n = 0;
+    struct stat st;
+    argv[n++] = g_daemon;
+    argv[n++] = "--device";
+    argv[n++] = "i6300esb";
+    argv[n++] = "--action";
+    argv[n++] = "none";
+    argv[n++] = "--socket";
+    argv[n++] = path;
+    for (size_t i = 0; extra[i] != NULL && n < 23; i++) {
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
+    memset(p, 0, sizeof(*p));
+    p->fd = -1;
+    tmp_path(p->log, sizeof(p->log), "daemon.log");
+    (void)unlink(path);
+    p->pid = fork();
+    assert_true(p->pid >= 0);
+    if (p->pid == 0) {
+        int lf = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(lf, 2);
+        execv(g_daemon, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    g_sock_pid = p->pid;
+    const uint64_t t0 = now_ms();
+    while (stat(path, &st) != 0) {
+        assert_true(now_ms() - t0 < 3000);
+        sleep_ms(5);
+    }
+}
+
+/* Connect to @path, retrying while bind() has happened and listen() not yet. */
+static int sock_connect(const char *path)
+{
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%.107s", path);
+    for (int tries = 0; tries < 200; tries++) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+            struct timeval tv = { 3, 0 };
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+            return fd;
+        }
+        close(fd);
+        sleep_ms(10);
+    }
+    fail_msg("cannot connect to %s", path);
+    return -1;
+}
+
+/* A local process of another user that reaches the socket (its file made
+ * wider than 0600 by someone, here chmod 0666) is refused by --peer-uid on
+ * the kernel's SO_PEERCRED: closed at once with nothing answered, the daemon
+ * listening on; a process of the named uid is served. */
+/* REQ: REQ-RMT-026 */
+/* FM: FM-RMT-004 */
+static void test_socket_peer_uid_checked(void **state)
+{
+    (void)state;
+    char path[256];
+    char other[16];
+    char mine[16];
+    px p;
+    uint8_t b;
+    tmp_path(path, sizeof(path), "peer.sock");
+    snprintf(other, sizeof(other), "%u", (unsigned)getuid() + 1u);
+    snprintf(mine, sizeof(mine), "%u", (unsigned)getuid());
+    {
+        const char *const extra[] = { "--peer-uid", other, "--log-level", "info", NULL };
+        sock_start(&p, path, extra);
+        assert_int_equal(chmod(path, 0666), 0);
+        for (int i = 0; i < 2; i++) { /* refused twice: it listens on after a refusal */
+            p.fd = sock_connect(path);
+            uint8_t m[MPQ_CFG_SIZE];
+            svd_store_le32(m, 0u);
+            svd_store_le32(m + 4, 0u);
+            svd_store_le32(m + 8, 2u);
+            px_send(&p, MPQ_PCI_CFGREAD, m, sizeof(m), NULL, 0); /* may find it closed already (EPIPE) */
+            assert_true(recv(p.fd, &b, 1, 0) <= 0); /* closed, no reply */
+            close(p.fd);
+            p.fd = -1;
+        }
+        assert_true(log_wait(p.log, "connection refused: peer uid", 3000));
+        const int s = px_stop(&p, SIGTERM);
+        g_sock_pid = 0;
+        assert_true(WIFEXITED(s));
+        assert_int_equal(WEXITSTATUS(s), 0);
+        assert_false(file_has(p.log, "proxy connected"));
+    }
+    {
+        const char *const extra[] = { "--peer-uid", mine, NULL };
+        sock_start(&p, path, extra);
+        p.fd = sock_connect(path);
+        assert_int_equal(cfg_read(&p, 0x00, 2), 0x8086u); /* served: the i6300ESB's vendor ID */
+        const int s = px_stop(&p, SIGTERM);
+        g_sock_pid = 0;
+        assert_true(WIFEXITED(s));
+        assert_int_equal(WEXITSTATUS(s), 0);
+    }
+    {
+        char out[4096];
+        const char *const bad1[] = { "--device", "i6300esb", "--action", "none", "--socket", path, "--peer-uid", "-1", NULL };
+        const char *const bad2[] = { "--device", "i6300esb", "--action", "none", "--socket", path, "--peer-uid",
+                                     "4294967295", NULL };
+        const char *const bad3[] = { "--device", "i6300esb", "--action", "none", "--fd", "3", "--peer-uid", mine, NULL };
+        assert_int_equal(run_cli(bad1, out, sizeof(out)), 2);
+        assert_non_null(strstr(out, "invalid value '-1' for option '--peer-uid'"));
+        assert_int_equal(run_cli(bad2, out, sizeof(out)), 2);
+        assert_non_null(strstr(out, "invalid value '4294967295' for option '--peer-uid'"));
+        assert_int_equal(run_cli(bad3, out, sizeof(out)), 2);
+        assert_non_null(strstr(out, "'--peer-uid' applies to --socket only"));
+    }
+}
+
 
 static int run_cli(const char *const *args, char *out, size_t outlen)
 {
@@ -1698,7 +1938,7 @@ static void dev_new(mpq_dev *d, enum mpq_kind kind)
 
 /* Tables replaced, refused and repeated; irqfds replaced; disconnects: no fd
  * or mapping is left behind. */
-/* REQ: REQ-RMT-017 REQ-RMT-019 */
+/* REQ: REQ-RMT-017 REQ-RMT-019.a REQ-RMT-019.b */
 static void test_dispatcher_no_fd_or_mapping_leak(void **state)
 {
     (void)state;
@@ -1741,7 +1981,7 @@ static void test_dispatcher_no_fd_or_mapping_leak(void **state)
 
 /* 20000 random messages (random command, size, payload, fds) never crash
  * the dispatcher and leave no fd behind. */
-/* REQ: REQ-RMT-019 */
+/* REQ: REQ-RMT-019.a REQ-RMT-019.b REQ-RMT-019.c */
 static void test_dispatcher_garbage_never_crashes(void **state)
 {
     (void)state;
@@ -1810,7 +2050,7 @@ static enum mpq_verdict sysmem_send(mpq_dev *d, const uint8_t *m, const int *fds
     return mpq_dev_handle(d, MPQ_SYNC_SYSMEM, MPQ_SYSMEM_SIZE, m, fds, n, 0, &out);
 }
 
-/* REQ: REQ-RMT-014 REQ-RMT-015 */
+/* REQ: REQ-RMT-014.a REQ-RMT-015 REQ-RMT-019.a */
 static void test_dispatcher_each_refusal_in_process(void **state)
 {
     static mpq_dev d;
@@ -1902,8 +2142,55 @@ static void test_dispatcher_each_refusal_in_process(void **state)
     mpq_log_level = saved;
 }
 
+/* The watchdog checks a table as the entropy device does but maps nothing;
+ * on the entropy device a table equal to the one in place changes nothing
+ * (the same mapping kept, no new one, the fd handed with it closed). */
+/* REQ: REQ-RMT-014.b REQ-RMT-014.c */
+static void test_dispatcher_watchdog_maps_nothing_same_table_changes_nothing(void **state)
+{
+    static mpq_dev d;
+    ram r;
+    uint8_t m[MPQ_SYSMEM_SIZE];
+    int one[1];
+    (void)state;
+    ram_init(&r);
+    one[0] = r.fd;
+    const size_t fds0 = count_fds();
+    const size_t maps0 = count_maps();
+    /* The watchdog: a bad table refused, a good one taken, nothing mapped. */
+    dev_new(&d, MPQ_DEV_I6300ESB);
+    memset(m, 0, sizeof(m));
+    sysmem_one(m, 0, 0, 0, 0);
+    assert_int_equal(sysmem_send(&d, m, one, 1), MPQ_V_DISCONNECT);
+    sysmem_one(m, 0, 0, 1u << 20, 0);
+    assert_int_equal(sysmem_send(&d, m, one, 1), MPQ_V_OK);
+    assert_int_equal(d.nregions, 1);
+    assert_null(d.regions[0].map);
+    assert_int_equal(count_maps(), maps0);
+    mpq_dev_disconnect(&d, 0);
+    assert_int_equal(count_fds(), fds0);
+    /* The entropy device maps it; the same table again changes nothing. */
+    dev_new(&d, MPQ_DEV_ENTROPY);
+    assert_int_equal(sysmem_send(&d, m, one, 1), MPQ_V_OK);
+    void *const map = d.regions[0].map;
+    assert_non_null(map);
+    const size_t maps1 = count_maps();
+    assert_true(maps1 > maps0);
+    const size_t fds1 = count_fds();
+    assert_int_equal(sysmem_send(&d, m, one, 1), MPQ_V_OK);
+    assert_int_equal(d.st.syncs_same, 1);
+    assert_int_equal(d.nregions, 1);
+    assert_ptr_equal(d.regions[0].map, map);
+    assert_int_equal(count_maps(), maps1);
+    assert_int_equal(count_fds(), fds1);
+    mpq_dev_disconnect(&d, 0);
+    assert_int_equal(count_maps(), maps0);
+    assert_int_equal(count_fds(), fds0);
+    ram_free(&r);
+}
+
 /* The QMP client's JSON check: RFC 8259 syntax, strict UTF-8, the nesting limit. */
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.a */
 static void test_json_validator(void **state)
 {
     (void)state;
@@ -1954,7 +2241,7 @@ static void test_json_validator(void **state)
  * their ranges, truncated and overlong UTF-8, code points past U+10FFFF,
  * numbers cut short, a comma outside any container, an unclosed container;
  * and the key lookup on text that ends early. */
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.a */
 static void test_json_validator_edges(void **state)
 {
     typedef struct jcase {
@@ -2024,7 +2311,7 @@ static void test_json_validator_edges(void **state)
 }
 
 /* The conversation without sockets: each line QEMU could send, in each state. */
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.a */
 static void test_qmp_conversation_in_process(void **state)
 {
     (void)state;
@@ -2109,7 +2396,7 @@ static const char *qmp_heard(int peer)
     return buf;
 }
 
-/* REQ: REQ-RMT-043 */
+/* REQ: REQ-RMT-043.a REQ-RMT-043.b REQ-RMT-043.c */
 static void test_qmp_client_over_a_socketpair(void **state)
 {
     static const char *const bad_greetings[] = {
@@ -2235,6 +2522,7 @@ static void test_qmp_client_over_a_socketpair(void **state)
         q.action = was;
         mpq_qmp_poll(&q, 0);
         assert_int_equal(q.state, MPQ_QMP_GREETING);
+        assert_int_equal(mpq_qmp_deadline(&q), UINT64_C(30000000000)); /* the greeting is due within 30 s */
         peer = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
         assert_true(peer >= 0);
         qmp_say(&q, peer, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\n", 1);
@@ -2300,18 +2588,22 @@ int main(void)
         cmocka_unit_test(test_qmp_survives_qemu_going_away),
         cmocka_unit_test(test_qmp_validates_what_qemu_answers),
         cmocka_unit_test(test_qmp_silent_monitor_times_out),
+        cmocka_unit_test(test_qmp_unconfirmed_action_not_sent_again),
         cmocka_unit_test(test_vm_stopped_freezes_the_watchdog),
         cmocka_unit_test(test_attacks_end_the_connection),
         cmocka_unit_test(test_virtio_entropy_through_the_proxy),
         cmocka_unit_test(test_virtio_guest_error_latches),
         cmocka_unit_test(test_guest_ram_shrunk_sigbus_contained),
         cmocka_unit_test(test_socket_mode_serves_one_proxy_after_another),
+        cmocka_unit_test_teardown(test_socket_peer_uid_checked, sock_teardown),
+        cmocka_unit_test_teardown(test_require_sealed_memory, sock_teardown),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_entropy_source_and_rate_options),
         cmocka_unit_test(test_metrics_and_signals),
         cmocka_unit_test(test_dispatcher_no_fd_or_mapping_leak),
         cmocka_unit_test(test_dispatcher_garbage_never_crashes),
         cmocka_unit_test(test_dispatcher_each_refusal_in_process),
+        cmocka_unit_test(test_dispatcher_watchdog_maps_nothing_same_table_changes_nothing),
         cmocka_unit_test(test_json_validator),
         cmocka_unit_test(test_json_validator_edges),
         cmocka_unit_test(test_qmp_conversation_in_process),

@@ -168,6 +168,7 @@ static void test_ssdt_max_devices_fits_bound(void **state)
 
 /* Every capacity short of the need: NOSPACE, nothing past the capacity, len untouched. */
 /* REQ: REQ-ACPI-007 */
+/* FM: FM-ACPI-001 */
 static void test_attack_every_short_capacity(void **state)
 {
     (void)state;
@@ -195,6 +196,7 @@ static void test_attack_every_short_capacity(void **state)
 }
 
 /* REQ: REQ-ACPI-007 */
+/* FM: FM-ACPI-002 */
 static void test_attack_invalid_devices(void **state)
 {
     (void)state;
@@ -248,6 +250,7 @@ static void test_attack_invalid_devices(void **state)
 /* Two devices with the same name or the same _UID would make an OS drop or
  * confuse one of them: refused. */
 /* REQ: REQ-ACPI-007 */
+/* FM: FM-ACPI-002 */
 static void test_attack_duplicate_name_or_uid(void **state)
 {
     (void)state;

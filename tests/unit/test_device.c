@@ -981,7 +981,7 @@ static void test_config_read_widths_and_bounds(void **state)
 }
 
 /* The work one call may do: defaults, limits, and the model is handed it. */
-/* REQ: REQ-VDEV-012 REQ-DEV-014 */
+/* REQ: REQ-DEV-014 */
 static void test_budget_defaults_limits_and_reaches_the_model(void **state)
 {
     fix *f = *state;

@@ -41,6 +41,7 @@ typedef struct tsrc {
     uint32_t fail_after; /* after this many good calls, fail forever (0 = never) */
     bool overclaim;    /* report more bytes than asked */
     size_t lens[64];   /* len of each call */
+    const uint8_t *bufs[64]; /* where each call was asked to write */
     bool stuck;        /* deliver stuck_value only (a stuck source) */
     uint8_t stuck_value;
 } tsrc;
@@ -50,6 +51,7 @@ static svd_result tsrc_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
     tsrc *t = ctx;
     if (t->calls < 64u) {
         t->lens[t->calls] = len;
+        t->bufs[t->calls] = buf;
     }
     t->calls++;
     if (len == 0u) {
@@ -297,7 +299,7 @@ static void test_model_is_virtio_entropy(void **state)
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
-/* REQ: REQ-ENT-020 */
+/* REQ: REQ-ENT-020.a REQ-ENT-020.b */
 static void test_init_validates_config(void **state)
 {
     fix *f = *state;
@@ -455,7 +457,7 @@ static void test_attack_chain_longer_than_recorded_segments(void **state)
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
-/* REQ: REQ-ENT-014 REQ-ENT-013 */
+/* REQ: REQ-ENT-014.a REQ-ENT-014.b REQ-ENT-014.c REQ-ENT-013 */
 /* FM: FM-ENT-001 */
 static void test_source_failing_then_recovering(void **state)
 {
@@ -492,7 +494,7 @@ static void test_source_failing_then_recovering(void **state)
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
-/* REQ: REQ-ENT-014 */
+/* REQ: REQ-ENT-014.a REQ-ENT-014.b REQ-ENT-014.c */
 /* FM: FM-ENT-002 */
 static void test_attack_source_claiming_more_than_asked_is_a_failure(void **state)
 {
@@ -575,7 +577,7 @@ static void test_source_dry_in_first_segment_leaves_later_segments_alone(void **
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
-/* REQ: REQ-ENT-016 REQ-ENT-006 */
+/* REQ: REQ-ENT-016.a REQ-ENT-016.b REQ-ENT-016.c REQ-ENT-006 */
 /* FM: FM-ENT-005 */
 static void test_rate_limiter_exhausts_and_refills(void **state)
 {
@@ -616,7 +618,7 @@ static void test_rate_limiter_exhausts_and_refills(void **state)
     assert_true(tg_mem_canaries_intact(&f->mem));
 }
 
-/* REQ: REQ-ENT-016 REQ-ENT-006 */
+/* REQ: REQ-ENT-016.a REQ-ENT-016.b REQ-ENT-016.c REQ-ENT-016.d REQ-ENT-006 */
 static void test_attack_buffer_larger_than_byte_bucket_gets_bucket_size(void **state)
 {
     fix *f = *state;
@@ -689,7 +691,7 @@ static void test_reset_mid_request_drops_pending(void **state)
 
 /* The engine always tells the model of a reset; a queue reset behind the
  * model's back (the epoch moved) must still drop the request it holds. */
-/* REQ: REQ-ENT-017 REQ-ENT-016 */
+/* REQ: REQ-ENT-017 REQ-ENT-016.b REQ-ENT-016.c */
 static void test_attack_queue_reset_behind_the_models_back_drops_pending(void **state)
 {
     fix *f = *state;
@@ -872,7 +874,7 @@ static void test_buffer_across_region_edge_filled_piecewise(void **state)
 
 /* A retry beyond the end of the clock saturates there, which is "no
  * deadline": the request stays pending and the next notify serves it. */
-/* REQ: REQ-ENT-014 */
+/* REQ: REQ-ENT-014.a REQ-ENT-014.b REQ-ENT-014.c */
 static void test_wake_time_saturates_at_clock_end(void **state)
 {
     fix *f = *state;
@@ -919,7 +921,7 @@ static void test_many_requests_around_the_ring(void **state)
  * over several calls, each asking to be called again at once (deadline =
  * now), its bytes contiguous, completed (and interrupted for) only when it
  * has them all. */
-/* REQ: REQ-VDEV-012 REQ-ENT-013 */
+/* REQ: REQ-VDEV-012.a REQ-VDEV-012.c REQ-VDEV-012.d REQ-VDEV-012.e REQ-ENT-013 */
 static void test_request_larger_than_the_budget_is_served_over_several_calls(void **state)
 {
     fix *f = *state;
@@ -980,7 +982,7 @@ static void test_request_larger_than_the_budget_is_served_over_several_calls(voi
 
 /* Requests that use the byte budget up exactly: the call stops at the
  * boundary and the next request waits for the next call. */
-/* REQ: REQ-VDEV-012 */
+/* REQ: REQ-VDEV-012.a REQ-VDEV-012.d */
 static void test_byte_budget_spent_at_a_request_boundary(void **state)
 {
     fix *f = *state;
@@ -1010,7 +1012,7 @@ static void test_byte_budget_spent_at_a_request_boundary(void **state)
 
 /* A source that gives out after a call of progress: the request is
  * completed with the bytes it has (a prefix), never padded. */
-/* REQ: REQ-VDEV-012 REQ-ENT-015 */
+/* REQ: REQ-VDEV-012.d REQ-VDEV-012.e REQ-ENT-015 */
 static void test_source_dry_after_some_progress_completes_with_what_it_has(void **state)
 {
     fix *f = *state;
@@ -1032,7 +1034,7 @@ static void test_source_dry_after_some_progress_completes_with_what_it_has(void 
 
 /* No further chain is taken once the call's descriptors are spent; a chain
  * is always taken (validated) whole, even past the budget. */
-/* REQ: REQ-VDEV-012 */
+/* REQ: REQ-VDEV-012.b REQ-VDEV-012.d */
 static void test_descriptor_budget_stops_taking_chains(void **state)
 {
     fix *f = *state;
@@ -1073,7 +1075,7 @@ static void test_descriptor_budget_stops_taking_chains(void **state)
 /* A source that may take a while to open (a daemon's device file): the
  * model waits from the guest's first request, retrying every
  * open_retry_ns, and gives up exactly at open_timeout_ns, not before. */
-/* REQ: REQ-ENT-014 REQ-ENT-021 */
+/* REQ: REQ-ENT-014.a REQ-ENT-021.a REQ-ENT-021.b REQ-ENT-021.c */
 /* FM: FM-ENT-004 */
 static void test_source_open_policy_gives_up_at_its_limit_not_before(void **state)
 {
@@ -1135,7 +1137,7 @@ static void test_source_open_policy_gives_up_at_its_limit_not_before(void **stat
 
 /* open_timeout_ns = SVD_NO_DEADLINE: wait forever, retrying at the open
  * cadence (the default one here), and serve once the source opens. */
-/* REQ: REQ-ENT-014 REQ-ENT-022 */
+/* REQ: REQ-ENT-014.a REQ-ENT-014.c REQ-ENT-022 */
 static void test_source_open_policy_forever_never_gives_up(void **state)
 {
     fix *f = *state;
@@ -1173,7 +1175,7 @@ static void test_source_open_policy_forever_never_gives_up(void **state)
 
 /* A source that delivered once is open: a later outage is an ordinary
  * failure (retry_ns cadence), never a reason to give up. */
-/* REQ: REQ-ENT-014 REQ-ENT-022 */
+/* REQ: REQ-ENT-014.a REQ-ENT-014.b REQ-ENT-014.c REQ-ENT-022 */
 static void test_source_open_policy_never_gives_up_on_a_source_that_delivered(void **state)
 {
     fix *f = *state;
@@ -1209,7 +1211,7 @@ static void test_source_open_policy_never_gives_up_on_a_source_that_delivered(vo
 
 /* The start-up test's bytes are discarded: the guest's first buffer gets
  * the bytes after the first 1024 the source gave. */
-/* REQ: REQ-ENT-030 REQ-HLT-001 */
+/* REQ: REQ-ENT-030.a REQ-ENT-030.b REQ-ENT-030.c REQ-ENT-032.c REQ-HLT-001 */
 static void test_health_startup_bytes_never_reach_the_guest(void **state)
 {
     fix *f = *state;
@@ -1230,11 +1232,15 @@ static void test_health_startup_bytes_never_reach_the_guest(void **state)
     expect_source_bytes(f, BUF_GPA, 64u);
     assert_int_equal(stats(f)->health_discarded, SVD_HEALTH_STARTUP_SAMPLES);
     assert_int_equal(stats(f)->health_state, SVD_HEALTH_OK);
+    /* The source was handed the model's stage, never the guest's buffer. */
+    for (uint32_t i = 0u; i < f->src.calls && i < 64u; i++) {
+        assert_ptr_equal(f->src.bufs[i], f->ent.stage);
+    }
 }
 
 /* A stuck source: the request waits (never completed with the stuck bytes),
  * the failure is counted; once healthy again (1024 fresh bytes) it completes. */
-/* REQ: REQ-ENT-030 REQ-ENT-031 */
+/* REQ: REQ-ENT-030.a REQ-ENT-030.c REQ-ENT-031 */
 /* FM: FM-ENT-003 */
 static void test_attack_stuck_source_request_stays_pending(void **state)
 {
@@ -1273,15 +1279,24 @@ static void test_attack_stuck_source_request_stays_pending(void **state)
 /* min_entropy bounds; a start-up test against a source of 16 bytes a call
  * gives up after SVD_ENTROPY_STARTUP_ROUNDS calls and resumes at the retry;
  * a buffer twice the stage is filled in stage-sized source calls. */
-/* REQ: REQ-ENT-032 */
+/* REQ: REQ-ENT-032.a REQ-ENT-032.b REQ-ENT-032.d REQ-ENT-032.e */
 static void test_health_slow_startup_large_request_and_config(void **state)
 {
     fix *f = *state;
     svd_entropy_cfg c = f->cfg;
     c.min_entropy = 9u;
     assert_true(svd_is_err(svd_entropy_init(&f->ent, &c, T0), SVD_ERR_INVALID_ARG));
-    c.min_entropy = 4u;
-    assert_true(svd_is_ok(svd_entropy_init(&f->ent, &c, T0)));
+    /* The health tests take their cut-offs from min_entropy (0: 8 bits). */
+    const uint32_t hs[] = { 0u, 1u, 8u, 4u };
+    for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
+        svd_health ref;
+        assert_true(svd_is_ok(svd_health_init(&ref, hs[i] == 0u ? 8u : hs[i])));
+        c.min_entropy = hs[i];
+        assert_true(svd_is_ok(svd_entropy_init(&f->ent, &c, T0)));
+        assert_int_equal(f->ent.health.rct_cutoff, ref.rct_cutoff);
+        assert_int_equal(f->ent.health.apt_cutoff, ref.apt_cutoff);
+    }
+    assert_int_not_equal(f->ent.health.rct_cutoff, 6u); /* H = 4 is not H = 8's 1 + 40/8 */
     compose(f);
     f->src.cap = 16u;
     post_w(f, 0u, BUF_GPA, 64u);
@@ -1313,7 +1328,7 @@ static void test_health_slow_startup_large_request_and_config(void **state)
  * writable descriptor. Each call moves exactly the default budget (64 KiB),
  * asks to come back at once, and the request stays pending (it is completed
  * only whole); nothing is written past what the calls moved. */
-/* REQ: REQ-VDEV-012 */
+/* REQ: REQ-VDEV-012.a REQ-VDEV-012.c REQ-VDEV-012.d */
 /* FM: FM-VDEV-001 */
 /* DFA: DFA-004 */
 static void test_attack_gib_request_is_bounded_per_call(void **state)

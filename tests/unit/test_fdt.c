@@ -473,6 +473,7 @@ static void test_attack_null_arguments(void **state)
 /* The qvm `intr gic:N` number is the GIC interrupt ID: 32.. are SPIs, 16..31
  * PPIs; every adapter goes through svd_fdt_gic_irq(). */
 /* REQ: REQ-FDT-009 */
+/* FM: FM-FDT-001 */
 static void test_gic_irq_spi_ppi_numbering(void **state)
 {
     (void)state;

@@ -64,7 +64,7 @@ static void test_attack_add_wraps_2_64(void **state)
     assert_true(svd_is_ok(svd_gmem_add(&m, UINT64_MAX - 10u, 10, host_a, RW)));
 }
 
-/* REQ: REQ-CORE-012 REQ-CORE-013 */
+/* REQ: REQ-CORE-012.a REQ-CORE-012.b REQ-CORE-013 */
 static void test_attack_add_overlapping_region(void **state)
 {
     svd_gmem m;
@@ -104,7 +104,7 @@ static void test_attack_add_table_full(void **state)
     assert_true(svd_is_err(svd_gmem_translate(&m, 0x100000u * SVD_GMEM_MAX_REGIONS, 1, RW, &s), SVD_ERR_BOUNDS));
 }
 
-/* REQ: REQ-CORE-014 */
+/* REQ: REQ-CORE-014.a REQ-CORE-014.b */
 static void test_generation_bumped_on_add_and_init(void **state)
 {
     svd_gmem m;
@@ -152,7 +152,7 @@ static void test_attack_translate_out_of_bounds(void **state)
     tg_mem_free(&g);
 }
 
-/* REQ: REQ-CORE-015 REQ-CORE-016 REQ-CORE-017 */
+/* REQ: REQ-CORE-015 REQ-CORE-016 REQ-CORE-017.a REQ-CORE-017.d */
 static void test_attack_access_not_allowed(void **state)
 {
     svd_gmem m;
@@ -186,7 +186,7 @@ static svd_result check(const svd_gmem *m, uint64_t gpa, uint64_t len, uint32_t 
     return svd_gmem_check_host(m, gpa, len, access, &host);
 }
 
-/* REQ: REQ-CORE-017 */
+/* REQ: REQ-CORE-017.a REQ-CORE-017.b REQ-CORE-017.c REQ-CORE-017.d */
 static void test_attack_check_gap_between_regions(void **state)
 {
     svd_gmem m;
@@ -208,7 +208,7 @@ static void test_attack_check_gap_between_regions(void **state)
 }
 
 /* svd_gmem_check_host: the host address when the range lies in one region. */
-/* REQ: REQ-CORE-017 REQ-CORE-020 */
+/* REQ: REQ-CORE-017.a REQ-CORE-017.b REQ-CORE-017.c REQ-CORE-017.d REQ-CORE-020 */
 static void test_check_host(void **state)
 {
     svd_gmem m;
@@ -252,7 +252,7 @@ static void test_translate_inside_region(void **state)
     tg_mem_free(&g);
 }
 
-/* REQ: REQ-CORE-015 REQ-CORE-016 REQ-CORE-017 */
+/* REQ: REQ-CORE-015 REQ-CORE-016 REQ-CORE-017.a REQ-CORE-017.d */
 static void test_buffer_across_adjacent_regions(void **state)
 {
     tg_mem lo;

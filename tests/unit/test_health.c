@@ -100,7 +100,7 @@ static void test_cutoffs_follow_stated_min_entropy(void **state)
 
 /* §4.3: the first 1024 samples are tested and discarded; output comes only
  * after; the batch in which the start-up test completes is discarded too.
- * REQ: REQ-HLT-003 */
+ * REQ: REQ-HLT-003.b REQ-HLT-003.c REQ-HLT-003.d REQ-HLT-006.a */
 static void test_startup_discards_first_1024_samples(void **state)
 {
     svd_health h = make(8u);
@@ -126,7 +126,7 @@ static void test_startup_discards_first_1024_samples(void **state)
 
 /* /dev/zero as a source: the repetition count test trips at the start-up
  * test, and nothing is ever released however much is fed.
- * REQ: REQ-HLT-004 REQ-HLT-006 */
+ * REQ: REQ-HLT-003.a REQ-HLT-003.c REQ-HLT-004 REQ-HLT-006.a REQ-HLT-006.b */
 static void test_attack_all_zero_source_never_released(void **state)
 {
     svd_health h = make(8u);
@@ -152,7 +152,7 @@ static void test_attack_all_zero_source_never_released(void **state)
  * exactly the cut-off (6 identical bytes for H = 8; 5 pass), the batch with
  * the failure is discarded whole, and output resumes only after a full
  * recovery start-up test.
- * REQ: REQ-HLT-004 REQ-HLT-007 */
+ * REQ: REQ-HLT-004 REQ-HLT-007 REQ-HLT-006.a REQ-HLT-006.b */
 static void test_attack_stuck_byte_caught_at_cutoff(void **state)
 {
     svd_health h = make(8u);
@@ -208,8 +208,8 @@ static void test_failure_during_recovery_restarts_it(void **state)
 
 /* A biased source with no runs: one value in every 20 samples. The window's
  * first sample is that value, so it counts 1 + 25 > 19 in 512: the APT trips
- * while the RCT never does.
- * REQ: REQ-HLT-005 */
+ * while the RCT never does, within the start-up test (before 512 samples).
+ * REQ: REQ-HLT-003.a REQ-HLT-005 REQ-HLT-006.b */
 static void test_attack_biased_source_caught_by_apt(void **state)
 {
     svd_health h = make(8u);

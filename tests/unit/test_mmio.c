@@ -288,7 +288,7 @@ static void test_writes_to_read_only_registers_ignored(void **state)
     assert_false(latched(f));
 }
 
-/* REQ: REQ-MMIO-008 */
+/* REQ: REQ-MMIO-008.a REQ-MMIO-008.b */
 static void test_queue_select_out_of_range(void **state)
 {
     fx *f = *state;
@@ -340,7 +340,7 @@ static void test_notify_before_driver_ok_ignored(void **state)
     assert_false(f->fx.irq_level);
 }
 
-/* REQ: REQ-MMIO-010 REQ-MMIO-011 */
+/* REQ: REQ-MMIO-010 REQ-MMIO-011.a REQ-MMIO-011.b */
 static void test_interrupt_raise_and_ack(void **state)
 {
     fx *f = *state;
@@ -596,7 +596,7 @@ static void test_attack_driver_sets_needs_reset(void **state)
     latched_for(f, SVD_WHY_STATUS_ORDER);
 }
 
-/* REQ: REQ-MMIO-008 REQ-MMIO-016 */
+/* REQ: REQ-MMIO-008.c REQ-MMIO-016 */
 static void test_attack_notify_huge_queue_index(void **state)
 {
     fx *f = *state; /* QEMU CVE-2011-2512 class */

@@ -306,7 +306,7 @@ static void test_capability_chain(void **state)
     assert_int_equal(f->common, SVD_PCI_COMMON_OFF);
 }
 
-/* REQ: REQ-PCI-003 */
+/* REQ: REQ-PCI-003.a REQ-PCI-003.b REQ-PCI-003.c */
 static void test_bar_sizing_32(void **state)
 {
     fx *f = *state;
@@ -332,7 +332,7 @@ static void test_bar_sizing_32(void **state)
     assert_int_equal(cfg_rd(f, 0x30u, 4u), 0u);
 }
 
-/* REQ: REQ-PCI-003 */
+/* REQ: REQ-PCI-003.a REQ-PCI-003.b */
 static void test_bar_sizing_64(void **state)
 {
     fx *f = *state;
@@ -354,7 +354,7 @@ static void test_bar_sizing_64(void **state)
     assert_int_equal(svd_pci_bar0_address(&p64), UINT64_C(0x8000004000));
 }
 
-/* REQ: REQ-PCI-004 */
+/* REQ: REQ-PCI-004.a */
 static void test_command_and_status_registers(void **state)
 {
     fx *f = *state;
@@ -499,11 +499,17 @@ static void test_bar_refused_while_memory_disabled(void **state)
     bar_rd_refused(f, NUMQ, 2u, SVD_ERR_STATE);
 }
 
-/* REQ: REQ-PCI-010 */
+/* REQ: REQ-PCI-010.a REQ-PCI-010.b */
 static void test_queue_select_out_of_range(void **state)
 {
     fx *f = *state;
     negotiate(f);
+    /* Queue 0 has its rings: none of it shows, or changes, through a bad select. */
+    bar_wr_ok(f, QSEL, 2u, 0u);
+    bar_wr_ok(f, QSZ, 2u, QSIZE);
+    bar_wr_ok(f, QDESC, 8u, f->ring.desc);
+    bar_wr_ok(f, QDRV, 8u, f->ring.avail);
+    bar_wr_ok(f, QDEV, 8u, f->ring.used);
     const uint16_t sels[] = { 2u, 0x7fffu, 0xffffu };
     for (size_t i = 0u; i < sizeof(sels) / sizeof(sels[0]); i++) {
         bar_wr_ok(f, QSEL, 2u, sels[i]);
@@ -512,11 +518,17 @@ static void test_queue_select_out_of_range(void **state)
         assert_int_equal(bar_rd(f, QEN, 2u), 0u);
         assert_int_equal(bar_rd(f, QNOFF, 2u), 0u);
         assert_int_equal(bar_rd(f, QDESC, 8u), 0u);
+        assert_int_equal(bar_rd(f, QDRV, 8u), 0u);
+        assert_int_equal(bar_rd(f, QDEV, 8u), 0u);
         assert_int_equal(bar_wr(f, QSZ, 2u, 4u).err, SVD_ERR_BOUNDS);
         assert_int_equal(bar_wr(f, QDESC, 4u, 0x1000u).err, SVD_ERR_BOUNDS);
         assert_int_equal(bar_wr(f, QEN, 2u, 1u).err, SVD_ERR_BOUNDS);
     }
     assert_false(latched(f));
+    bar_wr_ok(f, QSEL, 2u, 0u);
+    assert_int_equal(bar_rd(f, QSZ, 2u), QSIZE);
+    assert_int_equal(bar_rd(f, QDESC, 8u), f->ring.desc);
+    assert_int_equal(bar_rd(f, QEN, 2u), 0u);
     bar_wr_ok(f, QSEL, 2u, 1u);
     assert_int_equal(bar_rd(f, QNOFF, 2u), 1u);
 }
@@ -545,7 +557,7 @@ static void test_notify_serves_the_queue_its_address_names(void **state)
     assert_int_equal(f->fx.queue_notify, 0u);
 }
 
-/* REQ: REQ-PCI-012 */
+/* REQ: REQ-PCI-012 REQ-PCI-004.b */
 static void test_isr_read_clears_and_intx(void **state)
 {
     fx *f = *state;
@@ -730,7 +742,7 @@ static void latched_for(fx *f, svd_why why)
     assert_true(latched(f));
 }
 
-/* REQ: REQ-PCI-017 */
+/* REQ: REQ-PCI-017.a */
 static void test_attack_queue_size_not_power_of_two(void **state)
 {
     fx *f = *state;
@@ -741,7 +753,7 @@ static void test_attack_queue_size_not_power_of_two(void **state)
     assert_int_equal(bar_rd(f, QSZ, 2u), QMAX);
 }
 
-/* REQ: REQ-PCI-017 */
+/* REQ: REQ-PCI-017.a */
 static void test_attack_enable_with_rings_outside_memory(void **state)
 {
     fx *f = *state;
@@ -755,7 +767,7 @@ static void test_attack_enable_with_rings_outside_memory(void **state)
     assert_int_equal(bar_rd(f, QEN, 2u), 0u);
 }
 
-/* REQ: REQ-PCI-017 */
+/* REQ: REQ-PCI-017.a */
 static void test_attack_disable_ready_queue(void **state)
 {
     fx *f = *state;
@@ -766,7 +778,7 @@ static void test_attack_disable_ready_queue(void **state)
     assert_int_equal(bar_rd(f, QEN, 2u), 0u);
 }
 
-/* REQ: REQ-PCI-017 */
+/* REQ: REQ-PCI-017.b */
 static void test_attack_values_wider_than_field(void **state)
 {
     fx *f = *state;
@@ -781,7 +793,7 @@ static void test_attack_values_wider_than_field(void **state)
     assert_false(latched(f));
 }
 
-/* REQ: REQ-PCI-017 */
+/* REQ: REQ-PCI-017.b */
 static void test_attack_write_read_only_common_fields(void **state)
 {
     fx *f = *state;
@@ -796,7 +808,7 @@ static void test_attack_write_read_only_common_fields(void **state)
     assert_false(latched(f));
 }
 
-/* REQ: REQ-PCI-017 */
+/* REQ: REQ-PCI-011 */
 static void test_attack_notify_unknown_queue(void **state)
 {
     fx *f = *state; /* QEMU CVE-2011-2512 class: the queue comes from the address only */
@@ -809,7 +821,7 @@ static void test_attack_notify_unknown_queue(void **state)
     assert_false(latched(f));
 }
 
-/* REQ: REQ-PCI-017 */
+/* REQ: REQ-PCI-017.a */
 static void test_attack_status_after_driver_ok_clears_bit(void **state)
 {
     fx *f = *state;
@@ -826,7 +838,7 @@ static void test_attack_status_after_driver_ok_clears_bit(void **state)
     assert_int_equal(f->tm.serves, 0u);
 }
 
-/* REQ: REQ-PCI-009 REQ-PCI-017 */
+/* REQ: REQ-PCI-009 REQ-PCI-017.c */
 static void test_attack_config_space_write_sweep(void **state)
 {
     fx *f = *state; /* every offset, every width, all ones: identity and caps hold */
@@ -848,7 +860,7 @@ static void test_attack_config_space_write_sweep(void **state)
     assert_int_equal(svd_dev_status(&f->dev), 0u);
 }
 
-/* REQ: REQ-PCI-009 REQ-PCI-017 */
+/* REQ: REQ-PCI-009 */
 static void test_attack_bar_read_sweep(void **state)
 {
     fx *f = *state;
@@ -905,7 +917,7 @@ static void complete_one(fx *f, uint16_t id)
     assert_int_equal(f->fx.queue_notify, 1u);
 }
 
-/* REQ: REQ-PCI-020 */
+/* REQ: REQ-PCI-020.a REQ-PCI-020.b REQ-PCI-020.c REQ-PCI-020.d REQ-PCI-020.e */
 static void test_msix_capability_and_table_layout(void **state)
 {
     fx *f = *state;
@@ -939,12 +951,21 @@ static void test_msix_capability_and_table_layout(void **state)
     bar_wr_ok(f, TBL + 24u, 8u, UINT64_C(0xfffffffe12345678));
     assert_int_equal(bar_rd(f, TBL + 24u, 4u), 0x12345678u);
     assert_int_equal(bar_rd(f, TBL + 28u, 4u), 0u);
+    /* a host reset masks every entry again, entry 1 (programmed, unmasked) too */
+    svd_pci_reset(&f->p, clr(f));
+    assign_bar(f);
+    for (uint32_t v = 0u; v < SVD_PCI_MSIX_VECTORS; v++) {
+        assert_int_equal(bar_rd(f, TBL + 16u * v, 8u), 0u);
+        assert_int_equal(bar_rd(f, TBL + 16u * v + 8u, 4u), 0u);
+        assert_int_equal(bar_rd(f, TBL + 16u * v + 12u, 4u), 1u);
+    }
 }
 
 /* Linux's virtio_pci order: enable MSI-X, config vector 0, queue vectors, each
  * read back; a vector the table does not hold reads back NO_VECTOR (the
  * mapping failed), and so does a queue that does not exist. */
-/* REQ: REQ-PCI-021 */
+/* REQ: REQ-PCI-021.a REQ-PCI-021.b REQ-PCI-021.c REQ-PCI-021.d */
+/* FM: FM-PCI-001 */
 static void test_msix_vector_mapping_and_failure(void **state)
 {
     fx *f = *state;
@@ -970,8 +991,11 @@ static void test_msix_vector_mapping_and_failure(void **state)
     bar_wr_ok(f, c + QSEL, 2u, 7u);
     assert_int_equal(bar_rd(f, c + QMSIX, 2u), SVD_PCI_NO_VECTOR);
     assert_int_equal(bar_wr(f, c + QMSIX, 2u, 0u).err, SVD_ERR_BOUNDS);
-    /* a device reset returns every vector to NO_VECTOR */
+    /* a device reset returns every vector to NO_VECTOR, the config vector too */
+    bar_wr_ok(f, c + MSIX, 2u, 0u);
+    assert_int_equal(bar_rd(f, c + MSIX, 2u), 0u);
     bar_wr_ok(f, c + STATUS, 1u, 0u);
+    assert_int_equal(bar_rd(f, c + MSIX, 2u), SVD_PCI_NO_VECTOR);
     bar_wr_ok(f, c + QSEL, 2u, 1u);
     assert_int_equal(bar_rd(f, c + QMSIX, 2u), SVD_PCI_NO_VECTOR);
     bar_wr_ok(f, c + QSEL, 2u, 0u);
@@ -979,7 +1003,7 @@ static void test_msix_vector_mapping_and_failure(void **state)
 }
 
 /* Without the capability the vector registers cannot map anything. */
-/* REQ: REQ-PCI-021 */
+/* REQ: REQ-PCI-021.b */
 static void test_msix_absent_vectors_never_map(void **state)
 {
     fx *f = *state;
@@ -1060,7 +1084,7 @@ static void test_msix_queue_and_config_messages(void **state)
 
 /* MSI-X disabled again (Linux falling back to INTx): the line works as
  * before and no message is sent. */
-/* REQ: REQ-PCI-023 */
+/* REQ: REQ-PCI-023.a REQ-PCI-023.b REQ-PCI-023.c */
 static void test_msix_disabled_intx_still_works(void **state)
 {
     fx *f = *state;
@@ -1088,7 +1112,8 @@ static void test_msix_disabled_intx_still_works(void **state)
 /* Masking: a message for a masked vector (entry or function) sets its
  * pending bit instead; unmasking sends it once and clears the bit; masking
  * between the event and the unmask (the race) never loses or repeats it. */
-/* REQ: REQ-PCI-024 */
+/* REQ: REQ-PCI-024.a REQ-PCI-024.b REQ-PCI-024.c */
+/* FM: FM-PCI-003 */
 static void test_msix_masks_and_pending_bits(void **state)
 {
     fx *f = *state;
@@ -1159,6 +1184,7 @@ static void test_msix_masks_and_pending_bits(void **state)
 /* Table accesses of any other width or alignment, past the table, and PBA
  * writes: the defined answer, nothing changes. */
 /* REQ: REQ-PCI-025 */
+/* FM: FM-PCI-002 */
 static void test_attack_msix_table_widths_and_range(void **state)
 {
     fx *f = *state;

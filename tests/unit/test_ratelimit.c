@@ -210,7 +210,7 @@ static void test_one_time_burst_spent_first_and_never_refilled(void **state)
     assert_int_equal(rl.bytes.tokens, 4u);
 }
 
-/* REQ: REQ-ENT-007 */
+/* REQ: REQ-ENT-007.a REQ-ENT-007.b REQ-ENT-007.c */
 static void test_attack_request_larger_than_bucket_never_granted(void **state)
 {
     (void)state;

@@ -47,7 +47,7 @@ static void test_range_check(void **state)
     assert_true(svd_is_ok(svd_range_check(UINT64_MAX, 0, UINT64_MAX)));
 }
 
-/* REQ: REQ-CORE-006 */
+/* REQ: REQ-CORE-006.a REQ-CORE-006.b REQ-CORE-006.c */
 static void test_cursor_bounds(void **state)
 {
     uint8_t buf[13];
@@ -90,7 +90,7 @@ static void test_cursor_bounds(void **state)
     assert_true(svd_is_err(svd_cursor_skip(&c, 1), SVD_ERR_BOUNDS));
 }
 
-/* REQ: REQ-CORE-006 REQ-CORE-007 */
+/* REQ: REQ-CORE-007 */
 static void test_cursor_reads_little_endian_back_to_back(void **state)
 {
     /* A skipped header, then two 64-bit fields: the layout of vhost-user's

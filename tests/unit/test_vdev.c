@@ -288,7 +288,7 @@ static void test_attack_mmio_addresses_outside_the_window_and_other_spaces(void 
  * MSI-X vectors when the OS can allocate three, the shared vector with two,
  * INTx with one or without the capability; in each mode a used buffer on
  * queue 0 comes back through the face as that mode's interrupt. */
-/* REQ: REQ-PCI-021 REQ-PCI-022 REQ-PCI-023 REQ-VDEV-003 */
+/* REQ: REQ-PCI-021.a REQ-PCI-022 REQ-PCI-023.a REQ-PCI-023.b REQ-VDEV-003 */
 static void test_pci_msix_modes_in_linux_order(void **state)
 {
     fix *f = *state;
@@ -331,7 +331,7 @@ static void test_pci_msix_modes_in_linux_order(void **state)
     }
 }
 
-/* REQ: REQ-PCI-001 REQ-PCI-003 REQ-PCI-009 REQ-VDEV-003 */
+/* REQ: REQ-PCI-001 REQ-PCI-003.d REQ-PCI-009 REQ-VDEV-003 */
 static void test_pci_decodes_config_space_and_bar0_where_the_guest_put_it(void **state)
 {
     fix *f = *state;
@@ -546,7 +546,7 @@ static void entropy_up(fix *f, svd_entropy *e, src *s, const svd_entropy_cfg *ec
 /* A request the rate limiter defers: the kick completes what fits and
  * asks for the time the rest will fit; a tick before it does nothing, a
  * tick at it completes the request and raises the line in the tick. */
-/* REQ: REQ-DEV-011 REQ-ENT-016 REQ-VDEV-005 */
+/* REQ: REQ-DEV-011 REQ-ENT-016.b REQ-ENT-016.c REQ-VDEV-005.a REQ-VDEV-005.b REQ-VDEV-005.c */
 static void test_deferred_request_comes_back_at_its_deadline(void **state)
 {
     fix *f = *state;
@@ -585,7 +585,7 @@ static void test_deferred_request_comes_back_at_its_deadline(void **state)
 
 /* A source with nothing to give: the request waits (no fake fill) and the
  * deadline is the retry; the tick after the source recovers serves it. */
-/* REQ: REQ-DEV-011 REQ-ENT-014 REQ-VDEV-005 */
+/* REQ: REQ-DEV-011 REQ-ENT-014.a REQ-ENT-014.b REQ-ENT-014.c REQ-VDEV-005.a REQ-VDEV-005.b */
 static void test_starved_source_comes_back_at_its_deadline(void **state)
 {
     fix *f = *state;
@@ -616,7 +616,7 @@ static void test_starved_source_comes_back_at_its_deadline(void **state)
 
 /* vhost-user: the front-end negotiated and tells the device each queue's
  * configuration; kicks and notifications are edges (no line, no ISR). */
-/* REQ: REQ-DEV-010 REQ-DEV-011 REQ-VDEV-004 REQ-VDEV-007 */
+/* REQ: REQ-DEV-010 REQ-DEV-011 REQ-VDEV-004 REQ-VDEV-007.a REQ-VDEV-007.c */
 static void test_host_driven_queue_start_kick_stop(void **state)
 {
     fix *f = *state;
@@ -678,7 +678,7 @@ static void test_host_driven_queue_start_kick_stop(void **state)
 /* Requests the model still holds when the front-end stops the queue are
  * handed back in the base it gets, so the next start serves them again
  * instead of losing the guest's buffers. */
-/* REQ: REQ-DEV-011 REQ-ENT-017 REQ-VDEV-007 */
+/* REQ: REQ-DEV-011 REQ-ENT-017 REQ-VDEV-007.c */
 static void test_host_driven_stop_hands_back_requests_in_flight(void **state)
 {
     fix *f = *state;
@@ -762,7 +762,7 @@ static void test_host_driven_queue_base_without_stopping(void **state)
     assert_int_equal(nu, 0xAAAAu);
 }
 
-/* REQ: REQ-DEV-008 REQ-DEV-014 REQ-VDEV-007 */
+/* REQ: REQ-DEV-008 REQ-DEV-014 REQ-VDEV-007.b */
 static void test_attack_host_driven_calls_on_the_wrong_transport_or_queue(void **state)
 {
     fix *f = *state;
@@ -793,6 +793,23 @@ static void test_attack_host_driven_calls_on_the_wrong_transport_or_queue(void *
     const svd_result r = svd_vdev_queue_start(&f->v, 0u, &bad, &f->fx);
     assert_true(svd_is_err(r, SVD_ERR_PROTOCOL));
     assert_int_equal(r.why, SVD_WHY_RING_MEMORY);
+    assert_false(f->fx.failed);
+    assert_false(latched(&f->v));
+    assert_false(running(f, 0u));
+    /* A size that is no power of two, and a misaligned descriptor table: the same. */
+    bad = s;
+    bad.size = 6u;
+    const svd_result rs = svd_vdev_queue_start(&f->v, 0u, &bad, &f->fx);
+    assert_true(svd_is_err(rs, SVD_ERR_PROTOCOL));
+    assert_int_equal(rs.why, SVD_WHY_QUEUE_SIZE);
+    assert_false(f->fx.failed);
+    assert_false(latched(&f->v));
+    assert_false(running(f, 0u));
+    bad = s;
+    bad.desc = s.desc + 8u;
+    const svd_result ra = svd_vdev_queue_start(&f->v, 0u, &bad, &f->fx);
+    assert_true(svd_is_err(ra, SVD_ERR_PROTOCOL));
+    assert_int_equal(ra.why, SVD_WHY_RING_ALIGN);
     assert_false(f->fx.failed);
     assert_false(latched(&f->v));
     assert_false(running(f, 0u));
@@ -838,7 +855,7 @@ static void test_reset_by_the_host_on_each_transport(void **state)
 
 /* The first rule broken latches NEEDS_RESET and is kept, whatever the guest
  * does next, until a reset: by the driver (status 0) or by the host. */
-/* REQ: REQ-DEV-006 REQ-DEV-015 REQ-VDEV-006 REQ-VQ-004 */
+/* REQ: REQ-DEV-006 REQ-DEV-015 REQ-VDEV-006.a REQ-VDEV-006.b REQ-VDEV-006.c REQ-VQ-004 */
 static void test_attack_sticky_failure_keeps_its_first_reason_until_reset(void **state)
 {
     fix *f = *state;
@@ -878,6 +895,48 @@ static void test_attack_sticky_failure_keeps_its_first_reason_until_reset(void *
         assert_false(latched(&f->v));
         assert_int_equal(svd_vdev_why(&f->v), SVD_WHY_NONE);
     }
+}
+
+/* A model failure on one queue of a two-queue device latches as a guest
+ * error does: the call's effect names the model's reason, both queues stop,
+ * the model is told to drop the pending work of every queue, and the
+ * deadline that work had is gone (a tick at it serves nothing). */
+/* REQ: REQ-VDEV-006.a REQ-VDEV-006.b REQ-VDEV-006.d REQ-VDEV-006.e */
+static void test_model_failure_stops_every_queue_and_drops_pending_work(void **state)
+{
+    fix *f = *state;
+    tg_model_init(&f->tm);
+    (void)tg_vring_init(&f->ring[0], &f->mem, QSIZE, RAM_GPA);
+    (void)tg_vring_init(&f->ring[1], &f->mem, QSIZE, RAM_GPA + 0x1000u);
+    build(f, SVD_XPORT_MMIO);
+    assert_true(tg_vdrv_up(&f->drv, SVD_F_VERSION_1, f->ring, 2u));
+    /* Queue 1 has a request pending, waiting for a deadline. */
+    f->tm.hold = true;
+    f->tm.wake_at = T0 + 1000u;
+    offer(f, 1u, 0u, 8u);
+    assert_true(svd_is_ok(tg_vdrv_notify(&f->drv, 1u)));
+    assert_int_equal(f->drv.fx.deadline, T0 + 1000u);
+    /* The model gives up on queue 0. */
+    f->tm.hold = false;
+    f->tm.wake_at = SVD_NO_DEADLINE;
+    f->tm.fail = svd_fail_why(SVD_ERR_SOURCE, SVD_WHY_SOURCE_GAVE_UP);
+    offer(f, 0u, 0u, 8u);
+    const uint32_t resets = f->tm.resets;
+    assert_true(svd_is_err(tg_vdrv_notify(&f->drv, 0u), SVD_ERR_SOURCE));
+    assert_true(f->drv.fx.failed);
+    assert_int_equal(f->drv.fx.why, SVD_WHY_SOURCE_GAVE_UP);
+    assert_true(latched(&f->v));
+    assert_int_equal(svd_vdev_why(&f->v), SVD_WHY_SOURCE_GAVE_UP);
+    assert_false(running(f, 0u));
+    assert_false(running(f, 1u));
+    assert_int_equal(f->tm.resets, resets + 1u);
+    assert_int_equal(f->tm.last_reset, SVD_MODEL_ALL_QUEUES);
+    assert_int_equal(f->drv.fx.deadline, SVD_NO_DEADLINE);
+    f->tm.fail = svd_ok();
+    const uint32_t serves = f->tm.serves;
+    svd_vdev_tick(&f->v, T0 + 1000u, &f->fx);
+    assert_int_equal(f->tm.serves, serves);
+    assert_false(f->fx.failed);
 }
 
 /* ------------------------------------------- a second device: one model */
@@ -1067,7 +1126,7 @@ static void test_a_new_device_is_a_new_model_and_nothing_else(void **state)
 /* The value of a write is its low @width bytes (vdev.h) on every path: a
  * shim that hands over a 64-bit register with stale upper bytes still
  * writes what the guest wrote. */
-/* REQ: REQ-MMIO-014 REQ-PCI-017 REQ-VDEV-003 */
+/* REQ: REQ-MMIO-014 REQ-VDEV-003 */
 static void test_write_value_is_its_low_width_bytes_on_every_path(void **state)
 {
     fix *f = *state;
@@ -1336,6 +1395,7 @@ int main(void)
         T(test_attack_host_driven_calls_on_the_wrong_transport_or_queue),
         T(test_reset_by_the_host_on_each_transport),
         T(test_attack_sticky_failure_keeps_its_first_reason_until_reset),
+        T(test_model_failure_stops_every_queue_and_drops_pending_work),
         T(test_a_new_device_is_a_new_model_and_nothing_else),
         T(test_write_value_is_its_low_width_bytes_on_every_path),
         T(test_attack_null_arguments_at_the_face),

@@ -114,7 +114,7 @@ static void expect_pop_protocol(fx *f, svd_why why)
 /* Wrap counter confusion at the head: a head marked available for the other
  * lap, or marked used, is not available (nothing consumed, no error, as the
  * spec's zero-initialised ring demands); the device only reads its slot. */
-/* REQ: REQ-VQ-102 REQ-VQ-030 */
+/* REQ: REQ-VQ-102.a REQ-VQ-030 */
 static void test_attack_wrap_counter_confusion_at_head(void **state)
 {
     static const uint16_t bad[] = { 0u, F_USED, F_AVAIL | F_USED };
@@ -137,7 +137,8 @@ static void test_attack_wrap_counter_confusion_at_head(void **state)
 
 /* Wrap counter confusion inside a chain: the head is available, a later
  * descriptor carries the flags of another lap (or of a used descriptor). */
-/* REQ: REQ-VQ-102 REQ-VQ-017 REQ-VQ-030 */
+/* REQ: REQ-VQ-102.b REQ-VQ-017 REQ-VQ-030 */
+/* FM: FM-VQ-010 */
 static void test_attack_wrap_counter_confusion_in_chain(void **state)
 {
     static const uint16_t bad[] = { 0u, F_USED, F_AVAIL | F_USED };
@@ -177,6 +178,7 @@ static void test_attack_wrap_counter_confusion_in_chain(void **state)
  * it available twice): more requests than the ring holds, QEMU CVE-2016-5403
  * class. */
 /* REQ: REQ-VQ-103 REQ-VQ-017 REQ-VQ-030 */
+/* FM: FM-VQ-011 */
 static void test_attack_buffer_made_available_twice(void **state)
 {
     fx f;
@@ -201,6 +203,7 @@ static void test_attack_buffer_made_available_twice(void **state)
  * buffer id that is not in flight (a forged or replayed token, or one from
  * before a disable) is refused and writes nothing. */
 /* REQ: REQ-VQ-019 REQ-VQ-104 */
+/* FM: FM-VQ-015 */
 static void test_attack_push_of_an_id_never_made_available(void **state)
 {
     fx f;
@@ -231,6 +234,7 @@ static void test_attack_push_of_an_id_never_made_available(void **state)
 /* A buffer id not below the queue size, in a single descriptor and in the
  * last descriptor of a chain (where the id lives). */
 /* REQ: REQ-VQ-104 REQ-VQ-017 REQ-VQ-030 */
+/* FM: FM-VQ-012 */
 static void test_attack_buffer_id_out_of_range(void **state)
 {
     static const uint16_t ids[] = { QSIZE, 0x7FFFu, 0xFFFFu };
@@ -254,6 +258,7 @@ static void test_attack_buffer_id_out_of_range(void **state)
  * the walk would come back to the head; and an indirect table with more
  * entries than the queue size. */
 /* REQ: REQ-VQ-105 REQ-VQ-010 REQ-VQ-017 REQ-VQ-030 */
+/* FM: FM-VQ-013 */
 static void test_attack_chain_longer_than_ring(void **state)
 {
     fx f;
@@ -295,6 +300,7 @@ static void test_attack_chain_longer_than_ring(void **state)
 /* A chain that reaches ring descriptors still held by a request in flight:
  * the driver rewrote slots the device has not given back. */
 /* REQ: REQ-VQ-105 REQ-VQ-017 REQ-VQ-030 */
+/* FM: FM-VQ-013 */
 static void test_attack_chain_reaches_descriptors_in_flight(void **state)
 {
     fx f;
@@ -333,6 +339,7 @@ static void test_attack_chain_reaches_descriptors_in_flight(void **state)
 /* Event suppression structures (and the ring) outside guest memory, without
  * the access the device needs, or misaligned: enable refuses and latches. */
 /* REQ: REQ-VQ-101 REQ-VQ-030 */
+/* FM: FM-VQ-014 */
 static void test_attack_event_suppression_outside_memory(void **state)
 {
     typedef struct c {
@@ -417,7 +424,7 @@ static void test_attack_ring_host_misaligned(void **state)
 }
 
 /* Start positions (SET_VRING_BASE) not below the queue size. */
-/* REQ: REQ-VQ-106 */
+/* REQ: REQ-VQ-106.b */
 static void test_attack_ring_base_out_of_range(void **state)
 {
     static const uint16_t bases[][2] = {
@@ -647,7 +654,7 @@ static void test_pop_indirect(void **state)
 
 /* Many laps with chains of 1..3 descriptors: both wrap counters flip at the
  * end of the ring, the driver model stays in step with the device. */
-/* REQ: REQ-VQ-102 REQ-VQ-108 */
+/* REQ: REQ-VQ-102.c REQ-VQ-108 */
 static void test_many_laps(void **state)
 {
     fx f;
@@ -984,7 +991,7 @@ static void test_event_idx_recheck_after_publishing_event(void **state)
 /* SET/GET_VRING_BASE: positions carry their wrap counters; the chains in
  * flight are handed back (a restart re-serves them), also across the end of
  * the ring. */
-/* REQ: REQ-VQ-106 */
+/* REQ: REQ-VQ-106.a REQ-VQ-106.c */
 static void test_base_encoding_and_hand_back(void **state)
 {
     fx f;
@@ -1025,7 +1032,7 @@ static void test_base_encoding_and_hand_back(void **state)
 }
 
 /* The format is configuration: refused while enabled, back to split on reset. */
-/* REQ: REQ-VQ-100 */
+/* REQ: REQ-VQ-100.a REQ-VQ-100.c */
 static void test_format_setting(void **state)
 {
     fx f;
@@ -1041,6 +1048,27 @@ static void test_format_setting(void **state)
     svd_vq_reset(&f.q);
     assert_false(f.q.packed);
     fx_end(&f);
+}
+
+/* Selecting a format puts both indices where a new ring of that format
+ * starts, whatever the queue held: packed position 0 with wrap counter 1
+ * (QEMU's 0x80008000), split 0. */
+/* REQ: REQ-VQ-100.b */
+static void test_format_sets_start_indices(void **state)
+{
+    svd_vq q;
+    (void)state;
+    assert_true(svd_is_ok(svd_vq_init(&q, QSIZE)));
+    assert_true(svd_is_ok(svd_vq_set_base(&q, 5u, 3u)));
+    assert_true(svd_is_ok(svd_vq_set_format(&q, true)));
+    assert_true(q.packed);
+    assert_int_equal(q.last_avail_idx, W);
+    assert_int_equal(q.used_idx, W);
+    assert_true(svd_is_ok(svd_vq_set_base(&q, (uint16_t)(W | 5u), 3u)));
+    assert_true(svd_is_ok(svd_vq_set_format(&q, false)));
+    assert_false(q.packed);
+    assert_int_equal(q.last_avail_idx, 0u);
+    assert_int_equal(q.used_idx, 0u);
 }
 
 /* svd_vq_check_rings_packed gives the verdict enable would give. */
@@ -1067,7 +1095,7 @@ static void test_check_rings_packed(void **state)
 }
 
 /* The largest ring: positions up to 32767, wrap at 32768. */
-/* REQ: REQ-VQ-102 */
+/* REQ: REQ-VQ-102.c */
 static void test_max_queue_size(void **state)
 {
     fx f;
@@ -1129,7 +1157,7 @@ static bool resync_from(fx *f, const uint16_t *flags, uint16_t base, bool event_
  * 7.2 packed rings): when the descriptor there cannot be the next one, both
  * positions move to where the driver's available buffers begin; a start
  * that can be right, or a ring with no run of available buffers, is kept. */
-/* REQ: REQ-VQ-112 */
+/* REQ: REQ-VQ-112.a REQ-VQ-112.b REQ-VQ-112.c */
 static void test_resync_stale_start(void **state)
 {
     fx f;
@@ -1184,6 +1212,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_attack_wrap_counter_confusion_at_head),
+        cmocka_unit_test(test_format_sets_start_indices),
         cmocka_unit_test(test_attack_wrap_counter_confusion_in_chain),
         cmocka_unit_test(test_attack_buffer_made_available_twice),
         cmocka_unit_test(test_attack_push_of_an_id_never_made_available),

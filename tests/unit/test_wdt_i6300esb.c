@@ -160,7 +160,7 @@ static void test_init_rejects_bad_arguments(void **state)
     assert_true(svd_is_err(svd_esb_init(&w, NULL, 0u), SVD_ERR_INVALID_ARG));
 }
 
-/* REQ: REQ-WDT-010 */
+/* REQ: REQ-WDT-010.a REQ-WDT-010.b REQ-WDT-010.c */
 static void test_config_header_identity_and_read_only(void **state)
 {
     (void)state;
@@ -190,9 +190,18 @@ static void test_config_header_identity_and_read_only(void **state)
     /* status: only the interrupt bit, which is clear; writes ignored */
     (void)cfgw(&w, 0x06, 2, 0xFFFF, 0);
     assert_int_equal(cfgr(&w, 0x06, 2, 0), 0u);
+    /* Every byte no register implements reads as zero, after the writes above too. */
+    for (uint32_t o = 0; o < 256u; o++) {
+        const bool implemented = o <= 0x0Cu || (o >= 0x10u && o <= 0x13u) || (o >= 0x2Cu && o <= 0x2Fu) ||
+                                 o == 0x3Cu || o == 0x3Du || o == SVD_ESB_REG_CONFIG || o == SVD_ESB_REG_CONFIG + 1u ||
+                                 o == SVD_ESB_REG_LOCK;
+        if (!implemented) {
+            assert_int_equal(cfgr(&w, o, 1, 0), 0u);
+        }
+    }
 }
 
-/* REQ: REQ-WDT-011 */
+/* REQ: REQ-WDT-011.a REQ-WDT-011.b REQ-WDT-011.c REQ-WDT-011.d */
 static void test_command_bar_line_writable_bits(void **state)
 {
     (void)state;
@@ -275,7 +284,7 @@ static void test_config_register_bits(void **state)
     assert_int_equal(cfgr(&w, 0x60, 2, 0), 0x0003u);
 }
 
-/* REQ: REQ-WDT-013 REQ-WDT-015 REQ-WDT-001 */
+/* REQ: REQ-WDT-013.a REQ-WDT-013.b REQ-WDT-015 REQ-WDT-001.a REQ-WDT-001.b */
 static void test_enable_starts_stage1_and_disable_stops(void **state)
 {
     (void)state;
@@ -298,7 +307,7 @@ static void test_enable_starts_stage1_and_disable_stops(void **state)
     assert_int_equal(cfgr(&w, 0x68, 4, UINT64_MAX / 2u), 0u);
 }
 
-/* REQ: REQ-WDT-016 REQ-WDT-017 REQ-WDT-031 */
+/* REQ: REQ-WDT-016 REQ-WDT-017.a REQ-WDT-017.c REQ-WDT-031 */
 /* FM: FM-WDT-001 */
 static void test_two_stages_interrupt_then_action_not_before(void **state)
 {
@@ -396,7 +405,7 @@ static void test_prescaler_and_preload_width(void **state)
     assert_true(fx.fired);
 }
 
-/* REQ: REQ-WDT-014 */
+/* REQ: REQ-WDT-014.a REQ-WDT-014.b REQ-WDT-014.c REQ-WDT-014.d */
 static void test_unlock_sequence_guards_every_write(void **state)
 {
     (void)state;
@@ -474,7 +483,7 @@ static void test_reload_pings_and_timeout_clears(void **state)
     assert_int_equal(svd_esb_next_deadline(&w), SVD_NO_DEADLINE);
 }
 
-/* REQ: REQ-WDT-013 REQ-WDT-019 */
+/* REQ: REQ-WDT-013.d REQ-WDT-019 */
 static void test_lock_freezes_until_reset_and_timeout_survives(void **state)
 {
     (void)state;
@@ -507,7 +516,7 @@ static void test_lock_freezes_until_reset_and_timeout_survives(void **state)
     assert_int_equal(cfgr(&w, 0x68, 1, 3u * NS_1K), SVD_ESB_LOCK_FREERUN);
 }
 
-/* REQ: REQ-WDT-017 */
+/* REQ: REQ-WDT-013.c REQ-WDT-017.a REQ-WDT-017.b REQ-WDT-017.d */
 static void test_output_disabled_and_free_running(void **state)
 {
     (void)state;
@@ -529,7 +538,7 @@ static void test_output_disabled_and_free_running(void **state)
     assert_int_equal(svd_esb_next_deadline(&w), 10u * NS_1K + 7u * 5u * NS_1K + 2u * NS_1K);
 }
 
-/* REQ: REQ-WDT-001 */
+/* REQ: REQ-WDT-001.c REQ-WDT-001.d REQ-WDT-017.d */
 /* FM: FM-WDT-002 */
 /* DFA: DFA-003 */
 static void test_clock_backwards_and_late_bound(void **state)
@@ -604,7 +613,7 @@ static svd_result acc(svd_esb *w, svd_space sp, uint64_t addr, uint32_t width, b
 
 /* The face decodes the address itself: configuration space by offset, BAR0
  * by guest-physical address while it is programmed and decoding is on. */
-/* REQ: REQ-VDEV-010 REQ-WDT-003 REQ-WDT-010 */
+/* REQ: REQ-VDEV-010 REQ-WDT-003 REQ-WDT-010.a */
 static void test_access_face_decodes_config_space_and_bar0(void **state)
 {
     (void)state;

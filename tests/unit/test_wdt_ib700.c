@@ -94,7 +94,7 @@ static void test_init_validates_config(void **state)
     assert_int_equal(svd_ib700_next_deadline(&w), SVD_NO_DEADLINE);
 }
 
-/* REQ: REQ-WDT-081 */
+/* REQ: REQ-WDT-081.a */
 static void test_timeout_table_is_thirty_minus_twice_the_nibble(void **state)
 {
     (void)state;
@@ -105,7 +105,7 @@ static void test_timeout_table_is_thirty_minus_twice_the_nibble(void **state)
     assert_int_equal(svd_ib700_timeout_s(0xFFFFFFF0u), 30u); /* only the low nibble counts */
 }
 
-/* REQ: REQ-WDT-081 REQ-WDT-001 */
+/* REQ: REQ-WDT-001.b */
 static void test_power_on_stopped_never_fires(void **state)
 {
     (void)state;
@@ -116,7 +116,8 @@ static void test_power_on_stopped_never_fires(void **state)
     assert_int_equal(fx.deadline, SVD_NO_DEADLINE);
 }
 
-/* REQ: REQ-WDT-081 REQ-WDT-031 */
+/* REQ: REQ-WDT-081.a REQ-WDT-081.d REQ-WDT-031 */
+/* FM: FM-WDT-004 */
 static void test_start_fires_at_the_timeout_not_before_and_once(void **state)
 {
     (void)state;
@@ -138,7 +139,7 @@ static void test_start_fires_at_the_timeout_not_before_and_once(void **state)
     }
 }
 
-/* REQ: REQ-WDT-081 */
+/* REQ: REQ-WDT-081.a */
 static void test_restart_pushes_the_deadline(void **state)
 {
     (void)state;
@@ -156,7 +157,7 @@ static void test_restart_pushes_the_deadline(void **state)
     assert_true(tick(&w, T0 + 61u * S).fired);
 }
 
-/* REQ: REQ-WDT-081 */
+/* REQ: REQ-WDT-081.b REQ-WDT-081.c */
 static void test_stop_port_stops_with_any_value_and_between_is_nothing(void **state)
 {
     (void)state;
@@ -176,7 +177,7 @@ static void test_stop_port_stops_with_any_value_and_between_is_nothing(void **st
     assert_int_equal(fx.deadline, T0 + 2u * S);
 }
 
-/* REQ: REQ-WDT-081 */
+/* REQ: REQ-WDT-081.e */
 static void test_zero_timeout_fires_in_the_write(void **state)
 {
     (void)state;
@@ -242,7 +243,7 @@ static void test_bytes_outside_the_window_are_another_devices(void **state)
 }
 
 /* A late caller's expiry and a 0 s start in the same write: both count.
- * REQ: REQ-WDT-081 */
+ * REQ: REQ-WDT-081.e REQ-WDT-081.f */
 static void test_late_expiry_and_zero_start_in_one_write(void **state)
 {
     (void)state;
@@ -283,6 +284,7 @@ static void test_reads_float_high_and_change_only_time(void **state)
 /* Attacks: accesses the device does not decode change nothing at all (no
  * state, no time) and read all ones of their width.
  * REQ: REQ-WDT-083 REQ-WDT-003 */
+/* FM: FM-WDT-006 */
 static void test_attack_undecoded_accesses_change_nothing(void **state)
 {
     (void)state;
@@ -342,7 +344,8 @@ static void test_attack_null_arguments_refused(void **state)
 
 /* Attack: a guest that starts the timer near the end of the clock's range
  * gets a saturated deadline, never a wrapped one that fires at once.
- * REQ: REQ-WDT-001 REQ-WDT-083 */
+ * REQ: REQ-WDT-001.d REQ-WDT-083 */
+/* FM: FM-WDT-005 */
 static void test_attack_deadline_saturates_at_the_end_of_time(void **state)
 {
     (void)state;
@@ -355,7 +358,7 @@ static void test_attack_deadline_saturates_at_the_end_of_time(void **state)
     assert_false(tick(&w, UINT64_MAX).fired);
 }
 
-/* REQ: REQ-WDT-001 */
+/* REQ: REQ-WDT-001.c */
 static void test_clock_going_backwards_is_no_time_passing(void **state)
 {
     (void)state;

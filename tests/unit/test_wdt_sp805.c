@@ -92,7 +92,7 @@ static void test_init_validates_config(void **state)
     }
 }
 
-/* REQ: REQ-WDT-020 */
+/* REQ: REQ-WDT-020.a REQ-WDT-020.b REQ-WDT-020.c */
 static void test_reset_values_and_id_registers(void **state)
 {
     (void)state;
@@ -160,7 +160,7 @@ static void test_bad_accesses_refused_without_effect(void **state)
     assert_memory_equal(&w, &before, sizeof w);
 }
 
-/* REQ: REQ-WDT-021 REQ-WDT-022 REQ-WDT-001 */
+/* REQ: REQ-WDT-021 REQ-WDT-022.a REQ-WDT-022.c REQ-WDT-001.b REQ-WDT-001.c */
 static void test_value_counts_down_in_real_time(void **state)
 {
     (void)state;
@@ -257,7 +257,7 @@ static void test_first_expiry_interrupts_second_resets_not_before(void **state)
     assert_true(tick(&w, 1100u * US).fired);
 }
 
-/* REQ: REQ-WDT-023 */
+/* REQ: REQ-WDT-023 REQ-WDT-022.b */
 static void test_mis_and_resen_gate(void **state)
 {
     (void)state;
@@ -325,7 +325,7 @@ static void test_intclr_pings_a_guest_that_keeps_pinging(void **state)
     assert_false(fx.irq_level);
 }
 
-/* REQ: REQ-WDT-025 */
+/* REQ: REQ-WDT-025.a REQ-WDT-025.b REQ-WDT-025.c */
 static void test_lock_blocks_every_other_write(void **state)
 {
     (void)state;
@@ -457,7 +457,7 @@ static svd_result acc(svd_sp805 *w, svd_space sp, uint64_t addr, uint32_t width,
 
 /* The face decodes the 4 KiB window at cfg.base itself; the count runs and
  * the effect carries the deadline as for the offset-based calls. */
-/* REQ: REQ-VDEV-010 REQ-WDT-020 */
+/* REQ: REQ-VDEV-010 REQ-WDT-020.d */
 static void test_access_face_decodes_its_window(void **state)
 {
     (void)state;
@@ -496,7 +496,7 @@ static void test_access_face_decodes_its_window(void **state)
 
 /* Outside the window, another space, a width the registers do not allow:
  * refused, read as zero, nothing changes (not even the clock). */
-/* REQ: REQ-VDEV-010 REQ-WDT-020 */
+/* REQ: REQ-VDEV-010 REQ-WDT-020.d */
 static void test_attack_access_face_outside_its_window(void **state)
 {
     (void)state;

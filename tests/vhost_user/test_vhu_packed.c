@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -72,6 +73,31 @@ static enum vhu_verdict send_u64(fe *f, uint32_t req, uint64_t v)
     uint8_t p[8];
     svd_store_le64(p, v);
     return send_req(f, req, p, 8, NULL, 0);
+}
+
+/* send_u64() with the dispatcher's error lines caught: stderr goes to a
+ * memfd for the one request, and @log gets what was written (NUL-ended). */
+static enum vhu_verdict send_u64_logged(fe *f, uint32_t req, uint64_t v, char *log, size_t cap)
+{
+    const int level = vhu_log_level;
+    const int tmp = memfd_create("log", MFD_CLOEXEC);
+    const int saved = dup(STDERR_FILENO);
+    enum vhu_verdict vd;
+    ssize_t n;
+    assert_true(tmp >= 0);
+    assert_true(saved >= 0);
+    (void)fflush(stderr);
+    assert_true(dup2(tmp, STDERR_FILENO) >= 0);
+    vhu_log_level = VHU_LOG_ERROR;
+    vd = send_u64(f, req, v);
+    (void)fflush(stderr);
+    vhu_log_level = level;
+    assert_true(dup2(saved, STDERR_FILENO) >= 0);
+    close(saved);
+    n = pread(tmp, log, cap - 1u, 0);
+    close(tmp);
+    log[n > 0 ? (size_t)n : 0u] = '\0';
+    return vd;
 }
 
 static enum vhu_verdict send_state(fe *f, uint32_t req, uint32_t num)
@@ -183,7 +209,7 @@ static bool serve_one(fe *f, uint16_t id)
  * arrives as 0x80008000 (both positions 0, both wrap counters 1); the guest's
  * buffers are served; GET_VRING_BASE answers the positions with their wrap
  * counters in the same encoding, and a restart from it goes on. */
-/* REQ: REQ-VHU-080 REQ-VHU-081 */
+/* REQ: REQ-VHU-080 REQ-VHU-081.a REQ-VHU-081.b */
 static void test_packed_ring_served_and_base_round_trip(void **state)
 {
     fe f;
@@ -222,7 +248,8 @@ static void test_packed_ring_served_and_base_round_trip(void **state)
 
 /* A packed start position outside the ring is refused by the queue engine:
  * the ring does not start. */
-/* REQ: REQ-VHU-081 */
+/* REQ: REQ-VHU-081.c */
+/* FM: FM-VHU-009 */
 static void test_packed_base_outside_the_ring_refused(void **state)
 {
     fe f;
@@ -235,17 +262,24 @@ static void test_packed_base_outside_the_ring_refused(void **state)
 }
 
 /* A front-end that acks a bit we did not offer (QEMU passes the guest's
- * transport bits through) is refused with an error reply, and no ring
+ * transport bits through) is refused with an error reply and an error line
+ * naming the bits, and no ring
  * starts on the old feature set; an offered set afterwards is accepted and
  * the ring starts. */
-/* REQ: REQ-VHU-082 */
+/* REQ: REQ-VHU-082.a REQ-VHU-082.b REQ-VHU-082.c */
 static void test_feature_not_offered_refused(void **state)
 {
     fe f;
     (void)state;
+    char log[512];
     fe_open(&f);
-    assert_int_equal(send_u64(&f, VHU_SET_FEATURES, F_VERSION_1 | F_PACKED | F_RING_RESET | VHU_F_PROTOCOL_FEATURES),
+    assert_int_equal(send_u64_logged(&f, VHU_SET_FEATURES,
+                                     F_VERSION_1 | F_PACKED | F_RING_RESET | VHU_F_PROTOCOL_FEATURES, log,
+                                     sizeof(log)),
                      VHU_V_REJECTED);
+    /* The error line names the bits not offered (bit 40 alone). */
+    assert_non_null(strstr(log, "error: SET_FEATURES:"));
+    assert_non_null(strstr(log, "bits we did not offer: 0x10000000000 "));
     assert_true(f.rep.send);
     assert_int_not_equal(svd_load_le64(f.rep.payload), 0); /* REPLY_ACK: failure */
     assert_int_equal(f.d->features, 0);
@@ -361,7 +395,7 @@ static enum vhu_verdict fe_table(fe *f, uint64_t size)
  * started the ring, and the kick that would start it on that table is then
  * refused (the ring stays stopped, the old kick fd kept). SET_VRING_CALL with
  * the no-fd bit leaves the ring without a call fd. */
-/* REQ: REQ-VHU-043 REQ-VHU-005 */
+/* REQ: REQ-VHU-043.a REQ-VHU-043.b REQ-VHU-043.c REQ-VHU-005 */
 static void test_packed_requests_refused_before_effect(void **state)
 {
     fe f;

@@ -7,14 +7,18 @@ LOG      the cppcheck MISRA addon's output over every C file of src/ (template
          FILE:LINE:COL: SEVERITY: misra-c2012-R.N: MESSAGE), run with --inline-suppr
          and without a suppression list: every finding the code has is in it, except
          those suppressed inline on their line.
-SUPP     tools/lint/misra.supp: per-file deviations, `ID RULE KIND FILE...`.
+SUPP     tools/lint/misra.supp: per-file deviations, `ID RULE KIND FILE...`; a FILE written
+         `PATH=N` (a path, no glob) records that the N findings of the rule in PATH were
+         reviewed site by site: the gate then wants exactly N there.
 RULES    tools/lint/misra-rules.txt: the category of every rule.
 DEVDOC   docs/misra-deviations.md: every ID used must be listed there.
 SUMMARY  where the per-rule compliance summary (Doxygen Markdown) is written.
 SRC_FILE the files of src/ whose inline suppressions are checked and counted.
 
 Fails (exit 1), printing each reason, when a finding is covered by no deviation, when a
-deviation covers no finding (stale), when a mandatory rule is listed, when `disapplied` names a
+deviation covers no finding (stale), when a file whose sites were reviewed (`PATH=N`) has
+more or fewer findings of the rule than the N reviewed (a new site is not reviewed; a site
+gone needs the count corrected), when a mandatory rule is listed, when `disapplied` names a
 rule that is not advisory, when an ID is missing from DEVDOC, when an inline
 `cppcheck-suppress` or `NOLINT` in src/ carries no SVD-DEV/SVD-MISRA ID on its line, or when
 the log holds no finding and no file was analysed (the tool did not run).
@@ -67,7 +71,18 @@ def load_supp(path):
                 not re.fullmatch(r"\d+\.\d+", parts[1]) or parts[2] not in ("disapplied", "deviated"):
             errors.append(f"{path}:{n}: expected 'SVD-MISRA-NNN RULE disapplied|deviated FILE...'")
             continue
-        entries.append({"id": parts[0], "rule": parts[1], "kind": parts[2], "files": parts[3:], "line": n, "hits": 0})
+        files, reviewed = [], {}
+        for spec in parts[3:]:
+            m = re.fullmatch(r"(?P<path>[^=]+)=(?P<n>\d+)", spec)
+            if m is None:
+                files.append(spec)
+            elif any(ch in m.group("path") for ch in "*?[") or int(m.group("n")) == 0:
+                errors.append(f"{path}:{n}: {spec}: a reviewed count needs one path (no glob) and N > 0")
+            else:
+                files.append(m.group("path"))
+                reviewed[m.group("path")] = int(m.group("n"))
+        entries.append({"id": parts[0], "rule": parts[1], "kind": parts[2], "files": files,
+                        "reviewed": reviewed, "line": n, "hits": 0, "sites": collections.defaultdict(list)})
     return entries, errors
 
 
@@ -113,6 +128,7 @@ def main(argv):
         if hit:
             for e in hit[:1]:
                 e["hits"] += 1
+                e["sites"][path].append(f"{ln}:{col}")
                 r["deviated"][(e["id"], e["kind"], path)] += 1
         else:
             r["open"].append(f"{path}:{ln}:{col}")
@@ -131,6 +147,15 @@ def main(argv):
             errors.append(f"{supp}:{e['line']}: {e['id']} (rule {e['rule']}) covers no finding any more: remove it")
         if e["id"] not in doc:
             errors.append(f"{supp}:{e['line']}: {e['id']} is not in {devdoc}")
+        for f, want in sorted(e["reviewed"].items()):
+            got = e["sites"].get(f, [])
+            if len(got) > want:
+                errors.append(f"{supp}:{e['line']}: {e['id']} (rule {e['rule']}): {f} has {len(got)} findings, "
+                              f"{want} reviewed site by site: review the new one(s) among lines "
+                              f"{', '.join(got)} and update the count to {f}={len(got)}")
+            elif len(got) < want:
+                errors.append(f"{supp}:{e['line']}: {e['id']} (rule {e['rule']}): {f} has {len(got)} findings, "
+                              f"{want} reviewed: correct the count to {f}={len(got)}")
     inline = inline_suppressions(files)
     for f, n, what, did in inline:
         if did is None:
@@ -142,7 +167,8 @@ def main(argv):
             per_rule[rule]["deviated"][(did or "(no ID)", "line", f)] += 1
     if not findings and not files:
         errors.append(f"{log}: no finding and no file: the MISRA addon did not run")
-    write_summary(summary, per_rule, cats, entries, len(files))
+    reviewed = {(e["id"], f) for e in entries for f in e["reviewed"]}
+    write_summary(summary, per_rule, cats, reviewed, len(files))
     ndev = sum(sum(r["deviated"].values()) for r in per_rule.values())
     nopen = sum(len(r["open"]) for r in per_rule.values())
     print(f"misra-gate: {len(files)} files, {len(findings)} findings of {len(per_rule)} rules, "
@@ -153,7 +179,7 @@ def main(argv):
     return 1 if errors else 0
 
 
-def write_summary(path, per_rule, cats, entries, nfiles):
+def write_summary(path, per_rule, cats, reviewed, nfiles):
     by_kind = collections.Counter()
     lines = ["# MISRA C:2012 compliance summary {#misra_summary}", "",
              "Generated by `make lint` (tools/lint/misra_gate.py) from the cppcheck MISRA addon's run over "
@@ -161,7 +187,9 @@ def write_summary(path, per_rule, cats, entries, nfiles):
              "when the code has no finding of it, **disapplied** (advisory rules) or **deviated** (required "
              "rules) where a deviation of tools/lint/misra.supp (per file) or an inline suppression (per "
              "line) with its ID covers each finding; rationale and approval of every ID in "
-             "@ref misra_deviations. Rules neither the addon nor cppcheck checks are not claimed compliant "
+             "@ref misra_deviations. A file marked *reviewed* had each of its findings of the rule "
+             "reviewed site by site (the gate holds it to that number); a per-line deviation is one site. "
+             "Rules neither the addon nor cppcheck checks are not claimed compliant "
              "(see the "
              "tool-confidence table (@ref toolconfidence): they are listed as *not checked by the tool*. Categories as recorded in "
              "tools/lint/misra-rules.txt.", "",
@@ -182,10 +210,12 @@ def write_summary(path, per_rule, cats, entries, nfiles):
             continue
         kinds = {k for (_, k, _) in r["deviated"]}
         status = "open" if r["open"] else ("disapplied" if kinds == {"disapplied"} else "deviated")
+        if status == "deviated" and all(k == "line" or (did, f) in reviewed for (did, k, f) in r["deviated"]):
+            status = "deviated, reviewed site by site"
         by_kind[status] += 1
         dev = collections.defaultdict(list)
         for (did, kind, f), n in sorted(r["deviated"].items()):
-            dev[(did, kind)].append(f"{f} ({n})")
+            dev[(did, kind)].append(f"{f} ({n}, reviewed)" if (did, f) in reviewed else f"{f} ({n})")
         cell = "<br>".join(f"{did}, {kind}: " + ", ".join(fs) for (did, kind), fs in dev.items())
         if r["open"]:
             cell += ("<br>" if cell else "") + "**not covered**: " + ", ".join(r["open"][:5])

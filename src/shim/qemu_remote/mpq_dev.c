@@ -35,7 +35,7 @@ void mpq_log(int level, const char *fmt, ...)
 {
     static const char *const names[] = { "note", "error", "warn", "info", "debug" };
     va_list ap;
-    if (level > mpq_log_level || level < MPQ_LOG_NOTE || level > MPQ_LOG_DEBUG) {
+    if (level > mpq_log_level || level < (int)MPQ_LOG_NOTE || level > (int)MPQ_LOG_DEBUG) {
         return;
     }
     (void)fprintf(stderr, MPQ_PROG ": %s: ", names[level + 1]);
@@ -99,7 +99,7 @@ static void signal_fd(mpq_dev *d, int fd)
 
 static void out_clear(mpq_out *out)
 {
-    memset(out, 0, sizeof(*out));
+    (void)memset(out, 0, sizeof(*out));
     out->deadline = SVD_NO_DEADLINE;
 }
 
@@ -175,7 +175,12 @@ static svd_result dev_access(mpq_dev *d, svd_space sp, uint64_t addr, uint32_t w
 
 static uint64_t width_mask(uint32_t width)
 {
-    return width >= 8u ? UINT64_MAX : ((UINT64_C(1) << (width * 8u)) - 1u);
+    const uint64_t one = 1u;
+    if (width >= 8u) {
+        return UINT64_MAX;
+    }
+    const uint32_t bits = width * 8u; /* below 64 */
+    return (one << bits) - one;
 }
 
 /* One guest access, decoded by the engine; the reply carries the value read
@@ -268,12 +273,17 @@ static bool parse_sysmem(const uint8_t *p, const int *fds, uint32_t n, mpq_regio
                     (unsigned long long)end);
             return false;
         }
-        memset(&nr[i], 0, sizeof(nr[i]));
+        (void)memset(&nr[i], 0, sizeof(nr[i]));
         nr[i].gpa = gpa;
         nr[i].size = size;
         nr[i].offset = off;
         nr[i].st_dev = st.st_dev;
         nr[i].st_ino = st.st_ino;
+        /* Sealed against shrinking (QEMU's memory-backend-memfd default), the
+         * file cannot lose pages under the mapping; F_GET_SEALS fails
+         * (EINVAL) for a file that is no memfd: unsealed. */
+        const int seals = fcntl(fds[i], F_GET_SEALS);
+        nr[i].sealed = (seals >= 0) && ((seals & F_SEAL_SHRINK) != 0);
     }
     return true;
 }
@@ -328,8 +338,8 @@ static bool map_regions(mpq_region *nr, uint32_t n, const int *fds, svd_gmem *ng
 static void install_table(mpq_dev *d, const mpq_region *nr, uint32_t n, const svd_gmem *ng)
 {
     unmap_regions(d->regions, d->nregions);
-    memset(d->regions, 0, sizeof(d->regions));
-    memcpy(d->regions, nr, sizeof(*nr) * n);
+    (void)memset(d->regions, 0, sizeof(d->regions));
+    (void)memcpy(d->regions, nr, sizeof(*nr) * n);
     d->nregions = n;
     d->gmem_gen++;
     d->gmem = *ng;
@@ -348,10 +358,17 @@ static enum mpq_verdict h_sysmem(mpq_dev *d, const uint8_t *p, const int *fds, s
     svd_gmem ng;
     uint32_t n = (uint32_t)nfds;
 
-    memset(nr, 0, sizeof(nr));
-    memset(&ng, 0, sizeof(ng)); /* svd_gmem_init() continues the generation it finds */
+    (void)memset(nr, 0, sizeof(nr));
+    (void)memset(&ng, 0, sizeof(ng)); /* svd_gmem_init() continues the generation it finds */
     if (!parse_sysmem(p, fds, n, nr)) {
         return MPQ_V_DISCONNECT;
+    }
+    for (uint32_t i = 0; d->require_sealed && d->kind == MPQ_DEV_ENTROPY && i < n; i++) {
+        if (!nr[i].sealed) {
+            mpq_log(MPQ_LOG_ERROR,
+                    "SYNC_SYSMEM: region %u is not sealed against shrinking (F_SEAL_SHRINK): refused (--require-sealed-memory)", i);
+            return MPQ_V_DISCONNECT;
+        }
     }
     if (same_table(d, nr, n)) {
         d->st.syncs_same++;
@@ -504,7 +521,7 @@ static enum mpq_verdict h_cfg(mpq_dev *d, uint32_t cmd, const uint8_t *p, uint64
                 (int)len);
         return MPQ_V_DISCONNECT;
     }
-    guest_access(d, SVD_SPACE_PCI_CFG, addr, len, cmd == MPQ_PCI_CFGWRITE, val, now, out);
+    guest_access(d, SVD_SPACE_PCI_CFG, addr, len, cmd == (uint32_t)MPQ_PCI_CFGWRITE, val, now, out);
     return MPQ_V_OK;
 }
 
@@ -522,7 +539,7 @@ static enum mpq_verdict h_bar(mpq_dev *d, uint32_t cmd, const uint8_t *p, uint64
         return MPQ_V_DISCONNECT;
     }
     /* Our devices have memory BARs only: an I/O access is never decoded. */
-    guest_access(d, memory != 0u ? SVD_SPACE_MEM : SVD_SPACE_IO, addr, size, cmd == MPQ_BAR_WRITE, val, now, out);
+    guest_access(d, memory != 0u ? SVD_SPACE_MEM : SVD_SPACE_IO, addr, size, cmd == (uint32_t)MPQ_BAR_WRITE, val, now, out);
     return MPQ_V_OK;
 }
 
@@ -606,7 +623,7 @@ void mpq_dev_disconnect(mpq_dev *d, uint64_t now)
     svd_gmem ng;
     out_clear(&out);
     device_reset(d, now, &out);
-    memset(&ng, 0, sizeof(ng));
+    (void)memset(&ng, 0, sizeof(ng));
     svd_gmem_init(&ng);
     install_table(d, d->regions, 0, &ng);
     close_fd(&d->irq_fd);
@@ -616,7 +633,7 @@ void mpq_dev_disconnect(mpq_dev *d, uint64_t now)
 
 int mpq_dev_init(mpq_dev *d, const mpq_dev_cfg *cfg, uint64_t now, const mpq_ops *ops)
 {
-    memset(d, 0, sizeof(*d));
+    (void)memset(d, 0, sizeof(*d));
     d->kind = cfg->kind;
     d->irq_fd = -1;
     d->resample_fd = -1;
@@ -635,7 +652,7 @@ int mpq_dev_init(mpq_dev *d, const mpq_dev_cfg *cfg, uint64_t now, const mpq_ops
         return -1;
     }
     svd_vdev_cfg vc;
-    memset(&vc, 0, sizeof(vc));
+    (void)memset(&vc, 0, sizeof(vc));
     vc.xport = SVD_XPORT_PCI;
     svd_entropy_model(&d->ent, &vc.model);
     vc.pci.class_code = SVD_PCI_CLASS_RNG;

@@ -84,6 +84,7 @@ typedef struct mpq_region {
     void *map;        /**< mmap base (page-aligned), NULL when not mapped. */
     size_t map_len;   /**< Length passed to mmap. */
     uint8_t *host;    /**< Host address of @c gpa inside @c map. */
+    bool sealed;      /**< The file carries F_SEAL_SHRINK: nobody can truncate it under the mapping. */
 } mpq_region;
 
 /** @brief Running totals, logged on SIGUSR1 and at exit. */
@@ -140,6 +141,7 @@ typedef struct mpq_dev {
     bool irq_level;                       /**< INTx level the device drives. */
     uint8_t status;                       /**< virtio device status after the last access (logged when it changes). */
     bool health_failed_logged;            /**< The source's health-test failure was logged (once per episode). */
+    bool require_sealed;                  /**< Refuse guest RAM without F_SEAL_SHRINK (--require-sealed-memory); set after init. */
     uint64_t health_rct_seen;             /**< Repetition count failures already seen (to name the failing test). */
     mpq_ops ops;                          /**< Event-loop hooks. */
     mpq_stats st;                         /**< Totals. */

@@ -46,6 +46,9 @@ struct opts {
     bool rate_given;
     const char *source;
     uint64_t min_entropy; /* --min-entropy H, bits per source byte; 0: not given (8) */
+    bool peer_check;      /* --peer-uid given */
+    uint32_t peer_uid;
+    bool require_sealed;  /* --require-sealed-memory */
 };
 
 /* The watchdog's clock: CLOCK_MONOTONIC with the time QEMU reported the VM
@@ -85,6 +88,8 @@ struct daemon {
     bool dev_timed;      /* dev_deadline holds the engine's deadline */
     uint64_t dev_deadline;
     const char *socket_path;
+    bool peer_check; /* --peer-uid: only that uid may connect to --socket */
+    uint32_t peer_uid;
 };
 
 static struct daemon *g_d;
@@ -109,8 +114,11 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
         for (uint32_t r = 0; r < g_d->dev.nregions; r++) {
             const mpq_region *reg = &g_d->dev.regions[r];
             uintptr_t b = (uintptr_t)reg->map;
-            if (reg->map != NULL && a >= b && a - b < reg->map_len) {
-                void *pg = (uint8_t *)reg->map + ((a - b) & ~(uintptr_t)(g_pagesize - 1u));
+            /* A sealed region cannot have been truncated: a SIGBUS there is
+             * another fault (a machine-check) and is not patched. */
+            if (reg->map != NULL && !reg->sealed && a >= b && a - b < reg->map_len) {
+                uint8_t *base = reg->map;
+                void *pg = base + ((a - b) & ~(uintptr_t)(g_pagesize - 1u));
                 /* SVD-DEV-005: POSIX lists no mapping function as async-signal-
                  * safe; on Linux mmap is the system call itself, whose only shared
                  * state is errno, saved and restored around it. */
@@ -136,15 +144,16 @@ static bool g_src_failing;
 static svd_result src_result(ssize_t n, size_t *got, bool eof_is_again)
 {
     if (n < 0) {
+        const int err = errno; /* the read's error: the log line may change errno */
         *got = 0;
-        if (errno == EFAULT) {
+        if (err == EFAULT) {
             g_bus_hit = 1; /* the guest buffer's page is gone (RAM shrunk under the mapping) */
         }
-        if (errno != EAGAIN && !g_src_failing) {
+        if (err != EAGAIN && !g_src_failing) {
             g_src_failing = true;
-            mpq_log(MPQ_LOG_WARN, "entropy source: %s (the request waits and is retried)", strerror(errno));
+            mpq_log(MPQ_LOG_WARN, "entropy source: %s (the request waits and is retried)", strerror(err));
         }
-        return svd_fail(errno == EAGAIN ? SVD_ERR_AGAIN : SVD_ERR_SOURCE);
+        return svd_fail(err == EAGAIN ? SVD_ERR_AGAIN : SVD_ERR_SOURCE);
     }
     g_src_failing = false;
     *got = (size_t)n;
@@ -177,7 +186,7 @@ static svd_result src_file(void *ctx, uint8_t *buf, size_t len, size_t *got)
 static int ep_add(int epfd, int fd, enum tag t, uint32_t events)
 {
     struct epoll_event ev;
-    memset(&ev, 0, sizeof(ev));
+    (void)memset(&ev, 0, sizeof(ev));
     ev.events = events;
     ev.data.u64 = ((uint64_t)(uint32_t)fd << 8) | (uint64_t)t;
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
@@ -210,10 +219,12 @@ static void arm(struct tmr *t, bool wake, uint64_t at)
     if (t->known && t->armed == wake && (!wake || t->at == at)) {
         return;
     }
-    memset(&its, 0, sizeof(its));
+    (void)memset(&its, 0, sizeof(its));
     if (wake) {
-        its.it_value.tv_sec = (time_t)(at / UINT64_C(1000000000));
-        its.it_value.tv_nsec = (long)(at % UINT64_C(1000000000));
+        const uint64_t sec = at / UINT64_C(1000000000);
+        const uint64_t nsec = at % UINT64_C(1000000000);
+        its.it_value.tv_sec = (time_t)sec;
+        its.it_value.tv_nsec = (long)nsec;
     }
     if (timerfd_settime(t->fd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
         mpq_log(MPQ_LOG_ERROR, "timerfd_settime: %s", strerror(errno));
@@ -335,7 +346,7 @@ static size_t collect_fds(struct msghdr *mh, int *fds)
         size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
         for (size_t i = 0; i < k; i++) {
             int fd = -1;
-            memcpy(&fd, data + i * sizeof(int), sizeof(int));
+            (void)memcpy(&fd, data + i * sizeof(int), sizeof(int));
             if (nfds < MPQ_MAX_RECV_FDS) {
                 fds[nfds++] = fd;
             } else {
@@ -362,7 +373,7 @@ static bool read_full(int fd, uint8_t *buf, size_t len)
         struct msghdr mh;
         iov.iov_base = &buf[got];
         iov.iov_len = len - got;
-        memset(&mh, 0, sizeof(mh));
+        (void)memset(&mh, 0, sizeof(mh));
         mh.msg_iov = &iov;
         mh.msg_iovlen = 1;
         mh.msg_control = ctl.buf;
@@ -400,8 +411,8 @@ static enum rx recv_message(int fd, uint8_t *hdr, uint8_t *payload, int *fds, si
     struct iovec iov = { hdr, MPQ_HDR_SIZE };
     struct msghdr mh;
     ssize_t n;
-    memset(&mh, 0, sizeof(mh));
-    memset(&ctl, 0, sizeof(ctl));
+    (void)memset(&mh, 0, sizeof(mh));
+    (void)memset(&ctl, 0, sizeof(ctl));
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
     mh.msg_control = ctl.buf;
@@ -442,7 +453,7 @@ static bool send_ret(int fd, uint64_t value)
 {
     uint8_t buf[MPQ_HDR_SIZE + MPQ_RET_SIZE];
     size_t off = 0;
-    memset(buf, 0, sizeof(buf));
+    (void)memset(buf, 0, sizeof(buf));
     svd_store_le32(buf, MPQ_RET);
     svd_store_le64(buf + 8, MPQ_RET_SIZE);
     svd_store_le64(buf + MPQ_HDR_SIZE, value);
@@ -479,8 +490,9 @@ static enum rx conn_message(struct daemon *d)
         return RX_BAD;
     }
     if (out.reply && !send_ret(d->conn_fd, out.value)) {
-        mpq_log(MPQ_LOG_ERROR, "cannot send the reply: %s", strerror(errno));
-        return errno == EPIPE || errno == ECONNRESET ? RX_EOF : RX_BAD;
+        const int err = errno; /* send's error: the log line may change errno */
+        mpq_log(MPQ_LOG_ERROR, "cannot send the reply: %s", strerror(err));
+        return err == EPIPE || err == ECONNRESET ? RX_EOF : RX_BAD;
     }
     apply_out(d, &out, mono);
     return RX_OK;
@@ -535,6 +547,29 @@ static void conn_close(struct daemon *d)
     }
 }
 
+/* --peer-uid: the socket file's mode keeps out other users only as long as
+ * nobody widens it (a manager's chmod, a directory bind-mounted elsewhere);
+ * the kernel's record of who connected (SO_PEERCRED, filled at connect())
+ * does not depend on the file. A peer that cannot be identified is refused. */
+static bool peer_allowed(const struct daemon *d, int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (!d->peer_check) {
+        return true;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof(cred)) {
+        mpq_log(MPQ_LOG_WARN, "connection refused: peer credentials unavailable: %s", strerror(errno));
+        return false;
+    }
+    if (cred.uid != d->peer_uid) {
+        mpq_log(MPQ_LOG_WARN, "connection refused: peer uid %u (pid %d), only uid %u may connect", (unsigned)cred.uid,
+                (int)cred.pid, (unsigned)d->peer_uid);
+        return false;
+    }
+    return true;
+}
+
 static void conn_accept(struct daemon *d)
 {
     int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -544,7 +579,8 @@ static void conn_accept(struct daemon *d)
         }
         return;
     }
-    if (!conn_setup(d, fd)) {
+    /* A refused peer is closed at once; the socket keeps listening. */
+    if (!peer_allowed(d, fd) || !conn_setup(d, fd)) {
         (void)close(fd);
         return;
     }
@@ -567,9 +603,9 @@ static int do_listen(struct daemon *d, const char *path)
 {
     struct sockaddr_un sa;
     struct stat st;
-    memset(&sa, 0, sizeof(sa));
+    (void)memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, path, strlen(path) + 1u);
+    (void)memcpy(sa.sun_path, path, strlen(path) + 1u);
     /* A stale socket from an earlier run is replaced; anything else is left alone. */
     if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
         (void)unlink(path);
@@ -599,7 +635,13 @@ static void usage(FILE *f)
                 "      --fd N                the inherited end of the socketpair whose other end\n"
                 "                            QEMU has as -device x-pci-proxy-dev,fd=M\n"
                 "      --socket PATH         listen on PATH instead; a manager connects and hands\n"
-                "                            QEMU its end (QMP getfd + device_add x-pci-proxy-dev,fd=NAME)\n"
+                "                            QEMU its end (QMP getfd + device_add x-pci-proxy-dev,fd=NAME);\n"
+                "                            the socket file is created 0600 whatever the umask\n"
+                "      --peer-uid UID        with --socket: accept only connections from processes\n"
+                "                            running as UID (SO_PEERCRED)\n"
+                "      --require-sealed-memory  virtio-entropy: map guest RAM only from files sealed\n"
+                "                            against shrinking (F_SEAL_SHRINK; memory-backend-memfd's\n"
+                "                            default seal=on); no SIGBUS handler is then installed\n"
                 "  i6300esb:\n"
                 "      --qmp PATH            QEMU's QMP socket (-qmp unix:PATH,server=on,wait=off);\n"
                 "                            required unless --action none\n"
@@ -648,7 +690,9 @@ enum {
     OPT_RATE_OPS,
     OPT_RATE_OPS_BURST,
     OPT_SOURCE,
-    OPT_MIN_ENTROPY
+    OPT_MIN_ENTROPY,
+    OPT_PEER_UID,
+    OPT_REQUIRE_SEALED
 };
 
 static int pick(const char *arg, const char *const *names, int n)
@@ -720,6 +764,17 @@ static int parse_one(int c, const char *arg, const char *prev, struct opts *o)
         }
         o->min_entropy = v;
         return -1;
+    case OPT_PEER_UID:
+        /* (uid_t)-1 is no uid: it means "unchanged" to chown(2) and setreuid(2). */
+        if (!svd_is_ok(svd_parse_u64(arg, 0u, UINT32_MAX - 1u, &v))) {
+            return bad_opt("--peer-uid", arg, "expected a user ID");
+        }
+        o->peer_check = true;
+        o->peer_uid = (uint32_t)v;
+        return -1;
+    case OPT_REQUIRE_SEALED:
+        o->require_sealed = true;
+        return -1;
     case 'l':
         mpq_log_level = pick(arg, levels, 4);
         return mpq_log_level < 0 ? bad_opt("--log-level", arg, "expected error, warn, info or debug") : -1;
@@ -748,7 +803,7 @@ static int check_combination(struct opts *o)
     if ((o->fd >= 0) == (o->socket_path != NULL)) {
         return usage_error("option", "--fd", " or --socket is required (exactly one of them)");
     }
-    if (o->kind == MPQ_DEV_ENTROPY) {
+    if (o->kind == (int)MPQ_DEV_ENTROPY) {
         if (o->qmp_path != NULL || o->action >= 0) {
             return usage_error("option", o->qmp_path != NULL ? "--qmp" : "--action", " applies to --device i6300esb only");
         }
@@ -766,7 +821,7 @@ static int check_combination(struct opts *o)
     if (o->action < 0) {
         o->action = MPQ_ACTION_RESET;
     }
-    if (o->action != MPQ_ACTION_NONE && o->qmp_path == NULL) {
+    if (o->action != (int)MPQ_ACTION_NONE && o->qmp_path == NULL) {
         return usage_error("option", "--qmp", " is required to carry out --action (or give --action none)");
     }
     return -1;
@@ -786,13 +841,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { "rate-ops-burst", required_argument, NULL, OPT_RATE_OPS_BURST },
         { "source", required_argument, NULL, OPT_SOURCE },
         { "min-entropy", required_argument, NULL, OPT_MIN_ENTROPY },
+        { "peer-uid", required_argument, NULL, OPT_PEER_UID },
+        { "require-sealed-memory", no_argument, NULL, OPT_REQUIRE_SEALED },
         { "log-level", required_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     int c;
-    memset(o, 0, sizeof(*o));
+    (void)memset(o, 0, sizeof(*o));
     o->kind = -1;
     o->fd = -1;
     o->action = -1;
@@ -806,7 +863,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
     if (optind < argc) {
         return usage_error("unexpected argument", argv[optind], "");
     }
-    return check_combination(o);
+    const int rc = check_combination(o);
+    /* With --fd the peer is whoever made the socketpair and exec'd us. */
+    if (rc < 0 && o->peer_check && o->socket_path == NULL) {
+        return usage_error("option", "--peer-uid", " applies to --socket only");
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------------- loop */
@@ -975,7 +1037,7 @@ static int setup_device(struct daemon *d, const struct opts *o)
 {
     mpq_dev_cfg cfg;
     mpq_ops ops = { resample_changed, d };
-    memset(&cfg, 0, sizeof(cfg));
+    (void)memset(&cfg, 0, sizeof(cfg));
     cfg.kind = (enum mpq_kind)o->kind;
     d->watchdog = cfg.kind == MPQ_DEV_I6300ESB;
     if (!d->watchdog) {
@@ -1022,12 +1084,15 @@ static int setup(struct daemon *d, const struct opts *o, sigset_t *mask)
     if (setup_device(d, o) != 0) {
         return -1;
     }
-    memset(&sa, 0, sizeof(sa));
+    (void)memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = on_sigbus;
     sa.sa_flags = SA_SIGINFO;
     g_pagesize = SVD_ALWAYS(pg > 0) ? (size_t)pg : g_pagesize; /* SVD-COV-005: Linux always has a page size */
     g_d = d;
-    if (SVD_NEVER(sigemptyset(&sa.sa_mask) != 0) || SVD_NEVER(sigaction(SIGBUS, &sa, NULL) != 0)) { /* SVD-COV-005 */
+    d->dev.require_sealed = o->require_sealed;
+    /* With only sealed guest RAM no truncation SIGBUS can arise: no handler. */
+    if (!o->require_sealed &&
+        (SVD_NEVER(sigemptyset(&sa.sa_mask) != 0) || SVD_NEVER(sigaction(SIGBUS, &sa, NULL) != 0))) { /* SVD-COV-005 */
         mpq_log(MPQ_LOG_ERROR, "sigaction(SIGBUS): %s", strerror(errno));
         return -1;
     }
@@ -1040,6 +1105,8 @@ static int setup(struct daemon *d, const struct opts *o, sigset_t *mask)
         return -1;
     } else {
         d->socket_path = o->socket_path;
+        d->peer_check = o->peer_check;
+        d->peer_uid = o->peer_uid;
     }
     qmp_sync(d, mpq_now_ns());
     mpq_log(MPQ_LOG_INFO, "serving %s%s%s", d->watchdog ? "i6300esb" : "virtio-entropy",

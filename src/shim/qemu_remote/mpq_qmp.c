@@ -42,15 +42,15 @@ static bool utf8_seq(const char *s, size_t n, size_t *i)
     uint32_t min;
     if (b0 >= 0xC2u && b0 <= 0xDFu) {
         k = 1;
-        cp = b0 & 0x1Fu;
+        cp = (uint32_t)b0 & 0x1Fu;
         min = 0x80u;
     } else if (b0 >= 0xE0u && b0 <= 0xEFu) {
         k = 2;
-        cp = b0 & 0x0Fu;
+        cp = (uint32_t)b0 & 0x0Fu;
         min = 0x800u;
     } else if (b0 >= 0xF0u && b0 <= 0xF4u) {
         k = 3;
-        cp = b0 & 0x07u;
+        cp = (uint32_t)b0 & 0x07u;
         min = 0x10000u;
     } else {
         return false;
@@ -201,7 +201,9 @@ static bool json_close(jstate *j, char c)
     }
     j->depth--;
     j->m = J_AFTER;
-    return c == ((j->stack[j->depth] == '{') ? '}' : ']');
+    const char top = j->stack[j->depth];
+    const char want = (top == '{') ? '}' : ']';
+    return c == want;
 }
 
 static bool json_value_step(const char *s, size_t n, size_t *i, jstate *j)
@@ -248,7 +250,8 @@ static bool json_step(const char *s, size_t n, size_t *i, jstate *j)
     default:
         (*i)++;
         if (c == ',' && j->depth > 0) {
-            j->m = (j->stack[j->depth - 1] == '{') ? J_KEY : J_VALUE;
+            const char top = j->stack[j->depth - 1];
+            j->m = (top == '{') ? J_KEY : J_VALUE;
             return true;
         }
         return json_close(j, c); /* false as well for anything after the top-level value */
@@ -308,8 +311,11 @@ static size_t skip_value(const char *s, size_t n, size_t i)
         i++;
         if (c == '{' || c == '[') {
             depth++;
-        } else if ((c == '}' || c == ']') && --depth == 0) {
-            return i;
+        } else if (c == '}' || c == ']') {
+            depth--;
+            if (depth == 0) {
+                return i;
+            }
         } else {
             /* a scalar byte, a comma, a colon or blank */
         }
@@ -375,19 +381,20 @@ const char *mpq_action_command(enum mpq_action a)
 
 void mpq_qmp_init(mpq_qmp *q, const char *path, uint64_t now)
 {
-    memset(q, 0, sizeof(*q));
+    (void)memset(q, 0, sizeof(*q));
     q->fd = -1;
     q->vm_running = true;
     q->next_id = 1;
     q->retry_at = now;
     if (path != NULL && strlen(path) < sizeof(q->path)) {
-        memcpy(q->path, path, strlen(path) + 1u);
+        (void)memcpy(q->path, path, strlen(path) + 1u);
     }
 }
 
 bool mpq_qmp_enabled(const mpq_qmp *q)
 {
-    return q->path[0] != '\0';
+    const char first = q->path[0];
+    return first != '\0';
 }
 
 bool mpq_qmp_want_write(const mpq_qmp *q)
@@ -626,9 +633,9 @@ static void try_connect(mpq_qmp *q, uint64_t now)
     struct sockaddr_un sa;
     int fd;
     q->retry_at = now + MPQ_QMP_RETRY_NS;
-    memset(&sa, 0, sizeof(sa));
+    (void)memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, q->path, strlen(q->path) + 1u);
+    (void)memcpy(sa.sun_path, q->path, strlen(q->path) + 1u);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         mpq_log(MPQ_LOG_ERROR, "QMP: socket: %s", strerror(errno));
@@ -680,7 +687,7 @@ static bool take_bytes(mpq_qmp *q, const char *buf, size_t n, uint64_t now)
         }
         size_t len = q->in_len;
         q->in_len = 0;
-        if (len > 0u && q->in[len - 1u] == '\r') {
+        if (len > 0u && q->in[len - 1u] == (char)'\r') {
             len--;
         }
         if (len == 0u) {

@@ -19,7 +19,7 @@ void svd_qvm_badopt_set(svd_qvm_badopt *b, const char *name, const char *value, 
     b->value[0] = '\0';
     if (value != NULL) {
         size_t n = strnlen(value, SVD_QVM_BADVAL_MAX);
-        memcpy(b->value, value, n);
+        (void)memcpy(b->value, value, n);
         b->value[n] = '\0';
     }
 }
@@ -234,7 +234,7 @@ uint64_t svd_qvm_clock_now(const svd_qvm_clock *c)
         return 0;
     }
     struct guest_timer_data td;
-    memset(&td, 0, sizeof td);
+    (void)memset(&td, 0, sizeof td);
     guest_timer_state(c->timer, &td);
     return ticks_to_ns(td.guest_current, c->hz);
 }
@@ -276,6 +276,21 @@ int svd_qvm_irq_set(vdev_t *vdp, bool *cur, bool level)
     return rc;
 }
 
+uint32_t svd_qvm_msi_send(vdev_t *vdp, const svd_fx *fx)
+{
+    uint32_t refused = 0u;
+    if ((vdp == NULL) || (fx == NULL)) {
+        return 0u;
+    }
+    /* The engine bounds n_msi by its table; the array bound is checked anyway. */
+    for (uint32_t i = 0u; (i < fx->n_msi) && (i < SVD_FX_MAX_MSI); i++) {
+        if (SVD_MSI_SIGNAL(vdp, fx->msi[i].addr, fx->msi[i].data) != EOK) {
+            refused++;
+        }
+    }
+    return refused;
+}
+
 svd_vrs svd_qvm_reply(struct guest_cpu *gcp, const struct qvm_state_block *oopnd, uint32_t width, uint64_t val)
 {
     uint8_t b[8];
@@ -290,7 +305,7 @@ svd_vrs svd_qvm_reply(struct guest_cpu *gcp, const struct qvm_state_block *oopnd
 svd_vrs svd_qvm_fetch(struct guest_cpu *gcp, const struct qvm_state_block *oopnd, uint32_t width, uint64_t *val)
 {
     uint8_t b[8];
-    memset(b, 0, sizeof b);
+    (void)memset(b, 0, sizeof b);
     if ((width == 0u) || (width > sizeof b) || (val == NULL)) {
         return VRS_BUS_ERROR;
     }
@@ -310,15 +325,13 @@ int svd_qvm_fdt_add(const vdev_t *vdp, int parent, const svd_fdt_node *n, const 
         return EIO;
     }
     uint8_t buf[SVD_FDT_MAX_PROP];
-    for (uint32_t i = 0;; i++) {
-        svd_fdt_propval pv;
-        svd_result r = svd_fdt_prop(n, i, buf, sizeof buf, &pv);
-        if (svd_is_err(r, SVD_ERR_EMPTY)) {
-            return EOK;
-        }
-        if (!svd_is_ok(r)) {
-            return EINVAL;
-        }
+    svd_fdt_propval pv;
+    uint32_t i = 0;
+    svd_result r = svd_fdt_prop(n, i, buf, sizeof buf, &pv);
+    while (svd_is_ok(r)) {
         gfdt_update_property(node, pv.name, buf, pv.len);
+        i++;
+        r = svd_fdt_prop(n, i, buf, sizeof buf, &pv);
     }
+    return svd_is_err(r, SVD_ERR_EMPTY) ? EOK : EINVAL;
 }

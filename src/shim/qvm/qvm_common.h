@@ -17,6 +17,7 @@
  *   for a deadline in nanoseconds;
  * - the interrupt line: drive v_intr to a level, only on change;
  * - moving an access value to and from the vCPU;
+ * - the MSI-X messages of an effect, sent with guest_msi_signal();
  * - writing a core-built FDT node through qvm's gfdt_* calls.
  *
  * - error lines through vdev_logf() (so the instance's `log` option filters
@@ -38,6 +39,7 @@
 
 #include "compat/qvm_api.h"
 #include "safevdev/fdt.h"
+#include "safevdev/fx.h"
 #include "safevdev/gmem.h"
 #include "safevdev/result.h"
 #include "safevdev/wdt.h"
@@ -236,6 +238,15 @@ SVD_QVM_HIDDEN void svd_qvm_clock_fired(svd_qvm_clock *c);
  */
 SVD_QVM_HIDDEN int svd_qvm_irq_set(vdev_t *vdp, bool *cur, bool level);
 
+/**
+ * @brief Send the MSI-X messages of @p fx, in order, with guest_msi_signal().
+ * @param vdp the instance (the message's source).
+ * @param fx the effect of an engine call (its @c msi[0 .. n_msi-1]).
+ * @return the number of messages qvm refused (7.x reports an error; 8.0 has no
+ *         result, so always 0 there). A refused message is not retried: the
+ *         engine has already cleared its pending bit.
+ */
+SVD_QVM_HIDDEN uint32_t svd_qvm_msi_send(vdev_t *vdp, const svd_fx *fx);
 /* ---- guest CPU transfer ---------------------------------------------------------- */
 
 /**

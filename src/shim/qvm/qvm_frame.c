@@ -23,6 +23,7 @@ typedef struct svd_qvm_frame {
     uint32_t magic;           /* set by OPTIONS_START: the block is ours */
     bool ready;               /* OPTIONS_END succeeded and no TERMINATE since */
     bool irq;                 /* interrupt level last driven */
+    uint64_t msi_refused;     /* MSI-X messages qvm refused (guest_msi_signal) */
     bool timer_failed_logged; /* "cannot arm" was logged */
     bool started;             /* GUEST_STARTING came: the guest runs */
 } svd_qvm_frame;
@@ -62,7 +63,7 @@ static void carry_out(const vdev_t *vdp, svd_qvm_frame *f, const void *dev, cons
     const char *name = svd_qvm_device.name;
     const svd_qvm_action a = svd_qvm_device.action(dev);
     struct wdog_state ws;
-    memset(&ws, 0, sizeof ws);
+    (void)memset(&ws, 0, sizeof ws);
     f->actions++;
     switch (a.bite) {
     case SVD_QVM_BITE_TERMINATE:
@@ -92,6 +93,13 @@ static void apply_line(vdev_t *vdp, svd_qvm_frame *f, const svd_fx *fx)
         svd_qvm_log(vdp, "%s: device needs reset: %s", svd_qvm_device.name, svd_why_name(fx->why));
     }
     (void)svd_qvm_irq_set(vdp, &f->irq, fx->irq_level);
+    const uint32_t refused = svd_qvm_msi_send(vdp, fx);
+    if (refused != 0u) {
+        if (f->msi_refused == 0u) {
+            svd_qvm_log(vdp, "%s: qvm refused an MSI-X message (guest_msi_signal)", svd_qvm_device.name);
+        }
+        f->msi_refused += refused;
+    }
 }
 
 /* Arm the instance timer for @deadline; false when qvm refused it twice
@@ -255,7 +263,7 @@ static int options_start(vdev_t *vdp)
 {
     frame_block *b = vdp->v_device;
     svd_qvm_clock keep;
-    memset(&keep, 0, sizeof keep);
+    (void)memset(&keep, 0, sizeof keep);
     if ((b->f.magic == FRAME_MAGIC) || (b->f.magic == FRAME_MAGIC_DEAD)) {
         (void)pthread_mutex_lock(&vdp->v_mtx);
         if (b->f.magic == FRAME_MAGIC) {
@@ -265,7 +273,7 @@ static int options_start(vdev_t *vdp)
         keep.armed = false;
         (void)pthread_mutex_unlock(&vdp->v_mtx);
     }
-    memset(b, 0, sizeof(frame_block) + svd_qvm_device.inst_size);
+    (void)memset(b, 0, sizeof(frame_block) + svd_qvm_device.inst_size);
     b->f.clock = keep;
     b->f.magic = FRAME_MAGIC;
     if (svd_qvm_device.start != NULL) {
@@ -324,7 +332,7 @@ static int pci_bars(vdev_t *vdp, const frame_block *b, const char *arg)
     } u;
     u.arg = arg;
     struct vpci_bar *bars = u.bars;
-    memset(bars, 0, sizeof(struct vpci_bar) * (size_t)SVD_QVM_PCI_NBARS);
+    (void)memset(bars, 0, sizeof(struct vpci_bar) * (size_t)SVD_QVM_PCI_NBARS);
     struct gasp_region *r = &bars[0].vb_mapping;
     SVD_GRF_FLAGS(r) = GRF_VIRT_RD | GRF_VIRT_WR;
     r->cookie = 0u;
@@ -346,7 +354,8 @@ static void status(const frame_block *b)
     char part[SVD_QVM_STATUS_MAX];
     part[0] = '\0';
     svd_qvm_device.status(b->dev, b->f.actions, part, sizeof part);
-    qvm_report("%s: %s, refused accesses %llu, guest %s", svd_qvm_device.name, part, (unsigned long long)b->f.refused,
+    qvm_report("%s: %s, refused accesses %llu, refused MSIs %llu, guest %s", svd_qvm_device.name, part,
+               (unsigned long long)b->f.refused, (unsigned long long)b->f.msi_refused,
                b->f.started ? "started" : "not started");
 }
 
@@ -384,6 +393,11 @@ static int command(vdev_t *vdp, frame_block *b, SVD_QVM_CTRL_T ctrl, const char 
             rc = EOK; /* found by bus enumeration */
         }
         break;
+    case VDEV_CTRL_GEN_ACPI:
+        if (f->ready && (svd_qvm_device.gen_acpi != NULL)) {
+            rc = svd_qvm_device.gen_acpi(vdp, b->dev);
+        }
+        break;
     case VDEV_CTRL_PCI_BARS:
         rc = f->ready ? pci_bars(vdp, b, arg) : 1;
         break;
@@ -396,7 +410,7 @@ static int command(vdev_t *vdp, frame_block *b, SVD_QVM_CTRL_T ctrl, const char 
         terminate(vdp, b);
         break;
     default:
-        break; /* GEN_ACPI (no ACPI node of ours), BUTTON (no power button) and unknown commands */
+        break; /* BUTTON (no power button) and unknown commands */
     }
     return rc;
 }
@@ -442,7 +456,7 @@ static struct vdev_factory svd_qvm_factory = {
     .option_list = NULL,
     .name = NULL, /* qvm names it after the .so (vdev_factory: "should typically be NULL") */
     .factory_flags = VFF_MUTEX | VFF_MUTEX_RECURSIVE,
-    .acc_sizes = (1u << 1) | (1u << 2) | (1u << 4) | (1u << 8),
+    .acc_sizes = (1u << 1) | (1u << 2) | (1u << 4) | ((unsigned)1u << 8),
     .extra_space = 0u,
 };
 

@@ -36,6 +36,8 @@
  *   - the interrupt line (v_intr, when the instance has one) driven to
  *     @c irq_level with guest_intr_signal() whenever it differs from the
  *     level last driven (so a signal qvm refused is retried after the next call);
+ *   - @c msi: each MSI-X message sent, in order, with guest_msi_signal()
+ *     (a refused one is logged once and counted for VDEV_CTRL_STATUS);
  *   - @c failed: one error line (vdev_logf) naming the rule (svd_why_name());
  *   - @c fired: the device's `action` (::svd_qvm_action) carried out through
  *     qvm's watchdog service (wdog_bite(): WDOG_ACTION_TERMINATE or
@@ -51,7 +53,7 @@
  * A device supplies ::svd_qvm_device (one per .so, defined in the device's
  * file) and nothing else: its options, their parser, the engine build at
  * OPTIONS_END, the access/tick calls into its engine, and optionally
- * GEN_FDT, BAR0, GUEST_CONFIGURED and TERMINATE hooks.
+ * GEN_FDT, GEN_ACPI, BAR0, GUEST_CONFIGURED and TERMINATE hooks.
  *
  * The instance block (qvm's extra_space, reached through v_device, of
  * unspecified content) holds the frame's part (private to the frame)
@@ -104,6 +106,8 @@ typedef struct svd_qvm_dev {
     svd_qvm_action (*action)(const void *inst);
     /** Optional: add the device's node(s) under FDT node @p parent; EOK or an errno value. */
     int (*gen_fdt)(const vdev_t *vdp, void *inst, int parent);
+    /** Optional: add the device's ACPI description (acpi_add_table()); EOK or an errno value. */
+    int (*gen_acpi)(vdev_t *vdp, void *inst);
     /** Optional: BAR0's size (a power of two) and whether it is a 64-bit memory BAR; false when
         the device has no BAR (the frame describes it to qvm as a ::vpci_bar). */
     bool (*pci_bar0)(const void *inst, uint64_t *size, bool *mem64);

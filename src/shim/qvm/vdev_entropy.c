@@ -8,7 +8,9 @@
  * Transport: the type of the location qvm hands the device (v_block.type):
  * virtio-pci (modern) for a PCI location (no `loc`, the default, or `loc
  * pci:...`), virtio-mmio for a memory location (`loc ADDR`), which also needs
- * `intr`. The composed core engine (svd_vdev: transport + device + queue +
+ * `intr`. The PCI function offers MSI-X (the frame sends the messages with
+ * guest_msi_signal()); a virtio-mmio instance describes itself at GEN_FDT
+ * (FDT guests) and GEN_ACPI (ACPI guests). The composed core engine (svd_vdev: transport + device + queue +
  * entropy model) decodes every register access and serves the queue itself;
  * the frame applies what it reports. Guest memory is mapped with
  * gasp_map_vdma() from the `dma` windows into an svd_gmem the engine reads
@@ -56,6 +58,7 @@
 #endif
 
 #include "qvm_frame.h"
+#include "safevdev/aml.h"
 #include "safevdev/entropy.h"
 #include "safevdev/fdt.h"
 #include "safevdev/mmio.h"
@@ -70,6 +73,8 @@
 #define ENT_DEFAULT_DMA_SIZE UINT64_C(0x40000000)
 #define ENT_MMIO_VENDOR 0x554d4551u /* "QEMU", what Linux guests see from QEMU's virtio-mmio */
 #define NS_PER_S UINT64_C(1000000000)
+/* One device's SSDT (svd_aml_ssdt's bound for n = 1). */
+#define ENT_ACPI_MAX (SVD_AML_HEADER_LEN + 16u + SVD_AML_MAX_DEVICE)
 
 enum {
     OPT_DELAYED = 0,
@@ -97,6 +102,8 @@ typedef struct ent_inst {
                                  for the instance's whole life) */
     bool map_failed_logged;
     bool health_failed_logged; /* the source's health tests failed; logged once per episode */
+    bool acpi_added;          /* GEN_ACPI handed qvm the table (once per instance) */
+    uint8_t acpi[ENT_ACPI_MAX]; /* the SSDT; qvm may keep pointing at its body (nothing says it copies) */
 } ent_inst;
 
 static const char *const ent_options[OPT_COUNT + 1] = {
@@ -228,9 +235,9 @@ static void opt_dma(ent_inst *e, const char *value, svd_qvm_badopt *bad)
 }
 
 /* The rate options are the core's, listed in the core's order. */
-_Static_assert((SVD_RATE_BYTES == 0) && (OPT_RATE_BURST - OPT_RATE_BYTES == SVD_RATE_BURST) &&
-                   (OPT_RATE_OPS - OPT_RATE_BYTES == SVD_RATE_OPS) &&
-                   (OPT_RATE_OPS_BURST - OPT_RATE_BYTES == SVD_RATE_OPS_BURST),
+_Static_assert(((int)SVD_RATE_BYTES == 0) && (OPT_RATE_BURST - OPT_RATE_BYTES == (int)SVD_RATE_BURST) &&
+                   (OPT_RATE_OPS - OPT_RATE_BYTES == (int)SVD_RATE_OPS) &&
+                   (OPT_RATE_OPS_BURST - OPT_RATE_BYTES == (int)SVD_RATE_OPS_BURST),
                "ent_options lists the rate options as svd_rate_opt numbers them");
 
 static void ent_start(void *inst)
@@ -249,7 +256,8 @@ static void ent_option(void *inst, unsigned idx, const char *value, svd_qvm_bado
     } else {
         /* The frame passes only indices of ent_options: a rate option (any
          * other number would be refused by the core as an unknown option). */
-        opt_rate(e, (svd_rate_opt)(idx - (unsigned)OPT_RATE_BYTES), value, bad);
+        const unsigned rate = idx - (unsigned)OPT_RATE_BYTES;
+        opt_rate(e, (svd_rate_opt)rate, value, bad);
     }
 }
 
@@ -274,7 +282,7 @@ static int ent_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
 {
     ent_inst *e = inst;
     svd_entropy_cfg ec;
-    memset(&ec, 0, sizeof ec);
+    (void)memset(&ec, 0, sizeof ec);
     e->vdp = vdp;
     e->mmio = SVD_QSB_TYPE(&vdp->v_block) == QST_MEMORY;
     e->mmio_base = vdp->v_block.location;
@@ -321,7 +329,7 @@ static int ent_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
         return EINVAL; /* the core's rate helper builds valid buckets: not reached */
     }
     svd_vdev_cfg vc;
-    memset(&vc, 0, sizeof vc);
+    (void)memset(&vc, 0, sizeof vc);
     svd_entropy_model(&e->ent, &vc.model);
     vc.model.queue_max = ENT_QUEUE_MAX;
     vc.xport = e->mmio ? SVD_XPORT_MMIO : SVD_XPORT_PCI;
@@ -331,6 +339,7 @@ static int ent_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
     vc.pci.subsystem_vendor = SVD_PCI_VENDOR_VIRTIO;
     vc.pci.subsystem_id = (uint16_t)SVD_ENTROPY_DEVICE_ID;
     vc.pci.bar64 = true;
+    vc.pci.msix = true; /* messages go out through guest_msi_signal() (the frame) */
     svd_gmem_init(&e->gmem);
     if (SVD_NEVER(!svd_is_ok(svd_vdev_init(&e->vdev, &vc, &e->gmem)))) {
         svd_qvm_log(vdp, "%s: device engine refused its parameters", VDEV_NAME);
@@ -415,6 +424,53 @@ static int ent_gen_fdt(const vdev_t *vdp, void *inst, int parent)
     return svd_qvm_fdt_add(vdp, parent, &n, VDEV_NAME);
 }
 
+static uint32_t le32_at(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/* GEN_ACPI (x86 guests): the virtio-mmio device as an SSDT whose Scope
+ * (_SB) holds its Device (LNRO0005, _CCA One: the device is host software,
+ * coherent), written by the core. qvm's acpi_add_table() takes the header's
+ * fields as arguments and the body apart (our reading, docs/qvm-compat.md):
+ * the fields are handed over as the core wrote them, so the table the guest
+ * gets is the core's but for the OEM and creator IDs qvm writes. The name
+ * and _UID come from the window's address (512-byte windows: base / 512 is
+ * unique per device, its low 12 bits name it "Vxxx"). */
+static int ent_gen_acpi(vdev_t *vdp, void *inst)
+{
+    ent_inst *e = inst;
+    if (!e->mmio || e->acpi_added) {
+        return EOK; /* PCI: found by bus enumeration; a repeated GEN_ACPI adds nothing twice */
+    }
+    static const char hex[] = "0123456789ABCDEF";
+    const uint64_t slot = e->mmio_base / SVD_MMIO_WINDOW_SIZE;
+    char name[5] = { 'V', hex[(slot >> 8) & 0xfu], hex[(slot >> 4) & 0xfu], hex[slot & 0xfu], '\0' };
+    svd_aml_mmio_dev dev;
+    (void)memset(&dev, 0, sizeof dev);
+    dev.name = name;
+    dev.uid = (uint32_t)slot;
+    dev.base = (uint32_t)e->mmio_base;
+    dev.size = SVD_MMIO_WINDOW_SIZE;
+    dev.gsi = vdp->v_intr.param & 0xffffu;
+    dev.trigger = SVD_AML_LEVEL; /* the line is a level (GIS_ON while InterruptStatus is non-zero) */
+    dev.coherent = true;
+    size_t len = 0u;
+    if ((e->mmio_base > (UINT64_C(0x100000000) - SVD_MMIO_WINDOW_SIZE)) ||
+        !svd_is_ok(svd_aml_ssdt(&dev, 1u, e->acpi, sizeof e->acpi, &len)) ||
+        SVD_NEVER(len <= SVD_AML_HEADER_LEN)) {
+        svd_qvm_log(vdp, "%s: no ACPI node: the window 0x%" PRIx64 " is not below 4 GiB", VDEV_NAME, e->mmio_base);
+        return EINVAL;
+    }
+    char table_id[9];
+    (void)memcpy(table_id, &e->acpi[16], 8u);
+    table_id[8] = '\0';
+    SVD_ACPI_ADD(vdp, &e->acpi[SVD_AML_HEADER_LEN], len - SVD_AML_HEADER_LEN, le32_at(&e->acpi[0]), e->acpi[8],
+                 table_id, le32_at(&e->acpi[24]));
+    e->acpi_added = true;
+    return EOK;
+}
+
 static bool ent_pci_bar0(const void *inst, uint64_t *size, bool *mem64)
 {
     const ent_inst *e = inst;
@@ -468,6 +524,7 @@ const svd_qvm_dev svd_qvm_device = {
     .access = ent_access,
     .tick = ent_tick,
     .gen_fdt = ent_gen_fdt,
+    .gen_acpi = ent_gen_acpi,
     .pci_bar0 = ent_pci_bar0,
     .status = ent_status,
     .terminate = ent_terminate,

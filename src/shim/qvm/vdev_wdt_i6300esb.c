@@ -56,7 +56,7 @@ static int esb_options_end(vdev_t *vdp, void *inst, svd_qvm_badopt *bad, uint64_
         return EINVAL;
     }
     svd_esb_cfg cfg;
-    memset(&cfg, 0, sizeof cfg);
+    (void)memset(&cfg, 0, sizeof cfg);
     cfg.action = svd_qvm_action_engine(e->action);
     cfg.subsys_vendor = (uint16_t)SVD_ESB_VENDOR_ID;
     cfg.subsys_id = (uint16_t)SVD_ESB_DEVICE_ID;

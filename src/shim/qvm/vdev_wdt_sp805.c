@@ -20,8 +20,8 @@
  *
  * GEN_FDT adds the node Linux's arm,sp805 binding expects: compatible
  * "arm,sp805","arm,primecell", reg, interrupts (GIC: SPI, level high),
- * clocks + clock-names "wdog_clk","apb_pclk" pointing at a fixed-clock node
- * this adapter adds beside it (clock-frequency = frequency), so the guest's
+ * clocks + clock-names "wdog_clk","apb_pclk" pointing at the fixed-rate
+ * clock of `frequency` Hz that qvm's gfdt_get_clock() gives, so the guest's
  * driver computes the same rate the engine counts at.
  */
 #include <errno.h>
@@ -38,7 +38,6 @@
 #define VDEV_NAME "svd-wdt-sp805"
 #define SP_DEFAULT_HZ 25000000u          /* QNX's wdt-sp805 default (25 MHz) */
 #define SP_DEFAULT_LOC UINT64_C(0x1C0F0000) /* QNX's wdt-sp805 default address */
-#define SP_CLOCK_PHANDLE_BASE 0x58050000u /* [assumed] phandle range no qvm-made node uses */
 
 enum { OPT_FREQUENCY = 0, OPT_ACTION, OPT_COUNT };
 
@@ -115,33 +114,17 @@ static svd_qvm_action sp_action(const void *inst)
     return s->action;
 }
 
-static void be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 static int sp_gen_fdt(const vdev_t *vdp, void *inst, int parent)
 {
     const sp_inst *s = inst;
-    const uint32_t phandle = SP_CLOCK_PHANDLE_BASE | (uint32_t)((s->base >> 12) & 0xffffu);
-    /* The fixed clock the node's clocks point at. */
-    int clk = gfdt_update_node(parent, "wdt-clk", s->base);
+    /* The fixed-rate clock the node's clocks point at is qvm's to make (one
+     * node per frequency, its name without a unit address: it has no reg). */
+    const int clk = gfdt_get_clock(parent, s->freq_hz);
     if (clk < 0) {
-        svd_qvm_log(vdp, "%s: cannot add the FDT clock node", VDEV_NAME);
+        svd_qvm_log(vdp, "%s: qvm gave no FDT clock of %u Hz", VDEV_NAME, (unsigned)s->freq_hz);
         return EIO;
     }
-    static const char fixed[] = "fixed-clock";
-    uint8_t cell[4];
-    gfdt_update_property(clk, "compatible", fixed, sizeof fixed);
-    be32(cell, 0u);
-    gfdt_update_property(clk, "#clock-cells", cell, sizeof cell);
-    be32(cell, s->freq_hz);
-    gfdt_update_property(clk, "clock-frequency", cell, sizeof cell);
-    be32(cell, phandle);
-    gfdt_update_property(clk, "phandle", cell, sizeof cell);
+    const uint32_t phandle = (uint32_t)clk;
 
     svd_fdt_node n;
     svd_fdt_node_init(&n);

@@ -34,7 +34,7 @@ void vhu_log(int level, int inst, const char *fmt, ...)
 {
     static const char *const names[] = { "error", "warn", "info", "debug" };
     va_list ap;
-    if (level > vhu_log_level || level < 0 || level > VHU_LOG_DEBUG) {
+    if (level > vhu_log_level || level < 0 || level > (int)VHU_LOG_DEBUG) {
         return;
     }
     if (inst >= 0) {
@@ -105,7 +105,7 @@ static const char *req_name(uint32_t r)
 
 static void vring_init(vhu_vring *v)
 {
-    memset(v, 0, sizeof(*v));
+    (void)memset(v, 0, sizeof(*v));
     v->kick_fd = -1;
     v->call_fd = -1;
     v->err_fd = -1;
@@ -113,7 +113,7 @@ static void vring_init(vhu_vring *v)
 
 int vhu_dev_init(vhu_dev *d, int inst, const svd_entropy_cfg *cfg, uint64_t now, const vhu_ops *ops)
 {
-    memset(d, 0, sizeof(*d));
+    (void)memset(d, 0, sizeof(*d));
     d->inst = inst;
     if (ops != NULL) {
         d->ops = *ops;
@@ -124,7 +124,7 @@ int vhu_dev_init(vhu_dev *d, int inst, const svd_entropy_cfg *cfg, uint64_t now,
         return -1;
     }
     svd_vdev_cfg vc;
-    memset(&vc, 0, sizeof(vc));
+    (void)memset(&vc, 0, sizeof(vc));
     vc.xport = SVD_XPORT_NONE;
     svd_entropy_model(&d->ent, &vc.model);
     vc.model.queue_max = (uint16_t)SVD_VQ_MAX_SIZE; /* the front-end chooses the size */
@@ -230,8 +230,8 @@ static bool ua_to_gpa(const vhu_dev *d, uint64_t ua, uint64_t *gpa)
 
 static bool vring_ready(const vhu_dev *d, const vhu_vring *v, uint32_t nregions)
 {
-    bool enabled = v->enabled || (d->features & VHU_F_PROTOCOL_FEATURES) == 0;
-    return v->started && enabled && v->num_set && v->addr_set && nregions > 0 && !d->features_refused;
+    bool enabled = v->enabled || (d->features & VHU_F_PROTOCOL_FEATURES) == 0u;
+    return v->started && enabled && v->num_set && v->addr_set && nregions > 0u && !d->features_refused;
 }
 
 static bool ring_ready(const vhu_dev *d)
@@ -259,9 +259,9 @@ static bool ring_would_start(const vhu_dev *d, const vhu_vring *v, const vhu_reg
         return false;
     }
     const svd_result r =
-        (d->features & SVD_F_RING_PACKED) != 0
+        (d->features & SVD_F_RING_PACKED) != 0u
             ? svd_vq_check_rings_packed(SVD_VQ_MAX_SIZE, v->num, desc, avail, used, g)
-            : svd_vq_check_rings(SVD_VQ_MAX_SIZE, v->num, desc, avail, used, (d->features & SVD_F_RING_EVENT_IDX) != 0, g);
+            : svd_vq_check_rings(SVD_VQ_MAX_SIZE, v->num, desc, avail, used, (d->features & SVD_F_RING_EVENT_IDX) != 0u, g);
     if (!svd_is_ok(r)) {
         vhu_log(VHU_LOG_ERROR, d->inst, "ring refused by the queue engine: %s (%s)", svd_err_name(r.err),
                 svd_why_name(r.why));
@@ -306,16 +306,16 @@ static bool ring_try_start(vhu_dev *d)
     }
     v->ring_features = d->features;
     svd_vq_setup s;
-    memset(&s, 0, sizeof(s));
+    (void)memset(&s, 0, sizeof(s));
     s.size = v->num;
     s.desc = desc;
     s.avail = avail;
     s.used = used;
     s.next_avail = v->base_avail;
     s.next_used = v->base_used;
-    s.event_idx = (d->features & SVD_F_RING_EVENT_IDX) != 0;
-    s.indirect = (d->features & SVD_F_RING_INDIRECT_DESC) != 0;
-    s.packed = (d->features & SVD_F_RING_PACKED) != 0;
+    s.event_idx = (d->features & SVD_F_RING_EVENT_IDX) != 0u;
+    s.indirect = (d->features & SVD_F_RING_INDIRECT_DESC) != 0u;
+    s.packed = (d->features & SVD_F_RING_PACKED) != 0u;
     /* No SET_OWNER in this session: a front-end resuming a device whose
      * back-end it lost (QEMU 7.2 reconnects without the initialisation).
      * For a packed ring its base is then the previous start's, not where
@@ -373,7 +373,7 @@ static enum vhu_verdict parse_regions(const vhu_dev *d, const uint8_t *p, size_t
     uint32_t n = svd_load_le32(p);
     svd_cursor c;
 
-    if (n == 0 || n > VHU_MAX_REGIONS || len != VHU_MEM_HDR_SIZE + (size_t)n * VHU_MEM_REGION_SIZE) {
+    if (n == 0u || n > VHU_MAX_REGIONS || len != VHU_MEM_HDR_SIZE + (size_t)n * VHU_MEM_REGION_SIZE) {
         vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: %u regions in %zu bytes", n, len);
         return VHU_V_DISCONNECT;
     }
@@ -381,7 +381,7 @@ static enum vhu_verdict parse_regions(const vhu_dev *d, const uint8_t *p, size_t
         vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: %u regions but %zu fds", n, nfds);
         return VHU_V_DISCONNECT;
     }
-    memcpy(buf, p, len); /* len <= sizeof(buf): n <= VHU_MAX_REGIONS checked above */
+    (void)memcpy(buf, p, len); /* len <= sizeof(buf): n <= VHU_MAX_REGIONS checked above */
     svd_cursor_init(&c, svd_span_make(buf, len));
     /* The length was checked above: the cursor cannot run out (SVD-COV-003). */
     if (SVD_NEVER(!svd_is_ok(svd_cursor_skip(&c, VHU_MEM_HDR_SIZE)))) {
@@ -394,7 +394,7 @@ static enum vhu_verdict parse_regions(const vhu_dev *d, const uint8_t *p, size_t
         const bool ok = SVD_ALWAYS(svd_is_ok(svd_cursor_read_le64(&c, &r->gpa))) &&
                         SVD_ALWAYS(svd_is_ok(svd_cursor_read_le64(&c, &r->size))) &&
                         SVD_ALWAYS(svd_is_ok(svd_cursor_read_le64(&c, &r->uaddr))) &&
-                        SVD_ALWAYS(svd_is_ok(svd_cursor_read_le64(&c, &r->mmap_offset))) && r->size != 0 &&
+                        SVD_ALWAYS(svd_is_ok(svd_cursor_read_le64(&c, &r->mmap_offset))) && r->size != 0u &&
                         svd_is_ok(svd_add_u64(r->gpa, r->size, &end)) &&
                         svd_is_ok(svd_add_u64(r->uaddr, r->size, &end)) &&
                         svd_is_ok(svd_add_u64(r->mmap_offset, r->size, &end)) &&
@@ -427,6 +427,19 @@ static bool map_regions(const vhu_dev *d, vhu_region *nr, uint32_t n, const int 
             (uint64_t)st.st_size < (uint64_t)nr[i].map_len) {
             vhu_log(VHU_LOG_ERROR, d->inst, "SET_MEM_TABLE: region %u (%zu bytes) is larger than its file", i,
                     nr[i].map_len);
+            unmap_regions(nr, i);
+            return false;
+        }
+        /* A fd sealed against shrinking (QEMU's memory-backend-memfd seals by
+         * default) cannot lose pages under the mapping, so no truncation
+         * SIGBUS can come from it. F_GET_SEALS fails (EINVAL) for files that
+         * are no memfd: unsealed. */
+        const int seals = fcntl(fds[i], F_GET_SEALS);
+        nr[i].sealed = (seals >= 0) && ((seals & F_SEAL_SHRINK) != 0);
+        if (d->require_sealed && !nr[i].sealed) {
+            vhu_log(VHU_LOG_ERROR, d->inst,
+                    "SET_MEM_TABLE: region %u is not sealed against shrinking (F_SEAL_SHRINK): refused (--require-sealed-memory)",
+                    i);
             unmap_regions(nr, i);
             return false;
         }
@@ -466,7 +479,7 @@ static enum vhu_verdict set_mem_table(vhu_dev *d, const uint8_t *p, size_t len, 
     if (len < VHU_MEM_HDR_SIZE) {
         return VHU_V_DISCONNECT;
     }
-    memset(nr, 0, sizeof(nr));
+    (void)memset(nr, 0, sizeof(nr));
     vd = parse_regions(d, p, len, nfds, nr, &n);
     if (vd != VHU_V_OK) {
         return vd;
@@ -488,7 +501,7 @@ static enum vhu_verdict set_mem_table(vhu_dev *d, const uint8_t *p, size_t len, 
     /* Commit. */
     ring_stop(d);
     unmap_regions(d->regions, d->nregions);
-    memcpy(d->regions, nr, sizeof(nr));
+    (void)memcpy(d->regions, nr, sizeof(nr));
     d->nregions = n;
     d->gmem_gen++;
     ng.generation = d->gmem_gen;
@@ -577,7 +590,7 @@ static enum vhu_verdict h_set_features(vhu_dev *d, const uint8_t *p)
 {
     uint64_t f = svd_load_le64(p);
     const uint64_t offered = offered_features(d);
-    if ((f & ~offered) != 0) {
+    if ((f & ~offered) != 0u) {
         /* QEMU 7.2's vhost-user-rng forwards the guest's transport bits
          * whatever we offered. Taking only ours would leave the guest
          * driving a ring we read another way (a packed ring read as split):
@@ -589,11 +602,11 @@ static enum vhu_verdict h_set_features(vhu_dev *d, const uint8_t *p)
         d->features_refused = true;
         return VHU_V_REJECTED;
     }
-    if (((f ^ d->features) & SVD_F_RING_PACKED) != 0 && !d->vr.running) {
+    if (((f ^ d->features) & SVD_F_RING_PACKED) != 0u && !d->vr.running) {
         /* Another ring format: a new ring starts at its beginning (packed:
          * position 0, wrap counters 1) unless SET_VRING_BASE says otherwise,
          * which QEMU sends after SET_FEATURES. */
-        const uint16_t start = (f & SVD_F_RING_PACKED) != 0 ? (uint16_t)SVD_VQ_WRAP_BIT : 0u;
+        const uint16_t start = (f & SVD_F_RING_PACKED) != 0u ? (uint16_t)SVD_VQ_WRAP_BIT : 0u;
         d->vr.base_avail = start;
         d->vr.base_used = start;
     }
@@ -606,7 +619,7 @@ static enum vhu_verdict h_set_features(vhu_dev *d, const uint8_t *p)
 static enum vhu_verdict h_set_protocol(vhu_dev *d, const uint8_t *p)
 {
     uint64_t f = svd_load_le64(p);
-    if ((f & ~VHU_OFFERED_PROTOCOL) != 0) {
+    if ((f & ~VHU_OFFERED_PROTOCOL) != 0u) {
         vhu_log(VHU_LOG_WARN, d->inst, "SET_PROTOCOL_FEATURES: ignoring bits not offered: 0x%llx",
                 (unsigned long long)(f & ~VHU_OFFERED_PROTOCOL));
     }
@@ -617,7 +630,7 @@ static enum vhu_verdict h_set_protocol(vhu_dev *d, const uint8_t *p)
 static enum vhu_verdict h_vring_num(vhu_dev *d, const uint8_t *p)
 {
     uint32_t num = svd_load_le32(p + 4);
-    if (num == 0 || num > SVD_VQ_MAX_SIZE || (num & (num - 1u)) != 0) {
+    if (num == 0u || num > SVD_VQ_MAX_SIZE || (num & (num - 1u)) != 0u) {
         vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_NUM: bad size %u", num);
         return VHU_V_REJECTED;
     }
@@ -633,7 +646,7 @@ static enum vhu_verdict h_vring_num(vhu_dev *d, const uint8_t *p)
 static enum vhu_verdict h_vring_base(vhu_dev *d, const uint8_t *p)
 {
     uint32_t num = svd_load_le32(p + 4);
-    if ((d->features & SVD_F_RING_PACKED) != 0) {
+    if ((d->features & SVD_F_RING_PACKED) != 0u) {
         if (d->vr.running) {
             vhu_log(VHU_LOG_ERROR, d->inst, "SET_VRING_BASE while the ring runs");
             return VHU_V_REJECTED;
@@ -685,9 +698,9 @@ static enum vhu_verdict h_vring_addr(vhu_dev *d, const uint8_t *p)
 static enum vhu_verdict h_vring_fd(vhu_dev *d, uint32_t req, const uint8_t *p, int *fds, size_t nfds)
 {
     uint64_t val = svd_load_le64(p);
-    bool nofd = (val & VHU_VRING_NOFD) != 0;
+    bool nofd = (val & VHU_VRING_NOFD) != 0u;
     int fd = -1;
-    if ((val & ~(VHU_VRING_IDX_MASK | VHU_VRING_NOFD)) != 0) {
+    if ((val & ~(VHU_VRING_IDX_MASK | VHU_VRING_NOFD)) != 0u) {
         vhu_log(VHU_LOG_ERROR, d->inst, "%s: unknown bits in 0x%llx", req_name(req), (unsigned long long)val);
         return VHU_V_DISCONNECT;
     }
@@ -699,7 +712,7 @@ static enum vhu_verdict h_vring_fd(vhu_dev *d, uint32_t req, const uint8_t *p, i
         vhu_log(VHU_LOG_ERROR, d->inst, "%s: the fd cannot be made non-blocking: %s", req_name(req), strerror(errno));
         return VHU_V_REJECTED;
     }
-    if (req == VHU_SET_VRING_KICK) {
+    if (req == (uint32_t)VHU_SET_VRING_KICK) {
         vhu_vring v = vring_stopped(d);
         v.polling = nofd;
         v.started = true;
@@ -724,7 +737,7 @@ static enum vhu_verdict h_vring_fd(vhu_dev *d, uint32_t req, const uint8_t *p, i
         fd = fds[0];
         fds[0] = -1;
     }
-    if (req == VHU_SET_VRING_CALL) {
+    if (req == (uint32_t)VHU_SET_VRING_CALL) {
         close_fd(&d->vr.call_fd);
         d->vr.call_fd = fd;
     } else {
@@ -759,7 +772,8 @@ static enum vhu_verdict h_vring_enable(vhu_dev *d, const uint8_t *p)
 
 static bool is_vring_fd_req(uint32_t req)
 {
-    return req == VHU_SET_VRING_KICK || req == VHU_SET_VRING_CALL || req == VHU_SET_VRING_ERR;
+    return req == (uint32_t)VHU_SET_VRING_KICK || req == (uint32_t)VHU_SET_VRING_CALL ||
+           req == (uint32_t)VHU_SET_VRING_ERR;
 }
 
 /* Per-ring requests: the queue index comes first. */
@@ -783,7 +797,7 @@ static enum vhu_verdict handle_vring(vhu_dev *d, uint32_t req, const uint8_t *p,
         d->vr.started = false;
         /* Packed: the two positions with their wrap counters, as SET_VRING_BASE takes them. */
         reply_state(rep, req, 0,
-                    (d->features & SVD_F_RING_PACKED) != 0
+                    (d->features & SVD_F_RING_PACKED) != 0u
                         ? (uint32_t)d->vr.base_avail | ((uint32_t)d->vr.base_used << 16)
                         : d->vr.base_avail);
         return VHU_V_OK;
@@ -830,8 +844,8 @@ static enum vhu_verdict handle(vhu_dev *d, uint32_t req, const uint8_t *p, size_
 
 static bool has_own_reply(uint32_t req)
 {
-    return req == VHU_GET_FEATURES || req == VHU_GET_PROTOCOL_FEATURES || req == VHU_GET_QUEUE_NUM ||
-           req == VHU_GET_VRING_BASE;
+    return req == (uint32_t)VHU_GET_FEATURES || req == (uint32_t)VHU_GET_PROTOCOL_FEATURES ||
+           req == (uint32_t)VHU_GET_QUEUE_NUM || req == (uint32_t)VHU_GET_VRING_BASE;
 }
 
 /* Fd count each request must carry (SET_MEM_TABLE and the vring fd requests
@@ -855,19 +869,19 @@ enum vhu_verdict vhu_dev_handle(vhu_dev *d, uint32_t request, uint32_t flags, co
 {
     enum vhu_verdict vd = VHU_V_DISCONNECT;
     size_t want = 0;
-    bool need_reply = (flags & VHU_FLAG_NEED_REPLY) != 0;
+    bool need_reply = (flags & VHU_FLAG_NEED_REPLY) != 0u;
 
-    memset(reply, 0, sizeof(*reply));
+    (void)memset(reply, 0, sizeof(*reply));
     d->msgs++;
-    if ((flags & VHU_FLAG_VERSION_MASK) != VHU_VERSION || (flags & VHU_FLAG_REPLY) != 0 ||
-        (flags & ~VHU_FLAG_KNOWN) != 0) {
+    if ((flags & VHU_FLAG_VERSION_MASK) != VHU_VERSION || (flags & VHU_FLAG_REPLY) != 0u ||
+        (flags & ~VHU_FLAG_KNOWN) != 0u) {
         vhu_log(VHU_LOG_ERROR, d->inst, "request %u: bad flags 0x%x", request, flags);
         d->perr[VHU_PERR_FLAGS]++;
     } else if (!expected_size(request, &want)) {
         vhu_log(VHU_LOG_ERROR, d->inst, "request %u not supported", request);
         d->perr[VHU_PERR_UNKNOWN]++;
         vd = need_reply ? VHU_V_REJECTED : VHU_V_DISCONNECT;
-    } else if ((request != VHU_SET_MEM_TABLE && len != want) || (payload == NULL && len != 0)) {
+    } else if ((request != (uint32_t)VHU_SET_MEM_TABLE && len != want) || (payload == NULL && len != 0u)) {
         vhu_log(VHU_LOG_ERROR, d->inst, "%s: payload of %zu bytes, expected %zu", req_name(request), len, want);
         d->perr[VHU_PERR_LAYOUT]++;
     } else if (!fds_allowed(request, nfds)) {
@@ -882,6 +896,8 @@ enum vhu_verdict vhu_dev_handle(vhu_dev *d, uint32_t request, uint32_t flags, co
             /* A handler ends the connection for a structural fault: region
              * count or payload layout, fd count for the payload, unknown bits. */
             d->perr[VHU_PERR_LAYOUT]++;
+        } else {
+            /* accepted: nothing to count */
         }
     }
     /* Every fd not kept by a handler is closed here, on every path. */
@@ -916,7 +932,7 @@ void vhu_dev_disconnect(vhu_dev *d)
 {
     forget_session(d);
     unmap_regions(d->regions, d->nregions);
-    memset(d->regions, 0, sizeof(d->regions));
+    (void)memset(d->regions, 0, sizeof(d->regions));
     d->nregions = 0;
     d->gmem_gen++;
     svd_gmem_init(&d->gmem);
@@ -1012,7 +1028,7 @@ void vhu_dev_process(vhu_dev *d, uint64_t now, bool *wake, uint64_t *wake_at)
     const svd_result r = svd_vdev_kick(&d->vdev, 0, now, &fx);
     (void)r;
     note_health(d);
-    if ((fx.queue_notify & 1u) != 0) {
+    if ((fx.queue_notify & 1u) != 0u) {
         signal_fd(d, &d->vr.call_fd, "call");
     }
     if (fx.failed) {

@@ -80,6 +80,7 @@ typedef struct vhu_region {
     uint64_t mmap_offset; /**< Offset of the region in its fd. */
     void *map;            /**< mmap base (covers mmap_offset + size bytes); NULL when unmapped. */
     size_t map_len;       /**< Length passed to mmap, for munmap. */
+    bool sealed;          /**< The fd carries F_SEAL_SHRINK: nobody can truncate it under the mapping. */
 } vhu_region;
 
 /** @brief The vring state the front-end set, and whether it is served. */
@@ -153,6 +154,7 @@ typedef struct vhu_dev {
     bool owner;                          /**< SET_OWNER seen in this session. */
     bool need_process;                   /**< The ring (re)started: serve it now. */
     bool health_failed_logged;           /**< The source's health tests failed; logged once per episode. */
+    bool require_sealed;                 /**< Refuse a region fd without F_SEAL_SHRINK (--require-sealed-memory); set after init. */
     uint64_t health_rct_seen;            /**< Repetition count failures at the last look (which test failed). */
 } vhu_dev;
 

@@ -77,7 +77,11 @@ struct inst {
     ino_t path_ino;
     uint64_t tmr_at;
     struct conn_rx rx;
-    struct tag t_listen, t_conn, t_kick, t_timer, t_deadline;
+    struct tag t_listen;
+    struct tag t_conn;
+    struct tag t_kick;
+    struct tag t_timer;
+    struct tag t_deadline;
 };
 
 struct opts {
@@ -87,11 +91,14 @@ struct opts {
     const char *source;
     long fd;             /* --fd N, -1: not given */
     uint64_t min_entropy; /* --min-entropy H, bits per source byte */
-    const char *user, *group;
-    bool no_sandbox, sandbox_selftest;
+    const char *user;
+    const char *group;
+    bool no_sandbox;
+    bool sandbox_selftest;
     unsigned sock_mode;  /* --socket-mode, permission bits of the socket files */
     bool peer_check;     /* --peer-uid given */
     uint32_t peer_uid;
+    bool require_sealed; /* --require-sealed-memory */
 };
 
 /* Who may connect: the socket files' permission bits (default 0600: the
@@ -119,12 +126,16 @@ static size_t g_ninst;
 static size_t g_pagesize = 4096;
 static volatile sig_atomic_t g_bus_inst = -1;
 
+/* A sealed region (F_SEAL_SHRINK) cannot have been truncated: a SIGBUS in
+ * it is some other fault (a machine-check on the page) and is not patched.
+ * With --require-sealed-memory every region is sealed and the handler is
+ * not installed at all. */
 static bool patch_guest_page(const vhu_dev *d, uintptr_t a)
 {
     for (uint32_t r = 0; r < d->nregions; r++) {
         uint8_t *base = d->regions[r].map;
         uintptr_t b = (uintptr_t)base;
-        if (base != NULL && a >= b && a - b < d->regions[r].map_len) {
+        if (base != NULL && !d->regions[r].sealed && a >= b && a - b < d->regions[r].map_len) {
             uint8_t *pg = base + ((a - b) & ~(uintptr_t)(g_pagesize - 1u));
             void *m;
             const int saved_errno = errno;
@@ -234,7 +245,7 @@ static int src_open(struct inst *in, const char *path)
 static int ep_add(int fd, struct tag *t)
 {
     struct epoll_event ev;
-    memset(&ev, 0, sizeof(ev));
+    (void)memset(&ev, 0, sizeof(ev));
     ev.events = EPOLLIN;
     ev.data.ptr = t;
     return epoll_ctl(g_epfd, EPOLL_CTL_ADD, fd, &ev);
@@ -267,16 +278,18 @@ static bool kick_changed(void *ctx, int old_fd, int new_fd)
 static void arm_timer(struct inst *in, bool wake, uint64_t at)
 {
     struct itimerspec its;
-    if (wake && (at == 0)) {
+    if (wake && (at == 0u)) {
         at = 1; /* zero would disarm */
     }
     if (in->tmr_known && (in->tmr_armed == wake) && (!wake || (in->tmr_at == at))) {
         return;
     }
-    memset(&its, 0, sizeof(its));
+    (void)memset(&its, 0, sizeof(its));
     if (wake) {
-        its.it_value.tv_sec = (time_t)(at / UINT64_C(1000000000));
-        its.it_value.tv_nsec = (long)(at % UINT64_C(1000000000));
+        const uint64_t sec = at / UINT64_C(1000000000);
+        const uint64_t nsec = at % UINT64_C(1000000000);
+        its.it_value.tv_sec = (time_t)sec;
+        its.it_value.tv_nsec = (long)nsec;
     }
     if (timerfd_settime(in->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
         vhu_log(VHU_LOG_ERROR, in->dev.inst, "timerfd_settime: %s", strerror(errno));
@@ -312,10 +325,12 @@ static void close_all(int *fds, size_t n)
 static void io_timer_set(struct inst *in, bool arm, uint64_t at)
 {
     struct itimerspec its;
-    memset(&its, 0, sizeof(its));
+    (void)memset(&its, 0, sizeof(its));
     if (arm) {
-        its.it_value.tv_sec = (time_t)(at / UINT64_C(1000000000));
-        its.it_value.tv_nsec = (long)(at % UINT64_C(1000000000));
+        const uint64_t sec = at / UINT64_C(1000000000);
+        const uint64_t nsec = at % UINT64_C(1000000000);
+        its.it_value.tv_sec = (time_t)sec;
+        its.it_value.tv_nsec = (long)nsec;
     }
     if (timerfd_settime(in->io_timer_fd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
         /* The deadline is checked again at every event of the connection. */
@@ -391,7 +406,7 @@ static bool send_reply(struct inst *in, const vhu_reply *r)
     svd_store_le32(buf, r->request);
     svd_store_le32(buf + 4, VHU_VERSION | VHU_FLAG_REPLY);
     svd_store_le32(buf + 8, r->size);
-    memcpy(buf + VHU_HDR_SIZE, r->payload, r->size);
+    (void)memcpy(buf + VHU_HDR_SIZE, r->payload, r->size);
     do {
         n = send(in->conn_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (n < 0 && SVD_NEVER(errno == EINTR)); /* SVD-COV-001: no handler can interrupt it */
@@ -422,7 +437,7 @@ static bool collect_fds(struct msghdr *mh, struct conn_rx *rx)
         k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
         for (size_t i = 0; i < k; i++) {
             int fd = -1;
-            memcpy(&fd, data + i * sizeof(int), sizeof(int));
+            (void)memcpy(&fd, data + i * sizeof(int), sizeof(int));
             if (rx->nfds < VHU_MAX_RECV_FDS) {
                 rx->fds[rx->nfds++] = fd;
             } else {
@@ -465,8 +480,8 @@ static int rx_step(struct inst *in)
         iov.iov_base = rx->payload + (rx->have - VHU_HDR_SIZE);
     }
     iov.iov_len = want;
-    memset(&mh, 0, sizeof(mh));
-    memset(&ctl, 0, sizeof(ctl));
+    (void)memset(&mh, 0, sizeof(mh));
+    (void)memset(&ctl, 0, sizeof(ctl));
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
     mh.msg_control = ctl.buf;
@@ -487,14 +502,14 @@ static int rx_step(struct inst *in)
         return -1;
     }
     if (n == 0) {
-        if (rx->have > 0) {
+        if (rx->have > 0u) {
             vhu_log(VHU_LOG_ERROR, in->dev.inst, "end of stream inside a message (%zu bytes of it received)",
                     rx->have);
             vhu_dev_count_perr(&in->dev, VHU_PERR_FRAMING);
         }
         return -1;
     }
-    if (rx->have == 0) {
+    if (rx->have == 0u) {
         rx->deadline = vhu_now_ns() + VHU_IO_TIMEOUT_NS;
     }
     rx->have += (size_t)n;
@@ -504,7 +519,7 @@ static int rx_step(struct inst *in)
         vhu_dev_count_perr(&in->dev, VHU_PERR_FRAMING);
         return -1;
     }
-    return (rx->have >= VHU_HDR_SIZE && rx_missing(rx) == 0) ? 1 : 0;
+    return (rx->have >= VHU_HDR_SIZE && rx_missing(rx) == 0u) ? 1 : 0;
 }
 
 /* Hand the complete message to the dispatcher (which takes its fds) and
@@ -534,13 +549,14 @@ static bool rx_dispatch(struct inst *in)
 
 static bool rx_overdue(const struct inst *in)
 {
-    return in->rx.have > 0 && vhu_now_ns() >= in->rx.deadline;
+    return in->rx.have > 0u && vhu_now_ns() >= in->rx.deadline;
 }
 
 static void log_overdue(struct inst *in)
 {
+    const uint64_t ms = VHU_IO_TIMEOUT_NS / UINT64_C(1000000);
     vhu_log(VHU_LOG_ERROR, in->dev.inst, "message incomplete after %llu ms (%zu of %zu bytes): disconnecting",
-            (unsigned long long)(VHU_IO_TIMEOUT_NS / UINT64_C(1000000)), in->rx.have,
+            (unsigned long long)ms, in->rx.have,
             in->rx.have + rx_missing(&in->rx));
     vhu_dev_count_perr(&in->dev, VHU_PERR_FRAMING);
 }
@@ -568,10 +584,12 @@ static bool conn_readable(struct inst *in)
     }
     /* A message left incomplete has its deadline armed; the timer syscall is
      * made only when a message stays incomplete past one event. */
-    if (in->rx.have > 0 && !in->io_armed) {
+    if (in->rx.have > 0u && !in->io_armed) {
         io_timer_set(in, true, in->rx.deadline);
-    } else if (in->rx.have == 0 && in->io_armed) {
+    } else if (in->rx.have == 0u && in->io_armed) {
         io_timer_set(in, false, 0);
+    } else {
+        /* the timer is already as the buffer needs it */
     }
     return true;
 }
@@ -625,19 +643,19 @@ static void on_timer(struct inst *in)
 
 static const char *file_kind(mode_t m)
 {
-    if (S_ISREG(m)) {
+    if (S_ISREG(m) != 0) {
         return "a regular file";
     }
-    if (S_ISDIR(m)) {
+    if (S_ISDIR(m) != 0) {
         return "a directory";
     }
-    if (S_ISLNK(m)) {
+    if (S_ISLNK(m) != 0) {
         return "a symbolic link";
     }
-    if (S_ISFIFO(m)) {
+    if (S_ISFIFO(m) != 0) {
         return "a FIFO";
     }
-    if (S_ISCHR(m)) {
+    if (S_ISCHR(m) != 0) {
         return "a character device";
     }
     return "not a socket";
@@ -745,9 +763,9 @@ static int inst_listen(struct inst *in)
 {
     struct sockaddr_un sa;
     struct stat st;
-    memset(&sa, 0, sizeof(sa));
+    (void)memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, in->path, strlen(in->path) + 1u);
+    (void)memcpy(sa.sun_path, in->path, strlen(in->path) + 1u);
     if (claim_path(in, &sa) != 0) {
         return -1;
     }
@@ -876,6 +894,9 @@ static void usage(FILE *f)
           "      --fd N                serve the inherited listening socket N (instead of --socket-path)\n"
           "      --socket-mode MODE    permission bits of the socket files, octal (default 0600)\n"
           "      --peer-uid UID        accept only connections from processes running as UID (SO_PEERCRED)\n"
+          "      --require-sealed-memory  map guest RAM only from fds sealed against shrinking\n"
+          "                            (F_SEAL_SHRINK; QEMU's memory-backend-memfd seals by default);\n"
+          "                            no SIGBUS handler is then installed\n"
           "      --user USER           after set-up, run as USER (when started as root)\n"
           "      --group GROUP         after set-up, run as GROUP (default: USER's group)\n"
           "      --no-sandbox          do not enter the seccomp allow-list (debugging only)\n"
@@ -900,7 +921,7 @@ static int bad_opt(const char *opt, const char *val, const char *why)
 
 enum { OPT_RATE_BYTES = 256, OPT_RATE_BURST, OPT_RATE_OPS, OPT_RATE_OPS_BURST, OPT_SOURCE };
 enum { OPT_FD = 300, OPT_MIN_ENTROPY, OPT_USER, OPT_GROUP, OPT_NO_SANDBOX, OPT_SANDBOX_SELFTEST };
-enum { OPT_SOCKET_MODE = 400, OPT_PEER_UID };
+enum { OPT_SOCKET_MODE = 400, OPT_PEER_UID, OPT_REQUIRE_SEALED };
 
 /* The socket options: -1 when stored, 2 on error. */
 static int parse_access(int c, const char *arg, struct opts *o)
@@ -915,7 +936,7 @@ static int parse_access(int c, const char *arg, struct opts *o)
         }
         v = 0;
         for (size_t i = 0; i < n; i++) {
-            v = v * 8u + (uint64_t)(arg[i] - '0');
+            v = v * 8u + ((uint64_t)arg[i] - (uint64_t)'0');
         }
         o->sock_mode = (unsigned)v;
         return -1;
@@ -939,7 +960,7 @@ static int usage_error(const char *what, const char *arg, const char *tail)
 static int parse_level(const char *arg)
 {
     static const char *const names[] = { "error", "warn", "info", "debug" };
-    for (int i = 0; i <= VHU_LOG_DEBUG; i++) {
+    for (int i = 0; i <= (int)VHU_LOG_DEBUG; i++) {
         if (strcmp(arg, names[i]) == 0) {
             vhu_log_level = i;
             return -1;
@@ -1008,6 +1029,9 @@ static int parse_one(int c, const char *arg, const char *prev, struct opts *o)
     case OPT_SANDBOX_SELFTEST:
         o->sandbox_selftest = true;
         return -1;
+    case OPT_REQUIRE_SEALED:
+        o->require_sealed = true;
+        return -1;
     case OPT_SOCKET_MODE:
     case OPT_PEER_UID:
         return parse_access(c, arg, o);
@@ -1044,6 +1068,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { "sandbox-selftest", no_argument, NULL, OPT_SANDBOX_SELFTEST },
         { "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
         { "peer-uid", required_argument, NULL, OPT_PEER_UID },
+        { "require-sealed-memory", no_argument, NULL, OPT_REQUIRE_SEALED },
         { "log-level", required_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -1051,7 +1076,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
     };
     int c;
     size_t room;
-    memset(o, 0, sizeof(*o));
+    (void)memset(o, 0, sizeof(*o));
     o->count = -1;
     o->fd = -1;
     o->min_entropy = 8u;
@@ -1119,7 +1144,7 @@ static int inst_setup(struct inst *in, size_t i, const struct opts *o)
         vhu_log(VHU_LOG_ERROR, (int)i, "socket path too long");
         return -1;
     }
-    memset(&cfg, 0, sizeof(cfg));
+    (void)memset(&cfg, 0, sizeof(cfg));
     cfg.source.read = src_getrandom;
     if (o->source != NULL) {
         if (src_open(in, o->source) != 0) {
@@ -1136,6 +1161,7 @@ static int inst_setup(struct inst *in, size_t i, const struct opts *o)
         return -1;
     }
     in->dev_ready = true;
+    in->dev.require_sealed = o->require_sealed;
     in->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     if (in->timer_fd < 0 || ep_add(in->timer_fd, &in->t_timer) != 0) {
         vhu_log(VHU_LOG_ERROR, (int)i, "timerfd: %s", strerror(errno));
@@ -1199,8 +1225,10 @@ static void on_deadline(struct inst *in, uint32_t events)
     if (in->conn_fd >= 0 && rx_overdue(in)) {
         log_overdue(in);
         conn_close(in);
-    } else if (in->conn_fd >= 0 && in->rx.have > 0) {
+    } else if (in->conn_fd >= 0 && in->rx.have > 0u) {
         io_timer_set(in, true, in->rx.deadline);
+    } else {
+        /* no connection, or nothing buffered: the timer stays disarmed */
     }
 }
 
@@ -1368,10 +1396,10 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    {
+    if (!o.require_sealed) {
         struct sigaction sa;
         long pg = sysconf(_SC_PAGESIZE);
-        memset(&sa, 0, sizeof(sa));
+        (void)memset(&sa, 0, sizeof(sa));
         sa.sa_sigaction = on_sigbus;
         sa.sa_flags = SA_SIGINFO;
         g_pagesize = SVD_ALWAYS(pg > 0) ? (size_t)pg : g_pagesize; /* SVD-COV-005: Linux always has a page size */

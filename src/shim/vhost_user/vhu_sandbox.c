@@ -103,11 +103,11 @@ static size_t put_str(char *buf, size_t at, size_t cap, const char *s)
 
 static size_t put_num(char *buf, size_t at, size_t cap, unsigned long v, unsigned base)
 {
+    static const char digits[] = "0123456789abcdef"; /* base is 10 or 16 (both callers) */
     char tmp[24];
     size_t n = 0;
     do {
-        unsigned long dgt = v % base;
-        tmp[n++] = (char)(dgt < 10u ? '0' + (int)dgt : 'a' + (int)(dgt - 10u));
+        tmp[n++] = digits[v % base];
         v /= base;
     } while (v != 0u && SVD_ALWAYS(n < sizeof(tmp))); /* SVD-COV-007: 20 digits at most */
     while (n > 0u && SVD_ALWAYS(at + 1u < cap)) {        /* SVD-COV-007 */
@@ -208,7 +208,7 @@ int vhu_drop_privileges(bool set_uid, uid_t uid, gid_t gid)
 static struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op, scmp_datum_t a, scmp_datum_t b)
 {
     struct scmp_arg_cmp c;
-    memset(&c, 0, sizeof(c));
+    (void)memset(&c, 0, sizeof(c));
     c.arg = arg;
     c.op = op;
     c.datum_a = a;
@@ -240,7 +240,7 @@ int vhu_sandbox_enter(void)
     scmp_filter_ctx ctx;
     int rc = -1;
 
-    memset(&sa, 0, sizeof(sa));
+    (void)memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = on_sigsys;
     sa.sa_flags = SA_SIGINFO;
     /* SVD-COV-006: the set-up calls below fail only on what is excluded here. */
@@ -285,13 +285,14 @@ int vhu_sandbox_enter(void)
     /* Checked arguments: memory is never mapped or made executable; the
      * only signal action changed is SIGBUS's (back to the default, in its
      * handler); fcntl only reads and sets file status flags (O_NONBLOCK on
-     * notification fds). */
+     * notification fds) and reads the seals of a guest RAM fd. */
     if (add_rules(ctx, k_allowed, sizeof(k_allowed) / sizeof(k_allowed[0])) == 0 &&
         allow_if(ctx, SCMP_SYS(mmap), arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0 &&
         allow_if(ctx, SCMP_SYS(mprotect), arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0 &&
         allow_if(ctx, SCMP_SYS(rt_sigaction), arg_cmp(0, SCMP_CMP_EQ, SIGBUS, 0)) == 0 &&
         allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_GETFL, 0)) == 0 &&
         allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_SETFL, 0)) == 0 &&
+        allow_if(ctx, SCMP_SYS(fcntl), arg_cmp(1, SCMP_CMP_EQ, F_GET_SEALS, 0)) == 0 &&
         /* --peer-uid reads SO_PEERCRED of each connection: socket-level options only. */
         allow_if(ctx, SCMP_SYS(getsockopt), arg_cmp(1, SCMP_CMP_EQ, SOL_SOCKET, 0)) == 0) {
         int lr = seccomp_load(ctx);

@@ -197,7 +197,7 @@ static void pci_identity_and_bar(void **state)
     assert_int_equal(hq_live_timers(), 0u);
 }
 
-/* REQ: REQ-WDT-052 REQ-WDT-031 REQ-WDT-041 */
+/* REQ: REQ-WDT-052 REQ-WDT-031 REQ-WDT-041.b */
 static void linux_start_then_silence_terminates_at_heartbeat_not_before(void **state)
 {
     (void)state;
@@ -220,7 +220,7 @@ static void linux_start_then_silence_terminates_at_heartbeat_not_before(void **s
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-053 REQ-WDT-041 */
+/* REQ: REQ-WDT-053.a REQ-WDT-053.b REQ-WDT-041.b */
 static void linux_pinging_guest_never_sees_an_action(void **state)
 {
     (void)state;
@@ -246,7 +246,7 @@ static void linux_pinging_guest_never_sees_an_action(void **state)
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-053 */
+/* REQ: REQ-WDT-053.c */
 static void linux_stop_means_no_action(void **state)
 {
     (void)state;
@@ -302,7 +302,7 @@ static void stage1_interrupt_reaches_the_pin(void **state)
  * disable gates the pin, status bit 3 still shows the interrupt), the WDT
  * config register keeps 0x0027 (Linux's 0x0003 reads back as written), and
  * the revision is the adapter's 0 (QEMU 7.2's i6300esb gives 0 too). */
-/* REQ: REQ-WDT-010 REQ-WDT-011 REQ-WDT-012 REQ-WDT-048 */
+/* REQ: REQ-WDT-010.a REQ-WDT-010.b REQ-WDT-011.a REQ-WDT-011.d REQ-WDT-012 REQ-WDT-048 */
 static void command_config_and_revision_read_back(void **state)
 {
     (void)state;
@@ -350,7 +350,7 @@ static void command_config_and_revision_read_back(void **state)
 /* 0x68 FREERUN: after stage 2 acts, stage 1 starts again at that instant (an
  * interrupt and an action every cycle, at exact virtual times) instead of the
  * timer stopping; clearing FREERUN lets the running cycle finish, then stops. */
-/* REQ: REQ-WDT-013 REQ-WDT-017 REQ-WDT-041 */
+/* REQ: REQ-WDT-013.c REQ-WDT-017.a REQ-WDT-017.b REQ-WDT-017.c REQ-WDT-041.b REQ-WDT-041.d */
 static void freerun_acts_every_cycle_until_cleared(void **state)
 {
     (void)state;
@@ -409,7 +409,7 @@ static void freerun_acts_every_cycle_until_cleared(void **state)
 /* 0x60 bit 5 (output disabled): stage 2 runs out -- TIMEOUT set -- but no
  * action is taken and nothing is logged; with the output enabled again the
  * next stage 2 acts. */
-/* REQ: REQ-WDT-017 REQ-WDT-012 REQ-WDT-041 */
+/* REQ: REQ-WDT-017.a REQ-WDT-012 REQ-WDT-041.b */
 static void reboot_disabled_reaches_stage2_without_action(void **state)
 {
     (void)state;
@@ -451,7 +451,7 @@ static void reboot_disabled_reaches_stage2_without_action(void **state)
 
 /* 0x60 bit 2 (1 MHz prescaler): a count lasts 2^5 clocks, so preloads of 1000
  * and 500 end stage 1 at 960 us and act at 1.44 ms, not one ns before. */
-/* REQ: REQ-WDT-015 REQ-WDT-031 REQ-WDT-041 */
+/* REQ: REQ-WDT-015 REQ-WDT-031 REQ-WDT-041.b */
 static void prescaler_1mhz_acts_at_its_virtual_time_not_before(void **state)
 {
     (void)state;

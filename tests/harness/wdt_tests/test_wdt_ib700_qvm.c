@@ -135,7 +135,7 @@ static void ibwdt_settimeout(hq_dev *d, linux_ib *l, int t)
  * port 0x441), and the driver's default 30 s start then silence resets the
  * guest at exactly 30 s (hardware value 0: 30 s), not a nanosecond before;
  * the guest reset stops the timer.
- * REQ: REQ-WDT-090 REQ-WDT-087 REQ-WDT-031 REQ-WDT-041 */
+ * REQ: REQ-WDT-090 REQ-WDT-087 REQ-WDT-031 REQ-WDT-041.b */
 static void linux_open_then_silence_resets_at_30s_not_before(void **state)
 {
     (void)state;
@@ -169,7 +169,7 @@ static void linux_open_then_silence_resets_at_30s_not_before(void **state)
 /* watchdogd with timeout 5 (the driver rounds to the hardware's 6 s): a
  * ping every 4 s for 400 s never sees an action; the magic close stops it;
  * an unexpected close keeps it running and it acts 6 s after that ping.
- * REQ: REQ-WDT-091 REQ-WDT-041 */
+ * REQ: REQ-WDT-091.a REQ-WDT-091.b REQ-WDT-091.c REQ-WDT-041.b */
 static void linux_pinging_guest_never_sees_an_action(void **state)
 {
     (void)state;
@@ -203,7 +203,7 @@ static void linux_pinging_guest_never_sees_an_action(void **state)
 /* WDIOC_SETOPTIONS: DISABLECARD stops, ENABLECARD starts (a ping); the
  * shutdown hook stops; every timeout the driver accepts acts at the
  * hardware's value for it (even seconds, rounded up).
- * REQ: REQ-WDT-091 */
+ * REQ: REQ-WDT-091.b REQ-WDT-091.d */
 static void linux_setoptions_shutdown_and_every_timeout(void **state)
 {
     (void)state;
@@ -378,6 +378,34 @@ static void two_instances_are_independent(void **state)
     hq_dev_free(b);
 }
 
+/* qvm refuses the instance timer (the first try and the retry) while the
+ * guest starts the watchdog: the adapter cannot time the expiry, so it acts
+ * at once (fail-safe) and says so; a stop needs no timer and never acts.
+ * REQ: REQ-WDT-060
+ * FM: FM-QVM-007 */
+static void timer_refused_is_fail_safe(void **state)
+{
+    (void)state;
+    hq_dev *d = dev("terminate");
+    hq_log_clear();
+    hq_fault_timer_notify(true);
+    outb(d, WDT_START, 13u); /* 4 s: counting, needs its timer */
+    hq_fault_timer_notify(false);
+    assert_true(hq_log_has("cannot arm the guest timer"));
+    assert_true(hq_log_has("watchdog cannot be timed: carrying out its action now (fail-safe)"));
+    assert_int_equal(wdt_bites(), 1u);
+    wdt_expect_bite(0, hq_clock_now(), WDOG_ACTION_TERMINATE, 0u);
+    /* Stopped: no timer needed, a refusal changes nothing. */
+    wdt_bites_clear();
+    hq_fault_timer_notify(true);
+    outb(d, WDT_STOP, 0u);
+    hq_fault_timer_notify(false);
+    const uint64_t t0 = hq_clock_now();
+    wdt_clock_to(t0 + 60u * NS_S);
+    assert_int_equal(wdt_bites(), 0u);
+    hq_dev_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +416,7 @@ int main(void)
         cmocka_unit_test_setup(reads_float_high_and_stray_accesses_change_nothing, test_setup),
         cmocka_unit_test_setup(options_as_qnx_documents_them, test_setup),
         cmocka_unit_test_setup(two_instances_are_independent, test_setup),
+        cmocka_unit_test_setup(timer_refused_is_fail_safe, test_setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -129,7 +129,7 @@ static void linux_probe_sees_an_sp805(void **state)
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-050 REQ-WDT-031 REQ-WDT-041 */
+/* REQ: REQ-WDT-050 REQ-WDT-031 REQ-WDT-041.b */
 static void linux_start_then_silence_terminates_at_timeout_not_before(void **state)
 {
     (void)state;
@@ -161,7 +161,7 @@ static void linux_start_then_silence_terminates_at_timeout_not_before(void **sta
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-051 REQ-WDT-041 */
+/* REQ: REQ-WDT-051.a REQ-WDT-051.b REQ-WDT-051.c REQ-WDT-041.b */
 static void linux_pinging_guest_never_sees_an_action(void **state)
 {
     (void)state;
@@ -198,7 +198,7 @@ static void linux_pinging_guest_never_sees_an_action(void **state)
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-041 */
+/* REQ: REQ-WDT-041.b REQ-WDT-041.c */
 static void dump_and_none_actions(void **state)
 {
     (void)state;
@@ -229,7 +229,7 @@ static void dump_and_none_actions(void **state)
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-042 */
+/* REQ: REQ-WDT-042 REQ-WDT-041.a REQ-WDT-041.b */
 static void options_are_validated(void **state)
 {
     (void)state;
@@ -285,11 +285,17 @@ static void options_are_validated(void **state)
     assert_true(off >= 0);
     int len = 0;
     assert_null(fdt_getprop(blob, off, "interrupts", &len));
-    const int clk = fdt_path_offset(blob, "/wdt-clk@1c0f0000");
+    /* the clock is qvm's (gfdt_get_clock): the node's two clocks are its phandle */
+    const int clk = fdt_path_offset(blob, "/qvm-clk-25000000");
     assert_true(clk >= 0);
     const fdt32_t *hz = fdt_getprop(blob, clk, "clock-frequency", &len);
     assert_non_null(hz);
     assert_int_equal(fdt32_to_cpu(*hz), 25000000u);
+    const fdt32_t *clocks = fdt_getprop(blob, off, "clocks", &len);
+    assert_non_null(clocks);
+    assert_int_equal(len, 8);
+    assert_int_equal(fdt32_to_cpu(clocks[0]), fdt_get_phandle(blob, clk));
+    assert_int_equal(fdt32_to_cpu(clocks[1]), fdt_get_phandle(blob, clk));
     hq_dev_free(d);
 }
 
@@ -316,7 +322,7 @@ static void bad_accesses_read_zero_and_change_nothing(void **state)
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-044 */
+/* REQ: REQ-WDT-044.a REQ-WDT-044.c */
 static void fdt_node_as_linux_binding_expects(void **state)
 {
     (void)state;
@@ -374,7 +380,8 @@ static void fdt_node_as_linux_binding_expects(void **state)
 /* `intr gic:N` is a GIC interrupt ID: gic:32 is SPI 0, gic:16 PPI 0, and
  * gic:0 (an SGI) has no device-tree specifier, so GEN_FDT refuses it with a
  * log line instead of writing the specifier gic:32 gets. */
-/* REQ: REQ-FDT-009 REQ-WDT-044 */
+/* REQ: REQ-FDT-009 REQ-WDT-044.a */
+/* FM: FM-FDT-001 */
 static void fdt_interrupt_follows_the_gic_numbering(void **state)
 {
     (void)state;
@@ -412,7 +419,7 @@ static void fdt_interrupt_follows_the_gic_numbering(void **state)
 /* The whole PeriphID/PCellID words, not just the bits the AMBA match uses:
  * PeriphID2 0x14 (revision 1, designer ARM), PeriphID3 0x00, upper 24 bits
  * of every ID register 0; writes (unlocked) change none of them. */
-/* REQ: REQ-WDT-040 REQ-WDT-020 */
+/* REQ: REQ-WDT-040 REQ-WDT-020.a REQ-WDT-020.b */
 static void id_registers_read_whole(void **state)
 {
     (void)state;
@@ -439,7 +446,7 @@ static void id_registers_read_whole(void **state)
 }
 
 /* WdogMIS = RIS AND INTEN, read through the adapter, and the pin follows MIS. */
-/* REQ: REQ-WDT-023 REQ-WDT-022 */
+/* REQ: REQ-WDT-023 REQ-WDT-022.a */
 static void mis_is_ris_masked_by_inten(void **state)
 {
     (void)state;
@@ -480,7 +487,7 @@ static void mis_is_ris_masked_by_inten(void **state)
 /* Control with RESEN clear (INTEN only): the interrupt is raised, the counter
  * keeps reloading, but no action ever comes; setting RESEN later acts at the
  * next period boundary. */
-/* REQ: REQ-WDT-022 REQ-WDT-023 REQ-WDT-041 */
+/* REQ: REQ-WDT-022.b REQ-WDT-023 REQ-WDT-041.b */
 static void resen_clear_interrupts_but_never_acts(void **state)
 {
     (void)state;
@@ -522,7 +529,7 @@ static void resen_clear_interrupts_but_never_acts(void **state)
 
 /* While locked every write but Lock is dropped: Load, Control (no stop),
  * IntClr (no ping), ITCR and ITOP; a wrong key keeps it locked. */
-/* REQ: REQ-WDT-025 REQ-WDT-041 */
+/* REQ: REQ-WDT-025.b REQ-WDT-025.c REQ-WDT-041.b */
 static void locked_writes_are_dropped(void **state)
 {
     (void)state;
@@ -580,7 +587,7 @@ static void locked_writes_are_dropped(void **state)
  * (bit 0, carried out as the instance's action once per assertion) through
  * the adapter; outside test mode ITOP drives nothing; a guest reset caused by
  * the test-mode reset output leaves test mode. */
-/* REQ: REQ-WDT-026 REQ-WDT-041 REQ-WDT-028 */
+/* REQ: REQ-WDT-026 REQ-WDT-041.b REQ-WDT-028 */
 static void integration_test_mode_drives_pin_and_action(void **state)
 {
     (void)state;
@@ -627,7 +634,7 @@ static void integration_test_mode_drives_pin_and_action(void **state)
     hq_dev_free(d);
 }
 
-/* REQ: REQ-WDT-047 */
+/* REQ: REQ-WDT-047 REQ-WDT-044.b */
 static void host_failures_and_control_misuse(void **state)
 {
     (void)state;
@@ -648,7 +655,7 @@ static void host_failures_and_control_misuse(void **state)
     assert_int_equal(hq_dev_control(d, VDEV_CTRL_GEN_ACPI, NULL), EOK);
     /* GEN_FDT with no tree to write into: refused with a log line */
     assert_int_equal(hq_dev_control(d, VDEV_CTRL_GEN_FDT, NULL), EIO);
-    assert_true(hq_log_has("cannot add the FDT clock node"));
+    assert_true(hq_log_has("qvm gave no FDT clock of 1000000 Hz"));
     /* a write whose value qvm cannot fetch is not performed */
     wr(d, WDTLOAD, 77u);
     hq_fault_countdown(1);

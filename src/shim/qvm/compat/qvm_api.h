@@ -82,6 +82,8 @@ typedef vdev_ref_status_t svd_vrs;                 /* vread/vwrite result */
 #define SVD_GASP_LOCK(vdp) ((void)(vdp), gasp_lock(QST_MEMORY))
 #define SVD_GASP_UNLOCK(vdp) ((void)(vdp), gasp_unlock(QST_MEMORY))
 #define SVD_GASP_UNMAP(vdp, p, n) ((void)(vdp), gasp_unmap((p), (n), 0))
+#define SVD_MSI_SIGNAL(vdp, a, d) (guest_msi_signal((vdp), (a), (d)), EOK) /* 8.0: no result */
+#define SVD_ACPI_ADD(vdp, t, n, sig, rev, id, orev) ((void)(vdp), acpi_add_table((t), (n), (sig), (rev), (id), (orev)))
 #else
 typedef enum vdev_ref_status svd_vrs;
 #define SVD_QSB_TYPE(b) ((b)->type)
@@ -89,6 +91,8 @@ typedef enum vdev_ref_status svd_vrs;
 #define SVD_GASP_LOCK(vdp) gasp_lock((vdp)->v_gsp, QST_MEMORY)
 #define SVD_GASP_UNLOCK(vdp) gasp_unlock((vdp)->v_gsp, QST_MEMORY)
 #define SVD_GASP_UNMAP(vdp, p, n) gasp_unmap((vdp)->v_gsp, (p), (n), 0)
+#define SVD_MSI_SIGNAL(vdp, a, d) guest_msi_signal((vdp), (a), (d))
+#define SVD_ACPI_ADD(vdp, t, n, sig, rev, id, orev) acpi_add_table((vdp)->v_gsp, (t), (n), (sig), (rev), (id), (orev))
 #endif
 
 #include <errno.h>

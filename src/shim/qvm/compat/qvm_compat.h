@@ -163,6 +163,32 @@ int guest_intr_signal(guest_intr_t *gip, guest_intr_state_t gis);
 int guest_intr_signal(struct guest_intr *gip, unsigned gis);
 #endif
 
+/* ---- message-signalled interrupts ---------------------------------------- */
+#if SVD_QVM_GEN == 8
+/**
+ * @brief Send a Message Signaled Interrupt (write @p data to @p addr) to the guest.
+ *
+ * [verified] guest_msi_signal() 8.0 (`<qvm/guest.h>`, no return value).
+ * @param src the vdev signalling the interrupt.
+ * @param addr the message address the guest programmed.
+ * @param data the message data the guest programmed.
+ */
+void guest_msi_signal(vdev_t *src, uint64_t addr, unsigned data);
+#else
+/**
+ * @brief Send a Message Signaled Interrupt (write @p data to @p addr) to the guest.
+ *
+ * [verified] guest_msi_signal() 7.0 (`<qvm/guest.h>`); 7.1 [assumed] the same
+ * (its page not read; guest_msi_deliver_func_t 7.1, the PIC side, takes the
+ * same address and data).
+ * @param src the vdev signalling the interrupt.
+ * @param addr the message address the guest programmed.
+ * @param data the message data the guest programmed.
+ * @return EOK, or an error code.
+ */
+int guest_msi_signal(const vdev_t *src, uint64_t addr, unsigned data);
+#endif
+
 /* ---- the vdev instance ------------------------------------------------- */
 struct vdev_factory;
 /**
@@ -467,6 +493,37 @@ void guest_timer_state(const struct guest_timer *vtp, struct guest_timer_data *t
 int gfdt_update_node(int parent, const char *nodename, uint64_t unit);
 /** @brief GEN_FDT helper: set one property of @p node. [assumed] as gfdt_update_node(). */
 void gfdt_update_property(int node, const char *propname, const void *valp, size_t vall);
+
+/** @brief GEN_FDT helper: the phandle of a fixed-rate clock of @p freq Hz for @p node's
+ * `clocks`, the clock node made (or shared) by qvm.
+ * [assumed] the Hypervisor 1.x qvm/vdev.h declaration `int gfdt_get_clock(int node,
+ * unsigned freq)`; what it returns is read from its name and type (no page says it).
+ * @return the phandle, negative on failure. */
+int gfdt_get_clock(int node, unsigned freq);
+
+/* ---- ACPI ---------------------------------------------------------------------- */
+#if SVD_QVM_GEN == 8
+/** @brief GEN_ACPI helper: add a table to the guest's ACPI tables.
+ * [assumed] G1's acpi_add_table() without its guest-system argument (8.0 dropped
+ * v_gsp and the gsp arguments, gasp_lock() 8.0); see the 7.x declaration. */
+void acpi_add_table(void *table, size_t len, uint32_t sig, uint8_t rev, const char *table_id, uint32_t oem_rev);
+#else
+/** @brief GEN_ACPI helper: add a table to the guest's ACPI tables.
+ * [assumed] the Hypervisor 1.x qvm/vdev.h declaration (no 7.x/8.0 page found), and
+ * our reading of it: qvm writes the table header from @p sig (the signature's four
+ * characters, first in the low byte), @p rev, @p table_id (the OEM table ID, up
+ * to 8 characters) and @p oem_rev, computes the length and checksum, and @p table
+ * (@p len bytes) is the table's body, the bytes after the 36-byte header.
+ * @param gsp the guest system (the instance's v_gsp).
+ * @param table the body; the adapter keeps it for the instance's life.
+ * @param len bytes of the body.
+ * @param sig the signature.
+ * @param rev the table revision.
+ * @param table_id the OEM table ID, NUL-terminated.
+ * @param oem_rev the OEM revision. */
+void acpi_add_table(struct guest_system *gsp, void *table, size_t len, uint32_t sig, uint8_t rev,
+                    const char *table_id, uint32_t oem_rev);
+#endif
 
 /* ---- logging ----------------------------------------------------------------- */
 /** @brief Status output in VDEV_CTRL_STATUS. [verified] qvm_report() 8.0,
