@@ -78,6 +78,11 @@ static inline void wdt_fx_end(svd_fx *fx, bool old, bool level, uint64_t deadlin
     logic integer vq_avail_bytes(svd_vq *q) = 4 + 2 * q->size + vq_ev(q);
     logic integer vq_used_bytes(svd_vq *q) = 4 + 8 * q->size + vq_ev(q);
     predicate vq_pow2(integer n) = 0 < n && (n & (n - 1)) == 0;
+    // The valid queue sizes one by one: a proof by cases then sees a constant
+    // mask size - 1 in each case (vq_slot), which bit reasoning needs.
+    predicate vq_size16(integer n) =
+        n == 1 || n == 2 || n == 4 || n == 8 || n == 16 || n == 32 || n == 64 || n == 128 || n == 256 ||
+        n == 512 || n == 1024 || n == 2048 || n == 4096 || n == 8192 || n == 16384 || n == 32768;
     predicate vq_inflight{L}(svd_vq *q, integer h) = (q->inflight_map[h / 32] & (1 << (h % 32))) != 0;
     // Split: descriptor table, available ring, used ring (with the EVENT_IDX fields).
     predicate vq_split_rings_ok{L}(svd_vq *q) =
@@ -92,7 +97,7 @@ static inline void wdt_fx_end(svd_fx *fx, bool old, bool level, uint64_t deadlin
         \separated(q, q->desc + (0 .. vq_desc_bytes(q) - 1)) && \separated(q, q->avail + (0 .. 3)) &&
         \separated(q, q->used + (0 .. 3));
     predicate vq_rings_ok{L}(svd_vq *q) =
-        q->max <= SVD_VQ_MAX_SIZE && 0 < q->size <= q->max &&
+        q->max <= SVD_VQ_MAX_SIZE && 0 < q->size <= q->max && vq_size16(q->size) &&
         (q->packed ==> vq_packed_rings_ok(q)) && (!q->packed ==> vq_split_rings_ok(q));
     predicate vq_running{L}(svd_vq *q, svd_gmem *m) =
         q->enabled && !q->broken && q->gmem_generation == m->generation;
@@ -111,7 +116,19 @@ static inline void wdt_fx_end(svd_fx *fx, bool old, bool level, uint64_t deadlin
 
 /* Enable a packed queue: @q is disabled, not broken, its size valid. Maps
  * and checks the rings and the start positions (the queue latches on a
- * refusal), writes the device event suppression structure. */
+ * refusal), writes the device event suppression structure. That structure
+ * lies at an address found in the call, so the contract names what it may
+ * write as the guest memory of the map (every region's bytes). */
+/*@ requires \valid(q) && gmem_ok(m) && \separated(q, m) && gmem_apart(m, q);
+    requires q->packed && !q->enabled && !q->broken && q->max <= SVD_VQ_MAX_SIZE && 0 < q->size <= q->max &&
+             vq_size16(q->size);
+    assigns q->desc, q->desc_aligned, q->avail, q->used, q->gmem_generation,
+            q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight, q->inflight_slots, q->signalled_used,
+            q->signalled_valid, q->enabled, q->broken, m->regions[0 .. m->count - 1].host[0 .. UINT64_MAX];
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
+    ensures broken: \result.err == SVD_ERR_PROTOCOL ==> q->broken;
+    ensures ok: \result.err == SVD_OK ==> vq_running(q, m) && vq_rings_ok(q) && q->inflight == 0;
+    ensures inv: vq_inv(q, m); */
 SVD_MUST_USE svd_result svd_vqp_enable(svd_vq *q, const svd_gmem *m);
 /* Take the next available chain: @q usable, @c holds no token. This
  * contract and svd_vqp_push()'s are what the split ring's WP units wp_vq_pop

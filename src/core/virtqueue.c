@@ -179,16 +179,34 @@ static svd_result vq_usable(const svd_vq *q, const svd_gmem *m)
     return svd_ok();
 }
 
-/* The ring slot of free-running index @i: i mod size. The modulo rather
- * than the mask i & (size - 1), which is the same value for a power-of-two
- * size: slot < size then follows without bit reasoning, which the provers
- * behind WP cannot do for a mask that is not a constant. */
-/*@ requires \valid_read(q) && 0 < q->size;
+/* The ring slot of free-running index @i: i mod size, as a mask (the size
+ * is a power of two), since this is on every ring access. The provers behind
+ * WP cannot bound a mask that is not a constant, so the contract takes the
+ * sixteen valid sizes one by one (vq_size16): in each case the mask is a
+ * constant that WP's simplifier bounds. */
+/*@ requires \valid_read(q) && vq_size16(q->size);
     assigns \nothing;
-    ensures \result < q->size; */
+    behavior s1: assumes q->size == 1; ensures \result < q->size;
+    behavior s2: assumes q->size == 2; ensures \result < q->size;
+    behavior s4: assumes q->size == 4; ensures \result < q->size;
+    behavior s8: assumes q->size == 8; ensures \result < q->size;
+    behavior s16: assumes q->size == 16; ensures \result < q->size;
+    behavior s32: assumes q->size == 32; ensures \result < q->size;
+    behavior s64: assumes q->size == 64; ensures \result < q->size;
+    behavior s128: assumes q->size == 128; ensures \result < q->size;
+    behavior s256: assumes q->size == 256; ensures \result < q->size;
+    behavior s512: assumes q->size == 512; ensures \result < q->size;
+    behavior s1024: assumes q->size == 1024; ensures \result < q->size;
+    behavior s2048: assumes q->size == 2048; ensures \result < q->size;
+    behavior s4096: assumes q->size == 4096; ensures \result < q->size;
+    behavior s8192: assumes q->size == 8192; ensures \result < q->size;
+    behavior s16384: assumes q->size == 16384; ensures \result < q->size;
+    behavior s32768: assumes q->size == 32768; ensures \result < q->size;
+    complete behaviors;
+    disjoint behaviors; */
 static uint32_t vq_slot(const svd_vq *q, uint16_t i)
 {
-    return (uint32_t)i % (uint32_t)q->size;
+    return (uint32_t)i & ((uint32_t)q->size - 1u);
 }
 
 /* No head in flight. */
@@ -443,10 +461,15 @@ svd_result svd_vq_check_rings(uint32_t max, uint32_t size, uint64_t desc, uint64
     return vq_map_rings(size, desc, avail, used, event_idx, m, &r);
 }
 
+/* What the contract requires of the size (one of the sixteen valid sizes)
+ * is what svd_vq_init() and svd_vq_set_size() let in (their bit test; the
+ * unit tests check every value up to 2^16 + 1, SVD-PRF-011). The packed
+ * branch writes the device event structure, somewhere in guest memory. */
 /*@ requires \valid(q) && gmem_ok(m) && \separated(q, m) && gmem_apart(m, q);
-    requires vq_inv(q, m) && q->max <= SVD_VQ_MAX_SIZE;
+    requires vq_inv(q, m) && q->max <= SVD_VQ_MAX_SIZE && q->size <= q->max && vq_size16(q->size);
     assigns q->desc, q->desc_aligned, q->avail, q->used, q->gmem_generation, q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1],
-            q->inflight, q->signalled_used, q->signalled_valid, q->enabled, q->broken;
+            q->inflight, q->inflight_slots, q->signalled_used, q->signalled_valid, q->enabled, q->broken,
+            m->regions[0 .. m->count - 1].host[0 .. UINT64_MAX];
     ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_STATE || \result.err == SVD_ERR_PROTOCOL;
     ensures state: \old(q->enabled || q->broken) ==> \result.err == SVD_ERR_STATE;
     ensures broken: \result.err == SVD_ERR_PROTOCOL ==> q->broken;
@@ -497,24 +520,26 @@ typedef struct vq_walk {
     bool truncated;
 } vq_walk;
 
-/*@ predicate vq_walk_ok{L}(vq_walk *w, svd_vq_chain *c) =
-        w->nsegs <= c->cap && w->nsegs <= w->ndesc &&
+/*@ predicate vq_walk_ok{L}(vq_walk *w, integer cap) =
+        w->nsegs <= cap && w->nsegs <= w->ndesc &&
         w->readable_len + w->writable_len <= w->total < VQ_CHAIN_LIMIT; */
 
 /* One buffer descriptor of a chain: the write-order, memory and length
- * rules, then the segment is recorded if there is room. Kept apart from the
- * walk so that each proof obligation of the walk sees one step. */
-/*@ requires gmem_ok(m) && vq_chain_ok(c) && \valid(w) && \separated(w, c, m);
-    requires c->cap > 0 ==> \separated(c->segs + (0 .. c->cap - 1), w, c, m);
-    requires vq_walk_ok(w, c) && w->ndesc < 2 * SVD_VQ_MAX_SIZE;
-    assigns *w, c->segs[0 .. c->cap - 1];
+ * rules, then the segment is recorded into @segs (@cap entries) if there is
+ * room. Kept apart from the walk so that each proof obligation of the walk
+ * sees one step; the chain's storage comes as values, so that no goal of the
+ * walk has to show that the chain itself is not among what a step writes. */
+/*@ requires gmem_ok(m) && \valid(w) && \separated(w, m);
+    requires cap > 0 ==> \valid(segs + (0 .. cap - 1)) && \separated(segs + (0 .. cap - 1), w, m);
+    requires vq_walk_ok(w, cap) && w->ndesc < 2 * SVD_VQ_MAX_SIZE;
+    assigns *w, segs[0 .. cap - 1];
     ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
     ensures ndesc: \result.err == SVD_OK ==> w->ndesc == \old(w->ndesc) + 1;
-    ensures segs: \result.err == SVD_OK ==> w->nsegs <= c->cap && w->nsegs <= w->ndesc;
+    ensures segs: \result.err == SVD_OK ==> w->nsegs <= cap && w->nsegs <= w->ndesc;
     ensures total: \result.err == SVD_OK ==> w->total < VQ_CHAIN_LIMIT;
     ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len <= w->total; */
-static svd_result vq_walk_buffer(const svd_gmem *m, svd_vq_chain *c, vq_walk *w, uint64_t addr, uint32_t len,
-                                 uint16_t flags)
+static svd_result vq_walk_buffer(const svd_gmem *m, svd_vq_desc *segs, uint32_t cap, vq_walk *w, uint64_t addr,
+                                 uint32_t len, uint16_t flags)
 {
     uint8_t *host;
     if ((flags & SVD_VRING_DESC_F_WRITE) != 0u) {
@@ -529,8 +554,8 @@ static svd_result vq_walk_buffer(const svd_gmem *m, svd_vq_chain *c, vq_walk *w,
     SVD_ENSURE_RULE(w->total < VQ_CHAIN_LIMIT, SVD_WHY_CHAIN_LEN);
     /*@ assert room: w->readable_len + w->writable_len + len <= w->total; */
     w->ndesc++;
-    if (w->nsegs < c->cap) {
-        svd_vq_desc *s = &c->segs[w->nsegs];
+    if (w->nsegs < cap) {
+        svd_vq_desc *s = &segs[w->nsegs];
         s->addr = addr;
         s->len = len;
         s->flags = (uint16_t)(flags & SVD_VRING_DESC_F_WRITE);
@@ -548,21 +573,22 @@ static svd_result vq_walk_buffer(const svd_gmem *m, svd_vq_chain *c, vq_walk *w,
     return svd_ok();
 }
 
-/* The indirect rules for a descriptor with INDIRECT set (@nested: it was
- * found inside an indirect table); the table's host span into *@t. */
-/*@ requires \valid_read(q) && q->size <= SVD_VQ_MAX_SIZE && gmem_ok(m) && \valid(t) && \separated(t, q, m);
+/* The indirect rules for a descriptor with INDIRECT set (@feature:
+ * INDIRECT_DESC negotiated; @nested: it was found inside an indirect table;
+ * @size: the queue size); the table's host span into *@t. */
+/*@ requires size <= SVD_VQ_MAX_SIZE && gmem_ok(m) && \valid(t) && \separated(t, m);
     assigns *t;
     ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
     ensures nested: nested ==> \result.err != SVD_OK;
-    ensures ok: \result.err == SVD_OK ==> 0 < len / 16 <= q->size && \valid_read(t->ptr + (0 .. 16 * (len / 16) - 1)); */
-static svd_result vq_walk_indirect(const svd_vq *q, const svd_gmem *m, bool nested, uint64_t addr, uint32_t len,
-                                   uint16_t flags, svd_span *t)
+    ensures ok: \result.err == SVD_OK ==> 0 < len / 16 <= size && \valid_read(t->ptr + (0 .. 16 * (len / 16) - 1)); */
+static svd_result vq_walk_indirect(bool feature, uint32_t size, const svd_gmem *m, bool nested, uint64_t addr,
+                                   uint32_t len, uint16_t flags, svd_span *t)
 {
-    SVD_ENSURE_RULE(q->indirect, SVD_WHY_INDIRECT_FEATURE);
+    SVD_ENSURE_RULE(feature, SVD_WHY_INDIRECT_FEATURE);
     SVD_ENSURE_RULE(!nested, SVD_WHY_INDIRECT_NESTED);
     SVD_ENSURE_RULE((flags & SVD_VRING_DESC_F_NEXT) == 0u, SVD_WHY_INDIRECT_NEXT);
     SVD_ENSURE_RULE(len != 0u && (len % VQ_DESC_SIZE) == 0u, SVD_WHY_INDIRECT_LEN);
-    SVD_ENSURE_RULE(len / VQ_DESC_SIZE <= q->size, SVD_WHY_INDIRECT_LEN);
+    SVD_ENSURE_RULE(len / VQ_DESC_SIZE <= size, SVD_WHY_INDIRECT_LEN);
     SVD_ENSURE_RULE(svd_is_ok(svd_gmem_translate(m, addr, len, SVD_GMEM_READ, t)), SVD_WHY_INDIRECT_MEMORY);
     return svd_ok();
 }
@@ -574,14 +600,20 @@ static svd_result vq_walk_indirect(const svd_vq *q, const svd_gmem *m, bool nest
     requires c->cap > 0 ==> \separated(c->segs + (0 .. c->cap - 1), w, c, q, m);
     assigns *w, c->segs[0 .. c->cap - 1];
     ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
-    ensures segs: \result.err == SVD_OK ==> w->nsegs <= c->cap && w->nsegs <= w->ndesc;
-    ensures bound: \result.err == SVD_OK ==> 0 < w->ndesc < 2 * q->size;
+    ensures segs: \result.err == SVD_OK ==> w->nsegs <= \old(c->cap) && w->nsegs <= w->ndesc;
+    ensures bound: \result.err == SVD_OK ==> 0 < w->ndesc < 2 * \old(q->size);
     ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len < VQ_CHAIN_LIMIT; */
 static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t head, svd_vq_chain *c, vq_walk *w)
 {
+    /* The queue and the chain are read here only: the loop's goals then
+     * need nothing about what the steps write being apart from them. */
+    const uint32_t size = q->size;
+    const bool indirect_ok = q->indirect;
+    svd_vq_desc *const segs = c->segs;
+    const uint32_t cap = c->cap;
     const uint8_t *table = q->desc;
     bool table_aligned = q->desc_aligned;
-    uint32_t table_n = q->size;
+    uint32_t table_n = size;
     uint32_t visits = 0u;
     bool in_indirect = false;
     uint16_t idx = head;
@@ -595,14 +627,14 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
     w->total = 0u;
     w->seen_write = false;
     w->truncated = false;
-    /*@ loop invariant tbl: 0 < table_n <= q->size && \valid_read(table + (0 .. 16 * table_n - 1));
-        loop invariant main: !in_indirect ==> table_n == q->size;
+    /*@ loop invariant tbl: 0 < table_n <= size && \valid_read(table + (0 .. 16 * table_n - 1));
+        loop invariant main: !in_indirect ==> table_n == size;
         loop invariant idx: idx < table_n;
         loop invariant ttl: visits <= table_n;
-        loop invariant walk: vq_walk_ok(w, c);
+        loop invariant walk: vq_walk_ok(w, cap);
         loop invariant direct: !in_indirect ==> w->ndesc <= visits;
-        loop invariant indirect: in_indirect ==> w->ndesc < q->size + visits;
-        loop assigns visits, idx, table, table_aligned, table_n, in_indirect, *w, c->segs[0 .. c->cap - 1];
+        loop invariant indirect: in_indirect ==> w->ndesc < size + visits;
+        loop assigns visits, idx, table, table_aligned, table_n, in_indirect, *w, segs[0 .. cap - 1];
         loop variant (in_indirect ? 0 : SVD_VQ_MAX_SIZE + 1) + table_n - visits; */
     for (;;) {
         uint64_t addr;
@@ -621,7 +653,7 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
 
         if ((flags & SVD_VRING_DESC_F_INDIRECT) != 0u) {
             svd_span t;
-            SVD_GUARD(vq_walk_indirect(q, m, in_indirect, addr, len, flags, &t));
+            SVD_GUARD(vq_walk_indirect(indirect_ok, size, m, in_indirect, addr, len, flags, &t));
             /* The device ignores WRITE on the descriptor naming the table (§2.7.5.3.2). */
             table = t.ptr;
             table_aligned = false;
@@ -631,7 +663,7 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
             idx = 0u;
             continue;
         }
-        SVD_GUARD(vq_walk_buffer(m, c, w, addr, len, flags));
+        SVD_GUARD(vq_walk_buffer(m, segs, cap, w, addr, len, flags));
         if ((flags & SVD_VRING_DESC_F_NEXT) == 0u) {
             break;
         }
@@ -639,6 +671,27 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
         idx = next;
     }
     return svd_ok();
+}
+
+/* Hand the walked chain to the caller as a token of @epoch. One call with
+ * the whole chain as what it assigns: the proof that the queue is not among
+ * what it writes then follows from the chain and the queue being apart. */
+/*@ requires \valid(c) && \valid_read(w) && \separated(c, w);
+    assigns *c;
+    ensures c->nsegs == \old(w->nsegs) && c->ndesc == \old(w->ndesc) && c->readable_len == \old(w->readable_len) &&
+            c->writable_len == \old(w->writable_len) && c->truncated == \old(w->truncated);
+    ensures c->head == head && c->epoch == epoch && c->valid;
+    ensures c->segs == \old(c->segs) && c->cap == \old(c->cap); */
+static void vq_commit(svd_vq_chain *c, const vq_walk *w, uint16_t head, uint32_t epoch)
+{
+    c->nsegs = w->nsegs;
+    c->ndesc = w->ndesc;
+    c->readable_len = w->readable_len;
+    c->writable_len = w->writable_len;
+    c->truncated = w->truncated;
+    c->head = head;
+    c->epoch = epoch;
+    c->valid = true;
 }
 
 /* Take the chain at the next available slot; avail_idx != last_avail_idx.
@@ -679,23 +732,20 @@ static svd_result vq_take(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint16_
     if (!svd_is_ok(wr)) {
         return vq_break(q, wr.why);
     }
+    /* Steps of the invariant's proof, each across one group of stores. */
+    /*@ assert walked: vq_running(q, m) && vq_rings_ok(q); */
 
     q->inflight_map[head / 32u] |= 1u << (head % 32u);
     q->inflight++;
     q->last_avail_idx++;
+    /*@ assert counted: vq_running(q, m) && vq_rings_ok(q); */
     if (q->event_idx) {
         /* Also after every pop (as QEMU does): a caller that stops popping
          * before the ring is empty is still kicked for the next buffer. */
         vq_set_avail_event(q);
     }
-    c->nsegs = w.nsegs;
-    c->ndesc = w.ndesc;
-    c->readable_len = w.readable_len;
-    c->writable_len = w.writable_len;
-    c->truncated = w.truncated;
-    c->head = head;
-    c->epoch = q->epoch;
-    c->valid = true;
+    /*@ assert published: vq_running(q, m) && vq_rings_ok(q); */
+    vq_commit(c, &w, head, q->epoch);
     return svd_ok();
 }
 

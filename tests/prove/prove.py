@@ -101,43 +101,103 @@ def wp_vq_index(root):
                 assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008"])
 
 
-# The split ring's chain walk: each descriptor-table access inside the table it
-# indexes (the queue's or an indirect one), at most table-size descriptors per
-# table (TTL), the segment count within the caller's storage, the byte total
-# below 2^32, and a loop variant (the walk ends).
-def wp_vq_walk(root):
-    return dict(files=core(root, "virtqueue.c", "gmem.c", "span.c"),
-                fct=["vq_walk_buffer", "vq_walk_indirect", "vq_walk_chain"],
-                props="-@lemma", model="typed",
-                what="split-ring chain walk: every descriptor read inside the table it indexes, at most "
-                     "table-size descriptors per table, segments within the caller's storage, byte total < 2^32, "
-                     "the walk terminates",
+# The split ring's pop and push, one unit per function (or pair of small
+# functions) so that each frama-c process stays well inside RUN_TIMEOUT on a
+# loaded machine. -wp-split: one goal per path and conjunct, each small.
+# -wp-par 2: Z3 and CVC4 race on each goal (a goal one of them cannot do
+# would otherwise cost that prover's full timeout before the other starts).
+_VQ_FILES = ("virtqueue.c", "gmem.c", "span.c")
+_SPLIT = ["-wp-split", "-wp-par", "2"]
+
+
+# One step of the chain walk: a buffer descriptor (write order, memory, byte
+# total < 2^32, the segment recorded only within the caller's storage) and
+# an indirect descriptor (the rules, the table's span of len / 16 <= size
+# descriptors inside one region).
+# REQ: REQ-VQ-010 REQ-VQ-015
+def wp_vq_step(root):
+    return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_buffer", "vq_walk_indirect"],
+                props="-@lemma", model="typed", extra=_SPLIT,
+                what="one step of the split-ring chain walk: a buffer descriptor (segments within the caller's "
+                     "storage, byte total < 2^32) and an indirect one (its table inside one region, at most "
+                     "queue-size descriptors)",
                 assumptions=["SVD-PRF-005", "SVD-PRF-007"])
 
 
-# Hand-out: the available-ring slot inside the ring, the head in range and not
-# in flight, the chain's bounds; the packed ring's pop is taken as its
-# contract says (SVD-PRF-010).
+# The walk: every descriptor read inside the table it indexes (the queue's
+# or an indirect one), at most table-size descriptors per table (TTL), fewer
+# than 2 * size descriptors per chain, and a loop variant (the walk ends).
+def wp_vq_walk(root):
+    return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_chain"],
+                props="-@lemma", model="typed", extra=_SPLIT,
+                what="split-ring chain walk: every descriptor read inside the table it indexes, at most "
+                     "table-size descriptors per table, fewer than 2 * size per chain, segments within the "
+                     "caller's storage, byte total < 2^32, the walk terminates",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007"])
+
+
+# The walk's bounds alone: the loop invariants on the table (every
+# descriptor read inside the table it indexes, at most table-size
+# descriptors per table, fewer than 2 * size per chain), the run-time checks
+# (-wp-rte) and the loop variant. The rest of the walk's goals are open
+# (wp_vq_walk, WP_PENDING); these rest on them as on hypotheses (SVD-PRF-012).
+# REQ: REQ-VQ-006 REQ-VQ-008
+def wp_vq_walk_bounds(root):
+    return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_chain"],
+                props="tbl,main,idx,ttl,direct,indirect,@assert,@variant", model="typed", extra=_SPLIT,
+                what="split-ring chain walk, table bounds: every descriptor read inside the table it indexes "
+                     "(the queue's or an indirect one), at most table-size descriptors per table, every run-time "
+                     "check of the walk, the walk terminates",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-012"])
+
+
+# Hand-out: the available-ring slot inside the ring (vq_slot's contract,
+# proved in wp_vq_push), the head in range and not in flight, the chain's
+# bounds, the queue invariant kept.
+def wp_vq_take(root):
+    return dict(files=core(root, *_VQ_FILES), fct=["vq_commit", "vq_take"],
+                props="-@lemma", model="typed", extra=_SPLIT,
+                what="split-ring hand-out: the available slot inside the ring (slot < size), head < size and not "
+                     "in flight, the chain's bounds, the invariant kept, the available index advanced by one",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008"])
+
+
+# svd_vq_pop: the state checks, the empty ring (with the EVENT_IDX re-check),
+# nothing changed on failure; the packed pop is taken as its contract says
+# (SVD-PRF-010).
 def wp_vq_pop(root):
-    return dict(files=core(root, "virtqueue.c", "gmem.c", "span.c"),
-                fct=["vq_take", "svd_vq_pop"], extra=["-wp-split"],
-                props="-@lemma", model="typed",
-                what="split-ring pop: the available slot inside the ring, head < size and not in flight, the "
-                     "chain's bounds, nothing changed on failure, the available index advanced by one",
+    return dict(files=core(root, *_VQ_FILES), fct=["svd_vq_pop"],
+                props="-@lemma", model="typed", extra=_SPLIT,
+                what="split-ring pop: state checks, empty ring (EVENT_IDX re-check), nothing changed on failure, "
+                     "the chain's bounds",
                 assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008", "SVD-PRF-010"])
 
 
-# Completion: the used element stored inside the used ring (slot = index mod
-# size < size), the token rules (valid, this epoch, head in flight), nothing
-# written on failure, the used index advanced by one (split). -wp-split: one
-# goal per path, each small. The packed hand-over is its contract (SVD-PRF-010).
+# Completion: the used element stored inside the used ring (slot = index &
+# (size - 1) < size, by cases over the 16 sizes, SVD-PRF-011), the token
+# rules (valid, this epoch, head in flight), nothing written on failure, the
+# used index advanced by one (split). The packed hand-over is its contract
+# (SVD-PRF-010).
+# REQ: REQ-VQ-019
 def wp_vq_push(root):
-    return dict(files=core(root, "virtqueue.c", "gmem.c", "span.c"),
-                fct=["vq_slot", "svd_vq_push"],
-                props="-@lemma", model="typed", extra=["-wp-split"],
-                what="split-ring push: the used element inside the used ring (slot < size), only a valid token "
+    return dict(files=core(root, *_VQ_FILES), fct=["vq_slot", "svd_vq_push"],
+                props="-@lemma", model="typed", extra=_SPLIT,
+                what="ring slot (index & (size - 1) < size for each of the 16 sizes) and split-ring push: the used "
+                     "element inside the used ring, only a valid token "
                      "of this epoch whose head is in flight, nothing changed on failure, used index + 1",
-                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008", "SVD-PRF-010"])
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008", "SVD-PRF-010", "SVD-PRF-011"])
+
+
+# Enable: the split rings mapped (each inside one region with its access,
+# aligned), the queue running with nothing in flight and its invariant
+# established; what it may write named (the queue's fields, and for a packed
+# queue guest memory: svd_vqp_enable's contract, SVD-PRF-010).
+def wp_vq_enable(root):
+    return dict(files=core(root, *_VQ_FILES), fct=["svd_vq_enable"],
+                props="-@lemma", model="typed", extra=_SPLIT,
+                what="enable: the queue invariant established (rings inside guest memory, apart from the queue), "
+                     "nothing in flight, a refusal latches; writes named in assigns",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-010", "SVD-PRF-011"])
 
 
 # Contracts written in the core (ACSL) whose goals WP does not prove yet within
@@ -145,30 +205,38 @@ def wp_vq_push(root):
 # on the proof page so no reader takes them for proved. The units of
 # WP_UNITS_OPEN hold some of them: `--only NAME` runs one, the stage does not.
 WP_PENDING = {
-    "vq_walk_chain, vq_walk_buffer, vq_walk_indirect (unit wp_vq_walk)":
-        "loop invariants (table bounds, TTL, segment count, byte total) and variant written, the loop body split "
-        "into two helpers with their own contracts; not yet run to the end within the per-goal budget on a "
-        "loaded machine (vq_walk_buffer: its byte-total postcondition needed an intermediate assertion; the "
-        "walk's loop-invariant preservation goals are open)",
-    "vq_take, svd_vq_pop (unit wp_vq_pop)":
-        "with -wp-split, 2 parts of vq_take's inv postcondition (after the walk's assigns of the segment "
-        "storage and the stores) are not proved in 20 s per goal; its index postcondition is now stated as "
-        "a uint16_t cast (the mod-65536 form was not proved) and not yet re-run",
-    "vq_slot, svd_vq_push (unit wp_vq_push)":
-        "every goal proved (180/180 with -wp-split, 20 s per goal, longest prover call 4.9 s) in a standalone "
-        "run of about 10 min on the loaded machine: longer than one frama-c process may take "
-        "(RUN_TIMEOUT), so not yet in the stage",
-    "svd_vq_enable": "contract written; its packed branch (svd_vqp_enable) writes the device event structure at "
-                     "an address chosen in the call, which an assigns clause over the queue cannot name, so the "
-                     "packed enable has no contract yet and the split enable is not proved without it",
-    "vq_packed.c (svd_vqp_pop, svd_vqp_push)": "contracts written in core_priv.h (what wp_vq_pop would assume, "
-                                               "SVD-PRF-010); the packed ring has no WP unit yet",
+    "vq_walk_chain (unit wp_vq_walk; its table bounds are in the stage as wp_vq_walk_bounds)":
+        "169 of 172 goals proved (-wp-split, 40 s per goal); open: the map precondition gmem_ok(m) of "
+        "vq_walk_buffer and of vq_walk_indirect at their calls in the loop, and the preservation of the loop "
+        "invariant walk (segment count, byte total). Each needs that a step's writes (the walk totals, the "
+        "segment storage) leave the map unchanged, a frame over its region array the provers do not find; "
+        "wp_vq_walk_bounds rests on them as on hypotheses (SVD-PRF-012)",
+    "vq_walk_buffer, vq_walk_indirect (unit wp_vq_step)":
+        "450 goals with -wp-split: no goal failed in the 181 run before the per-process limit (RUN_TIMEOUT) on "
+        "a loaded machine; to be split further (one unit per function, or per postcondition)",
+    "vq_commit, vq_take (unit wp_vq_take)":
+        "every goal but three of 235 proved: the inv postcondition on the two success paths and one part of "
+        "ok. The invariant is proved up to the last store to the queue (assertions walked, counted, "
+        "published); the provers do not carry it across the stores of the chain token (the chain is required "
+        "apart from the queue, \\separated(c, q, m)), whether those stores come first or last, as separate "
+        "stores or as one call assigning *c",
+    "svd_vq_pop (unit wp_vq_pop)":
+        "223 goals with -wp-split: no goal failed in the 118 run on a loaded machine before the run was "
+        "stopped; not yet run to its end",
+    "svd_vq_enable (unit wp_vq_enable)":
+        "contract restructured so that assigns names every write: the queue's fields and, for a packed queue, "
+        "the guest memory of the map (svd_vqp_enable writes the device event structure at an address found "
+        "in the call; its contract in core_priv.h names the map's region bytes); the size precondition is "
+        "SVD-PRF-011; not yet run",
+    "vq_packed.c (svd_vqp_enable, svd_vqp_pop, svd_vqp_push)":
+        "contracts written in core_priv.h (what the split units assume of the packed hand-over, SVD-PRF-010); "
+        "the packed ring has no WP unit yet",
 }
 
 # Longest first: two processes at a time pack better.
-WP_UNITS = [wp_ratelimit, wp_vq_index, wp_gmem, wp_vq_rings, wp_span, wp_gmem_lemma]
+WP_UNITS = [wp_vq_push, wp_vq_walk_bounds, wp_ratelimit, wp_vq_index, wp_gmem, wp_vq_rings, wp_span, wp_gmem_lemma]
 # Units whose goals are not all proved yet (WP_PENDING): run only on request.
-WP_UNITS_OPEN = [wp_vq_walk, wp_vq_pop, wp_vq_push]
+WP_UNITS_OPEN = [wp_vq_step, wp_vq_walk, wp_vq_take, wp_vq_pop, wp_vq_enable]
 
 # ---------------------------------------------------------------- Eva drivers
 # Each driver is tests/prove/eva_NAME.c with a main(); the core files it builds.
