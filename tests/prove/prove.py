@@ -114,7 +114,6 @@ _SPLIT = ["-wp-split", "-wp-par", "2"]
 # total < 2^32, the segment recorded only within the caller's storage) and
 # an indirect descriptor (the rules, the table's span of len / 16 <= size
 # descriptors inside one region).
-# REQ: REQ-VQ-010 REQ-VQ-015
 def wp_vq_step(root):
     return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_buffer", "vq_walk_indirect"],
                 props="-@lemma", model="typed", extra=_SPLIT,
