@@ -712,7 +712,11 @@ static void vq_commit(svd_vq_chain *c, const vq_walk *w, uint16_t head, uint32_t
         q->last_avail_idx == (uint16_t)(\old(q->last_avail_idx) + 1);
     ensures kept: c->segs == \old(c->segs) && c->cap == \old(c->cap);
     ensures untouched: \result.err != SVD_OK ==> *c == \old(*c); */
-static svd_result vq_take(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint16_t avail_idx)
+/* Out of line: inlined into its one caller, its frame (the walk and its
+ * totals) would also sit under the packed ring's pop, the deepest path of
+ * the composed engine (make stack). */
+static __attribute__((noinline)) svd_result vq_take(svd_vq *q, const svd_gmem *m, svd_vq_chain *c,
+                                                    uint16_t avail_idx)
 {
     uint16_t head;
     vq_walk w;
