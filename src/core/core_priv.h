@@ -67,6 +67,48 @@ static inline void wdt_fx_end(svd_fx *fx, bool old, bool level, uint64_t deadlin
     fx->deadline = deadline;
 }
 
+/* ---- virtqueue logic for WP (ACSL only) ----------------------------------
+ * What both halves of the queue engine and their contracts say of a queue:
+ * ring sizes, the in-flight bit, and the queue invariant vq_inv (a running
+ * queue's ring pointers are valid for its format's ring sizes and apart
+ * from the queue: established by enable, kept while the map keeps its
+ * generation, SVD-PRF-008). */
+/*@ logic integer vq_ev(svd_vq *q) = 2 * q->event_idx;
+    logic integer vq_desc_bytes(svd_vq *q) = 16 * q->size;
+    logic integer vq_avail_bytes(svd_vq *q) = 4 + 2 * q->size + vq_ev(q);
+    logic integer vq_used_bytes(svd_vq *q) = 4 + 8 * q->size + vq_ev(q);
+    predicate vq_pow2(integer n) = 0 < n && (n & (n - 1)) == 0;
+    // The valid queue sizes one by one: a proof by cases then sees a constant
+    // mask size - 1 in each case (vq_slot), which bit reasoning needs.
+    predicate vq_size16(integer n) =
+        n == 1 || n == 2 || n == 4 || n == 8 || n == 16 || n == 32 || n == 64 || n == 128 || n == 256 ||
+        n == 512 || n == 1024 || n == 2048 || n == 4096 || n == 8192 || n == 16384 || n == 32768;
+    predicate vq_inflight{L}(svd_vq *q, integer h) = (q->inflight_map[h / 32] & (1 << (h % 32))) != 0;
+    // Split: descriptor table, available ring, used ring (with the EVENT_IDX fields).
+    predicate vq_split_rings_ok{L}(svd_vq *q) =
+        \valid_read(q->desc + (0 .. vq_desc_bytes(q) - 1)) &&
+        \valid_read(q->avail + (0 .. vq_avail_bytes(q) - 1)) &&
+        \valid(q->used + (0 .. vq_used_bytes(q) - 1)) &&
+        \separated(q, q->desc + (0 .. vq_desc_bytes(q) - 1)) && \separated(q, q->avail + (0 .. vq_avail_bytes(q) - 1)) &&
+        \separated(q, q->used + (0 .. vq_used_bytes(q) - 1));
+    // Packed: the descriptor ring (read and written), the two 4-byte event structures.
+    predicate vq_packed_rings_ok{L}(svd_vq *q) =
+        \valid(q->desc + (0 .. vq_desc_bytes(q) - 1)) && \valid_read(q->avail + (0 .. 3)) && \valid(q->used + (0 .. 3)) &&
+        \separated(q, q->desc + (0 .. vq_desc_bytes(q) - 1)) && \separated(q, q->avail + (0 .. 3)) &&
+        \separated(q, q->used + (0 .. 3));
+    predicate vq_rings_ok{L}(svd_vq *q) =
+        q->max <= SVD_VQ_MAX_SIZE && 0 < q->size <= q->max && vq_size16(q->size) &&
+        (q->packed ==> vq_packed_rings_ok(q)) && (!q->packed ==> vq_split_rings_ok(q));
+    predicate vq_running{L}(svd_vq *q, svd_gmem *m) =
+        q->enabled && !q->broken && q->gmem_generation == m->generation;
+    predicate vq_inv{L}(svd_vq *q, svd_gmem *m) =
+        \valid(q) && \valid_read(m) && \separated(q, m) && (vq_running(q, m) ==> vq_rings_ok(q));
+    predicate vq_chain_ok{L}(svd_vq_chain *c) =
+        \valid(c) && (c->cap > 0 ==> \valid(c->segs + (0 .. c->cap - 1)));
+    predicate gmem_apart{L}(svd_gmem *m, svd_vq *q) =
+        \forall integer i; 0 <= i < m->count ==> \separated(q, m->regions[i].host + (0 .. m->regions[i].size - 1));
+*/
+
 /* ---- packed virtqueue (vq_packed.c) ---------------------------------------
  * The packed half of the queue engine: virtqueue.c's public calls make the
  * checks both formats share (state, map generation, token, written length)
@@ -74,11 +116,44 @@ static inline void wdt_fx_end(svd_fx *fx, bool old, bool level, uint64_t deadlin
 
 /* Enable a packed queue: @q is disabled, not broken, its size valid. Maps
  * and checks the rings and the start positions (the queue latches on a
- * refusal), writes the device event suppression structure. */
+ * refusal), writes the device event suppression structure. That structure
+ * lies at an address found in the call, so the contract names what it may
+ * write as the guest memory of the map (every region's bytes). */
+/*@ requires \valid(q) && gmem_ok(m) && \separated(q, m) && gmem_apart(m, q);
+    requires q->packed && !q->enabled && !q->broken && q->max <= SVD_VQ_MAX_SIZE && 0 < q->size <= q->max &&
+             vq_size16(q->size);
+    assigns q->desc, q->desc_aligned, q->avail, q->used, q->gmem_generation,
+            q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight, q->inflight_slots, q->signalled_used,
+            q->signalled_valid, q->enabled, q->broken, m->regions[0 .. m->count - 1].host[0 .. UINT64_MAX];
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
+    ensures broken: \result.err == SVD_ERR_PROTOCOL ==> q->broken;
+    ensures ok: \result.err == SVD_OK ==> vq_running(q, m) && vq_rings_ok(q) && q->inflight == 0;
+    ensures inv: vq_inv(q, m); */
 SVD_MUST_USE svd_result svd_vqp_enable(svd_vq *q, const svd_gmem *m);
-/* Take the next available chain: @q usable, @c holds no token. */
+/* Take the next available chain: @q usable, @c holds no token. This
+ * contract and svd_vqp_push()'s are what the split ring's WP units wp_vq_pop
+ * and wp_vq_push assume of the packed hand-over (SVD-PRF-010). */
+/*@ requires vq_inv(q, m) && vq_running(q, m) && q->packed && gmem_ok(m) && vq_chain_ok(c) && !c->valid;
+    requires \separated(c, q, m) && (c->cap > 0 ==> \separated(c->segs + (0 .. c->cap - 1), c, q, m));
+    requires \separated(c, q->used + (0 .. 3));
+    assigns q->broken, q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight, q->inflight_slots,
+            q->last_avail_idx, q->used[0 .. 3], *c, c->segs[0 .. c->cap - 1];
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_EMPTY || \result.err == SVD_ERR_PROTOCOL;
+    ensures inv: vq_inv(q, m);
+    ensures broken: \result.err == SVD_ERR_PROTOCOL ==> q->broken;
+    ensures ok: \result.err == SVD_OK ==> c->valid && c->head < q->size && c->epoch == q->epoch &&
+        !\at(vq_inflight(q, c->head), Pre) && c->nsegs <= c->cap && 0 < c->ndesc < 2 * q->size &&
+        c->readable_len + c->writable_len < 0x100000000;
+    ensures kept: c->segs == \old(c->segs) && c->cap == \old(c->cap);
+    ensures untouched: \result.err != SVD_OK ==> *c == \old(*c); */
 SVD_MUST_USE svd_result svd_vqp_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c);
 /* Publish @c (a valid token of this epoch, in flight, @written checked). */
+/*@ requires \valid(q) && q->packed && vq_rings_ok(q) && \valid(c) && \separated(c, q);
+    requires \separated(c, q->desc + (0 .. vq_desc_bytes(q) - 1));
+    requires c->valid && c->head < q->size && vq_inflight(q, c->head);
+    assigns q->used_idx, q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight, q->inflight_slots,
+            q->signalled_valid, c->valid, q->desc[0 .. vq_desc_bytes(q) - 1];
+    ensures !c->valid; */
 void svd_vqp_push(svd_vq *q, svd_vq_chain *c, uint32_t written);
 /* The interrupt decision for the completions since the last one (after the
  * fence). Its ACSL contract is what the split ring's WP unit assumes of the

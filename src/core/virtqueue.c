@@ -34,28 +34,6 @@
 #define VQ_USED_ELEM 8u  /* id + len */
 #define VQ_CHAIN_LIMIT 0x100000000ull
 
-/*@ logic integer vq_ev(svd_vq *q) = 2 * q->event_idx;
-    logic integer vq_desc_bytes(svd_vq *q) = 16 * q->size;
-    logic integer vq_avail_bytes(svd_vq *q) = 4 + 2 * q->size + vq_ev(q);
-    logic integer vq_used_bytes(svd_vq *q) = 4 + 8 * q->size + vq_ev(q);
-    predicate vq_pow2(integer n) = 0 < n && (n & (n - 1)) == 0;
-    predicate vq_inflight{L}(svd_vq *q, integer h) = (q->inflight_map[h / 32] & (1 << (h % 32))) != 0;
-    predicate vq_rings_ok{L}(svd_vq *q) =
-        q->max <= SVD_VQ_MAX_SIZE && 0 < q->size <= q->max &&
-        \valid_read(q->desc + (0 .. vq_desc_bytes(q) - 1)) &&
-        \valid_read(q->avail + (0 .. vq_avail_bytes(q) - 1)) &&
-        \valid(q->used + (0 .. vq_used_bytes(q) - 1)) &&
-        \separated(q, q->desc + (0 .. vq_desc_bytes(q) - 1)) && \separated(q, q->avail + (0 .. vq_avail_bytes(q) - 1)) &&
-        \separated(q, q->used + (0 .. vq_used_bytes(q) - 1));
-    predicate vq_running{L}(svd_vq *q, svd_gmem *m) =
-        q->enabled && !q->broken && q->gmem_generation == m->generation;
-    predicate vq_inv{L}(svd_vq *q, svd_gmem *m) =
-        \valid(q) && \valid_read(m) && \separated(q, m) && (vq_running(q, m) ==> vq_rings_ok(q));
-    predicate vq_chain_ok{L}(svd_vq_chain *c) =
-        \valid(c) && (c->cap > 0 ==> \valid(c->segs + (0 .. c->cap - 1)));
-    predicate gmem_apart{L}(svd_gmem *m, svd_vq *q) =
-        \forall integer i; 0 <= i < m->count ==> \separated(q, m->regions[i].host + (0 .. m->regions[i].size - 1));
-*/
 
 /*@ assigns \nothing; */
 static uint16_t vq_le16(uint16_t v)
@@ -199,6 +177,36 @@ static svd_result vq_usable(const svd_vq *q, const svd_gmem *m)
     SVD_ENSURE(!q->broken, SVD_ERR_STATE);
     SVD_ENSURE(m->generation == q->gmem_generation, SVD_ERR_STATE);
     return svd_ok();
+}
+
+/* The ring slot of free-running index @i: i mod size, as a mask (the size
+ * is a power of two), since this is on every ring access. The provers behind
+ * WP cannot bound a mask that is not a constant, so the contract takes the
+ * sixteen valid sizes one by one (vq_size16): in each case the mask is a
+ * constant that WP's simplifier bounds. */
+/*@ requires \valid_read(q) && vq_size16(q->size);
+    assigns \nothing;
+    behavior s1: assumes q->size == 1; ensures \result < q->size;
+    behavior s2: assumes q->size == 2; ensures \result < q->size;
+    behavior s4: assumes q->size == 4; ensures \result < q->size;
+    behavior s8: assumes q->size == 8; ensures \result < q->size;
+    behavior s16: assumes q->size == 16; ensures \result < q->size;
+    behavior s32: assumes q->size == 32; ensures \result < q->size;
+    behavior s64: assumes q->size == 64; ensures \result < q->size;
+    behavior s128: assumes q->size == 128; ensures \result < q->size;
+    behavior s256: assumes q->size == 256; ensures \result < q->size;
+    behavior s512: assumes q->size == 512; ensures \result < q->size;
+    behavior s1024: assumes q->size == 1024; ensures \result < q->size;
+    behavior s2048: assumes q->size == 2048; ensures \result < q->size;
+    behavior s4096: assumes q->size == 4096; ensures \result < q->size;
+    behavior s8192: assumes q->size == 8192; ensures \result < q->size;
+    behavior s16384: assumes q->size == 16384; ensures \result < q->size;
+    behavior s32768: assumes q->size == 32768; ensures \result < q->size;
+    complete behaviors;
+    disjoint behaviors; */
+static uint32_t vq_slot(const svd_vq *q, uint16_t i)
+{
+    return (uint32_t)i & ((uint32_t)q->size - 1u);
 }
 
 /* No head in flight. */
@@ -453,10 +461,15 @@ svd_result svd_vq_check_rings(uint32_t max, uint32_t size, uint64_t desc, uint64
     return vq_map_rings(size, desc, avail, used, event_idx, m, &r);
 }
 
+/* What the contract requires of the size (one of the sixteen valid sizes)
+ * is what svd_vq_init() and svd_vq_set_size() let in (their bit test; the
+ * unit tests check every value up to 2^16 + 1, SVD-PRF-011). The packed
+ * branch writes the device event structure, somewhere in guest memory. */
 /*@ requires \valid(q) && gmem_ok(m) && \separated(q, m) && gmem_apart(m, q);
-    requires vq_inv(q, m) && q->max <= SVD_VQ_MAX_SIZE;
+    requires vq_inv(q, m) && q->max <= SVD_VQ_MAX_SIZE && q->size <= q->max && vq_size16(q->size);
     assigns q->desc, q->desc_aligned, q->avail, q->used, q->gmem_generation, q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1],
-            q->inflight, q->signalled_used, q->signalled_valid, q->enabled, q->broken;
+            q->inflight, q->inflight_slots, q->signalled_used, q->signalled_valid, q->enabled, q->broken,
+            m->regions[0 .. m->count - 1].host[0 .. UINT64_MAX];
     ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_STATE || \result.err == SVD_ERR_PROTOCOL;
     ensures state: \old(q->enabled || q->broken) ==> \result.err == SVD_ERR_STATE;
     ensures broken: \result.err == SVD_ERR_PROTOCOL ==> q->broken;
@@ -502,47 +515,130 @@ typedef struct vq_walk {
     uint32_t ndesc;
     uint32_t readable_len;
     uint32_t writable_len;
+    uint64_t total; /* bytes of every descriptor so far, recorded or not */
+    bool seen_write;
     bool truncated;
 } vq_walk;
 
+/*@ predicate vq_walk_ok{L}(vq_walk *w, integer cap) =
+        w->nsegs <= cap && w->nsegs <= w->ndesc &&
+        w->readable_len + w->writable_len <= w->total < VQ_CHAIN_LIMIT; */
+
+/* One buffer descriptor of a chain: the write-order, memory and length
+ * rules, then the segment is recorded into @segs (@cap entries) if there is
+ * room. Kept apart from the walk so that each proof obligation of the walk
+ * sees one step; the chain's storage comes as values, so that no goal of the
+ * walk has to show that the chain itself is not among what a step writes. */
+/*@ requires gmem_ok(m) && \valid(w) && \separated(w, m);
+    requires cap > 0 ==> \valid(segs + (0 .. cap - 1)) && \separated(segs + (0 .. cap - 1), w, m);
+    requires vq_walk_ok(w, cap) && w->ndesc < 2 * SVD_VQ_MAX_SIZE;
+    assigns *w, segs[0 .. cap - 1];
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
+    ensures ndesc: \result.err == SVD_OK ==> w->ndesc == \old(w->ndesc) + 1;
+    ensures segs: \result.err == SVD_OK ==> w->nsegs <= cap && w->nsegs <= w->ndesc;
+    ensures total: \result.err == SVD_OK ==> w->total < VQ_CHAIN_LIMIT;
+    ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len <= w->total; */
+static svd_result vq_walk_buffer(const svd_gmem *m, svd_vq_desc *segs, uint32_t cap, vq_walk *w, uint64_t addr,
+                                 uint32_t len, uint16_t flags)
+{
+    uint8_t *host;
+    if ((flags & SVD_VRING_DESC_F_WRITE) != 0u) {
+        w->seen_write = true;
+    } else {
+        SVD_ENSURE_RULE(!w->seen_write, SVD_WHY_WRITE_ORDER);
+    }
+    SVD_ENSURE_RULE(
+        svd_is_ok(svd_gmem_check_host(m, addr, len, w->seen_write ? SVD_GMEM_WRITE : SVD_GMEM_READ, &host)),
+        SVD_WHY_BUFFER_MEMORY);
+    w->total += len;
+    SVD_ENSURE_RULE(w->total < VQ_CHAIN_LIMIT, SVD_WHY_CHAIN_LEN);
+    /*@ assert room: w->readable_len + w->writable_len + len <= w->total; */
+    w->ndesc++;
+    if (w->nsegs < cap) {
+        svd_vq_desc *s = &segs[w->nsegs];
+        s->addr = addr;
+        s->len = len;
+        s->flags = (uint16_t)(flags & SVD_VRING_DESC_F_WRITE);
+        s->host = host;
+        w->nsegs++;
+        /* total < 2^32 bounds both partial sums. */
+        if (w->seen_write) {
+            w->writable_len += len;
+        } else {
+            w->readable_len += len;
+        }
+    } else {
+        w->truncated = true;
+    }
+    return svd_ok();
+}
+
+/* The indirect rules for a descriptor with INDIRECT set (@feature:
+ * INDIRECT_DESC negotiated; @nested: it was found inside an indirect table;
+ * @size: the queue size); the table's host span into *@t. */
+/*@ requires size <= SVD_VQ_MAX_SIZE && gmem_ok(m) && \valid(t) && \separated(t, m);
+    assigns *t;
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
+    ensures nested: nested ==> \result.err != SVD_OK;
+    ensures ok: \result.err == SVD_OK ==> 0 < len / 16 <= size && \valid_read(t->ptr + (0 .. 16 * (len / 16) - 1)); */
+static svd_result vq_walk_indirect(bool feature, uint32_t size, const svd_gmem *m, bool nested, uint64_t addr,
+                                   uint32_t len, uint16_t flags, svd_span *t)
+{
+    SVD_ENSURE_RULE(feature, SVD_WHY_INDIRECT_FEATURE);
+    SVD_ENSURE_RULE(!nested, SVD_WHY_INDIRECT_NESTED);
+    SVD_ENSURE_RULE((flags & SVD_VRING_DESC_F_NEXT) == 0u, SVD_WHY_INDIRECT_NEXT);
+    SVD_ENSURE_RULE(len != 0u && (len % VQ_DESC_SIZE) == 0u, SVD_WHY_INDIRECT_LEN);
+    SVD_ENSURE_RULE(len / VQ_DESC_SIZE <= size, SVD_WHY_INDIRECT_LEN);
+    SVD_ENSURE_RULE(svd_is_ok(svd_gmem_translate(m, addr, len, SVD_GMEM_READ, t)), SVD_WHY_INDIRECT_MEMORY);
+    return svd_ok();
+}
+
 /* Validate the chain at @head, recording segments into c->segs.
  * Returns SVD_ERR_PROTOCOL (without latching) on the first broken rule. */
-/*@ requires vq_rings_ok(q) && gmem_ok(m) && head < q->size && vq_chain_ok(c) && \valid(w);
+/*@ requires \valid_read(q) && !q->packed && vq_rings_ok(q) && gmem_ok(m) && head < q->size && vq_chain_ok(c) && \valid(w);
     requires \separated(w, c, q, m);
     requires c->cap > 0 ==> \separated(c->segs + (0 .. c->cap - 1), w, c, q, m);
     assigns *w, c->segs[0 .. c->cap - 1];
     ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
-    ensures segs: \result.err == SVD_OK ==> w->nsegs <= c->cap && w->nsegs <= w->ndesc;
-    ensures bound: \result.err == SVD_OK ==> 0 < w->ndesc < 2 * q->size;
+    ensures segs: \result.err == SVD_OK ==> w->nsegs <= \old(c->cap) && w->nsegs <= w->ndesc;
+    ensures bound: \result.err == SVD_OK ==> 0 < w->ndesc < 2 * \old(q->size);
     ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len < VQ_CHAIN_LIMIT; */
 static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t head, svd_vq_chain *c, vq_walk *w)
 {
+    /* The queue and the chain are read here only: the loop's goals then
+     * need nothing about what the steps write being apart from them. */
+    const uint32_t size = q->size;
+    const bool indirect_ok = q->indirect;
+    svd_vq_desc *const segs = c->segs;
+    const uint32_t cap = c->cap;
     const uint8_t *table = q->desc;
     bool table_aligned = q->desc_aligned;
-    uint32_t table_n = q->size;
+    uint32_t table_n = size;
     uint32_t visits = 0u;
     bool in_indirect = false;
-    bool seen_write = false;
-    uint64_t total = 0u;
     uint16_t idx = head;
 
-    const vq_walk none = { 0u, 0u, 0u, 0u, false };
-    *w = none;
-    /*@ loop invariant tbl: 0 < table_n <= q->size && \valid_read(table + (0 .. 16 * table_n - 1));
-        loop invariant main: !in_indirect ==> table == q->desc && table_n == q->size;
+    /* Field by field: WP's typed model reads a struct copy from a local as
+     * unknown values. */
+    w->nsegs = 0u;
+    w->ndesc = 0u;
+    w->readable_len = 0u;
+    w->writable_len = 0u;
+    w->total = 0u;
+    w->seen_write = false;
+    w->truncated = false;
+    /*@ loop invariant tbl: 0 < table_n <= size && \valid_read(table + (0 .. 16 * table_n - 1));
+        loop invariant main: !in_indirect ==> table_n == size;
         loop invariant idx: idx < table_n;
         loop invariant ttl: visits <= table_n;
-        loop invariant segs: w->nsegs <= c->cap && w->nsegs <= w->ndesc;
+        loop invariant walk: vq_walk_ok(w, cap);
         loop invariant direct: !in_indirect ==> w->ndesc <= visits;
-        loop invariant indirect: in_indirect ==> w->ndesc < q->size + visits;
-        loop invariant bytes: w->readable_len + w->writable_len <= total < VQ_CHAIN_LIMIT;
-        loop assigns visits, idx, table, table_aligned, table_n, in_indirect, seen_write, total,
-                     *w, c->segs[0 .. c->cap - 1];
+        loop invariant indirect: in_indirect ==> w->ndesc < size + visits;
+        loop assigns visits, idx, table, table_aligned, table_n, in_indirect, *w, segs[0 .. cap - 1];
         loop variant (in_indirect ? 0 : SVD_VQ_MAX_SIZE + 1) + table_n - visits; */
     for (;;) {
         uint64_t addr;
         uint64_t hi;
-        uint8_t *host;
         uint32_t len;
         uint16_t flags;
         uint16_t next;
@@ -557,12 +653,7 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
 
         if ((flags & SVD_VRING_DESC_F_INDIRECT) != 0u) {
             svd_span t;
-            SVD_ENSURE_RULE(q->indirect, SVD_WHY_INDIRECT_FEATURE);
-            SVD_ENSURE_RULE(!in_indirect, SVD_WHY_INDIRECT_NESTED);
-            SVD_ENSURE_RULE((flags & SVD_VRING_DESC_F_NEXT) == 0u, SVD_WHY_INDIRECT_NEXT);
-            SVD_ENSURE_RULE(len != 0u && (len % VQ_DESC_SIZE) == 0u, SVD_WHY_INDIRECT_LEN);
-            SVD_ENSURE_RULE(len / VQ_DESC_SIZE <= q->size, SVD_WHY_INDIRECT_LEN);
-            SVD_ENSURE_RULE(svd_is_ok(svd_gmem_translate(m, addr, len, SVD_GMEM_READ, &t)), SVD_WHY_INDIRECT_MEMORY);
+            SVD_GUARD(vq_walk_indirect(indirect_ok, size, m, in_indirect, addr, len, flags, &t));
             /* The device ignores WRITE on the descriptor naming the table (§2.7.5.3.2). */
             table = t.ptr;
             table_aligned = false;
@@ -572,35 +663,7 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
             idx = 0u;
             continue;
         }
-
-        if ((flags & SVD_VRING_DESC_F_WRITE) != 0u) {
-            seen_write = true;
-        } else {
-            SVD_ENSURE_RULE(!seen_write, SVD_WHY_WRITE_ORDER);
-        }
-        SVD_ENSURE_RULE(
-            svd_is_ok(svd_gmem_check_host(m, addr, len, seen_write ? SVD_GMEM_WRITE : SVD_GMEM_READ, &host)),
-            SVD_WHY_BUFFER_MEMORY);
-        total += len;
-        SVD_ENSURE_RULE(total < VQ_CHAIN_LIMIT, SVD_WHY_CHAIN_LEN);
-        w->ndesc++;
-        if (w->nsegs < c->cap) {
-            svd_vq_desc *s = &c->segs[w->nsegs];
-            s->addr = addr;
-            s->len = len;
-            s->flags = (uint16_t)(flags & SVD_VRING_DESC_F_WRITE);
-            s->host = host;
-            w->nsegs++;
-            /* total < 2^32 bounds both partial sums. */
-            if (seen_write) {
-                w->writable_len += len;
-            } else {
-                w->readable_len += len;
-            }
-        } else {
-            w->truncated = true;
-        }
-
+        SVD_GUARD(vq_walk_buffer(m, segs, cap, w, addr, len, flags));
         if ((flags & SVD_VRING_DESC_F_NEXT) == 0u) {
             break;
         }
@@ -610,10 +673,31 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
     return svd_ok();
 }
 
+/* Hand the walked chain to the caller as a token of @epoch. One call with
+ * the whole chain as what it assigns: the proof that the queue is not among
+ * what it writes then follows from the chain and the queue being apart. */
+/*@ requires \valid(c) && \valid_read(w) && \separated(c, w);
+    assigns *c;
+    ensures c->nsegs == \old(w->nsegs) && c->ndesc == \old(w->ndesc) && c->readable_len == \old(w->readable_len) &&
+            c->writable_len == \old(w->writable_len) && c->truncated == \old(w->truncated);
+    ensures c->head == head && c->epoch == epoch && c->valid;
+    ensures c->segs == \old(c->segs) && c->cap == \old(c->cap); */
+static void vq_commit(svd_vq_chain *c, const vq_walk *w, uint16_t head, uint32_t epoch)
+{
+    c->nsegs = w->nsegs;
+    c->ndesc = w->ndesc;
+    c->readable_len = w->readable_len;
+    c->writable_len = w->writable_len;
+    c->truncated = w->truncated;
+    c->head = head;
+    c->epoch = epoch;
+    c->valid = true;
+}
+
 /* Take the chain at the next available slot; avail_idx != last_avail_idx.
  * Kept apart from svd_vq_pop so that finding the ring empty (every second
  * call of a serving loop) stays a few loads and compares. */
-/*@ requires vq_inv(q, m) && vq_running(q, m) && gmem_ok(m) && vq_chain_ok(c) && !c->valid;
+/*@ requires vq_inv(q, m) && vq_running(q, m) && !q->packed && gmem_ok(m) && vq_chain_ok(c) && !c->valid;
     requires \separated(c, q, m) && (c->cap > 0 ==> \separated(c->segs + (0 .. c->cap - 1), c, q, m));
     requires \separated(c, q->used + (0 .. vq_used_bytes(q) - 1));
     assigns q->broken, q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight, q->last_avail_idx,
@@ -625,10 +709,14 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
         !\at(vq_inflight(q, c->head), Pre) &&
         c->nsegs <= c->cap && 0 < c->ndesc < 2 * q->size &&
         c->readable_len + c->writable_len < VQ_CHAIN_LIMIT &&
-        q->last_avail_idx == (\old(q->last_avail_idx) + 1) % 65536;
+        q->last_avail_idx == (uint16_t)(\old(q->last_avail_idx) + 1);
     ensures kept: c->segs == \old(c->segs) && c->cap == \old(c->cap);
     ensures untouched: \result.err != SVD_OK ==> *c == \old(*c); */
-static svd_result vq_take(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint16_t avail_idx)
+/* Out of line: inlined into its one caller, its frame (the walk and its
+ * totals) would also sit under the packed ring's pop, the deepest path of
+ * the composed engine (make stack). */
+static __attribute__((noinline)) svd_result vq_take(svd_vq *q, const svd_gmem *m, svd_vq_chain *c,
+                                                    uint16_t avail_idx)
 {
     uint16_t head;
     vq_walk w;
@@ -637,7 +725,7 @@ static svd_result vq_take(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint16_
     if ((uint16_t)(avail_idx - q->last_avail_idx) > q->size) {
         return vq_break(q, SVD_WHY_AVAIL_JUMP);
     }
-    head = vq_avail_read16(q, VQ_RING_HDR + 2u * (size_t)(q->last_avail_idx & (uint16_t)(q->size - 1u)));
+    head = vq_avail_read16(q, VQ_RING_HDR + 2u * (size_t)vq_slot(q, q->last_avail_idx));
     if (head >= q->size) {
         return vq_break(q, SVD_WHY_HEAD_RANGE);
     }
@@ -648,31 +736,29 @@ static svd_result vq_take(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint16_
     if (!svd_is_ok(wr)) {
         return vq_break(q, wr.why);
     }
+    /* Steps of the invariant's proof, each across one group of stores. */
+    /*@ assert walked: vq_running(q, m) && vq_rings_ok(q); */
 
     q->inflight_map[head / 32u] |= 1u << (head % 32u);
     q->inflight++;
     q->last_avail_idx++;
+    /*@ assert counted: vq_running(q, m) && vq_rings_ok(q); */
     if (q->event_idx) {
         /* Also after every pop (as QEMU does): a caller that stops popping
          * before the ring is empty is still kicked for the next buffer. */
         vq_set_avail_event(q);
     }
-    c->nsegs = w.nsegs;
-    c->ndesc = w.ndesc;
-    c->readable_len = w.readable_len;
-    c->writable_len = w.writable_len;
-    c->truncated = w.truncated;
-    c->head = head;
-    c->epoch = q->epoch;
-    c->valid = true;
+    /*@ assert published: vq_running(q, m) && vq_rings_ok(q); */
+    vq_commit(c, &w, head, q->epoch);
     return svd_ok();
 }
 
 /*@ requires vq_inv(q, m) && gmem_ok(m) && vq_chain_ok(c);
     requires \separated(c, q, m) && (c->cap > 0 ==> \separated(c->segs + (0 .. c->cap - 1), c, q, m));
     requires vq_running(q, m) ==> \separated(c, q->used + (0 .. vq_used_bytes(q) - 1));
-    assigns q->broken, q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight, q->last_avail_idx,
-            q->used[4 + 8 * q->size .. 4 + 8 * q->size + 1], *c, c->segs[0 .. c->cap - 1];
+    assigns q->broken, q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight, q->inflight_slots,
+            q->last_avail_idx, q->used[0 .. 3], q->used[4 + 8 * q->size .. 4 + 8 * q->size + 1], *c,
+            c->segs[0 .. c->cap - 1];
     ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_EMPTY || \result.err == SVD_ERR_STATE ||
                   \result.err == SVD_ERR_PROTOCOL;
     ensures state: !\old(vq_running(q, m)) || \old(c->valid) ==> \result.err == SVD_ERR_STATE;
@@ -695,22 +781,22 @@ svd_result svd_vq_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c)
     }
 
     avail_idx = vq_load_avail_idx(q);
-    if (avail_idx != q->last_avail_idx) {
-        return vq_take(q, m, c, avail_idx);
-    }
-    if (!q->event_idx) {
-        return svd_fail(SVD_ERR_EMPTY);
-    }
-    /* Ask for a kick at the next add, then look again: a buffer added
-     * between the first look and the store would otherwise never be
-     * kicked (virtio 1.2 §2.7.10). The full fence orders our store
-     * before the re-load. */
-    vq_set_avail_event(q);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    avail_idx = vq_load_avail_idx(q);
     if (avail_idx == q->last_avail_idx) {
-        return svd_fail(SVD_ERR_EMPTY);
+        if (!q->event_idx) {
+            return svd_fail(SVD_ERR_EMPTY);
+        }
+        /* Ask for a kick at the next add, then look again: a buffer added
+         * between the first look and the store would otherwise never be
+         * kicked (virtio 1.2 §2.7.10). The full fence orders our store
+         * before the re-load. */
+        vq_set_avail_event(q);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        avail_idx = vq_load_avail_idx(q);
+        if (avail_idx == q->last_avail_idx) {
+            return svd_fail(SVD_ERR_EMPTY);
+        }
     }
+    /* One call site: half the paths for the proof of the contract. */
     return vq_take(q, m, c, avail_idx);
 }
 
@@ -735,15 +821,17 @@ static void vq_store_used_idx(svd_vq *q)
 }
 
 /*@ requires vq_inv(q, m) && \valid(c) && \separated(c, q, m);
-    requires vq_running(q, m) ==> \separated(c, q->used + (0 .. vq_used_bytes(q) - 1));
-    assigns q->used_idx, q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight, q->signalled_valid, c->valid,
-            q->used[0 .. vq_used_bytes(q) - 1];
+    requires vq_running(q, m) ==> \separated(c, q->used + (0 .. vq_used_bytes(q) - 1)) &&
+                                  \separated(c, q->desc + (0 .. vq_desc_bytes(q) - 1));
+    assigns q->used_idx, q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight, q->inflight_slots,
+            q->signalled_valid, c->valid, q->used[0 .. vq_used_bytes(q) - 1], q->desc[0 .. vq_desc_bytes(q) - 1];
     ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_STATE || \result.err == SVD_ERR_INVALID_ARG;
     ensures state: !\old(c->valid) || !\old(vq_running(q, m)) || \old(c->epoch) != q->epoch ||
                    !(\old(c->head) < q->size && \old(vq_inflight(q, c->head))) ==> \result.err == SVD_ERR_STATE;
     ensures arg: \result.err == SVD_ERR_INVALID_ARG ==> written > c->writable_len;
     ensures inv: vq_inv(q, m);
-    ensures ok: \result.err == SVD_OK ==> !c->valid && q->used_idx == (\old(q->used_idx) + 1) % 65536;
+    ensures ok: \result.err == SVD_OK ==> !c->valid &&
+        (!q->packed ==> q->used_idx == (uint16_t)(\old(q->used_idx) + 1));
     ensures nothing: \result.err != SVD_OK ==> q->used_idx == \old(q->used_idx) && c->valid == \old(c->valid) &&
                                                q->inflight == \old(q->inflight); */
 svd_result svd_vq_push(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint32_t written)
@@ -758,8 +846,7 @@ svd_result svd_vq_push(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint32_t w
         return svd_ok();
     }
 
-    vq_store_used_elem(q, VQ_RING_HDR + (size_t)VQ_USED_ELEM * (q->used_idx & (uint16_t)(q->size - 1u)), c->head,
-                       written);
+    vq_store_used_elem(q, VQ_RING_HDR + (size_t)VQ_USED_ELEM * vq_slot(q, q->used_idx), c->head, written);
     q->used_idx++;
     vq_store_used_idx(q);
 

@@ -527,8 +527,17 @@ test_proof_gates_bite() {
     if grep -q 'not proved: .*svd_cursor_read_le64' "$t/out"; then
         ok "WP: the failed goal is in svd_cursor_read_le64"; else bad "WP: no failed goal in svd_cursor_read_le64"; cat "$t/out"; fi
     cp src/core/span.c "$c/src/core/span.c"
+    # The chain walk may follow a next index equal to the table's size: one
+    # descriptor past the table (queue's or indirect).
+    grep -q 'SVD_ENSURE_RULE(next < table_n, SVD_WHY_NEXT_RANGE);' "$c/src/core/virtqueue.c" || { bad "proof seed: next-range check not found"; return; }
+    sed -i 's/SVD_ENSURE_RULE(next < table_n, SVD_WHY_NEXT_RANGE);/SVD_ENSURE_RULE(next <= table_n, SVD_WHY_NEXT_RANGE);/' "$c/src/core/virtqueue.c"
+    expect_fail "WP: a chain walk that may read one descriptor past its table fails a goal" \
+        python3 tests/prove/prove.py "$t/prove-walk" --root "$c" --only wp_vq_walk_bounds
+    if grep -q 'not proved: typed_vq_walk_chain_loop_invariant_idx_preserved' "$t/out"; then
+        ok "WP: the failed goal is the walk's index bound (vq_walk_chain)"; else bad "WP: the walk's index bound did not fail"; cat "$t/out"; fi
+    cp src/core/virtqueue.c "$c/src/core/virtqueue.c"
     expect_pass "Eva + WP: the unseeded copy passes" \
-        python3 tests/prove/prove.py "$t/prove-ok" "$t/proof.md" --root "$c" --only eva_vdev_mmio --only wp_span
+        python3 tests/prove/prove.py "$t/prove-ok" "$t/proof.md" --root "$c" --only eva_vdev_mmio --only wp_span --only wp_vq_walk_bounds
     if grep -qE '^\| `wp_span` \| `svd_cursor_read_le64` \| ([0-9]+)/\1 \|' "$t/proof.md"; then
         ok "proof page: per-function goal figures written (wp_span, svd_cursor_read_le64)"
     else bad "proof page: no per-function figures"; grep -n 'wp_span' "$t/proof.md" | head -5; fi

@@ -101,20 +101,141 @@ def wp_vq_index(root):
                 assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008"])
 
 
-# Contracts written in virtqueue.c (ACSL) whose goals WP does not prove yet
-# within the stage's budget: not part of any unit (so nothing rests on them),
-# listed on the proof page so no reader takes them for proved.
+# The split ring's pop and push, one unit per function (or pair of small
+# functions) so that each frama-c process stays well inside RUN_TIMEOUT on a
+# loaded machine. -wp-split: one goal per path and conjunct, each small.
+# -wp-par 2: Z3 and CVC4 race on each goal (a goal one of them cannot do
+# would otherwise cost that prover's full timeout before the other starts).
+_VQ_FILES = ("virtqueue.c", "gmem.c", "span.c")
+_SPLIT = ["-wp-split", "-wp-par", "2"]
+
+
+# One step of the chain walk: a buffer descriptor (write order, memory, byte
+# total < 2^32, the segment recorded only within the caller's storage) and
+# an indirect descriptor (the rules, the table's span of len / 16 <= size
+# descriptors inside one region).
+def wp_vq_step(root):
+    return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_buffer", "vq_walk_indirect"],
+                props="-@lemma", model="typed", extra=_SPLIT,
+                what="one step of the split-ring chain walk: a buffer descriptor (segments within the caller's "
+                     "storage, byte total < 2^32) and an indirect one (its table inside one region, at most "
+                     "queue-size descriptors)",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007"])
+
+
+# The walk: every descriptor read inside the table it indexes (the queue's
+# or an indirect one), at most table-size descriptors per table (TTL), fewer
+# than 2 * size descriptors per chain, and a loop variant (the walk ends).
+def wp_vq_walk(root):
+    return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_chain"],
+                props="-@lemma", model="typed", extra=_SPLIT,
+                what="split-ring chain walk: every descriptor read inside the table it indexes, at most "
+                     "table-size descriptors per table, fewer than 2 * size per chain, segments within the "
+                     "caller's storage, byte total < 2^32, the walk terminates",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007"])
+
+
+# The walk's bounds alone: the loop invariants on the table (every
+# descriptor read inside the table it indexes, at most table-size
+# descriptors per table, fewer than 2 * size per chain), the run-time checks
+# (-wp-rte) and the loop variant. The rest of the walk's goals are open
+# (wp_vq_walk, WP_PENDING); these rest on them as on hypotheses (SVD-PRF-012).
+# REQ: REQ-VQ-006 REQ-VQ-008
+def wp_vq_walk_bounds(root):
+    return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_chain"],
+                props="tbl,main,idx,ttl,direct,indirect,@assert,@variant", model="typed", extra=_SPLIT,
+                what="split-ring chain walk, table bounds: every descriptor read inside the table it indexes "
+                     "(the queue's or an indirect one), at most table-size descriptors per table, every run-time "
+                     "check of the walk, the walk terminates",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-012"])
+
+
+# Hand-out: the available-ring slot inside the ring (vq_slot's contract,
+# proved in wp_vq_push), the head in range and not in flight, the chain's
+# bounds, the queue invariant kept.
+def wp_vq_take(root):
+    return dict(files=core(root, *_VQ_FILES), fct=["vq_commit", "vq_take"],
+                props="-@lemma", model="typed", extra=_SPLIT,
+                what="split-ring hand-out: the available slot inside the ring (slot < size), head < size and not "
+                     "in flight, the chain's bounds, the invariant kept, the available index advanced by one",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008"])
+
+
+# svd_vq_pop: the state checks, the empty ring (with the EVENT_IDX re-check),
+# nothing changed on failure; the packed pop is taken as its contract says
+# (SVD-PRF-010).
+def wp_vq_pop(root):
+    return dict(files=core(root, *_VQ_FILES), fct=["svd_vq_pop"],
+                props="-@lemma", model="typed", extra=_SPLIT,
+                what="split-ring pop: state checks, empty ring (EVENT_IDX re-check), nothing changed on failure, "
+                     "the chain's bounds",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008", "SVD-PRF-010"])
+
+
+# Completion: the used element stored inside the used ring (slot = index &
+# (size - 1) < size, by cases over the 16 sizes, SVD-PRF-011), the token
+# rules (valid, this epoch, head in flight), nothing written on failure, the
+# used index advanced by one (split). The packed hand-over is its contract
+# (SVD-PRF-010).
+# REQ: REQ-VQ-019
+def wp_vq_push(root):
+    return dict(files=core(root, *_VQ_FILES), fct=["vq_slot", "svd_vq_push"],
+                props="-@lemma", model="typed", extra=_SPLIT,
+                what="ring slot (index & (size - 1) < size for each of the 16 sizes) and split-ring push: the used "
+                     "element inside the used ring, only a valid token "
+                     "of this epoch whose head is in flight, nothing changed on failure, used index + 1",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008", "SVD-PRF-010", "SVD-PRF-011"])
+
+
+# Enable: the split rings mapped (each inside one region with its access,
+# aligned), the queue running with nothing in flight and its invariant
+# established; what it may write named (the queue's fields, and for a packed
+# queue guest memory: svd_vqp_enable's contract, SVD-PRF-010).
+def wp_vq_enable(root):
+    return dict(files=core(root, *_VQ_FILES), fct=["svd_vq_enable"],
+                props="-@lemma", model="typed", extra=_SPLIT,
+                what="enable: the queue invariant established (rings inside guest memory, apart from the queue), "
+                     "nothing in flight, a refusal latches; writes named in assigns",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-010", "SVD-PRF-011"])
+
+
+# Contracts written in the core (ACSL) whose goals WP does not prove yet within
+# the stage's budget: not part of the stage (so nothing rests on them), listed
+# on the proof page so no reader takes them for proved. The units of
+# WP_UNITS_OPEN hold some of them: `--only NAME` runs one, the stage does not.
 WP_PENDING = {
-    "vq_walk_chain": "loop invariants (table bounds, TTL, segment count, byte total) and loop variant written; "
-                     "the three postconditions and three memory-access goals time out",
-    "vq_take / svd_vq_pop": "contracts written (head in range and not in flight, chain bounds, "
-                            "fields untouched on failure); rest on vq_walk_chain's",
-    "svd_vq_push": "contract written; the used-slot index needs the bound of x & (size - 1) (bitwise)",
-    "svd_vq_enable": "contract written; the ring/queue separation postcondition times out",
+    "vq_walk_chain (unit wp_vq_walk; its table bounds are in the stage as wp_vq_walk_bounds)":
+        "169 of 172 goals proved (-wp-split, 40 s per goal); open: the map precondition gmem_ok(m) of "
+        "vq_walk_buffer and of vq_walk_indirect at their calls in the loop, and the preservation of the loop "
+        "invariant walk (segment count, byte total). Each needs that a step's writes (the walk totals, the "
+        "segment storage) leave the map unchanged, a frame over its region array the provers do not find; "
+        "wp_vq_walk_bounds rests on them as on hypotheses (SVD-PRF-012)",
+    "vq_walk_buffer, vq_walk_indirect (unit wp_vq_step)":
+        "450 goals with -wp-split: no goal failed in the 181 run before the per-process limit (RUN_TIMEOUT) on "
+        "a loaded machine; to be split further (one unit per function, or per postcondition)",
+    "vq_commit, vq_take (unit wp_vq_take)":
+        "every goal but three of 235 proved: the inv postcondition on the two success paths and one part of "
+        "ok. The invariant is proved up to the last store to the queue (assertions walked, counted, "
+        "published); the provers do not carry it across the stores of the chain token (the chain is required "
+        "apart from the queue, \\separated(c, q, m)), whether those stores come first or last, as separate "
+        "stores or as one call assigning *c",
+    "svd_vq_pop (unit wp_vq_pop)":
+        "223 goals with -wp-split: no goal failed in the 118 run on a loaded machine before the run was "
+        "stopped; not yet run to its end",
+    "svd_vq_enable (unit wp_vq_enable)":
+        "contract restructured so that assigns names every write: the queue's fields and, for a packed queue, "
+        "the guest memory of the map (svd_vqp_enable writes the device event structure at an address found "
+        "in the call; its contract in core_priv.h names the map's region bytes); the size precondition is "
+        "SVD-PRF-011; not yet run",
+    "vq_packed.c (svd_vqp_enable, svd_vqp_pop, svd_vqp_push)":
+        "contracts written in core_priv.h (what the split units assume of the packed hand-over, SVD-PRF-010); "
+        "the packed ring has no WP unit yet",
 }
 
 # Longest first: two processes at a time pack better.
-WP_UNITS = [wp_ratelimit, wp_vq_index, wp_gmem, wp_vq_rings, wp_span, wp_gmem_lemma]
+WP_UNITS = [wp_vq_push, wp_vq_walk_bounds, wp_ratelimit, wp_vq_index, wp_gmem, wp_vq_rings, wp_span, wp_gmem_lemma]
+# Units whose goals are not all proved yet (WP_PENDING): run only on request.
+WP_UNITS_OPEN = [wp_vq_step, wp_vq_walk, wp_vq_take, wp_vq_pop, wp_vq_enable]
 
 # ---------------------------------------------------------------- Eva drivers
 # Each driver is tests/prove/eva_NAME.c with a main(); the core files it builds.
@@ -542,8 +663,8 @@ def main(argv):
     out.mkdir(parents=True, exist_ok=True)
     why3_ready()
     jobs = []
-    for u in WP_UNITS:
-        if not only or u.__name__ in only:
+    for u in WP_UNITS + WP_UNITS_OPEN:
+        if (not only and u in WP_UNITS) or u.__name__ in only:
             jobs.append((u.__name__, "wp", u(root)))
     for d in EVA_DRIVERS + [p for p in EVA_PENDING_DRIVERS if p.__name__ in only]:
         if not only or d.__name__ in only:

@@ -660,6 +660,40 @@ static void test_attack_queue_size_not_power_of_two(void **state)
     }
 }
 
+/* Every value a queue size can take is one of the sixteen powers of two
+ * 1 .. 32768, checked over every value up to 2^16 + 1 for both doors (the
+ * maximum at init, the size at set_size). The proof's contracts name the
+ * sizes one by one (vq_size16 in core_priv.h); this is the check that the
+ * bit test the code uses accepts exactly them. */
+static bool is_listed_size(uint32_t s)
+{
+    for (uint32_t k = 0u; k < 16u; k++) {
+        if (s == (1u << k)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* REQ: REQ-VQ-001 */
+static void test_queue_sizes_are_the_sixteen_powers_of_two(void **state)
+{
+    uint32_t accepted = 0u;
+    (void)state;
+    for (uint32_t s = 0u; s <= 65537u; s++) {
+        svd_vq q;
+        const bool listed = is_listed_size(s);
+        assert_int_equal(svd_is_ok(svd_vq_init(&q, s)), listed);
+        assert_true(svd_is_ok(svd_vq_init(&q, SVD_VQ_MAX_SIZE)));
+        assert_int_equal(svd_is_ok(svd_vq_set_size(&q, s)), listed);
+        if (listed) {
+            assert_int_equal(q.size, s);
+            accepted++;
+        }
+    }
+    assert_int_equal(accepted, 16u);
+}
+
 /* QEMU CVE-2016-5403: the guest submits more requests than the queue holds by
  * re-using heads that are still in flight. */
 /* REQ: REQ-VQ-007 REQ-VQ-017 REQ-VQ-030 */
@@ -1890,6 +1924,7 @@ int main(void)
         cmocka_unit_test(test_attack_ring_host_address_misaligned),
         cmocka_unit_test(test_attack_queue_size_zero),
         cmocka_unit_test(test_attack_queue_size_not_power_of_two),
+        cmocka_unit_test(test_queue_sizes_are_the_sixteen_powers_of_two),
         cmocka_unit_test(test_attack_corrupted_size_still_refused_at_enable),
         cmocka_unit_test(test_attack_more_in_flight_than_queue_size_cve_2016_5403),
         cmocka_unit_test(test_attack_head_resubmitted_while_in_flight),
