@@ -291,7 +291,48 @@ def eva_vdev_none(root):
     return d
 
 
-EVA_DRIVERS = [eva_vdev_pci, eva_vdev_mmio, eva_options, eva_wdt_esb, eva_health, eva_gmem, eva_vdev_none,
+VQ_FILES = ["result.c", "span.c", "gmem.c", "virtqueue.c", "vq_packed.c"]
+# Settings of the queue drivers (eva_vq.h): one partition per queue size (every position and index is
+# compared with a known size); -eva-partition-history 3 keeps a failed enable's state (ring pointers NULL)
+# apart from a successful one's through svd_vq_enable's return; -eva-ilevel 40 keeps the packed ring's
+# positions (2 x 8 values: position and wrap counter) exact sets rather than intervals.
+VQ_EVA = ["-eva-partition-value", "eva_vq_size", "-eva-partition-history", "3", "-eva-ilevel", "40"]
+VQ_WHAT = ("{ring} virtqueue with {feat}: set up through svd_vq_* as svd_dev_queue_start does (size any power "
+           "of two 1..8, rings at fixed offsets of a read-write region, start indices the format's or any "
+           "value{resync}), over five regions of unknown contents (read-write, read-write adjacent, "
+           "write-only, read-only, write-only), then up to 4 calls among pop into either of two chains "
+           "(0..2 segments), push of either chain with any written length, need_interrupt, base, and the "
+           "guest rewriting every byte")
+
+
+def eva_vq(root, ring, feat):
+    return dict(files=core(root, *VQ_FILES), slevel=20, extra=list(VQ_EVA),
+                what=VQ_WHAT.format(ring=ring, feat=feat,
+                                    resync=", then svd_vqp_resync or not" if ring == "packed" else ""))
+
+
+# REQ: REQ-GATE-016
+def eva_vq_split_plain(root):
+    return eva_vq(root, "split", "neither EVENT_IDX nor INDIRECT_DESC")
+
+
+# REQ: REQ-GATE-016
+def eva_vq_split_event(root):
+    return eva_vq(root, "split", "EVENT_IDX (avail_event written, used_event honoured)")
+
+
+# REQ: REQ-GATE-016
+def eva_vq_packed_plain(root):
+    return eva_vq(root, "packed", "neither EVENT_IDX nor INDIRECT_DESC")
+
+
+# REQ: REQ-GATE-016
+def eva_vq_packed_event(root):
+    return eva_vq(root, "packed", "EVENT_IDX (off/wrap in both event structures)")
+
+
+EVA_DRIVERS = [eva_vdev_pci, eva_vdev_mmio, eva_vq_packed_event, eva_vq_packed_plain, eva_vq_split_event,
+               eva_vq_split_plain, eva_options, eva_wdt_esb, eva_health, eva_gmem, eva_vdev_none,
                eva_wdt_sp805, eva_ratelimit, eva_wdt_ib700]
 
 
