@@ -353,13 +353,29 @@ test_proof_gates_bite() {
     if grep -qE 'eva_vdev_mmio +Eva [1-9][0-9]* alarms' "$t/out" && grep -q 'device.c.*ordered_prefix' "$t/out"; then
         ok "Eva: the alarm is in ordered_prefix (not a tool failure)"; else bad "Eva: no alarm in ordered_prefix"; cat "$t/out"; fi
     cp src/core/device.c "$c/src/core/device.c"
-    grep -q 'SVD_ENSURE(svd_cursor_remaining(c) >= 8u, SVD_ERR_BOUNDS);' "$c/src/core/span.c" || { bad "proof seed: cursor check not found"; return; }
-    sed -i '0,/SVD_ENSURE(svd_cursor_remaining(c) >= 8u, SVD_ERR_BOUNDS);/s//SVD_ENSURE(svd_cursor_remaining(c) >= 7u, SVD_ERR_BOUNDS);/' "$c/src/core/span.c"
+    grep -q 'svd_cursor_remaining(c) >= 8u, SVD_ERR_BOUNDS);' "$c/src/core/span.c" || { bad "proof seed: cursor check not found"; return; }
+    sed -i '0,/svd_cursor_remaining(c) >= 8u, SVD_ERR_BOUNDS);/s//svd_cursor_remaining(c) >= 7u, SVD_ERR_BOUNDS);/' "$c/src/core/span.c"
     expect_fail "WP: off-by-one bound in svd_cursor_read_le64 fails a goal" \
         python3 tests/prove/prove.py "$t/prove-wp" --root "$c" --only wp_span
     if grep -q 'not proved: .*svd_cursor_read_le64' "$t/out"; then
         ok "WP: the failed goal is in svd_cursor_read_le64"; else bad "WP: no failed goal in svd_cursor_read_le64"; cat "$t/out"; fi
     cp src/core/span.c "$c/src/core/span.c"
+    # The queue drivers: a chain walk that records one segment past the
+    # caller's storage (split and packed), each driver must see it.
+    local segs='    if (w->nsegs < c->cap) {'
+    grep -qF "$segs" "$c/src/core/virtqueue.c" && grep -qF "$segs" "$c/src/core/vq_packed.c" ||
+        { bad "proof seed: segment bound not found"; return; }
+    sed -i 's/^    if (w->nsegs < c->cap) {$/    if (w->nsegs <= c->cap) {/' "$c/src/core/virtqueue.c" "$c/src/core/vq_packed.c"
+    expect_fail "Eva: a segment stored past the chain's storage (split and packed walks) raises an alarm" \
+        python3 tests/prove/prove.py "$t/prove-vq" --root "$c" --only eva_vq_split_plain --only eva_vq_split_event \
+        --only eva_vq_packed_plain --only eva_vq_packed_event
+    local d
+    for d in eva_vq_split_plain:virtqueue.c.*vq_walk_buffer eva_vq_split_event:virtqueue.c.*vq_walk_buffer \
+             eva_vq_packed_plain:vq_packed.c.*vqp_buffer eva_vq_packed_event:vq_packed.c.*vqp_buffer; do
+        if grep -A1 -E "${d%%:*} +Eva [1-9][0-9]* alarms" "$t/out" | grep -qE "${d#*:}"; then
+            ok "Eva: ${d%%:*} raises the alarm in ${d#*:}"; else bad "Eva: ${d%%:*} no alarm in ${d#*:}"; cat "$t/out"; fi
+    done
+    cp src/core/virtqueue.c "$c/src/core/virtqueue.c" && cp src/core/vq_packed.c "$c/src/core/vq_packed.c"
     expect_pass "Eva + WP: the unseeded copy passes" \
         python3 tests/prove/prove.py "$t/prove-ok" --root "$c" --only eva_vdev_mmio --only wp_span
 }
