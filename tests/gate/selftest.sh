@@ -353,8 +353,8 @@ test_proof_gates_bite() {
     if grep -qE 'eva_vdev_mmio +Eva [1-9][0-9]* alarms' "$t/out" && grep -q 'device.c.*ordered_prefix' "$t/out"; then
         ok "Eva: the alarm is in ordered_prefix (not a tool failure)"; else bad "Eva: no alarm in ordered_prefix"; cat "$t/out"; fi
     cp src/core/device.c "$c/src/core/device.c"
-    grep -q 'svd_cursor_remaining(c) >= 8u, SVD_ERR_BOUNDS);' "$c/src/core/span.c" || { bad "proof seed: cursor check not found"; return; }
-    sed -i '0,/svd_cursor_remaining(c) >= 8u, SVD_ERR_BOUNDS);/s//svd_cursor_remaining(c) >= 7u, SVD_ERR_BOUNDS);/' "$c/src/core/span.c"
+    grep -q 'c->buf.len - c->pos >= 8u, SVD_ERR_BOUNDS);' "$c/src/core/span.c" || { bad "proof seed: cursor check not found"; return; }
+    sed -i '0,/c->buf.len - c->pos >= 8u, SVD_ERR_BOUNDS);/s//c->buf.len - c->pos >= 7u, SVD_ERR_BOUNDS);/' "$c/src/core/span.c"
     expect_fail "WP: off-by-one bound in svd_cursor_read_le64 fails a goal" \
         python3 tests/prove/prove.py "$t/prove-wp" --root "$c" --only wp_span
     if grep -q 'not proved: .*svd_cursor_read_le64' "$t/out"; then

@@ -231,6 +231,7 @@ def eva_ratelimit(root):
                      "backwards included)")
 
 
+# REQ: REQ-GATE-016
 def eva_span(root):
     return dict(files=core(root, "result.c", "span.c"), slevel=10,
                 # One partition per span length (0..64): the cursor's bound, remaining() = len - pos, is a
@@ -340,12 +341,14 @@ def eva_vq_packed_indirect(root):
 
 
 
+# REQ: REQ-GATE-016
 def eva_vdev_pci_msix(root):
     d = eva_vdev_pci(root)
     d["what"] = d["what"].replace("MSI-X not offered", "MSI-X offered or not")
     return d
 
 
+# REQ: REQ-GATE-016
 def eva_fdt(root):
     return dict(files=core(root, "result.c", "fdt.c"), slevel=10,
                 extra=["-eva-partition-value", "eva_node_kind", "-eva-slevel-function", "str_len_ok:100",
@@ -363,7 +366,7 @@ def eva_aml(root):
                      "capacity up to their size")
 
 
-EVA_DRIVERS = [eva_fdt, eva_aml, eva_vdev_pci_msix, eva_span, eva_vdev_pci, eva_vdev_mmio, eva_vq_packed_event, eva_vq_packed_plain, eva_vq_split_event,
+EVA_DRIVERS = [eva_fdt, eva_vdev_pci_msix, eva_span, eva_vdev_pci, eva_vdev_mmio, eva_vq_packed_event, eva_vq_packed_plain, eva_vq_split_event,
                eva_vq_split_plain, eva_options, eva_wdt_esb, eva_health, eva_gmem, eva_vdev_none,
                eva_wdt_sp805, eva_ratelimit, eva_wdt_ib700]
 
@@ -383,15 +386,24 @@ EVA_PENDING = {
                                                       "own len, not from the one vq_walk_indirect checked"),
     "eva_vq_packed_indirect": INDIRECT_WHY.format(n="1 alarm (vqp_copy_in in vqp_indirect)", f="vq_packed.c",
                                                   walk="the table is read in the function that checks it"),
+    "eva_aml": "0 alarms since the SSDT checksum loop states its own bound (i < cap), but not gated: the "
+               "uniqueness check calls memcmp, which Eva has no builtin for, so it takes Frama-C's libc "
+               "specification of memcmp as given (its assigns and from clauses stay unknown) and that assumption "
+               "is not registered yet; and the analysis took 379 s on the loaded machine (33 devices of unknown "
+               "names, an SSDT of any count), too long for the stage as it is",
 }
-EVA_PENDING_DRIVERS = [eva_vq_split_indirect, eva_vq_packed_indirect]
+EVA_PENDING_DRIVERS = [eva_aml, eva_vq_split_indirect, eva_vq_packed_indirect]
 
 EVA_BUILTINS = ("memcpy", "memset")
 
 # Public core functions no gated Eva driver reaches yet, and why (the page and
 # the stage's summary list every public function not reached; each one not
 # named here is reported without a reason).
-EVA_NOT_REACHED_WHY = {}
+EVA_NOT_REACHED_WHY = {
+    "svd_aml_ssdt": "reached by eva_aml with 0 alarms, not yet part of the stage (why: proof page, pending drivers)",
+    "svd_aml_virtio_mmio": "reached by eva_aml with 0 alarms, not yet part of the stage (why: proof page, pending "
+                           "drivers)",
+}
 
 
 def public_functions(root, files=None):
