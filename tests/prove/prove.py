@@ -378,14 +378,22 @@ INDIRECT_WHY = ("{n}, false: an indirect table's entry count is bounded by `len 
                 "not reduce len by (it reduces no operand of a division), and {walk}; so the table index is "
                 "bounded by 2^28, not by the queue size. Rewritten as `len <= 16 * size` (the same test, len "
                 "being a multiple of 16), and in virtqueue.c the entry count taken from the translated span "
-                "(t.len / 16, equal to len), this driver ends with 0 alarms (seen on a copy of the core with "
-                "-eva-partition-history 8, 274 s: too slow for the stage yet); {f} is not this branch's to change")
+                "(t.len / 16, equal to len), the table index is bounded by the queue size; {seen}; {f} is not "
+                "this branch's to change")
 EVA_PENDING = {
     "eva_vq_split_indirect": INDIRECT_WHY.format(n="3 alarms (vq_load_desc, vq_copy_in)", f="virtqueue.c",
                                                  walk="vq_walk_chain computes the table's entry count from its "
-                                                      "own len, not from the one vq_walk_indirect checked"),
+                                                      "own len, not from the one vq_walk_indirect checked",
+                                                 seen="on a copy of the core so changed the 3 alarms stay with "
+                                                      "-eva-partition-history 3 (the regions gmem_find returns "
+                                                      "are joined), and with history 6 the analysis had not "
+                                                      "ended after 345 s on the loaded machine (stopped)"),
     "eva_vq_packed_indirect": INDIRECT_WHY.format(n="1 alarm (vqp_copy_in in vqp_indirect)", f="vq_packed.c",
-                                                  walk="the table is read in the function that checks it"),
+                                                  walk="the table is read in the function that checks it",
+                                                  seen="on a copy of the core so changed, with "
+                                                       "-eva-partition-history 8 (the regions found by gmem_find "
+                                                       "kept apart), it ends with 0 alarms in 274 s on the loaded "
+                                                       "machine: too slow for the stage yet"),
     "eva_aml": "0 alarms since the SSDT checksum loop states its own bound (i < cap), but not gated: the "
                "uniqueness check calls memcmp, which Eva has no builtin for, so it takes Frama-C's libc "
                "specification of memcmp as given (its assigns and from clauses stay unknown) and that assumption "
