@@ -89,7 +89,7 @@ static void pad4(wr *w)
  * analysis sees the write inside the buffer without that call-site fact). */
 static void patch_be32(wr *w, size_t at, uint32_t v)
 {
-    if (SVD_ALWAYS(w->cap >= 4u && at <= w->cap - 4u)) {
+    if (SVD_ALWAYS(w->cap >= 4u) && SVD_ALWAYS(at <= w->cap - 4u)) {
         w->buf[at] = (uint8_t)(v >> 24);
         w->buf[at + 1u] = (uint8_t)(v >> 16);
         w->buf[at + 2u] = (uint8_t)(v >> 8);
