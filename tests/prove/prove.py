@@ -622,6 +622,7 @@ def main(argv):
     not_reached = sorted(fn for _, fn in public_functions(root) if fn not in reached)
     summary = dict(wall=wall, results=results, provers=PROVERS, wp_timeout=WP_TIMEOUT, wp_pending=WP_PENDING,
                    eva_not_reached=[(fn, EVA_NOT_REACHED_WHY.get(fn, "")) for fn in not_reached],
+                   eva_public=len(public_functions(root)),
                    eva_pending=EVA_PENDING,
                    frama_c=subprocess.run(["frama-c", "-version"], capture_output=True, text=True).stdout.strip())
     (out / "results.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")

@@ -34,7 +34,9 @@ def write(summary, page):
          "every WP goal is proved.", "",
          f"**{summary['frama_c'] and 'Frama-C ' + summary['frama_c']}; provers {summary['provers']} "
          f"(Why3), {summary['wp_timeout']} s per goal; Qed is WP's own simplifier. "
-         f"Eva: {len(ev)} drivers, {sum(r['alarms'] for r in ev)} alarms. "
+         f"Eva: {len(ev)} drivers, {sum(r['alarms'] for r in ev)} alarms; "
+         f"{summary.get('eva_public', 0) - len(summary.get('eva_not_reached', []))} of "
+         f"{summary.get('eva_public', 0)} public core functions reached by a gated driver. "
          f"WP: {sum(r['proved'] for r in wp)}/{sum(r['total'] for r in wp)} goals proved. "
          f"Wall time {summary['wall']:.0f} s (2 analyses at a time).**", "",
          "See @ref safetymanual for what the results mean to an integrator and @ref misra_deviations "
