@@ -287,7 +287,9 @@ svd_result svd_aml_ssdt(const svd_aml_mmio_dev *devs, uint32_t n, uint8_t *buf, 
     put_scope_body(&w, devs, n);
     SVD_ENSURE(w.ok, SVD_ERR_NOSPACE);
     uint8_t sum = 0u;
-    for (size_t i = 0u; i < w.pos; i++) {
+    /* The writer is ok, so pos <= cap; i < cap is checked again so that the
+     * read is inside the buffer by this loop alone. */
+    for (size_t i = 0u; i < w.pos && SVD_ALWAYS(i < cap); i++) {
         sum = (uint8_t)(sum + buf[i]);
     }
     buf[9] = (uint8_t)(0u - (uint32_t)sum);

@@ -83,13 +83,18 @@ static void pad4(wr *w)
     put(w, zero, (4u - (w->pos & 3u)) & 3u);
 }
 
-/* Overwrite a big-endian word already written at @at (at + 4 <= pos). */
+/* Overwrite a big-endian word already written at @at. Every caller patches
+ * a word it wrote while the writer is ok, so at + 4 <= pos <= cap; the bound
+ * is checked here again so that it holds by this function alone (a sound
+ * analysis sees the write inside the buffer without that call-site fact). */
 static void patch_be32(wr *w, size_t at, uint32_t v)
 {
-    w->buf[at] = (uint8_t)(v >> 24);
-    w->buf[at + 1u] = (uint8_t)(v >> 16);
-    w->buf[at + 2u] = (uint8_t)(v >> 8);
-    w->buf[at + 3u] = (uint8_t)v;
+    if (SVD_ALWAYS(w->cap >= 4u) && SVD_ALWAYS(at <= w->cap - 4u)) {
+        w->buf[at] = (uint8_t)(v >> 24);
+        w->buf[at + 1u] = (uint8_t)(v >> 16);
+        w->buf[at + 2u] = (uint8_t)(v >> 8);
+        w->buf[at + 3u] = (uint8_t)v;
+    }
 }
 
 /* ------------------------------------------------------------ validation */

@@ -189,8 +189,14 @@ static svd_result msix_read(const svd_pci *p, uint32_t o, uint32_t width, uint64
         return svd_ok();
     }
     const uint32_t t = o - SVD_PCI_MSIX_TABLE_OFF;
+    /* The caller found o in the table (in_msix); checked again here so that
+     * the table index is bounded by this function alone. */
+    SVD_ENSURE(SVD_ALWAYS(o >= SVD_PCI_MSIX_TABLE_OFF) && SVD_ALWAYS(t < MSIX_TABLE_LEN), SVD_ERR_BOUNDS);
     uint64_t v = table_dword(p, t);
-    if (width == 8u) {
+    /* A qword is 8-aligned (msix_width_ok), so its second dword is inside the
+     * table; the bound is checked again so that it holds without reasoning
+     * about alignment. */
+    if (width == 8u && SVD_ALWAYS(t + 4u < MSIX_TABLE_LEN)) {
         v |= (uint64_t)table_dword(p, t + 4u) << 32;
     }
     *val = v;
@@ -220,8 +226,9 @@ static svd_result msix_write(svd_pci *p, uint32_t o, uint32_t width, uint64_t va
     SVD_ENSURE(msix_width_ok(o, width), SVD_ERR_INVALID_ARG);
     SVD_ENSURE(o < SVD_PCI_MSIX_PBA_OFF, SVD_ERR_BOUNDS); /* the PBA is read-only */
     const uint32_t t = o - SVD_PCI_MSIX_TABLE_OFF;
+    SVD_ENSURE(SVD_ALWAYS(o >= SVD_PCI_MSIX_TABLE_OFF) && SVD_ALWAYS(t < MSIX_TABLE_LEN), SVD_ERR_BOUNDS); /* as in msix_read */
     table_store(p, t, (uint32_t)(val & UINT64_C(0xffffffff)), fx);
-    if (width == 8u) {
+    if (width == 8u && SVD_ALWAYS(t + 4u < MSIX_TABLE_LEN)) { /* inside the table, as in msix_read */
         table_store(p, t + 4u, (uint32_t)(val >> 32), fx);
     }
     return svd_ok();

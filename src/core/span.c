@@ -57,7 +57,9 @@ svd_result svd_cursor_skip(svd_cursor *c, size_t n)
 
 svd_result svd_cursor_read_le64(svd_cursor *c, uint64_t *v)
 {
-    SVD_ENSURE(svd_cursor_remaining(c) >= 8u, SVD_ERR_BOUNDS);
+    /* pos <= len is the cursor's invariant; stated again so that the read's
+     * bound, pos + 8 <= len, follows from this check alone. */
+    SVD_ENSURE(SVD_ALWAYS(c->pos <= c->buf.len) && c->buf.len - c->pos >= 8u, SVD_ERR_BOUNDS);
     *v = svd_load_le64(c->buf.ptr + c->pos);
     c->pos += 8u;
     return svd_ok();

@@ -520,12 +520,14 @@ test_proof_gates_bite() {
     if grep -qE 'eva_vdev_mmio +Eva [1-9][0-9]* alarms' "$t/out" && grep -q 'device.c.*ordered_prefix' "$t/out"; then
         ok "Eva: the alarm is in ordered_prefix (not a tool failure)"; else bad "Eva: no alarm in ordered_prefix"; cat "$t/out"; fi
     cp src/core/device.c "$c/src/core/device.c"
-    grep -q 'SVD_ENSURE(svd_cursor_remaining(c) >= 8u, SVD_ERR_BOUNDS);' "$c/src/core/span.c" || { bad "proof seed: cursor check not found"; return; }
-    sed -i '0,/SVD_ENSURE(svd_cursor_remaining(c) >= 8u, SVD_ERR_BOUNDS);/s//SVD_ENSURE(svd_cursor_remaining(c) >= 7u, SVD_ERR_BOUNDS);/' "$c/src/core/span.c"
-    expect_fail "WP: off-by-one bound in svd_cursor_read_le64 fails a goal" \
-        python3 tests/prove/prove.py "$t/prove-wp" --root "$c" --only wp_span
+    grep -q 'c->buf.len - c->pos >= 8u, SVD_ERR_BOUNDS);' "$c/src/core/span.c" || { bad "proof seed: cursor check not found"; return; }
+    sed -i '0,/c->buf.len - c->pos >= 8u, SVD_ERR_BOUNDS);/s//c->buf.len - c->pos >= 7u, SVD_ERR_BOUNDS);/' "$c/src/core/span.c"
+    expect_fail "WP and Eva: off-by-one bound in svd_cursor_read_le64 fails a goal and raises an alarm" \
+        python3 tests/prove/prove.py "$t/prove-wp" --root "$c" --only wp_span --only eva_span
     if grep -q 'not proved: .*svd_cursor_read_le64' "$t/out"; then
         ok "WP: the failed goal is in svd_cursor_read_le64"; else bad "WP: no failed goal in svd_cursor_read_le64"; cat "$t/out"; fi
+    if grep -A1 -E 'eva_span +Eva [1-9][0-9]* alarms' "$t/out" | grep -q 'span.c.*svd_load_le32'; then
+        ok "Eva: eva_span raises the alarm in svd_load_le32 (the read past the span)"; else bad "Eva: eva_span no alarm"; cat "$t/out"; fi
     cp src/core/span.c "$c/src/core/span.c"
     # The chain walk may follow a next index equal to the table's size: one
     # descriptor past the table (queue's or indirect).
@@ -536,6 +538,29 @@ test_proof_gates_bite() {
     if grep -q 'not proved: typed_vq_walk_chain_loop_invariant_idx_preserved' "$t/out"; then
         ok "WP: the failed goal is the walk's index bound (vq_walk_chain)"; else bad "WP: the walk's index bound did not fail"; cat "$t/out"; fi
     cp src/core/virtqueue.c "$c/src/core/virtqueue.c"
+    # One copy, one seed per driver below: the queue drivers, a chain walk
+    # that records one segment past the caller's storage (split and packed);
+    # eva_fdt, a header patch allowed one byte past the buffer; eva_vdev_pci_msix,
+    # a qword's second dword allowed one past the MSI-X table.
+    grep -qF 'at <= w->cap - 4u' "$c/src/core/fdt.c" && grep -qF 't + 4u < MSIX_TABLE_LEN' "$c/src/core/pci.c" ||
+        { bad "proof seed: fdt or MSI-X bound not found"; return; }
+    sed -i 's/at <= w->cap - 4u/at <= w->cap - 3u/' "$c/src/core/fdt.c"
+    sed -i 's/t + 4u < MSIX_TABLE_LEN/t + 4u <= MSIX_TABLE_LEN/' "$c/src/core/pci.c"
+    grep -qF '    if (w->nsegs < cap) {' "$c/src/core/virtqueue.c" && grep -qF '    if (w->nsegs < c->cap) {' "$c/src/core/vq_packed.c" ||
+        { bad "proof seed: segment bound not found"; return; }
+    sed -i 's/^    if (w->nsegs < cap) {$/    if (w->nsegs <= cap) {/' "$c/src/core/virtqueue.c"
+    sed -i 's/^    if (w->nsegs < c->cap) {$/    if (w->nsegs <= c->cap) {/' "$c/src/core/vq_packed.c"
+    expect_fail "Eva: a segment stored past the chain's storage (split and packed walks) raises an alarm" \
+        python3 tests/prove/prove.py "$t/prove-vq" --root "$c" --only eva_vq_split_plain --only eva_vq_split_event \
+        --only eva_vq_packed_plain --only eva_vq_packed_event --only eva_fdt --only eva_vdev_pci_msix
+    local d
+    for d in eva_vq_split_plain:virtqueue.c.*vq_walk_buffer eva_vq_split_event:virtqueue.c.*vq_walk_buffer \
+             eva_vq_packed_plain:vq_packed.c.*vqp_buffer eva_vq_packed_event:vq_packed.c.*vqp_buffer \
+             eva_fdt:fdt.c.*patch_be32 eva_vdev_pci_msix:pci.c.*table_; do
+        if grep -A1 -E "${d%%:*} +Eva [1-9][0-9]* alarms" "$t/out" | grep -qE "${d#*:}"; then
+            ok "Eva: ${d%%:*} raises the alarm in ${d#*:}"; else bad "Eva: ${d%%:*} no alarm in ${d#*:}"; cat "$t/out"; fi
+    done
+    cp src/core/virtqueue.c src/core/vq_packed.c src/core/fdt.c src/core/pci.c "$c/src/core/"
     expect_pass "Eva + WP: the unseeded copy passes" \
         python3 tests/prove/prove.py "$t/prove-ok" "$t/proof.md" --root "$c" --only eva_vdev_mmio --only wp_span --only wp_vq_walk_bounds
     if grep -qE '^\| `wp_span` \| `svd_cursor_read_le64` \| ([0-9]+)/\1 \|' "$t/proof.md"; then

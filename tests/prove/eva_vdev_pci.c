@@ -4,7 +4,8 @@
  * calls of its face chosen at random (eva_common.h), each at any now.
  * Guest memory: a map with no region, so every ring placement is refused
  * (the queues never run: ring placement and index arithmetic are covered by
- * WP, the running queue by the eva_run_* drivers, not yet part of the stage). */
+ * WP, the running queue by the queue drivers eva_vq_*, from the state
+ * svd_dev_queue_start leaves). */
 #include <string.h>
 
 #include "eva_common.h"

@@ -1,0 +1,10 @@
+/* Eva driver: a packed virtqueue with no EVENT_IDX, no INDIRECT_DESC negotiated (eva_vq.h). */
+#define EVA_VQ_PACKED 1
+#define EVA_VQ_EVENT_IDX 0
+#define EVA_VQ_INDIRECT 0
+#include "eva_vq.h"
+
+int main(void)
+{
+    return eva_vq_main();
+}
