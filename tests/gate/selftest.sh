@@ -568,6 +568,82 @@ test_proof_gates_bite() {
     else bad "proof page: no per-function figures"; grep -n 'wp_span' "$t/proof.md" | head -5; fi
 }
 
+# fz_build DIR CORE TARGET [EXTRA...]: the fuzz target tests/fuzz/TARGET.c built
+# into DIR/TARGET as mk/fuzz.mk builds it (SAN_CC, SAN_FLAGS, -fsanitize=fuzzer,
+# the strict warnings), against the core sources under CORE/src/core (a seeded
+# copy or the tree's own). Core objects are cached per source content, so a
+# seeded copy recompiles only the file it changed.
+fz_build() {
+    local dir=$1 core=$2 name=$3 f o objs=(); shift 3
+    local cflags=(-Iinclude -DSVD_VERSION=\"0.0.0\" -std=c11 -Wall -Wextra -Wpedantic -Werror -Wconversion
+                  -Wsign-conversion -Wshadow -Wcast-qual -O1 -g)
+    mkdir -p "$dir" "$t/fzobj"
+    for f in "$core"/src/core/*.c; do
+        o="$t/fzobj/$(basename "$f" .c)-$(sha1sum "$f" | cut -c1-12).o"
+        # shellcheck disable=SC2086
+        [ -f "$o" ] || "$SAN_CC" "${cflags[@]}" -fno-common -fsanitize=fuzzer-no-link $SAN_FLAGS -c "$f" -o "$o" || return 1
+        objs+=("$o")
+    done
+    # shellcheck disable=SC2086
+    "$SAN_CC" "${cflags[@]}" -D_GNU_SOURCE -Itests/fuzz -fsanitize=fuzzer $SAN_FLAGS \
+        "tests/fuzz/$name.c" "$@" "${objs[@]}" -o "$dir/$name"
+}
+
+# fz_seed COPY FILE OLD NEW: a copy of the core under COPY with OLD replaced by
+# NEW in src/core/FILE (fixed strings); fails when OLD is not there, so a seed
+# that no longer applies is reported instead of silently testing nothing.
+fz_seed() {
+    local c=$1 file=$2 old=$3 new=$4
+    rm -rf "$c"; mkdir -p "$c/src" && cp -r src/core "$c/src/"
+    grep -qF -- "$old" "$c/src/core/$file" || return 1
+    OLD=$old NEW=$new python3 -c 'import os, sys; p = sys.argv[1]; s = open(p).read(); open(p, "w").write(s.replace(os.environ["OLD"], os.environ["NEW"]))' "$c/src/core/$file"
+}
+
+# REQ: REQ-GATE-008
+test_fuzz_vq_oracles_bite() {
+    # fuzz_vq's own checks over one crafted input each, against seeded copies
+    # of the core: a chain walk that checks every buffer for reading only (a
+    # device-writable buffer in read-only guest memory is accepted), and a
+    # protocol error that does not latch the queue. The unseeded core passes
+    # the same inputs. Inputs (layout in tests/fuzz/fuzz_vq.c): queue size 1,
+    # desc at 0x0, avail at 0x10.
+    local d="$t/fzvq" ok_bin
+    mkdir -p "$d"
+    # Two regions split at 0x80 (the first read-only); used ring at 0x80; the
+    # one descriptor is device-writable and lies at 0x40, in the read-only part.
+    python3 - "$d/wrong_access" <<'PY'
+import struct, sys
+ram = bytearray(0x100)
+struct.pack_into('<QIHH', ram, 0x00, 0x10000 + 0x40, 8, 2, 0)   # desc[0]: WRITE
+struct.pack_into('<HHH', ram, 0x10, 0, 1, 0)                     # avail: idx 1, ring[0] = 0
+hdr = struct.pack('<BBHHHHHHB', 0, 4, 0x00, 0x10, 0x80, 0x80, 0, 0, 1) + bytes([0])  # one pop
+open(sys.argv[1], 'wb').write(hdr + ram)
+PY
+    # One region; the avail ring offers head 5 in a queue of size 1.
+    python3 - "$d/no_latch" <<'PY'
+import struct, sys
+ram = bytearray(0x40)
+struct.pack_into('<HHH', ram, 0x10, 0, 1, 5)                     # avail: idx 1, ring[0] = 5
+hdr = struct.pack('<BBHHHHHHB', 0, 0, 0x00, 0x10, 0x20, 0, 0, 0, 1) + bytes([0])
+open(sys.argv[1], 'wb').write(hdr + ram)
+PY
+    fz_build "$d/ok" . fuzz_vq || { bad "fuzz_vq: cannot build"; return; }
+    ok_bin="$d/ok/fuzz_vq"
+    expect_pass "fuzz_vq: the unseeded core passes the wrong-access input" "$ok_bin" -runs=1 "$d/wrong_access"
+    expect_pass "fuzz_vq: the unseeded core passes the no-latch input" "$ok_bin" -runs=1 "$d/no_latch"
+    fz_seed "$d/c1" virtqueue.c 'w->seen_write ? SVD_GMEM_WRITE : SVD_GMEM_READ' 'SVD_GMEM_READ' ||
+        { bad "fuzz_vq seed: access check not found"; return; }
+    fz_build "$d/s1" "$d/c1" fuzz_vq || { bad "fuzz_vq seed 1: cannot build"; return; }
+    expect_fail_with 'invariant failed: svd_is_ok\(svd_gmem_check_host' \
+        "fuzz_vq: a popped chain with a writable buffer in read-only memory fails the target" "$d/s1/fuzz_vq" -runs=1 "$d/wrong_access"
+    fz_seed "$d/c2" virtqueue.c '    q->broken = true;
+    return svd_protocol(why);' '    (void)q;
+    return svd_protocol(why);' || { bad "fuzz_vq seed: latch not found"; return; }
+    fz_build "$d/s2" "$d/c2" fuzz_vq || { bad "fuzz_vq seed 2: cannot build"; return; }
+    expect_fail_with 'invariant failed: svd_is_err\(svd_vq_pop\(&q, &m, c\), SVD_ERR_STATE\)' \
+        "fuzz_vq: a protocol error that does not latch the queue fails the target" "$d/s2/fuzz_vq" -runs=1 "$d/no_latch"
+}
+
 # With arguments: only the named tests (e.g. `bash tests/gate/selftest.sh
 # test_evidence_archive`, SAN_CC etc. set as make sets them); make runs all.
 if [ $# -gt 0 ]; then
@@ -591,5 +667,6 @@ test_coverage_gate
 test_doc_tools
 test_prove_scope_and_builtin_ids
 test_proof_gates_bite
+test_fuzz_vq_oracles_bite
 echo "gate-selftest: $pass passed, $fail failed"
 [ $fail = 0 ]
