@@ -644,6 +644,33 @@ PY
         "fuzz_vq: a protocol error that does not latch the queue fails the target" "$d/s2/fuzz_vq" -runs=1 "$d/no_latch"
 }
 
+# REQ: REQ-GATE-010
+test_fuzz_wdt_oracle_bites() {
+    # fuzz_wdt's "no expiry left unprocessed after a tick" check over one
+    # crafted input, against a seeded copy of the SP805 engine whose tick
+    # catches up on all but one of the elapsed periods. The input: a 1 GHz
+    # clock, LOAD = 100 (a 101 ns period), CONTROL = INTEN | RESEN (the counter
+    # runs; a second expiry would reset), then 150 ns pass in one tick: the
+    # first expiry is due, the second is not.
+    local d="$t/fzwdt"
+    mkdir -p "$d"
+    python3 - "$d/late_tick" <<'PY'
+import struct, sys
+b = struct.pack('<BI', 0, 999999999)                      # action, SP805 clock
+b += struct.pack('<BHBI', 5, 0x000, 4, 100)               # SP805 LOAD = 100
+b += struct.pack('<BHBI', 5, 0x008, 4, 3)                 # SP805 CONTROL = INTEN | RESEN
+b += struct.pack('<BIB', 6, 150, 0)                       # 150 ns pass, both engines tick
+open(sys.argv[1], 'wb').write(b)
+PY
+    fz_build "$d/ok" . fuzz_wdt || { bad "fuzz_wdt: cannot build"; return; }
+    expect_pass "fuzz_wdt: the unseeded core passes the late-tick input" "$d/ok/fuzz_wdt" -runs=1 "$d/late_tick"
+    fz_seed "$d/c1" wdt_sp805.c 'w->base += k * p;' 'w->base += (k - 1u) * p;' ||
+        { bad "fuzz_wdt seed: catch-up not found"; return; }
+    fz_build "$d/s1" "$d/c1" fuzz_wdt || { bad "fuzz_wdt seed: cannot build"; return; }
+    expect_fail_with 'invariant failed: svd_sp805_next_deadline\(&sp\) > now' \
+        "fuzz_wdt: an SP805 tick that leaves an expiry unprocessed fails the target" "$d/s1/fuzz_wdt" -runs=1 "$d/late_tick"
+}
+
 # With arguments: only the named tests (e.g. `bash tests/gate/selftest.sh
 # test_evidence_archive`, SAN_CC etc. set as make sets them); make runs all.
 if [ $# -gt 0 ]; then
@@ -668,5 +695,6 @@ test_doc_tools
 test_prove_scope_and_builtin_ids
 test_proof_gates_bite
 test_fuzz_vq_oracles_bite
+test_fuzz_wdt_oracle_bites
 echo "gate-selftest: $pass passed, $fail failed"
 [ $fail = 0 ]
