@@ -576,7 +576,9 @@ test_proof_gates_bite() {
 fz_build() {
     local dir=$1 core=$2 name=$3 f o objs=(); shift 3
     local cflags=(-Iinclude -DSVD_VERSION=\"0.0.0\" -std=c11 -Wall -Wextra -Wpedantic -Werror -Wconversion
-                  -Wsign-conversion -Wshadow -Wcast-qual -O1 -g)
+                  -Wsign-conversion -Wshadow -Wcast-qual -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
+                  -Wundef -Wpointer-arith -Wwrite-strings -Wold-style-definition -Wmissing-declarations
+                  -Wswitch-default -Wnull-dereference -O1 -g)
     mkdir -p "$dir" "$t/fzobj"
     for f in "$core"/src/core/*.c; do
         o="$t/fzobj/$(basename "$f" .c)-$(sha1sum "$f" | cut -c1-12).o"
@@ -671,6 +673,32 @@ PY
         "fuzz_wdt: an SP805 tick that leaves an expiry unprocessed fails the target" "$d/s1/fuzz_wdt" -runs=1 "$d/late_tick"
 }
 
+# REQ: REQ-GATE-014
+test_fuzz_opts_oracles_bite() {
+    # fuzz_qvm_opts's number-grammar checks over one crafted input ("65" for
+    # the bounds 1..64, selector 1), against seeded copies of the core parser:
+    # a range check one past its maximum, and a refused number that is still
+    # stored. The target is linked with the qvm entropy adapter as mk/fuzz.mk
+    # links it (sources and flags from mk/qvm.mk).
+    local d="$t/fzopt" extra=(-Isrc/shim/qvm -DSVD_QVM_SDK=0 -DSVD_QVM_GEN=7 src/shim/qvm/qvm_frame.c
+                              src/shim/qvm/qvm_common.c src/shim/qvm/vdev_entropy.c)
+    mkdir -p "$d"
+    printf '\00165' >"$d/over_max"
+    fz_build "$d/ok" . fuzz_qvm_opts "${extra[@]}" || { bad "fuzz_qvm_opts: cannot build"; return; }
+    expect_pass "fuzz_qvm_opts: the unseeded core passes the over-max input" "$d/ok/fuzz_qvm_opts" -runs=1 "$d/over_max"
+    fz_seed "$d/c1" parse.c 'SVD_ENSURE(v >= min && v <= max, SVD_ERR_INVALID_ARG);' \
+        'SVD_ENSURE(v >= min && v <= max + 1u, SVD_ERR_INVALID_ARG);' || { bad "fuzz_qvm_opts seed: range check not found"; return; }
+    fz_build "$d/s1" "$d/c1" fuzz_qvm_opts "${extra[@]}" || { bad "fuzz_qvm_opts seed 1: cannot build"; return; }
+    expect_fail_with 'invariant failed: v >= b\[0\] && v <= b\[1\]' \
+        "fuzz_qvm_opts: a number one past its maximum accepted fails the target" "$d/s1/fuzz_qvm_opts" -runs=1 "$d/over_max"
+    fz_seed "$d/c2" parse.c '    SVD_ENSURE(v >= min && v <= max, SVD_ERR_INVALID_ARG);
+    *out = v;' '    *out = v;
+    SVD_ENSURE(v >= min && v <= max, SVD_ERR_INVALID_ARG);' || { bad "fuzz_qvm_opts seed: store not found"; return; }
+    fz_build "$d/s2" "$d/c2" fuzz_qvm_opts "${extra[@]}" || { bad "fuzz_qvm_opts seed 2: cannot build"; return; }
+    expect_fail_with 'invariant failed: v == 0xa5a5a5a5u' \
+        "fuzz_qvm_opts: a refused number written to the output fails the target" "$d/s2/fuzz_qvm_opts" -runs=1 "$d/over_max"
+}
+
 # With arguments: only the named tests (e.g. `bash tests/gate/selftest.sh
 # test_evidence_archive`, SAN_CC etc. set as make sets them); make runs all.
 if [ $# -gt 0 ]; then
@@ -696,5 +724,6 @@ test_prove_scope_and_builtin_ids
 test_proof_gates_bite
 test_fuzz_vq_oracles_bite
 test_fuzz_wdt_oracle_bites
+test_fuzz_opts_oracles_bite
 echo "gate-selftest: $pass passed, $fail failed"
 [ $fail = 0 ]
