@@ -699,6 +699,33 @@ test_fuzz_opts_oracles_bite() {
         "fuzz_qvm_opts: a refused number written to the output fails the target" "$d/s2/fuzz_qvm_opts" -runs=1 "$d/over_max"
 }
 
+# REQ: REQ-GATE-013
+test_fuzz_vhu_oracle_bites() {
+    # fuzz_vhu's "every fd handed over is closed after disconnect" check over
+    # one crafted input (SET_OWNER, then SET_VRING_CALL for queue 0 with one
+    # eventfd), against a seeded copy of the dispatcher whose session teardown
+    # forgets the call fd. Linked as mk/fuzz.mk links it (mk/vhost_user.mk).
+    local d="$t/fzvhu"
+    mkdir -p "$d/c1"
+    python3 - "$d/call_fd" <<'PY'
+import struct, sys
+b = struct.pack('<BBBH', 3, 0, 0, 0)                      # SET_OWNER, no fds, no payload
+b += struct.pack('<BBBH', 13, 0, 1, 8) + struct.pack('<Q', 0)  # SET_VRING_CALL, 1 fd, queue 0
+open(sys.argv[1], 'wb').write(b)
+PY
+    fz_build "$d/ok" . fuzz_vhu -Isrc/shim/vhost_user src/shim/vhost_user/vhu_dev.c || { bad "fuzz_vhu: cannot build"; return; }
+    expect_pass "fuzz_vhu: the unseeded dispatcher passes the call-fd input" "$d/ok/fuzz_vhu" -runs=1 "$d/call_fd"
+    cp src/shim/vhost_user/vhu_dev.c "$d/c1/vhu_dev.c"
+    OLD='    set_kick(d, -1);
+    close_fd(&d->vr.call_fd);' NEW='    set_kick(d, -1);' python3 -c 'import os, sys
+p = sys.argv[1]; s = open(p).read()
+if os.environ["OLD"] not in s: sys.exit(1)
+open(p, "w").write(s.replace(os.environ["OLD"], os.environ["NEW"]))' "$d/c1/vhu_dev.c" || { bad "fuzz_vhu seed: teardown not found"; return; }
+    fz_build "$d/s1" . fuzz_vhu -Isrc/shim/vhost_user "$d/c1/vhu_dev.c" || { bad "fuzz_vhu seed: cannot build"; return; }
+    expect_fail_with 'invariant failed: lowest_free_fd\(\) == free_before' \
+        "fuzz_vhu: a call fd left open after disconnect fails the target" "$d/s1/fuzz_vhu" -runs=1 "$d/call_fd"
+}
+
 # With arguments: only the named tests (e.g. `bash tests/gate/selftest.sh
 # test_evidence_archive`, SAN_CC etc. set as make sets them); make runs all.
 if [ $# -gt 0 ]; then
@@ -725,5 +752,6 @@ test_proof_gates_bite
 test_fuzz_vq_oracles_bite
 test_fuzz_wdt_oracle_bites
 test_fuzz_opts_oracles_bite
+test_fuzz_vhu_oracle_bites
 echo "gate-selftest: $pass passed, $fail failed"
 [ $fail = 0 ]
