@@ -28,7 +28,7 @@ static void check_poison(size_t from)
     }
 }
 
-/* REQ: REQ-GATE-010 REQ-ACPI-007 REQ-FDT-009 */
+/* REQ: REQ-ACPI-007 REQ-FDT-009 */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_in in = { data, size, 0u };

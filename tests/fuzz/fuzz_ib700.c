@@ -31,7 +31,6 @@ static void check_fx(const svd_ib700 *w, const svd_fx *fx, uint64_t seen)
     FZ_CHECK(fx->deadline == SVD_NO_DEADLINE || fx->deadline > seen);
 }
 
-/* REQ: REQ-GATE-010 */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_in in = { data, size, 0u };

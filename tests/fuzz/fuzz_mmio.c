@@ -31,7 +31,7 @@ static svd_result mm_access(ft_env *env, uint32_t off, uint32_t width, bool writ
     return svd_vdev_access(&env->v, SVD_SPACE_MEM, FT_MMIO_BASE + off, width, write, v, env->now, fx);
 }
 
-/* REQ: REQ-GATE-010 REQ-SAF-002 */
+/* REQ: REQ-SAF-002 */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_in in = { data, size, 0u };

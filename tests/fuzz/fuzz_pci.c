@@ -57,7 +57,7 @@ static svd_result cfg_access(ft_env *env, uint32_t off, uint32_t width, bool wri
     return svd_vdev_access(&env->v, SVD_SPACE_PCI_CFG, off, width, write, v, env->now, fx);
 }
 
-/* REQ: REQ-GATE-010 REQ-SAF-002 */
+/* REQ: REQ-SAF-002 */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_in in = { data, size, 0u };

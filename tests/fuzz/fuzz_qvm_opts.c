@@ -379,7 +379,7 @@ static void adapter(uint8_t sel, char *text)
     free(block);
 }
 
-/* REQ: REQ-GATE-014 REQ-SAF-010 */
+/* REQ: REQ-SAF-010 */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0u) {

@@ -94,7 +94,7 @@ static void fv_message(vhu_dev *d, fz_in *in, uint8_t op)
     }
 }
 
-/* REQ: REQ-GATE-013 REQ-SAF-012 */
+/* REQ: REQ-SAF-012 */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_in in = { data, size, 0u };

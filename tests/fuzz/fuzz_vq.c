@@ -58,7 +58,7 @@ static void check_chain(const svd_gmem *m, const svd_vq_chain *c, uint16_t qsize
     FZ_CHECK(rd + wr < 0x100000000ull);
 }
 
-/* REQ: REQ-GATE-008 REQ-GATE-009 REQ-SAF-001 */
+/* REQ: REQ-SAF-001 */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_in in = { data, size, 0u };

@@ -68,7 +68,7 @@ static uint32_t cyc(uint32_t qsize, uint16_t v)
     return (uint32_t)(v & 0x7FFFu) + (((v & SVD_VQ_WRAP_BIT) != 0u) ? 0u : qsize);
 }
 
-/* REQ: REQ-GATE-008 REQ-GATE-009 REQ-VQ-030 REQ-SAF-001 */
+/* REQ: REQ-VQ-030 REQ-SAF-001 */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_in in = { data, size, 0u };

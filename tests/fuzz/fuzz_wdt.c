@@ -23,7 +23,6 @@ static void check_fx(const svd_fx *fx)
     FZ_CHECK(fx->fired == (fx->fires > 0u));
 }
 
-/* REQ: REQ-GATE-010 */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_in in = { data, size, 0u };
