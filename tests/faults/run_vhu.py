@@ -192,7 +192,6 @@ def run(daemon, workdir, n):
                 problems=problems, log=errpath)
 
 
-# REQ: REQ-GATE-011
 def main(argv):
     daemon, workdir = argv[1], argv[2]
     os.makedirs(workdir, exist_ok=True)

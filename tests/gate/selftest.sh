@@ -726,6 +726,40 @@ open(p, "w").write(s.replace(os.environ["OLD"], os.environ["NEW"]))' "$d/c1/vhu_
         "fuzz_vhu: a call fd left open after disconnect fails the target" "$d/s1/fuzz_vhu" -runs=1 "$d/call_fd"
 }
 
+# REQ: REQ-GATE-011
+test_faults_verdict_bites() {
+    # The faults runner's per-run verdict (tests/faults/run_vhu.py run(), the
+    # one make faults uses) over a stand-in daemon that plays one fired fault
+    # the way tests/faults/inject.c logs it (recvmsg failed with EIO), then
+    # gives up before listening. Unreported: the run must be failed naming the
+    # call; reported in the daemon's own words: the same run passes. A crash
+    # (killed by a signal) and a sanitizer report are failed too. Not covered
+    # here: main()'s countdown loop (it needs a daemon that completes a session).
+    local d="$t/fv"
+    mkdir -p "$d"
+    cat >"$d/daemon" <<'SH'
+#!/bin/sh
+echo "svd-fault: fail #$SVD_FAULT_COUNTDOWN recvmsg errno=5 (Input/output error)" >&2
+case "$FV_MODE" in
+report) echo "vhost-user-entropy: recvmsg: Input/output error" >&2 ;;
+asan) echo "==1==ERROR: AddressSanitizer: heap-use-after-free" >&2 ;;
+crash) kill -SEGV $$ ;;
+*) ;;
+esac
+echo "svd-fault: exit calls=1 fired=1" >&2
+exit 1
+SH
+    chmod +x "$d/daemon"
+    # shellcheck disable=SC2016
+    local py='import sys; sys.path.insert(0, "tests/faults"); import run_vhu
+r = run_vhu.run(sys.argv[1], sys.argv[2], 1); print(r["problems"]); sys.exit(1 if r["problems"] else 0)'
+    expect_pass "faults: a fired fault the daemon reports passes the run" env FV_MODE=report python3 -c "$py" "$d/daemon" "$d"
+    expect_fail_with "recvmsg failed with 'Input/output error' but the daemon did not report it" \
+        "faults: a fired fault neither reported nor absorbed fails the run, naming the call" env FV_MODE=silent python3 -c "$py" "$d/daemon" "$d"
+    expect_fail_with "sanitizer report" "faults: a sanitizer report fails the run" env FV_MODE=asan python3 -c "$py" "$d/daemon" "$d"
+    expect_fail_with "killed by signal 11" "faults: a crash fails the run" env FV_MODE=crash python3 -c "$py" "$d/daemon" "$d"
+}
+
 # With arguments: only the named tests (e.g. `bash tests/gate/selftest.sh
 # test_evidence_archive`, SAN_CC etc. set as make sets them); make runs all.
 if [ $# -gt 0 ]; then
@@ -753,5 +787,6 @@ test_fuzz_vq_oracles_bite
 test_fuzz_wdt_oracle_bites
 test_fuzz_opts_oracles_bite
 test_fuzz_vhu_oracle_bites
+test_faults_verdict_bites
 echo "gate-selftest: $pass passed, $fail failed"
 [ $fail = 0 ]
