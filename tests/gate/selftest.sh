@@ -760,6 +760,28 @@ r = run_vhu.run(sys.argv[1], sys.argv[2], 1); print(r["problems"]); sys.exit(1 i
     expect_fail_with "killed by signal 11" "faults: a crash fails the run" env FV_MODE=crash python3 -c "$py" "$d/daemon" "$d"
 }
 
+# REQ: REQ-GATE-015
+test_fuzz_regress_gate() {
+    # On a clone of HEAD with one more tests/fuzz/regress_*.c that fails (a
+    # regression test seeing its defect): make fuzz-regress-tests must fail
+    # naming it, and fuzz-smoke must run the regression programs before any
+    # fuzzing (the dry run lists the regression run ahead of fuzz_run.sh). The
+    # clone without it passes fuzz-regress-tests.
+    local c="$t/fzreg"
+    git clone -q "$PWD" "$c" 2>/dev/null || { bad "fuzz regress: cannot clone HEAD"; return; }
+    expect_pass "fuzz regress: the committed regression tests pass" nice make -s -C "$c" fuzz-regress-tests B="$t/frb"
+    printf '#include <stdio.h>\nint main(void) { fputs("regress_seeded: the defect is back\\n", stderr); return 1; }\n' \
+        >"$c/tests/fuzz/regress_seeded.c"
+    expect_fail_with 'regress_seeded: the defect is back' "fuzz regress: a failing regression test fails fuzz-regress-tests" \
+        nice make -s -C "$c" fuzz-regress-tests B="$t/frb"
+    make -n -C "$c" fuzz-smoke B="$t/frb" >"$t/dry" 2>&1 || { bad "fuzz regress: fuzz-smoke dry run failed"; cat "$t/dry"; return; }
+    local r f
+    r=$(grep -n 'regress/regress_seeded' "$t/dry" | grep -v -- ' -o ' | head -1 | cut -d: -f1)
+    f=$(grep -n 'fuzz_run.sh' "$t/dry" | head -1 | cut -d: -f1)
+    if [ -n "$r" ] && [ -n "$f" ] && [ "$r" -lt "$f" ]; then ok "fuzz regress: fuzz-smoke runs the regression programs before fuzzing"
+    else bad "fuzz regress: fuzz-smoke does not run regress_seeded before fuzz_run.sh (lines ${r:-none}, ${f:-none})"; fi
+}
+
 # With arguments: only the named tests (e.g. `bash tests/gate/selftest.sh
 # test_evidence_archive`, SAN_CC etc. set as make sets them); make runs all.
 if [ $# -gt 0 ]; then
@@ -788,5 +810,6 @@ test_fuzz_wdt_oracle_bites
 test_fuzz_opts_oracles_bite
 test_fuzz_vhu_oracle_bites
 test_faults_verdict_bites
+test_fuzz_regress_gate
 echo "gate-selftest: $pass passed, $fail failed"
 [ $fail = 0 ]
