@@ -46,7 +46,6 @@ static enum vhu_verdict mem_table(vhu_dev *d, int fd, uint64_t size)
     return vhu_dev_handle(d, VHU_SET_MEM_TABLE, VHU_VERSION | VHU_FLAG_NEED_REPLY, p, sizeof(p), fds, 1u, &reply);
 }
 
-/* REQ: REQ-GATE-015 */
 int main(void)
 {
     vhu_dev *d = calloc(1u, sizeof(*d));
