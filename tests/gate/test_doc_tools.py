@@ -173,6 +173,20 @@ class TraceTool(unittest.TestCase):
         self.assertIn("REQ-GATE-001", unverified)
 
     # REQ: REQ-GATE-019
+    def test_a_gate_requirement_is_verified_by_its_self_test_only(self):
+        t = Tree()
+        t.write("docs/req/gate.md", "- **REQ-GATE-001**: The fuzz target SHALL check.\n")
+        t.write("tests/fuzz/fuzz_x.c", "/* R@Q: REQ-GATE-001 */\nint LLVMFuzzerTestOneInput(void)\n{\n    return 0;\n}\n")
+        _, unverified, errors = t.run()
+        self.assertTrue(any("fuzz_x.c" in e and "not the gate's own code" in e for e in errors), errors)
+        self.assertIn("REQ-GATE-001", unverified)
+        t.write("tests/gate/selftest.sh", "# R@Q: REQ-GATE-001\ntest_fuzz_x_bites() {\n    true\n}\n")
+        t.write("tests/fuzz/fuzz_x.c", "int LLVMFuzzerTestOneInput(void)\n{\n    return 0;\n}\n")
+        evidence, unverified, errors = t.run()
+        self.assertEqual(errors, [])
+        self.assertEqual(evidence["REQ-GATE-001"], [("test", "tests/gate/selftest.sh", "test_fuzz_x_bites")])
+
+    # REQ: REQ-GATE-019
     def test_unknown_and_duplicate_ids_are_errors(self):
         t = Tree()
         t.edit("tests/unit/test_x.c", "R@Q: REQ-ABC-001", "R@Q: REQ-ABC-001 REQ-ABC-099")

@@ -16,6 +16,8 @@ of evidence are listed as such and never stand in for a test:
   - analysis: `REQ-ANALYSIS: IDs` above a make target in mk/ that runs an analysis over the
               product (stack depth, object purity); not accepted for GATE requirements, whose
               verification is the gate's self-test (tests/gate/).
+A GATE requirement is verified only by a test in tests/gate/ or a NAME-selftest target: a tag
+on the gate's own code elsewhere in tests/ (a fuzz target, the fault runner) is an error.
 A make target in mk/ whose name ends in `-selftest` (a seeded defect the gate must catch) is a
 test. A `REQ:` tag anywhere else in mk/ or tools/ is an error: the implementation of a gate is
 not its verification.
@@ -171,6 +173,13 @@ def trace(root=ROOT):
                 targets = [rid]
             if kind == "analysis" and rid.startswith("REQ-GATE-"):
                 errors.append(f"{where}: {rid} is a gate requirement: its verification is a self-test")
+                continue
+            if (kind == "test" and rid.startswith("REQ-GATE-") and not path.startswith("tests/gate/")
+                    and not path.startswith("mk/")):
+                # A fuzz target or fault runner is the gate itself: what verifies the
+                # gate is a self-test that seeds a defect and shows it bite.
+                errors.append(f"{where}: {rid} is a gate requirement: its verification is a self-test "
+                              "(tests/gate/ or a NAME-selftest target), not the gate's own code")
                 continue
             for t in targets:
                 evidence[t].append((kind, path, name))
