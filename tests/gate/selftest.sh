@@ -782,6 +782,23 @@ test_fuzz_regress_gate() {
     else bad "fuzz regress: fuzz-smoke does not run regress_seeded before fuzz_run.sh (lines ${r:-none}, ${f:-none})"; fi
 }
 
+# REQ: REQ-GATE-010
+test_fuzz_mmio_oracle_bites() {
+    # fuzz_mmio's identity-register check over one crafted input (no guest
+    # memory but the one byte ft_env_init takes, one 4-byte read of MagicValue), against a seeded copy of the core
+    # whose virtio-mmio MagicValue reads one off; the unseeded core passes.
+    local d="$t/fzmmio"
+    mkdir -p "$d"
+    printf '\000\000\000\000\000\000\004\000' >"$d/magic" # the last byte: guest memory (1 byte)
+    fz_build "$d/ok" . fuzz_mmio || { bad "fuzz_mmio: cannot build"; return; }
+    expect_pass "fuzz_mmio: the unseeded core passes the magic-read input" "$d/ok/fuzz_mmio" -runs=1 "$d/magic"
+    fz_seed "$d/c1" mmio.c '*val = SVD_MMIO_MAGIC;' '*val = SVD_MMIO_MAGIC + 1u;' ||
+        { bad "fuzz_mmio seed: MagicValue read not found"; return; }
+    fz_build "$d/s1" "$d/c1" fuzz_mmio || { bad "fuzz_mmio seed: cannot build"; return; }
+    expect_fail_with 'invariant failed: v == SVD_MMIO_MAGIC' \
+        "fuzz_mmio: a wrong MagicValue fails the target" "$d/s1/fuzz_mmio" -runs=1 "$d/magic"
+}
+
 # With arguments: only the named tests (e.g. `bash tests/gate/selftest.sh
 # test_evidence_archive`, SAN_CC etc. set as make sets them); make runs all.
 if [ $# -gt 0 ]; then
@@ -807,6 +824,7 @@ test_prove_scope_and_builtin_ids
 test_proof_gates_bite
 test_fuzz_vq_oracles_bite
 test_fuzz_wdt_oracle_bites
+test_fuzz_mmio_oracle_bites
 test_fuzz_opts_oracles_bite
 test_fuzz_vhu_oracle_bites
 test_faults_verdict_bites
