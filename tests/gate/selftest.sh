@@ -784,9 +784,10 @@ test_fuzz_regress_gate() {
 
 # REQ: REQ-GATE-010
 test_fuzz_mmio_oracle_bites() {
-    # fuzz_mmio's identity-register check over one crafted input (no guest
-    # memory but the one byte ft_env_init takes, one 4-byte read of MagicValue), against a seeded copy of the core
-    # whose virtio-mmio MagicValue reads one off; the unseeded core passes.
+    # fuzz_mmio's identity-register check over one crafted input (one byte of
+    # guest memory, the least ft_env_init takes, and one 4-byte read of
+    # MagicValue), against a seeded copy of the core whose virtio-mmio
+    # MagicValue reads one off; the unseeded core passes.
     local d="$t/fzmmio"
     mkdir -p "$d"
     printf '\000\000\000\000\000\000\004\000' >"$d/magic" # the last byte: guest memory (1 byte)
