@@ -800,6 +800,24 @@ test_fuzz_mmio_oracle_bites() {
         "fuzz_mmio: a wrong MagicValue fails the target" "$d/s1/fuzz_mmio" -runs=1 "$d/magic"
 }
 
+# REQ: REQ-GATE-010
+test_fuzz_pci_oracle_bites() {
+    # fuzz_pci's identity check over one crafted input (one byte of guest
+    # memory, one 4-byte configuration read at offset 0: vendor and device
+    # ID), against a seeded copy of the core whose device ID reads one off;
+    # the unseeded core passes.
+    local d="$t/fzpci"
+    mkdir -p "$d"
+    printf '\000\000\000\000\000\004\000' >"$d/ids" # flags, ram length, op 0 (config read) off 0 width 4, guest byte
+    fz_build "$d/ok" . fuzz_pci || { bad "fuzz_pci: cannot build"; return; }
+    expect_pass "fuzz_pci: the unseeded core passes the ID-read input" "$d/ok/fuzz_pci" -runs=1 "$d/ids"
+    fz_seed "$d/c1" pci.c '((SVD_PCI_DEVICE_ID_BASE + svd_dev_device_id(p->dev)) << 16)' \
+        '((SVD_PCI_DEVICE_ID_BASE + 1u + svd_dev_device_id(p->dev)) << 16)' || { bad "fuzz_pci seed: ID read not found"; return; }
+    fz_build "$d/s1" "$d/c1" fuzz_pci || { bad "fuzz_pci seed: cannot build"; return; }
+    expect_fail_with 'invariant failed: v == \(SVD_PCI_VENDOR_VIRTIO' \
+        "fuzz_pci: a wrong device ID fails the target" "$d/s1/fuzz_pci" -runs=1 "$d/ids"
+}
+
 # With arguments: only the named tests (e.g. `bash tests/gate/selftest.sh
 # test_evidence_archive`, SAN_CC etc. set as make sets them); make runs all.
 if [ $# -gt 0 ]; then
@@ -826,6 +844,7 @@ test_proof_gates_bite
 test_fuzz_vq_oracles_bite
 test_fuzz_wdt_oracle_bites
 test_fuzz_mmio_oracle_bites
+test_fuzz_pci_oracle_bites
 test_fuzz_opts_oracles_bite
 test_fuzz_vhu_oracle_bites
 test_faults_verdict_bites
