@@ -818,6 +818,33 @@ test_fuzz_pci_oracle_bites() {
         "fuzz_pci: a wrong device ID fails the target" "$d/s1/fuzz_pci" -runs=1 "$d/ids"
 }
 
+# REQ: REQ-GATE-008
+test_fuzz_vqp_oracle_bites() {
+    # fuzz_vqp's access check over one crafted input, against a seeded copy of
+    # the packed ring's walk that checks every buffer for reading only. Queue
+    # size 1; two regions split at 0x80 (the first read-only); descriptors
+    # (written back by the device) at 0x80, driver area at 0x90, device area at
+    # 0xa0, all in the writable part; the one descriptor is
+    # available (AVAIL = wrap counter 1, USED = 0), device-writable and lies at
+    # 0x40, in the read-only part. The unseeded core passes the same input.
+    local d="$t/fzvqp"
+    mkdir -p "$d"
+    python3 - "$d/wrong_access" <<'PY'
+import struct, sys
+ram = bytearray(0x100)
+struct.pack_into('<QIHH', ram, 0x80, 0x10000 + 0x40, 8, 0, 0x0082)  # addr, len, id 0, AVAIL | WRITE
+hdr = struct.pack('<BBHHHHHHB', 0, 4, 0x80, 0x90, 0xa0, 0x80, 0, 0, 1) + bytes([0])  # one pop
+open(sys.argv[1], 'wb').write(hdr + ram)
+PY
+    fz_build "$d/ok" . fuzz_vqp || { bad "fuzz_vqp: cannot build"; return; }
+    expect_pass "fuzz_vqp: the unseeded core passes the wrong-access input" "$d/ok/fuzz_vqp" -runs=1 "$d/wrong_access"
+    fz_seed "$d/c1" vq_packed.c 'w->seen_write ? SVD_GMEM_WRITE : SVD_GMEM_READ' 'SVD_GMEM_READ' ||
+        { bad "fuzz_vqp seed: access check not found"; return; }
+    fz_build "$d/s1" "$d/c1" fuzz_vqp || { bad "fuzz_vqp seed: cannot build"; return; }
+    expect_fail_with 'invariant failed: svd_is_ok\(svd_gmem_check_host' \
+        "fuzz_vqp: a popped packed chain with a writable buffer in read-only memory fails the target" "$d/s1/fuzz_vqp" -runs=1 "$d/wrong_access"
+}
+
 # With arguments: only the named tests (e.g. `bash tests/gate/selftest.sh
 # test_evidence_archive`, SAN_CC etc. set as make sets them); make runs all.
 if [ $# -gt 0 ]; then
@@ -842,6 +869,7 @@ test_doc_tools
 test_prove_scope_and_builtin_ids
 test_proof_gates_bite
 test_fuzz_vq_oracles_bite
+test_fuzz_vqp_oracle_bites
 test_fuzz_wdt_oracle_bites
 test_fuzz_mmio_oracle_bites
 test_fuzz_pci_oracle_bites
