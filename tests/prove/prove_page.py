@@ -27,7 +27,8 @@ ASSUMPTIONS = {
 
 
 def md(text):
-    return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("@", "\\@")
+    # Backslash first: ACSL words such as \separated would be Doxygen commands.
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("@", "\\@")
 
 
 def write(summary, page):
