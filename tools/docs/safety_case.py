@@ -132,28 +132,35 @@ def load(root):
     return case
 
 
-def load_aou(root, err):
-    """{AOU id: line} from the assumptions-of-use table of docs/safety/seooc.md."""
-    aou = {}
-    seooc = root / "docs" / "safety" / "seooc.md"
-    if not seooc.is_file():
-        err.append("docs/safety/seooc.md missing")
-        return aou
-    for head, rows in tables(seooc.read_text(encoding="utf-8")):
-        if head != AOU_HEAD:
+def table_rows(root, rel, want, err):
+    """(line, "rel:line", cells) of every row of the tables of page @rel whose head is @want;
+    a missing page and a row of the wrong width are errors."""
+    page = root / rel
+    if not page.is_file():
+        err.append(f"{rel} missing")
+        return
+    for head, rows in tables(page.read_text(encoding="utf-8")):
+        if head != want:
             continue
         for n, r in rows:
-            where = f"docs/safety/seooc.md:{n}"
+            where = f"{rel}:{n}"
             if len(r) != len(head):
                 err.append(f"{where}: {len(r)} cells, expected {len(head)}")
                 continue
-            if not AOU_ID.match(r[0]):
-                err.append(f"{where}: bad assumption ID {r[0]}")
-            elif r[0] in aou:
-                err.append(f"{where}: {r[0]} defined twice")
-            if not r[2] or set(r[2]) <= set("-? "):
-                err.append(f"{where}: {r[0]} says nothing of how the integrator verifies it")
-            aou[r[0]] = n
+            yield n, where, r
+
+
+def load_aou(root, err):
+    """{AOU id: line} from the assumptions-of-use table of docs/safety/seooc.md."""
+    aou = {}
+    for n, where, r in table_rows(root, "docs/safety/seooc.md", AOU_HEAD, err):
+        if not AOU_ID.match(r[0]):
+            err.append(f"{where}: bad assumption ID {r[0]}")
+        elif r[0] in aou:
+            err.append(f"{where}: {r[0]} defined twice")
+        if not r[2] or set(r[2]) <= set("-? "):
+            err.append(f"{where}: {r[0]} says nothing of how the integrator verifies it")
+        aou[r[0]] = n
     if not aou:
         err.append("docs/safety/seooc.md: no assumptions-of-use table (| " + " | ".join(AOU_HEAD) + " |)")
     return aou
@@ -162,31 +169,20 @@ def load_aou(root, err):
 def load_tools(root, err):
     """[(line, tool)] of the tool-confidence table, its TCL checked against ISO 26262-8 Table 3."""
     out = []
-    page = root / "docs" / "safety" / "tool-confidence.md"
-    if not page.is_file():
-        err.append("docs/safety/tool-confidence.md missing")
-        return out
-    for head, rows in tables(page.read_text(encoding="utf-8")):
-        if head != TCL_HEAD:
-            continue
-        for n, r in rows:
-            where = f"docs/safety/tool-confidence.md:{n}"
-            if len(r) != len(head):
-                err.append(f"{where}: {len(r)} cells, expected {len(head)}")
-                continue
-            row = dict(zip(head, r))
-            first = {k: (row[k].split() or [""])[0].rstrip(":,;") for k in ("TI", "TD", "TCL")}
-            td = None if first["TD"] in ("-", "") else first["TD"]
-            want = TCL_TABLE.get((first["TI"], td))
-            if want is None:
-                err.append(f"{where}: {row['tool']}: TI {row['TI']!r} and TD {row['TD']!r} are not a pair "
-                           "of ISO 26262-8 Table 3 (TI1 with '-', or TI2 with TD1, TD2 or TD3)")
-            elif first["TCL"] != want:
-                err.append(f"{where}: {row['tool']}: {first['TI']} with {td or '-'} gives {want} "
-                           f"(ISO 26262-8 Table 3), the row says {first['TCL']}")
-            if not row["detection"].strip():
-                err.append(f"{where}: {row['tool']}: no detection measure")
-            out.append((n, row["tool"]))
+    for n, where, r in table_rows(root, "docs/safety/tool-confidence.md", TCL_HEAD, err):
+        row = dict(zip(TCL_HEAD, r))
+        first = {k: (row[k].split() or [""])[0].rstrip(":,;") for k in ("TI", "TD", "TCL")}
+        td = None if first["TD"] in ("-", "") else first["TD"]
+        want = TCL_TABLE.get((first["TI"], td))
+        if want is None:
+            err.append(f"{where}: {row['tool']}: TI {row['TI']!r} and TD {row['TD']!r} are not a pair "
+                       "of ISO 26262-8 Table 3 (TI1 with '-', or TI2 with TD1, TD2 or TD3)")
+        elif first["TCL"] != want:
+            err.append(f"{where}: {row['tool']}: {first['TI']} with {td or '-'} gives {want} "
+                       f"(ISO 26262-8 Table 3), the row says {first['TCL']}")
+        if not row["detection"].strip():
+            err.append(f"{where}: {row['tool']}: no detection measure")
+        out.append((n, row["tool"]))
     if not out:
         err.append("docs/safety/tool-confidence.md: no tool-confidence table (| " + " | ".join(TCL_HEAD) + " |)")
     return out
