@@ -587,6 +587,18 @@ static void qs_stop(fake_qmp *q)
     unlink(q->path);
 }
 
+/* A fake QEMU monitor answering the first connection as @first and every
+ * later one as QS_GOOD, and the i6300ESB daemon started against it, logging
+ * at info when @info (else at its default level, no --log-level given). */
+static void esb_with_qmp(fake_qmp *qs, px *p, enum qmp_mode first, bool info)
+{
+    const char *with_info[] = { "--device", "i6300esb", "--qmp", qs->path, "--log-level", "info", NULL };
+    const char *plain[] = { "--device", "i6300esb", "--qmp", qs->path, NULL };
+    qs_init(qs, first, QS_GOOD);
+    qs_start_at(qs, qs->path);
+    px_start(p, info ? with_info : plain);
+}
+
 /* Time of the first command named @name after index @from, waiting up to @ms; 0 if none. */
 static uint64_t qs_wait_cmd(fake_qmp *q, const char *name, unsigned ms)
 {
@@ -796,10 +808,7 @@ static void test_esb_pings_keep_it_quiet(void **state)
     (void)state;
     fake_qmp qs;
     px p;
-    qs_init(&qs, QS_GOOD, QS_GOOD);
-    qs_start_at(&qs, qs.path);
-    const char *args[] = { "--device", "i6300esb", "--qmp", qs.path, NULL };
-    px_start(&p, args);
+    esb_with_qmp(&qs, &p, QS_GOOD, false);
     (void)esb_probe_and_start(&p, 3, STAGE_TICKS);
     for (int i = 0; i < 20; i++) {
         sleep_ms(50);
@@ -900,10 +909,7 @@ static void test_qmp_survives_qemu_going_away(void **state)
     (void)state;
     fake_qmp qs;
     px p;
-    qs_init(&qs, QS_GOOD, QS_GOOD);
-    qs_start_at(&qs, qs.path);
-    const char *args[] = { "--device", "i6300esb", "--qmp", qs.path, "--log-level", "info", NULL };
-    px_start(&p, args);
+    esb_with_qmp(&qs, &p, QS_GOOD, true);
     assert_true(qs_wait_cmd(&qs, "query-status", 3000) != 0);
     qs_stop(&qs);
     assert_true(log_wait(p.log, "QMP: QEMU closed the connection", 2000));
@@ -945,10 +951,7 @@ static void test_qmp_validates_what_qemu_answers(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         fake_qmp qs;
         px p;
-        qs_init(&qs, bad[i].mode, QS_GOOD);
-        qs_start_at(&qs, qs.path);
-        const char *args[] = { "--device", "i6300esb", "--qmp", qs.path, "--log-level", "info", NULL };
-        px_start(&p, args);
+        esb_with_qmp(&qs, &p, bad[i].mode, true);
         if (!log_wait(p.log, bad[i].log, 3000)) {
             fprintf(stderr, "QMP mode %d: no '%s' in %s\n", (int)bad[i].mode, bad[i].log, p.log);
         }
@@ -962,10 +965,7 @@ static void test_qmp_validates_what_qemu_answers(void **state)
     /* A refusal of the action is logged, not retried. */
     fake_qmp qs;
     px p;
-    qs_init(&qs, QS_REFUSE_ACTION, QS_GOOD);
-    qs_start_at(&qs, qs.path);
-    const char *args[] = { "--device", "i6300esb", "--qmp", qs.path, NULL };
-    px_start(&p, args);
+    esb_with_qmp(&qs, &p, QS_REFUSE_ACTION, false);
     assert_true(qs_wait_cmd(&qs, "query-status", 3000) != 0);
     (void)esb_probe_and_start(&p, 3, STAGE_TICKS);
     assert_true(log_wait(p.log, "QMP: QEMU refused system_reset", 3000));
@@ -984,10 +984,7 @@ static void test_qmp_silent_monitor_times_out(void **state)
     (void)state;
     fake_qmp qs;
     px p;
-    qs_init(&qs, QS_SILENT, QS_GOOD);
-    qs_start_at(&qs, qs.path);
-    const char *args[] = { "--device", "i6300esb", "--qmp", qs.path, "--log-level", "info", NULL };
-    px_start(&p, args);
+    esb_with_qmp(&qs, &p, QS_SILENT, true);
     assert_true(log_wait(p.log, "QMP: QEMU did not answer in time", 8000));
     assert_true(qs_wait_cmd(&qs, "query-status", 3000) != 0); /* second connection */
     assert_int_equal(cfg_read(&p, 0x00, 4), 0x25ab8086u); /* the device kept serving */
@@ -1004,10 +1001,7 @@ static void test_qmp_unconfirmed_action_not_sent_again(void **state)
     (void)state;
     fake_qmp qs;
     px p;
-    qs_init(&qs, QS_SILENT_ACTION, QS_GOOD);
-    qs_start_at(&qs, qs.path);
-    const char *args[] = { "--device", "i6300esb", "--qmp", qs.path, "--log-level", "info", NULL };
-    px_start(&p, args);
+    esb_with_qmp(&qs, &p, QS_SILENT_ACTION, true);
     assert_true(qs_wait_cmd(&qs, "query-status", 3000) != 0);
     (void)esb_probe_and_start(&p, 3, STAGE_TICKS);
     assert_true(qs_wait_cmd(&qs, "system_reset", 3000) != 0);
@@ -1032,10 +1026,7 @@ static void test_vm_stopped_freezes_the_watchdog(void **state)
     (void)state;
     fake_qmp qs;
     px p;
-    qs_init(&qs, QS_GOOD, QS_GOOD);
-    qs_start_at(&qs, qs.path);
-    const char *args[] = { "--device", "i6300esb", "--qmp", qs.path, "--log-level", "info", NULL };
-    px_start(&p, args);
+    esb_with_qmp(&qs, &p, QS_GOOD, true);
     assert_true(qs_wait_cmd(&qs, "query-status", 3000) != 0);
     uint64_t t0 = esb_probe_and_start(&p, 3, STAGE_TICKS);
     qs_stop(&qs); /* disconnect... */
@@ -1384,6 +1375,23 @@ static void virtio_setup(const px *p, tg_vring *vr, const ram *r)
     vio_w(p, 0x1c, 1, 2);
     vio_w(p, 0x14, 0x0f, 1);
     assert_int_equal(vio_r(p, 0x14, 1), 0x0f);
+}
+
+/* One 16-byte write-only buffer in queue 0's first slot, published and
+ * kicked; the used length once the device has served it, waiting up to @ms. */
+static uint32_t entropy_first_16(const px *p, tg_vring *vr, unsigned ms)
+{
+    uint32_t id;
+    uint32_t len;
+    const uint64_t t0 = now_ms();
+    tg_vring_set_desc(vr, 0, BUF_GPA, 16, SVD_VRING_DESC_F_WRITE, 0);
+    tg_vring_publish(vr, 0);
+    vio_w(p, 0x3000, 0, 2);
+    while (!tg_vring_get_used(vr, &id, &len)) {
+        assert_true(now_ms() - t0 < ms);
+        sleep_ms(5);
+    }
+    return len;
 }
 
 /* REQ: REQ-RMT-050 REQ-RMT-051 REQ-RMT-052 REQ-RMT-014.b REQ-RMT-015 REQ-RMT-032 */
@@ -1851,16 +1859,7 @@ static void test_sysmem_same_layout_other_file_remaps(void **state)
     assert_int_equal(file_count(p.log, "guest RAM: 2 regions mapped"), 2);
     tg_vring vr;
     virtio_setup(&p, &vr, &r2); /* served from the second file */
-    tg_vring_set_desc(&vr, 0, BUF_GPA, 16, SVD_VRING_DESC_F_WRITE, 0);
-    tg_vring_publish(&vr, 0);
-    vio_w(&p, 0x3000, 0, 2);
-    uint32_t id, len;
-    const uint64_t t0 = now_ms();
-    while (!tg_vring_get_used(&vr, &id, &len)) {
-        assert_true(now_ms() - t0 < 2000);
-        sleep_ms(5);
-    }
-    assert_int_equal(len, 16);
+    assert_int_equal(entropy_first_16(&p, &vr, 2000), 16);
     assert_int_equal(px_stop(&p, SIGTERM), 0);
     ram_free(&r1);
     ram_free(&r2);
@@ -2138,16 +2137,8 @@ static void test_entropy_source_and_rate_options(void **state)
     px_start(&p, args);
     sysmem_pc(&p, &r);
     virtio_setup(&p, &vr, &r);
-    tg_vring_set_desc(&vr, 0, BUF_GPA, 16, SVD_VRING_DESC_F_WRITE, 0);
-    tg_vring_publish(&vr, 0);
-    vio_w(&p, 0x3000, 0, 2);
-    uint32_t id, len;
-    uint64_t t0 = now_ms();
-    while (!tg_vring_get_used(&vr, &id, &len)) {
-        assert_true(now_ms() - t0 < 2000); /* the health tests' batches are served from the timer */
-        sleep_ms(5);
-    }
-    assert_int_equal(len, 16);
+    /* the health tests' batches are served from the timer */
+    assert_int_equal(entropy_first_16(&p, &vr, 2000), 16);
     int at = -1;
     for (int k = 1024; k < 4096 - 16 && at < 0; k++) {
         bool same = true;
@@ -2190,16 +2181,7 @@ static void test_entropy_source_health_failure_episode(void **state)
     px_start(&p, args);
     sysmem_pc(&p, &r);
     virtio_setup(&p, &vr, &r);
-    tg_vring_set_desc(&vr, 0, BUF_GPA, 16, SVD_VRING_DESC_F_WRITE, 0);
-    tg_vring_publish(&vr, 0);
-    vio_w(&p, 0x3000, 0, 2);
-    uint32_t id, len;
-    uint64_t t0 = now_ms();
-    while (!tg_vring_get_used(&vr, &id, &len)) {
-        assert_true(now_ms() - t0 < 3000);
-        sleep_ms(5);
-    }
-    assert_int_equal(len, 16);
+    assert_int_equal(entropy_first_16(&p, &vr, 3000), 16);
     bool zero = true;
     for (unsigned i = 0; i < 16u; i++) {
         zero = zero && r.map[BUF_GPA + i] == 0u;
