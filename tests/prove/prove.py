@@ -665,6 +665,10 @@ def main(argv):
     if bad_ids:
         return 1
     only, root, page = [], REPO, None
+    for opt in ("--root", "--only"):
+        if opt in args[-1:]:
+            print(f"prove: {opt} needs a value", file=sys.stderr)
+            return 2
     if "--root" in args:
         i = args.index("--root")
         root = pathlib.Path(args[i + 1]).resolve()
@@ -673,8 +677,16 @@ def main(argv):
         i = args.index("--only")
         only.append(args[i + 1])
         del args[i:i + 2]
+    expect_fail = "--expect-fail" in args
+    args = [a for a in args if a != "--expect-fail"]
+    names = {u.__name__ for u in WP_UNITS + WP_UNITS_OPEN + EVA_DRIVERS + EVA_PENDING_DRIVERS}
+    bad = [a for a in args if a.startswith("-")] + [n for n in only if n not in names]
+    if bad or not 1 <= len(args) <= 2:
+        print(f"prove: usage: prove.py OUTDIR [PAGE] [--only NAME ...] [--root DIR] [--expect-fail]"
+              f"{' (not an option or unit: ' + ', '.join(bad) + ')' if bad else ''}", file=sys.stderr)
+        return 2
     out = pathlib.Path(args[0])
-    page = pathlib.Path(args[1]) if len(args) > 1 else None
+    page = pathlib.Path(args[1]) if len(args) > 1 and not expect_fail else None
     out.mkdir(parents=True, exist_ok=True)
     why3_ready()
     jobs = []
