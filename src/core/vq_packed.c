@@ -356,7 +356,7 @@ static svd_result vqp_indirect(const svd_vq *q, const svd_gmem *m, svd_vq_chain 
     uint32_t i;
     SVD_ENSURE_RULE(q->indirect, SVD_WHY_INDIRECT_FEATURE);
     SVD_ENSURE_RULE(len != 0u && (len % VQP_DESC_SIZE) == 0u, SVD_WHY_INDIRECT_LEN);
-    SVD_ENSURE_RULE(len / VQP_DESC_SIZE <= q->size, SVD_WHY_INDIRECT_LEN);
+    SVD_ENSURE_RULE(len <= VQP_DESC_SIZE * (uint32_t)q->size, SVD_WHY_INDIRECT_LEN);
     SVD_ENSURE_RULE(svd_is_ok(svd_gmem_translate(m, addr, len, SVD_GMEM_READ, &t)), SVD_WHY_INDIRECT_MEMORY);
     for (i = 0u; i < len / VQP_DESC_SIZE; i++) {
         uint8_t raw[VQP_DESC_SIZE];

@@ -399,12 +399,26 @@ def eva_vq_packed_event(root):
     return eva_vq(root, "packed", "EVENT_IDX (off/wrap in both event structures)")
 
 
+# The INDIRECT_DESC drivers: also the return states of gmem_find kept apart by
+# the region found (-eva-split-return-function gmem_find:full). An indirect
+# table's address is any guest value; joined over the regions, the offset in
+# the region (gpa - region base) is unbounded, kept apart it lies inside the
+# region and the table read inside its host object.
+VQ_INDIRECT_EVA = ["-eva-split-return-function", "gmem_find:full"]
+
+
+# REQ: REQ-GATE-016
 def eva_vq_split_indirect(root):
-    return eva_vq(root, "split", "EVENT_IDX and INDIRECT_DESC")
+    d = eva_vq(root, "split", "EVENT_IDX and INDIRECT_DESC")
+    d["extra"] += VQ_INDIRECT_EVA
+    return d
 
 
+# REQ: REQ-GATE-016
 def eva_vq_packed_indirect(root):
-    return eva_vq(root, "packed", "EVENT_IDX and INDIRECT_DESC")
+    d = eva_vq(root, "packed", "EVENT_IDX and INDIRECT_DESC")
+    d["extra"] += VQ_INDIRECT_EVA
+    return d
 
 
 
@@ -433,7 +447,8 @@ def eva_aml(root):
                      "capacity up to their size")
 
 
-EVA_DRIVERS = [eva_fdt, eva_vdev_pci_msix, eva_span, eva_vdev_pci, eva_vdev_mmio, eva_vq_packed_event, eva_vq_packed_plain, eva_vq_split_event,
+EVA_DRIVERS = [eva_fdt, eva_vdev_pci_msix, eva_span, eva_vdev_pci, eva_vdev_mmio, eva_vq_packed_indirect,
+               eva_vq_split_indirect, eva_vq_packed_event, eva_vq_packed_plain, eva_vq_split_event,
                eva_vq_split_plain, eva_options, eva_wdt_esb, eva_health, eva_gmem, eva_vdev_none,
                eva_wdt_sp805, eva_ratelimit, eva_wdt_ib700]
 
@@ -441,33 +456,14 @@ EVA_DRIVERS = [eva_fdt, eva_vdev_pci_msix, eva_span, eva_vdev_pci, eva_vdev_mmio
 # the stage (run them with --only NAME); every alarm they raise has been
 # analysed and found false (a precision loss of Eva's non-relational domains,
 # named here), none is a defect of the core. The page lists them.
-INDIRECT_WHY = ("{n}, false: an indirect table's entry count is bounded by `len / 16 <= size`, a test Eva does "
-                "not reduce len by (it reduces no operand of a division), and {walk}; so the table index is "
-                "bounded by 2^28, not by the queue size. Rewritten as `len <= 16 * size` (the same test, len "
-                "being a multiple of 16), and in virtqueue.c the entry count taken from the translated span "
-                "(t.len / 16, equal to len), the table index is bounded by the queue size; {seen}; {f} is not "
-                "this branch's to change")
 EVA_PENDING = {
-    "eva_vq_split_indirect": INDIRECT_WHY.format(n="3 alarms (vq_load_desc, vq_copy_in)", f="virtqueue.c",
-                                                 walk="vq_walk_chain computes the table's entry count from its "
-                                                      "own len, not from the one vq_walk_indirect checked",
-                                                 seen="on a copy of the core so changed the 3 alarms stay with "
-                                                      "-eva-partition-history 3 (the regions gmem_find returns "
-                                                      "are joined), and with history 6 the analysis had not "
-                                                      "ended after 345 s on the loaded machine (stopped)"),
-    "eva_vq_packed_indirect": INDIRECT_WHY.format(n="1 alarm (vqp_copy_in in vqp_indirect)", f="vq_packed.c",
-                                                  walk="the table is read in the function that checks it",
-                                                  seen="on a copy of the core so changed, with "
-                                                       "-eva-partition-history 8 (the regions found by gmem_find "
-                                                       "kept apart), it ends with 0 alarms in 274 s on the loaded "
-                                                       "machine: too slow for the stage yet"),
     "eva_aml": "0 alarms since the SSDT checksum loop states its own bound (i < cap), but not gated: the "
                "uniqueness check calls memcmp, which Eva has no builtin for, so it takes Frama-C's libc "
                "specification of memcmp as given (its assigns and from clauses stay unknown) and that assumption "
                "is not registered yet; and the analysis took 379 s on the loaded machine (33 devices of unknown "
                "names, an SSDT of any count), too long for the stage as it is",
 }
-EVA_PENDING_DRIVERS = [eva_aml, eva_vq_split_indirect, eva_vq_packed_indirect]
+EVA_PENDING_DRIVERS = [eva_aml]
 
 EVA_BUILTINS = ("memcpy", "memset")
 
