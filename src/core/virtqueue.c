@@ -580,7 +580,8 @@ static svd_result vq_walk_buffer(const svd_gmem *m, svd_vq_desc *segs, uint32_t 
     assigns *t;
     ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
     ensures nested: nested ==> \result.err != SVD_OK;
-    ensures ok: \result.err == SVD_OK ==> 0 < len / 16 <= size && \valid_read(t->ptr + (0 .. 16 * (len / 16) - 1)); */
+    ensures ok: \result.err == SVD_OK ==> t->len == len && 0 < len / 16 <= size &&
+                \valid_read(t->ptr + (0 .. 16 * (len / 16) - 1)); */
 static svd_result vq_walk_indirect(bool feature, uint32_t size, const svd_gmem *m, bool nested, uint64_t addr,
                                    uint32_t len, uint16_t flags, svd_span *t)
 {
@@ -588,7 +589,7 @@ static svd_result vq_walk_indirect(bool feature, uint32_t size, const svd_gmem *
     SVD_ENSURE_RULE(!nested, SVD_WHY_INDIRECT_NESTED);
     SVD_ENSURE_RULE((flags & SVD_VRING_DESC_F_NEXT) == 0u, SVD_WHY_INDIRECT_NEXT);
     SVD_ENSURE_RULE(len != 0u && (len % VQ_DESC_SIZE) == 0u, SVD_WHY_INDIRECT_LEN);
-    SVD_ENSURE_RULE(len / VQ_DESC_SIZE <= size, SVD_WHY_INDIRECT_LEN);
+    SVD_ENSURE_RULE(len <= VQ_DESC_SIZE * size, SVD_WHY_INDIRECT_LEN);
     SVD_ENSURE_RULE(svd_is_ok(svd_gmem_translate(m, addr, len, SVD_GMEM_READ, t)), SVD_WHY_INDIRECT_MEMORY);
     return svd_ok();
 }
@@ -657,7 +658,7 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
             /* The device ignores WRITE on the descriptor naming the table (§2.7.5.3.2). */
             table = t.ptr;
             table_aligned = false;
-            table_n = len / VQ_DESC_SIZE;
+            table_n = (uint32_t)(t.len / VQ_DESC_SIZE);
             visits = 0u;
             in_indirect = true;
             idx = 0u;

@@ -10,8 +10,8 @@
  *   once with an acquire load and decide whether anything is there; the
  *   rest of that descriptor, and every further descriptor of the chain
  *   (which the driver wrote before the head's flags), are read after it,
- *   each byte exactly once, into locals that alone are checked and used
- *   (no double fetch).
+ *   each field once with an aligned load of its width (indirect tables byte
+ *   by byte), into locals that alone are checked and used (no double fetch).
  * - Positions are kept as the spec's 16-bit encoding, ring offset in bits
  *   0-14 and wrap counter in bit 15: the same value vhost-user carries in
  *   SET/GET_VRING_BASE and the event suppression structures carry in
@@ -66,6 +66,22 @@ static void vqp_copy_in(uint8_t *dst, const uint8_t *src, size_t n)
     for (i = 0u; i < n; i++) {
         dst[i] = s[i];
     }
+}
+
+/* One volatile load of the 16- or 32-bit field at byte offset @off of the
+ * ring descriptor at @slot. The ring's host address is 4-byte aligned
+ * (checked at enable) and a descriptor is 16 bytes, so every such field,
+ * and each half of the 64-bit address, is naturally aligned. */
+static uint16_t vqp_read16(const uint8_t *slot, uint32_t off)
+{
+    const volatile uint16_t *p = (const volatile uint16_t *)(const volatile void *)(slot + off);
+    return vqp_le16(*p);
+}
+
+static uint32_t vqp_read32(const uint8_t *slot, uint32_t off)
+{
+    const volatile uint32_t *p = (const volatile uint32_t *)(const volatile void *)(slot + off);
+    return vqp_le32(*p);
 }
 
 /* A little-endian 16-bit field of a descriptor copied out by vqp_copy_in(). */
@@ -356,7 +372,7 @@ static svd_result vqp_indirect(const svd_vq *q, const svd_gmem *m, svd_vq_chain 
     uint32_t i;
     SVD_ENSURE_RULE(q->indirect, SVD_WHY_INDIRECT_FEATURE);
     SVD_ENSURE_RULE(len != 0u && (len % VQP_DESC_SIZE) == 0u, SVD_WHY_INDIRECT_LEN);
-    SVD_ENSURE_RULE(len / VQP_DESC_SIZE <= q->size, SVD_WHY_INDIRECT_LEN);
+    SVD_ENSURE_RULE(len <= VQP_DESC_SIZE * (uint32_t)q->size, SVD_WHY_INDIRECT_LEN);
     SVD_ENSURE_RULE(svd_is_ok(svd_gmem_translate(m, addr, len, SVD_GMEM_READ, &t)), SVD_WHY_INDIRECT_MEMORY);
     for (i = 0u; i < len / VQP_DESC_SIZE; i++) {
         uint8_t raw[VQP_DESC_SIZE];
@@ -382,22 +398,21 @@ static svd_result vqp_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t he
 
     (void)memset(w, 0, sizeof(*w));
     for (;;) {
-        uint8_t raw[VQP_DESC_SIZE];
         const uint8_t *slot = vqp_slot(q, pos);
 
         SVD_ENSURE_RULE(n < q->size, SVD_WHY_CHAIN_LOOP);
         SVD_ENSURE_RULE(n < room, SVD_WHY_RING_OVERRUN);
-        if (n == 0u) {
-            /* The head's flags were read once already (the acquire). */
-            vqp_copy_in(raw, slot, VQP_OFF_FLAGS);
-        } else {
-            vqp_copy_in(raw, slot, sizeof(raw));
-            flags = vqp_get16(raw, VQP_OFF_FLAGS);
+        /* Each field read once, with one load of its own width. The head's
+         * flags were read already (the acquire, which orders these loads
+         * after it); the driver makes a chain's other descriptors available
+         * before its head, so theirs are checked here. */
+        if (n != 0u) {
+            flags = vqp_read16(slot, VQP_OFF_FLAGS);
             SVD_ENSURE_RULE(vqp_is_avail(flags, pos), SVD_WHY_DESC_WRAP);
         }
         n++;
-        const uint64_t addr = svd_load_le64(raw);
-        const uint32_t len = svd_load_le32(raw + VQP_OFF_LEN);
+        const uint64_t addr = (uint64_t)vqp_read32(slot, 0u) | ((uint64_t)vqp_read32(slot, 4u) << 32);
+        const uint32_t len = vqp_read32(slot, VQP_OFF_LEN);
         if ((flags & SVD_VRING_DESC_F_INDIRECT) != 0u) {
             /* An indirect descriptor is the whole list (§2.8.7: a list
              * holds descriptors of one type). */
@@ -408,7 +423,7 @@ static svd_result vqp_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t he
         }
         if ((flags & SVD_VRING_DESC_F_NEXT) == 0u) {
             /* The buffer id is in the last descriptor of the list (§2.8.6). */
-            *id = vqp_get16(raw, VQP_OFF_ID);
+            *id = vqp_read16(slot, VQP_OFF_ID);
             break;
         }
         pos = vqp_advance(q, pos, 1u);

@@ -561,6 +561,21 @@ test_proof_gates_bite() {
             ok "Eva: ${d%%:*} raises the alarm in ${d#*:}"; else bad "Eva: ${d%%:*} no alarm in ${d#*:}"; cat "$t/out"; fi
     done
     cp src/core/virtqueue.c src/core/vq_packed.c src/core/fdt.c src/core/pci.c "$c/src/core/"
+    # The INDIRECT_DESC drivers: an indirect table allowed one descriptor more
+    # than the queue size (split and packed walks) is read past its region.
+    grep -qF 'len <= VQ_DESC_SIZE * size,' "$c/src/core/virtqueue.c" &&
+        grep -qF 'len <= VQP_DESC_SIZE * (uint32_t)q->size,' "$c/src/core/vq_packed.c" ||
+        { bad "proof seed: indirect table bound not found"; return; }
+    sed -i 's/len <= VQ_DESC_SIZE \* size,/len <= VQ_DESC_SIZE * (size + 1u),/' "$c/src/core/virtqueue.c"
+    sed -i 's/len <= VQP_DESC_SIZE \* (uint32_t)q->size,/len <= VQP_DESC_SIZE * ((uint32_t)q->size + 1u),/' \
+        "$c/src/core/vq_packed.c"
+    expect_fail "Eva: an indirect table one descriptor over the queue size (split and packed walks) raises an alarm" \
+        python3 tests/prove/prove.py "$t/prove-ind" --root "$c" --only eva_vq_split_indirect --only eva_vq_packed_indirect
+    for d in eva_vq_split_indirect:virtqueue.c.*vq_copy_in eva_vq_packed_indirect:vq_packed.c.*vqp_copy_in; do
+        if grep -A1 -E "${d%%:*} +Eva [1-9][0-9]* alarms" "$t/out" | grep -qE "${d#*:}"; then
+            ok "Eva: ${d%%:*} raises the alarm in ${d#*:}"; else bad "Eva: ${d%%:*} no alarm in ${d#*:}"; cat "$t/out"; fi
+    done
+    cp src/core/virtqueue.c src/core/vq_packed.c "$c/src/core/"
     expect_pass "Eva + WP: the unseeded copy passes" \
         python3 tests/prove/prove.py "$t/prove-ok" "$t/proof.md" --root "$c" --only eva_vdev_mmio --only wp_span --only wp_vq_walk_bounds
     if grep -qE '^\| `wp_span` \| `svd_cursor_read_le64` \| ([0-9]+)/\1 \|' "$t/proof.md"; then

@@ -118,4 +118,29 @@ void svd_fc_memcpy_u8(uint8_t *d, const uint8_t *s, size_t n);
 #define memcpy(d, s, n) ((void)svd_fc_memcpy_u8((uint8_t *)(d), (const uint8_t *)(s), (n)), (d))
 #endif
 
+/* SVD-PRF-021 (Eva only): memcmp, which Eva has no builtin for (its libc
+ * specification's clauses would stay unknown). The model compares the first
+ * n bytes as unsigned char and returns a value of the sign C11 7.24.4.1
+ * requires (its magnitude is unspecified there; the core compares it with 0
+ * only). It reads every one of the n bytes of both objects, also after the
+ * first difference, so Eva checks the whole range a library memcmp may read. */
+#ifndef SVD_PROVE_WP
+#include <string.h>
+static inline int svd_fc_memcmp(const void *a, const void *b, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)a;
+    const unsigned char *q = (const unsigned char *)b;
+    int r = 0;
+    for (size_t i = 0u; i < n; i++) {
+        const unsigned char x = p[i];
+        const unsigned char y = q[i];
+        if (r == 0 && x != y) {
+            r = (x < y) ? -1 : 1;
+        }
+    }
+    return r;
+}
+#define memcmp(a, b, n) svd_fc_memcmp((a), (b), (n))
+#endif
+
 #endif /* SVD_FC_BUILTINS_H */
