@@ -230,12 +230,13 @@ def wp_vq_enable(root):
 # WP_UNITS_OPEN hold some of them: `--only NAME` runs one, the stage does not.
 WP_PENDING = {
     "vq_walk_chain (unit wp_vq_walk; its table bounds are in the stage as wp_vq_walk_bounds)":
-        "181 of 183 goals proved (-wp-split, 40 s per goal): every goal but the loop invariant frame, gmem_ok(m) "
-        "(established after the stores zeroing the walk totals, kept across a buffer step). The unit runs with "
-        "-wp-prop=-frame and proves the other 181; the two open goals are the frame of a store outside the map "
-        "over the map's region array, which neither prover finds (a reduced case shows the cause: a conjunct of "
-        "the quantified region predicate reading a field past the region's size, such as the host pointer or "
-        "the access bits); wp_vq_walk_bounds rests on the invariant as on a hypothesis (SVD-PRF-012)",
+        "182 of 184 goals proved (-wp-split, 40 s per goal): every goal but two of the loop invariant frame, "
+        "gmem_ok(m) (established after the stores zeroing the walk totals, kept across a buffer step). The unit "
+        "runs with -wp-prop=-frame and proves the other 181. The two open goals are a frame: stores outside "
+        "the map leave its quantified region predicate true. Neither prover finds it (in a reduced case, one "
+        "call assigning a struct apart from the map, they carry the conjuncts on gpa and size but not those on "
+        "the host pointer or the access bits); wp_vq_walk_bounds rests on the invariant as on a hypothesis "
+        "(SVD-PRF-012)",
     "vq_commit, vq_take (unit wp_vq_take)":
         "every goal but three of 235 proved: the inv postcondition on the two success paths and one part of "
         "ok. The invariant is proved up to the last store to the queue (assertions walked, counted, "

@@ -14,8 +14,8 @@ ASSUMPTIONS = {
     "SVD-PRF-009": "the packed interrupt decision assigns only the queue's signalled state (its contract, "
                    "taken as given by wp_vq_index)",
     "SVD-PRF-010": "the packed ring's enable, pop and push do what their contracts in core_priv.h say (taken as "
-                   "given by wp_vq_push, and by the open units wp_vq_pop and wp_vq_enable; vq_packed.c has no WP "
-                   "unit yet)",
+                   "given by wp_vq_push, wp_vq_pop and wp_vq_pop_post, and by the open unit wp_vq_enable; "
+                   "vq_packed.c has no WP unit yet)",
     "SVD-PRF-011": "a queue's size is one of the 16 powers of two up to 32768 (the bit test the code uses, "
                    "checked on every value up to 2^16 + 1 by the unit tests)",
     "SVD-PRF-012": "the split chain walk's loop invariant frame (the map still valid after the walk's own "
