@@ -529,7 +529,8 @@ typedef struct vq_walk {
  * room. Kept apart from the walk so that each proof obligation of the walk
  * sees one step; the chain's storage comes as values, so that no goal of the
  * walk has to show that the chain itself is not among what a step writes. */
-/*@ requires gmem_ok(m) && \valid(w) && \separated(w, m);
+/*@ requires map: gmem_ok(m);
+    requires \valid(w) && \separated(w, m);
     requires cap > 0 ==> \valid(segs + (0 .. cap - 1)) && \separated(segs + (0 .. cap - 1), w, m);
     requires vq_walk_ok(w, cap) && w->ndesc < 2 * SVD_VQ_MAX_SIZE;
     assigns *w, segs[0 .. cap - 1];
@@ -576,7 +577,8 @@ static svd_result vq_walk_buffer(const svd_gmem *m, svd_vq_desc *segs, uint32_t 
 /* The indirect rules for a descriptor with INDIRECT set (@feature:
  * INDIRECT_DESC negotiated; @nested: it was found inside an indirect table;
  * @size: the queue size); the table's host span into *@t. */
-/*@ requires size <= SVD_VQ_MAX_SIZE && gmem_ok(m) && \valid(t) && \separated(t, m);
+/*@ requires map: gmem_ok(m);
+    requires size <= SVD_VQ_MAX_SIZE && \valid(t) && \separated(t, m);
     assigns *t;
     ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
     ensures nested: nested ==> \result.err != SVD_OK;
@@ -628,11 +630,16 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
     w->total = 0u;
     w->seen_write = false;
     w->truncated = false;
+    /* The invariant walk is vq_walk_ok spelled out: its reads after a step
+     * then simplify against the step's postconditions, which the predicate
+     * hid from the provers. */
     /*@ loop invariant tbl: 0 < table_n <= size && \valid_read(table + (0 .. 16 * table_n - 1));
         loop invariant main: !in_indirect ==> table_n == size;
         loop invariant idx: idx < table_n;
         loop invariant ttl: visits <= table_n;
-        loop invariant walk: vq_walk_ok(w, cap);
+        loop invariant frame: gmem_ok(m);
+        loop invariant walk: w->nsegs <= cap && w->nsegs <= w->ndesc &&
+            w->readable_len + w->writable_len <= w->total < VQ_CHAIN_LIMIT;
         loop invariant direct: !in_indirect ==> w->ndesc <= visits;
         loop invariant indirect: in_indirect ==> w->ndesc < size + visits;
         loop assigns visits, idx, table, table_aligned, table_n, in_indirect, *w, segs[0 .. cap - 1];

@@ -538,6 +538,15 @@ test_proof_gates_bite() {
     if grep -q 'not proved: typed_vq_walk_chain_loop_invariant_idx_preserved' "$t/out"; then
         ok "WP: the failed goal is the walk's index bound (vq_walk_chain)"; else bad "WP: the walk's index bound did not fail"; cat "$t/out"; fi
     cp src/core/virtqueue.c "$c/src/core/virtqueue.c"
+    # An indirect descriptor found inside an indirect table may be followed
+    # (the nesting rule weakened to what is always true there).
+    grep -q 'SVD_ENSURE_RULE(!nested, SVD_WHY_INDIRECT_NESTED);' "$c/src/core/virtqueue.c" || { bad "proof seed: nesting rule not found"; return; }
+    sed -i 's/SVD_ENSURE_RULE(!nested, SVD_WHY_INDIRECT_NESTED);/SVD_ENSURE_RULE(!nested || feature, SVD_WHY_INDIRECT_NESTED);/' "$c/src/core/virtqueue.c"
+    expect_fail "WP: an indirect step that follows a nested indirect table fails a goal" \
+        python3 tests/prove/prove.py "$t/prove-ind" --root "$c" --only wp_vq_step_indirect
+    if grep -q 'not proved: typed_vq_walk_indirect_ensures_nested' "$t/out"; then
+        ok "WP: the failed goal is the indirect step's nesting rule (vq_walk_indirect)"; else bad "WP: the nesting rule did not fail"; cat "$t/out"; fi
+    cp src/core/virtqueue.c "$c/src/core/virtqueue.c"
     # One copy, one seed per driver below: the queue drivers, a chain walk
     # that records one segment past the caller's storage (split and packed);
     # eva_fdt, a header patch allowed one byte past the buffer; eva_vdev_pci_msix,
@@ -577,7 +586,8 @@ test_proof_gates_bite() {
     done
     cp src/core/virtqueue.c src/core/vq_packed.c "$c/src/core/"
     expect_pass "Eva + WP: the unseeded copy passes" \
-        python3 tests/prove/prove.py "$t/prove-ok" "$t/proof.md" --root "$c" --only eva_vdev_mmio --only wp_span --only wp_vq_walk_bounds
+        python3 tests/prove/prove.py "$t/prove-ok" "$t/proof.md" --root "$c" --only eva_vdev_mmio --only wp_span --only wp_vq_walk_bounds \
+        --only wp_vq_step_indirect
     if grep -qE '^\| `wp_span` \| `svd_cursor_read_le64` \| ([0-9]+)/\1 \|' "$t/proof.md"; then
         ok "proof page: per-function goal figures written (wp_span, svd_cursor_read_le64)"
     else bad "proof page: no per-function figures"; grep -n 'wp_span' "$t/proof.md" | head -5; fi

@@ -113,13 +113,22 @@ _SPLIT = ["-wp-split", "-wp-par", "2"]
 # One step of the chain walk: a buffer descriptor (write order, memory, byte
 # total < 2^32, the segment recorded only within the caller's storage) and
 # an indirect descriptor (the rules, the table's span of len / 16 <= size
-# descriptors inside one region).
-def wp_vq_step(root):
-    return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_buffer", "vq_walk_indirect"],
+# descriptors inside one region). One unit per function: together they were
+# past RUN_TIMEOUT on a loaded machine. The buffer step runs without
+# -wp-split: 74 goals instead of 383, each still small, in less prover time.
+def wp_vq_step_buffer(root):
+    return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_buffer"],
+                props="-@lemma", model="typed", extra=["-wp-par", "2"],
+                what="one buffer descriptor of the split-ring chain walk: write order, memory, the segment "
+                     "recorded only within the caller's storage, byte total < 2^32",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007"])
+
+
+def wp_vq_step_indirect(root):
+    return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_indirect"],
                 props="-@lemma", model="typed", extra=_SPLIT,
-                what="one step of the split-ring chain walk: a buffer descriptor (segments within the caller's "
-                     "storage, byte total < 2^32) and an indirect one (its table inside one region, at most "
-                     "queue-size descriptors)",
+                what="one indirect descriptor of the split-ring chain walk: the rules, its table inside one "
+                     "region, at most queue-size descriptors",
                 assumptions=["SVD-PRF-005", "SVD-PRF-007"])
 
 
@@ -128,7 +137,7 @@ def wp_vq_step(root):
 # than 2 * size descriptors per chain, and a loop variant (the walk ends).
 def wp_vq_walk(root):
     return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_chain"],
-                props="-@lemma", model="typed", extra=_SPLIT,
+                props="-@lemma,-frame", model="typed", extra=_SPLIT,
                 what="split-ring chain walk: every descriptor read inside the table it indexes, at most "
                      "table-size descriptors per table, fewer than 2 * size per chain, segments within the "
                      "caller's storage, byte total < 2^32, the walk terminates",
@@ -138,15 +147,18 @@ def wp_vq_walk(root):
 # The walk's bounds alone: the loop invariants on the table (every
 # descriptor read inside the table it indexes, at most table-size
 # descriptors per table, fewer than 2 * size per chain), the run-time checks
-# (-wp-rte) and the loop variant. The rest of the walk's goals are open
-# (wp_vq_walk, WP_PENDING); these rest on them as on hypotheses (SVD-PRF-012).
+# (-wp-rte), the loop variant, the segment and byte-total invariant (walk)
+# and the map precondition of each step at its call (map). They rest on the
+# loop invariant frame (the map still valid after a step) as on a hypothesis
+# (SVD-PRF-012); wp_vq_walk proves every other goal of the walk.
 # REQ: REQ-VQ-006 REQ-VQ-008
 def wp_vq_walk_bounds(root):
     return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_chain"],
-                props="tbl,main,idx,ttl,direct,indirect,@assert,@variant", model="typed", extra=_SPLIT,
+                props="tbl,main,idx,ttl,walk,direct,indirect,map,@assert,@variant", model="typed", extra=_SPLIT,
                 what="split-ring chain walk, table bounds: every descriptor read inside the table it indexes "
                      "(the queue's or an indirect one), at most table-size descriptors per table, every run-time "
-                     "check of the walk, the walk terminates",
+                     "check of the walk, segments within the caller's storage and byte total < 2^32 across the "
+                     "loop, the map precondition of each step, the walk terminates",
                 assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-012"])
 
 
@@ -163,12 +175,25 @@ def wp_vq_take(root):
 
 # svd_vq_pop: the state checks, the empty ring (with the EVENT_IDX re-check),
 # nothing changed on failure; the packed pop is taken as its contract says
-# (SVD-PRF-010).
+# (SVD-PRF-010). Two units (together they were past RUN_TIMEOUT on a loaded
+# machine): the postconditions, then the rest (run-time checks, assigns, the
+# callees' preconditions).
+_POP_POST = ["errs", "state", "inv", "broken", "ok", "kept", "untouched"]
+
+
+def wp_vq_pop_post(root):
+    return dict(files=core(root, *_VQ_FILES), fct=["svd_vq_pop"],
+                props=",".join(_POP_POST), model="typed", extra=_SPLIT,
+                what="split-ring pop, its postconditions: state checks, empty ring (EVENT_IDX re-check), nothing "
+                     "changed on failure, the chain's bounds, the invariant kept",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008", "SVD-PRF-010"])
+
+
 def wp_vq_pop(root):
     return dict(files=core(root, *_VQ_FILES), fct=["svd_vq_pop"],
-                props="-@lemma", model="typed", extra=_SPLIT,
-                what="split-ring pop: state checks, empty ring (EVENT_IDX re-check), nothing changed on failure, "
-                     "the chain's bounds",
+                props=",".join(["-@lemma"] + ["-" + p for p in _POP_POST]), model="typed", extra=_SPLIT,
+                what="split-ring pop, all but its postconditions: every run-time check, the assigns clause, "
+                     "the preconditions of vq_usable, vq_take and the packed pop at their calls",
                 assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008", "SVD-PRF-010"])
 
 
@@ -205,37 +230,35 @@ def wp_vq_enable(root):
 # WP_UNITS_OPEN hold some of them: `--only NAME` runs one, the stage does not.
 WP_PENDING = {
     "vq_walk_chain (unit wp_vq_walk; its table bounds are in the stage as wp_vq_walk_bounds)":
-        "169 of 172 goals proved (-wp-split, 40 s per goal); open: the map precondition gmem_ok(m) of "
-        "vq_walk_buffer and of vq_walk_indirect at their calls in the loop, and the preservation of the loop "
-        "invariant walk (segment count, byte total). Each needs that a step's writes (the walk totals, the "
-        "segment storage) leave the map unchanged, a frame over its region array the provers do not find; "
-        "wp_vq_walk_bounds rests on them as on hypotheses (SVD-PRF-012)",
-    "vq_walk_buffer, vq_walk_indirect (unit wp_vq_step)":
-        "450 goals with -wp-split: no goal failed in the 181 run before the per-process limit (RUN_TIMEOUT) on "
-        "a loaded machine; to be split further (one unit per function, or per postcondition)",
+        "182 of 184 goals proved (-wp-split, 40 s per goal): every goal but two of the loop invariant frame, "
+        "gmem_ok(m) (established after the stores zeroing the walk totals, kept across a buffer step). The unit "
+        "runs with -wp-prop=-frame and proves the other 181. The two open goals are a frame: stores outside "
+        "the map leave its quantified region predicate true. Neither prover finds it (in a reduced case, one "
+        "call assigning a struct apart from the map, they carry the conjuncts on gpa and size but not those on "
+        "the host pointer or the access bits); wp_vq_walk_bounds rests on the invariant as on a hypothesis "
+        "(SVD-PRF-012)",
     "vq_commit, vq_take (unit wp_vq_take)":
         "every goal but three of 235 proved: the inv postcondition on the two success paths and one part of "
         "ok. The invariant is proved up to the last store to the queue (assertions walked, counted, "
         "published); the provers do not carry it across the stores of the chain token (the chain is required "
         "apart from the queue, \\separated(c, q, m)), whether those stores come first or last, as separate "
         "stores or as one call assigning *c",
-    "svd_vq_pop (unit wp_vq_pop)":
-        "223 goals with -wp-split: no goal failed in the 118 run on a loaded machine before the run was "
-        "stopped; not yet run to its end",
     "svd_vq_enable (unit wp_vq_enable)":
-        "contract restructured so that assigns names every write: the queue's fields and, for a packed queue, "
-        "the guest memory of the map (svd_vqp_enable writes the device event structure at an address found "
-        "in the call; its contract in core_priv.h names the map's region bytes); the size precondition is "
-        "SVD-PRF-011; not yet run",
+        "155 of 157 goals proved (-wp-split, 40 s per goal); open: on the split success path, the postconditions "
+        "ok and inv for the ring pointers just stored (vq_rings_ok: each ring valid and apart from the queue, "
+        "from vq_map_rings' region membership and gmem_apart); assigns names every write, including the "
+        "packed device-event write (svd_vqp_enable's contract in core_priv.h, SVD-PRF-010); the size "
+        "precondition is SVD-PRF-011",
     "vq_packed.c (svd_vqp_enable, svd_vqp_pop, svd_vqp_push)":
         "contracts written in core_priv.h (what the split units assume of the packed hand-over, SVD-PRF-010); "
         "the packed ring has no WP unit yet",
 }
 
 # Longest first: two processes at a time pack better.
-WP_UNITS = [wp_vq_push, wp_vq_walk_bounds, wp_ratelimit, wp_vq_index, wp_gmem, wp_vq_rings, wp_span, wp_gmem_lemma]
+WP_UNITS = [wp_vq_push, wp_vq_walk_bounds, wp_ratelimit, wp_vq_index, wp_vq_pop, wp_vq_pop_post, wp_vq_step_buffer,
+            wp_gmem, wp_vq_rings, wp_vq_step_indirect, wp_span, wp_gmem_lemma]
 # Units whose goals are not all proved yet (WP_PENDING): run only on request.
-WP_UNITS_OPEN = [wp_vq_step, wp_vq_walk, wp_vq_take, wp_vq_pop, wp_vq_enable]
+WP_UNITS_OPEN = [wp_vq_walk, wp_vq_take, wp_vq_enable]
 
 # ---------------------------------------------------------------- Eva drivers
 # Each driver is tests/prove/eva_NAME.c with a main(); the core files it builds.

@@ -14,13 +14,12 @@ ASSUMPTIONS = {
     "SVD-PRF-009": "the packed interrupt decision assigns only the queue's signalled state (its contract, "
                    "taken as given by wp_vq_index)",
     "SVD-PRF-010": "the packed ring's enable, pop and push do what their contracts in core_priv.h say (taken as "
-                   "given by wp_vq_push, and by the open units wp_vq_pop and wp_vq_enable; vq_packed.c has no WP "
-                   "unit yet)",
+                   "given by wp_vq_push, wp_vq_pop and wp_vq_pop_post, and by the open unit wp_vq_enable; "
+                   "vq_packed.c has no WP unit yet)",
     "SVD-PRF-011": "a queue's size is one of the 16 powers of two up to 32768 (the bit test the code uses, "
                    "checked on every value up to 2^16 + 1 by the unit tests)",
-    "SVD-PRF-012": "the split chain walk's three open goals (the map still valid after a step; the segment and byte "
-                   "totals kept) and its two steps' contracts (unit wp_vq_step, open), on which wp_vq_walk_bounds "
-                   "rests as on hypotheses",
+    "SVD-PRF-012": "the split chain walk's loop invariant frame (the map still valid after the walk's own "
+                   "stores: two goals, open), on which wp_vq_walk_bounds rests as on a hypothesis",
     "SVD-PRF-020": "queue drivers: each host mapping ends in a write-only region (a table read is bounded by "
                    "the mapping, the region bound is translate's WP contract)",
 }
@@ -122,7 +121,7 @@ def write(summary, page):
           "These ACSL contracts are in the source but their goals are not all proved in the stage: they are not "
           "evidence. Where a unit of the stage rests on one of them as on a hypothesis (WP proves each goal taking "
           "the other annotations it meets as given), the assumption names it: SVD-PRF-010 (the packed hand-over) "
-          "and SVD-PRF-012 (the chain walk's open goals). What they cover is covered by the unit, fuzz and "
+          "and SVD-PRF-012 (the chain walk's frame invariant). What they cover is covered by the unit, fuzz and "
           "sanitizer runs (and, for the packed ring, by the Eva drivers that start packed queues).", ""]
     L += [f"- `{md(k)}`: {md(v)}" for k, v in summary.get("wp_pending", {}).items()] or ["None."]
     L += ["", "## Assumptions", ""]
