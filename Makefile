@@ -77,6 +77,11 @@ VALGRIND := valgrind --quiet --error-exitcode=1 --leak-check=full --show-leak-ki
 # at the first failure, then print "STAGE: <n> test programs RESULT".
 run_each = @set -e; n=0; for t in $(2); do echo "--- $$t"; $(3) $$t; n=$$((n+1)); done; \
            echo "$(1): $$n test programs $(4)"
+# $(call run_par,STAGE,PROGRAMS,PREFIX,RESULT): the same, RUN_JOBS programs at
+# a time (default: the cores), each block printed in order; every program runs
+# and the failed ones are named. Only for programs that share no files or ports.
+RUN_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+run_par  = @tools/build/run_par.sh "$(1)" "$(4)" $(RUN_JOBS) "$(3)" $(2)
 
 # ---------------------------------------------------------------- core
 CORE_SRC  := $(sort $(wildcard src/core/*.c))

@@ -27,7 +27,7 @@ unit-asan:
 
 # The release-flag programs ($(B)/unit, gcc -O2): any memcheck error or leak fails.
 unit-valgrind: $(UNIT_BIN)
-	$(call run_each,unit-valgrind,$(UNIT_BIN),$(VALGRIND),clean under memcheck (errors and leaks))
+	$(call run_par,unit-valgrind,$(UNIT_BIN),$(VALGRIND),clean under memcheck (errors and leaks))
 
 # Purity: no object of src/core may have writable data or import anything but
 # memcpy/memset/memcmp. Built with gcc -O2 (the release configuration).

@@ -19,6 +19,21 @@ LINT_DIR      := $(B)/lint
 lint_cflags    = $(if $(filter src/core/%,$(1)),$(STD) $(CPPFLAGS_ALL),$(STD) $(CPPFLAGS_ALL) -D_GNU_SOURCE $(LINT_INC))
 # The lines of a tool log that are findings (file:line:col: error|warning:).
 LINT_FINDING  := '^[^ ]+:[0-9]+:[0-9]+: (error|warning):'
+# clang-tidy and the analyzer run on one file at a time, LINT_JOBS files side
+# by side (default: the cores).
+LINT_JOBS     ?= $(shell nproc 2>/dev/null || echo 1)
+# $(call lint_each,LOG,CMD): in a recipe, $(call CMD,FILE) for every file of
+# LINT_SRC, LINT_JOBS at a time, each into a log of its own; the logs are then
+# appended to LOG in LINT_SRC order (the same log as one run after another)
+# and rc is set to 1 when any run failed.
+lint_log   = $(1).d/$(subst /,_,$(2)).log
+lint_each  = rm -rf $(1).d; mkdir -p $(1).d; : > $(1); rc=0; n=0; \
+  $(foreach f,$(LINT_SRC),{ $(call $(2),$(f)) >$(call lint_log,$(1),$(f)) 2>&1 || : >$(call lint_log,$(1),$(f)).failed; } & \
+    n=$$((n + 1)); if [ $$n -ge $(LINT_JOBS) ]; then wait -n; n=$$((n - 1)); fi;) wait; \
+  cat $(foreach f,$(LINT_SRC),$(call lint_log,$(1),$(f))) >> $(1); \
+  if ls $(1).d/*.failed >/dev/null 2>&1; then rc=1; fi
+lint_tidy_cmd     = clang-tidy --quiet $(1) -- $(call lint_cflags,$(1))
+lint_analyzer_cmd = $(CC) $(call lint_cflags,$(1)) $(WARN) -O1 -fanalyzer -c $(1) -o /dev/null
 
 PKGS += cppcheck clang-tidy python3
 
@@ -42,8 +57,7 @@ lint-cppcheck:
 
 # One clang-tidy run per file; a finding in a header is reported once.
 lint-tidy:
-	@mkdir -p $(LINT_DIR); : > $(LINT_DIR)/tidy.log; rc=0; \
-	$(foreach f,$(LINT_SRC),clang-tidy --quiet $(f) -- $(call lint_cflags,$(f)) >>$(LINT_DIR)/tidy.log 2>&1 || rc=1;) \
+	@mkdir -p $(LINT_DIR); $(call lint_each,$(LINT_DIR)/tidy.log,lint_tidy_cmd); \
 	{ grep -E $(LINT_FINDING) $(LINT_DIR)/tidy.log || true; } | sort -u > $(LINT_DIR)/tidy.findings; \
 	cat $(LINT_DIR)/tidy.findings; n=$$(grep -c . $(LINT_DIR)/tidy.findings); \
 	if [ $$rc != 0 ] && [ $$n = 0 ]; then cat $(LINT_DIR)/tidy.log; n=1; fi; \
@@ -51,8 +65,7 @@ lint-tidy:
 
 # gcc's static analyzer with the project's strict warning set, -Werror.
 lint-analyzer:
-	@mkdir -p $(LINT_DIR); : > $(LINT_DIR)/analyzer.log; rc=0; \
-	$(foreach f,$(LINT_SRC),$(CC) $(call lint_cflags,$(f)) $(WARN) -O1 -fanalyzer -c $(f) -o /dev/null >>$(LINT_DIR)/analyzer.log 2>&1 || rc=1;) \
+	@mkdir -p $(LINT_DIR); $(call lint_each,$(LINT_DIR)/analyzer.log,lint_analyzer_cmd); \
 	{ grep -E $(LINT_FINDING) $(LINT_DIR)/analyzer.log || true; } > $(LINT_DIR)/analyzer.findings; \
 	cat $(LINT_DIR)/analyzer.findings; n=$$(grep -c . $(LINT_DIR)/analyzer.findings); \
 	if [ $$rc != 0 ] && [ $$n = 0 ]; then cat $(LINT_DIR)/analyzer.log; n=1; fi; \

@@ -596,24 +596,47 @@ test_proof_gates_bite() {
 # fz_build DIR CORE TARGET [EXTRA...]: the fuzz target tests/fuzz/TARGET.c built
 # into DIR/TARGET as mk/fuzz.mk builds it (SAN_CC, SAN_FLAGS, -fsanitize=fuzzer,
 # the strict warnings), against the core sources under CORE/src/core (a seeded
-# copy or the tree's own). Core objects are cached per source content, so a
-# seeded copy recompiles only the file it changed.
+# copy or the tree's own). Core objects are cached per source content in
+# $fz_cache, shared by every test function (the driver fills it with the
+# tree's own objects first, fz_warm), so a seeded copy recompiles only the file
+# it changed. An object is written under a temporary name and renamed: two
+# functions running side by side never see a half-written one.
+fz_cflags=(-Iinclude -DSVD_VERSION=\"0.0.0\" -std=c11 -Wall -Wextra -Wpedantic -Werror -Wconversion
+           -Wsign-conversion -Wshadow -Wcast-qual -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
+           -Wundef -Wpointer-arith -Wwrite-strings -Wold-style-definition -Wmissing-declarations
+           -Wswitch-default -Wnull-dereference -O1 -g)
+fz_cache="$t/fzobj"
+# fz_obj SRC: the cached object of core source SRC (compiled when missing); prints its path.
+fz_obj() {
+    local f=$1 o
+    o="$fz_cache/$(basename "$f" .c)-$(sha1sum "$f" | cut -c1-12).o"
+    if [ ! -f "$o" ]; then
+        # shellcheck disable=SC2086
+        "$SAN_CC" "${fz_cflags[@]}" -fno-common -fsanitize=fuzzer-no-link $SAN_FLAGS -c "$f" -o "$o.$BASHPID" &&
+            mv -f "$o.$BASHPID" "$o" || { rm -f "$o.$BASHPID"; return 1; }
+    fi
+    echo "$o"
+}
 fz_build() {
     local dir=$1 core=$2 name=$3 f o objs=(); shift 3
-    local cflags=(-Iinclude -DSVD_VERSION=\"0.0.0\" -std=c11 -Wall -Wextra -Wpedantic -Werror -Wconversion
-                  -Wsign-conversion -Wshadow -Wcast-qual -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
-                  -Wundef -Wpointer-arith -Wwrite-strings -Wold-style-definition -Wmissing-declarations
-                  -Wswitch-default -Wnull-dereference -O1 -g)
-    mkdir -p "$dir" "$t/fzobj"
+    mkdir -p "$dir" "$fz_cache"
     for f in "$core"/src/core/*.c; do
-        o="$t/fzobj/$(basename "$f" .c)-$(sha1sum "$f" | cut -c1-12).o"
-        # shellcheck disable=SC2086
-        [ -f "$o" ] || "$SAN_CC" "${cflags[@]}" -fno-common -fsanitize=fuzzer-no-link $SAN_FLAGS -c "$f" -o "$o" || return 1
+        o=$(fz_obj "$f") || return 1
         objs+=("$o")
     done
     # shellcheck disable=SC2086
-    "$SAN_CC" "${cflags[@]}" -D_GNU_SOURCE -Itests/fuzz -fsanitize=fuzzer $SAN_FLAGS \
+    "$SAN_CC" "${fz_cflags[@]}" -D_GNU_SOURCE -Itests/fuzz -fsanitize=fuzzer $SAN_FLAGS \
         "tests/fuzz/$name.c" "$@" "${objs[@]}" -o "$dir/$name"
+}
+# fz_warm: the tree's own core objects into the cache, $jobs compiles at a time.
+fz_warm() {
+    local f n=0
+    mkdir -p "$fz_cache"
+    for f in src/core/*.c; do
+        fz_obj "$f" >/dev/null &
+        n=$((n + 1)); if [ $n -ge "$jobs" ]; then wait -n || true; n=$((n - 1)); fi
+    done
+    wait || true # a compile that failed is reported by the fz_build that needs it
 }
 
 # fz_seed COPY FILE OLD NEW: a copy of the core under COPY with OLD replaced by
@@ -870,13 +893,69 @@ PY
         "fuzz_vqp: a popped packed chain with a writable buffer in read-only memory fails the target" "$d/s1/fuzz_vqp" -runs=1 "$d/wrong_access"
 }
 
+# The driver. Each test function runs in its own subshell with its own $t (a
+# directory under the top one) and its own log, $jobs functions at a time
+# (SELFTEST_JOBS, default: the cores); a function's lines are printed
+# together, in the order the functions are listed, each block as soon as it
+# and every one before it are done, with the function's time. The totals are
+# the sums of every function's ok/FAIL lines; a function that stops early
+# (a command failed under set -e) counts as one more failure.
+jobs=${SELFTEST_JOBS:-$(nproc 2>/dev/null || echo 1)}
+# The longest functions (measured: the proof gates take more than half of the
+# whole) start first, so that the others run beside them instead of after.
+slow_first=(test_proof_gates_bite test_misra_gate test_fuzz_vq_oracles_bite)
+run_tests() {
+    local top=$t names=("$@") n=$# next=0 shown=0 running=0 i pid st p f
+    local -A slot=()
+    local -a start=() done_st=() order=()
+    for f in "${slow_first[@]}"; do
+        for i in "${!names[@]}"; do [ "${names[i]}" = "$f" ] && order+=("$i"); done
+    done
+    for i in "${!names[@]}"; do
+        case " ${slow_first[*]} " in *" ${names[i]} "*) ;; *) order+=("$i") ;; esac
+    done
+    for f in "${names[@]}"; do
+        if declare -f "$f" | grep -q 'fz_build'; then fz_warm; break; fi
+    done
+    while [ $shown -lt $n ]; do
+        while [ $running -lt "$jobs" ] && [ $next -lt $n ]; do
+            i=${order[next]}; next=$((next + 1))
+            mkdir -p "$top/fn$i"
+            start[i]=$SECONDS
+            (
+                t="$top/fn$i/tmp"; mkdir -p "$t"; pass=0; fail=0
+                trap 'echo "$pass $fail" >"$top/fn$i/counts"' EXIT
+                "${names[i]}"
+            ) >"$top/fn$i/log" 2>&1 &
+            slot[$!]=$i; running=$((running + 1))
+        done
+        if [ $running -gt 0 ]; then
+            st=0; wait -n -p pid || st=$?
+            i=${slot[$pid]}; unset "slot[$pid]"; running=$((running - 1))
+            done_st[i]=$st; start[i]=$((SECONDS - start[i]))
+        fi
+        while [ $shown -lt $n ] && [ -n "${done_st[shown]:-}" ]; do
+            i=$shown; f="$top/fn$i"
+            echo "--- ${names[i]} (${start[i]} s)"
+            cat "$f/log"
+            p=0; st=0; [ -f "$f/counts" ] && read -r p st <"$f/counts"
+            pass=$((pass + p)); fail=$((fail + st))
+            if [ "${done_st[i]}" != 0 ]; then bad "${names[i]}: stopped early (status ${done_st[i]})"; fi
+            rm -rf "$f/tmp"
+            shown=$((shown + 1))
+        done
+    done
+}
+
 # With arguments: only the named tests (e.g. `bash tests/gate/selftest.sh
 # test_evidence_archive`, SAN_CC etc. set as make sets them); make runs all.
 if [ $# -gt 0 ]; then
-    for f in "$@"; do "$f"; done
+    run_tests "$@"
     echo "gate-selftest: $pass passed, $fail failed"
     [ $fail = 0 ]; exit
 fi
+# Every test function, in the order their blocks are printed.
+all_tests=(
 test_banned_calls
 test_core_purity
 test_object_purity
@@ -902,5 +981,7 @@ test_fuzz_opts_oracles_bite
 test_fuzz_vhu_oracle_bites
 test_faults_verdict_bites
 test_fuzz_regress_gate
+)
+run_tests "${all_tests[@]}"
 echo "gate-selftest: $pass passed, $fail failed"
 [ $fail = 0 ]
