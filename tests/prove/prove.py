@@ -189,7 +189,7 @@ def wp_vq_pop_post(root):
                 props=",".join(_POP_POST), model="typed", extra=_SPLIT,
                 what="split-ring pop, its postconditions: state checks, empty ring (EVENT_IDX re-check), nothing "
                      "changed on failure, the chain's bounds, the invariant kept",
-                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008", "SVD-PRF-010"])
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008", "SVD-PRF-010", "SVD-PRF-013"])
 
 
 def wp_vq_pop(root):
@@ -197,7 +197,7 @@ def wp_vq_pop(root):
                 props=",".join(["-@lemma"] + ["-" + p for p in _POP_POST]), model="typed", extra=_SPLIT,
                 what="split-ring pop, all but its postconditions: every run-time check, the assigns clause, "
                      "the preconditions of vq_usable, vq_take and the packed pop at their calls",
-                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008", "SVD-PRF-010"])
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008", "SVD-PRF-010", "SVD-PRF-013"])
 
 
 # Completion: the used element stored inside the used ring (slot = index &
