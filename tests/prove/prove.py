@@ -137,14 +137,18 @@ def wp_vq_step_indirect(root):
 
 # The walk: every descriptor read inside the table it indexes (the queue's
 # or an indirect one), at most table-size descriptors per table (TTL), fewer
-# than 2 * size descriptors per chain, and a loop variant (the walk ends).
+# than 2 * size descriptors per chain, and a loop variant (the walk ends):
+# every goal of vq_walk_chain but the loop invariant frame, which it takes
+# as a hypothesis (SVD-PRF-012).
+# REQ: REQ-VQ-006 REQ-VQ-008
 def wp_vq_walk(root):
     return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_chain"],
                 props="-@lemma,-frame", model="typed", extra=_SPLIT,
                 what="split-ring chain walk: every descriptor read inside the table it indexes, at most "
                      "table-size descriptors per table, fewer than 2 * size per chain, segments within the "
-                     "caller's storage, byte total < 2^32, the walk terminates",
-                assumptions=["SVD-PRF-005", "SVD-PRF-007"])
+                     "caller's storage, byte total < 2^32, the walk terminates (every goal but the loop "
+                     "invariant frame, SVD-PRF-012)",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-012"])
 
 
 # The walk's bounds alone: the loop invariants on the table (every
@@ -153,8 +157,8 @@ def wp_vq_walk(root):
 # (-wp-rte), the loop variant, the segment and byte-total invariant (walk)
 # and the map precondition of each step at its call (map). They rest on the
 # loop invariant frame (the map still valid after a step) as on a hypothesis
-# (SVD-PRF-012); wp_vq_walk proves every other goal of the walk.
-# REQ: REQ-VQ-006 REQ-VQ-008
+# (SVD-PRF-012). A subset of wp_vq_walk, kept as the gate self-test's unit
+# for its walk seed (a quarter of wp_vq_walk's time).
 def wp_vq_walk_bounds(root):
     return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_chain"],
                 props="tbl,main,idx,ttl,walk,direct,indirect,map,@assert,@variant", model="typed", extra=_SPLIT,
@@ -232,10 +236,10 @@ def wp_vq_enable(root):
 # on the proof page so no reader takes them for proved. The units of
 # WP_UNITS_OPEN hold some of them: `--only NAME` runs one, the stage does not.
 WP_PENDING = {
-    "vq_walk_chain (unit wp_vq_walk; its table bounds are in the stage as wp_vq_walk_bounds)":
+    "vq_walk_chain (the loop invariant frame only; the walk's other goals are the stage's unit wp_vq_walk)":
         "182 of 184 goals proved (-wp-split, 40 s per goal): every goal but two of the loop invariant frame, "
         "gmem_ok(m) (established after the stores zeroing the walk totals, kept across a buffer step). The unit "
-        "runs with -wp-prop=-frame and proves the other 181. The two open goals are a frame: stores outside "
+        "runs in the stage with -wp-prop=-frame and proves the other 181. The two open goals are a frame: stores outside "
         "the map leave its quantified region predicate true. Neither prover finds it (in a reduced case, one "
         "call assigning a struct apart from the map, they carry the conjuncts on gpa and size but not those on "
         "the host pointer or the access bits); wp_vq_walk_bounds rests on the invariant as on a hypothesis "
@@ -258,10 +262,10 @@ WP_PENDING = {
 }
 
 # Longest first: two processes at a time pack better.
-WP_UNITS = [wp_vq_push, wp_vq_walk_bounds, wp_ratelimit, wp_vq_index, wp_vq_pop, wp_vq_pop_post, wp_vq_step_buffer,
+WP_UNITS = [wp_vq_walk, wp_vq_push, wp_vq_walk_bounds, wp_ratelimit, wp_vq_index, wp_vq_pop, wp_vq_pop_post, wp_vq_step_buffer,
             wp_gmem, wp_vq_rings, wp_vq_step_indirect, wp_span, wp_gmem_lemma]
 # Units whose goals are not all proved yet (WP_PENDING): run only on request.
-WP_UNITS_OPEN = [wp_vq_walk, wp_vq_take, wp_vq_enable]
+WP_UNITS_OPEN = [wp_vq_take, wp_vq_enable]
 
 # ---------------------------------------------------------------- Eva drivers
 # Each driver is tests/prove/eva_NAME.c with a main(); the core files it builds.
