@@ -735,17 +735,17 @@ static int claim_path(struct inst *in, const struct sockaddr_un *sa)
 }
 
 /* bind() creates the socket file with the process umask: a umask that
- * leaves it open lets any local user connect before a chmod could close it.
- * So it is bound under a umask that grants the owner only, then given the
- * configured bits (the caller's umask restored either way). */
+ * leaves it open lets any local user connect before a chmod could close it,
+ * and a chmod after bind() leaves a window in which the file has other bits
+ * than the configured ones (a front-end started as soon as the file appears
+ * may be refused). So it is bound under the umask that leaves exactly the
+ * configured bits (0600 by default): the file is created with them, and the
+ * caller's umask is restored. */
 static int sock_bind_private(int fd, const struct sockaddr_un *sa)
 {
-    const mode_t old = umask(S_IXUSR | S_IRWXG | S_IRWXO);
-    int rc = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+    const mode_t old = umask((mode_t)(~g_access.mode & (mode_t)(S_IRWXU | S_IRWXG | S_IRWXO)));
+    const int rc = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
     (void)umask(old);
-    if ((rc == 0) && (g_access.mode != (S_IRUSR | S_IWUSR)) && (chmod(sa->sun_path, g_access.mode) != 0)) {
-        rc = -1;
-    }
     return rc;
 }
 
