@@ -517,6 +517,21 @@ PY
         "import sys; sys.path.insert(0, 'tests/prove'); import prove; e = prove.builtin_register_errors('$t/fcb.h', prove.REPO / 'docs/misra-deviations.md'); print(e); sys.exit(1 if e else 0)"
 }
 
+# wp_seed COPY FILE FROM TO UNIT GOAL WHAT WHERE: in the core copy COPY, the
+# text FROM of src/core/FILE replaced by TO must make the WP unit UNIT fail
+# (WHAT: the seeded defect) and fail goal GOAL (WHERE: what that goal is);
+# the file is then restored from the tree. Status 1 when FROM is not found.
+wp_seed() {
+    local c=$1 f=$2 from=$3 to=$4 unit=$5 goal=$6 what=$7 where=$8
+    grep -qF -- "$from" "$c/src/core/$f" || { bad "proof seed: '$from' not found in $f"; return 1; }
+    python3 -c 'import sys; p, a, b = sys.argv[1:]; s = open(p).read(); open(p, "w").write(s.replace(a, b))' \
+        "$c/src/core/$f" "$from" "$to"
+    expect_fail "WP: $what fails a goal" python3 tests/prove/prove.py "$t/prove-$unit" --root "$c" --only "$unit"
+    if grep -q "not proved: $goal" "$t/out"; then
+        ok "WP: the failed goal is $where"; else bad "WP: $where did not fail"; cat "$t/out"; fi
+    cp "src/core/$f" "$c/src/core/$f"
+}
+
 # REQ: REQ-GATE-018 REQ-GATE-017.b REQ-GATE-017.c
 test_proof_gates_bite() {
     # An off-by-one seeded into a copy of the core must make Eva raise an alarm
@@ -542,22 +557,16 @@ test_proof_gates_bite() {
     cp src/core/span.c "$c/src/core/span.c"
     # The chain walk may follow a next index equal to the table's size: one
     # descriptor past the table (queue's or indirect).
-    grep -q 'SVD_ENSURE_RULE(next < table_n, SVD_WHY_NEXT_RANGE);' "$c/src/core/virtqueue.c" || { bad "proof seed: next-range check not found"; return; }
-    sed -i 's/SVD_ENSURE_RULE(next < table_n, SVD_WHY_NEXT_RANGE);/SVD_ENSURE_RULE(next <= table_n, SVD_WHY_NEXT_RANGE);/' "$c/src/core/virtqueue.c"
-    expect_fail "WP: a chain walk that may read one descriptor past its table fails a goal" \
-        python3 tests/prove/prove.py "$t/prove-walk" --root "$c" --only wp_vq_walk_bounds
-    if grep -q 'not proved: typed_vq_walk_chain_loop_invariant_idx_preserved' "$t/out"; then
-        ok "WP: the failed goal is the walk's index bound (vq_walk_chain)"; else bad "WP: the walk's index bound did not fail"; cat "$t/out"; fi
-    cp src/core/virtqueue.c "$c/src/core/virtqueue.c"
+    wp_seed "$c" virtqueue.c 'SVD_ENSURE_RULE(next < table_n, SVD_WHY_NEXT_RANGE);' \
+        'SVD_ENSURE_RULE(next <= table_n, SVD_WHY_NEXT_RANGE);' wp_vq_walk_bounds \
+        typed_vq_walk_chain_loop_invariant_idx_preserved "a chain walk that may read one descriptor past its table" \
+        "the walk's index bound (vq_walk_chain)" || return
     # An indirect descriptor found inside an indirect table may be followed
     # (the nesting rule weakened to what is always true there).
-    grep -q 'SVD_ENSURE_RULE(!nested, SVD_WHY_INDIRECT_NESTED);' "$c/src/core/virtqueue.c" || { bad "proof seed: nesting rule not found"; return; }
-    sed -i 's/SVD_ENSURE_RULE(!nested, SVD_WHY_INDIRECT_NESTED);/SVD_ENSURE_RULE(!nested || feature, SVD_WHY_INDIRECT_NESTED);/' "$c/src/core/virtqueue.c"
-    expect_fail "WP: an indirect step that follows a nested indirect table fails a goal" \
-        python3 tests/prove/prove.py "$t/prove-ind" --root "$c" --only wp_vq_step_indirect
-    if grep -q 'not proved: typed_vq_walk_indirect_ensures_nested' "$t/out"; then
-        ok "WP: the failed goal is the indirect step's nesting rule (vq_walk_indirect)"; else bad "WP: the nesting rule did not fail"; cat "$t/out"; fi
-    cp src/core/virtqueue.c "$c/src/core/virtqueue.c"
+    wp_seed "$c" virtqueue.c 'SVD_ENSURE_RULE(!nested, SVD_WHY_INDIRECT_NESTED);' \
+        'SVD_ENSURE_RULE(!nested || feature, SVD_WHY_INDIRECT_NESTED);' wp_vq_step_indirect \
+        typed_vq_walk_indirect_ensures_nested "an indirect step that follows a nested indirect table" \
+        "the indirect step's nesting rule (vq_walk_indirect)" || return
     # One copy, one seed per driver below: the queue drivers, a chain walk
     # that records one segment past the caller's storage (split and packed);
     # eva_fdt, a header patch allowed one byte past the buffer; eva_vdev_pci_msix,
