@@ -19,7 +19,7 @@ ASSUMPTIONS = {
     "SVD-PRF-011": "a queue's size is one of the 16 powers of two up to 32768 (the bit test the code uses, "
                    "checked on every value up to 2^16 + 1 by the unit tests)",
     "SVD-PRF-012": "the split chain walk's loop invariant frame (the map still valid after the walk's own "
-                   "stores: two goals, open), on which wp_vq_walk and wp_vq_walk_bounds rest as on a hypothesis",
+                   "stores: two goals, open), on which wp_vq_walk rests as on a hypothesis",
     "SVD-PRF-013": "the split ring's hand-out vq_take does what its contract says (three goals of wp_vq_take "
                    "open: the queue invariant across the chain token's stores), taken as given by wp_vq_pop "
                    "and wp_vq_pop_post",
