@@ -83,6 +83,18 @@ run_each = @set -e; n=0; for t in $(2); do echo "--- $$t"; $(3) $$t; n=$$((n+1))
 RUN_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 run_par  = @tools/build/run_par.sh "$(1)" "$(4)" $(RUN_JOBS) "$(3)" $(2)
 
+# $(eval $(call list_once,NAME,COMMAND)): NAME := COMMAND's output, run once
+# per tree: a recursive make (each stage of make check is one) inherits it
+# through the environment (SVD_NAME, with SVD_NAME_OF naming the tree), as a
+# python3 start at parse time costs more than reading every fragment.
+define list_once
+ifneq ($$(SVD_$(1)_OF),$$(CURDIR))
+export SVD_$(1)_OF := $$(CURDIR)
+export SVD_$(1) := $$(shell $(2) 2>/dev/null)
+endif
+$(1) := $$(SVD_$(1))
+endef
+
 # ---------------------------------------------------------------- core
 CORE_SRC  := $(sort $(wildcard src/core/*.c))
 API_HDRS  := $(wildcard include/safevdev/*.h)

@@ -8,14 +8,8 @@ PKGS += qemu-system-x86 busybox-static cpio gzip rng-tools5 python3 apt dpkg
 E2E_DIR    := $(B)/e2e
 E2E_KERNEL := $(E2E_DIR)/kernel/.done
 E2E_INITRD := $(E2E_DIR)/initramfs.cpio.gz
-# The case names come from e2e.py, asked once per tree: a recursive make (each
-# stage of make check is one) inherits them through the environment, since a
-# python3 start at parse time costs more than reading every fragment.
-ifneq ($(SVD_E2E_CASES_OF),$(CURDIR))
-export SVD_E2E_CASES_OF := $(CURDIR)
-export SVD_E2E_CASES := $(shell python3 tests/e2e/e2e.py --list 2>/dev/null)
-endif
-E2E_CASES  := $(SVD_E2E_CASES)
+# The case names come from e2e.py, asked once per tree (list_once).
+$(eval $(call list_once,E2E_CASES,python3 tests/e2e/e2e.py --list))
 E2E_RUN     = B=$(B) E2E_DAEMON=$(VHU_BIN) python3 tests/e2e/e2e.py
 
 $(E2E_KERNEL): tests/e2e/fetch-kernel.sh

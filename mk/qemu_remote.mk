@@ -98,12 +98,8 @@ RMT_E2E_DIR    := $(B)/e2e-remote
 RMT_E2E_KERNEL := $(RMT_E2E_DIR)/kernel/.done
 RMT_E2E_INITRD := $(RMT_E2E_DIR)/initramfs.cpio.gz
 RMT_E2E_MODS   := watchdog i6300esb virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio-rng
-# Asked once per tree, as mk/e2e.mk does for its cases.
-ifneq ($(SVD_RMT_E2E_CASES_OF),$(CURDIR))
-export SVD_RMT_E2E_CASES_OF := $(CURDIR)
-export SVD_RMT_E2E_CASES := $(shell python3 tests/remote/e2e_remote.py --list 2>/dev/null)
-endif
-RMT_E2E_CASES  := $(SVD_RMT_E2E_CASES)
+# Asked once per tree (list_once).
+$(eval $(call list_once,RMT_E2E_CASES,python3 tests/remote/e2e_remote.py --list))
 RMT_E2E_RUN    := B=$(B) RMT_DAEMON=$(RMT_BIN) python3 tests/remote/e2e_remote.py
 
 $(RMT_E2E_KERNEL): tests/e2e/fetch-kernel.sh
