@@ -517,56 +517,90 @@ PY
         "import sys; sys.path.insert(0, 'tests/prove'); import prove; e = prove.builtin_register_errors('$t/fcb.h', prove.REPO / 'docs/misra-deviations.md'); print(e); sys.exit(1 if e else 0)"
 }
 
-# wp_seed COPY FILE FROM TO UNIT GOAL WHAT WHERE: in the core copy COPY, the
-# text FROM of src/core/FILE replaced by TO must make the WP unit UNIT fail
-# (WHAT: the seeded defect) and fail goal GOAL (WHERE: what that goal is);
-# the file is then restored from the tree. Status 1 when FROM is not found.
+# prove_copy DIR: a copy of the core (include/, src/core/) under DIR, for seeds.
+prove_copy() { mkdir -p "$1/src" && cp -r include "$1/" && cp -r src/core "$1/src/"; }
+
+# wp_seed COPY FILE FROM TO UNIT PROP GOAL WHAT WHERE: in the core copy COPY,
+# the text FROM of src/core/FILE replaced by TO must make the WP unit UNIT fail
+# (WHAT: the seeded defect) and fail goal GOAL (WHERE: what that goal is). The
+# run proves only the goals of property PROP (--wp-prop: the one the seed must
+# break), not the whole unit again; the file is then restored from the tree and
+# the same goals must be proved on the unseeded copy, so the failure is the
+# seed's. Status 1 when FROM is not found.
 wp_seed() {
-    local c=$1 f=$2 from=$3 to=$4 unit=$5 goal=$6 what=$7 where=$8
+    local c=$1 f=$2 from=$3 to=$4 unit=$5 prop=$6 goal=$7 what=$8 where=$9
     grep -qF -- "$from" "$c/src/core/$f" || { bad "proof seed: '$from' not found in $f"; return 1; }
     python3 -c 'import sys; p, a, b = sys.argv[1:]; s = open(p).read(); open(p, "w").write(s.replace(a, b))' \
         "$c/src/core/$f" "$from" "$to"
-    expect_fail "WP: $what fails a goal" python3 tests/prove/prove.py "$t/prove-$unit" --root "$c" --only "$unit"
+    expect_fail "WP: $what fails a goal" \
+        python3 tests/prove/prove.py "$t/prove-$unit" --root "$c" --only "$unit" --wp-prop "$prop"
     if grep -q "not proved: $goal" "$t/out"; then
         ok "WP: the failed goal is $where"; else bad "WP: $where did not fail"; cat "$t/out"; fi
     cp "src/core/$f" "$c/src/core/$f"
+    expect_pass "WP: the same goals ($unit, $prop) are proved on the unseeded copy" \
+        python3 tests/prove/prove.py "$t/prove-$unit-ok" --root "$c" --only "$unit" --wp-prop "$prop"
 }
 
+# The proof gates, in three functions (each its own copy of the core) that
+# the driver runs beside the others: an off-by-one seeded into a copy must
+# make WP fail the goal it breaks and Eva raise an alarm where it reads or
+# writes out of bounds; the unseeded copy must pass the same analyses.
 # REQ: REQ-GATE-018 REQ-GATE-017.b REQ-GATE-017.c
-test_proof_gates_bite() {
-    # An off-by-one seeded into a copy of the core must make Eva raise an alarm
-    # and WP fail a goal; the unseeded copy must pass the same analyses.
+test_proof_wp_bites() {
     if ! command -v frama-c >/dev/null; then bad "proof gates: frama-c not installed (make deps)"; return; fi
     local c="$t/prove-core"
-    mkdir -p "$c/src" && cp -r include "$c/" && cp -r src/core "$c/src/"
-    grep -q 'for (size_t i = 0u; i < sizeof(prefixes); i++)' "$c/src/core/device.c" || { bad "proof seed: loop not found"; return; }
-    sed -i 's/for (size_t i = 0u; i < sizeof(prefixes); i++)/for (size_t i = 0u; i <= sizeof(prefixes); i++)/' "$c/src/core/device.c"
-    expect_fail "Eva: off-by-one read past a table (device.c ordered_prefix) raises an alarm" \
-        python3 tests/prove/prove.py "$t/prove-eva" --root "$c" --only eva_vdev_mmio
-    if grep -qE 'eva_vdev_mmio +Eva [1-9][0-9]* alarms' "$t/out" && grep -q 'device.c.*ordered_prefix' "$t/out"; then
-        ok "Eva: the alarm is in ordered_prefix (not a tool failure)"; else bad "Eva: no alarm in ordered_prefix"; cat "$t/out"; fi
-    cp src/core/device.c "$c/src/core/device.c"
+    prove_copy "$c"
     grep -q 'c->buf.len - c->pos >= 8u, SVD_ERR_BOUNDS);' "$c/src/core/span.c" || { bad "proof seed: cursor check not found"; return; }
     sed -i '0,/c->buf.len - c->pos >= 8u, SVD_ERR_BOUNDS);/s//c->buf.len - c->pos >= 7u, SVD_ERR_BOUNDS);/' "$c/src/core/span.c"
-    expect_fail "WP and Eva: off-by-one bound in svd_cursor_read_le64 fails a goal and raises an alarm" \
-        python3 tests/prove/prove.py "$t/prove-wp" --root "$c" --only wp_span --only eva_span
+    expect_fail "WP: off-by-one bound in svd_cursor_read_le64 fails a goal" \
+        python3 tests/prove/prove.py "$t/prove-wp" --root "$c" --only wp_span --wp-fct svd_cursor_read_le64
     if grep -q 'not proved: .*svd_cursor_read_le64' "$t/out"; then
         ok "WP: the failed goal is in svd_cursor_read_le64"; else bad "WP: no failed goal in svd_cursor_read_le64"; cat "$t/out"; fi
-    if grep -A1 -E 'eva_span +Eva [1-9][0-9]* alarms' "$t/out" | grep -q 'span.c.*svd_load_le32'; then
-        ok "Eva: eva_span raises the alarm in svd_load_le32 (the read past the span)"; else bad "Eva: eva_span no alarm"; cat "$t/out"; fi
     cp src/core/span.c "$c/src/core/span.c"
+    expect_pass "WP: svd_cursor_read_le64's goals are proved on the unseeded copy, its proof page written" \
+        python3 tests/prove/prove.py "$t/prove-ok" "$t/proof.md" --root "$c" --only wp_span --wp-fct svd_cursor_read_le64
+    if grep -qE '^\| `wp_span` \| `svd_cursor_read_le64` \| ([0-9]+)/\1 \|' "$t/proof.md"; then
+        ok "proof page: per-function goal figures written (wp_span, svd_cursor_read_le64)"
+    else bad "proof page: no per-function figures"; grep -n 'wp_span' "$t/proof.md" | head -5; fi
     # The chain walk may follow a next index equal to the table's size: one
     # descriptor past the table (queue's or indirect).
     wp_seed "$c" virtqueue.c 'SVD_ENSURE_RULE(next < table_n, SVD_WHY_NEXT_RANGE);' \
-        'SVD_ENSURE_RULE(next <= table_n, SVD_WHY_NEXT_RANGE);' wp_vq_walk_bounds \
+        'SVD_ENSURE_RULE(next <= table_n, SVD_WHY_NEXT_RANGE);' wp_vq_walk_bounds idx \
         typed_vq_walk_chain_loop_invariant_idx_preserved "a chain walk that may read one descriptor past its table" \
         "the walk's index bound (vq_walk_chain)" || return
     # An indirect descriptor found inside an indirect table may be followed
     # (the nesting rule weakened to what is always true there).
     wp_seed "$c" virtqueue.c 'SVD_ENSURE_RULE(!nested, SVD_WHY_INDIRECT_NESTED);' \
-        'SVD_ENSURE_RULE(!nested || feature, SVD_WHY_INDIRECT_NESTED);' wp_vq_step_indirect \
+        'SVD_ENSURE_RULE(!nested || feature, SVD_WHY_INDIRECT_NESTED);' wp_vq_step_indirect nested \
         typed_vq_walk_indirect_ensures_nested "an indirect step that follows a nested indirect table" \
         "the indirect step's nesting rule (vq_walk_indirect)" || return
+}
+
+# REQ: REQ-GATE-018
+test_proof_eva_bites() {
+    if ! command -v frama-c >/dev/null; then bad "proof gates: frama-c not installed (make deps)"; return; fi
+    local c="$t/prove-core"
+    prove_copy "$c"
+    grep -q 'for (size_t i = 0u; i < sizeof(prefixes); i++)' "$c/src/core/device.c" || { bad "proof seed: loop not found"; return; }
+    grep -q 'c->buf.len - c->pos >= 8u, SVD_ERR_BOUNDS);' "$c/src/core/span.c" || { bad "proof seed: cursor check not found"; return; }
+    sed -i 's/for (size_t i = 0u; i < sizeof(prefixes); i++)/for (size_t i = 0u; i <= sizeof(prefixes); i++)/' "$c/src/core/device.c"
+    sed -i '0,/c->buf.len - c->pos >= 8u, SVD_ERR_BOUNDS);/s//c->buf.len - c->pos >= 7u, SVD_ERR_BOUNDS);/' "$c/src/core/span.c"
+    expect_fail "Eva: off-by-one read past a table (device.c ordered_prefix) and past a span (span.c) raise alarms" \
+        python3 tests/prove/prove.py "$t/prove-eva" --root "$c" --only eva_vdev_mmio --only eva_span
+    if grep -qE 'eva_vdev_mmio +Eva [1-9][0-9]* alarms' "$t/out" && grep -q 'device.c.*ordered_prefix' "$t/out"; then
+        ok "Eva: the alarm is in ordered_prefix (not a tool failure)"; else bad "Eva: no alarm in ordered_prefix"; cat "$t/out"; fi
+    if grep -A1 -E 'eva_span +Eva [1-9][0-9]* alarms' "$t/out" | grep -q 'span.c.*svd_load_le32'; then
+        ok "Eva: eva_span raises the alarm in svd_load_le32 (the read past the span)"; else bad "Eva: eva_span no alarm"; cat "$t/out"; fi
+    cp src/core/device.c src/core/span.c "$c/src/core/"
+    expect_pass "Eva: the unseeded copy passes the same drivers" \
+        python3 tests/prove/prove.py "$t/prove-eva-ok" --root "$c" --only eva_vdev_mmio --only eva_span
+}
+
+# REQ: REQ-GATE-018
+test_proof_eva_queue_bites() {
+    if ! command -v frama-c >/dev/null; then bad "proof gates: frama-c not installed (make deps)"; return; fi
+    local c="$t/prove-core" d
+    prove_copy "$c"
     # One copy, one seed per driver below: the queue drivers, a chain walk
     # that records one segment past the caller's storage (split and packed);
     # eva_fdt, a header patch allowed one byte past the buffer; eva_vdev_pci_msix,
@@ -582,7 +616,6 @@ test_proof_gates_bite() {
     expect_fail "Eva: a segment stored past the chain's storage (split and packed walks) raises an alarm" \
         python3 tests/prove/prove.py "$t/prove-vq" --root "$c" --only eva_vq_split_plain --only eva_vq_split_event \
         --only eva_vq_packed_plain --only eva_vq_packed_event --only eva_fdt --only eva_vdev_pci_msix
-    local d
     for d in eva_vq_split_plain:virtqueue.c.*vq_walk_buffer eva_vq_split_event:virtqueue.c.*vq_walk_buffer \
              eva_vq_packed_plain:vq_packed.c.*vqp_buffer eva_vq_packed_event:vq_packed.c.*vqp_buffer \
              eva_fdt:fdt.c.*patch_be32 eva_vdev_pci_msix:pci.c.*table_; do
@@ -605,12 +638,6 @@ test_proof_gates_bite() {
             ok "Eva: ${d%%:*} raises the alarm in ${d#*:}"; else bad "Eva: ${d%%:*} no alarm in ${d#*:}"; cat "$t/out"; fi
     done
     cp src/core/virtqueue.c src/core/vq_packed.c "$c/src/core/"
-    expect_pass "Eva + WP: the unseeded copy passes" \
-        python3 tests/prove/prove.py "$t/prove-ok" "$t/proof.md" --root "$c" --only eva_vdev_mmio --only wp_span --only wp_vq_walk_bounds \
-        --only wp_vq_step_indirect
-    if grep -qE '^\| `wp_span` \| `svd_cursor_read_le64` \| ([0-9]+)/\1 \|' "$t/proof.md"; then
-        ok "proof page: per-function goal figures written (wp_span, svd_cursor_read_le64)"
-    else bad "proof page: no per-function figures"; grep -n 'wp_span' "$t/proof.md" | head -5; fi
 }
 
 # fz_build DIR CORE TARGET [EXTRA...]: the fuzz target tests/fuzz/TARGET.c built
@@ -923,7 +950,7 @@ PY
 jobs=${SELFTEST_JOBS:-$(nproc 2>/dev/null || echo 1)}
 # The longest functions (measured: the proof gates take more than half of the
 # whole) start first, so that the others run beside them instead of after.
-slow_first=(test_proof_gates_bite test_misra_gate test_fuzz_vq_oracles_bite)
+slow_first=(test_proof_eva_queue_bites test_proof_wp_bites test_misra_gate test_proof_eva_bites test_fuzz_vq_oracles_bite)
 run_tests() {
     local top=$t names=("$@") n=$# next=0 shown=0 running=0 i pid st p f
     local -A slot=()
@@ -991,7 +1018,9 @@ test_misra_gate
 test_coverage_gate
 test_doc_tools
 test_prove_scope_and_builtin_ids
-test_proof_gates_bite
+test_proof_wp_bites
+test_proof_eva_bites
+test_proof_eva_queue_bites
 test_fuzz_vq_oracles_bite
 test_fuzz_vqp_oracle_bites
 test_fuzz_wdt_oracle_bites

@@ -2,6 +2,7 @@
 """`make prove`: Frama-C Eva over the analysis drivers and WP over the proved modules.
 
 Usage: prove.py OUTDIR PAGE [--only NAME ...] [--root DIR] [--expect-fail]
+                 [--wp-fct F,...] [--wp-prop P,...]
 
 Runs every Eva driver (tests/prove/eva_*.c) and every WP unit listed below, each as
 its own frama-c process (two at a time: the machine has 2 cores), writes the raw
@@ -12,6 +13,9 @@ property is not valid, any WP goal is not proved, or a run fails or times out.
 --root DIR analyses the core found under DIR (include/, src/core/) instead of this
 tree: the gate self-test points it at a copy of the core with a seeded defect.
 --expect-fail inverts nothing; it only keeps the page from being written.
+--wp-fct and --wp-prop (with --only only) narrow the WP units run to the named
+functions and goals (frama-c's -wp-fct, -wp-prop): a seed's run then proves
+only the goal the seed must break, not the whole unit again.
 
 Each unit names the requirements it covers in a `REQ:` comment (tools/docs/trace.py
 reads them), so the traceability matrix says which requirements a proof covers.
@@ -694,8 +698,8 @@ def main(argv):
         print(f"prove: {e}")
     if bad_ids:
         return 1
-    only, root, page = [], REPO, None
-    for opt in ("--root", "--only"):
+    only, root, page, narrow = [], REPO, None, {}
+    for opt in ("--root", "--only", "--wp-fct", "--wp-prop"):
         if opt in args[-1:]:
             print(f"prove: {opt} needs a value", file=sys.stderr)
             return 2
@@ -703,6 +707,11 @@ def main(argv):
         i = args.index("--root")
         root = pathlib.Path(args[i + 1]).resolve()
         del args[i:i + 2]
+    for opt, key in (("--wp-fct", "fct"), ("--wp-prop", "props")):
+        if opt in args:
+            i = args.index(opt)
+            narrow[key] = args[i + 1].split(",") if key == "fct" else args[i + 1]
+            del args[i:i + 2]
     while "--only" in args:
         i = args.index("--only")
         only.append(args[i + 1])
@@ -711,8 +720,11 @@ def main(argv):
     args = [a for a in args if a != "--expect-fail"]
     names = {u.__name__ for u in WP_UNITS + WP_UNITS_OPEN + WP_UNITS_GATE + EVA_DRIVERS + EVA_PENDING_DRIVERS}
     bad = [a for a in args if a.startswith("-")] + [n for n in only if n not in names]
+    if narrow and not only:
+        bad.append("--wp-fct/--wp-prop without --only")
     if bad or not 1 <= len(args) <= 2:
-        print(f"prove: usage: prove.py OUTDIR [PAGE] [--only NAME ...] [--root DIR] [--expect-fail]"
+        print(f"prove: usage: prove.py OUTDIR [PAGE] [--only NAME ...] [--root DIR] [--expect-fail] "
+              f"[--wp-fct F,...] [--wp-prop P,...]"
               f"{' (not an option or unit: ' + ', '.join(bad) + ')' if bad else ''}", file=sys.stderr)
         return 2
     out = pathlib.Path(args[0])
@@ -722,7 +734,7 @@ def main(argv):
     jobs = []
     for u in WP_UNITS + WP_UNITS_OPEN + WP_UNITS_GATE:
         if (not only and u in WP_UNITS) or u.__name__ in only:
-            jobs.append((u.__name__, "wp", u(root)))
+            jobs.append((u.__name__, "wp", dict(u(root), **narrow)))
     for d in EVA_DRIVERS + [p for p in EVA_PENDING_DRIVERS if p.__name__ in only]:
         if not only or d.__name__ in only:
             jobs.append((d.__name__, "eva", d(root)))
