@@ -509,6 +509,11 @@ print(f"WP units {len(cmds)}, files {sorted(files)}, -wp-rte and z3,cvc4 in ever
 sys.exit(0 if cmds and flags_ok and not missing else 1)
 PY
     expect_pass "prove: WP covers span.c, gmem.c, ratelimit.c with -wp-rte and provers z3,cvc4" python3 "$t/scope.py" "$t/scope"
+    # The narrowing options are for seeds only: on a whole-stage run they
+    # would prove a part of every unit and call it the stage.
+    expect_fail_with 'without --only' "prove: --wp-prop without --only is refused before anything runs" \
+        python3 tests/prove/prove.py "$t/narrow" --wp-prop idx
+    [ ! -e "$t/narrow" ] && ok "prove: nothing written by the refused run" || bad "prove: the refused run wrote $t/narrow"
     expect_pass "prove: every builtin model has its SVD-PRF row" python3 -c \
         'import sys; sys.path.insert(0, "tests/prove"); import prove; e = prove.builtin_register_errors(prove.HERE / "fc_builtins.h", prove.REPO / "docs/misra-deviations.md"); print(e); sys.exit(1 if e else 0)'
     cp tests/prove/fc_builtins.h "$t/fcb.h"
