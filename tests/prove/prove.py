@@ -557,7 +557,7 @@ def eva_aml_ssdt(root):
                      "capacity up to its size; a NULL device array")
 
 
-EVA_DRIVERS = [eva_entropy_serve_packed, eva_entropy_serve_split, eva_entropy_serve_packed_small, eva_aml_ssdt, eva_fdt, eva_vdev_pci_msix, eva_span, eva_vdev_pci, eva_vdev_mmio, eva_vq_packed_indirect,
+EVA_DRIVERS = [eva_aml_ssdt, eva_fdt, eva_vdev_pci_msix, eva_span, eva_vdev_pci, eva_vdev_mmio, eva_vq_packed_indirect,
                eva_vq_split_indirect, eva_vq_packed_event, eva_vq_packed_plain, eva_vq_split_event,
                eva_vq_split_plain, eva_options, eva_wdt_esb, eva_health, eva_gmem, eva_vdev_none,
                eva_wdt_sp805, eva_ratelimit, eva_wdt_ib700, eva_aml_dev]
@@ -566,8 +566,20 @@ EVA_DRIVERS = [eva_entropy_serve_packed, eva_entropy_serve_split, eva_entropy_se
 # the stage (run them with --only NAME); every alarm they raise has been
 # analysed and found false (a precision loss of Eva's non-relational domains,
 # named here), none is a defect of the core. The page lists them.
-EVA_PENDING = {}
-EVA_PENDING_DRIVERS = []
+EVA_PENDING = {
+    "eva_entropy_serve_split, eva_entropy_serve_packed, eva_entropy_serve_packed_small":
+        "the entropy model's serve over a live queue: every statement of the serve path reached (fill_chain, "
+        "source_fill, complete_pending, admit_pending, source_starved 100%), and with memcpy unchecked (Eva's "
+        "builtin under -no-annot, as every other driver runs it) 0 alarms; with memcpy's range checked "
+        "(SVD_EVA_MEM_CHECKED, SVD-PRF-023) split raises 2 alarms, both at the model's copy into the guest "
+        "segment (source_fill's memcpy, its first and its last byte). They are a precision loss: the copy's "
+        "length is at most the segment's length less the offset already written, and the segment lies in one "
+        "region (svd_gmem_check_host's WP contract), but Eva keeps the segment's host pointer, its length and "
+        "the offset as three unrelated intervals, and merges the source's rounds (slevel 0) so the start-up "
+        "test's request size (1024) is not kept apart from the segment's. Split took 368 s wall (about 120 s "
+        "CPU) on the loaded machine, over the stage's per-driver budget",
+}
+EVA_PENDING_DRIVERS = [eva_entropy_serve_split, eva_entropy_serve_packed, eva_entropy_serve_packed_small]
 
 EVA_BUILTINS = ("memcpy", "memset")
 
