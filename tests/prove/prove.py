@@ -575,9 +575,9 @@ EVA_PENDING = {
         "segment (source_fill's memcpy, its first and its last byte). They are a precision loss: the copy's "
         "length is at most the segment's length less the offset already written, and the segment lies in one "
         "region (svd_gmem_check_host's WP contract), but Eva keeps the segment's host pointer, its length and "
-        "the offset as three unrelated intervals, and merges the source's rounds (slevel 0) so the start-up "
-        "test's request size (1024) is not kept apart from the segment's. Split took 368 s wall (about 120 s "
-        "CPU) on the loaded machine, over the stage's per-driver budget",
+        "the offset as unrelated intervals (the source's rounds unrolled, source_fill:200, the 2 alarms stay). "
+        "Time on the loaded machine (load 8 to 11 on 2 cores): split 368 s wall, about 120 s CPU; packed sizes "
+        "4..8 past RUN_TIMEOUT (600 s); all three over the stage's per-driver budget",
 }
 EVA_PENDING_DRIVERS = [eva_entropy_serve_split, eva_entropy_serve_packed, eva_entropy_serve_packed_small]
 
