@@ -43,6 +43,14 @@
 #define EVA_VQ_MAX 8u
 #define EVA_VQ_SEGS 2u
 #define EVA_VQ_STEPS 4
+/* The queue sizes, 1 << EVA_VQ_LOG_MIN .. 1 << EVA_VQ_LOG_MAX: a driver may
+ * take a slice of them (eva_entropy_serve.h). */
+#ifndef EVA_VQ_LOG_MIN
+#define EVA_VQ_LOG_MIN 0
+#endif
+#ifndef EVA_VQ_LOG_MAX
+#define EVA_VQ_LOG_MAX 3
+#endif
 
 /* The queue size: prove.py partitions Eva's states on it
  * (-eva-partition-value), so every position, index and offset the engine
@@ -58,6 +66,50 @@ static void eva_vq_guest_rewrites(void)
     eva_unknown(eva_vq_rom, sizeof(eva_vq_rom));
 }
 
+/* The map of the five regions and the queue set up and enabled in it; 0, or
+ * 1 when a step refused (then the driver ends: nothing more to analyse). */
+static int eva_vq_setup(svd_gmem *m, svd_vq *q)
+{
+    svd_result r;
+    eva_vq_guest_rewrites();
+    svd_gmem_init(m);
+    if (!svd_is_ok(svd_gmem_add(m, EVA_VQ_GPA, EVA_VQ_RAM, eva_vq_ram, SVD_GMEM_READ | SVD_GMEM_WRITE)) ||
+        !svd_is_ok(svd_gmem_add(m, EVA_VQ_GPA + EVA_VQ_RAM, EVA_VQ_RAM2, eva_vq_ram + EVA_VQ_RAM,
+                                SVD_GMEM_READ | SVD_GMEM_WRITE)) ||
+        !svd_is_ok(svd_gmem_add(m, EVA_VQ_GPA + EVA_VQ_RAM + EVA_VQ_RAM2, EVA_VQ_WO,
+                                eva_vq_ram + EVA_VQ_RAM + EVA_VQ_RAM2, SVD_GMEM_WRITE)) ||
+        !svd_is_ok(svd_gmem_add(m, EVA_VQ_GPA_ROM, EVA_VQ_ROM, eva_vq_rom, SVD_GMEM_READ)) ||
+        !svd_is_ok(svd_gmem_add(m, EVA_VQ_GPA_ROM + EVA_VQ_ROM, EVA_VQ_WO, eva_vq_rom + EVA_VQ_ROM,
+                                SVD_GMEM_WRITE))) {
+        return 1;
+    }
+    if (!svd_is_ok(svd_vq_init(q, EVA_VQ_MAX))) {
+        return 1;
+    }
+    svd_vq_reset(q);
+    eva_vq_size = 1u << eva_int(EVA_VQ_LOG_MIN, EVA_VQ_LOG_MAX);
+    r = svd_vq_set_size(q, eva_vq_size);
+    if (!svd_is_ok(r)) {
+        return 1;
+    }
+    r = svd_vq_set_addr(q, SVD_VQ_RING_DESC, EVA_VQ_GPA);
+    r = svd_vq_set_addr(q, SVD_VQ_RING_AVAIL, EVA_VQ_GPA + 128u);
+    r = svd_vq_set_addr(q, SVD_VQ_RING_USED, EVA_VQ_GPA + 256u);
+    r = svd_vq_set_format(q, EVA_VQ_PACKED != 0);
+    if (eva_int(0, 1) != 0) {
+        /* A resumed ring (vhost-user SET_VRING_BASE): any indices, checked by enable. */
+        r = svd_vq_set_base(q, (uint16_t)eva_int(0, 0xffff), (uint16_t)eva_int(0, 0xffff));
+    }
+    r = svd_vq_set_features(q, EVA_VQ_EVENT_IDX != 0, EVA_VQ_INDIRECT != 0);
+    if (!svd_is_ok(svd_vq_enable(q, m))) {
+        return 1;
+    }
+    if (EVA_VQ_PACKED != 0 && eva_int(0, 1) != 0) {
+        (void)svd_vqp_resync(q);
+    }
+    return 0;
+}
+
 static int eva_vq_main(void)
 {
     static svd_gmem m;
@@ -69,41 +121,8 @@ static int eva_vq_main(void)
     uint16_t na = 0u;
     uint16_t nu = 0u;
 
-    eva_vq_guest_rewrites();
-    svd_gmem_init(&m);
-    if (!svd_is_ok(svd_gmem_add(&m, EVA_VQ_GPA, EVA_VQ_RAM, eva_vq_ram, SVD_GMEM_READ | SVD_GMEM_WRITE)) ||
-        !svd_is_ok(svd_gmem_add(&m, EVA_VQ_GPA + EVA_VQ_RAM, EVA_VQ_RAM2, eva_vq_ram + EVA_VQ_RAM,
-                                SVD_GMEM_READ | SVD_GMEM_WRITE)) ||
-        !svd_is_ok(svd_gmem_add(&m, EVA_VQ_GPA + EVA_VQ_RAM + EVA_VQ_RAM2, EVA_VQ_WO,
-                                eva_vq_ram + EVA_VQ_RAM + EVA_VQ_RAM2, SVD_GMEM_WRITE)) ||
-        !svd_is_ok(svd_gmem_add(&m, EVA_VQ_GPA_ROM, EVA_VQ_ROM, eva_vq_rom, SVD_GMEM_READ)) ||
-        !svd_is_ok(svd_gmem_add(&m, EVA_VQ_GPA_ROM + EVA_VQ_ROM, EVA_VQ_WO, eva_vq_rom + EVA_VQ_ROM,
-                                SVD_GMEM_WRITE))) {
+    if (eva_vq_setup(&m, &q) != 0) {
         return 1;
-    }
-    if (!svd_is_ok(svd_vq_init(&q, EVA_VQ_MAX))) {
-        return 1;
-    }
-    svd_vq_reset(&q);
-    eva_vq_size = 1u << eva_int(0, 3);
-    r = svd_vq_set_size(&q, eva_vq_size);
-    if (!svd_is_ok(r)) {
-        return 1;
-    }
-    r = svd_vq_set_addr(&q, SVD_VQ_RING_DESC, EVA_VQ_GPA);
-    r = svd_vq_set_addr(&q, SVD_VQ_RING_AVAIL, EVA_VQ_GPA + 128u);
-    r = svd_vq_set_addr(&q, SVD_VQ_RING_USED, EVA_VQ_GPA + 256u);
-    r = svd_vq_set_format(&q, EVA_VQ_PACKED != 0);
-    if (eva_int(0, 1) != 0) {
-        /* A resumed ring (vhost-user SET_VRING_BASE): any indices, checked by enable. */
-        r = svd_vq_set_base(&q, (uint16_t)eva_int(0, 0xffff), (uint16_t)eva_int(0, 0xffff));
-    }
-    r = svd_vq_set_features(&q, EVA_VQ_EVENT_IDX != 0, EVA_VQ_INDIRECT != 0);
-    if (!svd_is_ok(svd_vq_enable(&q, &m))) {
-        return 1;
-    }
-    if (EVA_VQ_PACKED != 0 && eva_int(0, 1) != 0) {
-        (void)svd_vqp_resync(&q);
     }
     svd_vq_chain_init(&c[0], segs[0], eva_u32r(0u, EVA_VQ_SEGS));
     svd_vq_chain_init(&c[1], segs[1], eva_u32r(0u, EVA_VQ_SEGS));

@@ -118,6 +118,41 @@ void svd_fc_memcpy_u8(uint8_t *d, const uint8_t *s, size_t n);
 #define memcpy(d, s, n) ((void)svd_fc_memcpy_u8((uint8_t *)(d), (const uint8_t *)(s), (n)), (d))
 #endif
 
+/* SVD-PRF-023 (Eva, drivers that define SVD_EVA_MEM_CHECKED): memcpy and
+ * memset with their ranges checked. Under -no-annot Frama-C's libc
+ * specification is not parsed, and the bounds of a memcpy or memset are
+ * that specification's preconditions: Eva's builtin does the copy but checks
+ * no range (a memcpy of 17 bytes into a 16-byte array gives 0 alarms). The
+ * models store the first and the last byte of the destination, and read
+ * those of a memcpy's source, before the builtin does the rest: Eva checks
+ * each of the two accesses for every n the call may get, and an object is
+ * contiguous, so the whole range lies in the object when both ends do.
+ * Overlap (memcpy's other precondition) is not checked. */
+#if !defined(SVD_PROVE_WP) && defined(SVD_EVA_MEM_CHECKED)
+#include <string.h>
+static inline void *svd_fc_memcpy_checked(void *d, const void *s, size_t n)
+{
+    if (n != 0u) {
+        uint8_t *p = (uint8_t *)d;
+        const uint8_t *q = (const uint8_t *)s;
+        p[0] = q[0];
+        p[n - 1u] = q[n - 1u];
+    }
+    return (memcpy)(d, s, n);
+}
+static inline void *svd_fc_memset_checked(void *d, int c, size_t n)
+{
+    if (n != 0u) {
+        uint8_t *p = (uint8_t *)d;
+        p[0] = (uint8_t)c;
+        p[n - 1u] = (uint8_t)c;
+    }
+    return (memset)(d, c, n);
+}
+#define memcpy(d, s, n) svd_fc_memcpy_checked((d), (s), (n))
+#define memset(d, c, n) svd_fc_memset_checked((d), (c), (n))
+#endif
+
 /* SVD-PRF-021 (Eva only): memcmp, which Eva has no builtin for (its libc
  * specification's clauses would stay unknown). The model compares the first
  * n bytes as unsigned char and returns a value of the sign C11 7.24.4.1
