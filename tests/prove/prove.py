@@ -502,10 +502,9 @@ def eva_es(root, ring, sizes="any power of two 1..8"):
         extra += ["-eva-slevel-function", "vqp_walk_chain:200"]
     for f in ES_SLEVEL0:
         extra += ["-eva-slevel-function", f + ":0"]
-    # SVD_EVA_MEM_CHECKED: memcpy and memset with their ranges checked
-    # (fc_builtins.h, SVD-PRF-023); the model's copy into the guest's buffer
-    # is a memcpy.
-    return dict(files=core(root, *ES_FILES), slevel=20, extra=extra, cpp=["-DSVD_EVA_MEM_CHECKED"],
+    # memcpy and memset are checked (SVD-PRF-023): the model's copy into the
+    # guest's buffer is a memcpy.
+    return dict(files=core(root, *ES_FILES), slevel=20, extra=extra,
                 what=ES_WHAT.format(ring=ring, sizes=sizes,
                                     resync=", then svd_vqp_resync or not" if ring == "packed" else ""))
 
@@ -533,8 +532,12 @@ def eva_vdev_pci_msix(root):
 
 
 # REQ: REQ-GATE-016
+# mem_unchecked: with memcpy's range checked (SVD-PRF-023) this driver raises
+# 3 alarms in fdt.c put's memcpy (the destination past the buffer in
+# put_words, the source NULL and the destination end in put_strings), not
+# yet shown false: its memcpy ranges rest on the unit tests and sanitizers.
 def eva_fdt(root):
-    return dict(files=core(root, "result.c", "fdt.c"), slevel=10,
+    return dict(files=core(root, "result.c", "fdt.c"), slevel=10, mem_unchecked=True,
                 extra=["-eva-partition-value", "eva_node_kind", "-eva-slevel-function", "str_len_ok:100",
                        "-eva-slevel-function", "strings_ok:400", "-eva-slevel-function", "name_ok:100",
                        "-eva-slevel-function", "put_name:100"],
@@ -685,7 +688,11 @@ def run_eva(name, d, out, root):
     # -no-annot: Eva checks the C semantics of the code as compiled; the ACSL
     # contracts in the core are WP's (proved there), and a contract Eva cannot
     # decide on imprecise values would only add unknown statuses.
-    cmd = ["frama-c", "-no-annot"] + cpp_args(root) + ["-cpp-extra-args=" + a for a in d.get("cpp", [])] + \
+    # memcpy and memset with their ranges checked (fc_builtins.h, SVD-PRF-023):
+    # under -no-annot Eva's builtins check none. Every driver but the ones
+    # that set mem_unchecked (with the reason in SVD-PRF-023).
+    cpp = d.get("cpp", []) + ([] if d.get("mem_unchecked") else ["-DSVD_EVA_MEM_CHECKED"])
+    cmd = ["frama-c", "-no-annot"] + cpp_args(root) + ["-cpp-extra-args=" + a for a in sorted(set(cpp))] + \
           [str(driver)] + d["files"] + \
           ["-eva", "-main", "main", "-eva-slevel", str(d.get("slevel", 20)),
            "-eva-partition-history", "1", "-eva-interprocedural-history",
