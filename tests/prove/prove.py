@@ -353,8 +353,6 @@ WP_PENDING = {
         "the chain's token fields and the queue's fields read across the other's stores (a frame, as SVD-PRF-013 "
         "for the split hand-out); the buffer id below the size before the in-flight bitmap index, the id not in "
         "flight and nothing but the latch changed on failure are proved",
-    "svd_vqp_pop (unit wp_vqp_pop)":
-        "written against vqp_take's contract; not run this stop (it rests on wp_vqp_take)",
     "svd_vqp_enable (unit wp_vqp_enable)":
         "104 of 107 goals proved (-wp-split, 385 s at load 7); open: the assertion apart (each ring area apart "
         "from the queue, from vqp_map_rings' region membership and gmem_apart: the same goal wp_vq_enable leaves "
@@ -363,10 +361,10 @@ WP_PENDING = {
 }
 
 # Longest first: two processes at a time pack better.
-WP_UNITS = [wp_vq_walk, wp_vq_push, wp_ratelimit, wp_vqp_pos, wp_vqp_indirect, wp_vqp_push, wp_vq_index, wp_vq_pop,
+WP_UNITS = [wp_vq_walk, wp_vq_push, wp_ratelimit, wp_vqp_pos, wp_vqp_indirect, wp_vqp_pop, wp_vqp_push, wp_vq_index, wp_vq_pop,
             wp_vq_pop_post, wp_vq_step_buffer, wp_gmem, wp_vq_rings, wp_vq_step_indirect, wp_span, wp_gmem_lemma]
 # Units whose goals are not all proved yet (WP_PENDING): run only on request.
-WP_UNITS_OPEN = [wp_vq_take, wp_vq_enable, wp_vqp_walk, wp_vqp_take, wp_vqp_pop, wp_vqp_enable]
+WP_UNITS_OPEN = [wp_vq_take, wp_vq_enable, wp_vqp_walk, wp_vqp_take, wp_vqp_enable]
 # Units the stage does not run because a stage unit proves their goals too:
 # the gate self-test's faster units for its seeds (`--only NAME`).
 WP_UNITS_GATE = [wp_vq_walk_bounds]

@@ -11,10 +11,10 @@ ASSUMPTIONS = {
     "SVD-PRF-007": "virtqueue ring access helpers of both formats (volatile loads, __atomic loads and stores, "
                    "memset of the in-flight bitmap) specified for WP; their bodies are C semantics Eva checks",
     "SVD-PRF-008": "a guest memory map whose generation is unchanged describes the same memory (vq_inv)",
-    "SVD-PRF-010": "the packed ring's walk, hand-out, pop and enable do what their contracts say (units "
-                   "wp_vqp_walk, wp_vqp_take, wp_vqp_pop, wp_vqp_enable open; taken as given by wp_vq_pop and "
-                   "wp_vq_pop_post); positions, placement, the indirect table, push and the interrupt decision "
-                   "are proved by stage units (wp_vqp_pos, wp_vqp_indirect, wp_vqp_push)",
+    "SVD-PRF-010": "the packed ring's walk, hand-out and enable do what their contracts say (units "
+                   "wp_vqp_walk, wp_vqp_take, wp_vqp_enable open; taken as given by wp_vqp_pop, wp_vq_pop and "
+                   "wp_vq_pop_post); positions, placement, the indirect table, pop, push and the interrupt "
+                   "decision are proved by stage units (wp_vqp_pos, wp_vqp_indirect, wp_vqp_pop, wp_vqp_push)",
     "SVD-PRF-011": "a queue's size is one of the 16 powers of two up to 32768 (the bit test the code uses, "
                    "checked on every value up to 2^16 + 1 by the unit tests)",
     "SVD-PRF-012": "the chain walks' loop invariant frame (the map still valid after the walk's own stores: "
