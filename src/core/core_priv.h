@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "safevdev/device.h"
 #include "safevdev/fx.h"
@@ -91,11 +92,14 @@ static inline void wdt_fx_end(svd_fx *fx, bool old, bool level, uint64_t deadlin
         \valid(q->used + (0 .. vq_used_bytes(q) - 1)) &&
         \separated(q, q->desc + (0 .. vq_desc_bytes(q) - 1)) && \separated(q, q->avail + (0 .. vq_avail_bytes(q) - 1)) &&
         \separated(q, q->used + (0 .. vq_used_bytes(q) - 1));
-    // Packed: the descriptor ring (read and written), the two 4-byte event structures.
+    // Packed: an encoded position (ring offset in bits 0-14) names a ring slot.
+    predicate vqp_pos_ok{L}(svd_vq *q, integer v) = v % 32768 < q->size;
+    // Packed: the descriptor ring (read and written), the two 4-byte event structures,
+    // both positions inside the ring (checked at enable, kept by every advance).
     predicate vq_packed_rings_ok{L}(svd_vq *q) =
         \valid(q->desc + (0 .. vq_desc_bytes(q) - 1)) && \valid_read(q->avail + (0 .. 3)) && \valid(q->used + (0 .. 3)) &&
         \separated(q, q->desc + (0 .. vq_desc_bytes(q) - 1)) && \separated(q, q->avail + (0 .. 3)) &&
-        \separated(q, q->used + (0 .. 3));
+        \separated(q, q->used + (0 .. 3)) && vqp_pos_ok(q, q->last_avail_idx) && vqp_pos_ok(q, q->used_idx);
     predicate vq_rings_ok{L}(svd_vq *q) =
         q->max <= SVD_VQ_MAX_SIZE && 0 < q->size <= q->max && vq_size16(q->size) &&
         (q->packed ==> vq_packed_rings_ok(q)) && (!q->packed ==> vq_split_rings_ok(q));
@@ -108,6 +112,56 @@ static inline void wdt_fx_end(svd_fx *fx, bool old, bool level, uint64_t deadlin
     predicate gmem_apart{L}(svd_gmem *m, svd_vq *q) =
         \forall integer i; 0 <= i < m->count ==> \separated(q, m->regions[i].host + (0 .. m->regions[i].size - 1));
 */
+
+/* No head in flight (enable and disable of both formats). */
+/*@ requires \valid(q);
+    assigns q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight;
+    ensures q->inflight == 0; */
+static inline void vq_clear_inflight(svd_vq *q)
+{
+    (void)memset(q->inflight_map, 0, sizeof(q->inflight_map));
+    q->inflight = 0u;
+}
+
+/* ---- chain walk step (virtqueue.c), both formats' walks ------------------ */
+
+/* The most bytes a chain may describe: its total stays below 2^32. */
+#define SVD_VQ_CHAIN_LIMIT 0x100000000ull
+
+/* Totals of a chain walk, committed to the chain only on success. */
+typedef struct svd_vq_walk {
+    uint32_t nsegs;
+    uint32_t ndesc;
+    uint32_t readable_len;
+    uint32_t writable_len;
+    uint64_t total; /* bytes of every descriptor so far, recorded or not */
+    bool seen_write;
+    bool truncated;
+} svd_vq_walk;
+
+/*@ predicate vq_walk_ok{L}(svd_vq_walk *w, integer cap) =
+        w->nsegs <= cap && w->nsegs <= w->ndesc &&
+        w->readable_len + w->writable_len <= w->total < SVD_VQ_CHAIN_LIMIT; */
+
+/* One buffer descriptor (not an indirect one) of a chain, split or packed:
+ * the write-order rule (no device-readable buffer after a device-writable
+ * one), the buffer inside guest memory with the access it needs, the
+ * chain's byte total below ::SVD_VQ_CHAIN_LIMIT; then the segment is
+ * recorded into @segs (@cap entries) if there is room, else the walk is
+ * marked truncated. ::SVD_ERR_PROTOCOL (nothing latched) on a broken rule;
+ * *@w is meaningful only after success. */
+/*@ requires map: gmem_ok(m);
+    requires \valid(w) && \separated(w, m);
+    requires cap > 0 ==> \valid(segs + (0 .. cap - 1)) && \separated(segs + (0 .. cap - 1), w, m);
+    requires vq_walk_ok(w, cap) && w->ndesc < 2 * SVD_VQ_MAX_SIZE;
+    assigns *w, segs[0 .. cap - 1];
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
+    ensures ndesc: \result.err == SVD_OK ==> w->ndesc == \old(w->ndesc) + 1;
+    ensures segs: \result.err == SVD_OK ==> w->nsegs <= cap && w->nsegs <= w->ndesc;
+    ensures total: \result.err == SVD_OK ==> w->total < SVD_VQ_CHAIN_LIMIT;
+    ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len <= w->total; */
+SVD_MUST_USE svd_result svd_vq_walk_buffer(const svd_gmem *m, svd_vq_desc *segs, uint32_t cap, svd_vq_walk *w,
+                                           uint64_t addr, uint32_t len, uint16_t flags);
 
 /* ---- packed virtqueue (vq_packed.c) ---------------------------------------
  * The packed half of the queue engine: virtqueue.c's public calls make the
@@ -130,9 +184,11 @@ static inline void wdt_fx_end(svd_fx *fx, bool old, bool level, uint64_t deadlin
     ensures ok: \result.err == SVD_OK ==> vq_running(q, m) && vq_rings_ok(q) && q->inflight == 0;
     ensures inv: vq_inv(q, m); */
 SVD_MUST_USE svd_result svd_vqp_enable(svd_vq *q, const svd_gmem *m);
-/* Take the next available chain: @q usable, @c holds no token. This
- * contract and svd_vqp_push()'s are what the split ring's WP units wp_vq_pop
- * and wp_vq_push assume of the packed hand-over (SVD-PRF-010). */
+/* Take the next available chain: @q usable, @c holds no token. The split
+ * ring's WP units wp_vq_pop and wp_vq_pop_post take this contract as given;
+ * its proof (units wp_vqp_pop, wp_vqp_take) takes the packed chain walk's
+ * contract as given (SVD-PRF-010). The buffer id is not in flight before the
+ * pop, its slot count what svd_vqp_push() needs. */
 /*@ requires vq_inv(q, m) && vq_running(q, m) && q->packed && gmem_ok(m) && vq_chain_ok(c) && !c->valid;
     requires \separated(c, q, m) && (c->cap > 0 ==> \separated(c->segs + (0 .. c->cap - 1), c, q, m));
     requires \separated(c, q->used + (0 .. 3));
@@ -142,23 +198,28 @@ SVD_MUST_USE svd_result svd_vqp_enable(svd_vq *q, const svd_gmem *m);
     ensures inv: vq_inv(q, m);
     ensures broken: \result.err == SVD_ERR_PROTOCOL ==> q->broken;
     ensures ok: \result.err == SVD_OK ==> c->valid && c->head < q->size && c->epoch == q->epoch &&
-        !\at(vq_inflight(q, c->head), Pre) && c->nsegs <= c->cap && 0 < c->ndesc < 2 * q->size &&
-        c->readable_len + c->writable_len < 0x100000000;
+        (\let h = c->head; !\at(vq_inflight(q, h), Pre)) && c->nsegs <= c->cap && 0 < c->ndesc < 2 * q->size &&
+        c->readable_len + c->writable_len < 0x100000000 && 0 < c->slots <= q->size;
     ensures kept: c->segs == \old(c->segs) && c->cap == \old(c->cap);
     ensures untouched: \result.err != SVD_OK ==> *c == \old(*c); */
 SVD_MUST_USE svd_result svd_vqp_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c);
-/* Publish @c (a valid token of this epoch, in flight, @written checked). */
+/* Publish @c (a valid token of this epoch, in flight, @written checked):
+ * the used descriptor written in the ring slot of used_idx, which advances
+ * by the chain's slots. The token's slot count is what svd_vqp_pop() gave
+ * it (the caller does not modify a token, virtqueue.h). */
 /*@ requires \valid(q) && q->packed && vq_rings_ok(q) && \valid(c) && \separated(c, q);
     requires \separated(c, q->desc + (0 .. vq_desc_bytes(q) - 1));
     requires c->valid && c->head < q->size && vq_inflight(q, c->head);
+    requires slots: c->slots <= q->size;
     assigns q->used_idx, q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight, q->inflight_slots,
             q->signalled_valid, c->valid, q->desc[0 .. vq_desc_bytes(q) - 1];
-    ensures !c->valid; */
+    ensures rings: vq_rings_ok(q);
+    ensures invalid: !c->valid; */
 void svd_vqp_push(svd_vq *q, svd_vq_chain *c, uint32_t written);
 /* The interrupt decision for the completions since the last one (after the
- * fence). Its ACSL contract is what the split ring's WP unit assumes of the
- * packed hand-over (SVD-PRF-009): it touches the queue's signalled state only. */
-/*@ requires \valid(q);
+ * fence): it reads the driver event suppression structure and touches the
+ * queue's signalled state only. */
+/*@ requires \valid(q) && q->packed && vq_rings_ok(q);
     assigns q->signalled_used, q->signalled_valid; */
 bool svd_vqp_need_interrupt(svd_vq *q);
 /* A packed queue just enabled (nothing in flight) whose start position the
@@ -171,6 +232,8 @@ bool svd_vqp_need_interrupt(svd_vq *q);
  * mislead it; whatever it picks is checked as any chain is. */
 bool svd_vqp_resync(svd_vq *q);
 /* svd_vq_base() of a packed queue. */
+/*@ requires \valid_read(q) && \valid(next_avail) && \valid(next_used);
+    assigns *next_avail, *next_used; */
 void svd_vqp_base(const svd_vq *q, uint16_t *next_avail, uint16_t *next_used);
 
 /* ---- device engine (device.c) ---------------------------------------------

@@ -32,7 +32,6 @@
 #define VQ_DESC_SIZE 16u
 #define VQ_RING_HDR 4u   /* flags + idx of either ring */
 #define VQ_USED_ELEM 8u  /* id + len */
-#define VQ_CHAIN_LIMIT 0x100000000ull
 
 
 /*@ assigns \nothing; */
@@ -209,15 +208,6 @@ static uint32_t vq_slot(const svd_vq *q, uint16_t i)
     return (uint32_t)i & ((uint32_t)q->size - 1u);
 }
 
-/* No head in flight. */
-/*@ requires \valid(q);
-    assigns q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight;
-    ensures q->inflight == 0; */
-static void vq_clear_inflight(svd_vq *q)
-{
-    (void)memset(q->inflight_map, 0, sizeof(q->inflight_map));
-    q->inflight = 0u;
-}
 void svd_vq_chain_init(svd_vq_chain *c, svd_vq_desc *segs, uint32_t cap)
 {
     (void)memset(c, 0, sizeof(*c));
@@ -509,38 +499,12 @@ svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m)
     return svd_ok();
 }
 
-/* Totals of a chain walk, committed to the chain only on success. */
-typedef struct vq_walk {
-    uint32_t nsegs;
-    uint32_t ndesc;
-    uint32_t readable_len;
-    uint32_t writable_len;
-    uint64_t total; /* bytes of every descriptor so far, recorded or not */
-    bool seen_write;
-    bool truncated;
-} vq_walk;
-
-/*@ predicate vq_walk_ok{L}(vq_walk *w, integer cap) =
-        w->nsegs <= cap && w->nsegs <= w->ndesc &&
-        w->readable_len + w->writable_len <= w->total < VQ_CHAIN_LIMIT; */
-
-/* One buffer descriptor of a chain: the write-order, memory and length
- * rules, then the segment is recorded into @segs (@cap entries) if there is
- * room. Kept apart from the walk so that each proof obligation of the walk
- * sees one step; the chain's storage comes as values, so that no goal of the
- * walk has to show that the chain itself is not among what a step writes. */
-/*@ requires map: gmem_ok(m);
-    requires \valid(w) && \separated(w, m);
-    requires cap > 0 ==> \valid(segs + (0 .. cap - 1)) && \separated(segs + (0 .. cap - 1), w, m);
-    requires vq_walk_ok(w, cap) && w->ndesc < 2 * SVD_VQ_MAX_SIZE;
-    assigns *w, segs[0 .. cap - 1];
-    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
-    ensures ndesc: \result.err == SVD_OK ==> w->ndesc == \old(w->ndesc) + 1;
-    ensures segs: \result.err == SVD_OK ==> w->nsegs <= cap && w->nsegs <= w->ndesc;
-    ensures total: \result.err == SVD_OK ==> w->total < VQ_CHAIN_LIMIT;
-    ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len <= w->total; */
-static svd_result vq_walk_buffer(const svd_gmem *m, svd_vq_desc *segs, uint32_t cap, vq_walk *w, uint64_t addr,
-                                 uint32_t len, uint16_t flags)
+/* One buffer descriptor of a chain (svd_vq_walk_buffer(), core_priv.h):
+ * both formats' walks call it. The chain's storage comes as values, so that
+ * no goal of a walk has to show that the chain itself is not among what a
+ * step writes. */
+svd_result svd_vq_walk_buffer(const svd_gmem *m, svd_vq_desc *segs, uint32_t cap, svd_vq_walk *w, uint64_t addr,
+                              uint32_t len, uint16_t flags)
 {
     uint8_t *host;
     if ((flags & SVD_VRING_DESC_F_WRITE) != 0u) {
@@ -552,7 +516,7 @@ static svd_result vq_walk_buffer(const svd_gmem *m, svd_vq_desc *segs, uint32_t 
         svd_is_ok(svd_gmem_check_host(m, addr, len, w->seen_write ? SVD_GMEM_WRITE : SVD_GMEM_READ, &host)),
         SVD_WHY_BUFFER_MEMORY);
     w->total += len;
-    SVD_ENSURE_RULE(w->total < VQ_CHAIN_LIMIT, SVD_WHY_CHAIN_LEN);
+    SVD_ENSURE_RULE(w->total < SVD_VQ_CHAIN_LIMIT, SVD_WHY_CHAIN_LEN);
     /*@ assert room: w->readable_len + w->writable_len + len <= w->total; */
     w->ndesc++;
     if (w->nsegs < cap) {
@@ -605,8 +569,8 @@ static svd_result vq_walk_indirect(bool feature, uint32_t size, const svd_gmem *
     ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
     ensures segs: \result.err == SVD_OK ==> w->nsegs <= \old(c->cap) && w->nsegs <= w->ndesc;
     ensures bound: \result.err == SVD_OK ==> 0 < w->ndesc < 2 * \old(q->size);
-    ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len < VQ_CHAIN_LIMIT; */
-static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t head, svd_vq_chain *c, vq_walk *w)
+    ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len < SVD_VQ_CHAIN_LIMIT; */
+static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t head, svd_vq_chain *c, svd_vq_walk *w)
 {
     /* The queue and the chain are read here only: the loop's goals then
      * need nothing about what the steps write being apart from them. */
@@ -639,7 +603,7 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
         loop invariant ttl: visits <= table_n;
         loop invariant frame: gmem_ok(m);
         loop invariant walk: w->nsegs <= cap && w->nsegs <= w->ndesc &&
-            w->readable_len + w->writable_len <= w->total < VQ_CHAIN_LIMIT;
+            w->readable_len + w->writable_len <= w->total < SVD_VQ_CHAIN_LIMIT;
         loop invariant direct: !in_indirect ==> w->ndesc <= visits;
         loop invariant indirect: in_indirect ==> w->ndesc < size + visits;
         loop assigns visits, idx, table, table_aligned, table_n, in_indirect, *w, segs[0 .. cap - 1];
@@ -671,7 +635,7 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
             idx = 0u;
             continue;
         }
-        SVD_GUARD(vq_walk_buffer(m, segs, cap, w, addr, len, flags));
+        SVD_GUARD(svd_vq_walk_buffer(m, segs, cap, w, addr, len, flags));
         if ((flags & SVD_VRING_DESC_F_NEXT) == 0u) {
             break;
         }
@@ -690,7 +654,7 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
             c->writable_len == \old(w->writable_len) && c->truncated == \old(w->truncated);
     ensures c->head == head && c->epoch == epoch && c->valid;
     ensures c->segs == \old(c->segs) && c->cap == \old(c->cap); */
-static void vq_commit(svd_vq_chain *c, const vq_walk *w, uint16_t head, uint32_t epoch)
+static void vq_commit(svd_vq_chain *c, const svd_vq_walk *w, uint16_t head, uint32_t epoch)
 {
     c->nsegs = w->nsegs;
     c->ndesc = w->ndesc;
@@ -714,9 +678,9 @@ static void vq_commit(svd_vq_chain *c, const vq_walk *w, uint16_t head, uint32_t
     ensures inv: vq_inv(q, m);
     ensures broken: \result.err != SVD_OK ==> q->broken;
     ensures ok: \result.err == SVD_OK ==> vq_running(q, m) && c->valid && c->head < q->size && c->epoch == q->epoch &&
-        !\at(vq_inflight(q, c->head), Pre) &&
+        (\let h = c->head; !\at(vq_inflight(q, h), Pre)) &&
         c->nsegs <= c->cap && 0 < c->ndesc < 2 * q->size &&
-        c->readable_len + c->writable_len < VQ_CHAIN_LIMIT &&
+        c->readable_len + c->writable_len < SVD_VQ_CHAIN_LIMIT &&
         q->last_avail_idx == (uint16_t)(\old(q->last_avail_idx) + 1);
     ensures kept: c->segs == \old(c->segs) && c->cap == \old(c->cap);
     ensures untouched: \result.err != SVD_OK ==> *c == \old(*c); */
@@ -727,7 +691,7 @@ static __attribute__((noinline)) svd_result vq_take(svd_vq *q, const svd_gmem *m
                                                     uint16_t avail_idx)
 {
     uint16_t head;
-    vq_walk w;
+    svd_vq_walk w;
 
     /* More entries than the ring holds can only be a lie (rust-vmm #196). */
     if ((uint16_t)(avail_idx - q->last_avail_idx) > q->size) {
@@ -773,9 +737,9 @@ static __attribute__((noinline)) svd_result vq_take(svd_vq *q, const svd_gmem *m
     ensures inv: vq_inv(q, m);
     ensures broken: \result.err == SVD_ERR_PROTOCOL ==> q->broken;
     ensures ok: \result.err == SVD_OK ==> c->valid && c->head < q->size && c->epoch == q->epoch &&
-        !\at(vq_inflight(q, c->head), Pre) &&
+        (\let h = c->head; !\at(vq_inflight(q, h), Pre)) &&
         c->nsegs <= c->cap && 0 < c->ndesc < 2 * q->size &&
-        c->readable_len + c->writable_len < VQ_CHAIN_LIMIT;
+        c->readable_len + c->writable_len < SVD_VQ_CHAIN_LIMIT;
     ensures kept: c->segs == \old(c->segs) && c->cap == \old(c->cap);
     ensures untouched: \result.err != SVD_OK ==> *c == \old(*c); */
 svd_result svd_vq_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c)
@@ -831,6 +795,7 @@ static void vq_store_used_idx(svd_vq *q)
 /*@ requires vq_inv(q, m) && \valid(c) && \separated(c, q, m);
     requires vq_running(q, m) ==> \separated(c, q->used + (0 .. vq_used_bytes(q) - 1)) &&
                                   \separated(c, q->desc + (0 .. vq_desc_bytes(q) - 1));
+    requires token: vq_running(q, m) && q->packed && c->valid ==> c->slots <= q->size;
     assigns q->used_idx, q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight, q->inflight_slots,
             q->signalled_valid, c->valid, q->used[0 .. vq_used_bytes(q) - 1], q->desc[0 .. vq_desc_bytes(q) - 1];
     ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_STATE || \result.err == SVD_ERR_INVALID_ARG;

@@ -33,13 +33,12 @@
 
 #define VQP_DESC_SIZE 16u
 #define VQP_EVENT_SIZE 4u
-#define VQP_POS_MASK 0x7FFFu
-#define VQP_CHAIN_LIMIT 0x100000000ull
 /* Byte offsets inside a packed descriptor: addr, len, id, flags. */
 #define VQP_OFF_LEN 8u
 #define VQP_OFF_ID 12u
 #define VQP_OFF_FLAGS 14u
 
+/*@ assigns \nothing; */
 static uint16_t vqp_le16(uint16_t v)
 {
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
@@ -49,6 +48,7 @@ static uint16_t vqp_le16(uint16_t v)
 #endif
 }
 
+/*@ assigns \nothing; */
 static uint32_t vqp_le32(uint32_t v)
 {
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
@@ -59,10 +59,15 @@ static uint32_t vqp_le32(uint32_t v)
 }
 
 /* Volatile byte loads: each guest byte is read exactly once, here. */
+/*@ requires \valid(dst + (0 .. n - 1)) && \valid_read(src + (0 .. n - 1));
+    assigns dst[0 .. n - 1]; */
 static void vqp_copy_in(uint8_t *dst, const uint8_t *src, size_t n)
 {
     const volatile uint8_t *s = src;
     size_t i;
+    /*@ loop invariant 0 <= i <= n;
+        loop assigns i, dst[0 .. n - 1];
+        loop variant n - i; */
     for (i = 0u; i < n; i++) {
         dst[i] = s[i];
     }
@@ -72,12 +77,16 @@ static void vqp_copy_in(uint8_t *dst, const uint8_t *src, size_t n)
  * ring descriptor at @slot. The ring's host address is 4-byte aligned
  * (checked at enable) and a descriptor is 16 bytes, so every such field,
  * and each half of the 64-bit address, is naturally aligned. */
+/*@ requires \valid_read(slot + (off .. off + 1));
+    assigns \nothing; */
 static uint16_t vqp_read16(const uint8_t *slot, uint32_t off)
 {
     const volatile uint16_t *p = (const volatile uint16_t *)(const volatile void *)(slot + off);
     return vqp_le16(*p);
 }
 
+/*@ requires \valid_read(slot + (off .. off + 3));
+    assigns \nothing; */
 static uint32_t vqp_read32(const uint8_t *slot, uint32_t off)
 {
     const volatile uint32_t *p = (const volatile uint32_t *)(const volatile void *)(slot + off);
@@ -85,64 +94,91 @@ static uint32_t vqp_read32(const uint8_t *slot, uint32_t off)
 }
 
 /* A little-endian 16-bit field of a descriptor copied out by vqp_copy_in(). */
+/*@ requires off < 16 && \valid_read(raw + (off .. off + 1));
+    assigns \nothing; */
 static uint16_t vqp_get16(const uint8_t *raw, uint32_t off)
 {
     return (uint16_t)((uint32_t)raw[off] | ((uint32_t)raw[off + 1u] << 8));
 }
 
+/*@ requires \valid(q);
+    assigns q->broken;
+    ensures q->broken && \result.err == SVD_ERR_PROTOCOL && \result.why == why; */
 static svd_result vqp_break(svd_vq *q, svd_why why)
 {
     q->broken = true;
     return svd_protocol(why);
 }
 
-/* The wrap counter bit of encoded position @v, as the value of a flag bit. */
+/* The wrap counter of encoded position @v (bit 15) and its ring offset
+ * (bits 0-14), written as a comparison and a remainder: the provers behind
+ * WP reason about those, not about masks; the compiler emits the same test
+ * and mask. */
+/*@ assigns \nothing;
+    ensures \result <==> v >= 32768; */
 static bool vqp_wrap(uint16_t v)
 {
-    return (v & SVD_VQ_WRAP_BIT) != 0u;
+    return v >= SVD_VQ_WRAP_BIT;
+}
+
+/*@ assigns \nothing;
+    ensures \result == v % 32768; */
+static uint32_t vqp_off(uint16_t v)
+{
+    return (uint32_t)v % SVD_VQ_WRAP_BIT;
 }
 
 /* Place of encoded position @v in the cycle of 2 * size slots: the first
  * lap (wrap counter 1, the initial value) is 0 .. size-1, the second size ..
  * 2*size-1. */
+/*@ requires \valid_read(q);
+    assigns \nothing; */
 static uint32_t vqp_cycle(const svd_vq *q, uint16_t v)
 {
-    return ((uint32_t)v & VQP_POS_MASK) + (vqp_wrap(v) ? 0u : (uint32_t)q->size);
+    return vqp_off(v) + (vqp_wrap(v) ? 0u : (uint32_t)q->size);
 }
 
 /* Slots from encoded position @from forward to @to, modulo the cycle. */
+/*@ requires \valid_read(q);
+    assigns \nothing; */
 static uint32_t vqp_dist(const svd_vq *q, uint16_t from, uint16_t to)
 {
     return (vqp_cycle(q, to) - vqp_cycle(q, from)) & ((2u * (uint32_t)q->size) - 1u);
 }
 
-/* Encoded position @n (<= size) slots after @v; the wrap counter flips when
- * the offset passes the end of the ring. */
-static uint16_t vqp_advance(const svd_vq *q, uint16_t v, uint32_t n)
+/* Encoded position @n (<= @size, the queue size) slots after @v; the wrap
+ * counter flips when the offset passes the end of the ring. */
+/*@ requires size <= SVD_VQ_MAX_SIZE && v % 32768 < size && n <= size;
+    assigns \nothing;
+    ensures pos: \result % 32768 < size; */
+static uint16_t vqp_advance(uint32_t size, uint16_t v, uint32_t n)
 {
-    uint32_t off = ((uint32_t)v & VQP_POS_MASK) + n;
-    uint32_t wrap = (uint32_t)v & SVD_VQ_WRAP_BIT;
-    if (off >= q->size) {
-        off -= q->size;
-        wrap ^= SVD_VQ_WRAP_BIT;
+    uint32_t off = vqp_off(v) + n;
+    bool wrap = vqp_wrap(v);
+    if (off >= size) {
+        off -= size;
+        wrap = !wrap;
     }
-    return (uint16_t)(off | wrap);
+    return (uint16_t)(off + (wrap ? SVD_VQ_WRAP_BIT : 0u));
 }
 
 /* Encoded position @n (<= size) slots before @v. */
+/*@ requires \valid_read(q);
+    assigns \nothing; */
 static uint16_t vqp_rewind(const svd_vq *q, uint16_t v, uint32_t n)
 {
-    uint32_t off = ((uint32_t)v & VQP_POS_MASK);
-    uint32_t wrap = (uint32_t)v & SVD_VQ_WRAP_BIT;
+    uint32_t off = vqp_off(v);
+    bool wrap = vqp_wrap(v);
     if (off < n) {
         off += q->size;
-        wrap ^= SVD_VQ_WRAP_BIT;
+        wrap = !wrap;
     }
-    return (uint16_t)((off - n) | wrap);
+    return (uint16_t)((off - n) + (wrap ? SVD_VQ_WRAP_BIT : 0u));
 }
 
 /* A descriptor whose flags say "available in the lap of encoded position
  * @v": AVAIL equals that lap's wrap counter and USED differs from it. */
+/*@ assigns \nothing; */
 static bool vqp_is_avail(uint16_t flags, uint16_t v)
 {
     const bool avail = (flags & SVD_VRING_PACKED_DESC_F_AVAIL) != 0u;
@@ -150,14 +186,19 @@ static bool vqp_is_avail(uint16_t flags, uint16_t v)
     return avail == vqp_wrap(v) && used != vqp_wrap(v);
 }
 
+/*@ requires \valid_read(q) && vqp_pos_ok(q, v);
+    assigns \nothing;
+    ensures \result == q->desc + 16 * (v % 32768); */
 static uint8_t *vqp_slot(const svd_vq *q, uint16_t v)
 {
-    return q->desc + (size_t)VQP_DESC_SIZE * (v & VQP_POS_MASK);
+    return q->desc + (size_t)VQP_DESC_SIZE * vqp_off(v);
 }
 
 /* The flags of the descriptor at @v: the acquire load that makes the rest
  * of the chain the driver wrote before it visible. The slot's host address
  * is 4-byte aligned (checked at enable), so the 16-bit field is aligned. */
+/*@ requires \valid_read(q) && vqp_pos_ok(q, v) && \valid_read(q->desc + (0 .. 16 * q->size - 1));
+    assigns \nothing; */
 static uint16_t vqp_load_flags(const svd_vq *q, uint16_t v)
 {
     return vqp_le16(
@@ -167,6 +208,8 @@ static uint16_t vqp_load_flags(const svd_vq *q, uint16_t v)
 /* The device event suppression structure: off/wrap and flags in one 32-bit
  * store (the structure's host address is 4-byte aligned, checked at enable),
  * so the driver never sees one half updated without the other. */
+/*@ requires \valid_read(q) && \valid(q->used + (0 .. 3));
+    assigns q->used[0 .. 3]; */
 static void vqp_set_device_event(svd_vq *q)
 {
     uint32_t v;
@@ -189,21 +232,46 @@ typedef struct vqp_rings {
  * svd_vq_check_rings_packed(): guest alignment, each part inside one region
  * with the access it needs, host alignment for the atomics. @n is a valid
  * size (<= 32768: the product cannot overflow). */
+/*@ requires 0 < n <= SVD_VQ_MAX_SIZE && gmem_ok(m) && \valid(r) && \separated(r, m);
+    assigns *r;
+    ensures errs: \result.err == SVD_OK ||
+        (\result.err == SVD_ERR_PROTOCOL && (\result.why == SVD_WHY_RING_ALIGN || \result.why == SVD_WHY_RING_MEMORY));
+    ensures d_in: \result.err == SVD_OK ==>
+        \exists integer i; \let ptr = r->d.ptr;
+            \at(gmem_in(m, i, desc, 16 * n, SVD_GMEM_READ | SVD_GMEM_WRITE) &&
+                ptr == m->regions[i].host + (desc - m->regions[i].gpa), Pre);
+    ensures drv_in: \result.err == SVD_OK ==>
+        \exists integer i; \let ptr = r->drv.ptr;
+            \at(gmem_in(m, i, driver, 4, SVD_GMEM_READ) && ptr == m->regions[i].host + (driver - m->regions[i].gpa), Pre);
+    ensures dev_in: \result.err == SVD_OK ==>
+        \exists integer i; \let ptr = r->dev.ptr;
+            \at(gmem_in(m, i, device, 4, SVD_GMEM_WRITE) && ptr == m->regions[i].host + (device - m->regions[i].gpa), Pre);
+    ensures valid: \result.err == SVD_OK ==> \valid(r->d.ptr + (0 .. 16 * n - 1)) &&
+        \valid_read(r->drv.ptr + (0 .. 3)) && \valid(r->dev.ptr + (0 .. 3)); */
 static svd_result vqp_map_rings(uint64_t n, uint64_t desc, uint64_t driver, uint64_t device, const svd_gmem *m,
                                 vqp_rings *r)
 {
+    svd_span d;
+    svd_span drv;
+    svd_span dev;
     SVD_ENSURE_RULE((desc & 15u) == 0u && (driver & 3u) == 0u && (device & 3u) == 0u, SVD_WHY_RING_ALIGN);
-    SVD_ENSURE_RULE(
-        svd_is_ok(svd_gmem_translate(m, desc, VQP_DESC_SIZE * n, SVD_GMEM_READ | SVD_GMEM_WRITE, &r->d)) &&
-            svd_is_ok(svd_gmem_translate(m, driver, VQP_EVENT_SIZE, SVD_GMEM_READ, &r->drv)) &&
-            svd_is_ok(svd_gmem_translate(m, device, VQP_EVENT_SIZE, SVD_GMEM_WRITE, &r->dev)),
-        SVD_WHY_RING_MEMORY);
+    SVD_ENSURE_RULE(svd_is_ok(svd_gmem_translate(m, desc, VQP_DESC_SIZE * n, SVD_GMEM_READ | SVD_GMEM_WRITE, &d)) &&
+                        svd_is_ok(svd_gmem_translate(m, driver, VQP_EVENT_SIZE, SVD_GMEM_READ, &drv)) &&
+                        svd_is_ok(svd_gmem_translate(m, device, VQP_EVENT_SIZE, SVD_GMEM_WRITE, &dev)),
+                    SVD_WHY_RING_MEMORY);
     /* cppcheck-suppress misra-c2012-11.4 ; SVD-DEV-002: alignment of the host ring addresses (atomics) */
-    const uintptr_t low = ((uintptr_t)r->d.ptr | (uintptr_t)r->drv.ptr | (uintptr_t)r->dev.ptr) & 3u;
+    const uintptr_t low = ((uintptr_t)d.ptr | (uintptr_t)drv.ptr | (uintptr_t)dev.ptr) & 3u;
     SVD_ENSURE_RULE(low == 0u, SVD_WHY_RING_ALIGN);
+    /* One store: *r changes only on success. */
+    const vqp_rings res = { .d = d, .drv = drv, .dev = dev };
+    *r = res;
     return svd_ok();
 }
 
+/*@ requires m == \null || gmem_ok(m);
+    assigns \nothing;
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_INVALID_ARG || \result.err == SVD_ERR_PROTOCOL;
+    ensures null: m == \null ==> \result.err == SVD_ERR_INVALID_ARG; */
 svd_result svd_vq_check_rings_packed(uint32_t max, uint32_t size, uint64_t desc, uint64_t driver, uint64_t device,
                                      const svd_gmem *m)
 {
@@ -274,16 +342,22 @@ svd_result svd_vqp_enable(svd_vq *q, const svd_gmem *m)
     if (!svd_is_ok(mr)) {
         return vqp_break(q, mr.why);
     }
-    if ((q->last_avail_idx & VQP_POS_MASK) >= q->size || (q->used_idx & VQP_POS_MASK) >= q->size) {
+    if (vqp_off(q->last_avail_idx) >= q->size || vqp_off(q->used_idx) >= q->size) {
         return vqp_break(q, SVD_WHY_RING_BASE);
     }
-    q->desc = r.d.ptr;
+    const svd_span d = r.d;
+    const svd_span drv = r.drv;
+    const svd_span dev = r.dev;
+    /* Each area lies inside a region (vqp_map_rings) and every region apart
+     * from the queue and the map (gmem_apart, gmem_ok). */
+    /*@ assert apart: \separated(q, d.ptr + (0 .. 16 * q->size - 1)) && \separated(q, drv.ptr + (0 .. 3)) &&
+                      \separated(q, dev.ptr + (0 .. 3)) && \separated(m, dev.ptr + (0 .. 3)); */
+    q->desc = d.ptr;
     q->desc_aligned = false;
-    q->avail = r.drv.ptr;
-    q->used = r.dev.ptr;
+    q->avail = drv.ptr;
+    q->used = dev.ptr;
     q->gmem_generation = m->generation;
-    (void)memset(q->inflight_map, 0, sizeof(q->inflight_map));
-    q->inflight = 0u;
+    vq_clear_inflight(q);
     q->inflight_slots = 0u;
     q->signalled_used = q->used_idx;
     q->signalled_valid = true;
@@ -316,91 +390,100 @@ void svd_vqp_base(const svd_vq *q, uint16_t *next_avail, uint16_t *next_used)
     *next_used = q->used_idx;
 }
 
-/* Totals of a chain walk, committed to the chain only on success. */
-typedef struct vqp_walk {
-    uint32_t nsegs;
-    uint32_t ndesc;
-    uint32_t readable_len;
-    uint32_t writable_len;
-    uint64_t total;
-    bool seen_write;
-    bool truncated;
-} vqp_walk;
-
-/* One buffer descriptor (not an indirect one): the write-order, memory and
- * length rules, then the segment is recorded if there is room. */
-static svd_result vqp_buffer(const svd_gmem *m, svd_vq_chain *c, vqp_walk *w, uint64_t addr, uint32_t len,
-                             uint16_t flags)
-{
-    uint8_t *host;
-    if ((flags & SVD_VRING_DESC_F_WRITE) != 0u) {
-        w->seen_write = true;
-    } else {
-        SVD_ENSURE_RULE(!w->seen_write, SVD_WHY_WRITE_ORDER);
-    }
-    SVD_ENSURE_RULE(
-        svd_is_ok(svd_gmem_check_host(m, addr, len, w->seen_write ? SVD_GMEM_WRITE : SVD_GMEM_READ, &host)),
-        SVD_WHY_BUFFER_MEMORY);
-    w->total += len;
-    SVD_ENSURE_RULE(w->total < VQP_CHAIN_LIMIT, SVD_WHY_CHAIN_LEN);
-    w->ndesc++;
-    if (w->nsegs < c->cap) {
-        svd_vq_desc *s = &c->segs[w->nsegs];
-        s->addr = addr;
-        s->len = len;
-        s->flags = (uint16_t)(flags & SVD_VRING_DESC_F_WRITE);
-        s->host = host;
-        w->nsegs++;
-        /* total < 2^32 bounds both partial sums. */
-        if (w->seen_write) {
-            w->writable_len += len;
-        } else {
-            w->readable_len += len;
-        }
-    } else {
-        w->truncated = true;
-    }
-    return svd_ok();
-}
-
 /* The table an indirect descriptor names: every entry a buffer; only WRITE
- * is meaningful in its flags, INDIRECT there would be nesting. */
-static svd_result vqp_indirect(const svd_vq *q, const svd_gmem *m, svd_vq_chain *c, vqp_walk *w, uint64_t addr,
-                               uint32_t len)
+ * is meaningful in its flags, INDIRECT there would be nesting. The table is
+ * the whole chain (vqp_walk_chain), so the walk's totals are still zero. */
+/*@ requires map: gmem_ok(m);
+    requires size <= SVD_VQ_MAX_SIZE && \valid(w) && \separated(w, m);
+    requires cap > 0 ==> \valid(segs + (0 .. cap - 1)) && \separated(segs + (0 .. cap - 1), w, m);
+    requires w->ndesc == 0 && w->nsegs == 0 && w->readable_len + w->writable_len <= w->total < SVD_VQ_CHAIN_LIMIT;
+    assigns *w, segs[0 .. cap - 1];
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
+    ensures ndesc: \result.err == SVD_OK ==> 0 < w->ndesc <= size;
+    ensures segs: \result.err == SVD_OK ==> w->nsegs <= cap && w->nsegs <= w->ndesc;
+    ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len <= w->total < SVD_VQ_CHAIN_LIMIT; */
+static svd_result vqp_indirect(bool feature, uint32_t size, const svd_gmem *m, svd_vq_desc *segs, uint32_t cap,
+                               svd_vq_walk *w, uint64_t addr, uint32_t len)
 {
     svd_span t;
     uint32_t i;
-    SVD_ENSURE_RULE(q->indirect, SVD_WHY_INDIRECT_FEATURE);
+    SVD_ENSURE_RULE(feature, SVD_WHY_INDIRECT_FEATURE);
     SVD_ENSURE_RULE(len != 0u && (len % VQP_DESC_SIZE) == 0u, SVD_WHY_INDIRECT_LEN);
-    SVD_ENSURE_RULE(len <= VQP_DESC_SIZE * (uint32_t)q->size, SVD_WHY_INDIRECT_LEN);
+    SVD_ENSURE_RULE(len <= VQP_DESC_SIZE * size, SVD_WHY_INDIRECT_LEN);
     SVD_ENSURE_RULE(svd_is_ok(svd_gmem_translate(m, addr, len, SVD_GMEM_READ, &t)), SVD_WHY_INDIRECT_MEMORY);
-    for (i = 0u; i < len / VQP_DESC_SIZE; i++) {
+    const uint8_t *table = t.ptr;
+    const uint32_t table_n = len / VQP_DESC_SIZE;
+    /*@ assert tbl: 0 < table_n <= size && \valid_read(table + (0 .. 16 * table_n - 1)); */
+    /*@ loop invariant i: 0 <= i <= table_n;
+        loop invariant frame: gmem_ok(m);
+        loop invariant walk: w->nsegs <= cap && w->nsegs <= w->ndesc &&
+            w->readable_len + w->writable_len <= w->total < SVD_VQ_CHAIN_LIMIT;
+        loop invariant ndesc: w->ndesc == i;
+        loop assigns i, *w, segs[0 .. cap - 1];
+        loop variant table_n - i; */
+    for (i = 0u; i < table_n; i++) {
         uint8_t raw[VQP_DESC_SIZE];
-        vqp_copy_in(raw, t.ptr + (size_t)VQP_DESC_SIZE * i, sizeof(raw));
+        vqp_copy_in(raw, table + (size_t)VQP_DESC_SIZE * i, sizeof(raw));
         const uint16_t flags = vqp_get16(raw, VQP_OFF_FLAGS);
         SVD_ENSURE_RULE((flags & SVD_VRING_DESC_F_INDIRECT) == 0u, SVD_WHY_INDIRECT_NESTED);
-        SVD_GUARD(vqp_buffer(m, c, w, svd_load_le64(raw), svd_load_le32(raw + VQP_OFF_LEN), flags));
+        SVD_GUARD(svd_vq_walk_buffer(m, segs, cap, w, svd_load_le64(raw), svd_load_le32(raw + VQP_OFF_LEN), flags));
     }
     return svd_ok();
 }
 
 /* Validate the chain whose head at last_avail_idx carries @head_flags
- * (already seen available). Sets *@id and *@slots; SVD_ERR_PROTOCOL
- * (without latching) on the first broken rule. */
+ * (already seen available). Sets *@id (the buffer id, unchecked) and
+ * *@slots; SVD_ERR_PROTOCOL (without latching) on the first broken rule.
+ * The queue and the chain are read before the loop only, as in the split
+ * walk: the loop's goals then need nothing about what the steps write
+ * being apart from them. */
+/*@ requires \valid_read(q) && q->packed && vq_rings_ok(q) && gmem_ok(m) && vq_chain_ok(c);
+    requires \valid(w) && \valid(id) && \valid(slots) && \separated(w, id, slots, c, q, m);
+    requires c->cap > 0 ==> \separated(c->segs + (0 .. c->cap - 1), w, id, slots, c, q, m);
+    assigns *w, *id, *slots, c->segs[0 .. c->cap - 1];
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
+    ensures slots: \result.err == SVD_OK ==> 0 < *slots <= \old(q->size);
+    ensures room: \result.err == SVD_OK ==> \old(q->inflight_slots) <= \old(q->size) ==>
+        \old(q->inflight_slots) + *slots <= \old(q->size);
+    ensures segs: \result.err == SVD_OK ==> w->nsegs <= \old(c->cap) && w->nsegs <= w->ndesc;
+    ensures bound: \result.err == SVD_OK ==> 0 < w->ndesc <= \old(q->size);
+    ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len < SVD_VQ_CHAIN_LIMIT; */
 static svd_result vqp_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t head_flags, svd_vq_chain *c,
-                                 vqp_walk *w, uint16_t *id, uint32_t *slots)
+                                 svd_vq_walk *w, uint16_t *id, uint32_t *slots)
 {
+    const uint32_t size = q->size;
+    const bool indirect_ok = q->indirect;
+    const uint8_t *const ring = q->desc;
+    svd_vq_desc *const segs = c->segs;
+    const uint32_t cap = c->cap;
     /* Ring descriptors not held by chains in flight: the most a new chain may use. */
-    const uint32_t room = (uint32_t)q->size - q->inflight_slots;
+    const uint32_t room = size - q->inflight_slots;
     uint16_t pos = q->last_avail_idx;
     uint16_t flags = head_flags;
     uint32_t n = 0u;
 
-    (void)memset(w, 0, sizeof(*w));
+    /* Field by field: WP's typed model reads a struct copy from a local as
+     * unknown values. */
+    w->nsegs = 0u;
+    w->ndesc = 0u;
+    w->readable_len = 0u;
+    w->writable_len = 0u;
+    w->total = 0u;
+    w->seen_write = false;
+    w->truncated = false;
+    /*@ loop invariant ring: 0 < size <= SVD_VQ_MAX_SIZE && \valid_read(ring + (0 .. 16 * size - 1));
+        loop invariant pos: pos % 32768 < size;
+        loop invariant n: n <= size && (\at(q->inflight_slots, Pre) <= size ==> n <= room);
+        loop invariant frame: gmem_ok(m);
+        loop invariant walk: w->nsegs <= cap && w->nsegs <= w->ndesc &&
+            w->readable_len + w->writable_len <= w->total < SVD_VQ_CHAIN_LIMIT;
+        loop invariant ndesc: w->ndesc <= n;
+        loop assigns pos, flags, n, *w, segs[0 .. cap - 1];
+        loop variant size - n; */
     for (;;) {
-        const uint8_t *slot = vqp_slot(q, pos);
+        const uint8_t *slot = ring + (size_t)VQP_DESC_SIZE * vqp_off(pos);
 
-        SVD_ENSURE_RULE(n < q->size, SVD_WHY_CHAIN_LOOP);
+        SVD_ENSURE_RULE(n < size, SVD_WHY_CHAIN_LOOP);
         SVD_ENSURE_RULE(n < room, SVD_WHY_RING_OVERRUN);
         /* Each field read once, with one load of its own width. The head's
          * flags were read already (the acquire, which orders these loads
@@ -417,26 +500,89 @@ static svd_result vqp_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t he
             /* An indirect descriptor is the whole list (§2.8.7: a list
              * holds descriptors of one type). */
             SVD_ENSURE_RULE(n == 1u && (flags & SVD_VRING_DESC_F_NEXT) == 0u, SVD_WHY_INDIRECT_NEXT);
-            SVD_GUARD(vqp_indirect(q, m, c, w, addr, len));
+            SVD_GUARD(vqp_indirect(indirect_ok, size, m, segs, cap, w, addr, len));
         } else {
-            SVD_GUARD(vqp_buffer(m, c, w, addr, len, flags));
+            SVD_GUARD(svd_vq_walk_buffer(m, segs, cap, w, addr, len, flags));
         }
         if ((flags & SVD_VRING_DESC_F_NEXT) == 0u) {
+            /*@ assert done: w->nsegs <= cap && w->nsegs <= w->ndesc && 0 < w->ndesc <= size &&
+                             w->readable_len + w->writable_len < SVD_VQ_CHAIN_LIMIT && 0 < n <= size &&
+                             (\at(q->inflight_slots, Pre) <= size ==> \at(q->inflight_slots, Pre) + n <= size); */
             /* The buffer id is in the last descriptor of the list (§2.8.6). */
             *id = vqp_read16(slot, VQP_OFF_ID);
             break;
         }
-        pos = vqp_advance(q, pos, 1u);
+        pos = vqp_advance(size, pos, 1u);
     }
-    SVD_ENSURE_RULE(*id < q->size, SVD_WHY_BUFFER_ID);
-    SVD_ENSURE_RULE((q->inflight_map[*id >> 5] & (1u << (*id & 31u))) == 0u, SVD_WHY_HEAD_INFLIGHT);
     *slots = n;
     return svd_ok();
 }
 
+/* Hand the walked chain to the caller as a token of @epoch occupying
+ * @slots ring descriptors. One call with the whole chain as what it
+ * assigns, and the queue's counts below another: the proof that each leaves
+ * the other's state alone then follows from the chain and the queue being
+ * apart, without following single stores. */
+/*@ requires \valid(c) && \valid_read(w) && \separated(c, w);
+    assigns *c;
+    ensures fields: c->nsegs == \old(w->nsegs) && c->ndesc == \old(w->ndesc) &&
+            c->readable_len == \old(w->readable_len) && c->writable_len == \old(w->writable_len) &&
+            c->truncated == \old(w->truncated);
+    ensures token: c->head == id && c->slots == slots && c->epoch == epoch && c->valid;
+    ensures kept: c->segs == \old(c->segs) && c->cap == \old(c->cap); */
+static void vqp_commit(svd_vq_chain *c, const svd_vq_walk *w, uint16_t id, uint16_t slots, uint32_t epoch)
+{
+    c->nsegs = w->nsegs;
+    c->ndesc = w->ndesc;
+    c->readable_len = w->readable_len;
+    c->writable_len = w->writable_len;
+    c->truncated = w->truncated;
+    c->head = id;
+    c->slots = slots;
+    c->epoch = epoch;
+    c->valid = true;
+}
+
+/* The queue counts a chain taken: buffer @id in flight, @slots more ring
+ * descriptors held, the next position after them. */
+/*@ requires vq_inv(q, m) && vq_running(q, m) && q->packed && vq_rings_ok(q) && id < q->size && 0 < slots <= q->size;
+    assigns q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight, q->inflight_slots, q->last_avail_idx,
+            q->used[0 .. 3];
+    ensures inv: vq_inv(q, m) && vq_running(q, m) && vq_rings_ok(q); */
+static void vqp_count(svd_vq *q, const svd_gmem *m, uint16_t id, uint32_t slots)
+{
+    (void)m;
+    q->inflight_map[id / 32u] |= 1u << (id % 32u);
+    q->inflight++;
+    q->inflight_slots += slots;
+    q->last_avail_idx = vqp_advance(q->size, q->last_avail_idx, slots);
+    /*@ assert counted: vq_inv(q, m) && vq_running(q, m) && vq_rings_ok(q); */
+    if (q->event_idx) {
+        /* Also after every pop, as the split ring does: a caller that stops
+         * before the ring is empty is still kicked for the next buffer. */
+        vqp_set_device_event(q);
+    }
+}
+
+/* The buffer id is checked below the size before it indexes the in-flight
+ * bitmap, and not in flight; then the queue counts the chain and the chain
+ * is handed out. */
+/*@ requires vq_inv(q, m) && vq_running(q, m) && q->packed && gmem_ok(m) && vq_chain_ok(c) && !c->valid;
+    requires \separated(c, q, m) && (c->cap > 0 ==> \separated(c->segs + (0 .. c->cap - 1), c, q, m));
+    requires \separated(c, q->used + (0 .. 3));
+    assigns q->broken, q->inflight_map[0 .. SVD_VQ_MAX_SIZE / 32 - 1], q->inflight, q->inflight_slots,
+            q->last_avail_idx, q->used[0 .. 3], *c, c->segs[0 .. c->cap - 1];
+    ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
+    ensures inv: vq_inv(q, m);
+    ensures broken: \result.err != SVD_OK ==> q->broken;
+    ensures ok: \result.err == SVD_OK ==> c->valid && c->head < q->size && c->epoch == q->epoch &&
+        (\let h = c->head; !\at(vq_inflight(q, h), Pre)) && c->nsegs <= c->cap && 0 < c->ndesc < 2 * q->size &&
+        c->readable_len + c->writable_len < SVD_VQ_CHAIN_LIMIT && 0 < c->slots <= q->size;
+    ensures kept: c->segs == \old(c->segs) && c->cap == \old(c->cap);
+    ensures untouched: \result.err != SVD_OK ==> *c == \old(*c); */
 static svd_result vqp_take(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint16_t head_flags)
 {
-    vqp_walk w;
+    svd_vq_walk w;
     uint16_t id = 0u;
     uint32_t slots = 0u;
 
@@ -444,24 +590,16 @@ static svd_result vqp_take(svd_vq *q, const svd_gmem *m, svd_vq_chain *c, uint16
     if (!svd_is_ok(wr)) {
         return vqp_break(q, wr.why);
     }
-    q->inflight_map[id >> 5] |= 1u << (id & 31u);
-    q->inflight++;
-    q->inflight_slots += slots;
-    q->last_avail_idx = vqp_advance(q, q->last_avail_idx, slots);
-    if (q->event_idx) {
-        /* Also after every pop, as the split ring does: a caller that stops
-         * before the ring is empty is still kicked for the next buffer. */
-        vqp_set_device_event(q);
+    if (id >= q->size) {
+        return vqp_break(q, SVD_WHY_BUFFER_ID);
     }
-    c->nsegs = w.nsegs;
-    c->ndesc = w.ndesc;
-    c->readable_len = w.readable_len;
-    c->writable_len = w.writable_len;
-    c->truncated = w.truncated;
-    c->head = id;
-    c->slots = (uint16_t)slots;
-    c->epoch = q->epoch;
-    c->valid = true;
+    if ((q->inflight_map[id / 32u] & (1u << (id % 32u))) != 0u) {
+        return vqp_break(q, SVD_WHY_HEAD_INFLIGHT);
+    }
+    /*@ assert free: \let k = id; !vq_inflight(q, k) && \at(!vq_inflight(q, k), Pre); */
+    /*@ assert slots16: 0 < (uint16_t)slots <= q->size && (uint16_t)slots == slots; */
+    vqp_count(q, m, id, slots);
+    vqp_commit(c, &w, id, (uint16_t)slots, q->epoch);
     return svd_ok();
 }
 
@@ -486,37 +624,53 @@ svd_result svd_vqp_pop(svd_vq *q, const svd_gmem *m, svd_vq_chain *c)
     return vqp_take(q, m, c, flags);
 }
 
+/* The used descriptor at position @v: length and id, then the flags last,
+ * release: the driver that sees them sees id and length too. The slot is
+ * 4-byte aligned (checked at enable): len, id and flags are naturally
+ * aligned. */
+/*@ requires \valid_read(q) && vqp_pos_ok(q, v) && \valid(q->desc + (0 .. 16 * q->size - 1));
+    assigns q->desc[16 * (v % 32768) + 8 .. 16 * (v % 32768) + 15]; */
+static void vqp_store_used(const svd_vq *q, uint16_t v, uint32_t written, uint16_t id, uint16_t flags)
+{
+    uint8_t *d = vqp_slot(q, v);
+    __atomic_store_n((uint32_t *)(void *)(d + VQP_OFF_LEN), vqp_le32(written), __ATOMIC_RELAXED);
+    __atomic_store_n((uint16_t *)(void *)(d + VQP_OFF_ID), vqp_le16(id), __ATOMIC_RELAXED);
+    __atomic_store_n((uint16_t *)(void *)(d + VQP_OFF_FLAGS), vqp_le16(flags), __ATOMIC_RELEASE);
+}
+
 void svd_vqp_push(svd_vq *q, svd_vq_chain *c, uint32_t written)
 {
-    uint8_t *d = vqp_slot(q, q->used_idx);
     uint16_t flags = vqp_wrap(q->used_idx) ? (uint16_t)(SVD_VRING_PACKED_DESC_F_AVAIL | SVD_VRING_PACKED_DESC_F_USED)
                                            : (uint16_t)0u;
     if (written != 0u) {
         flags |= (uint16_t)SVD_VRING_DESC_F_WRITE;
     }
-    /* The slot is 4-byte aligned (checked at enable): len, id and flags are
-     * naturally aligned. The flags last, release: the driver that sees them
-     * sees id and length too. */
-    __atomic_store_n((uint32_t *)(void *)(d + VQP_OFF_LEN), vqp_le32(written), __ATOMIC_RELAXED);
-    __atomic_store_n((uint16_t *)(void *)(d + VQP_OFF_ID), vqp_le16(c->head), __ATOMIC_RELAXED);
-    __atomic_store_n((uint16_t *)(void *)(d + VQP_OFF_FLAGS), vqp_le16(flags), __ATOMIC_RELEASE);
+    vqp_store_used(q, q->used_idx, written, c->head, flags);
 
     /* A full cycle (2 * size slots) since the last decision: off/wrap
      * comparisons would alias, so the next decision interrupts. */
     if (vqp_dist(q, q->signalled_used, q->used_idx) + (uint32_t)c->slots >= 2u * (uint32_t)q->size) {
         q->signalled_valid = false;
     }
-    q->used_idx = vqp_advance(q, q->used_idx, c->slots);
-    q->inflight_map[c->head >> 5] &= ~(1u << (c->head & 31u));
+    q->used_idx = vqp_advance(q->size, q->used_idx, c->slots);
+    q->inflight_map[c->head / 32u] &= ~(1u << (c->head % 32u));
     q->inflight--;
     q->inflight_slots -= c->slots;
     c->valid = false;
 }
 
+/* The driver event suppression structure, off/wrap and flags in one load
+ * (4-byte aligned, checked at enable). */
+/*@ requires \valid_read(q) && \valid_read(q->avail + (0 .. 3));
+    assigns \nothing; */
+static uint32_t vqp_load_driver_event(const svd_vq *q)
+{
+    return vqp_le32(__atomic_load_n((const uint32_t *)(const void *)q->avail, __ATOMIC_RELAXED));
+}
+
 bool svd_vqp_need_interrupt(svd_vq *q)
 {
-    /* off/wrap and flags in one load (4-byte aligned, checked at enable). */
-    const uint32_t ev = vqp_le32(__atomic_load_n((const uint32_t *)(const void *)q->avail, __ATOMIC_RELAXED));
+    const uint32_t ev = vqp_load_driver_event(q);
     const uint32_t flags = (ev >> 16) & 3u;
     const uint32_t moved = vqp_dist(q, q->signalled_used, q->used_idx);
     bool n;

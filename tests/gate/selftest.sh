@@ -579,6 +579,11 @@ test_proof_wp_bites() {
         'SVD_ENSURE_RULE(!nested || feature, SVD_WHY_INDIRECT_NESTED);' wp_vq_step_indirect nested \
         typed_vq_walk_indirect_ensures_nested "an indirect step that follows a nested indirect table" \
         "the indirect step's nesting rule (vq_walk_indirect)" || return
+    # A packed position advanced to the ring's end without wrapping (the
+    # offset may equal the size): the next descriptor slot would lie past the ring.
+    wp_seed "$c" vq_packed.c '    if (off >= size) {' '    if (off > size) {' wp_vqp_pos pos \
+        typed_vqp_advance_ensures_pos "a packed position advanced onto the slot past the ring" \
+        "the advance's position bound (vqp_advance)" || return
 }
 
 # REQ: REQ-GATE-018
@@ -614,15 +619,14 @@ test_proof_eva_queue_bites() {
         { bad "proof seed: fdt or MSI-X bound not found"; return; }
     sed -i 's/at <= w->cap - 4u/at <= w->cap - 3u/' "$c/src/core/fdt.c"
     sed -i 's/t + 4u < MSIX_TABLE_LEN/t + 4u <= MSIX_TABLE_LEN/' "$c/src/core/pci.c"
-    grep -qF '    if (w->nsegs < cap) {' "$c/src/core/virtqueue.c" && grep -qF '    if (w->nsegs < c->cap) {' "$c/src/core/vq_packed.c" ||
+    grep -qF '    if (w->nsegs < cap) {' "$c/src/core/virtqueue.c" ||
         { bad "proof seed: segment bound not found"; return; }
     sed -i 's/^    if (w->nsegs < cap) {$/    if (w->nsegs <= cap) {/' "$c/src/core/virtqueue.c"
-    sed -i 's/^    if (w->nsegs < c->cap) {$/    if (w->nsegs <= c->cap) {/' "$c/src/core/vq_packed.c"
     expect_fail "Eva: a segment stored past the chain's storage (split and packed walks) raises an alarm" \
         python3 tests/prove/prove.py "$t/prove-vq" --root "$c" --only eva_vq_split_plain --only eva_vq_split_event \
         --only eva_vq_packed_plain --only eva_vq_packed_event --only eva_fdt --only eva_vdev_pci_msix
     for d in eva_vq_split_plain:virtqueue.c.*vq_walk_buffer eva_vq_split_event:virtqueue.c.*vq_walk_buffer \
-             eva_vq_packed_plain:vq_packed.c.*vqp_buffer eva_vq_packed_event:vq_packed.c.*vqp_buffer \
+             eva_vq_packed_plain:virtqueue.c.*svd_vq_walk_buffer eva_vq_packed_event:virtqueue.c.*svd_vq_walk_buffer \
              eva_fdt:fdt.c.*patch_be32 eva_vdev_pci_msix:pci.c.*table_; do
         if grep -A1 -E "${d%%:*} +Eva [1-9][0-9]* alarms" "$t/out" | grep -qE "${d#*:}"; then
             ok "Eva: ${d%%:*} raises the alarm in ${d#*:}"; else bad "Eva: ${d%%:*} no alarm in ${d#*:}"; cat "$t/out"; fi
@@ -631,10 +635,10 @@ test_proof_eva_queue_bites() {
     # The INDIRECT_DESC drivers: an indirect table allowed one descriptor more
     # than the queue size (split and packed walks) is read past its region.
     grep -qF 'len <= VQ_DESC_SIZE * size,' "$c/src/core/virtqueue.c" &&
-        grep -qF 'len <= VQP_DESC_SIZE * (uint32_t)q->size,' "$c/src/core/vq_packed.c" ||
+        grep -qF 'len <= VQP_DESC_SIZE * size,' "$c/src/core/vq_packed.c" ||
         { bad "proof seed: indirect table bound not found"; return; }
     sed -i 's/len <= VQ_DESC_SIZE \* size,/len <= VQ_DESC_SIZE * (size + 1u),/' "$c/src/core/virtqueue.c"
-    sed -i 's/len <= VQP_DESC_SIZE \* (uint32_t)q->size,/len <= VQP_DESC_SIZE * ((uint32_t)q->size + 1u),/' \
+    sed -i 's/len <= VQP_DESC_SIZE \* size,/len <= VQP_DESC_SIZE * (size + 1u),/' \
         "$c/src/core/vq_packed.c"
     expect_fail "Eva: an indirect table one descriptor over the queue size (split and packed walks) raises an alarm" \
         python3 tests/prove/prove.py "$t/prove-ind" --root "$c" --only eva_vq_split_indirect --only eva_vq_packed_indirect

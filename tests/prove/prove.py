@@ -124,7 +124,7 @@ _SPLIT = ["-wp-split"]
 # past RUN_TIMEOUT on a loaded machine. The buffer step runs without
 # -wp-split: 74 goals instead of 383, each still small, in less prover time.
 def wp_vq_step_buffer(root):
-    return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_buffer"],
+    return dict(files=core(root, *_VQ_FILES), fct=["svd_vq_walk_buffer"],
                 props="-@lemma", model="typed",
                 what="one buffer descriptor of the split-ring chain walk: write order, memory, the segment "
                      "recorded only within the caller's storage, byte total < 2^32",
@@ -212,7 +212,7 @@ def wp_vq_pop(root):
 # (size - 1) < size, by cases over the 16 sizes, SVD-PRF-011), the token
 # rules (valid, this epoch, head in flight), nothing written on failure, the
 # used index advanced by one (split). The packed hand-over is its contract
-# (SVD-PRF-010).
+# (svd_vqp_push, proved by wp_vqp_push).
 # REQ: REQ-VQ-019
 def wp_vq_push(root):
     return dict(files=core(root, *_VQ_FILES), fct=["vq_slot", "svd_vq_push"],
@@ -220,7 +220,7 @@ def wp_vq_push(root):
                 what="ring slot (index & (size - 1) < size for each of the 16 sizes) and split-ring push: the used "
                      "element inside the used ring, only a valid token "
                      "of this epoch whose head is in flight, nothing changed on failure, used index + 1",
-                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008", "SVD-PRF-010", "SVD-PRF-011"])
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008", "SVD-PRF-011"])
 
 
 # Enable: the split rings mapped (each inside one region with its access,
@@ -233,6 +233,94 @@ def wp_vq_enable(root):
                 what="enable: the queue invariant established (rings inside guest memory, apart from the queue), "
                      "nothing in flight, a refusal latches; writes named in assigns",
                 assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-010", "SVD-PRF-011"])
+
+
+# The packed ring (vq_packed.c), one unit per step as for the split ring.
+# Only vq_packed.c is parsed: what it calls (the buffer step, guest memory
+# translation, the span loads) is taken as its contract, proved in its own
+# unit (wp_vq_step_buffer, wp_gmem, wp_span).
+_VQP_FILES = ("vq_packed.c",)
+
+
+# Positions (offset and wrap counter, advance keeps a position inside the
+# ring), the descriptor slot, the ring placement (each area inside one
+# region with its access), the restart position.
+# REQ: REQ-VQ-101
+def wp_vqp_pos(root):
+    return dict(files=core(root, *_VQP_FILES),
+                fct=["vqp_le16", "vqp_le32", "vqp_copy_in", "vqp_get16", "vqp_break", "vqp_wrap", "vqp_off",
+                     "vqp_cycle", "vqp_dist", "vqp_advance", "vqp_rewind", "vqp_is_avail", "vqp_slot",
+                     "vqp_map_rings", "svd_vq_check_rings_packed", "svd_vqp_base"],
+                props="-@lemma", model="typed", extra=_SPLIT,
+                what="packed-ring positions and placement: an advance by at most the size keeps the ring "
+                     "offset below the size, the slot of a position inside the ring, the descriptor ring and "
+                     "both event structures each inside one region with the access they need, aligned",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007"])
+
+
+# One indirect table of the packed walk: every entry read inside the table,
+# at most queue-size entries, no nesting; and the ring walk: every descriptor
+# read inside the ring, at most queue-size (and `room`) descriptors per
+# chain, the walk ends. Both rest on the loop invariant frame (gmem_ok
+# across a buffer step, SVD-PRF-012) as the split walk does.
+# REQ: REQ-VQ-107
+def wp_vqp_indirect(root):
+    return dict(files=core(root, *_VQP_FILES), fct=["vqp_indirect"],
+                props="-@lemma,-frame", model="typed", extra=_SPLIT,
+                what="packed-ring indirect table: every entry read inside the table (inside one region), at most "
+                     "queue-size entries, nesting refused, segments within the caller's storage, byte total < 2^32",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-012"])
+
+
+def wp_vqp_walk(root):
+    return dict(files=core(root, *_VQP_FILES), fct=["vqp_walk_chain"],
+                props="-@lemma,-frame", model="typed",
+                what="packed-ring chain walk: every descriptor read inside the ring, at most queue-size and at "
+                     "most the free descriptors (room) per chain, segments within the caller's storage, byte "
+                     "total < 2^32, the walk terminates",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-012"])
+
+
+# Hand-out and pop: the buffer id below the size before it indexes the
+# in-flight bitmap, not in flight; the token; the queue invariant kept
+# (positions inside the ring); nothing changed on failure but the latch.
+def wp_vqp_take(root):
+    return dict(files=core(root, *_VQP_FILES), fct=["vqp_commit", "vqp_count", "vqp_take"],
+                props="-@lemma", model="typed", extra=_SPLIT,
+                what="packed-ring hand-out: buffer id < size before the in-flight bitmap, not in flight, the "
+                     "token and the chain's bounds, the invariant kept, a refusal latches and leaves the chain",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008", "SVD-PRF-010"])
+
+
+def wp_vqp_pop(root):
+    return dict(files=core(root, *_VQP_FILES), fct=["svd_vqp_pop"],
+                props="-@lemma", model="typed", extra=_SPLIT,
+                what="packed-ring pop (svd_vqp_pop, core_priv.h): the head's flags read inside the ring, the "
+                     "empty ring (EVENT_IDX re-check), the hand-out's result rules",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-008", "SVD-PRF-010"])
+
+
+# Completion and the interrupt decision: the used descriptor written in the
+# ring slot of used_idx, the position kept inside the ring.
+# REQ: REQ-VQ-108
+def wp_vqp_push(root):
+    return dict(files=core(root, *_VQP_FILES), fct=["svd_vqp_push", "svd_vqp_need_interrupt"],
+                props="-@lemma", model="typed",
+                what="packed-ring push and interrupt decision: the used descriptor inside the ring, the used "
+                     "position kept inside the ring, the in-flight bit of a head below the size; the driver "
+                     "event structure read inside its 4 bytes",
+                assumptions=["SVD-PRF-007", "SVD-PRF-008"])
+
+
+# Enable: the three areas mapped, the positions checked, the queue
+# invariant established (areas apart from the queue, from gmem_apart).
+def wp_vqp_enable(root):
+    return dict(files=core(root, *_VQP_FILES), fct=["svd_vqp_enable"],
+                props="-@lemma", model="typed", extra=_SPLIT,
+                what="packed-ring enable (svd_vqp_enable, core_priv.h): the queue invariant established (areas "
+                     "inside guest memory, apart from the queue, positions inside the ring), nothing in flight, "
+                     "a refusal latches; writes named in assigns",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-011"])
 
 
 # Contracts written in the core (ACSL) whose goals WP does not prove yet within
@@ -260,16 +348,27 @@ WP_PENDING = {
         "from vq_map_rings' region membership and gmem_apart); assigns names every write, including the "
         "packed device-event write (svd_vqp_enable's contract in core_priv.h, SVD-PRF-010); the size "
         "precondition is SVD-PRF-011",
-    "vq_packed.c (svd_vqp_enable, svd_vqp_pop, svd_vqp_push)":
-        "contracts written in core_priv.h (what the split units assume of the packed hand-over, SVD-PRF-010); "
-        "the packed ring has no WP unit yet",
+    "vqp_walk_chain (unit wp_vqp_walk)":
+        "the packed ring walk's contract, loop invariants and variant are written; the unit does not finish "
+        "inside RUN_TIMEOUT on this machine (WP's simplifier: 12 to 25 s per goal for its 123 goals without "
+        "-wp-split; 418 goals with it, past 600 s at load 7); vqp_take rests on its contract (SVD-PRF-010)",
+    "vqp_commit, vqp_count, vqp_take (unit wp_vqp_take)":
+        "214 of 217 goals proved (-wp-split, 40 s per goal, 597 s at load 7); open: one part of inv and two of ok, "
+        "the chain's token fields and the queue's fields read across the other's stores (a frame, as SVD-PRF-013 "
+        "for the split hand-out); the buffer id below the size before the in-flight bitmap index, the id not in "
+        "flight and nothing but the latch changed on failure are proved",
+    "svd_vqp_enable (unit wp_vqp_enable)":
+        "104 of 107 goals proved (-wp-split, 385 s at load 7); open: the assertion apart (each ring area apart "
+        "from the queue, from vqp_map_rings' region membership and gmem_apart: the same goal wp_vq_enable leaves "
+        "open for the split rings) and two assigns goals (the device event store inside a region's host bytes, "
+        "named through an existential region index)",
 }
 
 # Longest first: two processes at a time pack better.
-WP_UNITS = [wp_vq_walk, wp_vq_push, wp_ratelimit, wp_vq_index, wp_vq_pop, wp_vq_pop_post, wp_vq_step_buffer,
-            wp_gmem, wp_vq_rings, wp_vq_step_indirect, wp_span, wp_gmem_lemma]
+WP_UNITS = [wp_vq_walk, wp_vq_push, wp_ratelimit, wp_vqp_pos, wp_vqp_indirect, wp_vqp_pop, wp_vqp_push, wp_vq_index, wp_vq_pop,
+            wp_vq_pop_post, wp_vq_step_buffer, wp_gmem, wp_vq_rings, wp_vq_step_indirect, wp_span, wp_gmem_lemma]
 # Units whose goals are not all proved yet (WP_PENDING): run only on request.
-WP_UNITS_OPEN = [wp_vq_take, wp_vq_enable]
+WP_UNITS_OPEN = [wp_vq_take, wp_vq_enable, wp_vqp_walk, wp_vqp_take, wp_vqp_enable]
 # Units the stage does not run because a stage unit proves their goals too:
 # the gate self-test's faster units for its seeds (`--only NAME`).
 WP_UNITS_GATE = [wp_vq_walk_bounds]

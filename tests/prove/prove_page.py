@@ -8,18 +8,17 @@ ASSUMPTIONS = {
     "SVD-PRF-004": "span.c proved in WP's Typed+Cast model (void*/char*/uint8_t* casts)",
     "SVD-PRF-005": "the shim's memory map describes valid, writable-where-allowed host memory (gmem_ok)",
     "SVD-PRF-006": "volatile guest loads are any value (Eva); Eva runs with -no-annot",
-    "SVD-PRF-007": "virtqueue ring access helpers (volatile loads, __atomic stores, memset of the in-flight "
-                   "bitmap) specified for WP; their bodies are C semantics Eva checks",
+    "SVD-PRF-007": "virtqueue ring access helpers of both formats (volatile loads, __atomic loads and stores, "
+                   "memset of the in-flight bitmap) specified for WP; their bodies are C semantics Eva checks",
     "SVD-PRF-008": "a guest memory map whose generation is unchanged describes the same memory (vq_inv)",
-    "SVD-PRF-009": "the packed interrupt decision assigns only the queue's signalled state (its contract, "
-                   "taken as given by wp_vq_index)",
-    "SVD-PRF-010": "the packed ring's enable, pop and push do what their contracts in core_priv.h say (taken as "
-                   "given by wp_vq_push, wp_vq_pop and wp_vq_pop_post, and by the open unit wp_vq_enable; "
-                   "vq_packed.c has no WP unit yet)",
+    "SVD-PRF-010": "the packed ring's walk, hand-out and enable do what their contracts say (units "
+                   "wp_vqp_walk, wp_vqp_take, wp_vqp_enable open; taken as given by wp_vqp_pop, wp_vq_pop and "
+                   "wp_vq_pop_post); positions, placement, the indirect table, pop, push and the interrupt "
+                   "decision are proved by stage units (wp_vqp_pos, wp_vqp_indirect, wp_vqp_pop, wp_vqp_push)",
     "SVD-PRF-011": "a queue's size is one of the 16 powers of two up to 32768 (the bit test the code uses, "
                    "checked on every value up to 2^16 + 1 by the unit tests)",
-    "SVD-PRF-012": "the split chain walk's loop invariant frame (the map still valid after the walk's own "
-                   "stores: two goals, open), on which wp_vq_walk rests as on a hypothesis",
+    "SVD-PRF-012": "the chain walks' loop invariant frame (the map still valid after the walk's own stores: "
+                   "open), on which wp_vq_walk and wp_vqp_indirect rest as on a hypothesis",
     "SVD-PRF-013": "the split ring's hand-out vq_take does what its contract says (three goals of wp_vq_take "
                    "open: the queue invariant across the chain token's stores), taken as given by wp_vq_pop "
                    "and wp_vq_pop_post",
