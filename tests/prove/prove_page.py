@@ -58,7 +58,8 @@ def write(summary, page):
          "Settings: `-eva -eva-slevel N -eva-partition-history 1 -eva-interprocedural-history "
          "-eva-domains equality -no-annot` (C semantics only: the ACSL contracts are WP's; N and the narrower "
          "settings of each driver in the table below), x86_64 machine "
-         "model, the compiler builtins of tests/prove/fc_builtins.h. An alarm is any possible undefined or "
+         "model, the compiler builtins of tests/prove/fc_builtins.h, memcpy and memset with their ranges checked "
+         "(SVD-PRF-023; the drivers whose settings say \"unchecked\" run Eva's own builtin, which checks no range). An alarm is any possible undefined or "
          "unspecified behaviour Eva finds: out-of-bounds access, invalid or NULL pointer, uninitialised "
          "read, signed overflow, invalid shift, division by zero, invalid cast.", "",
          "| Driver | What it feeds the core | Entry points | Alarms | Functions reached (public core) | "
