@@ -594,19 +594,20 @@ test_proof_eva_bites() {
     grep -q 'for (size_t i = 0u; i < sizeof(prefixes); i++)' "$c/src/core/device.c" || { bad "proof seed: loop not found"; return; }
     grep -q 'c->buf.len - c->pos >= 8u, SVD_ERR_BOUNDS);' "$c/src/core/span.c" || { bad "proof seed: cursor check not found"; return; }
     sed -i 's/for (size_t i = 0u; i < sizeof(prefixes); i++)/for (size_t i = 0u; i <= sizeof(prefixes); i++)/' "$c/src/core/device.c"
-    grep -qF 'if (!w->ok || n > w->cap - w->pos) {' "$c/src/core/aml.c" || { bad "proof seed: AML room check not found"; return; }
+    grep -qF '(void)memcpy(&w->buf[w->pos], src, n);' "$c/src/core/aml.c" || { bad "proof seed: AML copy not found"; return; }
     sed -i '0,/c->buf.len - c->pos >= 8u, SVD_ERR_BOUNDS);/s//c->buf.len - c->pos >= 7u, SVD_ERR_BOUNDS);/' "$c/src/core/span.c"
-    # A memcpy one byte past the AML buffer: Eva's own memcpy checks no range
-    # under -no-annot, the checked model (SVD-PRF-023) must.
-    sed -i 's/if (!w->ok || n > w->cap - w->pos) {/if (!w->ok || n > w->cap - w->pos + 1u) {/' "$c/src/core/aml.c"
-    expect_fail "Eva: off-by-one read past a table (device.c ordered_prefix), past a span (span.c) and a copy past a buffer (aml.c) raise alarms" \
+    # An AML copy one byte longer than its source (each source is a small
+    # local or a name): Eva's own memcpy checks no range under -no-annot, the
+    # checked model (SVD-PRF-023) must.
+    sed -i 's/(void)memcpy(&w->buf\[w->pos\], src, n);/(void)memcpy(\&w->buf[w->pos], src, n + 1u);/' "$c/src/core/aml.c"
+    expect_fail "Eva: off-by-one read past a table (device.c ordered_prefix), past a span (span.c) and a copy one byte longer than its source (aml.c) raise alarms" \
         python3 tests/prove/prove.py "$t/prove-eva" --root "$c" --only eva_vdev_mmio --only eva_span --only eva_aml_dev
     if grep -qE 'eva_vdev_mmio +Eva [1-9][0-9]* alarms' "$t/out" && grep -q 'device.c.*ordered_prefix' "$t/out"; then
         ok "Eva: the alarm is in ordered_prefix (not a tool failure)"; else bad "Eva: no alarm in ordered_prefix"; cat "$t/out"; fi
     if grep -A1 -E 'eva_span +Eva [1-9][0-9]* alarms' "$t/out" | grep -q 'span.c.*svd_load_le32'; then
         ok "Eva: eva_span raises the alarm in svd_load_le32 (the read past the span)"; else bad "Eva: eva_span no alarm"; cat "$t/out"; fi
     if grep -A1 -E 'eva_aml_dev +Eva [1-9][0-9]* alarms' "$t/out" | grep -q 'svd_fc_memcpy_checked'; then
-        ok "Eva: eva_aml_dev raises the alarm in the checked memcpy (the copy past the buffer)"; else bad "Eva: eva_aml_dev no memcpy alarm"; cat "$t/out"; fi
+        ok "Eva: eva_aml_dev raises the alarm in the checked memcpy (the read past the source)"; else bad "Eva: eva_aml_dev no memcpy alarm"; cat "$t/out"; fi
     cp src/core/device.c src/core/span.c src/core/aml.c "$c/src/core/"
     expect_pass "Eva: the unseeded copy passes the same drivers" \
         python3 tests/prove/prove.py "$t/prove-eva-ok" --root "$c" --only eva_vdev_mmio --only eva_span --only eva_aml_dev
