@@ -932,7 +932,7 @@ test_fuzz_pci_oracle_bites() {
 # REQ: REQ-GATE-008
 test_fuzz_vqp_oracle_bites() {
     # fuzz_vqp's access check over one crafted input, against a seeded copy of
-    # the packed ring's walk that checks every buffer for reading only. Queue
+    # the buffer step both walks share (virtqueue.c) checking every buffer for reading only, reached through the packed ring's walk. Queue
     # size 1; two regions split at 0x80 (the first read-only); descriptors
     # (written back by the device) at 0x80, driver area at 0x90, device area at
     # 0xa0, all in the writable part; the one descriptor is
@@ -949,7 +949,7 @@ open(sys.argv[1], 'wb').write(hdr + ram)
 PY
     fz_build "$d/ok" . fuzz_vqp || { bad "fuzz_vqp: cannot build"; return; }
     expect_pass "fuzz_vqp: the unseeded core passes the wrong-access input" "$d/ok/fuzz_vqp" -runs=1 "$d/wrong_access"
-    fz_seed "$d/c1" vq_packed.c 'w->seen_write ? SVD_GMEM_WRITE : SVD_GMEM_READ' 'SVD_GMEM_READ' ||
+    fz_seed "$d/c1" virtqueue.c 'w->seen_write ? SVD_GMEM_WRITE : SVD_GMEM_READ' 'SVD_GMEM_READ' ||
         { bad "fuzz_vqp seed: access check not found"; return; }
     fz_build "$d/s1" "$d/c1" fuzz_vqp || { bad "fuzz_vqp seed: cannot build"; return; }
     expect_fail_with 'invariant failed: svd_is_ok\(svd_gmem_check_host' \
