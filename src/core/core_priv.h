@@ -129,6 +129,7 @@ static inline void vq_clear_inflight(svd_vq *q)
 #define SVD_VQ_CHAIN_LIMIT 0x100000000ull
 
 /* Totals of a chain walk, committed to the chain only on success. */
+/** @cond INTERNAL */
 typedef struct svd_vq_walk {
     uint32_t nsegs;
     uint32_t ndesc;
@@ -138,6 +139,7 @@ typedef struct svd_vq_walk {
     bool seen_write;
     bool truncated;
 } svd_vq_walk;
+/** @endcond */
 
 /*@ predicate vq_walk_ok{L}(svd_vq_walk *w, integer cap) =
         w->nsegs <= cap && w->nsegs <= w->ndesc &&
