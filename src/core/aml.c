@@ -54,13 +54,19 @@ static void aw_init(aw *w, uint8_t *buf, size_t cap)
     w->ok = true;
 }
 
+/* The room test, pos + n <= cap, is written without the writer's invariant
+ * (n > cap first, so cap - n cannot wrap). Every copy has a fixed length
+ * (put_name_string's one caller passes 8), so a sound analysis that keeps
+ * pos and cap as unrelated ranges still bounds pos by cap - n and sees the
+ * copy inside the buffer (fdt.c's writer, whose lengths vary, copies byte
+ * by byte). */
 static void aml_put(aw *w, const void *src, size_t n)
 {
     if (w->buf == NULL) {
         w->pos += n; /* a counting pass: sizes are bounded by SVD_AML_MAX_SSDT */
         return;
     }
-    if (!w->ok || n > w->cap - w->pos) {
+    if (!w->ok || n > w->cap || w->pos > w->cap - n) {
         w->ok = false;
         return;
     }

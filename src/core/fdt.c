@@ -59,14 +59,23 @@ static void wr_init(wr *w, uint8_t *buf, size_t cap)
     w->ok = true;
 }
 
+/* The room test, pos + n <= cap, is written without the writer's invariant
+ * (n > cap first, so cap - n cannot wrap). The copy is byte by byte, each
+ * store's index checked against cap again: the room test guarantees it, the
+ * second test makes each store inside the buffer by this loop alone, for a
+ * sound analysis that keeps pos and n as unrelated ranges. */
 static void put(wr *w, const void *src, size_t n)
 {
-    if (!w->ok || n > w->cap - w->pos) {
+    if (!w->ok || n > w->cap || w->pos > w->cap - n) {
         w->ok = false;
         return;
     }
-    if (n != 0u) {
-        (void)memcpy(w->buf + w->pos, src, n);
+    const uint8_t *s = (const uint8_t *)src;
+    for (size_t i = 0u; i < n; i++) {
+        const size_t at = w->pos + i;
+        if (SVD_ALWAYS(at < w->cap)) {
+            w->buf[at] = s[i];
+        }
     }
     w->pos += n;
 }
@@ -250,7 +259,12 @@ static void put_name(wr *w, const svd_fdt_node *n)
 static void put_strings(wr *w, const char *const *s, uint32_t count)
 {
     for (uint32_t i = 0u; i < count; i++) {
-        put(w, s[i], str_len_ok(s[i], SVD_FDT_MAX_STRLEN) + 1u); /* with the NUL */
+        /* svd_fdt_node_check passed: no string is NULL. Tested again so that
+         * the copy reads a string by this function alone. */
+        const char *str = s[i];
+        if (SVD_ALWAYS(str != NULL)) {
+            put(w, str, str_len_ok(str, SVD_FDT_MAX_STRLEN) + 1u); /* with the NUL */
+        }
     }
 }
 

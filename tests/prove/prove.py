@@ -631,12 +631,8 @@ def eva_vdev_pci_msix(root):
 
 
 # REQ: REQ-GATE-016
-# mem_unchecked: with memcpy's range checked (SVD-PRF-023) this driver raises
-# 3 alarms in fdt.c put's memcpy (the destination past the buffer in
-# put_words, the source NULL and the destination end in put_strings), not
-# yet shown false: its memcpy ranges rest on the unit tests and sanitizers.
 def eva_fdt(root):
-    return dict(files=core(root, "result.c", "fdt.c"), slevel=10, mem_unchecked=True,
+    return dict(files=core(root, "result.c", "fdt.c"), slevel=10,
                 extra=["-eva-partition-value", "eva_node_kind", "-eva-slevel-function", "str_len_ok:100",
                        "-eva-slevel-function", "strings_ok:400", "-eva-slevel-function", "name_ok:100",
                        "-eva-slevel-function", "put_name:100"],
@@ -657,11 +653,7 @@ def eva_aml_dev(root):
 def eva_aml_ssdt(root):
     # The driver's loop over the 33 devices unrolled (main:100): merged, its
     # stores would be weak and keep each name's initial NULL beside the buffer.
-    # mem_unchecked: with memcpy's range checked (SVD-PRF-023) the writer's
-    # position and capacity come apart over the 33 devices' loop (2 alarms in
-    # aml_put's memcpy); eva_aml_dev checks the same memcpy at 0 alarms.
     return dict(files=core(root, "result.c", "aml.c"), slevel=10, extra=["-eva-slevel-function", "main:100"],
-                mem_unchecked=True,
                 what="SSDT writer (svd_aml_ssdt): 33 devices (one more than an SSDT holds) with any fields and "
                      "names of unknown content (a NULL name is eva_aml_dev's: the same dev_ok check), an SSDT of any count 0..33 of them into a buffer of any "
                      "capacity up to its size; a NULL device array")
@@ -792,9 +784,8 @@ def run_eva(name, d, out, root):
     # contracts in the core are WP's (proved there), and a contract Eva cannot
     # decide on imprecise values would only add unknown statuses.
     # memcpy and memset with their ranges checked (fc_builtins.h, SVD-PRF-023):
-    # under -no-annot Eva's builtins check none. Every driver but the ones
-    # that set mem_unchecked (with the reason in SVD-PRF-023).
-    cpp = d.get("cpp", []) + ([] if d.get("mem_unchecked") else ["-DSVD_EVA_MEM_CHECKED"])
+    # under -no-annot Eva's builtins check none. Every driver.
+    cpp = d.get("cpp", []) + ["-DSVD_EVA_MEM_CHECKED"]
     cmd = ["frama-c", "-no-annot"] + cpp_args(root) + ["-cpp-extra-args=" + a for a in sorted(set(cpp))] + \
           [str(driver)] + d["files"] + \
           ["-eva", "-main", "main", "-eva-slevel", str(d.get("slevel", 20)),
@@ -850,7 +841,7 @@ def run_eva(name, d, out, root):
     reached_public = sorted(fn for _, fn in public if fn in analysed)
     return dict(kind="eva", entries=driver_entries(driver, public), reached_public=reached_public, name=name, ok=ok, rc=rc, time=dt, alarms=alarms, reached=reached, defined=defined,
                 unreached=unreached, not_valid=not_valid, functions=per_fct, what=d["what"],
-                settings=" ".join(d.get("extra", []) + (["memcpy/memset unchecked (SVD-PRF-023)"] if d.get("mem_unchecked") else [])),
+                settings=" ".join(d.get("extra", [])),
                 slevel=d.get("slevel", 20),
                 statements=(int(stmts.group(1)), int(stmts.group(2))) if stmts else (0, 0),
                 files=[os.path.relpath(f, root) for f in d["files"]] + [f"tests/prove/{name}.c"])
