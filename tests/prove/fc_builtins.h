@@ -118,15 +118,16 @@ void svd_fc_memcpy_u8(uint8_t *d, const uint8_t *s, size_t n);
 #define memcpy(d, s, n) ((void)svd_fc_memcpy_u8((uint8_t *)(d), (const uint8_t *)(s), (n)), (d))
 #endif
 
-/* SVD-PRF-023 (Eva, drivers that define SVD_EVA_MEM_CHECKED): memcpy and
- * memset with their ranges checked. Under -no-annot Frama-C's libc
- * specification is not parsed, and the bounds of a memcpy or memset are
- * that specification's preconditions: Eva's builtin does the copy but checks
- * no range (a memcpy of 17 bytes into a 16-byte array gives 0 alarms). The
- * models store the first and the last byte of the destination, and read
- * those of a memcpy's source, before the builtin does the rest: Eva checks
- * each of the two accesses for every n the call may get, and an object is
- * contiguous, so the whole range lies in the object when both ends do.
+/* SVD-PRF-023 (Eva: SVD_EVA_MEM_CHECKED, which prove.py defines for every
+ * driver): memcpy and memset with their ranges checked. Under -no-annot
+ * Frama-C's libc specification is not parsed, and the bounds of a memcpy or
+ * memset are that specification's preconditions: Eva's builtin does the
+ * copy but checks no range (a memcpy of 17 bytes into a 16-byte array gives
+ * 0 alarms). The models store the first and the last byte of the
+ * destination, and read those of a memcpy's source, before the builtin does
+ * the rest: Eva checks each of the two accesses for every n the call may
+ * get, and an object is contiguous, so the whole range lies in the object
+ * when both ends do.
  * Overlap (memcpy's other precondition) is not checked. */
 #if !defined(SVD_PROVE_WP) && defined(SVD_EVA_MEM_CHECKED)
 #include <string.h>

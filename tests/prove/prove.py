@@ -672,7 +672,7 @@ EVA_PENDING = {
     "eva_entropy_serve_split, eva_entropy_serve_packed, eva_entropy_serve_packed_small":
         "the entropy model's serve over a live queue: every statement of the serve path reached (fill_chain, "
         "source_fill, complete_pending, admit_pending, source_starved 100%), and with memcpy unchecked (Eva's "
-        "builtin under -no-annot, as every other driver runs it) 0 alarms; with memcpy's range checked "
+        "own builtin under -no-annot) 0 alarms; with memcpy's range checked "
         "(SVD_EVA_MEM_CHECKED, SVD-PRF-023) split and packed sizes 1..2 raise 2 alarms each, both at the model's copy into the guest "
         "segment (source_fill's memcpy, its first and its last byte). They are a precision loss: the copy's "
         "length is at most the segment's length less the offset already written, and the segment lies in one "

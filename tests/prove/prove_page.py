@@ -59,7 +59,7 @@ def write(summary, page):
          "-eva-domains equality -no-annot` (C semantics only: the ACSL contracts are WP's; N and the narrower "
          "settings of each driver in the table below), x86_64 machine "
          "model, the compiler builtins of tests/prove/fc_builtins.h, memcpy and memset with their ranges checked "
-         "(SVD-PRF-023; the drivers whose settings say \"unchecked\" run Eva's own builtin, which checks no range). An alarm is any possible undefined or "
+         "in every driver (SVD-PRF-023: under -no-annot Eva's own builtins check no range). An alarm is any possible undefined or "
          "unspecified behaviour Eva finds: out-of-bounds access, invalid or NULL pointer, uninitialised "
          "read, signed overflow, invalid shift, division by zero, invalid cast.", "",
          "| Driver | What it feeds the core | Entry points | Alarms | Functions reached (public core) | "
