@@ -656,6 +656,28 @@ test_proof_eva_queue_bites() {
     cp src/core/virtqueue.c src/core/vq_packed.c "$c/src/core/"
 }
 
+# REQ: REQ-GATE-018
+test_proof_eva_writers_bite() {
+    if ! command -v frama-c >/dev/null; then bad "proof gates: frama-c not installed (make deps)"; return; fi
+    local c="$t/prove-core" d
+    prove_copy "$c"
+    # The two checks Eva's proof of the FDT and AML writers' copies rests on
+    # (SVD-PRF-023), each allowed one byte past the capacity: the FDT
+    # writer's per-byte store index (eva_fdt), and the AML room test (the
+    # 88-byte buffer of eva_aml_dev never fills; eva_aml_ssdt's SSDT does).
+    grep -qF 'if (SVD_ALWAYS(at < w->cap)) {' "$c/src/core/fdt.c" &&
+        grep -qF '|| w->pos > w->cap - n) {' "$c/src/core/aml.c" || { bad "proof seed: writer bound not found"; return; }
+    sed -i 's/if (SVD_ALWAYS(at < w->cap)) {/if (SVD_ALWAYS(at <= w->cap)) {/' "$c/src/core/fdt.c"
+    sed -i 's/|| w->pos > w->cap - n) {/|| w->pos > w->cap - n + 1u) {/' "$c/src/core/aml.c"
+    expect_fail "Eva: an FDT store and an AML copy allowed one byte past the writer's capacity raise alarms" \
+        python3 tests/prove/prove.py "$t/prove-wr" --root "$c" --only eva_fdt --only eva_aml_ssdt
+    for d in eva_fdt:fdt.c.*put eva_aml_ssdt:svd_fc_memcpy_checked; do
+        if grep -A1 -E "${d%%:*} +Eva [1-9][0-9]* alarms" "$t/out" | grep -qE "${d#*:}"; then
+            ok "Eva: ${d%%:*} raises the alarm in ${d#*:}"; else bad "Eva: ${d%%:*} no alarm in ${d#*:}"; cat "$t/out"; fi
+    done
+    cp src/core/fdt.c src/core/aml.c "$c/src/core/"
+}
+
 # fz_build DIR CORE TARGET [EXTRA...]: the fuzz target tests/fuzz/TARGET.c built
 # into DIR/TARGET as mk/fuzz.mk builds it (SAN_CC, SAN_FLAGS, -fsanitize=fuzzer,
 # the strict warnings), against the core sources under CORE/src/core (a seeded
@@ -1037,6 +1059,7 @@ test_prove_scope_and_builtin_ids
 test_proof_wp_bites
 test_proof_eva_bites
 test_proof_eva_queue_bites
+test_proof_eva_writers_bite
 test_fuzz_vq_oracles_bite
 test_fuzz_vqp_oracle_bites
 test_fuzz_wdt_oracle_bites
