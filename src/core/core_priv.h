@@ -161,7 +161,11 @@ typedef struct svd_vq_walk {
     ensures ndesc: \result.err == SVD_OK ==> w->ndesc == \old(w->ndesc) + 1;
     ensures segs: \result.err == SVD_OK ==> w->nsegs <= cap && w->nsegs <= w->ndesc;
     ensures total: \result.err == SVD_OK ==> w->total < SVD_VQ_CHAIN_LIMIT;
-    ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len <= w->total; */
+    ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len <= w->total;
+    ensures frame_sizes: gmem_sizes_ok(m);
+    ensures frame_read: gmem_hosts_read(m);
+    ensures frame_write: gmem_hosts_write(m);
+    ensures frame_apart: gmem_hosts_apart(m); */
 SVD_MUST_USE svd_result svd_vq_walk_buffer(const svd_gmem *m, svd_vq_desc *segs, uint32_t cap, svd_vq_walk *w,
                                            uint64_t addr, uint32_t len, uint16_t flags);
 

@@ -545,6 +545,10 @@ svd_result svd_vq_walk_buffer(const svd_gmem *m, svd_vq_desc *segs, uint32_t cap
     requires size <= SVD_VQ_MAX_SIZE && \valid(t) && \separated(t, m);
     assigns *t;
     ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
+    ensures frame_sizes: gmem_sizes_ok(m);
+    ensures frame_read: gmem_hosts_read(m);
+    ensures frame_write: gmem_hosts_write(m);
+    ensures frame_apart: gmem_hosts_apart(m);
     ensures nested: nested ==> \result.err != SVD_OK;
     ensures ok: \result.err == SVD_OK ==> t->len == len && 0 < len / 16 <= size &&
                 \valid_read(t->ptr + (0 .. 16 * (len / 16) - 1)); */
@@ -601,7 +605,7 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
         loop invariant main: !in_indirect ==> table_n == size;
         loop invariant idx: idx < table_n;
         loop invariant ttl: visits <= table_n;
-        loop invariant frame: gmem_ok(m);
+        loop invariant frame: gmem_sizes_ok(m) && gmem_hosts_read(m) && gmem_hosts_write(m) && gmem_hosts_apart(m);
         loop invariant walk: w->nsegs <= cap && w->nsegs <= w->ndesc &&
             w->readable_len + w->writable_len <= w->total < SVD_VQ_CHAIN_LIMIT;
         loop invariant direct: !in_indirect ==> w->ndesc <= visits;
