@@ -64,9 +64,23 @@ typedef struct svd_gmem {
         \valid_read(m->regions[i].host + (0 .. m->regions[i].size - 1)) &&
         ((m->regions[i].access & SVD_GMEM_WRITE) != 0 ==> \valid(m->regions[i].host + (0 .. m->regions[i].size - 1))) &&
         \separated(m, m->regions[i].host + (0 .. m->regions[i].size - 1));
+    // gmem_ok is the same facts over every region, as four predicates of one
+    // quantifier each: a contract can then say which of them a call keeps,
+    // and a prover carries each across a store apart from the map on its own.
+    predicate gmem_sizes_ok{L}(svd_gmem *m) =
+        m->count <= SVD_GMEM_MAX_REGIONS &&
+        \forall integer i; 0 <= i < m->count ==>
+            0 < m->regions[i].size && m->regions[i].gpa + m->regions[i].size <= UINT64_MAX &&
+            m->regions[i].size <= SIZE_MAX;
+    predicate gmem_hosts_read{L}(svd_gmem *m) =
+        \forall integer i; 0 <= i < m->count ==> \valid_read(m->regions[i].host + (0 .. m->regions[i].size - 1));
+    predicate gmem_hosts_write{L}(svd_gmem *m) =
+        \forall integer i; 0 <= i < m->count ==>
+            (m->regions[i].access & SVD_GMEM_WRITE) != 0 ==> \valid(m->regions[i].host + (0 .. m->regions[i].size - 1));
+    predicate gmem_hosts_apart{L}(svd_gmem *m) =
+        \forall integer i; 0 <= i < m->count ==> \separated(m, m->regions[i].host + (0 .. m->regions[i].size - 1));
     predicate gmem_ok{L}(svd_gmem *m) =
-        \valid_read(m) && m->count <= SVD_GMEM_MAX_REGIONS &&
-        \forall integer i; 0 <= i < m->count ==> gmem_region_ok(m, i);
+        \valid_read(m) && gmem_sizes_ok(m) && gmem_hosts_read(m) && gmem_hosts_write(m) && gmem_hosts_apart(m);
     // An access set inside a region's set asks for write only if the region allows it.
     lemma gmem_access_write: \forall integer a, x; 0 <= a <= UINT32_MAX ==> 0 <= x <= UINT32_MAX ==>
         (a & (uint32_t)~x) == 0 ==> (a & SVD_GMEM_WRITE) != 0 ==> (x & SVD_GMEM_WRITE) != 0;

@@ -141,10 +141,6 @@ typedef struct svd_vq_walk {
 } svd_vq_walk;
 /** @endcond */
 
-/*@ predicate vq_walk_ok{L}(svd_vq_walk *w, integer cap) =
-        w->nsegs <= cap && w->nsegs <= w->ndesc &&
-        w->readable_len + w->writable_len <= w->total < SVD_VQ_CHAIN_LIMIT; */
-
 /* One buffer descriptor (not an indirect one) of a chain, split or packed:
  * the write-order rule (no device-readable buffer after a device-writable
  * one), the buffer inside guest memory with the access it needs, the
@@ -155,13 +151,18 @@ typedef struct svd_vq_walk {
 /*@ requires map: gmem_ok(m);
     requires \valid(w) && \separated(w, m);
     requires cap > 0 ==> \valid(segs + (0 .. cap - 1)) && \separated(segs + (0 .. cap - 1), w, m);
-    requires vq_walk_ok(w, cap) && w->ndesc < 2 * SVD_VQ_MAX_SIZE;
+    requires walk: w->nsegs <= cap && w->nsegs <= w->ndesc &&
+                   w->readable_len + w->writable_len <= w->total < SVD_VQ_CHAIN_LIMIT && w->ndesc < 2 * SVD_VQ_MAX_SIZE;
     assigns *w, segs[0 .. cap - 1];
     ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
     ensures ndesc: \result.err == SVD_OK ==> w->ndesc == \old(w->ndesc) + 1;
     ensures segs: \result.err == SVD_OK ==> w->nsegs <= cap && w->nsegs <= w->ndesc;
     ensures total: \result.err == SVD_OK ==> w->total < SVD_VQ_CHAIN_LIMIT;
-    ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len <= w->total; */
+    ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len <= w->total;
+    ensures frame_sizes: gmem_sizes_ok(m);
+    ensures frame_read: gmem_hosts_read(m);
+    ensures frame_write: gmem_hosts_write(m);
+    ensures frame_apart: gmem_hosts_apart(m); */
 SVD_MUST_USE svd_result svd_vq_walk_buffer(const svd_gmem *m, svd_vq_desc *segs, uint32_t cap, svd_vq_walk *w,
                                            uint64_t addr, uint32_t len, uint16_t flags);
 

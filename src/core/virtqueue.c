@@ -487,6 +487,12 @@ svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m)
     const svd_span a = r.a;
     const svd_span u = r.u;
     const bool aligned = r.desc_aligned;
+    /* Each ring lies inside a region (vq_map_rings) and every region apart
+     * from the queue (gmem_apart): shown here on the spans, then on the
+     * queue's fields once they are stored. */
+    /*@ assert placed: \valid_read(d.ptr + (0 .. vq_desc_bytes(q) - 1)) && \valid_read(a.ptr + (0 .. vq_avail_bytes(q) - 1)) &&
+                       \valid(u.ptr + (0 .. vq_used_bytes(q) - 1)) && \separated(q, d.ptr + (0 .. vq_desc_bytes(q) - 1)) &&
+                       \separated(q, a.ptr + (0 .. vq_avail_bytes(q) - 1)) && \separated(q, u.ptr + (0 .. vq_used_bytes(q) - 1)); */
     q->desc = d.ptr;
     q->desc_aligned = aligned;
     q->avail = a.ptr;
@@ -496,6 +502,7 @@ svd_result svd_vq_enable(svd_vq *q, const svd_gmem *m)
     q->signalled_used = q->used_idx;
     q->signalled_valid = true;
     q->enabled = true;
+    /*@ assert rings: vq_split_rings_ok(q); */
     return svd_ok();
 }
 
@@ -545,6 +552,10 @@ svd_result svd_vq_walk_buffer(const svd_gmem *m, svd_vq_desc *segs, uint32_t cap
     requires size <= SVD_VQ_MAX_SIZE && \valid(t) && \separated(t, m);
     assigns *t;
     ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
+    ensures frame_sizes: gmem_sizes_ok(m);
+    ensures frame_read: gmem_hosts_read(m);
+    ensures frame_write: gmem_hosts_write(m);
+    ensures frame_apart: gmem_hosts_apart(m);
     ensures nested: nested ==> \result.err != SVD_OK;
     ensures ok: \result.err == SVD_OK ==> t->len == len && 0 < len / 16 <= size &&
                 \valid_read(t->ptr + (0 .. 16 * (len / 16) - 1)); */
@@ -594,14 +605,14 @@ static svd_result vq_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t hea
     w->total = 0u;
     w->seen_write = false;
     w->truncated = false;
-    /* The invariant walk is vq_walk_ok spelled out: its reads after a step
-     * then simplify against the step's postconditions, which the predicate
-     * hid from the provers. */
-    /*@ loop invariant tbl: 0 < table_n <= size && \valid_read(table + (0 .. 16 * table_n - 1));
+    /* The totals' bounds are spelled out here and in the step's contract
+     * (not a predicate): their reads after a step then simplify against the
+     * step's postconditions. */
+    /*@ loop invariant tbl: 0 < table_n <= size <= SVD_VQ_MAX_SIZE && \valid_read(table + (0 .. 16 * table_n - 1));
         loop invariant main: !in_indirect ==> table_n == size;
         loop invariant idx: idx < table_n;
         loop invariant ttl: visits <= table_n;
-        loop invariant frame: gmem_ok(m);
+        loop invariant frame: gmem_sizes_ok(m) && gmem_hosts_read(m) && gmem_hosts_write(m) && gmem_hosts_apart(m);
         loop invariant walk: w->nsegs <= cap && w->nsegs <= w->ndesc &&
             w->readable_len + w->writable_len <= w->total < SVD_VQ_CHAIN_LIMIT;
         loop invariant direct: !in_indirect ==> w->ndesc <= visits;

@@ -401,7 +401,11 @@ void svd_vqp_base(const svd_vq *q, uint16_t *next_avail, uint16_t *next_used)
     ensures errs: \result.err == SVD_OK || \result.err == SVD_ERR_PROTOCOL;
     ensures ndesc: \result.err == SVD_OK ==> 0 < w->ndesc <= size;
     ensures segs: \result.err == SVD_OK ==> w->nsegs <= cap && w->nsegs <= w->ndesc;
-    ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len <= w->total < SVD_VQ_CHAIN_LIMIT; */
+    ensures bytes: \result.err == SVD_OK ==> w->readable_len + w->writable_len <= w->total < SVD_VQ_CHAIN_LIMIT;
+    ensures frame_sizes: gmem_sizes_ok(m);
+    ensures frame_read: gmem_hosts_read(m);
+    ensures frame_write: gmem_hosts_write(m);
+    ensures frame_apart: gmem_hosts_apart(m); */
 static svd_result vqp_indirect(bool feature, uint32_t size, const svd_gmem *m, svd_vq_desc *segs, uint32_t cap,
                                svd_vq_walk *w, uint64_t addr, uint32_t len)
 {
@@ -415,7 +419,7 @@ static svd_result vqp_indirect(bool feature, uint32_t size, const svd_gmem *m, s
     const uint32_t table_n = len / VQP_DESC_SIZE;
     /*@ assert tbl: 0 < table_n <= size && \valid_read(table + (0 .. 16 * table_n - 1)); */
     /*@ loop invariant i: 0 <= i <= table_n;
-        loop invariant frame: gmem_ok(m);
+        loop invariant frame: gmem_sizes_ok(m) && gmem_hosts_read(m) && gmem_hosts_write(m) && gmem_hosts_apart(m);
         loop invariant walk: w->nsegs <= cap && w->nsegs <= w->ndesc &&
             w->readable_len + w->writable_len <= w->total < SVD_VQ_CHAIN_LIMIT;
         loop invariant ndesc: w->ndesc == i;
@@ -474,7 +478,7 @@ static svd_result vqp_walk_chain(const svd_vq *q, const svd_gmem *m, uint16_t he
     /*@ loop invariant ring: 0 < size <= SVD_VQ_MAX_SIZE && \valid_read(ring + (0 .. 16 * size - 1));
         loop invariant pos: pos % 32768 < size;
         loop invariant n: n <= size && (\at(q->inflight_slots, Pre) <= size ==> n <= room);
-        loop invariant frame: gmem_ok(m);
+        loop invariant frame: gmem_sizes_ok(m) && gmem_hosts_read(m) && gmem_hosts_write(m) && gmem_hosts_apart(m);
         loop invariant walk: w->nsegs <= cap && w->nsegs <= w->ndesc &&
             w->readable_len + w->writable_len <= w->total < SVD_VQ_CHAIN_LIMIT;
         loop invariant ndesc: w->ndesc <= n;

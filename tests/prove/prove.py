@@ -123,9 +123,13 @@ _SPLIT = ["-wp-split"]
 # descriptors inside one region). One unit per function: together they were
 # past RUN_TIMEOUT on a loaded machine. The buffer step runs without
 # -wp-split: 74 goals instead of 383, each still small, in less prover time.
+_STEP_FRAME = ["frame_sizes", "frame_read", "frame_write", "frame_apart"]
+_NO_STEP_FRAME = ",".join(["-@lemma"] + ["-" + p for p in _STEP_FRAME])
+
+
 def wp_vq_step_buffer(root):
     return dict(files=core(root, *_VQ_FILES), fct=["svd_vq_walk_buffer"],
-                props="-@lemma", model="typed",
+                props=_NO_STEP_FRAME, model="typed",
                 what="one buffer descriptor of the split-ring chain walk: write order, memory, the segment "
                      "recorded only within the caller's storage, byte total < 2^32",
                 assumptions=["SVD-PRF-005", "SVD-PRF-007"])
@@ -133,36 +137,48 @@ def wp_vq_step_buffer(root):
 
 def wp_vq_step_indirect(root):
     return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_indirect"],
-                props="-@lemma", model="typed", extra=_SPLIT,
+                props=_NO_STEP_FRAME, model="typed", extra=_SPLIT,
                 what="one indirect descriptor of the split-ring chain walk: the rules, its table inside one "
                      "region, at most queue-size descriptors",
                 assumptions=["SVD-PRF-005", "SVD-PRF-007"])
 
 
+# The map's facts kept across a step (the frame_* postconditions of both
+# steps): each step writes its totals, the caller's segments and a span,
+# all apart from the map, so every region's fields and host ranges keep
+# what gmem_ok says of them. A walk's loop carries gmem_ok by these.
+def wp_vq_step_frame(root):
+    return dict(files=core(root, *_VQ_FILES), fct=["svd_vq_walk_buffer", "vq_walk_indirect"],
+                props=",".join(_STEP_FRAME), model="typed", extra=_SPLIT,
+                what="both steps of the chain walk keep the memory map's facts (gmem_ok's four predicates): "
+                     "what a step writes is apart from the map",
+                assumptions=["SVD-PRF-005"])
+
+
 # The walk: every descriptor read inside the table it indexes (the queue's
 # or an indirect one), at most table-size descriptors per table (TTL), fewer
-# than 2 * size descriptors per chain, and a loop variant (the walk ends):
-# every goal of vq_walk_chain but the loop invariant frame, which it takes
-# as a hypothesis (SVD-PRF-012).
+# than 2 * size descriptors per chain, a loop variant (the walk ends), and
+# the loop invariant frame (the map's facts kept, from the steps' frame_*
+# postconditions, wp_vq_step_frame).
 # REQ: REQ-VQ-006 REQ-VQ-008
 def wp_vq_walk(root):
     return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_chain"],
-                props="-@lemma,-frame", model="typed", extra=_SPLIT,
+                props="-@lemma", model="typed", extra=_SPLIT,
                 what="split-ring chain walk: every descriptor read inside the table it indexes, at most "
                      "table-size descriptors per table, fewer than 2 * size per chain, segments within the "
-                     "caller's storage, byte total < 2^32, the walk terminates (every goal but the loop "
-                     "invariant frame, SVD-PRF-012)",
-                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-012"])
+                     "caller's storage, byte total < 2^32, the map's facts kept across every step, the walk "
+                     "terminates",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007"])
 
 
 # The walk's bounds alone: the loop invariants on the table (every
 # descriptor read inside the table it indexes, at most table-size
 # descriptors per table, fewer than 2 * size per chain), the run-time checks
 # (-wp-rte), the loop variant, the segment and byte-total invariant (walk)
-# and the map precondition of each step at its call (map). They rest on the
-# loop invariant frame (the map still valid after a step) as on a hypothesis
-# (SVD-PRF-012). A subset of wp_vq_walk, so not a stage unit: the gate
-# self-test's unit for its walk seed (a quarter of wp_vq_walk's time).
+# and the map precondition of each step at its call (map). They take the
+# loop invariant frame as given, which wp_vq_walk proves. A subset of
+# wp_vq_walk, so not a stage unit: the gate self-test's unit for its walk
+# seed (a quarter of wp_vq_walk's time).
 def wp_vq_walk_bounds(root):
     return dict(files=core(root, *_VQ_FILES), fct=["vq_walk_chain"],
                 props="tbl,main,idx,ttl,walk,direct,indirect,map,@assert,@variant", model="typed", extra=_SPLIT,
@@ -170,7 +186,7 @@ def wp_vq_walk_bounds(root):
                      "(the queue's or an indirect one), at most table-size descriptors per table, every run-time "
                      "check of the walk, segments within the caller's storage and byte total < 2^32 across the "
                      "loop, the map precondition of each step, the walk terminates",
-                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-012"])
+                assumptions=["SVD-PRF-005", "SVD-PRF-007"])
 
 
 # Hand-out: the available-ring slot inside the ring (vq_slot's contract,
@@ -261,24 +277,26 @@ def wp_vqp_pos(root):
 # One indirect table of the packed walk: every entry read inside the table,
 # at most queue-size entries, no nesting; and the ring walk: every descriptor
 # read inside the ring, at most queue-size (and `room`) descriptors per
-# chain, the walk ends. Both rest on the loop invariant frame (gmem_ok
-# across a buffer step, SVD-PRF-012) as the split walk does.
+# chain, the walk ends. Both carry the loop invariant frame (gmem_ok's four
+# predicates) across a step by the steps' frame_* postconditions, as the
+# split walk does.
 # REQ: REQ-VQ-107
 def wp_vqp_indirect(root):
     return dict(files=core(root, *_VQP_FILES), fct=["vqp_indirect"],
-                props="-@lemma,-frame", model="typed", extra=_SPLIT,
+                props="-@lemma", model="typed", extra=_SPLIT,
                 what="packed-ring indirect table: every entry read inside the table (inside one region), at most "
-                     "queue-size entries, nesting refused, segments within the caller's storage, byte total < 2^32",
-                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-012"])
+                     "queue-size entries, nesting refused, segments within the caller's storage, byte total < 2^32, "
+                     "the map's facts kept",
+                assumptions=["SVD-PRF-005", "SVD-PRF-007"])
 
 
 def wp_vqp_walk(root):
     return dict(files=core(root, *_VQP_FILES), fct=["vqp_walk_chain"],
-                props="-@lemma,-frame", model="typed",
+                props="-@lemma", model="typed",
                 what="packed-ring chain walk: every descriptor read inside the ring, at most queue-size and at "
                      "most the free descriptors (room) per chain, segments within the caller's storage, byte "
                      "total < 2^32, the walk terminates",
-                assumptions=["SVD-PRF-005", "SVD-PRF-007", "SVD-PRF-012"])
+                assumptions=["SVD-PRF-005", "SVD-PRF-007"])
 
 
 # Hand-out and pop: the buffer id below the size before it indexes the
@@ -328,26 +346,13 @@ def wp_vqp_enable(root):
 # on the proof page so no reader takes them for proved. The units of
 # WP_UNITS_OPEN hold some of them: `--only NAME` runs one, the stage does not.
 WP_PENDING = {
-    "vq_walk_chain (the loop invariant frame only; the walk's other goals are the stage's unit wp_vq_walk)":
-        "182 of 184 goals proved (-wp-split, 40 s per goal): every goal but two of the loop invariant frame, "
-        "gmem_ok(m) (established after the stores zeroing the walk totals, kept across a buffer step). The unit "
-        "runs in the stage with -wp-prop=-frame and proves the other 181. The two open goals are a frame: stores outside "
-        "the map leave its quantified region predicate true. Neither prover finds it (in a reduced case, one "
-        "call assigning a struct apart from the map, they carry the conjuncts on gpa and size but not those on "
-        "the host pointer or the access bits); wp_vq_walk rests on the invariant as on a hypothesis "
-        "(SVD-PRF-012)",
     "vq_commit, vq_take (unit wp_vq_take)":
-        "every goal but three of 235 proved: the inv postcondition on the two success paths and one part of "
-        "ok. The invariant is proved up to the last store to the queue (assertions walked, counted, "
-        "published); the provers do not carry it across the stores of the chain token (the chain is required "
-        "apart from the queue, \\separated(c, q, m)), whether those stores come first or last, as separate "
-        "stores or as one call assigning *c",
-    "svd_vq_enable (unit wp_vq_enable)":
-        "155 of 157 goals proved (-wp-split, 40 s per goal); open: on the split success path, the postconditions "
-        "ok and inv for the ring pointers just stored (vq_rings_ok: each ring valid and apart from the queue, "
-        "from vq_map_rings' region membership and gmem_apart); assigns names every write, including the "
-        "packed device-event write (svd_vqp_enable's contract in core_priv.h, SVD-PRF-010); the size "
-        "precondition is SVD-PRF-011",
+        "231 of 235 goals proved (-wp-split, 40 s per goal, 409 s); open: on the EVENT_IDX success path (the "
+        "avail_event store, then the chain token's stores), two parts of inv and two of ok. The invariant is "
+        "proved up to the token's stores (assertions walked, counted, published); the provers do not carry it "
+        "across them (the chain is required apart from the queue, \\separated(c, q, m)), whether those stores "
+        "come first or last, as separate stores or as one call assigning *c. Restating the fields the "
+        "invariant reads as equalities across the stores moves the open goals but does not close them",
     "vqp_walk_chain (unit wp_vqp_walk)":
         "the packed ring walk's contract, loop invariants and variant are written; the unit does not finish "
         "inside RUN_TIMEOUT on this machine (WP's simplifier: 12 to 25 s per goal for its 123 goals without "
@@ -358,17 +363,17 @@ WP_PENDING = {
         "for the split hand-out); the buffer id below the size before the in-flight bitmap index, the id not in "
         "flight and nothing but the latch changed on failure are proved",
     "svd_vqp_enable (unit wp_vqp_enable)":
-        "104 of 107 goals proved (-wp-split, 385 s at load 7); open: the assertion apart (each ring area apart "
-        "from the queue, from vqp_map_rings' region membership and gmem_apart: the same goal wp_vq_enable leaves "
-        "open for the split rings) and two assigns goals (the device event store inside a region's host bytes, "
-        "named through an existential region index)",
+        "105 of 107 goals proved (-wp-split, 143 s); open: two assigns goals, the device event store inside a "
+        "region's host bytes (the contract names what it may write through an existential region index, which "
+        "the provers do not instantiate); the ring areas apart from the queue (assertion apart) are proved",
 }
 
 # Longest first: two processes at a time pack better.
-WP_UNITS = [wp_vq_walk, wp_vq_push, wp_ratelimit, wp_vqp_pos, wp_vqp_indirect, wp_vqp_pop, wp_vqp_push, wp_vq_index, wp_vq_pop,
-            wp_vq_pop_post, wp_vq_step_buffer, wp_gmem, wp_vq_rings, wp_vq_step_indirect, wp_span, wp_gmem_lemma]
+WP_UNITS = [wp_vq_walk, wp_vq_push, wp_vq_enable, wp_ratelimit, wp_vqp_pos, wp_vqp_indirect, wp_vqp_pop,
+            wp_vqp_push, wp_vq_index, wp_vq_pop, wp_vq_pop_post, wp_vq_step_frame, wp_vq_step_buffer, wp_gmem,
+            wp_vq_rings, wp_vq_step_indirect, wp_span, wp_gmem_lemma]
 # Units whose goals are not all proved yet (WP_PENDING): run only on request.
-WP_UNITS_OPEN = [wp_vq_take, wp_vq_enable, wp_vqp_walk, wp_vqp_take, wp_vqp_enable]
+WP_UNITS_OPEN = [wp_vq_take, wp_vqp_walk, wp_vqp_take, wp_vqp_enable]
 # Units the stage does not run because a stage unit proves their goals too:
 # the gate self-test's faster units for its seeds (`--only NAME`).
 WP_UNITS_GATE = [wp_vq_walk_bounds]

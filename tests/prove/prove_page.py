@@ -12,16 +12,14 @@ ASSUMPTIONS = {
                    "memset of the in-flight bitmap) specified for WP; their bodies are C semantics Eva checks",
     "SVD-PRF-008": "a guest memory map whose generation is unchanged describes the same memory (vq_inv)",
     "SVD-PRF-010": "the packed ring's walk, hand-out and enable do what their contracts say (units "
-                   "wp_vqp_walk, wp_vqp_take, wp_vqp_enable open; taken as given by wp_vqp_pop, wp_vq_pop and "
-                   "wp_vq_pop_post); positions, placement, the indirect table, pop, push and the interrupt "
+                   "wp_vqp_walk, wp_vqp_take, wp_vqp_enable open; taken as given by wp_vqp_pop, wp_vq_pop, "
+                   "wp_vq_pop_post and wp_vq_enable); positions, placement, the indirect table, pop, push and the interrupt "
                    "decision are proved by stage units (wp_vqp_pos, wp_vqp_indirect, wp_vqp_pop, wp_vqp_push)",
     "SVD-PRF-011": "a queue's size is one of the 16 powers of two up to 32768 (the bit test the code uses, "
                    "checked on every value up to 2^16 + 1 by the unit tests)",
-    "SVD-PRF-012": "the chain walks' loop invariant frame (the map still valid after the walk's own stores: "
-                   "open), on which wp_vq_walk and wp_vqp_indirect rest as on a hypothesis",
-    "SVD-PRF-013": "the split ring's hand-out vq_take does what its contract says (three goals of wp_vq_take "
-                   "open: the queue invariant across the chain token's stores), taken as given by wp_vq_pop "
-                   "and wp_vq_pop_post",
+    "SVD-PRF-013": "the split ring's hand-out vq_take does what its contract says (four goals of wp_vq_take "
+                   "open: the queue invariant across the chain token's stores on the EVENT_IDX path), taken as "
+                   "given by wp_vq_pop and wp_vq_pop_post",
     "SVD-PRF-020": "queue drivers: each host mapping ends in a write-only region (a table read is bounded by "
                    "the mapping, the region bound is translate's WP contract)",
     "SVD-PRF-021": "memcmp for Eva: a C model that reads all n bytes of both operands (every byte a library "
@@ -133,8 +131,8 @@ def write(summary, page):
     L += ["", "### Contracts written but not yet proved", "",
           "These ACSL contracts are in the source but their goals are not all proved in the stage: they are not "
           "evidence. Where a unit of the stage rests on one of them as on a hypothesis (WP proves each goal taking "
-          "the other annotations it meets as given), the assumption names it: SVD-PRF-010 (the packed hand-over), "
-          "SVD-PRF-012 (the chain walk's frame invariant) and SVD-PRF-013 (the hand-out's invariant). What they cover is covered by the unit, fuzz and "
+          "the other annotations it meets as given), the assumption names it: SVD-PRF-010 (the packed hand-over) "
+          "and SVD-PRF-013 (the hand-out's invariant). What they cover is covered by the unit, fuzz and "
           "sanitizer runs (and, for the packed ring, by the Eva drivers that start packed queues).", ""]
     L += [f"- `{md(k)}`: {md(v)}" for k, v in summary.get("wp_pending", {}).items()] or ["None."]
     L += ["", "## Assumptions", ""]
